@@ -1,0 +1,94 @@
+import * as fs from 'fs';
+import { parseArgs } from 'util';
+import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { loadClusters } from '../load/clusters';
+import { buildModel } from '../model/federation';
+import { buildPlan } from '../plan/plan';
+import { Plan } from '../plan/types';
+import { writeTreeAtomically } from '../write/atomic';
+import { renderDist } from '../write/overlays';
+import { planJson } from '../write/plan-json';
+
+export interface SynthOptions {
+  readonly clustersDir: string;
+  readonly outDir: string;
+}
+
+export interface SynthResult {
+  readonly plan: Plan;
+  readonly files: Map<string, string>;
+  readonly diagnostics: Diagnostics;
+}
+
+/** load → model → plan → constructs → files. Pure apart from reading the input; throws InputError. */
+export function synthesize(clustersDir: string): SynthResult {
+  const diags = new Diagnostics();
+  const clusters = loadClusters(clustersDir, diags);
+  const model = buildModel(clusters, diags);
+  const plan = buildPlan(model, diags);
+  diags.throwIfErrors();
+  const files = renderDist(plan, planJson(plan, diags.warnings));
+  return { plan, files, diagnostics: diags };
+}
+
+function summary(result: SynthResult, outDir: string): string[] {
+  const lines: string[] = [];
+  const { plan } = result;
+  const written = plan.clusters.reduce((n, c) => n + plan.byCluster[c].filter((p) => p.blockedBy.length === 0).length, 0);
+  lines.push(`meshfed: ${plan.clusters.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) written to ${outDir}/`);
+  for (const c of plan.clusters) {
+    const blocked = plan.byCluster[c].filter((p) => p.blockedBy.length > 0);
+    if (blocked.length === 0) continue;
+    lines.push(`meshfed: ${c}: ${blocked.map((p) => p.phase).join(', ')} not written yet:`);
+    for (const reason of blocked[0].blockedBy) lines.push(`  - ${reason}`);
+  }
+  return lines;
+}
+
+const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR]
+
+Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
+Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
+written and the previous dist/ stays as it was.
+
+  --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
+  --out DIR        output folder (default: dist, or $MESHFED_OUT)`;
+
+/** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error). */
+export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  let opts: SynthOptions;
+  try {
+    const { values } = parseArgs({ args: argv, options: { clusters: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    opts = { clustersDir: values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: values.out ?? env.MESHFED_OUT ?? 'dist' };
+  } catch (e) {
+    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const result = synthesize(opts.clustersDir);
+    for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
+    writeTreeAtomically(opts.outDir, result.files);
+    // stderr: `cdk8s synth` captures the app's stdout.
+    for (const l of summary(result, opts.outDir)) console.error(l);
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+      console.error(`meshfed: ${e.diagnostics.length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`);
+      return 1;
+    }
+    console.error(`meshfed: internal error: ${(e as Error).message}`);
+    if (env.MESHFED_DEBUG) console.error((e as Error).stack);
+    else console.error('meshfed: this is a bug; run again with MESHFED_DEBUG=1 for details and report it.');
+    return 3;
+  }
+}
+
+/** cdk8s synth expects the app to create its output folder; meshfed writes dist/ itself (see README). */
+export function ensureCdk8sOutdir(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.CDK8S_OUTDIR) fs.mkdirSync(env.CDK8S_OUTDIR, { recursive: true });
+}

@@ -1,0 +1,32 @@
+import { Construct } from 'constructs';
+import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
+import { CROSS_NETWORK_PORT } from './gateway-listener';
+
+export interface ExposedServicesProps {
+  readonly name: string;
+  readonly namespace: string;
+  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
+  readonly gatewayName: string;
+  /** Exactly the hostnames importers use; nothing else is exposed. */
+  readonly hosts: string[];
+}
+
+/** Istio Gateway that exposes the listed hosts, AUTO_PASSTHROUGH on 15443, on the east-west gateway pods. */
+export class ExposedServices extends Construct {
+  constructor(scope: Construct, id: string, props: ExposedServicesProps) {
+    super(scope, id);
+    new GatewayV1Alpha3(this, 'Resource', {
+      metadata: { name: props.name, namespace: props.namespace },
+      spec: {
+        selector: { 'istio.io/gateway-name': props.gatewayName },
+        servers: [
+          {
+            port: { number: CROSS_NETWORK_PORT, name: 'tls', protocol: 'TLS' },
+            tls: { mode: GatewayV1Alpha3SpecServersTlsMode.AUTO_UNDERSCORE_PASSTHROUGH },
+            hosts: [...props.hosts].sort(),
+          },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,17 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+
+export interface MeshNamespaceProps {
+  readonly name: string;
+  /** @default - none */
+  readonly labels?: Record<string, string>;
+}
+
+/** A Namespace meshfed creates (east-west gateway, IstioCNI, OSSM 3 control plane). */
+export class MeshNamespace extends Construct {
+  constructor(scope: Construct, id: string, props: MeshNamespaceProps) {
+    super(scope, id);
+    const labels = props.labels && Object.keys(props.labels).length ? props.labels : undefined;
+    new k8s.KubeNamespace(this, 'Resource', { metadata: { name: props.name, labels } });
+  }
+}

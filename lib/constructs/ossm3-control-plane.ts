@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import { Istio, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
+import { IstioCni, IstioCniSpecVersion } from '../../imports/sail-istiocni-sailoperator.io';
+
+export interface IstioCniControlPlaneProps {
+  readonly version: string;
+  readonly namespace: string;
+}
+
+/** Sail's IstioCNI (cluster-scoped; must be named `default`). */
+export class IstioCniControlPlane extends Construct {
+  constructor(scope: Construct, id: string, props: IstioCniControlPlaneProps) {
+    super(scope, id);
+    new IstioCni(this, 'Resource', { metadata: { name: 'default' }, spec: { version: props.version as IstioCniSpecVersion, namespace: props.namespace } });
+  }
+}
+
+export interface IstioControlPlaneProps {
+  readonly name: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly trustDomain: string;
+  readonly trustDomainAliases: string[];
+  /** Every peer's root CA (PEM). */
+  readonly caCertificates: string[];
+  readonly network: string;
+  /** @default - not set */
+  readonly accessLogFile?: string;
+  readonly pilotEnv: Record<string, string>;
+}
+
+/**
+ * Sail's Istio (cluster-scoped), RevisionBased so it runs beside the SMCP: the same trust domain, the
+ * peers' roots trusted through ISTIO_MULTIROOT_MESH + PROXY_CONFIG_XDS_AGENT, DNS capture for the
+ * imported hostnames cluster DNS does not know.
+ */
+export class IstioControlPlane extends Construct {
+  constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
+    super(scope, id);
+    new Istio(this, 'Resource', {
+      metadata: { name: props.name },
+      spec: {
+        namespace: props.namespace,
+        version: props.version as IstioSpecVersion,
+        updateStrategy: { type: IstioSpecUpdateStrategyType.REVISION_BASED },
+        values: {
+          meshConfig: {
+            accessLogFile: props.accessLogFile,
+            defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', PROXY_CONFIG_XDS_AGENT: 'true' } },
+            caCertificates: props.caCertificates.length ? props.caCertificates.map((pem) => ({ pem })) : undefined,
+            trustDomain: props.trustDomain,
+            trustDomainAliases: props.trustDomainAliases.length ? props.trustDomainAliases : undefined,
+          },
+          pilot: { env: props.pilotEnv },
+          global: { network: props.network },
+        },
+      },
+    });
+  }
+}

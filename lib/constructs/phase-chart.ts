@@ -1,0 +1,69 @@
+import { App, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { JsonObject } from '../load/yaml-source';
+import { Resource } from '../plan/types';
+import { AdoptedObject } from './adopted-object';
+import { EastWestGateway } from './east-west-gateway';
+import { ExposedServices } from './exposed-services';
+import { ExporterServiceEntry } from './exporter-service-entry';
+import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
+import { MeshNamespace } from './mesh-namespace';
+import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
+import { RemoteGateway } from './remote-gateway';
+import { RestartJob, RestartRole, RestartRoleBinding } from './workload-restart';
+
+/** Build the construct for one planned resource. */
+function addResource(scope: Construct, id: string, r: Resource): void {
+  const { name, namespace = '' } = r.ref;
+  switch (r.type) {
+    case 'adopted':
+      return void new AdoptedObject(scope, id, { body: r.body });
+    case 'namespace':
+      return void new MeshNamespace(scope, id, { name, labels: r.labels });
+    case 'eastWestGateway':
+      return void new EastWestGateway(scope, id, { name, namespace, network: r.network, serviceType: r.serviceType, serviceAnnotations: r.annotations });
+    case 'exposedServices':
+      return void new ExposedServices(scope, id, { name, namespace, gatewayName: r.gatewayName, hosts: r.hosts });
+    case 'exporterServiceEntry':
+      return void new ExporterServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, podSelector: r.podSelector });
+    case 'remoteGateway':
+      return void new RemoteGateway(scope, id, { name, namespace, network: r.network, address: r.address });
+    case 'importServiceEntry':
+      return void new ImportedServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, subjectAltNames: r.subjectAltNames, exportTo: r.exportTo, selector: r.selector });
+    case 'importWorkloadEntry':
+      return void new ImportedWorkloadEntry(scope, id, { name, namespace, labels: r.labels, network: r.network, locality: r.locality, serviceAccount: r.serviceAccount });
+    case 'istioCni':
+      return void new IstioCniControlPlane(scope, id, { version: r.version, namespace: r.namespace });
+    case 'istio':
+      return void new IstioControlPlane(scope, id, {
+        name,
+        version: r.version,
+        namespace: r.namespace,
+        trustDomain: r.trustDomain,
+        trustDomainAliases: r.trustDomainAliases,
+        caCertificates: r.caCertificates.map((c) => c.pem),
+        network: r.network,
+        accessLogFile: r.accessLogFile,
+        pilotEnv: r.pilotEnv,
+      });
+    case 'restartServiceAccount':
+      return; // rendered by RestartJob, next to the Job that uses it
+    case 'restartRole':
+      return void new RestartRole(scope, id, { name, namespace, workloads: r.workloads });
+    case 'restartRoleBinding':
+      return void new RestartRoleBinding(scope, id, { name, namespace, serviceAccount: r.serviceAccount });
+    case 'restartJob':
+      return void new RestartJob(scope, id, { name, namespace, serviceAccountName: r.serviceAccount.name, image: r.image, revision: r.revision, workloads: r.workloads });
+  }
+}
+
+/**
+ * The objects one phase of one cluster adds, as a cdk8s chart. Each chart lives in its own App: cdk8s
+ * resolves and validates the whole App on every `toJson()`, so one App per chart keeps synth linear.
+ */
+export function synthPhaseObjects(resources: Resource[]): JsonObject[] {
+  const app = new App({ outdir: '.cdk8s.out' });
+  const chart = new Chart(app, 'phase', { disableResourceNameHashes: true });
+  resources.forEach((r, i) => addResource(chart, `r${i}`, r));
+  return chart.toJson() as JsonObject[];
+}

@@ -1,0 +1,98 @@
+import { Diagnostics } from '../diagnostics';
+import { Json, JsonObject, SourceObject } from './yaml-source';
+
+/**
+ * Typed reads of fields of a dumped object. A field of the wrong type is an input error that names the
+ * file, object, field and line; a missing optional field returns the default.
+ */
+export class FieldReader {
+  constructor(
+    public readonly src: SourceObject,
+    private readonly diags: Diagnostics,
+  ) {}
+
+  raw(path: readonly (string | number)[]): Json | undefined {
+    let v: Json | undefined = this.src.value;
+    for (const seg of path) {
+      if (v === null || v === undefined || typeof v !== 'object') return undefined;
+      v = Array.isArray(v) ? (typeof seg === 'number' ? v[seg] : undefined) : (v as JsonObject)[seg as string];
+    }
+    return v;
+  }
+
+  string(path: readonly (string | number)[]): string | undefined {
+    const v = this.raw(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') {
+      this.diags.error(this.src.at(path), `expected a string, found ${typeName(v)}.`);
+      return undefined;
+    }
+    return v;
+  }
+
+  bool(path: readonly (string | number)[]): boolean | undefined {
+    const v = this.raw(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') {
+      this.diags.error(this.src.at(path), `expected true or false, found ${typeName(v)}.`);
+      return undefined;
+    }
+    return v;
+  }
+
+  number(path: readonly (string | number)[]): number | undefined {
+    const v = this.raw(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'number') {
+      this.diags.error(this.src.at(path), `expected a number, found ${typeName(v)}.`);
+      return undefined;
+    }
+    return v;
+  }
+
+  object(path: readonly (string | number)[]): JsonObject | undefined {
+    const v = this.raw(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) {
+      this.diags.error(this.src.at(path), `expected a mapping, found ${typeName(v)}.`);
+      return undefined;
+    }
+    return v;
+  }
+
+  array(path: readonly (string | number)[]): Json[] {
+    const v = this.raw(path);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      this.diags.error(this.src.at(path), `expected a list, found ${typeName(v)}.`);
+      return [];
+    }
+    return v;
+  }
+
+  stringMap(path: readonly (string | number)[]): Record<string, string> {
+    const m = this.object(path) ?? {};
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v === 'string') out[k] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+      else this.diags.error(this.src.at([...path, k]), `expected a string value, found ${typeName(v)}.`);
+    }
+    return out;
+  }
+
+  error(path: readonly (string | number)[], message: string, hint?: string): void {
+    this.diags.error(this.src.at(path), message, hint);
+  }
+
+  warn(path: readonly (string | number)[], message: string, hint?: string): void {
+    this.diags.warn(this.src.at(path), message, hint);
+  }
+}
+
+function typeName(v: Json): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}

@@ -1,0 +1,67 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Diagnostics } from '../diagnostics';
+import { readRootCert, RootCert } from './cert';
+import { Ossm2Inventory } from './inventory-types';
+import { parseInventory, readOssm2Folder } from './ossm2';
+import { ClusterSettings, parseSettings } from './settings';
+import { readYamlObjects } from './yaml-source';
+
+/** Everything read from one clusters/<cluster>/ folder. */
+export interface LoadedCluster {
+  readonly name: string;
+  readonly dir: string;
+  readonly settings: ClusterSettings;
+  readonly inventory: Ossm2Inventory;
+  readonly rootCert: RootCert;
+}
+
+/**
+ * Read every cluster folder under `clustersDir`. Files directly in `clustersDir` (shared settings of
+ * later features) are not cluster folders. All problems of all clusters are collected before
+ * `throwIfErrors`, so one run shows every mistake.
+ */
+export function loadClusters(clustersDir: string, diags: Diagnostics): LoadedCluster[] {
+  if (!fs.existsSync(clustersDir) || !fs.statSync(clustersDir).isDirectory()) {
+    diags.error({ file: clustersDir }, 'the clusters folder does not exist.', 'Create clusters/<cluster>/ folders as described in the README ("Input"), or pass --clusters <dir>.');
+    diags.throwIfErrors();
+  }
+  const names = fs
+    .readdirSync(clustersDir)
+    .filter((n) => !n.startsWith('.') && fs.statSync(path.join(clustersDir, n)).isDirectory())
+    .sort();
+  if (names.length === 0) {
+    diags.error({ file: clustersDir }, 'no cluster folders found.', 'Add one folder per cluster (clusters/<cluster>/cluster.yaml, ossm2/, root-cert.pem).');
+  }
+  const out: LoadedCluster[] = [];
+  for (const name of names) {
+    const c = loadCluster(path.join(clustersDir, name), name, diags);
+    if (c) out.push(c);
+  }
+  diags.throwIfErrors();
+  return out;
+}
+
+function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedCluster | undefined {
+  const settingsFile = path.join(dir, 'cluster.yaml');
+  let settings: ClusterSettings | undefined;
+  if (!fs.existsSync(settingsFile)) {
+    diags.error({ file: settingsFile }, 'cluster settings are missing.', 'Create it with apiVersion: meshfed.dev/v1alpha1, kind: ClusterSettings (see the README, "Cluster settings").');
+  } else {
+    const docs = readYamlObjects(settingsFile, diags);
+    if (docs.length !== 1) {
+      if (docs.length > 1) diags.error({ file: settingsFile, line: docs[1].lineOf() }, 'expected exactly one ClusterSettings document.', 'Keep a single document in cluster.yaml.');
+      else if (diags.errors.every((e) => e.location?.file !== settingsFile)) diags.error({ file: settingsFile }, 'the file is empty.', 'Write the ClusterSettings object into it.');
+    } else {
+      settings = parseSettings(docs[0], name, diags);
+    }
+  }
+  const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
+  const inventory = objects.length ? parseInventory(objects, diags) : undefined;
+  if (objects.length === 0 && fs.existsSync(path.join(dir, 'ossm2'))) {
+    diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (README, "Input").');
+  }
+  const rootCert = readRootCert(path.join(dir, 'root-cert.pem'), diags);
+  if (!settings || !inventory || !rootCert) return undefined;
+  return { name, dir, settings, inventory, rootCert };
+}

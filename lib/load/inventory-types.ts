@@ -1,0 +1,188 @@
+import { JsonObject, SourceObject } from './yaml-source';
+
+/** Typed values read from one cluster's ossm2/ dumps. `rendered` is the object without server-side noise. */
+
+export interface Dumped {
+  readonly source: SourceObject;
+  readonly rendered: JsonObject;
+}
+
+export type ControlPlaneMode = 'MultiTenant' | 'ClusterWide';
+
+export interface ControlPlane extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly apiVersion: string;
+  /** spec.version, e.g. "v2.6". */
+  readonly version: string;
+  readonly mode: ControlPlaneMode;
+  /** spec.security.trust.domain (default cluster.local). */
+  readonly trustDomain: string;
+  /** spec.techPreview.meshConfig.trustDomainAliases as they are today. */
+  readonly trustDomainAliases: string[];
+  /** Keys of spec.gateways.additionalIngress / additionalEgress. */
+  readonly additionalIngress: string[];
+  readonly additionalEgress: string[];
+  /** spec.proxy.accessLogging.file.name, carried to OSSM 3 meshConfig.accessLogFile. */
+  readonly accessLogFile?: string;
+  /** spec.runtime.components.pilot.container.env. */
+  readonly pilotEnv: Record<string, string>;
+}
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values: string[];
+}
+
+export interface LabelSelector {
+  readonly matchLabels: Record<string, string>;
+  readonly matchExpressions: LabelSelectorRequirement[];
+}
+
+export interface MemberRoll extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly members: string[];
+  readonly memberSelectors: LabelSelector[];
+}
+
+export interface Member extends Dumped {
+  readonly namespace: string;
+  readonly controlPlaneName: string;
+  readonly controlPlaneNamespace: string;
+}
+
+export interface Peer extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly addresses: string[];
+  readonly discoveryPort: number;
+  readonly servicePort: number;
+  readonly ingressGateway: string;
+  readonly egressGateway: string;
+  readonly trustDomain: string;
+  readonly clientID?: string;
+  /** ConfigMap holding the peer's root (spec.security.certificateChain.name, default <peer>-ca-root-cert). */
+  readonly caConfigMap: string;
+}
+
+/** A NameSelector-style mapping: match on namespace/name ("" or "*" = any), then apply the alias. */
+export interface NameMapping {
+  readonly namespace: string;
+  readonly name: string;
+  readonly alias?: { readonly namespace: string; readonly name: string };
+}
+
+export interface ExportRule {
+  readonly index: number;
+  readonly type: string;
+  readonly nameSelector?: NameMapping;
+  readonly labelSelector?: { readonly namespace: string; readonly selector: LabelSelector; readonly aliases: NameMapping[] };
+}
+
+export interface ImportRule {
+  readonly index: number;
+  readonly type: string;
+  readonly nameSelector?: NameMapping;
+  readonly importAsLocal: boolean;
+  readonly domainSuffix?: string;
+}
+
+export interface StatusEntry {
+  readonly exportedName: string;
+  readonly localService: { readonly hostname: string; readonly name: string; readonly namespace: string };
+}
+
+export interface ExportSet extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly rules: ExportRule[];
+  /** status.exportedServices as the live mesh reported it, when the dump carries it. */
+  readonly status?: StatusEntry[];
+}
+
+export interface Locality {
+  readonly region?: string;
+  readonly zone?: string;
+  readonly subzone?: string;
+}
+
+export interface ImportSet extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly rules: ImportRule[];
+  readonly domainSuffix?: string;
+  readonly locality?: Locality;
+  readonly status?: StatusEntry[];
+}
+
+export interface ConfigMapObj extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly data: Record<string, string>;
+}
+
+export interface NamespaceObj extends Dumped {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+}
+
+export interface ServicePort {
+  readonly name?: string;
+  readonly port: number;
+  readonly targetPort?: number | string;
+  readonly protocol: string;
+  readonly appProtocol?: string;
+}
+
+export interface ServiceObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly selector: Record<string, string>;
+  readonly type: string;
+  readonly ports: ServicePort[];
+}
+
+export interface Workload {
+  readonly source: SourceObject;
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  readonly name: string;
+  readonly namespace: string;
+  readonly podLabels: Record<string, string>;
+  readonly serviceAccount: string;
+  /** Named container ports, to resolve a Service's named targetPort. */
+  readonly containerPorts: Record<string, number>;
+}
+
+/** A MESH_INTERNAL ServiceEntry: Maistra exports these too (one candidate per host). */
+export interface ServiceEntryObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly hosts: string[];
+  readonly location: string;
+  readonly ports: ServicePort[];
+  readonly workloadSelector?: Record<string, string>;
+  readonly exportTo: string[];
+}
+
+export interface Ossm2Inventory {
+  readonly controlPlane: ControlPlane;
+  readonly memberRoll?: MemberRoll;
+  readonly members: Member[];
+  readonly peers: Peer[];
+  readonly exportSets: ExportSet[];
+  readonly importSets: ImportSet[];
+  readonly configMaps: ConfigMapObj[];
+  readonly namespaces: NamespaceObj[];
+  readonly services: ServiceObj[];
+  readonly serviceAccounts: { readonly name: string; readonly namespace: string }[];
+  readonly workloads: Workload[];
+  readonly serviceEntries: ServiceEntryObj[];
+  /** Every object read, including kinds meshfed does not use (kept for checks). */
+  readonly objects: SourceObject[];
+}

@@ -1,0 +1,358 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Diagnostics } from '../diagnostics';
+import { FieldReader } from './access';
+import * as T from './inventory-types';
+import { stripServerFields } from './strip';
+import { Json, readYamlObjects, SourceObject } from './yaml-source';
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const CLUSTER_SCOPED = new Set(['Namespace']);
+
+function group(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+/** Read every *.yaml / *.yml / *.json file of an ossm2/ folder (sorted, so reports are stable). */
+export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    diags.error({ file: dir }, 'the ossm2/ folder is missing.', 'Dump what runs today into it with the `oc get … -o yaml` commands in the README ("Input").');
+    return [];
+  }
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
+  return files.flatMap((f) => readYamlObjects(path.join(dir, f), diags));
+}
+
+/** Turn the dumped objects of one cluster into typed values; reports every problem it finds. */
+export function parseInventory(objects: SourceObject[], diags: Diagnostics): T.Ossm2Inventory | undefined {
+  checkIdentity(objects, diags);
+  const byKind = (g: string, kind: string) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
+
+  const smcps = byKind('maistra.io', 'ServiceMeshControlPlane');
+  if (smcps.length === 0) {
+    diags.error(undefined, 'no ServiceMeshControlPlane found in ossm2/.', 'Add it: `oc get smcp -n <namespace> -o yaml > ossm2/smcp.yaml`.');
+    return undefined;
+  }
+  if (smcps.length > 1) {
+    for (const s of smcps.slice(1)) diags.error(s.at(), `a second ServiceMeshControlPlane (the first is ${smcps[0].label} in ${smcps[0].file}).`, 'meshfed handles one mesh per cluster folder: keep the control plane that federates and remove the other dump.');
+    return undefined;
+  }
+  const controlPlane = parseControlPlane(smcps[0], diags);
+  if (!controlPlane) return undefined;
+
+  const smmrs = byKind('maistra.io', 'ServiceMeshMemberRoll');
+  for (const s of smmrs) {
+    if (s.namespace !== controlPlane.namespace || s.name !== 'default') {
+      diags.warn(s.at(), `ignored: Maistra only reads the ServiceMeshMemberRoll named "default" in the control-plane namespace ${controlPlane.namespace}.`);
+    }
+  }
+  const smmrSrc = smmrs.find((s) => s.namespace === controlPlane.namespace && s.name === 'default');
+
+  const inv: T.Ossm2Inventory = {
+    controlPlane,
+    memberRoll: smmrSrc ? parseMemberRoll(smmrSrc, diags) : undefined,
+    members: byKind('maistra.io', 'ServiceMeshMember').map((o) => parseMember(o, diags)),
+    peers: byKind('federation.maistra.io', 'ServiceMeshPeer').map((o) => parsePeer(o, diags)),
+    exportSets: byKind('federation.maistra.io', 'ExportedServiceSet').map((o) => parseExportSet(o, diags)),
+    importSets: byKind('federation.maistra.io', 'ImportedServiceSet').map((o) => parseImportSet(o, diags)),
+    configMaps: byKind('', 'ConfigMap').map((o) => {
+      const r = new FieldReader(o, diags);
+      return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '', data: r.stringMap(['data']) };
+    }),
+    namespaces: byKind('', 'Namespace').map((o) => {
+      const r = new FieldReader(o, diags);
+      const rendered = stripServerFields(o.value);
+      delete rendered.spec; // spec.finalizers is set by the API server
+      return { source: o, rendered, name: o.name, labels: r.stringMap(['metadata', 'labels']) };
+    }),
+    services: byKind('', 'Service').map((o) => parseService(o, diags)),
+    serviceAccounts: byKind('', 'ServiceAccount').map((o) => ({ name: o.name, namespace: o.namespace ?? '' })),
+    workloads: objects.filter((o) => group(o.apiVersion) === 'apps' && WORKLOAD_KINDS.has(o.kind)).map((o) => parseWorkload(o, diags)),
+    serviceEntries: byKind('networking.istio.io', 'ServiceEntry').map((o) => parseServiceEntry(o, diags)),
+    objects,
+  };
+  // Federation resources outside the control-plane namespace are not read by istiod (informers watch that namespace only).
+  for (const list of [inv.peers, inv.exportSets, inv.importSets]) {
+    for (const o of list as Array<{ namespace: string; source: SourceObject }>) {
+      if (o.namespace !== controlPlane.namespace) {
+        diags.error(o.source.at(['metadata', 'namespace']), `${o.source.kind} is in namespace ${o.namespace}, but Maistra only reads federation resources in the control-plane namespace ${controlPlane.namespace}.`, 'Dump the objects from the control-plane namespace, or remove this one: it has no effect on the mesh.');
+      }
+    }
+  }
+  return inv;
+}
+
+/** Objects need a name, namespaced kinds a namespace, and no object may appear twice. */
+function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
+  const seen = new Map<string, SourceObject>();
+  for (const o of objects) {
+    if (!o.kind || !o.apiVersion) {
+      diags.error(o.at(), 'object without apiVersion/kind.', 'Dump objects with `oc get … -o yaml`, which prints both.');
+      continue;
+    }
+    if (!o.name) {
+      diags.error(o.at(['metadata']), 'object without metadata.name.');
+      continue;
+    }
+    if (!CLUSTER_SCOPED.has(o.kind) && !o.namespace && isUsedKind(o)) {
+      diags.error(o.at(['metadata']), 'metadata.namespace is missing.', 'Dump with `oc get … -n <namespace> -o yaml`, which prints the namespace.');
+      continue;
+    }
+    const key = `${group(o.apiVersion)}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
+    const first = seen.get(key);
+    if (first) {
+      diags.error(o.at(), `${o.label} is defined twice: first at ${first.file}:${first.lineOf() ?? 1}.`, 'Keep one copy (dumps of overlapping `oc get` commands repeat objects).');
+    } else {
+      seen.set(key, o);
+    }
+  }
+}
+
+function isUsedKind(o: SourceObject): boolean {
+  const g = group(o.apiVersion);
+  return g === 'maistra.io' || g === 'federation.maistra.io' || g === '' || g === 'apps' || g === 'networking.istio.io' || g === 'security.istio.io';
+}
+
+function parseVersion(v: string): [number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane | undefined {
+  const r = new FieldReader(o, diags);
+  if (o.apiVersion !== 'maistra.io/v2') {
+    r.error(['apiVersion'], `is ${o.apiVersion}; meshfed reads the maistra.io/v2 form.`, 'Dump it again with `oc get smcp.v2.maistra.io <name> -n <namespace> -o yaml`.');
+    return undefined;
+  }
+  const version = r.string(['spec', 'version']);
+  const parsed = version ? parseVersion(version) : undefined;
+  if (!version || !parsed) {
+    r.error(['spec', 'version'], 'the control plane version is missing or unreadable.', 'meshfed migrates OSSM 2.6 control planes: set spec.version: v2.6 (after upgrading the control plane).');
+    return undefined;
+  }
+  if (parsed[0] < 2 || (parsed[0] === 2 && parsed[1] < 6)) {
+    r.error(['spec', 'version'], `control plane version ${version} is older than v2.6.`, 'Upgrade the control plane to v2.6 first: the migration relies on 2.6 features (Gateway API discovery of istio-remote gateways, trustDomainAliases).');
+    return undefined;
+  }
+  const mode = r.string(['spec', 'mode']) ?? 'MultiTenant';
+  if (mode !== 'MultiTenant' && mode !== 'ClusterWide') {
+    r.error(['spec', 'mode'], `unknown mode "${mode}".`, 'Use MultiTenant or ClusterWide.');
+    return undefined;
+  }
+  const aliases = r.array(['spec', 'techPreview', 'meshConfig', 'trustDomainAliases']).filter((a): a is string => typeof a === 'string');
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    name: o.name,
+    namespace: o.namespace ?? '',
+    apiVersion: o.apiVersion,
+    version,
+    mode,
+    trustDomain: r.string(['spec', 'security', 'trust', 'domain']) || 'cluster.local',
+    trustDomainAliases: aliases,
+    additionalIngress: Object.keys(r.object(['spec', 'gateways', 'additionalIngress']) ?? {}),
+    additionalEgress: Object.keys(r.object(['spec', 'gateways', 'additionalEgress']) ?? {}),
+    accessLogFile: r.string(['spec', 'proxy', 'accessLogging', 'file', 'name']),
+    pilotEnv: r.stringMap(['spec', 'runtime', 'components', 'pilot', 'container', 'env']),
+  };
+}
+
+function parseLabelSelector(r: FieldReader, path: (string | number)[]): T.LabelSelector {
+  return {
+    matchLabels: r.stringMap([...path, 'matchLabels']),
+    matchExpressions: r.array([...path, 'matchExpressions']).map((_, i) => ({
+      key: r.string([...path, 'matchExpressions', i, 'key']) ?? '',
+      operator: r.string([...path, 'matchExpressions', i, 'operator']) ?? '',
+      values: r.array([...path, 'matchExpressions', i, 'values']).map(String),
+    })),
+  };
+}
+
+function parseMemberRoll(o: SourceObject, diags: Diagnostics): T.MemberRoll {
+  const r = new FieldReader(o, diags);
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    name: o.name,
+    namespace: o.namespace ?? '',
+    members: r.array(['spec', 'members']).map(String),
+    memberSelectors: r.array(['spec', 'memberSelectors']).map((_, i) => parseLabelSelector(r, ['spec', 'memberSelectors', i])),
+  };
+}
+
+function parseMember(o: SourceObject, diags: Diagnostics): T.Member {
+  const r = new FieldReader(o, diags);
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    namespace: o.namespace ?? '',
+    controlPlaneName: r.string(['spec', 'controlPlaneRef', 'name']) ?? '',
+    controlPlaneNamespace: r.string(['spec', 'controlPlaneRef', 'namespace']) ?? '',
+  };
+}
+
+function parsePeer(o: SourceObject, diags: Diagnostics): T.Peer {
+  const r = new FieldReader(o, diags);
+  const trustDomain = r.string(['spec', 'security', 'trustDomain']) ?? '';
+  if (!trustDomain) {
+    r.error(['spec', 'security', 'trustDomain'], 'the peer trust domain is missing.', "meshfed finds the peer's cluster by its trust domain: set it to the peer SMCP's spec.security.trust.domain.");
+  }
+  const certKind = r.string(['spec', 'security', 'certificateChain', 'kind']) ?? '';
+  if (certKind !== '' && certKind !== 'ConfigMap') {
+    r.error(['spec', 'security', 'certificateChain', 'kind'], `certificateChain kind "${certKind}" is not supported by Maistra.`, 'Use kind: ConfigMap.');
+  }
+  const ingress = r.string(['spec', 'gateways', 'ingress', 'name']) ?? '';
+  const egress = r.string(['spec', 'gateways', 'egress', 'name']) ?? '';
+  if (!ingress) r.error(['spec', 'gateways', 'ingress', 'name'], 'the federation ingress gateway name is missing.');
+  if (!egress) r.error(['spec', 'gateways', 'egress', 'name'], 'the federation egress gateway name is missing.');
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    name: o.name,
+    namespace: o.namespace ?? '',
+    addresses: r.array(['spec', 'remote', 'addresses']).map(String),
+    discoveryPort: r.number(['spec', 'remote', 'discoveryPort']) ?? 8188,
+    servicePort: r.number(['spec', 'remote', 'servicePort']) ?? 15443,
+    ingressGateway: ingress,
+    egressGateway: egress,
+    trustDomain,
+    clientID: r.string(['spec', 'security', 'clientID']),
+    caConfigMap: r.string(['spec', 'security', 'certificateChain', 'name']) || `${o.name}-ca-root-cert`,
+  };
+}
+
+function parseNameMapping(r: FieldReader, path: (string | number)[]): T.NameMapping {
+  const alias = r.object([...path, 'alias']);
+  return {
+    namespace: r.string([...path, 'namespace']) ?? '',
+    name: r.string([...path, 'name']) ?? '',
+    alias: alias ? { namespace: r.string([...path, 'alias', 'namespace']) ?? '', name: r.string([...path, 'alias', 'name']) ?? '' } : undefined,
+  };
+}
+
+function parseStatus(r: FieldReader, key: string): T.StatusEntry[] | undefined {
+  const raw = r.raw(['status', key]);
+  if (!Array.isArray(raw)) return undefined;
+  return raw.map((_, i) => ({
+    exportedName: r.string(['status', key, i, 'exportedName']) ?? '',
+    localService: {
+      hostname: r.string(['status', key, i, 'localService', 'hostname']) ?? '',
+      name: r.string(['status', key, i, 'localService', 'name']) ?? '',
+      namespace: r.string(['status', key, i, 'localService', 'namespace']) ?? '',
+    },
+  }));
+}
+
+function parseExportSet(o: SourceObject, diags: Diagnostics): T.ExportSet {
+  const r = new FieldReader(o, diags);
+  const rules = r.array(['spec', 'exportRules']).map((_, i): T.ExportRule => {
+    const p = ['spec', 'exportRules', i];
+    const ls = r.object([...p, 'labelSelector']);
+    return {
+      index: i,
+      type: r.string([...p, 'type']) ?? '',
+      nameSelector: r.object([...p, 'nameSelector']) ? parseNameMapping(r, [...p, 'nameSelector']) : undefined,
+      labelSelector: ls
+        ? {
+            namespace: r.string([...p, 'labelSelector', 'namespace']) ?? '',
+            selector: parseLabelSelector(r, [...p, 'labelSelector', 'selector']),
+            aliases: r.array([...p, 'labelSelector', 'aliases']).map((_, j) => parseNameMapping(r, [...p, 'labelSelector', 'aliases', j])),
+          }
+        : undefined,
+    };
+  });
+  return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '', rules, status: parseStatus(r, 'exportedServices') };
+}
+
+function parseImportSet(o: SourceObject, diags: Diagnostics): T.ImportSet {
+  const r = new FieldReader(o, diags);
+  const rules = r.array(['spec', 'importRules']).map((_, i): T.ImportRule => {
+    const p = ['spec', 'importRules', i];
+    return {
+      index: i,
+      type: r.string([...p, 'type']) ?? '',
+      nameSelector: r.object([...p, 'nameSelector']) ? parseNameMapping(r, [...p, 'nameSelector']) : undefined,
+      importAsLocal: r.bool([...p, 'importAsLocal']) ?? false,
+      domainSuffix: r.string([...p, 'domainSuffix']) || undefined,
+    };
+  });
+  const loc = r.object(['spec', 'locality']);
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    name: o.name,
+    namespace: o.namespace ?? '',
+    rules,
+    domainSuffix: r.string(['spec', 'domainSuffix']) || undefined,
+    locality: loc
+      ? { region: r.string(['spec', 'locality', 'region']) || undefined, zone: r.string(['spec', 'locality', 'zone']) || undefined, subzone: r.string(['spec', 'locality', 'subzone']) || undefined }
+      : undefined,
+    status: parseStatus(r, 'importedServices'),
+  };
+}
+
+function parsePorts(r: FieldReader, path: (string | number)[], numberKey: 'port' | 'number'): T.ServicePort[] {
+  return r.array(path).map((_, i) => {
+    const tp = r.raw([...path, i, 'targetPort']) as Json | undefined;
+    return {
+      name: r.string([...path, i, 'name']),
+      port: r.number([...path, i, numberKey]) ?? 0,
+      targetPort: typeof tp === 'number' || typeof tp === 'string' ? tp : undefined,
+      protocol: r.string([...path, i, 'protocol']) ?? 'TCP',
+      appProtocol: r.string([...path, i, 'appProtocol']),
+    };
+  });
+}
+
+function parseService(o: SourceObject, diags: Diagnostics): T.ServiceObj {
+  const r = new FieldReader(o, diags);
+  return {
+    source: o,
+    name: o.name,
+    namespace: o.namespace ?? '',
+    labels: r.stringMap(['metadata', 'labels']),
+    annotations: r.stringMap(['metadata', 'annotations']),
+    selector: r.stringMap(['spec', 'selector']),
+    type: r.string(['spec', 'type']) ?? 'ClusterIP',
+    ports: parsePorts(r, ['spec', 'ports'], 'port'),
+  };
+}
+
+function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
+  const r = new FieldReader(o, diags);
+  return {
+    source: o,
+    kind: o.kind as T.Workload['kind'],
+    name: o.name,
+    namespace: o.namespace ?? '',
+    podLabels: r.stringMap(['spec', 'template', 'metadata', 'labels']),
+    serviceAccount: r.string(['spec', 'template', 'spec', 'serviceAccountName']) || r.string(['spec', 'template', 'spec', 'serviceAccount']) || 'default',
+    containerPorts: Object.fromEntries(
+      r.array(['spec', 'template', 'spec', 'containers']).flatMap((_, i) =>
+        r.array(['spec', 'template', 'spec', 'containers', i, 'ports']).flatMap((_p, j) => {
+          const name = r.string(['spec', 'template', 'spec', 'containers', i, 'ports', j, 'name']);
+          const port = r.number(['spec', 'template', 'spec', 'containers', i, 'ports', j, 'containerPort']);
+          return name && port ? [[name, port] as [string, number]] : [];
+        }),
+      ),
+    ),
+  };
+}
+
+function parseServiceEntry(o: SourceObject, diags: Diagnostics): T.ServiceEntryObj {
+  const r = new FieldReader(o, diags);
+  const ws = r.object(['spec', 'workloadSelector']);
+  return {
+    source: o,
+    name: o.name,
+    namespace: o.namespace ?? '',
+    hosts: r.array(['spec', 'hosts']).map(String),
+    location: r.string(['spec', 'location']) ?? 'MESH_EXTERNAL',
+    ports: parsePorts(r, ['spec', 'ports'], 'number'),
+    workloadSelector: ws ? r.stringMap(['spec', 'workloadSelector', 'labels']) : undefined,
+    exportTo: r.array(['spec', 'exportTo']).map(String),
+  };
+}

@@ -1,0 +1,129 @@
+import Ajv, { ErrorObject } from 'ajv';
+import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
+import * as schema from '../../schema/cluster-settings.schema.json';
+import { Diagnostics } from '../diagnostics';
+import { SourceObject } from './yaml-source';
+
+/** clusters/<cluster>/cluster.yaml after schema validation; defaults that depend on OSSM 2 are applied in the model. */
+export interface ClusterSettings {
+  readonly name: string;
+  readonly network: string;
+  readonly ossm3: { readonly version: string; readonly namespace?: string; readonly cniNamespace?: string };
+  readonly eastWestGateway: {
+    readonly namespace?: string;
+    readonly name?: string;
+    readonly address?: string;
+    readonly service?: { readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP'; readonly annotations?: Record<string, string> };
+  };
+  readonly remoteNetworks: Record<string, string>;
+  readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
+  readonly workloadRestart: { readonly image?: string };
+  /** Where the settings came from, for diagnostics that point into them. */
+  readonly source: SourceObject;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(schema);
+
+/** Validate one cluster.yaml object; reports every violation with its line. */
+export function parseSettings(src: SourceObject, folderName: string, diags: Diagnostics): ClusterSettings | undefined {
+  if (!validate(src.value)) {
+    for (const e of dedupe(validate.errors ?? [])) reportSchemaError(src, e, diags);
+    return undefined;
+  }
+  const v = src.value as unknown as {
+    metadata: { name: string };
+    spec: Omit<ClusterSettings, 'name' | 'source' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'> &
+      Partial<Pick<ClusterSettings, 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
+  };
+  if (v.metadata.name !== folderName) {
+    diags.error(
+      src.at(['metadata', 'name']),
+      `metadata.name is "${v.metadata.name}" but the folder is "${folderName}".`,
+      `They must be equal (the name is used as dist/${folderName}/): rename the folder or set metadata.name: ${folderName}.`,
+    );
+    return undefined;
+  }
+  const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));
+  if (!versions.includes(v.spec.ossm3.version as IstioSpecVersion)) {
+    diags.error(
+      src.at(['spec', 'ossm3', 'version']),
+      `the Sail operator CRDs meshfed renders for do not offer Istio ${v.spec.ossm3.version}.`,
+      `Use one of ${versions[versions.length - 1]} … ${versions[0]} (the guide uses v1.27.3).`,
+    );
+    return undefined;
+  }
+  return {
+    name: v.metadata.name,
+    network: v.spec.network,
+    ossm3: v.spec.ossm3,
+    eastWestGateway: v.spec.eastWestGateway ?? {},
+    remoteNetworks: v.spec.remoteNetworks ?? {},
+    importedServices: v.spec.importedServices ?? {},
+    workloadRestart: v.spec.workloadRestart ?? {},
+    source: src,
+  };
+}
+
+/** Ajv reports an `enum`/`const` failure and its parent `anyOf`/`if` noise; keep one error per path. */
+function dedupe(errors: ErrorObject[]): ErrorObject[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.instancePath}|${e.keyword}|${JSON.stringify(e.params)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function reportSchemaError(src: SourceObject, e: ErrorObject, diags: Diagnostics): void {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const field = [...path, (e.params as { additionalProperty: string }).additionalProperty];
+      const allowed = allowedFields(path);
+      diags.error(
+        src.at(field),
+        'unknown field.',
+        allowed.length ? `Allowed fields here: ${allowed.join(', ')}. Fix the spelling or remove the field.` : 'Remove the field.',
+      );
+      return;
+    }
+    case 'required': {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      diags.error(src.at([...path, missing]), 'required field is missing.', `Set ${[...path, missing].join('.')} (see the README, "Cluster settings").`);
+      return;
+    }
+    case 'const':
+      diags.error(src.at(path), `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}.`);
+      return;
+    case 'enum':
+      diags.error(src.at(path), `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}.`);
+      return;
+    case 'pattern':
+      diags.error(src.at(path), `value does not have the expected form (${describePattern(path)}).`);
+      return;
+    default:
+      diags.error(src.at(path), `${e.message ?? 'is invalid'}.`);
+  }
+}
+
+function describePattern(path: (string | number)[]): string {
+  const last = path[path.length - 1];
+  if (last === 'version') return 'an exact version such as v1.27.3';
+  if (last === 'network' || path[0] === 'spec' && path[1] === 'remoteNetworks') return 'letters, digits, "-", "_", "." and at most 63 characters';
+  return 'a DNS label: lower-case letters, digits and "-", at most 63 characters';
+}
+
+/** The property names the schema allows at a path, for "did you mean" hints. */
+function allowedFields(path: (string | number)[]): string[] {
+  let node: { properties?: Record<string, unknown> } | undefined = schema as unknown as { properties?: Record<string, unknown> };
+  for (const seg of path) {
+    node = node?.properties?.[seg as string] as typeof node;
+  }
+  return node?.properties ? Object.keys(node.properties).sort() : [];
+}

@@ -1,0 +1,204 @@
+import { Diagnostics } from '../diagnostics';
+import { LoadedCluster } from '../load/clusters';
+import { computeExports } from './exports';
+import { computeImports } from './imports';
+import { memberNamespaces } from './members';
+import { revisionName } from './names';
+import { exportCandidates } from './services';
+import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
+
+/** OpenShift's in-cluster `cli` image stream: present on every OpenShift cluster with the image registry. */
+export const DEFAULT_RESTART_IMAGE = 'image-registry.openshift-image-registry.svc:5000/openshift/cli:latest';
+
+function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
+  const cp = c.inventory.controlPlane;
+  const s = c.settings;
+  const members = memberNamespaces(c.inventory, diags);
+  const ossm3Namespace = s.ossm3.namespace ?? cp.namespace;
+  return {
+    cluster: c.name,
+    settings: s,
+    inventory: c.inventory,
+    rootCert: c.rootCert,
+    controlPlane: cp,
+    trustDomain: cp.trustDomain,
+    network: s.network,
+    memberNamespaces: members,
+    ossm3: {
+      version: s.ossm3.version,
+      namespace: ossm3Namespace,
+      cniNamespace: s.ossm3.cniNamespace ?? 'istio-cni',
+      istioName: 'default',
+      revision: revisionName('default', s.ossm3.version),
+    },
+    eastWest: {
+      namespace: s.eastWestGateway.namespace ?? 'istio-ingress',
+      name: s.eastWestGateway.name ?? 'eastwestgateway',
+      address: s.eastWestGateway.address,
+      serviceType: s.eastWestGateway.service?.type ?? 'LoadBalancer',
+      annotations: s.eastWestGateway.service?.annotations ?? {},
+    },
+    importNamespace: s.importedServices.namespace ?? cp.namespace,
+    importExportTo: s.importedServices.exportTo ?? (members.length ? members : ['.']),
+    restartImage: s.workloadRestart.image ?? DEFAULT_RESTART_IMAGE,
+  };
+}
+
+/** Meshes are told apart by trust domain: two meshes with one trust domain cannot be federated. */
+function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mesh> {
+  const byTd = new Map<string, Mesh>();
+  for (const m of meshes) {
+    const other = byTd.get(m.trustDomain);
+    if (other) {
+      diags.error(
+        m.controlPlane.source.at(['spec', 'security', 'trust', 'domain']),
+        `clusters ${other.cluster} and ${m.cluster} both use trust domain "${m.trustDomain}".`,
+        'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds peers by it): check that each cluster folder holds its own dumps.',
+      );
+    } else byTd.set(m.trustDomain, m);
+  }
+  return byTd;
+}
+
+function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
+  const links: PeerLink[] = [];
+  for (const m of meshes) {
+    const inv = m.inventory;
+    const seenRemote = new Map<string, string>();
+    const localFederationNetworks = new Set(inv.peers.map((p) => `network-${p.name}`));
+    if (localFederationNetworks.has(m.network)) {
+      diags.error(m.settings.source.at(['spec', 'network']), `network "${m.network}" is also the name Maistra gives the federation network of a peer (network-<ServiceMeshPeer>).`, 'Choose another network name for this cluster.');
+    }
+    const usedRemote = new Map<string, string>();
+    for (const key of Object.keys(m.settings.remoteNetworks)) {
+      if (!inv.peers.some((p) => p.name === key)) {
+        diags.error(m.settings.source.at(['spec', 'remoteNetworks', key]), `there is no ServiceMeshPeer named "${key}" in ${m.cluster}'s ossm2/.`, `Keys are local ServiceMeshPeer names: ${inv.peers.map((p) => p.name).sort().join(', ') || '(none)'}.`);
+      }
+    }
+    for (const p of [...inv.peers].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!p.trustDomain) continue;
+      const remote = byTd.get(p.trustDomain);
+      if (!remote) {
+        diags.error(p.source.at(['spec', 'security', 'trustDomain']), `no cluster in the clusters folder has trust domain "${p.trustDomain}".`, `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`);
+        continue;
+      }
+      if (remote === m) {
+        diags.error(p.source.at(['spec', 'security', 'trustDomain']), `this peer has the mesh's own trust domain "${p.trustDomain}".`, "Set the peer mesh's trust domain.");
+        continue;
+      }
+      const dup = seenRemote.get(remote.cluster);
+      if (dup) {
+        diags.error(p.source.at(), `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`, 'Keep one ServiceMeshPeer per peer mesh.');
+        continue;
+      }
+      seenRemote.set(remote.cluster, p.name);
+      const remoteNetwork = m.settings.remoteNetworks[p.name] ?? `${remote.cluster}-network`;
+      const netPath = m.settings.remoteNetworks[p.name] ? ['spec', 'remoteNetworks', p.name] : ['spec', 'network'];
+      const why =
+        remoteNetwork === m.network
+          ? 'is this cluster\'s own network: local clients would be routed to the local service through the remote gateway'
+          : localFederationNetworks.has(remoteNetwork)
+            ? `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would overwrite the federation ingress address and break traffic before the new entries exist`
+            : usedRemote.has(remoteNetwork)
+              ? `is already used for peer ${usedRemote.get(remoteNetwork)}`
+              : undefined;
+      if (why) {
+        diags.error(
+          m.settings.source.at(netPath),
+          `the network name "${remoteNetwork}" for peer ${p.name} (${remote.cluster}) ${why}.`,
+          `Set spec.remoteNetworks.${p.name} in clusters/${m.cluster}/cluster.yaml to a unique name, e.g. ${remote.cluster}-ew-network.`,
+        );
+        continue;
+      }
+      usedRemote.set(remoteNetwork, p.name);
+      const caConfigMap = inv.configMaps.find((cm) => cm.namespace === m.controlPlane.namespace && cm.name === p.caConfigMap);
+      if (!caConfigMap) {
+        diags.warn(p.source.at(['spec', 'security', 'certificateChain']), `ConfigMap ${m.controlPlane.namespace}/${p.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`, `Add it: \`oc get cm ${p.caConfigMap} -n ${m.controlPlane.namespace} -o yaml\`.`);
+      } else if (normalizePem(caConfigMap.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
+        diags.warn(caConfigMap.source.at(['data', 'root-cert.pem']), `does not match ${remote.cluster}'s root-cert.pem.`, `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`);
+      }
+      links.push({
+        local: m.cluster,
+        remote: remote.cluster,
+        peer: p,
+        federationNetwork: `network-${p.name}`,
+        remoteNetwork,
+        exportSet: inv.exportSets.find((e) => e.name === p.name),
+        importSet: inv.importSets.find((i) => i.name === p.name),
+        caConfigMap,
+      });
+    }
+    for (const set of [...inv.exportSets, ...inv.importSets]) {
+      if (!inv.peers.some((p) => p.name === set.name)) {
+        diags.warn(set.source.at(['metadata', 'name']), `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`, 'Rename it after the ServiceMeshPeer it is meant for, or remove it.');
+      }
+    }
+  }
+  for (const l of links) {
+    if (!links.some((r) => r.local === l.remote && r.remote === l.local)) {
+      diags.warn(l.peer.source.at(), `${l.remote} has no ServiceMeshPeer for ${l.local}: the peering is one-sided, so nothing is exchanged over it.`, `Add ${l.remote}'s ServiceMeshPeer to clusters/${l.remote}/ossm2/.`);
+    }
+  }
+  return links;
+}
+
+function normalizePem(s: string): string {
+  return s.replace(/\s+/g, '');
+}
+
+/** Exposed hostnames must map to one service per exporter, and must not shadow another local Service. */
+function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): void {
+  for (const m of meshes) {
+    const byHost = new Map<string, Import>();
+    for (const i of imports.filter((x) => x.exporter === m.cluster)) {
+      const prev = byHost.get(i.hostname);
+      const svc = i.export.service;
+      if (prev && (prev.export.service.namespace !== svc.namespace || prev.export.service.name !== svc.name)) {
+        diags.error(
+          i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
+          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, but ${prev.importer} uses that hostname for ${prev.export.service.namespace}/${prev.export.service.name}.`,
+          `After the migration ${m.cluster}'s east-west gateway routes by hostname alone: give the imports distinct names.`,
+        );
+      }
+      byHost.set(i.hostname, prev ?? i);
+      const shadow = m.inventory.services.find((s) => `${s.name}.${s.namespace}.svc.cluster.local` === i.hostname && !(s.name === svc.name && s.namespace === svc.namespace));
+      if (shadow) {
+        diags.error(
+          i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
+          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, which is another Service (${shadow.namespace}/${shadow.name}) in ${m.cluster}.`,
+          `${m.cluster}'s gateway would route that hostname to its own ${shadow.namespace}/${shadow.name}: use an alias that does not name an existing Service of the exporter.`,
+        );
+      }
+    }
+  }
+}
+
+/** The federation graph: meshes, peerings, exports and imports, exactly as Maistra computes them. */
+export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): FederationModel {
+  const meshes = clusters.map((c) => buildMesh(c, diags)).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  const byTd = indexByTrustDomain(meshes, diags);
+  const links = buildLinks(meshes, byTd, diags);
+  diags.throwIfErrors();
+  const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
+  const exports: Export[] = [];
+  for (const l of links) exports.push(...computeExports(l, exportCandidates(byCluster.get(l.local)!, diags), diags));
+  const imports: Import[] = [];
+  for (const l of links) {
+    const offered = exports.filter((e) => e.exporter === l.remote && e.importer === l.local);
+    const reverse = links.find((r) => r.local === l.remote && r.remote === l.local);
+    if (!reverse) continue;
+    imports.push(...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags));
+  }
+  checkExposures(meshes, imports, diags);
+  for (const i of imports) {
+    if (i.export.service.serviceAccounts.length === 0) {
+      diags.warn(
+        i.export.service.source.at(i.export.service.kind === 'Service' ? ['spec', 'selector'] : ['spec', 'workloadSelector']),
+        `no Deployment, StatefulSet or DaemonSet in ${i.exporter}'s ossm2/ runs the pods of this service, so its SPIFFE identity is unknown; ${i.importer}'s ServiceEntry for ${i.hostname} gets no subjectAltNames (any workload of ${i.exporter} would be accepted).`,
+        `Add the workload to clusters/${i.exporter}/ossm2/.`,
+      );
+    }
+  }
+  diags.throwIfErrors();
+  return { meshes, links, exports, imports };
+}

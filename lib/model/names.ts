@@ -1,0 +1,50 @@
+import { createHash } from 'crypto';
+
+/** Short stable hash of a string (hex). */
+export function shortHash(s: string, length = 8): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, length);
+}
+
+/**
+ * A DNS-1123 label (lower-case alphanumerics and '-', ≤63 chars) made from the given parts.
+ * Anything else becomes '-'. When the result would be longer than 63 characters it is cut and a hash
+ * of the full name is appended, so two long names never collide and the same input always gives the
+ * same name.
+ */
+export function dnsLabel(...parts: string[]): string {
+  const full = parts
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (full.length <= 63) return full;
+  const hash = shortHash(full);
+  return `${full.slice(0, 63 - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
+/** `httpbin.a.svc.west-mesh-imports.local` → `httpbin-a-svc-west-mesh-imports-local`. */
+export function hostSlug(hostname: string): string {
+  return dnsLabel(hostname.replace(/\./g, '-'));
+}
+
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** Sail operator revision name for RevisionBased updates: `<istio name>-<version with . → ->`. */
+export function revisionName(istioName: string, version: string): string {
+  return `${istioName}-${version.replace(/\./g, '-')}`;
+}
+
+export function byString<T>(key: (t: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  };
+}
+
+export function uniqSorted(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}

@@ -1,0 +1,83 @@
+import { Diagnostics } from '../diagnostics';
+import { ServiceObj, ServicePort, Workload } from '../load/inventory-types';
+import { selectorSelects } from './match';
+import { uniqSorted } from './names';
+import { istioProtocol } from './protocol';
+import { LocalService, Mesh, PortSpec } from './types';
+
+export const CLUSTER_DOMAIN = 'cluster.local';
+
+/** A named targetPort resolves through the container ports of the selected workloads. */
+function portSpec(p: ServicePort, workloads: Workload[]): PortSpec {
+  const protocol = istioProtocol(p.port, p.name, p.protocol, p.appProtocol);
+  const target = typeof p.targetPort === 'string' ? workloads.map((w) => w.containerPorts[p.targetPort as string]).find((n) => n !== undefined) : p.targetPort;
+  return {
+    name: p.name || `${(protocol ?? 'tcp').toLowerCase()}-${p.port}`,
+    number: p.port,
+    targetPort: target,
+    protocol,
+  };
+}
+
+function selectedWorkloads(mesh: Pick<Mesh, 'inventory'>, namespace: string, selector: Record<string, string>): Workload[] {
+  return mesh.inventory.workloads.filter((w) => w.namespace === namespace && selectorSelects(selector, w.podLabels));
+}
+
+/** Maistra's `checkServiceExportTo`: visible to the control-plane namespace? */
+function visibleToControlPlane(exportTo: string[], namespace: string, cpNamespace: string): boolean {
+  if (exportTo.length === 0) return true;
+  return exportTo.includes('*') || exportTo.includes(cpNamespace) || (exportTo.includes('.') && namespace === cpNamespace);
+}
+
+export function serviceToLocal(mesh: Pick<Mesh, 'inventory'>, s: ServiceObj): LocalService {
+  const workloads = selectedWorkloads(mesh, s.namespace, s.selector);
+  return {
+    kind: 'Service',
+    name: s.name,
+    namespace: s.namespace,
+    hostname: `${s.name}.${s.namespace}.svc.${CLUSTER_DOMAIN}`,
+    labels: s.labels,
+    ports: s.ports.map((p) => portSpec(p, workloads)),
+    podSelector: s.selector,
+    serviceAccounts: uniqSorted(workloads.map((w) => w.serviceAccount)),
+    source: s.source,
+  };
+}
+
+/**
+ * Everything the exporting istiod could export: Services in member namespaces and the control-plane
+ * namespace (not ExternalName, visible to the control-plane namespace through the
+ * `networking.istio.io/exportTo` annotation), plus one candidate per host of MESH_INTERNAL ServiceEntries.
+ * Sorted by namespace, then name.
+ */
+export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' | 'memberNamespaces'>, _diags: Diagnostics): LocalService[] {
+  const cpNs = mesh.controlPlane.namespace;
+  const visibleNs = new Set([...mesh.memberNamespaces, cpNs]);
+  const out: LocalService[] = [];
+  for (const s of mesh.inventory.services) {
+    if (!visibleNs.has(s.namespace) || s.type === 'ExternalName') continue;
+    const exportTo = (s.annotations['networking.istio.io/exportTo'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    if (!visibleToControlPlane(exportTo, s.namespace, cpNs)) continue;
+    out.push(serviceToLocal(mesh, s));
+  }
+  for (const se of mesh.inventory.serviceEntries) {
+    if (!visibleNs.has(se.namespace) || se.location !== 'MESH_INTERNAL') continue;
+    if (!visibleToControlPlane(se.exportTo, se.namespace, cpNs)) continue;
+    const selector = se.workloadSelector ?? {};
+    const workloads = selectedWorkloads(mesh, se.namespace, selector);
+    for (const host of se.hosts) {
+      out.push({
+        kind: 'ServiceEntry',
+        name: host,
+        namespace: se.namespace,
+        hostname: host,
+        labels: se.source.metadata.labels && typeof se.source.metadata.labels === 'object' ? (se.source.metadata.labels as Record<string, string>) : {},
+        ports: se.ports.map((p) => portSpec(p, workloads)),
+        podSelector: selector,
+        serviceAccounts: uniqSorted(workloads.map((w) => w.serviceAccount)),
+        source: se.source,
+      });
+    }
+  }
+  return out.sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1));
+}

@@ -1,0 +1,75 @@
+import { Diagnostics } from '../diagnostics';
+import { hostSlug, uniqSorted } from '../model/names';
+import { Import, Mesh } from '../model/types';
+import { PlanContext } from './context';
+import { API, ref } from './refs';
+import { Patch, Resource } from './types';
+
+export const EXPOSE_GATEWAY_NAME = 'expose-services';
+
+/** Hostnames importers use for this exporter's services, sorted: exactly what its gateway exposes. */
+export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
+  return uniqSorted(ctx.importsFrom(mesh.cluster).map((i) => i.hostname));
+}
+
+/**
+ * One ServiceEntry per (workload namespace, importer hostname) where the hostname is not the service's
+ * own FQDN, so the east-west gateway can route that SNI host to the pods. Named after the exported name
+ * of the first importer (by cluster) that uses the hostname, as the guide does.
+ */
+function exporterServiceEntries(imports: Import[]): Resource[] {
+  const byKey = new Map<string, Import>();
+  for (const i of [...imports].sort((a, b) => (a.importer < b.importer ? -1 : a.importer > b.importer ? 1 : 0))) {
+    const svc = i.export.service;
+    if (i.hostname === svc.hostname) continue;
+    const key = `${svc.namespace}/${i.hostname}`;
+    if (!byKey.has(key)) byKey.set(key, i);
+  }
+  return [...byKey.values()].map((i) => {
+    const svc = i.export.service;
+    return {
+      type: 'exporterServiceEntry' as const,
+      ref: ref(API.serviceEntry, 'ServiceEntry', hostSlug(i.export.exportedHostname), svc.namespace),
+      host: i.hostname,
+      ports: svc.ports,
+      podSelector: svc.podSelector,
+    };
+  });
+}
+
+/**
+ * 02-export: on clusters whose services are imported somewhere, the east-west gateway (a Kubernetes
+ * Gateway the deployment controller turns into a Deployment+Service, listening on a hostname that
+ * matches nothing) and an Istio Gateway exposing exactly the importers' hostnames, plus the
+ * ServiceEntries that give those hostnames to the pods.
+ */
+export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
+  if (!ctx.isExporter(mesh.cluster)) return { adds: [], patches: [] };
+  const ew = mesh.eastWest;
+  const adds: Resource[] = [];
+  const known = mesh.inventory.namespaces.find((n) => n.name === ew.namespace);
+  if (!mesh.memberNamespaces.includes(ew.namespace)) {
+    adds.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', ew.namespace), labels: known?.labels ?? {} });
+  }
+  adds.push(
+    { type: 'eastWestGateway', ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace), network: mesh.network, serviceType: ew.serviceType, annotations: ew.annotations },
+    { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster)),
+  );
+  const patches: Patch[] = [];
+  const cp = mesh.controlPlane;
+  const roll = mesh.inventory.memberRoll;
+  if (cp.mode === 'MultiTenant' && !mesh.memberNamespaces.includes(ew.namespace)) {
+    if (roll) {
+      patches.push({
+        type: 'merge',
+        target: ref(API.smmr, 'ServiceMeshMemberRoll', roll.name, roll.namespace),
+        why: 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it',
+        patch: { spec: { members: [...roll.members, ew.namespace] } },
+      });
+    } else {
+      diags.warn(cp.source.at(['spec', 'mode']), `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the east-west Gateway in ${ew.namespace}.`, 'Add the ServiceMeshMemberRoll to the dumps.');
+    }
+  }
+  return { adds, patches };
+}

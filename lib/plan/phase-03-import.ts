@@ -1,0 +1,106 @@
+import { Diagnostics } from '../diagnostics';
+import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
+import { Import, Mesh } from '../model/types';
+import { PlanContext } from './context';
+import { API, ref } from './refs';
+import { Resource } from './types';
+
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+export function remoteGatewayName(exporter: Mesh): string {
+  return dnsLabel('remote-gateway', exporter.network);
+}
+
+/** What to set before an importer's 03-import can be written (empty when nothing is missing). */
+export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
+  return ctx
+    .exportersFor(mesh.cluster)
+    .filter((e) => !e.eastWest.address)
+    .map(
+      (e) =>
+        `${e.cluster}'s east-west gateway address is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0].ip}') and synth again.`,
+    );
+}
+
+/**
+ * Imports that join a local Kubernetes Service (importAsLocal, and the importer has a Service with that
+ * name and namespace): WorkloadEntries in the Service's namespace carrying its selector labels, so the
+ * Service itself aggregates local pods and the remote gateway endpoint (Istio selects WorkloadEntries
+ * with Service selectors); clients then fail over between them. Otherwise a ServiceEntry in the import
+ * namespace selects address-less WorkloadEntries, one per exporter.
+ */
+function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
+  const out: Resource[] = [];
+  const byHost = new Map<string, Import[]>();
+  for (const i of imports) byHost.set(i.hostname, [...(byHost.get(i.hostname) ?? []), i]);
+  for (const host of [...byHost.keys()].sort()) {
+    const group = byHost.get(host)!.sort((a, b) => (a.exporter < b.exporter ? -1 : 1));
+    const local = group[0].localService;
+    if (local) {
+      for (const i of group) {
+        const svc = i.export.service;
+        const sameNs = svc.namespace === local.namespace;
+        if (!sameNs) {
+          diags.warn(
+            i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
+            `${i.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ${i.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only vouch for identities in its own namespace, so clients will reject ${spiffeId(ctx.mesh(i.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
+            `Export the service from a namespace named ${local.namespace}, or import it without importAsLocal.`,
+          );
+        }
+        out.push({
+          type: 'importWorkloadEntry',
+          ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(local.name, i.link.peer.name), local.namespace),
+          labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' },
+          network: i.link.remoteNetwork,
+          locality: i.locality,
+          serviceAccount: sameNs && svc.serviceAccounts.length === 1 ? svc.serviceAccounts[0] : undefined,
+        });
+        if (sameNs && svc.serviceAccounts.length > 1) {
+          diags.warn(svc.source.at(), `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts (${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s clients admit ${i.exporter}'s identities only through the local pods' service accounts.`, 'Run the exported pods under one service account.');
+        }
+        const localPorts = new Set(local.ports.map((p) => p.port));
+        const missing = svc.ports.filter((p) => !localPorts.has(p.number));
+        if (missing.length) {
+          diags.warn(local.source.at(['spec', 'ports']), `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints are only reached on ports both declare.`, 'Declare the same ports on both sides.');
+        }
+      }
+      continue;
+    }
+    const name = hostSlug(host);
+    const first = group[0];
+    out.push({
+      type: 'importServiceEntry',
+      ref: ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace),
+      host,
+      ports: first.export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol })),
+      subjectAltNames: uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)))),
+      exportTo: mesh.importExportTo,
+      selector: { app: name },
+    });
+    for (const i of group) {
+      out.push({
+        type: 'importWorkloadEntry',
+        ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), mesh.importNamespace),
+        labels: { app: name, [TLS_MODE_LABEL]: 'istio' },
+        network: i.link.remoteNetwork,
+        locality: i.locality,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * 03-import: on importing clusters, one istio-remote Gateway per exporting peer (on the network name
+ * this cluster gives that peer, never its own nor network-<peer>), and per imported service a
+ * ServiceEntry + address-less WorkloadEntry whose address istiod fills from that Gateway.
+ */
+export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
+  const imports = ctx.importsInto(mesh.cluster);
+  if (imports.length === 0) return [];
+  const gateways: Resource[] = ctx.exportersFor(mesh.cluster).map((e) => {
+    const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
+    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, address: e.eastWest.address ?? '' };
+  });
+  return [...gateways, ...importResources(ctx, mesh, imports, diags)];
+}

@@ -1,0 +1,49 @@
+import { Mesh } from '../model/types';
+import { PlanContext } from './context';
+import { smcpRef } from './phase-01-prepare';
+import { API, ref } from './refs';
+import { JsonPatchOp, ObjectRef, Patch } from './types';
+
+/** JSON-pointer escaping of a map key. */
+export function pointerKey(k: string): string {
+  return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * 04-remove-federation: delete the ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and the
+ * peers' CA ConfigMaps, and remove the federation gateways from the SMCP. A whole additionalIngress /
+ * additionalEgress map goes (as in the guide) only when it holds nothing but federation gateways;
+ * otherwise just the federation entries are removed, so other gateways keep running.
+ */
+export function planRemoveFederation(ctx: PlanContext, mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
+  const inv = mesh.inventory;
+  const links = ctx.linksOf(mesh.cluster);
+  const deletes: ObjectRef[] = [
+    ...inv.importSets.map((s) => ref(API.peer, 'ImportedServiceSet', s.name, s.namespace)),
+    ...inv.exportSets.map((s) => ref(API.peer, 'ExportedServiceSet', s.name, s.namespace)),
+    ...inv.peers.map((p) => ref(API.peer, 'ServiceMeshPeer', p.name, p.namespace)),
+    ...links.flatMap((l) => (l.caConfigMap ? [ref('v1', 'ConfigMap', l.caConfigMap.name, l.caConfigMap.namespace)] : [])),
+  ];
+  const ops: JsonPatchOp[] = [];
+  const remove = (mapKey: 'additionalIngress' | 'additionalEgress', present: string[], federation: Set<string>) => {
+    const fed = present.filter((k) => federation.has(k)).sort();
+    if (fed.length === 0) return;
+    if (fed.length === present.length) ops.push({ op: 'remove', path: `/spec/gateways/${mapKey}` });
+    else for (const k of fed) ops.push({ op: 'remove', path: `/spec/gateways/${mapKey}/${pointerKey(k)}` });
+  };
+  const cp = mesh.controlPlane;
+  remove('additionalIngress', cp.additionalIngress, new Set(inv.peers.map((p) => p.ingressGateway)));
+  remove('additionalEgress', cp.additionalEgress, new Set(inv.peers.map((p) => p.egressGateway)));
+  const patches: Patch[] = ops.length ? [{ type: 'json6902', target: smcpRef(mesh), ops, why: 'remove the federation ingress/egress gateways' }] : [];
+  return { deletes: dedupeRefs(deletes), patches };
+}
+
+function dedupeRefs(refs: ObjectRef[]): ObjectRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const k = `${r.apiVersion}/${r.kind}/${r.namespace}/${r.name}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,68 @@
+import { Diagnostics } from '../diagnostics';
+import { FederationModel, Mesh } from '../model/types';
+import { PlanContext } from './context';
+import { planFederation } from './phase-00-federation';
+import { planPrepare } from './phase-01-prepare';
+import { planExport } from './phase-02-export';
+import { importBlockers, planImport } from './phase-03-import';
+import { planRemoveFederation } from './phase-04-remove-federation';
+import { planInstallOssm3 } from './phase-05-install-ossm3';
+import { planMigrateWorkloads } from './phase-06-migrate-workloads';
+import { planFinalize } from './phase-07-finalize';
+import { Gate, PhaseId, PhasePlan, PHASES, Plan } from './types';
+
+/**
+ * Ordering rules between clusters. Within a cluster, phases are applied in order.
+ * - 03-import waits for every exporter it imports from to be at 02-export (its gateway exists and has
+ *   an address).
+ * - 04-remove-federation waits for every peer it shares services with to be at 03-import: the new path
+ *   must carry traffic in both directions before the federation path is removed.
+ * - 06-migrate-workloads moves clients to OSSM 3; the services they call must be reachable through
+ *   the new path, which 03 (and its gate) already ensures; the rule is listed for readers of plan.json.
+ */
+function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
+  switch (phase) {
+    case '03-import':
+      return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `imports services from ${e.cluster} through its east-west gateway` }));
+    case '04-remove-federation':
+      return ctx.sharingPeers(mesh.cluster).map((p) => ({ cluster: p, phase: '03-import', reason: `shares services with ${p}: both sides must use the new path before the federation goes` }));
+    case '06-migrate-workloads':
+      return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `clients call ${e.cluster}'s services, which must be reachable through its east-west gateway` }));
+    default:
+      return [];
+  }
+}
+
+function empty(cluster: string, phase: PhaseId): PhasePlan {
+  return { cluster, phase, adds: [], patches: [], deletes: [], waitsFor: [], blockedBy: [] };
+}
+
+/** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
+export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
+  const ctx = new PlanContext(model);
+  const byCluster: Record<string, PhasePlan[]> = {};
+  for (const mesh of model.meshes) {
+    const c = mesh.cluster;
+    const exp = planExport(ctx, mesh, diags);
+    const rm = planRemoveFederation(ctx, mesh);
+    const mig = planMigrateWorkloads(ctx, mesh);
+    const content: Record<PhaseId, Omit<PhasePlan, 'cluster' | 'phase' | 'waitsFor' | 'blockedBy'>> = {
+      '00-federation': { ...empty(c, '00-federation'), adds: planFederation(ctx, mesh) },
+      '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
+      '02-export': { ...empty(c, '02-export'), adds: exp.adds, patches: exp.patches },
+      '03-import': { ...empty(c, '03-import'), adds: planImport(ctx, mesh, diags) },
+      '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: rm.patches },
+      '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh) },
+      '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
+      '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(mesh) },
+    };
+    // A phase builds on the previous one, so once a phase is blocked every later phase is too.
+    const blockers = importBlockers(ctx, mesh);
+    let blocked: string[] = [];
+    byCluster[c] = PHASES.map((phase) => {
+      if (phase === '03-import') blocked = blockers;
+      return { ...content[phase], cluster: c, phase, waitsFor: gates(ctx, mesh, phase), blockedBy: blocked };
+    });
+  }
+  return { clusters: model.meshes.map((m) => m.cluster), phases: PHASES, byCluster };
+}

@@ -1,0 +1,125 @@
+import { JsonObject } from '../load/yaml-source';
+import { PortSpec } from '../model/types';
+
+export const PHASES = [
+  '00-federation',
+  '01-prepare',
+  '02-export',
+  '03-import',
+  '04-remove-federation',
+  '05-install-ossm3',
+  '06-migrate-workloads',
+  '07-finalize',
+] as const;
+export type PhaseId = (typeof PHASES)[number];
+
+export interface ObjectRef {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+export function refId(r: ObjectRef): string {
+  return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.apiVersion})`;
+}
+
+/**
+ * An object a phase adds. Each variant carries the domain values its construct needs; the YAML shape
+ * is decided in lib/constructs.
+ */
+export type Resource =
+  /** An object that runs today, re-rendered from the dumps so GitOps adopts it. */
+  | { readonly type: 'adopted'; readonly ref: ObjectRef; readonly body: JsonObject }
+  | { readonly type: 'namespace'; readonly ref: ObjectRef; readonly labels: Record<string, string> }
+  | {
+      readonly type: 'eastWestGateway';
+      readonly ref: ObjectRef;
+      readonly network: string;
+      readonly serviceType: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+      readonly annotations: Record<string, string>;
+    }
+  | { readonly type: 'exposedServices'; readonly ref: ObjectRef; readonly gatewayName: string; readonly hosts: string[] }
+  | { readonly type: 'exporterServiceEntry'; readonly ref: ObjectRef; readonly host: string; readonly ports: PortSpec[]; readonly podSelector: Record<string, string> }
+  | { readonly type: 'remoteGateway'; readonly ref: ObjectRef; readonly network: string; readonly address: string }
+  | {
+      readonly type: 'importServiceEntry';
+      readonly ref: ObjectRef;
+      readonly host: string;
+      readonly ports: PortSpec[];
+      readonly subjectAltNames: string[];
+      readonly exportTo: string[];
+      readonly selector: Record<string, string>;
+    }
+  | {
+      readonly type: 'importWorkloadEntry';
+      readonly ref: ObjectRef;
+      readonly labels: Record<string, string>;
+      readonly network: string;
+      readonly locality?: string;
+      readonly serviceAccount?: string;
+    }
+  | { readonly type: 'istioCni'; readonly ref: ObjectRef; readonly version: string; readonly namespace: string }
+  | {
+      readonly type: 'istio';
+      readonly ref: ObjectRef;
+      readonly version: string;
+      readonly namespace: string;
+      readonly trustDomain: string;
+      readonly trustDomainAliases: string[];
+      /** Peers' roots: PEM text and the cluster it comes from. */
+      readonly caCertificates: { readonly cluster: string; readonly pem: string }[];
+      readonly network: string;
+      readonly accessLogFile?: string;
+      readonly pilotEnv: Record<string, string>;
+    }
+  | { readonly type: 'restartServiceAccount'; readonly ref: ObjectRef }
+  /** Allows only `patch` on the named workloads of one namespace. */
+  | { readonly type: 'restartRole'; readonly ref: ObjectRef; readonly workloads: WorkloadRef[] }
+  | { readonly type: 'restartRoleBinding'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef }
+  | {
+      readonly type: 'restartJob';
+      readonly ref: ObjectRef;
+      readonly serviceAccount: ObjectRef;
+      readonly image: string;
+      readonly revision: string;
+      readonly workloads: WorkloadRef[];
+    };
+
+export interface WorkloadRef {
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export type JsonPatchOp = { readonly op: 'remove'; readonly path: string } | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown };
+
+export type Patch =
+  /** Strategic-merge patch; on custom resources this is a JSON merge patch (maps merge, lists are replaced whole). */
+  | { readonly type: 'merge'; readonly target: ObjectRef; readonly patch: JsonObject; readonly why: string }
+  | { readonly type: 'json6902'; readonly target: ObjectRef; readonly ops: JsonPatchOp[]; readonly why: string };
+
+/** Another cluster must be at `phase` (or later) before this phase may be applied. */
+export interface Gate {
+  readonly cluster: string;
+  readonly phase: PhaseId;
+  readonly reason: string;
+}
+
+export interface PhasePlan {
+  readonly cluster: string;
+  readonly phase: PhaseId;
+  readonly adds: Resource[];
+  readonly patches: Patch[];
+  readonly deletes: ObjectRef[];
+  readonly waitsFor: Gate[];
+  /** When set, the phase needs something unknown and is not written; each entry says what to set. */
+  readonly blockedBy: string[];
+}
+
+export interface Plan {
+  readonly clusters: string[];
+  readonly phases: readonly PhaseId[];
+  /** phases[cluster] is in PHASES order. */
+  readonly byCluster: Record<string, PhasePlan[]>;
+}

@@ -1,0 +1,39 @@
+import { Document, stringify } from 'yaml';
+
+/** Keys of a Kubernetes object in conventional order first; everything else sorted. */
+export const OBJECT_ORDER = ['apiVersion', 'kind', 'metadata', 'spec'];
+export const KUSTOMIZATION_ORDER = ['apiVersion', 'kind', 'resources', 'patches'];
+
+function sortDeep(v: unknown, top: readonly string[] | undefined): unknown {
+  if (Array.isArray(v)) return v.map((x) => sortDeep(x, undefined));
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o).sort((a, b) => {
+    if (top) {
+      const ia = top.indexOf(a);
+      const ib = top.indexOf(b);
+      if (ia >= 0 || ib >= 0) return (ia < 0 ? top.length : ia) - (ib < 0 ? top.length : ib);
+    }
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = sortDeep(o[k], undefined);
+  return out;
+}
+
+const OPTIONS = { lineWidth: 0, minContentWidth: 0, indentSeq: false } as const;
+
+/**
+ * Deterministic YAML: keys sorted (the given top-level keys first, in that order), no line folding,
+ * an optional header comment.
+ */
+export function toYaml(value: unknown, comment?: string, topLevelOrder: readonly string[] = OBJECT_ORDER): string {
+  const sorted = sortDeep(value, topLevelOrder);
+  if (!comment) return stringify(sorted, OPTIONS);
+  const doc = new Document(sorted);
+  doc.commentBefore = comment
+    .split('\n')
+    .map((l) => ` ${l}`)
+    .join('\n');
+  return doc.toString(OPTIONS);
+}
