@@ -1,0 +1,51 @@
+/**
+ * Copies the openAPIV3Schema of every served version of the CRDs meshfed renders into test/schemas/,
+ * so the tests validate rendered objects without reading the upstream CRD files at test time.
+ *
+ *   npx tsx scripts/extract-crd-schemas.ts <path to the upstream crds folder>
+ *
+ * Provenance of the upstream files: cdk8s.yaml (imports) and imports/README.md.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+const SOURCES: Record<string, string[]> = {
+  'maistra/servicemeshcontrolplanes.crd.yaml': ['ServiceMeshControlPlane'],
+  'maistra/servicemeshmemberrolls.crd.yaml': ['ServiceMeshMemberRoll'],
+  'maistra/servicemeshmembers.crd.yaml': ['ServiceMeshMember'],
+  'maistra/servicemeshpeers.federation.maistra.io.crd.yaml': ['ServiceMeshPeer'],
+  'maistra/exportedservicesets.federation.maistra.io.crd.yaml': ['ExportedServiceSet'],
+  'maistra/importedservicesets.federation.maistra.io.crd.yaml': ['ImportedServiceSet'],
+  'istio/crd-all.gen.yaml': ['ServiceEntry', 'WorkloadEntry', 'Gateway', 'VirtualService', 'DestinationRule', 'AuthorizationPolicy', 'PeerAuthentication'],
+  'gateway-api/standard/gateway.networking.k8s.io_gateways.yaml': ['Gateway'],
+  'sail-operator/sailoperator.io_istios.yaml': ['Istio'],
+  'sail-operator/sailoperator.io_istiocnis.yaml': ['IstioCNI'],
+};
+
+function main(): void {
+  const root = process.argv[2];
+  if (!root) throw new Error('usage: npx tsx scripts/extract-crd-schemas.ts <crds folder>');
+  const outDir = path.join(__dirname, '..', 'test', 'schemas');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  const index: Record<string, { file: string; scope: string }> = {};
+  for (const [file, kinds] of Object.entries(SOURCES)) {
+    const docs = parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8'));
+    for (const d of Array.isArray(docs) ? docs : [docs]) {
+      const crd = d.toJS() as { spec: { group: string; scope: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: unknown } }[] } };
+      if (!crd || !kinds.includes(crd.spec.names.kind)) continue;
+      for (const v of crd.spec.versions.filter((x) => x.served)) {
+        const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
+        const name = `${crd.spec.group}_${v.name}_${crd.spec.names.kind}.json`;
+        fs.writeFileSync(path.join(outDir, name), JSON.stringify(v.schema.openAPIV3Schema) + '\n');
+        index[key] = { file: name, scope: crd.spec.scope };
+      }
+    }
+  }
+  const sorted = Object.fromEntries(Object.keys(index).sort().map((k) => [k, index[k]]));
+  fs.writeFileSync(path.join(outDir, 'index.json'), JSON.stringify(sorted, null, 2) + '\n');
+  console.log(`wrote ${Object.keys(index).length} schemas to ${outDir}`);
+}
+
+main();

@@ -1,0 +1,43 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, { ValidateFunction } from 'ajv';
+import { parseAllDocuments } from 'yaml';
+
+export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; [k: string]: any };
+
+/** `kubectl kustomize <dir>`, parsed. Throws with kustomize's message when the overlay does not build. */
+export function kustomize(dir: string): Obj[] {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return parseAllDocuments(out).map((d) => d.toJS() as Obj).filter(Boolean);
+}
+
+export function find(objs: Obj[], kind: string, name: string, namespace?: string, apiGroup?: string): Obj | undefined {
+  return objs.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace) && (apiGroup === undefined || o.apiVersion.startsWith(`${apiGroup}/`)));
+}
+
+const SCHEMAS = path.join(__dirname, '..', 'schemas');
+const index = JSON.parse(fs.readFileSync(path.join(SCHEMAS, 'index.json'), 'utf8')) as Record<string, { file: string; scope: string }>;
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+const compiled = new Map<string, ValidateFunction>();
+
+/** Built-in kinds meshfed renders: validated by their typed cdk8s-plus classes, not by CRD schemas. */
+const BUILTIN = new Set(['v1/Namespace', 'v1/ConfigMap', 'v1/ServiceAccount', 'batch/v1/Job', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding']);
+
+/** Validate against the upstream CRD schema of its group/version/kind; returns the problems found. */
+export function crdProblems(o: Obj): string[] {
+  const key = `${o.apiVersion}/${o.kind}`;
+  if (BUILTIN.has(key)) return [];
+  const entry = index[key];
+  if (!entry) return [`no CRD schema for ${key}`];
+  let v = compiled.get(key);
+  if (!v) {
+    v = ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, entry.file), 'utf8')));
+    compiled.set(key, v);
+  }
+  const problems: string[] = [];
+  if (!v(o)) problems.push(...(v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+  if (entry.scope === 'Cluster' && o.metadata.namespace) problems.push('cluster-scoped object has metadata.namespace');
+  if (entry.scope === 'Namespaced' && !o.metadata.namespace) problems.push('namespaced object has no metadata.namespace');
+  return problems.map((p) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${p}`);
+}

@@ -1,0 +1,51 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
+import { PHASES } from '../../lib/plan/types';
+import { writeTreeAtomically } from '../../lib/write/atomic';
+
+/** Synthesize into a fresh temporary dist/ and return its path and the result. */
+export function synthTo(clustersDir: string): { dist: string; result: SynthResult } {
+  const result = synthesize(clustersDir);
+  const dist = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-dist-')), 'dist');
+  writeTreeAtomically(dist, result.files);
+  return { dist, result };
+}
+
+/** Run the CLI command in-process, capturing what it prints. */
+export function runCli(args: string[]): { code: number; stderr: string; stdout: string } {
+  const err: string[] = [];
+  const out: string[] = [];
+  const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  try {
+    const code = runSynth(args, {});
+    return { code, stderr: err.join('\n'), stdout: out.join('\n') };
+  } finally {
+    e.mockRestore();
+    l.mockRestore();
+  }
+}
+
+/** Every phase folder of every cluster that was written. */
+export function overlayDirs(dist: string): string[] {
+  return fs
+    .readdirSync(dist)
+    .filter((c) => fs.statSync(path.join(dist, c)).isDirectory())
+    .flatMap((c) => PHASES.filter((p) => fs.existsSync(path.join(dist, c, p))).map((p) => path.join(dist, c, p)));
+}
+
+/** All files under a folder, relative path → content. */
+export function readTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
