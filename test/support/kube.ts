@@ -2,6 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; [k: string]: any };
@@ -18,7 +19,12 @@ export function find(objs: Obj[], kind: string, name: string, namespace?: string
 
 const SCHEMAS = path.join(__dirname, '..', 'schemas');
 const index = JSON.parse(fs.readFileSync(path.join(SCHEMAS, 'index.json'), 'utf8')) as Record<string, { file: string; scope: string }>;
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+// The API server applies structural-schema defaults before it validates (e.g. a Gateway address's
+// type defaults to IPAddress, which decides its oneOf branch): one pass fills defaults, the next validates.
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true });
+addFormats(ajv);
+// Kubernetes' integer formats; Ajv checks the JSON type already.
+for (const f of ['int32', 'int64', 'byte', 'double', 'float']) ajv.addFormat(f, true);
 const compiled = new Map<string, ValidateFunction>();
 
 /** Built-in kinds meshfed renders: validated by their typed cdk8s-plus classes, not by CRD schemas. */
@@ -36,7 +42,9 @@ export function crdProblems(o: Obj): string[] {
     compiled.set(key, v);
   }
   const problems: string[] = [];
-  if (!v(o)) problems.push(...(v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+  const copy = JSON.parse(JSON.stringify(o));
+  v(copy);
+  if (!v(copy)) problems.push(...(v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
   if (entry.scope === 'Cluster' && o.metadata.namespace) problems.push('cluster-scoped object has metadata.namespace');
   if (entry.scope === 'Namespaced' && !o.metadata.namespace) problems.push('namespaced object has no metadata.namespace');
   return problems.map((p) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${p}`);

@@ -1,0 +1,163 @@
+/**
+ * Rendered output, for the bundled example and a three-mesh federation: every overlay builds with
+ * kubectl kustomize, every object is valid against its upstream CRD schema, the mesh pitfalls are
+ * avoided, plan.json states the gates, and the output is deterministic.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { crdProblems, find, kustomize, Obj } from './support/kube';
+import { EXAMPLE_CLUSTERS } from './support/fixtures';
+import { overlayDirs, readTree, runCli, synthTo } from './support/synth';
+import { writeThreeMesh } from './support/three-mesh';
+
+const scenarios: [string, () => string][] = [
+  ['bundled example', () => EXAMPLE_CLUSTERS],
+  ['three meshes', writeThreeMesh],
+];
+
+describe.each(scenarios)('%s', (_name, clusters) => {
+  const { dist } = synthTo(clusters());
+  const dirs = overlayDirs(dist);
+  const built = new Map<string, Obj[]>(dirs.map((d) => [path.relative(dist, d), kustomize(d)]));
+
+  test('every cluster gets all eight phase folders and every overlay builds', () => {
+    const clustersOut = fs.readdirSync(dist).filter((c) => fs.statSync(path.join(dist, c)).isDirectory());
+    expect(dirs).toHaveLength(clustersOut.length * 8);
+    for (const [dir, objs] of built) expect({ dir, count: objs.length }).toEqual({ dir, count: expect.any(Number) });
+  });
+
+  test('every rendered object is valid against its upstream CRD schema', () => {
+    const problems = [...built.values()].flat().flatMap(crdProblems);
+    expect([...new Set(problems)]).toEqual([]);
+  });
+
+  test('pitfalls: WorkloadEntries carry tlsMode, name a remote network known to an istio-remote Gateway, never the local or a federation network', () => {
+    for (const [dir, objs] of built) {
+      if (!dir.endsWith('03-import')) continue;
+      const cluster = dir.split(path.sep)[0];
+      const smcp = find(built.get(path.join(cluster, '01-prepare'))!, 'ServiceMeshControlPlane', 'basic')!;
+      const local = smcp.spec.cluster.network;
+      const remoteNets = objs.filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote').map((g) => g.metadata.labels!['topology.istio.io/network']);
+      const federationNets = objs.filter((o) => o.kind === 'ServiceMeshPeer').map((p) => `network-${p.metadata.name}`);
+      for (const we of objs.filter((o) => o.kind === 'WorkloadEntry')) {
+        expect(we.metadata.labels!['security.istio.io/tlsMode']).toBe('istio');
+        expect(we.spec.address).toBeUndefined();
+        expect(remoteNets).toContain(we.spec.network);
+        expect(we.spec.network).not.toBe(local);
+        expect(federationNets).not.toContain(we.spec.network);
+      }
+      for (const g of objs.filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')) {
+        const a = g.spec.addresses[0];
+        expect(/^[0-9.]+$/.test(a.value) ? a.type : a.type).toBe(/^[0-9.]+$/.test(a.value) ? undefined : 'Hostname');
+      }
+    }
+  });
+
+  test('ServiceEntries select WorkloadEntries in their own namespace only', () => {
+    for (const objs of built.values()) {
+      for (const se of objs.filter((o) => o.kind === 'ServiceEntry' && o.spec.subjectAltNames)) {
+        const sel = se.spec.workloadSelector.labels as Record<string, string>;
+        const wes = objs.filter((o) => o.kind === 'WorkloadEntry' && Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v));
+        expect(wes.length).toBeGreaterThan(0);
+        for (const we of wes) expect(we.metadata.namespace).toBe(se.metadata.namespace);
+      }
+    }
+  });
+
+  test('Sail kinds are cluster-scoped: no namespace on Istio or IstioCNI', () => {
+    for (const o of [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/'))) expect(o.metadata.namespace).toBeUndefined();
+  });
+
+  test('the output is deterministic: two synths give byte-identical trees', () => {
+    const again = synthTo(clusters()).dist;
+    expect(readTree(again)).toEqual(readTree(dist));
+  });
+});
+
+describe('three meshes in detail', () => {
+  const dir = writeThreeMesh();
+  const { dist, result } = synthTo(dir);
+  const state = (c: string, p: string) => kustomize(path.join(dist, c, p));
+
+  test('one istio-remote Gateway per exporting peer, with a Hostname address for DNS names', () => {
+    const blue = state('blue', '03-import').filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote');
+    expect(blue.map((g) => [g.metadata.name, g.metadata.labels!['topology.istio.io/network'], g.spec.addresses])).toEqual([
+      ['remote-gateway-network-green', 'green-ew', [{ value: '203.0.113.20' }]],
+      ['remote-gateway-network-red', 'red-network', [{ type: 'Hostname', value: 'red-ew.example.com' }]],
+    ]);
+  });
+
+  test('importAsLocal into an existing local Service: WorkloadEntries join it (failover), with the remote identity', () => {
+    const objs = state('blue', '03-import');
+    const we = find(objs, 'WorkloadEntry', 'reviews-green-mesh', 'bookinfo')!;
+    expect(we.metadata.labels).toEqual({ app: 'reviews', 'security.istio.io/tlsMode': 'istio' });
+    expect(we.spec).toEqual({ network: 'green-ew', serviceAccount: 'bookinfo-reviews' });
+    expect(objs.find((o) => o.kind === 'ServiceEntry' && o.spec.hosts.includes('reviews.bookinfo.svc.cluster.local'))).toBeUndefined();
+    // and green's gateway exposes that exact hostname (its own FQDN: no exporter ServiceEntry needed)
+    const green = state('green', '02-export');
+    expect(find(green, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['reviews.bookinfo.svc.cluster.local']);
+    expect(green.filter((o) => o.kind === 'ServiceEntry')).toEqual([]);
+  });
+
+  test('aliases, label selectors and domain suffixes reach the exporter gateway and ServiceEntries', () => {
+    const red = state('red', '02-export');
+    // blue (LabelSelector + alias) and green (alias back to ratings) both call red "red-mesh": one hostname, one ServiceEntry.
+    expect(find(red, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['ratings.bookinfo.svc.red-mesh-imports.local']);
+    const ses = red.filter((o) => o.kind === 'ServiceEntry').map((o) => [o.metadata.namespace, o.metadata.name, o.spec.hosts[0], o.spec.ports[0].targetPort]);
+    expect(ses).toEqual([['red-bookinfo', 'ratings-bookinfo-svc-blue-mesh-exports-local', 'ratings.bookinfo.svc.red-mesh-imports.local', 8080]]);
+    expect(find(red, 'Gateway', 'eastwestgateway', 'istio-ingress')!.spec.infrastructure).toEqual({ annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } });
+    const redImport = state('red', '03-import');
+    const se = redImport.find((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'red-mesh-system')!;
+    expect(se.spec.hosts).toEqual(['details.bookinfo.blue.global']);
+    expect(se.spec.subjectAltNames).toEqual(['spiffe://blue-mesh.local/ns/bookinfo/sa/details']);
+    expect(redImport.find((o) => o.kind === 'WorkloadEntry')!.spec.locality).toBe('eu-north/b');
+  });
+
+  test('trust: aliases on both versions of the control plane and every peer root in caCertificates', () => {
+    const objs = state('red', '05-install-ossm3');
+    const smcp = find(objs, 'ServiceMeshControlPlane', 'basic')!;
+    expect(smcp.spec.techPreview.meshConfig.trustDomainAliases).toEqual(['blue-mesh.local', 'green-mesh.local']);
+    const istio = find(objs, 'Istio', 'default')!;
+    expect(istio.spec.namespace).toBe('red-mesh-system');
+    expect(istio.spec.values.meshConfig.trustDomainAliases).toEqual(['blue-mesh.local', 'green-mesh.local']);
+    expect(istio.spec.values.meshConfig.caCertificates).toEqual([
+      { pem: fs.readFileSync(path.join(dir, 'blue', 'root-cert.pem'), 'utf8') },
+      { pem: fs.readFileSync(path.join(dir, 'green', 'root-cert.pem'), 'utf8') },
+    ]);
+  });
+
+  test('04 removes every federation gateway and peer resource on every cluster', () => {
+    for (const c of ['red', 'green', 'blue']) {
+      const objs = state(c, '04-remove-federation');
+      const smcp = find(objs, 'ServiceMeshControlPlane', 'basic')!;
+      expect(smcp.spec.gateways?.additionalIngress).toBeUndefined();
+      expect(smcp.spec.gateways?.additionalEgress).toBeUndefined();
+      expect(objs.filter((o) => /federation\.maistra\.io/.test(o.apiVersion))).toEqual([]);
+    }
+  });
+
+  test('plan.json states the gates between clusters', () => {
+    const plan = JSON.parse(result.files.get('plan.json')!);
+    const blue = plan.clusters.blue as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
+    expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@02-export', 'red@02-export']);
+    expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@03-import', 'red@03-import']);
+  });
+});
+
+describe('unknown east-west address', () => {
+  test('importers of that exporter get no 03..07 and synth says what to set; the rest is written', () => {
+    const dir = writeThreeMesh();
+    const f = path.join(dir, 'green', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/\s+eastWestGateway:\n\s+address: 203.0.113.20/, ''));
+    const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
+    const { code, stderr } = runCli(['--clusters', dir, '--out', out]);
+    expect(code).toBe(0);
+    expect(stderr).toContain("blue: 03-import, 04-remove-federation, 05-install-ossm3, 06-migrate-workloads, 07-finalize not written yet");
+    expect(stderr).toContain('set spec.eastWestGateway.address in clusters/green/cluster.yaml');
+    expect(fs.existsSync(path.join(out, 'blue', '02-export'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'blue', '03-import'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'red', '07-finalize'))).toBe(true);
+    const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'));
+    expect(plan.clusters.blue[3]).toMatchObject({ phase: '03-import', written: false });
+  });
+});
