@@ -177,6 +177,7 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
 export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): FederationModel {
   const meshes = clusters.map((c) => buildMesh(c, diags)).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   const byTd = indexByTrustDomain(meshes, diags);
+  diags.throwIfErrors(); // peers are found by trust domain: nothing below makes sense until they are unique
   const links = buildLinks(meshes, byTd, diags);
   diags.throwIfErrors();
   const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
