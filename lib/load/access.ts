@@ -20,34 +20,26 @@ export class FieldReader {
     return v;
   }
 
-  string(path: readonly (string | number)[]): string | undefined {
+  private scalar<T>(path: readonly (string | number)[], type: 'string' | 'boolean' | 'number', expected: string): T | undefined {
     const v = this.raw(path);
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') {
-      this.diags.error(this.src.at(path), `expected a string, found ${typeName(v)}.`);
+    if (typeof v !== type) {
+      this.diags.error(this.src.at(path), `expected ${expected}, found ${typeName(v)}.`);
       return undefined;
     }
-    return v;
+    return v as T;
+  }
+
+  string(path: readonly (string | number)[]): string | undefined {
+    return this.scalar<string>(path, 'string', 'a string');
   }
 
   bool(path: readonly (string | number)[]): boolean | undefined {
-    const v = this.raw(path);
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') {
-      this.diags.error(this.src.at(path), `expected true or false, found ${typeName(v)}.`);
-      return undefined;
-    }
-    return v;
+    return this.scalar<boolean>(path, 'boolean', 'true or false');
   }
 
   number(path: readonly (string | number)[]): number | undefined {
-    const v = this.raw(path);
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number') {
-      this.diags.error(this.src.at(path), `expected a number, found ${typeName(v)}.`);
-      return undefined;
-    }
-    return v;
+    return this.scalar<number>(path, 'number', 'a number');
   }
 
   object(path: readonly (string | number)[]): JsonObject | undefined {
