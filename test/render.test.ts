@@ -8,7 +8,8 @@ import * as path from 'path';
 import { crdProblems, find, kustomize, Obj } from './support/kube';
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
 import { overlayDirs, readTree, runCli, synthTo } from './support/synth';
-import { writeThreeMesh } from './support/three-mesh';
+import { threeMeshSpecs, writeThreeMesh } from './support/three-mesh';
+import { writeClusters } from './support/fixtures';
 
 const scenarios: [string, () => string][] = [
   ['bundled example', () => EXAMPLE_CLUSTERS],
@@ -141,6 +142,26 @@ describe('three meshes in detail', () => {
     const blue = plan.clusters.blue as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
     expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@02-export', 'red@02-export']);
     expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@03-import', 'red@03-import']);
+  });
+});
+
+describe('an exported service that selects no pods', () => {
+  test('gets no exporter ServiceEntry (it would select nothing) and a warning that says why', () => {
+    const specs = threeMeshSpecs();
+    const red = specs.find((s) => s.name === 'red')!;
+    const dir = writeClusters([
+      {
+        ...red,
+        extraObjects: [
+          { apiVersion: 'networking.istio.io/v1beta1', kind: 'ServiceEntry', metadata: { name: 'legacy-db', namespace: 'red-bookinfo', labels: { 'export-service': 'true' } }, spec: { hosts: ['db.legacy.internal'], location: 'MESH_INTERNAL', ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }], resolution: 'STATIC', endpoints: [{ address: '10.0.0.5' }] } },
+        ],
+      },
+      ...specs.filter((s) => s.name !== 'red'),
+    ]);
+    const { dist, result } = synthTo(dir);
+    expect(result.diagnostics.warnings.map((w) => w.message).join('\n')).toContain('imports this service as db.legacy.internal.bookinfo.svc.red-mesh-imports.local, but it selects no pods');
+    const ses = kustomize(path.join(dist, 'red', '02-export')).filter((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'red-bookinfo');
+    expect(ses.map((s) => s.metadata.name)).toEqual(['ratings-bookinfo-svc-blue-mesh-exports-local']);
   });
 });
 

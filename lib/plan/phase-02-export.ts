@@ -17,11 +17,19 @@ export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
  * own FQDN, so the east-west gateway can route that SNI host to the pods. Named after the exported name
  * of the first importer (by cluster) that uses the hostname, as the guide does.
  */
-function exporterServiceEntries(imports: Import[]): Resource[] {
+function exporterServiceEntries(imports: Import[], diags: Diagnostics): Resource[] {
   const byKey = new Map<string, Import>();
   for (const i of [...imports].sort((a, b) => (a.importer < b.importer ? -1 : a.importer > b.importer ? 1 : 0))) {
     const svc = i.export.service;
     if (i.hostname === svc.hostname) continue;
+    if (Object.keys(svc.podSelector).length === 0) {
+      diags.warn(
+        svc.source.at(),
+        `${i.importer} imports this service as ${i.hostname}, but it selects no pods (no selector / workloadSelector), so ${i.exporter} cannot give that hostname to its endpoints: after 04-remove-federation ${i.importer} can no longer reach it.`,
+        `Give the service a selector, or import it under its own name (importAsLocal with alias ${svc.name}.${svc.namespace}).`,
+      );
+      continue;
+    }
     const key = `${svc.namespace}/${i.hostname}`;
     if (!byKey.has(key)) byKey.set(key, i);
   }
@@ -54,7 +62,7 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
   adds.push(
     { type: 'eastWestGateway', ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace), network: mesh.network, serviceType: ew.serviceType, annotations: ew.annotations },
     { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
-    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster)),
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags),
   );
   const patches: Patch[] = [];
   const cp = mesh.controlPlane;
