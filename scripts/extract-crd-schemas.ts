@@ -21,6 +21,10 @@ const SOURCES: Record<string, string[]> = {
   'gateway-api/standard/gateway.networking.k8s.io_gateways.yaml': ['Gateway'],
   'sail-operator/sailoperator.io_istios.yaml': ['Istio'],
   'sail-operator/sailoperator.io_istiocnis.yaml': ['IstioCNI'],
+  'argocd/application-crd.yaml': ['Application'],
+  'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml': ['Kustomization'],
+  'flux/source.toolkit.fluxcd.io_gitrepositories.yaml': ['GitRepository'],
+  'external-secrets/external-secrets.io_externalsecrets.yaml': ['ExternalSecret'],
 };
 
 function main(): void {

@@ -139,7 +139,7 @@ describe('three meshes in detail', () => {
 
   test('plan.json states the gates between clusters', () => {
     const plan = JSON.parse(result.files.get('plan.json')!);
-    const blue = plan.clusters.blue as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
+    const blue = plan.clusters.blue.phases as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
     expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@02-export', 'red@02-export']);
     expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@03-import', 'red@03-import']);
   });
@@ -179,6 +179,6 @@ describe('unknown east-west address', () => {
     expect(fs.existsSync(path.join(out, 'blue', '03-import'))).toBe(false);
     expect(fs.existsSync(path.join(out, 'red', '07-finalize'))).toBe(true);
     const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'));
-    expect(plan.clusters.blue[3]).toMatchObject({ phase: '03-import', written: false });
+    expect(plan.clusters.blue.phases[3]).toMatchObject({ phase: '03-import', written: false });
   });
 });

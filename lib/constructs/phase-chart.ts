@@ -10,7 +10,10 @@ import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service'
 import { MeshNamespace } from './mesh-namespace';
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
-import { RestartJob, RestartRole, RestartRoleBinding } from './workload-restart';
+import { CacertsExternalSecret } from './cacerts-external-secret';
+import { JobRoleBinding, JobServiceAccount } from './job-rbac';
+import { RestartJob, RestartRole } from './restart-job';
+import { VerifyJob, VerifyRole } from './verify-job';
 
 /** Build the construct for one planned resource. */
 function addResource(scope: Construct, id: string, r: Resource): void {
@@ -46,14 +49,20 @@ function addResource(scope: Construct, id: string, r: Resource): void {
         accessLogFile: r.accessLogFile,
         pilotEnv: r.pilotEnv,
       });
-    case 'restartServiceAccount':
-      return; // rendered by RestartJob, next to the Job that uses it
+    case 'serviceAccount':
+      return void new JobServiceAccount(scope, id, { name, namespace });
+    case 'roleBinding':
+      return void new JobRoleBinding(scope, id, { name, namespace, serviceAccount: r.serviceAccount });
     case 'restartRole':
       return void new RestartRole(scope, id, { name, namespace, workloads: r.workloads });
-    case 'restartRoleBinding':
-      return void new RestartRoleBinding(scope, id, { name, namespace, serviceAccount: r.serviceAccount });
     case 'restartJob':
       return void new RestartJob(scope, id, { name, namespace, serviceAccountName: r.serviceAccount.name, image: r.image, revision: r.revision, workloads: r.workloads });
+    case 'verifyRole':
+      return void new VerifyRole(scope, id, { name, namespace, deployments: r.deployments });
+    case 'verifyJob':
+      return void new VerifyJob(scope, id, { name, namespace, serviceAccountName: r.serviceAccount.name, image: r.image, phase: r.phase, probes: r.probes });
+    case 'cacertsExternalSecret':
+      return void new CacertsExternalSecret(scope, id, { namespace, storeName: r.storeName, storeKind: r.storeKind, key: r.key });
   }
 }
 

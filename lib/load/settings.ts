@@ -2,13 +2,33 @@ import Ajv, { ErrorObject } from 'ajv';
 import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
+import { PhaseId } from '../plan/types';
 import { SourceObject } from './yaml-source';
 
 /** clusters/<cluster>/cluster.yaml after schema validation; defaults that depend on OSSM 2 are applied in the model. */
+export interface VerifyProbe {
+  readonly from: { readonly namespace: string; readonly deployment: string; readonly container?: string };
+  readonly url: string;
+}
+
+export interface CacertsExternalSecret {
+  readonly storeRef: { readonly name: string; readonly kind?: 'SecretStore' | 'ClusterSecretStore' };
+  readonly key: string;
+}
+
 export interface ClusterSettings {
   readonly name: string;
   readonly network: string;
-  readonly ossm3: { readonly version: string; readonly namespace?: string; readonly cniNamespace?: string };
+  /** The phase GitOps applies now (spec.phase). */
+  readonly phase: PhaseId;
+  readonly ossm3: {
+    readonly version: string;
+    readonly namespace?: string;
+    readonly cniNamespace?: string;
+    readonly cacerts?: { readonly externalSecret: CacertsExternalSecret };
+  };
+  readonly argocd: { readonly destination?: { readonly name?: string; readonly server?: string }; readonly project?: string };
+  readonly verify: VerifyProbe[];
   readonly eastWestGateway: {
     readonly namespace?: string;
     readonly name?: string;
@@ -33,8 +53,8 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   }
   const v = src.value as unknown as {
     metadata: { name: string };
-    spec: Omit<ClusterSettings, 'name' | 'source' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'> &
-      Partial<Pick<ClusterSettings, 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
+    spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
+      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -56,7 +76,10 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   return {
     name: v.metadata.name,
     network: v.spec.network,
+    phase: v.spec.phase ?? '00-federation',
     ossm3: v.spec.ossm3,
+    argocd: v.spec.argocd ?? {},
+    verify: v.spec.verify ?? [],
     eastWestGateway: v.spec.eastWestGateway ?? {},
     remoteNetworks: v.spec.remoteNetworks ?? {},
     importedServices: v.spec.importedServices ?? {},

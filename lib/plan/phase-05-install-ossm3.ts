@@ -1,3 +1,4 @@
+import { Diagnostics } from '../diagnostics';
 import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { trustDomainAliases } from './phase-01-prepare';
@@ -5,13 +6,30 @@ import { API, ref } from './refs';
 import { Resource } from './types';
 
 /**
+ * OSSM 3 reuses the SMCP's `cacerts` Secret when both control planes share a namespace. Otherwise the
+ * Secret must be copied (the runbook says how), or an ExternalSecret renders it from a store. meshfed
+ * never renders a Secret.
+ */
+function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
+  const es = mesh.settings.ossm3.cacerts?.externalSecret;
+  const shared = mesh.ossm3.namespace === mesh.controlPlane.namespace;
+  if (shared) {
+    if (es) diags.warn(mesh.settings.source.at(['spec', 'ossm3', 'cacerts']), `ignored: OSSM 3 runs in ${mesh.ossm3.namespace} like the SMCP and reuses its cacerts Secret.`);
+    return [];
+  }
+  if (!es) return [];
+  return [{ type: 'cacertsExternalSecret', ref: ref('external-secrets.io/v1', 'ExternalSecret', 'cacerts', mesh.ossm3.namespace), storeName: es.storeRef.name, storeKind: es.storeRef.kind ?? 'ClusterSecretStore', key: es.key }];
+}
+
+/**
  * 05-install-ossm3: IstioCNI and a RevisionBased Istio next to the SMCP: same trust domain and aliases,
  * every peer's root in caCertificates with ISTIO_MULTIROOT_MESH, the cluster's network. Exporters also
  * get PILOT_ENABLE_ALPHA_GATEWAY_API: Istio ≥ 1.25 refuses a Gateway API listener with protocol TLS
  * without it, and the east-west Gateway has one; the new istiod takes that Gateway over in 06.
  */
-export function planInstallOssm3(ctx: PlanContext, mesh: Mesh): Resource[] {
+export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
+  out.push(...cacerts(mesh, diags));
   const known = new Set([...mesh.inventory.namespaces.map((n) => n.name), mesh.controlPlane.namespace]);
   if (!known.has(mesh.ossm3.cniNamespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
   if (!known.has(mesh.ossm3.namespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });

@@ -54,14 +54,14 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
   const sa = ref('v1', 'ServiceAccount', RESTART_NAME, mesh.ossm3.namespace);
   const namespaces = [...new Set(workloads.map((w) => w.namespace))].sort();
   const adds: Resource[] = [
-    { type: 'restartServiceAccount', ref: sa },
+    { type: 'serviceAccount', ref: sa },
     ...namespaces.flatMap((ns): Resource[] => [
       {
         type: 'restartRole',
         ref: ref('rbac.authorization.k8s.io/v1', 'Role', RESTART_NAME, ns),
         workloads: workloads.filter((w) => w.namespace === ns),
       },
-      { type: 'restartRoleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', RESTART_NAME, ns), serviceAccount: sa },
+      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', RESTART_NAME, ns), serviceAccount: sa },
     ]),
     { type: 'restartJob', ref: ref('batch/v1', 'Job', jobName, mesh.ossm3.namespace), serviceAccount: sa, image: mesh.restartImage, revision: mesh.ossm3.revision, workloads },
   ];

@@ -10,6 +10,7 @@ import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize } from './phase-07-finalize';
 import { Gate, PhaseId, PhasePlan, PHASES, Plan } from './types';
+import { planVerify } from './verify';
 
 /**
  * Ordering rules between clusters. Within a cluster, phases are applied in order.
@@ -46,23 +47,36 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const exp = planExport(ctx, mesh, diags);
     const rm = planRemoveFederation(ctx, mesh);
     const mig = planMigrateWorkloads(ctx, mesh);
-    const content: Record<PhaseId, Omit<PhasePlan, 'cluster' | 'phase' | 'waitsFor' | 'blockedBy'>> = {
+    const content: Record<PhaseId, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: planFederation(ctx, mesh) },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
       '02-export': { ...empty(c, '02-export'), adds: exp.adds, patches: exp.patches },
       '03-import': { ...empty(c, '03-import'), adds: planImport(ctx, mesh, diags) },
       '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: rm.patches },
-      '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh) },
+      '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
       '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
       '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(mesh) },
     };
+    // 07 removes the one-off restart Job and its RBAC with the rest of OSSM 2.
+    content['07-finalize'].deletes.push(...mig.adds.map((r) => r.ref));
     // A phase builds on the previous one, so once a phase is blocked every later phase is too.
     const blockers = importBlockers(ctx, mesh);
     let blocked: string[] = [];
     byCluster[c] = PHASES.map((phase) => {
       if (phase === '03-import') blocked = blockers;
-      return { ...content[phase], cluster: c, phase, waitsFor: gates(ctx, mesh, phase), blockedBy: blocked };
+      const verify = planVerify(mesh, phase);
+      const base = content[phase];
+      return {
+        ...base,
+        adds: [...base.adds, ...verify.adds],
+        deletes: [...base.deletes, ...verify.deletes],
+        cluster: c,
+        phase,
+        waitsFor: gates(ctx, mesh, phase),
+        blockedBy: blocked,
+      };
     });
   }
-  return { clusters: model.meshes.map((m) => m.cluster), phases: PHASES, byCluster };
+  const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
+  return { clusters: model.meshes.map((m) => m.cluster), phases: PHASES, pointers, byCluster };
 }

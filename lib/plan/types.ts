@@ -73,10 +73,11 @@ export type Resource =
       readonly accessLogFile?: string;
       readonly pilotEnv: Record<string, string>;
     }
-  | { readonly type: 'restartServiceAccount'; readonly ref: ObjectRef }
+  | { readonly type: 'serviceAccount'; readonly ref: ObjectRef }
+  /** Binds the Role of the same name in its namespace to a ServiceAccount. */
+  | { readonly type: 'roleBinding'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef }
   /** Allows only `patch` on the named workloads of one namespace. */
   | { readonly type: 'restartRole'; readonly ref: ObjectRef; readonly workloads: WorkloadRef[] }
-  | { readonly type: 'restartRoleBinding'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef }
   | {
       readonly type: 'restartJob';
       readonly ref: ObjectRef;
@@ -84,7 +85,18 @@ export type Resource =
       readonly image: string;
       readonly revision: string;
       readonly workloads: WorkloadRef[];
-    };
+    }
+  /** Allows `kubectl exec` into the named Deployments of one namespace. */
+  | { readonly type: 'verifyRole'; readonly ref: ObjectRef; readonly deployments: string[] }
+  | { readonly type: 'verifyJob'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef; readonly image: string; readonly phase: PhaseId; readonly probes: VerifyProbeSpec[] }
+  | { readonly type: 'cacertsExternalSecret'; readonly ref: ObjectRef; readonly storeName: string; readonly storeKind: 'SecretStore' | 'ClusterSecretStore'; readonly key: string };
+
+export interface VerifyProbeSpec {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly container: string;
+  readonly url: string;
+}
 
 export interface WorkloadRef {
   readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
@@ -120,6 +132,8 @@ export interface PhasePlan {
 export interface Plan {
   readonly clusters: string[];
   readonly phases: readonly PhaseId[];
+  /** The phase GitOps applies to each cluster now (settings spec.phase). */
+  readonly pointers: Record<string, PhaseId>;
   /** phases[cluster] is in PHASES order. */
   readonly byCluster: Record<string, PhasePlan[]>;
 }

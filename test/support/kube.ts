@@ -49,3 +49,13 @@ export function crdProblems(o: Obj): string[] {
   if (entry.scope === 'Namespaced' && !o.metadata.namespace) problems.push('namespaced object has no metadata.namespace');
   return problems.map((p) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${p}`);
 }
+
+/** An object without the delivery annotations meshfed adds for Argo CD and Flux (sync waves, hooks). */
+export function withoutGitOpsAnnotations(o: Obj): Obj {
+  const out = JSON.parse(JSON.stringify(o)) as Obj;
+  const a = out.metadata.annotations as Record<string, string> | undefined;
+  if (!a) return out;
+  for (const k of Object.keys(a)) if (k.startsWith('argocd.argoproj.io/') || k.startsWith('kustomize.toolkit.fluxcd.io/')) delete a[k];
+  if (Object.keys(a).length === 0) delete out.metadata.annotations;
+  return out;
+}

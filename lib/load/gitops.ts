@@ -1,0 +1,51 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv from 'ajv';
+import * as schema from '../../schema/gitops-settings.schema.json';
+import { Diagnostics } from '../diagnostics';
+import { readYamlObjects } from './yaml-source';
+
+/** clusters/gitops.yaml: where dist/ is committed, so meshfed can write Argo CD and Flux objects. */
+export interface GitOpsSettings {
+  readonly file: string;
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  /** Where dist/ sits in the GitOps repository (no leading or trailing slash). */
+  readonly path: string;
+  readonly argocdNamespace: string;
+  readonly fluxNamespace: string;
+  readonly fluxInterval: string;
+}
+
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+
+/** Read clusters/gitops.yaml if it exists; undefined when it does not. */
+export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSettings | undefined {
+  const file = path.join(clustersDir, 'gitops.yaml');
+  if (!fs.existsSync(file)) return undefined;
+  const docs = readYamlObjects(file, diags);
+  if (docs.length !== 1) {
+    if (docs.length > 1) diags.error({ file }, 'expected exactly one GitOpsSettings document.');
+    return undefined;
+  }
+  const src = docs[0];
+  if (!validate(src.value)) {
+    for (const e of validate.errors ?? []) {
+      const p = e.instancePath.split('/').slice(1);
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      const field = extra ? [...p, extra] : p;
+      diags.error(src.at(field), extra ? 'unknown field.' : `${e.message}.`, 'See the README, "GitOps delivery".');
+    }
+    return undefined;
+  }
+  const spec = src.value.spec as { repoURL: string; targetRevision?: string; path?: string; argocd?: { namespace?: string }; flux?: { namespace?: string; interval?: string } };
+  return {
+    file,
+    repoURL: spec.repoURL,
+    targetRevision: spec.targetRevision ?? 'HEAD',
+    path: spec.path ?? 'dist',
+    argocdNamespace: spec.argocd?.namespace ?? 'openshift-gitops',
+    fluxNamespace: spec.flux?.namespace ?? 'flux-system',
+    fluxInterval: spec.flux?.interval ?? '5m',
+  };
+}

@@ -1,0 +1,57 @@
+import { Diagnostics } from '../diagnostics';
+import { FederationModel } from '../model/types';
+import { Gate, PhaseId, PHASES, Plan } from './types';
+
+function at(phase: PhaseId): number {
+  return PHASES.indexOf(phase);
+}
+
+/** The rules every phase pointer must satisfy, as readers of plan.json see them. */
+export const ORDERING_RULES = [
+  'Within a cluster, phases are applied in order: a cluster at phase N has applied 0..N.',
+  "03-import waits for every exporter it imports from to be at 02-export or later, with a known east-west address.",
+  '04-remove-federation waits for every peer it shares services with (either direction) to be at 03-import or later.',
+  '06-migrate-workloads waits for the cluster\'s own 05-install-ossm3, and moves clients to OSSM 3 only once the services they call are reachable through the new path (their exporters at 02-export or later).',
+];
+
+/** Gates of phases 0..`phase` of `cluster` that the current pointers do not meet. */
+export function unmetGates(plan: Plan, cluster: string, phase: PhaseId): Gate[] {
+  const phases = plan.byCluster[cluster].slice(0, at(phase) + 1);
+  return phases.flatMap((p) => p.waitsFor.filter((g) => at(plan.pointers[g.cluster]) < at(g.phase)));
+}
+
+/** Why `cluster` cannot be at `phase` (empty when it can). */
+export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[] {
+  const p = plan.byCluster[cluster][at(phase)];
+  const gates = unmetGates(plan, cluster, phase).map((g) => `${g.cluster} must be at ${g.phase} or later (it is at ${plan.pointers[g.cluster]}): ${cluster} ${g.reason}`);
+  return [...new Set([...p.blockedBy, ...gates])];
+}
+
+/** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
+export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics): void {
+  for (const mesh of model.meshes) {
+    const phase = plan.pointers[mesh.cluster];
+    const where = mesh.settings.source.at(['spec', 'phase']);
+    const p = plan.byCluster[mesh.cluster][at(phase)];
+    if (p.blockedBy.length) {
+      diags.error(where, `${mesh.cluster} cannot be at ${phase}: this phase is not written yet. ${p.blockedBy.join(' ')}`);
+      continue;
+    }
+    for (const g of unmetGates(plan, mesh.cluster, phase)) {
+      diags.error(
+        where,
+        `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later first (${mesh.cluster} ${g.reason}); ${g.cluster} is at ${plan.pointers[g.cluster]}.`,
+        `Move ${g.cluster} on first (spec.phase in clusters/${g.cluster}/cluster.yaml), or keep ${mesh.cluster} at an earlier phase.`,
+      );
+    }
+  }
+}
+
+/** For `meshfed plan`: each cluster's current phase, the next one, and what blocks it. */
+export function nextSteps(plan: Plan): { cluster: string; current: PhaseId; next?: PhaseId; blockedBy: string[] }[] {
+  return plan.clusters.map((cluster) => {
+    const current = plan.pointers[cluster];
+    const next = PHASES[at(current) + 1] as PhaseId | undefined;
+    return { cluster, current, next, blockedBy: next ? blockersOf(plan, cluster, next) : [] };
+  });
+}

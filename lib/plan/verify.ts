@@ -1,0 +1,47 @@
+import { dnsLabel, shortHash, uniqSorted } from '../model/names';
+import { Mesh } from '../model/types';
+import { API, ref } from './refs';
+import { ObjectRef, PhaseId, PHASES, Resource, VerifyProbeSpec } from './types';
+
+export const VERIFY_NAME = 'meshfed-verify';
+/** Verification runs after every phase from 03-import on: from then on, cross-mesh traffic can use the new path. */
+export const FIRST_VERIFIED_PHASE: PhaseId = '03-import';
+
+function probes(mesh: Mesh): VerifyProbeSpec[] {
+  return mesh.settings.verify.map((p) => ({ namespace: p.from.namespace, deployment: p.from.deployment, container: p.from.container ?? p.from.deployment, url: p.url }));
+}
+
+export function isVerified(mesh: Mesh, phase: PhaseId): boolean {
+  return mesh.settings.verify.length > 0 && PHASES.indexOf(phase) >= PHASES.indexOf(FIRST_VERIFIED_PHASE);
+}
+
+/** The verify Job of a phase; its name carries a hash of what it checks, so changed probes run again. */
+export function verifyJobRef(mesh: Mesh, phase: PhaseId): ObjectRef {
+  const hash = shortHash(JSON.stringify({ phase, probes: probes(mesh), image: mesh.restartImage }));
+  return ref('batch/v1', 'Job', dnsLabel(VERIFY_NAME, phase.slice(0, 2), hash), mesh.ossm3.namespace);
+}
+
+/**
+ * The phase's verification: in 03 the ServiceAccount and one Role per client namespace (exec into the
+ * named Deployments only), then in every phase a Job that runs the probes; from 04 on the previous
+ * phase's Job is deleted, so only the current one runs.
+ */
+export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; deletes: ObjectRef[] } {
+  if (!isVerified(mesh, phase)) return { adds: [], deletes: [] };
+  const sa = ref(API.namespace, 'ServiceAccount', VERIFY_NAME, mesh.ossm3.namespace);
+  const adds: Resource[] = [];
+  if (phase === FIRST_VERIFIED_PHASE) {
+    adds.push({ type: 'serviceAccount', ref: sa });
+    const ps = probes(mesh);
+    for (const ns of uniqSorted(ps.map((p) => p.namespace))) {
+      adds.push(
+        { type: 'verifyRole', ref: ref('rbac.authorization.k8s.io/v1', 'Role', VERIFY_NAME, ns), deployments: uniqSorted(ps.filter((p) => p.namespace === ns).map((p) => p.deployment)) },
+        { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', VERIFY_NAME, ns), serviceAccount: sa },
+      );
+    }
+  }
+  adds.push({ type: 'verifyJob', ref: verifyJobRef(mesh, phase), serviceAccount: sa, image: mesh.restartImage, phase, probes: probes(mesh) });
+  const previous = PHASES[PHASES.indexOf(phase) - 1];
+  const deletes = phase === FIRST_VERIFIED_PHASE ? [] : [verifyJobRef(mesh, previous)];
+  return { adds, deletes };
+}

@@ -1,0 +1,44 @@
+import { JsonObject } from '../load/yaml-source';
+
+export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
+
+/**
+ * Argo CD sync waves inside a phase: Namespaces, then the cacerts ExternalSecret, then control planes
+ * (which Argo CD waits for until Ready, with the health checks in dist/argocd/), then the peers' CA
+ * ConfigMaps, gateways, and last the entries that route through them. Jobs are PostSync hooks with
+ * their own waves. Flux ignores these annotations (it applies everything, then waits for health).
+ */
+const WAVES: Record<string, number> = {
+  Namespace: -4,
+  ExternalSecret: -3,
+  ServiceMeshControlPlane: -2,
+  ServiceMeshMemberRoll: -2,
+  ServiceMeshMember: -2,
+  IstioCNI: -2,
+  Istio: -2,
+  ConfigMap: -1,
+  Gateway: 0,
+  ServiceMeshPeer: 1,
+  ExportedServiceSet: 1,
+  ImportedServiceSet: 1,
+  ServiceEntry: 1,
+  WorkloadEntry: 1,
+  ServiceAccount: 2,
+  Role: 2,
+  RoleBinding: 2,
+};
+
+/** Sail CRDs come from the operator (OLM), not from this application: skip dry-run while they are missing. */
+const OPERATOR_KINDS = new Set(['Istio', 'IstioCNI', 'ExternalSecret']);
+
+/** A copy of `obj` with its sync wave (and sync options) annotated, unless it is a hook. */
+export function withSyncWave(obj: JsonObject): JsonObject {
+  const meta = (obj.metadata ?? {}) as JsonObject;
+  const annotations = { ...((meta.annotations as Record<string, string> | undefined) ?? {}) };
+  if (annotations['argocd.argoproj.io/hook']) return obj;
+  const wave = WAVES[obj.kind as string];
+  if (wave === undefined) return obj;
+  annotations[SYNC_WAVE] = String(wave);
+  if (OPERATOR_KINDS.has(obj.kind as string)) annotations['argocd.argoproj.io/sync-options'] = 'SkipDryRunOnMissingResource=true';
+  return { ...obj, metadata: { ...meta, annotations } };
+}
