@@ -22,14 +22,14 @@ function edit(file: string, from: string | RegExp, to: string): Mutation {
 
 const cases: [string, Mutation, (string | RegExp)[]][] = [
   ['YAML syntax error', edit('west/ossm2/federation.yaml', '  kind: ExportedServiceSet\n', '  kind: ExportedServiceSet\n   bad: [\n'), ['clusters/west/ossm2/federation.yaml:', 'YAML syntax error']],
-  ['unknown settings field', edit('west/cluster.yaml', '    address: 198.51.100.20', '    adress: 198.51.100.20'), ['clusters/west/cluster.yaml:14, ClusterSettings west, field spec.eastWestGateway.adress: unknown field.', 'Allowed fields here: address, name, namespace, service']],
+  ['unknown settings field', edit('west/cluster.yaml', '    address: 198.51.100.20', '    adress: 198.51.100.20'), ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.adress: unknown field.', 'Allowed fields here: address, name, namespace, service']],
   ['settings name differs from the folder', edit('east/cluster.yaml', 'name: east', 'name: eest'), ['clusters/east/cluster.yaml:4', 'field metadata.name', 'the folder is "east"']],
   ['missing settings', (d) => fs.rmSync(path.join(d, 'east', 'cluster.yaml')), ['clusters/east/cluster.yaml: cluster settings are missing']],
   ['missing root certificate', (d) => fs.rmSync(path.join(d, 'west', 'root-cert.pem')), ['clusters/west/root-cert.pem: the mesh root certificate is missing']],
   ['certificate that is not a CA', (d) => fs.writeFileSync(path.join(d, 'west', 'root-cert.pem'), certPem('leaf-not-ca')), ['clusters/west/root-cert.pem:1', 'is not a CA']],
   ['private key in root-cert.pem', (d) => fs.appendFileSync(path.join(d, 'west', 'root-cert.pem'), '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg==\n-----END PRIVATE KEY-----\n'), ['clusters/west/root-cert.pem:31', 'contains a private key']],
   ['two meshes with one trust domain', edit('east/ossm2/smcp.yaml', 'domain: east.local', 'domain: west.local'), ['clusters/west/ossm2/smcp.yaml:68, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain', 'clusters east and west both use trust domain "west.local"']],
-  ['remote network name equal to the federation network', edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-east-mesh'), ['clusters/west/cluster.yaml:16, ClusterSettings west, field spec.remoteNetworks.east-mesh', 'is a federation network name']],
+  ['remote network name equal to the federation network', edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-east-mesh'), ['clusters/west/cluster.yaml:17, ClusterSettings west, field spec.remoteNetworks.east-mesh', 'is a federation network name']],
   ['remote network name equal to the own network', edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-west-mesh'), ['field spec.remoteNetworks.east-mesh', "is this cluster's own network"]],
   ['SMCP older than v2.6', edit('west/ossm2/smcp.yaml', '  version: v2.6\nstatus', '  version: v2.5\nstatus'), ['clusters/west/ossm2/smcp.yaml:', 'field spec.version', 'older than v2.6']],
   ['no SMCP', (d) => fs.rmSync(path.join(d, 'east', 'ossm2', 'smcp.yaml')), ['no ServiceMeshControlPlane found']],

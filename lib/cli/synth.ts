@@ -3,9 +3,13 @@ import { parseArgs } from 'util';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadClusters } from '../load/clusters';
 import { buildModel } from '../model/federation';
+import { loadGitOps } from '../load/gitops';
+import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
+import { checkPointers } from '../plan/pointers';
 import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
+import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 
@@ -18,17 +22,28 @@ export interface SynthResult {
   readonly plan: Plan;
   readonly files: Map<string, string>;
   readonly diagnostics: Diagnostics;
+  /** One-line remarks for the user (not problems). */
+  readonly notes: string[];
 }
 
 /** load → model → plan → constructs → files. Pure apart from reading the input; throws InputError. */
 export function synthesize(clustersDir: string): SynthResult {
   const diags = new Diagnostics();
   const clusters = loadClusters(clustersDir, diags);
+  const gitops = loadGitOps(clustersDir, diags);
   const model = buildModel(clusters, diags);
   const plan = buildPlan(model, diags);
+  checkPointers(plan, model, diags);
   diags.throwIfErrors();
   const files = renderDist(plan, planJson(plan, diags.warnings));
-  return { plan, files, diagnostics: diags };
+  const notes: string[] = [];
+  if (gitops) {
+    const d = deliveries(model, plan, gitops);
+    for (const [f, c] of [...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]) files.set(f, c);
+  } else {
+    notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (README, "GitOps delivery").`);
+  }
+  return { plan, files, diagnostics: diags, notes };
 }
 
 function summary(result: SynthResult, outDir: string): string[] {
@@ -36,6 +51,7 @@ function summary(result: SynthResult, outDir: string): string[] {
   const { plan } = result;
   const written = plan.clusters.reduce((n, c) => n + plan.byCluster[c].filter((p) => p.blockedBy.length === 0).length, 0);
   lines.push(`meshfed: ${plan.clusters.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) written to ${outDir}/`);
+  for (const n of result.notes) lines.push(`meshfed: ${n}`);
   for (const c of plan.clusters) {
     const blocked = plan.byCluster[c].filter((p) => p.blockedBy.length > 0);
     if (blocked.length === 0) continue;

@@ -71,8 +71,13 @@ function addResource(scope: Construct, id: string, r: Resource): void {
  * resolves and validates the whole App on every `toJson()`, so one App per chart keeps synth linear.
  */
 export function synthPhaseObjects(resources: Resource[]): JsonObject[] {
+  return synthChart((chart) => resources.forEach((r, i) => addResource(chart, `r${i}`, r)));
+}
+
+/** Render whatever `build` adds to a fresh chart (in its own App) as plain objects. */
+export function synthChart(build: (chart: Chart) => void): JsonObject[] {
   const app = new App({ outdir: '.cdk8s.out' });
-  const chart = new Chart(app, 'phase', { disableResourceNameHashes: true });
-  resources.forEach((r, i) => addResource(chart, `r${i}`, r));
+  const chart = new Chart(app, 'chart', { disableResourceNameHashes: true });
+  build(chart);
   return chart.toJson() as JsonObject[];
 }

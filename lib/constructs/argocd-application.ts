@@ -1,0 +1,46 @@
+import { Construct } from 'constructs';
+import { Application } from '../../imports/argocd-application-argoproj.io';
+
+export interface MeshfedApplicationProps {
+  readonly cluster: string;
+  readonly phase: string;
+  readonly namespace: string;
+  readonly project: string;
+  readonly destination: { readonly name?: string; readonly server?: string };
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  readonly path: string;
+}
+
+/**
+ * Sync options, chosen deliberately (README, "Argo CD"):
+ * - automated prune: 04 and 07 delete objects; selfHeal: drift back to the phase's state;
+ * - PruneLast: deletions (peers in 04, the SMCP in 07) only after everything else is synced and healthy;
+ * - ServerSideApply: fields dropped from Git (SMCP gateways in 04, istio-injection in 06) are removed
+ *   from objects Argo CD owns; Argo CD ≥ 3.1 migrates fields kubectl client-side-applied before adoption;
+ * - no resources finalizer: deleting the Application never deletes the mesh;
+ * - retry with backoff: a phase can wait for an operator (Sail CRDs, SMCP reconcile).
+ * Per object: sync waves, and SkipDryRunOnMissingResource on Sail/ESO kinds (their CRDs come from OLM).
+ */
+export class MeshfedApplication extends Construct {
+  constructor(scope: Construct, id: string, props: MeshfedApplicationProps) {
+    super(scope, id);
+    new Application(this, 'Resource', {
+      metadata: {
+        name: `meshfed-${props.cluster}`,
+        namespace: props.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster, 'meshfed.dev/phase': props.phase },
+      },
+      spec: {
+        project: props.project,
+        destination: props.destination,
+        source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path },
+        syncPolicy: {
+          automated: { prune: true, selfHeal: true },
+          syncOptions: ['PruneLast=true', 'ServerSideApply=true'],
+          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,52 @@
+import { Construct } from 'constructs';
+import { GitRepository, GitRepositorySpecRef } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
+import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
+import { fluxHealthCheckExprs } from './health-checks';
+
+export const FLUX_SOURCE_NAME = 'meshfed';
+
+/** Flux follows a branch, tag, ref or commit; Argo CD's "HEAD" means the default branch, taken as main. */
+export function fluxRef(targetRevision: string): GitRepositorySpecRef {
+  if (targetRevision === 'HEAD') return { branch: 'main' };
+  if (targetRevision.startsWith('refs/')) return { name: targetRevision };
+  if (/^[0-9a-f]{40}$/.test(targetRevision)) return { commit: targetRevision };
+  return { branch: targetRevision };
+}
+
+export interface FluxSyncProps {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly interval: string;
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  readonly path: string;
+}
+
+/**
+ * The cluster's Flux objects: the GitOps repository and one Kustomization on the current phase folder,
+ * with prune (04 and 07 delete), wait (every applied object healthy, with CEL health for the Sail,
+ * Maistra and Gateway API kinds), no targetNamespace (it would put a namespace on cluster-scoped Sail
+ * kinds). Jobs carry `kustomize.toolkit.fluxcd.io/force` themselves.
+ */
+export class FluxSync extends Construct {
+  constructor(scope: Construct, id: string, props: FluxSyncProps) {
+    super(scope, id);
+    new GitRepository(this, 'Source', {
+      metadata: { name: FLUX_SOURCE_NAME, namespace: props.namespace },
+      spec: { interval: props.interval, url: props.repoURL, ref: fluxRef(props.targetRevision) },
+    });
+    new Kustomization(this, 'Kustomization', {
+      metadata: { name: `meshfed-${props.cluster}`, namespace: props.namespace, labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster } },
+      spec: {
+        interval: props.interval,
+        sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
+        path: `./${props.path}`,
+        prune: true,
+        wait: true,
+        timeout: '15m',
+        retryInterval: '1m',
+        healthCheckExprs: fluxHealthCheckExprs(),
+      },
+    });
+  }
+}
