@@ -141,7 +141,7 @@ describe('three meshes in detail', () => {
     const plan = JSON.parse(result.files.get('plan.json')!);
     const blue = plan.clusters.blue.phases as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
     expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@02-export', 'red@02-export']);
-    expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@03-import', 'red@03-import']);
+    expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['red@03-import']); // only red imports from blue
   });
 });
 

@@ -42,14 +42,4 @@ export class PlanContext {
   exportersFor(cluster: string): Mesh[] {
     return [...new Set(this.importsInto(cluster).map((i) => i.exporter))].sort().map((c) => this.mesh(c));
   }
-
-  /** Peers that `cluster` shares services with, in either direction, sorted. */
-  sharingPeers(cluster: string): string[] {
-    const s = new Set<string>();
-    for (const i of this.model.imports) {
-      if (i.importer === cluster) s.add(i.exporter);
-      if (i.exporter === cluster) s.add(i.importer);
-    }
-    return [...s].sort();
-  }
 }

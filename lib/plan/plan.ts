@@ -16,8 +16,9 @@ import { planVerify } from './verify';
  * Ordering rules between clusters. Within a cluster, phases are applied in order.
  * - 03-import waits for every exporter it imports from to be at 02-export (its gateway exists and has
  *   an address).
- * - 04-remove-federation waits for every peer it shares services with to be at 03-import: the new path
- *   must carry traffic in both directions before the federation path is removed.
+ * - 04-remove-federation waits for every peer that imports from it to be at 03-import: removing the
+ *   cluster's ServiceMeshPeers and federation gateways ends the old path for them, so the new one must
+ *   be in place (its own imports are covered by its own 03-import).
  * - 06-migrate-workloads moves clients to OSSM 3; the services they call must be reachable through
  *   the new path, which 03 (and its gate) already ensures; the rule is listed for readers of plan.json.
  */
@@ -26,12 +27,16 @@ function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
     case '03-import':
       return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `imports services from ${e.cluster} through its east-west gateway` }));
     case '04-remove-federation':
-      return ctx.sharingPeers(mesh.cluster).map((p) => ({ cluster: p, phase: '03-import', reason: `shares services with ${p}: both sides must use the new path before the federation goes` }));
+      return importersOf(ctx, mesh.cluster).map((p) => ({ cluster: p, phase: '03-import', reason: `ends the federation path ${p} uses for its services: ${p} must reach them through the new path first` }));
     case '06-migrate-workloads':
       return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `clients call ${e.cluster}'s services, which must be reachable through its east-west gateway` }));
     default:
       return [];
   }
+}
+
+function importersOf(ctx: PlanContext, cluster: string): string[] {
+  return [...new Set(ctx.importsFrom(cluster).map((i) => i.importer))].sort();
 }
 
 function empty(cluster: string, phase: PhaseId): PhasePlan {

@@ -1,0 +1,29 @@
+import { runPlan } from './plan';
+import { runSynth } from './synth';
+
+const USAGE = `usage: meshfed <command> [options]
+
+commands:
+  synth   render clusters/ into dist/ (what \`cdk8s synth\` runs)
+  plan    show each cluster's current phase, the next one, and what blocks it
+
+Run \`meshfed <command> --help\` for the options of a command.`;
+
+/** Entry point of the `meshfed` bin; returns the exit code. */
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'synth':
+      return runSynth(rest);
+    case 'plan':
+      return runPlan(rest);
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return 0;
+    default:
+      console.error(command ? `meshfed: unknown command "${command}"\n${USAGE}` : USAGE);
+      return 2;
+  }
+}

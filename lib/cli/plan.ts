@@ -1,0 +1,62 @@
+import pc from 'picocolors';
+import { parseArgs } from 'util';
+import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { loadClusters } from '../load/clusters';
+import { buildModel } from '../model/federation';
+import { buildPlan } from '../plan/plan';
+import { checkPointers, nextSteps } from '../plan/pointers';
+import { renderTable } from './table';
+
+const USAGE = `usage: meshfed plan [--clusters DIR] [--json]
+
+For every cluster: the phase GitOps applies now (spec.phase), the next phase, and what must happen
+before the cluster can move on. Reads clusters/ only; writes nothing.
+
+  --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
+  --json           machine-readable output`;
+
+/** The `plan` command; returns the exit code (0 ok, 1 input or ordering error, 2 usage error). */
+export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WriteStream = process.stdout): number {
+  let values: { clusters?: string; json?: boolean; help?: boolean };
+  try {
+    values = parseArgs({ args: argv, options: { clusters: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (e) {
+    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const clustersDir = values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
+  const diags = new Diagnostics();
+  try {
+    const model = buildModel(loadClusters(clustersDir, diags), diags);
+    const plan = buildPlan(model, diags);
+    const pointerDiags = new Diagnostics();
+    checkPointers(plan, model, pointerDiags);
+    const steps = nextSteps(plan);
+    if (values.json) {
+      console.log(JSON.stringify({ clusters: steps.map((s) => ({ ...s, next: s.next ?? null })), errors: pointerDiags.errors.map(formatDiagnostic) }, null, 2));
+    } else {
+      const color = pc.isColorSupported && out.isTTY !== false;
+      const c = color ? pc : pc.createColors(false);
+      const rows = steps.map((s) => [
+        c.bold(s.cluster),
+        c.cyan(s.current),
+        s.next ? (s.blockedBy.length ? c.yellow(s.next) : c.green(s.next)) : c.dim('done'),
+        s.next ? (s.blockedBy.length ? s.blockedBy.map((b) => `- ${b}`).join('\n') : 'ready: set spec.phase, synth, commit') : 'migration complete',
+      ]);
+      const width = out.columns && out.columns > 40 ? out.columns : 100;
+      for (const line of renderTable(['CLUSTER', 'CURRENT', 'NEXT', 'BLOCKED BY'].map((h) => c.dim(h)), rows, width)) console.log(line);
+      for (const e of pointerDiags.errors) console.error(formatDiagnostic(e));
+    }
+    return pointerDiags.errors.length ? 1 : 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+      return 1;
+    }
+    throw e;
+  }
+}
