@@ -11,6 +11,7 @@ import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderDist } from '../write/overlays';
+import { renderRunbook } from '../write/runbook';
 import { planJson } from '../write/plan-json';
 
 export interface SynthOptions {
@@ -36,6 +37,7 @@ export function synthesize(clustersDir: string): SynthResult {
   checkPointers(plan, model, diags);
   diags.throwIfErrors();
   const files = renderDist(plan, planJson(plan, diags.warnings));
+  files.set('README.md', renderRunbook(model, plan));
   const notes: string[] = [];
   if (gitops) {
     const d = deliveries(model, plan, gitops);

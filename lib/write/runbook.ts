@@ -1,0 +1,236 @@
+import { FederationModel, Import, Mesh } from '../model/types';
+import { PlanContext } from '../plan/context';
+import { nextSteps, ORDERING_RULES } from '../plan/pointers';
+import { remoteGatewayName } from '../plan/phase-03-import';
+import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
+import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
+import { ObjectRef, PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
+
+/**
+ * dist/README.md: the runbook for the operator on call, generated from the model and the plan so every
+ * name in it is real. Commands use `kubectl --context <cluster>`: name your kube contexts after the
+ * cluster folders (or substitute).
+ */
+
+const TITLES: Record<PhaseId, string> = {
+  '00-federation': 'Adopt the running OSSM 2 federation',
+  '01-prepare': 'Prepare the OSSM 2.6 control planes',
+  '02-export': 'Export services through east-west gateways',
+  '03-import': 'Import services through istio-remote gateways',
+  '04-remove-federation': 'Remove the OSSM 2 federation',
+  '05-install-ossm3': 'Install the OSSM 3 control planes',
+  '06-migrate-workloads': 'Move workloads and gateways to OSSM 3',
+  '07-finalize': 'Remove the OSSM 2 control planes',
+};
+
+const WHAT: Record<PhaseId, string> = {
+  '00-federation': 'GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, export/import sets, the peers\' CA ConfigMaps and the member Namespaces. Nothing changes in the mesh.',
+  '01-prepare': 'Each SMCP trusts its peers\' trust domains (trustDomainAliases), discovers istio-remote Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod restarts.',
+  '02-export': 'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers use, and ServiceEntries that give those hostnames to the pods. The federation keeps carrying traffic.',
+  '03-import': 'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per imported service. Clients start using the new path (end-to-end mTLS) as their proxies receive the endpoints.',
+  '04-remove-federation': 'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only the new path.',
+  '05-install-ossm3': 'IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the peers\' roots in caCertificates, and the cluster\'s network. No workload moves yet.',
+  '06-migrate-workloads': 'Member namespaces (and the east-west gateway\'s) are labelled for the new revision and their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 istiod stops reconciling Gateway API objects.',
+  '07-finalize': 'The SMCP, the member roll and the restart Job go. OSSM 3 runs alone.',
+};
+
+function kc(cluster: string): string {
+  return `kubectl --context ${cluster}`;
+}
+
+function refName(r: ObjectRef): string {
+  return `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+}
+
+function list(items: string[], max = 12): string {
+  if (items.length === 0) return 'nothing';
+  const shown = items.slice(0, max).map((i) => `\`${i}\``).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+function uniq(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+function mermaidId(s: string): string {
+  return s.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+/** Meshes as subgraphs, east-west gateways as nodes, each import as an arrow labelled with its hostname. */
+function diagram(model: FederationModel, ctx: PlanContext): string[] {
+  const lines = ['```mermaid', 'flowchart LR'];
+  for (const m of model.meshes) {
+    lines.push(`  subgraph ${mermaidId(m.cluster)}["${m.cluster} · ${m.trustDomain} · ${m.network}"]`);
+    lines.push(`    ${mermaidId(m.cluster)}_clients(["clients: ${m.memberNamespaces.join(', ') || 'none'}"])`);
+    if (ctx.isExporter(m.cluster)) lines.push(`    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.address ?? 'address unknown'}:15443"]]`);
+    lines.push('  end');
+  }
+  for (const i of [...model.imports].sort((a, b) => (a.importer + a.hostname < b.importer + b.hostname ? -1 : 1))) {
+    lines.push(`  ${mermaidId(i.importer)}_clients -- "${i.hostname}" --> ${mermaidId(i.exporter)}_ew`);
+  }
+  lines.push('```');
+  return lines;
+}
+
+/** A workload of the importer to run checks from: a verify probe's, else the first Deployment of a member namespace. */
+function clientOf(mesh: Mesh): { namespace: string; deployment: string; container: string } | undefined {
+  const probe = mesh.settings.verify[0];
+  if (probe) return { namespace: probe.from.namespace, deployment: probe.from.deployment, container: probe.from.container ?? probe.from.deployment };
+  const members = new Set(mesh.memberNamespaces);
+  const w = mesh.inventory.workloads.find((x) => x.kind === 'Deployment' && members.has(x.namespace));
+  return w ? { namespace: w.namespace, deployment: w.name, container: w.name } : undefined;
+}
+
+/** The verify probes when the cluster has some, else one request per imported hostname on its first port. */
+function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
+  const client = clientOf(mesh);
+  if (!client || imports.length === 0) return [];
+  const out: string[] = [];
+  const curl = (ns: string, dep: string, container: string, url: string) => `${kc(mesh.cluster)} exec -n ${ns} deploy/${dep} -c ${container} -- curl -sS -o /dev/null -w '%{http_code}\\n' ${url}`;
+  if (mesh.settings.verify.length) {
+    for (const p of mesh.settings.verify) out.push(curl(p.from.namespace, p.from.deployment, p.from.container ?? p.from.deployment, p.url));
+  } else {
+    for (const i of imports) out.push(curl(client.namespace, client.deployment, client.container, `http://${i.hostname}:${i.export.service.ports[0]?.number ?? 80}/`));
+  }
+  out.push(`istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${[...new Set(imports.map((i) => i.hostname))].map((h) => h.replace(/\./g, '\\.')).join('|')}'`);
+  return out;
+}
+
+function preflight(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
+  const c = mesh.cluster;
+  const cp = mesh.controlPlane;
+  switch (phase) {
+    case '00-federation':
+      return [
+        `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY`,
+        `${kc(c)} get servicemeshpeer -n ${cp.namespace} -o custom-columns=NAME:.metadata.name,ACTIVE:.status.discoveryStatus.active[*].watch.connected`,
+        `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} --show-managed-fields -o jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become GitOps-owned; others (oc create, operators) are not removed when dropped`,
+      ];
+    case '01-prepare':
+      return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.version}'   # v2.6`];
+    case '02-export':
+      return ctx.isExporter(c)
+        ? [`${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`, `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`]
+        : [];
+    case '03-import':
+      return ctx.exportersFor(c).map((e) => `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.address ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}`);
+    case '04-remove-federation':
+      return [`# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`];
+    case '05-install-ossm3': {
+      const secret =
+        mesh.ossm3.namespace === cp.namespace
+          ? [`${kc(c)} get secret cacerts -n ${cp.namespace}   # reused by OSSM 3 (same namespace as the SMCP)`]
+          : mesh.settings.ossm3.cacerts
+            ? [`${kc(c)} get clustersecretstore,secretstore -A | grep ${mesh.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is rendered from it`]
+            : [
+                `# OSSM 3 runs in ${mesh.ossm3.namespace}, the SMCP in ${cp.namespace}: copy the CA Secret before syncing (meshfed never renders Secrets):`,
+                `${kc(c)} get secret cacerts -n ${cp.namespace} -o json | jq 'del(.metadata.uid,.metadata.resourceVersion,.metadata.creationTimestamp,.metadata.managedFields,.metadata.ownerReferences) | .metadata.namespace="${mesh.ossm3.namespace}"' | ${kc(c)} apply -f -`,
+              ];
+      return [`${kc(c)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 operator is installed`, ...secret];
+    }
+    case '06-migrate-workloads':
+      return [`${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`, `${kc(c)} get istiorevision ${mesh.ossm3.revision}`];
+    case '07-finalize':
+      return [`istioctl --context ${c} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`];
+  }
+}
+
+function verification(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
+  const c = mesh.cluster;
+  const cp = mesh.controlPlane;
+  const imports = ctx.importsInto(c);
+  switch (phase) {
+    case '00-federation':
+    case '01-prepare':
+      return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY again after the istiod restart`, ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`), ...trafficChecks(mesh, imports)];
+    case '02-export':
+      return ctx.isExporter(c)
+        ? [`${kc(c)} get gateway ${mesh.eastWest.name} -n ${mesh.eastWest.namespace}   # PROGRAMMED True`, `${kc(c)} get svc ${mesh.eastWest.name}-istio -n ${mesh.eastWest.namespace}   # EXTERNAL-IP: set it as spec.eastWestGateway.address`, `${kc(c)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${mesh.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`]
+        : [];
+    case '03-import':
+      return [...ctx.exportersFor(c).map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`), ...trafficChecks(mesh, imports)];
+    case '04-remove-federation':
+      return [`${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`, ...trafficChecks(mesh, imports)];
+    case '05-install-ossm3':
+      return [`${kc(c)} get istio,istiocni   # READY True`, `${kc(c)} get pods -n ${mesh.ossm3.namespace} -l istio.io/rev=${mesh.ossm3.revision}`];
+    case '06-migrate-workloads':
+      return [`istioctl --context ${c} proxy-status | grep ${mesh.ossm3.revision}`, ...migratedNamespaces(ctx, mesh).map((ns) => `${kc(c)} get ns ${ns} -L istio.io/rev,istio-injection`), ...trafficChecks(mesh, imports)];
+    case '07-finalize':
+      return [`${kc(c)} get smcp -A   # No resources found`, ...trafficChecks(mesh, imports)];
+  }
+}
+
+function rollback(phase: PhaseId, p: PhasePlan): string {
+  if (phase === '00-federation') return 'Rolling back means taking the Applications/Kustomizations away: they own no finalizer, so the mesh keeps running unmanaged.';
+  const prev = PHASES[PHASES.indexOf(phase) - 1];
+  const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
+  const pruned = p.adds.filter((a) => a.ref.kind !== 'Job'); // Jobs are hooks: deleted by their hook policy, not pruned
+  if (pruned.length) parts.push(`Prune deletes what this phase added: ${list(pruned.map((a) => refName(a.ref)), 8)}.`);
+  if (p.deletes.length) parts.push(`What it deleted is created again: ${list(p.deletes.map(refName), 8)}.`);
+  if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), 6)}).`);
+  if (phase === '04-remove-federation') parts.push('The federation comes back: peers reconnect and the federation gateways are redeployed; until they are, only the new path carries traffic.');
+  if (phase === '06-migrate-workloads') parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
+  if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
+  return parts.join(' ');
+}
+
+const CAVEATS: Partial<Record<PhaseId, string[]>> = {
+  '01-prepare': [
+    'With trustDomainAliases, an AuthorizationPolicy that admits `<peer td>/ns/foo/sa/bar` also admits `<own td>/ns/foo/sa/bar`: meshes are indistinguishable by identity where namespace and service account names coincide.',
+  ],
+  '02-export': [
+    'An exposed hostname is reachable by every mesh that can reach the east-west gateway and is trusted, not only by the peers it was exported to: restrict with AuthorizationPolicies if that matters.',
+  ],
+  '03-import': [
+    'Endpoints from the new ServiceEntries may not reach a client proxy at once while the federation still defines the same hostnames; if `proxy-config endpoints` shows none, restart the client (`kubectl rollout restart`).',
+    'On the new path exported services see the real client identity (`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway\'s: review AuthorizationPolicies that admitted the gateway before 04 removes it.',
+  ],
+  '06-migrate-workloads': [
+    'Workloads that the restart Job does not know (created after the dumps) keep their OSSM 2 sidecar until restarted: `istioctl proxy-status` shows them.',
+  ],
+};
+
+function phaseSection(phase: PhaseId, plan: Plan, model: FederationModel, ctx: PlanContext): string[] {
+  const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
+  out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
+  for (const c of plan.clusters) {
+    const p = plan.byCluster[c][PHASES.indexOf(phase)];
+    const patched = uniq(p.patches.map((x) => refName(x.target)));
+    out.push(`| ${c} | ${p.adds.length}: ${list(p.adds.map((a) => refName(a.ref)), 6)} | ${patched.length}: ${list(patched, 4)} | ${p.deletes.length}: ${list(p.deletes.map(refName), 4)} | ${p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes'} |`);
+  }
+  out.push('');
+  const gates = plan.clusters.flatMap((c) => plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map((g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`));
+  out.push('**Gate.** ' + (gates.length ? 'Synth refuses a `spec.phase` that breaks these:' : 'Only the cluster\'s own previous phase.'), ...gates, '');
+  for (const [title, fn] of [
+    ['Pre-flight', preflight],
+    ['Verify', verification],
+  ] as const) {
+    const blocks = model.meshes.map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) })).filter((b) => b.cmds.length);
+    if (blocks.length === 0) continue;
+    out.push(`**${title}.**`, '', '```sh');
+    for (const b of blocks) out.push(`# ${b.c}`, ...b.cmds);
+    out.push('```', '');
+  }
+  const probes = model.meshes.filter((m) => m.settings.verify.length && PHASES.indexOf(phase) >= PHASES.indexOf('03-import'));
+  if (probes.length) out.push(`The verify Job (Argo CD PostSync hook) runs the probes of ${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic verified.`, '');
+  out.push('**Rollback.**', '');
+  for (const c of plan.clusters) out.push(`- ${c}: ${rollback(phase, plan.byCluster[c][PHASES.indexOf(phase)])}`);
+  out.push('');
+  const caveats = CAVEATS[phase] ?? [];
+  if (caveats.length) out.push('**Caveats.**', '', ...caveats.map((x) => `- ${x}`), '');
+  return out;
+}
+
+export function renderRunbook(model: FederationModel, plan: Plan): string {
+  const ctx = new PlanContext(model);
+  const out: string[] = ['# Federation migration runbook', '', '_Generated by meshfed from `clusters/`; do not edit. Commands use `kubectl --context <cluster>`._', ''];
+  out.push('## Where each cluster is', '', '| cluster | current phase | next phase | blocked by |', '| --- | --- | --- | --- |');
+  for (const s of nextSteps(plan)) out.push(`| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`);
+  out.push('', 'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run synth`, review `git diff dist/`, merge. `npm run plan` prints this table.', '');
+  out.push('## The federation', '', ...diagram(model, ctx), '');
+  out.push('| importer | hostname | exporter service | exporter |', '| --- | --- | --- | --- |');
+  for (const i of model.imports) out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
+  out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
+  for (const phase of PHASES) out.push(...phaseSection(phase, plan, model, ctx));
+  return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
+}
