@@ -1,0 +1,267 @@
+/**
+ * GitOps delivery: phase pointers and their gates, Argo CD and Flux objects, hook Jobs with least
+ * privilege, no Secrets, and the runbook — for the bundled example and the three-mesh federation.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+import { PHASES } from '../lib/plan/types';
+import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
+import { crdProblems, kustomize, Obj } from './support/kube';
+import { readTree, runCli, synthTo } from './support/synth';
+import { threeMeshSpecs } from './support/three-mesh';
+
+function setPhase(dir: string, cluster: string, phase: string): void {
+  const f = path.join(dir, cluster, 'cluster.yaml');
+  const text = fs.readFileSync(f, 'utf8');
+  fs.writeFileSync(f, /^\s+phase: .*$/m.test(text) ? text.replace(/^(\s+)phase: .*$/m, `$1phase: ${phase}`) : text.replace(/^spec:\n/m, `spec:\n  phase: ${phase}\n`));
+}
+
+function docs(file: string): Obj[] {
+  return parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as Obj);
+}
+
+describe('phase pointers', () => {
+  test('Applications and Kustomizations point at each cluster\'s spec.phase, and those folders exist', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    setPhase(dir, 'west', '02-export');
+    setPhase(dir, 'east', '03-import');
+    const { dist } = synthTo(dir);
+    const apps = docs(path.join(dist, 'argocd', 'application-east.yaml'));
+    expect(apps[0].spec.source.path).toBe('dist/east/03-import');
+    expect(apps[0].metadata.labels!['meshfed.dev/phase']).toBe('03-import');
+    for (const c of ['east', 'west']) {
+      const app = docs(path.join(dist, 'argocd', `application-${c}.yaml`))[0];
+      expect(fs.existsSync(path.join(dist, app.spec.source.path.replace(/^dist\//, ''), 'kustomization.yaml'))).toBe(true);
+      const ks = docs(path.join(dist, 'flux', c, `kustomization-meshfed-${c}.yaml`))[0];
+      expect(ks.spec.path).toBe(`./${app.spec.source.path}`);
+    }
+  });
+
+  const refusals: [string, Record<string, string>, string[]][] = [
+    ['an importer at 03 before its exporter is at 02', { west: '01-prepare', east: '03-import' }, ['clusters/east/cluster.yaml:7, ClusterSettings east, field spec.phase', 'east cannot be at 03-import yet: west must be at 02-export or later first', 'west is at 01-prepare']],
+    ['an exporter removing the federation before its importer is at 03', { west: '04-remove-federation', east: '02-export' }, ['field spec.phase: west cannot be at 04-remove-federation yet: east must be at 03-import or later first']],
+    ['clients on OSSM 3 before the services they call are reachable (exporter at 01)', { west: '01-prepare', east: '06-migrate-workloads' }, ['east cannot be at 06-migrate-workloads yet: west must be at 02-export or later first']],
+  ];
+  test.each(refusals)('synth refuses %s, naming what must come first; dist/ unchanged', (_n, pointers, expected) => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const out = path.join(fs.mkdtempSync('/tmp/meshfed-gate-'), 'dist');
+    expect(runCli(['--clusters', dir, '--out', out]).code).toBe(0);
+    const before = readTree(out);
+    for (const [c, p] of Object.entries(pointers)) setPhase(dir, c, p);
+    const cwd = process.cwd();
+    process.chdir(path.dirname(dir));
+    try {
+      const res = runCli(['--clusters', path.basename(dir), '--out', out]);
+      expect(res.code).toBe(1);
+      for (const e of expected) expect(res.stderr.replace(new RegExp(path.basename(dir), 'g'), 'clusters')).toContain(e);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(readTree(out)).toEqual(before);
+  });
+
+  test('a pointer at a phase that is not written yet is refused with what to set', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    fs.writeFileSync(path.join(dir, 'west', 'cluster.yaml'), fs.readFileSync(path.join(dir, 'west', 'cluster.yaml'), 'utf8').replace(/\n\s+address: 198.51.100.20/, ''));
+    setPhase(dir, 'west', '02-export');
+    setPhase(dir, 'east', '03-import');
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("east cannot be at 03-import: this phase is not written yet. west's east-west gateway address is unknown");
+  });
+
+  test('meshfed plan: table and --json say what blocks each next phase', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    setPhase(dir, 'west', '02-export');
+    setPhase(dir, 'east', '02-export');
+    const out = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--json'], { encoding: 'utf8' });
+    const json = JSON.parse(out);
+    expect(json.clusters).toEqual([
+      { cluster: 'east', current: '02-export', next: '03-import', blockedBy: [] },
+      { cluster: 'west', current: '02-export', next: '03-import', blockedBy: [] },
+    ]);
+    setPhase(dir, 'east', '03-import');
+    const table = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const lines = table.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^CLUSTER\s+CURRENT\s+NEXT\s+BLOCKED BY$/);
+    expect(table).toContain('east     03-import  04-remove-federation  ready');
+    expect(table).toMatch(/west\s+02-export\s+03-import\s+ready/);
+    expect(table).not.toMatch(/\u001b\[/);
+  });
+});
+
+describe.each([
+  ['bundled example', () => EXAMPLE_CLUSTERS],
+  ['three meshes', () => writeClusters(threeMeshSpecs())],
+])('delivery objects — %s', (name, clusters) => {
+  const dir = copyTree(clusters());
+  if (name === 'three meshes') fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(dir, 'gitops.yaml'));
+  const { dist } = synthTo(dir);
+  const gitopsObjs = [...readTree(dist).keys()].filter((f) => /^(argocd|flux)\/.*\.yaml$/.test(f) && !f.endsWith('kustomization.yaml') && !f.includes('.patch.'));
+
+  test('Argo CD and Flux objects are valid against their CRD schemas', () => {
+    const objs = gitopsObjs.flatMap((f) => docs(path.join(dist, f)));
+    expect(new Set(objs.map((o) => o.kind))).toEqual(new Set(['Application', 'GitRepository', 'Kustomization']));
+    expect(objs.flatMap(crdProblems)).toEqual([]);
+  });
+
+  test('dist/argocd and each dist/flux/<cluster> build with kubectl kustomize', () => {
+    expect(kustomize(path.join(dist, 'argocd')).every((o) => o.kind === 'Application')).toBe(true);
+    for (const c of fs.readdirSync(path.join(dist, 'flux'))) expect(kustomize(path.join(dist, 'flux', c)).map((o) => o.kind).sort()).toEqual(['GitRepository', 'Kustomization']);
+  });
+
+  test('Applications: automated prune and self-heal, PruneLast, server-side apply, no finalizer', () => {
+    for (const f of gitopsObjs.filter((x) => x.startsWith('argocd/'))) {
+      const app = docs(path.join(dist, f))[0];
+      expect(app.metadata).not.toHaveProperty('finalizers');
+      expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+      expect(app.spec.syncPolicy.syncOptions).toEqual(['PruneLast=true', 'ServerSideApply=true']);
+    }
+  });
+
+  test('no Secret is ever rendered', () => {
+    for (const [f, content] of readTree(dist)) {
+      if (!f.endsWith('.yaml')) continue;
+      expect(`${f}: ${/^kind: Secret$/m.test(content)}`).toBe(`${f}: false`);
+      expect(content).not.toContain('PRIVATE KEY');
+    }
+  });
+});
+
+describe('hooks, waves and least privilege (bundled example, all phases)', () => {
+  const { dist } = synthTo(EXAMPLE_CLUSTERS);
+  const state = new Map(['east', 'west'].flatMap((c) => PHASES.map((p) => [`${c}/${p}`, kustomize(path.join(dist, c, p))] as [string, Obj[]])));
+  const jobs = (c: string, p: string) => state.get(`${c}/${p}`)!.filter((o) => o.kind === 'Job');
+
+  test('the restart Job exists only in 06, as an Argo CD PostSync hook that Flux re-runs by name', () => {
+    for (const c of ['east', 'west']) {
+      for (const p of PHASES) {
+        const restart = jobs(c, p).filter((j) => j.metadata.name.startsWith('meshfed-restart-workloads'));
+        expect(`${c}/${p}: ${restart.length}`).toBe(`${c}/${p}: ${p === '06-migrate-workloads' ? 1 : 0}`);
+        for (const j of restart) {
+          expect(j.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+        }
+      }
+    }
+  });
+
+  test('verify Jobs: only where probes are set, one per phase from 03 on, after the restart', () => {
+    for (const p of PHASES) {
+      const verify = jobs('east', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'));
+      expect(`${p}: ${verify.length}`).toBe(`${p}: ${PHASES.indexOf(p) >= 3 ? 1 : 0}`);
+      for (const v of verify) {
+        expect(v.metadata.name).toContain(`-${p.slice(0, 2)}-`);
+        expect(Number(v.metadata.annotations!['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
+        expect(v.spec.template.spec.containers[0].command[2]).toContain("probe 'client' 'curl' 'curl' 'http://httpbin.a.svc.west-mesh-imports.local:8000/headers'");
+      }
+      expect(jobs('west', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'))).toEqual([]);
+    }
+  });
+
+  test('RBAC is namespaced and minimal', () => {
+    const all = [...state.values()].flat();
+    expect(all.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    for (const r of all.filter((o) => o.kind === 'Role')) {
+      for (const rule of r.rules) {
+        expect(rule.verbs.every((v: string) => ['patch', 'get', 'list', 'create'].includes(v))).toBe(true);
+        if (rule.verbs.includes('patch')) expect(rule.resourceNames.length).toBeGreaterThan(0);
+        if (rule.verbs.includes('create')) expect(rule.resources).toEqual(['pods/exec']);
+      }
+    }
+    for (const j of all.filter((o) => o.kind === 'Job')) {
+      const spec = j.spec.template.spec;
+      expect(spec.securityContext.runAsNonRoot).toBe(true);
+      expect(spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    }
+  });
+
+  test('07 removes the restart Job and its RBAC', () => {
+    const s = state.get('west/07-finalize')!;
+    expect(s.filter((o) => o.metadata.name.startsWith('meshfed-restart'))).toEqual([]);
+  });
+
+  test('sync waves: Namespaces, then control planes, then gateways, then entries; Sail kinds skip dry-run', () => {
+    const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+    const s = [...state.get('west/05-install-ossm3')!, ...state.get('east/05-install-ossm3')!];
+    const of = (kind: string) => s.filter((o) => o.kind === kind).map(wave);
+    expect(Math.max(...of('Namespace'))).toBeLessThan(Math.min(...of('Istio'), ...of('ServiceMeshControlPlane')));
+    expect(Math.max(...of('Istio'))).toBeLessThan(Math.min(...of('Gateway')));
+    expect(Math.max(...of('Gateway'))).toBeLessThan(Math.min(...of('ServiceEntry'), ...of('WorkloadEntry')));
+    for (const o of s.filter((x) => x.apiVersion.startsWith('sailoperator.io/'))) expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
+  });
+
+  test('the health checks cover Istio, IstioCNI, the SMCP and child Applications', () => {
+    const cm = docs(path.join(dist, 'argocd', 'argocd-cm-health.patch.yaml'))[0];
+    expect(Object.keys(cm.data).sort()).toEqual([
+      'resource.customizations.health.argoproj.io_Application',
+      'resource.customizations.health.maistra.io_ServiceMeshControlPlane',
+      'resource.customizations.health.sailoperator.io_Istio',
+      'resource.customizations.health.sailoperator.io_IstioCNI',
+    ]);
+    expect(cm.data['resource.customizations.health.sailoperator.io_Istio']).toContain('c.type == "Ready"');
+  });
+});
+
+describe('cacerts and gitops.yaml', () => {
+  test('OSSM 3 in another namespace: an ExternalSecret when a store is named, copy instructions otherwise', () => {
+    const specs = threeMeshSpecs();
+    specs[0] = { ...specs[0], settings: { ...specs[0].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system', cacerts: { externalSecret: { storeRef: { name: 'vault' }, key: 'mesh/red/cacerts' } } } } };
+    specs[1] = { ...specs[1], settings: { ...specs[1].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system' } } };
+    const { dist } = synthTo(writeClusters(specs));
+    const red = kustomize(path.join(dist, 'red', '05-install-ossm3'));
+    const es = red.find((o) => o.kind === 'ExternalSecret')!;
+    expect(es.metadata).toMatchObject({ name: 'cacerts', namespace: 'istio-system' });
+    expect(es.spec.dataFrom).toEqual([{ extract: { key: 'mesh/red/cacerts' } }]);
+    expect(crdProblems(es)).toEqual([]);
+    expect(kustomize(path.join(dist, 'green', '05-install-ossm3')).some((o) => o.kind === 'ExternalSecret')).toBe(false);
+    const runbook = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+    expect(runbook).toContain('kubectl --context green get secret cacerts -n green-mesh-system -o json');
+    expect(runbook).toContain('.metadata.namespace="istio-system"');
+  });
+
+  test('without clusters/gitops.yaml, dist/argocd and dist/flux are not written and synth says so once', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    fs.rmSync(path.join(dir, 'gitops.yaml'));
+    const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
+    const res = runCli(['--clusters', dir, '--out', out]);
+    expect(res.code).toBe(0);
+    expect(res.stderr.match(/gitops\.yaml: dist\/argocd and dist\/flux are not written/g)).toHaveLength(1);
+    expect(fs.existsSync(path.join(out, 'argocd'))).toBe(false);
+    expect(fs.existsSync(path.join(out, 'flux'))).toBe(false);
+  });
+});
+
+describe('runbook (dist/README.md)', () => {
+  const { dist, result } = synthTo(EXAMPLE_CLUSTERS);
+  const md = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+
+  test('a Mermaid diagram with each mesh, each east-west gateway and each import labelled with its hostname', () => {
+    const block = /```mermaid\n([\s\S]*?)```/.exec(md)![1];
+    expect(block).toContain('subgraph east["east · east.local · network-east-mesh"]');
+    expect(block).toContain('subgraph west["west · west.local · network-west-mesh"]');
+    expect(block).toContain('west_ew[["east-west gateway istio-ingress/eastwestgateway<br/>198.51.100.20:15443"]]');
+    expect(block).toContain('east_clients -- "httpbin.a.svc.west-mesh-imports.local" --> west_ew');
+    expect(block).toContain('east_clients -- "httpbin.b.svc.cluster.local" --> west_ew');
+  });
+
+  test('every phase has its section with every cluster, gate, verification, rollback', () => {
+    for (const p of PHASES) {
+      const section = md.split(`## ${p} — `)[1].split('\n## ')[0];
+      for (const c of result.plan.clusters) expect(section).toMatch(new RegExp(`^\\| ${c} \\| \\d+: `, 'm'));
+      expect(section).toContain('**Gate.**');
+      expect(section).toContain('**Rollback.**');
+      expect(section).toMatch(/- east: /);
+    }
+  });
+
+  test('commands use the real names', () => {
+    expect(md).toContain("kubectl --context east exec -n client deploy/curl -c curl -- curl -sS -o /dev/null -w '%{http_code}\\n' http://httpbin.b.svc.cluster.local:8000/headers");
+    expect(md).toContain('kubectl --context east get gateway remote-gateway-network-west-mesh -n istio-system');
+    expect(md).toContain('kubectl --context west get svc eastwestgateway-istio -n istio-ingress');
+    expect(md).toContain('kubectl --context west get servicemeshpeer east-mesh -n istio-system');
+    expect(md).toContain('istioctl --context east proxy-config endpoints deploy/curl -n client');
+    expect(md).toContain('Prune deletes what this phase added: `Gateway istio-system/remote-gateway-network-west-mesh`');
+  });
+});
