@@ -27,17 +27,29 @@ export interface SynthResult {
   readonly notes: string[];
 }
 
+/** Milliseconds per stage, for MESHFED_TIMING=1 and the benchmark. */
+export type Timings = Record<string, number>;
+
+function timed<T>(timings: Timings, stage: string, fn: () => T): T {
+  const start = process.hrtime.bigint();
+  try {
+    return fn();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + Number(process.hrtime.bigint() - start) / 1e6;
+  }
+}
+
 /** load → model → plan → constructs → files. Pure apart from reading the input; throws InputError. */
-export function synthesize(clustersDir: string): SynthResult {
+export function synthesize(clustersDir: string, timings: Timings = {}): SynthResult {
   const diags = new Diagnostics();
-  const clusters = loadClusters(clustersDir, diags);
-  const gitops = loadGitOps(clustersDir, diags);
-  const model = buildModel(clusters, diags);
-  const plan = buildPlan(model, diags);
-  checkPointers(plan, model, diags);
+  const clusters = timed(timings, 'load', () => loadClusters(clustersDir, diags));
+  const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
+  const model = timed(timings, 'model', () => buildModel(clusters, diags));
+  const plan = timed(timings, 'plan', () => buildPlan(model, diags));
+  timed(timings, 'plan', () => checkPointers(plan, model, diags));
   diags.throwIfErrors();
-  const files = renderDist(plan, planJson(plan, diags.warnings));
-  files.set('README.md', renderRunbook(model, plan));
+  const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings)));
+  timed(timings, 'runbook', () => files.set('README.md', renderRunbook(model, plan)));
   const notes: string[] = [];
   if (gitops) {
     const d = deliveries(model, plan, gitops);
@@ -87,9 +99,11 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     return 2;
   }
   try {
-    const result = synthesize(opts.clustersDir);
+    const timings: Timings = {};
+    const result = synthesize(opts.clustersDir, timings);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
-    writeTreeAtomically(opts.outDir, result.files);
+    timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
+    if (env.MESHFED_TIMING) console.error(`meshfed: timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
     // stderr: `cdk8s synth` captures the app's stdout.
     for (const l of summary(result, opts.outDir)) console.error(l);
     return 0;

@@ -181,8 +181,9 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   const links = buildLinks(meshes, byTd, diags);
   diags.throwIfErrors();
   const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
+  const candidates = new Map(meshes.map((m) => [m.cluster, exportCandidates(m, diags)]));
   const exports: Export[] = [];
-  for (const l of links) exports.push(...computeExports(l, exportCandidates(byCluster.get(l.local)!, diags), diags));
+  for (const l of links) exports.push(...computeExports(l, candidates.get(l.local)!, diags));
   const imports: Import[] = [];
   for (const l of links) {
     const offered = exports.filter((e) => e.exporter === l.remote && e.importer === l.local);

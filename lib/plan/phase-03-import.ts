@@ -68,9 +68,10 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
     }
     const name = hostSlug(host);
     const first = group[0];
+    const seRef = ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace);
     out.push({
       type: 'importServiceEntry',
-      ref: ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace),
+      ref: seRef,
       host,
       ports: first.export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol })),
       subjectAltNames: uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)))),
@@ -81,6 +82,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
       out.push({
         type: 'importWorkloadEntry',
         ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), mesh.importNamespace),
+        fileOf: seRef,
         labels: { app: name, [TLS_MODE_LABEL]: 'istio' },
         network: i.link.remoteNetwork,
         locality: i.locality,

@@ -54,6 +54,8 @@ export type Resource =
   | {
       readonly type: 'importWorkloadEntry';
       readonly ref: ObjectRef;
+      /** Written into this object's file (its ServiceEntry): one imported service, one file. */
+      readonly fileOf?: ObjectRef;
       readonly labels: Record<string, string>;
       readonly network: string;
       readonly locality?: string;

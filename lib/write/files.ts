@@ -25,3 +25,8 @@ export function patchTarget(r: ObjectRef): Record<string, string> {
   if (r.namespace) t.namespace = r.namespace;
   return t;
 }
+
+/** Identity of an object within a phase: group, kind, namespace, name. */
+export function refKey(r: ObjectRef): string {
+  return `${group(r.apiVersion)}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+}

@@ -1,6 +1,6 @@
 import { synthPhaseObjects } from '../constructs/phase-chart';
 import { PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
-import { objectPath, patchTarget, refOf } from './files';
+import { objectPath, patchTarget, refKey, refOf } from './files';
 import { withSyncWave } from './sync-waves';
 import { KUSTOMIZATION_ORDER, toYaml } from './yaml';
 
@@ -23,14 +23,16 @@ export function renderPhase(p: PhasePlan): Map<string, string> {
   const resources: string[] = [];
   const index = PHASES.indexOf(p.phase);
   if (index > 0) resources.push(`../${PHASES[index - 1]}`);
-  const added: string[] = [];
+  // Objects go to their own file, or to the file of the object the plan groups them with.
+  const fileOf = new Map(p.adds.map((r) => [refKey(r.ref), 'fileOf' in r && r.fileOf ? r.fileOf : r.ref]));
+  const docs = new Map<string, string[]>();
   for (const obj of synthPhaseObjects(p.adds).map(withSyncWave)) {
-    const path = objectPath(refOf(obj));
-    if (files.has(path)) throw new Error(`internal: two objects render to ${p.cluster}/${p.phase}/${path}`);
-    files.set(path, toYaml(obj));
-    added.push(path);
+    const own = refOf(obj);
+    const path = objectPath(fileOf.get(refKey(own)) ?? own);
+    docs.set(path, [...(docs.get(path) ?? []), toYaml(obj)]);
   }
-  resources.push(...added.sort());
+  for (const [path, parts] of docs) files.set(path, parts.join('---\n'));
+  resources.push(...[...docs.keys()].sort());
   const patches: Record<string, unknown>[] = [];
   for (const patch of p.patches) {
     if (patch.type === 'merge') {

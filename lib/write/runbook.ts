@@ -48,6 +48,23 @@ function list(items: string[], max = 12): string {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
+/** Above this many imports the diagram and tables show one line per importer → exporter pair. */
+const MAX_ARROWS = 60;
+/** Traffic checks shown per cluster and phase. */
+const MAX_CHECKS = 6;
+
+function importPairs(model: FederationModel): { importer: string; exporter: string; count: number; hostnames: string[] }[] {
+  const pairs = new Map<string, { importer: string; exporter: string; count: number; hostnames: string[] }>();
+  for (const i of model.imports) {
+    const key = `${i.importer}/${i.exporter}`;
+    const p = pairs.get(key) ?? { importer: i.importer, exporter: i.exporter, count: 0, hostnames: [] };
+    p.count++;
+    p.hostnames.push(i.hostname);
+    pairs.set(key, p);
+  }
+  return [...pairs.values()].map((p) => ({ ...p, hostnames: p.hostnames.sort() })).sort((a, b) => (`${a.importer}/${a.exporter}` < `${b.importer}/${b.exporter}` ? -1 : 1));
+}
+
 function uniq(items: string[]): string[] {
   return [...new Set(items)];
 }
@@ -65,8 +82,13 @@ function diagram(model: FederationModel, ctx: PlanContext): string[] {
     if (ctx.isExporter(m.cluster)) lines.push(`    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.address ?? 'address unknown'}:15443"]]`);
     lines.push('  end');
   }
-  for (const i of [...model.imports].sort((a, b) => (a.importer + a.hostname < b.importer + b.hostname ? -1 : 1))) {
-    lines.push(`  ${mermaidId(i.importer)}_clients -- "${i.hostname}" --> ${mermaidId(i.exporter)}_ew`);
+  if (model.imports.length <= MAX_ARROWS) {
+    for (const i of [...model.imports].sort((a, b) => (a.importer + a.hostname < b.importer + b.hostname ? -1 : 1))) {
+      lines.push(`  ${mermaidId(i.importer)}_clients -- "${i.hostname}" --> ${mermaidId(i.exporter)}_ew`);
+    }
+  } else {
+    // Too many imports for one arrow each (GitHub's Mermaid refuses more than 500 edges): one per pair.
+    for (const pair of importPairs(model)) lines.push(`  ${mermaidId(pair.importer)}_clients -- "${pair.count} services, e.g. ${pair.hostnames[0]}" --> ${mermaidId(pair.exporter)}_ew`);
   }
   lines.push('```');
   return lines;
@@ -90,9 +112,12 @@ function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
   if (mesh.settings.verify.length) {
     for (const p of mesh.settings.verify) out.push(curl(p.from.namespace, p.from.deployment, p.from.container ?? p.from.deployment, p.url));
   } else {
-    for (const i of imports) out.push(curl(client.namespace, client.deployment, client.container, `http://${i.hostname}:${i.export.service.ports[0]?.number ?? 80}/`));
+    for (const i of imports.slice(0, MAX_CHECKS)) out.push(curl(client.namespace, client.deployment, client.container, `http://${i.hostname}:${i.export.service.ports[0]?.number ?? 80}/`));
+    if (imports.length > MAX_CHECKS) out.push(`# … and ${imports.length - MAX_CHECKS} more imported hostnames (dist/plan.json, or spec.verify for automated checks)`);
   }
-  out.push(`istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${[...new Set(imports.map((i) => i.hostname))].map((h) => h.replace(/\./g, '\\.')).join('|')}'`);
+  const hosts = [...new Set(imports.map((i) => i.hostname))];
+  const pattern = hosts.length <= MAX_CHECKS ? hosts.map((h) => h.replace(/\./g, '\\.')).join('|') : `\\.(${[...new Set(imports.map((i) => i.hostname.split('.').slice(2).join('.')))].sort().slice(0, MAX_CHECKS).map((h) => h.replace(/\./g, '\\.')).join('|')})$`;
+  out.push(`istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${pattern}'`);
   return out;
 }
 
@@ -228,8 +253,13 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
   for (const s of nextSteps(plan)) out.push(`| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`);
   out.push('', 'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run synth`, review `git diff dist/`, merge. `npm run plan` prints this table.', '');
   out.push('## The federation', '', ...diagram(model, ctx), '');
-  out.push('| importer | hostname | exporter service | exporter |', '| --- | --- | --- | --- |');
-  for (const i of model.imports) out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
+  if (model.imports.length <= MAX_ARROWS) {
+    out.push('| importer | hostname | exporter service | exporter |', '| --- | --- | --- | --- |');
+    for (const i of model.imports) out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
+  } else {
+    out.push(`${model.imports.length} imports; every hostname is listed in \`dist/plan.json\` and in the importers' 03-import folders.`, '', '| importer | exporter | services | e.g. |', '| --- | --- | --- | --- |');
+    for (const p of importPairs(model)) out.push(`| ${p.importer} | ${p.exporter} | ${p.count} | \`${p.hostnames[0]}\` |`);
+  }
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
   for (const phase of PHASES) out.push(...phaseSection(phase, plan, model, ctx));
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
