@@ -103,7 +103,10 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const result = synthesize(opts.clustersDir, timings);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
     timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
-    if (env.MESHFED_TIMING) console.error(`meshfed: timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
+    if (env.MESHFED_TIMING) {
+      const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+      console.error(`meshfed: timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; peak RSS ${rss} MB`);
+    }
     // stderr: `cdk8s synth` captures the app's stdout.
     for (const l of summary(result, opts.outDir)) console.error(l);
     return 0;

@@ -1,0 +1,45 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { dump } from 'js-yaml';
+
+/**
+ * The floor: build the same imported ServiceEntry/WorkloadEntry objects as plain objects and write them
+ * with the YAML library alone (one file per imported service, as synth does). No model, no plan, no
+ * cdk8s, no kustomization files: what the output costs at least. Returns milliseconds.
+ */
+export function floor(meshes: number, services: number, outDir: string): { ms: number; objects: number } {
+  const start = process.hrtime.bigint();
+  let objects = 0;
+  for (let imp = 0; imp < meshes; imp++) {
+    const dir = path.join(outDir, `m${imp}`, 'istio-system');
+    fs.mkdirSync(dir, { recursive: true });
+    for (let exp = 0; exp < meshes; exp++) {
+      if (exp === imp) continue;
+      for (let s = 0; s < services; s++) {
+        const host = `svc-${s}.m${exp}-apps.svc.m${exp}-mesh-imports.local`;
+        const name = host.replace(/\./g, '-');
+        const se = {
+          apiVersion: 'networking.istio.io/v1beta1',
+          kind: 'ServiceEntry',
+          metadata: { name, namespace: 'istio-system' },
+          spec: {
+            exportTo: [`m${imp}-apps`],
+            hosts: [host],
+            location: 'MESH_INTERNAL',
+            ports: [
+              { name: 'http', number: 8000, protocol: 'HTTP' },
+              { name: 'grpc', number: 9000, protocol: 'GRPC' },
+            ],
+            resolution: 'STATIC',
+            subjectAltNames: [`spiffe://m${exp}.local/ns/m${exp}-apps/sa/svc-${s}`],
+            workloadSelector: { labels: { app: name } },
+          },
+        };
+        const we = { apiVersion: 'networking.istio.io/v1beta1', kind: 'WorkloadEntry', metadata: { name: `${name}-m${exp}`, namespace: 'istio-system', labels: { app: name, 'security.istio.io/tlsMode': 'istio' } }, spec: { network: `m${exp}-network` } };
+        fs.writeFileSync(path.join(dir, `${name}.yaml`), `${dump(se, { lineWidth: -1 })}---\n${dump(we, { lineWidth: -1 })}`);
+        objects += 2;
+      }
+    }
+  }
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, objects };
+}
