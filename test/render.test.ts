@@ -146,7 +146,7 @@ describe('three meshes in detail', () => {
 });
 
 describe('an exported service that selects no pods', () => {
-  test('gets no exporter ServiceEntry (it would select nothing) and a warning that says why', () => {
+  test('cannot be carried to the new path: a warning says why, and continuity (MF001) stops synth', () => {
     const specs = threeMeshSpecs();
     const red = specs.find((s) => s.name === 'red')!;
     const dir = writeClusters([
@@ -158,10 +158,10 @@ describe('an exported service that selects no pods', () => {
       },
       ...specs.filter((s) => s.name !== 'red'),
     ]);
-    const { dist, result } = synthTo(dir);
-    expect(result.diagnostics.warnings.map((w) => w.message).join('\n')).toContain('imports this service as db.legacy.internal.bookinfo.svc.red-mesh-imports.local, but it selects no pods');
-    const ses = kustomize(path.join(dist, 'red', '02-export')).filter((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'red-bookinfo');
-    expect(ses.map((s) => s.metadata.name)).toEqual(['ratings-bookinfo-svc-blue-mesh-exports-local']);
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('imports this service as db.legacy.internal.bookinfo.svc.red-mesh-imports.local, but it selects no pods');
+    expect(res.stderr).toContain('MF001 [blue @ 03-import]: With blue at 03-import and red at 04-remove-federation, clients in blue lose db.legacy.internal.bookinfo.svc.red-mesh-imports.local');
   });
 });
 

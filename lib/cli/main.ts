@@ -1,3 +1,4 @@
+import { runCheck } from './check';
 import { runPlan } from './plan';
 import { runSynth } from './synth';
 
@@ -6,6 +7,7 @@ const USAGE = `usage: meshfed <command> [options]
 commands:
   synth   render clusters/ into dist/ (what \`cdk8s synth\` runs)
   plan    show each cluster's current phase, the next one, and what blocks it
+  check   static analysis: what would break traffic or widen access (docs/rules.md)
 
 Run \`meshfed <command> --help\` for the options of a command.`;
 
@@ -17,6 +19,8 @@ export function main(argv: string[]): number {
       return runSynth(rest);
     case 'plan':
       return runPlan(rest);
+    case 'check':
+      return runCheck(rest);
     case '-h':
     case '--help':
     case 'help':

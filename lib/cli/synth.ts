@@ -1,8 +1,11 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { parseArgs } from 'util';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadClusters } from '../load/clusters';
 import { buildModel } from '../model/federation';
+import { runChecks } from '../check';
+import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
 import { loadGitOps } from '../load/gitops';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
@@ -21,6 +24,7 @@ export interface SynthOptions {
 
 export interface SynthResult {
   readonly plan: Plan;
+  readonly findings: Finding[];
   readonly files: Map<string, string>;
   readonly diagnostics: Diagnostics;
   /** One-line remarks for the user (not problems). */
@@ -48,7 +52,12 @@ export function synthesize(clustersDir: string, timings: Timings = {}): SynthRes
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
   timed(timings, 'plan', () => checkPointers(plan, model, diags));
   diags.throwIfErrors();
-  const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings)));
+  const findings = timed(timings, 'check', () => runChecks(model, plan));
+  const errors = findings.filter((f) => f.severity === 'error');
+  // The warnings go along: they often say why a finding is an error.
+  if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
+  const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
+  const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings, findings, relative)));
   timed(timings, 'runbook', () => files.set('README.md', renderRunbook(model, plan)));
   const notes: string[] = [];
   if (gitops) {
@@ -57,7 +66,7 @@ export function synthesize(clustersDir: string, timings: Timings = {}): SynthRes
   } else {
     notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (README, "GitOps delivery").`);
   }
-  return { plan, files, diagnostics: diags, notes };
+  return { plan, findings, files, diagnostics: diags, notes };
 }
 
 function summary(result: SynthResult, outDir: string): string[] {
@@ -102,6 +111,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const timings: Timings = {};
     const result = synthesize(opts.clustersDir, timings);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
+    for (const f of result.findings) console.error(formatFinding(f));
     timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
     if (env.MESHFED_TIMING) {
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -113,7 +123,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     if (e instanceof InputError) {
       for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-      console.error(`meshfed: ${e.diagnostics.length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`);
+      console.error(`meshfed: ${e.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`);
       return 1;
     }
     console.error(`meshfed: internal error: ${(e as Error).message}`);

@@ -21,12 +21,14 @@ export interface IstioControlPlaneProps {
   readonly namespace: string;
   readonly trustDomain: string;
   readonly trustDomainAliases: string[];
-  /** Every peer's root CA (PEM). */
-  readonly caCertificates: string[];
+  /** Every peer's root CA (PEM), optionally scoped to trust domains. */
+  readonly caCertificates: { readonly pem: string; readonly trustDomains?: string[] }[];
   readonly network: string;
   /** @default - not set */
   readonly accessLogFile?: string;
   readonly pilotEnv: Record<string, string>;
+  /** ISTIO_META_DNS_CAPTURE for hostnames cluster DNS does not know. */
+  readonly dnsCapture: boolean;
 }
 
 /**
@@ -46,8 +48,8 @@ export class IstioControlPlane extends Construct {
         values: {
           meshConfig: {
             accessLogFile: props.accessLogFile,
-            defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: 'true', PROXY_CONFIG_XDS_AGENT: 'true' } },
-            caCertificates: props.caCertificates.length ? props.caCertificates.map((pem) => ({ pem })) : undefined,
+            defaultConfig: { proxyMetadata: { ...(props.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true' } : {}), PROXY_CONFIG_XDS_AGENT: 'true' } },
+            caCertificates: props.caCertificates.length ? props.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains })) : undefined,
             trustDomain: props.trustDomain,
             trustDomainAliases: props.trustDomainAliases.length ? props.trustDomainAliases : undefined,
           },

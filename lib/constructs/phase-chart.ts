@@ -11,6 +11,7 @@ import { MeshNamespace } from './mesh-namespace';
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { CacertsExternalSecret } from './cacerts-external-secret';
+import { ExposurePolicy } from './exposure-policy';
 import { JobRoleBinding, JobServiceAccount } from './job-rbac';
 import { RestartJob, RestartRole } from './restart-job';
 import { VerifyJob, VerifyRole } from './verify-job';
@@ -44,10 +45,11 @@ function addResource(scope: Construct, id: string, r: Resource): void {
         namespace: r.namespace,
         trustDomain: r.trustDomain,
         trustDomainAliases: r.trustDomainAliases,
-        caCertificates: r.caCertificates.map((c) => c.pem),
+        caCertificates: r.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains })),
         network: r.network,
         accessLogFile: r.accessLogFile,
         pilotEnv: r.pilotEnv,
+        dnsCapture: r.dnsCapture,
       });
     case 'serviceAccount':
       return void new JobServiceAccount(scope, id, { name, namespace });
@@ -61,6 +63,8 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new VerifyRole(scope, id, { name, namespace, deployments: r.deployments });
     case 'verifyJob':
       return void new VerifyJob(scope, id, { name, namespace, serviceAccountName: r.serviceAccount.name, image: r.image, phase: r.phase, probes: r.probes });
+    case 'exposurePolicy':
+      return void new ExposurePolicy(scope, id, { name, namespace, selector: r.selector, principals: r.principals });
     case 'cacertsExternalSecret':
       return void new CacertsExternalSecret(scope, id, { namespace, storeName: r.storeName, storeKind: r.storeKind, key: r.key });
   }

@@ -170,6 +170,43 @@ export interface ServiceEntryObj {
   readonly exportTo: string[];
 }
 
+/** An AuthorizationPolicy as far as the checks need it. */
+export interface AuthorizationPolicyObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly action: string;
+  readonly selector?: Record<string, string>;
+  /** principals / notPrincipals of every rule's `from` sources, with their field paths. */
+  readonly principals: { readonly value: string; readonly negated: boolean; readonly path: (string | number)[] }[];
+}
+
+/** Hosts a VirtualService or DestinationRule names, with their field paths. */
+export interface HostRef {
+  readonly host: string;
+  readonly path: (string | number)[];
+}
+
+export interface VirtualServiceObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly hosts: HostRef[];
+  /** route/mirror destination hosts. */
+  readonly destinations: HostRef[];
+}
+
+export interface DestinationRuleObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly host: string;
+  readonly subsets: { readonly name: string; readonly labels: Record<string, string> }[];
+  readonly hasOutlierDetection: boolean;
+  /** localityLbSetting failover / failoverPriority is configured. */
+  readonly localityFailover: boolean;
+}
+
 export interface Ossm2Inventory {
   readonly controlPlane: ControlPlane;
   readonly memberRoll?: MemberRoll;
@@ -183,6 +220,9 @@ export interface Ossm2Inventory {
   readonly serviceAccounts: { readonly name: string; readonly namespace: string }[];
   readonly workloads: Workload[];
   readonly serviceEntries: ServiceEntryObj[];
+  readonly authorizationPolicies: AuthorizationPolicyObj[];
+  readonly virtualServices: VirtualServiceObj[];
+  readonly destinationRules: DestinationRuleObj[];
   /** Every object read, including kinds meshfed does not use (kept for checks). */
   readonly objects: SourceObject[];
 }

@@ -72,6 +72,9 @@ export function parseInventory(objects: SourceObject[], diags: Diagnostics): T.O
     serviceAccounts: byKind('', 'ServiceAccount').map((o) => ({ name: o.name, namespace: o.namespace ?? '' })),
     workloads: objects.filter((o) => group(o.apiVersion) === 'apps' && WORKLOAD_KINDS.has(o.kind)).map((o) => parseWorkload(o, diags)),
     serviceEntries: byKind('networking.istio.io', 'ServiceEntry').map((o) => parseServiceEntry(o, diags)),
+    authorizationPolicies: byKind('security.istio.io', 'AuthorizationPolicy').map((o) => parseAuthorizationPolicy(o, diags)),
+    virtualServices: byKind('networking.istio.io', 'VirtualService').map((o) => parseVirtualService(o, diags)),
+    destinationRules: byKind('networking.istio.io', 'DestinationRule').map((o) => parseDestinationRule(o, diags)),
     objects,
   };
   // Federation resources outside the control-plane namespace are not read by istiod (informers watch that namespace only).
@@ -354,5 +357,65 @@ function parseServiceEntry(o: SourceObject, diags: Diagnostics): T.ServiceEntryO
     ports: parsePorts(r, ['spec', 'ports'], 'number'),
     workloadSelector: ws ? r.stringMap(['spec', 'workloadSelector', 'labels']) : undefined,
     exportTo: r.array(['spec', 'exportTo']).map(String),
+  };
+}
+
+function parseAuthorizationPolicy(o: SourceObject, diags: Diagnostics): T.AuthorizationPolicyObj {
+  const r = new FieldReader(o, diags);
+  const principals: T.AuthorizationPolicyObj['principals'] = [];
+  r.array(['spec', 'rules']).forEach((_, i) =>
+    r.array(['spec', 'rules', i, 'from']).forEach((_f, j) => {
+      for (const [key, negated] of [['principals', false], ['notPrincipals', true]] as const) {
+        const p = ['spec', 'rules', i, 'from', j, 'source', key];
+        r.array(p).forEach((v, k) => principals.push({ value: String(v), negated, path: [...p, k] }));
+      }
+    }),
+  );
+  const sel = r.object(['spec', 'selector']);
+  return {
+    source: o,
+    name: o.name,
+    namespace: o.namespace ?? '',
+    action: r.string(['spec', 'action']) ?? 'ALLOW',
+    selector: sel ? r.stringMap(['spec', 'selector', 'matchLabels']) : undefined,
+    principals,
+  };
+}
+
+function parseVirtualService(o: SourceObject, diags: Diagnostics): T.VirtualServiceObj {
+  const r = new FieldReader(o, diags);
+  const destinations: T.HostRef[] = [];
+  for (const proto of ['http', 'tcp', 'tls']) {
+    r.array(['spec', proto]).forEach((_, i) => {
+      r.array(['spec', proto, i, 'route']).forEach((_r, j) => {
+        const p = ['spec', proto, i, 'route', j, 'destination', 'host'];
+        const h = r.string(p);
+        if (h) destinations.push({ host: h, path: p });
+      });
+      const m = ['spec', proto, i, 'mirror', 'host'];
+      const mh = r.string(m);
+      if (mh) destinations.push({ host: mh, path: m });
+    });
+  }
+  return {
+    source: o,
+    name: o.name,
+    namespace: o.namespace ?? '',
+    hosts: r.array(['spec', 'hosts']).map((h, i) => ({ host: String(h), path: ['spec', 'hosts', i] })),
+    destinations,
+  };
+}
+
+function parseDestinationRule(o: SourceObject, diags: Diagnostics): T.DestinationRuleObj {
+  const r = new FieldReader(o, diags);
+  const lb = ['spec', 'trafficPolicy', 'loadBalancer', 'localityLbSetting'];
+  return {
+    source: o,
+    name: o.name,
+    namespace: o.namespace ?? '',
+    host: r.string(['spec', 'host']) ?? '',
+    subsets: r.array(['spec', 'subsets']).map((_, i) => ({ name: r.string(['spec', 'subsets', i, 'name']) ?? '', labels: r.stringMap(['spec', 'subsets', i, 'labels']) })),
+    hasOutlierDetection: r.object(['spec', 'trafficPolicy', 'outlierDetection']) !== undefined,
+    localityFailover: r.array([...lb, 'failover']).length > 0 || r.array([...lb, 'failoverPriority']).length > 0,
   };
 }

@@ -26,7 +26,9 @@ export interface ClusterSettings {
     readonly namespace?: string;
     readonly cniNamespace?: string;
     readonly cacerts?: { readonly externalSecret: CacertsExternalSecret };
+    readonly trust?: 'aliases' | 'trustDomains';
   };
+  readonly exposure: { readonly enforce?: boolean };
   readonly argocd: { readonly destination?: { readonly name?: string; readonly server?: string }; readonly project?: string };
   readonly verify: VerifyProbe[];
   readonly eastWestGateway: {
@@ -54,7 +56,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   const v = src.value as unknown as {
     metadata: { name: string };
     spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
-      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
+      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -80,6 +82,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     ossm3: v.spec.ossm3,
     argocd: v.spec.argocd ?? {},
     verify: v.spec.verify ?? [],
+    exposure: v.spec.exposure ?? {},
     eastWestGateway: v.spec.eastWestGateway ?? {},
     remoteNetworks: v.spec.remoteNetworks ?? {},
     importedServices: v.spec.importedServices ?? {},

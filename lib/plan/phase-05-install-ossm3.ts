@@ -35,6 +35,16 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
   if (!known.has(mesh.ossm3.namespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });
   const pilotEnv: Record<string, string> = { ISTIO_MULTIROOT_MESH: 'true' };
   if (ctx.isExporter(mesh.cluster)) pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
+  const scoped = mesh.settings.ossm3.trust === 'trustDomains';
+  if (scoped) {
+    for (const i of ctx.importsInto(mesh.cluster).filter((x) => x.localService)) {
+      diags.error(
+        mesh.settings.source.at(['spec', 'ossm3', 'trust']),
+        `trust: trustDomains cannot carry ${i.hostname}: it joins the local Service ${i.localService!.namespace}/${i.localService!.name}, whose WorkloadEntry identity is only accepted through trustDomainAliases.`,
+        'Use trust: aliases, or import that service without importAsLocal.',
+      );
+    }
+  }
   const peers = ctx.linksOf(mesh.cluster).map((l) => ctx.mesh(l.remote)).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   out.push(
     { type: 'istioCni', ref: ref(API.sail, 'IstioCNI', 'default'), version: mesh.ossm3.version, namespace: mesh.ossm3.cniNamespace },
@@ -44,11 +54,13 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
       version: mesh.ossm3.version,
       namespace: mesh.ossm3.namespace,
       trustDomain: mesh.trustDomain,
-      trustDomainAliases: trustDomainAliases(ctx, mesh),
-      caCertificates: peers.map((p) => ({ cluster: p.cluster, pem: p.rootCert.pem })),
+      // trustDomains mode: keep only the SMCP's own aliases; scope each peer root to the peer's trust domain.
+      trustDomainAliases: scoped ? mesh.controlPlane.trustDomainAliases : trustDomainAliases(ctx, mesh),
+      caCertificates: peers.map((p) => ({ cluster: p.cluster, pem: p.rootCert.pem, ...(scoped ? { trustDomains: [p.trustDomain] } : {}) })),
       network: mesh.network,
       accessLogFile: mesh.controlPlane.accessLogFile,
       pilotEnv,
+      dnsCapture: true,
     },
   );
   return out;

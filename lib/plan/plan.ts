@@ -1,5 +1,6 @@
 import { Diagnostics } from '../diagnostics';
 import { FederationModel, Mesh } from '../model/types';
+import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
@@ -52,12 +53,13 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const exp = planExport(ctx, mesh, diags);
     const rm = planRemoveFederation(ctx, mesh);
     const mig = planMigrateWorkloads(ctx, mesh);
+    const policies = planPolicies(ctx, mesh);
     const content: Record<PhaseId, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
-      '00-federation': { ...empty(c, '00-federation'), adds: planFederation(ctx, mesh) },
+      '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
-      '02-export': { ...empty(c, '02-export'), adds: exp.adds, patches: exp.patches },
+      '02-export': { ...empty(c, '02-export'), adds: [...exp.adds, ...exposurePolicies(ctx, mesh)], patches: [...exp.patches, ...policies.add] },
       '03-import': { ...empty(c, '03-import'), adds: planImport(ctx, mesh, diags) },
-      '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: rm.patches },
+      '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
       '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
       '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
       '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(mesh) },

@@ -69,11 +69,13 @@ export type Resource =
       readonly namespace: string;
       readonly trustDomain: string;
       readonly trustDomainAliases: string[];
-      /** Peers' roots: PEM text and the cluster it comes from. */
-      readonly caCertificates: { readonly cluster: string; readonly pem: string }[];
+      /** Peers' roots: PEM text, the cluster it comes from, and (trust mode trustDomains) the trust domain it is scoped to. */
+      readonly caCertificates: { readonly cluster: string; readonly pem: string; readonly trustDomains?: string[] }[];
       readonly network: string;
       readonly accessLogFile?: string;
       readonly pilotEnv: Record<string, string>;
+      /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod. */
+      readonly dnsCapture: boolean;
     }
   | { readonly type: 'serviceAccount'; readonly ref: ObjectRef }
   /** Binds the Role of the same name in its namespace to a ServiceAccount. */
@@ -91,6 +93,7 @@ export type Resource =
   /** Allows `kubectl exec` into the named Deployments of one namespace. */
   | { readonly type: 'verifyRole'; readonly ref: ObjectRef; readonly deployments: string[] }
   | { readonly type: 'verifyJob'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef; readonly image: string; readonly phase: PhaseId; readonly probes: VerifyProbeSpec[] }
+  | { readonly type: 'exposurePolicy'; readonly ref: ObjectRef; readonly selector: Record<string, string>; readonly principals: string[] }
   | { readonly type: 'cacertsExternalSecret'; readonly ref: ObjectRef; readonly storeName: string; readonly storeKind: 'SecretStore' | 'ClusterSecretStore'; readonly key: string };
 
 export interface VerifyProbeSpec {

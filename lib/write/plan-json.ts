@@ -1,9 +1,15 @@
-import { Diagnostic } from '../diagnostics';
+import { Finding } from '../check/finding';
+import { Diagnostic, SourceLocation } from '../diagnostics';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { Plan, refId } from '../plan/types';
 
 /** dist/plan.json: clusters, phases, what each phase adds/patches/deletes, and which phases wait on which clusters. */
-export function planJson(plan: Plan, warnings: readonly Diagnostic[]): string {
+/**
+ * `relative` maps input file paths to paths relative to the clusters folder, so plan.json does not
+ * depend on where the input was checked out.
+ */
+export function planJson(plan: Plan, warnings: readonly Diagnostic[], findings: readonly Finding[] = [], relative: (file: string) => string = (f) => f): string {
+  const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   const clusters: Record<string, unknown> = {};
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
   for (const c of plan.clusters) {
@@ -28,7 +34,8 @@ export function planJson(plan: Plan, warnings: readonly Diagnostic[]): string {
     phases: plan.phases,
     rules: ORDERING_RULES,
     clusters,
-    warnings: warnings.map((w) => ({ location: w.location ?? null, message: w.message, hint: w.hint ?? null })),
+    warnings: warnings.map((w) => ({ location: loc(w.location), message: w.message, hint: w.hint ?? null })),
+    findings: findings.map((f) => ({ ...f, location: loc(f.location), phase: f.phase ?? null })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

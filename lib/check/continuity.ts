@@ -1,0 +1,48 @@
+import { FederationModel } from '../model/types';
+import { PlanContext } from '../plan/context';
+import { PhaseId, PHASES, Plan } from '../plan/types';
+import { Finding } from './finding';
+import { federationProblem, newPathProblem } from './paths';
+import { States } from './state';
+
+/** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
+function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
+  const ok = (x: string, px: number, y: string, py: number) =>
+    plan.byCluster[x].slice(0, px + 1).every((p) => p.blockedBy.length === 0 && p.waitsFor.every((g) => g.cluster !== y || py >= PHASES.indexOf(g.phase)));
+  const out: [PhaseId, PhaseId][] = [];
+  for (let i = 0; i < PHASES.length; i++) for (let j = 0; j < PHASES.length; j++) if (ok(a, i, b, j) && ok(b, j, a, i)) out.push([PHASES[i], PHASES[j]]);
+  return out.sort((x, y) => Math.max(PHASES.indexOf(x[0]), PHASES.indexOf(x[1])) - Math.max(PHASES.indexOf(y[0]), PHASES.indexOf(y[1])) || PHASES.indexOf(x[0]) - PHASES.indexOf(y[0]) || PHASES.indexOf(x[1]) - PHASES.indexOf(y[1]));
+}
+
+/**
+ * MF001 continuity: every hostname a client mesh reaches through the federation at 00-federation must
+ * reach the same exporter service in every later state the gates allow — through the federation, or
+ * through the east-west gateway with entries, exposure and trust in place both ways. Reports the first
+ * state (importer phase, exporter phase) where the last path is lost.
+ */
+export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
+  const ctx = new PlanContext(model);
+  const states = new States(plan);
+  const out: Finding[] = [];
+  for (const i of model.imports) {
+    for (const [pi, pe] of allowedPairs(plan, i.importer, i.exporter)) {
+      const imp = states.get(i.importer, pi);
+      const exp = states.get(i.exporter, pe);
+      const fed = federationProblem(ctx, i, imp, exp);
+      if (!fed) continue;
+      const neu = newPathProblem(ctx, i, imp, exp);
+      if (!neu) continue;
+      out.push({
+        rule: 'MF001',
+        severity: 'error',
+        cluster: i.importer,
+        phase: pi,
+        location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
+        problem: `With ${i.importer} at ${pi} and ${i.exporter} at ${pe}, clients in ${i.importer} lose ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): the federation path is down (${fed}) and the new path is not up (${neu}).`,
+        fix: 'Make the new path complete before the federation goes (see the warnings for this service), or stop importing the service (ImportedServiceSet) before migrating.',
+      });
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,27 @@
+import { Diagnostic, SourceLocation } from '../diagnostics';
+
+export type RuleId = `MF0${number}`;
+
+/** One result of `meshfed check`: what goes wrong in the mesh, and what to do. */
+export interface Finding {
+  readonly rule: RuleId;
+  readonly severity: 'error' | 'warning';
+  readonly cluster: string;
+  readonly location?: SourceLocation;
+  /** Phase the finding is about, when it is about one. */
+  readonly phase?: string;
+  /** One sentence: what goes wrong in the mesh. */
+  readonly problem: string;
+  /** One sentence: what to do. */
+  readonly fix: string;
+}
+
+export function formatFinding(f: Finding): string {
+  const where = f.location ? `${f.location.file}${f.location.line ? `:${f.location.line}` : ''}${f.location.object ? `, ${f.location.object}` : ''}${f.location.field ? `, field ${f.location.field}` : ''}` : `cluster ${f.cluster}`;
+  return `${f.severity} ${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}] ${where}: ${f.problem} ${f.fix}`;
+}
+
+/** A finding as a diagnostic (an error finding stops synth like an input error). */
+export function findingDiagnostic(f: Finding): Diagnostic {
+  return { severity: f.severity, location: f.location, message: `${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}]: ${f.problem}`, hint: f.fix };
+}

@@ -1,0 +1,15 @@
+import { FederationModel } from '../model/types';
+import { Plan } from '../plan/types';
+import { checkContinuity } from './continuity';
+import { checkDrift } from './drift';
+import { checkExposure } from './exposure';
+import { Finding } from './finding';
+import { checkIdentity } from './identity';
+import { checkPitfalls } from './pitfalls';
+import { checkUserConfig } from './user-config';
+
+/** Every rule, on the model and the plan (never on rendered YAML), sorted by cluster, rule, then text. */
+export function runChecks(model: FederationModel, plan: Plan): Finding[] {
+  const findings = [...checkContinuity(model, plan), ...checkIdentity(model), ...checkExposure(model), ...checkUserConfig(model), ...checkPitfalls(model, plan), ...checkDrift(model)];
+  return findings.sort((a, b) => (a.cluster === b.cluster ? (a.rule === b.rule ? (a.problem < b.problem ? -1 : 1) : a.rule < b.rule ? -1 : 1) : a.cluster < b.cluster ? -1 : 1));
+}

@@ -1,0 +1,84 @@
+import { Import, Mesh } from '../model/types';
+import { PlanContext } from '../plan/context';
+import { TLS_MODE_LABEL } from '../plan/phase-03-import';
+import { JsonObject } from '../load/yaml-source';
+import { PhaseState } from './state';
+
+/** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
+export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
+  let aliases = mesh.controlPlane.trustDomainAliases;
+  for (const p of state.patches) {
+    if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
+    const v = (((p.patch.spec as JsonObject | undefined)?.techPreview as JsonObject | undefined)?.meshConfig as JsonObject | undefined)?.trustDomainAliases;
+    if (Array.isArray(v)) aliases = v.map(String);
+  }
+  return aliases;
+}
+
+/** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
+export function onOssm3(state: PhaseState, ns: string): boolean {
+  return state.patches.some((p) => p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'));
+}
+
+/** Federation gateways still in the SMCP (not removed by a JSON patch). */
+export function federationGatewayPresent(state: PhaseState, map: 'additionalIngress' | 'additionalEgress', key: string): boolean {
+  return !state.patches.some((p) => p.type === 'json6902' && p.target.kind === 'ServiceMeshControlPlane' && p.ops.some((o) => o.op === 'remove' && (o.path === `/spec/gateways/${map}` || o.path === `/spec/gateways/${map}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)));
+}
+
+/** Why `mesh` (in `state`) does not accept or trust `peer` (empty string when it does). */
+function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: string, role: 'client' | 'server'): string {
+  if (!onOssm3(state, workloadNs)) {
+    return smcpAliases(state, mesh).includes(peer.trustDomain) ? '' : `${mesh.cluster}'s SMCP does not list ${peer.trustDomain} in trustDomainAliases (${role} side)`;
+  }
+  const istio = state.of('istio')[0];
+  if (!istio) return `${mesh.cluster}'s ${role} workloads are on OSSM 3 but no Istio control plane is rendered`;
+  const scoped = istio.caCertificates.some((c) => c.trustDomains?.includes(peer.trustDomain));
+  if (!istio.trustDomainAliases.includes(peer.trustDomain) && !scoped) return `${mesh.cluster}'s Istio does not accept trust domain ${peer.trustDomain}`;
+  if (!istio.caCertificates.some((c) => c.cluster === peer.cluster)) return `${mesh.cluster}'s Istio does not trust ${peer.cluster}'s root (caCertificates)`;
+  return '';
+}
+
+/** Why the federation path for this import is down (empty string when it is up). */
+export function federationProblem(ctx: PlanContext, i: Import, imp: PhaseState, exp: PhaseState): string {
+  const il = i.link;
+  const el = i.export.link;
+  if (!imp.has('ServiceMeshPeer', il.peer.name, il.peer.namespace) || !imp.has('ImportedServiceSet', il.peer.name, il.peer.namespace)) return `${i.importer} no longer has its ServiceMeshPeer/ImportedServiceSet ${il.peer.name}`;
+  if (!federationGatewayPresent(imp, 'additionalEgress', il.peer.egressGateway)) return `${i.importer}'s federation egress gateway ${il.peer.egressGateway} is removed`;
+  if (!exp.has('ServiceMeshPeer', el.peer.name, el.peer.namespace) || !exp.has('ExportedServiceSet', el.peer.name, el.peer.namespace)) return `${i.exporter} no longer has its ServiceMeshPeer/ExportedServiceSet ${el.peer.name}`;
+  if (!federationGatewayPresent(exp, 'additionalIngress', el.peer.ingressGateway)) return `${i.exporter}'s federation ingress gateway ${el.peer.ingressGateway} is removed`;
+  void ctx;
+  return '';
+}
+
+/** Why the OSSM 3-style path (east-west gateway, istio-remote gateway, ServiceEntry/WorkloadEntry) is down. */
+export function newPathProblem(ctx: PlanContext, i: Import, imp: PhaseState, exp: PhaseState): string {
+  const importer = ctx.mesh(i.importer);
+  const exporter = ctx.mesh(i.exporter);
+  const net = i.link.remoteNetwork;
+  const gw = imp.of('remoteGateway').find((g) => g.network === net && g.address);
+  if (!gw) return `${i.importer} has no istio-remote Gateway for network ${net} with an address`;
+  const wes = imp.of('importWorkloadEntry').filter((w) => w.network === net && w.labels[TLS_MODE_LABEL] === 'istio');
+  const local = i.localService;
+  let clientNs: string[];
+  if (local) {
+    const ok = wes.some((w) => w.ref.namespace === local.namespace && Object.entries(local.selector).every(([k, v]) => w.labels[k] === v));
+    if (!ok) return `${i.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
+    clientNs = importer.memberNamespaces;
+  } else {
+    const se = imp.of('importServiceEntry').find((s) => s.host === i.hostname);
+    if (!se) return `${i.importer} has no ServiceEntry for ${i.hostname}`;
+    if (!wes.some((w) => w.ref.namespace === se.ref.namespace && Object.entries(se.selector).every(([k, v]) => w.labels[k] === v))) return `${i.importer}'s ServiceEntry ${se.ref.name} selects no WorkloadEntry on network ${net} with tlsMode istio`;
+    clientNs = se.exportTo.filter((n) => n !== '*' && n !== '.');
+  }
+  const ew = exp.of('eastWestGateway')[0];
+  if (!ew) return `${i.exporter} has no east-west gateway`;
+  if (!exp.of('exposedServices').some((g) => g.hosts.includes(i.hostname))) return `${i.exporter}'s east-west gateway does not expose ${i.hostname}`;
+  const svc = i.export.service;
+  if (i.hostname !== svc.hostname && !exp.of('exporterServiceEntry').some((s) => s.host === i.hostname && s.ref.namespace === svc.namespace)) return `${i.exporter} has no ServiceEntry giving ${i.hostname} to ${svc.namespace}/${svc.name}`;
+  if (onOssm3(exp, ew.ref.namespace ?? '') && !exp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.exporter}'s OSSM 3 istiod owns the east-west Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
+  for (const ns of clientNs.length ? clientNs : importer.memberNamespaces) {
+    const t = trustProblem(imp, importer, exporter, ns, 'client');
+    if (t) return t;
+  }
+  return trustProblem(exp, exporter, importer, svc.namespace, 'server');
+}

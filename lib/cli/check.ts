@@ -1,0 +1,56 @@
+import pc from 'picocolors';
+import { parseArgs } from 'util';
+import { runChecks } from '../check';
+import { formatFinding } from '../check/finding';
+import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { loadClusters } from '../load/clusters';
+import { buildModel } from '../model/federation';
+import { buildPlan } from '../plan/plan';
+import { checkPointers } from '../plan/pointers';
+
+const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json]
+
+Static analysis of the federation and of every phase: what would break traffic or widen access,
+before anything is applied. Rules: docs/rules.md. Exit code 1 when any finding is an error.
+
+  --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
+  --format FORMAT  text (default) or json`;
+
+/** The `check` command; returns the exit code (0 no errors, 1 errors, 2 usage). */
+export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  let values: { clusters?: string; format?: string; help?: boolean };
+  try {
+    values = parseArgs({ args: argv, options: { clusters: { type: 'string' }, format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    if (values.format !== 'text' && values.format !== 'json') throw new Error(`--format must be text or json, not "${values.format}"`);
+  } catch (e) {
+    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const diags = new Diagnostics();
+  try {
+    const model = buildModel(loadClusters(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);
+    const plan = buildPlan(model, diags);
+    checkPointers(plan, model, diags);
+    diags.throwIfErrors();
+    const findings = runChecks(model, plan);
+    if (values.format === 'json') {
+      console.log(JSON.stringify({ findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings }, null, 2));
+    } else {
+      for (const w of diags.warnings) console.log(formatDiagnostic(w));
+      for (const f of findings) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
+      const errors = findings.filter((f) => f.severity === 'error').length;
+      console.log(`meshfed check: ${errors} error(s), ${findings.length - errors} warning(s)`);
+    }
+    return findings.some((f) => f.severity === 'error') ? 1 : 0;
+  } catch (e) {
+    if (e instanceof InputError) {
+      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+      return 1;
+    }
+    throw e;
+  }
+}

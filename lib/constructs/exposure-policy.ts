@@ -1,0 +1,30 @@
+import { Construct } from 'constructs';
+import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../imports/istio-security.istio.io';
+
+export interface ExposurePolicyProps {
+  readonly name: string;
+  readonly namespace: string;
+  /** Pod labels of the exported service. */
+  readonly selector: Record<string, string>;
+  /** Principals admitted: the exporting mesh and the meshes the service was exported to. */
+  readonly principals: string[];
+}
+
+/**
+ * An ALLOW policy on an exported service admitting only its own mesh and the meshes it was exported
+ * to (opt-in: spec.exposure.enforce). With trustDomainAliases it cannot tell aliased meshes apart
+ * (README, "MF003").
+ */
+export class ExposurePolicy extends Construct {
+  constructor(scope: Construct, id: string, props: ExposurePolicyProps) {
+    super(scope, id);
+    new AuthorizationPolicy(this, 'Resource', {
+      metadata: { name: props.name, namespace: props.namespace },
+      spec: {
+        action: AuthorizationPolicySpecAction.ALLOW,
+        selector: { matchLabels: props.selector },
+        rules: [{ from: [{ source: { principals: [...props.principals].sort() } }] }],
+      },
+    });
+  }
+}
