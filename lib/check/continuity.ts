@@ -2,7 +2,7 @@ import { FederationModel } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { PhaseId, PHASES, Plan } from '../plan/types';
 import { Finding } from './finding';
-import { federationProblem, newPathProblem } from './paths';
+import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
 import { States } from './state';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
@@ -24,13 +24,24 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
   const ctx = new PlanContext(model);
   const states = new States(plan);
   const out: Finding[] = [];
+  const pairs = new Map<string, [PhaseId, PhaseId][]>();
   for (const i of model.imports) {
-    for (const [pi, pe] of allowedPairs(plan, i.importer, i.exporter)) {
-      const imp = states.get(i.importer, pi);
-      const exp = states.get(i.exporter, pe);
-      const fed = federationProblem(ctx, i, imp, exp);
+    const key = `${i.importer}>${i.exporter}`;
+    if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, i.importer, i.exporter));
+    // Each side of each path depends on its own cluster's phase only: evaluate per phase, combine per pair.
+    const memo: (string | undefined)[][] = [new Array(PHASES.length), new Array(PHASES.length), new Array(PHASES.length), new Array(PHASES.length)];
+    const side = (slot: number, phase: PhaseId, fn: () => string) => {
+      const k = PHASES.indexOf(phase);
+      return (memo[slot][k] ??= fn());
+    };
+    const fedImp = (p: PhaseId) => side(0, p, () => federationImporterProblem(i, states.get(i.importer, p)));
+    const fedExp = (p: PhaseId) => side(1, p, () => federationExporterProblem(i, states.get(i.exporter, p)));
+    const newImp = (p: PhaseId) => side(2, p, () => newPathImporterProblem(ctx, i, states.get(i.importer, p)));
+    const newExp = (p: PhaseId) => side(3, p, () => newPathExporterProblem(ctx, i, states.get(i.exporter, p)));
+    for (const [pi, pe] of pairs.get(key)!) {
+      const fed = fedImp(pi) || fedExp(pe);
       if (!fed) continue;
-      const neu = newPathProblem(ctx, i, imp, exp);
+      const neu = newImp(pi) || newExp(pe);
       if (!neu) continue;
       out.push({
         rule: 'MF001',

@@ -2,10 +2,15 @@ import { Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
 import { JsonObject } from '../load/yaml-source';
+import { Resource } from '../plan/types';
 import { PhaseState } from './state';
 
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
 export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
+  return state.cachedWithPatches('smcpAliases', () => computeSmcpAliases(state, mesh));
+}
+
+function computeSmcpAliases(state: PhaseState, mesh: Mesh): string[] {
   let aliases = mesh.controlPlane.trustDomainAliases;
   for (const p of state.patches) {
     if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
@@ -17,16 +22,20 @@ export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
 
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
 export function onOssm3(state: PhaseState, ns: string): boolean {
-  return state.patches.some((p) => p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'));
+  return state.cachedWithPatches(`ossm3/${ns}`, () => state.patches.some((p) => p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"')));
 }
 
 /** Federation gateways still in the SMCP (not removed by a JSON patch). */
 export function federationGatewayPresent(state: PhaseState, map: 'additionalIngress' | 'additionalEgress', key: string): boolean {
-  return !state.patches.some((p) => p.type === 'json6902' && p.target.kind === 'ServiceMeshControlPlane' && p.ops.some((o) => o.op === 'remove' && (o.path === `/spec/gateways/${map}` || o.path === `/spec/gateways/${map}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)));
+  return state.cachedWithPatches(`gw/${map}/${key}`, () => !state.patches.some((p) => p.type === 'json6902' && p.target.kind === 'ServiceMeshControlPlane' && p.ops.some((o) => o.op === 'remove' && (o.path === `/spec/gateways/${map}` || o.path === `/spec/gateways/${map}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`))));
 }
 
 /** Why `mesh` (in `state`) does not accept or trust `peer` (empty string when it does). */
 function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: string, role: 'client' | 'server'): string {
+  return state.cachedWithPatches(`trust/${peer.cluster}/${workloadNs}/${role}`, () => computeTrustProblem(state, mesh, peer, workloadNs, role));
+}
+
+function computeTrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: string, role: 'client' | 'server'): string {
   if (!onOssm3(state, workloadNs)) {
     return smcpAliases(state, mesh).includes(peer.trustDomain) ? '' : `${mesh.cluster}'s SMCP does not list ${peer.trustDomain} in trustDomainAliases (${role} side)`;
   }
@@ -38,47 +47,81 @@ function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: str
   return '';
 }
 
-/** Why the federation path for this import is down (empty string when it is up). */
-export function federationProblem(ctx: PlanContext, i: Import, imp: PhaseState, exp: PhaseState): string {
+/** Importer side of the federation path: its ServiceMeshPeer, ImportedServiceSet and egress gateway. */
+export function federationImporterProblem(i: Import, imp: PhaseState): string {
   const il = i.link;
-  const el = i.export.link;
   if (!imp.has('ServiceMeshPeer', il.peer.name, il.peer.namespace) || !imp.has('ImportedServiceSet', il.peer.name, il.peer.namespace)) return `${i.importer} no longer has its ServiceMeshPeer/ImportedServiceSet ${il.peer.name}`;
   if (!federationGatewayPresent(imp, 'additionalEgress', il.peer.egressGateway)) return `${i.importer}'s federation egress gateway ${il.peer.egressGateway} is removed`;
-  if (!exp.has('ServiceMeshPeer', el.peer.name, el.peer.namespace) || !exp.has('ExportedServiceSet', el.peer.name, el.peer.namespace)) return `${i.exporter} no longer has its ServiceMeshPeer/ExportedServiceSet ${el.peer.name}`;
-  if (!federationGatewayPresent(exp, 'additionalIngress', el.peer.ingressGateway)) return `${i.exporter}'s federation ingress gateway ${el.peer.ingressGateway} is removed`;
-  void ctx;
   return '';
 }
 
-/** Why the OSSM 3-style path (east-west gateway, istio-remote gateway, ServiceEntry/WorkloadEntry) is down. */
-export function newPathProblem(ctx: PlanContext, i: Import, imp: PhaseState, exp: PhaseState): string {
+/** Exporter side of the federation path: its ServiceMeshPeer, ExportedServiceSet and ingress gateway. */
+export function federationExporterProblem(i: Import, exp: PhaseState): string {
+  const el = i.export.link;
+  if (!exp.has('ServiceMeshPeer', el.peer.name, el.peer.namespace) || !exp.has('ExportedServiceSet', el.peer.name, el.peer.namespace)) return `${i.exporter} no longer has its ServiceMeshPeer/ExportedServiceSet ${el.peer.name}`;
+  if (!federationGatewayPresent(exp, 'additionalIngress', el.peer.ingressGateway)) return `${i.exporter}'s federation ingress gateway ${el.peer.ingressGateway} is removed`;
+  return '';
+}
+
+/** WorkloadEntries with tlsMode istio, indexed by `namespace|label=value` for every label they carry. */
+function workloadEntryIndex(imp: PhaseState) {
+  return imp.cached('weIndex', () => {
+    const index = new Map<string, Extract<Resource, { type: 'importWorkloadEntry' }>[]>();
+    for (const w of imp.of('importWorkloadEntry')) {
+      if (w.labels[TLS_MODE_LABEL] !== 'istio') continue;
+      for (const [k, v] of Object.entries(w.labels)) {
+        const key = `${w.ref.namespace}|${k}=${v}`;
+        const list = index.get(key);
+        if (list) list.push(w);
+        else index.set(key, [w]);
+      }
+    }
+    return index;
+  });
+}
+
+/** Is there a tlsMode-istio WorkloadEntry on `net` in `ns` carrying every label of `selector`? */
+function selectsWorkloadEntry(imp: PhaseState, ns: string, selector: Record<string, string>, net: string): boolean {
+  const entries = Object.entries(selector);
+  if (entries.length === 0) return false;
+  const [k0, v0] = entries[0];
+  return (workloadEntryIndex(imp).get(`${ns}|${k0}=${v0}`) ?? []).some((w) => w.network === net && entries.every(([k, v]) => w.labels[k] === v));
+}
+
+/** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */
+export function newPathImporterProblem(ctx: PlanContext, i: Import, imp: PhaseState): string {
   const importer = ctx.mesh(i.importer);
   const exporter = ctx.mesh(i.exporter);
   const net = i.link.remoteNetwork;
-  const gw = imp.of('remoteGateway').find((g) => g.network === net && g.address);
+  const gw = imp.cached(`rgw/${net}`, () => imp.of('remoteGateway').find((g) => g.network === net && g.address));
   if (!gw) return `${i.importer} has no istio-remote Gateway for network ${net} with an address`;
-  const wes = imp.of('importWorkloadEntry').filter((w) => w.network === net && w.labels[TLS_MODE_LABEL] === 'istio');
   const local = i.localService;
   let clientNs: string[];
   if (local) {
-    const ok = wes.some((w) => w.ref.namespace === local.namespace && Object.entries(local.selector).every(([k, v]) => w.labels[k] === v));
-    if (!ok) return `${i.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
+    if (!selectsWorkloadEntry(imp, local.namespace, local.selector, net)) return `${i.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
     clientNs = importer.memberNamespaces;
   } else {
-    const se = imp.of('importServiceEntry').find((s) => s.host === i.hostname);
+    const se = imp.cached('seByHost', () => new Map(imp.of('importServiceEntry').map((x) => [x.host, x]))).get(i.hostname);
     if (!se) return `${i.importer} has no ServiceEntry for ${i.hostname}`;
-    if (!wes.some((w) => w.ref.namespace === se.ref.namespace && Object.entries(se.selector).every(([k, v]) => w.labels[k] === v))) return `${i.importer}'s ServiceEntry ${se.ref.name} selects no WorkloadEntry on network ${net} with tlsMode istio`;
+    if (!selectsWorkloadEntry(imp, se.ref.namespace ?? '', se.selector, net)) return `${i.importer}'s ServiceEntry ${se.ref.name} selects no WorkloadEntry on network ${net} with tlsMode istio`;
     clientNs = se.exportTo.filter((n) => n !== '*' && n !== '.');
   }
-  const ew = exp.of('eastWestGateway')[0];
-  if (!ew) return `${i.exporter} has no east-west gateway`;
-  if (!exp.of('exposedServices').some((g) => g.hosts.includes(i.hostname))) return `${i.exporter}'s east-west gateway does not expose ${i.hostname}`;
-  const svc = i.export.service;
-  if (i.hostname !== svc.hostname && !exp.of('exporterServiceEntry').some((s) => s.host === i.hostname && s.ref.namespace === svc.namespace)) return `${i.exporter} has no ServiceEntry giving ${i.hostname} to ${svc.namespace}/${svc.name}`;
-  if (onOssm3(exp, ew.ref.namespace ?? '') && !exp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.exporter}'s OSSM 3 istiod owns the east-west Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
   for (const ns of clientNs.length ? clientNs : importer.memberNamespaces) {
     const t = trustProblem(imp, importer, exporter, ns, 'client');
     if (t) return t;
   }
+  return '';
+}
+
+/** Exporter side of the new path: east-west gateway exposing the host, ServiceEntry for it, server trust. */
+export function newPathExporterProblem(ctx: PlanContext, i: Import, exp: PhaseState): string {
+  const importer = ctx.mesh(i.importer);
+  const exporter = ctx.mesh(i.exporter);
+  const ew = exp.of('eastWestGateway')[0];
+  if (!ew) return `${i.exporter} has no east-west gateway`;
+  if (!exp.cached('exposed', () => new Set(exp.of('exposedServices').flatMap((g) => g.hosts))).has(i.hostname)) return `${i.exporter}'s east-west gateway does not expose ${i.hostname}`;
+  const svc = i.export.service;
+  if (i.hostname !== svc.hostname && !exp.cached('exporterSEs', () => new Set(exp.of('exporterServiceEntry').map((s) => `${s.ref.namespace}/${s.host}`))).has(`${svc.namespace}/${i.hostname}`)) return `${i.exporter} has no ServiceEntry giving ${i.hostname} to ${svc.namespace}/${svc.name}`;
+  if (onOssm3(exp, ew.ref.namespace ?? '') && !exp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.exporter}'s OSSM 3 istiod owns the east-west Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
   return trustProblem(exp, exporter, importer, svc.namespace, 'server');
 }

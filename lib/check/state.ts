@@ -1,55 +1,89 @@
-import { PhaseId, PHASES, Plan, Resource } from '../plan/types';
+import { Patch, PhaseId, PHASES, Plan, Resource } from '../plan/types';
 import { refKey } from '../write/files';
+
+type ByType = { [T in Resource['type']]?: Extract<Resource, { type: T }>[] };
+
+/** The objects of a state and the indexes derived from them; shared by consecutive phases that change no object. */
+class ObjectSet {
+  readonly keys: Set<string>;
+  readonly byType: ByType = {};
+  readonly memo = new Map<string, unknown>();
+  constructor(readonly resources: Resource[]) {
+    this.keys = new Set(resources.map((r) => `${r.ref.kind}/${r.ref.namespace ?? ''}/${r.ref.name}`));
+    for (const r of resources) ((this.byType[r.type] ??= []) as Resource[]).push(r);
+  }
+}
 
 /**
  * What is in a cluster's desired state at a phase, computed from the plan (adds minus deletes, and the
- * patches applied so far) — never from rendered YAML.
+ * patches applied so far) — never from rendered YAML. Indexed for the lookups the rules make.
  */
 export class PhaseState {
-  readonly resources: Resource[];
-  private readonly keys: Set<string>;
+  private readonly objects: ObjectSet;
+  private readonly memo = new Map<string, unknown>();
+  /** Every patch applied up to this phase, in order. */
+  readonly patches: Patch[];
 
   constructor(
     readonly plan: Plan,
     readonly cluster: string,
     readonly phase: PhaseId,
+    previous?: PhaseState,
   ) {
-    const upTo = plan.byCluster[cluster].slice(0, PHASES.indexOf(phase) + 1);
-    const deleted = new Set(upTo.flatMap((p) => p.deletes.map(refKey)));
-    this.resources = upTo.flatMap((p) => p.adds).filter((r) => !deleted.has(refKey(r.ref)));
-    this.keys = new Set(this.resources.map((r) => refKey(r.ref)));
+    const p = plan.byCluster[cluster][PHASES.indexOf(phase)];
+    if (previous && p.adds.length === 0 && p.deletes.length === 0) {
+      this.objects = previous.objects;
+    } else {
+      const deleted = new Set(p.deletes.map(refKey));
+      const base = previous ? previous.objects.resources.filter((r) => !deleted.has(refKey(r.ref))) : [];
+      this.objects = new ObjectSet([...base, ...p.adds]);
+    }
+    this.patches = this.collectPatches(previous);
+  }
+
+  private collectPatches(previous?: PhaseState): Patch[] {
+    const own = this.plan.byCluster[this.cluster][PHASES.indexOf(this.phase)].patches;
+    return previous ? [...previous.patches, ...own] : [...own];
+  }
+
+  get resources(): Resource[] {
+    return this.objects.resources;
   }
 
   has(kind: string, name: string, namespace?: string): boolean {
-    return [...this.keys].some((k) => k.endsWith(`/${kind}/${namespace ?? ''}/${name}`));
+    return this.objects.keys.has(`${kind}/${namespace ?? ''}/${name}`);
   }
 
   of<T extends Resource['type']>(type: T): Extract<Resource, { type: T }>[] {
-    return this.resources.filter((r): r is Extract<Resource, { type: T }> => r.type === type);
+    return (this.objects.byType[type] ?? []) as Extract<Resource, { type: T }>[];
   }
 
-  /** Every patch applied up to this phase, in order. */
-  get patches() {
-    return this.plan.byCluster[this.cluster].slice(0, PHASES.indexOf(this.phase) + 1).flatMap((p) => p.patches);
+  /** Memoize a value derived from the objects only (shared with phases that change no object). */
+  cached<T>(key: string, compute: () => T): T {
+    const m = this.objects.memo;
+    if (!m.has(key)) m.set(key, compute());
+    return m.get(key) as T;
   }
 
-  at(phase: PhaseId): number {
-    return PHASES.indexOf(phase);
-  }
-
-  get index(): number {
-    return PHASES.indexOf(this.phase);
+  /** Memoize a value that also depends on the patches applied so far. */
+  cachedWithPatches<T>(key: string, compute: () => T): T {
+    if (!this.memo.has(key)) this.memo.set(key, compute());
+    return this.memo.get(key) as T;
   }
 }
 
-/** A memo of PhaseState per (cluster, phase). */
+/** PhaseStates per (cluster, phase), each built from the previous phase's. */
 export class States {
   private readonly cache = new Map<string, PhaseState>();
   constructor(readonly plan: Plan) {}
   get(cluster: string, phase: PhaseId): PhaseState {
     const k = `${cluster}@${phase}`;
     let s = this.cache.get(k);
-    if (!s) this.cache.set(k, (s = new PhaseState(this.plan, cluster, phase)));
+    if (!s) {
+      const index = PHASES.indexOf(phase);
+      const previous = index > 0 ? this.get(cluster, PHASES[index - 1]) : undefined;
+      this.cache.set(k, (s = new PhaseState(this.plan, cluster, phase, previous)));
+    }
     return s;
   }
 }
