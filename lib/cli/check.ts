@@ -1,11 +1,11 @@
 import pc from 'picocolors';
-import { parseArgs } from 'util';
 import { runChecks } from '../check';
 import { formatFinding } from '../check/finding';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadClusters } from '../load/clusters';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
+import { parseCommand } from './args';
 import { checkPointers } from '../plan/pointers';
 
 const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json]
@@ -18,18 +18,11 @@ before anything is applied. Rules: docs/rules.md. Exit code 1 when any finding i
 
 /** The `check` command; returns the exit code (0 no errors, 1 errors, 2 usage). */
 export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  let values: { clusters?: string; format?: string; help?: boolean };
-  try {
-    values = parseArgs({ args: argv, options: { clusters: { type: 'string' }, format: { type: 'string', default: 'text' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-    if (values.format !== 'text' && values.format !== 'json') throw new Error(`--format must be text or json, not "${values.format}"`);
-  } catch (e) {
-    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand<{ clusters?: string; format: string }>(argv, { clusters: { type: 'string' }, format: { type: 'string', default: 'text' } }, USAGE, (v) =>
+    v.format === 'text' || v.format === 'json' ? undefined : `--format must be text or json, not "${v.format}"`,
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const values = parsed.values;
   const diags = new Diagnostics();
   try {
     const model = buildModel(loadClusters(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);

@@ -1,10 +1,10 @@
 import pc from 'picocolors';
-import { parseArgs } from 'util';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadClusters } from '../load/clusters';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
 import { checkPointers, nextSteps } from '../plan/pointers';
+import { parseCommand } from './args';
 import { renderTable } from './table';
 
 const USAGE = `usage: meshfed plan [--clusters DIR] [--json]
@@ -17,17 +17,9 @@ before the cluster can move on. Reads clusters/ only; writes nothing.
 
 /** The `plan` command; returns the exit code (0 ok, 1 input or ordering error, 2 usage error). */
 export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WriteStream = process.stdout): number {
-  let values: { clusters?: string; json?: boolean; help?: boolean };
-  try {
-    values = parseArgs({ args: argv, options: { clusters: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-  } catch (e) {
-    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommand<{ clusters?: string; json?: boolean }>(argv, { clusters: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const values = parsed.values;
   const clustersDir = values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const diags = new Diagnostics();
   try {

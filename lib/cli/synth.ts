@@ -1,6 +1,5 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadClusters } from '../load/clusters';
 import { buildModel } from '../model/federation';
@@ -12,6 +11,7 @@ import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
+import { parseCommand } from './args';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderDist } from '../write/overlays';
 import { renderRunbook } from '../write/runbook';
@@ -95,18 +95,9 @@ written and the previous dist/ stays as it was.
 
 /** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  let opts: SynthOptions;
-  try {
-    const { values } = parseArgs({ args: argv, options: { clusters: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    opts = { clustersDir: values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: values.out ?? env.MESHFED_OUT ?? 'dist' };
-  } catch (e) {
-    console.error(`meshfed: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommand<{ clusters?: string; out?: string }>(argv, { clusters: { type: 'string' }, out: { type: 'string' } }, USAGE);
+  if ('exit' in parsed) return parsed.exit;
+  const opts: SynthOptions = { clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: parsed.values.out ?? env.MESHFED_OUT ?? 'dist' };
   try {
     const timings: Timings = {};
     const result = synthesize(opts.clustersDir, timings);
