@@ -2,4 +2,6 @@
 // The `meshfed` command. TypeScript runs through tsx (transpile only); `npm test` type-checks.
 require('tsx/cjs');
 const { main } = require('../lib/cli/main.ts');
-process.exitCode = main(process.argv.slice(2));
+Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+});

@@ -1,3 +1,4 @@
+import { runCerts } from './certs';
 import { runCheck } from './check';
 import { runPlan } from './plan';
 import { runSynth } from './synth';
@@ -8,11 +9,12 @@ commands:
   synth   render clusters/ into dist/ (what \`cdk8s synth\` runs)
   plan    show each cluster's current phase, the next one, and what blocks it
   check   static analysis: what would break traffic or widen access (docs/rules.md)
+  certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
 
 Run \`meshfed <command> --help\` for the options of a command.`;
 
 /** Entry point of the `meshfed` bin; returns the exit code. */
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'synth':
@@ -21,6 +23,8 @@ export function main(argv: string[]): number {
       return runPlan(rest);
     case 'check':
       return runCheck(rest);
+    case 'certs':
+      return runCerts(rest);
     case '-h':
     case '--help':
     case 'help':

@@ -1,0 +1,70 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { generateMeshCa } from '../certs/generate';
+import { parseCommand } from './args';
+
+const USAGE = `usage: meshfed certs <cluster>... [--clusters DIR] [--out DIR] [--namespace NS] [--key-size BITS] [--force]
+
+Lab certificates, as every reference guide starts: for each cluster a root CA and an intermediate CA
+signed by it (Istio's Makefile.selfsigned.mk layout). Keys and certificates go to <out>/<cluster>/
+(default certs/, git-ignored); only the PUBLIC root is copied to clusters/<cluster>/root-cert.pem. Prints
+the kubectl command that creates each mesh's cacerts Secret. For labs only: production CAs come from
+your PKI.
+
+  --clusters DIR    clusters folder (default: clusters, or $MESHFED_CLUSTERS)
+  --out DIR         where keys and certificates go (default: certs)
+  --namespace NS    namespace of the cacerts Secret in the command printed (default: istio-system)
+  --key-size BITS   RSA key size (default: 4096, as Istio's Makefile)
+  --force           replace existing material in <out>/<cluster>/`;
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The `certs` command; returns the exit code. */
+export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parsed = parseCommand<{ clusters?: string; out?: string; namespace?: string; 'key-size'?: string; force?: boolean }>(
+    argv,
+    { clusters: { type: 'string' }, out: { type: 'string' }, namespace: { type: 'string' }, 'key-size': { type: 'string' }, force: { type: 'boolean' } },
+    USAGE,
+    undefined,
+    true,
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const v = parsed.values;
+  const clusters = parsed.positionals;
+  const keySize = Number(v['key-size'] ?? 4096);
+  const bad = clusters.find((c) => !NAME.test(c));
+  if (clusters.length === 0 || bad !== undefined || ![2048, 3072, 4096].includes(keySize)) {
+    console.error(`meshfed: ${clusters.length === 0 ? 'name at least one cluster' : bad !== undefined ? `"${bad}" is not a cluster folder name` : '--key-size must be 2048, 3072 or 4096'}\n${USAGE}`);
+    return 2;
+  }
+  const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
+  const outDir = v.out ?? 'certs';
+  const namespace = v.namespace ?? 'istio-system';
+  for (const c of clusters) {
+    const dir = path.join(outDir, c);
+    if (fs.existsSync(dir) && !v.force) {
+      console.error(`meshfed: ${dir} exists: refusing to replace a CA (its keys may be in use). Use --force to replace it.`);
+      return 1;
+    }
+  }
+  for (const c of clusters) {
+    const ca = await generateMeshCa({ name: c.charAt(0).toUpperCase() + c.slice(1), organization: 'meshfed lab', keySize, rootDays: 3650, intermediateDays: 730, istiodHost: `istiod.${namespace}.svc` });
+    const dir = path.join(outDir, c);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [file, content, mode] of [
+      ['root-cert.pem', ca.rootCert, 0o644],
+      ['root-key.pem', ca.rootKey, 0o600],
+      ['ca-cert.pem', ca.caCert, 0o644],
+      ['ca-key.pem', ca.caKey, 0o600],
+      ['cert-chain.pem', ca.certChain, 0o644],
+    ] as const) {
+      fs.writeFileSync(path.join(dir, file), content, { mode });
+    }
+    fs.mkdirSync(path.join(clustersDir, c), { recursive: true });
+    fs.writeFileSync(path.join(clustersDir, c, 'root-cert.pem'), ca.rootCert);
+    const f = (name: string) => `--from-file=${name}=${path.join(dir, name)}`;
+    console.log(`# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${path.join(clustersDir, c, 'root-cert.pem')}`);
+    console.log(`kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`);
+  }
+  return 0;
+}

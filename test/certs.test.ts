@@ -1,0 +1,79 @@
+/**
+ * meshfed certs: lab CAs per cluster, keys outside dist/ and clusters/, the public root in
+ * clusters/<c>/root-cert.pem (accepted by the loader), and the cacerts command.
+ */
+import { X509Certificate } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runCerts } from '../lib/cli/certs';
+import { Diagnostics } from '../lib/diagnostics';
+import { parseRootCert } from '../lib/load/cert';
+
+async function inTmp<T>(fn: () => Promise<T>): Promise<{ dir: string; result: T; out: string; err: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-certs-'));
+  const cwd = process.cwd();
+  const out: string[] = [];
+  const err: string[] = [];
+  const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  process.chdir(dir);
+  try {
+    return { dir, result: await fn(), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    process.chdir(cwd);
+    l.mockRestore();
+    e.mockRestore();
+  }
+}
+
+test('a root and an intermediate CA per cluster, only the public root in clusters/, and the cacerts command', async () => {
+  const { dir, result, out } = await inTmp(() => runCerts(['east', 'west', '--key-size', '2048', '--namespace', 'mesh-system'], {}));
+  expect(result).toBe(0);
+  for (const c of ['east', 'west']) {
+    const read = (f: string) => fs.readFileSync(path.join(dir, 'certs', c, f), 'utf8');
+    const root = new X509Certificate(read('root-cert.pem'));
+    const ca = new X509Certificate(read('ca-cert.pem'));
+    expect(root.ca).toBe(true);
+    expect(root.verify(root.publicKey)).toBe(true);
+    expect(ca.ca).toBe(true);
+    expect(ca.checkIssued(root)).toBe(true);
+    expect(ca.verify(root.publicKey)).toBe(true);
+    expect(ca.subjectAltName).toBe('DNS:istiod.mesh-system.svc');
+    expect(read('cert-chain.pem')).toBe(read('ca-cert.pem') + read('root-cert.pem'));
+    expect(read('ca-key.pem')).toContain('-----BEGIN PRIVATE KEY-----');
+    expect(fs.statSync(path.join(dir, 'certs', c, 'ca-key.pem')).mode & 0o077).toBe(0);
+    const published = fs.readFileSync(path.join(dir, 'clusters', c, 'root-cert.pem'), 'utf8');
+    expect(published).toBe(read('root-cert.pem'));
+    expect(fs.readdirSync(path.join(dir, 'clusters', c))).toEqual(['root-cert.pem']);
+    const diags = new Diagnostics();
+    expect(parseRootCert('root-cert.pem', published, diags)?.subjects).toEqual([`O=meshfed lab, CN=${c[0].toUpperCase()}${c.slice(1)} Root CA`]);
+    expect(out).toContain(`kubectl --context ${c} create secret generic cacerts -n mesh-system --from-file=root-cert.pem=certs/${c}/root-cert.pem --from-file=ca-cert.pem=certs/${c}/ca-cert.pem --from-file=ca-key.pem=certs/${c}/ca-key.pem --from-file=cert-chain.pem=certs/${c}/cert-chain.pem`);
+  }
+});
+
+test('refuses to replace an existing CA without --force, and refuses bad arguments', async () => {
+  const { dir } = await inTmp(() => runCerts(['east', '--key-size', '2048'], {}));
+  const cwd = process.cwd();
+  process.chdir(dir);
+  const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    const before = fs.readFileSync('certs/east/root-key.pem', 'utf8');
+    expect(await runCerts(['east', '--key-size', '2048'], {})).toBe(1);
+    expect(fs.readFileSync('certs/east/root-key.pem', 'utf8')).toBe(before);
+    expect(await runCerts([], {})).toBe(2);
+    expect(await runCerts(['East_1'], {})).toBe(2);
+    expect(await runCerts(['east', '--key-size', '1024'], {})).toBe(2);
+    expect(await runCerts(['east', '--key-size', '2048', '--force'], {})).toBe(0);
+    expect(fs.readFileSync('certs/east/root-key.pem', 'utf8')).not.toBe(before);
+  } finally {
+    process.chdir(cwd);
+    jest.restoreAllMocks();
+    void err;
+  }
+});
+
+test('certs/ is git-ignored', () => {
+  expect(fs.readFileSync(path.join(__dirname, '..', '.gitignore'), 'utf8').split('\n')).toContain('certs/');
+});
