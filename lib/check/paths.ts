@@ -93,8 +93,9 @@ export function newPathImporterProblem(ctx: PlanContext, i: Import, imp: PhaseSt
   const importer = ctx.mesh(i.importer);
   const exporter = ctx.mesh(i.exporter);
   const net = i.link.remoteNetwork;
-  const gw = imp.cached(`rgw/${net}`, () => imp.of('remoteGateway').find((g) => g.network === net && g.address));
+  const gw = imp.cached(`rgw/${net}`, () => imp.of('remoteGateway').find((g) => g.network === net && g.addresses.length > 0));
   if (!gw) return `${i.importer} has no istio-remote Gateway for network ${net} with an address`;
+  if (gw.port !== (exporter.eastWest.port ?? 15443)) return `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${gw.port}, but ${i.exporter}'s gateway is reached on ${exporter.eastWest.port}`;
   const local = i.localService;
   let clientNs: string[];
   if (local) {

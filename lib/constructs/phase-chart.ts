@@ -31,7 +31,7 @@ function addResource(scope: Construct, id: string, r: Resource): void {
     case 'exporterServiceEntry':
       return void new ExporterServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, podSelector: r.podSelector });
     case 'remoteGateway':
-      return void new RemoteGateway(scope, id, { name, namespace, network: r.network, address: r.address });
+      return void new RemoteGateway(scope, id, { name, namespace, network: r.network, addresses: r.addresses, port: r.port });
     case 'importServiceEntry':
       return void new ImportedServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, subjectAltNames: r.subjectAltNames, exportTo: r.exportTo, selector: r.selector });
     case 'importWorkloadEntry':

@@ -8,8 +8,10 @@ export interface RemoteGatewayProps {
   readonly namespace: string;
   /** The network name the importer gives the exporter's gateway; WorkloadEntries name the same network. */
   readonly network: string;
-  /** The exporter's east-west gateway address: an IP, or a DNS name (then `type: Hostname`). */
-  readonly address: string;
+  /** The exporter's east-west gateway addresses: IPs, or DNS names (then `type: Hostname`). */
+  readonly addresses: string[];
+  /** Where the gateway listens for peers: 15443, or its node port (NodePort Services). @default 15443 */
+  readonly port?: number;
 }
 
 /**
@@ -23,11 +25,12 @@ export class RemoteGateway extends Construct {
       metadata: { name: props.name, namespace: props.namespace, labels: { [NETWORK_LABEL]: props.network } },
       spec: {
         gatewayClassName: 'istio-remote',
-        addresses: [isIP(props.address) ? { value: props.address } : { type: 'Hostname', value: props.address }],
+        addresses: props.addresses.map((a) => (isIP(a) ? { value: a } : { type: 'Hostname', value: a })),
         listeners: [
           {
+            // istiod takes the network gateway's port from this listener (auto-passthrough option set).
             name: 'cross-network',
-            port: CROSS_NETWORK_PORT,
+            port: props.port ?? CROSS_NETWORK_PORT,
             protocol: 'TLS',
             tls: { mode: GatewayV1Beta1SpecListenersTlsMode.PASSTHROUGH, options: AUTO_PASSTHROUGH_OPTION },
           },

@@ -34,8 +34,8 @@ export interface ClusterSettings {
   readonly eastWestGateway: {
     readonly namespace?: string;
     readonly name?: string;
-    readonly address?: string;
-    readonly service?: { readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP'; readonly annotations?: Record<string, string> };
+    readonly address?: string | string[];
+    readonly service?: { readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP'; readonly annotations?: Record<string, string>; readonly nodePort?: number };
   };
   readonly remoteNetworks: Record<string, string>;
   readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
@@ -64,6 +64,11 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
       `metadata.name is "${v.metadata.name}" but the folder is "${folderName}".`,
       `They must be equal (the name is used as dist/${folderName}/): rename the folder or set metadata.name: ${folderName}.`,
     );
+    return undefined;
+  }
+  const svc = v.spec.eastWestGateway?.service;
+  if (svc?.nodePort !== undefined && svc.type !== 'NodePort') {
+    diags.error(src.at(['spec', 'eastWestGateway', 'service', 'nodePort']), 'nodePort is only used with type: NodePort.', 'Set spec.eastWestGateway.service.type: NodePort, or remove nodePort.');
     return undefined;
   }
   const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));

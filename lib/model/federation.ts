@@ -34,7 +34,8 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
     eastWest: {
       namespace: s.eastWestGateway.namespace ?? 'istio-ingress',
       name: s.eastWestGateway.name ?? 'eastwestgateway',
-      address: s.eastWestGateway.address,
+      addresses: [s.eastWestGateway.address ?? []].flat(),
+      port: (s.eastWestGateway.service?.type ?? 'LoadBalancer') === 'NodePort' ? s.eastWestGateway.service?.nodePort : 15443,
       serviceType: s.eastWestGateway.service?.type ?? 'LoadBalancer',
       annotations: s.eastWestGateway.service?.annotations ?? {},
     },

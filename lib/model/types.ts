@@ -19,7 +19,10 @@ export interface Mesh {
   readonly eastWest: {
     readonly namespace: string;
     readonly name: string;
-    readonly address?: string;
+    /** Where peers reach the gateway (IPs or DNS names); empty while unknown. */
+    readonly addresses: string[];
+    /** The port peers connect to: 15443, or the node port with type NodePort (undefined while unknown). */
+    readonly port?: number;
     readonly serviceType: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
     readonly annotations: Record<string, string>;
   };

@@ -13,13 +13,19 @@ export function remoteGatewayName(exporter: Mesh): string {
 
 /** What to set before an importer's 03-import can be written (empty when nothing is missing). */
 export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
-  return ctx
-    .exportersFor(mesh.cluster)
-    .filter((e) => !e.eastWest.address)
-    .map(
-      (e) =>
-        `${e.cluster}'s east-west gateway address is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0].ip}') and synth again.`,
-    );
+  const svc = (e: Mesh) => `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
+  return ctx.exportersFor(mesh.cluster).flatMap((e) => [
+    ...(e.eastWest.addresses.length
+      ? []
+      : [
+          `${e.cluster}'s east-west gateway address is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
+            e.eastWest.serviceType === 'NodePort' ? 'the addresses of the nodes peers reach' : `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${svc(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
+          } and synth again.`,
+        ]),
+    ...(e.eastWest.port !== undefined
+      ? []
+      : [`${e.cluster}'s east-west gateway node port is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`]),
+  ]);
 }
 
 /**
@@ -102,7 +108,7 @@ export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Re
   if (imports.length === 0) return [];
   const gateways: Resource[] = ctx.exportersFor(mesh.cluster).map((e) => {
     const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
-    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, address: e.eastWest.address ?? '' };
+    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };
   });
   return [...gateways, ...importResources(ctx, mesh, imports, diags)];
 }

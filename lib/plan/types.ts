@@ -41,7 +41,8 @@ export type Resource =
     }
   | { readonly type: 'exposedServices'; readonly ref: ObjectRef; readonly gatewayName: string; readonly hosts: string[] }
   | { readonly type: 'exporterServiceEntry'; readonly ref: ObjectRef; readonly host: string; readonly ports: PortSpec[]; readonly podSelector: Record<string, string> }
-  | { readonly type: 'remoteGateway'; readonly ref: ObjectRef; readonly network: string; readonly address: string }
+  /** `port` is where the exporter's gateway listens for peers: 15443, or its node port. */
+  | { readonly type: 'remoteGateway'; readonly ref: ObjectRef; readonly network: string; readonly addresses: string[]; readonly port: number }
   | {
       readonly type: 'importServiceEntry';
       readonly ref: ObjectRef;

@@ -79,7 +79,7 @@ function diagram(model: FederationModel, ctx: PlanContext): string[] {
   for (const m of model.meshes) {
     lines.push(`  subgraph ${mermaidId(m.cluster)}["${m.cluster} · ${m.trustDomain} · ${m.network}"]`);
     lines.push(`    ${mermaidId(m.cluster)}_clients(["clients: ${m.memberNamespaces.join(', ') || 'none'}"])`);
-    if (ctx.isExporter(m.cluster)) lines.push(`    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.address ?? 'address unknown'}:15443"]]`);
+    if (ctx.isExporter(m.cluster)) lines.push(`    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.addresses.join(', ') || 'address unknown'}:${m.eastWest.port ?? 'node port unknown'}"]]`);
     lines.push('  end');
   }
   if (model.imports.length <= MAX_ARROWS) {
@@ -138,7 +138,11 @@ function preflight(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
         ? [`${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`, `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`]
         : [];
     case '03-import':
-      return ctx.exportersFor(c).map((e) => `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.address ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}`);
+      return ctx.exportersFor(c).map((e) =>
+        e.eastWest.serviceType === 'NodePort'
+          ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
+          : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
+      );
     case '04-remove-federation':
       return [`# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`];
     case '05-install-ossm3': {

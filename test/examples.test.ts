@@ -1,0 +1,63 @@
+/**
+ * The example folders under examples/: each synthesizes, every overlay builds, every object is valid
+ * against its CRD schema, and each shows what it is for.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { copyTree } from './support/fixtures';
+import { crdProblems, find, kustomize, Obj } from './support/kube';
+import { overlayDirs, runCli, synthTo } from './support/synth';
+
+const EXAMPLES = path.join(__dirname, '..', 'examples');
+
+describe.each(fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXAMPLES, e, 'clusters'))))('examples/%s', (example) => {
+  const { dist, result } = synthTo(path.join(EXAMPLES, example, 'clusters'));
+  const built = new Map<string, Obj[]>(overlayDirs(dist).map((d) => [path.relative(dist, d), kustomize(d)]));
+
+  test('synthesizes every phase of every cluster, valid against the CRD schemas, with no error finding', () => {
+    expect(built.size).toBe(result.plan.clusters.length * 8);
+    expect([...built.values()].flat().flatMap(crdProblems)).toEqual([]);
+    expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  if (example === 'nodeport') {
+    test('the exporter asks for a NodePort Service; the importer reaches every node on the node port', () => {
+      const ew = find(built.get('west/02-export')!, 'Gateway', 'eastwestgateway', 'istio-ingress')!;
+      expect(ew.metadata.annotations).toMatchObject({ 'networking.istio.io/service-type': 'NodePort' });
+      const remote = find(built.get('east/03-import')!, 'Gateway', 'remote-gateway-network-west-mesh', 'istio-system')!;
+      expect(remote.spec.addresses).toEqual([{ value: '192.0.2.31' }, { value: '192.0.2.32' }, { value: '192.0.2.33' }]);
+      expect(remote.spec.listeners[0]).toMatchObject({ port: 31443, protocol: 'TLS', tls: { mode: 'Passthrough', options: { 'gateway.istio.io/listener-protocol': 'auto-passthrough' } } });
+    });
+  }
+  if (example === 'aws-nlb') {
+    test('the NLB annotation reaches the generated Service, and the DNS name becomes type: Hostname', () => {
+      const ew = find(built.get('west/02-export')!, 'Gateway', 'eastwestgateway', 'istio-ingress')!;
+      expect(ew.spec.infrastructure).toEqual({ annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } });
+      expect(ew.metadata.annotations?.['networking.istio.io/service-type']).toBeUndefined();
+      const remote = find(built.get('east/03-import')!, 'Gateway', 'remote-gateway-network-west-mesh', 'istio-system')!;
+      expect(remote.spec.addresses).toEqual([{ type: 'Hostname', value: 'a1b2c3d4e5f6-0123456789.elb.eu-west-1.amazonaws.com' }]);
+      expect(remote.spec.listeners[0].port).toBe(15443);
+    });
+  }
+});
+
+describe('NodePort settings', () => {
+  test('an unknown node port keeps the importers\' 03-import unwritten and says how to find it', () => {
+    const dir = copyTree(path.join(EXAMPLES, 'nodeport', 'clusters'));
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/\n\s+nodePort: 31443/, ''));
+    const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
+    const res = runCli(['--clusters', dir, '--out', out]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain("west's east-west gateway node port is unknown: apply west's 02-export, then set spec.eastWestGateway.service.nodePort in clusters/west/cluster.yaml (kubectl get svc eastwestgateway-istio -n istio-ingress -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}')");
+    expect(fs.existsSync(path.join(out, 'east', '03-import'))).toBe(false);
+  });
+  test('nodePort without type NodePort is refused', () => {
+    const dir = copyTree(path.join(EXAMPLES, 'nodeport', 'clusters'));
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('type: NodePort', 'type: LoadBalancer'));
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('field spec.eastWestGateway.service.nodePort: nodePort is only used with type: NodePort.');
+  });
+});
