@@ -1,4 +1,4 @@
-import { FederationModel, Mesh } from '../model/types';
+import { FederationModel } from '../model/types';
 import { HostRef } from '../load/inventory-types';
 import { SourceObject } from '../load/yaml-source';
 import { Finding } from './finding';
@@ -62,8 +62,4 @@ export function checkUserConfig(model: FederationModel): Finding[] {
     }
   }
   return out;
-}
-
-export function isUserConfigHost(mesh: Mesh, host: string): boolean {
-  return mesh.inventory.virtualServices.some((v) => v.hosts.some((h) => h.host === host));
 }

@@ -182,7 +182,7 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   const links = buildLinks(meshes, byTd, diags);
   diags.throwIfErrors();
   const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
-  const candidates = new Map(meshes.map((m) => [m.cluster, exportCandidates(m, diags)]));
+  const candidates = new Map(meshes.map((m) => [m.cluster, exportCandidates(m)]));
   const exports: Export[] = [];
   for (const l of links) exports.push(...computeExports(l, candidates.get(l.local)!, diags));
   const imports: Import[] = [];

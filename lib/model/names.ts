@@ -37,14 +37,6 @@ export function revisionName(istioName: string, version: string): string {
   return `${istioName}-${version.replace(/\./g, '-')}`;
 }
 
-export function byString<T>(key: (t: T) => string): (a: T, b: T) => number {
-  return (a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  };
-}
-
 export function uniqSorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }

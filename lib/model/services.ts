@@ -1,4 +1,3 @@
-import { Diagnostics } from '../diagnostics';
 import { ServiceObj, ServicePort, Workload } from '../load/inventory-types';
 import { selectorSelects } from './match';
 import { uniqSorted } from './names';
@@ -50,7 +49,7 @@ export function serviceToLocal(mesh: Pick<Mesh, 'inventory'>, s: ServiceObj): Lo
  * `networking.istio.io/exportTo` annotation), plus one candidate per host of MESH_INTERNAL ServiceEntries.
  * Sorted by namespace, then name.
  */
-export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' | 'memberNamespaces'>, _diags: Diagnostics): LocalService[] {
+export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' | 'memberNamespaces'>): LocalService[] {
   const cpNs = mesh.controlPlane.namespace;
   const visibleNs = new Set([...mesh.memberNamespaces, cpNs]);
   const out: LocalService[] = [];
