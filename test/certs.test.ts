@@ -75,5 +75,5 @@ test('refuses to replace an existing CA without --force, and refuses bad argumen
 });
 
 test('certs/ is git-ignored', () => {
-  expect(fs.readFileSync(path.join(__dirname, '..', '.gitignore'), 'utf8').split('\n')).toContain('certs/');
+  expect(fs.readFileSync(path.join(__dirname, '..', '.gitignore'), 'utf8').split('\n')).toContain('/certs/');
 });
