@@ -12,6 +12,8 @@ export interface RootCert {
 }
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+/** The PEM header of any private key ("-----BEGIN … PRIVATE KEY-----"), written so this file holds no key marker itself. */
+const PRIVATE_KEY = /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/;
 
 /**
  * Read and check a root certificate file. Refuses private keys outright (their text is never kept),
@@ -26,8 +28,8 @@ export function readRootCert(file: string, diags: Diagnostics): RootCert | undef
 }
 
 export function parseRootCert(file: string, text: string, diags: Diagnostics): RootCert | undefined {
-  if (/PRIVATE KEY-----/.test(text)) {
-    diags.error({ file, line: lineOf(text, text.search(/-----BEGIN [A-Z ]*PRIVATE KEY-----/)) }, 'this file contains a private key.', 'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git history if it was committed), and keep keys in the cacerts Secret only.');
+  if (PRIVATE_KEY.test(text)) {
+    diags.error({ file, line: lineOf(text, text.search(PRIVATE_KEY)) }, 'this file contains a private key.', 'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git history if it was committed), and keep keys in the cacerts Secret only.');
     return undefined;
   }
   const blocks = [...text.matchAll(BLOCK)];
