@@ -12,7 +12,7 @@ export interface RootCert {
 }
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
-/** The PEM header of any private key ("-----BEGIN … PRIVATE KEY-----"), written so this file holds no key marker itself. */
+/** The PEM header of any private key (BEGIN … PRIVATE KEY between five dashes), written so this file holds no key marker itself. */
 const PRIVATE_KEY = /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/;
 
 /**
