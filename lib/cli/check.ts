@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { runChecks } from '../check';
 import { formatFinding } from '../check/finding';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
-import { loadClusters } from '../load/clusters';
+import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
 import { parseCommand } from './args';
@@ -25,11 +25,11 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const values = parsed.values;
   const diags = new Diagnostics();
   try {
-    const model = buildModel(loadClusters(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);
+    const model = buildModel(loadInput(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);
     const plan = buildPlan(model, diags);
     checkPointers(plan, model, diags);
     diags.throwIfErrors();
-    const findings = runChecks(model, plan);
+    const findings = runChecks(model, plan).filter((f) => plan.local.includes(f.cluster));
     if (values.format === 'json') {
       console.log(JSON.stringify({ findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings }, null, 2));
     } else {

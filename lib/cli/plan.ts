@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
-import { loadClusters } from '../load/clusters';
+import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
 import { checkPointers, nextSteps } from '../plan/pointers';
@@ -23,7 +23,7 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
   const clustersDir = values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const diags = new Diagnostics();
   try {
-    const model = buildModel(loadClusters(clustersDir, diags), diags);
+    const model = buildModel(loadInput(clustersDir, diags), diags);
     const plan = buildPlan(model, diags);
     const pointerDiags = new Diagnostics();
     checkPointers(plan, model, pointerDiags);

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
-import { loadClusters } from '../load/clusters';
+import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { runChecks } from '../check';
 import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
@@ -14,6 +14,7 @@ import { writeTreeAtomically } from '../write/atomic';
 import { parseCommand } from './args';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderDist } from '../write/overlays';
+import { renderBundles } from '../write/bundles';
 import { renderRunbook } from '../write/runbook';
 import { planJson } from '../write/plan-json';
 
@@ -46,19 +47,21 @@ function timed<T>(timings: Timings, stage: string, fn: () => T): T {
 /** load → model → plan → constructs → files. Pure apart from reading the input; throws InputError. */
 export function synthesize(clustersDir: string, timings: Timings = {}): SynthResult {
   const diags = new Diagnostics();
-  const clusters = timed(timings, 'load', () => loadClusters(clustersDir, diags));
+  const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
   const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
   const model = timed(timings, 'model', () => buildModel(clusters, diags));
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
   timed(timings, 'plan', () => checkPointers(plan, model, diags));
   diags.throwIfErrors();
-  const findings = timed(timings, 'check', () => runChecks(model, plan));
+  // Findings about clusters described by peer bundles belong to their own administrators.
+  const findings = timed(timings, 'check', () => runChecks(model, plan).filter((f) => plan.local.includes(f.cluster)));
   const errors = findings.filter((f) => f.severity === 'error');
   // The warnings go along: they often say why a finding is an error.
   if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
   const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
   const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings, findings, relative)));
   timed(timings, 'runbook', () => files.set('README.md', renderRunbook(model, plan)));
+  for (const [f, c] of renderBundles(model, plan, plan.local)) files.set(f, c);
   const notes: string[] = [];
   if (gitops) {
     const d = deliveries(model, plan, gitops);
@@ -72,10 +75,10 @@ export function synthesize(clustersDir: string, timings: Timings = {}): SynthRes
 function summary(result: SynthResult, outDir: string): string[] {
   const lines: string[] = [];
   const { plan } = result;
-  const written = plan.clusters.reduce((n, c) => n + plan.byCluster[c].filter((p) => p.blockedBy.length === 0).length, 0);
-  lines.push(`meshfed: ${plan.clusters.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) written to ${outDir}/`);
+  const written = plan.local.reduce((n, c) => n + plan.byCluster[c].filter((p) => p.blockedBy.length === 0).length, 0);
+  lines.push(`meshfed: ${plan.local.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) written to ${outDir}/`);
   for (const n of result.notes) lines.push(`meshfed: ${n}`);
-  for (const c of plan.clusters) {
+  for (const c of plan.local) {
     const blocked = plan.byCluster[c].filter((p) => p.blockedBy.length > 0);
     if (blocked.length === 0) continue;
     lines.push(`meshfed: ${c}: ${blocked.map((p) => p.phase).join(', ')} not written yet:`);

@@ -14,6 +14,8 @@ export interface LoadedCluster {
   readonly settings: ClusterSettings;
   readonly inventory: Ossm2Inventory;
   readonly rootCert: RootCert;
+  /** Described by a peer's bundle (clusters/<cluster>/peers/), not a folder: modelled, never rendered. */
+  readonly virtual?: boolean;
 }
 
 /**

@@ -17,6 +17,7 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
   const ossm3Namespace = s.ossm3.namespace ?? cp.namespace;
   return {
     cluster: c.name,
+    virtual: c.virtual === true,
     settings: s,
     inventory: c.inventory,
     rootCert: c.rootCert,

@@ -6,6 +6,8 @@ import { SourceObject } from '../load/yaml-source';
 /** One mesh = one cluster folder. */
 export interface Mesh {
   readonly cluster: string;
+  /** Described by a peer bundle: modelled for its links with local clusters, never rendered. */
+  readonly virtual: boolean;
   readonly settings: ClusterSettings;
   readonly inventory: Ossm2Inventory;
   readonly rootCert: RootCert;

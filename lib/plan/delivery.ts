@@ -12,7 +12,7 @@ export interface ClusterDelivery {
 }
 
 export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSettings): ClusterDelivery[] {
-  return model.meshes.map((m) => {
+  return model.meshes.filter((m) => !m.virtual).map((m) => {
     const phase = plan.pointers[m.cluster];
     const d = m.settings.argocd.destination;
     return {

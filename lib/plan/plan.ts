@@ -85,5 +85,5 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     });
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
-  return { clusters: model.meshes.map((m) => m.cluster), phases: PHASES, pointers, byCluster };
+  return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: PHASES, pointers, byCluster };
 }

@@ -29,7 +29,7 @@ export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[
 
 /** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
 export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics): void {
-  for (const mesh of model.meshes) {
+  for (const mesh of model.meshes.filter((m) => !m.virtual)) {
     const phase = plan.pointers[mesh.cluster];
     const where = mesh.settings.source.at(['spec', 'phase']);
     const p = plan.byCluster[mesh.cluster][at(phase)];
@@ -49,7 +49,7 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
 
 /** For `meshfed plan`: each cluster's current phase, the next one, and what blocks it. */
 export function nextSteps(plan: Plan): { cluster: string; current: PhaseId; next?: PhaseId; blockedBy: string[] }[] {
-  return plan.clusters.map((cluster) => {
+  return plan.local.map((cluster) => {
     const current = plan.pointers[cluster];
     const next = PHASES[at(current) + 1] as PhaseId | undefined;
     return { cluster, current, next, blockedBy: next ? blockersOf(plan, cluster, next) : [] };

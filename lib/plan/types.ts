@@ -136,7 +136,10 @@ export interface PhasePlan {
 }
 
 export interface Plan {
+  /** Every modelled cluster, including those described by peer bundles. */
   readonly clusters: string[];
+  /** The clusters rendered here (cluster folders, not peer bundles). */
+  readonly local: string[];
   readonly phases: readonly PhaseId[];
   /** The phase GitOps applies to each cluster now (settings spec.phase). */
   readonly pointers: Record<string, PhaseId>;

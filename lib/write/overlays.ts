@@ -61,7 +61,7 @@ export function renderPhase(p: PhasePlan): Map<string, string> {
 /** Every written file of the whole dist/ tree, keyed by path relative to dist/. */
 export function renderDist(plan: Plan, planJson: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const cluster of plan.clusters) {
+  for (const cluster of plan.local) {
     for (const p of plan.byCluster[cluster]) {
       if (p.blockedBy.length) continue;
       for (const [f, content] of renderPhase(p)) out.set(`${cluster}/${p.phase}/${f}`, content);

@@ -12,7 +12,7 @@ export function planJson(plan: Plan, warnings: readonly Diagnostic[], findings: 
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   const clusters: Record<string, unknown> = {};
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
-  for (const c of plan.clusters) {
+  for (const c of plan.local) {
     const step = steps.get(c)!;
     clusters[c] = {
       current: step.current,

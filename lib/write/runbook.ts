@@ -222,19 +222,19 @@ const CAVEATS: Partial<Record<PhaseId, string[]>> = {
 function phaseSection(phase: PhaseId, plan: Plan, model: FederationModel, ctx: PlanContext): string[] {
   const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
   out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
-  for (const c of plan.clusters) {
+  for (const c of plan.local) {
     const p = plan.byCluster[c][PHASES.indexOf(phase)];
     const patched = uniq(p.patches.map((x) => refName(x.target)));
     out.push(`| ${c} | ${p.adds.length}: ${list(p.adds.map((a) => refName(a.ref)), 6)} | ${patched.length}: ${list(patched, 4)} | ${p.deletes.length}: ${list(p.deletes.map(refName), 4)} | ${p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes'} |`);
   }
   out.push('');
-  const gates = plan.clusters.flatMap((c) => plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map((g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`));
+  const gates = plan.local.flatMap((c) => plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map((g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`));
   out.push('**Gate.** ' + (gates.length ? 'Synth refuses a `spec.phase` that breaks these:' : 'Only the cluster\'s own previous phase.'), ...gates, '');
   for (const [title, fn] of [
     ['Pre-flight', preflight],
     ['Verify', verification],
   ] as const) {
-    const blocks = model.meshes.map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) })).filter((b) => b.cmds.length);
+    const blocks = model.meshes.filter((m) => !m.virtual).map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) })).filter((b) => b.cmds.length);
     if (blocks.length === 0) continue;
     out.push(`**${title}.**`, '', '```sh');
     for (const b of blocks) out.push(`# ${b.c}`, ...b.cmds);
@@ -243,7 +243,7 @@ function phaseSection(phase: PhaseId, plan: Plan, model: FederationModel, ctx: P
   const probes = model.meshes.filter((m) => m.settings.verify.length && PHASES.indexOf(phase) >= PHASES.indexOf('03-import'));
   if (probes.length) out.push(`The verify Job (Argo CD PostSync hook) runs the probes of ${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic verified.`, '');
   out.push('**Rollback.**', '');
-  for (const c of plan.clusters) out.push(`- ${c}: ${rollback(phase, plan.byCluster[c][PHASES.indexOf(phase)])}`);
+  for (const c of plan.local) out.push(`- ${c}: ${rollback(phase, plan.byCluster[c][PHASES.indexOf(phase)])}`);
   out.push('');
   const caveats = CAVEATS[phase] ?? [];
   if (caveats.length) out.push('**Caveats.**', '', ...caveats.map((x) => `- ${x}`), '');
