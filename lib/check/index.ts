@@ -8,8 +8,12 @@ import { checkIdentity } from './identity';
 import { checkPitfalls } from './pitfalls';
 import { checkUserConfig } from './user-config';
 
-/** Every rule, on the model and the plan (never on rendered YAML), sorted by cluster, rule, then text. */
+/**
+ * Every rule, on the model and the plan (never on rendered YAML), sorted by cluster, rule, then text.
+ * Findings about clusters described only by peer bundles belong to their own administrators and are
+ * left out.
+ */
 export function runChecks(model: FederationModel, plan: Plan): Finding[] {
   const findings = [...checkContinuity(model, plan), ...checkIdentity(model), ...checkExposure(model), ...checkUserConfig(model), ...checkPitfalls(model, plan), ...checkDrift(model)];
-  return findings.sort((a, b) => (a.cluster === b.cluster ? (a.rule === b.rule ? (a.problem < b.problem ? -1 : 1) : a.rule < b.rule ? -1 : 1) : a.cluster < b.cluster ? -1 : 1));
+  return findings.filter((f) => plan.local.includes(f.cluster)).sort((a, b) => (a.cluster === b.cluster ? (a.rule === b.rule ? (a.problem < b.problem ? -1 : 1) : a.rule < b.rule ? -1 : 1) : a.cluster < b.cluster ? -1 : 1));
 }

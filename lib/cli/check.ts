@@ -29,7 +29,7 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const plan = buildPlan(model, diags);
     checkPointers(plan, model, diags);
     diags.throwIfErrors();
-    const findings = runChecks(model, plan).filter((f) => plan.local.includes(f.cluster));
+    const findings = runChecks(model, plan);
     if (values.format === 'json') {
       console.log(JSON.stringify({ findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings }, null, 2));
     } else {

@@ -3,9 +3,22 @@ import { Export, FederationModel, Import, Mesh, PeerLink } from '../model/types'
 /** Read-only views of the model that the phase planners share. */
 export class PlanContext {
   private readonly meshes: Map<string, Mesh>;
+  private readonly links = new Map<string, PeerLink[]>();
+  private readonly into = new Map<string, Import[]>();
+  private readonly from = new Map<string, Import[]>();
+  private readonly exports = new Map<string, Export[]>();
 
   constructor(public readonly model: FederationModel) {
     this.meshes = new Map(model.meshes.map((m) => [m.cluster, m]));
+    // Indexed once: the planners, checks and runbook ask these per cluster and phase.
+    const add = <T>(map: Map<string, T[]>, key: string, v: T) => (map.get(key) ?? map.set(key, []).get(key)!).push(v);
+    for (const l of model.links) add(this.links, l.local, l);
+    for (const list of this.links.values()) list.sort((a, b) => (a.peer.name < b.peer.name ? -1 : 1));
+    for (const i of model.imports) {
+      add(this.into, i.importer, i);
+      add(this.from, i.exporter, i);
+    }
+    for (const e of model.exports) add(this.exports, e.exporter, e);
   }
 
   mesh(cluster: string): Mesh {
@@ -16,21 +29,21 @@ export class PlanContext {
 
   /** ServiceMeshPeers held by `cluster`, sorted by peer name. */
   linksOf(cluster: string): PeerLink[] {
-    return this.model.links.filter((l) => l.local === cluster).sort((a, b) => (a.peer.name < b.peer.name ? -1 : 1));
+    return this.links.get(cluster) ?? [];
   }
 
   /** Services `cluster` imports (it is the client side). */
   importsInto(cluster: string): Import[] {
-    return this.model.imports.filter((i) => i.importer === cluster);
+    return this.into.get(cluster) ?? [];
   }
 
   /** Imports of services `cluster` exports (it is the server side). */
   importsFrom(cluster: string): Import[] {
-    return this.model.imports.filter((i) => i.exporter === cluster);
+    return this.from.get(cluster) ?? [];
   }
 
   exportsOf(cluster: string): Export[] {
-    return this.model.exports.filter((e) => e.exporter === cluster);
+    return this.exports.get(cluster) ?? [];
   }
 
   /** A cluster runs an east-west gateway once someone imports one of its services. */
