@@ -19,6 +19,7 @@ const SOURCES: Record<string, string[]> = {
   'maistra/importedservicesets.federation.maistra.io.crd.yaml': ['ImportedServiceSet'],
   'istio/crd-all.gen.yaml': ['ServiceEntry', 'WorkloadEntry', 'Gateway', 'VirtualService', 'DestinationRule', 'AuthorizationPolicy', 'PeerAuthentication'],
   'gateway-api/standard/gateway.networking.k8s.io_gateways.yaml': ['Gateway'],
+  'gateway-api/experimental/gateway.networking.k8s.io_tlsroutes.yaml': ['TLSRoute'],
   'sail-operator/sailoperator.io_istios.yaml': ['Istio'],
   'sail-operator/sailoperator.io_istiocnis.yaml': ['IstioCNI'],
   'argocd/application-crd.yaml': ['Application'],
