@@ -1,7 +1,7 @@
 /**
  * Property-based tests over randomly generated federations (fast-check): any valid generated input
  * synthesizes without errors, keeps every imported hostname reachable in every state the gates allow
- * (MF001), renders deterministically, and every overlay builds.
+ * (MF001; with and without egress gateways on either platform), renders deterministically, and every overlay builds.
  */
 import * as fc from 'fast-check';
 import * as path from 'path';
@@ -26,6 +26,7 @@ const meshArb = (index: number) =>
     twoPorts: fc.boolean(),
     cp: fc.constantFrom('istio-system', `mesh${index}-system`),
     mode: fc.constantFrom<'ClusterWide' | 'MultiTenant'>('ClusterWide', 'MultiTenant'),
+    egress: fc.constantFrom<'none' | 'openshift' | 'kubernetes'>('none', 'openshift', 'kubernetes'),
   });
 
 const exportRuleArb = fc.constantFrom('namespace', 'name-alias', 'labels-alias-ns');
@@ -41,7 +42,7 @@ const federationArb = fc
     }),
   );
 
-type Federation = { meshes: { namespaces: number; services: number; labelled: boolean; twoPorts: boolean; cp: string; mode: 'ClusterWide' | 'MultiTenant' }[]; pairs: { exports: boolean; exportRule: string; importRule: string; locality: boolean }[] };
+type Federation = { meshes: { namespaces: number; services: number; labelled: boolean; twoPorts: boolean; cp: string; mode: 'ClusterWide' | 'MultiTenant'; egress: 'none' | 'openshift' | 'kubernetes' }[]; pairs: { exports: boolean; exportRule: string; importRule: string; locality: boolean }[] };
 
 function specs(f: Federation): ClusterSpec[] {
   const names = f.meshes.map((_, i) => `mesh${i}`);
@@ -87,7 +88,7 @@ function specs(f: Federation): ClusterSpec[] {
       exportSets,
       importSets,
       extraObjects: m.mode === 'MultiTenant' ? [{ apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll', metadata: { name: 'default', namespace: m.cp }, spec: { members: [...new Set(services.map((s) => s.namespace))] } }] : [],
-      settings: { eastWestGateway: { address: `192.0.2.${idx + 1}` } },
+      settings: { eastWestGateway: { address: `192.0.2.${idx + 1}` }, ...(m.egress === 'none' ? {} : { platform: m.egress, egressGateway: { enabled: true } }) },
     };
   });
 }

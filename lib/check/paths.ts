@@ -1,6 +1,7 @@
 import { Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
+import { EGRESS_PORT } from '../plan/egress';
 import { JsonObject } from '../load/yaml-source';
 import { Resource } from '../plan/types';
 import { PhaseState } from './state';
@@ -88,6 +89,37 @@ function selectsWorkloadEntry(imp: PhaseState, ns: string, selector: Record<stri
   return (workloadEntryIndex(imp).get(`${ns}|${k0}=${v0}`) ?? []).some((w) => w.network === net && entries.every(([k, v]) => w.labels[k] === v));
 }
 
+/** The egress hop: the gateway the istio-remote Gateway points at, a route for the host's SNI to a backend at the exporter's address, and an istiod that accepts them. */
+function egressProblem(i: Import, imp: PhaseState, importer: Mesh, exporter: Mesh, port: number): string {
+  const eg = importer.egress!;
+  const gateway = imp.of('egressGateway').find((g) => g.ref.name === eg.name && g.ref.namespace === eg.namespace);
+  if (!gateway) return `${i.importer}'s istio-remote Gateway for ${i.exporter} points at egress gateway ${eg.namespace}/${eg.name}, which is not there`;
+  if (port !== EGRESS_PORT) return `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${port}, but the egress gateway listens on ${EGRESS_PORT}`;
+  const route = imp.cached('egressRoutes', () => new Map(imp.of('egressRoute').map((r) => [r.host, r]))).get(i.hostname);
+  if (!route) return `${i.importer}'s egress gateway has no route for ${i.hostname}`;
+  const b = route.backends.find((x) => x.exporter === i.exporter);
+  if (!b) return `${i.importer}'s egress route for ${i.hostname} does not lead to ${i.exporter}`;
+  const backend = imp.of('egressBackend').find((x) => x.exporter === i.exporter && x.ref.name === b.name);
+  if (!backend) return `${i.importer}'s egress gateway has no backend ${b.name} for ${i.exporter}`;
+  const want = exporter.eastWest.port ?? EGRESS_PORT;
+  if (backend.port !== want || [...backend.addresses].sort().join() !== [...exporter.eastWest.addresses].sort().join()) return `${i.importer}'s egress backend ${b.name} points at ${backend.addresses.join(', ')}:${backend.port}, but ${i.exporter}'s gateway is reached at ${exporter.eastWest.addresses.join(', ')}:${want}`;
+  if (backend.ref.kind === 'Service' && !imp.of('egressEndpointSlice').some((x) => x.service === backend.ref.name)) return `${i.importer}'s egress backend Service ${b.name} has no EndpointSlice`;
+  if (route.ref.kind === 'TLSRoute' && !onOssm3(imp, eg.namespace) && !smcpEnv(imp, 'PILOT_ENABLE_ALPHA_GATEWAY_API')) return `${i.importer}'s OSSM 2 istiod ignores TLSRoutes without PILOT_ENABLE_ALPHA_GATEWAY_API`;
+  if (onOssm3(imp, eg.namespace) && !imp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.importer}'s OSSM 3 istiod owns the egress Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
+  return '';
+}
+
+/** An istiod env value the SMCP merge patches have set so far. */
+function smcpEnv(state: PhaseState, key: string): string | undefined {
+  let v: string | undefined;
+  for (const p of state.patches) {
+    if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
+    const env = (((((p.patch.spec as JsonObject | undefined)?.runtime as JsonObject | undefined)?.components as JsonObject | undefined)?.pilot as JsonObject | undefined)?.container as JsonObject | undefined)?.env as JsonObject | undefined;
+    if (env && key in env) v = String(env[key]);
+  }
+  return v;
+}
+
 /** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */
 export function newPathImporterProblem(ctx: PlanContext, i: Import, imp: PhaseState): string {
   const importer = ctx.mesh(i.importer);
@@ -95,7 +127,11 @@ export function newPathImporterProblem(ctx: PlanContext, i: Import, imp: PhaseSt
   const net = i.link.remoteNetwork;
   const gw = imp.cached(`rgw/${net}`, () => imp.of('remoteGateway').find((g) => g.network === net && g.addresses.length > 0));
   if (!gw) return `${i.importer} has no istio-remote Gateway for network ${net} with an address`;
-  if (gw.port !== (exporter.eastWest.port ?? 15443)) return `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${gw.port}, but ${i.exporter}'s gateway is reached on ${exporter.eastWest.port}`;
+  const egress = importer.egress && gw.addresses.length === 1 && gw.addresses[0] === importer.egress.host;
+  if (egress) {
+    const e = egressProblem(i, imp, importer, exporter, gw.port);
+    if (e) return e;
+  } else if (gw.port !== (exporter.eastWest.port ?? 15443)) return `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${gw.port}, but ${i.exporter}'s gateway is reached on ${exporter.eastWest.port}`;
   const local = i.localService;
   let clientNs: string[];
   if (local) {

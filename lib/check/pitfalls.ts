@@ -11,6 +11,8 @@ const SERVED_BY_OSSM2: Record<string, string[]> = {
   'networking.istio.io': ['v1alpha3', 'v1beta1'],
   'security.istio.io': ['v1', 'v1beta1'],
   'gateway.networking.k8s.io': ['v1', 'v1beta1'],
+  /** Experimental channel (v1.3.0), the only version Istio 1.20 watches (with PILOT_ENABLE_ALPHA_GATEWAY_API). */
+  'gateway.networking.k8s.io/TLSRoute': ['v1alpha2'],
 };
 const OSSM3_PHASE = PHASES.indexOf('05-install-ossm3');
 
@@ -41,12 +43,14 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
       }
       for (const r of phasePlan.adds) {
         const [group, version] = r.ref.apiVersion.includes('/') ? r.ref.apiVersion.split('/') : ['', r.ref.apiVersion];
-        const served = SERVED_BY_OSSM2[group];
+        const served = SERVED_BY_OSSM2[`${group}/${r.ref.kind}`] ?? SERVED_BY_OSSM2[group];
         if (PHASES.indexOf(phase) < OSSM3_PHASE && served && !served.includes(version)) out.push({ rule: 'MF007', severity: 'error', cluster: c, phase, problem: `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on the cluster do not serve before 05-install-ossm3.`, fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.` });
         if ((r.type === 'istio' || r.type === 'istioCni') && r.ref.namespace) out.push({ rule: 'MF011', severity: 'error', cluster: c, phase, problem: `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD shows an eternal diff and the API server ignores it.`, fix: 'Render Sail kinds without metadata.namespace (no namespace: transformer).' });
       }
       const istio = s.of('istio')[0];
-      if (istio && s.of('eastWestGateway').length && !istio.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API) out.push({ rule: 'MF008', severity: 'error', cluster: c, phase, problem: 'the OSSM 3 istiod (Istio ≥ 1.25) refuses the east-west Gateway\'s protocol: TLS listener without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh traffic stops.', fix: 'Set values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API: "true" on the exporter\'s Istio.' });
+      for (const [type, what] of [['eastWestGateway', 'east-west'], ['egressGateway', 'egress']] as const) {
+        if (istio && s.of(type).length && !istio.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API) out.push({ rule: 'MF008', severity: 'error', cluster: c, phase, problem: `the OSSM 3 istiod (Istio ≥ 1.25) refuses the ${what} Gateway's protocol: TLS listener without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh traffic stops.`, fix: `Set values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API: "true" on ${c}'s Istio.` });
+      }
       if (istio && !istio.dnsCapture && s.of('importServiceEntry').length) out.push({ rule: 'MF012', severity: 'error', cluster: c, phase, problem: 'imported hostnames such as ' + s.of('importServiceEntry')[0].host + ' are not in cluster DNS, and OSSM 3 proxies do not capture DNS: clients cannot resolve them.', fix: 'Set meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true".' });
     }
     // MF009: exporter ServiceEntries carry no exportTo, so the mesh default applies; it must let the gateway see them.

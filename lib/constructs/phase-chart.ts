@@ -4,6 +4,9 @@ import { JsonObject } from '../load/yaml-source';
 import { Resource } from '../plan/types';
 import { AdoptedObject } from './adopted-object';
 import { EastWestGateway } from './east-west-gateway';
+import { EgressBackendService, EgressBackendServiceEntry, EgressEndpointSlice } from './egress-backend';
+import { EgressGateway, EgressPassthroughGateway } from './egress-gateway';
+import { EgressTlsRoute, EgressVirtualService } from './egress-route';
 import { ExposedServices } from './exposed-services';
 import { ExporterServiceEntry } from './exporter-service-entry';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
@@ -32,6 +35,19 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new ExporterServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, podSelector: r.podSelector });
     case 'remoteGateway':
       return void new RemoteGateway(scope, id, { name, namespace, network: r.network, addresses: r.addresses, port: r.port });
+    case 'egressGateway':
+      return void new EgressGateway(scope, id, { name, namespace, platform: r.platform });
+    case 'egressPassthroughGateway':
+      return void new EgressPassthroughGateway(scope, id, { name, namespace, gatewayName: r.gatewayName, sniHosts: r.sniHosts });
+    case 'egressBackend':
+      if (r.ref.kind === 'ServiceEntry') return void new EgressBackendServiceEntry(scope, id, { name, namespace, host: r.host!, addresses: r.addresses, port: r.port });
+      return void new EgressBackendService(scope, id, { name, namespace, port: r.port });
+    case 'egressEndpointSlice':
+      return void new EgressEndpointSlice(scope, id, { name, namespace, service: r.service, addressType: r.addressType, addresses: r.addresses, port: r.port });
+    case 'egressRoute': {
+      const props = { name, namespace, host: r.host, gatewayName: r.gatewayName, backends: r.backends.map((b) => b.host ?? b.name) };
+      return void (r.ref.kind === 'TLSRoute' ? new EgressTlsRoute(scope, id, props) : new EgressVirtualService(scope, id, props));
+    }
     case 'importServiceEntry':
       return void new ImportedServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, subjectAltNames: r.subjectAltNames, exportTo: r.exportTo, selector: r.selector });
     case 'importWorkloadEntry':

@@ -156,6 +156,8 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
       exposure: {},
       eastWestGateway: { address: s.eastWestGateway.addresses, service: port === 15443 ? {} : { type: 'NodePort', nodePort: port } },
       remoteNetworks: {},
+      platform: 'openshift',
+      egressGateway: {},
       importedServices: { exportTo: s.importExportTo },
       workloadRestart: {},
       source: first.src,

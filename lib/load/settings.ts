@@ -38,6 +38,9 @@ export interface ClusterSettings {
     readonly service?: { readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP'; readonly annotations?: Record<string, string>; readonly nodePort?: number };
   };
   readonly remoteNetworks: Record<string, string>;
+  /** openshift (default) or kubernetes: decides the egress gateway's routing objects. */
+  readonly platform: 'openshift' | 'kubernetes';
+  readonly egressGateway: { readonly enabled?: boolean; readonly name?: string; readonly namespace?: string };
   readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
   readonly workloadRestart: { readonly image?: string };
   /** Where the settings came from, for diagnostics that point into them. */
@@ -56,7 +59,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   const v = src.value as unknown as {
     metadata: { name: string };
     spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
-      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart'>>;
+      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart' | 'platform' | 'egressGateway'>>;
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -90,6 +93,8 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     exposure: v.spec.exposure ?? {},
     eastWestGateway: v.spec.eastWestGateway ?? {},
     remoteNetworks: v.spec.remoteNetworks ?? {},
+    platform: v.spec.platform ?? 'openshift',
+    egressGateway: v.spec.egressGateway ?? {},
     importedServices: v.spec.importedServices ?? {},
     workloadRestart: v.spec.workloadRestart ?? {},
     source: src,

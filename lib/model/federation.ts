@@ -4,11 +4,19 @@ import { computeExports } from './exports';
 import { computeImports } from './imports';
 import { memberNamespaces } from './members';
 import { revisionName } from './names';
-import { exportCandidates } from './services';
+import { CLUSTER_DOMAIN, exportCandidates } from './services';
+import { ClusterSettings } from '../load/settings';
 import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
 
 /** OpenShift's in-cluster `cli` image stream: present on every OpenShift cluster with the image registry. */
 export const DEFAULT_RESTART_IMAGE = 'image-registry.openshift-image-registry.svc:5000/openshift/cli:latest';
+
+function egressGateway(s: ClusterSettings): Mesh['egress'] {
+  if (!s.egressGateway.enabled) return undefined;
+  const name = s.egressGateway.name ?? 'egress-gateway';
+  const namespace = s.egressGateway.namespace ?? 'istio-egress';
+  return { name, namespace, host: `${name}-istio.${namespace}.svc.${CLUSTER_DOMAIN}` };
+}
 
 function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
   const cp = c.inventory.controlPlane;
@@ -40,6 +48,8 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
       serviceType: s.eastWestGateway.service?.type ?? 'LoadBalancer',
       annotations: s.eastWestGateway.service?.annotations ?? {},
     },
+    platform: s.platform,
+    egress: egressGateway(s),
     importNamespace: s.importedServices.namespace ?? cp.namespace,
     importExportTo: s.importedServices.exportTo ?? (members.length ? members : ['.']),
     restartImage: s.workloadRestart.image ?? DEFAULT_RESTART_IMAGE,

@@ -28,6 +28,14 @@ export interface Mesh {
     readonly serviceType: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
     readonly annotations: Record<string, string>;
   };
+  readonly platform: 'openshift' | 'kubernetes';
+  /** The local egress gateway cross-mesh traffic leaves through (spec.egressGateway), when enabled. */
+  readonly egress?: {
+    readonly name: string;
+    readonly namespace: string;
+    /** `<name>-istio.<namespace>.svc.cluster.local`: the address of the istio-remote Gateways. */
+    readonly host: string;
+  };
   /** Where istio-remote Gateways and imported ServiceEntries/WorkloadEntries live. */
   readonly importNamespace: string;
   readonly importExportTo: string[];

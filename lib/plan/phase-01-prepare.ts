@@ -17,6 +17,26 @@ export function smcpRef(mesh: Mesh) {
 }
 
 /**
+ * istiod env set in 01: discover istio-remote Gateways; an importer whose egress gateway routes with
+ * TLSRoute (spec.platform: kubernetes) also needs the alpha Gateway API kinds watched (Istio 1.20).
+ */
+function prepareEnv(ctx: PlanContext, mesh: Mesh): Record<string, string> {
+  const env: Record<string, string> = { PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API: 'true' };
+  if (usesEgressTlsRoutes(ctx, mesh)) env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
+  return env;
+}
+
+/** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
+export function usesEgressTlsRoutes(ctx: PlanContext, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
+}
+
+/** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
+export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
+}
+
+/**
  * 01-prepare: the guide's "Configure control plane v2.6" merge patch: trust every peer's trust domain,
  * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
  * the new east-west gateway is reachable.
@@ -26,11 +46,11 @@ export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
     {
       type: 'merge',
       target: smcpRef(mesh),
-      why: 'trust peer trust domains, discover istio-remote gateways, name the network, allow direct traffic to the east-west gateway',
+      why: `trust peer trust domains, discover istio-remote gateways${usesEgressTlsRoutes(ctx, mesh) ? ', watch TLSRoutes (egress gateway)' : ''}, name the network, allow direct traffic to the east-west gateway`,
       patch: {
         spec: {
           techPreview: { meshConfig: { trustDomainAliases: trustDomainAliases(ctx, mesh) } },
-          runtime: { components: { pilot: { container: { env: { PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API: 'true' } } } } },
+          runtime: { components: { pilot: { container: { env: prepareEnv(ctx, mesh) } } } },
           cluster: { network: mesh.network },
           security: { manageNetworkPolicy: false },
         },

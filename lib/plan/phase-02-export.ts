@@ -64,20 +64,26 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
     { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
     ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags),
   );
-  const patches: Patch[] = [];
+  const roll = memberRollPatch(ctx, mesh, [ew.namespace], 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it', diags);
+  return { adds, patches: roll ? [roll] : [] };
+}
+
+/**
+ * MultiTenant control planes only see their members: a merge patch adding gateway namespaces to the
+ * SMMR (lists are replaced whole, so it carries every namespace added so far: the east-west gateway's
+ * from 02 and the egress gateway's from 03). Undefined when nothing is missing.
+ */
+export function memberRollPatch(ctx: PlanContext, mesh: Mesh, namespaces: string[], why: string, diags?: Diagnostics): Patch | undefined {
   const cp = mesh.controlPlane;
+  const missing = namespaces.filter((n) => !mesh.memberNamespaces.includes(n));
+  if (cp.mode !== 'MultiTenant' || missing.length === 0) return undefined;
   const roll = mesh.inventory.memberRoll;
-  if (cp.mode === 'MultiTenant' && !mesh.memberNamespaces.includes(ew.namespace)) {
-    if (roll) {
-      patches.push({
-        type: 'merge',
-        target: ref(API.smmr, 'ServiceMeshMemberRoll', roll.name, roll.namespace),
-        why: 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it',
-        patch: { spec: { members: [...roll.members, ew.namespace] } },
-      });
-    } else {
-      diags.warn(cp.source.at(['spec', 'mode']), `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the east-west Gateway in ${ew.namespace}.`, 'Add the ServiceMeshMemberRoll to the dumps.');
-    }
+  if (!roll) {
+    diags?.warn(cp.source.at(['spec', 'mode']), `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`, 'Add the ServiceMeshMemberRoll to the dumps.');
+    return undefined;
   }
-  return { adds, patches };
+  const earlier = ctx.isExporter(mesh.cluster) && !mesh.memberNamespaces.includes(mesh.eastWest.namespace) ? [mesh.eastWest.namespace] : [];
+  const members = [...roll.members];
+  for (const n of [...earlier, ...missing]) if (!members.includes(n)) members.push(n);
+  return { type: 'merge', target: ref(API.smmr, 'ServiceMeshMemberRoll', roll.name, roll.namespace), why, patch: { spec: { members } } };
 }

@@ -3,7 +3,8 @@ import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
-import { Resource } from './types';
+import { EGRESS_PORT, planEgress } from './egress';
+import { Patch, Resource } from './types';
 
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
@@ -101,14 +102,18 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
 /**
  * 03-import: on importing clusters, one istio-remote Gateway per exporting peer (on the network name
  * this cluster gives that peer, never its own nor network-<peer>), and per imported service a
- * ServiceEntry + address-less WorkloadEntry whose address istiod fills from that Gateway.
+ * ServiceEntry + address-less WorkloadEntry whose address istiod fills from that Gateway. With an
+ * egress gateway, the istio-remote Gateways point at it and it routes to the peers (egress.ts).
  */
-export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
+export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
   const imports = ctx.importsInto(mesh.cluster);
-  if (imports.length === 0) return [];
+  if (imports.length === 0) return { adds: [], patches: [] };
+  const egress = planEgress(ctx, mesh, diags);
   const gateways: Resource[] = ctx.exportersFor(mesh.cluster).map((e) => {
     const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
-    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };
+    // With an egress gateway, sidecars send every peer's traffic to it; it forwards by SNI.
+    const via = mesh.egress ? { addresses: [mesh.egress.host], port: EGRESS_PORT } : { addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };
+    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, ...via };
   });
-  return [...gateways, ...importResources(ctx, mesh, imports, diags)];
+  return { adds: [...egress.adds, ...gateways, ...importResources(ctx, mesh, imports, diags)], patches: egress.patches };
 }

@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { Mesh } from '../model/types';
 import { PlanContext } from './context';
-import { trustDomainAliases } from './phase-01-prepare';
+import { trustDomainAliases, usesEgress } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { Resource } from './types';
 
@@ -23,9 +23,10 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
 
 /**
  * 05-install-ossm3: IstioCNI and a RevisionBased Istio next to the SMCP: same trust domain and aliases,
- * every peer's root in caCertificates with ISTIO_MULTIROOT_MESH, the cluster's network. Exporters also
- * get PILOT_ENABLE_ALPHA_GATEWAY_API: Istio ≥ 1.25 refuses a Gateway API listener with protocol TLS
- * without it, and the east-west Gateway has one; the new istiod takes that Gateway over in 06.
+ * every peer's root in caCertificates with ISTIO_MULTIROOT_MESH, the cluster's network. Exporters (and
+ * importers with an egress gateway) also get PILOT_ENABLE_ALPHA_GATEWAY_API: Istio ≥ 1.25 refuses a
+ * Gateway API listener with protocol TLS without it, and the east-west (egress) Gateway has one; the
+ * flag also makes istiod watch TLSRoutes. The new istiod takes those Gateways over in 06.
  */
 export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
@@ -34,7 +35,7 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
   if (!known.has(mesh.ossm3.cniNamespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
   if (!known.has(mesh.ossm3.namespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });
   const pilotEnv: Record<string, string> = { ISTIO_MULTIROOT_MESH: 'true' };
-  if (ctx.isExporter(mesh.cluster)) pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
+  if (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh)) pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
   const scoped = mesh.settings.ossm3.trust === 'trustDomains';
   if (scoped) {
     for (const i of ctx.importsInto(mesh.cluster).filter((x) => x.localService)) {

@@ -1,17 +1,18 @@
 import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
 import { PlanContext } from './context';
-import { smcpRef } from './phase-01-prepare';
+import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
-/** Namespaces that move to the new revision: the members, and the east-west gateway's on exporters. */
+/** Namespaces that move to the new revision: the members, the east-west gateway's on exporters, the egress gateway's on importers using one. */
 export function migratedNamespaces(ctx: PlanContext, mesh: Mesh): string[] {
   const out = new Set(mesh.memberNamespaces);
   if (ctx.isExporter(mesh.cluster)) out.add(mesh.eastWest.namespace);
+  if (usesEgress(ctx, mesh)) out.add(mesh.egress!.namespace);
   return [...out].sort();
 }
 

@@ -54,11 +54,12 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const rm = planRemoveFederation(ctx, mesh);
     const mig = planMigrateWorkloads(ctx, mesh);
     const policies = planPolicies(ctx, mesh);
+    const imp = planImport(ctx, mesh, diags);
     const content: Record<PhaseId, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
       '02-export': { ...empty(c, '02-export'), adds: [...exp.adds, ...exposurePolicies(ctx, mesh)], patches: [...exp.patches, ...policies.add] },
-      '03-import': { ...empty(c, '03-import'), adds: planImport(ctx, mesh, diags) },
+      '03-import': { ...empty(c, '03-import'), adds: imp.adds, patches: imp.patches },
       '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
       '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
       '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },

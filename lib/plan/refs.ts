@@ -16,6 +16,10 @@ export const API = {
   /** Istio 1.20 (OSSM 2.6) watches Gateway API at v1beta1; the istio-remote gateway is read by it in 03. */
   k8sGatewayV1Beta1: 'gateway.networking.k8s.io/v1beta1',
   sail: 'sailoperator.io/v1',
+  /** Experimental channel (Gateway API v1.3.0); only on upstream Kubernetes (spec.platform: kubernetes). */
+  tlsRoute: 'gateway.networking.k8s.io/v1alpha2',
+  virtualService: 'networking.istio.io/v1beta1',
+  endpointSlice: 'discovery.k8s.io/v1',
 } as const;
 
 export function ref(apiVersion: string, kind: string, name: string, namespace?: string): ObjectRef {

@@ -43,6 +43,27 @@ export type Resource =
   | { readonly type: 'exporterServiceEntry'; readonly ref: ObjectRef; readonly host: string; readonly ports: PortSpec[]; readonly podSelector: Record<string, string> }
   /** `port` is where the exporter's gateway listens for peers: 15443, or its node port. */
   | { readonly type: 'remoteGateway'; readonly ref: ObjectRef; readonly network: string; readonly addresses: string[]; readonly port: number }
+  /** The importer's local egress gateway (ClusterIP); its listener depends on the platform's routing objects. */
+  | { readonly type: 'egressGateway'; readonly ref: ObjectRef; readonly platform: 'openshift' | 'kubernetes' }
+  /** openshift: Istio Gateway on the egress gateway pods, TLS PASSTHROUGH on 15443 for the imported hosts' SNI. */
+  | { readonly type: 'egressPassthroughGateway'; readonly ref: ObjectRef; readonly gatewayName: string; readonly sniHosts: string[] }
+  /**
+   * One peer's east-west gateway as the egress gateway's upstream: a headless Service (kubernetes, its
+   * endpoints in EndpointSlices) or a ServiceEntry (openshift). `port` is where the peer listens.
+   */
+  | { readonly type: 'egressBackend'; readonly ref: ObjectRef; readonly exporter: string; readonly host?: string; readonly addresses: string[]; readonly port: number }
+  | { readonly type: 'egressEndpointSlice'; readonly ref: ObjectRef; readonly fileOf: ObjectRef; readonly service: string; readonly addressType: 'IPv4' | 'IPv6'; readonly addresses: string[]; readonly port: number }
+  /**
+   * Routes one imported hostname's SNI (`*.<host>`) from the egress gateway to the backends of the
+   * peers exporting it: a TLSRoute (kubernetes) or a VirtualService (openshift).
+   */
+  | {
+      readonly type: 'egressRoute';
+      readonly ref: ObjectRef;
+      readonly host: string;
+      readonly gatewayName: string;
+      readonly backends: { readonly exporter: string; readonly name: string; readonly host?: string }[];
+    }
   | {
       readonly type: 'importServiceEntry';
       readonly ref: ObjectRef;

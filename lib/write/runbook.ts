@@ -2,6 +2,7 @@ import { FederationModel, Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { nextSteps, ORDERING_RULES } from '../plan/pointers';
 import { remoteGatewayName } from '../plan/phase-03-import';
+import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
 import { ObjectRef, PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
@@ -138,11 +139,14 @@ function preflight(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
         ? [`${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`, `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`]
         : [];
     case '03-import':
-      return ctx.exportersFor(c).map((e) =>
-        e.eastWest.serviceType === 'NodePort'
-          ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
-          : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
-      );
+      return [
+        ...(usesEgressTlsRoutes(ctx, mesh) ? [`${kc(c)} get crd tlsroutes.gateway.networking.k8s.io   # experimental Gateway API channel: the egress gateway routes with TLSRoutes`] : []),
+        ...ctx.exportersFor(c).map((e) =>
+          e.eastWest.serviceType === 'NodePort'
+            ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
+            : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
+        ),
+      ];
     case '04-remove-federation':
       return [`# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`];
     case '05-install-ossm3': {
@@ -177,7 +181,11 @@ function verification(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
         ? [`${kc(c)} get gateway ${mesh.eastWest.name} -n ${mesh.eastWest.namespace}   # PROGRAMMED True`, `${kc(c)} get svc ${mesh.eastWest.name}-istio -n ${mesh.eastWest.namespace}   # EXTERNAL-IP: set it as spec.eastWestGateway.address`, `${kc(c)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${mesh.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`]
         : [];
     case '03-import':
-      return [...ctx.exportersFor(c).map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`), ...trafficChecks(mesh, imports)];
+      return [
+        ...(usesEgress(ctx, mesh) ? [`${kc(c)} get gateway ${mesh.egress!.name} -n ${mesh.egress!.namespace}   # egress gateway, PROGRAMMED True`] : []),
+        ...ctx.exportersFor(c).map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`),
+        ...trafficChecks(mesh, imports),
+      ];
     case '04-remove-federation':
       return [`${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`, ...trafficChecks(mesh, imports)];
     case '05-install-ossm3':

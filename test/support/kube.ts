@@ -28,7 +28,7 @@ for (const f of ['int32', 'int64', 'byte', 'double', 'float']) ajv.addFormat(f, 
 const compiled = new Map<string, ValidateFunction>();
 
 /** Built-in kinds meshfed renders: validated by their typed cdk8s-plus classes, not by CRD schemas. */
-const BUILTIN = new Set(['v1/Namespace', 'v1/ConfigMap', 'v1/ServiceAccount', 'batch/v1/Job', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding']);
+const BUILTIN = new Set(['v1/Namespace', 'v1/ConfigMap', 'v1/ServiceAccount', 'batch/v1/Job', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'v1/Service', 'discovery.k8s.io/v1/EndpointSlice']);
 
 /** Validate against the upstream CRD schema of its group/version/kind; returns the problems found. */
 export function crdProblems(o: Obj): string[] {
