@@ -1,12 +1,13 @@
 import { FederationModel } from '../model/types';
 import { PlanContext } from '../plan/context';
-import { PhaseId, PHASES, Plan } from '../plan/types';
+import { PhaseId, Plan } from '../plan/types';
 import { Finding } from './finding';
 import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
 import { States } from './state';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
 function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
+  const PHASES = plan.phases;
   const ok = (x: string, px: number, y: string, py: number) =>
     plan.byCluster[x].slice(0, px + 1).every((p) => p.blockedBy.length === 0 && p.waitsFor.every((g) => g.cluster !== y || py >= PHASES.indexOf(g.phase)));
   const out: [PhaseId, PhaseId][] = [];
@@ -23,6 +24,8 @@ function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
 export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
   const ctx = new PlanContext(model);
   const states = new States(plan);
+  const PHASES = plan.phases;
+  const greenfield = PHASES[0] === 'multicluster';
   const out: Finding[] = [];
   const pairs = new Map<string, [PhaseId, PhaseId][]>();
   for (const i of model.imports) {
@@ -38,6 +41,14 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
     const fedExp = (p: PhaseId) => side(1, p, () => federationExporterProblem(i, states.get(i.exporter, p)));
     const newImp = (p: PhaseId) => side(2, p, () => newPathImporterProblem(ctx, i, states.get(i.importer, p)));
     const newExp = (p: PhaseId) => side(3, p, () => newPathExporterProblem(ctx, i, states.get(i.exporter, p)));
+    if (greenfield) {
+      // One state, no federation path; imports waiting for the exporter's address are not rendered yet (a warning says so).
+      const e = model.meshes.find((m) => m.cluster === i.exporter)!;
+      if (e.eastWest.addresses.length === 0 || e.eastWest.port === undefined) continue;
+      const neu = newImp('multicluster') || newExp('multicluster');
+      if (neu) out.push({ rule: 'MF001', severity: 'error', cluster: i.importer, phase: 'multicluster', location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]), problem: `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ${neu}.`, fix: 'Complete the path (see the warnings for this service), or stop importing the service.' });
+      continue;
+    }
     for (const [pi, pe] of pairs.get(key)!) {
       const fed = fedImp(pi) || fedExp(pe);
       if (!fed) continue;

@@ -23,6 +23,7 @@ function computeSmcpAliases(state: PhaseState, mesh: Mesh): string[] {
 
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
 export function onOssm3(state: PhaseState, ns: string): boolean {
+  if (state.phase === 'multicluster') return true; // greenfield: there is only OSSM 3
   return state.cachedWithPatches(`ossm3/${ns}`, () => state.patches.some((p) => p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"')));
 }
 
@@ -158,7 +159,8 @@ export function newPathExporterProblem(ctx: PlanContext, i: Import, exp: PhaseSt
   if (!ew) return `${i.exporter} has no east-west gateway`;
   if (!exp.cached('exposed', () => new Set(exp.of('exposedServices').flatMap((g) => g.hosts))).has(i.hostname)) return `${i.exporter}'s east-west gateway does not expose ${i.hostname}`;
   const svc = i.export.service;
-  if (i.hostname !== svc.hostname && !exp.cached('exporterSEs', () => new Set(exp.of('exporterServiceEntry').map((s) => `${s.ref.namespace}/${s.host}`))).has(`${svc.namespace}/${i.hostname}`)) return `${i.exporter} has no ServiceEntry giving ${i.hostname} to ${svc.namespace}/${svc.name}`;
+  const hostSEs = exp.cached('exporterSEs', () => new Set([...exp.of('exporterServiceEntry'), ...exp.of('importServiceEntry').filter((s) => s.localPods)].map((s) => `${s.ref.namespace}/${s.host}`)));
+  if (i.hostname !== svc.hostname && !hostSEs.has(`${svc.namespace}/${i.hostname}`)) return `${i.exporter} has no ServiceEntry giving ${i.hostname} to ${svc.namespace}/${svc.name}`;
   if (onOssm3(exp, ew.ref.namespace ?? '') && !exp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.exporter}'s OSSM 3 istiod owns the east-west Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
   return trustProblem(exp, exporter, importer, svc.namespace, 'server');
 }

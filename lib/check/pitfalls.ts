@@ -2,7 +2,7 @@ import { JsonObject } from '../load/yaml-source';
 import { FederationModel } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
-import { PHASES, Plan } from '../plan/types';
+import { PhaseId, PHASES, Plan } from '../plan/types';
 import { Finding } from './finding';
 import { States } from './state';
 
@@ -44,7 +44,8 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
       for (const r of phasePlan.adds) {
         const [group, version] = r.ref.apiVersion.includes('/') ? r.ref.apiVersion.split('/') : ['', r.ref.apiVersion];
         const served = SERVED_BY_OSSM2[`${group}/${r.ref.kind}`] ?? SERVED_BY_OSSM2[group];
-        if (PHASES.indexOf(phase) < OSSM3_PHASE && served && !served.includes(version)) out.push({ rule: 'MF007', severity: 'error', cluster: c, phase, problem: `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on the cluster do not serve before 05-install-ossm3.`, fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.` });
+        const at = (PHASES as readonly PhaseId[]).indexOf(phase);
+        if (at >= 0 && at < OSSM3_PHASE && served && !served.includes(version)) out.push({ rule: 'MF007', severity: 'error', cluster: c, phase, problem: `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on the cluster do not serve before 05-install-ossm3.`, fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.` });
         if ((r.type === 'istio' || r.type === 'istioCni') && r.ref.namespace) out.push({ rule: 'MF011', severity: 'error', cluster: c, phase, problem: `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD shows an eternal diff and the API server ignores it.`, fix: 'Render Sail kinds without metadata.namespace (no namespace: transformer).' });
       }
       const istio = s.of('istio')[0];

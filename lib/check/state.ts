@@ -1,4 +1,4 @@
-import { Patch, PhaseId, PHASES, Plan, Resource } from '../plan/types';
+import { Patch, PhaseId, Plan, Resource } from '../plan/types';
 import { refKey } from '../write/files';
 
 type ByType = { [T in Resource['type']]?: Extract<Resource, { type: T }>[] };
@@ -30,7 +30,7 @@ export class PhaseState {
     readonly phase: PhaseId,
     previous?: PhaseState,
   ) {
-    const p = plan.byCluster[cluster][PHASES.indexOf(phase)];
+    const p = plan.byCluster[cluster][plan.phases.indexOf(phase)];
     if (previous && p.adds.length === 0 && p.deletes.length === 0) {
       this.objects = previous.objects;
     } else {
@@ -42,7 +42,7 @@ export class PhaseState {
   }
 
   private collectPatches(previous?: PhaseState): Patch[] {
-    const own = this.plan.byCluster[this.cluster][PHASES.indexOf(this.phase)].patches;
+    const own = this.plan.byCluster[this.cluster][this.plan.phases.indexOf(this.phase)].patches;
     return previous ? [...previous.patches, ...own] : [...own];
   }
 
@@ -80,8 +80,8 @@ export class States {
     const k = `${cluster}@${phase}`;
     let s = this.cache.get(k);
     if (!s) {
-      const index = PHASES.indexOf(phase);
-      const previous = index > 0 ? this.get(cluster, PHASES[index - 1]) : undefined;
+      const index = this.plan.phases.indexOf(phase);
+      const previous = index > 0 ? this.get(cluster, this.plan.phases[index - 1]) : undefined;
       this.cache.set(k, (s = new PhaseState(this.plan, cluster, phase, previous)));
     }
     return s;

@@ -37,7 +37,7 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
         c.bold(s.cluster),
         c.cyan(s.current),
         s.next ? (s.blockedBy.length ? c.yellow(s.next) : c.green(s.next)) : c.dim('done'),
-        s.next ? (s.blockedBy.length ? s.blockedBy.map((b) => `- ${b}`).join('\n') : 'ready: set spec.phase, synth, commit') : 'migration complete',
+        s.next ? (s.blockedBy.length ? s.blockedBy.map((b) => `- ${b}`).join('\n') : 'ready: set spec.phase, synth, commit') : s.current === 'multicluster' ? 'greenfield: one overlay, nothing further' : 'migration complete',
       ]);
       const width = out.columns && out.columns > 40 ? out.columns : 100;
       for (const line of renderTable(['CLUSTER', 'CURRENT', 'NEXT', 'BLOCKED BY'].map((h) => c.dim(h)), rows, width)) console.log(line);

@@ -16,6 +16,7 @@ import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderDist } from '../write/overlays';
 import { renderBundles } from '../write/bundles';
 import { renderRunbook } from '../write/runbook';
+import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
 import { planJson } from '../write/plan-json';
 
 export interface SynthOptions {
@@ -59,8 +60,10 @@ export function synthesize(clustersDir: string, timings: Timings = {}): SynthRes
   if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
   const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
   const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings, findings, relative)));
-  timed(timings, 'runbook', () => files.set('README.md', renderRunbook(model, plan)));
-  for (const [f, c] of renderBundles(model, plan, plan.local)) files.set(f, c);
+  const greenfield = plan.phases[0] === 'multicluster';
+  timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
+  // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
+  if (!greenfield) for (const [f, c] of renderBundles(model, plan, plan.local)) files.set(f, c);
   const notes: string[] = [];
   if (gitops) {
     const d = deliveries(model, plan, gitops);

@@ -15,6 +15,8 @@ export interface ImportedServiceEntryProps {
   readonly exportTo: string[];
   /** Labels of the WorkloadEntries that carry its endpoints. */
   readonly selector: Record<string, string>;
+  /** The selector also matches the importer's own pods: keep their targetPort. @default false */
+  readonly localPods?: boolean;
 }
 
 /** On the importer: the imported hostname, with the remote identity it must present. */
@@ -27,7 +29,7 @@ export class ImportedServiceEntry extends Construct {
         exportTo: props.exportTo,
         hosts: [props.host],
         location: ServiceEntryV1Beta1SpecLocation.MESH_UNDERSCORE_INTERNAL,
-        ports: serviceEntryPorts(props.ports, false),
+        ports: serviceEntryPorts(props.ports, props.localPods === true),
         resolution: ServiceEntryV1Beta1SpecResolution.STATIC,
         subjectAltNames: props.subjectAltNames.length ? props.subjectAltNames : undefined,
         workloadSelector: { labels: props.selector },

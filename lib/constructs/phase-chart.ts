@@ -49,7 +49,7 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void (r.ref.kind === 'TLSRoute' ? new EgressTlsRoute(scope, id, props) : new EgressVirtualService(scope, id, props));
     }
     case 'importServiceEntry':
-      return void new ImportedServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, subjectAltNames: r.subjectAltNames, exportTo: r.exportTo, selector: r.selector });
+      return void new ImportedServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, subjectAltNames: r.subjectAltNames, exportTo: r.exportTo, selector: r.selector, localPods: r.localPods });
     case 'importWorkloadEntry':
       return void new ImportedWorkloadEntry(scope, id, { name, namespace, labels: r.labels, network: r.network, locality: r.locality, serviceAccount: r.serviceAccount });
     case 'istioCni':

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Diagnostics } from '../diagnostics';
 import { readRootCert, RootCert } from './cert';
 import { Ossm2Inventory } from './inventory-types';
+import { loadGreenfieldInventory } from './greenfield';
 import { parseInventory, readOssm2Folder } from './ossm2';
 import { ClusterSettings, parseSettings } from './settings';
 import { readYamlObjects } from './yaml-source';
@@ -58,10 +59,15 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
       settings = parseSettings(docs[0], name, diags);
     }
   }
-  const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
-  const inventory = objects.length ? parseInventory(objects, diags) : undefined;
-  if (objects.length === 0 && fs.existsSync(path.join(dir, 'ossm2'))) {
-    diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (README, "Input").');
+  let inventory: Ossm2Inventory | undefined;
+  if (settings?.mode === 'greenfield') {
+    inventory = loadGreenfieldInventory(dir, settings, diags);
+  } else {
+    const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
+    inventory = objects.length ? parseInventory(objects, diags) : undefined;
+    if (objects.length === 0 && fs.existsSync(path.join(dir, 'ossm2'))) {
+      diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (README, "Input").');
+    }
   }
   const rootCert = readRootCert(path.join(dir, 'root-cert.pem'), diags);
   if (!settings || !inventory || !rootCert) return undefined;

@@ -27,7 +27,8 @@ export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[]
 }
 
 /** Turn the dumped objects of one cluster into typed values; reports every problem it finds. */
-export function parseInventory(objects: SourceObject[], diags: Diagnostics): T.Ossm2Inventory | undefined {
+/** `greenfield`: the federation is declared, not dumped: ServiceMeshPeers need no federation gateway names. */
+export function parseInventory(objects: SourceObject[], diags: Diagnostics, opts: { greenfield?: boolean } = {}): T.Ossm2Inventory | undefined {
   checkIdentity(objects, diags);
   const byKind = (g: string, kind: string) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
 
@@ -55,7 +56,7 @@ export function parseInventory(objects: SourceObject[], diags: Diagnostics): T.O
     controlPlane,
     memberRoll: smmrSrc ? parseMemberRoll(smmrSrc, diags) : undefined,
     members: byKind('maistra.io', 'ServiceMeshMember').map((o) => parseMember(o, diags)),
-    peers: byKind('federation.maistra.io', 'ServiceMeshPeer').map((o) => parsePeer(o, diags)),
+    peers: byKind('federation.maistra.io', 'ServiceMeshPeer').map((o) => parsePeer(o, diags, opts.greenfield === true)),
     exportSets: byKind('federation.maistra.io', 'ExportedServiceSet').map((o) => parseExportSet(o, diags)),
     importSets: byKind('federation.maistra.io', 'ImportedServiceSet').map((o) => parseImportSet(o, diags)),
     configMaps: byKind('', 'ConfigMap').map((o) => {
@@ -197,7 +198,7 @@ function parseMember(o: SourceObject, diags: Diagnostics): T.Member {
   };
 }
 
-function parsePeer(o: SourceObject, diags: Diagnostics): T.Peer {
+function parsePeer(o: SourceObject, diags: Diagnostics, greenfield: boolean): T.Peer {
   const r = new FieldReader(o, diags);
   const trustDomain = r.string(['spec', 'security', 'trustDomain']) ?? '';
   if (!trustDomain) {
@@ -207,8 +208,8 @@ function parsePeer(o: SourceObject, diags: Diagnostics): T.Peer {
   if (certKind !== '' && certKind !== 'ConfigMap') {
     r.error(['spec', 'security', 'certificateChain', 'kind'], `certificateChain kind "${certKind}" is not supported by Maistra.`, 'Use kind: ConfigMap.');
   }
-  const ingress = r.string(['spec', 'gateways', 'ingress', 'name']) ?? '';
-  const egress = r.string(['spec', 'gateways', 'egress', 'name']) ?? '';
+  const ingress = r.string(['spec', 'gateways', 'ingress', 'name']) ?? (greenfield ? `ingress-${o.name}` : '');
+  const egress = r.string(['spec', 'gateways', 'egress', 'name']) ?? (greenfield ? `egress-${o.name}` : '');
   if (!ingress) r.error(['spec', 'gateways', 'ingress', 'name'], 'the federation ingress gateway name is missing.');
   if (!egress) r.error(['spec', 'gateways', 'egress', 'name'], 'the federation egress gateway name is missing.');
   return {

@@ -47,7 +47,7 @@ function readBundles(clustersDir: string, local: LoadedCluster[], diags: Diagnos
           diags.error(src.at(['spec', 'for']), `this bundle is for ${spec.for}, not ${c.name}.`, `Put it in clusters/${spec.for}/peers/.`);
           continue;
         }
-        if (!PHASES.includes(spec.phase)) {
+        if (!(PHASES as readonly string[]).includes(spec.phase)) {
           diags.error(src.at(['spec', 'phase']), `unknown phase "${spec.phase}".`);
           continue;
         }
@@ -148,6 +148,8 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
     const port = s.eastWestGateway.port;
     const settings: ClusterSettings = {
       name: writer,
+      mode: 'migration',
+      hostnameScheme: 'maistra',
       network: s.network,
       phase: s.phase,
       ossm3: { version: 'v1.27.3' },

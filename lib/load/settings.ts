@@ -18,6 +18,12 @@ export interface CacertsExternalSecret {
 
 export interface ClusterSettings {
   readonly name: string;
+  /** migration (OSSM 2 dumps, eight phases) or greenfield (declared federation, one overlay). */
+  readonly mode: 'migration' | 'greenfield';
+  /** greenfield: the mesh's trust domain (migration reads it from the SMCP). */
+  readonly trustDomain?: string;
+  /** greenfield: `global` names shared services `<name>.<ns>.mesh.global` on both sides. */
+  readonly hostnameScheme: 'maistra' | 'global';
   readonly network: string;
   /** The phase GitOps applies now (spec.phase). */
   readonly phase: PhaseId;
@@ -59,7 +65,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   const v = src.value as unknown as {
     metadata: { name: string };
     spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
-      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart' | 'platform' | 'egressGateway'>>;
+      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart' | 'platform' | 'egressGateway' | 'mode' | 'trustDomain' | 'hostnameScheme'>>;
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -74,6 +80,14 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     diags.error(src.at(['spec', 'eastWestGateway', 'service', 'nodePort']), 'nodePort is only used with type: NodePort.', 'Set spec.eastWestGateway.service.type: NodePort, or remove nodePort.');
     return undefined;
   }
+  const mode = v.spec.mode ?? 'migration';
+  const onlyGreenfield = (['trustDomain', 'hostnameScheme'] as const).filter((k) => mode !== 'greenfield' && v.spec[k] !== undefined);
+  for (const k of onlyGreenfield) {
+    diags.error(src.at(['spec', k]), `${k} is only read with mode: greenfield.`, k === 'trustDomain' ? 'A migrated mesh keeps the trust domain of its ServiceMeshControlPlane: remove the field.' : 'Remove the field, or set spec.mode: greenfield.');
+  }
+  if (mode === 'greenfield' && !v.spec.trustDomain) diags.error(src.at(['spec', 'mode']), 'mode: greenfield needs spec.trustDomain.', 'Set spec.trustDomain to the trust domain this mesh will use (each mesh its own).');
+  if (mode === 'greenfield' && v.spec.phase !== undefined) diags.error(src.at(['spec', 'phase']), 'a greenfield cluster has one overlay (multicluster), no phases.', 'Remove spec.phase.');
+  if (onlyGreenfield.length || (mode === 'greenfield' && (!v.spec.trustDomain || v.spec.phase !== undefined))) return undefined;
   const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));
   if (!versions.includes(v.spec.ossm3.version as IstioSpecVersion)) {
     diags.error(
@@ -85,8 +99,11 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   }
   return {
     name: v.metadata.name,
+    mode,
+    trustDomain: v.spec.trustDomain,
+    hostnameScheme: v.spec.hostnameScheme ?? 'maistra',
     network: v.spec.network,
-    phase: v.spec.phase ?? '00-federation',
+    phase: v.spec.phase ?? (mode === 'greenfield' ? 'multicluster' : '00-federation'),
     ossm3: v.spec.ossm3,
     argocd: v.spec.argocd ?? {},
     verify: v.spec.verify ?? [],

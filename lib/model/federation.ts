@@ -124,7 +124,9 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
       }
       usedRemote.set(remoteNetwork, p.name);
       const caConfigMap = inv.configMaps.find((cm) => cm.namespace === m.controlPlane.namespace && cm.name === p.caConfigMap);
-      if (!caConfigMap) {
+      if (!caConfigMap && m.settings.mode === 'greenfield') {
+        // Declared federation: OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
+      } else if (!caConfigMap) {
         diags.warn(p.source.at(['spec', 'security', 'certificateChain']), `ConfigMap ${m.controlPlane.namespace}/${p.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`, `Add it: \`oc get cm ${p.caConfigMap} -n ${m.controlPlane.namespace} -o yaml\`.`);
       } else if (normalizePem(caConfigMap.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
         diags.warn(caConfigMap.source.at(['data', 'root-cert.pem']), `does not match ${remote.cluster}'s root-cert.pem.`, `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`);
@@ -201,7 +203,7 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
     const offered = exports.filter((e) => e.exporter === l.remote && e.importer === l.local);
     const reverse = links.find((r) => r.local === l.remote && r.remote === l.local);
     if (!reverse) continue;
-    imports.push(...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags));
+    imports.push(...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags, byCluster.get(l.local)!.settings.hostnameScheme));
   }
   checkExposures(meshes, imports, diags);
   for (const i of imports) {

@@ -12,6 +12,8 @@ interface CompiledImportRule {
 }
 
 const LOCAL_SUFFIX = `svc.${CLUSTER_DOMAIN}`;
+/** spec.hostnameScheme: global (greenfield): `<name>.<ns>.mesh.global` on exporter and importer alike. */
+export const GLOBAL_SUFFIX = 'mesh.global';
 
 /**
  * Compile ISS rules as Maistra does (common/imports.go): only NameSelector; importAsLocal needs a fixed
@@ -60,7 +62,7 @@ export function localityString(l: Locality | undefined): string | undefined {
  * What `link.local` imports from `link.remote`, given what the remote exports to it. Matching uses the
  * exported (aliased) name and namespace; the first matching rule wins.
  */
-export function computeImports(link: PeerLink, offered: Export[], localServices: ServiceObj[], diags: Diagnostics): Import[] {
+export function computeImports(link: PeerLink, offered: Export[], localServices: ServiceObj[], diags: Diagnostics, scheme: 'maistra' | 'global' = 'maistra'): Import[] {
   const iss = link.importSet;
   if (!iss) return [];
   const rules = compileImportRules(link, iss, diags);
@@ -75,7 +77,8 @@ export function computeImports(link: PeerLink, offered: Export[], localServices:
     for (const r of rules) {
       const mapped = r.match({ name: e.exportedName, namespace: e.exportedNamespace });
       if (!mapped) continue;
-      const hostname = `${mapped.name}.${mapped.namespace}.${r.suffix}`;
+      // Greenfield shared-name scheme: one neutral name on both sides, whatever the rule's suffix.
+      const hostname = scheme === 'global' ? `${mapped.name}.${mapped.namespace}.${GLOBAL_SUFFIX}` : `${mapped.name}.${mapped.namespace}.${r.suffix}`;
       const imp: Import = {
         importer: link.local,
         exporter: link.remote,
@@ -87,7 +90,7 @@ export function computeImports(link: PeerLink, offered: Export[], localServices:
         importAsLocal: r.importAsLocal,
         locality,
         ruleIndex: r.index,
-        localService: r.importAsLocal ? localServices.find((s) => s.name === mapped.name && s.namespace === mapped.namespace) : undefined,
+        localService: r.importAsLocal || scheme === 'global' ? localServices.find((s) => s.name === mapped.name && s.namespace === mapped.namespace) : undefined,
       };
       const clash = byHost.get(hostname);
       if (clash) {

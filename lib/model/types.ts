@@ -108,7 +108,7 @@ export interface Import {
   /** `region[/zone[/subzone]]` from the ISS spec.locality, when valid. */
   readonly locality?: string;
   readonly ruleIndex: number;
-  /** For importAsLocal: the importer's own Service with the same name and namespace, if any. */
+  /** For importAsLocal (and the global hostname scheme): the importer's own Service with the same name and namespace, if any. */
   readonly localService?: ServiceObj;
 }
 

@@ -1,7 +1,7 @@
 import { isIP } from 'net';
 import { Diagnostics } from '../diagnostics';
 import { dnsLabel, hostSlug, uniqSorted } from '../model/names';
-import { Mesh } from '../model/types';
+import { Import, Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { memberRollPatch } from './phase-02-export';
@@ -32,9 +32,8 @@ export function egressPassthroughName(mesh: Mesh): string {
  * openshift (no experimental Gateway API CRDs on 4.19+): Istio Gateway + VirtualService to a
  * ServiceEntry. Traffic stays end-to-end mTLS: the egress gateway only forwards TLS by SNI.
  */
-export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
+export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports: Import[]): { adds: Resource[]; patches: Patch[] } {
   const egress = mesh.egress;
-  const imports = ctx.importsInto(mesh.cluster);
   if (!egress || imports.length === 0) return { adds: [], patches: [] };
   const ns = egress.namespace;
   if (ns === mesh.controlPlane.namespace || ns === mesh.ossm3.namespace) {
@@ -52,7 +51,7 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
   if (roll) patches.push(roll);
   const gw = ref(API.k8sGateway, 'Gateway', egress.name, ns);
   out.push({ type: 'egressGateway', ref: gw, platform: mesh.platform });
-  for (const e of ctx.exportersFor(mesh.cluster)) {
+  for (const e of uniqSorted(imports.map((i) => i.exporter)).map((c) => ctx.mesh(c))) {
     const name = egressBackendName(e);
     const port = e.eastWest.port ?? EGRESS_PORT;
     if (!kube) {

@@ -1,6 +1,8 @@
 import { Diagnostics } from '../diagnostics';
 import { hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
+import { CLUSTER_DOMAIN } from '../model/services';
+import { GLOBAL_SUFFIX } from '../model/imports';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
@@ -17,7 +19,7 @@ export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
  * own FQDN, so the east-west gateway can route that SNI host to the pods. Named after the exported name
  * of the first importer (by cluster) that uses the hostname, as the guide does.
  */
-function exporterServiceEntries(imports: Import[], diags: Diagnostics): Resource[] {
+function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNames = false): Resource[] {
   const byKey = new Map<string, Import>();
   for (const i of [...imports].sort((a, b) => (a.importer < b.importer ? -1 : a.importer > b.importer ? 1 : 0))) {
     const svc = i.export.service;
@@ -37,7 +39,8 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics): Resource
     const svc = i.export.service;
     return {
       type: 'exporterServiceEntry' as const,
-      ref: ref(API.serviceEntry, 'ServiceEntry', hostSlug(i.export.exportedHostname), svc.namespace),
+      // Named after the exported name as the guide does; a shared global name is its own best name.
+      ref: ref(API.serviceEntry, 'ServiceEntry', hostSlug(globalNames && i.hostname.endsWith(`.${GLOBAL_SUFFIX}`) ? i.hostname : i.export.exportedHostname), svc.namespace),
       host: i.hostname,
       ports: svc.ports,
       podSelector: svc.podSelector,
@@ -62,10 +65,19 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
   adds.push(
     { type: 'eastWestGateway', ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace), network: mesh.network, serviceType: ew.serviceType, annotations: ew.annotations },
     { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
-    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags),
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter((r) => r.type !== 'exporterServiceEntry' || !sharedHere(ctx, mesh).has(`${r.ref.namespace}/${r.host}`)),
   );
   const roll = memberRollPatch(ctx, mesh, [ew.namespace], 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it', diags);
   return { adds, patches: roll ? [roll] : [] };
+}
+
+/**
+ * `namespace/host` of shared hostnames this cluster also imports into a local Service's namespace: its
+ * import ServiceEntry already gives the host to the local pods, so the exporter ServiceEntry would be a
+ * second one for the same host and namespace.
+ */
+function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
+  return new Set(ctx.importsInto(mesh.cluster).filter((i) => i.localService && Object.keys(i.localService.selector).length && i.hostname !== `${i.localService.name}.${i.localService.namespace}.svc.${CLUSTER_DOMAIN}`).map((i) => `${i.localService!.namespace}/${i.hostname}`));
 }
 
 /**

@@ -1,12 +1,19 @@
 import { Diagnostics } from '../diagnostics';
 import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
+import { ServiceObj } from '../load/inventory-types';
+import { CLUSTER_DOMAIN } from '../model/services';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { EGRESS_PORT, planEgress } from './egress';
 import { Patch, Resource } from './types';
 
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+/** The exporters of these imports, sorted by cluster. */
+export function exportersOf(ctx: PlanContext, imports: Import[]): Mesh[] {
+  return uniqSorted(imports.map((i) => i.exporter)).map((c) => ctx.mesh(c));
+}
 
 export function remoteGatewayName(exporter: Mesh): string {
   return dnsLabel('remote-gateway', exporter.network);
@@ -15,18 +22,47 @@ export function remoteGatewayName(exporter: Mesh): string {
 /** What to set before an importer's 03-import can be written (empty when nothing is missing). */
 export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
   const svc = (e: Mesh) => `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
+  const apply = (e: Mesh) => (e.settings.mode === 'greenfield' ? `${e.cluster}'s multicluster overlay` : `${e.cluster}'s 02-export`);
   return ctx.exportersFor(mesh.cluster).flatMap((e) => [
     ...(e.eastWest.addresses.length
       ? []
       : [
-          `${e.cluster}'s east-west gateway address is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
+          `${e.cluster}'s east-west gateway address is unknown: apply ${apply(e)}, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
             e.eastWest.serviceType === 'NodePort' ? 'the addresses of the nodes peers reach' : `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${svc(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
           } and synth again.`,
         ]),
     ...(e.eastWest.port !== undefined
       ? []
-      : [`${e.cluster}'s east-west gateway node port is unknown: apply ${e.cluster}'s 02-export, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`]),
+      : [`${e.cluster}'s east-west gateway node port is unknown: apply ${apply(e)}, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`]),
   ]);
+}
+
+/**
+ * A shared neutral hostname (greenfield, hostnameScheme: global) the importer also serves itself: one
+ * ServiceEntry in the local Service's namespace selecting the local pods (ports with their targetPort)
+ * and WorkloadEntries with the same labels, one per exporter, as the reference documents do for
+ * `<name>.mesh.global`: clients fail over between local and remote endpoints of one host.
+ */
+function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: ServiceObj, group: Import[]): Resource[] {
+  const name = hostSlug(host);
+  const seRef = ref(API.serviceEntry, 'ServiceEntry', name, local.namespace);
+  const localTarget = new Map(local.ports.map((p) => [p.port, typeof p.targetPort === 'number' ? p.targetPort : undefined]));
+  const out: Resource[] = [
+    {
+      type: 'importServiceEntry',
+      ref: seRef,
+      host,
+      ports: group[0].export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol, targetPort: localTarget.get(number) })),
+      subjectAltNames: uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)))),
+      exportTo: mesh.importExportTo,
+      selector: local.selector,
+      localPods: true,
+    },
+  ];
+  for (const i of group) {
+    out.push({ type: 'importWorkloadEntry', ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), local.namespace), fileOf: seRef, labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' }, network: i.link.remoteNetwork, locality: i.locality });
+  }
+  return out;
 }
 
 /**
@@ -43,7 +79,11 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
   for (const host of [...byHost.keys()].sort()) {
     const group = byHost.get(host)!.sort((a, b) => (a.exporter < b.exporter ? -1 : 1));
     const local = group[0].localService;
-    if (local) {
+    if (local && host !== `${local.name}.${local.namespace}.svc.${CLUSTER_DOMAIN}` && Object.keys(local.selector).length) {
+      out.push(...sharedHostResources(ctx, mesh, host, local, group));
+      continue;
+    }
+    if (local && host === `${local.name}.${local.namespace}.svc.${CLUSTER_DOMAIN}`) {
       for (const i of group) {
         const svc = i.export.service;
         const sameNs = svc.namespace === local.namespace;
@@ -105,11 +145,10 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
  * ServiceEntry + address-less WorkloadEntry whose address istiod fills from that Gateway. With an
  * egress gateway, the istio-remote Gateways point at it and it routes to the peers (egress.ts).
  */
-export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
-  const imports = ctx.importsInto(mesh.cluster);
+export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports = ctx.importsInto(mesh.cluster)): { adds: Resource[]; patches: Patch[] } {
   if (imports.length === 0) return { adds: [], patches: [] };
-  const egress = planEgress(ctx, mesh, diags);
-  const gateways: Resource[] = ctx.exportersFor(mesh.cluster).map((e) => {
+  const egress = planEgress(ctx, mesh, diags, imports);
+  const gateways: Resource[] = exportersOf(ctx, imports).map((e) => {
     const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
     // With an egress gateway, sidecars send every peer's traffic to it; it forwards by SNI.
     const via = mesh.egress ? { addresses: [mesh.egress.host], port: EGRESS_PORT } : { addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };

@@ -12,7 +12,7 @@ import { Resource } from './types';
  */
 function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
   const es = mesh.settings.ossm3.cacerts?.externalSecret;
-  const shared = mesh.ossm3.namespace === mesh.controlPlane.namespace;
+  const shared = mesh.settings.mode !== 'greenfield' && mesh.ossm3.namespace === mesh.controlPlane.namespace;
   if (shared) {
     if (es) diags.warn(mesh.settings.source.at(['spec', 'ossm3', 'cacerts']), `ignored: OSSM 3 runs in ${mesh.ossm3.namespace} like the SMCP and reuses its cacerts Secret.`);
     return [];
@@ -31,7 +31,8 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
 export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
   out.push(...cacerts(mesh, diags));
-  const known = new Set([...mesh.inventory.namespaces.map((n) => n.name), mesh.controlPlane.namespace]);
+  // A greenfield cluster has no SMCP namespace: the OSSM 3 namespace is created unless the inventory has it.
+  const known = new Set([...mesh.inventory.namespaces.map((n) => n.name), ...(mesh.settings.mode === 'greenfield' ? [] : [mesh.controlPlane.namespace])]);
   if (!known.has(mesh.ossm3.cniNamespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
   if (!known.has(mesh.ossm3.namespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });
   const pilotEnv: Record<string, string> = { ISTIO_MULTIROOT_MESH: 'true' };

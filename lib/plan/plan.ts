@@ -10,7 +10,9 @@ import { planRemoveFederation } from './phase-04-remove-federation';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize } from './phase-07-finalize';
-import { Gate, PhaseId, PhasePlan, PHASES, Plan } from './types';
+import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
+import { planGreenfield } from './greenfield';
+import { Mesh as MeshT } from '../model/types';
 import { planVerify } from './verify';
 
 /**
@@ -47,6 +49,8 @@ function empty(cluster: string, phase: PhaseId): PhasePlan {
 /** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
 export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
   const ctx = new PlanContext(model);
+  const greenfield = model.meshes.filter((m) => m.settings.mode === 'greenfield');
+  if (greenfield.length) return buildGreenfieldPlan(ctx, model, greenfield, diags);
   const byCluster: Record<string, PhasePlan[]> = {};
   for (const mesh of model.meshes) {
     const c = mesh.cluster;
@@ -55,7 +59,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const mig = planMigrateWorkloads(ctx, mesh);
     const policies = planPolicies(ctx, mesh);
     const imp = planImport(ctx, mesh, diags);
-    const content: Record<PhaseId, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
+    const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
       '02-export': { ...empty(c, '02-export'), adds: [...exp.adds, ...exposurePolicies(ctx, mesh)], patches: [...exp.patches, ...policies.add] },
@@ -87,4 +91,19 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
   return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: PHASES, pointers, byCluster };
+}
+
+/** Greenfield federations (spec.mode: greenfield): one overlay per cluster, no gates. Modes do not mix. */
+function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfield: MeshT[], diags: Diagnostics): Plan {
+  for (const m of model.meshes.filter((x) => x.settings.mode !== 'greenfield')) {
+    diags.error(
+      m.settings.source.at(m.virtual ? [] : ['spec']),
+      `${m.cluster} is ${m.virtual ? 'a peer bundle' : 'a migration cluster'}, but ${greenfield.map((g) => g.cluster).join(', ')} ${greenfield.length > 1 ? 'are' : 'is'} greenfield: one clusters/ folder renders one kind of federation.`,
+      'Render migrations and greenfield federations from separate clusters/ folders (peer bundles are for migrations).',
+    );
+  }
+  diags.throwIfErrors();
+  const byCluster = Object.fromEntries(model.meshes.map((m) => [m.cluster, [planGreenfield(ctx, m, diags)]]));
+  const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, 'multicluster' as PhaseId]));
+  return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: GREENFIELD_PHASES, pointers, byCluster };
 }

@@ -1,10 +1,8 @@
 import { Diagnostics } from '../diagnostics';
 import { FederationModel } from '../model/types';
-import { Gate, PhaseId, PHASES, Plan } from './types';
+import { Gate, PhaseId, phaseIndex, Plan } from './types';
 
-function at(phase: PhaseId): number {
-  return PHASES.indexOf(phase);
-}
+const at = phaseIndex;
 
 /** The rules every phase pointer must satisfy, as readers of plan.json see them. */
 export const ORDERING_RULES = [
@@ -51,7 +49,7 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
 export function nextSteps(plan: Plan): { cluster: string; current: PhaseId; next?: PhaseId; blockedBy: string[] }[] {
   return plan.local.map((cluster) => {
     const current = plan.pointers[cluster];
-    const next = PHASES[at(current) + 1] as PhaseId | undefined;
+    const next = plan.phases[at(current) + 1] as PhaseId | undefined;
     return { cluster, current, next, blockedBy: next ? blockersOf(plan, cluster, next) : [] };
   });
 }

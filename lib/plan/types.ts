@@ -11,7 +11,15 @@ export const PHASES = [
   '06-migrate-workloads',
   '07-finalize',
 ] as const;
-export type PhaseId = (typeof PHASES)[number];
+/** A greenfield cluster (spec.mode: greenfield) has one overlay instead of the eight phases. */
+export const GREENFIELD_PHASES = ['multicluster'] as const;
+export type MigrationPhase = (typeof PHASES)[number];
+export type PhaseId = MigrationPhase | (typeof GREENFIELD_PHASES)[number];
+
+/** Position of a phase in its cluster's sequence (the greenfield overlay is the only, first one). */
+export function phaseIndex(phase: PhaseId): number {
+  return phase === 'multicluster' ? 0 : PHASES.indexOf(phase);
+}
 
 export interface ObjectRef {
   readonly apiVersion: string;
@@ -72,6 +80,8 @@ export type Resource =
       readonly subjectAltNames: string[];
       readonly exportTo: string[];
       readonly selector: Record<string, string>;
+      /** Also selects the importer's own pods (shared hostname): ports keep the local targetPort. */
+      readonly localPods?: boolean;
     }
   | {
       readonly type: 'importWorkloadEntry';

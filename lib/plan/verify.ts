@@ -1,7 +1,7 @@
 import { dnsLabel, shortHash, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { API, ref } from './refs';
-import { ObjectRef, PhaseId, PHASES, Resource, VerifyProbeSpec } from './types';
+import { ObjectRef, PhaseId, phaseIndex, PHASES, Resource, VerifyProbeSpec } from './types';
 
 export const VERIFY_NAME = 'meshfed-verify';
 /** Verification runs after every phase from 03-import on: from then on, cross-mesh traffic can use the new path. */
@@ -12,7 +12,7 @@ function probes(mesh: Mesh): VerifyProbeSpec[] {
 }
 
 export function isVerified(mesh: Mesh, phase: PhaseId): boolean {
-  return mesh.settings.verify.length > 0 && PHASES.indexOf(phase) >= PHASES.indexOf(FIRST_VERIFIED_PHASE);
+  return mesh.settings.verify.length > 0 && (phase === 'multicluster' || phaseIndex(phase) >= phaseIndex(FIRST_VERIFIED_PHASE));
 }
 
 /** The verify Job of a phase; its name carries a hash of what it checks, so changed probes run again. */
@@ -30,7 +30,7 @@ export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; dele
   if (!isVerified(mesh, phase)) return { adds: [], deletes: [] };
   const sa = ref(API.namespace, 'ServiceAccount', VERIFY_NAME, mesh.ossm3.namespace);
   const adds: Resource[] = [];
-  if (phase === FIRST_VERIFIED_PHASE) {
+  if (phase === FIRST_VERIFIED_PHASE || phase === 'multicluster') {
     adds.push({ type: 'serviceAccount', ref: sa });
     const ps = probes(mesh);
     for (const ns of uniqSorted(ps.map((p) => p.namespace))) {
@@ -41,7 +41,6 @@ export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; dele
     }
   }
   adds.push({ type: 'verifyJob', ref: verifyJobRef(mesh, phase), serviceAccount: sa, image: mesh.restartImage, phase, probes: probes(mesh) });
-  const previous = PHASES[PHASES.indexOf(phase) - 1];
-  const deletes = phase === FIRST_VERIFIED_PHASE ? [] : [verifyJobRef(mesh, previous)];
+  const deletes = phase === FIRST_VERIFIED_PHASE || phase === 'multicluster' ? [] : [verifyJobRef(mesh, PHASES[phaseIndex(phase) - 1])];
   return { adds, deletes };
 }

@@ -1,5 +1,5 @@
 import { synthPhaseObjects } from '../constructs/phase-chart';
-import { PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
+import { PhaseId, phaseIndex, PhasePlan, PHASES, Plan } from '../plan/types';
 import { objectPath, patchTarget, refKey, refOf } from './files';
 import { withSyncWave } from './sync-waves';
 import { KUSTOMIZATION_ORDER, toYaml } from './yaml';
@@ -15,13 +15,14 @@ const SUMMARY: Record<PhaseId, string> = {
   '05-install-ossm3': 'OSSM 3 control plane (IstioCNI, RevisionBased Istio) next to OSSM 2.',
   '06-migrate-workloads': 'Namespaces move to the OSSM 3 revision; workloads restart; OSSM 2 stops reconciling Gateway API.',
   '07-finalize': 'OSSM 2 control plane removed.',
+  multicluster: 'Greenfield multi-cluster: OSSM 3 control plane, east-west gateway and exposed hostnames, istio-remote Gateways and imported services.',
 };
 
 /** Files of one phase folder, keyed by path relative to it. */
 export function renderPhase(p: PhasePlan): Map<string, string> {
   const files = new Map<string, string>();
   const resources: string[] = [];
-  const index = PHASES.indexOf(p.phase);
+  const index = phaseIndex(p.phase);
   if (index > 0) resources.push(`../${PHASES[index - 1]}`);
   // Objects go to their own file, or to the file of the object the plan groups them with.
   const fileOf = new Map(p.adds.map((r) => [refKey(r.ref), 'fileOf' in r && r.fileOf ? r.fileOf : r.ref]));

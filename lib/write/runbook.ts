@@ -5,7 +5,7 @@ import { remoteGatewayName } from '../plan/phase-03-import';
 import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
-import { ObjectRef, PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
+import { ObjectRef, MigrationPhase, PhasePlan, PHASES, Plan } from '../plan/types';
 
 /**
  * dist/README.md: the runbook for the operator on call, generated from the model and the plan so every
@@ -13,7 +13,7 @@ import { ObjectRef, PhaseId, PhasePlan, PHASES, Plan } from '../plan/types';
  * cluster folders (or substitute).
  */
 
-const TITLES: Record<PhaseId, string> = {
+const TITLES: Record<MigrationPhase, string> = {
   '00-federation': 'Adopt the running OSSM 2 federation',
   '01-prepare': 'Prepare the OSSM 2.6 control planes',
   '02-export': 'Export services through east-west gateways',
@@ -24,7 +24,7 @@ const TITLES: Record<PhaseId, string> = {
   '07-finalize': 'Remove the OSSM 2 control planes',
 };
 
-const WHAT: Record<PhaseId, string> = {
+const WHAT: Record<MigrationPhase, string> = {
   '00-federation': 'GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, export/import sets, the peers\' CA ConfigMaps and the member Namespaces. Nothing changes in the mesh.',
   '01-prepare': 'Each SMCP trusts its peers\' trust domains (trustDomainAliases), discovers istio-remote Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod restarts.',
   '02-export': 'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers use, and ServiceEntries that give those hostnames to the pods. The federation keeps carrying traffic.',
@@ -35,15 +35,15 @@ const WHAT: Record<PhaseId, string> = {
   '07-finalize': 'The SMCP, the member roll and the restart Job go. OSSM 3 runs alone.',
 };
 
-function kc(cluster: string): string {
+export function kc(cluster: string): string {
   return `kubectl --context ${cluster}`;
 }
 
-function refName(r: ObjectRef): string {
+export function refName(r: ObjectRef): string {
   return `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 }
 
-function list(items: string[], max = 12): string {
+export function list(items: string[], max = 12): string {
   if (items.length === 0) return 'nothing';
   const shown = items.slice(0, max).map((i) => `\`${i}\``).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
@@ -75,7 +75,7 @@ function mermaidId(s: string): string {
 }
 
 /** Meshes as subgraphs, east-west gateways as nodes, each import as an arrow labelled with its hostname. */
-function diagram(model: FederationModel, ctx: PlanContext): string[] {
+export function diagram(model: FederationModel, ctx: PlanContext): string[] {
   const lines = ['```mermaid', 'flowchart LR'];
   for (const m of model.meshes) {
     lines.push(`  subgraph ${mermaidId(m.cluster)}["${m.cluster} · ${m.trustDomain} · ${m.network}"]`);
@@ -105,7 +105,7 @@ function clientOf(mesh: Mesh): { namespace: string; deployment: string; containe
 }
 
 /** The verify probes when the cluster has some, else one request per imported hostname on its first port. */
-function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
+export function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
   const client = clientOf(mesh);
   if (!client || imports.length === 0) return [];
   const out: string[] = [];
@@ -122,7 +122,7 @@ function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
   return out;
 }
 
-function preflight(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
+function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[] {
   const c = mesh.cluster;
   const cp = mesh.controlPlane;
   switch (phase) {
@@ -168,7 +168,7 @@ function preflight(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
   }
 }
 
-function verification(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
+function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[] {
   const c = mesh.cluster;
   const cp = mesh.controlPlane;
   const imports = ctx.importsInto(c);
@@ -197,7 +197,7 @@ function verification(phase: PhaseId, mesh: Mesh, ctx: PlanContext): string[] {
   }
 }
 
-function rollback(phase: PhaseId, p: PhasePlan): string {
+function rollback(phase: MigrationPhase, p: PhasePlan): string {
   if (phase === '00-federation') return 'Rolling back means taking the Applications/Kustomizations away: they own no finalizer, so the mesh keeps running unmanaged.';
   const prev = PHASES[PHASES.indexOf(phase) - 1];
   const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
@@ -211,7 +211,7 @@ function rollback(phase: PhaseId, p: PhasePlan): string {
   return parts.join(' ');
 }
 
-const CAVEATS: Partial<Record<PhaseId, string[]>> = {
+const CAVEATS: Partial<Record<MigrationPhase, string[]>> = {
   '01-prepare': [
     'With trustDomainAliases, an AuthorizationPolicy that admits `<peer td>/ns/foo/sa/bar` also admits `<own td>/ns/foo/sa/bar`: meshes are indistinguishable by identity where namespace and service account names coincide.',
   ],
@@ -227,7 +227,7 @@ const CAVEATS: Partial<Record<PhaseId, string[]>> = {
   ],
 };
 
-function phaseSection(phase: PhaseId, plan: Plan, model: FederationModel, ctx: PlanContext): string[] {
+function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel, ctx: PlanContext): string[] {
   const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
   out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
   for (const c of plan.local) {

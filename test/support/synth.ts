@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
-import { PHASES } from '../../lib/plan/types';
+import { PHASES, GREENFIELD_PHASES } from '../../lib/plan/types';
 import { writeTreeAtomically } from '../../lib/write/atomic';
 
 /** Synthesize into a fresh temporary dist/ and return its path and the result. */
@@ -33,7 +33,7 @@ export function overlayDirs(dist: string): string[] {
   return fs
     .readdirSync(dist)
     .filter((c) => fs.statSync(path.join(dist, c)).isDirectory())
-    .flatMap((c) => PHASES.filter((p) => fs.existsSync(path.join(dist, c, p))).map((p) => path.join(dist, c, p)));
+    .flatMap((c) => [...PHASES, ...GREENFIELD_PHASES].filter((p) => fs.existsSync(path.join(dist, c, p))).map((p) => path.join(dist, c, p)));
 }
 
 /** All files under a folder, relative path → content. */

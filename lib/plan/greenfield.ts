@@ -1,0 +1,64 @@
+import { Diagnostics } from '../diagnostics';
+import { Mesh } from '../model/types';
+import { exposurePolicies } from './authz';
+import { PlanContext } from './context';
+import { planExport } from './phase-02-export';
+import { importBlockers, planImport } from './phase-03-import';
+import { planInstallOssm3 } from './phase-05-install-ossm3';
+import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
+import { API, ref } from './refs';
+import { PhasePlan, Resource } from './types';
+import { planVerify } from './verify';
+
+/** Exporters whose east-west address (or node port) is not known yet. */
+function pendingExporters(ctx: PlanContext, mesh: Mesh): Set<string> {
+  return new Set(ctx.exportersFor(mesh.cluster).filter((e) => e.eastWest.addresses.length === 0 || e.eastWest.port === undefined).map((e) => e.cluster));
+}
+
+/**
+ * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
+ * the way there — member Namespaces labelled for the OSSM 3 revision, IstioCNI and Istio (trust domain,
+ * peers' trust domains and roots, network), the east-west gateway exposing exactly the importers'
+ * hostnames, istio-remote Gateways and imported services, the egress gateway if enabled, and a restart
+ * Job so existing workloads get sidecars. Imports from an exporter whose east-west address is not known
+ * yet are left out with a warning (each cluster's overlay must be applicable before its peers'
+ * addresses exist); synth again once they are set.
+ */
+export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): PhasePlan {
+  const pending = pendingExporters(ctx, mesh);
+  if (pending.size && !mesh.virtual) {
+    for (const reason of importBlockers(ctx, mesh)) {
+      diags.warn(mesh.settings.source.at(), `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`);
+    }
+  }
+  const imports = ctx.importsInto(mesh.cluster).filter((i) => !pending.has(i.exporter));
+  const imp = planImport(ctx, mesh, diags, imports);
+  const parts: Resource[] = [
+    ...planInstallOssm3(ctx, mesh, diags),
+    ...planExport(ctx, mesh, diags).adds,
+    ...imp.adds,
+    ...exposurePolicies(ctx, mesh),
+    ...planMigrateWorkloads(ctx, mesh).adds,
+    ...planVerify(mesh, 'multicluster').adds,
+  ];
+  // Namespaces: one object each, with the revision label where workloads or gateways run.
+  const onRevision = new Set(migratedNamespaces(ctx, mesh));
+  const namespaces = new Map<string, Record<string, string>>();
+  const known = new Map(mesh.inventory.namespaces.map((n) => [n.name, n.labels]));
+  for (const n of [...mesh.memberNamespaces, ...onRevision]) namespaces.set(n, known.get(n) ?? {});
+  for (const r of parts) if (r.type === 'namespace') namespaces.set(r.ref.name, { ...r.labels, ...(namespaces.get(r.ref.name) ?? {}) });
+  const nsResources: Resource[] = [...namespaces.keys()].sort().map((name) => {
+    const { 'istio-injection': _, ...labels } = namespaces.get(name)!;
+    return { type: 'namespace', ref: ref(API.namespace, 'Namespace', name), labels: onRevision.has(name) ? { ...labels, 'istio.io/rev': mesh.ossm3.revision } : labels };
+  });
+  return {
+    cluster: mesh.cluster,
+    phase: 'multicluster',
+    adds: [...nsResources, ...parts.filter((r) => r.type !== 'namespace')],
+    // MultiTenant SMMR patches do not apply: a greenfield mesh has no SMCP (and its model is ClusterWide).
+    patches: [],
+    deletes: [],
+    waitsFor: [],
+    blockedBy: [],
+  };
+}
