@@ -4,9 +4,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { copyTree } from './support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { crdProblems, find, kustomize, Obj } from './support/kube';
-import { overlayDirs, runCli, synthTo } from './support/synth';
+import { overlayDirs, readTree, runCli, synthTo } from './support/synth';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
@@ -15,7 +15,7 @@ describe.each(fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXA
   const built = new Map<string, Obj[]>(overlayDirs(dist).map((d) => [path.relative(dist, d), kustomize(d)]));
 
   test('synthesizes every phase of every cluster, valid against the CRD schemas, with no error finding', () => {
-    expect(built.size).toBe(result.plan.clusters.length * result.plan.phases.length);
+    expect(built.size).toBe(result.plan.local.length * result.plan.phases.length);
     expect([...built.values()].flat().flatMap(crdProblems)).toEqual([]);
     expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
@@ -37,6 +37,13 @@ describe.each(fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXA
       const remote = find(built.get('east/03-import')!, 'Gateway', 'remote-gateway-network-west-mesh', 'istio-system')!;
       expect(remote.spec.addresses).toEqual([{ type: 'Hostname', value: 'a1b2c3d4e5f6-0123456789.elb.eu-west-1.amazonaws.com' }]);
       expect(remote.spec.listeners[0].port).toBe(15443);
+    });
+  }
+  if (example === 'separate-domains') {
+    test('east alone, from west\'s bundle, renders exactly what the combined render of clusters/ gives east', () => {
+      const combined = synthTo(EXAMPLE_CLUSTERS).dist;
+      expect(readTree(path.join(dist, 'east'))).toEqual(readTree(path.join(combined, 'east')));
+      expect(fs.existsSync(path.join(dist, 'west'))).toBe(false);
     });
   }
   if (example === 'egress-openshift' || example === 'egress-kubernetes') {
