@@ -12,13 +12,20 @@ export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
 }
 
 function computeSmcpAliases(state: PhaseState, mesh: Mesh): string[] {
-  let aliases = mesh.controlPlane.trustDomainAliases;
+  const v = smcpPatched(state, ['spec', 'techPreview', 'meshConfig', 'trustDomainAliases']);
+  return Array.isArray(v) ? v.map(String) : mesh.controlPlane.trustDomainAliases;
+}
+
+/** The value at `path` the SMCP merge patches applied so far set last (undefined when none sets it). */
+function smcpPatched(state: PhaseState, path: string[]): unknown {
+  let out: unknown;
   for (const p of state.patches) {
     if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
-    const v = (((p.patch.spec as JsonObject | undefined)?.techPreview as JsonObject | undefined)?.meshConfig as JsonObject | undefined)?.trustDomainAliases;
-    if (Array.isArray(v)) aliases = v.map(String);
+    let v: unknown = p.patch;
+    for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
+    if (v !== undefined) out = v;
   }
-  return aliases;
+  return out;
 }
 
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
@@ -105,20 +112,9 @@ function egressProblem(i: Import, imp: PhaseState, importer: Mesh, exporter: Mes
   const want = exporter.eastWest.port ?? EGRESS_PORT;
   if (backend.port !== want || [...backend.addresses].sort().join() !== [...exporter.eastWest.addresses].sort().join()) return `${i.importer}'s egress backend ${b.name} points at ${backend.addresses.join(', ')}:${backend.port}, but ${i.exporter}'s gateway is reached at ${exporter.eastWest.addresses.join(', ')}:${want}`;
   if (backend.ref.kind === 'Service' && !imp.of('egressEndpointSlice').some((x) => x.service === backend.ref.name)) return `${i.importer}'s egress backend Service ${b.name} has no EndpointSlice`;
-  if (route.ref.kind === 'TLSRoute' && !onOssm3(imp, eg.namespace) && !smcpEnv(imp, 'PILOT_ENABLE_ALPHA_GATEWAY_API')) return `${i.importer}'s OSSM 2 istiod ignores TLSRoutes without PILOT_ENABLE_ALPHA_GATEWAY_API`;
+  if (route.ref.kind === 'TLSRoute' && !onOssm3(imp, eg.namespace) && !smcpPatched(imp, ['spec', 'runtime', 'components', 'pilot', 'container', 'env', 'PILOT_ENABLE_ALPHA_GATEWAY_API'])) return `${i.importer}'s OSSM 2 istiod ignores TLSRoutes without PILOT_ENABLE_ALPHA_GATEWAY_API`;
   if (onOssm3(imp, eg.namespace) && !imp.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')) return `${i.importer}'s OSSM 3 istiod owns the egress Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
   return '';
-}
-
-/** An istiod env value the SMCP merge patches have set so far. */
-function smcpEnv(state: PhaseState, key: string): string | undefined {
-  let v: string | undefined;
-  for (const p of state.patches) {
-    if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
-    const env = (((((p.patch.spec as JsonObject | undefined)?.runtime as JsonObject | undefined)?.components as JsonObject | undefined)?.pilot as JsonObject | undefined)?.container as JsonObject | undefined)?.env as JsonObject | undefined;
-    if (env && key in env) v = String(env[key]);
-  }
-  return v;
 }
 
 /** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */

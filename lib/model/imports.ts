@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { ImportSet, Locality, ServiceObj } from '../load/inventory-types';
 import { applyAlias, isWildcard, nameMatches, ServiceName } from './match';
-import { CLUSTER_DOMAIN } from './services';
+import { CLUSTER_DOMAIN, serviceFqdn } from './services';
 import { Export, Import, PeerLink } from './types';
 
 interface CompiledImportRule {
@@ -49,6 +49,15 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
     out.push({ index: rule.index, importAsLocal: rule.importAsLocal, suffix, match: (e) => (nameMatches(ns, e) ? applyAlias(ns, e) : undefined) });
   }
   return out;
+}
+
+/**
+ * The import gives a neutral shared hostname (hostnameScheme: global) to the importer's own Service's
+ * pods as well: the importer runs that Service, it selects pods, and the hostname is not its FQDN.
+ */
+export function joinsLocalPods(i: Import): boolean {
+  const local = i.localService;
+  return local !== undefined && i.hostname !== serviceFqdn(local) && Object.keys(local.selector).length > 0;
 }
 
 /** Maistra's mergeLocality: zone needs a region, subzone needs zone and region; otherwise nothing. */

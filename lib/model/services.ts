@@ -28,13 +28,18 @@ function visibleToControlPlane(exportTo: string[], namespace: string, cpNamespac
   return exportTo.includes('*') || exportTo.includes(cpNamespace) || (exportTo.includes('.') && namespace === cpNamespace);
 }
 
+/** A Kubernetes Service's own hostname. */
+export function serviceFqdn(s: { readonly name: string; readonly namespace: string }): string {
+  return `${s.name}.${s.namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
 export function serviceToLocal(mesh: Pick<Mesh, 'inventory'>, s: ServiceObj): LocalService {
   const workloads = selectedWorkloads(mesh, s.namespace, s.selector);
   return {
     kind: 'Service',
     name: s.name,
     namespace: s.namespace,
-    hostname: `${s.name}.${s.namespace}.svc.${CLUSTER_DOMAIN}`,
+    hostname: serviceFqdn(s),
     labels: s.labels,
     ports: s.ports.map((p) => portSpec(p, workloads)),
     podSelector: s.selector,

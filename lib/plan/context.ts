@@ -53,6 +53,20 @@ export class PlanContext {
 
   /** Exporters `cluster` imports from, sorted. */
   exportersFor(cluster: string): Mesh[] {
-    return [...new Set(this.importsInto(cluster).map((i) => i.exporter))].sort().map((c) => this.mesh(c));
+    return this.exportersOf(this.importsInto(cluster));
+  }
+
+  /** The exporters of these imports, sorted by cluster. */
+  exportersOf(imports: Import[]): Mesh[] {
+    return [...new Set(imports.map((i) => i.exporter))].sort().map((c) => this.mesh(c));
+  }
+
+  /**
+   * Exporters `cluster` imports from whose east-west gateway cannot be reached yet (no address, or no
+   * node port): a migration blocks the importer's 03-import on them, a greenfield overlay leaves their
+   * imports out.
+   */
+  unreachableExporters(cluster: string): Mesh[] {
+    return this.exportersFor(cluster).filter((e) => e.eastWest.addresses.length === 0 || e.eastWest.port === undefined);
   }
 }

@@ -4,7 +4,7 @@ import { dnsLabel, hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
-import { memberRollPatch } from './phase-02-export';
+import { gatewayNamespace, memberRollPatch } from './phase-02-export';
 import { Patch, Resource } from './types';
 
 /** The egress gateway's listener port: sidecars reach it there, with the SNI they would send a peer. */
@@ -44,14 +44,12 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
   const patches: Patch[] = [];
   // The namespace is created here unless it exists as a member, or 02 created it for the east-west gateway.
   const ewHere = ctx.isExporter(mesh.cluster) && mesh.eastWest.namespace === ns;
-  if (!mesh.memberNamespaces.includes(ns) && !ewHere) {
-    out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', ns), labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {} });
-  }
+  if (!ewHere) out.push(...gatewayNamespace(mesh, ns));
   const roll = ewHere ? undefined : memberRollPatch(ctx, mesh, [ns], 'the OSSM 2 istiod only sees member namespaces: it must see the egress Gateway and its routes to deploy and program it');
   if (roll) patches.push(roll);
   const gw = ref(API.k8sGateway, 'Gateway', egress.name, ns);
   out.push({ type: 'egressGateway', ref: gw, platform: mesh.platform });
-  for (const e of uniqSorted(imports.map((i) => i.exporter)).map((c) => ctx.mesh(c))) {
+  for (const e of ctx.exportersOf(imports)) {
     const name = egressBackendName(e);
     const port = e.eastWest.port ?? EGRESS_PORT;
     if (!kube) {

@@ -10,11 +10,6 @@ import { API, ref } from './refs';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
 
-/** Exporters whose east-west address (or node port) is not known yet. */
-function pendingExporters(ctx: PlanContext, mesh: Mesh): Set<string> {
-  return new Set(ctx.exportersFor(mesh.cluster).filter((e) => e.eastWest.addresses.length === 0 || e.eastWest.port === undefined).map((e) => e.cluster));
-}
-
 /**
  * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
  * the way there — member Namespaces labelled for the OSSM 3 revision, IstioCNI and Istio (trust domain,
@@ -25,7 +20,7 @@ function pendingExporters(ctx: PlanContext, mesh: Mesh): Set<string> {
  * addresses exist); synth again once they are set.
  */
 export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): PhasePlan {
-  const pending = pendingExporters(ctx, mesh);
+  const pending = new Set(ctx.unreachableExporters(mesh.cluster).map((e) => e.cluster));
   if (pending.size && !mesh.virtual) {
     for (const reason of importBlockers(ctx, mesh)) {
       diags.warn(mesh.settings.source.at(), `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`);

@@ -1,8 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
-import { CLUSTER_DOMAIN } from '../model/services';
-import { GLOBAL_SUFFIX } from '../model/imports';
+import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
@@ -57,18 +56,21 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNam
 export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
   if (!ctx.isExporter(mesh.cluster)) return { adds: [], patches: [] };
   const ew = mesh.eastWest;
-  const adds: Resource[] = [];
-  const known = mesh.inventory.namespaces.find((n) => n.name === ew.namespace);
-  if (!mesh.memberNamespaces.includes(ew.namespace)) {
-    adds.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', ew.namespace), labels: known?.labels ?? {} });
-  }
-  adds.push(
+  const shared = sharedHere(ctx, mesh);
+  const adds: Resource[] = [
+    ...gatewayNamespace(mesh, ew.namespace),
     { type: 'eastWestGateway', ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace), network: mesh.network, serviceType: ew.serviceType, annotations: ew.annotations },
     { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
-    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter((r) => r.type !== 'exporterServiceEntry' || !sharedHere(ctx, mesh).has(`${r.ref.namespace}/${r.host}`)),
-  );
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter((r) => r.type !== 'exporterServiceEntry' || !shared.has(`${r.ref.namespace}/${r.host}`)),
+  ];
   const roll = memberRollPatch(ctx, mesh, [ew.namespace], 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it', diags);
   return { adds, patches: roll ? [roll] : [] };
+}
+
+/** A gateway's namespace, unless it is a member (kept as the dumps have it): created with the labels the dumps give it, if any. */
+export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
+  if (mesh.memberNamespaces.includes(ns)) return [];
+  return [{ type: 'namespace', ref: ref(API.namespace, 'Namespace', ns), labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {} }];
 }
 
 /**
@@ -77,7 +79,7 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
  * second one for the same host and namespace.
  */
 function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
-  return new Set(ctx.importsInto(mesh.cluster).filter((i) => i.localService && Object.keys(i.localService.selector).length && i.hostname !== `${i.localService.name}.${i.localService.namespace}.svc.${CLUSTER_DOMAIN}`).map((i) => `${i.localService!.namespace}/${i.hostname}`));
+  return new Set(ctx.importsInto(mesh.cluster).filter(joinsLocalPods).map((i) => `${i.localService!.namespace}/${i.hostname}`));
 }
 
 /**

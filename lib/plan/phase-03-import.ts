@@ -2,18 +2,14 @@ import { Diagnostics } from '../diagnostics';
 import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
 import { ServiceObj } from '../load/inventory-types';
-import { CLUSTER_DOMAIN } from '../model/services';
+import { serviceFqdn } from '../model/services';
+import { joinsLocalPods } from '../model/imports';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { EGRESS_PORT, planEgress } from './egress';
 import { Patch, Resource } from './types';
 
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
-
-/** The exporters of these imports, sorted by cluster. */
-export function exportersOf(ctx: PlanContext, imports: Import[]): Mesh[] {
-  return uniqSorted(imports.map((i) => i.exporter)).map((c) => ctx.mesh(c));
-}
 
 export function remoteGatewayName(exporter: Mesh): string {
   return dnsLabel('remote-gateway', exporter.network);
@@ -23,7 +19,7 @@ export function remoteGatewayName(exporter: Mesh): string {
 export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
   const svc = (e: Mesh) => `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
   const apply = (e: Mesh) => (e.settings.mode === 'greenfield' ? `${e.cluster}'s multicluster overlay` : `${e.cluster}'s 02-export`);
-  return ctx.exportersFor(mesh.cluster).flatMap((e) => [
+  return ctx.unreachableExporters(mesh.cluster).flatMap((e) => [
     ...(e.eastWest.addresses.length
       ? []
       : [
@@ -35,6 +31,11 @@ export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
       ? []
       : [`${e.cluster}'s east-west gateway node port is unknown: apply ${apply(e)}, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`]),
   ]);
+}
+
+/** The SPIFFE identities of the pods behind these imports, on their exporters: the ServiceEntry's SANs. */
+function exporterIdentities(ctx: PlanContext, group: Import[]): string[] {
+  return uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa))));
 }
 
 /**
@@ -53,7 +54,7 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
       ref: seRef,
       host,
       ports: group[0].export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol, targetPort: localTarget.get(number) })),
-      subjectAltNames: uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)))),
+      subjectAltNames: exporterIdentities(ctx, group),
       exportTo: mesh.importExportTo,
       selector: local.selector,
       localPods: true,
@@ -79,11 +80,11 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
   for (const host of [...byHost.keys()].sort()) {
     const group = byHost.get(host)!.sort((a, b) => (a.exporter < b.exporter ? -1 : 1));
     const local = group[0].localService;
-    if (local && host !== `${local.name}.${local.namespace}.svc.${CLUSTER_DOMAIN}` && Object.keys(local.selector).length) {
+    if (local && joinsLocalPods(group[0])) {
       out.push(...sharedHostResources(ctx, mesh, host, local, group));
       continue;
     }
-    if (local && host === `${local.name}.${local.namespace}.svc.${CLUSTER_DOMAIN}`) {
+    if (local && host === serviceFqdn(local)) {
       for (const i of group) {
         const svc = i.export.service;
         const sameNs = svc.namespace === local.namespace;
@@ -121,7 +122,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
       ref: seRef,
       host,
       ports: first.export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol })),
-      subjectAltNames: uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)))),
+      subjectAltNames: exporterIdentities(ctx, group),
       exportTo: mesh.importExportTo,
       selector: { app: name },
     });
@@ -148,7 +149,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
 export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports = ctx.importsInto(mesh.cluster)): { adds: Resource[]; patches: Patch[] } {
   if (imports.length === 0) return { adds: [], patches: [] };
   const egress = planEgress(ctx, mesh, diags, imports);
-  const gateways: Resource[] = exportersOf(ctx, imports).map((e) => {
+  const gateways: Resource[] = ctx.exportersOf(imports).map((e) => {
     const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
     // With an egress gateway, sidecars send every peer's traffic to it; it forwards by SNI.
     const via = mesh.egress ? { addresses: [mesh.egress.host], port: EGRESS_PORT } : { addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };

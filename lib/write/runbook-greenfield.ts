@@ -18,7 +18,7 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
   out.push('| cluster | trust domain | network | objects | imports waiting for an east-west address |', '| --- | --- | --- | --- | --- |');
   for (const m of local) {
     const p = plan.byCluster[m.cluster][0];
-    const waiting = ctx.exportersFor(m.cluster).filter((e) => e.eastWest.addresses.length === 0 || e.eastWest.port === undefined).map((e) => e.cluster);
+    const waiting = ctx.unreachableExporters(m.cluster).map((e) => e.cluster);
     out.push(`| ${m.cluster} | \`${m.trustDomain}\` | \`${m.network}\` | ${p.adds.length} | ${waiting.length ? waiting.join(', ') : '—'} |`);
   }
   out.push('', '## The federation', '', ...diagram(model, ctx), '');
