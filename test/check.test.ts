@@ -14,8 +14,8 @@ import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
 import { Plan, Resource } from '../lib/plan/types';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
-import { crdProblems, kustomize } from './support/kube';
-import { runCli, synthTo } from './support/synth';
+import { crdProblems } from './support/kube';
+import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 
 function analyse(dir: string) {
@@ -75,7 +75,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(rules(f)).toEqual(['MF002']);
     expect(f[0].location).toMatchObject({ object: 'AuthorizationPolicy a/httpbin-callers', field: 'spec.rules[0].from[0].source.principals[0]', line: expect.any(Number) });
     const { dist } = synthTo(dir);
-    const p = (phase: string) => kustomize(path.join(dist, 'west', phase)).find((o) => o.kind === 'AuthorizationPolicy')!;
+    const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(p('00-federation').spec.rules[0].from[0].source.principals).toEqual([GW, 'west.local/ns/a/sa/tester']);
     expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester', GW]);
     expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester']);
@@ -112,10 +112,10 @@ describe('MF003 exposure widening', () => {
     const enforced = analyse(dir).findings.filter((x) => x.rule === 'MF003' && x.cluster === 'blue');
     expect(enforced[0].fix).toContain('with trust: trustDomains OSSM 3 tells the meshes apart');
     const { dist } = synthTo(dir);
-    const ap = kustomize(path.join(dist, 'blue', '02-export')).find((o) => o.kind === 'AuthorizationPolicy')!;
+    const ap = desiredState(dist, 'blue', '02-export').find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(ap.spec).toEqual({ action: 'ALLOW', selector: { matchLabels: { app: 'details' } }, rules: [{ from: [{ source: { principals: ['blue-mesh.local/*', 'red-mesh.local/*'] } }] }] });
     expect(crdProblems(ap)).toEqual([]);
-    const istio = kustomize(path.join(dist, 'blue', '05-install-ossm3')).find((o) => o.kind === 'Istio')!;
+    const istio = desiredState(dist, 'blue', '05-install-ossm3').find((o) => o.kind === 'Istio')!;
     expect(istio.spec.values.meshConfig.trustDomainAliases).toBeUndefined();
     expect(istio.spec.values.meshConfig.caCertificates.map((c: { trustDomains: string[] }) => c.trustDomains)).toEqual([['green-mesh.local'], ['red-mesh.local']]);
   });

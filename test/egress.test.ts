@@ -11,8 +11,8 @@ import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
 import { Plan } from '../lib/plan/types';
 import { ClusterSpec, writeClusters } from './support/fixtures';
-import { crdProblems, find, kustomize } from './support/kube';
-import { runCli, synthTo } from './support/synth';
+import { crdProblems, find } from './support/kube';
+import { runCli, synthTo, desiredState } from './support/synth';
 
 /** `api` in namespace `shared` runs on alpha and beta; gamma imports both as api.shared.global (one host, two exporters). */
 function specs(gamma: Record<string, unknown>, betaAddress: string | string[] = '203.0.113.2'): ClusterSpec[] {
@@ -45,10 +45,10 @@ function specs(gamma: Record<string, unknown>, betaAddress: string | string[] = 
 
 describe.each(['openshift', 'kubernetes'] as const)('egress gateway on %s, one host exported by two peers', (platform) => {
   const { dist, result } = synthTo(writeClusters(specs({ platform, egressGateway: { enabled: true } })));
-  const objs = kustomize(path.join(dist, 'gamma', '03-import'));
+  const objs = desiredState(dist, 'gamma', '03-import');
 
   test('every overlay builds, every object is CRD-valid, no error finding', () => {
-    for (const phase of result.plan.phases) expect(kustomize(path.join(dist, 'gamma', phase)).flatMap(crdProblems)).toEqual([]);
+    for (const phase of result.plan.phases) expect(desiredState(dist, 'gamma', phase).flatMap(crdProblems)).toEqual([]);
     expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
@@ -72,14 +72,14 @@ describe.each(['openshift', 'kubernetes'] as const)('egress gateway on %s, one h
 
 test('IPv6 addresses get an IPv6 EndpointSlice next to the IPv4 one', () => {
   const { dist } = synthTo(writeClusters(specs({ platform: 'kubernetes', egressGateway: { enabled: true } }, ['203.0.113.2', '2001:db8::2'])));
-  const objs = kustomize(path.join(dist, 'gamma', '03-import'));
+  const objs = desiredState(dist, 'gamma', '03-import');
   expect(find(objs, 'EndpointSlice', 'ingress-beta', 'istio-egress')).toMatchObject({ addressType: 'IPv4', endpoints: [{ addresses: ['203.0.113.2'] }] });
   expect(find(objs, 'EndpointSlice', 'ingress-beta-ipv6', 'istio-egress')).toMatchObject({ addressType: 'IPv6', endpoints: [{ addresses: ['2001:db8::2'] }] });
 });
 
 test('openshift routing reaches a peer known by DNS name (resolution DNS); kubernetes refuses it, naming both fields', () => {
   const { dist } = synthTo(writeClusters(specs({ platform: 'openshift', egressGateway: { enabled: true } }, 'beta-ew.example.com')));
-  expect(find(kustomize(path.join(dist, 'gamma', '03-import')), 'ServiceEntry', 'ingress-beta', 'istio-egress')!.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'beta-ew.example.com' }] });
+  expect(find(desiredState(dist, 'gamma', '03-import'), 'ServiceEntry', 'ingress-beta', 'istio-egress')!.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'beta-ew.example.com' }] });
   const dir = writeClusters(specs({ platform: 'kubernetes', egressGateway: { enabled: true } }, 'beta-ew.example.com'));
   const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
   const res = runCli(['--clusters', dir, '--out', out]);

@@ -5,14 +5,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
-import { crdProblems, find, kustomize, Obj } from './support/kube';
-import { overlayDirs, readTree, runCli, synthTo } from './support/synth';
+import { crdProblems, find } from './support/kube';
+import { builtStates, readTree, runCli, synthTo } from './support/synth';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
 describe.each(fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXAMPLES, e, 'clusters'))))('examples/%s', (example) => {
   const { dist, result } = synthTo(path.join(EXAMPLES, example, 'clusters'));
-  const built = new Map<string, Obj[]>(overlayDirs(dist).map((d) => [path.relative(dist, d), kustomize(d)]));
+  const built = builtStates(dist);
 
   test('synthesizes every phase of every cluster, valid against the CRD schemas, with no error finding', () => {
     expect(built.size).toBe(result.plan.local.length * result.plan.phases.length);

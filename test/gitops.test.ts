@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { PHASES } from '../lib/plan/types';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
-import { readTree, runCli, synthTo } from './support/synth';
+import { readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 
 function setPhase(dir: string, cluster: string, phase: string): void {
@@ -28,15 +28,27 @@ describe('phase pointers', () => {
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '03-import');
     const { dist } = synthTo(dir);
-    const apps = docs(path.join(dist, 'argocd', 'application-east.yaml'));
-    expect(apps[0].spec.source.path).toBe('dist/east/03-import');
-    expect(apps[0].metadata.labels!['meshfed.dev/phase']).toBe('03-import');
-    for (const c of ['east', 'west']) {
-      const app = docs(path.join(dist, 'argocd', `application-${c}.yaml`))[0];
-      expect(fs.existsSync(path.join(dist, app.spec.source.path.replace(/^dist\//, ''), 'kustomization.yaml'))).toBe(true);
-      const ks = docs(path.join(dist, 'flux', c, `kustomization-meshfed-${c}.yaml`))[0];
-      expect(ks.spec.path).toBe(`./${app.spec.source.path}`);
-    }
+    // From 03-import on, east's imported services come from dist/east/imports/west: a second source of
+    // the same Application (one sync, waves and hooks across both), a second Flux Kustomization.
+    const east = docs(path.join(dist, 'argocd', 'application-east.yaml'))[0];
+    expect(east.spec.source).toBeUndefined();
+    expect(east.spec.sources).toEqual([
+      { name: '03-import', repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/03-import' },
+      { name: 'imports-west', repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/imports/west' },
+    ]);
+    expect(east.metadata.labels!['meshfed.dev/phase']).toBe('03-import');
+    const west = docs(path.join(dist, 'argocd', 'application-west.yaml'))[0];
+    expect(west.spec.source.path).toBe('dist/west/02-export');
+    expect(west.spec.sources).toBeUndefined();
+    for (const p of [east.spec.sources[0].path, east.spec.sources[1].path, west.spec.source.path]) expect(fs.existsSync(path.join(dist, p.replace(/^dist\//, ''), 'kustomization.yaml'))).toBe(true);
+    expect(docs(path.join(dist, 'flux', 'west', 'kustomization-meshfed-west.yaml'))[0].spec.path).toBe('./dist/west/02-export');
+    expect(docs(path.join(dist, 'flux', 'east', 'kustomization-meshfed-east.yaml'))[0].spec.path).toBe('./dist/east/03-import');
+    const imports = docs(path.join(dist, 'flux', 'east', 'kustomization-meshfed-east-imports-west.yaml'))[0];
+    expect(imports.metadata).toMatchObject({ name: 'meshfed-east-imports-west', namespace: 'flux-system', labels: { 'meshfed.dev/cluster': 'east', 'meshfed.dev/imports-from': 'west' } });
+    expect(imports.spec).toMatchObject({ path: './dist/east/imports/west', prune: true, wait: true, sourceRef: { kind: 'GitRepository', name: 'meshfed' } });
+    expect(imports.spec.dependsOn).toBeUndefined();
+    expect(kustomize(path.join(dist, 'flux', 'east')).map((o) => o.metadata.name).sort()).toEqual(['meshfed', 'meshfed-east', 'meshfed-east-imports-west']);
+    expect([...kustomize(path.join(dist, 'argocd')), ...kustomize(path.join(dist, 'flux', 'east'))].flatMap(crdProblems)).toEqual([]);
   });
 
   const refusals: [string, Record<string, string>, string[]][] = [
@@ -132,7 +144,7 @@ describe.each([
 
 describe('hooks, waves and least privilege (bundled example, all phases)', () => {
   const { dist } = synthTo(EXAMPLE_CLUSTERS);
-  const state = new Map(['east', 'west'].flatMap((c) => PHASES.map((p) => [`${c}/${p}`, kustomize(path.join(dist, c, p))] as [string, Obj[]])));
+  const state = new Map(['east', 'west'].flatMap((c) => PHASES.map((p) => [`${c}/${p}`, desiredState(dist, c, p)] as [string, Obj[]])));
   const jobs = (c: string, p: string) => state.get(`${c}/${p}`)!.filter((o) => o.kind === 'Job');
 
   test('the restart Job exists only in 06, as an Argo CD PostSync hook that Flux re-runs by name', () => {
@@ -210,12 +222,12 @@ describe('cacerts and gitops.yaml', () => {
     specs[0] = { ...specs[0], settings: { ...specs[0].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system', cacerts: { externalSecret: { storeRef: { name: 'vault' }, key: 'mesh/red/cacerts' } } } } };
     specs[1] = { ...specs[1], settings: { ...specs[1].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system' } } };
     const { dist } = synthTo(writeClusters(specs));
-    const red = kustomize(path.join(dist, 'red', '05-install-ossm3'));
+    const red = desiredState(dist, 'red', '05-install-ossm3');
     const es = red.find((o) => o.kind === 'ExternalSecret')!;
     expect(es.metadata).toMatchObject({ name: 'cacerts', namespace: 'istio-system' });
     expect(es.spec.dataFrom).toEqual([{ extract: { key: 'mesh/red/cacerts' } }]);
     expect(crdProblems(es)).toEqual([]);
-    expect(kustomize(path.join(dist, 'green', '05-install-ossm3')).some((o) => o.kind === 'ExternalSecret')).toBe(false);
+    expect(desiredState(dist, 'green', '05-install-ossm3').some((o) => o.kind === 'ExternalSecret')).toBe(false);
     const runbook = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(runbook).toContain('kubectl --context green get secret cacerts -n green-mesh-system -o json');
     expect(runbook).toContain('.metadata.namespace="istio-system"');

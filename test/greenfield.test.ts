@@ -6,8 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { stringify } from 'yaml';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
-import { crdProblems, find, kustomize } from './support/kube';
-import { runCli, synthTo } from './support/synth';
+import { crdProblems, find } from './support/kube';
+import { runCli, synthTo, desiredState } from './support/synth';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'greenfield', 'clusters');
 
@@ -28,12 +28,13 @@ function synthFails(dir: string): { stderr: string; out: string } {
 
 describe('examples/greenfield (the reference documents\' mesh.global scenario)', () => {
   const { dist, result } = synthTo(EXAMPLE);
-  const east = kustomize(path.join(dist, 'east', 'multicluster'));
-  const west = kustomize(path.join(dist, 'west', 'multicluster'));
+  const east = desiredState(dist, 'east', 'multicluster');
+  const west = desiredState(dist, 'west', 'multicluster');
 
   test('one overlay per cluster, nothing else per cluster; CRD-valid; no error finding', () => {
     expect(result.plan.phases).toEqual(['multicluster']);
-    expect(fs.readdirSync(path.join(dist, 'east')).sort()).toEqual(['multicluster']);
+    expect(fs.readdirSync(path.join(dist, 'east')).sort()).toEqual(['imports', 'multicluster']);
+    expect(fs.readdirSync(path.join(dist, 'east', 'imports'))).toEqual(['west']);
     expect([...east, ...west].flatMap(crdProblems)).toEqual([]);
     expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(fs.readFileSync(path.join(dist, 'README.md'), 'utf8')).toContain('# Multi-cluster runbook (greenfield)');
@@ -78,7 +79,7 @@ test('both directions on one shared name: one ServiceEntry per cluster for the h
   const { dist, result } = synthTo(dir);
   expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
   for (const [c, peer] of [['east', 'west'], ['west', 'east']]) {
-    const objs = kustomize(path.join(dist, c, 'multicluster'));
+    const objs = desiredState(dist, c, 'multicluster');
     const entries = objs.filter((o) => o.kind === 'ServiceEntry' && o.spec.hosts[0] === 'httpbin.httpbin.mesh.global');
     expect(entries.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['httpbin/httpbin-httpbin-mesh-global']);
     expect(entries[0].spec.subjectAltNames).toEqual([`spiffe://${peer}.local/ns/httpbin/sa/httpbin`]);
@@ -90,7 +91,7 @@ test('without the shared-name scheme, imports are named as Maistra would', () =>
   const dir = copyTree(EXAMPLE);
   for (const c of ['east', 'west']) edit(path.join(dir, c, 'cluster.yaml'), /\n {2}hostnameScheme: global/, '');
   const { dist } = synthTo(dir);
-  const east = kustomize(path.join(dist, 'east', 'multicluster'));
+  const east = desiredState(dist, 'east', 'multicluster');
   expect(find(east, 'ServiceEntry', 'httpbin-httpbin-svc-west-mesh-imports-local', 'istio-system')!.spec.hosts).toEqual(['httpbin.httpbin.svc.west-mesh-imports.local']);
 });
 
@@ -101,10 +102,10 @@ test('an exporter without an address yet: importers\' overlays are written witho
   const res = runCli(['--clusters', dir, '--out', out]);
   expect(res.code).toBe(0);
   expect(res.stderr).toContain("east's imports from west are left out of its multicluster overlay for now: west's east-west gateway address is unknown: apply west's multicluster overlay, then set spec.eastWestGateway.address in clusters/west/cluster.yaml");
-  const east = kustomize(path.join(out, 'east', 'multicluster'));
+  const east = desiredState(out, 'east', 'multicluster');
   expect(east.filter((o) => o.kind === 'WorkloadEntry' || (o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote'))).toEqual([]);
   expect(find(east, 'Istio', 'default')).toBeDefined();
-  expect(find(kustomize(path.join(out, 'west', 'multicluster')), 'Gateway', 'eastwestgateway', 'istio-ingress')).toBeDefined();
+  expect(find(desiredState(out, 'west', 'multicluster'), 'Gateway', 'eastwestgateway', 'istio-ingress')).toBeDefined();
 });
 
 describe('refused input', () => {

@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { find, kustomize, Obj, withoutGitOpsAnnotations } from './support/kube';
+import { find, Obj, withoutGitOpsAnnotations } from './support/kube';
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
-import { synthTo } from './support/synth';
+import { synthTo, desiredState } from './support/synth';
 
 const GUIDE = path.join(__dirname, 'fixtures', 'guide-000');
 const WEST_EW_ADDRESS = '198.51.100.20'; // clusters/west/cluster.yaml
@@ -71,7 +71,7 @@ function jsonRemove(target: any, ops: { op: string; path: string }[]): any {
 describe('bundled example = the guide (000), phase by phase', () => {
   const { dist } = synthTo(EXAMPLE_CLUSTERS);
   // The guide has no GitOps: compare without the Argo CD / Flux annotations (tested in gitops.test.ts).
-  const state = (cluster: string, phase: string) => kustomize(path.join(dist, cluster, phase)).map(withoutGitOpsAnnotations);
+  const state = (cluster: string, phase: string) => desiredState(dist, cluster, phase).map(withoutGitOpsAnnotations);
   const smcp = (objs: Obj[]) => find(objs, 'ServiceMeshControlPlane', 'basic', 'istio-system')!;
 
   test.each(['east', 'west'])('%s 00-federation adopts what runs today, without server-side noise', (c) => {

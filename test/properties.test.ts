@@ -13,7 +13,7 @@ import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
 import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
 import { kustomize } from './support/kube';
-import { overlayDirs, synthTo } from './support/synth';
+import { overlayDirs, shardDirs, synthTo } from './support/synth';
 
 const ROOTS = ['red', 'green', 'blue'] as const;
 
@@ -119,7 +119,7 @@ describe('random federations', () => {
     fc.assert(
       fc.property(federationArb, (f) => {
         const { dist } = synthTo(writeClusters(specs(f as Federation)));
-        for (const d of overlayDirs(dist)) expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({ overlay: path.relative(dist, d), built: true });
+        for (const d of [...overlayDirs(dist), ...shardDirs(dist)]) expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({ overlay: path.relative(dist, d), built: true });
       }),
       { numRuns: 4 },
     );

@@ -5,9 +5,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { crdProblems, find, kustomize, Obj } from './support/kube';
+import { crdProblems, find } from './support/kube';
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
-import { overlayDirs, readTree, runCli, synthTo } from './support/synth';
+import { objectPath } from '../lib/write/files';
+import { builtStates, desiredState, overlayDirs, readTree, runCli, synthTo } from './support/synth';
 import { threeMeshSpecs, writeThreeMesh } from './support/three-mesh';
 import { writeClusters } from './support/fixtures';
 
@@ -17,9 +18,9 @@ const scenarios: [string, () => string][] = [
 ];
 
 describe.each(scenarios)('%s', (_name, clusters) => {
-  const { dist } = synthTo(clusters());
+  const { dist, result } = synthTo(clusters());
   const dirs = overlayDirs(dist);
-  const built = new Map<string, Obj[]>(dirs.map((d) => [path.relative(dist, d), kustomize(d)]));
+  const built = builtStates(dist);
 
   test('every cluster gets all eight phase folders and every overlay builds', () => {
     const clustersOut = fs.readdirSync(dist).filter((c) => fs.existsSync(path.join(dist, c, '00-federation')));
@@ -65,6 +66,26 @@ describe.each(scenarios)('%s', (_name, clusters) => {
     }
   });
 
+  test('imported services live in dist/<cluster>/imports/ only: no object twice in a cluster\'s state, none left in the phase folders', () => {
+    for (const [dir, objs] of built) {
+      const ids = objs.map((o) => `${o.apiVersion.split('/')[0]}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+      expect({ dir, repeated: ids.filter((id, i) => ids.indexOf(id) !== i) }).toEqual({ dir, repeated: [] });
+    }
+    let shipped = 0;
+    for (const c of result.plan.local) {
+      for (const p of result.plan.byCluster[c]) {
+        for (const shard of p.shards) {
+          for (const r of shard.resources) {
+            const file = objectPath('fileOf' in r && r.fileOf ? r.fileOf : r.ref);
+            expect({ file, inPhase: fs.existsSync(path.join(dist, c, p.phase, file)), inShard: fs.existsSync(path.join(dist, c, 'imports', shard.name, file)) }).toEqual({ file, inPhase: false, inShard: true });
+            shipped++;
+          }
+        }
+      }
+    }
+    expect(shipped).toBeGreaterThan(0);
+  });
+
   test('Sail kinds are cluster-scoped: no namespace on Istio or IstioCNI', () => {
     for (const o of [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/'))) expect(o.metadata.namespace).toBeUndefined();
   });
@@ -78,7 +99,7 @@ describe.each(scenarios)('%s', (_name, clusters) => {
 describe('three meshes in detail', () => {
   const dir = writeThreeMesh();
   const { dist, result } = synthTo(dir);
-  const state = (c: string, p: string) => kustomize(path.join(dist, c, p));
+  const state = (c: string, p: string) => desiredState(dist, c, p);
 
   test('one istio-remote Gateway per exporting peer, with a Hostname address for DNS names', () => {
     const blue = state('blue', '03-import').filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote');

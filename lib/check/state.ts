@@ -1,5 +1,4 @@
-import { Patch, PhaseId, Plan, Resource } from '../plan/types';
-import { refKey } from '../write/files';
+import { Patch, PhaseId, Plan, refKey, Resource } from '../plan/types';
 
 type ByType = { [T in Resource['type']]?: Extract<Resource, { type: T }>[] };
 

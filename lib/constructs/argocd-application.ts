@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Application } from '../../imports/argocd-application-argoproj.io';
+import { dnsLabel } from '../model/names';
 
 export interface MeshfedApplicationProps {
   readonly cluster: string;
@@ -10,6 +11,8 @@ export interface MeshfedApplicationProps {
   readonly repoURL: string;
   readonly targetRevision: string;
   readonly path: string;
+  /** Import folders delivered with the phase (README, "Import folders"): then the Application has `sources`. */
+  readonly imports?: { readonly name: string; readonly path: string }[];
 }
 
 /**
@@ -34,7 +37,15 @@ export class MeshfedApplication extends Construct {
       spec: {
         project: props.project,
         destination: props.destination,
-        source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path },
+        ...(props.imports?.length
+          ? {
+              // One Application, several kustomize builds: sync waves and the PostSync verify Job span them all.
+              sources: [
+                { name: props.phase, repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path },
+                ...props.imports.map((i) => ({ name: dnsLabel('imports', i.name), repoUrl: props.repoURL, targetRevision: props.targetRevision, path: i.path })),
+              ],
+            }
+          : { source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path } }),
         syncPolicy: {
           automated: { prune: true, selfHeal: true },
           syncOptions: ['PruneLast=true', 'ServerSideApply=true'],

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { GitRepository, GitRepositorySpecRef } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
+import { dnsLabel } from '../model/names';
 import { fluxHealthCheckExprs } from './health-checks';
 
 export const FLUX_SOURCE_NAME = 'meshfed';
@@ -20,6 +21,13 @@ export interface FluxSyncProps {
   readonly repoURL: string;
   readonly targetRevision: string;
   readonly path: string;
+  /** Import folders delivered with the phase (README, "Import folders"): one Kustomization each. */
+  readonly imports?: { readonly name: string; readonly exporter: string; readonly path: string }[];
+}
+
+/** Name of the Flux Kustomization that applies one import folder. */
+export function fluxImportsName(cluster: string, shard: string): string {
+  return dnsLabel('meshfed', cluster, 'imports', shard);
 }
 
 /**
@@ -48,5 +56,25 @@ export class FluxSync extends Construct {
         healthCheckExprs: fluxHealthCheckExprs(),
       },
     });
+    // Applied next to the phase, not after it (no dependsOn either way): the phase's verify Job needs the
+    // imports, and in greenfield the imports' namespaces come from the phase. Each side retries.
+    for (const i of props.imports ?? []) {
+      new Kustomization(this, `Imports-${i.name}`, {
+        metadata: {
+          name: fluxImportsName(props.cluster, i.name),
+          namespace: props.namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster, 'meshfed.dev/imports-from': i.exporter },
+        },
+        spec: {
+          interval: props.interval,
+          sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
+          path: `./${i.path}`,
+          prune: true,
+          wait: true,
+          timeout: '5m',
+          retryInterval: '1m',
+        },
+      });
+    }
   }
 }

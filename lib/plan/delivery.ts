@@ -1,6 +1,6 @@
 import { GitOpsSettings } from '../load/gitops';
 import { FederationModel } from '../model/types';
-import { PhaseId, Plan } from './types';
+import { PhaseId, phaseIndex, Plan } from './types';
 
 /** What GitOps applies to one cluster now. */
 export interface ClusterDelivery {
@@ -8,6 +8,8 @@ export interface ClusterDelivery {
   readonly phase: PhaseId;
   /** Path of the phase folder inside the GitOps repository. */
   readonly path: string;
+  /** The import shards (lib/plan/shards.ts) of this and earlier phases, delivered next to the phase folder. */
+  readonly imports: { readonly name: string; readonly exporter: string; readonly path: string }[];
   readonly argocd: { readonly project: string; readonly destination: { readonly name?: string; readonly server?: string } };
 }
 
@@ -19,6 +21,9 @@ export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSet
       cluster: m.cluster,
       phase,
       path: `${gitops.path}/${m.cluster}/${phase}`,
+      imports: plan.byCluster[m.cluster]
+        .filter((p) => phaseIndex(p.phase) <= phaseIndex(phase) && p.blockedBy.length === 0)
+        .flatMap((p) => p.shards.map((s) => ({ name: s.name, exporter: s.exporter, path: `${gitops.path}/${m.cluster}/imports/${s.name}` }))),
       argocd: { project: m.settings.argocd.project ?? 'default', destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster } },
     };
   });

@@ -9,6 +9,7 @@ import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-wor
 import { API, ref } from './refs';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
+import { planImportShards } from './shards';
 
 /**
  * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
@@ -50,6 +51,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
     cluster: mesh.cluster,
     phase: 'multicluster',
     adds: [...nsResources, ...parts.filter((r) => r.type !== 'namespace')],
+    shards: planImportShards(imp.adds),
     // MultiTenant SMMR patches do not apply: a greenfield mesh has no SMCP (and its model is ClusterWide).
     patches: [],
     deletes: [],

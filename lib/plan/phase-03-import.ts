@@ -56,12 +56,13 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
       ports: group[0].export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol, targetPort: localTarget.get(number) })),
       subjectAltNames: exporterIdentities(ctx, group),
       exportTo: mesh.importExportTo,
+      exporters: uniqSorted(group.map((i) => i.exporter)),
       selector: local.selector,
       localPods: true,
     },
   ];
   for (const i of group) {
-    out.push({ type: 'importWorkloadEntry', ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), local.namespace), fileOf: seRef, labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' }, network: i.link.remoteNetwork, locality: i.locality });
+    out.push({ type: 'importWorkloadEntry', ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), local.namespace), fileOf: seRef, exporter: i.exporter, labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' }, network: i.link.remoteNetwork, locality: i.locality });
   }
   return out;
 }
@@ -98,6 +99,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
         out.push({
           type: 'importWorkloadEntry',
           ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(local.name, i.link.peer.name), local.namespace),
+          exporter: i.exporter,
           labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' },
           network: i.link.remoteNetwork,
           locality: i.locality,
@@ -124,6 +126,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
       ports: first.export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol })),
       subjectAltNames: exporterIdentities(ctx, group),
       exportTo: mesh.importExportTo,
+      exporters: uniqSorted(group.map((i) => i.exporter)),
       selector: { app: name },
     });
     for (const i of group) {
@@ -131,6 +134,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
         type: 'importWorkloadEntry',
         ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), mesh.importNamespace),
         fileOf: seRef,
+        exporter: i.exporter,
         labels: { app: name, [TLS_MODE_LABEL]: 'istio' },
         network: i.link.remoteNetwork,
         locality: i.locality,

@@ -14,6 +14,7 @@ import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Pl
 import { planGreenfield } from './greenfield';
 import { Mesh as MeshT } from '../model/types';
 import { planVerify } from './verify';
+import { assertShardsFinal, planImportShards } from './shards';
 
 /**
  * Ordering rules between clusters. Within a cluster, phases are applied in order.
@@ -43,7 +44,7 @@ function importersOf(ctx: PlanContext, cluster: string): string[] {
 }
 
 function empty(cluster: string, phase: PhaseId): PhasePlan {
-  return { cluster, phase, adds: [], patches: [], deletes: [], waitsFor: [], blockedBy: [] };
+  return { cluster, phase, adds: [], shards: [], patches: [], deletes: [], waitsFor: [], blockedBy: [] };
 }
 
 /** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
@@ -81,6 +82,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
       return {
         ...base,
         adds: [...base.adds, ...verify.adds],
+        shards: phase === '03-import' ? planImportShards(base.adds) : [],
         deletes: [...base.deletes, ...verify.deletes],
         cluster: c,
         phase,
@@ -88,6 +90,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
         blockedBy: blocked,
       };
     });
+    assertShardsFinal(byCluster[c]);
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
   return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: PHASES, pointers, byCluster };

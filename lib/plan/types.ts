@@ -28,6 +28,15 @@ export interface ObjectRef {
   readonly namespace?: string;
 }
 
+function apiGroup(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
+}
+
+/** Identity of an object within a cluster's desired state: group, kind, namespace, name. */
+export function refKey(r: ObjectRef): string {
+  return `${apiGroup(r.apiVersion)}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+}
+
 export function refId(r: ObjectRef): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.apiVersion})`;
 }
@@ -79,6 +88,8 @@ export type Resource =
       readonly ports: PortSpec[];
       readonly subjectAltNames: string[];
       readonly exportTo: string[];
+      /** The clusters whose services this entry stands for (sorted). */
+      readonly exporters: string[];
       readonly selector: Record<string, string>;
       /** Also selects the importer's own pods (shared hostname): ports keep the local targetPort. */
       readonly localPods?: boolean;
@@ -88,6 +99,8 @@ export type Resource =
       readonly ref: ObjectRef;
       /** Written into this object's file (its ServiceEntry): one imported service, one file. */
       readonly fileOf?: ObjectRef;
+      /** The cluster whose east-west gateway this entry stands for. */
+      readonly exporter: string;
       readonly labels: Record<string, string>;
       readonly network: string;
       readonly locality?: string;
@@ -155,10 +168,24 @@ export interface Gate {
   readonly reason: string;
 }
 
+/**
+ * Imported services a phase adds, delivered in their own folder `dist/<cluster>/imports/<name>/` next
+ * to the phase folder (lib/plan/shards.ts): every object in `resources` is also in the phase's `adds`.
+ */
+export interface ImportShard {
+  /** `<exporter>`, or `<exporter>.<i>-of-<n>` when that exporter's imports are split further. */
+  readonly name: string;
+  readonly exporter: string;
+  readonly resources: Resource[];
+}
+
 export interface PhasePlan {
   readonly cluster: string;
   readonly phase: PhaseId;
+  /** Every object the phase adds, including those delivered in import shards. */
   readonly adds: Resource[];
+  /** The imports among `adds`, which live in dist/<cluster>/imports/ instead of the phase folder. */
+  readonly shards: ImportShard[];
   readonly patches: Patch[];
   readonly deletes: ObjectRef[];
   readonly waitsFor: Gate[];

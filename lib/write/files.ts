@@ -1,4 +1,5 @@
 import { ObjectRef } from '../plan/types';
+export { refKey } from '../plan/types';
 
 function group(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
@@ -24,9 +25,4 @@ export function patchTarget(r: ObjectRef): Record<string, string> {
   const t: Record<string, string> = { group: g, version: v, kind: r.kind, name: r.name };
   if (r.namespace) t.namespace = r.namespace;
   return t;
-}
-
-/** Identity of an object within a phase: group, kind, namespace, name. */
-export function refKey(r: ObjectRef): string {
-  return `${group(r.apiVersion)}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
 }

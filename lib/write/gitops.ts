@@ -27,6 +27,7 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
         repoURL: gitops.repoURL,
         targetRevision: gitops.targetRevision,
         path: d.path,
+        imports: d.imports,
       }),
     );
     files.set(`argocd/application-${d.cluster}.yaml`, toYaml(app, `Cluster ${d.cluster} is at ${d.phase}.\n${HEADER}`));
@@ -64,7 +65,7 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
 export function renderFlux(gitops: GitOpsSettings, deliveries: ClusterDelivery[]): Map<string, string> {
   const files = new Map<string, string>();
   for (const d of deliveries) {
-    const objs = synthChart((chart) => new FluxSync(chart, d.cluster, { cluster: d.cluster, namespace: gitops.fluxNamespace, interval: gitops.fluxInterval, repoURL: gitops.repoURL, targetRevision: gitops.targetRevision, path: d.path }));
+    const objs = synthChart((chart) => new FluxSync(chart, d.cluster, { cluster: d.cluster, namespace: gitops.fluxNamespace, interval: gitops.fluxInterval, repoURL: gitops.repoURL, targetRevision: gitops.targetRevision, path: d.path, imports: d.imports }));
     const names: string[] = [];
     for (const o of objs) {
       const name = `${refOf(o).kind.toLowerCase()}-${refOf(o).name}.yaml`;

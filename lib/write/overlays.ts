@@ -1,5 +1,5 @@
 import { synthPhaseObjects } from '../constructs/phase-chart';
-import { PhaseId, phaseIndex, PhasePlan, PHASES, Plan } from '../plan/types';
+import { ImportShard, PhaseId, phaseIndex, PhasePlan, PHASES, Plan, Resource } from '../plan/types';
 import { objectPath, patchTarget, refKey, refOf } from './files';
 import { withSyncWave } from './sync-waves';
 import { KUSTOMIZATION_ORDER, toYaml } from './yaml';
@@ -10,30 +10,37 @@ const SUMMARY: Record<PhaseId, string> = {
   '00-federation': 'The OSSM 2 federation as it runs today, for GitOps to adopt.',
   '01-prepare': 'SMCP: trust peer trust domains, discover istio-remote gateways, name the network, stop managing NetworkPolicies.',
   '02-export': 'Exporters: east-west gateway exposing exactly the hostnames importers use, ServiceEntries for those hostnames.',
-  '03-import': 'Importers: istio-remote Gateways, and a ServiceEntry + WorkloadEntry per imported service.',
+  '03-import': 'Importers: istio-remote Gateways (the ServiceEntry + WorkloadEntry per imported service are in ../imports/).',
   '04-remove-federation': 'ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and federation gateways removed.',
   '05-install-ossm3': 'OSSM 3 control plane (IstioCNI, RevisionBased Istio) next to OSSM 2.',
   '06-migrate-workloads': 'Namespaces move to the OSSM 3 revision; workloads restart; OSSM 2 stops reconciling Gateway API.',
   '07-finalize': 'OSSM 2 control plane removed.',
-  multicluster: 'Greenfield multi-cluster: OSSM 3 control plane, east-west gateway and exposed hostnames, istio-remote Gateways and imported services.',
+  multicluster: 'Greenfield multi-cluster: OSSM 3 control plane, east-west gateway and exposed hostnames, istio-remote Gateways (imported services are in ../imports/).',
 };
 
-/** Files of one phase folder, keyed by path relative to it. */
+/** The objects' files, keyed by path relative to their folder: one per object, or per group the plan asks for. */
+function objectFiles(adds: Resource[]): Map<string, string> {
+  // Objects go to their own file, or to the file of the object the plan groups them with.
+  const fileOf = new Map(adds.map((r) => [refKey(r.ref), 'fileOf' in r && r.fileOf ? r.fileOf : r.ref]));
+  const docs = new Map<string, string[]>();
+  for (const obj of synthPhaseObjects(adds).map(withSyncWave)) {
+    const own = refOf(obj);
+    const path = objectPath(fileOf.get(refKey(own)) ?? own);
+    docs.set(path, [...(docs.get(path) ?? []), toYaml(obj)]);
+  }
+  return new Map([...docs].map(([path, parts]) => [path, parts.join('---\n')]));
+}
+
+/** Files of one phase folder, keyed by path relative to it. Imported services go to import shards instead. */
 export function renderPhase(p: PhasePlan): Map<string, string> {
   const files = new Map<string, string>();
   const resources: string[] = [];
   const index = phaseIndex(p.phase);
   if (index > 0) resources.push(`../${PHASES[index - 1]}`);
-  // Objects go to their own file, or to the file of the object the plan groups them with.
-  const fileOf = new Map(p.adds.map((r) => [refKey(r.ref), 'fileOf' in r && r.fileOf ? r.fileOf : r.ref]));
-  const docs = new Map<string, string[]>();
-  for (const obj of synthPhaseObjects(p.adds).map(withSyncWave)) {
-    const own = refOf(obj);
-    const path = objectPath(fileOf.get(refKey(own)) ?? own);
-    docs.set(path, [...(docs.get(path) ?? []), toYaml(obj)]);
-  }
-  for (const [path, parts] of docs) files.set(path, parts.join('---\n'));
-  resources.push(...[...docs.keys()].sort());
+  const shipped = new Set(p.shards.flatMap((s) => s.resources.map((r) => refKey(r.ref))));
+  const objects = objectFiles(p.adds.filter((r) => !shipped.has(refKey(r.ref))));
+  for (const [path, content] of objects) files.set(path, content);
+  resources.push(...[...objects.keys()].sort());
   const patches: Record<string, unknown>[] = [];
   for (const patch of p.patches) {
     if (patch.type === 'merge') {
@@ -59,6 +66,15 @@ export function renderPhase(p: PhasePlan): Map<string, string> {
   return files;
 }
 
+/** Files of one import shard folder dist/<cluster>/imports/<name>/: a flat kustomization, no base. */
+export function renderShard(p: PhasePlan, shard: ImportShard): Map<string, string> {
+  const files = objectFiles(shard.resources);
+  const resources = [...files.keys()].sort();
+  const comment = `Services ${p.cluster} imports from ${shard.exporter}${shard.name === shard.exporter ? '' : ` (part ${shard.name.slice(shard.exporter.length + 1)})`}: ${shard.resources.length} objects, part of ${p.cluster}'s desired state from ${p.phase} on,\nnext to dist/${p.cluster}/<phase> (README, "Import folders").\n${HEADER}`;
+  files.set('kustomization.yaml', toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources }, comment, KUSTOMIZATION_ORDER));
+  return files;
+}
+
 /** Every written file of the whole dist/ tree, keyed by path relative to dist/. */
 export function renderDist(plan: Plan, planJson: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -66,6 +82,7 @@ export function renderDist(plan: Plan, planJson: string): Map<string, string> {
     for (const p of plan.byCluster[cluster]) {
       if (p.blockedBy.length) continue;
       for (const [f, content] of renderPhase(p)) out.set(`${cluster}/${p.phase}/${f}`, content);
+      for (const shard of p.shards) for (const [f, content] of renderShard(p, shard)) out.set(`${cluster}/imports/${shard.name}/${f}`, content);
     }
   }
   out.set('plan.json', planJson);

@@ -24,6 +24,8 @@ export function planJson(plan: Plan, warnings: readonly Diagnostic[], findings: 
       blockedBy: p.blockedBy,
       waitsFor: p.waitsFor,
       adds: p.adds.map((r) => refId(r.ref)),
+      // Which of the adds are delivered in dist/<cluster>/imports/<name>/ (from this phase on) instead of the phase folder.
+      imports: p.shards.map((s) => ({ folder: `imports/${s.name}`, exporter: s.exporter, objects: s.resources.length })),
       patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
       deletes: p.deletes.map(refId),
       })),

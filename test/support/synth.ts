@@ -4,6 +4,7 @@ import * as path from 'path';
 import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
 import { PHASES, GREENFIELD_PHASES } from '../../lib/plan/types';
 import { writeTreeAtomically } from '../../lib/write/atomic';
+import { kustomize, Obj } from './kube';
 
 /** Synthesize into a fresh temporary dist/ and return its path and the result. */
 export function synthTo(clustersDir: string): { dist: string; result: SynthResult } {
@@ -48,4 +49,31 @@ export function readTree(dir: string): Map<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/** The import folders (dist/<cluster>/imports/<name>) delivered with a cluster's phase, from dist/plan.json. */
+export function importDirs(dist: string, cluster: string, phase: string): string[] {
+  const plan = JSON.parse(fs.readFileSync(path.join(dist, 'plan.json'), 'utf8')) as { clusters: Record<string, { phases: { phase: string; imports: { folder: string }[] }[] }> };
+  const phases = plan.clusters[cluster].phases;
+  const upTo = phases.findIndex((p) => p.phase === phase);
+  if (upTo < 0) throw new Error(`${cluster} has no phase ${phase}`);
+  return phases.slice(0, upTo + 1).flatMap((p) => p.imports.map((i) => path.join(dist, cluster, i.folder)));
+}
+
+/** A cluster's complete desired state at a phase: `kubectl kustomize` of the phase folder and of the import folders delivered with it. */
+export function desiredState(dist: string, cluster: string, phase: string): Obj[] {
+  return [path.join(dist, cluster, phase), ...importDirs(dist, cluster, phase)].flatMap((d) => kustomize(d));
+}
+
+/** Every import folder of every cluster that was written. */
+export function shardDirs(dist: string): string[] {
+  return fs
+    .readdirSync(dist)
+    .filter((c) => fs.existsSync(path.join(dist, c, 'imports')))
+    .flatMap((c) => fs.readdirSync(path.join(dist, c, 'imports')).sort().map((s) => path.join(dist, c, 'imports', s)));
+}
+
+/** Each written phase (`<cluster>/<phase>`) with its complete desired state (desiredState). */
+export function builtStates(dist: string): Map<string, Obj[]> {
+  return new Map(overlayDirs(dist).map((d) => [path.relative(dist, d), desiredState(dist, path.basename(path.dirname(d)), path.basename(d))]));
 }
