@@ -5,7 +5,7 @@ import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { runChecks } from '../check';
 import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
-import { loadGitOps } from '../load/gitops';
+import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
@@ -13,7 +13,9 @@ import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
 import { parseCommand } from './args';
 import { renderArgoCd, renderFlux } from '../write/gitops';
-import { renderDist } from '../write/overlays';
+import { renderCluster, renderDist } from '../write/overlays';
+import { PARALLEL_MIN_OBJECTS, RenderWorker, workerClusters } from '../write/render-worker';
+import { FederationModel } from '../model/types';
 import { renderBundles } from '../write/bundles';
 import { renderRunbook } from '../write/runbook';
 import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
@@ -45,8 +47,12 @@ function timed<T>(timings: Timings, stage: string, fn: () => T): T {
   }
 }
 
-/** load → model → plan → constructs → files. Pure apart from reading the input; throws InputError. */
-export function synthesize(clustersDir: string, timings: Timings = {}): SynthResult {
+/**
+ * load → model → plan → constructs → files. Pure apart from reading the input; throws InputError.
+ * Plans of `parallelMinObjects` objects or more render part of their clusters on a second thread
+ * (MESHFED_THREADS=1 in `env` keeps everything on one); the files are the same either way.
+ */
+export function synthesize(clustersDir: string, timings: Timings = {}, env: NodeJS.ProcessEnv = process.env, parallelMinObjects = PARALLEL_MIN_OBJECTS): SynthResult {
   const diags = new Diagnostics();
   const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
   const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
@@ -54,12 +60,39 @@ export function synthesize(clustersDir: string, timings: Timings = {}): SynthRes
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
   timed(timings, 'plan', () => checkPointers(plan, model, diags));
   diags.throwIfErrors();
-  const findings = timed(timings, 'check', () => runChecks(model, plan));
-  const errors = findings.filter((f) => f.severity === 'error');
-  // The warnings go along: they often say why a finding is an error.
-  if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
-  const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-  const files = timed(timings, 'render', () => renderDist(plan, planJson(plan, diags.warnings, findings, relative)));
+  // Large federations render part of their clusters on a second thread, started before the checks run.
+  const offload = workerClusters(plan, env, parallelMinObjects);
+  const worker = offload.length ? timed(timings, 'render', () => new RenderWorker(plan, offload)) : undefined;
+  try {
+    const findings = timed(timings, 'check', () => runChecks(model, plan));
+    const errors = findings.filter((f) => f.severity === 'error');
+    // The warnings go along: they often say why a finding is an error.
+    if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
+    const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
+    const json = planJson(plan, diags.warnings, findings, relative);
+    const mine = timed(timings, 'render', () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])));
+    const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
+    const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
+    return finish({ clustersDir, timings, model, plan, findings, files, diags, gitops });
+  } catch (e) {
+    worker?.cancel();
+    throw e;
+  }
+}
+
+interface Rendered {
+  readonly clustersDir: string;
+  readonly timings: Timings;
+  readonly model: FederationModel;
+  readonly plan: Plan;
+  readonly findings: Finding[];
+  readonly files: Map<string, string>;
+  readonly diags: Diagnostics;
+  readonly gitops: GitOpsSettings | undefined;
+}
+
+/** The files that span clusters: runbook, peer bundles, Argo CD and Flux objects. */
+function finish({ clustersDir, timings, model, plan, findings, files, diags, gitops }: Rendered): SynthResult {
   const greenfield = plan.phases[0] === 'multicluster';
   timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
   // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
@@ -105,7 +138,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const opts: SynthOptions = { clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: parsed.values.out ?? env.MESHFED_OUT ?? 'dist' };
   try {
     const timings: Timings = {};
-    const result = synthesize(opts.clustersDir, timings);
+    const result = synthesize(opts.clustersDir, timings, env);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
     for (const f of result.findings) console.error(formatFinding(f));
     timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));

@@ -75,15 +75,25 @@ export function renderShard(p: PhasePlan, shard: ImportShard): Map<string, strin
   return files;
 }
 
-/** Every written file of the whole dist/ tree, keyed by path relative to dist/. */
-export function renderDist(plan: Plan, planJson: string): Map<string, string> {
+/** One cluster's folders (phases and import shards), keyed by path relative to dist/. */
+export function renderCluster(phases: readonly PhasePlan[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of phases) {
+    if (p.blockedBy.length) continue;
+    for (const [f, content] of renderPhase(p)) out.set(`${p.cluster}/${p.phase}/${f}`, content);
+    for (const shard of p.shards) for (const [f, content] of renderShard(p, shard)) out.set(`${p.cluster}/imports/${shard.name}/${f}`, content);
+  }
+  return out;
+}
+
+/**
+ * Every written file of the whole dist/ tree, keyed by path relative to dist/. `rendered` holds clusters
+ * already rendered elsewhere (lib/write/render-worker.ts); the result is the same either way.
+ */
+export function renderDist(plan: Plan, planJson: string, rendered: ReadonlyMap<string, Map<string, string>> = new Map()): Map<string, string> {
   const out = new Map<string, string>();
   for (const cluster of plan.local) {
-    for (const p of plan.byCluster[cluster]) {
-      if (p.blockedBy.length) continue;
-      for (const [f, content] of renderPhase(p)) out.set(`${cluster}/${p.phase}/${f}`, content);
-      for (const shard of p.shards) for (const [f, content] of renderShard(p, shard)) out.set(`${cluster}/imports/${shard.name}/${f}`, content);
-    }
+    for (const [f, content] of rendered.get(cluster) ?? renderCluster(plan.byCluster[cluster])) out.set(f, content);
   }
   out.set('plan.json', planJson);
   return out;
