@@ -27,7 +27,7 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
   out.push('', '## Order', '');
   out.push(
     '1. Pre-flight on every cluster (below): the OSSM 3 operator, the `cacerts` Secret, the Gateway API CRDs.',
-    '2. Sync every cluster\'s `dist/<cluster>/multicluster` (Argo CD Application or Flux Kustomization from `dist/argocd`, `dist/flux`). Exporters\' east-west gateways come up; imports from exporters whose address is not known yet are left out (the table above).',
+    '2. Sync every cluster\'s `dist/<cluster>/multicluster` and its `dist/<cluster>/imports/*` folders (the Argo CD Application or Flux Kustomizations from `dist/argocd`, `dist/flux`). Exporters\' east-west gateways come up; imports from exporters whose address is not known yet are left out (the table above).',
     '3. For each exporter, set `spec.eastWestGateway.address` in `clusters/<exporter>/cluster.yaml` to the address of its gateway Service, run `npm run synth`, review, commit: the importers\' overlays gain their istio-remote Gateways and imported services.',
     '4. Verify (below).',
     '',

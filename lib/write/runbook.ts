@@ -269,7 +269,7 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
     out.push('| importer | hostname | exporter service | exporter |', '| --- | --- | --- | --- |');
     for (const i of model.imports) out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
   } else {
-    out.push(`${model.imports.length} imports; every hostname is listed in \`dist/plan.json\` and in the importers' 03-import folders.`, '', '| importer | exporter | services | e.g. |', '| --- | --- | --- | --- |');
+    out.push(`${model.imports.length} imports; every hostname is listed in \`dist/plan.json\` and in the importers' \`imports/<exporter>/\` folders.`, '', '| importer | exporter | services | e.g. |', '| --- | --- | --- | --- |');
     for (const p of importPairs(model)) out.push(`| ${p.importer} | ${p.exporter} | ${p.count} | \`${p.hostnames[0]}\` |`);
   }
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
