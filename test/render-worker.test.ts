@@ -28,7 +28,7 @@ describe('rendering on a second thread', () => {
     expect(two.files).toEqual(one.files);
   });
 
-  test('small federations, MESHFED_THREADS=1 and single clusters stay on one thread; large ones give the worker about 60%', () => {
+  test('small federations, MESHFED_THREADS=1 and single clusters stay on one thread; large ones give the worker about 70%', () => {
     const plan = synthesize(EXAMPLE_CLUSTERS).plan;
     expect(workerClusters(plan)).toEqual([]);
     expect(workerClusters(plan, {}, 0)).toEqual(['east']);
