@@ -30,11 +30,17 @@ export function fluxImportsName(cluster: string, shard: string): string {
   return dnsLabel('meshfed', cluster, 'imports', shard);
 }
 
+/** How every meshfed Kustomization applies a folder of the GitOps repository: prune, wait for health, retry. */
+function applySpec(interval: string, path: string, timeout: string) {
+  return { interval, sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME }, path: `./${path}`, prune: true, wait: true, timeout, retryInterval: '1m' };
+}
+
 /**
  * The cluster's Flux objects: the GitOps repository and one Kustomization on the current phase folder,
  * with prune (04 and 07 delete), wait (every applied object healthy, with CEL health for the Sail,
  * Maistra and Gateway API kinds), no targetNamespace (it would put a namespace on cluster-scoped Sail
- * kinds). Jobs carry `kustomize.toolkit.fluxcd.io/force` themselves.
+ * kinds). Jobs carry `kustomize.toolkit.fluxcd.io/force` themselves. From 03-import on, one more
+ * Kustomization per import folder (README, "Import folders").
  */
 export class FluxSync extends Construct {
   constructor(scope: Construct, id: string, props: FluxSyncProps) {
@@ -45,16 +51,7 @@ export class FluxSync extends Construct {
     });
     new Kustomization(this, 'Kustomization', {
       metadata: { name: `meshfed-${props.cluster}`, namespace: props.namespace, labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster } },
-      spec: {
-        interval: props.interval,
-        sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
-        path: `./${props.path}`,
-        prune: true,
-        wait: true,
-        timeout: '15m',
-        retryInterval: '1m',
-        healthCheckExprs: fluxHealthCheckExprs(),
-      },
+      spec: { ...applySpec(props.interval, props.path, '15m'), healthCheckExprs: fluxHealthCheckExprs() },
     });
     // Applied next to the phase, not after it (no dependsOn either way): the phase's verify Job needs the
     // imports, and in greenfield the imports' namespaces come from the phase. Each side retries.
@@ -65,15 +62,7 @@ export class FluxSync extends Construct {
           namespace: props.namespace,
           labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster, 'meshfed.dev/imports-from': i.exporter },
         },
-        spec: {
-          interval: props.interval,
-          sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
-          path: `./${i.path}`,
-          prune: true,
-          wait: true,
-          timeout: '5m',
-          retryInterval: '1m',
-        },
+        spec: applySpec(props.interval, i.path, '5m'),
       });
     }
   }
