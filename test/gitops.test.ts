@@ -33,8 +33,8 @@ describe('phase pointers', () => {
     const east = docs(path.join(dist, 'argocd', 'application-east.yaml'))[0];
     expect(east.spec.source).toBeUndefined();
     expect(east.spec.sources).toEqual([
-      { name: '03-import', repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/03-import' },
-      { name: 'imports-west', repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/imports/west' },
+      { repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/03-import' },
+      { repoURL: 'https://git.example.com/platform/mesh-gitops.git', targetRevision: 'HEAD', path: 'dist/east/imports/west' },
     ]);
     expect(east.metadata.labels!['meshfed.dev/phase']).toBe('03-import');
     const west = docs(path.join(dist, 'argocd', 'application-west.yaml'))[0];

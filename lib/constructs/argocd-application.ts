@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
 import { Application } from '../../imports/argocd-application-argoproj.io';
-import { dnsLabel } from '../model/names';
 
 export interface MeshfedApplicationProps {
   readonly cluster: string;
@@ -40,10 +39,8 @@ export class MeshfedApplication extends Construct {
         ...(props.imports?.length
           ? {
               // One Application, several kustomize builds: sync waves and the PostSync verify Job span them all.
-              sources: [
-                { name: props.phase, repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path },
-                ...props.imports.map((i) => ({ name: dnsLabel('imports', i.name), repoUrl: props.repoURL, targetRevision: props.targetRevision, path: i.path })),
-              ],
+              // No source `name`: Argo CD < 2.14 does not know it, and kubectl's strict validation would refuse it.
+              sources: [props.path, ...props.imports.map((i) => i.path)].map((path) => ({ repoUrl: props.repoURL, targetRevision: props.targetRevision, path })),
             }
           : { source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path } }),
         syncPolicy: {
