@@ -85,8 +85,9 @@ function kustomizeCluster(dist: string, perBuild: Map<string, number>): { slowes
   for (const d of dirs) {
     let out = '';
     const t = seconds(() => (out = execFileSync('kubectl', ['kustomize', path.join(dist, d)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30 })));
-    if (t > slowest) [slowest, slowestDir] = [t, `${d} (${(out.match(/^kind: /gm) ?? []).length} objects)`];
-    if (d.endsWith('07-finalize') || d.endsWith('multicluster') || d.includes(`${path.sep}imports${path.sep}`)) appObjects += (out.match(/^kind: /gm) ?? []).length;
+    const objects = (out.match(/^kind: /gm) ?? []).length;
+    if (t > slowest) [slowest, slowestDir] = [t, `${d} (${objects} objects)`];
+    if (d.endsWith('07-finalize') || d.endsWith('multicluster') || d.includes(`${path.sep}imports${path.sep}`)) appObjects += objects;
   }
   return { slowest, slowestDir, builds: dirs.length, appObjects };
 }

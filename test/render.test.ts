@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { crdProblems, find } from './support/kube';
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
+import { fileAnchor } from '../lib/plan/types';
 import { objectPath } from '../lib/write/files';
 import { builtStates, desiredState, overlayDirs, readTree, runCli, synthTo } from './support/synth';
 import { threeMeshSpecs, writeThreeMesh } from './support/three-mesh';
@@ -76,7 +77,7 @@ describe.each(scenarios)('%s', (_name, clusters) => {
       for (const p of result.plan.byCluster[c]) {
         for (const shard of p.shards) {
           for (const r of shard.resources) {
-            const file = objectPath('fileOf' in r && r.fileOf ? r.fileOf : r.ref);
+            const file = objectPath(fileAnchor(r));
             expect({ file, inPhase: fs.existsSync(path.join(dist, c, p.phase, file)), inShard: fs.existsSync(path.join(dist, c, 'imports', shard.name, file)) }).toEqual({ file, inPhase: false, inShard: true });
             shipped++;
           }

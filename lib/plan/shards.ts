@@ -1,5 +1,5 @@
 import { shortHash } from '../model/names';
-import { ImportShard, PhasePlan, refId, refKey, Resource } from './types';
+import { fileAnchor, ImportShard, PhasePlan, refId, refKey, Resource } from './types';
 
 /**
  * Most objects one imports folder holds. `kubectl kustomize` (kustomize v5.5) takes time quadratic in
@@ -41,7 +41,7 @@ export function planImportShards(adds: readonly Resource[]): ImportShard[] {
   for (const r of adds) {
     const exporters = exportersOf(r);
     if (!exporters?.length) continue;
-    const key = refKey('fileOf' in r && r.fileOf ? r.fileOf : r.ref);
+    const key = refKey(fileAnchor(r));
     const g = groups.get(key) ?? { key, exporter: exporters[0], resources: [] };
     for (const e of exporters) if (e < g.exporter) g.exporter = e;
     g.resources.push(r);

@@ -28,13 +28,19 @@ export interface ObjectRef {
   readonly namespace?: string;
 }
 
-function apiGroup(apiVersion: string): string {
+/** The API group of an apiVersion (`core` for v1). */
+export function apiGroup(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
 }
 
 /** Identity of an object within a cluster's desired state: group, kind, namespace, name. */
 export function refKey(r: ObjectRef): string {
   return `${apiGroup(r.apiVersion)}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+}
+
+/** The object whose file a resource is written to: itself, or the object the plan groups it with. */
+export function fileAnchor(r: Resource): ObjectRef {
+  return 'fileOf' in r && r.fileOf ? r.fileOf : r.ref;
 }
 
 export function refId(r: ObjectRef): string {

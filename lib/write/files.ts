@@ -1,9 +1,5 @@
-import { ObjectRef } from '../plan/types';
+import { apiGroup, ObjectRef } from '../plan/types';
 export { refKey } from '../plan/types';
-
-function group(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
-}
 
 /**
  * Stable, unique file name for an object inside a phase folder: one folder per namespace ("cluster" for
@@ -11,7 +7,7 @@ function group(apiVersion: string): string {
  * and same-named objects of different kinds or namespaces never clash.
  */
 export function objectPath(r: ObjectRef, suffix = ''): string {
-  return `${r.namespace ?? 'cluster'}/${r.kind.toLowerCase()}.${group(r.apiVersion)}_${r.name}${suffix}.yaml`;
+  return `${r.namespace ?? 'cluster'}/${r.kind.toLowerCase()}.${apiGroup(r.apiVersion)}_${r.name}${suffix}.yaml`;
 }
 
 export function refOf(obj: { apiVersion?: unknown; kind?: unknown; metadata?: unknown }): ObjectRef {

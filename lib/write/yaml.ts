@@ -21,6 +21,11 @@ function sortDeep(v: unknown, top: readonly string[] | undefined): unknown {
   return out;
 }
 
+/** A kustomization.yaml: the resources in the order given, patches if any, a header comment. */
+export function kustomizationYaml(resources: string[], comment: string, patches: Record<string, unknown>[] = []): string {
+  return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, patches: patches.length ? patches : undefined }, comment, KUSTOMIZATION_ORDER);
+}
+
 /**
  * Deterministic YAML: keys sorted (the given top-level keys first, in that order), no line folding,
  * lists not indented under their key (as kubectl prints), an optional header comment. Emitted with
