@@ -14,6 +14,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import { floor } from './floor';
 import { generateFederation } from './generate';
+import { compareStrings } from '../lib/sort';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -77,7 +78,7 @@ function seconds(f: () => void): number {
 function kustomizeCluster(dist: string, perBuild: Map<string, number>): { slowest: number; slowestDir: string; builds: number; appObjects: number } {
   const byCluster = new Map<string, number>();
   for (const [b, n] of perBuild) byCluster.set(b.split(path.sep)[0], (byCluster.get(b.split(path.sep)[0]) ?? 0) + n);
-  const cluster = [...byCluster].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
+  const cluster = [...byCluster].sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))[0][0];
   const dirs = [...perBuild.keys()].filter((b) => b.split(path.sep)[0] === cluster).sort();
   let slowest = 0;
   let slowestDir = '';

@@ -7,6 +7,7 @@ import { Finding } from './finding';
 import { checkIdentity } from './identity';
 import { checkPitfalls } from './pitfalls';
 import { checkUserConfig } from './user-config';
+import { byKey } from '../sort';
 
 /**
  * Every rule, on the model and the plan (never on rendered YAML), sorted by cluster, rule, then text.
@@ -15,5 +16,5 @@ import { checkUserConfig } from './user-config';
  */
 export function runChecks(model: FederationModel, plan: Plan): Finding[] {
   const findings = [...checkContinuity(model, plan), ...checkIdentity(model), ...checkExposure(model), ...checkUserConfig(model), ...checkPitfalls(model, plan), ...checkDrift(model)];
-  return findings.filter((f) => plan.local.includes(f.cluster)).sort((a, b) => (a.cluster === b.cluster ? (a.rule === b.rule ? (a.problem < b.problem ? -1 : 1) : a.rule < b.rule ? -1 : 1) : a.cluster < b.cluster ? -1 : 1));
+  return findings.filter((f) => plan.local.includes(f.cluster)).sort(byKey((f) => f.cluster, (f) => f.rule, (f) => f.problem));
 }

@@ -8,6 +8,7 @@ import { LoadedCluster } from './clusters';
 import { parseInventory } from './ossm2';
 import { ClusterSettings } from './settings';
 import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
+import { byKey } from '../sort';
 
 interface BundleSpec {
   for: string;
@@ -78,7 +79,7 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
   const byWriter = new Map<string, typeof bundles>();
   for (const b of bundles) byWriter.set(b.writer, [...(byWriter.get(b.writer) ?? []), b]);
   const out: LoadedCluster[] = [];
-  for (const [writer, list] of [...byWriter].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [writer, list] of [...byWriter].sort(byKey(([writer]) => writer))) {
     const first = list[0];
     if (local.some((c) => c.name === writer)) {
       diags.error(first.src.at(['metadata', 'name']), `${writer} is both a cluster folder and a peer bundle.`, `Render ${writer} from its folder or from its bundle, not both: remove one.`);

@@ -7,6 +7,7 @@ import { revisionName } from './names';
 import { CLUSTER_DOMAIN, exportCandidates } from './services';
 import { ClusterSettings } from '../load/settings';
 import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
+import { byKey } from '../sort';
 
 /** OpenShift's in-cluster `cli` image stream: present on every OpenShift cluster with the image registry. */
 export const DEFAULT_RESTART_IMAGE = 'image-registry.openshift-image-registry.svc:5000/openshift/cli:latest';
@@ -87,7 +88,7 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
         diags.error(m.settings.source.at(['spec', 'remoteNetworks', key]), `there is no ServiceMeshPeer named "${key}" in ${m.cluster}'s ossm2/.`, `Keys are local ServiceMeshPeer names: ${inv.peers.map((p) => p.name).sort().join(', ') || '(none)'}.`);
       }
     }
-    for (const p of [...inv.peers].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const p of [...inv.peers].sort(byKey((p) => p.name))) {
       if (!p.trustDomain) continue;
       const remote = byTd.get(p.trustDomain);
       if (!remote) {
@@ -189,7 +190,7 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
 
 /** The federation graph: meshes, peerings, exports and imports, exactly as Maistra computes them. */
 export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): FederationModel {
-  const meshes = clusters.map((c) => buildMesh(c, diags)).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  const meshes = clusters.map((c) => buildMesh(c, diags)).sort(byKey((m) => m.cluster));
   const byTd = indexByTrustDomain(meshes, diags);
   diags.throwIfErrors(); // peers are found by trust domain: nothing below makes sense until they are unique
   const links = buildLinks(meshes, byTd, diags);

@@ -3,6 +3,7 @@ import { ImportSet, Locality, ServiceObj } from '../load/inventory-types';
 import { applyAlias, isWildcard, nameMatches, ServiceName } from './match';
 import { CLUSTER_DOMAIN, serviceFqdn } from './services';
 import { Export, Import, PeerLink } from './types';
+import { byKey } from '../sort';
 
 interface CompiledImportRule {
   readonly index: number;
@@ -82,7 +83,7 @@ export function computeImports(link: PeerLink, offered: Export[], localServices:
   }
   const out: Import[] = [];
   const byHost = new Map<string, Import>();
-  for (const e of [...offered].sort((a, b) => (a.exportedHostname < b.exportedHostname ? -1 : 1))) {
+  for (const e of [...offered].sort(byKey((e) => e.exportedHostname))) {
     for (const r of rules) {
       const mapped = r.match({ name: e.exportedName, namespace: e.exportedNamespace });
       if (!mapped) continue;

@@ -3,6 +3,7 @@ import { selectorSelects } from './match';
 import { uniqSorted } from './names';
 import { istioProtocol } from './protocol';
 import { LocalService, Mesh, PortSpec } from './types';
+import { byKey } from '../sort';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
 
@@ -83,5 +84,5 @@ export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' |
       });
     }
   }
-  return out.sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1));
+  return out.sort(byKey((s) => s.namespace, (s) => s.name));
 }

@@ -1,5 +1,6 @@
 import { StatusEntry } from '../load/inventory-types';
 import { FederationModel, PeerLink } from './types';
+import { byKey, compareStrings } from '../sort';
 
 /**
  * ExportedServiceSet status.exportedServices as Maistra writes it: only exported services, sorted by
@@ -9,7 +10,7 @@ export function exportSetStatus(model: FederationModel, link: PeerLink): StatusE
   return model.exports
     .filter((e) => e.link === link)
     .map((e) => ({ exportedName: e.exportedHostname, localService: { hostname: e.service.hostname, name: e.service.name, namespace: e.service.namespace } }))
-    .sort((a, b) => (a.localService.namespace === b.localService.namespace ? cmp(a.localService.name, b.localService.name) : cmp(a.localService.namespace, b.localService.namespace)));
+    .sort(byKey((e) => e.localService.namespace, (e) => e.localService.name));
 }
 
 /**
@@ -23,9 +24,5 @@ export function importSetStatus(model: FederationModel, link: PeerLink): StatusE
       const i = model.imports.find((x) => x.export === e);
       return { exportedName: e.exportedHostname, localService: i ? { hostname: i.hostname, name: i.name, namespace: i.namespace } : { hostname: '', name: '', namespace: '' } };
     })
-    .sort((a, b) => cmp(a.exportedName, b.exportedName));
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+    .sort((a, b) => compareStrings(a.exportedName, b.exportedName));
 }

@@ -1,4 +1,5 @@
 import { Export, FederationModel, Import, Mesh, PeerLink } from '../model/types';
+import { byKey } from '../sort';
 
 /** Read-only views of the model that the phase planners share. */
 export class PlanContext {
@@ -13,7 +14,7 @@ export class PlanContext {
     // Indexed once: the planners, checks and runbook ask these per cluster and phase.
     const add = <T>(map: Map<string, T[]>, key: string, v: T) => (map.get(key) ?? map.set(key, []).get(key)!).push(v);
     for (const l of model.links) add(this.links, l.local, l);
-    for (const list of this.links.values()) list.sort((a, b) => (a.peer.name < b.peer.name ? -1 : 1));
+    for (const list of this.links.values()) list.sort(byKey((l) => l.peer.name));
     for (const i of model.imports) {
       add(this.into, i.importer, i);
       add(this.from, i.exporter, i);

@@ -5,6 +5,7 @@ import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
+import { byKey } from '../sort';
 
 export const EXPOSE_GATEWAY_NAME = 'expose-services';
 
@@ -19,8 +20,8 @@ export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
  * of the first importer (by cluster) that uses the hostname, as the guide does.
  */
 function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNames = false): Resource[] {
-  const byKey = new Map<string, Import>();
-  for (const i of [...imports].sort((a, b) => (a.importer < b.importer ? -1 : a.importer > b.importer ? 1 : 0))) {
+  const firstImport = new Map<string, Import>();
+  for (const i of [...imports].sort(byKey((i) => i.importer))) {
     const svc = i.export.service;
     if (i.hostname === svc.hostname) continue;
     if (Object.keys(svc.podSelector).length === 0) {
@@ -32,9 +33,9 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNam
       continue;
     }
     const key = `${svc.namespace}/${i.hostname}`;
-    if (!byKey.has(key)) byKey.set(key, i);
+    if (!firstImport.has(key)) firstImport.set(key, i);
   }
-  return [...byKey.values()].map((i) => {
+  return [...firstImport.values()].map((i) => {
     const svc = i.export.service;
     return {
       type: 'exporterServiceEntry' as const,

@@ -8,6 +8,7 @@ import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { EGRESS_PORT, planEgress } from './egress';
 import { Patch, Resource } from './types';
+import { byKey } from '../sort';
 
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 
@@ -79,7 +80,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
   const byHost = new Map<string, Import[]>();
   for (const i of imports) byHost.set(i.hostname, [...(byHost.get(i.hostname) ?? []), i]);
   for (const host of [...byHost.keys()].sort()) {
-    const group = byHost.get(host)!.sort((a, b) => (a.exporter < b.exporter ? -1 : 1));
+    const group = byHost.get(host)!.sort(byKey((i) => i.exporter));
     const local = group[0].localService;
     if (local && joinsLocalPods(group[0])) {
       out.push(...sharedHostResources(ctx, mesh, host, local, group));

@@ -4,6 +4,7 @@ import { PlanContext } from './context';
 import { trustDomainAliases, usesEgress } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { Resource } from './types';
+import { byKey } from '../sort';
 
 /**
  * OSSM 3 reuses the SMCP's `cacerts` Secret when both control planes share a namespace. Otherwise the
@@ -47,7 +48,7 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
       );
     }
   }
-  const peers = ctx.linksOf(mesh.cluster).map((l) => ctx.mesh(l.remote)).sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
+  const peers = ctx.linksOf(mesh.cluster).map((l) => ctx.mesh(l.remote)).sort(byKey((m) => m.cluster));
   out.push(
     { type: 'istioCni', ref: ref(API.sail, 'IstioCNI', 'default'), version: mesh.ossm3.version, namespace: mesh.ossm3.cniNamespace },
     {

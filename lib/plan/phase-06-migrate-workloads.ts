@@ -5,6 +5,7 @@ import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
+import { byKey } from '../sort';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
@@ -48,7 +49,7 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
   const workloads = mesh.inventory.workloads
     .filter((w) => members.has(w.namespace))
     .map((w) => ({ kind: w.kind, namespace: w.namespace, name: w.name }))
-    .sort((a, b) => `${a.namespace}/${a.kind}/${a.name}`.localeCompare(`${b.namespace}/${b.kind}/${b.name}`));
+    .sort(byKey((w) => w.namespace, (w) => w.kind, (w) => w.name));
   if (workloads.length === 0) return { adds: [], patches };
   // The Job's name carries a hash of what it restarts: Jobs are immutable, and a new set must run again.
   const jobName = dnsLabel(RESTART_NAME, shortHash(JSON.stringify({ workloads, revision: mesh.ossm3.revision, image: mesh.restartImage })));

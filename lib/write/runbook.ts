@@ -6,6 +6,7 @@ import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
 import { ObjectRef, MigrationPhase, PhasePlan, PHASES, Plan } from '../plan/types';
+import { byKey } from '../sort';
 
 /**
  * dist/README.md: the runbook for the operator on call, generated from the model and the plan so every
@@ -63,7 +64,7 @@ function importPairs(model: FederationModel): { importer: string; exporter: stri
     p.hostnames.push(i.hostname);
     pairs.set(key, p);
   }
-  return [...pairs.values()].map((p) => ({ ...p, hostnames: p.hostnames.sort() })).sort((a, b) => (`${a.importer}/${a.exporter}` < `${b.importer}/${b.exporter}` ? -1 : 1));
+  return [...pairs.values()].map((p) => ({ ...p, hostnames: p.hostnames.sort() })).sort(byKey((p) => p.importer, (p) => p.exporter));
 }
 
 function uniq(items: string[]): string[] {
@@ -84,7 +85,7 @@ export function diagram(model: FederationModel, ctx: PlanContext): string[] {
     lines.push('  end');
   }
   if (model.imports.length <= MAX_ARROWS) {
-    for (const i of [...model.imports].sort((a, b) => (a.importer + a.hostname < b.importer + b.hostname ? -1 : 1))) {
+    for (const i of [...model.imports].sort(byKey((i) => i.importer + i.hostname))) {
       lines.push(`  ${mermaidId(i.importer)}_clients -- "${i.hostname}" --> ${mermaidId(i.exporter)}_ew`);
     }
   } else {

@@ -1,4 +1,5 @@
 import { dump } from 'js-yaml';
+import { compareStrings } from '../sort';
 
 /** Keys of a Kubernetes object in conventional order first; everything else sorted. */
 export const OBJECT_ORDER = ['apiVersion', 'kind', 'metadata', 'spec'];
@@ -14,7 +15,7 @@ function sortDeep(v: unknown, top: readonly string[] | undefined): unknown {
       const ib = top.indexOf(b);
       if (ia >= 0 || ib >= 0) return (ia < 0 ? top.length : ia) - (ib < 0 ? top.length : ib);
     }
-    return a < b ? -1 : a > b ? 1 : 0;
+    return compareStrings(a, b);
   });
   const out: Record<string, unknown> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = sortDeep(o[k], undefined);

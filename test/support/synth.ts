@@ -5,6 +5,7 @@ import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
 import { PHASES, GREENFIELD_PHASES } from '../../lib/plan/types';
 import { writeTreeAtomically } from '../../lib/write/atomic';
 import { kustomize, Obj } from './kube';
+import { byKey } from '../../lib/sort';
 
 /** Synthesize into a fresh temporary dist/ and return its path and the result. */
 export function synthTo(clustersDir: string): { dist: string; result: SynthResult } {
@@ -41,7 +42,7 @@ export function overlayDirs(dist: string): string[] {
 export function readTree(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort(byKey((e) => e.name))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else out.set(path.relative(dir, p), fs.readFileSync(p, 'utf8'));
