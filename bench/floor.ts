@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { dump } from 'js-yaml';
 
 /**
@@ -35,7 +36,12 @@ export function floor(meshes: number, services: number, outDir: string): { ms: n
             workloadSelector: { labels: { app: name } },
           },
         };
-        const we = { apiVersion: 'networking.istio.io/v1beta1', kind: 'WorkloadEntry', metadata: { name: `${name}-m${exp}`, namespace: 'istio-system', labels: { app: name, 'security.istio.io/tlsMode': 'istio' } }, spec: { network: `m${exp}-network` } };
+        const we = {
+          apiVersion: 'networking.istio.io/v1beta1',
+          kind: 'WorkloadEntry',
+          metadata: { name: `${name}-m${exp}`, namespace: 'istio-system', labels: { app: name, 'security.istio.io/tlsMode': 'istio' } },
+          spec: { network: `m${exp}-network` },
+        };
         fs.writeFileSync(path.join(dir, `${name}.yaml`), `${dump(se, { lineWidth: -1 })}---\n${dump(we, { lineWidth: -1 })}`);
         objects += 2;
       }

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { stringify } from 'yaml';
 
 const ROOT_PEM = fs.readFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'certs', 'red-root-cert.pem'), 'utf8');
@@ -60,12 +61,31 @@ export function generateFederation(dir: string, meshes: number, services: number
         spec: {
           remote: { addresses: ['192.0.2.200'] },
           gateways: { ingress: { name: `ingress-${p}` }, egress: { name: `egress-${p}` } },
-          security: { trustDomain: `${p}.local`, clientID: `${p}.local/ns/istio-system/sa/egress-${name}-service-account`, certificateChain: { kind: 'ConfigMap', name: `${p}-mesh-ca-root-cert` } },
+          security: {
+            trustDomain: `${p}.local`,
+            clientID: `${p}.local/ns/istio-system/sa/egress-${name}-service-account`,
+            certificateChain: { kind: 'ConfigMap', name: `${p}-mesh-ca-root-cert` },
+          },
         },
       });
-      fed.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${p}-mesh-ca-root-cert`, namespace: 'istio-system' }, data: { 'root-cert.pem': ROOT_PEM } });
-      fed.push({ apiVersion: 'federation.maistra.io/v1', kind: 'ExportedServiceSet', metadata: { name: `${p}-mesh`, namespace: 'istio-system' }, spec: { exportRules: [{ type: 'NameSelector', nameSelector: { namespace: `${name}-apps` } }] } });
-      fed.push({ apiVersion: 'federation.maistra.io/v1', kind: 'ImportedServiceSet', metadata: { name: `${p}-mesh`, namespace: 'istio-system' }, spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: '*' } }] } });
+      fed.push({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${p}-mesh-ca-root-cert`, namespace: 'istio-system' },
+        data: { 'root-cert.pem': ROOT_PEM },
+      });
+      fed.push({
+        apiVersion: 'federation.maistra.io/v1',
+        kind: 'ExportedServiceSet',
+        metadata: { name: `${p}-mesh`, namespace: 'istio-system' },
+        spec: { exportRules: [{ type: 'NameSelector', nameSelector: { namespace: `${name}-apps` } }] },
+      });
+      fed.push({
+        apiVersion: 'federation.maistra.io/v1',
+        kind: 'ImportedServiceSet',
+        metadata: { name: `${p}-mesh`, namespace: 'istio-system' },
+        spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: '*' } }] },
+      });
     }
     fs.writeFileSync(path.join(cd, 'ossm2', 'federation.yaml'), list(fed));
     const ns = `${name}-apps`;
@@ -73,8 +93,30 @@ export function generateFederation(dir: string, meshes: number, services: number
     for (let s = 0; s < services; s++) {
       const svc = `svc-${String(s).padStart(4, '0')}`;
       objs.push(
-        { apiVersion: 'v1', kind: 'Service', metadata: { name: svc, namespace: ns, labels: { app: svc } }, spec: { selector: { app: svc }, ports: [{ name: 'http', port: 8000, targetPort: 8080 }, { name: 'grpc', port: 9000, targetPort: 9090 }] } },
-        { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: svc, namespace: ns }, spec: { selector: { matchLabels: { app: svc } }, template: { metadata: { labels: { app: svc } }, spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] } } } },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: svc, namespace: ns, labels: { app: svc } },
+          spec: {
+            selector: { app: svc },
+            ports: [
+              { name: 'http', port: 8000, targetPort: 8080 },
+              { name: 'grpc', port: 9000, targetPort: 9090 },
+            ],
+          },
+        },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: svc, namespace: ns },
+          spec: {
+            selector: { matchLabels: { app: svc } },
+            template: {
+              metadata: { labels: { app: svc } },
+              spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
+            },
+          },
+        },
       );
     }
     fs.writeFileSync(path.join(cd, 'ossm2', 'workloads.yaml'), list(objs));

@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
+
 import { floor } from './floor';
 import { generateFederation } from './generate';
 import { compareStrings } from '../lib/sort';
@@ -53,7 +54,8 @@ function walk(dir: string): { files: number; bytes: number; objects: number; per
         const text = fs.readFileSync(p, 'utf8');
         files++;
         bytes += Buffer.byteLength(text);
-        const n = e.name === 'kustomization.yaml' || p.includes(`${path.sep}patches${path.sep}`) ? 0 : (text.match(/^kind: /gm) ?? []).length;
+        const n =
+          e.name === 'kustomization.yaml' || p.includes(`${path.sep}patches${path.sep}`) ? 0 : (text.match(/^kind: /gm) ?? []).length;
         objects += n;
         const b = buildDir(path.relative(dir, p));
         if (b) perBuild.set(b, (perBuild.get(b) ?? 0) + n);
@@ -75,7 +77,10 @@ function seconds(f: () => void): number {
  * phases below it) and each import folder. Returns the slowest, and how many objects one Application
  * (Argo CD) holds at the last phase: that phase's build plus every import folder.
  */
-function kustomizeCluster(dist: string, perBuild: Map<string, number>): { slowest: number; slowestDir: string; builds: number; appObjects: number } {
+function kustomizeCluster(
+  dist: string,
+  perBuild: Map<string, number>,
+): { slowest: number; slowestDir: string; builds: number; appObjects: number } {
   const byCluster = new Map<string, number>();
   for (const [b, n] of perBuild) byCluster.set(b.split(path.sep)[0], (byCluster.get(b.split(path.sep)[0]) ?? 0) + n);
   const cluster = [...byCluster].sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))[0][0];
@@ -85,7 +90,14 @@ function kustomizeCluster(dist: string, perBuild: Map<string, number>): { slowes
   let appObjects = 0;
   for (const d of dirs) {
     let out = '';
-    const t = seconds(() => (out = execFileSync('kubectl', ['kustomize', path.join(dist, d)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 30 })));
+    const t = seconds(
+      () =>
+        (out = execFileSync('kubectl', ['kustomize', path.join(dist, d)], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 1 << 30,
+        })),
+    );
     const objects = (out.match(/^kind: /gm) ?? []).length;
     if (t > slowest) [slowest, slowestDir] = [t, `${d} (${objects} objects)`];
     if (d.endsWith('07-finalize') || d.endsWith('multicluster') || d.includes(`${path.sep}imports${path.sep}`)) appObjects += objects;
@@ -101,10 +113,16 @@ function run(meshes: number, services: number): Row {
   // Start each measurement with no dirty pages left from the previous one (the disk's write-back is shared).
   execFileSync('sync');
   const start = process.hrtime.bigint();
-  const res = spawnSync('node', ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', dist], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MESHFED_TIMING: '1' }, maxBuffer: 1 << 30 });
+  const res = spawnSync('node', ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', dist], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, MESHFED_TIMING: '1' },
+    maxBuffer: 1 << 30,
+  });
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   // Thousands of warnings (MF010 per two-port service) precede the summary: show the end only.
-  if (res.status !== 0) throw new Error(`synth failed for ${meshes}x${services} (${res.error?.message ?? `exit ${res.status}`}):\n…${res.stderr.slice(-2000)}`);
+  if (res.status !== 0)
+    throw new Error(`synth failed for ${meshes}x${services} (${res.error?.message ?? `exit ${res.status}`}):\n…${res.stderr.slice(-2000)}`);
   const timing = /timings \(ms\): (.*); peak RSS (\d+) MB/.exec(res.stderr);
   const tree = walk(dist);
   const k = kustomizeCluster(dist, tree.perBuild);
@@ -131,12 +149,40 @@ function main(): void {
   const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2x10,10x100,20x100,40x50' } } });
   const sizes = values.sizes!.split(',').map((s) => s.split('x').map(Number) as [number, number]);
   const cpus = os.cpus();
-  console.log(`meshfed bench — ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`);
-  const header = ['meshes', 'services', 'imports', 'objects', 'files', 'wall s', 'peak RSS MB', 'MB written', 'kustomize s', 'floor s', 'ratio'];
+  console.log(
+    `meshfed bench — ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+  );
+  const header = [
+    'meshes',
+    'services',
+    'imports',
+    'objects',
+    'files',
+    'wall s',
+    'peak RSS MB',
+    'MB written',
+    'kustomize s',
+    'floor s',
+    'ratio',
+  ];
   const rows: string[][] = [];
   for (const [m, s] of sizes) {
     const r = run(m, s);
-    rows.push([r.meshes, r.services, r.imports, r.objects, r.files, r.wall.toFixed(2), r.rssMB, (r.bytes / 2 ** 20).toFixed(1), r.kustomize.toFixed(2), r.floor.toFixed(2), (r.wall / r.floor).toFixed(1)].map(String));
+    rows.push(
+      [
+        r.meshes,
+        r.services,
+        r.imports,
+        r.objects,
+        r.files,
+        r.wall.toFixed(2),
+        r.rssMB,
+        (r.bytes / 2 ** 20).toFixed(1),
+        r.kustomize.toFixed(2),
+        r.floor.toFixed(2),
+        (r.wall / r.floor).toFixed(1),
+      ].map(String),
+    );
     console.error(`  ${m}x${s}: stages ${r.stages}; kustomize: ${r.largest}`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { parseAllDocuments } from 'yaml';
 
 const SOURCES: Record<string, string[]> = {
@@ -17,7 +18,15 @@ const SOURCES: Record<string, string[]> = {
   'maistra/servicemeshpeers.federation.maistra.io.crd.yaml': ['ServiceMeshPeer'],
   'maistra/exportedservicesets.federation.maistra.io.crd.yaml': ['ExportedServiceSet'],
   'maistra/importedservicesets.federation.maistra.io.crd.yaml': ['ImportedServiceSet'],
-  'istio/crd-all.gen.yaml': ['ServiceEntry', 'WorkloadEntry', 'Gateway', 'VirtualService', 'DestinationRule', 'AuthorizationPolicy', 'PeerAuthentication'],
+  'istio/crd-all.gen.yaml': [
+    'ServiceEntry',
+    'WorkloadEntry',
+    'Gateway',
+    'VirtualService',
+    'DestinationRule',
+    'AuthorizationPolicy',
+    'PeerAuthentication',
+  ],
   'gateway-api/standard/gateway.networking.k8s.io_gateways.yaml': ['Gateway'],
   'gateway-api/experimental/gateway.networking.k8s.io_tlsroutes.yaml': ['TLSRoute'],
   'sail-operator/sailoperator.io_istios.yaml': ['Istio'],
@@ -38,7 +47,14 @@ function main(): void {
   for (const [file, kinds] of Object.entries(SOURCES)) {
     const docs = parseAllDocuments(fs.readFileSync(path.join(root, file), 'utf8'));
     for (const d of Array.isArray(docs) ? docs : [docs]) {
-      const crd = d.toJS() as { spec: { group: string; scope: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: unknown } }[] } };
+      const crd = d.toJS() as {
+        spec: {
+          group: string;
+          scope: string;
+          names: { kind: string };
+          versions: { name: string; served: boolean; schema: { openAPIV3Schema: unknown } }[];
+        };
+      };
       if (!crd || !kinds.includes(crd.spec.names.kind)) continue;
       for (const v of crd.spec.versions.filter((x) => x.served)) {
         const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
@@ -48,7 +64,11 @@ function main(): void {
       }
     }
   }
-  const sorted = Object.fromEntries(Object.keys(index).sort().map((k) => [k, index[k]]));
+  const sorted = Object.fromEntries(
+    Object.keys(index)
+      .sort()
+      .map((k) => [k, index[k]]),
+  );
   fs.writeFileSync(path.join(outDir, 'index.json'), JSON.stringify(sorted, null, 2) + '\n');
   console.log(`wrote ${Object.keys(index).length} schemas to ${outDir}`);
 }

@@ -6,7 +6,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { parseAllDocuments } from 'yaml';
+
 import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { readTree, runCli, synthTo } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
@@ -37,11 +39,23 @@ describe.each([
       const text = all.get(f)!;
       expect(text).not.toMatch(/PRIVATE KEY/);
       const b = parseAllDocuments(text)[0].toJS();
-      expect(Object.keys(b.spec).sort()).toEqual(['controlPlaneNamespace', 'eastWestGateway', 'exports', 'for', 'importExportTo', 'imports', 'network', 'peerName', 'phase', 'rootCert', 'trustDomain']);
+      expect(Object.keys(b.spec).sort()).toEqual([
+        'controlPlaneNamespace',
+        'eastWestGateway',
+        'exports',
+        'for',
+        'importExportTo',
+        'imports',
+        'network',
+        'peerName',
+        'phase',
+        'rootCert',
+        'trustDomain',
+      ]);
     }
   });
 
-  test.each(result.plan.local)('%s rendered alone from its peers\' bundles = rendered with everyone', (cluster) => {
+  test.each(result.plan.local)("%s rendered alone from its peers' bundles = rendered with everyone", (cluster) => {
     const { dist: own } = synthTo(alone(clusters, dist, cluster));
     const mine = readTree(own);
     const expected = new Map([...all].filter(([f]) => f.startsWith(`${cluster}/`)));

@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree } from './support/synth';
 
@@ -29,7 +30,10 @@ test('cdk8s synth renders the bundled example, and a failed synth keeps the prev
   expect(tree.has('plan.json')).toBe(true);
 
   const bad = copyTree(EXAMPLE_CLUSTERS);
-  fs.writeFileSync(path.join(bad, 'east', 'cluster.yaml'), 'apiVersion: meshfed.dev/v1alpha1\nkind: ClusterSettings\nmetadata: {name: east}\nspec: {network: n, ossm3: {version: v1.27.3}, colour: blue}\n');
+  fs.writeFileSync(
+    path.join(bad, 'east', 'cluster.yaml'),
+    'apiVersion: meshfed.dev/v1alpha1\nkind: ClusterSettings\nmetadata: {name: east}\nspec: {network: n, ossm3: {version: v1.27.3}, colour: blue}\n',
+  );
   const failed = cdk8sSynth(bad, out);
   expect(failed.status).not.toBe(0);
   expect(failed.stderr).toContain('field spec.colour: unknown field');

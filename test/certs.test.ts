@@ -6,6 +6,7 @@ import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { runCerts } from '../lib/cli/certs';
 import { Diagnostics } from '../lib/diagnostics';
 import { parseRootCert } from '../lib/load/cert';
@@ -47,8 +48,12 @@ test('a root and an intermediate CA per cluster, only the public root in cluster
     expect(published).toBe(read('root-cert.pem'));
     expect(fs.readdirSync(path.join(dir, 'clusters', c))).toEqual(['root-cert.pem']);
     const diags = new Diagnostics();
-    expect(parseRootCert('root-cert.pem', published, diags)?.subjects).toEqual([`O=meshfed lab, CN=${c[0].toUpperCase()}${c.slice(1)} Root CA`]);
-    expect(out).toContain(`kubectl --context ${c} create secret generic cacerts -n mesh-system --from-file=root-cert.pem=certs/${c}/root-cert.pem --from-file=ca-cert.pem=certs/${c}/ca-cert.pem --from-file=ca-key.pem=certs/${c}/ca-key.pem --from-file=cert-chain.pem=certs/${c}/cert-chain.pem`);
+    expect(parseRootCert('root-cert.pem', published, diags)?.subjects).toEqual([
+      `O=meshfed lab, CN=${c[0].toUpperCase()}${c.slice(1)} Root CA`,
+    ]);
+    expect(out).toContain(
+      `kubectl --context ${c} create secret generic cacerts -n mesh-system --from-file=root-cert.pem=certs/${c}/root-cert.pem --from-file=ca-cert.pem=certs/${c}/ca-cert.pem --from-file=ca-key.pem=certs/${c}/ca-key.pem --from-file=cert-chain.pem=certs/${c}/cert-chain.pem`,
+    );
   }
 });
 

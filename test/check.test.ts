@@ -4,19 +4,21 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { parseAllDocuments, stringify } from 'yaml';
+
 import { runChecks } from '../lib/check';
+import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { Finding } from '../lib/check/finding';
 import { checkPitfalls } from '../lib/check/pitfalls';
 import { Diagnostics } from '../lib/diagnostics';
+import { crdProblems } from './support/kube';
+import { runCli, synthTo, desiredState } from './support/synth';
+import { threeMeshSpecs } from './support/three-mesh';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
 import { Plan, Resource } from '../lib/plan/types';
-import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
-import { crdProblems } from './support/kube';
-import { runCli, synthTo, desiredState } from './support/synth';
-import { threeMeshSpecs } from './support/three-mesh';
 
 function analyse(dir: string) {
   const diags = new Diagnostics();
@@ -41,7 +43,23 @@ test('the bundled example is clean', () => {
 describe('MF001 continuity', () => {
   test('triggers when a service cannot be carried to the new path, naming the first state that loses it', () => {
     const specs = threeMeshSpecs();
-    specs[0] = { ...specs[0], extraObjects: [{ apiVersion: 'networking.istio.io/v1beta1', kind: 'ServiceEntry', metadata: { name: 'legacy', namespace: 'red-bookinfo', labels: { 'export-service': 'true' } }, spec: { hosts: ['legacy.db'], location: 'MESH_INTERNAL', ports: [{ number: 5432, name: 'tcp' }], resolution: 'STATIC', endpoints: [{ address: '10.0.0.5' }] } }] };
+    specs[0] = {
+      ...specs[0],
+      extraObjects: [
+        {
+          apiVersion: 'networking.istio.io/v1beta1',
+          kind: 'ServiceEntry',
+          metadata: { name: 'legacy', namespace: 'red-bookinfo', labels: { 'export-service': 'true' } },
+          spec: {
+            hosts: ['legacy.db'],
+            location: 'MESH_INTERNAL',
+            ports: [{ number: 5432, name: 'tcp' }],
+            resolution: 'STATIC',
+            endpoints: [{ address: '10.0.0.5' }],
+          },
+        },
+      ],
+    };
     const f = analyse(writeClusters(specs)).findings.filter((x) => x.rule === 'MF001');
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ severity: 'error', cluster: 'blue', phase: '03-import' });
@@ -55,7 +73,9 @@ describe('MF001 continuity', () => {
     const west = plan.byCluster.west[2] as { adds: Resource[] };
     west.adds = west.adds.filter((r) => r.type !== 'exporterServiceEntry');
     const f = runChecks(model, plan).filter((x) => x.rule === 'MF001');
-    expect(f.map((x) => x.problem)).toEqual([expect.stringContaining('west has no ServiceEntry giving httpbin.a.svc.west-mesh-imports.local to a/httpbin')]);
+    expect(f.map((x) => x.problem)).toEqual([
+      expect.stringContaining('west has no ServiceEntry giving httpbin.a.svc.west-mesh-imports.local to a/httpbin'),
+    ]);
   });
 });
 
@@ -73,12 +93,19 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     addDump(dir, 'west', [policy([GW, 'west.local/ns/a/sa/tester'])]);
     const f = analyse(dir).findings;
     expect(rules(f)).toEqual(['MF002']);
-    expect(f[0].location).toMatchObject({ object: 'AuthorizationPolicy a/httpbin-callers', field: 'spec.rules[0].from[0].source.principals[0]', line: expect.any(Number) });
+    expect(f[0].location).toMatchObject({
+      object: 'AuthorizationPolicy a/httpbin-callers',
+      field: 'spec.rules[0].from[0].source.principals[0]',
+      line: expect.any(Number),
+    });
     const { dist } = synthTo(dir);
     const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(p('00-federation').spec.rules[0].from[0].source.principals).toEqual([GW, 'west.local/ns/a/sa/tester']);
     expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester', GW]);
-    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester']);
+    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
+      'east.local/ns/client/sa/*',
+      'west.local/ns/a/sa/tester',
+    ]);
     expect(p('00-federation').metadata).not.toHaveProperty('uid');
     expect(crdProblems(p('02-export'))).toEqual([]);
   });
@@ -106,18 +133,30 @@ describe('MF003 exposure widening', () => {
       'bookinfo/reviews was exported to blue only, but from 02-export on red can reach it too through the east-west gateway (green trusts them).',
     ]);
     const specs = threeMeshSpecs();
-    specs[2] = { ...specs[2], settings: { ...specs[2].settings, exposure: { enforce: true }, ossm3: { version: 'v1.27.3', trust: 'trustDomains' } } };
+    specs[2] = {
+      ...specs[2],
+      settings: { ...specs[2].settings, exposure: { enforce: true }, ossm3: { version: 'v1.27.3', trust: 'trustDomains' } },
+    };
     specs[1] = { ...specs[1], settings: { ...specs[1].settings } };
-    const dir = writeClusters(specs.map((s) => (s.name === 'blue' ? { ...s, importSets: s.importSets!.filter((i) => i.name !== 'green-mesh') } : s)));
+    const dir = writeClusters(
+      specs.map((s) => (s.name === 'blue' ? { ...s, importSets: s.importSets!.filter((i) => i.name !== 'green-mesh') } : s)),
+    );
     const enforced = analyse(dir).findings.filter((x) => x.rule === 'MF003' && x.cluster === 'blue');
     expect(enforced[0].fix).toContain('with trust: trustDomains OSSM 3 tells the meshes apart');
     const { dist } = synthTo(dir);
     const ap = desiredState(dist, 'blue', '02-export').find((o) => o.kind === 'AuthorizationPolicy')!;
-    expect(ap.spec).toEqual({ action: 'ALLOW', selector: { matchLabels: { app: 'details' } }, rules: [{ from: [{ source: { principals: ['blue-mesh.local/*', 'red-mesh.local/*'] } }] }] });
+    expect(ap.spec).toEqual({
+      action: 'ALLOW',
+      selector: { matchLabels: { app: 'details' } },
+      rules: [{ from: [{ source: { principals: ['blue-mesh.local/*', 'red-mesh.local/*'] } }] }],
+    });
     expect(crdProblems(ap)).toEqual([]);
     const istio = desiredState(dist, 'blue', '05-install-ossm3').find((o) => o.kind === 'Istio')!;
     expect(istio.spec.values.meshConfig.trustDomainAliases).toBeUndefined();
-    expect(istio.spec.values.meshConfig.caCertificates.map((c: { trustDomains: string[] }) => c.trustDomains)).toEqual([['green-mesh.local'], ['red-mesh.local']]);
+    expect(istio.spec.values.meshConfig.caCertificates.map((c: { trustDomains: string[] }) => c.trustDomains)).toEqual([
+      ['green-mesh.local'],
+      ['red-mesh.local'],
+    ]);
   });
   test('trust: trustDomains refuses an import that joins a local Service (its identity needs aliases)', () => {
     const specs = threeMeshSpecs();
@@ -132,29 +171,55 @@ describe('MF003 exposure widening', () => {
 });
 
 describe('MF004 user configuration naming imported hosts', () => {
-  const vs = (name: string, ns: string, host: string) => ({ apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name, namespace: ns }, spec: { hosts: ['web'], http: [{ route: [{ destination: { host } }] }] } });
-  const dr = (host: string, extra: Record<string, unknown>) => ({ apiVersion: 'networking.istio.io/v1beta1', kind: 'DestinationRule', metadata: { name: 'dr', namespace: 'client' }, spec: { host, ...extra } });
+  const vs = (name: string, ns: string, host: string) => ({
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'VirtualService',
+    metadata: { name, namespace: ns },
+    spec: { hosts: ['web'], http: [{ route: [{ destination: { host } }] }] },
+  });
+  const dr = (host: string, extra: Record<string, unknown>) => ({
+    apiVersion: 'networking.istio.io/v1beta1',
+    kind: 'DestinationRule',
+    metadata: { name: 'dr', namespace: 'client' },
+    spec: { host, ...extra },
+  });
   test('triggers on hosts that do not resolve, export names, failover without outlier detection or locality, subsets', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     addDump(dir, 'east', [
       vs('to-nowhere', 'client', 'nothing.a.svc.west-mesh-imports.local'),
-      dr('httpbin.b.svc.cluster.local', { subsets: [{ name: 'v2', labels: { version: 'v2' } }], trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: 'us-east', to: 'us-west' }] } } } }),
+      dr('httpbin.b.svc.cluster.local', {
+        subsets: [{ name: 'v2', labels: { version: 'v2' } }],
+        trafficPolicy: { loadBalancer: { localityLbSetting: { enabled: true, failover: [{ from: 'us-east', to: 'us-west' }] } } },
+      }),
     ]);
     addDump(dir, 'west', [vs('old-name', 'a', 'httpbin.a.svc.east-mesh-exports.local')]);
     const f = analyse(dir).findings.filter((x) => x.rule === 'MF004');
     const text = f.map((x) => `${x.severity} ${x.cluster} ${x.location!.field}: ${x.problem}`);
     expect(text).toHaveLength(5);
-    expect(text).toEqual(expect.arrayContaining([
-      expect.stringContaining('warning east spec.trafficPolicy: locality failover on httpbin.b.svc.cluster.local does nothing without outlierDetection'),
-      expect.stringContaining('warning east spec.trafficPolicy.loadBalancer.localityLbSetting: failover on httpbin.b.svc.cluster.local needs a locality'),
-      expect.stringContaining('warning east spec.subsets: subsets of httpbin.b.svc.cluster.local select endpoint labels'),
-      expect.stringContaining('warning east spec.http[0].route[0].destination.host: nothing.a.svc.west-mesh-imports.local looks like a federation import'),
-      expect.stringContaining('error west spec.http[0].route[0].destination.host: httpbin.a.svc.east-mesh-exports.local is a federation export name'),
-    ]));
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining(
+          'warning east spec.trafficPolicy: locality failover on httpbin.b.svc.cluster.local does nothing without outlierDetection',
+        ),
+        expect.stringContaining(
+          'warning east spec.trafficPolicy.loadBalancer.localityLbSetting: failover on httpbin.b.svc.cluster.local needs a locality',
+        ),
+        expect.stringContaining('warning east spec.subsets: subsets of httpbin.b.svc.cluster.local select endpoint labels'),
+        expect.stringContaining(
+          'warning east spec.http[0].route[0].destination.host: nothing.a.svc.west-mesh-imports.local looks like a federation import',
+        ),
+        expect.stringContaining(
+          'error west spec.http[0].route[0].destination.host: httpbin.a.svc.east-mesh-exports.local is a federation export name',
+        ),
+      ]),
+    );
   });
   test('does not trigger on an imported host with outlier detection and no subsets', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
-    addDump(dir, 'east', [vs('ok', 'client', 'httpbin.a.svc.west-mesh-imports.local'), dr('httpbin.a.svc.west-mesh-imports.local', { trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } } })]);
+    addDump(dir, 'east', [
+      vs('ok', 'client', 'httpbin.a.svc.west-mesh-imports.local'),
+      dr('httpbin.a.svc.west-mesh-imports.local', { trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3 } } }),
+    ]);
     expect(analyse(dir).findings).toEqual([]);
   });
 });
@@ -169,25 +234,61 @@ describe('MF005–MF012 mesh pitfalls', () => {
     return p;
   };
   test('none on the correct plan', () => expect(pitfalls(plan)).toEqual([]));
-  test('MF005 a WorkloadEntry on the local network', () => expect(pitfalls(mutate(fresh(), 'east', 3, (r) => (r.type === 'importWorkloadEntry' ? { ...r, network: 'network-east-mesh' } : r)))).toEqual(['MF005']));
-  test('MF006 a WorkloadEntry without the tlsMode label', () => expect(pitfalls(mutate(fresh(), 'east', 3, (r) => (r.type === 'importWorkloadEntry' ? { ...r, labels: { app: (r.labels as Record<string, string>).app } } : r)))).toEqual(['MF006']));
-  test('MF007 networking.istio.io/v1 before OSSM 3 is installed', () => expect(pitfalls(mutate(fresh(), 'east', 3, (r) => (r.type === 'importServiceEntry' ? { ...r, ref: { ...r.ref, apiVersion: 'networking.istio.io/v1' } } : r)))).toEqual(['MF007']));
-  test('MF008 no alpha Gateway API flag on an exporter', () => expect(pitfalls(mutate(fresh(), 'west', 5, (r) => (r.type === 'istio' ? { ...r, pilotEnv: { ISTIO_MULTIROOT_MESH: 'true' } } : r)))).toEqual(['MF008']));
-  test('MF011 a namespaced Sail kind', () => expect(pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r)))).toEqual(['MF011']));
-  test('MF012 OSSM 3 proxies without DNS capture', () => expect(pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istio' ? { ...r, dnsCapture: false } : r)))).toEqual(['MF012']));
+  test('MF005 a WorkloadEntry on the local network', () =>
+    expect(
+      pitfalls(mutate(fresh(), 'east', 3, (r) => (r.type === 'importWorkloadEntry' ? { ...r, network: 'network-east-mesh' } : r))),
+    ).toEqual(['MF005']));
+  test('MF006 a WorkloadEntry without the tlsMode label', () =>
+    expect(
+      pitfalls(
+        mutate(fresh(), 'east', 3, (r) =>
+          r.type === 'importWorkloadEntry' ? { ...r, labels: { app: (r.labels as Record<string, string>).app } } : r,
+        ),
+      ),
+    ).toEqual(['MF006']));
+  test('MF007 networking.istio.io/v1 before OSSM 3 is installed', () =>
+    expect(
+      pitfalls(
+        mutate(fresh(), 'east', 3, (r) =>
+          r.type === 'importServiceEntry' ? { ...r, ref: { ...r.ref, apiVersion: 'networking.istio.io/v1' } } : r,
+        ),
+      ),
+    ).toEqual(['MF007']));
+  test('MF008 no alpha Gateway API flag on an exporter', () =>
+    expect(
+      pitfalls(mutate(fresh(), 'west', 5, (r) => (r.type === 'istio' ? { ...r, pilotEnv: { ISTIO_MULTIROOT_MESH: 'true' } } : r))),
+    ).toEqual(['MF008']));
+  test('MF011 a namespaced Sail kind', () =>
+    expect(
+      pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r))),
+    ).toEqual(['MF011']));
+  test('MF012 OSSM 3 proxies without DNS capture', () =>
+    expect(pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istio' ? { ...r, dnsCapture: false } : r)))).toEqual(['MF012']));
   test('MF009 a mesh default exportTo that hides exporter ServiceEntries from the gateway, and not with "*"', () => {
-    for (const [value, expected] of [[['.'], ['MF009']], [['*'], []]] as const) {
+    for (const [value, expected] of [
+      [['.'], ['MF009']],
+      [['*'], []],
+    ] as const) {
       const dir = copyTree(EXAMPLE_CLUSTERS);
       const f = path.join(dir, 'west', 'ossm2', 'smcp.yaml');
-      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('  tracing:\n', `  techPreview:\n    meshConfig:\n      defaultServiceExportTo: ${JSON.stringify(value)}\n  tracing:\n`));
+      fs.writeFileSync(
+        f,
+        fs
+          .readFileSync(f, 'utf8')
+          .replace('  tracing:\n', `  techPreview:\n    meshConfig:\n      defaultServiceExportTo: ${JSON.stringify(value)}\n  tracing:\n`),
+      );
       expect(rules(analyse(dir).findings)).toEqual(expected);
     }
   });
   test('MF010 a multi-port export (and not a single-port one)', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     const f = path.join(dir, 'west', 'ossm2', 'workloads.yaml');
-    const docs = parseAllDocuments(fs.readFileSync(f, 'utf8'))[0].toJS() as { items: Array<{ kind: string; metadata: { namespace: string }; spec: { ports: unknown[] } }> };
-    docs.items.find((o) => o.kind === 'Service' && o.metadata.namespace === 'b')!.spec.ports.push({ name: 'grpc', port: 9000, targetPort: 9090 });
+    const docs = parseAllDocuments(fs.readFileSync(f, 'utf8'))[0].toJS() as {
+      items: Array<{ kind: string; metadata: { namespace: string }; spec: { ports: unknown[] } }>;
+    };
+    docs.items
+      .find((o) => o.kind === 'Service' && o.metadata.namespace === 'b')!
+      .spec.ports.push({ name: 'grpc', port: 9000, targetPort: 9090 });
     fs.writeFileSync(f, stringify(docs));
     const found = analyse(dir).findings.filter((x) => x.rule === 'MF010');
     expect(found.map((x) => x.problem)).toEqual([expect.stringContaining('b/httpbin exports 2 ports')]);
@@ -198,10 +299,20 @@ describe('MF013 input drift', () => {
   test('triggers when the live status disagrees with the model', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     const f = path.join(dir, 'east', 'ossm2', 'federation.yaml');
-    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('hostname: httpbin.b.svc.cluster.local\n        name: httpbin\n        namespace: b', 'hostname: ""\n        name: ""\n        namespace: ""'));
+    fs.writeFileSync(
+      f,
+      fs
+        .readFileSync(f, 'utf8')
+        .replace(
+          'hostname: httpbin.b.svc.cluster.local\n        name: httpbin\n        namespace: b',
+          'hostname: ""\n        name: ""\n        namespace: ""',
+        ),
+    );
     const found = analyse(dir).findings.filter((x) => x.rule === 'MF013');
     expect(found).toHaveLength(1);
-    expect(found[0].problem).toContain('live only: httpbin.b.svc.east-mesh-exports.local → (not imported); model only: httpbin.b.svc.east-mesh-exports.local → httpbin.b.svc.cluster.local');
+    expect(found[0].problem).toContain(
+      'live only: httpbin.b.svc.east-mesh-exports.local → (not imported); model only: httpbin.b.svc.east-mesh-exports.local → httpbin.b.svc.cluster.local',
+    );
     expect(found[0].location).toMatchObject({ field: 'status' });
   });
   test('does not trigger when status agrees (the example) or is absent', () => {
@@ -214,10 +325,27 @@ describe('meshfed check command', () => {
   test('--format json lists findings with rule, severity, cluster, location, problem and fix; exit 1 on errors', () => {
     const { execFileSync, spawnSync } = require('child_process') as typeof import('child_process');
     const bin = path.join(__dirname, '..', 'bin', 'meshfed.js');
-    const ok = JSON.parse(execFileSync('node', [bin, 'check', '--clusters', writeClusters(threeMeshSpecs()), '--format', 'json'], { encoding: 'utf8' }));
-    expect(ok.findings[0]).toEqual({ rule: expect.stringMatching(/^MF0\d\d$/), severity: 'warning', cluster: expect.any(String), location: expect.objectContaining({ file: expect.any(String) }), phase: expect.any(String), problem: expect.any(String), fix: expect.any(String) });
+    const ok = JSON.parse(
+      execFileSync('node', [bin, 'check', '--clusters', writeClusters(threeMeshSpecs()), '--format', 'json'], { encoding: 'utf8' }),
+    );
+    expect(ok.findings[0]).toEqual({
+      rule: expect.stringMatching(/^MF0\d\d$/),
+      severity: 'warning',
+      cluster: expect.any(String),
+      location: expect.objectContaining({ file: expect.any(String) }),
+      phase: expect.any(String),
+      problem: expect.any(String),
+      fix: expect.any(String),
+    });
     const dir = copyTree(EXAMPLE_CLUSTERS);
-    addDump(dir, 'west', [{ apiVersion: 'networking.istio.io/v1beta1', kind: 'VirtualService', metadata: { name: 'v', namespace: 'a' }, spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'httpbin.a.svc.east-mesh-exports.local' } }] }] } }]);
+    addDump(dir, 'west', [
+      {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'VirtualService',
+        metadata: { name: 'v', namespace: 'a' },
+        spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'httpbin.a.svc.east-mesh-exports.local' } }] }] },
+      },
+    ]);
     const bad = spawnSync('node', [bin, 'check', '--clusters', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^error MF004 \[west\] .*clusters-copy|^error MF004 \[west\] /m);

@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree } from './support/synth';
 

@@ -4,15 +4,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { runChecks } from '../lib/check';
 import { Diagnostics } from '../lib/diagnostics';
+import { ClusterSpec, writeClusters } from './support/fixtures';
+import { crdProblems, find } from './support/kube';
+import { runCli, synthTo, desiredState } from './support/synth';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
 import { Plan } from '../lib/plan/types';
-import { ClusterSpec, writeClusters } from './support/fixtures';
-import { crdProblems, find } from './support/kube';
-import { runCli, synthTo, desiredState } from './support/synth';
 
 /** `api` in namespace `shared` runs on alpha and beta; gamma imports both as api.shared.global (one host, two exporters). */
 function specs(gamma: Record<string, unknown>, betaAddress: string | string[] = '203.0.113.2'): ClusterSpec[] {
@@ -37,7 +38,10 @@ function specs(gamma: Record<string, unknown>, betaAddress: string | string[] = 
         { name: 'alpha-mesh', trustDomain: 'alpha.local', rootOf: 'alpha' },
         { name: 'beta-mesh', trustDomain: 'beta.local', rootOf: 'beta' },
       ],
-      importSets: ['alpha-mesh', 'beta-mesh'].map((name) => ({ name, spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'shared' } }], domainSuffix: 'global' } })),
+      importSets: ['alpha-mesh', 'beta-mesh'].map((name) => ({
+        name,
+        spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'shared' } }], domainSuffix: 'global' },
+      })),
       settings: gamma,
     },
   ];
@@ -54,11 +58,21 @@ describe.each(['openshift', 'kubernetes'] as const)('egress gateway on %s, one h
 
   test('both istio-remote Gateways point at the egress gateway; the route for the host leads to both peers', () => {
     for (const net of ['alpha-network', 'beta-network']) {
-      const gw = objs.find((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote' && o.metadata.labels?.['topology.istio.io/network'] === net)!;
+      const gw = objs.find(
+        (o) =>
+          o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote' && o.metadata.labels?.['topology.istio.io/network'] === net,
+      )!;
       expect(gw.spec.addresses).toEqual([{ type: 'Hostname', value: 'egress-gateway-istio.istio-egress.svc.cluster.local' }]);
     }
     if (platform === 'kubernetes') {
-      expect(find(objs, 'TLSRoute', 'api-shared-global', 'istio-egress')!.spec.rules).toEqual([{ backendRefs: [{ name: 'ingress-alpha', port: 15443 }, { name: 'ingress-beta', port: 15443 }] }]);
+      expect(find(objs, 'TLSRoute', 'api-shared-global', 'istio-egress')!.spec.rules).toEqual([
+        {
+          backendRefs: [
+            { name: 'ingress-alpha', port: 15443 },
+            { name: 'ingress-beta', port: 15443 },
+          ],
+        },
+      ]);
       expect(find(objs, 'EndpointSlice', 'ingress-beta', 'istio-egress')!.endpoints).toEqual([{ addresses: ['203.0.113.2'] }]);
     } else {
       expect(find(objs, 'VirtualService', 'api-shared-global', 'istio-egress')!.spec.tls[0].route).toEqual([
@@ -71,33 +85,60 @@ describe.each(['openshift', 'kubernetes'] as const)('egress gateway on %s, one h
 });
 
 test('IPv6 addresses get an IPv6 EndpointSlice next to the IPv4 one', () => {
-  const { dist } = synthTo(writeClusters(specs({ platform: 'kubernetes', egressGateway: { enabled: true } }, ['203.0.113.2', '2001:db8::2'])));
+  const { dist } = synthTo(
+    writeClusters(specs({ platform: 'kubernetes', egressGateway: { enabled: true } }, ['203.0.113.2', '2001:db8::2'])),
+  );
   const objs = desiredState(dist, 'gamma', '03-import');
-  expect(find(objs, 'EndpointSlice', 'ingress-beta', 'istio-egress')).toMatchObject({ addressType: 'IPv4', endpoints: [{ addresses: ['203.0.113.2'] }] });
-  expect(find(objs, 'EndpointSlice', 'ingress-beta-ipv6', 'istio-egress')).toMatchObject({ addressType: 'IPv6', endpoints: [{ addresses: ['2001:db8::2'] }] });
+  expect(find(objs, 'EndpointSlice', 'ingress-beta', 'istio-egress')).toMatchObject({
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['203.0.113.2'] }],
+  });
+  expect(find(objs, 'EndpointSlice', 'ingress-beta-ipv6', 'istio-egress')).toMatchObject({
+    addressType: 'IPv6',
+    endpoints: [{ addresses: ['2001:db8::2'] }],
+  });
 });
 
 test('openshift routing reaches a peer known by DNS name (resolution DNS); kubernetes refuses it, naming both fields', () => {
   const { dist } = synthTo(writeClusters(specs({ platform: 'openshift', egressGateway: { enabled: true } }, 'beta-ew.example.com')));
-  expect(find(desiredState(dist, 'gamma', '03-import'), 'ServiceEntry', 'ingress-beta', 'istio-egress')!.spec).toMatchObject({ resolution: 'DNS', endpoints: [{ address: 'beta-ew.example.com' }] });
+  expect(find(desiredState(dist, 'gamma', '03-import'), 'ServiceEntry', 'ingress-beta', 'istio-egress')!.spec).toMatchObject({
+    resolution: 'DNS',
+    endpoints: [{ address: 'beta-ew.example.com' }],
+  });
   const dir = writeClusters(specs({ platform: 'kubernetes', egressGateway: { enabled: true } }, 'beta-ew.example.com'));
   const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
   const res = runCli(['--clusters', dir, '--out', out]);
   expect(res.code).toBe(1);
   expect(res.stderr).toContain('gamma/cluster.yaml');
-  expect(res.stderr).toContain("field spec.platform: gamma's egress gateway routes to beta with a TLSRoute, whose backend is a headless Service; its EndpointSlice takes IP addresses only, but beta's east-west gateway is reached at beta-ew.example.com.");
-  expect(res.stderr).toContain('Set spec.eastWestGateway.address in clusters/beta/cluster.yaml to IP addresses, or use spec.platform: openshift here');
+  expect(res.stderr).toContain(
+    "field spec.platform: gamma's egress gateway routes to beta with a TLSRoute, whose backend is a headless Service; its EndpointSlice takes IP addresses only, but beta's east-west gateway is reached at beta-ew.example.com.",
+  );
+  expect(res.stderr).toContain(
+    'Set spec.eastWestGateway.address in clusters/beta/cluster.yaml to IP addresses, or use spec.platform: openshift here',
+  );
   expect(fs.existsSync(out)).toBe(false);
 });
 
 test('the egress gateway may not live in the control-plane namespace', () => {
-  const res = runCli(['--clusters', writeClusters(specs({ egressGateway: { enabled: true, namespace: 'istio-system' } })), '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+  const res = runCli([
+    '--clusters',
+    writeClusters(specs({ egressGateway: { enabled: true, namespace: 'istio-system' } })),
+    '--out',
+    path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist'),
+  ]);
   expect(res.code).toBe(1);
-  expect(res.stderr).toContain('field spec.egressGateway.namespace: the egress gateway cannot live in the control-plane namespace istio-system');
+  expect(res.stderr).toContain(
+    'field spec.egressGateway.namespace: the egress gateway cannot live in the control-plane namespace istio-system',
+  );
 });
 
 test('spec.platform is checked against its schema', () => {
-  const res = runCli(['--clusters', writeClusters(specs({ platform: 'eks' })), '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+  const res = runCli([
+    '--clusters',
+    writeClusters(specs({ platform: 'eks' })),
+    '--out',
+    path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist'),
+  ]);
   expect(res.code).toBe(1);
   expect(res.stderr).toContain('field spec.platform: must be one of openshift, kubernetes.');
 });
@@ -118,7 +159,9 @@ describe('MF001 over the egress hop', () => {
   test('a route that misses one exporter loses that exporter', () => {
     const f = analyse('openshift', (plan) => {
       const p = phase(plan, '03-import');
-      (p as { adds: unknown[] }).adds = p.adds.map((r) => (r.type === 'egressRoute' ? { ...r, backends: r.backends.filter((b) => b.exporter !== 'beta') } : r));
+      (p as { adds: unknown[] }).adds = p.adds.map((r) =>
+        r.type === 'egressRoute' ? { ...r, backends: r.backends.filter((b) => b.exporter !== 'beta') } : r,
+      );
     });
     expect(f.map((x) => x.problem)).toEqual([expect.stringContaining("gamma's egress route for api.shared.global does not lead to beta")]);
   });

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { certPem, copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
 
@@ -21,28 +22,112 @@ function edit(file: string, from: string | RegExp, to: string): Mutation {
 }
 
 const cases: [string, Mutation, (string | RegExp)[]][] = [
-  ['YAML syntax error', edit('west/ossm2/federation.yaml', '  kind: ExportedServiceSet\n', '  kind: ExportedServiceSet\n   bad: [\n'), ['clusters/west/ossm2/federation.yaml:', 'YAML syntax error']],
-  ['unknown settings field', edit('west/cluster.yaml', '    address: 198.51.100.20', '    adress: 198.51.100.20'), ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.adress: unknown field.', 'Allowed fields here: address, name, namespace, service']],
-  ['settings name differs from the folder', edit('east/cluster.yaml', 'name: east', 'name: eest'), ['clusters/east/cluster.yaml:4', 'field metadata.name', 'the folder is "east"']],
-  ['missing settings', (d) => fs.rmSync(path.join(d, 'east', 'cluster.yaml')), ['clusters/east/cluster.yaml: cluster settings are missing']],
-  ['missing root certificate', (d) => fs.rmSync(path.join(d, 'west', 'root-cert.pem')), ['clusters/west/root-cert.pem: the mesh root certificate is missing']],
-  ['certificate that is not a CA', (d) => fs.writeFileSync(path.join(d, 'west', 'root-cert.pem'), certPem('leaf-not-ca')), ['clusters/west/root-cert.pem:1', 'is not a CA']],
-  ['private key in root-cert.pem', (d) => fs.appendFileSync(path.join(d, 'west', 'root-cert.pem'), '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg==\n-----END PRIVATE KEY-----\n'), ['clusters/west/root-cert.pem:31', 'contains a private key']],
-  ['two meshes with one trust domain', edit('east/ossm2/smcp.yaml', 'domain: east.local', 'domain: west.local'), ['clusters/west/ossm2/smcp.yaml:68, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain', 'clusters east and west both use trust domain "west.local"']],
-  ['remote network name equal to the federation network', edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-east-mesh'), ['clusters/west/cluster.yaml:17, ClusterSettings west, field spec.remoteNetworks.east-mesh', 'is a federation network name']],
-  ['remote network name equal to the own network', edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-west-mesh'), ['field spec.remoteNetworks.east-mesh', "is this cluster's own network"]],
-  ['SMCP older than v2.6', edit('west/ossm2/smcp.yaml', '  version: v2.6\nstatus', '  version: v2.5\nstatus'), ['clusters/west/ossm2/smcp.yaml:', 'field spec.version', 'older than v2.6']],
+  [
+    'YAML syntax error',
+    edit('west/ossm2/federation.yaml', '  kind: ExportedServiceSet\n', '  kind: ExportedServiceSet\n   bad: [\n'),
+    ['clusters/west/ossm2/federation.yaml:', 'YAML syntax error'],
+  ],
+  [
+    'unknown settings field',
+    edit('west/cluster.yaml', '    address: 198.51.100.20', '    adress: 198.51.100.20'),
+    [
+      'clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.adress: unknown field.',
+      'Allowed fields here: address, name, namespace, service',
+    ],
+  ],
+  [
+    'settings name differs from the folder',
+    edit('east/cluster.yaml', 'name: east', 'name: eest'),
+    ['clusters/east/cluster.yaml:4', 'field metadata.name', 'the folder is "east"'],
+  ],
+  [
+    'missing settings',
+    (d) => fs.rmSync(path.join(d, 'east', 'cluster.yaml')),
+    ['clusters/east/cluster.yaml: cluster settings are missing'],
+  ],
+  [
+    'missing root certificate',
+    (d) => fs.rmSync(path.join(d, 'west', 'root-cert.pem')),
+    ['clusters/west/root-cert.pem: the mesh root certificate is missing'],
+  ],
+  [
+    'certificate that is not a CA',
+    (d) => fs.writeFileSync(path.join(d, 'west', 'root-cert.pem'), certPem('leaf-not-ca')),
+    ['clusters/west/root-cert.pem:1', 'is not a CA'],
+  ],
+  [
+    'private key in root-cert.pem',
+    (d) =>
+      fs.appendFileSync(
+        path.join(d, 'west', 'root-cert.pem'),
+        '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg==\n-----END PRIVATE KEY-----\n',
+      ),
+    ['clusters/west/root-cert.pem:31', 'contains a private key'],
+  ],
+  [
+    'two meshes with one trust domain',
+    edit('east/ossm2/smcp.yaml', 'domain: east.local', 'domain: west.local'),
+    [
+      'clusters/west/ossm2/smcp.yaml:68, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain',
+      'clusters east and west both use trust domain "west.local"',
+    ],
+  ],
+  [
+    'remote network name equal to the federation network',
+    edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-east-mesh'),
+    ['clusters/west/cluster.yaml:17, ClusterSettings west, field spec.remoteNetworks.east-mesh', 'is a federation network name'],
+  ],
+  [
+    'remote network name equal to the own network',
+    edit('west/cluster.yaml', 'east-mesh: east-network', 'east-mesh: network-west-mesh'),
+    ['field spec.remoteNetworks.east-mesh', "is this cluster's own network"],
+  ],
+  [
+    'SMCP older than v2.6',
+    edit('west/ossm2/smcp.yaml', '  version: v2.6\nstatus', '  version: v2.5\nstatus'),
+    ['clusters/west/ossm2/smcp.yaml:', 'field spec.version', 'older than v2.6'],
+  ],
   ['no SMCP', (d) => fs.rmSync(path.join(d, 'east', 'ossm2', 'smcp.yaml')), ['no ServiceMeshControlPlane found']],
-  ['one object defined twice', (d) => fs.copyFileSync(path.join(d, 'west', 'ossm2', 'workloads.yaml'), path.join(d, 'west', 'ossm2', 'workloads-again.yaml')), ['clusters/west/ossm2/workloads.yaml:', 'Service a/httpbin is defined twice: first at clusters/west/ossm2/workloads-again.yaml']],
+  [
+    'one object defined twice',
+    (d) => fs.copyFileSync(path.join(d, 'west', 'ossm2', 'workloads.yaml'), path.join(d, 'west', 'ossm2', 'workloads-again.yaml')),
+    ['clusters/west/ossm2/workloads.yaml:', 'Service a/httpbin is defined twice: first at clusters/west/ossm2/workloads-again.yaml'],
+  ],
   [
     'two services exported under one name',
-    edit('west/ossm2/federation.yaml', '        name: httpbin\n        namespace: b\n      type: NameSelector', '        name: httpbin\n        namespace: b\n        alias:\n          namespace: a\n      type: NameSelector'),
-    ['ExportedServiceSet istio-system/east-mesh, field spec.exportRules[1]', 'a/httpbin are both exported to east as httpbin.a.svc.east-mesh-exports.local'],
+    edit(
+      'west/ossm2/federation.yaml',
+      '        name: httpbin\n        namespace: b\n      type: NameSelector',
+      '        name: httpbin\n        namespace: b\n        alias:\n          namespace: a\n      type: NameSelector',
+    ),
+    [
+      'ExportedServiceSet istio-system/east-mesh, field spec.exportRules[1]',
+      'a/httpbin are both exported to east as httpbin.a.svc.east-mesh-exports.local',
+    ],
   ],
-  ['peer whose trust domain is no cluster', edit('east/ossm2/federation.yaml', 'trustDomain: west.local', 'trustDomain: south.local'), ['ServiceMeshPeer istio-system/west-mesh, field spec.security.trustDomain', 'no cluster in the clusters folder has trust domain "south.local"']],
-  ['Istio version Sail does not offer', edit('east/cluster.yaml', 'version: v1.27.3', 'version: v1.99.0'), ['clusters/east/cluster.yaml:', 'field spec.ossm3.version', 'do not offer Istio v1.99.0']],
-  ['version alias instead of an exact version', edit('east/cluster.yaml', 'version: v1.27.3', 'version: v1.27-latest'), ['field spec.ossm3.version', 'an exact version such as v1.27.3']],
-  ['wrong type in a dump', edit('west/ossm2/federation.yaml', 'servicePort: 15443', 'servicePort: [15443]'), ['ServiceMeshPeer istio-system/east-mesh, field spec.remote.servicePort: expected a number']],
+  [
+    'peer whose trust domain is no cluster',
+    edit('east/ossm2/federation.yaml', 'trustDomain: west.local', 'trustDomain: south.local'),
+    [
+      'ServiceMeshPeer istio-system/west-mesh, field spec.security.trustDomain',
+      'no cluster in the clusters folder has trust domain "south.local"',
+    ],
+  ],
+  [
+    'Istio version Sail does not offer',
+    edit('east/cluster.yaml', 'version: v1.27.3', 'version: v1.99.0'),
+    ['clusters/east/cluster.yaml:', 'field spec.ossm3.version', 'do not offer Istio v1.99.0'],
+  ],
+  [
+    'version alias instead of an exact version',
+    edit('east/cluster.yaml', 'version: v1.27.3', 'version: v1.27-latest'),
+    ['field spec.ossm3.version', 'an exact version such as v1.27.3'],
+  ],
+  [
+    'wrong type in a dump',
+    edit('west/ossm2/federation.yaml', 'servicePort: 15443', 'servicePort: [15443]'),
+    ['ServiceMeshPeer istio-system/east-mesh, field spec.remote.servicePort: expected a number'],
+  ],
 ];
 
 describe('input errors', () => {

@@ -5,17 +5,24 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { parseAllDocuments } from 'yaml';
-import { PHASES } from '../lib/plan/types';
+
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
 import { readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
+import { PHASES } from '../lib/plan/types';
 
 function setPhase(dir: string, cluster: string, phase: string): void {
   const f = path.join(dir, cluster, 'cluster.yaml');
   const text = fs.readFileSync(f, 'utf8');
-  fs.writeFileSync(f, /^\s+phase: .*$/m.test(text) ? text.replace(/^(\s+)phase: .*$/m, `$1phase: ${phase}`) : text.replace(/^spec:\n/m, `spec:\n  phase: ${phase}\n`));
+  fs.writeFileSync(
+    f,
+    /^\s+phase: .*$/m.test(text)
+      ? text.replace(/^(\s+)phase: .*$/m, `$1phase: ${phase}`)
+      : text.replace(/^spec:\n/m, `spec:\n  phase: ${phase}\n`),
+  );
 }
 
 function docs(file: string): Obj[] {
@@ -23,7 +30,7 @@ function docs(file: string): Obj[] {
 }
 
 describe('phase pointers', () => {
-  test('Applications and Kustomizations point at each cluster\'s spec.phase, and those folders exist', () => {
+  test("Applications and Kustomizations point at each cluster's spec.phase, and those folders exist", () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '03-import');
@@ -40,21 +47,51 @@ describe('phase pointers', () => {
     const west = docs(path.join(dist, 'argocd', 'application-west.yaml'))[0];
     expect(west.spec.source.path).toBe('dist/west/02-export');
     expect(west.spec.sources).toBeUndefined();
-    for (const p of [east.spec.sources[0].path, east.spec.sources[1].path, west.spec.source.path]) expect(fs.existsSync(path.join(dist, p.replace(/^dist\//, ''), 'kustomization.yaml'))).toBe(true);
+    for (const p of [east.spec.sources[0].path, east.spec.sources[1].path, west.spec.source.path])
+      expect(fs.existsSync(path.join(dist, p.replace(/^dist\//, ''), 'kustomization.yaml'))).toBe(true);
     expect(docs(path.join(dist, 'flux', 'west', 'kustomization-meshfed-west.yaml'))[0].spec.path).toBe('./dist/west/02-export');
     expect(docs(path.join(dist, 'flux', 'east', 'kustomization-meshfed-east.yaml'))[0].spec.path).toBe('./dist/east/03-import');
     const imports = docs(path.join(dist, 'flux', 'east', 'kustomization-meshfed-east-imports-west.yaml'))[0];
-    expect(imports.metadata).toMatchObject({ name: 'meshfed-east-imports-west', namespace: 'flux-system', labels: { 'meshfed.dev/cluster': 'east', 'meshfed.dev/imports-from': 'west' } });
-    expect(imports.spec).toMatchObject({ path: './dist/east/imports/west', prune: true, wait: true, sourceRef: { kind: 'GitRepository', name: 'meshfed' } });
+    expect(imports.metadata).toMatchObject({
+      name: 'meshfed-east-imports-west',
+      namespace: 'flux-system',
+      labels: { 'meshfed.dev/cluster': 'east', 'meshfed.dev/imports-from': 'west' },
+    });
+    expect(imports.spec).toMatchObject({
+      path: './dist/east/imports/west',
+      prune: true,
+      wait: true,
+      sourceRef: { kind: 'GitRepository', name: 'meshfed' },
+    });
     expect(imports.spec.dependsOn).toBeUndefined();
-    expect(kustomize(path.join(dist, 'flux', 'east')).map((o) => o.metadata.name).sort()).toEqual(['meshfed', 'meshfed-east', 'meshfed-east-imports-west']);
+    expect(
+      kustomize(path.join(dist, 'flux', 'east'))
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['meshfed', 'meshfed-east', 'meshfed-east-imports-west']);
     expect([...kustomize(path.join(dist, 'argocd')), ...kustomize(path.join(dist, 'flux', 'east'))].flatMap(crdProblems)).toEqual([]);
   });
 
   const refusals: [string, Record<string, string>, string[]][] = [
-    ['an importer at 03 before its exporter is at 02', { west: '01-prepare', east: '03-import' }, ['clusters/east/cluster.yaml:7, ClusterSettings east, field spec.phase', 'east cannot be at 03-import yet: west must be at 02-export or later first', 'west is at 01-prepare']],
-    ['an exporter removing the federation before its importer is at 03', { west: '04-remove-federation', east: '02-export' }, ['field spec.phase: west cannot be at 04-remove-federation yet: east must be at 03-import or later first']],
-    ['clients on OSSM 3 before the services they call are reachable (exporter at 01)', { west: '01-prepare', east: '06-migrate-workloads' }, ['east cannot be at 06-migrate-workloads yet: west must be at 02-export or later first']],
+    [
+      'an importer at 03 before its exporter is at 02',
+      { west: '01-prepare', east: '03-import' },
+      [
+        'clusters/east/cluster.yaml:7, ClusterSettings east, field spec.phase',
+        'east cannot be at 03-import yet: west must be at 02-export or later first',
+        'west is at 01-prepare',
+      ],
+    ],
+    [
+      'an exporter removing the federation before its importer is at 03',
+      { west: '04-remove-federation', east: '02-export' },
+      ['field spec.phase: west cannot be at 04-remove-federation yet: east must be at 03-import or later first'],
+    ],
+    [
+      'clients on OSSM 3 before the services they call are reachable (exporter at 01)',
+      { west: '01-prepare', east: '06-migrate-workloads' },
+      ['east cannot be at 06-migrate-workloads yet: west must be at 02-export or later first'],
+    ],
   ];
   test.each(refusals)('synth refuses %s, naming what must come first; dist/ unchanged', (_n, pointers, expected) => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
@@ -76,7 +113,10 @@ describe('phase pointers', () => {
 
   test('a pointer at a phase that is not written yet is refused with what to set', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
-    fs.writeFileSync(path.join(dir, 'west', 'cluster.yaml'), fs.readFileSync(path.join(dir, 'west', 'cluster.yaml'), 'utf8').replace(/\n\s+address: 198.51.100.20/, ''));
+    fs.writeFileSync(
+      path.join(dir, 'west', 'cluster.yaml'),
+      fs.readFileSync(path.join(dir, 'west', 'cluster.yaml'), 'utf8').replace(/\n\s+address: 198.51.100.20/, ''),
+    );
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '03-import');
     const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
@@ -88,14 +128,19 @@ describe('phase pointers', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '02-export');
-    const out = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--json'], { encoding: 'utf8' });
+    const out = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--json'], {
+      encoding: 'utf8',
+    });
     const json = JSON.parse(out);
     expect(json.clusters).toEqual([
       { cluster: 'east', current: '02-export', next: '03-import', blockedBy: [] },
       { cluster: 'west', current: '02-export', next: '03-import', blockedBy: [] },
     ]);
     setPhase(dir, 'east', '03-import');
-    const table = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const table = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^CLUSTER\s+CURRENT\s+NEXT\s+BLOCKED BY$/);
     expect(table).toContain('east     03-import  04-remove-federation  ready');
@@ -111,7 +156,9 @@ describe.each([
   const dir = copyTree(clusters());
   if (name === 'three meshes') fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(dir, 'gitops.yaml'));
   const { dist } = synthTo(dir);
-  const gitopsObjs = [...readTree(dist).keys()].filter((f) => /^(argocd|flux)\/.*\.yaml$/.test(f) && !f.endsWith('kustomization.yaml') && !f.includes('.patch.'));
+  const gitopsObjs = [...readTree(dist).keys()].filter(
+    (f) => /^(argocd|flux)\/.*\.yaml$/.test(f) && !f.endsWith('kustomization.yaml') && !f.includes('.patch.'),
+  );
 
   test('Argo CD and Flux objects are valid against their CRD schemas', () => {
     const objs = gitopsObjs.flatMap((f) => docs(path.join(dist, f)));
@@ -121,7 +168,12 @@ describe.each([
 
   test('dist/argocd and each dist/flux/<cluster> build with kubectl kustomize', () => {
     expect(kustomize(path.join(dist, 'argocd')).every((o) => o.kind === 'Application')).toBe(true);
-    for (const c of fs.readdirSync(path.join(dist, 'flux'))) expect(kustomize(path.join(dist, 'flux', c)).map((o) => o.kind).sort()).toEqual(['GitRepository', 'Kustomization']);
+    for (const c of fs.readdirSync(path.join(dist, 'flux')))
+      expect(
+        kustomize(path.join(dist, 'flux', c))
+          .map((o) => o.kind)
+          .sort(),
+      ).toEqual(['GitRepository', 'Kustomization']);
   });
 
   test('Applications: automated prune and self-heal, PruneLast, server-side apply, no finalizer', () => {
@@ -153,7 +205,11 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
         const restart = jobs(c, p).filter((j) => j.metadata.name.startsWith('meshfed-restart-workloads'));
         expect(`${c}/${p}: ${restart.length}`).toBe(`${c}/${p}: ${p === '06-migrate-workloads' ? 1 : 0}`);
         for (const j of restart) {
-          expect(j.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/hook': 'PostSync', 'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded', 'kustomize.toolkit.fluxcd.io/force': 'enabled' });
+          expect(j.metadata.annotations).toMatchObject({
+            'argocd.argoproj.io/hook': 'PostSync',
+            'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+            'kustomize.toolkit.fluxcd.io/force': 'enabled',
+          });
         }
       }
     }
@@ -166,7 +222,9 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
       for (const v of verify) {
         expect(v.metadata.name).toContain(`-${p.slice(0, 2)}-`);
         expect(Number(v.metadata.annotations!['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
-        expect(v.spec.template.spec.containers[0].command[2]).toContain("probe 'client' 'curl' 'curl' 'http://httpbin.a.svc.west-mesh-imports.local:8000/headers'");
+        expect(v.spec.template.spec.containers[0].command[2]).toContain(
+          "probe 'client' 'curl' 'curl' 'http://httpbin.a.svc.west-mesh-imports.local:8000/headers'",
+        );
       }
       expect(jobs('west', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'))).toEqual([]);
     }
@@ -201,7 +259,8 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     expect(Math.max(...of('Namespace'))).toBeLessThan(Math.min(...of('Istio'), ...of('ServiceMeshControlPlane')));
     expect(Math.max(...of('Istio'))).toBeLessThan(Math.min(...of('Gateway')));
     expect(Math.max(...of('Gateway'))).toBeLessThan(Math.min(...of('ServiceEntry'), ...of('WorkloadEntry')));
-    for (const o of s.filter((x) => x.apiVersion.startsWith('sailoperator.io/'))) expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
+    for (const o of s.filter((x) => x.apiVersion.startsWith('sailoperator.io/')))
+      expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
   });
 
   test('the health checks cover Istio, IstioCNI, the SMCP and child Applications', () => {
@@ -219,7 +278,17 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
 describe('cacerts and gitops.yaml', () => {
   test('OSSM 3 in another namespace: an ExternalSecret when a store is named, copy instructions otherwise', () => {
     const specs = threeMeshSpecs();
-    specs[0] = { ...specs[0], settings: { ...specs[0].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system', cacerts: { externalSecret: { storeRef: { name: 'vault' }, key: 'mesh/red/cacerts' } } } } };
+    specs[0] = {
+      ...specs[0],
+      settings: {
+        ...specs[0].settings,
+        ossm3: {
+          version: 'v1.27.3',
+          namespace: 'istio-system',
+          cacerts: { externalSecret: { storeRef: { name: 'vault' }, key: 'mesh/red/cacerts' } },
+        },
+      },
+    };
     specs[1] = { ...specs[1], settings: { ...specs[1].settings, ossm3: { version: 'v1.27.3', namespace: 'istio-system' } } };
     const { dist } = synthTo(writeClusters(specs));
     const red = desiredState(dist, 'red', '05-install-ossm3');
@@ -269,7 +338,9 @@ describe('runbook (dist/README.md)', () => {
   });
 
   test('commands use the real names', () => {
-    expect(md).toContain("kubectl --context east exec -n client deploy/curl -c curl -- curl -sS -o /dev/null -w '%{http_code}\\n' http://httpbin.b.svc.cluster.local:8000/headers");
+    expect(md).toContain(
+      "kubectl --context east exec -n client deploy/curl -c curl -- curl -sS -o /dev/null -w '%{http_code}\\n' http://httpbin.b.svc.cluster.local:8000/headers",
+    );
     expect(md).toContain('kubectl --context east get gateway remote-gateway-network-west-mesh -n istio-system');
     expect(md).toContain('kubectl --context west get svc eastwestgateway-istio -n istio-ingress');
     expect(md).toContain('kubectl --context west get servicemeshpeer east-mesh -n istio-system');

@@ -4,7 +4,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { stringify } from 'yaml';
+
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { crdProblems, find } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
@@ -26,7 +28,7 @@ function synthFails(dir: string): { stderr: string; out: string } {
   return { stderr: res.stderr, out };
 }
 
-describe('examples/greenfield (the reference documents\' mesh.global scenario)', () => {
+describe("examples/greenfield (the reference documents' mesh.global scenario)", () => {
   const { dist, result } = synthTo(EXAMPLE);
   const east = desiredState(dist, 'east', 'multicluster');
   const west = desiredState(dist, 'west', 'multicluster');
@@ -40,10 +42,12 @@ describe('examples/greenfield (the reference documents\' mesh.global scenario)',
     expect(fs.readFileSync(path.join(dist, 'README.md'), 'utf8')).toContain('# Multi-cluster runbook (greenfield)');
   });
 
-  test('OSSM 3 is installed from the settings: trust domain, the peer\'s trust domain and root, network', () => {
+  test("OSSM 3 is installed from the settings: trust domain, the peer's trust domain and root, network", () => {
     const istio = find(east, 'Istio', 'default')!;
     expect(istio.spec.values.meshConfig).toMatchObject({ trustDomain: 'east.local', trustDomainAliases: ['west.local'] });
-    expect(istio.spec.values.meshConfig.caCertificates).toEqual([{ pem: fs.readFileSync(path.join(EXAMPLE, 'west', 'root-cert.pem'), 'utf8') }]);
+    expect(istio.spec.values.meshConfig.caCertificates).toEqual([
+      { pem: fs.readFileSync(path.join(EXAMPLE, 'west', 'root-cert.pem'), 'utf8') },
+    ]);
     expect(istio.spec.values.global.network).toBe('east-network');
     expect(find(west, 'Istio', 'default')!.spec.values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API).toBe('true');
     expect(find(east, 'Namespace', 'istio-system')).toBeDefined();
@@ -66,19 +70,47 @@ describe('examples/greenfield (the reference documents\' mesh.global scenario)',
       subjectAltNames: ['spiffe://west.local/ns/httpbin/sa/httpbin'],
       workloadSelector: { labels: { app: 'httpbin' } },
     });
-    expect(find(east, 'WorkloadEntry', 'httpbin-httpbin-mesh-global-west-mesh', 'httpbin')).toMatchObject({ metadata: { labels: { app: 'httpbin', 'security.istio.io/tlsMode': 'istio' } }, spec: { network: 'west-network' } });
+    expect(find(east, 'WorkloadEntry', 'httpbin-httpbin-mesh-global-west-mesh', 'httpbin')).toMatchObject({
+      metadata: { labels: { app: 'httpbin', 'security.istio.io/tlsMode': 'istio' } },
+      spec: { network: 'west-network' },
+    });
     expect(find(east, 'Gateway', 'remote-gateway-west-network', 'istio-system')!.spec.addresses).toEqual([{ value: '198.51.100.20' }]);
   });
 });
 
 test('both directions on one shared name: one ServiceEntry per cluster for the host (local pods + the peer), no second exporter entry', () => {
   const dir = copyTree(EXAMPLE);
-  fs.appendFileSync(path.join(dir, 'east', 'federation', 'west.yaml'), '---\n' + stringify({ apiVersion: 'federation.maistra.io/v1', kind: 'ExportedServiceSet', metadata: { name: 'west-mesh' }, spec: { exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'httpbin', name: 'httpbin' } }] } }));
-  fs.appendFileSync(path.join(dir, 'west', 'federation', 'east.yaml'), '---\n' + stringify({ apiVersion: 'federation.maistra.io/v1', kind: 'ImportedServiceSet', metadata: { name: 'east-mesh' }, spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'httpbin' } }] } }));
-  edit(path.join(dir, 'east', 'cluster.yaml'), 'network: east-network', 'network: east-network\n  eastWestGateway:\n    address: 198.51.100.10');
+  fs.appendFileSync(
+    path.join(dir, 'east', 'federation', 'west.yaml'),
+    '---\n' +
+      stringify({
+        apiVersion: 'federation.maistra.io/v1',
+        kind: 'ExportedServiceSet',
+        metadata: { name: 'west-mesh' },
+        spec: { exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'httpbin', name: 'httpbin' } }] },
+      }),
+  );
+  fs.appendFileSync(
+    path.join(dir, 'west', 'federation', 'east.yaml'),
+    '---\n' +
+      stringify({
+        apiVersion: 'federation.maistra.io/v1',
+        kind: 'ImportedServiceSet',
+        metadata: { name: 'east-mesh' },
+        spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'httpbin' } }] },
+      }),
+  );
+  edit(
+    path.join(dir, 'east', 'cluster.yaml'),
+    'network: east-network',
+    'network: east-network\n  eastWestGateway:\n    address: 198.51.100.10',
+  );
   const { dist, result } = synthTo(dir);
   expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
-  for (const [c, peer] of [['east', 'west'], ['west', 'east']]) {
+  for (const [c, peer] of [
+    ['east', 'west'],
+    ['west', 'east'],
+  ]) {
     const objs = desiredState(dist, c, 'multicluster');
     const entries = objs.filter((o) => o.kind === 'ServiceEntry' && o.spec.hosts[0] === 'httpbin.httpbin.mesh.global');
     expect(entries.map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['httpbin/httpbin-httpbin-mesh-global']);
@@ -92,18 +124,24 @@ test('without the shared-name scheme, imports are named as Maistra would', () =>
   for (const c of ['east', 'west']) edit(path.join(dir, c, 'cluster.yaml'), /\n {2}hostnameScheme: global/, '');
   const { dist } = synthTo(dir);
   const east = desiredState(dist, 'east', 'multicluster');
-  expect(find(east, 'ServiceEntry', 'httpbin-httpbin-svc-west-mesh-imports-local', 'istio-system')!.spec.hosts).toEqual(['httpbin.httpbin.svc.west-mesh-imports.local']);
+  expect(find(east, 'ServiceEntry', 'httpbin-httpbin-svc-west-mesh-imports-local', 'istio-system')!.spec.hosts).toEqual([
+    'httpbin.httpbin.svc.west-mesh-imports.local',
+  ]);
 });
 
-test('an exporter without an address yet: importers\' overlays are written without its imports, with a warning saying what to set', () => {
+test("an exporter without an address yet: importers' overlays are written without its imports, with a warning saying what to set", () => {
   const dir = copyTree(EXAMPLE);
   edit(path.join(dir, 'west', 'cluster.yaml'), /\n {2}eastWestGateway:\n(.*\n){3}/, '\n');
   const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
   const res = runCli(['--clusters', dir, '--out', out]);
   expect(res.code).toBe(0);
-  expect(res.stderr).toContain("east's imports from west are left out of its multicluster overlay for now: west's east-west gateway address is unknown: apply west's multicluster overlay, then set spec.eastWestGateway.address in clusters/west/cluster.yaml");
+  expect(res.stderr).toContain(
+    "east's imports from west are left out of its multicluster overlay for now: west's east-west gateway address is unknown: apply west's multicluster overlay, then set spec.eastWestGateway.address in clusters/west/cluster.yaml",
+  );
   const east = desiredState(out, 'east', 'multicluster');
-  expect(east.filter((o) => o.kind === 'WorkloadEntry' || (o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote'))).toEqual([]);
+  expect(east.filter((o) => o.kind === 'WorkloadEntry' || (o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote'))).toEqual(
+    [],
+  );
   expect(find(east, 'Istio', 'default')).toBeDefined();
   expect(find(desiredState(out, 'west', 'multicluster'), 'Gateway', 'eastwestgateway', 'istio-ingress')).toBeDefined();
 });
@@ -126,7 +164,10 @@ describe('refused input', () => {
   });
   test('a Service in federation/', () => {
     const dir = copyTree(EXAMPLE);
-    fs.writeFileSync(path.join(dir, 'east', 'federation', 'svc.yaml'), stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'sleep' }, spec: { ports: [{ port: 80 }] } }));
+    fs.writeFileSync(
+      path.join(dir, 'east', 'federation', 'svc.yaml'),
+      stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'sleep' }, spec: { ports: [{ port: 80 }] } }),
+    );
     expect(synthFails(dir).stderr).toContain('Service sleep/x does not belong in federation/');
   });
   test('greenfield and migration clusters in one folder', () => {
@@ -134,6 +175,8 @@ describe('refused input', () => {
     fs.cpSync(path.join(EXAMPLE_CLUSTERS, 'east'), path.join(dir, 'old'), { recursive: true });
     edit(path.join(dir, 'old', 'cluster.yaml'), 'name: east', 'name: old');
     edit(path.join(dir, 'old', 'ossm2', 'smcp.yaml'), 'domain: east.local', 'domain: old.local');
-    expect(synthFails(dir).stderr).toContain('old is a migration cluster, but east, west are greenfield: one clusters/ folder renders one kind of federation.');
+    expect(synthFails(dir).stderr).toContain(
+      'old is a migration cluster, but east, west are greenfield: one clusters/ folder renders one kind of federation.',
+    );
   });
 });

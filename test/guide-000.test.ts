@@ -4,9 +4,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { parseAllDocuments } from 'yaml';
-import { find, Obj, withoutGitOpsAnnotations } from './support/kube';
+
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
+import { find, Obj, withoutGitOpsAnnotations } from './support/kube';
 import { synthTo, desiredState } from './support/synth';
 
 const GUIDE = path.join(__dirname, 'fixtures', 'guide-000');
@@ -49,7 +51,10 @@ function renamed(o: Obj): Obj {
   return out;
 }
 
-const patches = JSON.parse(fs.readFileSync(path.join(GUIDE, 'smcp-patches.json'), 'utf8')) as Record<string, { type: string; patch: any }[]>;
+const patches = JSON.parse(fs.readFileSync(path.join(GUIDE, 'smcp-patches.json'), 'utf8')) as Record<
+  string,
+  { type: string; patch: any }[]
+>;
 
 function mergePatch(target: any, patch: any): any {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
@@ -84,7 +89,8 @@ describe('bundled example = the guide (000), phase by phase', () => {
     );
     for (const o of objs) {
       expect(o.status).toBeUndefined();
-      for (const k of ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp', 'generation', 'finalizers']) expect(o.metadata).not.toHaveProperty(k);
+      for (const k of ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp', 'generation', 'finalizers'])
+        expect(o.metadata).not.toHaveProperty(k);
       expect(JSON.stringify(o)).not.toContain('last-applied-configuration');
       expect(JSON.stringify(o)).not.toContain('maistra.io/member-of');
     }
@@ -120,9 +126,18 @@ describe('bundled example = the guide (000), phase by phase', () => {
   test.each(['east', 'west'])('%s 04-remove-federation deletes what the guide deletes and patches the SMCP as it does', (c) => {
     const before = state(c, '03-import');
     const after = state(c, '04-remove-federation');
-    const deletes = JSON.parse(fs.readFileSync(path.join(GUIDE, 'deletes.json'), 'utf8')) as { cluster: string; kind: string; name: string; namespace: string }[];
+    const deletes = JSON.parse(fs.readFileSync(path.join(GUIDE, 'deletes.json'), 'utf8')) as {
+      cluster: string;
+      kind: string;
+      name: string;
+      namespace: string;
+    }[];
     for (const d of deletes.filter((x) => x.cluster === c)) {
-      const kind = { importedserviceset: 'ImportedServiceSet', exportedserviceset: 'ExportedServiceSet', servicemeshpeer: 'ServiceMeshPeer' }[d.kind]!;
+      const kind = {
+        importedserviceset: 'ImportedServiceSet',
+        exportedserviceset: 'ExportedServiceSet',
+        servicemeshpeer: 'ServiceMeshPeer',
+      }[d.kind]!;
       expect(find(before, kind, d.name, d.namespace)).toBeDefined();
       expect(find(after, kind, d.name, d.namespace)).toBeUndefined();
     }
@@ -142,7 +157,11 @@ describe('bundled example = the guide (000), phase by phase', () => {
   });
 
   test('06-migrate-workloads labels namespaces as the guide does and disables Gateway API on the west SMCP', () => {
-    const labels = JSON.parse(fs.readFileSync(path.join(GUIDE, 'namespace-labels.json'), 'utf8')) as { cluster: string; namespace: string; args: string[] }[];
+    const labels = JSON.parse(fs.readFileSync(path.join(GUIDE, 'namespace-labels.json'), 'utf8')) as {
+      cluster: string;
+      namespace: string;
+      args: string[];
+    }[];
     expect(labels).toHaveLength(4);
     for (const l of labels) {
       const ns = find(state(l.cluster, '06-migrate-workloads'), 'Namespace', l.namespace)!;
@@ -166,7 +185,8 @@ describe('bundled example = the guide (000), phase by phase', () => {
     expect(script).toContain('kubectl patch deployments httpbin -n b');
     const roles = objs.filter((o) => o.kind === 'Role');
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['a', 'b']);
-    for (const r of roles) expect(r.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], resourceNames: ['httpbin'] }]);
+    for (const r of roles)
+      expect(r.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], resourceNames: ['httpbin'] }]);
     expect(objs.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
   });
 

@@ -3,14 +3,14 @@
  * the status blocks of the docs and the guide.
  */
 import { Diagnostics } from '../lib/diagnostics';
+import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
+import { localityString } from '../lib/model/imports';
 import { applyAlias, compileLabelSelector, nameMatches } from '../lib/model/match';
 import { dnsLabel, revisionName } from '../lib/model/names';
-import { localityString } from '../lib/model/imports';
 import { istioProtocol } from '../lib/model/protocol';
 import { exportSetStatus, importSetStatus } from '../lib/model/status';
-import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 
 function model(dir: string) {
   const diags = new Diagnostics();
@@ -28,14 +28,20 @@ describe('name matching (namemapping.go)', () => {
   });
   test('alias fields replace unless wildcard; an all-wildcard alias is no alias', () => {
     expect(applyAlias({ namespace: '', name: '', alias: { namespace: 'x', name: '' } }, svc)).toEqual({ namespace: 'x', name: 'ratings' });
-    expect(applyAlias({ namespace: '', name: '', alias: { namespace: '*', name: 'r2' } }, svc)).toEqual({ namespace: 'bookinfo', name: 'r2' });
+    expect(applyAlias({ namespace: '', name: '', alias: { namespace: '*', name: 'r2' } }, svc)).toEqual({
+      namespace: 'bookinfo',
+      name: 'r2',
+    });
     expect(applyAlias({ namespace: '', name: '', alias: { namespace: '*', name: '' } }, svc)).toEqual(svc);
   });
 });
 
 describe('label selectors (metav1.LabelSelectorAsSelector)', () => {
   test('matchLabels and expressions; empty selects everything', () => {
-    const sel = compileLabelSelector({ matchLabels: { export: 'true' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }] });
+    const sel = compileLabelSelector({
+      matchLabels: { export: 'true' },
+      matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }],
+    });
     expect(sel.ok && sel.matches({ export: 'true', tier: 'web' })).toBe(true);
     expect(sel.ok && sel.matches({ export: 'true', tier: 'db' })).toBe(false);
     const all = compileLabelSelector({ matchLabels: {}, matchExpressions: [] });
@@ -112,7 +118,12 @@ function docsFederation(greenImportRules: unknown[], redExportRules: unknown[], 
       exportSets: [{ name: 'green-mesh', exportRules: redExportRules }],
       settings: { eastWestGateway: { address: '203.0.113.7' } },
       extraObjects: [
-        { apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll', metadata: { name: 'default', namespace: 'red-mesh-system' }, spec: { members: ['red-mesh-bookinfo'] } },
+        {
+          apiVersion: 'maistra.io/v1',
+          kind: 'ServiceMeshMemberRoll',
+          metadata: { name: 'default', namespace: 'red-mesh-system' },
+          spec: { members: ['red-mesh-bookinfo'] },
+        },
       ],
     },
     {
@@ -127,24 +138,45 @@ function docsFederation(greenImportRules: unknown[], redExportRules: unknown[], 
   ]);
 }
 
-const RULE_A = { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'ratings', alias: { namespace: 'bookinfo', name: 'red-ratings' } } };
+const RULE_A = {
+  type: 'NameSelector',
+  nameSelector: { namespace: 'red-mesh-bookinfo', name: 'ratings', alias: { namespace: 'bookinfo', name: 'red-ratings' } },
+};
 const RULE_REVIEWS = { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'reviews' } };
-const RULE_B = { type: 'LabelSelector', labelSelector: { namespace: 'red-mesh-bookinfo', selector: { matchLabels: { 'export-service': 'true' } }, aliases: [{ namespace: '*', name: '*', alias: { namespace: 'bookinfo' } }] } };
+const RULE_B = {
+  type: 'LabelSelector',
+  labelSelector: {
+    namespace: 'red-mesh-bookinfo',
+    selector: { matchLabels: { 'export-service': 'true' } },
+    aliases: [{ namespace: '*', name: '*', alias: { namespace: 'bookinfo' } }],
+  },
+};
 
 describe('worked examples (research notes, maistra-federation.md)', () => {
   test('(a) export aliases; status equals the docs (create-export.adoc)', () => {
     const { model: m } = model(docsFederation([], [RULE_A, RULE_REVIEWS]));
     const link = m.links.find((l) => l.local === 'red')!;
     expect(exportSetStatus(m, link)).toEqual([
-      { exportedName: 'red-ratings.bookinfo.svc.green-mesh-exports.local', localService: { hostname: 'ratings.red-mesh-bookinfo.svc.cluster.local', name: 'ratings', namespace: 'red-mesh-bookinfo' } },
-      { exportedName: 'reviews.red-mesh-bookinfo.svc.green-mesh-exports.local', localService: { hostname: 'reviews.red-mesh-bookinfo.svc.cluster.local', name: 'reviews', namespace: 'red-mesh-bookinfo' } },
+      {
+        exportedName: 'red-ratings.bookinfo.svc.green-mesh-exports.local',
+        localService: { hostname: 'ratings.red-mesh-bookinfo.svc.cluster.local', name: 'ratings', namespace: 'red-mesh-bookinfo' },
+      },
+      {
+        exportedName: 'reviews.red-mesh-bookinfo.svc.green-mesh-exports.local',
+        localService: { hostname: 'reviews.red-mesh-bookinfo.svc.cluster.local', name: 'reviews', namespace: 'red-mesh-bookinfo' },
+      },
     ]);
   });
 
   test('(a) docs-direction variant selects the Service named red-ratings, not ratings', () => {
-    const rule = { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } } };
+    const rule = {
+      type: 'NameSelector',
+      nameSelector: { namespace: 'red-mesh-bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } },
+    };
     const { model: m } = model(docsFederation([], [rule]));
-    expect(m.exports.map((e) => [e.service.name, e.exportedHostname])).toEqual([['red-ratings', 'ratings.bookinfo.svc.green-mesh-exports.local']]);
+    expect(m.exports.map((e) => [e.service.name, e.exportedHostname])).toEqual([
+      ['red-ratings', 'ratings.bookinfo.svc.green-mesh-exports.local'],
+    ]);
   });
 
   test('(b) LabelSelector with an alias list; first rule wins', () => {
@@ -163,11 +195,18 @@ describe('worked examples (research notes, maistra-federation.md)', () => {
   });
 
   test('(c) import matches the exported alias; status equals the docs (create-import.adoc)', () => {
-    const rule = { type: 'NameSelector', importAsLocal: false, nameSelector: { namespace: 'bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } } };
+    const rule = {
+      type: 'NameSelector',
+      importAsLocal: false,
+      nameSelector: { namespace: 'bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } },
+    };
     const { model: m } = model(docsFederation([rule], [RULE_A, RULE_REVIEWS]));
     const link = m.links.find((l) => l.local === 'green')!;
     expect(importSetStatus(m, link)).toEqual([
-      { exportedName: 'red-ratings.bookinfo.svc.green-mesh-exports.local', localService: { hostname: 'ratings.bookinfo.svc.red-mesh-imports.local', name: 'ratings', namespace: 'bookinfo' } },
+      {
+        exportedName: 'red-ratings.bookinfo.svc.green-mesh-exports.local',
+        localService: { hostname: 'ratings.bookinfo.svc.red-mesh-imports.local', name: 'ratings', namespace: 'bookinfo' },
+      },
       { exportedName: 'reviews.red-mesh-bookinfo.svc.green-mesh-exports.local', localService: { hostname: '', name: '', namespace: '' } },
     ]);
   });
@@ -189,11 +228,20 @@ describe('worked examples (research notes, maistra-federation.md)', () => {
       { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'reviews' }, domainSuffix: 'imported.local' },
       { type: 'NameSelector', nameSelector: { namespace: '*' } },
     ];
-    const { model: m } = model(docsFederation(rules, [RULE_REVIEWS, { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'details' } }], { domainSuffix: 'global.example' }));
-    expect(m.imports.map((i) => i.hostname).sort()).toEqual(['details.red-mesh-bookinfo.global.example', 'reviews.red-mesh-bookinfo.imported.local']);
-    const refused = model(docsFederation([{ type: 'NameSelector', nameSelector: { namespace: '*' }, domainSuffix: 'svc.cluster.local' }], [RULE_REVIEWS]));
+    const { model: m } = model(
+      docsFederation(rules, [RULE_REVIEWS, { type: 'NameSelector', nameSelector: { namespace: 'red-mesh-bookinfo', name: 'details' } }], {
+        domainSuffix: 'global.example',
+      }),
+    );
+    expect(m.imports.map((i) => i.hostname).sort()).toEqual([
+      'details.red-mesh-bookinfo.global.example',
+      'reviews.red-mesh-bookinfo.imported.local',
+    ]);
+    const refused = model(
+      docsFederation([{ type: 'NameSelector', nameSelector: { namespace: '*' }, domainSuffix: 'svc.cluster.local' }], [RULE_REVIEWS]),
+    );
     expect(refused.model.imports).toEqual([]);
-    expect(refused.warnings.some((w) => w.includes('cluster\'s own suffix'))).toBe(true);
+    expect(refused.warnings.some((w) => w.includes("cluster's own suffix"))).toBe(true);
   });
 
   test('spec locality becomes region/zone; members only (MultiTenant SMMR)', () => {
@@ -206,7 +254,10 @@ describe('worked examples (research notes, maistra-federation.md)', () => {
   test('unknown rule types and invalid selectors are skipped with a warning', () => {
     const bad = [
       { type: 'Glob', nameSelector: { name: 'x' } },
-      { type: 'LabelSelector', labelSelector: { namespace: '*', selector: { matchExpressions: [{ key: 'a', operator: 'In', values: [] }] } } },
+      {
+        type: 'LabelSelector',
+        labelSelector: { namespace: '*', selector: { matchExpressions: [{ key: 'a', operator: 'In', values: [] }] } },
+      },
       RULE_REVIEWS,
     ];
     const { model: m, warnings } = model(docsFederation([], bad));

@@ -3,17 +3,19 @@
  * synthesizes without errors, keeps every imported hostname reachable in every state the gates allow
  * (MF001; with and without egress gateways on either platform), renders deterministically, and every overlay builds.
  */
-import * as fc from 'fast-check';
 import * as path from 'path';
+
+import * as fc from 'fast-check';
+
 import { runChecks } from '../lib/check';
+import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
 import { synthesize } from '../lib/cli/synth';
 import { Diagnostics, InputError } from '../lib/diagnostics';
+import { kustomize } from './support/kube';
+import { overlayDirs, shardDirs, synthTo } from './support/synth';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
 import { buildPlan } from '../lib/plan/plan';
-import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
-import { kustomize } from './support/kube';
-import { overlayDirs, shardDirs, synthTo } from './support/synth';
 
 const ROOTS = ['red', 'green', 'blue'] as const;
 
@@ -32,17 +34,29 @@ const meshArb = (index: number) =>
 const exportRuleArb = fc.constantFrom('namespace', 'name-alias', 'labels-alias-ns');
 const importRuleArb = fc.constantFrom('all', 'suffix', 'local');
 
-const federationArb = fc
-  .integer({ min: 2, max: 3 })
-  .chain((n) =>
-    fc.record({
-      meshes: fc.tuple(...Array.from({ length: n }, (_, i) => meshArb(i))),
-      // For each ordered pair (exporter, importer): whether it exports, and the rule shapes used.
-      pairs: fc.array(fc.record({ exports: fc.boolean(), exportRule: exportRuleArb, importRule: importRuleArb, locality: fc.boolean() }), { minLength: n * (n - 1), maxLength: n * (n - 1) }),
+const federationArb = fc.integer({ min: 2, max: 3 }).chain((n) =>
+  fc.record({
+    meshes: fc.tuple(...Array.from({ length: n }, (_, i) => meshArb(i))),
+    // For each ordered pair (exporter, importer): whether it exports, and the rule shapes used.
+    pairs: fc.array(fc.record({ exports: fc.boolean(), exportRule: exportRuleArb, importRule: importRuleArb, locality: fc.boolean() }), {
+      minLength: n * (n - 1),
+      maxLength: n * (n - 1),
     }),
-  );
+  }),
+);
 
-type Federation = { meshes: { namespaces: number; services: number; labelled: boolean; twoPorts: boolean; cp: string; mode: 'ClusterWide' | 'MultiTenant'; egress: 'none' | 'openshift' | 'kubernetes' }[]; pairs: { exports: boolean; exportRule: string; importRule: string; locality: boolean }[] };
+type Federation = {
+  meshes: {
+    namespaces: number;
+    services: number;
+    labelled: boolean;
+    twoPorts: boolean;
+    cp: string;
+    mode: 'ClusterWide' | 'MultiTenant';
+    egress: 'none' | 'openshift' | 'kubernetes';
+  }[];
+  pairs: { exports: boolean; exportRule: string; importRule: string; locality: boolean }[];
+};
 
 function specs(f: Federation): ClusterSpec[] {
   const names = f.meshes.map((_, i) => `mesh${i}`);
@@ -54,7 +68,18 @@ function specs(f: Federation): ClusterSpec[] {
     const services: ServiceSpec[] = [];
     for (let n = 0; n < m.namespaces; n++)
       for (let s = 0; s < m.services; s++)
-        services.push({ namespace: `${name}-ns${n}`, name: `svc${n}x${s}`, labels: m.labelled && s % 2 === 0 ? { share: 'yes' } : {}, ports: m.twoPorts && s === 0 ? [{ name: 'http', port: 8000, targetPort: 8080 }, { name: 'grpc-api', port: 9000, targetPort: 9090 }] : undefined });
+        services.push({
+          namespace: `${name}-ns${n}`,
+          name: `svc${n}x${s}`,
+          labels: m.labelled && s % 2 === 0 ? { share: 'yes' } : {},
+          ports:
+            m.twoPorts && s === 0
+              ? [
+                  { name: 'http', port: 8000, targetPort: 8080 },
+                  { name: 'grpc-api', port: 9000, targetPort: 9090 },
+                ]
+              : undefined,
+        });
     const peers = names.filter((p) => p !== name);
     const exportSets = peers.map((p) => {
       const cfg = pair.get(`${name}>${p}`)!;
@@ -64,7 +89,16 @@ function specs(f: Federation): ClusterSpec[] {
           ? [{ type: 'NameSelector', nameSelector: { namespace: `${name}-ns0` } }]
           : cfg.exportRule === 'name-alias'
             ? [{ type: 'NameSelector', nameSelector: { namespace: `${name}-ns0`, name: 'svc0x0', alias: { name: `${name}-first` } } }]
-            : [{ type: 'LabelSelector', labelSelector: { namespace: '*', selector: { matchLabels: m.labelled ? { share: 'yes' } : {} }, aliases: [{ namespace: '*', name: '*', alias: { namespace: 'shared' } }] } }];
+            : [
+                {
+                  type: 'LabelSelector',
+                  labelSelector: {
+                    namespace: '*',
+                    selector: { matchLabels: m.labelled ? { share: 'yes' } : {} },
+                    aliases: [{ namespace: '*', name: '*', alias: { namespace: 'shared' } }],
+                  },
+                },
+              ];
       return { name: `${p}-mesh`, exportRules: rules };
     });
     const importSets = peers.map((p) => {
@@ -87,8 +121,21 @@ function specs(f: Federation): ClusterSpec[] {
       peers: peers.map((p) => ({ name: `${p}-mesh`, trustDomain: `${p}.local`, rootOf: p })),
       exportSets,
       importSets,
-      extraObjects: m.mode === 'MultiTenant' ? [{ apiVersion: 'maistra.io/v1', kind: 'ServiceMeshMemberRoll', metadata: { name: 'default', namespace: m.cp }, spec: { members: [...new Set(services.map((s) => s.namespace))] } }] : [],
-      settings: { eastWestGateway: { address: `192.0.2.${idx + 1}` }, ...(m.egress === 'none' ? {} : { platform: m.egress, egressGateway: { enabled: true } }) },
+      extraObjects:
+        m.mode === 'MultiTenant'
+          ? [
+              {
+                apiVersion: 'maistra.io/v1',
+                kind: 'ServiceMeshMemberRoll',
+                metadata: { name: 'default', namespace: m.cp },
+                spec: { members: [...new Set(services.map((s) => s.namespace))] },
+              },
+            ]
+          : [],
+      settings: {
+        eastWestGateway: { address: `192.0.2.${idx + 1}` },
+        ...(m.egress === 'none' ? {} : { platform: m.egress, egressGateway: { enabled: true } }),
+      },
     };
   });
 }
@@ -119,7 +166,11 @@ describe('random federations', () => {
     fc.assert(
       fc.property(federationArb, (f) => {
         const { dist } = synthTo(writeClusters(specs(f as Federation)));
-        for (const d of [...overlayDirs(dist), ...shardDirs(dist)]) expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({ overlay: path.relative(dist, d), built: true });
+        for (const d of [...overlayDirs(dist), ...shardDirs(dist)])
+          expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({
+            overlay: path.relative(dist, d),
+            built: true,
+          });
       }),
       { numRuns: 4 },
     );

@@ -3,11 +3,12 @@
  * output must be the same, byte for byte, as rendering everything on the main thread.
  */
 import * as path from 'path';
+
+import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
+import { threeMeshSpecs } from './support/three-mesh';
 import { synthesize } from '../lib/cli/synth';
 import { Plan } from '../lib/plan/types';
 import { RenderWorker, workerClusters } from '../lib/write/render-worker';
-import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
-import { threeMeshSpecs } from './support/three-mesh';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
@@ -38,7 +39,16 @@ describe('rendering on a second thread', () => {
 
   test('an error on the worker reaches the caller', () => {
     const plan = synthesize(EXAMPLE_CLUSTERS).plan;
-    const broken: Plan = { ...plan, byCluster: { ...plan.byCluster, east: plan.byCluster.east.map((p) => ({ ...p, adds: [{ type: 'adopted', ref: p.adds[0]?.ref ?? { apiVersion: 'v1', kind: 'x', name: 'x' }, body: null as never }] })) } };
+    const broken: Plan = {
+      ...plan,
+      byCluster: {
+        ...plan.byCluster,
+        east: plan.byCluster.east.map((p) => ({
+          ...p,
+          adds: [{ type: 'adopted', ref: p.adds[0]?.ref ?? { apiVersion: 'v1', kind: 'x', name: 'x' }, body: null as never }],
+        })),
+      },
+    };
     expect(() => new RenderWorker(broken, ['east']).result()).toThrow(/^render worker: /);
   });
 });

@@ -5,13 +5,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+
+import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, find } from './support/kube';
-import { EXAMPLE_CLUSTERS } from './support/fixtures';
-import { fileAnchor } from '../lib/plan/types';
-import { objectPath } from '../lib/write/files';
 import { builtStates, desiredState, overlayDirs, readTree, runCli, synthTo } from './support/synth';
 import { threeMeshSpecs, writeThreeMesh } from './support/three-mesh';
-import { writeClusters } from './support/fixtures';
+import { fileAnchor } from '../lib/plan/types';
+import { objectPath } from '../lib/write/files';
 
 const scenarios: [string, () => string][] = [
   ['bundled example', () => EXAMPLE_CLUSTERS],
@@ -40,7 +40,9 @@ describe.each(scenarios)('%s', (_name, clusters) => {
       const cluster = dir.split(path.sep)[0];
       const smcp = find(built.get(path.join(cluster, '01-prepare'))!, 'ServiceMeshControlPlane', 'basic')!;
       const local = smcp.spec.cluster.network;
-      const remoteNets = objs.filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote').map((g) => g.metadata.labels!['topology.istio.io/network']);
+      const remoteNets = objs
+        .filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')
+        .map((g) => g.metadata.labels!['topology.istio.io/network']);
       const federationNets = objs.filter((o) => o.kind === 'ServiceMeshPeer').map((p) => `network-${p.metadata.name}`);
       for (const we of objs.filter((o) => o.kind === 'WorkloadEntry')) {
         expect(we.metadata.labels!['security.istio.io/tlsMode']).toBe('istio');
@@ -67,7 +69,7 @@ describe.each(scenarios)('%s', (_name, clusters) => {
     }
   });
 
-  test('imported services live in dist/<cluster>/imports/ only: no object twice in a cluster\'s state, none left in the phase folders', () => {
+  test("imported services live in dist/<cluster>/imports/ only: no object twice in a cluster's state, none left in the phase folders", () => {
     for (const [dir, objs] of built) {
       const ids = objs.map((o) => `${o.apiVersion.split('/')[0]}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`);
       expect({ dir, repeated: ids.filter((id, i) => ids.indexOf(id) !== i) }).toEqual({ dir, repeated: [] });
@@ -78,7 +80,11 @@ describe.each(scenarios)('%s', (_name, clusters) => {
         for (const shard of p.shards) {
           for (const r of shard.resources) {
             const file = objectPath(fileAnchor(r));
-            expect({ file, inPhase: fs.existsSync(path.join(dist, c, p.phase, file)), inShard: fs.existsSync(path.join(dist, c, 'imports', shard.name, file)) }).toEqual({ file, inPhase: false, inShard: true });
+            expect({
+              file,
+              inPhase: fs.existsSync(path.join(dist, c, p.phase, file)),
+              inShard: fs.existsSync(path.join(dist, c, 'imports', shard.name, file)),
+            }).toEqual({ file, inPhase: false, inShard: true });
             shipped++;
           }
         }
@@ -88,7 +94,8 @@ describe.each(scenarios)('%s', (_name, clusters) => {
   });
 
   test('Sail kinds are cluster-scoped: no namespace on Istio or IstioCNI', () => {
-    for (const o of [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/'))) expect(o.metadata.namespace).toBeUndefined();
+    for (const o of [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/')))
+      expect(o.metadata.namespace).toBeUndefined();
   });
 
   test('the output is deterministic: two synths give byte-identical trees', () => {
@@ -118,17 +125,27 @@ describe('three meshes in detail', () => {
     expect(objs.find((o) => o.kind === 'ServiceEntry' && o.spec.hosts.includes('reviews.bookinfo.svc.cluster.local'))).toBeUndefined();
     // and green's gateway exposes that exact hostname (its own FQDN: no exporter ServiceEntry needed)
     const green = state('green', '02-export');
-    expect(find(green, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['reviews.bookinfo.svc.cluster.local']);
+    expect(find(green, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual([
+      'reviews.bookinfo.svc.cluster.local',
+    ]);
     expect(green.filter((o) => o.kind === 'ServiceEntry')).toEqual([]);
   });
 
   test('aliases, label selectors and domain suffixes reach the exporter gateway and ServiceEntries', () => {
     const red = state('red', '02-export');
     // blue (LabelSelector + alias) and green (alias back to ratings) both call red "red-mesh": one hostname, one ServiceEntry.
-    expect(find(red, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['ratings.bookinfo.svc.red-mesh-imports.local']);
-    const ses = red.filter((o) => o.kind === 'ServiceEntry').map((o) => [o.metadata.namespace, o.metadata.name, o.spec.hosts[0], o.spec.ports[0].targetPort]);
-    expect(ses).toEqual([['red-bookinfo', 'ratings-bookinfo-svc-blue-mesh-exports-local', 'ratings.bookinfo.svc.red-mesh-imports.local', 8080]]);
-    expect(find(red, 'Gateway', 'eastwestgateway', 'istio-ingress')!.spec.infrastructure).toEqual({ annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } });
+    expect(find(red, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual([
+      'ratings.bookinfo.svc.red-mesh-imports.local',
+    ]);
+    const ses = red
+      .filter((o) => o.kind === 'ServiceEntry')
+      .map((o) => [o.metadata.namespace, o.metadata.name, o.spec.hosts[0], o.spec.ports[0].targetPort]);
+    expect(ses).toEqual([
+      ['red-bookinfo', 'ratings-bookinfo-svc-blue-mesh-exports-local', 'ratings.bookinfo.svc.red-mesh-imports.local', 8080],
+    ]);
+    expect(find(red, 'Gateway', 'eastwestgateway', 'istio-ingress')!.spec.infrastructure).toEqual({
+      annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+    });
     const redImport = state('red', '03-import');
     const se = redImport.find((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'red-mesh-system')!;
     expect(se.spec.hosts).toEqual(['details.bookinfo.blue.global']);
@@ -162,7 +179,10 @@ describe('three meshes in detail', () => {
   test('plan.json states the gates between clusters', () => {
     const plan = JSON.parse(result.files.get('plan.json')!);
     const blue = plan.clusters.blue.phases as { phase: string; waitsFor: { cluster: string; phase: string }[] }[];
-    expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['green@02-export', 'red@02-export']);
+    expect(blue.find((p) => p.phase === '03-import')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual([
+      'green@02-export',
+      'red@02-export',
+    ]);
     expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['red@03-import']); // only red imports from blue
   });
 });
@@ -175,7 +195,18 @@ describe('an exported service that selects no pods', () => {
       {
         ...red,
         extraObjects: [
-          { apiVersion: 'networking.istio.io/v1beta1', kind: 'ServiceEntry', metadata: { name: 'legacy-db', namespace: 'red-bookinfo', labels: { 'export-service': 'true' } }, spec: { hosts: ['db.legacy.internal'], location: 'MESH_INTERNAL', ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }], resolution: 'STATIC', endpoints: [{ address: '10.0.0.5' }] } },
+          {
+            apiVersion: 'networking.istio.io/v1beta1',
+            kind: 'ServiceEntry',
+            metadata: { name: 'legacy-db', namespace: 'red-bookinfo', labels: { 'export-service': 'true' } },
+            spec: {
+              hosts: ['db.legacy.internal'],
+              location: 'MESH_INTERNAL',
+              ports: [{ number: 5432, name: 'tcp-pg', protocol: 'TCP' }],
+              resolution: 'STATIC',
+              endpoints: [{ address: '10.0.0.5' }],
+            },
+          },
         ],
       },
       ...specs.filter((s) => s.name !== 'red'),
@@ -183,7 +214,9 @@ describe('an exported service that selects no pods', () => {
     const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('imports this service as db.legacy.internal.bookinfo.svc.red-mesh-imports.local, but it selects no pods');
-    expect(res.stderr).toContain('MF001 [blue @ 03-import]: With blue at 03-import and red at 04-remove-federation, clients in blue lose db.legacy.internal.bookinfo.svc.red-mesh-imports.local');
+    expect(res.stderr).toContain(
+      'MF001 [blue @ 03-import]: With blue at 03-import and red at 04-remove-federation, clients in blue lose db.legacy.internal.bookinfo.svc.red-mesh-imports.local',
+    );
   });
 });
 
@@ -195,7 +228,7 @@ describe('unknown east-west address', () => {
     const out = path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist');
     const { code, stderr } = runCli(['--clusters', dir, '--out', out]);
     expect(code).toBe(0);
-    expect(stderr).toContain("blue: 03-import, 04-remove-federation, 05-install-ossm3, 06-migrate-workloads, 07-finalize not written yet");
+    expect(stderr).toContain('blue: 03-import, 04-remove-federation, 05-install-ossm3, 06-migrate-workloads, 07-finalize not written yet');
     expect(stderr).toContain('set spec.eastWestGateway.address in clusters/green/cluster.yaml');
     expect(fs.existsSync(path.join(out, 'blue', '02-export'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'blue', '03-import'))).toBe(false);

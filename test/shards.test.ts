@@ -10,12 +10,34 @@ import { ObjectRef, PhasePlan, refKey, Resource } from '../lib/plan/types';
 function imported(host: string, exporters: string[]): Resource[] {
   const se = ref(API.serviceEntry, 'ServiceEntry', host, 'istio-system');
   return [
-    { type: 'importServiceEntry', ref: se, host, ports: [], subjectAltNames: [], exportTo: ['.'], exporters: [...exporters].sort(), selector: { app: host } },
-    ...exporters.map((e): Resource => ({ type: 'importWorkloadEntry', ref: ref(API.workloadEntry, 'WorkloadEntry', `${host}-${e}`, 'istio-system'), fileOf: se, exporter: e, labels: { app: host }, network: `${e}-network` })),
+    {
+      type: 'importServiceEntry',
+      ref: se,
+      host,
+      ports: [],
+      subjectAltNames: [],
+      exportTo: ['.'],
+      exporters: [...exporters].sort(),
+      selector: { app: host },
+    },
+    ...exporters.map((e): Resource => ({
+      type: 'importWorkloadEntry',
+      ref: ref(API.workloadEntry, 'WorkloadEntry', `${host}-${e}`, 'istio-system'),
+      fileOf: se,
+      exporter: e,
+      labels: { app: host },
+      network: `${e}-network`,
+    })),
   ];
 }
 
-const gateway: Resource = { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', 'remote-gateway-west', 'istio-system'), network: 'west-network', addresses: ['192.0.2.1'], port: 15443 };
+const gateway: Resource = {
+  type: 'remoteGateway',
+  ref: ref(API.k8sGatewayV1Beta1, 'Gateway', 'remote-gateway-west', 'istio-system'),
+  network: 'west-network',
+  addresses: ['192.0.2.1'],
+  port: 15443,
+};
 
 function shardOf(shards: ReturnType<typeof planImportShards>): Map<string, string> {
   return new Map(shards.flatMap((s) => s.resources.map((r) => [refKey(r.ref), s.name] as [string, string])));
@@ -32,7 +54,16 @@ describe('planImportShards', () => {
   });
 
   test('egress routes go with the imports of their first exporter', () => {
-    const route: Resource = { type: 'egressRoute', ref: ref(API.virtualService, 'VirtualService', 'a', 'istio-egress'), host: 'a', gatewayName: 'egress', backends: [{ exporter: 'west', name: 'ingress-west' }, { exporter: 'east', name: 'ingress-east' }] };
+    const route: Resource = {
+      type: 'egressRoute',
+      ref: ref(API.virtualService, 'VirtualService', 'a', 'istio-egress'),
+      host: 'a',
+      gatewayName: 'egress',
+      backends: [
+        { exporter: 'west', name: 'ingress-west' },
+        { exporter: 'east', name: 'ingress-east' },
+      ],
+    };
     expect(planImportShards([route, ...imported('a', ['west'])]).map((s) => [s.name, s.resources.map((r) => r.ref.kind)])).toEqual([
       ['east', ['VirtualService']],
       ['west', ['ServiceEntry', 'WorkloadEntry']],
@@ -51,7 +82,10 @@ describe('planImportShards', () => {
     for (const s of two) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS);
     for (const s of two) expect(s.resources.length).toBeGreaterThan(MAX_SHARD_OBJECTS / 4);
     const where = shardOf(two);
-    for (const h of hosts(501)) expect(where.get(refKey(ref(API.workloadEntry, 'WorkloadEntry', `${h}-west`, 'istio-system')))).toBe(where.get(refKey(ref(API.serviceEntry, 'ServiceEntry', h, 'istio-system'))));
+    for (const h of hosts(501))
+      expect(where.get(refKey(ref(API.workloadEntry, 'WorkloadEntry', `${h}-west`, 'istio-system')))).toBe(
+        where.get(refKey(ref(API.serviceEntry, 'ServiceEntry', h, 'istio-system'))),
+      );
     // Adding services below the next power of two moves no existing one.
     const more = shardOf(planImportShards(hosts(700).flatMap((h) => imported(h, ['west']))));
     for (const [k, v] of where) expect(more.get(k)).toBe(v);
@@ -69,7 +103,17 @@ describe('planImportShards', () => {
 });
 
 describe('assertShardsFinal', () => {
-  const plan = (phase: PhasePlan['phase'], p: Partial<PhasePlan>): PhasePlan => ({ cluster: 'east', phase, adds: [], shards: [], patches: [], deletes: [], waitsFor: [], blockedBy: [], ...p });
+  const plan = (phase: PhasePlan['phase'], p: Partial<PhasePlan>): PhasePlan => ({
+    cluster: 'east',
+    phase,
+    adds: [],
+    shards: [],
+    patches: [],
+    deletes: [],
+    waitsFor: [],
+    blockedBy: [],
+    ...p,
+  });
   const adds = imported('a', ['west']);
   const first = plan('03-import', { adds, shards: planImportShards(adds) });
   const se: ObjectRef = adds[0].ref;
@@ -79,7 +123,11 @@ describe('assertShardsFinal', () => {
   });
 
   test('a later phase patching or deleting a delivered import is a planner bug', () => {
-    expect(() => assertShardsFinal([first, plan('07-finalize', { deletes: [se] })])).toThrow('meshfed bug: 07-finalize of east changes ServiceEntry/istio-system/a');
-    expect(() => assertShardsFinal([first, plan('06-migrate-workloads', { patches: [{ type: 'merge', target: se, patch: {}, why: 'x' }] })])).toThrow('which 03-import delivers in dist/east/imports/');
+    expect(() => assertShardsFinal([first, plan('07-finalize', { deletes: [se] })])).toThrow(
+      'meshfed bug: 07-finalize of east changes ServiceEntry/istio-system/a',
+    );
+    expect(() =>
+      assertShardsFinal([first, plan('06-migrate-workloads', { patches: [{ type: 'merge', target: se, patch: {}, why: 'x' }] })]),
+    ).toThrow('which 03-import delivers in dist/east/imports/');
   });
 });

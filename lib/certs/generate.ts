@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'crypto';
+
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -55,7 +56,13 @@ export async function generateMeshCa(o: CaOptions): Promise<MeshCa> {
     keys: rootKeys,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
     ],
   });
@@ -70,7 +77,13 @@ export async function generateMeshCa(o: CaOptions): Promise<MeshCa> {
     signingKey: rootKeys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign |
+          x509.KeyUsageFlags.cRLSign |
+          x509.KeyUsageFlags.digitalSignature |
+          x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: o.istiodHost }]),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),

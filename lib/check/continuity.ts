@@ -1,18 +1,26 @@
-import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
-import { PhaseId, Plan } from '../plan/types';
 import { Finding } from './finding';
 import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
 import { States } from './state';
+import { FederationModel } from '../model/types';
+import { PlanContext } from '../plan/context';
+import { PhaseId, Plan } from '../plan/types';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
 function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
   const PHASES = plan.phases;
   const ok = (x: string, px: number, y: string, py: number) =>
-    plan.byCluster[x].slice(0, px + 1).every((p) => p.blockedBy.length === 0 && p.waitsFor.every((g) => g.cluster !== y || py >= PHASES.indexOf(g.phase)));
+    plan.byCluster[x]
+      .slice(0, px + 1)
+      .every((p) => p.blockedBy.length === 0 && p.waitsFor.every((g) => g.cluster !== y || py >= PHASES.indexOf(g.phase)));
   const out: [PhaseId, PhaseId][] = [];
-  for (let i = 0; i < PHASES.length; i++) for (let j = 0; j < PHASES.length; j++) if (ok(a, i, b, j) && ok(b, j, a, i)) out.push([PHASES[i], PHASES[j]]);
-  return out.sort((x, y) => Math.max(PHASES.indexOf(x[0]), PHASES.indexOf(x[1])) - Math.max(PHASES.indexOf(y[0]), PHASES.indexOf(y[1])) || PHASES.indexOf(x[0]) - PHASES.indexOf(y[0]) || PHASES.indexOf(x[1]) - PHASES.indexOf(y[1]));
+  for (let i = 0; i < PHASES.length; i++)
+    for (let j = 0; j < PHASES.length; j++) if (ok(a, i, b, j) && ok(b, j, a, i)) out.push([PHASES[i], PHASES[j]]);
+  return out.sort(
+    (x, y) =>
+      Math.max(PHASES.indexOf(x[0]), PHASES.indexOf(x[1])) - Math.max(PHASES.indexOf(y[0]), PHASES.indexOf(y[1])) ||
+      PHASES.indexOf(x[0]) - PHASES.indexOf(y[0]) ||
+      PHASES.indexOf(x[1]) - PHASES.indexOf(y[1]),
+  );
 }
 
 /**
@@ -27,14 +35,21 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
   const PHASES = plan.phases;
   const greenfield = PHASES[0] === 'multicluster';
   // Greenfield imports from exporters without an address are not rendered yet (the planner warns).
-  const unreachable = new Set(greenfield ? model.meshes.flatMap((m) => ctx.unreachableExporters(m.cluster).map((e) => `${m.cluster}>${e.cluster}`)) : []);
+  const unreachable = new Set(
+    greenfield ? model.meshes.flatMap((m) => ctx.unreachableExporters(m.cluster).map((e) => `${m.cluster}>${e.cluster}`)) : [],
+  );
   const out: Finding[] = [];
   const pairs = new Map<string, [PhaseId, PhaseId][]>();
   for (const i of model.imports) {
     const key = `${i.importer}>${i.exporter}`;
     if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, i.importer, i.exporter));
     // Each side of each path depends on its own cluster's phase only: evaluate per phase, combine per pair.
-    const memo: (string | undefined)[][] = [new Array(PHASES.length), new Array(PHASES.length), new Array(PHASES.length), new Array(PHASES.length)];
+    const memo: (string | undefined)[][] = [
+      new Array(PHASES.length),
+      new Array(PHASES.length),
+      new Array(PHASES.length),
+      new Array(PHASES.length),
+    ];
     const side = (slot: number, phase: PhaseId, fn: () => string) => {
       const k = PHASES.indexOf(phase);
       return (memo[slot][k] ??= fn());
@@ -47,7 +62,16 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
       // One state, no federation path; imports waiting for the exporter's address are not rendered yet (a warning says so).
       if (unreachable.has(key)) continue;
       const neu = newImp('multicluster') || newExp('multicluster');
-      if (neu) out.push({ rule: 'MF001', severity: 'error', cluster: i.importer, phase: 'multicluster', location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]), problem: `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ${neu}.`, fix: 'Complete the path (see the warnings for this service), or stop importing the service.' });
+      if (neu)
+        out.push({
+          rule: 'MF001',
+          severity: 'error',
+          cluster: i.importer,
+          phase: 'multicluster',
+          location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
+          problem: `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ${neu}.`,
+          fix: 'Complete the path (see the warnings for this service), or stop importing the service.',
+        });
       continue;
     }
     for (const [pi, pe] of pairs.get(key)!) {

@@ -1,7 +1,7 @@
-import { FederationModel } from '../model/types';
-import { exportSetStatus, importSetStatus } from '../model/status';
-import { StatusEntry } from '../load/inventory-types';
 import { Finding } from './finding';
+import { StatusEntry } from '../load/inventory-types';
+import { exportSetStatus, importSetStatus } from '../model/status';
+import { FederationModel } from '../model/types';
 
 function key(e: StatusEntry): string {
   return `${e.exportedName} → ${e.localService.hostname || '(not imported)'}`;

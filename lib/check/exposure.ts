@@ -1,6 +1,6 @@
+import { Finding } from './finding';
 import { FederationModel } from '../model/types';
 import { PlanContext } from '../plan/context';
-import { Finding } from './finding';
 
 /**
  * MF003: OSSM 2 exported a service to chosen peers; an east-west gateway serves every mesh that can

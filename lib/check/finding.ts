@@ -17,11 +17,18 @@ export interface Finding {
 }
 
 export function formatFinding(f: Finding): string {
-  const where = f.location ? `${f.location.file}${f.location.line ? `:${f.location.line}` : ''}${f.location.object ? `, ${f.location.object}` : ''}${f.location.field ? `, field ${f.location.field}` : ''}` : `cluster ${f.cluster}`;
+  const where = f.location
+    ? `${f.location.file}${f.location.line ? `:${f.location.line}` : ''}${f.location.object ? `, ${f.location.object}` : ''}${f.location.field ? `, field ${f.location.field}` : ''}`
+    : `cluster ${f.cluster}`;
   return `${f.severity} ${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}] ${where}: ${f.problem} ${f.fix}`;
 }
 
 /** A finding as a diagnostic (an error finding stops synth like an input error). */
 export function findingDiagnostic(f: Finding): Diagnostic {
-  return { severity: f.severity, location: f.location, message: `${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}]: ${f.problem}`, hint: f.fix };
+  return {
+    severity: f.severity,
+    location: f.location,
+    message: `${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}]: ${f.problem}`,
+    hint: f.fix,
+  };
 }

@@ -1,7 +1,7 @@
+import { Finding } from './finding';
 import { FederationModel } from '../model/types';
 import { policyMigrations } from '../plan/authz';
 import { PlanContext } from '../plan/context';
-import { Finding } from './finding';
 
 /**
  * MF002: in OSSM 2 exported services saw every cross-mesh call coming from their federation ingress

@@ -1,5 +1,3 @@
-import { FederationModel } from '../model/types';
-import { Plan } from '../plan/types';
 import { checkContinuity } from './continuity';
 import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
@@ -7,6 +5,8 @@ import { Finding } from './finding';
 import { checkIdentity } from './identity';
 import { checkPitfalls } from './pitfalls';
 import { checkUserConfig } from './user-config';
+import { FederationModel } from '../model/types';
+import { Plan } from '../plan/types';
 import { byKey } from '../sort';
 
 /**
@@ -15,6 +15,21 @@ import { byKey } from '../sort';
  * left out.
  */
 export function runChecks(model: FederationModel, plan: Plan): Finding[] {
-  const findings = [...checkContinuity(model, plan), ...checkIdentity(model), ...checkExposure(model), ...checkUserConfig(model), ...checkPitfalls(model, plan), ...checkDrift(model)];
-  return findings.filter((f) => plan.local.includes(f.cluster)).sort(byKey((f) => f.cluster, (f) => f.rule, (f) => f.problem));
+  const findings = [
+    ...checkContinuity(model, plan),
+    ...checkIdentity(model),
+    ...checkExposure(model),
+    ...checkUserConfig(model),
+    ...checkPitfalls(model, plan),
+    ...checkDrift(model),
+  ];
+  return findings
+    .filter((f) => plan.local.includes(f.cluster))
+    .sort(
+      byKey(
+        (f) => f.cluster,
+        (f) => f.rule,
+        (f) => f.problem,
+      ),
+    );
 }

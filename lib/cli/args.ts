@@ -14,7 +14,12 @@ export function parseCommand<T>(
   allowPositionals = false,
 ): { values: T; positionals: string[] } | { exit: number } {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals,
+    });
     if ((values as { help?: boolean }).help) {
       console.log(usage);
       return { exit: 0 };

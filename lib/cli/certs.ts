@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { generateMeshCa } from '../certs/generate';
+
 import { parseCommand } from './args';
+import { generateMeshCa } from '../certs/generate';
 
 const USAGE = `usage: meshfed certs <cluster>... [--clusters DIR] [--out DIR] [--namespace NS] [--key-size BITS] [--force]
 
@@ -23,7 +24,13 @@ const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const parsed = parseCommand<{ clusters?: string; out?: string; namespace?: string; 'key-size'?: string; force?: boolean }>(
     argv,
-    { clusters: { type: 'string' }, out: { type: 'string' }, namespace: { type: 'string' }, 'key-size': { type: 'string' }, force: { type: 'boolean' } },
+    {
+      clusters: { type: 'string' },
+      out: { type: 'string' },
+      namespace: { type: 'string' },
+      'key-size': { type: 'string' },
+      force: { type: 'boolean' },
+    },
     USAGE,
     undefined,
     true,
@@ -34,7 +41,9 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
   const keySize = Number(v['key-size'] ?? 4096);
   const bad = clusters.find((c) => !NAME.test(c));
   if (clusters.length === 0 || bad !== undefined || ![2048, 3072, 4096].includes(keySize)) {
-    console.error(`meshfed: ${clusters.length === 0 ? 'name at least one cluster' : bad !== undefined ? `"${bad}" is not a cluster folder name` : '--key-size must be 2048, 3072 or 4096'}\n${USAGE}`);
+    console.error(
+      `meshfed: ${clusters.length === 0 ? 'name at least one cluster' : bad !== undefined ? `"${bad}" is not a cluster folder name` : '--key-size must be 2048, 3072 or 4096'}\n${USAGE}`,
+    );
     return 2;
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
@@ -48,7 +57,14 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   }
   for (const c of clusters) {
-    const ca = await generateMeshCa({ name: c.charAt(0).toUpperCase() + c.slice(1), organization: 'meshfed lab', keySize, rootDays: 3650, intermediateDays: 730, istiodHost: `istiod.${namespace}.svc` });
+    const ca = await generateMeshCa({
+      name: c.charAt(0).toUpperCase() + c.slice(1),
+      organization: 'meshfed lab',
+      keySize,
+      rootDays: 3650,
+      intermediateDays: 730,
+      istiodHost: `istiod.${namespace}.svc`,
+    });
     const dir = path.join(outDir, c);
     fs.mkdirSync(dir, { recursive: true });
     for (const [file, content, mode] of [
@@ -63,8 +79,12 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
     fs.mkdirSync(path.join(clustersDir, c), { recursive: true });
     fs.writeFileSync(path.join(clustersDir, c, 'root-cert.pem'), ca.rootCert);
     const f = (name: string) => `--from-file=${name}=${path.join(dir, name)}`;
-    console.log(`# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${path.join(clustersDir, c, 'root-cert.pem')}`);
-    console.log(`kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`);
+    console.log(
+      `# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${path.join(clustersDir, c, 'root-cert.pem')}`,
+    );
+    console.log(
+      `kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`,
+    );
   }
   return 0;
 }

@@ -1,11 +1,12 @@
 import pc from 'picocolors';
+
 import { runChecks } from '../check';
+import { parseCommand } from './args';
 import { formatFinding } from '../check/finding';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
-import { parseCommand } from './args';
 import { checkPointers } from '../plan/pointers';
 
 const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json]
@@ -18,8 +19,11 @@ before anything is applied. Rules: docs/rules.md. Exit code 1 when any finding i
 
 /** The `check` command; returns the exit code (0 no errors, 1 errors, 2 usage). */
 export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; format: string }>(argv, { clusters: { type: 'string' }, format: { type: 'string', default: 'text' } }, USAGE, (v) =>
-    v.format === 'text' || v.format === 'json' ? undefined : `--format must be text or json, not "${v.format}"`,
+  const parsed = parseCommand<{ clusters?: string; format: string }>(
+    argv,
+    { clusters: { type: 'string' }, format: { type: 'string', default: 'text' } },
+    USAGE,
+    (v) => (v.format === 'text' || v.format === 'json' ? undefined : `--format must be text or json, not "${v.format}"`),
   );
   if ('exit' in parsed) return parsed.exit;
   const values = parsed.values;
@@ -31,7 +35,13 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     diags.throwIfErrors();
     const findings = runChecks(model, plan);
     if (values.format === 'json') {
-      console.log(JSON.stringify({ findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings }, null, 2));
+      console.log(
+        JSON.stringify(
+          { findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings },
+          null,
+          2,
+        ),
+      );
     } else {
       for (const w of diags.warnings) console.log(formatDiagnostic(w));
       for (const f of findings) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));

@@ -1,11 +1,12 @@
 import pc from 'picocolors';
+
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { parseCommand } from './args';
+import { renderTable } from './table';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
 import { checkPointers, nextSteps } from '../plan/pointers';
-import { parseCommand } from './args';
-import { renderTable } from './table';
 
 const USAGE = `usage: meshfed plan [--clusters DIR] [--json]
 
@@ -17,7 +18,11 @@ before the cluster can move on. Reads clusters/ only; writes nothing.
 
 /** The `plan` command; returns the exit code (0 ok, 1 input or ordering error, 2 usage error). */
 export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, out: NodeJS.WriteStream = process.stdout): number {
-  const parsed = parseCommand<{ clusters?: string; json?: boolean }>(argv, { clusters: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+  const parsed = parseCommand<{ clusters?: string; json?: boolean }>(
+    argv,
+    { clusters: { type: 'string' }, json: { type: 'boolean' } },
+    USAGE,
+  );
   if ('exit' in parsed) return parsed.exit;
   const values = parsed.values;
   const clustersDir = values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
@@ -29,7 +34,13 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
     checkPointers(plan, model, pointerDiags);
     const steps = nextSteps(plan);
     if (values.json) {
-      console.log(JSON.stringify({ clusters: steps.map((s) => ({ ...s, next: s.next ?? null })), errors: pointerDiags.errors.map(formatDiagnostic) }, null, 2));
+      console.log(
+        JSON.stringify(
+          { clusters: steps.map((s) => ({ ...s, next: s.next ?? null })), errors: pointerDiags.errors.map(formatDiagnostic) },
+          null,
+          2,
+        ),
+      );
     } else {
       const color = pc.isColorSupported && out.isTTY !== false;
       const c = color ? pc : pc.createColors(false);
@@ -37,10 +48,21 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
         c.bold(s.cluster),
         c.cyan(s.current),
         s.next ? (s.blockedBy.length ? c.yellow(s.next) : c.green(s.next)) : c.dim('done'),
-        s.next ? (s.blockedBy.length ? s.blockedBy.map((b) => `- ${b}`).join('\n') : 'ready: set spec.phase, synth, commit') : s.current === 'multicluster' ? 'greenfield: one overlay, nothing further' : 'migration complete',
+        s.next
+          ? s.blockedBy.length
+            ? s.blockedBy.map((b) => `- ${b}`).join('\n')
+            : 'ready: set spec.phase, synth, commit'
+          : s.current === 'multicluster'
+            ? 'greenfield: one overlay, nothing further'
+            : 'migration complete',
       ]);
       const width = out.columns && out.columns > 40 ? out.columns : 100;
-      for (const line of renderTable(['CLUSTER', 'CURRENT', 'NEXT', 'BLOCKED BY'].map((h) => c.dim(h)), rows, width)) console.log(line);
+      for (const line of renderTable(
+        ['CLUSTER', 'CURRENT', 'NEXT', 'BLOCKED BY'].map((h) => c.dim(h)),
+        rows,
+        width,
+      ))
+        console.log(line);
       for (const e of pointerDiags.errors) console.error(formatDiagnostic(e));
     }
     return pointerDiags.errors.length ? 1 : 0;

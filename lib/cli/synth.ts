@@ -1,25 +1,26 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
+import { runChecks } from '../check';
+import { parseCommand } from './args';
+import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
 import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
-import { runChecks } from '../check';
-import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
-import { GitOpsSettings, loadGitOps } from '../load/gitops';
+import { FederationModel } from '../model/types';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
-import { parseCommand } from './args';
+import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
+import { planJson } from '../write/plan-json';
 import { PARALLEL_MIN_OBJECTS, RenderWorker, workerClusters } from '../write/render-worker';
-import { FederationModel } from '../model/types';
-import { renderBundles } from '../write/bundles';
 import { renderRunbook } from '../write/runbook';
 import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
-import { planJson } from '../write/plan-json';
 
 export interface SynthOptions {
   readonly clustersDir: string;
@@ -52,7 +53,12 @@ function timed<T>(timings: Timings, stage: string, fn: () => T): T {
  * Plans of `parallelMinObjects` objects or more render part of their clusters on a second thread
  * (MESHFED_THREADS=1 in `env` keeps everything on one); the files are the same either way.
  */
-export function synthesize(clustersDir: string, timings: Timings = {}, env: NodeJS.ProcessEnv = process.env, parallelMinObjects = PARALLEL_MIN_OBJECTS): SynthResult {
+export function synthesize(
+  clustersDir: string,
+  timings: Timings = {},
+  env: NodeJS.ProcessEnv = process.env,
+  parallelMinObjects = PARALLEL_MIN_OBJECTS,
+): SynthResult {
   const diags = new Diagnostics();
   const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
   const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
@@ -70,7 +76,11 @@ export function synthesize(clustersDir: string, timings: Timings = {}, env: Node
     if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
     const json = planJson(plan, diags.warnings, findings, relative);
-    const mine = timed(timings, 'render', () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])));
+    const mine = timed(
+      timings,
+      'render',
+      () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])),
+    );
     const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
     const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
     return finish({ clustersDir, timings, model, plan, findings, files, diags, gitops });
@@ -135,7 +145,10 @@ written and the previous dist/ stays as it was.
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const parsed = parseCommand<{ clusters?: string; out?: string }>(argv, { clusters: { type: 'string' }, out: { type: 'string' } }, USAGE);
   if ('exit' in parsed) return parsed.exit;
-  const opts: SynthOptions = { clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: parsed.values.out ?? env.MESHFED_OUT ?? 'dist' };
+  const opts: SynthOptions = {
+    clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters',
+    outDir: parsed.values.out ?? env.MESHFED_OUT ?? 'dist',
+  };
   try {
     const timings: Timings = {};
     const result = synthesize(opts.clustersDir, timings, env);
@@ -144,7 +157,11 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
     if (env.MESHFED_TIMING) {
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);
-      console.error(`meshfed: timings (ms): ${Object.entries(timings).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}; peak RSS ${rss} MB`);
+      console.error(
+        `meshfed: timings (ms): ${Object.entries(timings)
+          .map(([k, v]) => `${k} ${Math.round(v)}`)
+          .join(', ')}; peak RSS ${rss} MB`,
+      );
     }
     // stderr: `cdk8s synth` captures the app's stdout.
     for (const l of summary(result, opts.outDir)) console.error(l);
@@ -152,7 +169,9 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     if (e instanceof InputError) {
       for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-      console.error(`meshfed: ${e.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`);
+      console.error(
+        `meshfed: ${e.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`,
+      );
       return 1;
     }
     console.error(`meshfed: internal error: ${(e as Error).message}`);

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+
 import { JsonObject } from '../load/yaml-source';
 
 export interface AdoptedObjectProps {

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+
 import { Application } from '../../imports/argocd-application-argoproj.io';
 
 export interface MeshfedApplicationProps {
@@ -40,7 +41,11 @@ export class MeshfedApplication extends Construct {
           ? {
               // One Application, several kustomize builds: sync waves and the PostSync verify Job span them all.
               // No source `name`: Argo CD < 2.14 does not know it, and kubectl's strict validation would refuse it.
-              sources: [props.path, ...props.imports.map((i) => i.path)].map((path) => ({ repoUrl: props.repoURL, targetRevision: props.targetRevision, path })),
+              sources: [props.path, ...props.imports.map((i) => i.path)].map((path) => ({
+                repoUrl: props.repoURL,
+                targetRevision: props.targetRevision,
+                path,
+              })),
             }
           : { source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path } }),
         syncPolicy: {

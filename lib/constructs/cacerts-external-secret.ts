@@ -1,5 +1,10 @@
 import { Construct } from 'constructs';
-import { ExternalSecret, ExternalSecretSpecSecretStoreRefKind, ExternalSecretSpecTargetCreationPolicy } from '../../imports/eso-externalsecret-external-secrets.io';
+
+import {
+  ExternalSecret,
+  ExternalSecretSpecSecretStoreRefKind,
+  ExternalSecretSpecTargetCreationPolicy,
+} from '../../imports/eso-externalsecret-external-secrets.io';
 
 export interface CacertsExternalSecretProps {
   readonly namespace: string;

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
-import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
+
 import { AUTO_PASSTHROUGH_OPTION, CROSS_NETWORK_PORT, NETWORK_LABEL } from './gateway-listener';
+import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
 
 /** A hostname that matches no real service: the listener exists, but exposes nothing by itself. */
 export const BLOCK_ALL_HOSTNAME = 'fake-hostname-to-block-all-by-default';

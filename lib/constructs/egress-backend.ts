@@ -1,8 +1,14 @@
 import { isIP } from 'net';
-import { Construct } from 'constructs';
+
 import { k8s } from 'cdk8s-plus-28';
-import { ServiceEntryV1Beta1, ServiceEntryV1Beta1SpecLocation, ServiceEntryV1Beta1SpecResolution } from '../../imports/istio-networking.istio.io';
+import { Construct } from 'constructs';
+
 import { CROSS_NETWORK_PORT } from './gateway-listener';
+import {
+  ServiceEntryV1Beta1,
+  ServiceEntryV1Beta1SpecLocation,
+  ServiceEntryV1Beta1SpecResolution,
+} from '../../imports/istio-networking.istio.io';
 
 const PORT_NAME = 'tls';
 
@@ -23,7 +29,10 @@ export class EgressBackendService extends Construct {
     super(scope, id);
     new k8s.KubeService(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
-      spec: { clusterIp: 'None', ports: [{ name: PORT_NAME, port: CROSS_NETWORK_PORT, targetPort: k8s.IntOrString.fromNumber(props.port), protocol: 'TCP' }] },
+      spec: {
+        clusterIp: 'None',
+        ports: [{ name: PORT_NAME, port: CROSS_NETWORK_PORT, targetPort: k8s.IntOrString.fromNumber(props.port), protocol: 'TCP' }],
+      },
     });
   }
 }
@@ -78,7 +87,9 @@ export class EgressBackendServiceEntry extends Construct {
         location: ServiceEntryV1Beta1SpecLocation.MESH_UNDERSCORE_INTERNAL,
         ports: [{ number: CROSS_NETWORK_PORT, name: PORT_NAME, protocol: 'TLS' }],
         resolution: dns ? ServiceEntryV1Beta1SpecResolution.DNS : ServiceEntryV1Beta1SpecResolution.STATIC,
-        endpoints: [...props.addresses].sort().map((address) => (props.port === CROSS_NETWORK_PORT ? { address } : { address, ports: { [PORT_NAME]: props.port } })),
+        endpoints: [...props.addresses]
+          .sort()
+          .map((address) => (props.port === CROSS_NETWORK_PORT ? { address } : { address, ports: { [PORT_NAME]: props.port } })),
       },
     });
   }

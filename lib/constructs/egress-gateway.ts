@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
-import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
-import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
+
 import { BLOCK_ALL_HOSTNAME } from './east-west-gateway';
 import { CROSS_NETWORK_PORT } from './gateway-listener';
+import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
 
 /** The listener TLSRoutes attach to (kubernetes). */
 export const EGRESS_LISTENER = 'tls';
@@ -59,7 +60,13 @@ export class EgressPassthroughGateway extends Construct {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
         selector: { 'istio.io/gateway-name': props.gatewayName },
-        servers: [{ port: { number: CROSS_NETWORK_PORT, name: 'tls', protocol: 'TLS' }, tls: { mode: GatewayV1Alpha3SpecServersTlsMode.PASSTHROUGH }, hosts: [...props.sniHosts].sort() }],
+        servers: [
+          {
+            port: { number: CROSS_NETWORK_PORT, name: 'tls', protocol: 'TLS' },
+            tls: { mode: GatewayV1Alpha3SpecServersTlsMode.PASSTHROUGH },
+            hosts: [...props.sniHosts].sort(),
+          },
+        ],
       },
     });
   }

@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
-import { TlsRoute } from '../../imports/gwapi-tlsroutes-gateway.networking.k8s.io';
-import { VirtualServiceV1Beta1 } from '../../imports/istio-networking.istio.io';
+
 import { EGRESS_LISTENER } from './egress-gateway';
 import { CROSS_NETWORK_PORT } from './gateway-listener';
+import { TlsRoute } from '../../imports/gwapi-tlsroutes-gateway.networking.k8s.io';
+import { VirtualServiceV1Beta1 } from '../../imports/istio-networking.istio.io';
 
 export interface EgressRouteProps {
   readonly name: string;

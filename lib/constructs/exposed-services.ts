@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
-import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
+
 import { CROSS_NETWORK_PORT } from './gateway-listener';
+import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
 
 export interface ExposedServicesProps {
   readonly name: string;

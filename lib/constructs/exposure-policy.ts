@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+
 import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../imports/istio-security.istio.io';
 
 export interface ExposurePolicyProps {

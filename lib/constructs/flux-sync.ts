@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
+
+import { fluxHealthCheckExprs } from './health-checks';
 import { GitRepository, GitRepositorySpecRef } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
 import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import { dnsLabel } from '../model/names';
-import { fluxHealthCheckExprs } from './health-checks';
 
 export const FLUX_SOURCE_NAME = 'meshfed';
 
@@ -32,7 +33,15 @@ export function fluxImportsName(cluster: string, shard: string): string {
 
 /** How every meshfed Kustomization applies a folder of the GitOps repository: prune, wait for health, retry. */
 function applySpec(interval: string, path: string, timeout: string) {
-  return { interval, sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME }, path: `./${path}`, prune: true, wait: true, timeout, retryInterval: '1m' };
+  return {
+    interval,
+    sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
+    path: `./${path}`,
+    prune: true,
+    wait: true,
+    timeout,
+    retryInterval: '1m',
+  };
 }
 
 /**
@@ -50,7 +59,11 @@ export class FluxSync extends Construct {
       spec: { interval: props.interval, url: props.repoURL, ref: fluxRef(props.targetRevision) },
     });
     new Kustomization(this, 'Kustomization', {
-      metadata: { name: `meshfed-${props.cluster}`, namespace: props.namespace, labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster } },
+      metadata: {
+        name: `meshfed-${props.cluster}`,
+        namespace: props.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster },
+      },
       spec: { ...applySpec(props.interval, props.path, '15m'), healthCheckExprs: fluxHealthCheckExprs() },
     });
     // Applied next to the phase, not after it (no dependsOn either way): the phase's verify Job needs the
@@ -60,7 +73,11 @@ export class FluxSync extends Construct {
         metadata: {
           name: fluxImportsName(props.cluster, i.name),
           namespace: props.namespace,
-          labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster, 'meshfed.dev/imports-from': i.exporter },
+          labels: {
+            'app.kubernetes.io/managed-by': 'meshfed',
+            'meshfed.dev/cluster': props.cluster,
+            'meshfed.dev/imports-from': i.exporter,
+          },
         },
         spec: applySpec(props.interval, i.path, '5m'),
       });

@@ -1,7 +1,13 @@
 import { Construct } from 'constructs';
-import { ServiceEntryV1Beta1, ServiceEntryV1Beta1SpecLocation, ServiceEntryV1Beta1SpecResolution, WorkloadEntryV1Beta1 } from '../../imports/istio-networking.istio.io';
-import { PortSpec } from '../model/types';
+
 import { serviceEntryPorts } from './service-entry-ports';
+import {
+  ServiceEntryV1Beta1,
+  ServiceEntryV1Beta1SpecLocation,
+  ServiceEntryV1Beta1SpecResolution,
+  WorkloadEntryV1Beta1,
+} from '../../imports/istio-networking.istio.io';
+import { PortSpec } from '../model/types';
 
 export interface ImportedServiceEntryProps {
   readonly name: string;

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+
 import { Istio, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import { IstioCni, IstioCniSpecVersion } from '../../imports/sail-istiocni-sailoperator.io';
 
@@ -11,7 +12,10 @@ export interface IstioCniControlPlaneProps {
 export class IstioCniControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: IstioCniControlPlaneProps) {
     super(scope, id);
-    new IstioCni(this, 'Resource', { metadata: { name: 'default' }, spec: { version: props.version as IstioCniSpecVersion, namespace: props.namespace } });
+    new IstioCni(this, 'Resource', {
+      metadata: { name: 'default' },
+      spec: { version: props.version as IstioCniSpecVersion, namespace: props.namespace },
+    });
   }
 }
 
@@ -48,8 +52,12 @@ export class IstioControlPlane extends Construct {
         values: {
           meshConfig: {
             accessLogFile: props.accessLogFile,
-            defaultConfig: { proxyMetadata: { ...(props.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true' } : {}), PROXY_CONFIG_XDS_AGENT: 'true' } },
-            caCertificates: props.caCertificates.length ? props.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains })) : undefined,
+            defaultConfig: {
+              proxyMetadata: { ...(props.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true' } : {}), PROXY_CONFIG_XDS_AGENT: 'true' },
+            },
+            caCertificates: props.caCertificates.length
+              ? props.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains }))
+              : undefined,
             trustDomain: props.trustDomain,
             trustDomainAliases: props.trustDomainAliases.length ? props.trustDomainAliases : undefined,
           },

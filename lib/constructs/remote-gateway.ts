@@ -1,7 +1,9 @@
 import { isIP } from 'net';
+
 import { Construct } from 'constructs';
-import { GatewayV1Beta1, GatewayV1Beta1SpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
+
 import { AUTO_PASSTHROUGH_OPTION, CROSS_NETWORK_PORT, NETWORK_LABEL } from './gateway-listener';
+import { GatewayV1Beta1, GatewayV1Beta1SpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
 
 export interface RemoteGatewayProps {
   readonly name: string;

@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { WorkloadRef } from '../plan/types';
+
 import { ScriptJob } from './job-rbac';
+import { WorkloadRef } from '../plan/types';
 
 /** Pod-template annotation the restart Job sets; changing the template makes the controller roll the pods. */
 export const RESTART_ANNOTATION = 'meshfed.dev/restarted-for-revision';
@@ -25,7 +26,10 @@ export class RestartRole extends Construct {
         apiGroups: ['apps'],
         resources: [RESOURCE[kind]],
         verbs: ['patch'],
-        resourceNames: props.workloads.filter((w) => w.kind === kind).map((w) => w.name).sort(),
+        resourceNames: props.workloads
+          .filter((w) => w.kind === kind)
+          .map((w) => w.name)
+          .sort(),
       })),
     });
   }

@@ -1,5 +1,5 @@
-import { PortSpec } from '../model/types';
 import { serviceEntryProtocol } from '../model/protocol';
+import { PortSpec } from '../model/types';
 
 /** ServiceEntry ports from a service's ports; `withTargetPort` for the exporter side only. */
 export function serviceEntryPorts(ports: PortSpec[], withTargetPort: boolean) {

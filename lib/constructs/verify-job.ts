@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { VerifyProbeSpec } from '../plan/types';
+
 import { ScriptJob } from './job-rbac';
+import { VerifyProbeSpec } from '../plan/types';
 
 export interface VerifyRoleProps {
   readonly name: string;

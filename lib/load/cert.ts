@@ -1,5 +1,6 @@
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
+
 import { Diagnostics } from '../diagnostics';
 
 /** A mesh's public root CA, as read from clusters/<cluster>/root-cert.pem. */
@@ -21,7 +22,11 @@ const PRIVATE_KEY = /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/;
  */
 export function readRootCert(file: string, diags: Diagnostics): RootCert | undefined {
   if (!fs.existsSync(file)) {
-    diags.error({ file }, 'the mesh root certificate is missing.', "Copy the mesh's PUBLIC root CA here, e.g. `oc get cm istio-ca-root-cert -n <smcp-namespace> -o jsonpath='{.data.root-cert\\.pem}'`.");
+    diags.error(
+      { file },
+      'the mesh root certificate is missing.',
+      "Copy the mesh's PUBLIC root CA here, e.g. `oc get cm istio-ca-root-cert -n <smcp-namespace> -o jsonpath='{.data.root-cert\\.pem}'`.",
+    );
     return undefined;
   }
   return parseRootCert(file, fs.readFileSync(file, 'utf8'), diags);
@@ -29,12 +34,20 @@ export function readRootCert(file: string, diags: Diagnostics): RootCert | undef
 
 export function parseRootCert(file: string, text: string, diags: Diagnostics): RootCert | undefined {
   if (PRIVATE_KEY.test(text)) {
-    diags.error({ file, line: lineOf(text, text.search(PRIVATE_KEY)) }, 'this file contains a private key.', 'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git history if it was committed), and keep keys in the cacerts Secret only.');
+    diags.error(
+      { file, line: lineOf(text, text.search(PRIVATE_KEY)) },
+      'this file contains a private key.',
+      'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git history if it was committed), and keep keys in the cacerts Secret only.',
+    );
     return undefined;
   }
   const blocks = [...text.matchAll(BLOCK)];
   if (blocks.length === 0) {
-    diags.error({ file }, 'no PEM certificate found.', 'The file must hold the root CA as "-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----".');
+    diags.error(
+      { file },
+      'no PEM certificate found.',
+      'The file must hold the root CA as "-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----".',
+    );
     return undefined;
   }
   const subjects: string[] = [];
@@ -42,7 +55,11 @@ export function parseRootCert(file: string, text: string, diags: Diagnostics): R
   for (const b of blocks) {
     const line = lineOf(text, b.index ?? 0);
     if (b[1] !== 'CERTIFICATE') {
-      diags.error({ file, line }, `found a "${b[1]}" PEM block; only CERTIFICATE blocks are allowed.`, 'Keep only the public root certificate in this file.');
+      diags.error(
+        { file, line },
+        `found a "${b[1]}" PEM block; only CERTIFICATE blocks are allowed.`,
+        'Keep only the public root certificate in this file.',
+      );
       return undefined;
     }
     let cert: X509Certificate;
@@ -53,7 +70,11 @@ export function parseRootCert(file: string, text: string, diags: Diagnostics): R
       return undefined;
     }
     if (!cert.ca) {
-      diags.error({ file, line }, `certificate "${cert.subject.replace(/\n/g, ', ')}" is not a CA (basicConstraints CA:FALSE or missing).`, "Use the mesh's root CA (root-cert.pem of the cacerts Secret), not a workload or intermediate leaf certificate.");
+      diags.error(
+        { file, line },
+        `certificate "${cert.subject.replace(/\n/g, ', ')}" is not a CA (basicConstraints CA:FALSE or missing).`,
+        "Use the mesh's root CA (root-cert.pem of the cacerts Secret), not a workload or intermediate leaf certificate.",
+      );
       return undefined;
     }
     subjects.push(cert.subject.replace(/\n/g, ', '));

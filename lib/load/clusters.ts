@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { Diagnostics } from '../diagnostics';
 import { readRootCert, RootCert } from './cert';
-import { Ossm2Inventory } from './inventory-types';
 import { loadGreenfieldInventory } from './greenfield';
+import { Ossm2Inventory } from './inventory-types';
 import { parseInventory, readOssm2Folder } from './ossm2';
 import { ClusterSettings, parseSettings } from './settings';
 import { readYamlObjects } from './yaml-source';
@@ -26,7 +27,11 @@ export interface LoadedCluster {
  */
 export function loadClusters(clustersDir: string, diags: Diagnostics): LoadedCluster[] {
   if (!fs.existsSync(clustersDir) || !fs.statSync(clustersDir).isDirectory()) {
-    diags.error({ file: clustersDir }, 'the clusters folder does not exist.', 'Create clusters/<cluster>/ folders as described in the README ("Input"), or pass --clusters <dir>.');
+    diags.error(
+      { file: clustersDir },
+      'the clusters folder does not exist.',
+      'Create clusters/<cluster>/ folders as described in the README ("Input"), or pass --clusters <dir>.',
+    );
     diags.throwIfErrors();
   }
   const names = fs
@@ -34,7 +39,11 @@ export function loadClusters(clustersDir: string, diags: Diagnostics): LoadedClu
     .filter((n) => !n.startsWith('.') && fs.statSync(path.join(clustersDir, n)).isDirectory())
     .sort();
   if (names.length === 0) {
-    diags.error({ file: clustersDir }, 'no cluster folders found.', 'Add one folder per cluster (clusters/<cluster>/cluster.yaml, ossm2/, root-cert.pem).');
+    diags.error(
+      { file: clustersDir },
+      'no cluster folders found.',
+      'Add one folder per cluster (clusters/<cluster>/cluster.yaml, ossm2/, root-cert.pem).',
+    );
   }
   const out: LoadedCluster[] = [];
   for (const name of names) {
@@ -49,12 +58,22 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
   const settingsFile = path.join(dir, 'cluster.yaml');
   let settings: ClusterSettings | undefined;
   if (!fs.existsSync(settingsFile)) {
-    diags.error({ file: settingsFile }, 'cluster settings are missing.', 'Create it with apiVersion: meshfed.dev/v1alpha1, kind: ClusterSettings (see the README, "Cluster settings").');
+    diags.error(
+      { file: settingsFile },
+      'cluster settings are missing.',
+      'Create it with apiVersion: meshfed.dev/v1alpha1, kind: ClusterSettings (see the README, "Cluster settings").',
+    );
   } else {
     const docs = readYamlObjects(settingsFile, diags);
     if (docs.length !== 1) {
-      if (docs.length > 1) diags.error({ file: settingsFile, line: docs[1].lineOf() }, 'expected exactly one ClusterSettings document.', 'Keep a single document in cluster.yaml.');
-      else if (diags.errors.every((e) => e.location?.file !== settingsFile)) diags.error({ file: settingsFile }, 'the file is empty.', 'Write the ClusterSettings object into it.');
+      if (docs.length > 1)
+        diags.error(
+          { file: settingsFile, line: docs[1].lineOf() },
+          'expected exactly one ClusterSettings document.',
+          'Keep a single document in cluster.yaml.',
+        );
+      else if (diags.errors.every((e) => e.location?.file !== settingsFile))
+        diags.error({ file: settingsFile }, 'the file is empty.', 'Write the ClusterSettings object into it.');
     } else {
       settings = parseSettings(docs[0], name, diags);
     }

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import Ajv from 'ajv';
+
 import * as schema from '../../schema/gitops-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
 import { readYamlObjects } from './yaml-source';
@@ -38,7 +40,13 @@ export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSetti
     }
     return undefined;
   }
-  const spec = src.value.spec as { repoURL: string; targetRevision?: string; path?: string; argocd?: { namespace?: string }; flux?: { namespace?: string; interval?: string } };
+  const spec = src.value.spec as {
+    repoURL: string;
+    targetRevision?: string;
+    path?: string;
+    argocd?: { namespace?: string };
+    flux?: { namespace?: string; interval?: string };
+  };
   return {
     file,
     repoURL: spec.repoURL,

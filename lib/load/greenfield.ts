@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { LineCounter } from 'yaml';
+
 import { Diagnostics } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
 import { parseInventory, readOssm2Folder } from './ossm2';
@@ -19,15 +21,28 @@ const FEDERATION_KINDS = new Set(['ServiceMeshPeer', 'ExportedServiceSet', 'Impo
  */
 export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, diags: Diagnostics): Ossm2Inventory | undefined {
   if (fs.existsSync(path.join(dir, 'ossm2'))) {
-    diags.error({ file: path.join(dir, 'ossm2') }, 'a greenfield cluster (spec.mode: greenfield) has no ossm2/ folder.', 'Declare peers, exports and imports in federation/ and the services in inventory/, or remove spec.mode to migrate an OSSM 2 mesh.');
+    diags.error(
+      { file: path.join(dir, 'ossm2') },
+      'a greenfield cluster (spec.mode: greenfield) has no ossm2/ folder.',
+      'Declare peers, exports and imports in federation/ and the services in inventory/, or remove spec.mode to migrate an OSSM 2 mesh.',
+    );
     return undefined;
   }
   const ns = settings.ossm3.namespace ?? 'istio-system';
   const federation = fs.existsSync(path.join(dir, 'federation')) ? readOssm2Folder(path.join(dir, 'federation'), diags) : [];
-  if (federation.length === 0) diags.warn({ file: path.join(dir, 'federation') }, 'no ServiceMeshPeer declared: this cluster shares nothing.', 'Declare peers, exports and imports in federation/*.yaml (README, "Greenfield multi-cluster").');
+  if (federation.length === 0)
+    diags.warn(
+      { file: path.join(dir, 'federation') },
+      'no ServiceMeshPeer declared: this cluster shares nothing.',
+      'Declare peers, exports and imports in federation/*.yaml (README, "Greenfield multi-cluster").',
+    );
   for (const o of federation) {
     if (!FEDERATION_KINDS.has(o.kind) || !o.apiVersion.startsWith('federation.maistra.io/')) {
-      diags.error(o.at(['kind']), `${o.label} does not belong in federation/: it holds ServiceMeshPeers, ExportedServiceSets and ImportedServiceSets (federation.maistra.io/v1).`, 'Move Namespaces, Services and workloads to inventory/.');
+      diags.error(
+        o.at(['kind']),
+        `${o.label} does not belong in federation/: it holds ServiceMeshPeers, ExportedServiceSets and ImportedServiceSets (federation.maistra.io/v1).`,
+        'Move Namespaces, Services and workloads to inventory/.',
+      );
     } else if (o.namespace === undefined) {
       (o.value.metadata as Record<string, unknown>).namespace = ns;
     }
@@ -35,12 +50,21 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
   const inventory = fs.existsSync(path.join(dir, 'inventory')) ? readOssm2Folder(path.join(dir, 'inventory'), diags) : [];
   for (const o of inventory) {
     if (o.apiVersion.startsWith('federation.maistra.io/') || o.apiVersion.startsWith('maistra.io/')) {
-      diags.error(o.at(['kind']), `${o.label} does not belong in inventory/.`, 'ServiceMeshPeers and export/import sets go to federation/; a greenfield cluster has no OSSM 2 control plane.');
+      diags.error(
+        o.at(['kind']),
+        `${o.label} does not belong in inventory/.`,
+        'ServiceMeshPeers and export/import sets go to federation/; a greenfield cluster has no OSSM 2 control plane.',
+      );
     }
   }
   const cluster = new SourceObject(
     settings.source.file,
-    { apiVersion: 'maistra.io/v2', kind: 'ServiceMeshControlPlane', metadata: { name: 'greenfield', namespace: ns }, spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: settings.trustDomain ?? '' } } } },
+    {
+      apiVersion: 'maistra.io/v2',
+      kind: 'ServiceMeshControlPlane',
+      metadata: { name: 'greenfield', namespace: ns },
+      spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: settings.trustDomain ?? '' } } },
+    },
     undefined,
     new LineCounter(),
   );

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
@@ -16,7 +17,11 @@ function group(apiVersion: string): string {
 /** Read every *.yaml / *.yml / *.json file of an ossm2/ folder (sorted, so reports are stable). */
 export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    diags.error({ file: dir }, 'the ossm2/ folder is missing.', 'Dump what runs today into it with the `oc get … -o yaml` commands in the README ("Input").');
+    diags.error(
+      { file: dir },
+      'the ossm2/ folder is missing.',
+      'Dump what runs today into it with the `oc get … -o yaml` commands in the README ("Input").',
+    );
     return [];
   }
   const files = fs
@@ -28,17 +33,30 @@ export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[]
 
 /** Turn the dumped objects of one cluster into typed values; reports every problem it finds. */
 /** `greenfield`: the federation is declared, not dumped: ServiceMeshPeers need no federation gateway names. */
-export function parseInventory(objects: SourceObject[], diags: Diagnostics, opts: { greenfield?: boolean } = {}): T.Ossm2Inventory | undefined {
+export function parseInventory(
+  objects: SourceObject[],
+  diags: Diagnostics,
+  opts: { greenfield?: boolean } = {},
+): T.Ossm2Inventory | undefined {
   checkIdentity(objects, diags);
   const byKind = (g: string, kind: string) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
 
   const smcps = byKind('maistra.io', 'ServiceMeshControlPlane');
   if (smcps.length === 0) {
-    diags.error(undefined, 'no ServiceMeshControlPlane found in ossm2/.', 'Add it: `oc get smcp -n <namespace> -o yaml > ossm2/smcp.yaml`.');
+    diags.error(
+      undefined,
+      'no ServiceMeshControlPlane found in ossm2/.',
+      'Add it: `oc get smcp -n <namespace> -o yaml > ossm2/smcp.yaml`.',
+    );
     return undefined;
   }
   if (smcps.length > 1) {
-    for (const s of smcps.slice(1)) diags.error(s.at(), `a second ServiceMeshControlPlane (the first is ${smcps[0].label} in ${smcps[0].file}).`, 'meshfed handles one mesh per cluster folder: keep the control plane that federates and remove the other dump.');
+    for (const s of smcps.slice(1))
+      diags.error(
+        s.at(),
+        `a second ServiceMeshControlPlane (the first is ${smcps[0].label} in ${smcps[0].file}).`,
+        'meshfed handles one mesh per cluster folder: keep the control plane that federates and remove the other dump.',
+      );
     return undefined;
   }
   const controlPlane = parseControlPlane(smcps[0], diags);
@@ -47,7 +65,10 @@ export function parseInventory(objects: SourceObject[], diags: Diagnostics, opts
   const smmrs = byKind('maistra.io', 'ServiceMeshMemberRoll');
   for (const s of smmrs) {
     if (s.namespace !== controlPlane.namespace || s.name !== 'default') {
-      diags.warn(s.at(), `ignored: Maistra only reads the ServiceMeshMemberRoll named "default" in the control-plane namespace ${controlPlane.namespace}.`);
+      diags.warn(
+        s.at(),
+        `ignored: Maistra only reads the ServiceMeshMemberRoll named "default" in the control-plane namespace ${controlPlane.namespace}.`,
+      );
     }
   }
   const smmrSrc = smmrs.find((s) => s.namespace === controlPlane.namespace && s.name === 'default');
@@ -82,7 +103,11 @@ export function parseInventory(objects: SourceObject[], diags: Diagnostics, opts
   for (const list of [inv.peers, inv.exportSets, inv.importSets]) {
     for (const o of list as Array<{ namespace: string; source: SourceObject }>) {
       if (o.namespace !== controlPlane.namespace) {
-        diags.error(o.source.at(['metadata', 'namespace']), `${o.source.kind} is in namespace ${o.namespace}, but Maistra only reads federation resources in the control-plane namespace ${controlPlane.namespace}.`, 'Dump the objects from the control-plane namespace, or remove this one: it has no effect on the mesh.');
+        diags.error(
+          o.source.at(['metadata', 'namespace']),
+          `${o.source.kind} is in namespace ${o.namespace}, but Maistra only reads federation resources in the control-plane namespace ${controlPlane.namespace}.`,
+          'Dump the objects from the control-plane namespace, or remove this one: it has no effect on the mesh.',
+        );
       }
     }
   }
@@ -102,13 +127,21 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
       continue;
     }
     if (!CLUSTER_SCOPED.has(o.kind) && !o.namespace && isUsedKind(o)) {
-      diags.error(o.at(['metadata']), 'metadata.namespace is missing.', 'Dump with `oc get … -n <namespace> -o yaml`, which prints the namespace.');
+      diags.error(
+        o.at(['metadata']),
+        'metadata.namespace is missing.',
+        'Dump with `oc get … -n <namespace> -o yaml`, which prints the namespace.',
+      );
       continue;
     }
     const key = `${group(o.apiVersion)}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
     const first = seen.get(key);
     if (first) {
-      diags.error(o.at(), `${o.label} is defined twice: first at ${first.file}:${first.lineOf() ?? 1}.`, 'Keep one copy (dumps of overlapping `oc get` commands repeat objects).');
+      diags.error(
+        o.at(),
+        `${o.label} is defined twice: first at ${first.file}:${first.lineOf() ?? 1}.`,
+        'Keep one copy (dumps of overlapping `oc get` commands repeat objects).',
+      );
     } else {
       seen.set(key, o);
     }
@@ -117,7 +150,14 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
 
 function isUsedKind(o: SourceObject): boolean {
   const g = group(o.apiVersion);
-  return g === 'maistra.io' || g === 'federation.maistra.io' || g === '' || g === 'apps' || g === 'networking.istio.io' || g === 'security.istio.io';
+  return (
+    g === 'maistra.io' ||
+    g === 'federation.maistra.io' ||
+    g === '' ||
+    g === 'apps' ||
+    g === 'networking.istio.io' ||
+    g === 'security.istio.io'
+  );
 }
 
 function parseVersion(v: string): [number, number] | undefined {
@@ -128,17 +168,29 @@ function parseVersion(v: string): [number, number] | undefined {
 function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane | undefined {
   const r = new FieldReader(o, diags);
   if (o.apiVersion !== 'maistra.io/v2') {
-    r.error(['apiVersion'], `is ${o.apiVersion}; meshfed reads the maistra.io/v2 form.`, 'Dump it again with `oc get smcp.v2.maistra.io <name> -n <namespace> -o yaml`.');
+    r.error(
+      ['apiVersion'],
+      `is ${o.apiVersion}; meshfed reads the maistra.io/v2 form.`,
+      'Dump it again with `oc get smcp.v2.maistra.io <name> -n <namespace> -o yaml`.',
+    );
     return undefined;
   }
   const version = r.string(['spec', 'version']);
   const parsed = version ? parseVersion(version) : undefined;
   if (!version || !parsed) {
-    r.error(['spec', 'version'], 'the control plane version is missing or unreadable.', 'meshfed migrates OSSM 2.6 control planes: set spec.version: v2.6 (after upgrading the control plane).');
+    r.error(
+      ['spec', 'version'],
+      'the control plane version is missing or unreadable.',
+      'meshfed migrates OSSM 2.6 control planes: set spec.version: v2.6 (after upgrading the control plane).',
+    );
     return undefined;
   }
   if (parsed[0] < 2 || (parsed[0] === 2 && parsed[1] < 6)) {
-    r.error(['spec', 'version'], `control plane version ${version} is older than v2.6.`, 'Upgrade the control plane to v2.6 first: the migration relies on 2.6 features (Gateway API discovery of istio-remote gateways, trustDomainAliases).');
+    r.error(
+      ['spec', 'version'],
+      `control plane version ${version} is older than v2.6.`,
+      'Upgrade the control plane to v2.6 first: the migration relies on 2.6 features (Gateway API discovery of istio-remote gateways, trustDomainAliases).',
+    );
     return undefined;
   }
   const mode = r.string(['spec', 'mode']) ?? 'MultiTenant';
@@ -202,11 +254,19 @@ function parsePeer(o: SourceObject, diags: Diagnostics, greenfield: boolean): T.
   const r = new FieldReader(o, diags);
   const trustDomain = r.string(['spec', 'security', 'trustDomain']) ?? '';
   if (!trustDomain) {
-    r.error(['spec', 'security', 'trustDomain'], 'the peer trust domain is missing.', "meshfed finds the peer's cluster by its trust domain: set it to the peer SMCP's spec.security.trust.domain.");
+    r.error(
+      ['spec', 'security', 'trustDomain'],
+      'the peer trust domain is missing.',
+      "meshfed finds the peer's cluster by its trust domain: set it to the peer SMCP's spec.security.trust.domain.",
+    );
   }
   const certKind = r.string(['spec', 'security', 'certificateChain', 'kind']) ?? '';
   if (certKind !== '' && certKind !== 'ConfigMap') {
-    r.error(['spec', 'security', 'certificateChain', 'kind'], `certificateChain kind "${certKind}" is not supported by Maistra.`, 'Use kind: ConfigMap.');
+    r.error(
+      ['spec', 'security', 'certificateChain', 'kind'],
+      `certificateChain kind "${certKind}" is not supported by Maistra.`,
+      'Use kind: ConfigMap.',
+    );
   }
   const ingress = r.string(['spec', 'gateways', 'ingress', 'name']) ?? (greenfield ? `ingress-${o.name}` : '');
   const egress = r.string(['spec', 'gateways', 'egress', 'name']) ?? (greenfield ? `egress-${o.name}` : '');
@@ -233,7 +293,9 @@ function parseNameMapping(r: FieldReader, path: (string | number)[]): T.NameMapp
   return {
     namespace: r.string([...path, 'namespace']) ?? '',
     name: r.string([...path, 'name']) ?? '',
-    alias: alias ? { namespace: r.string([...path, 'alias', 'namespace']) ?? '', name: r.string([...path, 'alias', 'name']) ?? '' } : undefined,
+    alias: alias
+      ? { namespace: r.string([...path, 'alias', 'namespace']) ?? '', name: r.string([...path, 'alias', 'name']) ?? '' }
+      : undefined,
   };
 }
 
@@ -268,7 +330,14 @@ function parseExportSet(o: SourceObject, diags: Diagnostics): T.ExportSet {
         : undefined,
     };
   });
-  return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '', rules, status: parseStatus(r, 'exportedServices') };
+  return {
+    source: o,
+    rendered: stripServerFields(o.value),
+    name: o.name,
+    namespace: o.namespace ?? '',
+    rules,
+    status: parseStatus(r, 'exportedServices'),
+  };
 }
 
 function parseImportSet(o: SourceObject, diags: Diagnostics): T.ImportSet {
@@ -292,7 +361,11 @@ function parseImportSet(o: SourceObject, diags: Diagnostics): T.ImportSet {
     rules,
     domainSuffix: r.string(['spec', 'domainSuffix']) || undefined,
     locality: loc
-      ? { region: r.string(['spec', 'locality', 'region']) || undefined, zone: r.string(['spec', 'locality', 'zone']) || undefined, subzone: r.string(['spec', 'locality', 'subzone']) || undefined }
+      ? {
+          region: r.string(['spec', 'locality', 'region']) || undefined,
+          zone: r.string(['spec', 'locality', 'zone']) || undefined,
+          subzone: r.string(['spec', 'locality', 'subzone']) || undefined,
+        }
       : undefined,
     status: parseStatus(r, 'importedServices'),
   };
@@ -333,7 +406,8 @@ function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
     name: o.name,
     namespace: o.namespace ?? '',
     podLabels: r.stringMap(['spec', 'template', 'metadata', 'labels']),
-    serviceAccount: r.string(['spec', 'template', 'spec', 'serviceAccountName']) || r.string(['spec', 'template', 'spec', 'serviceAccount']) || 'default',
+    serviceAccount:
+      r.string(['spec', 'template', 'spec', 'serviceAccountName']) || r.string(['spec', 'template', 'spec', 'serviceAccount']) || 'default',
     containerPorts: Object.fromEntries(
       r.array(['spec', 'template', 'spec', 'containers']).flatMap((_, i) =>
         r.array(['spec', 'template', 'spec', 'containers', i, 'ports']).flatMap((_p, j) => {
@@ -366,7 +440,10 @@ function parseAuthorizationPolicy(o: SourceObject, diags: Diagnostics): T.Author
   const principals: T.AuthorizationPolicyObj['principals'] = [];
   r.array(['spec', 'rules']).forEach((_, i) =>
     r.array(['spec', 'rules', i, 'from']).forEach((_f, j) => {
-      for (const [key, negated] of [['principals', false], ['notPrincipals', true]] as const) {
+      for (const [key, negated] of [
+        ['principals', false],
+        ['notPrincipals', true],
+      ] as const) {
         const p = ['spec', 'rules', i, 'from', j, 'source', key];
         r.array(p).forEach((v, k) => principals.push({ value: String(v), negated, path: [...p, k] }));
       }
@@ -415,7 +492,9 @@ function parseDestinationRule(o: SourceObject, diags: Diagnostics): T.Destinatio
     name: o.name,
     namespace: o.namespace ?? '',
     host: r.string(['spec', 'host']) ?? '',
-    subsets: r.array(['spec', 'subsets']).map((_, i) => ({ name: r.string(['spec', 'subsets', i, 'name']) ?? '', labels: r.stringMap(['spec', 'subsets', i, 'labels']) })),
+    subsets: r
+      .array(['spec', 'subsets'])
+      .map((_, i) => ({ name: r.string(['spec', 'subsets', i, 'name']) ?? '', labels: r.stringMap(['spec', 'subsets', i, 'labels']) })),
     hasOutlierDetection: r.object(['spec', 'trafficPolicy', 'outlierDetection']) !== undefined,
     localityFailover: r.array([...lb, 'failover']).length > 0 || r.array([...lb, 'failoverPriority']).length > 0,
   };

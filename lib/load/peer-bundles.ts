@@ -1,13 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
+
 import { LineCounter } from 'yaml';
+
 import { Diagnostics } from '../diagnostics';
-import { PhaseId, PHASES } from '../plan/types';
 import { parseRootCert } from './cert';
 import { LoadedCluster } from './clusters';
 import { parseInventory } from './ossm2';
 import { ClusterSettings } from './settings';
 import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
+import { PhaseId, PHASES } from '../plan/types';
 import { byKey } from '../sort';
 
 interface BundleSpec {
@@ -20,28 +22,56 @@ interface BundleSpec {
   rootCert: string;
   eastWestGateway: { addresses: string[]; port?: number };
   importExportTo: string[];
-  exports: { service: { name: string; namespace: string }; exportedName: string; exportedNamespace: string; ports: { name: string; number: number; protocol?: string }[]; serviceAccounts: string[] }[];
+  exports: {
+    service: { name: string; namespace: string };
+    exportedName: string;
+    exportedNamespace: string;
+    ports: { name: string; number: number; protocol?: string }[];
+    serviceAccounts: string[];
+  }[];
   imports: { exportedHostname: string; hostname: string; importAsLocal: boolean }[];
 }
 
-const REQUIRED: (keyof BundleSpec)[] = ['for', 'peerName', 'trustDomain', 'controlPlaneNamespace', 'network', 'phase', 'rootCert', 'eastWestGateway', 'importExportTo', 'exports', 'imports'];
+const REQUIRED: (keyof BundleSpec)[] = [
+  'for',
+  'peerName',
+  'trustDomain',
+  'controlPlaneNamespace',
+  'network',
+  'phase',
+  'rootCert',
+  'eastWestGateway',
+  'importExportTo',
+  'exports',
+  'imports',
+];
 
 /** Read every clusters/<cluster>/peers/*.yaml written by a peer's meshfed (dist/<peer>/export-for-<cluster>.yaml). */
-function readBundles(clustersDir: string, local: LoadedCluster[], diags: Diagnostics): { src: SourceObject; writer: string; spec: BundleSpec }[] {
+function readBundles(
+  clustersDir: string,
+  local: LoadedCluster[],
+  diags: Diagnostics,
+): { src: SourceObject; writer: string; spec: BundleSpec }[] {
   const out: { src: SourceObject; writer: string; spec: BundleSpec }[] = [];
   for (const c of local) {
     const dir = path.join(clustersDir, c.name, 'peers');
     if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir).filter((x) => /\.ya?ml$/.test(x)).sort()) {
+    for (const f of fs
+      .readdirSync(dir)
+      .filter((x) => /\.ya?ml$/.test(x))
+      .sort()) {
       for (const src of readYamlObjects(path.join(dir, f), diags)) {
         if (src.apiVersion !== 'meshfed.dev/v1alpha1' || src.kind !== 'PeerBundle') {
-          diags.error(src.at(['kind']), 'expected a meshfed.dev/v1alpha1 PeerBundle (dist/<peer>/export-for-<cluster>.yaml of the peer\'s meshfed).');
+          diags.error(
+            src.at(['kind']),
+            "expected a meshfed.dev/v1alpha1 PeerBundle (dist/<peer>/export-for-<cluster>.yaml of the peer's meshfed).",
+          );
           continue;
         }
         const spec = src.value.spec as unknown as BundleSpec | undefined;
         const missing = REQUIRED.filter((k) => spec?.[k] === undefined);
         if (!spec || missing.length) {
-          diags.error(src.at(['spec']), `incomplete bundle: missing ${missing.join(', ')}.`, 'Copy the file again from the peer\'s dist/.');
+          diags.error(src.at(['spec']), `incomplete bundle: missing ${missing.join(', ')}.`, "Copy the file again from the peer's dist/.");
           continue;
         }
         if (spec.for !== c.name) {
@@ -82,19 +112,33 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
   for (const [writer, list] of [...byWriter].sort(byKey(([writer]) => writer))) {
     const first = list[0];
     if (local.some((c) => c.name === writer)) {
-      diags.error(first.src.at(['metadata', 'name']), `${writer} is both a cluster folder and a peer bundle.`, `Render ${writer} from its folder or from its bundle, not both: remove one.`);
+      diags.error(
+        first.src.at(['metadata', 'name']),
+        `${writer} is both a cluster folder and a peer bundle.`,
+        `Render ${writer} from its folder or from its bundle, not both: remove one.`,
+      );
       continue;
     }
     const s = first.spec;
     for (const b of list.slice(1)) {
       for (const k of ['trustDomain', 'controlPlaneNamespace', 'network', 'rootCert', 'phase'] as const) {
-        if (JSON.stringify(b.spec[k]) !== JSON.stringify(s[k])) diags.error(b.src.at(['spec', k]), `differs from ${writer}'s bundle in ${first.src.file}.`, `Copy both bundles from the same render of ${writer}.`);
+        if (JSON.stringify(b.spec[k]) !== JSON.stringify(s[k]))
+          diags.error(
+            b.src.at(['spec', k]),
+            `differs from ${writer}'s bundle in ${first.src.file}.`,
+            `Copy both bundles from the same render of ${writer}.`,
+          );
       }
     }
     const file = first.src.file;
     const cp = s.controlPlaneNamespace;
     const objects: SourceObject[] = [
-      obj(file, { apiVersion: 'maistra.io/v2', kind: 'ServiceMeshControlPlane', metadata: { name: 'basic', namespace: cp }, spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: s.trustDomain } } } }),
+      obj(file, {
+        apiVersion: 'maistra.io/v2',
+        kind: 'ServiceMeshControlPlane',
+        metadata: { name: 'basic', namespace: cp },
+        spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: s.trustDomain } } },
+      }),
     ];
     const namespaces = new Set<string>();
     const services = new Map<string, JsonObject[]>();
@@ -102,13 +146,39 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
       const peer = local.find((c) => c.name === b.spec.for)!;
       const p = b.spec.peerName;
       objects.push(
-        obj(file, { apiVersion: 'federation.maistra.io/v1', kind: 'ServiceMeshPeer', metadata: { name: p, namespace: cp }, spec: { remote: { addresses: [] }, gateways: { ingress: { name: `ingress-${p}` }, egress: { name: `egress-${p}` } }, security: { trustDomain: peer.inventory.controlPlane.trustDomain, certificateChain: { kind: 'ConfigMap', name: `${p}-ca-root-cert` } } } }),
-        obj(file, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${p}-ca-root-cert`, namespace: cp }, data: { 'root-cert.pem': peer.rootCert.pem } }),
+        obj(file, {
+          apiVersion: 'federation.maistra.io/v1',
+          kind: 'ServiceMeshPeer',
+          metadata: { name: p, namespace: cp },
+          spec: {
+            remote: { addresses: [] },
+            gateways: { ingress: { name: `ingress-${p}` }, egress: { name: `egress-${p}` } },
+            security: {
+              trustDomain: peer.inventory.controlPlane.trustDomain,
+              certificateChain: { kind: 'ConfigMap', name: `${p}-ca-root-cert` },
+            },
+          },
+        }),
+        obj(file, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: `${p}-ca-root-cert`, namespace: cp },
+          data: { 'root-cert.pem': peer.rootCert.pem },
+        }),
         obj(file, {
           apiVersion: 'federation.maistra.io/v1',
           kind: 'ExportedServiceSet',
           metadata: { name: p, namespace: cp },
-          spec: { exportRules: b.spec.exports.map((e) => ({ type: 'NameSelector', nameSelector: { namespace: e.service.namespace, name: e.service.name, alias: { namespace: e.exportedNamespace, name: e.exportedName } } })) },
+          spec: {
+            exportRules: b.spec.exports.map((e) => ({
+              type: 'NameSelector',
+              nameSelector: {
+                namespace: e.service.namespace,
+                name: e.service.name,
+                alias: { namespace: e.exportedNamespace, name: e.exportedName },
+              },
+            })),
+          },
         }),
         obj(file, {
           apiVersion: 'federation.maistra.io/v1',
@@ -119,7 +189,9 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
               const exported = splitHost(i.exportedHostname);
               const local = splitHost(i.hostname);
               const sel = { namespace: exported.namespace, name: exported.name, alias: { namespace: local.namespace, name: local.name } };
-              return i.importAsLocal ? { type: 'NameSelector', importAsLocal: true, nameSelector: sel } : { type: 'NameSelector', nameSelector: sel, domainSuffix: local.suffix };
+              return i.importAsLocal
+                ? { type: 'NameSelector', importAsLocal: true, nameSelector: sel }
+                : { type: 'NameSelector', nameSelector: sel, domainSuffix: local.suffix };
             }),
           },
         }),
@@ -134,9 +206,22 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
             apiVersion: 'v1',
             kind: 'Service',
             metadata: { name: e.service.name, namespace: e.service.namespace },
-            spec: { selector, ports: e.ports.map((pt) => ({ name: pt.name, port: pt.number, protocol: pt.protocol === 'UDP' ? 'UDP' : 'TCP', ...(pt.protocol && pt.protocol !== 'UDP' ? { appProtocol: pt.protocol.toLowerCase() } : {}) })) },
+            spec: {
+              selector,
+              ports: e.ports.map((pt) => ({
+                name: pt.name,
+                port: pt.number,
+                protocol: pt.protocol === 'UDP' ? 'UDP' : 'TCP',
+                ...(pt.protocol && pt.protocol !== 'UDP' ? { appProtocol: pt.protocol.toLowerCase() } : {}),
+              })),
+            },
           },
-          ...e.serviceAccounts.map((sa): JsonObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `${e.service.name}-${sa}`, namespace: e.service.namespace }, spec: { template: { metadata: { labels: selector }, spec: { serviceAccountName: sa } } } })),
+          ...e.serviceAccounts.map((sa): JsonObject => ({
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            metadata: { name: `${e.service.name}-${sa}`, namespace: e.service.namespace },
+            spec: { template: { metadata: { labels: selector }, spec: { serviceAccountName: sa } } },
+          })),
         ]);
       }
     }

@@ -1,9 +1,10 @@
 import Ajv, { ErrorObject } from 'ajv';
+
 import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
-import { PhaseId } from '../plan/types';
 import { SourceObject } from './yaml-source';
+import { PhaseId } from '../plan/types';
 
 /** clusters/<cluster>/cluster.yaml after schema validation; defaults that depend on OSSM 2 are applied in the model. */
 export interface VerifyProbe {
@@ -41,7 +42,11 @@ export interface ClusterSettings {
     readonly namespace?: string;
     readonly name?: string;
     readonly address?: string | string[];
-    readonly service?: { readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP'; readonly annotations?: Record<string, string>; readonly nodePort?: number };
+    readonly service?: {
+      readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+      readonly annotations?: Record<string, string>;
+      readonly nodePort?: number;
+    };
   };
   readonly remoteNetworks: Record<string, string>;
   /** openshift (default) or kubernetes: decides the egress gateway's routing objects. */
@@ -65,7 +70,24 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   const v = src.value as unknown as {
     metadata: { name: string };
     spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
-      Partial<Pick<ClusterSettings, 'phase' | 'argocd' | 'verify' | 'exposure' | 'eastWestGateway' | 'remoteNetworks' | 'importedServices' | 'workloadRestart' | 'platform' | 'egressGateway' | 'mode' | 'trustDomain' | 'hostnameScheme'>>;
+      Partial<
+        Pick<
+          ClusterSettings,
+          | 'phase'
+          | 'argocd'
+          | 'verify'
+          | 'exposure'
+          | 'eastWestGateway'
+          | 'remoteNetworks'
+          | 'importedServices'
+          | 'workloadRestart'
+          | 'platform'
+          | 'egressGateway'
+          | 'mode'
+          | 'trustDomain'
+          | 'hostnameScheme'
+        >
+      >;
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -77,16 +99,32 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   }
   const svc = v.spec.eastWestGateway?.service;
   if (svc?.nodePort !== undefined && svc.type !== 'NodePort') {
-    diags.error(src.at(['spec', 'eastWestGateway', 'service', 'nodePort']), 'nodePort is only used with type: NodePort.', 'Set spec.eastWestGateway.service.type: NodePort, or remove nodePort.');
+    diags.error(
+      src.at(['spec', 'eastWestGateway', 'service', 'nodePort']),
+      'nodePort is only used with type: NodePort.',
+      'Set spec.eastWestGateway.service.type: NodePort, or remove nodePort.',
+    );
     return undefined;
   }
   const mode = v.spec.mode ?? 'migration';
   const onlyGreenfield = (['trustDomain', 'hostnameScheme'] as const).filter((k) => mode !== 'greenfield' && v.spec[k] !== undefined);
   for (const k of onlyGreenfield) {
-    diags.error(src.at(['spec', k]), `${k} is only read with mode: greenfield.`, k === 'trustDomain' ? 'A migrated mesh keeps the trust domain of its ServiceMeshControlPlane: remove the field.' : 'Remove the field, or set spec.mode: greenfield.');
+    diags.error(
+      src.at(['spec', k]),
+      `${k} is only read with mode: greenfield.`,
+      k === 'trustDomain'
+        ? 'A migrated mesh keeps the trust domain of its ServiceMeshControlPlane: remove the field.'
+        : 'Remove the field, or set spec.mode: greenfield.',
+    );
   }
-  if (mode === 'greenfield' && !v.spec.trustDomain) diags.error(src.at(['spec', 'mode']), 'mode: greenfield needs spec.trustDomain.', 'Set spec.trustDomain to the trust domain this mesh will use (each mesh its own).');
-  if (mode === 'greenfield' && v.spec.phase !== undefined) diags.error(src.at(['spec', 'phase']), 'a greenfield cluster has one overlay (multicluster), no phases.', 'Remove spec.phase.');
+  if (mode === 'greenfield' && !v.spec.trustDomain)
+    diags.error(
+      src.at(['spec', 'mode']),
+      'mode: greenfield needs spec.trustDomain.',
+      'Set spec.trustDomain to the trust domain this mesh will use (each mesh its own).',
+    );
+  if (mode === 'greenfield' && v.spec.phase !== undefined)
+    diags.error(src.at(['spec', 'phase']), 'a greenfield cluster has one overlay (multicluster), no phases.', 'Remove spec.phase.');
   if (onlyGreenfield.length || (mode === 'greenfield' && (!v.spec.trustDomain || v.spec.phase !== undefined))) return undefined;
   const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));
   if (!versions.includes(v.spec.ossm3.version as IstioSpecVersion)) {
@@ -148,7 +186,11 @@ function reportSchemaError(src: SourceObject, e: ErrorObject, diags: Diagnostics
     }
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
-      diags.error(src.at([...path, missing]), 'required field is missing.', `Set ${[...path, missing].join('.')} (see the README, "Cluster settings").`);
+      diags.error(
+        src.at([...path, missing]),
+        'required field is missing.',
+        `Set ${[...path, missing].join('.')} (see the README, "Cluster settings").`,
+      );
       return;
     }
     case 'const':
@@ -168,7 +210,8 @@ function reportSchemaError(src: SourceObject, e: ErrorObject, diags: Diagnostics
 function describePattern(path: (string | number)[]): string {
   const last = path[path.length - 1];
   if (last === 'version') return 'an exact version such as v1.27.3';
-  if (last === 'network' || path[0] === 'spec' && path[1] === 'remoteNetworks') return 'letters, digits, "-", "_", "." and at most 63 characters';
+  if (last === 'network' || (path[0] === 'spec' && path[1] === 'remoteNetworks'))
+    return 'letters, digits, "-", "_", "." and at most 63 characters';
   return 'a DNS label: lower-case letters, digits and "-", at most 63 characters';
 }
 

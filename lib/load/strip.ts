@@ -1,9 +1,24 @@
 import { Json, JsonObject } from './yaml-source';
 
 /** metadata fields the API server or controllers own; never re-rendered. */
-const NOISE_METADATA = ['uid', 'resourceVersion', 'managedFields', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'finalizers', 'ownerReferences'];
+const NOISE_METADATA = [
+  'uid',
+  'resourceVersion',
+  'managedFields',
+  'creationTimestamp',
+  'generation',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'finalizers',
+  'ownerReferences',
+];
 /** Annotations written by kubectl or the platform, not by the owner of the object. */
-const NOISE_ANNOTATIONS = [/^kubectl\.kubernetes\.io\/last-applied-configuration$/, /^openshift\.io\/sa\.scc\./, /^argocd\.argoproj\.io\/tracking-id$/];
+const NOISE_ANNOTATIONS = [
+  /^kubectl\.kubernetes\.io\/last-applied-configuration$/,
+  /^openshift\.io\/sa\.scc\./,
+  /^argocd\.argoproj\.io\/tracking-id$/,
+];
 /** Labels set by the API server or by the Maistra operator on member namespaces. */
 const NOISE_LABELS = [/^kubernetes\.io\/metadata\.name$/, /^maistra\.io\/member-of$/];
 

@@ -1,5 +1,7 @@
 import * as fs from 'fs';
+
 import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments, Scalar, YAMLMap } from 'yaml';
+
 import { Diagnostics, SourceLocation } from '../diagnostics';
 
 /** A plain JSON value as parsed from YAML. */
@@ -102,7 +104,11 @@ export function parseYamlObjects(file: string, text: string, diags: Diagnostics)
     const value = doc.toJS({ maxAliasCount: 100 }) as Json;
     if (value === null || value === undefined) continue; // empty document
     if (typeof value !== 'object' || Array.isArray(value)) {
-      diags.error({ file, line: rangeLine(doc.contents, lines) }, 'expected a Kubernetes object (a YAML mapping) here.', 'Each document must be one object or a `kind: List`.');
+      diags.error(
+        { file, line: rangeLine(doc.contents, lines) },
+        'expected a Kubernetes object (a YAML mapping) here.',
+        'Each document must be one object or a `kind: List`.',
+      );
       continue;
     }
     const obj = new SourceObject(file, value, doc.contents ?? undefined, lines);

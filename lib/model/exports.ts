@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
-import { ExportRule } from '../load/inventory-types';
 import { applyAlias, CompiledSelector, compileLabelSelector, isWildcard, nameMatches, ServiceName } from './match';
 import { Export, LocalService, PeerLink } from './types';
+import { ExportRule } from '../load/inventory-types';
 
 type Matcher = (svc: LocalService) => ServiceName | undefined;
 
@@ -14,7 +14,9 @@ function compileExportRules(link: PeerLink, diags: Diagnostics): { index: number
   if (!ess) return [];
   const out: { index: number; match: Matcher }[] = [];
   for (const rule of ess.rules) {
-    const m = compileRule(rule, (msg) => diags.warn(ess.source.at(['spec', 'exportRules', rule.index]), `${msg}; Maistra skips this rule.`, 'Fix or remove the rule.'));
+    const m = compileRule(rule, (msg) =>
+      diags.warn(ess.source.at(['spec', 'exportRules', rule.index]), `${msg}; Maistra skips this rule.`, 'Fix or remove the rule.'),
+    );
     if (m) out.push({ index: rule.index, match: m });
   }
   return out;
@@ -23,21 +25,21 @@ function compileExportRules(link: PeerLink, diags: Diagnostics): { index: number
 function compileRule(rule: ExportRule, skip: (msg: string) => void): Matcher | undefined {
   if (rule.type === 'NameSelector') {
     const ns = rule.nameSelector;
-    if (!ns) return skip('type NameSelector without nameSelector'), undefined;
+    if (!ns) return (skip('type NameSelector without nameSelector'), undefined);
     return (svc) => (nameMatches(ns, svc) ? applyAlias(ns, svc) : undefined);
   }
   if (rule.type === 'LabelSelector') {
     const ls = rule.labelSelector;
-    if (!ls) return skip('type LabelSelector without labelSelector'), undefined;
+    if (!ls) return (skip('type LabelSelector without labelSelector'), undefined);
     const sel: CompiledSelector = compileLabelSelector(ls.selector);
-    if (!sel.ok) return skip(`invalid label selector: ${sel.reason}`), undefined;
+    if (!sel.ok) return (skip(`invalid label selector: ${sel.reason}`), undefined);
     return (svc) => {
       if (!(isWildcard(ls.namespace) || ls.namespace === svc.namespace) || !sel.matches(svc.labels)) return undefined;
       const alias = ls.aliases.find((a) => nameMatches(a, svc));
       return alias ? applyAlias(alias, svc) : { name: svc.name, namespace: svc.namespace };
     };
   }
-  return skip(`unknown rule type "${rule.type}" (NameSelector or LabelSelector)`), undefined;
+  return (skip(`unknown rule type "${rule.type}" (NameSelector or LabelSelector)`), undefined);
 }
 
 /**

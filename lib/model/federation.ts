@@ -1,12 +1,12 @@
 import { Diagnostics } from '../diagnostics';
-import { LoadedCluster } from '../load/clusters';
 import { computeExports } from './exports';
 import { computeImports } from './imports';
 import { memberNamespaces } from './members';
 import { revisionName } from './names';
 import { CLUSTER_DOMAIN, exportCandidates } from './services';
-import { ClusterSettings } from '../load/settings';
 import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
+import { LoadedCluster } from '../load/clusters';
+import { ClusterSettings } from '../load/settings';
 import { byKey } from '../sort';
 
 /** OpenShift's in-cluster `cli` image stream: present on every OpenShift cluster with the image registry. */
@@ -80,28 +80,53 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
     const seenRemote = new Map<string, string>();
     const localFederationNetworks = new Set(inv.peers.map((p) => `network-${p.name}`));
     if (localFederationNetworks.has(m.network)) {
-      diags.error(m.settings.source.at(['spec', 'network']), `network "${m.network}" is also the name Maistra gives the federation network of a peer (network-<ServiceMeshPeer>).`, 'Choose another network name for this cluster.');
+      diags.error(
+        m.settings.source.at(['spec', 'network']),
+        `network "${m.network}" is also the name Maistra gives the federation network of a peer (network-<ServiceMeshPeer>).`,
+        'Choose another network name for this cluster.',
+      );
     }
     const usedRemote = new Map<string, string>();
     for (const key of Object.keys(m.settings.remoteNetworks)) {
       if (!inv.peers.some((p) => p.name === key)) {
-        diags.error(m.settings.source.at(['spec', 'remoteNetworks', key]), `there is no ServiceMeshPeer named "${key}" in ${m.cluster}'s ossm2/.`, `Keys are local ServiceMeshPeer names: ${inv.peers.map((p) => p.name).sort().join(', ') || '(none)'}.`);
+        diags.error(
+          m.settings.source.at(['spec', 'remoteNetworks', key]),
+          `there is no ServiceMeshPeer named "${key}" in ${m.cluster}'s ossm2/.`,
+          `Keys are local ServiceMeshPeer names: ${
+            inv.peers
+              .map((p) => p.name)
+              .sort()
+              .join(', ') || '(none)'
+          }.`,
+        );
       }
     }
     for (const p of [...inv.peers].sort(byKey((p) => p.name))) {
       if (!p.trustDomain) continue;
       const remote = byTd.get(p.trustDomain);
       if (!remote) {
-        diags.error(p.source.at(['spec', 'security', 'trustDomain']), `no cluster in the clusters folder has trust domain "${p.trustDomain}".`, `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`);
+        diags.error(
+          p.source.at(['spec', 'security', 'trustDomain']),
+          `no cluster in the clusters folder has trust domain "${p.trustDomain}".`,
+          `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`,
+        );
         continue;
       }
       if (remote === m) {
-        diags.error(p.source.at(['spec', 'security', 'trustDomain']), `this peer has the mesh's own trust domain "${p.trustDomain}".`, "Set the peer mesh's trust domain.");
+        diags.error(
+          p.source.at(['spec', 'security', 'trustDomain']),
+          `this peer has the mesh's own trust domain "${p.trustDomain}".`,
+          "Set the peer mesh's trust domain.",
+        );
         continue;
       }
       const dup = seenRemote.get(remote.cluster);
       if (dup) {
-        diags.error(p.source.at(), `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`, 'Keep one ServiceMeshPeer per peer mesh.');
+        diags.error(
+          p.source.at(),
+          `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`,
+          'Keep one ServiceMeshPeer per peer mesh.',
+        );
         continue;
       }
       seenRemote.set(remote.cluster, p.name);
@@ -109,7 +134,7 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
       const netPath = m.settings.remoteNetworks[p.name] ? ['spec', 'remoteNetworks', p.name] : ['spec', 'network'];
       const why =
         remoteNetwork === m.network
-          ? 'is this cluster\'s own network: local clients would be routed to the local service through the remote gateway'
+          ? "is this cluster's own network: local clients would be routed to the local service through the remote gateway"
           : localFederationNetworks.has(remoteNetwork)
             ? `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would overwrite the federation ingress address and break traffic before the new entries exist`
             : usedRemote.has(remoteNetwork)
@@ -128,9 +153,17 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
       if (!caConfigMap && m.settings.mode === 'greenfield') {
         // Declared federation: OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
       } else if (!caConfigMap) {
-        diags.warn(p.source.at(['spec', 'security', 'certificateChain']), `ConfigMap ${m.controlPlane.namespace}/${p.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`, `Add it: \`oc get cm ${p.caConfigMap} -n ${m.controlPlane.namespace} -o yaml\`.`);
+        diags.warn(
+          p.source.at(['spec', 'security', 'certificateChain']),
+          `ConfigMap ${m.controlPlane.namespace}/${p.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
+          `Add it: \`oc get cm ${p.caConfigMap} -n ${m.controlPlane.namespace} -o yaml\`.`,
+        );
       } else if (normalizePem(caConfigMap.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
-        diags.warn(caConfigMap.source.at(['data', 'root-cert.pem']), `does not match ${remote.cluster}'s root-cert.pem.`, `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`);
+        diags.warn(
+          caConfigMap.source.at(['data', 'root-cert.pem']),
+          `does not match ${remote.cluster}'s root-cert.pem.`,
+          `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`,
+        );
       }
       links.push({
         local: m.cluster,
@@ -145,13 +178,21 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
     }
     for (const set of [...inv.exportSets, ...inv.importSets]) {
       if (!inv.peers.some((p) => p.name === set.name)) {
-        diags.warn(set.source.at(['metadata', 'name']), `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`, 'Rename it after the ServiceMeshPeer it is meant for, or remove it.');
+        diags.warn(
+          set.source.at(['metadata', 'name']),
+          `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`,
+          'Rename it after the ServiceMeshPeer it is meant for, or remove it.',
+        );
       }
     }
   }
   for (const l of links) {
     if (!links.some((r) => r.local === l.remote && r.remote === l.local)) {
-      diags.warn(l.peer.source.at(), `${l.remote} has no ServiceMeshPeer for ${l.local}: the peering is one-sided, so nothing is exchanged over it.`, `Add ${l.remote}'s ServiceMeshPeer to clusters/${l.remote}/ossm2/.`);
+      diags.warn(
+        l.peer.source.at(),
+        `${l.remote} has no ServiceMeshPeer for ${l.local}: the peering is one-sided, so nothing is exchanged over it.`,
+        `Add ${l.remote}'s ServiceMeshPeer to clusters/${l.remote}/ossm2/.`,
+      );
     }
   }
   return links;
@@ -176,7 +217,9 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
         );
       }
       byHost.set(i.hostname, prev ?? i);
-      const shadow = m.inventory.services.find((s) => `${s.name}.${s.namespace}.svc.cluster.local` === i.hostname && !(s.name === svc.name && s.namespace === svc.namespace));
+      const shadow = m.inventory.services.find(
+        (s) => `${s.name}.${s.namespace}.svc.cluster.local` === i.hostname && !(s.name === svc.name && s.namespace === svc.namespace),
+      );
       if (shadow) {
         diags.error(
           i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
@@ -204,7 +247,9 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
     const offered = exports.filter((e) => e.exporter === l.remote && e.importer === l.local);
     const reverse = links.find((r) => r.local === l.remote && r.remote === l.local);
     if (!reverse) continue;
-    imports.push(...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags, byCluster.get(l.local)!.settings.hostnameScheme));
+    imports.push(
+      ...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags, byCluster.get(l.local)!.settings.hostnameScheme),
+    );
   }
   checkExposures(meshes, imports, diags);
   for (const i of imports) {

@@ -1,8 +1,8 @@
 import { Diagnostics } from '../diagnostics';
-import { ImportSet, Locality, ServiceObj } from '../load/inventory-types';
 import { applyAlias, isWildcard, nameMatches, ServiceName } from './match';
 import { CLUSTER_DOMAIN, serviceFqdn } from './services';
 import { Export, Import, PeerLink } from './types';
+import { ImportSet, Locality, ServiceObj } from '../load/inventory-types';
 import { byKey } from '../sort';
 
 interface CompiledImportRule {
@@ -26,7 +26,11 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
   for (const rule of iss.rules) {
     const at = iss.source.at(['spec', 'importRules', rule.index]);
     if (rule.type !== 'NameSelector') {
-      diags.warn(at, `rule type "${rule.type}" is not supported for imports (only NameSelector); Maistra skips this rule.`, 'Fix or remove the rule.');
+      diags.warn(
+        at,
+        `rule type "${rule.type}" is not supported for imports (only NameSelector); Maistra skips this rule.`,
+        'Fix or remove the rule.',
+      );
       continue;
     }
     const ns = rule.nameSelector;
@@ -42,12 +46,21 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
       );
       continue;
     }
-    const suffix = rule.importAsLocal ? LOCAL_SUFFIX : rule.domainSuffix ?? iss.domainSuffix ?? `svc.${link.peer.name}-imports.local`;
+    const suffix = rule.importAsLocal ? LOCAL_SUFFIX : (rule.domainSuffix ?? iss.domainSuffix ?? `svc.${link.peer.name}-imports.local`);
     if (!rule.importAsLocal && suffix === LOCAL_SUFFIX) {
-      diags.warn(iss.source.at(['spec', 'importRules', rule.index, 'domainSuffix']), `domainSuffix ${suffix} is the cluster's own suffix; Maistra skips this rule ("use importAsLocal instead").`, 'Use importAsLocal: true with a fixed alias namespace.');
+      diags.warn(
+        iss.source.at(['spec', 'importRules', rule.index, 'domainSuffix']),
+        `domainSuffix ${suffix} is the cluster's own suffix; Maistra skips this rule ("use importAsLocal instead").`,
+        'Use importAsLocal: true with a fixed alias namespace.',
+      );
       continue;
     }
-    out.push({ index: rule.index, importAsLocal: rule.importAsLocal, suffix, match: (e) => (nameMatches(ns, e) ? applyAlias(ns, e) : undefined) });
+    out.push({
+      index: rule.index,
+      importAsLocal: rule.importAsLocal,
+      suffix,
+      match: (e) => (nameMatches(ns, e) ? applyAlias(ns, e) : undefined),
+    });
   }
   return out;
 }
@@ -72,14 +85,23 @@ export function localityString(l: Locality | undefined): string | undefined {
  * What `link.local` imports from `link.remote`, given what the remote exports to it. Matching uses the
  * exported (aliased) name and namespace; the first matching rule wins.
  */
-export function computeImports(link: PeerLink, offered: Export[], localServices: ServiceObj[], diags: Diagnostics, scheme: 'maistra' | 'global' = 'maistra'): Import[] {
+export function computeImports(
+  link: PeerLink,
+  offered: Export[],
+  localServices: ServiceObj[],
+  diags: Diagnostics,
+  scheme: 'maistra' | 'global' = 'maistra',
+): Import[] {
   const iss = link.importSet;
   if (!iss) return [];
   const rules = compileImportRules(link, iss, diags);
   const loc = iss.locality;
   const locality = localityString(loc);
   if (loc && (loc.region || loc.zone || loc.subzone) && !locality) {
-    diags.warn(iss.source.at(['spec', 'locality']), 'this locality is incomplete (zone needs region; subzone needs zone and region): Maistra ignores it, and so does meshfed.');
+    diags.warn(
+      iss.source.at(['spec', 'locality']),
+      'this locality is incomplete (zone needs region; subzone needs zone and region): Maistra ignores it, and so does meshfed.',
+    );
   }
   const out: Import[] = [];
   const byHost = new Map<string, Import>();
@@ -88,7 +110,8 @@ export function computeImports(link: PeerLink, offered: Export[], localServices:
       const mapped = r.match({ name: e.exportedName, namespace: e.exportedNamespace });
       if (!mapped) continue;
       // Greenfield shared-name scheme: one neutral name on both sides, whatever the rule's suffix.
-      const hostname = scheme === 'global' ? `${mapped.name}.${mapped.namespace}.${GLOBAL_SUFFIX}` : `${mapped.name}.${mapped.namespace}.${r.suffix}`;
+      const hostname =
+        scheme === 'global' ? `${mapped.name}.${mapped.namespace}.${GLOBAL_SUFFIX}` : `${mapped.name}.${mapped.namespace}.${r.suffix}`;
       const imp: Import = {
         importer: link.local,
         exporter: link.remote,
@@ -100,7 +123,10 @@ export function computeImports(link: PeerLink, offered: Export[], localServices:
         importAsLocal: r.importAsLocal,
         locality,
         ruleIndex: r.index,
-        localService: r.importAsLocal || scheme === 'global' ? localServices.find((s) => s.name === mapped.name && s.namespace === mapped.namespace) : undefined,
+        localService:
+          r.importAsLocal || scheme === 'global'
+            ? localServices.find((s) => s.name === mapped.name && s.namespace === mapped.namespace)
+            : undefined,
       };
       const clash = byHost.get(hostname);
       if (clash) {

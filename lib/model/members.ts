@@ -1,6 +1,6 @@
 import { Diagnostics } from '../diagnostics';
-import { Ossm2Inventory } from '../load/inventory-types';
 import { compileLabelSelector } from './match';
+import { Ossm2Inventory } from '../load/inventory-types';
 
 /** Namespaces Maistra never adds through "*" or selectors: the platform's own. */
 const SYSTEM_NAMESPACE = /^(kube|openshift)(-.*)?$/;
@@ -27,7 +27,11 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
       if (m === '*') {
         for (const ns of known.keys()) if (wildcard(ns)) out.add(ns);
       } else if (!known.has(m)) {
-        diags.warn(roll.source.at(['spec', 'members', i]), `member namespace "${m}" has no Namespace object in ossm2/; it is left out of the migration.`, `Add it to the dumps (\`oc get namespace ${m} -o yaml\`) if it exists.`);
+        diags.warn(
+          roll.source.at(['spec', 'members', i]),
+          `member namespace "${m}" has no Namespace object in ossm2/; it is left out of the migration.`,
+          `Add it to the dumps (\`oc get namespace ${m} -o yaml\`) if it exists.`,
+        );
       } else if (eligible(m)) {
         out.add(m);
       }
@@ -44,7 +48,11 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
   for (const m of inv.members) {
     if (m.controlPlaneName === cp.name && m.controlPlaneNamespace === cp.namespace && eligible(m.namespace)) {
       if (known.has(m.namespace)) out.add(m.namespace);
-      else diags.warn(m.source.at(), `ServiceMeshMember in "${m.namespace}" but that Namespace is not in ossm2/; it is left out of the migration.`);
+      else
+        diags.warn(
+          m.source.at(),
+          `ServiceMeshMember in "${m.namespace}" but that Namespace is not in ossm2/; it is left out of the migration.`,
+        );
     }
   }
   return [...out].sort();

@@ -1,8 +1,8 @@
-import { ServiceObj, ServicePort, Workload } from '../load/inventory-types';
 import { selectorSelects } from './match';
 import { uniqSorted } from './names';
 import { istioProtocol } from './protocol';
 import { LocalService, Mesh, PortSpec } from './types';
+import { ServiceObj, ServicePort, Workload } from '../load/inventory-types';
 import { byKey } from '../sort';
 
 export const CLUSTER_DOMAIN = 'cluster.local';
@@ -10,7 +10,10 @@ export const CLUSTER_DOMAIN = 'cluster.local';
 /** A named targetPort resolves through the container ports of the selected workloads. */
 function portSpec(p: ServicePort, workloads: Workload[]): PortSpec {
   const protocol = istioProtocol(p.port, p.name, p.protocol, p.appProtocol);
-  const target = typeof p.targetPort === 'string' ? workloads.map((w) => w.containerPorts[p.targetPort as string]).find((n) => n !== undefined) : p.targetPort;
+  const target =
+    typeof p.targetPort === 'string'
+      ? workloads.map((w) => w.containerPorts[p.targetPort as string]).find((n) => n !== undefined)
+      : p.targetPort;
   return {
     name: p.name || `${(protocol ?? 'tcp').toLowerCase()}-${p.port}`,
     number: p.port,
@@ -61,7 +64,10 @@ export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' |
   const out: LocalService[] = [];
   for (const s of mesh.inventory.services) {
     if (!visibleNs.has(s.namespace) || s.type === 'ExternalName') continue;
-    const exportTo = (s.annotations['networking.istio.io/exportTo'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+    const exportTo = (s.annotations['networking.istio.io/exportTo'] ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     if (!visibleToControlPlane(exportTo, s.namespace, cpNs)) continue;
     out.push(serviceToLocal(mesh, s));
   }
@@ -76,7 +82,10 @@ export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' |
         name: host,
         namespace: se.namespace,
         hostname: host,
-        labels: se.source.metadata.labels && typeof se.source.metadata.labels === 'object' ? (se.source.metadata.labels as Record<string, string>) : {},
+        labels:
+          se.source.metadata.labels && typeof se.source.metadata.labels === 'object'
+            ? (se.source.metadata.labels as Record<string, string>)
+            : {},
         ports: se.ports.map((p) => portSpec(p, workloads)),
         podSelector: selector,
         serviceAccounts: uniqSorted(workloads.map((w) => w.serviceAccount)),
@@ -84,5 +93,10 @@ export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' |
       });
     }
   }
-  return out.sort(byKey((s) => s.namespace, (s) => s.name));
+  return out.sort(
+    byKey(
+      (s) => s.namespace,
+      (s) => s.name,
+    ),
+  );
 }

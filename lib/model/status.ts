@@ -1,5 +1,5 @@
-import { StatusEntry } from '../load/inventory-types';
 import { FederationModel, PeerLink } from './types';
+import { StatusEntry } from '../load/inventory-types';
 import { byKey, compareStrings } from '../sort';
 
 /**
@@ -9,8 +9,16 @@ import { byKey, compareStrings } from '../sort';
 export function exportSetStatus(model: FederationModel, link: PeerLink): StatusEntry[] {
   return model.exports
     .filter((e) => e.link === link)
-    .map((e) => ({ exportedName: e.exportedHostname, localService: { hostname: e.service.hostname, name: e.service.name, namespace: e.service.namespace } }))
-    .sort(byKey((e) => e.localService.namespace, (e) => e.localService.name));
+    .map((e) => ({
+      exportedName: e.exportedHostname,
+      localService: { hostname: e.service.hostname, name: e.service.name, namespace: e.service.namespace },
+    }))
+    .sort(
+      byKey(
+        (e) => e.localService.namespace,
+        (e) => e.localService.name,
+      ),
+    );
 }
 
 /**
@@ -22,7 +30,10 @@ export function importSetStatus(model: FederationModel, link: PeerLink): StatusE
   return offered
     .map((e) => {
       const i = model.imports.find((x) => x.export === e);
-      return { exportedName: e.exportedHostname, localService: i ? { hostname: i.hostname, name: i.name, namespace: i.namespace } : { hostname: '', name: '', namespace: '' } };
+      return {
+        exportedName: e.exportedHostname,
+        localService: i ? { hostname: i.hostname, name: i.name, namespace: i.namespace } : { hostname: '', name: '', namespace: '' },
+      };
     })
     .sort((a, b) => compareStrings(a.exportedName, b.exportedName));
 }

@@ -1,6 +1,6 @@
-import { ClusterSettings } from '../load/settings';
 import { RootCert } from '../load/cert';
 import { ConfigMapObj, ControlPlane, ExportSet, ImportSet, Ossm2Inventory, Peer, ServiceObj } from '../load/inventory-types';
+import { ClusterSettings } from '../load/settings';
 import { SourceObject } from '../load/yaml-source';
 
 /** One mesh = one cluster folder. */
@@ -17,7 +17,13 @@ export interface Mesh {
   readonly network: string;
   /** Member namespaces (sorted), without the control-plane namespace. */
   readonly memberNamespaces: string[];
-  readonly ossm3: { readonly version: string; readonly namespace: string; readonly cniNamespace: string; readonly istioName: string; readonly revision: string };
+  readonly ossm3: {
+    readonly version: string;
+    readonly namespace: string;
+    readonly cniNamespace: string;
+    readonly istioName: string;
+    readonly revision: string;
+  };
   readonly eastWest: {
     readonly namespace: string;
     readonly name: string;

@@ -1,10 +1,10 @@
+import { PlanContext } from './context';
+import { ref } from './refs';
+import { Patch, Resource } from './types';
 import { AuthorizationPolicyObj } from '../load/inventory-types';
 import { JsonObject } from '../load/yaml-source';
 import { dnsLabel, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
-import { PlanContext } from './context';
-import { ref } from './refs';
-import { Patch, Resource } from './types';
 
 const AP_API = 'security.istio.io/v1';
 
@@ -21,7 +21,11 @@ export interface PolicyMigration {
 
 /** The identity of a mesh's federation ingress gateway for one peer, as its services saw callers. */
 function gatewayPrincipals(ctx: PlanContext, mesh: Mesh): Map<string, string> {
-  return new Map(ctx.linksOf(mesh.cluster).map((l) => [`${mesh.trustDomain}/ns/${mesh.controlPlane.namespace}/sa/${l.peer.ingressGateway}-service-account`, l.remote]));
+  return new Map(
+    ctx
+      .linksOf(mesh.cluster)
+      .map((l) => [`${mesh.trustDomain}/ns/${mesh.controlPlane.namespace}/sa/${l.peer.ingressGateway}-service-account`, l.remote]),
+  );
 }
 
 /**
@@ -50,7 +54,12 @@ export function policyMigrations(ctx: PlanContext, mesh: Mesh): PolicyMigration[
       callers[g] = c.principals;
       if (c.unknown) unknown.push(gws.get(g)!);
     }
-    out.push({ policy: ap, gateways: named.map((g) => ({ principal: g, peer: gws.get(g)! })), callers, unknownCallers: uniqSorted(unknown) });
+    out.push({
+      policy: ap,
+      gateways: named.map((g) => ({ principal: g, peer: gws.get(g)! })),
+      callers,
+      unknownCallers: uniqSorted(unknown),
+    });
   }
   return out;
 }
@@ -79,16 +88,40 @@ export function planPolicies(ctx: PlanContext, mesh: Mesh): { adopt: Resource[];
   const migrations = policyMigrations(ctx, mesh);
   const target = (m: PolicyMigration) => ref(AP_API, 'AuthorizationPolicy', m.policy.name, m.policy.namespace);
   return {
-    adopt: migrations.map((m) => ({ type: 'adopted', ref: { ...target(m), apiVersion: m.policy.source.apiVersion }, body: stripForAdoption(m) })),
-    add: migrations.map((m) => ({ type: 'merge', target: { ...target(m), apiVersion: m.policy.source.apiVersion }, why: 'admit the real callers, which replace the federation ingress gateway as the peer of exported services (MF002)', patch: { spec: { rules: rewriteRules(m, true) } } })),
-    drop: migrations.map((m) => ({ type: 'merge', target: { ...target(m), apiVersion: m.policy.source.apiVersion }, why: 'the federation ingress gateway is gone: stop admitting its identity (MF002)', patch: { spec: { rules: rewriteRules(m, false) } } })),
+    adopt: migrations.map((m) => ({
+      type: 'adopted',
+      ref: { ...target(m), apiVersion: m.policy.source.apiVersion },
+      body: stripForAdoption(m),
+    })),
+    add: migrations.map((m) => ({
+      type: 'merge',
+      target: { ...target(m), apiVersion: m.policy.source.apiVersion },
+      why: 'admit the real callers, which replace the federation ingress gateway as the peer of exported services (MF002)',
+      patch: { spec: { rules: rewriteRules(m, true) } },
+    })),
+    drop: migrations.map((m) => ({
+      type: 'merge',
+      target: { ...target(m), apiVersion: m.policy.source.apiVersion },
+      why: 'the federation ingress gateway is gone: stop admitting its identity (MF002)',
+      patch: { spec: { rules: rewriteRules(m, false) } },
+    })),
   };
 }
 
 function stripForAdoption(m: PolicyMigration): JsonObject {
   const v = m.policy.source.value;
   const meta = v.metadata as JsonObject;
-  return { apiVersion: v.apiVersion, kind: v.kind, metadata: { name: meta.name, namespace: meta.namespace, ...(meta.labels ? { labels: meta.labels } : {}), ...(meta.annotations ? { annotations: meta.annotations } : {}) }, spec: v.spec } as JsonObject;
+  return {
+    apiVersion: v.apiVersion,
+    kind: v.kind,
+    metadata: {
+      name: meta.name,
+      namespace: meta.namespace,
+      ...(meta.labels ? { labels: meta.labels } : {}),
+      ...(meta.annotations ? { annotations: meta.annotations } : {}),
+    },
+    spec: v.spec,
+  } as JsonObject;
 }
 
 /** MF003 opt-in: per exported service, an ALLOW policy admitting the exporting mesh and the meshes it was exported to. */

@@ -1,6 +1,6 @@
+import { PhaseId, phaseIndex, Plan } from './types';
 import { GitOpsSettings } from '../load/gitops';
 import { FederationModel } from '../model/types';
-import { PhaseId, phaseIndex, Plan } from './types';
 
 /** What GitOps applies to one cluster now. */
 export interface ClusterDelivery {
@@ -14,17 +14,24 @@ export interface ClusterDelivery {
 }
 
 export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSettings): ClusterDelivery[] {
-  return model.meshes.filter((m) => !m.virtual).map((m) => {
-    const phase = plan.pointers[m.cluster];
-    const d = m.settings.argocd.destination;
-    return {
-      cluster: m.cluster,
-      phase,
-      path: `${gitops.path}/${m.cluster}/${phase}`,
-      imports: plan.byCluster[m.cluster]
-        .filter((p) => phaseIndex(p.phase) <= phaseIndex(phase) && p.blockedBy.length === 0)
-        .flatMap((p) => p.shards.map((s) => ({ name: s.name, exporter: s.exporter, path: `${gitops.path}/${m.cluster}/imports/${s.name}` }))),
-      argocd: { project: m.settings.argocd.project ?? 'default', destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster } },
-    };
-  });
+  return model.meshes
+    .filter((m) => !m.virtual)
+    .map((m) => {
+      const phase = plan.pointers[m.cluster];
+      const d = m.settings.argocd.destination;
+      return {
+        cluster: m.cluster,
+        phase,
+        path: `${gitops.path}/${m.cluster}/${phase}`,
+        imports: plan.byCluster[m.cluster]
+          .filter((p) => phaseIndex(p.phase) <= phaseIndex(phase) && p.blockedBy.length === 0)
+          .flatMap((p) =>
+            p.shards.map((s) => ({ name: s.name, exporter: s.exporter, path: `${gitops.path}/${m.cluster}/imports/${s.name}` })),
+          ),
+        argocd: {
+          project: m.settings.argocd.project ?? 'default',
+          destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster },
+        },
+      };
+    });
 }

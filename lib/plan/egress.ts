@@ -1,11 +1,12 @@
 import { isIP } from 'net';
+
 import { Diagnostics } from '../diagnostics';
+import { PlanContext } from './context';
+import { gatewayNamespace, memberRollPatch } from './phase-02-export';
+import { API, ref } from './refs';
+import { Patch, Resource } from './types';
 import { dnsLabel, hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
-import { PlanContext } from './context';
-import { API, ref } from './refs';
-import { gatewayNamespace, memberRollPatch } from './phase-02-export';
-import { Patch, Resource } from './types';
 
 /** The egress gateway's listener port: sidecars reach it there, with the SNI they would send a peer. */
 export const EGRESS_PORT = 15443;
@@ -37,7 +38,11 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
   if (!egress || imports.length === 0) return { adds: [], patches: [] };
   const ns = egress.namespace;
   if (ns === mesh.controlPlane.namespace || ns === mesh.ossm3.namespace) {
-    diags.error(mesh.settings.source.at(['spec', 'egressGateway', 'namespace']), `the egress gateway cannot live in the control-plane namespace ${ns}: 06-migrate-workloads moves its namespace to the OSSM 3 revision.`, 'Use a namespace of its own (default istio-egress).');
+    diags.error(
+      mesh.settings.source.at(['spec', 'egressGateway', 'namespace']),
+      `the egress gateway cannot live in the control-plane namespace ${ns}: 06-migrate-workloads moves its namespace to the OSSM 3 revision.`,
+      'Use a namespace of its own (default istio-egress).',
+    );
   }
   const kube = mesh.platform === 'kubernetes';
   const out: Resource[] = [];
@@ -45,7 +50,14 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
   // The namespace is created here unless it exists as a member, or 02 created it for the east-west gateway.
   const ewHere = ctx.isExporter(mesh.cluster) && mesh.eastWest.namespace === ns;
   if (!ewHere) out.push(...gatewayNamespace(mesh, ns));
-  const roll = ewHere ? undefined : memberRollPatch(ctx, mesh, [ns], 'the OSSM 2 istiod only sees member namespaces: it must see the egress Gateway and its routes to deploy and program it');
+  const roll = ewHere
+    ? undefined
+    : memberRollPatch(
+        ctx,
+        mesh,
+        [ns],
+        'the OSSM 2 istiod only sees member namespaces: it must see the egress Gateway and its routes to deploy and program it',
+      );
   if (roll) patches.push(roll);
   const gw = ref(API.k8sGateway, 'Gateway', egress.name, ns);
   out.push({ type: 'egressGateway', ref: gw, platform: mesh.platform });
@@ -53,7 +65,14 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
     const name = egressBackendName(e);
     const port = e.eastWest.port ?? EGRESS_PORT;
     if (!kube) {
-      out.push({ type: 'egressBackend', ref: ref(API.serviceEntry, 'ServiceEntry', name, ns), exporter: e.cluster, host: egressBackendHost(e), addresses: e.eastWest.addresses, port });
+      out.push({
+        type: 'egressBackend',
+        ref: ref(API.serviceEntry, 'ServiceEntry', name, ns),
+        exporter: e.cluster,
+        host: egressBackendHost(e),
+        addresses: e.eastWest.addresses,
+        port,
+      });
       continue;
     }
     const svc = ref('v1', 'Service', name, ns);
@@ -85,13 +104,25 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
   for (const i of imports) byHost.set(i.hostname, [...(byHost.get(i.hostname) ?? []), i.exporter]);
   const hosts = [...byHost.keys()].sort();
   const gatewayName = kube ? egress.name : egressPassthroughName(mesh);
-  if (!kube) out.push({ type: 'egressPassthroughGateway', ref: ref(API.istioGateway, 'Gateway', gatewayName, ns), gatewayName: egress.name, sniHosts: hosts.map((h) => `*.${h}`) });
+  if (!kube)
+    out.push({
+      type: 'egressPassthroughGateway',
+      ref: ref(API.istioGateway, 'Gateway', gatewayName, ns),
+      gatewayName: egress.name,
+      sniHosts: hosts.map((h) => `*.${h}`),
+    });
   for (const host of hosts) {
     const backends = uniqSorted(byHost.get(host)!).map((c) => {
       const e = ctx.mesh(c);
       return { exporter: c, name: egressBackendName(e), host: kube ? undefined : egressBackendHost(e) };
     });
-    out.push({ type: 'egressRoute', ref: ref(kube ? API.tlsRoute : API.virtualService, kube ? 'TLSRoute' : 'VirtualService', hostSlug(host), ns), host, gatewayName, backends });
+    out.push({
+      type: 'egressRoute',
+      ref: ref(kube ? API.tlsRoute : API.virtualService, kube ? 'TLSRoute' : 'VirtualService', hostSlug(host), ns),
+      host,
+      gatewayName,
+      backends,
+    });
   }
   return { adds: out, patches };
 }

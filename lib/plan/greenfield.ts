@@ -1,5 +1,4 @@
 import { Diagnostics } from '../diagnostics';
-import { Mesh } from '../model/types';
 import { exposurePolicies } from './authz';
 import { PlanContext } from './context';
 import { planExport } from './phase-02-export';
@@ -7,9 +6,10 @@ import { importBlockers, planImport } from './phase-03-import';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { API, ref } from './refs';
+import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
-import { planImportShards } from './shards';
+import { Mesh } from '../model/types';
 
 /**
  * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
@@ -24,7 +24,10 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   const pending = new Set(ctx.unreachableExporters(mesh.cluster).map((e) => e.cluster));
   if (pending.size && !mesh.virtual) {
     for (const reason of importBlockers(ctx, mesh)) {
-      diags.warn(mesh.settings.source.at(), `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`);
+      diags.warn(
+        mesh.settings.source.at(),
+        `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`,
+      );
     }
   }
   const imports = ctx.importsInto(mesh.cluster).filter((i) => !pending.has(i.exporter));
@@ -45,7 +48,11 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   for (const r of parts) if (r.type === 'namespace') namespaces.set(r.ref.name, { ...r.labels, ...(namespaces.get(r.ref.name) ?? {}) });
   const nsResources: Resource[] = [...namespaces.keys()].sort().map((name) => {
     const { 'istio-injection': _, ...labels } = namespaces.get(name)!;
-    return { type: 'namespace', ref: ref(API.namespace, 'Namespace', name), labels: onRevision.has(name) ? { ...labels, 'istio.io/rev': mesh.ossm3.revision } : labels };
+    return {
+      type: 'namespace',
+      ref: ref(API.namespace, 'Namespace', name),
+      labels: onRevision.has(name) ? { ...labels, 'istio.io/rev': mesh.ossm3.revision } : labels,
+    };
   });
   return {
     cluster: mesh.cluster,

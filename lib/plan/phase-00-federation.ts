@@ -1,8 +1,8 @@
-import { Dumped } from '../load/inventory-types';
-import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { ref } from './refs';
 import { Resource } from './types';
+import { Dumped } from '../load/inventory-types';
+import { Mesh } from '../model/types';
 
 function adopt(d: Dumped): Resource {
   const s = d.source;
@@ -17,7 +17,12 @@ function adopt(d: Dumped): Resource {
 export function planFederation(ctx: PlanContext, mesh: Mesh): Resource[] {
   const inv = mesh.inventory;
   const members = new Set(mesh.memberNamespaces);
-  const caConfigMaps = new Set(ctx.linksOf(mesh.cluster).map((l) => l.caConfigMap).filter((c) => c !== undefined));
+  const caConfigMaps = new Set(
+    ctx
+      .linksOf(mesh.cluster)
+      .map((l) => l.caConfigMap)
+      .filter((c) => c !== undefined),
+  );
   return [
     adopt(inv.controlPlane),
     ...(inv.memberRoll ? [adopt(inv.memberRoll)] : []),

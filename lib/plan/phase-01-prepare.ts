@@ -1,11 +1,14 @@
-import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { Patch } from './types';
+import { Mesh } from '../model/types';
 
 /** Trust domains this mesh must accept: its existing aliases, then every peer's (sorted). */
 export function trustDomainAliases(ctx: PlanContext, mesh: Mesh): string[] {
-  const peers = ctx.linksOf(mesh.cluster).map((l) => ctx.mesh(l.remote).trustDomain).sort();
+  const peers = ctx
+    .linksOf(mesh.cluster)
+    .map((l) => ctx.mesh(l.remote).trustDomain)
+    .sort();
   const out = [...mesh.controlPlane.trustDomainAliases];
   for (const td of peers) if (!out.includes(td)) out.push(td);
   return out;

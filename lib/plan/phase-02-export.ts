@@ -1,10 +1,10 @@
 import { Diagnostics } from '../diagnostics';
-import { hostSlug, uniqSorted } from '../model/names';
-import { Import, Mesh } from '../model/types';
-import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
+import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
+import { hostSlug, uniqSorted } from '../model/names';
+import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
 
 export const EXPOSE_GATEWAY_NAME = 'expose-services';
@@ -40,7 +40,12 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNam
     return {
       type: 'exporterServiceEntry' as const,
       // Named after the exported name as the guide does; a shared global name is its own best name.
-      ref: ref(API.serviceEntry, 'ServiceEntry', hostSlug(globalNames && i.hostname.endsWith(`.${GLOBAL_SUFFIX}`) ? i.hostname : i.export.exportedHostname), svc.namespace),
+      ref: ref(
+        API.serviceEntry,
+        'ServiceEntry',
+        hostSlug(globalNames && i.hostname.endsWith(`.${GLOBAL_SUFFIX}`) ? i.hostname : i.export.exportedHostname),
+        svc.namespace,
+      ),
       host: i.hostname,
       ports: svc.ports,
       podSelector: svc.podSelector,
@@ -60,18 +65,43 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
   const shared = sharedHere(ctx, mesh);
   const adds: Resource[] = [
     ...gatewayNamespace(mesh, ew.namespace),
-    { type: 'eastWestGateway', ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace), network: mesh.network, serviceType: ew.serviceType, annotations: ew.annotations },
-    { type: 'exposedServices', ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace), gatewayName: ew.name, hosts: exposedHosts(ctx, mesh) },
-    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter((r) => r.type !== 'exporterServiceEntry' || !shared.has(`${r.ref.namespace}/${r.host}`)),
+    {
+      type: 'eastWestGateway',
+      ref: ref(API.k8sGateway, 'Gateway', ew.name, ew.namespace),
+      network: mesh.network,
+      serviceType: ew.serviceType,
+      annotations: ew.annotations,
+    },
+    {
+      type: 'exposedServices',
+      ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace),
+      gatewayName: ew.name,
+      hosts: exposedHosts(ctx, mesh),
+    },
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter(
+      (r) => r.type !== 'exporterServiceEntry' || !shared.has(`${r.ref.namespace}/${r.host}`),
+    ),
   ];
-  const roll = memberRollPatch(ctx, mesh, [ew.namespace], 'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it', diags);
+  const roll = memberRollPatch(
+    ctx,
+    mesh,
+    [ew.namespace],
+    'the OSSM 2 istiod only sees member namespaces: it must see the east-west Gateway to deploy it',
+    diags,
+  );
   return { adds, patches: roll ? [roll] : [] };
 }
 
 /** A gateway's namespace, unless it is a member (kept as the dumps have it): created with the labels the dumps give it, if any. */
 export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
   if (mesh.memberNamespaces.includes(ns)) return [];
-  return [{ type: 'namespace', ref: ref(API.namespace, 'Namespace', ns), labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {} }];
+  return [
+    {
+      type: 'namespace',
+      ref: ref(API.namespace, 'Namespace', ns),
+      labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {},
+    },
+  ];
 }
 
 /**
@@ -80,7 +110,12 @@ export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
  * second one for the same host and namespace.
  */
 function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
-  return new Set(ctx.importsInto(mesh.cluster).filter(joinsLocalPods).map((i) => `${i.localService!.namespace}/${i.hostname}`));
+  return new Set(
+    ctx
+      .importsInto(mesh.cluster)
+      .filter(joinsLocalPods)
+      .map((i) => `${i.localService!.namespace}/${i.hostname}`),
+  );
 }
 
 /**
@@ -94,7 +129,11 @@ export function memberRollPatch(ctx: PlanContext, mesh: Mesh, namespaces: string
   if (cp.mode !== 'MultiTenant' || missing.length === 0) return undefined;
   const roll = mesh.inventory.memberRoll;
   if (!roll) {
-    diags?.warn(cp.source.at(['spec', 'mode']), `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`, 'Add the ServiceMeshMemberRoll to the dumps.');
+    diags?.warn(
+      cp.source.at(['spec', 'mode']),
+      `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`,
+      'Add the ServiceMeshMemberRoll to the dumps.',
+    );
     return undefined;
   }
   const earlier = ctx.isExporter(mesh.cluster) && !mesh.memberNamespaces.includes(mesh.eastWest.namespace) ? [mesh.eastWest.namespace] : [];

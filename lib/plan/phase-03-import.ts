@@ -1,13 +1,13 @@
 import { Diagnostics } from '../diagnostics';
-import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
-import { Import, Mesh } from '../model/types';
-import { ServiceObj } from '../load/inventory-types';
-import { serviceFqdn } from '../model/services';
-import { joinsLocalPods } from '../model/imports';
 import { PlanContext } from './context';
-import { API, ref } from './refs';
 import { EGRESS_PORT, planEgress } from './egress';
+import { API, ref } from './refs';
 import { Patch, Resource } from './types';
+import { ServiceObj } from '../load/inventory-types';
+import { joinsLocalPods } from '../model/imports';
+import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
+import { serviceFqdn } from '../model/services';
+import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
 
 export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
@@ -20,23 +20,33 @@ export function remoteGatewayName(exporter: Mesh): string {
 export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
   const svc = (e: Mesh) => `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
   const apply = (e: Mesh) => (e.settings.mode === 'greenfield' ? `${e.cluster}'s multicluster overlay` : `${e.cluster}'s 02-export`);
-  return ctx.unreachableExporters(mesh.cluster).flatMap((e) => [
-    ...(e.eastWest.addresses.length
-      ? []
-      : [
-          `${e.cluster}'s east-west gateway address is unknown: apply ${apply(e)}, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
-            e.eastWest.serviceType === 'NodePort' ? 'the addresses of the nodes peers reach' : `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${svc(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
-          } and synth again.`,
-        ]),
-    ...(e.eastWest.port !== undefined
-      ? []
-      : [`${e.cluster}'s east-west gateway node port is unknown: apply ${apply(e)}, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`]),
-  ]);
+  return ctx
+    .unreachableExporters(mesh.cluster)
+    .flatMap((e) => [
+      ...(e.eastWest.addresses.length
+        ? []
+        : [
+            `${e.cluster}'s east-west gateway address is unknown: apply ${apply(e)}, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
+              e.eastWest.serviceType === 'NodePort'
+                ? 'the addresses of the nodes peers reach'
+                : `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${svc(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
+            } and synth again.`,
+          ]),
+      ...(e.eastWest.port !== undefined
+        ? []
+        : [
+            `${e.cluster}'s east-west gateway node port is unknown: apply ${apply(e)}, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`,
+          ]),
+    ]);
 }
 
 /** The SPIFFE identities of the pods behind these imports, on their exporters: the ServiceEntry's SANs. */
 function exporterIdentities(ctx: PlanContext, group: Import[]): string[] {
-  return uniqSorted(group.flatMap((i) => i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa))));
+  return uniqSorted(
+    group.flatMap((i) =>
+      i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)),
+    ),
+  );
 }
 
 /**
@@ -54,7 +64,12 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
       type: 'importServiceEntry',
       ref: seRef,
       host,
-      ports: group[0].export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol, targetPort: localTarget.get(number) })),
+      ports: group[0].export.service.ports.map(({ name: n, number, protocol }) => ({
+        name: n,
+        number,
+        protocol,
+        targetPort: localTarget.get(number),
+      })),
       subjectAltNames: exporterIdentities(ctx, group),
       exportTo: mesh.importExportTo,
       exporters: uniqSorted(group.map((i) => i.exporter)),
@@ -63,7 +78,15 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
     },
   ];
   for (const i of group) {
-    out.push({ type: 'importWorkloadEntry', ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), local.namespace), fileOf: seRef, exporter: i.exporter, labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' }, network: i.link.remoteNetwork, locality: i.locality });
+    out.push({
+      type: 'importWorkloadEntry',
+      ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), local.namespace),
+      fileOf: seRef,
+      exporter: i.exporter,
+      labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' },
+      network: i.link.remoteNetwork,
+      locality: i.locality,
+    });
   }
   return out;
 }
@@ -107,12 +130,20 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
           serviceAccount: sameNs && svc.serviceAccounts.length === 1 ? svc.serviceAccounts[0] : undefined,
         });
         if (sameNs && svc.serviceAccounts.length > 1) {
-          diags.warn(svc.source.at(), `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts (${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s clients admit ${i.exporter}'s identities only through the local pods' service accounts.`, 'Run the exported pods under one service account.');
+          diags.warn(
+            svc.source.at(),
+            `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts (${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s clients admit ${i.exporter}'s identities only through the local pods' service accounts.`,
+            'Run the exported pods under one service account.',
+          );
         }
         const localPorts = new Set(local.ports.map((p) => p.port));
         const missing = svc.ports.filter((p) => !localPorts.has(p.number));
         if (missing.length) {
-          diags.warn(local.source.at(['spec', 'ports']), `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints are only reached on ports both declare.`, 'Declare the same ports on both sides.');
+          diags.warn(
+            local.source.at(['spec', 'ports']),
+            `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints are only reached on ports both declare.`,
+            'Declare the same ports on both sides.',
+          );
         }
       }
       continue;
@@ -151,14 +182,26 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
  * ServiceEntry + address-less WorkloadEntry whose address istiod fills from that Gateway. With an
  * egress gateway, the istio-remote Gateways point at it and it routes to the peers (egress.ts).
  */
-export function planImport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports = ctx.importsInto(mesh.cluster)): { adds: Resource[]; patches: Patch[] } {
+export function planImport(
+  ctx: PlanContext,
+  mesh: Mesh,
+  diags: Diagnostics,
+  imports = ctx.importsInto(mesh.cluster),
+): { adds: Resource[]; patches: Patch[] } {
   if (imports.length === 0) return { adds: [], patches: [] };
   const egress = planEgress(ctx, mesh, diags, imports);
   const gateways: Resource[] = ctx.exportersOf(imports).map((e) => {
     const link = ctx.linksOf(mesh.cluster).find((l) => l.remote === e.cluster)!;
     // With an egress gateway, sidecars send every peer's traffic to it; it forwards by SNI.
-    const via = mesh.egress ? { addresses: [mesh.egress.host], port: EGRESS_PORT } : { addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };
-    return { type: 'remoteGateway', ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace), network: link.remoteNetwork, ...via };
+    const via = mesh.egress
+      ? { addresses: [mesh.egress.host], port: EGRESS_PORT }
+      : { addresses: e.eastWest.addresses, port: e.eastWest.port ?? 15443 };
+    return {
+      type: 'remoteGateway',
+      ref: ref(API.k8sGatewayV1Beta1, 'Gateway', remoteGatewayName(e), mesh.importNamespace),
+      network: link.remoteNetwork,
+      ...via,
+    };
   });
   return { adds: [...egress.adds, ...gateways, ...importResources(ctx, mesh, imports, diags)], patches: egress.patches };
 }

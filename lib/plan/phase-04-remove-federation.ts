@@ -1,8 +1,8 @@
-import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { smcpRef } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { JsonPatchOp, ObjectRef, Patch } from './types';
+import { Mesh } from '../model/types';
 
 /** JSON-pointer escaping of a map key. */
 export function pointerKey(k: string): string {
@@ -34,7 +34,9 @@ export function planRemoveFederation(ctx: PlanContext, mesh: Mesh): { deletes: O
   const cp = mesh.controlPlane;
   remove('additionalIngress', cp.additionalIngress, new Set(inv.peers.map((p) => p.ingressGateway)));
   remove('additionalEgress', cp.additionalEgress, new Set(inv.peers.map((p) => p.egressGateway)));
-  const patches: Patch[] = ops.length ? [{ type: 'json6902', target: smcpRef(mesh), ops, why: 'remove the federation ingress/egress gateways' }] : [];
+  const patches: Patch[] = ops.length
+    ? [{ type: 'json6902', target: smcpRef(mesh), ops, why: 'remove the federation ingress/egress gateways' }]
+    : [];
   return { deletes: dedupeRefs(deletes), patches };
 }
 

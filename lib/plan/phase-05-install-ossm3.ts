@@ -1,9 +1,9 @@
 import { Diagnostics } from '../diagnostics';
-import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { trustDomainAliases, usesEgress } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { Resource } from './types';
+import { Mesh } from '../model/types';
 import { byKey } from '../sort';
 
 /**
@@ -15,11 +15,23 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
   const es = mesh.settings.ossm3.cacerts?.externalSecret;
   const shared = mesh.settings.mode !== 'greenfield' && mesh.ossm3.namespace === mesh.controlPlane.namespace;
   if (shared) {
-    if (es) diags.warn(mesh.settings.source.at(['spec', 'ossm3', 'cacerts']), `ignored: OSSM 3 runs in ${mesh.ossm3.namespace} like the SMCP and reuses its cacerts Secret.`);
+    if (es)
+      diags.warn(
+        mesh.settings.source.at(['spec', 'ossm3', 'cacerts']),
+        `ignored: OSSM 3 runs in ${mesh.ossm3.namespace} like the SMCP and reuses its cacerts Secret.`,
+      );
     return [];
   }
   if (!es) return [];
-  return [{ type: 'cacertsExternalSecret', ref: ref('external-secrets.io/v1', 'ExternalSecret', 'cacerts', mesh.ossm3.namespace), storeName: es.storeRef.name, storeKind: es.storeRef.kind ?? 'ClusterSecretStore', key: es.key }];
+  return [
+    {
+      type: 'cacertsExternalSecret',
+      ref: ref('external-secrets.io/v1', 'ExternalSecret', 'cacerts', mesh.ossm3.namespace),
+      storeName: es.storeRef.name,
+      storeKind: es.storeRef.kind ?? 'ClusterSecretStore',
+      key: es.key,
+    },
+  ];
 }
 
 /**
@@ -33,9 +45,14 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
   const out: Resource[] = [];
   out.push(...cacerts(mesh, diags));
   // A greenfield cluster has no SMCP namespace: the OSSM 3 namespace is created unless the inventory has it.
-  const known = new Set([...mesh.inventory.namespaces.map((n) => n.name), ...(mesh.settings.mode === 'greenfield' ? [] : [mesh.controlPlane.namespace])]);
-  if (!known.has(mesh.ossm3.cniNamespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
-  if (!known.has(mesh.ossm3.namespace)) out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });
+  const known = new Set([
+    ...mesh.inventory.namespaces.map((n) => n.name),
+    ...(mesh.settings.mode === 'greenfield' ? [] : [mesh.controlPlane.namespace]),
+  ]);
+  if (!known.has(mesh.ossm3.cniNamespace))
+    out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
+  if (!known.has(mesh.ossm3.namespace))
+    out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.namespace), labels: {} });
   const pilotEnv: Record<string, string> = { ISTIO_MULTIROOT_MESH: 'true' };
   if (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh)) pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
   const scoped = mesh.settings.ossm3.trust === 'trustDomains';
@@ -48,7 +65,10 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
       );
     }
   }
-  const peers = ctx.linksOf(mesh.cluster).map((l) => ctx.mesh(l.remote)).sort(byKey((m) => m.cluster));
+  const peers = ctx
+    .linksOf(mesh.cluster)
+    .map((l) => ctx.mesh(l.remote))
+    .sort(byKey((m) => m.cluster));
   out.push(
     { type: 'istioCni', ref: ref(API.sail, 'IstioCNI', 'default'), version: mesh.ossm3.version, namespace: mesh.ossm3.cniNamespace },
     {

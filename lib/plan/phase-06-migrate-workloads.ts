@@ -1,10 +1,10 @@
-import { dnsLabel, shortHash } from '../model/names';
-import { Mesh } from '../model/types';
 import { PlanContext } from './context';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
+import { dnsLabel, shortHash } from '../model/names';
+import { Mesh } from '../model/types';
 import { byKey } from '../sort';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
@@ -34,7 +34,12 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       patch: { metadata: { labels: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' } } },
     });
     if ('istio-injection' in labelsOf(ns)) {
-      patches.push({ type: 'json6902', target, why: 'istio-injection would override istio.io/rev', ops: [{ op: 'remove', path: `/metadata/labels/${pointerKey('istio-injection')}` }] });
+      patches.push({
+        type: 'json6902',
+        target,
+        why: 'istio-injection would override istio.io/rev',
+        ops: [{ op: 'remove', path: `/metadata/labels/${pointerKey('istio-injection')}` }],
+      });
     }
   }
   if (ctx.linksOf(mesh.cluster).length > 0) {
@@ -49,7 +54,13 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
   const workloads = mesh.inventory.workloads
     .filter((w) => members.has(w.namespace))
     .map((w) => ({ kind: w.kind, namespace: w.namespace, name: w.name }))
-    .sort(byKey((w) => w.namespace, (w) => w.kind, (w) => w.name));
+    .sort(
+      byKey(
+        (w) => w.namespace,
+        (w) => w.kind,
+        (w) => w.name,
+      ),
+    );
   if (workloads.length === 0) return { adds: [], patches };
   // The Job's name carries a hash of what it restarts: Jobs are immutable, and a new set must run again.
   const jobName = dnsLabel(RESTART_NAME, shortHash(JSON.stringify({ workloads, revision: mesh.ossm3.revision, image: mesh.restartImage })));
@@ -65,7 +76,14 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', RESTART_NAME, ns), serviceAccount: sa },
     ]),
-    { type: 'restartJob', ref: ref('batch/v1', 'Job', jobName, mesh.ossm3.namespace), serviceAccount: sa, image: mesh.restartImage, revision: mesh.ossm3.revision, workloads },
+    {
+      type: 'restartJob',
+      ref: ref('batch/v1', 'Job', jobName, mesh.ossm3.namespace),
+      serviceAccount: sa,
+      image: mesh.restartImage,
+      revision: mesh.ossm3.revision,
+      workloads,
+    },
   ];
   return { adds, patches };
 }

@@ -1,7 +1,7 @@
-import { Mesh } from '../model/types';
 import { smcpRef } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { ObjectRef } from './types';
+import { Mesh } from '../model/types';
 
 /** 07-finalize: the OSSM 2 control plane goes: SMCP, SMMR and ServiceMeshMembers. */
 export function planFinalize(mesh: Mesh): ObjectRef[] {

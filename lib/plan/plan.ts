@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
-import { FederationModel, Mesh } from '../model/types';
 import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
+import { planGreenfield } from './greenfield';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
 import { planExport } from './phase-02-export';
@@ -10,11 +10,10 @@ import { planRemoveFederation } from './phase-04-remove-federation';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize } from './phase-07-finalize';
-import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
-import { planGreenfield } from './greenfield';
-import { Mesh as MeshT } from '../model/types';
-import { planVerify } from './verify';
 import { assertShardsFinal, planImportShards } from './shards';
+import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
+import { planVerify } from './verify';
+import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
 
 /**
  * Ordering rules between clusters. Within a cluster, phases are applied in order.
@@ -29,11 +28,23 @@ import { assertShardsFinal, planImportShards } from './shards';
 function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
   switch (phase) {
     case '03-import':
-      return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `imports services from ${e.cluster} through its east-west gateway` }));
+      return ctx.exportersFor(mesh.cluster).map((e) => ({
+        cluster: e.cluster,
+        phase: '02-export',
+        reason: `imports services from ${e.cluster} through its east-west gateway`,
+      }));
     case '04-remove-federation':
-      return importersOf(ctx, mesh.cluster).map((p) => ({ cluster: p, phase: '03-import', reason: `ends the federation path ${p} uses for its services: ${p} must reach them through the new path first` }));
+      return importersOf(ctx, mesh.cluster).map((p) => ({
+        cluster: p,
+        phase: '03-import',
+        reason: `ends the federation path ${p} uses for its services: ${p} must reach them through the new path first`,
+      }));
     case '06-migrate-workloads':
-      return ctx.exportersFor(mesh.cluster).map((e) => ({ cluster: e.cluster, phase: '02-export', reason: `clients call ${e.cluster}'s services, which must be reachable through its east-west gateway` }));
+      return ctx.exportersFor(mesh.cluster).map((e) => ({
+        cluster: e.cluster,
+        phase: '02-export',
+        reason: `clients call ${e.cluster}'s services, which must be reachable through its east-west gateway`,
+      }));
     default:
       return [];
   }
@@ -63,7 +74,11 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
-      '02-export': { ...empty(c, '02-export'), adds: [...exp.adds, ...exposurePolicies(ctx, mesh)], patches: [...exp.patches, ...policies.add] },
+      '02-export': {
+        ...empty(c, '02-export'),
+        adds: [...exp.adds, ...exposurePolicies(ctx, mesh)],
+        patches: [...exp.patches, ...policies.add],
+      },
       '03-import': { ...empty(c, '03-import'), adds: imp.adds, patches: imp.patches },
       '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
       '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
@@ -93,7 +108,13 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     assertShardsFinal(byCluster[c]);
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
-  return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: PHASES, pointers, byCluster };
+  return {
+    clusters: model.meshes.map((m) => m.cluster),
+    local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster),
+    phases: PHASES,
+    pointers,
+    byCluster,
+  };
 }
 
 /** Greenfield federations (spec.mode: greenfield): one overlay per cluster, no gates. Modes do not mix. */
@@ -108,5 +129,11 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
   diags.throwIfErrors();
   const byCluster = Object.fromEntries(model.meshes.map((m) => [m.cluster, [planGreenfield(ctx, m, diags)]]));
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, 'multicluster' as PhaseId]));
-  return { clusters: model.meshes.map((m) => m.cluster), local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster), phases: GREENFIELD_PHASES, pointers, byCluster };
+  return {
+    clusters: model.meshes.map((m) => m.cluster),
+    local: model.meshes.filter((m) => !m.virtual).map((m) => m.cluster),
+    phases: GREENFIELD_PHASES,
+    pointers,
+    byCluster,
+  };
 }

@@ -1,15 +1,15 @@
 import { Diagnostics } from '../diagnostics';
-import { FederationModel } from '../model/types';
 import { Gate, PhaseId, phaseIndex, Plan } from './types';
+import { FederationModel } from '../model/types';
 
 const at = phaseIndex;
 
 /** The rules every phase pointer must satisfy, as readers of plan.json see them. */
 export const ORDERING_RULES = [
   'Within a cluster, phases are applied in order: a cluster at phase N has applied 0..N.',
-  "03-import waits for every exporter it imports from to be at 02-export or later, with a known east-west address.",
+  '03-import waits for every exporter it imports from to be at 02-export or later, with a known east-west address.',
   '04-remove-federation waits for every peer that imports services from the cluster to be at 03-import or later.',
-  '06-migrate-workloads waits for the cluster\'s own 05-install-ossm3, and moves clients to OSSM 3 only once the services they call are reachable through the new path (their exporters at 02-export or later).',
+  "06-migrate-workloads waits for the cluster's own 05-install-ossm3, and moves clients to OSSM 3 only once the services they call are reachable through the new path (their exporters at 02-export or later).",
 ];
 
 /** Gates of phases 0..`phase` of `cluster` that the current pointers do not meet. */
@@ -21,7 +21,9 @@ export function unmetGates(plan: Plan, cluster: string, phase: PhaseId): Gate[] 
 /** Why `cluster` cannot be at `phase` (empty when it can). */
 export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[] {
   const p = plan.byCluster[cluster][at(phase)];
-  const gates = unmetGates(plan, cluster, phase).map((g) => `${g.cluster} must be at ${g.phase} or later (it is at ${plan.pointers[g.cluster]}): ${cluster} ${g.reason}`);
+  const gates = unmetGates(plan, cluster, phase).map(
+    (g) => `${g.cluster} must be at ${g.phase} or later (it is at ${plan.pointers[g.cluster]}): ${cluster} ${g.reason}`,
+  );
   return [...new Set([...p.blockedBy, ...gates])];
 }
 

@@ -1,5 +1,5 @@
-import { shortHash } from '../model/names';
 import { fileAnchor, ImportShard, PhasePlan, refId, refKey, Resource } from './types';
+import { shortHash } from '../model/names';
 
 /**
  * Most objects one imports folder holds. `kubectl kustomize` (kustomize v5.5) takes time quadratic in
@@ -74,7 +74,10 @@ export function assertShardsFinal(phases: readonly PhasePlan[]): void {
     if (!keys.size) return;
     for (const later of phases.slice(i + 1)) {
       for (const t of [...later.patches.map((x) => x.target), ...later.deletes]) {
-        if (keys.has(refKey(t))) throw new Error(`meshfed bug: ${later.phase} of ${later.cluster} changes ${refId(t)}, which ${p.phase} delivers in dist/${p.cluster}/imports/.`);
+        if (keys.has(refKey(t)))
+          throw new Error(
+            `meshfed bug: ${later.phase} of ${later.cluster} changes ${refId(t)}, which ${p.phase} delivers in dist/${p.cluster}/imports/.`,
+          );
       }
     }
   });

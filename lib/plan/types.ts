@@ -63,9 +63,21 @@ export type Resource =
       readonly annotations: Record<string, string>;
     }
   | { readonly type: 'exposedServices'; readonly ref: ObjectRef; readonly gatewayName: string; readonly hosts: string[] }
-  | { readonly type: 'exporterServiceEntry'; readonly ref: ObjectRef; readonly host: string; readonly ports: PortSpec[]; readonly podSelector: Record<string, string> }
+  | {
+      readonly type: 'exporterServiceEntry';
+      readonly ref: ObjectRef;
+      readonly host: string;
+      readonly ports: PortSpec[];
+      readonly podSelector: Record<string, string>;
+    }
   /** `port` is where the exporter's gateway listens for peers: 15443, or its node port. */
-  | { readonly type: 'remoteGateway'; readonly ref: ObjectRef; readonly network: string; readonly addresses: string[]; readonly port: number }
+  | {
+      readonly type: 'remoteGateway';
+      readonly ref: ObjectRef;
+      readonly network: string;
+      readonly addresses: string[];
+      readonly port: number;
+    }
   /** The importer's local egress gateway (ClusterIP); its listener depends on the platform's routing objects. */
   | { readonly type: 'egressGateway'; readonly ref: ObjectRef; readonly platform: 'openshift' | 'kubernetes' }
   /** openshift: Istio Gateway on the egress gateway pods, TLS PASSTHROUGH on 15443 for the imported hosts' SNI. */
@@ -74,8 +86,23 @@ export type Resource =
    * One peer's east-west gateway as the egress gateway's upstream: a headless Service (kubernetes, its
    * endpoints in EndpointSlices) or a ServiceEntry (openshift). `port` is where the peer listens.
    */
-  | { readonly type: 'egressBackend'; readonly ref: ObjectRef; readonly exporter: string; readonly host?: string; readonly addresses: string[]; readonly port: number }
-  | { readonly type: 'egressEndpointSlice'; readonly ref: ObjectRef; readonly fileOf: ObjectRef; readonly service: string; readonly addressType: 'IPv4' | 'IPv6'; readonly addresses: string[]; readonly port: number }
+  | {
+      readonly type: 'egressBackend';
+      readonly ref: ObjectRef;
+      readonly exporter: string;
+      readonly host?: string;
+      readonly addresses: string[];
+      readonly port: number;
+    }
+  | {
+      readonly type: 'egressEndpointSlice';
+      readonly ref: ObjectRef;
+      readonly fileOf: ObjectRef;
+      readonly service: string;
+      readonly addressType: 'IPv4' | 'IPv6';
+      readonly addresses: string[];
+      readonly port: number;
+    }
   /**
    * Routes one imported hostname's SNI (`*.<host>`) from the egress gateway to the backends of the
    * peers exporting it: a TLSRoute (kubernetes) or a VirtualService (openshift).
@@ -143,9 +170,22 @@ export type Resource =
     }
   /** Allows `kubectl exec` into the named Deployments of one namespace. */
   | { readonly type: 'verifyRole'; readonly ref: ObjectRef; readonly deployments: string[] }
-  | { readonly type: 'verifyJob'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef; readonly image: string; readonly phase: PhaseId; readonly probes: VerifyProbeSpec[] }
+  | {
+      readonly type: 'verifyJob';
+      readonly ref: ObjectRef;
+      readonly serviceAccount: ObjectRef;
+      readonly image: string;
+      readonly phase: PhaseId;
+      readonly probes: VerifyProbeSpec[];
+    }
   | { readonly type: 'exposurePolicy'; readonly ref: ObjectRef; readonly selector: Record<string, string>; readonly principals: string[] }
-  | { readonly type: 'cacertsExternalSecret'; readonly ref: ObjectRef; readonly storeName: string; readonly storeKind: 'SecretStore' | 'ClusterSecretStore'; readonly key: string };
+  | {
+      readonly type: 'cacertsExternalSecret';
+      readonly ref: ObjectRef;
+      readonly storeName: string;
+      readonly storeKind: 'SecretStore' | 'ClusterSecretStore';
+      readonly key: string;
+    };
 
 export interface VerifyProbeSpec {
   readonly namespace: string;
@@ -160,7 +200,8 @@ export interface WorkloadRef {
   readonly name: string;
 }
 
-export type JsonPatchOp = { readonly op: 'remove'; readonly path: string } | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown };
+export type JsonPatchOp =
+  { readonly op: 'remove'; readonly path: string } | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown };
 
 export type Patch =
   /** Strategic-merge patch; on custom resources this is a JSON merge patch (maps merge, lists are replaced whole). */

@@ -1,14 +1,19 @@
-import { dnsLabel, shortHash, uniqSorted } from '../model/names';
-import { Mesh } from '../model/types';
 import { API, ref } from './refs';
 import { ObjectRef, PhaseId, phaseIndex, PHASES, Resource, VerifyProbeSpec } from './types';
+import { dnsLabel, shortHash, uniqSorted } from '../model/names';
+import { Mesh } from '../model/types';
 
 export const VERIFY_NAME = 'meshfed-verify';
 /** Verification runs after every phase from 03-import on: from then on, cross-mesh traffic can use the new path. */
 export const FIRST_VERIFIED_PHASE: PhaseId = '03-import';
 
 function probes(mesh: Mesh): VerifyProbeSpec[] {
-  return mesh.settings.verify.map((p) => ({ namespace: p.from.namespace, deployment: p.from.deployment, container: p.from.container ?? p.from.deployment, url: p.url }));
+  return mesh.settings.verify.map((p) => ({
+    namespace: p.from.namespace,
+    deployment: p.from.deployment,
+    container: p.from.container ?? p.from.deployment,
+    url: p.url,
+  }));
 }
 
 export function isVerified(mesh: Mesh, phase: PhaseId): boolean {
@@ -35,12 +40,23 @@ export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; dele
     const ps = probes(mesh);
     for (const ns of uniqSorted(ps.map((p) => p.namespace))) {
       adds.push(
-        { type: 'verifyRole', ref: ref('rbac.authorization.k8s.io/v1', 'Role', VERIFY_NAME, ns), deployments: uniqSorted(ps.filter((p) => p.namespace === ns).map((p) => p.deployment)) },
+        {
+          type: 'verifyRole',
+          ref: ref('rbac.authorization.k8s.io/v1', 'Role', VERIFY_NAME, ns),
+          deployments: uniqSorted(ps.filter((p) => p.namespace === ns).map((p) => p.deployment)),
+        },
         { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', VERIFY_NAME, ns), serviceAccount: sa },
       );
     }
   }
-  adds.push({ type: 'verifyJob', ref: verifyJobRef(mesh, phase), serviceAccount: sa, image: mesh.restartImage, phase, probes: probes(mesh) });
+  adds.push({
+    type: 'verifyJob',
+    ref: verifyJobRef(mesh, phase),
+    serviceAccount: sa,
+    image: mesh.restartImage,
+    phase,
+    probes: probes(mesh),
+  });
   const deletes = phase === FIRST_VERIFIED_PHASE || phase === 'multicluster' ? [] : [verifyJobRef(mesh, PHASES[phaseIndex(phase) - 1])];
   return { adds, deletes };
 }

@@ -8,7 +8,12 @@ import { Plan, refId } from '../plan/types';
  * `relative` maps input file paths to paths relative to the clusters folder, so plan.json does not
  * depend on where the input was checked out.
  */
-export function planJson(plan: Plan, warnings: readonly Diagnostic[], findings: readonly Finding[] = [], relative: (file: string) => string = (f) => f): string {
+export function planJson(
+  plan: Plan,
+  warnings: readonly Diagnostic[],
+  findings: readonly Finding[] = [],
+  relative: (file: string) => string = (f) => f,
+): string {
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   const clusters: Record<string, unknown> = {};
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
@@ -19,15 +24,15 @@ export function planJson(plan: Plan, warnings: readonly Diagnostic[], findings: 
       next: step.next ?? null,
       nextBlockedBy: step.blockedBy,
       phases: plan.byCluster[c].map((p) => ({
-      phase: p.phase,
-      written: p.blockedBy.length === 0,
-      blockedBy: p.blockedBy,
-      waitsFor: p.waitsFor,
-      adds: p.adds.map((r) => refId(r.ref)),
-      // Which of the adds are delivered in dist/<cluster>/imports/<name>/ (from this phase on) instead of the phase folder.
-      imports: p.shards.map((s) => ({ folder: `imports/${s.name}`, exporter: s.exporter, objects: s.resources.length })),
-      patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
-      deletes: p.deletes.map(refId),
+        phase: p.phase,
+        written: p.blockedBy.length === 0,
+        blockedBy: p.blockedBy,
+        waitsFor: p.waitsFor,
+        adds: p.adds.map((r) => refId(r.ref)),
+        // Which of the adds are delivered in dist/<cluster>/imports/<name>/ (from this phase on) instead of the phase folder.
+        imports: p.shards.map((s) => ({ folder: `imports/${s.name}`, exporter: s.exporter, objects: s.resources.length })),
+        patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
+        deletes: p.deletes.map(refId),
       })),
     };
   }

@@ -1,6 +1,7 @@
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker, workerData } from 'worker_threads';
-import { PhasePlan, Plan } from '../plan/types';
+
 import { renderCluster } from './overlays';
+import { PhasePlan, Plan } from '../plan/types';
 
 /**
  * Rendering (cdk8s charts and YAML) is most of synth's time and each cluster renders alone from plain

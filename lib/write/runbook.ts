@@ -1,10 +1,10 @@
 import { FederationModel, Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
-import { nextSteps, ORDERING_RULES } from '../plan/pointers';
-import { remoteGatewayName } from '../plan/phase-03-import';
 import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
+import { remoteGatewayName } from '../plan/phase-03-import';
 import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
+import { nextSteps, ORDERING_RULES } from '../plan/pointers';
 import { ObjectRef, MigrationPhase, PhasePlan, PHASES, Plan } from '../plan/types';
 import { byKey } from '../sort';
 
@@ -26,13 +26,20 @@ const TITLES: Record<MigrationPhase, string> = {
 };
 
 const WHAT: Record<MigrationPhase, string> = {
-  '00-federation': 'GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, export/import sets, the peers\' CA ConfigMaps and the member Namespaces. Nothing changes in the mesh.',
-  '01-prepare': 'Each SMCP trusts its peers\' trust domains (trustDomainAliases), discovers istio-remote Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod restarts.',
-  '02-export': 'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers use, and ServiceEntries that give those hostnames to the pods. The federation keeps carrying traffic.',
-  '03-import': 'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per imported service. Clients start using the new path (end-to-end mTLS) as their proxies receive the endpoints.',
-  '04-remove-federation': 'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only the new path.',
-  '05-install-ossm3': 'IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the peers\' roots in caCertificates, and the cluster\'s network. No workload moves yet.',
-  '06-migrate-workloads': 'Member namespaces (and the east-west gateway\'s) are labelled for the new revision and their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 istiod stops reconciling Gateway API objects.',
+  '00-federation':
+    "GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, export/import sets, the peers' CA ConfigMaps and the member Namespaces. Nothing changes in the mesh.",
+  '01-prepare':
+    "Each SMCP trusts its peers' trust domains (trustDomainAliases), discovers istio-remote Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod restarts.",
+  '02-export':
+    'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers use, and ServiceEntries that give those hostnames to the pods. The federation keeps carrying traffic.',
+  '03-import':
+    'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per imported service. Clients start using the new path (end-to-end mTLS) as their proxies receive the endpoints.',
+  '04-remove-federation':
+    'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only the new path.',
+  '05-install-ossm3':
+    "IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the peers' roots in caCertificates, and the cluster's network. No workload moves yet.",
+  '06-migrate-workloads':
+    "Member namespaces (and the east-west gateway's) are labelled for the new revision and their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 istiod stops reconciling Gateway API objects.",
   '07-finalize': 'The SMCP, the member roll and the restart Job go. OSSM 3 runs alone.',
 };
 
@@ -46,7 +53,10 @@ export function refName(r: ObjectRef): string {
 
 export function list(items: string[], max = 12): string {
   if (items.length === 0) return 'nothing';
-  const shown = items.slice(0, max).map((i) => `\`${i}\``).join(', ');
+  const shown = items
+    .slice(0, max)
+    .map((i) => `\`${i}\``)
+    .join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
@@ -64,7 +74,14 @@ function importPairs(model: FederationModel): { importer: string; exporter: stri
     p.hostnames.push(i.hostname);
     pairs.set(key, p);
   }
-  return [...pairs.values()].map((p) => ({ ...p, hostnames: p.hostnames.sort() })).sort(byKey((p) => p.importer, (p) => p.exporter));
+  return [...pairs.values()]
+    .map((p) => ({ ...p, hostnames: p.hostnames.sort() }))
+    .sort(
+      byKey(
+        (p) => p.importer,
+        (p) => p.exporter,
+      ),
+    );
 }
 
 function uniq(items: string[]): string[] {
@@ -81,7 +98,10 @@ export function diagram(model: FederationModel, ctx: PlanContext): string[] {
   for (const m of model.meshes) {
     lines.push(`  subgraph ${mermaidId(m.cluster)}["${m.cluster} · ${m.trustDomain} · ${m.network}"]`);
     lines.push(`    ${mermaidId(m.cluster)}_clients(["clients: ${m.memberNamespaces.join(', ') || 'none'}"])`);
-    if (ctx.isExporter(m.cluster)) lines.push(`    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.addresses.join(', ') || 'address unknown'}:${m.eastWest.port ?? 'node port unknown'}"]]`);
+    if (ctx.isExporter(m.cluster))
+      lines.push(
+        `    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.addresses.join(', ') || 'address unknown'}:${m.eastWest.port ?? 'node port unknown'}"]]`,
+      );
     lines.push('  end');
   }
   if (model.imports.length <= MAX_ARROWS) {
@@ -90,7 +110,10 @@ export function diagram(model: FederationModel, ctx: PlanContext): string[] {
     }
   } else {
     // Too many imports for one arrow each (GitHub's Mermaid refuses more than 500 edges): one per pair.
-    for (const pair of importPairs(model)) lines.push(`  ${mermaidId(pair.importer)}_clients -- "${pair.count} services, e.g. ${pair.hostnames[0]}" --> ${mermaidId(pair.exporter)}_ew`);
+    for (const pair of importPairs(model))
+      lines.push(
+        `  ${mermaidId(pair.importer)}_clients -- "${pair.count} services, e.g. ${pair.hostnames[0]}" --> ${mermaidId(pair.exporter)}_ew`,
+      );
   }
   lines.push('```');
   return lines;
@@ -99,7 +122,8 @@ export function diagram(model: FederationModel, ctx: PlanContext): string[] {
 /** A workload of the importer to run checks from: a verify probe's, else the first Deployment of a member namespace. */
 function clientOf(mesh: Mesh): { namespace: string; deployment: string; container: string } | undefined {
   const probe = mesh.settings.verify[0];
-  if (probe) return { namespace: probe.from.namespace, deployment: probe.from.deployment, container: probe.from.container ?? probe.from.deployment };
+  if (probe)
+    return { namespace: probe.from.namespace, deployment: probe.from.deployment, container: probe.from.container ?? probe.from.deployment };
   const members = new Set(mesh.memberNamespaces);
   const w = mesh.inventory.workloads.find((x) => x.kind === 'Deployment' && members.has(x.namespace));
   return w ? { namespace: w.namespace, deployment: w.name, container: w.name } : undefined;
@@ -110,16 +134,30 @@ export function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
   const client = clientOf(mesh);
   if (!client || imports.length === 0) return [];
   const out: string[] = [];
-  const curl = (ns: string, dep: string, container: string, url: string) => `${kc(mesh.cluster)} exec -n ${ns} deploy/${dep} -c ${container} -- curl -sS -o /dev/null -w '%{http_code}\\n' ${url}`;
+  const curl = (ns: string, dep: string, container: string, url: string) =>
+    `${kc(mesh.cluster)} exec -n ${ns} deploy/${dep} -c ${container} -- curl -sS -o /dev/null -w '%{http_code}\\n' ${url}`;
   if (mesh.settings.verify.length) {
     for (const p of mesh.settings.verify) out.push(curl(p.from.namespace, p.from.deployment, p.from.container ?? p.from.deployment, p.url));
   } else {
-    for (const i of imports.slice(0, MAX_CHECKS)) out.push(curl(client.namespace, client.deployment, client.container, `http://${i.hostname}:${i.export.service.ports[0]?.number ?? 80}/`));
-    if (imports.length > MAX_CHECKS) out.push(`# … and ${imports.length - MAX_CHECKS} more imported hostnames (dist/plan.json, or spec.verify for automated checks)`);
+    for (const i of imports.slice(0, MAX_CHECKS))
+      out.push(
+        curl(client.namespace, client.deployment, client.container, `http://${i.hostname}:${i.export.service.ports[0]?.number ?? 80}/`),
+      );
+    if (imports.length > MAX_CHECKS)
+      out.push(`# … and ${imports.length - MAX_CHECKS} more imported hostnames (dist/plan.json, or spec.verify for automated checks)`);
   }
   const hosts = [...new Set(imports.map((i) => i.hostname))];
-  const pattern = hosts.length <= MAX_CHECKS ? hosts.map((h) => h.replace(/\./g, '\\.')).join('|') : `\\.(${[...new Set(imports.map((i) => i.hostname.split('.').slice(2).join('.')))].sort().slice(0, MAX_CHECKS).map((h) => h.replace(/\./g, '\\.')).join('|')})$`;
-  out.push(`istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${pattern}'`);
+  const pattern =
+    hosts.length <= MAX_CHECKS
+      ? hosts.map((h) => h.replace(/\./g, '\\.')).join('|')
+      : `\\.(${[...new Set(imports.map((i) => i.hostname.split('.').slice(2).join('.')))]
+          .sort()
+          .slice(0, MAX_CHECKS)
+          .map((h) => h.replace(/\./g, '\\.'))
+          .join('|')})$`;
+  out.push(
+    `istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${pattern}'`,
+  );
   return out;
 }
 
@@ -137,16 +175,25 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
       return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.version}'   # v2.6`];
     case '02-export':
       return ctx.isExporter(c)
-        ? [`${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`, `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`]
+        ? [
+            `${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`,
+            `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`,
+          ]
         : [];
     case '03-import':
       return [
-        ...(usesEgressTlsRoutes(ctx, mesh) ? [`${kc(c)} get crd tlsroutes.gateway.networking.k8s.io   # experimental Gateway API channel: the egress gateway routes with TLSRoutes`] : []),
-        ...ctx.exportersFor(c).map((e) =>
-          e.eastWest.serviceType === 'NodePort'
-            ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
-            : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
-        ),
+        ...(usesEgressTlsRoutes(ctx, mesh)
+          ? [
+              `${kc(c)} get crd tlsroutes.gateway.networking.k8s.io   # experimental Gateway API channel: the egress gateway routes with TLSRoutes`,
+            ]
+          : []),
+        ...ctx
+          .exportersFor(c)
+          .map((e) =>
+            e.eastWest.serviceType === 'NodePort'
+              ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
+              : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
+          ),
       ];
     case '04-remove-federation':
       return [`# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`];
@@ -155,7 +202,9 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
         mesh.ossm3.namespace === cp.namespace
           ? [`${kc(c)} get secret cacerts -n ${cp.namespace}   # reused by OSSM 3 (same namespace as the SMCP)`]
           : mesh.settings.ossm3.cacerts
-            ? [`${kc(c)} get clustersecretstore,secretstore -A | grep ${mesh.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is rendered from it`]
+            ? [
+                `${kc(c)} get clustersecretstore,secretstore -A | grep ${mesh.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is rendered from it`,
+              ]
             : [
                 `# OSSM 3 runs in ${mesh.ossm3.namespace}, the SMCP in ${cp.namespace}: copy the CA Secret before syncing (meshfed never renders Secrets):`,
                 `${kc(c)} get secret cacerts -n ${cp.namespace} -o json | jq 'del(.metadata.uid,.metadata.resourceVersion,.metadata.creationTimestamp,.metadata.managedFields,.metadata.ownerReferences) | .metadata.namespace="${mesh.ossm3.namespace}"' | ${kc(c)} apply -f -`,
@@ -163,7 +212,10 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
       return [`${kc(c)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 operator is installed`, ...secret];
     }
     case '06-migrate-workloads':
-      return [`${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`, `${kc(c)} get istiorevision ${mesh.ossm3.revision}`];
+      return [
+        `${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`,
+        `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
+      ];
     case '07-finalize':
       return [`istioctl --context ${c} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`];
   }
@@ -176,38 +228,73 @@ function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): stri
   switch (phase) {
     case '00-federation':
     case '01-prepare':
-      return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY again after the istiod restart`, ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`), ...trafficChecks(mesh, imports)];
+      return [
+        `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY again after the istiod restart`,
+        ...ctx
+          .linksOf(c)
+          .map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`),
+        ...trafficChecks(mesh, imports),
+      ];
     case '02-export':
       return ctx.isExporter(c)
-        ? [`${kc(c)} get gateway ${mesh.eastWest.name} -n ${mesh.eastWest.namespace}   # PROGRAMMED True`, `${kc(c)} get svc ${mesh.eastWest.name}-istio -n ${mesh.eastWest.namespace}   # EXTERNAL-IP: set it as spec.eastWestGateway.address`, `${kc(c)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${mesh.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`]
+        ? [
+            `${kc(c)} get gateway ${mesh.eastWest.name} -n ${mesh.eastWest.namespace}   # PROGRAMMED True`,
+            `${kc(c)} get svc ${mesh.eastWest.name}-istio -n ${mesh.eastWest.namespace}   # EXTERNAL-IP: set it as spec.eastWestGateway.address`,
+            `${kc(c)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${mesh.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`,
+          ]
         : [];
     case '03-import':
       return [
-        ...(usesEgress(ctx, mesh) ? [`${kc(c)} get gateway ${mesh.egress!.name} -n ${mesh.egress!.namespace}   # egress gateway, PROGRAMMED True`] : []),
-        ...ctx.exportersFor(c).map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`),
+        ...(usesEgress(ctx, mesh)
+          ? [`${kc(c)} get gateway ${mesh.egress!.name} -n ${mesh.egress!.namespace}   # egress gateway, PROGRAMMED True`]
+          : []),
+        ...ctx
+          .exportersFor(c)
+          .map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`),
         ...trafficChecks(mesh, imports),
       ];
     case '04-remove-federation':
-      return [`${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`, ...trafficChecks(mesh, imports)];
+      return [
+        `${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`,
+        ...trafficChecks(mesh, imports),
+      ];
     case '05-install-ossm3':
-      return [`${kc(c)} get istio,istiocni   # READY True`, `${kc(c)} get pods -n ${mesh.ossm3.namespace} -l istio.io/rev=${mesh.ossm3.revision}`];
+      return [
+        `${kc(c)} get istio,istiocni   # READY True`,
+        `${kc(c)} get pods -n ${mesh.ossm3.namespace} -l istio.io/rev=${mesh.ossm3.revision}`,
+      ];
     case '06-migrate-workloads':
-      return [`istioctl --context ${c} proxy-status | grep ${mesh.ossm3.revision}`, ...migratedNamespaces(ctx, mesh).map((ns) => `${kc(c)} get ns ${ns} -L istio.io/rev,istio-injection`), ...trafficChecks(mesh, imports)];
+      return [
+        `istioctl --context ${c} proxy-status | grep ${mesh.ossm3.revision}`,
+        ...migratedNamespaces(ctx, mesh).map((ns) => `${kc(c)} get ns ${ns} -L istio.io/rev,istio-injection`),
+        ...trafficChecks(mesh, imports),
+      ];
     case '07-finalize':
       return [`${kc(c)} get smcp -A   # No resources found`, ...trafficChecks(mesh, imports)];
   }
 }
 
 function rollback(phase: MigrationPhase, p: PhasePlan): string {
-  if (phase === '00-federation') return 'Rolling back means taking the Applications/Kustomizations away: they own no finalizer, so the mesh keeps running unmanaged.';
+  if (phase === '00-federation')
+    return 'Rolling back means taking the Applications/Kustomizations away: they own no finalizer, so the mesh keeps running unmanaged.';
   const prev = PHASES[PHASES.indexOf(phase) - 1];
   const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
   const pruned = p.adds.filter((a) => a.ref.kind !== 'Job'); // Jobs are hooks: deleted by their hook policy, not pruned
-  if (pruned.length) parts.push(`Prune deletes what this phase added: ${list(pruned.map((a) => refName(a.ref)), 8)}.`);
+  if (pruned.length)
+    parts.push(
+      `Prune deletes what this phase added: ${list(
+        pruned.map((a) => refName(a.ref)),
+        8,
+      )}.`,
+    );
   if (p.deletes.length) parts.push(`What it deleted is created again: ${list(p.deletes.map(refName), 8)}.`);
   if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), 6)}).`);
-  if (phase === '04-remove-federation') parts.push('The federation comes back: peers reconnect and the federation gateways are redeployed; until they are, only the new path carries traffic.');
-  if (phase === '06-migrate-workloads') parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
+  if (phase === '04-remove-federation')
+    parts.push(
+      'The federation comes back: peers reconnect and the federation gateways are redeployed; until they are, only the new path carries traffic.',
+    );
+  if (phase === '06-migrate-workloads')
+    parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
   if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
   return parts.join(' ');
 }
@@ -221,7 +308,7 @@ const CAVEATS: Partial<Record<MigrationPhase, string[]>> = {
   ],
   '03-import': [
     'Endpoints from the new ServiceEntries may not reach a client proxy at once while the federation still defines the same hostnames; if `proxy-config endpoints` shows none, restart the client (`kubectl rollout restart`).',
-    'On the new path exported services see the real client identity (`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway\'s: review AuthorizationPolicies that admitted the gateway before 04 removes it.',
+    "On the new path exported services see the real client identity (`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway's: review AuthorizationPolicies that admitted the gateway before 04 removes it.",
   ],
   '06-migrate-workloads': [
     'Workloads that the restart Job does not know (created after the dumps) keep their OSSM 2 sidecar until restarted: `istioctl proxy-status` shows them.',
@@ -234,23 +321,43 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
   for (const c of plan.local) {
     const p = plan.byCluster[c][PHASES.indexOf(phase)];
     const patched = uniq(p.patches.map((x) => refName(x.target)));
-    out.push(`| ${c} | ${p.adds.length}: ${list(p.adds.map((a) => refName(a.ref)), 6)} | ${patched.length}: ${list(patched, 4)} | ${p.deletes.length}: ${list(p.deletes.map(refName), 4)} | ${p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes'} |`);
+    out.push(
+      `| ${c} | ${p.adds.length}: ${list(
+        p.adds.map((a) => refName(a.ref)),
+        6,
+      )} | ${patched.length}: ${list(patched, 4)} | ${p.deletes.length}: ${list(p.deletes.map(refName), 4)} | ${p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes'} |`,
+    );
   }
   out.push('');
-  const gates = plan.local.flatMap((c) => plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map((g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`));
-  out.push('**Gate.** ' + (gates.length ? 'Synth refuses a `spec.phase` that breaks these:' : 'Only the cluster\'s own previous phase.'), ...gates, '');
+  const gates = plan.local.flatMap((c) =>
+    plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map(
+      (g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`,
+    ),
+  );
+  out.push(
+    '**Gate.** ' + (gates.length ? 'Synth refuses a `spec.phase` that breaks these:' : "Only the cluster's own previous phase."),
+    ...gates,
+    '',
+  );
   for (const [title, fn] of [
     ['Pre-flight', preflight],
     ['Verify', verification],
   ] as const) {
-    const blocks = model.meshes.filter((m) => !m.virtual).map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) })).filter((b) => b.cmds.length);
+    const blocks = model.meshes
+      .filter((m) => !m.virtual)
+      .map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) }))
+      .filter((b) => b.cmds.length);
     if (blocks.length === 0) continue;
     out.push(`**${title}.**`, '', '```sh');
     for (const b of blocks) out.push(`# ${b.c}`, ...b.cmds);
     out.push('```', '');
   }
   const probes = model.meshes.filter((m) => m.settings.verify.length && PHASES.indexOf(phase) >= PHASES.indexOf('03-import'));
-  if (probes.length) out.push(`The verify Job (Argo CD PostSync hook) runs the probes of ${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic verified.`, '');
+  if (probes.length)
+    out.push(
+      `The verify Job (Argo CD PostSync hook) runs the probes of ${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic verified.`,
+      '',
+    );
   out.push('**Rollback.**', '');
   for (const c of plan.local) out.push(`- ${c}: ${rollback(phase, plan.byCluster[c][PHASES.indexOf(phase)])}`);
   out.push('');
@@ -261,16 +368,34 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
 
 export function renderRunbook(model: FederationModel, plan: Plan): string {
   const ctx = new PlanContext(model);
-  const out: string[] = ['# Federation migration runbook', '', '_Generated by meshfed from `clusters/`; do not edit. Commands use `kubectl --context <cluster>`._', ''];
+  const out: string[] = [
+    '# Federation migration runbook',
+    '',
+    '_Generated by meshfed from `clusters/`; do not edit. Commands use `kubectl --context <cluster>`._',
+    '',
+  ];
   out.push('## Where each cluster is', '', '| cluster | current phase | next phase | blocked by |', '| --- | --- | --- | --- |');
-  for (const s of nextSteps(plan)) out.push(`| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`);
-  out.push('', 'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run synth`, review `git diff dist/`, merge. `npm run plan` prints this table.', '');
+  for (const s of nextSteps(plan))
+    out.push(
+      `| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`,
+    );
+  out.push(
+    '',
+    'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run synth`, review `git diff dist/`, merge. `npm run plan` prints this table.',
+    '',
+  );
   out.push('## The federation', '', ...diagram(model, ctx), '');
   if (model.imports.length <= MAX_ARROWS) {
     out.push('| importer | hostname | exporter service | exporter |', '| --- | --- | --- | --- |');
-    for (const i of model.imports) out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
+    for (const i of model.imports)
+      out.push(`| ${i.importer} | \`${i.hostname}\` | \`${i.export.service.namespace}/${i.export.service.name}\` | ${i.exporter} |`);
   } else {
-    out.push(`${model.imports.length} imports; every hostname is listed in \`dist/plan.json\` and in the importers' \`imports/<exporter>/\` folders.`, '', '| importer | exporter | services | e.g. |', '| --- | --- | --- | --- |');
+    out.push(
+      `${model.imports.length} imports; every hostname is listed in \`dist/plan.json\` and in the importers' \`imports/<exporter>/\` folders.`,
+      '',
+      '| importer | exporter | services | e.g. |',
+      '| --- | --- | --- | --- |',
+    );
     for (const p of importPairs(model)) out.push(`| ${p.importer} | ${p.exporter} | ${p.count} | \`${p.hostnames[0]}\` |`);
   }
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');

@@ -1,4 +1,5 @@
 import { dump } from 'js-yaml';
+
 import { compareStrings } from '../sort';
 
 /** Keys of a Kubernetes object in conventional order first; everything else sorted. */
@@ -24,7 +25,11 @@ function sortDeep(v: unknown, top: readonly string[] | undefined): unknown {
 
 /** A kustomization.yaml: the resources in the order given, patches if any, a header comment. */
 export function kustomizationYaml(resources: string[], comment: string, patches: Record<string, unknown>[] = []): string {
-  return toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, patches: patches.length ? patches : undefined }, comment, KUSTOMIZATION_ORDER);
+  return toYaml(
+    { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources, patches: patches.length ? patches : undefined },
+    comment,
+    KUSTOMIZATION_ORDER,
+  );
 }
 
 /**

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
 import { stringify } from 'yaml';
 
 export const CERTS = path.join(__dirname, '..', 'fixtures', 'certs');
@@ -84,8 +85,35 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
       proxy: { accessLogging: { file: { name: '/dev/stdout' } } },
       gateways: peers.length
         ? {
-            additionalEgress: Object.fromEntries(peers.map((p) => [`egress-${p.name}`, { enabled: true, service: { ports: [{ name: 'tls', port: 15443 }, { name: 'http-discovery', port: 8188 }] } }])),
-            additionalIngress: Object.fromEntries(peers.map((p) => [`ingress-${p.name}`, { enabled: true, service: { type: 'LoadBalancer', ports: [{ name: 'tls', port: 15443 }, { name: 'https-discovery', port: 8188 }] } }])),
+            additionalEgress: Object.fromEntries(
+              peers.map((p) => [
+                `egress-${p.name}`,
+                {
+                  enabled: true,
+                  service: {
+                    ports: [
+                      { name: 'tls', port: 15443 },
+                      { name: 'http-discovery', port: 8188 },
+                    ],
+                  },
+                },
+              ]),
+            ),
+            additionalIngress: Object.fromEntries(
+              peers.map((p) => [
+                `ingress-${p.name}`,
+                {
+                  enabled: true,
+                  service: {
+                    type: 'LoadBalancer',
+                    ports: [
+                      { name: 'tls', port: 15443 },
+                      { name: 'https-discovery', port: 8188 },
+                    ],
+                  },
+                },
+              ]),
+            ),
           }
         : undefined,
     },
@@ -100,13 +128,34 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
       spec: {
         remote: { addresses: [p.address ?? '198.51.100.99'], discoveryPort: 8188, servicePort: 15443 },
         gateways: { ingress: { name: `ingress-${p.name}` }, egress: { name: `egress-${p.name}` } },
-        security: { trustDomain: p.trustDomain, clientID: `${p.trustDomain}/ns/istio-system/sa/egress-x-service-account`, certificateChain: { kind: 'ConfigMap', name: `${p.name}-ca-root-cert` } },
+        security: {
+          trustDomain: p.trustDomain,
+          clientID: `${p.trustDomain}/ns/istio-system/sa/egress-x-service-account`,
+          certificateChain: { kind: 'ConfigMap', name: `${p.name}-ca-root-cert` },
+        },
       },
     });
-    fed.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${p.name}-ca-root-cert`, namespace: cp, ...NOISE }, data: { 'root-cert.pem': rootOf(p.rootOf) } });
+    fed.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${p.name}-ca-root-cert`, namespace: cp, ...NOISE },
+      data: { 'root-cert.pem': rootOf(p.rootOf) },
+    });
   }
-  for (const e of c.exportSets ?? []) fed.push({ apiVersion: 'federation.maistra.io/v1', kind: 'ExportedServiceSet', metadata: { name: e.name, namespace: cp, ...NOISE }, spec: { exportRules: e.exportRules } });
-  for (const i of c.importSets ?? []) fed.push({ apiVersion: 'federation.maistra.io/v1', kind: 'ImportedServiceSet', metadata: { name: i.name, namespace: cp, ...NOISE }, spec: i.spec });
+  for (const e of c.exportSets ?? [])
+    fed.push({
+      apiVersion: 'federation.maistra.io/v1',
+      kind: 'ExportedServiceSet',
+      metadata: { name: e.name, namespace: cp, ...NOISE },
+      spec: { exportRules: e.exportRules },
+    });
+  for (const i of c.importSets ?? [])
+    fed.push({
+      apiVersion: 'federation.maistra.io/v1',
+      kind: 'ImportedServiceSet',
+      metadata: { name: i.name, namespace: cp, ...NOISE },
+      spec: i.spec,
+    });
   const members = c.members ?? [...new Set((c.services ?? []).map((s) => s.namespace))];
   const namespaces = [cp, ...members].map((n) => ({
     apiVersion: 'v1',
@@ -122,7 +171,11 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: s.name, namespace: s.namespace, labels: { app: s.name, ...(s.labels ?? {}) }, ...NOISE },
-      spec: { selector, ports: (s.ports ?? [{ name: 'http', port: 8000, targetPort: 8080 }]).map((p) => ({ protocol: 'TCP', ...p })), type: 'ClusterIP' },
+      spec: {
+        selector,
+        ports: (s.ports ?? [{ name: 'http', port: 8000, targetPort: 8080 }]).map((p) => ({ protocol: 'TCP', ...p })),
+        type: 'ClusterIP',
+      },
     });
     if (s.serviceAccount !== null) {
       const sa = s.serviceAccount ?? s.name;
@@ -131,7 +184,16 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: s.name, namespace: s.namespace, ...NOISE },
-        spec: { selector: { matchLabels: selector }, template: { metadata: { labels: selector }, spec: { serviceAccountName: sa, containers: [{ name: s.name, image: 'example/app', ports: [{ name: 'http', containerPort: 8080 }] }] } } },
+        spec: {
+          selector: { matchLabels: selector },
+          template: {
+            metadata: { labels: selector },
+            spec: {
+              serviceAccountName: sa,
+              containers: [{ name: s.name, image: 'example/app', ports: [{ name: 'http', containerPort: 8080 }] }],
+            },
+          },
+        },
       });
     }
   }

@@ -1,20 +1,35 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+
 import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
-export type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; [k: string]: any };
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  [k: string]: any;
+};
 
 /** `kubectl kustomize <dir>`, parsed. Throws with kustomize's message when the overlay does not build. */
 export function kustomize(dir: string): Obj[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return parseAllDocuments(out).map((d) => d.toJS() as Obj).filter(Boolean);
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as Obj)
+    .filter(Boolean);
 }
 
 export function find(objs: Obj[], kind: string, name: string, namespace?: string, apiGroup?: string): Obj | undefined {
-  return objs.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace) && (apiGroup === undefined || o.apiVersion.startsWith(`${apiGroup}/`)));
+  return objs.find(
+    (o) =>
+      o.kind === kind &&
+      o.metadata.name === name &&
+      (namespace === undefined || o.metadata.namespace === namespace) &&
+      (apiGroup === undefined || o.apiVersion.startsWith(`${apiGroup}/`)),
+  );
 }
 
 const SCHEMAS = path.join(__dirname, '..', 'schemas');
@@ -28,7 +43,16 @@ for (const f of ['int32', 'int64', 'byte', 'double', 'float']) ajv.addFormat(f, 
 const compiled = new Map<string, ValidateFunction>();
 
 /** Built-in kinds meshfed renders: validated by their typed cdk8s-plus classes, not by CRD schemas. */
-const BUILTIN = new Set(['v1/Namespace', 'v1/ConfigMap', 'v1/ServiceAccount', 'batch/v1/Job', 'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding', 'v1/Service', 'discovery.k8s.io/v1/EndpointSlice']);
+const BUILTIN = new Set([
+  'v1/Namespace',
+  'v1/ConfigMap',
+  'v1/ServiceAccount',
+  'batch/v1/Job',
+  'rbac.authorization.k8s.io/v1/Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding',
+  'v1/Service',
+  'discovery.k8s.io/v1/EndpointSlice',
+]);
 
 /** Validate against the upstream CRD schema of its group/version/kind; returns the problems found. */
 export function crdProblems(o: Obj): string[] {

@@ -1,11 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
+import { kustomize, Obj } from './kube';
 import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
 import { PHASES, GREENFIELD_PHASES } from '../../lib/plan/types';
-import { writeTreeAtomically } from '../../lib/write/atomic';
-import { kustomize, Obj } from './kube';
 import { byKey } from '../../lib/sort';
+import { writeTreeAtomically } from '../../lib/write/atomic';
 
 /** Synthesize into a fresh temporary dist/ and return its path and the result. */
 export function synthTo(clustersDir: string): { dist: string; result: SynthResult } {
@@ -35,7 +36,9 @@ export function overlayDirs(dist: string): string[] {
   return fs
     .readdirSync(dist)
     .filter((c) => fs.statSync(path.join(dist, c)).isDirectory())
-    .flatMap((c) => [...PHASES, ...GREENFIELD_PHASES].filter((p) => fs.existsSync(path.join(dist, c, p))).map((p) => path.join(dist, c, p)));
+    .flatMap((c) =>
+      [...PHASES, ...GREENFIELD_PHASES].filter((p) => fs.existsSync(path.join(dist, c, p))).map((p) => path.join(dist, c, p)),
+    );
 }
 
 /** All files under a folder, relative path → content. */
@@ -54,7 +57,9 @@ export function readTree(dir: string): Map<string, string> {
 
 /** The import folders (dist/<cluster>/imports/<name>) delivered with a cluster's phase, from dist/plan.json. */
 export function importDirs(dist: string, cluster: string, phase: string): string[] {
-  const plan = JSON.parse(fs.readFileSync(path.join(dist, 'plan.json'), 'utf8')) as { clusters: Record<string, { phases: { phase: string; imports: { folder: string }[] }[] }> };
+  const plan = JSON.parse(fs.readFileSync(path.join(dist, 'plan.json'), 'utf8')) as {
+    clusters: Record<string, { phases: { phase: string; imports: { folder: string }[] }[] }>;
+  };
   const phases = plan.clusters[cluster].phases;
   const upTo = phases.findIndex((p) => p.phase === phase);
   if (upTo < 0) throw new Error(`${cluster} has no phase ${phase}`);
@@ -71,10 +76,17 @@ export function shardDirs(dist: string): string[] {
   return fs
     .readdirSync(dist)
     .filter((c) => fs.existsSync(path.join(dist, c, 'imports')))
-    .flatMap((c) => fs.readdirSync(path.join(dist, c, 'imports')).sort().map((s) => path.join(dist, c, 'imports', s)));
+    .flatMap((c) =>
+      fs
+        .readdirSync(path.join(dist, c, 'imports'))
+        .sort()
+        .map((s) => path.join(dist, c, 'imports', s)),
+    );
 }
 
 /** Each written phase (`<cluster>/<phase>`) with its complete desired state (desiredState). */
 export function builtStates(dist: string): Map<string, Obj[]> {
-  return new Map(overlayDirs(dist).map((d) => [path.relative(dist, d), desiredState(dist, path.basename(path.dirname(d)), path.basename(d))]));
+  return new Map(
+    overlayDirs(dist).map((d) => [path.relative(dist, d), desiredState(dist, path.basename(path.dirname(d)), path.basename(d))]),
+  );
 }

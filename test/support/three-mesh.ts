@@ -9,9 +9,7 @@ import { ClusterSpec, writeClusters } from './fixtures';
  */
 export function threeMeshSpecs(): ClusterSpec[] {
   const peers = (self: string) =>
-    ['red', 'green', 'blue']
-      .filter((c) => c !== self)
-      .map((c) => ({ name: `${c}-mesh`, trustDomain: `${c}-mesh.local`, rootOf: c }));
+    ['red', 'green', 'blue'].filter((c) => c !== self).map((c) => ({ name: `${c}-mesh`, trustDomain: `${c}-mesh.local`, rootOf: c }));
   return [
     {
       name: 'red',
@@ -24,11 +22,44 @@ export function threeMeshSpecs(): ClusterSpec[] {
       ],
       peers: peers('red'),
       exportSets: [
-        { name: 'green-mesh', exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'red-bookinfo', name: 'ratings', alias: { namespace: 'bookinfo', name: 'red-ratings' } } }] },
-        { name: 'blue-mesh', exportRules: [{ type: 'LabelSelector', labelSelector: { namespace: 'red-bookinfo', selector: { matchLabels: { 'export-service': 'true' } }, aliases: [{ namespace: '*', name: '*', alias: { namespace: 'bookinfo' } }] } }] },
+        {
+          name: 'green-mesh',
+          exportRules: [
+            {
+              type: 'NameSelector',
+              nameSelector: { namespace: 'red-bookinfo', name: 'ratings', alias: { namespace: 'bookinfo', name: 'red-ratings' } },
+            },
+          ],
+        },
+        {
+          name: 'blue-mesh',
+          exportRules: [
+            {
+              type: 'LabelSelector',
+              labelSelector: {
+                namespace: 'red-bookinfo',
+                selector: { matchLabels: { 'export-service': 'true' } },
+                aliases: [{ namespace: '*', name: '*', alias: { namespace: 'bookinfo' } }],
+              },
+            },
+          ],
+        },
       ],
-      importSets: [{ name: 'blue-mesh', spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo' }, domainSuffix: 'blue.global' }], locality: { region: 'eu-north', zone: 'b' } } }],
-      settings: { eastWestGateway: { address: 'red-ew.example.com', service: { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } } } },
+      importSets: [
+        {
+          name: 'blue-mesh',
+          spec: {
+            importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo' }, domainSuffix: 'blue.global' }],
+            locality: { region: 'eu-north', zone: 'b' },
+          },
+        },
+      ],
+      settings: {
+        eastWestGateway: {
+          address: 'red-ew.example.com',
+          service: { annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } },
+        },
+      },
     },
     {
       name: 'green',
@@ -37,8 +68,22 @@ export function threeMeshSpecs(): ClusterSpec[] {
       cpNamespace: 'green-mesh-system',
       services: [{ namespace: 'bookinfo', name: 'reviews', serviceAccount: 'bookinfo-reviews' }],
       peers: peers('green'),
-      exportSets: [{ name: 'blue-mesh', exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo', name: 'reviews' } }] }],
-      importSets: [{ name: 'red-mesh', spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } } }] } }],
+      exportSets: [
+        { name: 'blue-mesh', exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo', name: 'reviews' } }] },
+      ],
+      importSets: [
+        {
+          name: 'red-mesh',
+          spec: {
+            importRules: [
+              {
+                type: 'NameSelector',
+                nameSelector: { namespace: 'bookinfo', name: 'red-ratings', alias: { namespace: 'bookinfo', name: 'ratings' } },
+              },
+            ],
+          },
+        },
+      ],
       settings: { eastWestGateway: { address: '203.0.113.20' } },
     },
     {
@@ -53,7 +98,14 @@ export function threeMeshSpecs(): ClusterSpec[] {
       peers: peers('blue'),
       exportSets: [{ name: 'red-mesh', exportRules: [{ type: 'NameSelector', nameSelector: { namespace: 'bookinfo', name: 'details' } }] }],
       importSets: [
-        { name: 'green-mesh', spec: { importRules: [{ type: 'NameSelector', importAsLocal: true, nameSelector: { namespace: 'bookinfo', alias: { namespace: 'bookinfo' } } }] } },
+        {
+          name: 'green-mesh',
+          spec: {
+            importRules: [
+              { type: 'NameSelector', importAsLocal: true, nameSelector: { namespace: 'bookinfo', alias: { namespace: 'bookinfo' } } },
+            ],
+          },
+        },
         { name: 'red-mesh', spec: { importRules: [{ type: 'NameSelector', nameSelector: { namespace: '*' } }] } },
       ],
       settings: { eastWestGateway: { address: '203.0.113.30' }, remoteNetworks: { 'green-mesh': 'green-ew' } },
