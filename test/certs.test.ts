@@ -2,6 +2,7 @@
  * meshfed certs: lab CAs per cluster, keys outside dist/ and clusters/, the public root in
  * clusters/<c>/root-cert.pem (accepted by the loader), and the cacerts command.
  */
+import { spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -52,7 +53,11 @@ test('a root and an intermediate CA per cluster, only the public root in cluster
       `O=meshfed lab, CN=${c[0].toUpperCase()}${c.slice(1)} Root CA`,
     ]);
     expect(out).toContain(
-      `kubectl --context ${c} create secret generic cacerts -n mesh-system --from-file=root-cert.pem=certs/${c}/root-cert.pem --from-file=ca-cert.pem=certs/${c}/ca-cert.pem --from-file=ca-key.pem=certs/${c}/ca-key.pem --from-file=cert-chain.pem=certs/${c}/cert-chain.pem`,
+      `kubectl --context ${c} create secret generic cacerts -n mesh-system ` +
+        `--from-file=root-cert.pem=certs/${c}/root-cert.pem ` +
+        `--from-file=ca-cert.pem=certs/${c}/ca-cert.pem ` +
+        `--from-file=ca-key.pem=certs/${c}/ca-key.pem ` +
+        `--from-file=cert-chain.pem=certs/${c}/cert-chain.pem`,
     );
   }
 });
@@ -80,7 +85,6 @@ test('refuses to replace an existing CA without --force, and refuses bad argumen
 });
 
 test('the top-level certs/ is git-ignored, and nothing else named certs', () => {
-  const { spawnSync } = require('child_process') as typeof import('child_process');
   const ignored = (p: string) => spawnSync('git', ['check-ignore', '-q', p], { cwd: path.join(__dirname, '..') }).status === 0;
   expect(ignored('certs/east/ca-key.pem')).toBe(true);
   expect(ignored('lib/certs/generate.ts')).toBe(false);

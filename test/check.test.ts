@@ -2,6 +2,7 @@
  * meshfed check: every rule with one input that triggers it and one that does not. Rules that guard the
  * renderer (pitfalls) are triggered by changing a correct plan the way a regression would.
  */
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -311,7 +312,8 @@ describe('MF013 input drift', () => {
     const found = analyse(dir).findings.filter((x) => x.rule === 'MF013');
     expect(found).toHaveLength(1);
     expect(found[0].problem).toContain(
-      'live only: httpbin.b.svc.east-mesh-exports.local → (not imported); model only: httpbin.b.svc.east-mesh-exports.local → httpbin.b.svc.cluster.local',
+      'live only: httpbin.b.svc.east-mesh-exports.local → (not imported); model only: ' +
+        'httpbin.b.svc.east-mesh-exports.local → httpbin.b.svc.cluster.local',
     );
     expect(found[0].location).toMatchObject({ field: 'status' });
   });
@@ -323,7 +325,6 @@ describe('MF013 input drift', () => {
 
 describe('meshfed check command', () => {
   test('--format json lists findings with rule, severity, cluster, location, problem and fix; exit 1 on errors', () => {
-    const { execFileSync, spawnSync } = require('child_process') as typeof import('child_process');
     const bin = path.join(__dirname, '..', 'bin', 'meshfed.js');
     const ok = JSON.parse(
       execFileSync('node', [bin, 'check', '--clusters', writeClusters(threeMeshSpecs()), '--format', 'json'], { encoding: 'utf8' }),

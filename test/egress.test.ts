@@ -111,7 +111,9 @@ test('openshift routing reaches a peer known by DNS name (resolution DNS); kuber
   expect(res.code).toBe(1);
   expect(res.stderr).toContain('gamma/cluster.yaml');
   expect(res.stderr).toContain(
-    "field spec.platform: gamma's egress gateway routes to beta with a TLSRoute, whose backend is a headless Service; its EndpointSlice takes IP addresses only, but beta's east-west gateway is reached at beta-ew.example.com.",
+    "field spec.platform: gamma's egress gateway routes to beta with a TLSRoute, whose backend " +
+      "is a headless Service; its EndpointSlice takes IP addresses only, but beta's east-west " +
+      'gateway is reached at beta-ew.example.com.',
   );
   expect(res.stderr).toContain(
     'Set spec.eastWestGateway.address in clusters/beta/cluster.yaml to IP addresses, or use spec.platform: openshift here',

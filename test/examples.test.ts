@@ -145,7 +145,10 @@ describe('NodePort settings', () => {
     const res = runCli(['--clusters', dir, '--out', out]);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(
-      "west's east-west gateway node port is unknown: apply west's 02-export, then set spec.eastWestGateway.service.nodePort in clusters/west/cluster.yaml (kubectl get svc eastwestgateway-istio -n istio-ingress -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}')",
+      "west's east-west gateway node port is unknown: apply west's 02-export, then set " +
+        'spec.eastWestGateway.service.nodePort in clusters/west/cluster.yaml (kubectl get svc ' +
+        'eastwestgateway-istio -n istio-ingress -o ' +
+        "jsonpath='{.spec.ports[?(@.port==15443)].nodePort}')",
     );
     expect(fs.existsSync(path.join(out, 'east', '03-import'))).toBe(false);
   });

@@ -339,7 +339,8 @@ describe('runbook (dist/README.md)', () => {
 
   test('commands use the real names', () => {
     expect(md).toContain(
-      "kubectl --context east exec -n client deploy/curl -c curl -- curl -sS -o /dev/null -w '%{http_code}\\n' http://httpbin.b.svc.cluster.local:8000/headers",
+      'kubectl --context east exec -n client deploy/curl -c curl -- curl -sS -o /dev/null -w ' +
+        "'%{http_code}\\n' http://httpbin.b.svc.cluster.local:8000/headers",
     );
     expect(md).toContain('kubectl --context east get gateway remote-gateway-network-west-mesh -n istio-system');
     expect(md).toContain('kubectl --context west get svc eastwestgateway-istio -n istio-ingress');

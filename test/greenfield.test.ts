@@ -55,27 +55,31 @@ describe("examples/greenfield (the reference documents' mesh.global scenario)", 
     expect(east.filter((o) => o.apiVersion.startsWith('maistra.io') || o.apiVersion.startsWith('federation.maistra.io'))).toEqual([]);
   });
 
-  test('httpbin.httpbin.mesh.global on both sides: the exporter gives it to its pods, the importer joins its own pods and the remote endpoint', () => {
-    expect(find(west, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['httpbin.httpbin.mesh.global']);
-    expect(find(west, 'ServiceEntry', 'httpbin-httpbin-mesh-global', 'httpbin')!.spec).toEqual({
-      hosts: ['httpbin.httpbin.mesh.global'],
-      location: 'MESH_INTERNAL',
-      ports: [{ name: 'http', number: 8000, protocol: 'HTTP', targetPort: 8080 }],
-      resolution: 'STATIC',
-      workloadSelector: { labels: { app: 'httpbin' } },
-    });
-    expect(find(east, 'ServiceEntry', 'httpbin-httpbin-mesh-global', 'httpbin')!.spec).toMatchObject({
-      hosts: ['httpbin.httpbin.mesh.global'],
-      ports: [{ name: 'http', number: 8000, protocol: 'HTTP', targetPort: 8080 }],
-      subjectAltNames: ['spiffe://west.local/ns/httpbin/sa/httpbin'],
-      workloadSelector: { labels: { app: 'httpbin' } },
-    });
-    expect(find(east, 'WorkloadEntry', 'httpbin-httpbin-mesh-global-west-mesh', 'httpbin')).toMatchObject({
-      metadata: { labels: { app: 'httpbin', 'security.istio.io/tlsMode': 'istio' } },
-      spec: { network: 'west-network' },
-    });
-    expect(find(east, 'Gateway', 'remote-gateway-west-network', 'istio-system')!.spec.addresses).toEqual([{ value: '198.51.100.20' }]);
-  });
+  test(
+    'httpbin.httpbin.mesh.global on both sides: the exporter gives it to its pods, the importer ' +
+      'joins its own pods and the remote endpoint',
+    () => {
+      expect(find(west, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['httpbin.httpbin.mesh.global']);
+      expect(find(west, 'ServiceEntry', 'httpbin-httpbin-mesh-global', 'httpbin')!.spec).toEqual({
+        hosts: ['httpbin.httpbin.mesh.global'],
+        location: 'MESH_INTERNAL',
+        ports: [{ name: 'http', number: 8000, protocol: 'HTTP', targetPort: 8080 }],
+        resolution: 'STATIC',
+        workloadSelector: { labels: { app: 'httpbin' } },
+      });
+      expect(find(east, 'ServiceEntry', 'httpbin-httpbin-mesh-global', 'httpbin')!.spec).toMatchObject({
+        hosts: ['httpbin.httpbin.mesh.global'],
+        ports: [{ name: 'http', number: 8000, protocol: 'HTTP', targetPort: 8080 }],
+        subjectAltNames: ['spiffe://west.local/ns/httpbin/sa/httpbin'],
+        workloadSelector: { labels: { app: 'httpbin' } },
+      });
+      expect(find(east, 'WorkloadEntry', 'httpbin-httpbin-mesh-global-west-mesh', 'httpbin')).toMatchObject({
+        metadata: { labels: { app: 'httpbin', 'security.istio.io/tlsMode': 'istio' } },
+        spec: { network: 'west-network' },
+      });
+      expect(find(east, 'Gateway', 'remote-gateway-west-network', 'istio-system')!.spec.addresses).toEqual([{ value: '198.51.100.20' }]);
+    },
+  );
 });
 
 test('both directions on one shared name: one ServiceEntry per cluster for the host (local pods + the peer), no second exporter entry', () => {
@@ -136,7 +140,9 @@ test("an exporter without an address yet: importers' overlays are written withou
   const res = runCli(['--clusters', dir, '--out', out]);
   expect(res.code).toBe(0);
   expect(res.stderr).toContain(
-    "east's imports from west are left out of its multicluster overlay for now: west's east-west gateway address is unknown: apply west's multicluster overlay, then set spec.eastWestGateway.address in clusters/west/cluster.yaml",
+    "east's imports from west are left out of its multicluster overlay for now: west's " +
+      "east-west gateway address is unknown: apply west's multicluster overlay, then set " +
+      'spec.eastWestGateway.address in clusters/west/cluster.yaml',
   );
   const east = desiredState(out, 'east', 'multicluster');
   expect(east.filter((o) => o.kind === 'WorkloadEntry' || (o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote'))).toEqual(

@@ -34,29 +34,33 @@ describe.each(scenarios)('%s', (_name, clusters) => {
     expect([...new Set(problems)]).toEqual([]);
   });
 
-  test('pitfalls: WorkloadEntries carry tlsMode, name a remote network known to an istio-remote Gateway, never the local or a federation network', () => {
-    for (const [dir, objs] of built) {
-      if (!dir.endsWith('03-import')) continue;
-      const cluster = dir.split(path.sep)[0];
-      const smcp = find(built.get(path.join(cluster, '01-prepare'))!, 'ServiceMeshControlPlane', 'basic')!;
-      const local = smcp.spec.cluster.network;
-      const remoteNets = objs
-        .filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')
-        .map((g) => g.metadata.labels!['topology.istio.io/network']);
-      const federationNets = objs.filter((o) => o.kind === 'ServiceMeshPeer').map((p) => `network-${p.metadata.name}`);
-      for (const we of objs.filter((o) => o.kind === 'WorkloadEntry')) {
-        expect(we.metadata.labels!['security.istio.io/tlsMode']).toBe('istio');
-        expect(we.spec.address).toBeUndefined();
-        expect(remoteNets).toContain(we.spec.network);
-        expect(we.spec.network).not.toBe(local);
-        expect(federationNets).not.toContain(we.spec.network);
+  test(
+    'pitfalls: WorkloadEntries carry tlsMode, name a remote network known to an istio-remote ' +
+      'Gateway, never the local or a federation network',
+    () => {
+      for (const [dir, objs] of built) {
+        if (!dir.endsWith('03-import')) continue;
+        const cluster = dir.split(path.sep)[0];
+        const smcp = find(built.get(path.join(cluster, '01-prepare'))!, 'ServiceMeshControlPlane', 'basic')!;
+        const local = smcp.spec.cluster.network;
+        const remoteNets = objs
+          .filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')
+          .map((g) => g.metadata.labels!['topology.istio.io/network']);
+        const federationNets = objs.filter((o) => o.kind === 'ServiceMeshPeer').map((p) => `network-${p.metadata.name}`);
+        for (const we of objs.filter((o) => o.kind === 'WorkloadEntry')) {
+          expect(we.metadata.labels!['security.istio.io/tlsMode']).toBe('istio');
+          expect(we.spec.address).toBeUndefined();
+          expect(remoteNets).toContain(we.spec.network);
+          expect(we.spec.network).not.toBe(local);
+          expect(federationNets).not.toContain(we.spec.network);
+        }
+        for (const g of objs.filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')) {
+          const a = g.spec.addresses[0];
+          expect(/^[0-9.]+$/.test(a.value) ? a.type : a.type).toBe(/^[0-9.]+$/.test(a.value) ? undefined : 'Hostname');
+        }
       }
-      for (const g of objs.filter((o) => o.kind === 'Gateway' && o.spec.gatewayClassName === 'istio-remote')) {
-        const a = g.spec.addresses[0];
-        expect(/^[0-9.]+$/.test(a.value) ? a.type : a.type).toBe(/^[0-9.]+$/.test(a.value) ? undefined : 'Hostname');
-      }
-    }
-  });
+    },
+  );
 
   test('ServiceEntries select WorkloadEntries in their own namespace only', () => {
     for (const objs of built.values()) {
@@ -183,7 +187,8 @@ describe('three meshes in detail', () => {
       'green@02-export',
       'red@02-export',
     ]);
-    expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['red@03-import']); // only red imports from blue
+    // only red imports from blue
+    expect(blue.find((p) => p.phase === '04-remove-federation')!.waitsFor.map((g) => `${g.cluster}@${g.phase}`)).toEqual(['red@03-import']);
   });
 });
 
@@ -215,7 +220,8 @@ describe('an exported service that selects no pods', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('imports this service as db.legacy.internal.bookinfo.svc.red-mesh-imports.local, but it selects no pods');
     expect(res.stderr).toContain(
-      'MF001 [blue @ 03-import]: With blue at 03-import and red at 04-remove-federation, clients in blue lose db.legacy.internal.bookinfo.svc.red-mesh-imports.local',
+      'MF001 [blue @ 03-import]: With blue at 03-import and red at 04-remove-federation, clients ' +
+        'in blue lose db.legacy.internal.bookinfo.svc.red-mesh-imports.local',
     );
   });
 });

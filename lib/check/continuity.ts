@@ -69,7 +69,9 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
           cluster: i.importer,
           phase: 'multicluster',
           location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
-          problem: `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ${neu}.`,
+          problem:
+            `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ` +
+            `${i.export.service.namespace}/${i.export.service.name}): ${neu}.`,
           fix: 'Complete the path (see the warnings for this service), or stop importing the service.',
         });
       continue;
@@ -85,8 +87,13 @@ export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
         cluster: i.importer,
         phase: pi,
         location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
-        problem: `With ${i.importer} at ${pi} and ${i.exporter} at ${pe}, clients in ${i.importer} lose ${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): the federation path is down (${fed}) and the new path is not up (${neu}).`,
-        fix: 'Make the new path complete before the federation goes (see the warnings for this service), or stop importing the service (ImportedServiceSet) before migrating.',
+        problem:
+          `With ${i.importer} at ${pi} and ${i.exporter} at ${pe}, clients in ${i.importer} lose ` +
+          `${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ` +
+          `the federation path is down (${fed}) and the new path is not up (${neu}).`,
+        fix:
+          'Make the new path complete before the federation goes (see the warnings for this service), ' +
+          'or stop importing the service (ImportedServiceSet) before migrating.',
       });
       break;
     }

@@ -26,8 +26,12 @@ export function checkDrift(model: FederationModel): Finding[] {
         severity: 'warning',
         cluster: l.local,
         location: set.source.at(['status']),
-        problem: `the live mesh ${what} differently from meshfed's model of ${set.source.label}: ${[...onlyLive.map((k) => `live only: ${k}`), ...onlyMine.map((k) => `model only: ${k}`)].join('; ')}.`,
-        fix: 'Stop and look: dump the objects again (a Service or rule may have changed since), and check the inventory is complete before migrating.',
+        problem:
+          `the live mesh ${what} differently from meshfed's model of ${set.source.label}: ` +
+          `${[...onlyLive.map((k) => `live only: ${k}`), ...onlyMine.map((k) => `model only: ${k}`)].join('; ')}.`,
+        fix:
+          'Stop and look: dump the objects again (a Service or rule may have changed since), and ' +
+          'check the inventory is complete before migrating.',
       });
     }
   }

@@ -29,12 +29,19 @@ export function checkExposure(model: FederationModel): Finding[] {
         cluster: mesh.cluster,
         phase: '02-export',
         location: e.source.source.at(),
-        problem: `${svc} was exported to ${[...e.importers].sort().join(', ')} only, but from 02-export on ${others.join(', ')} can reach it too through the east-west gateway (${mesh.cluster} trusts them).`,
+        problem:
+          `${svc} was exported to ${[...e.importers].sort().join(', ')} only, but from 02-export on ` +
+          `${others.join(', ')} can reach it too through the east-west gateway (${mesh.cluster} ` +
+          `trusts them).`,
         fix: mesh.settings.exposure.enforce
           ? scoped
-            ? 'spec.exposure.enforce renders an ALLOW policy admitting only the exporting mesh and its importers; with trust: trustDomains OSSM 3 tells the meshes apart.'
-            : `spec.exposure.enforce renders an ALLOW policy, but with trustDomainAliases every aliased trust domain (${others.join(', ')} included) is equivalent, so it only helps once ${mesh.cluster} uses spec.ossm3.trust: trustDomains.`
-          : 'Set spec.exposure.enforce: true to admit only the exporting mesh and the peers it was exported to (effective with spec.ossm3.trust: trustDomains; see docs/rules.md#mf003).',
+            ? 'spec.exposure.enforce renders an ALLOW policy admitting only the exporting mesh and its ' +
+              'importers; with trust: trustDomains OSSM 3 tells the meshes apart.'
+            : `spec.exposure.enforce renders an ALLOW policy, but with trustDomainAliases every aliased ` +
+              `trust domain (${others.join(', ')} included) is equivalent, so it only helps once ` +
+              `${mesh.cluster} uses spec.ossm3.trust: trustDomains.`
+          : 'Set spec.exposure.enforce: true to admit only the exporting mesh and the peers it was ' +
+            'exported to (effective with spec.ossm3.trust: trustDomains; see docs/rules.md#mf003).',
       });
     }
   }

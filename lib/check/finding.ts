@@ -1,4 +1,4 @@
-import { Diagnostic, SourceLocation } from '../diagnostics';
+import { Diagnostic, formatLocation, SourceLocation } from '../diagnostics';
 
 export type RuleId = `MF0${number}`;
 
@@ -17,9 +17,7 @@ export interface Finding {
 }
 
 export function formatFinding(f: Finding): string {
-  const where = f.location
-    ? `${f.location.file}${f.location.line ? `:${f.location.line}` : ''}${f.location.object ? `, ${f.location.object}` : ''}${f.location.field ? `, field ${f.location.field}` : ''}`
-    : `cluster ${f.cluster}`;
+  const where = f.location ? formatLocation(f.location) : `cluster ${f.cluster}`;
   return `${f.severity} ${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}] ${where}: ${f.problem} ${f.fix}`;
 }
 

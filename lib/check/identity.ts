@@ -22,10 +22,18 @@ export function checkIdentity(model: FederationModel): Finding[] {
         cluster: mesh.cluster,
         phase: '02-export',
         location: m.policy.source.at(first?.path ?? ['spec', 'rules']),
-        problem: `${m.policy.action} policy ${m.policy.namespace}/${m.policy.name} names the federation ingress gateway (${m.gateways.map((g) => g.principal).join(', ')}); on the new path callers arrive as themselves, so it would ${m.policy.action === 'DENY' ? 'deny' : 'no longer admit'} them.`,
+        problem:
+          `${m.policy.action} policy ${m.policy.namespace}/${m.policy.name} names the federation ` +
+          `ingress gateway (${m.gateways.map((g) => g.principal).join(', ')}); on the new path ` +
+          `callers arrive as themselves, so it would ` +
+          `${m.policy.action === 'DENY' ? 'deny' : 'no longer admit'} them.`,
         fix:
           m.unknownCallers.length > 0
-            ? `meshfed adopts it and admits ${callers.join(', ')} from 02-export (the gateway principal goes in 04); ${m.unknownCallers.join(', ')} export their imports to every namespace, so the whole trust domain is admitted: replace it with the calling namespaces/service accounts (importedServices.exportTo on ${m.unknownCallers.join(', ')}, or edit the policy).`
+            ? `meshfed adopts it and admits ${callers.join(', ')} from 02-export (the gateway principal ` +
+              `goes in 04); ${m.unknownCallers.join(', ')} export their imports to every namespace, so ` +
+              `the whole trust domain is admitted: replace it with the calling namespaces/service ` +
+              `accounts (importedServices.exportTo on ${m.unknownCallers.join(', ')}, or edit the ` +
+              `policy).`
             : `meshfed adopts it and admits ${callers.join(', ')} from 02-export (the gateway principal goes in 04); review the rendered patches.`,
       });
     }

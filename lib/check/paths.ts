@@ -127,7 +127,10 @@ function selectsWorkloadEntry(imp: PhaseState, ns: string, selector: Record<stri
   );
 }
 
-/** The egress hop: the gateway the istio-remote Gateway points at, a route for the host's SNI to a backend at the exporter's address, and an istiod that accepts them. */
+/**
+ * The egress hop: the gateway the istio-remote Gateway points at, a route for the host's SNI to a backend
+ * at the exporter's address, and an istiod that accepts them.
+ */
 function egressProblem(i: Import, imp: PhaseState, importer: Mesh, exporter: Mesh, port: number): string {
   const eg = importer.egress!;
   const gateway = imp.of('egressGateway').find((g) => g.ref.name === eg.name && g.ref.namespace === eg.namespace);
@@ -143,7 +146,11 @@ function egressProblem(i: Import, imp: PhaseState, importer: Mesh, exporter: Mes
   if (!backend) return `${i.importer}'s egress gateway has no backend ${b.name} for ${i.exporter}`;
   const want = exporter.eastWest.port ?? EGRESS_PORT;
   if (backend.port !== want || [...backend.addresses].sort().join() !== [...exporter.eastWest.addresses].sort().join())
-    return `${i.importer}'s egress backend ${b.name} points at ${backend.addresses.join(', ')}:${backend.port}, but ${i.exporter}'s gateway is reached at ${exporter.eastWest.addresses.join(', ')}:${want}`;
+    return (
+      `${i.importer}'s egress backend ${b.name} points at ` +
+      `${backend.addresses.join(', ')}:${backend.port}, but ${i.exporter}'s gateway is reached at ` +
+      `${exporter.eastWest.addresses.join(', ')}:${want}`
+    );
   if (backend.ref.kind === 'Service' && !imp.of('egressEndpointSlice').some((x) => x.service === backend.ref.name))
     return `${i.importer}'s egress backend Service ${b.name} has no EndpointSlice`;
   if (
@@ -169,7 +176,10 @@ export function newPathImporterProblem(ctx: PlanContext, i: Import, imp: PhaseSt
     const e = egressProblem(i, imp, importer, exporter, gw.port);
     if (e) return e;
   } else if (gw.port !== (exporter.eastWest.port ?? 15443))
-    return `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${gw.port}, but ${i.exporter}'s gateway is reached on ${exporter.eastWest.port}`;
+    return (
+      `${i.importer}'s istio-remote Gateway for ${i.exporter} uses port ${gw.port}, but ` +
+      `${i.exporter}'s gateway is reached on ${exporter.eastWest.port}`
+    );
   const local = i.localService;
   let clientNs: string[];
   if (local) {

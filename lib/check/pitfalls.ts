@@ -42,7 +42,11 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             cluster: c,
             phase,
             location: at(['spec', 'remoteNetworks']),
-            problem: `istio-remote Gateway ${g.ref.name} is on network ${g.network}, which is ${g.network === mesh.network ? "this cluster's own network (local clients would be sent through the remote gateway)" : 'a federation network (it would replace the federation ingress address while the federation still runs)'}.`,
+            problem:
+              `istio-remote Gateway ${g.ref.name} is on network ${g.network}, which is ` +
+              (g.network === mesh.network
+                ? "this cluster's own network (local clients would be sent through the remote gateway)."
+                : 'a federation network (it would replace the federation ingress address while the federation still runs).'),
             fix: 'Give the peer another spec.remoteNetworks name.',
           });
       }
@@ -53,7 +57,11 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             severity: 'error',
             cluster: c,
             phase,
-            problem: `WorkloadEntry ${we.ref.namespace}/${we.ref.name} is on network ${we.network}, which ${we.network === mesh.network ? 'is the local network: istiod drops an address-less endpoint there' : 'no istio-remote Gateway serves: istiod has no address for it'}.`,
+            problem:
+              `WorkloadEntry ${we.ref.namespace}/${we.ref.name} is on network ${we.network}, which ` +
+              (we.network === mesh.network
+                ? 'is the local network: istiod drops an address-less endpoint there.'
+                : 'no istio-remote Gateway serves: istiod has no address for it.'),
             fix: "The WorkloadEntry network must equal an istio-remote Gateway's topology.istio.io/network label.",
           });
         if (we.labels[TLS_MODE_LABEL] !== 'istio' && !we.serviceAccount)
@@ -62,7 +70,9 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             severity: 'error',
             cluster: c,
             phase,
-            problem: `WorkloadEntry ${we.ref.namespace}/${we.ref.name} has no ${TLS_MODE_LABEL}: istio label, so cross-network endpoints without mTLS are dropped.`,
+            problem:
+              `WorkloadEntry ${we.ref.namespace}/${we.ref.name} has no ${TLS_MODE_LABEL}: istio label, so ` +
+              `cross-network endpoints without mTLS are dropped.`,
             fix: `Label it ${TLS_MODE_LABEL}: istio.`,
           });
       }
@@ -76,7 +86,9 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             severity: 'error',
             cluster: c,
             phase,
-            problem: `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on the cluster do not serve before 05-install-ossm3.`,
+            problem:
+              `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on ` +
+              `the cluster do not serve before 05-install-ossm3.`,
             fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.`,
           });
         if ((r.type === 'istio' || r.type === 'istioCni') && r.ref.namespace)
@@ -85,7 +97,9 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             severity: 'error',
             cluster: c,
             phase,
-            problem: `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD shows an eternal diff and the API server ignores it.`,
+            problem:
+              `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD ` +
+              `shows an eternal diff and the API server ignores it.`,
             fix: 'Render Sail kinds without metadata.namespace (no namespace: transformer).',
           });
       }
@@ -100,7 +114,10 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
             severity: 'error',
             cluster: c,
             phase,
-            problem: `the OSSM 3 istiod (Istio ≥ 1.25) refuses the ${what} Gateway's protocol: TLS listener without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh traffic stops.`,
+            problem:
+              `the OSSM 3 istiod (Istio ≥ 1.25) refuses the ${what} Gateway's protocol: TLS listener ` +
+              `without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh ` +
+              `traffic stops.`,
             fix: `Set values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API: "true" on ${c}'s Istio.`,
           });
       }
@@ -129,7 +146,10 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
         cluster: c,
         phase: '02-export',
         location: mesh.controlPlane.source.at(['spec', 'techPreview', 'meshConfig', 'defaultServiceExportTo']),
-        problem: `defaultServiceExportTo ${JSON.stringify(defaults)} hides the exporter ServiceEntries from the east-west gateway in ${mesh.eastWest.namespace}, so it has no route for the imported hostnames.`,
+        problem:
+          `defaultServiceExportTo ${JSON.stringify(defaults)} hides the exporter ServiceEntries from ` +
+          `the east-west gateway in ${mesh.eastWest.namespace}, so it has no route for the imported ` +
+          `hostnames.`,
         fix: `Add "${mesh.eastWest.namespace}" (or "*") to defaultServiceExportTo.`,
       });
     }
@@ -146,7 +166,10 @@ export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
         cluster: c,
         phase: '03-import',
         location: svc.source.at(['spec', 'ports']),
-        problem: `${k} exports ${svc.ports.length} ports; Maistra routed its imports without a port, so only one behaved, while the new path serves every port: cross-mesh behaviour changes at 03-import.`,
+        problem:
+          `${k} exports ${svc.ports.length} ports; Maistra routed its imports without a port, so only ` +
+          `one behaved, while the new path serves every port: cross-mesh behaviour changes at ` +
+          `03-import.`,
         fix: 'Test every port from the importers after 03-import (spec.verify), and check clients did not depend on the old behaviour.',
       });
     }

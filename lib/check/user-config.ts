@@ -56,7 +56,8 @@ export function checkUserConfig(model: FederationModel): Finding[] {
         finding(
           dr.source,
           ['spec', 'trafficPolicy'],
-          `locality failover on ${h} does nothing without outlierDetection: Istio never marks the local endpoints unhealthy, so traffic never fails over.`,
+          `locality failover on ${h} does nothing without outlierDetection: Istio never marks the ` +
+            `local endpoints unhealthy, so traffic never fails over.`,
           'Add spec.trafficPolicy.outlierDetection (e.g. consecutive5xxErrors, interval, baseEjectionTime).',
         );
       }
@@ -64,7 +65,8 @@ export function checkUserConfig(model: FederationModel): Finding[] {
         finding(
           dr.source,
           ['spec', 'trafficPolicy', 'loadBalancer', 'localityLbSetting'],
-          `failover on ${h} needs a locality on the remote endpoints, but ${imp.link.importSet!.name} sets none, so the WorkloadEntries for ${imp.exporter} have no region to fail over to.`,
+          `failover on ${h} needs a locality on the remote endpoints, but ${imp.link.importSet!.name} ` +
+            `sets none, so the WorkloadEntries for ${imp.exporter} have no region to fail over to.`,
           `Set spec.locality on ImportedServiceSet ${imp.link.importSet!.name}, or use failoverPriority: [topology.istio.io/network].`,
         );
       }
@@ -72,7 +74,8 @@ export function checkUserConfig(model: FederationModel): Finding[] {
         finding(
           dr.source,
           ['spec', 'subsets'],
-          `subsets of ${h} select endpoint labels, but the remote endpoints from ${imp.exporter} carry only their selector and tlsMode labels, so the subsets never include them.`,
+          `subsets of ${h} select endpoint labels, but the remote endpoints from ${imp.exporter} ` +
+            `carry only their selector and tlsMode labels, so the subsets never include them.`,
           'Route to the imported host without label subsets, or add the subset labels to the exporter side and the WorkloadEntries.',
         );
       }
@@ -83,7 +86,8 @@ export function checkUserConfig(model: FederationModel): Finding[] {
           finding(
             se.source,
             ['spec', 'hosts', j],
-            `${h} is also defined by meshfed's imported ServiceEntry from 03-import on; two definitions of one host in a mesh make the endpoints a proxy gets unpredictable.`,
+            `${h} is also defined by meshfed's imported ServiceEntry from 03-import on; two definitions ` +
+              `of one host in a mesh make the endpoints a proxy gets unpredictable.`,
             'Remove this ServiceEntry once 03-import is applied, or rename the host.',
           );
       });

@@ -41,9 +41,13 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
   const keySize = Number(v['key-size'] ?? 4096);
   const bad = clusters.find((c) => !NAME.test(c));
   if (clusters.length === 0 || bad !== undefined || ![2048, 3072, 4096].includes(keySize)) {
-    console.error(
-      `meshfed: ${clusters.length === 0 ? 'name at least one cluster' : bad !== undefined ? `"${bad}" is not a cluster folder name` : '--key-size must be 2048, 3072 or 4096'}\n${USAGE}`,
-    );
+    const problem =
+      clusters.length === 0
+        ? 'name at least one cluster'
+        : bad !== undefined
+          ? `"${bad}" is not a cluster folder name`
+          : '--key-size must be 2048, 3072 or 4096';
+    console.error(`meshfed: ${problem}\n${USAGE}`);
     return 2;
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
@@ -83,7 +87,8 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
       `# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${path.join(clustersDir, c, 'root-cert.pem')}`,
     );
     console.log(
-      `kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`,
+      `kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ` +
+        `${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`,
     );
   }
   return 0;

@@ -14,13 +14,19 @@ export function wrap(text: string, width: number): string[] {
     let line = '';
     for (let word of para.split(/\s+/).filter(Boolean)) {
       while (word.length > width) {
-        if (line) (lines.push(line), (line = ''));
+        if (line) {
+          lines.push(line);
+          line = '';
+        }
         lines.push(word.slice(0, width));
         word = word.slice(width);
       }
       if (!line) line = word;
       else if (line.length + 1 + word.length <= width) line += ` ${word}`;
-      else (lines.push(line), (line = word));
+      else {
+        lines.push(line);
+        line = word;
+      }
     }
     lines.push(line);
   }

@@ -37,7 +37,8 @@ export function parseRootCert(file: string, text: string, diags: Diagnostics): R
     diags.error(
       { file, line: lineOf(text, text.search(PRIVATE_KEY)) },
       'this file contains a private key.',
-      'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git history if it was committed), and keep keys in the cacerts Secret only.',
+      'meshfed only needs the PUBLIC root certificate: remove the key from the file (and from git ' +
+        'history if it was committed), and keep keys in the cacerts Secret only.',
     );
     return undefined;
   }

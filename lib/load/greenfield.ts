@@ -40,7 +40,8 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     if (!FEDERATION_KINDS.has(o.kind) || !o.apiVersion.startsWith('federation.maistra.io/')) {
       diags.error(
         o.at(['kind']),
-        `${o.label} does not belong in federation/: it holds ServiceMeshPeers, ExportedServiceSets and ImportedServiceSets (federation.maistra.io/v1).`,
+        `${o.label} does not belong in federation/: it holds ServiceMeshPeers, ExportedServiceSets ` +
+          `and ImportedServiceSets (federation.maistra.io/v1).`,
         'Move Namespaces, Services and workloads to inventory/.',
       );
     } else if (o.namespace === undefined) {

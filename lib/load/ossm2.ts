@@ -105,7 +105,8 @@ export function parseInventory(
       if (o.namespace !== controlPlane.namespace) {
         diags.error(
           o.source.at(['metadata', 'namespace']),
-          `${o.source.kind} is in namespace ${o.namespace}, but Maistra only reads federation resources in the control-plane namespace ${controlPlane.namespace}.`,
+          `${o.source.kind} is in namespace ${o.namespace}, but Maistra only reads federation ` +
+            `resources in the control-plane namespace ${controlPlane.namespace}.`,
           'Dump the objects from the control-plane namespace, or remove this one: it has no effect on the mesh.',
         );
       }
@@ -189,7 +190,8 @@ function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane 
     r.error(
       ['spec', 'version'],
       `control plane version ${version} is older than v2.6.`,
-      'Upgrade the control plane to v2.6 first: the migration relies on 2.6 features (Gateway API discovery of istio-remote gateways, trustDomainAliases).',
+      'Upgrade the control plane to v2.6 first: the migration relies on 2.6 features (Gateway API ' +
+        'discovery of istio-remote gateways, trustDomainAliases).',
     );
     return undefined;
   }

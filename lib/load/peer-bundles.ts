@@ -9,7 +9,7 @@ import { LoadedCluster } from './clusters';
 import { parseInventory } from './ossm2';
 import { ClusterSettings } from './settings';
 import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
-import { PhaseId, PHASES } from '../plan/types';
+import { PhaseId, PHASES } from '../phases';
 import { byKey } from '../sort';
 
 interface BundleSpec {

@@ -4,7 +4,7 @@ import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
 import { SourceObject } from './yaml-source';
-import { PhaseId } from '../plan/types';
+import { PhaseId } from '../phases';
 
 /** clusters/<cluster>/cluster.yaml after schema validation; defaults that depend on OSSM 2 are applied in the model. */
 export interface VerifyProbe {

@@ -69,7 +69,8 @@ export function computeExports(link: PeerLink, candidates: LocalService[], diags
       if (clash) {
         diags.error(
           link.exportSet!.source.at(['spec', 'exportRules', r.index]),
-          `${svc.namespace}/${svc.name} and ${clash.service.namespace}/${clash.service.name} are both exported to ${link.remote} as ${exportedHostname}.`,
+          `${svc.namespace}/${svc.name} and ${clash.service.namespace}/${clash.service.name} are both ` +
+            `exported to ${link.remote} as ${exportedHostname}.`,
           'Give one of them another alias, or narrow the rules so only one matches.',
         );
       } else {

@@ -66,7 +66,8 @@ function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mes
       diags.error(
         m.controlPlane.source.at(['spec', 'security', 'trust', 'domain']),
         `clusters ${other.cluster} and ${m.cluster} both use trust domain "${m.trustDomain}".`,
-        'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds peers by it): check that each cluster folder holds its own dumps.',
+        'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds ' +
+          'peers by it): check that each cluster folder holds its own dumps.',
       );
     } else byTd.set(m.trustDomain, m);
   }
@@ -108,7 +109,8 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
         diags.error(
           p.source.at(['spec', 'security', 'trustDomain']),
           `no cluster in the clusters folder has trust domain "${p.trustDomain}".`,
-          `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`,
+          `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or ` +
+            `fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`,
         );
         continue;
       }
@@ -136,7 +138,8 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
         remoteNetwork === m.network
           ? "is this cluster's own network: local clients would be routed to the local service through the remote gateway"
           : localFederationNetworks.has(remoteNetwork)
-            ? `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would overwrite the federation ingress address and break traffic before the new entries exist`
+            ? `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would ` +
+              `overwrite the federation ingress address and break traffic before the new entries exist`
             : usedRemote.has(remoteNetwork)
               ? `is already used for peer ${usedRemote.get(remoteNetwork)}`
               : undefined;
@@ -212,7 +215,8 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
       if (prev && (prev.export.service.namespace !== svc.namespace || prev.export.service.name !== svc.name)) {
         diags.error(
           i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
-          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, but ${prev.importer} uses that hostname for ${prev.export.service.namespace}/${prev.export.service.name}.`,
+          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, but ` +
+            `${prev.importer} uses that hostname for ${prev.export.service.namespace}/${prev.export.service.name}.`,
           `After the migration ${m.cluster}'s east-west gateway routes by hostname alone: give the imports distinct names.`,
         );
       }
@@ -223,8 +227,11 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
       if (shadow) {
         diags.error(
           i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
-          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, which is another Service (${shadow.namespace}/${shadow.name}) in ${m.cluster}.`,
-          `${m.cluster}'s gateway would route that hostname to its own ${shadow.namespace}/${shadow.name}: use an alias that does not name an existing Service of the exporter.`,
+          `${i.importer} imports ${svc.namespace}/${svc.name} of ${m.cluster} as ${i.hostname}, which ` +
+            `is another Service (${shadow.namespace}/${shadow.name}) in ${m.cluster}.`,
+          `${m.cluster}'s gateway would route that hostname to its own ` +
+            `${shadow.namespace}/${shadow.name}: use an alias that does not name an existing Service of ` +
+            `the exporter.`,
         );
       }
     }
@@ -256,7 +263,9 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
     if (i.export.service.serviceAccounts.length === 0) {
       diags.warn(
         i.export.service.source.at(i.export.service.kind === 'Service' ? ['spec', 'selector'] : ['spec', 'workloadSelector']),
-        `no Deployment, StatefulSet or DaemonSet in ${i.exporter}'s ossm2/ runs the pods of this service, so its SPIFFE identity is unknown; ${i.importer}'s ServiceEntry for ${i.hostname} gets no subjectAltNames (any workload of ${i.exporter} would be accepted).`,
+        `no Deployment, StatefulSet or DaemonSet in ${i.exporter}'s ossm2/ runs the pods of this ` +
+          `service, so its SPIFFE identity is unknown; ${i.importer}'s ServiceEntry for ${i.hostname} ` +
+          `gets no subjectAltNames (any workload of ${i.exporter} would be accepted).`,
         `Add the workload to clusters/${i.exporter}/ossm2/.`,
       );
     }

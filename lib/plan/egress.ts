@@ -81,8 +81,12 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
     if (names.length) {
       diags.error(
         mesh.settings.source.at(['spec', 'platform']),
-        `${mesh.cluster}'s egress gateway routes to ${e.cluster} with a TLSRoute, whose backend is a headless Service; its EndpointSlice takes IP addresses only, but ${e.cluster}'s east-west gateway is reached at ${names.join(', ')}.`,
-        `Set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to IP addresses, or use spec.platform: openshift here (Istio Gateway + VirtualService + ServiceEntry, which upstream Kubernetes runs as well).`,
+        `${mesh.cluster}'s egress gateway routes to ${e.cluster} with a TLSRoute, whose backend is ` +
+          `a headless Service; its EndpointSlice takes IP addresses only, but ${e.cluster}'s ` +
+          `east-west gateway is reached at ${names.join(', ')}.`,
+        `Set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to IP addresses, or ` +
+          `use spec.platform: openshift here (Istio Gateway + VirtualService + ServiceEntry, which ` +
+          `upstream Kubernetes runs as well).`,
       );
       continue;
     }

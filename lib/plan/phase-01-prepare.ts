@@ -49,7 +49,10 @@ export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
     {
       type: 'merge',
       target: smcpRef(mesh),
-      why: `trust peer trust domains, discover istio-remote gateways${usesEgressTlsRoutes(ctx, mesh) ? ', watch TLSRoutes (egress gateway)' : ''}, name the network, allow direct traffic to the east-west gateway`,
+      why:
+        `trust peer trust domains, discover istio-remote ` +
+        `gateways${usesEgressTlsRoutes(ctx, mesh) ? ', watch TLSRoutes (egress gateway)' : ''}, ` +
+        `name the network, allow direct traffic to the east-west gateway`,
       patch: {
         spec: {
           techPreview: { meshConfig: { trustDomainAliases: trustDomainAliases(ctx, mesh) } },

@@ -27,7 +27,9 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNam
     if (Object.keys(svc.podSelector).length === 0) {
       diags.warn(
         svc.source.at(),
-        `${i.importer} imports this service as ${i.hostname}, but it selects no pods (no selector / workloadSelector), so ${i.exporter} cannot give that hostname to its endpoints: after 04-remove-federation ${i.importer} can no longer reach it.`,
+        `${i.importer} imports this service as ${i.hostname}, but it selects no pods (no selector / ` +
+          `workloadSelector), so ${i.exporter} cannot give that hostname to its endpoints: after ` +
+          `04-remove-federation ${i.importer} can no longer reach it.`,
         `Give the service a selector, or import it under its own name (importAsLocal with alias ${svc.name}.${svc.namespace}).`,
       );
       continue;

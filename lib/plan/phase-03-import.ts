@@ -16,27 +16,47 @@ export function remoteGatewayName(exporter: Mesh): string {
   return dnsLabel('remote-gateway', exporter.network);
 }
 
+/** `kubectl get svc` arguments for an exporter's east-west gateway Service. */
+function gatewayService(e: Mesh): string {
+  return `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
+}
+
+/** What an exporter's operator applies before its east-west gateway exists. */
+function gatewayPhase(e: Mesh): string {
+  return e.settings.mode === 'greenfield' ? `${e.cluster}'s multicluster overlay` : `${e.cluster}'s 02-export`;
+}
+
+/** Where an importer's operator reads the exporter's east-west address once its gateway runs. */
+function addressSource(e: Mesh): string {
+  if (e.eastWest.serviceType === 'NodePort') return 'the addresses of the nodes peers reach';
+  return (
+    `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} ` +
+    `(kubectl get svc ${gatewayService(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
+  );
+}
+
+function unknownAddress(e: Mesh): string {
+  return (
+    `${e.cluster}'s east-west gateway address is unknown: apply ${gatewayPhase(e)}, then set spec.eastWestGateway.address ` +
+    `in clusters/${e.cluster}/cluster.yaml to ${addressSource(e)} and synth again.`
+  );
+}
+
+function unknownNodePort(e: Mesh): string {
+  return (
+    `${e.cluster}'s east-west gateway node port is unknown: apply ${gatewayPhase(e)}, then set ` +
+    `spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get ` +
+    `svc ${gatewayService(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`
+  );
+}
+
 /** What to set before an importer's 03-import can be written (empty when nothing is missing). */
 export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
-  const svc = (e: Mesh) => `${e.eastWest.name}-istio -n ${e.eastWest.namespace}`;
-  const apply = (e: Mesh) => (e.settings.mode === 'greenfield' ? `${e.cluster}'s multicluster overlay` : `${e.cluster}'s 02-export`);
   return ctx
     .unreachableExporters(mesh.cluster)
     .flatMap((e) => [
-      ...(e.eastWest.addresses.length
-        ? []
-        : [
-            `${e.cluster}'s east-west gateway address is unknown: apply ${apply(e)}, then set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to ${
-              e.eastWest.serviceType === 'NodePort'
-                ? 'the addresses of the nodes peers reach'
-                : `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} (kubectl get svc ${svc(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
-            } and synth again.`,
-          ]),
-      ...(e.eastWest.port !== undefined
-        ? []
-        : [
-            `${e.cluster}'s east-west gateway node port is unknown: apply ${apply(e)}, then set spec.eastWestGateway.service.nodePort in clusters/${e.cluster}/cluster.yaml (kubectl get svc ${svc(e)} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}') and synth again.`,
-          ]),
+      ...(e.eastWest.addresses.length ? [] : [unknownAddress(e)]),
+      ...(e.eastWest.port !== undefined ? [] : [unknownNodePort(e)]),
     ]);
 }
 
@@ -116,7 +136,10 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
         if (!sameNs) {
           diags.warn(
             i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
-            `${i.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ${i.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only vouch for identities in its own namespace, so clients will reject ${spiffeId(ctx.mesh(i.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
+            `${i.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ` +
+              `${i.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only ` +
+              `vouch for identities in its own namespace, so clients will reject ` +
+              `${spiffeId(ctx.mesh(i.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
             `Export the service from a namespace named ${local.namespace}, or import it without importAsLocal.`,
           );
         }
@@ -132,7 +155,9 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
         if (sameNs && svc.serviceAccounts.length > 1) {
           diags.warn(
             svc.source.at(),
-            `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts (${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s clients admit ${i.exporter}'s identities only through the local pods' service accounts.`,
+            `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts ` +
+              `(${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s ` +
+              `clients admit ${i.exporter}'s identities only through the local pods' service accounts.`,
             'Run the exported pods under one service account.',
           );
         }
@@ -141,7 +166,9 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
         if (missing.length) {
           diags.warn(
             local.source.at(['spec', 'ports']),
-            `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints are only reached on ports both declare.`,
+            `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ` +
+              `${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints ` +
+              `are only reached on ports both declare.`,
             'Declare the same ports on both sides.',
           );
         }

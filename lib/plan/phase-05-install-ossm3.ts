@@ -60,7 +60,9 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
     for (const i of ctx.importsInto(mesh.cluster).filter((x) => x.localService)) {
       diags.error(
         mesh.settings.source.at(['spec', 'ossm3', 'trust']),
-        `trust: trustDomains cannot carry ${i.hostname}: it joins the local Service ${i.localService!.namespace}/${i.localService!.name}, whose WorkloadEntry identity is only accepted through trustDomainAliases.`,
+        `trust: trustDomains cannot carry ${i.hostname}: it joins the local Service ` +
+          `${i.localService!.namespace}/${i.localService!.name}, whose WorkloadEntry identity is only ` +
+          `accepted through trustDomainAliases.`,
         'Use trust: aliases, or import that service without importAsLocal.',
       );
     }

@@ -122,7 +122,9 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
   for (const m of model.meshes.filter((x) => x.settings.mode !== 'greenfield')) {
     diags.error(
       m.settings.source.at(m.virtual ? [] : ['spec']),
-      `${m.cluster} is ${m.virtual ? 'a peer bundle' : 'a migration cluster'}, but ${greenfield.map((g) => g.cluster).join(', ')} ${greenfield.length > 1 ? 'are' : 'is'} greenfield: one clusters/ folder renders one kind of federation.`,
+      `${m.cluster} is ${m.virtual ? 'a peer bundle' : 'a migration cluster'}, but ` +
+        `${greenfield.map((g) => g.cluster).join(', ')} ${greenfield.length > 1 ? 'are' : 'is'} ` +
+        `greenfield: one clusters/ folder renders one kind of federation.`,
       'Render migrations and greenfield federations from separate clusters/ folders (peer bundles are for migrations).',
     );
   }

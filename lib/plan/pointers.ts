@@ -9,7 +9,9 @@ export const ORDERING_RULES = [
   'Within a cluster, phases are applied in order: a cluster at phase N has applied 0..N.',
   '03-import waits for every exporter it imports from to be at 02-export or later, with a known east-west address.',
   '04-remove-federation waits for every peer that imports services from the cluster to be at 03-import or later.',
-  "06-migrate-workloads waits for the cluster's own 05-install-ossm3, and moves clients to OSSM 3 only once the services they call are reachable through the new path (their exporters at 02-export or later).",
+  "06-migrate-workloads waits for the cluster's own 05-install-ossm3, and moves clients to " +
+    'OSSM 3 only once the services they call are reachable through the new path (their ' +
+    'exporters at 02-export or later).',
 ];
 
 /** Gates of phases 0..`phase` of `cluster` that the current pointers do not meet. */
@@ -40,7 +42,8 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
     for (const g of unmetGates(plan, mesh.cluster, phase)) {
       diags.error(
         where,
-        `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later first (${mesh.cluster} ${g.reason}); ${g.cluster} is at ${plan.pointers[g.cluster]}.`,
+        `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later ` +
+          `first (${mesh.cluster} ${g.reason}); ${g.cluster} is at ${plan.pointers[g.cluster]}.`,
         `Move ${g.cluster} on first (spec.phase in clusters/${g.cluster}/cluster.yaml), or keep ${mesh.cluster} at an earlier phase.`,
       );
     }

@@ -1,25 +1,9 @@
 import { JsonObject } from '../load/yaml-source';
 import { PortSpec } from '../model/types';
+import { PhaseId } from '../phases';
 
-export const PHASES = [
-  '00-federation',
-  '01-prepare',
-  '02-export',
-  '03-import',
-  '04-remove-federation',
-  '05-install-ossm3',
-  '06-migrate-workloads',
-  '07-finalize',
-] as const;
-/** A greenfield cluster (spec.mode: greenfield) has one overlay instead of the eight phases. */
-export const GREENFIELD_PHASES = ['multicluster'] as const;
-export type MigrationPhase = (typeof PHASES)[number];
-export type PhaseId = MigrationPhase | (typeof GREENFIELD_PHASES)[number];
-
-/** Position of a phase in its cluster's sequence (the greenfield overlay is the only, first one). */
-export function phaseIndex(phase: PhaseId): number {
-  return phase === 'multicluster' ? 0 : PHASES.indexOf(phase);
-}
+export { GREENFIELD_PHASES, PHASES, phaseIndex } from '../phases';
+export type { MigrationPhase, PhaseId } from '../phases';
 
 export interface ObjectRef {
   readonly apiVersion: string;

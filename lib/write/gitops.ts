@@ -48,7 +48,12 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
     'argocd/argocd-cm-health.patch.yaml',
     toYaml(
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cm', namespace: gitops.argocdNamespace }, data },
-      `Health checks Argo CD does not have: Sail Istio/IstioCNI and the Maistra SMCP are healthy when Ready,\nso sync waves wait for a Ready control plane; child Applications report their health (app of apps).\nUpstream Argo CD: kubectl patch configmap argocd-cm -n ${gitops.argocdNamespace} --type merge --patch-file dist/argocd/argocd-cm-health.patch.yaml\nOpenShift GitOps (the operator owns argocd-cm): apply dist/argocd/openshift-gitops-health.patch.yaml to the ArgoCD CR instead.`,
+      `Health checks Argo CD does not have: Sail Istio/IstioCNI and the Maistra SMCP are healthy ` +
+        `when Ready,\nso sync waves wait for a Ready control plane; child Applications report their ` +
+        `health (app of apps).\nUpstream Argo CD: kubectl patch configmap argocd-cm -n ` +
+        `${gitops.argocdNamespace} --type merge --patch-file ` +
+        `dist/argocd/argocd-cm-health.patch.yaml\nOpenShift GitOps (the operator owns argocd-cm): ` +
+        `apply dist/argocd/openshift-gitops-health.patch.yaml to the ArgoCD CR instead.`,
     ),
   );
   files.set(
@@ -62,7 +67,10 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
           ],
         },
       },
-      `The same health checks for OpenShift GitOps, whose operator renders argocd-cm from the ArgoCD CR:\noc patch argocd openshift-gitops -n ${gitops.argocdNamespace} --type merge --patch-file dist/argocd/openshift-gitops-health.patch.yaml\n(merge patches replace the whole list: add any resourceHealthChecks you already have).`,
+      `The same health checks for OpenShift GitOps, whose operator renders argocd-cm from the ` +
+        `ArgoCD CR:\noc patch argocd openshift-gitops -n ${gitops.argocdNamespace} --type merge ` +
+        `--patch-file dist/argocd/openshift-gitops-health.patch.yaml\n(merge patches replace the ` +
+        `whole list: add any resourceHealthChecks you already have).`,
       [],
     ),
   );

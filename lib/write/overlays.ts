@@ -16,7 +16,8 @@ const SUMMARY: Record<PhaseId, string> = {
   '06-migrate-workloads': 'Namespaces move to the OSSM 3 revision; workloads restart; OSSM 2 stops reconciling Gateway API.',
   '07-finalize': 'OSSM 2 control plane removed.',
   multicluster:
-    'Greenfield multi-cluster: OSSM 3 control plane, east-west gateway and exposed hostnames, istio-remote Gateways (imported services are in ../imports/).',
+    'Greenfield multi-cluster: OSSM 3 control plane, east-west gateway and exposed hostnames, ' +
+    'istio-remote Gateways (imported services are in ../imports/).',
 };
 
 /** The objects' files, keyed by path relative to their folder: one per object, or per group the plan asks for. */
@@ -88,7 +89,10 @@ export function renderPhase(p: PhasePlan): Map<string, string> {
 export function renderShard(p: PhasePlan, shard: ImportShard): Map<string, string> {
   const files = objectFiles(shard.resources);
   const resources = [...files.keys()].sort();
-  const comment = `Services ${p.cluster} imports from ${shard.exporter}${shard.name === shard.exporter ? '' : ` (part ${shard.name.slice(shard.exporter.length + 1)})`}: ${shard.resources.length} objects, part of ${p.cluster}'s desired state from ${p.phase} on,\nnext to dist/${p.cluster}/<phase> (README, "Import folders").\n${HEADER}`;
+  const part = shard.name === shard.exporter ? '' : ` (part ${shard.name.slice(shard.exporter.length + 1)})`;
+  const comment =
+    `Services ${p.cluster} imports from ${shard.exporter}${part}: ${shard.resources.length} objects, ` +
+    `part of ${p.cluster}'s desired state from ${p.phase} on,\nnext to dist/${p.cluster}/<phase> (README, "Import folders").\n${HEADER}`;
   files.set('kustomization.yaml', kustomizationYaml(resources, comment));
   return files;
 }

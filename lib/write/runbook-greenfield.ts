@@ -35,8 +35,14 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
   out.push('', '## Order', '');
   out.push(
     '1. Pre-flight on every cluster (below): the OSSM 3 operator, the `cacerts` Secret, the Gateway API CRDs.',
-    "2. Sync every cluster's `dist/<cluster>/multicluster` and its `dist/<cluster>/imports/*` folders (the Argo CD Application or Flux Kustomizations from `dist/argocd`, `dist/flux`). Exporters' east-west gateways come up; imports from exporters whose address is not known yet are left out (the table above).",
-    "3. For each exporter, set `spec.eastWestGateway.address` in `clusters/<exporter>/cluster.yaml` to the address of its gateway Service, run `npm run synth`, review, commit: the importers' overlays gain their istio-remote Gateways and imported services.",
+    "2. Sync every cluster's `dist/<cluster>/multicluster` and its `dist/<cluster>/imports/*` " +
+      'folders (the Argo CD Application or Flux Kustomizations from `dist/argocd`, `dist/flux`). ' +
+      "Exporters' east-west gateways come up; imports from exporters whose address is not known " +
+      'yet are left out (the table above).',
+    '3. For each exporter, set `spec.eastWestGateway.address` in ' +
+      '`clusters/<exporter>/cluster.yaml` to the address of its gateway Service, run `npm run ' +
+      "synth`, review, commit: the importers' overlays gain their istio-remote Gateways and " +
+      'imported services.',
     '4. Verify (below).',
     '',
   );
@@ -48,8 +54,11 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
     );
     out.push(
       m.settings.ossm3.cacerts
-        ? `${kc(m.cluster)} get clustersecretstore,secretstore -A | grep ${m.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is rendered from it`
-        : `${kc(m.cluster)} get secret cacerts -n ${m.ossm3.namespace}   # this mesh's intermediate CA (meshfed certs prints the command that creates it)`,
+        ? `${kc(m.cluster)} get clustersecretstore,secretstore -A | grep ` +
+            `${m.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is ` +
+            `rendered from it`
+        : `${kc(m.cluster)} get secret cacerts -n ${m.ossm3.namespace}   # this mesh's intermediate ` +
+            `CA (meshfed certs prints the command that creates it)`,
     );
     out.push(`${kc(m.cluster)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs`);
     if (usesEgressTlsRoutes(ctx, m))
@@ -62,7 +71,8 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
     out.push(`# ${m.cluster}`, `${kc(m.cluster)} get istio,istiocni   # READY True`);
     if (ctx.isExporter(m.cluster))
       out.push(
-        `${kc(m.cluster)} get gateway ${m.eastWest.name} -n ${m.eastWest.namespace}   # PROGRAMMED True; its Service's address is spec.eastWestGateway.address`,
+        `${kc(m.cluster)} get gateway ${m.eastWest.name} -n ${m.eastWest.namespace}   # PROGRAMMED ` +
+          `True; its Service's address is spec.eastWestGateway.address`,
         `${kc(m.cluster)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${m.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`,
       );
     for (const e of ctx.exportersFor(m.cluster))

@@ -27,19 +27,34 @@ const TITLES: Record<MigrationPhase, string> = {
 
 const WHAT: Record<MigrationPhase, string> = {
   '00-federation':
-    "GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, export/import sets, the peers' CA ConfigMaps and the member Namespaces. Nothing changes in the mesh.",
+    'GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, ' +
+    "export/import sets, the peers' CA ConfigMaps and the member Namespaces. Nothing changes in " +
+    'the mesh.',
   '01-prepare':
-    "Each SMCP trusts its peers' trust domains (trustDomainAliases), discovers istio-remote Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod restarts.",
+    "Each SMCP trusts its peers' trust domains (trustDomainAliases), discovers istio-remote " +
+    'Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) ' +
+    'and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod ' +
+    'restarts.',
   '02-export':
-    'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers use, and ServiceEntries that give those hostnames to the pods. The federation keeps carrying traffic.',
+    'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns ' +
+    'into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers ' +
+    'use, and ServiceEntries that give those hostnames to the pods. The federation keeps ' +
+    'carrying traffic.',
   '03-import':
-    'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per imported service. Clients start using the new path (end-to-end mTLS) as their proxies receive the endpoints.',
+    'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per ' +
+    'imported service. Clients start using the new path (end-to-end mTLS) as their proxies ' +
+    'receive the endpoints.',
   '04-remove-federation':
-    'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only the new path.',
+    'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, ' +
+    'and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only ' +
+    'the new path.',
   '05-install-ossm3':
-    "IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the peers' roots in caCertificates, and the cluster's network. No workload moves yet.",
+    'IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the ' +
+    "peers' roots in caCertificates, and the cluster's network. No workload moves yet.",
   '06-migrate-workloads':
-    "Member namespaces (and the east-west gateway's) are labelled for the new revision and their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 istiod stops reconciling Gateway API objects.",
+    "Member namespaces (and the east-west gateway's) are labelled for the new revision and " +
+    'their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 ' +
+    'istiod stops reconciling Gateway API objects.',
   '07-finalize': 'The SMCP, the member roll and the restart Job go. OSSM 3 runs alone.',
 };
 
@@ -100,7 +115,8 @@ export function diagram(model: FederationModel, ctx: PlanContext): string[] {
     lines.push(`    ${mermaidId(m.cluster)}_clients(["clients: ${m.memberNamespaces.join(', ') || 'none'}"])`);
     if (ctx.isExporter(m.cluster))
       lines.push(
-        `    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>${m.eastWest.addresses.join(', ') || 'address unknown'}:${m.eastWest.port ?? 'node port unknown'}"]]`,
+        `    ${mermaidId(m.cluster)}_ew[["east-west gateway ${m.eastWest.namespace}/${m.eastWest.name}<br/>` +
+          `${m.eastWest.addresses.join(', ') || 'address unknown'}:${m.eastWest.port ?? 'node port unknown'}"]]`,
       );
     lines.push('  end');
   }
@@ -168,8 +184,11 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
     case '00-federation':
       return [
         `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY`,
-        `${kc(c)} get servicemeshpeer -n ${cp.namespace} -o custom-columns=NAME:.metadata.name,ACTIVE:.status.discoveryStatus.active[*].watch.connected`,
-        `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} --show-managed-fields -o jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become GitOps-owned; others (oc create, operators) are not removed when dropped`,
+        `${kc(c)} get servicemeshpeer -n ${cp.namespace} -o ` +
+          `custom-columns=NAME:.metadata.name,ACTIVE:.status.discoveryStatus.active[*].watch.connected`,
+        `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} --show-managed-fields -o ` +
+          `jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become ` +
+          `GitOps-owned; others (oc create, operators) are not removed when dropped`,
       ];
     case '01-prepare':
       return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.version}'   # v2.6`];
@@ -191,8 +210,13 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           .exportersFor(c)
           .map((e) =>
             e.eastWest.serviceType === 'NodePort'
-              ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ${e.eastWest.addresses.join(', ')} reachable from ${c}`
-              : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
+              ? `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o ` +
+                `jsonpath='{.spec.ports[?(@.port==15443)].nodePort}'   # must be ` +
+                `${e.eastWest.port ?? 'set in clusters/' + e.cluster + '/cluster.yaml'}; nodes ` +
+                `${e.eastWest.addresses.join(', ')} reachable from ${c}`
+              : `${kc(e.cluster)} get svc ${e.eastWest.name}-istio -n ${e.eastWest.namespace} -o ` +
+                `jsonpath='{.status.loadBalancer.ingress[0]}'   # must be ` +
+                `${e.eastWest.addresses.join(', ') || 'set in clusters/' + e.cluster + '/cluster.yaml'}`,
           ),
       ];
     case '04-remove-federation':
@@ -203,11 +227,16 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           ? [`${kc(c)} get secret cacerts -n ${cp.namespace}   # reused by OSSM 3 (same namespace as the SMCP)`]
           : mesh.settings.ossm3.cacerts
             ? [
-                `${kc(c)} get clustersecretstore,secretstore -A | grep ${mesh.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is rendered from it`,
+                `${kc(c)} get clustersecretstore,secretstore -A | grep ` +
+                  `${mesh.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts ` +
+                  `is rendered from it`,
               ]
             : [
-                `# OSSM 3 runs in ${mesh.ossm3.namespace}, the SMCP in ${cp.namespace}: copy the CA Secret before syncing (meshfed never renders Secrets):`,
-                `${kc(c)} get secret cacerts -n ${cp.namespace} -o json | jq 'del(.metadata.uid,.metadata.resourceVersion,.metadata.creationTimestamp,.metadata.managedFields,.metadata.ownerReferences) | .metadata.namespace="${mesh.ossm3.namespace}"' | ${kc(c)} apply -f -`,
+                `# OSSM 3 runs in ${mesh.ossm3.namespace}, the SMCP in ${cp.namespace}: copy the CA Secret ` +
+                  `before syncing (meshfed never renders Secrets):`,
+                `${kc(c)} get secret cacerts -n ${cp.namespace} -o json | jq ` +
+                  `'del(.metadata.uid,.metadata.resourceVersion,.metadata.creationTimestamp,.metadata.managedFields,.metadata.ownerReferences)` +
+                  ` | .metadata.namespace="${mesh.ossm3.namespace}"' | ${kc(c)} apply -f -`,
               ];
       return [`${kc(c)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 operator is installed`, ...secret];
     }
@@ -301,17 +330,26 @@ function rollback(phase: MigrationPhase, p: PhasePlan): string {
 
 const CAVEATS: Partial<Record<MigrationPhase, string[]>> = {
   '01-prepare': [
-    'With trustDomainAliases, an AuthorizationPolicy that admits `<peer td>/ns/foo/sa/bar` also admits `<own td>/ns/foo/sa/bar`: meshes are indistinguishable by identity where namespace and service account names coincide.',
+    'With trustDomainAliases, an AuthorizationPolicy that admits `<peer td>/ns/foo/sa/bar` also ' +
+      'admits `<own td>/ns/foo/sa/bar`: meshes are indistinguishable by identity where namespace ' +
+      'and service account names coincide.',
   ],
   '02-export': [
-    'An exposed hostname is reachable by every mesh that can reach the east-west gateway and is trusted, not only by the peers it was exported to: restrict with AuthorizationPolicies if that matters.',
+    'An exposed hostname is reachable by every mesh that can reach the east-west gateway and is ' +
+      'trusted, not only by the peers it was exported to: restrict with AuthorizationPolicies if ' +
+      'that matters.',
   ],
   '03-import': [
-    'Endpoints from the new ServiceEntries may not reach a client proxy at once while the federation still defines the same hostnames; if `proxy-config endpoints` shows none, restart the client (`kubectl rollout restart`).',
-    "On the new path exported services see the real client identity (`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway's: review AuthorizationPolicies that admitted the gateway before 04 removes it.",
+    'Endpoints from the new ServiceEntries may not reach a client proxy at once while the ' +
+      'federation still defines the same hostnames; if `proxy-config endpoints` shows none, ' +
+      'restart the client (`kubectl rollout restart`).',
+    'On the new path exported services see the real client identity ' +
+      "(`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway's: review " +
+      'AuthorizationPolicies that admitted the gateway before 04 removes it.',
   ],
   '06-migrate-workloads': [
-    'Workloads that the restart Job does not know (created after the dumps) keep their OSSM 2 sidecar until restarted: `istioctl proxy-status` shows them.',
+    'Workloads that the restart Job does not know (created after the dumps) keep their OSSM 2 ' +
+      'sidecar until restarted: `istioctl proxy-status` shows them.',
   ],
 };
 
@@ -321,12 +359,13 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
   for (const c of plan.local) {
     const p = plan.byCluster[c][PHASES.indexOf(phase)];
     const patched = uniq(p.patches.map((x) => refName(x.target)));
-    out.push(
-      `| ${c} | ${p.adds.length}: ${list(
-        p.adds.map((a) => refName(a.ref)),
-        6,
-      )} | ${patched.length}: ${list(patched, 4)} | ${p.deletes.length}: ${list(p.deletes.map(refName), 4)} | ${p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes'} |`,
-    );
+    const adds = `${p.adds.length}: ${list(
+      p.adds.map((a) => refName(a.ref)),
+      6,
+    )}`;
+    const deletes = `${p.deletes.length}: ${list(p.deletes.map(refName), 4)}`;
+    const written = p.blockedBy.length ? 'no — ' + p.blockedBy.join(' ') : 'yes';
+    out.push(`| ${c} | ${adds} | ${patched.length}: ${list(patched, 4)} | ${deletes} | ${written} |`);
   }
   out.push('');
   const gates = plan.local.flatMap((c) =>
@@ -355,7 +394,9 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
   const probes = model.meshes.filter((m) => m.settings.verify.length && PHASES.indexOf(phase) >= PHASES.indexOf('03-import'));
   if (probes.length)
     out.push(
-      `The verify Job (Argo CD PostSync hook) runs the probes of ${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic verified.`,
+      `The verify Job (Argo CD PostSync hook) runs the probes of ` +
+        `${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic ` +
+        `verified.`,
       '',
     );
   out.push('**Rollback.**', '');
@@ -377,11 +418,13 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
   out.push('## Where each cluster is', '', '| cluster | current phase | next phase | blocked by |', '| --- | --- | --- | --- |');
   for (const s of nextSteps(plan))
     out.push(
-      `| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`,
+      `| ${s.cluster} | \`${s.current}\` | ${s.next ? `\`${s.next}\`` : 'done'} | ` +
+        `${s.blockedBy.length ? s.blockedBy.join('<br/>') : s.next ? 'ready' : '—'} |`,
     );
   out.push(
     '',
-    'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run synth`, review `git diff dist/`, merge. `npm run plan` prints this table.',
+    'To move a cluster on: set `spec.phase` in `clusters/<cluster>/cluster.yaml`, run `npm run ' +
+      'synth`, review `git diff dist/`, merge. `npm run plan` prints this table.',
     '',
   );
   out.push('## The federation', '', ...diagram(model, ctx), '');
