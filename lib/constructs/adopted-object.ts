@@ -1,12 +1,9 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 
-import { JsonObject } from '../load/yaml-source';
+import { AdoptedFields } from '../plan/types';
 
-export interface AdoptedObjectProps {
-  /** The dumped object without server-side noise (lib/load/strip.ts). */
-  readonly body: JsonObject;
-}
+export type AdoptedObjectProps = AdoptedFields;
 
 /**
  * An object that runs today, rendered as it is so GitOps adopts it. Generic on purpose: the dump is the

@@ -5,13 +5,10 @@ import {
   ExternalSecretSpecSecretStoreRefKind,
   ExternalSecretSpecTargetCreationPolicy,
 } from '../../imports/eso-externalsecret-external-secrets.io';
+import { CacertsExternalSecretFields } from '../plan/types';
 
-export interface CacertsExternalSecretProps {
+export interface CacertsExternalSecretProps extends CacertsExternalSecretFields {
   readonly namespace: string;
-  readonly storeName: string;
-  readonly storeKind: 'SecretStore' | 'ClusterSecretStore';
-  /** Remote key whose properties become root-cert.pem, ca-cert.pem, ca-key.pem, cert-chain.pem. */
-  readonly key: string;
 }
 
 /** The OSSM 3 control plane's `cacerts` Secret, materialised by External Secrets from a store: no key in Git. */

@@ -2,19 +2,14 @@ import { Construct } from 'constructs';
 
 import { AUTO_PASSTHROUGH_OPTION, CROSS_NETWORK_PORT, NETWORK_LABEL } from './gateway-listener';
 import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { EastWestGatewayFields } from '../plan/types';
 
 /** A hostname that matches no real service: the listener exists, but exposes nothing by itself. */
 export const BLOCK_ALL_HOSTNAME = 'fake-hostname-to-block-all-by-default';
 
-export interface EastWestGatewayProps {
+export interface EastWestGatewayProps extends EastWestGatewayFields {
   readonly name: string;
   readonly namespace: string;
-  /** The exporter's own network. */
-  readonly network: string;
-  /** @default LoadBalancer */
-  readonly serviceType?: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
-  /** Annotations for the generated Service (spec.infrastructure.annotations). @default - none */
-  readonly serviceAnnotations?: Record<string, string>;
 }
 
 /**
@@ -27,7 +22,7 @@ export class EastWestGateway extends Construct {
   constructor(scope: Construct, id: string, props: EastWestGatewayProps) {
     super(scope, id);
     const type = props.serviceType ?? 'LoadBalancer';
-    const annotations = props.serviceAnnotations && Object.keys(props.serviceAnnotations).length ? props.serviceAnnotations : undefined;
+    const annotations = props.annotations && Object.keys(props.annotations).length ? props.annotations : undefined;
     new Gateway(this, 'Resource', {
       metadata: {
         name: props.name,

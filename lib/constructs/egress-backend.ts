@@ -9,14 +9,13 @@ import {
   ServiceEntryV1Beta1SpecLocation,
   ServiceEntryV1Beta1SpecResolution,
 } from '../../imports/istio-networking.istio.io';
+import { EgressBackendFields, EgressEndpointSliceFields } from '../plan/types';
 
 const PORT_NAME = 'tls';
 
-export interface EgressBackendServiceProps {
+export interface EgressBackendProps extends EgressBackendFields {
   readonly name: string;
   readonly namespace: string;
-  /** Where the peer's east-west gateway listens: 15443, or its node port. */
-  readonly port: number;
 }
 
 /**
@@ -25,7 +24,7 @@ export interface EgressBackendServiceProps {
  * the egress gateway with the EndpointSlice addresses (EDS).
  */
 export class EgressBackendService extends Construct {
-  constructor(scope: Construct, id: string, props: EgressBackendServiceProps) {
+  constructor(scope: Construct, id: string, props: EgressBackendProps) {
     super(scope, id);
     new k8s.KubeService(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
@@ -37,14 +36,9 @@ export class EgressBackendService extends Construct {
   }
 }
 
-export interface EgressEndpointSliceProps {
+export interface EgressEndpointSliceProps extends EgressEndpointSliceFields {
   readonly name: string;
   readonly namespace: string;
-  /** The headless Service these endpoints belong to. */
-  readonly service: string;
-  readonly addressType: 'IPv4' | 'IPv6';
-  readonly addresses: string[];
-  readonly port: number;
 }
 
 /** kubernetes: the peer's east-west gateway addresses, one endpoint each. */
@@ -60,24 +54,15 @@ export class EgressEndpointSlice extends Construct {
   }
 }
 
-export interface EgressBackendServiceEntryProps {
-  readonly name: string;
-  readonly namespace: string;
-  /** A name only the egress gateway's routes use; never resolved by DNS. */
-  readonly host: string;
-  /** IPs or DNS names of the peer's east-west gateway. */
-  readonly addresses: string[];
-  readonly port: number;
-}
-
 /**
  * openshift: a peer's east-west gateway as a ServiceEntry visible only in the egress namespace. Its
  * endpoints carry no network: Istio treats them as directly reachable from the egress gateway (an
  * endpoint on the peer's network would be replaced by that network's gateway, which is this egress).
  */
 export class EgressBackendServiceEntry extends Construct {
-  constructor(scope: Construct, id: string, props: EgressBackendServiceEntryProps) {
+  constructor(scope: Construct, id: string, props: EgressBackendProps) {
     super(scope, id);
+    if (!props.host) throw new Error(`meshfed bug: egress backend ServiceEntry ${props.namespace}/${props.name} has no host`);
     const dns = props.addresses.some((a) => !isIP(a));
     new ServiceEntryV1Beta1(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },

@@ -4,18 +4,14 @@ import { BLOCK_ALL_HOSTNAME } from './east-west-gateway';
 import { CROSS_NETWORK_PORT } from './gateway-listener';
 import { Gateway, GatewaySpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
 import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
+import { EgressGatewayFields, EgressPassthroughGatewayFields } from '../plan/types';
 
 /** The listener TLSRoutes attach to (kubernetes). */
 export const EGRESS_LISTENER = 'tls';
 
-export interface EgressGatewayProps {
+export interface EgressGatewayProps extends EgressGatewayFields {
   readonly name: string;
   readonly namespace: string;
-  /**
-   * kubernetes: TLSRoutes attach to a TLS Passthrough listener. openshift: the listener matches no
-   * hostname and an Istio Gateway on the same pods carries the routes (no TLSRoute on OCP 4.19+).
-   */
-  readonly platform: 'openshift' | 'kubernetes';
 }
 
 /**
@@ -43,13 +39,9 @@ export class EgressGateway extends Construct {
   }
 }
 
-export interface EgressPassthroughGatewayProps {
+export interface EgressPassthroughGatewayProps extends EgressPassthroughGatewayFields {
   readonly name: string;
   readonly namespace: string;
-  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
-  readonly gatewayName: string;
-  /** `*.<imported host>` for every imported hostname: the SNI sidecars send. */
-  readonly sniHosts: string[];
 }
 
 /** openshift: Istio Gateway, TLS PASSTHROUGH on 15443 on the egress gateway pods, for exactly the imported hosts. */

@@ -4,16 +4,16 @@ import { EGRESS_LISTENER } from './egress-gateway';
 import { CROSS_NETWORK_PORT } from './gateway-listener';
 import { TlsRoute } from '../../imports/gwapi-tlsroutes-gateway.networking.k8s.io';
 import { VirtualServiceV1Beta1 } from '../../imports/istio-networking.istio.io';
+import { EgressRouteFields } from '../plan/types';
 
-export interface EgressRouteProps {
+export interface EgressRouteProps extends EgressRouteFields {
   readonly name: string;
   readonly namespace: string;
-  /** The imported hostname; sidecars send SNI `outbound_.<port>_._.<host>`, matched as `*.<host>`. */
-  readonly host: string;
-  /** The Gateway the route attaches to (kubernetes: the egress Gateway; openshift: its passthrough Istio Gateway). */
-  readonly gatewayName: string;
-  /** The backends of the peers exporting the host: Service names (kubernetes) or ServiceEntry hosts (openshift). */
-  readonly backends: string[];
+}
+
+/** Service names (kubernetes) or ServiceEntry hosts (openshift) of the route's backends, sorted. */
+function backendNames(props: EgressRouteProps): string[] {
+  return props.backends.map((b) => b.host ?? b.name).sort();
 }
 
 /** kubernetes: TLSRoute from the egress gateway's TLS listener to the peers' headless Services. */
@@ -25,7 +25,7 @@ export class EgressTlsRoute extends Construct {
       spec: {
         parentRefs: [{ name: props.gatewayName, kind: 'Gateway', sectionName: EGRESS_LISTENER }],
         hostnames: [`*.${props.host}`],
-        rules: [{ backendRefs: [...props.backends].sort().map((name) => ({ name, port: CROSS_NETWORK_PORT })) }],
+        rules: [{ backendRefs: backendNames(props).map((name) => ({ name, port: CROSS_NETWORK_PORT })) }],
       },
     });
   }
@@ -36,7 +36,7 @@ export class EgressVirtualService extends Construct {
   constructor(scope: Construct, id: string, props: EgressRouteProps) {
     super(scope, id);
     const sni = `*.${props.host}`;
-    const backends = [...props.backends].sort();
+    const backends = backendNames(props);
     const share = Math.floor(100 / backends.length);
     new VirtualServiceV1Beta1(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },

@@ -6,17 +6,12 @@ import {
   ServiceEntryV1Beta1SpecLocation,
   ServiceEntryV1Beta1SpecResolution,
 } from '../../imports/istio-networking.istio.io';
-import { PortSpec } from '../model/types';
+import { ExporterServiceEntryFields } from '../plan/types';
 
-export interface ExporterServiceEntryProps {
+export interface ExporterServiceEntryProps extends ExporterServiceEntryFields {
   readonly name: string;
   /** The workload's namespace: a ServiceEntry selects workloads in its own namespace only. */
   readonly namespace: string;
-  /** The hostname an importer uses, which is not the service's own FQDN. */
-  readonly host: string;
-  readonly ports: PortSpec[];
-  /** The service's pod selector. */
-  readonly podSelector: Record<string, string>;
 }
 
 /** On the exporter: gives an importer's hostname to the service's pods, so the gateway can route its SNI. */

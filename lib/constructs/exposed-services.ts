@@ -2,14 +2,11 @@ import { Construct } from 'constructs';
 
 import { CROSS_NETWORK_PORT } from './gateway-listener';
 import { GatewayV1Alpha3, GatewayV1Alpha3SpecServersTlsMode } from '../../imports/istio-networking.istio.io';
+import { ExposedServicesFields } from '../plan/types';
 
-export interface ExposedServicesProps {
+export interface ExposedServicesProps extends ExposedServicesFields {
   readonly name: string;
   readonly namespace: string;
-  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
-  readonly gatewayName: string;
-  /** Exactly the hostnames importers use; nothing else is exposed. */
-  readonly hosts: string[];
 }
 
 /** Istio Gateway that exposes the listed hosts, AUTO_PASSTHROUGH on 15443, on the east-west gateway pods. */

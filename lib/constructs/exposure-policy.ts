@@ -1,14 +1,11 @@
 import { Construct } from 'constructs';
 
 import { AuthorizationPolicy, AuthorizationPolicySpecAction } from '../../imports/istio-security.istio.io';
+import { ExposurePolicyFields } from '../plan/types';
 
-export interface ExposurePolicyProps {
+export interface ExposurePolicyProps extends ExposurePolicyFields {
   readonly name: string;
   readonly namespace: string;
-  /** Pod labels of the exported service. */
-  readonly selector: Record<string, string>;
-  /** Principals admitted: the exporting mesh and the meshes the service was exported to. */
-  readonly principals: string[];
 }
 
 /**

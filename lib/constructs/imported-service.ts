@@ -7,22 +7,11 @@ import {
   ServiceEntryV1Beta1SpecResolution,
   WorkloadEntryV1Beta1,
 } from '../../imports/istio-networking.istio.io';
-import { PortSpec } from '../model/types';
+import { ImportServiceEntryFields, ImportWorkloadEntryFields } from '../plan/types';
 
-export interface ImportedServiceEntryProps {
+export interface ImportedServiceEntryProps extends ImportServiceEntryFields {
   readonly name: string;
   readonly namespace: string;
-  /** The hostname clients in the importing mesh use. */
-  readonly host: string;
-  /** The exporter's port names, numbers and protocols (no targetPort: the gateway routes by SNI). */
-  readonly ports: PortSpec[];
-  /** The exporter's real SPIFFE identities: mTLS is end to end now. */
-  readonly subjectAltNames: string[];
-  readonly exportTo: string[];
-  /** Labels of the WorkloadEntries that carry its endpoints. */
-  readonly selector: Record<string, string>;
-  /** The selector also matches the importer's own pods: keep their targetPort. @default false */
-  readonly localPods?: boolean;
 }
 
 /** On the importer: the imported hostname, with the remote identity it must present. */
@@ -44,17 +33,9 @@ export class ImportedServiceEntry extends Construct {
   }
 }
 
-export interface ImportedWorkloadEntryProps {
+export interface ImportedWorkloadEntryProps extends ImportWorkloadEntryFields {
   readonly name: string;
   readonly namespace: string;
-  /** Selector labels plus `security.istio.io/tlsMode: istio` (without it the endpoint is dropped cross-network). */
-  readonly labels: Record<string, string>;
-  /** Equals the istio-remote Gateway's network label: istiod puts that gateway's address here. */
-  readonly network: string;
-  /** `region/zone/subzone` from the ImportedServiceSet. @default - none */
-  readonly locality?: string;
-  /** Identity the endpoint presents, when a Kubernetes Service selects this entry. @default - none */
-  readonly serviceAccount?: string;
 }
 
 /** An address-less WorkloadEntry: the remote service's endpoints, reached through the remote gateway. */

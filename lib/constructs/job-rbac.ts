@@ -1,6 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
+import { RoleBindingFields } from '../plan/types';
+
 export interface JobServiceAccountProps {
   readonly name: string;
   readonly namespace: string;
@@ -14,11 +16,10 @@ export class JobServiceAccount extends Construct {
   }
 }
 
-export interface JobRoleBindingProps {
+export interface JobRoleBindingProps extends RoleBindingFields {
   /** Name of the binding and of the Role it binds, in `namespace`. */
   readonly name: string;
   readonly namespace: string;
-  readonly serviceAccount: { readonly name: string; readonly namespace?: string };
 }
 
 export class JobRoleBinding extends Construct {

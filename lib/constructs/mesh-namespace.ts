@@ -1,10 +1,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
-export interface MeshNamespaceProps {
+import { NamespaceFields } from '../plan/types';
+
+export interface MeshNamespaceProps extends NamespaceFields {
   readonly name: string;
-  /** @default - none */
-  readonly labels?: Record<string, string>;
 }
 
 /** A Namespace meshfed creates (east-west gateway, IstioCNI, OSSM 3 control plane). */

@@ -2,11 +2,9 @@ import { Construct } from 'constructs';
 
 import { Istio, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import { IstioCni, IstioCniSpecVersion } from '../../imports/sail-istiocni-sailoperator.io';
+import { IstioCniFields, IstioFields } from '../plan/types';
 
-export interface IstioCniControlPlaneProps {
-  readonly version: string;
-  readonly namespace: string;
-}
+export type IstioCniControlPlaneProps = IstioCniFields;
 
 /** Sail's IstioCNI (cluster-scoped; must be named `default`). */
 export class IstioCniControlPlane extends Construct {
@@ -19,20 +17,8 @@ export class IstioCniControlPlane extends Construct {
   }
 }
 
-export interface IstioControlPlaneProps {
+export interface IstioControlPlaneProps extends IstioFields {
   readonly name: string;
-  readonly version: string;
-  readonly namespace: string;
-  readonly trustDomain: string;
-  readonly trustDomainAliases: string[];
-  /** Every peer's root CA (PEM), optionally scoped to trust domains. */
-  readonly caCertificates: { readonly pem: string; readonly trustDomains?: string[] }[];
-  readonly network: string;
-  /** @default - not set */
-  readonly accessLogFile?: string;
-  readonly pilotEnv: Record<string, string>;
-  /** ISTIO_META_DNS_CAPTURE for hostnames cluster DNS does not know. */
-  readonly dnsCapture: boolean;
 }
 
 /**

@@ -18,116 +18,65 @@ import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
 import { VerifyJob, VerifyRole } from './verify-job';
 import { JsonObject } from '../load/yaml-source';
-import { Resource } from '../plan/types';
+import { fieldsOf, Resource } from '../plan/types';
 
-/** Build the construct for one planned resource. */
+/**
+ * Build the construct for one planned resource. Every field of the plan's `<Kind>Fields` goes to the
+ * construct (fieldsOf), so none can be dropped here; plan-only fields ride along unread.
+ */
 function addResource(scope: Construct, id: string, r: Resource): void {
   const { name, namespace = '' } = r.ref;
   switch (r.type) {
     case 'adopted':
-      return void new AdoptedObject(scope, id, { body: r.body });
+      return void new AdoptedObject(scope, id, fieldsOf(r));
     case 'namespace':
-      return void new MeshNamespace(scope, id, { name, labels: r.labels });
+      return void new MeshNamespace(scope, id, { name, ...fieldsOf(r) });
     case 'eastWestGateway':
-      return void new EastWestGateway(scope, id, {
-        name,
-        namespace,
-        network: r.network,
-        serviceType: r.serviceType,
-        serviceAnnotations: r.annotations,
-      });
+      return void new EastWestGateway(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'exposedServices':
-      return void new ExposedServices(scope, id, { name, namespace, gatewayName: r.gatewayName, hosts: r.hosts });
+      return void new ExposedServices(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'exporterServiceEntry':
-      return void new ExporterServiceEntry(scope, id, { name, namespace, host: r.host, ports: r.ports, podSelector: r.podSelector });
+      return void new ExporterServiceEntry(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'remoteGateway':
-      return void new RemoteGateway(scope, id, { name, namespace, network: r.network, addresses: r.addresses, port: r.port });
+      return void new RemoteGateway(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'egressGateway':
-      return void new EgressGateway(scope, id, { name, namespace, platform: r.platform });
+      return void new EgressGateway(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'egressPassthroughGateway':
-      return void new EgressPassthroughGateway(scope, id, { name, namespace, gatewayName: r.gatewayName, sniHosts: r.sniHosts });
-    case 'egressBackend':
-      if (r.ref.kind === 'ServiceEntry')
-        return void new EgressBackendServiceEntry(scope, id, { name, namespace, host: r.host!, addresses: r.addresses, port: r.port });
-      return void new EgressBackendService(scope, id, { name, namespace, port: r.port });
+      return void new EgressPassthroughGateway(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'egressBackend': {
+      const Backend = r.ref.kind === 'ServiceEntry' ? EgressBackendServiceEntry : EgressBackendService;
+      return void new Backend(scope, id, { name, namespace, ...fieldsOf(r) });
+    }
     case 'egressEndpointSlice':
-      return void new EgressEndpointSlice(scope, id, {
-        name,
-        namespace,
-        service: r.service,
-        addressType: r.addressType,
-        addresses: r.addresses,
-        port: r.port,
-      });
+      return void new EgressEndpointSlice(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'egressRoute': {
-      const props = { name, namespace, host: r.host, gatewayName: r.gatewayName, backends: r.backends.map((b) => b.host ?? b.name) };
-      return void (r.ref.kind === 'TLSRoute' ? new EgressTlsRoute(scope, id, props) : new EgressVirtualService(scope, id, props));
+      const Route = r.ref.kind === 'TLSRoute' ? EgressTlsRoute : EgressVirtualService;
+      return void new Route(scope, id, { name, namespace, ...fieldsOf(r) });
     }
     case 'importServiceEntry':
-      return void new ImportedServiceEntry(scope, id, {
-        name,
-        namespace,
-        host: r.host,
-        ports: r.ports,
-        subjectAltNames: r.subjectAltNames,
-        exportTo: r.exportTo,
-        selector: r.selector,
-        localPods: r.localPods,
-      });
+      return void new ImportedServiceEntry(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'importWorkloadEntry':
-      return void new ImportedWorkloadEntry(scope, id, {
-        name,
-        namespace,
-        labels: r.labels,
-        network: r.network,
-        locality: r.locality,
-        serviceAccount: r.serviceAccount,
-      });
+      return void new ImportedWorkloadEntry(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'istioCni':
-      return void new IstioCniControlPlane(scope, id, { version: r.version, namespace: r.namespace });
+      return void new IstioCniControlPlane(scope, id, fieldsOf(r));
     case 'istio':
-      return void new IstioControlPlane(scope, id, {
-        name,
-        version: r.version,
-        namespace: r.namespace,
-        trustDomain: r.trustDomain,
-        trustDomainAliases: r.trustDomainAliases,
-        caCertificates: r.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains })),
-        network: r.network,
-        accessLogFile: r.accessLogFile,
-        pilotEnv: r.pilotEnv,
-        dnsCapture: r.dnsCapture,
-      });
+      return void new IstioControlPlane(scope, id, { name, ...fieldsOf(r) });
     case 'serviceAccount':
       return void new JobServiceAccount(scope, id, { name, namespace });
     case 'roleBinding':
-      return void new JobRoleBinding(scope, id, { name, namespace, serviceAccount: r.serviceAccount });
+      return void new JobRoleBinding(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'restartRole':
-      return void new RestartRole(scope, id, { name, namespace, workloads: r.workloads });
+      return void new RestartRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'restartJob':
-      return void new RestartJob(scope, id, {
-        name,
-        namespace,
-        serviceAccountName: r.serviceAccount.name,
-        image: r.image,
-        revision: r.revision,
-        workloads: r.workloads,
-      });
+      return void new RestartJob(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'verifyRole':
-      return void new VerifyRole(scope, id, { name, namespace, deployments: r.deployments });
+      return void new VerifyRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'verifyJob':
-      return void new VerifyJob(scope, id, {
-        name,
-        namespace,
-        serviceAccountName: r.serviceAccount.name,
-        image: r.image,
-        phase: r.phase,
-        probes: r.probes,
-      });
+      return void new VerifyJob(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'exposurePolicy':
-      return void new ExposurePolicy(scope, id, { name, namespace, selector: r.selector, principals: r.principals });
+      return void new ExposurePolicy(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'cacertsExternalSecret':
-      return void new CacertsExternalSecret(scope, id, { namespace, storeName: r.storeName, storeKind: r.storeKind, key: r.key });
+      return void new CacertsExternalSecret(scope, id, { namespace, ...fieldsOf(r) });
   }
 }
 

@@ -2,18 +2,13 @@ import { isIP } from 'net';
 
 import { Construct } from 'constructs';
 
-import { AUTO_PASSTHROUGH_OPTION, CROSS_NETWORK_PORT, NETWORK_LABEL } from './gateway-listener';
+import { AUTO_PASSTHROUGH_OPTION, NETWORK_LABEL } from './gateway-listener';
 import { GatewayV1Beta1, GatewayV1Beta1SpecListenersTlsMode } from '../../imports/gwapi-gateways-gateway.networking.k8s.io';
+import { RemoteGatewayFields } from '../plan/types';
 
-export interface RemoteGatewayProps {
+export interface RemoteGatewayProps extends RemoteGatewayFields {
   readonly name: string;
   readonly namespace: string;
-  /** The network name the importer gives the exporter's gateway; WorkloadEntries name the same network. */
-  readonly network: string;
-  /** The exporter's east-west gateway addresses: IPs, or DNS names (then `type: Hostname`). */
-  readonly addresses: string[];
-  /** Where the gateway listens for peers: 15443, or its node port (NodePort Services). @default 15443 */
-  readonly port?: number;
 }
 
 /**
@@ -32,7 +27,7 @@ export class RemoteGateway extends Construct {
           {
             // istiod takes the network gateway's port from this listener (auto-passthrough option set).
             name: 'cross-network',
-            port: props.port ?? CROSS_NETWORK_PORT,
+            port: props.port,
             protocol: 'TLS',
             tls: { mode: GatewayV1Beta1SpecListenersTlsMode.PASSTHROUGH, options: AUTO_PASSTHROUGH_OPTION },
           },

@@ -2,17 +2,16 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
-import { WorkloadRef } from '../plan/types';
+import { RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
 
 /** Pod-template annotation the restart Job sets; changing the template makes the controller roll the pods. */
 export const RESTART_ANNOTATION = 'meshfed.dev/restarted-for-revision';
 
 const RESOURCE: Record<WorkloadRef['kind'], string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
-export interface RestartRoleProps {
+export interface RestartRoleProps extends RestartRoleFields {
   readonly name: string;
   readonly namespace: string;
-  readonly workloads: WorkloadRef[];
 }
 
 /** Allows `patch` on exactly the named workloads of one namespace, nothing else. */
@@ -42,15 +41,9 @@ export function restartScript(revision: string, workloads: WorkloadRef[]): strin
   return ['set -eu', ...lines].join('\n') + '\n';
 }
 
-export interface RestartJobProps {
+export interface RestartJobProps extends RestartJobFields {
   readonly name: string;
   readonly namespace: string;
-  readonly serviceAccountName: string;
-  /** An image with kubectl. */
-  readonly image: string;
-  /** The revision the workloads move to; also the annotation value, so a re-run changes nothing. */
-  readonly revision: string;
-  readonly workloads: WorkloadRef[];
 }
 
 /**
@@ -61,6 +54,13 @@ export interface RestartJobProps {
 export class RestartJob extends Construct {
   constructor(scope: Construct, id: string, props: RestartJobProps) {
     super(scope, id);
-    new ScriptJob(this, 'Job', { ...props, script: restartScript(props.revision, props.workloads), wave: 0 });
+    new ScriptJob(this, 'Job', {
+      name: props.name,
+      namespace: props.namespace,
+      serviceAccountName: props.serviceAccount.name,
+      image: props.image,
+      script: restartScript(props.revision, props.workloads),
+      wave: 0,
+    });
   }
 }

@@ -2,13 +2,11 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
-import { VerifyProbeSpec } from '../plan/types';
+import { VerifyJobFields, VerifyProbeSpec, VerifyRoleFields } from '../plan/types';
 
-export interface VerifyRoleProps {
+export interface VerifyRoleProps extends VerifyRoleFields {
   readonly name: string;
   readonly namespace: string;
-  /** The client Deployments the probes exec into. */
-  readonly deployments: string[];
 }
 
 /** What `kubectl exec deploy/<name>` needs: read the named Deployments, list pods, exec into them. */
@@ -54,19 +52,23 @@ export function verifyScript(phase: string, probes: VerifyProbeSpec[]): string {
   return lines.join('\n') + '\n';
 }
 
-export interface VerifyJobProps {
+export interface VerifyJobProps extends VerifyJobFields {
   readonly name: string;
   readonly namespace: string;
-  readonly serviceAccountName: string;
-  readonly image: string;
-  readonly phase: string;
-  readonly probes: VerifyProbeSpec[];
 }
 
 /** Checks traffic through the mesh after the phase (PostSync, wave 1: after the restart Job). */
 export class VerifyJob extends Construct {
   constructor(scope: Construct, id: string, props: VerifyJobProps) {
     super(scope, id);
-    new ScriptJob(this, 'Job', { ...props, script: verifyScript(props.phase, props.probes), wave: 1, backoffLimit: 1 });
+    new ScriptJob(this, 'Job', {
+      name: props.name,
+      namespace: props.namespace,
+      serviceAccountName: props.serviceAccount.name,
+      image: props.image,
+      script: verifyScript(props.phase, props.probes),
+      wave: 1,
+      backoffLimit: 1,
+    });
   }
 }

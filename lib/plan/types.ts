@@ -31,145 +31,242 @@ export function refId(r: ObjectRef): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.apiVersion})`;
 }
 
+/*
+ * The fields of each planned object are declared once, here: the plan's Resource member is
+ * `{ type, ref, <plan-only fields> } & <Kind>Fields`, and the construct's props extend the same
+ * `<Kind>Fields` (plus the name and namespace it takes from `ref`). lib/constructs/phase-chart.ts hands
+ * every field to the construct, so a field added to `<Kind>Fields` reaches the construct or fails to
+ * compile there. Plan-only fields (which clusters an entry stands for, which file it is written to) are
+ * read by the planners, the checks and the writer, never by constructs.
+ */
+
+export interface AdoptedFields {
+  /** The dumped object without server-side noise (lib/load/strip.ts). */
+  readonly body: JsonObject;
+}
+
+export interface NamespaceFields {
+  /** @default - none */
+  readonly labels?: Record<string, string>;
+}
+
+export interface EastWestGatewayFields {
+  /** The exporter's own network. */
+  readonly network: string;
+  /** @default LoadBalancer */
+  readonly serviceType?: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
+  /** Annotations for the generated Service. @default - none */
+  readonly annotations?: Record<string, string>;
+}
+
+export interface ExposedServicesFields {
+  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
+  readonly gatewayName: string;
+  /** Exactly the hostnames importers use; nothing else is exposed. */
+  readonly hosts: string[];
+}
+
+export interface ExporterServiceEntryFields {
+  /** The hostname an importer uses, which is not the service's own FQDN. */
+  readonly host: string;
+  readonly ports: PortSpec[];
+  /** The service's pod selector. */
+  readonly podSelector: Record<string, string>;
+}
+
+export interface RemoteGatewayFields {
+  /** The network name the importer gives the exporter's gateway; WorkloadEntries name the same network. */
+  readonly network: string;
+  /** The exporter's east-west gateway addresses: IPs, or DNS names (then `type: Hostname`). */
+  readonly addresses: string[];
+  /** Where the exporter's gateway listens for peers: 15443, or its node port. */
+  readonly port: number;
+}
+
+export interface EgressGatewayFields {
+  /**
+   * kubernetes: TLSRoutes attach to a TLS Passthrough listener. openshift: the listener matches no
+   * hostname and an Istio Gateway on the same pods carries the routes (no TLSRoute on OCP 4.19+).
+   */
+  readonly platform: 'openshift' | 'kubernetes';
+}
+
+export interface EgressPassthroughGatewayFields {
+  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
+  readonly gatewayName: string;
+  /** `*.<imported host>` for every imported hostname: the SNI sidecars send. */
+  readonly sniHosts: string[];
+}
+
+export interface EgressBackendFields {
+  /** openshift (a ServiceEntry): a name only the egress gateway's routes use; never resolved by DNS. */
+  readonly host?: string;
+  /** IPs or DNS names of the peer's east-west gateway (kubernetes: carried by the EndpointSlices). */
+  readonly addresses: string[];
+  /** Where the peer's east-west gateway listens: 15443, or its node port. */
+  readonly port: number;
+}
+
+export interface EgressEndpointSliceFields {
+  /** The headless Service these endpoints belong to. */
+  readonly service: string;
+  readonly addressType: 'IPv4' | 'IPv6';
+  readonly addresses: string[];
+  readonly port: number;
+}
+
+export interface EgressRouteFields {
+  /** The imported hostname; sidecars send SNI `outbound_.<port>_._.<host>`, matched as `*.<host>`. */
+  readonly host: string;
+  /** The Gateway the route attaches to (kubernetes: the egress Gateway; openshift: its passthrough Istio Gateway). */
+  readonly gatewayName: string;
+  /** The backends of the peers exporting the host: a Service `name` (kubernetes) or a ServiceEntry `host` (openshift). */
+  readonly backends: { readonly exporter: string; readonly name: string; readonly host?: string }[];
+}
+
+export interface ImportServiceEntryFields {
+  /** The hostname clients in the importing mesh use. */
+  readonly host: string;
+  /** The exporter's port names, numbers and protocols (no targetPort: the gateway routes by SNI). */
+  readonly ports: PortSpec[];
+  /** The exporter's real SPIFFE identities: mTLS is end to end now. */
+  readonly subjectAltNames: string[];
+  readonly exportTo: string[];
+  /** Labels of the WorkloadEntries that carry its endpoints. */
+  readonly selector: Record<string, string>;
+  /** The selector also matches the importer's own pods (shared hostname): ports keep the local targetPort. @default false */
+  readonly localPods?: boolean;
+}
+
+export interface ImportWorkloadEntryFields {
+  /** Selector labels plus `security.istio.io/tlsMode: istio` (without it the endpoint is dropped cross-network). */
+  readonly labels: Record<string, string>;
+  /** Equals the istio-remote Gateway's network label: istiod puts that gateway's address here. */
+  readonly network: string;
+  /** `region/zone/subzone` from the ImportedServiceSet. @default - none */
+  readonly locality?: string;
+  /** Identity the endpoint presents, when a Kubernetes Service selects this entry. @default - none */
+  readonly serviceAccount?: string;
+}
+
+export interface IstioCniFields {
+  readonly version: string;
+  readonly namespace: string;
+}
+
+export interface IstioFields {
+  readonly version: string;
+  readonly namespace: string;
+  readonly trustDomain: string;
+  readonly trustDomainAliases: string[];
+  /** Peers' roots: PEM text, the cluster it comes from, and (trust mode trustDomains) the trust domains it is scoped to. */
+  readonly caCertificates: { readonly cluster: string; readonly pem: string; readonly trustDomains?: string[] }[];
+  readonly network: string;
+  /** @default - not set */
+  readonly accessLogFile?: string;
+  readonly pilotEnv: Record<string, string>;
+  /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod (ISTIO_META_DNS_CAPTURE). */
+  readonly dnsCapture: boolean;
+}
+
+export interface RoleBindingFields {
+  /** Bound to the Role of the binding's own name, in its namespace. */
+  readonly serviceAccount: ObjectRef;
+}
+
+export interface RestartRoleFields {
+  readonly workloads: WorkloadRef[];
+}
+
+export interface RestartJobFields {
+  readonly serviceAccount: ObjectRef;
+  /** An image with kubectl. */
+  readonly image: string;
+  /** The revision the workloads move to; also the annotation value, so a re-run changes nothing. */
+  readonly revision: string;
+  readonly workloads: WorkloadRef[];
+}
+
+export interface VerifyRoleFields {
+  /** The client Deployments the probes exec into. */
+  readonly deployments: string[];
+}
+
+export interface VerifyJobFields {
+  readonly serviceAccount: ObjectRef;
+  readonly image: string;
+  readonly phase: PhaseId;
+  readonly probes: VerifyProbeSpec[];
+}
+
+export interface ExposurePolicyFields {
+  /** Pod labels of the exported service. */
+  readonly selector: Record<string, string>;
+  /** Principals admitted: the exporting mesh and the meshes the service was exported to. */
+  readonly principals: string[];
+}
+
+export interface CacertsExternalSecretFields {
+  readonly storeName: string;
+  readonly storeKind: 'SecretStore' | 'ClusterSecretStore';
+  /** Remote key whose properties become root-cert.pem, ca-cert.pem, ca-key.pem, cert-chain.pem. */
+  readonly key: string;
+}
+
+type Planned<T extends string, F> = { readonly type: T; readonly ref: ObjectRef } & F;
+
 /**
  * An object a phase adds. Each variant carries the domain values its construct needs; the YAML shape
  * is decided in lib/constructs.
  */
 export type Resource =
   /** An object that runs today, re-rendered from the dumps so GitOps adopts it. */
-  | { readonly type: 'adopted'; readonly ref: ObjectRef; readonly body: JsonObject }
-  | { readonly type: 'namespace'; readonly ref: ObjectRef; readonly labels: Record<string, string> }
-  | {
-      readonly type: 'eastWestGateway';
-      readonly ref: ObjectRef;
-      readonly network: string;
-      readonly serviceType: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
-      readonly annotations: Record<string, string>;
-    }
-  | { readonly type: 'exposedServices'; readonly ref: ObjectRef; readonly gatewayName: string; readonly hosts: string[] }
-  | {
-      readonly type: 'exporterServiceEntry';
-      readonly ref: ObjectRef;
-      readonly host: string;
-      readonly ports: PortSpec[];
-      readonly podSelector: Record<string, string>;
-    }
-  /** `port` is where the exporter's gateway listens for peers: 15443, or its node port. */
-  | {
-      readonly type: 'remoteGateway';
-      readonly ref: ObjectRef;
-      readonly network: string;
-      readonly addresses: string[];
-      readonly port: number;
-    }
+  | Planned<'adopted', AdoptedFields>
+  | Planned<'namespace', NamespaceFields>
+  | Planned<'eastWestGateway', EastWestGatewayFields>
+  | Planned<'exposedServices', ExposedServicesFields>
+  | Planned<'exporterServiceEntry', ExporterServiceEntryFields>
+  | Planned<'remoteGateway', RemoteGatewayFields>
   /** The importer's local egress gateway (ClusterIP); its listener depends on the platform's routing objects. */
-  | { readonly type: 'egressGateway'; readonly ref: ObjectRef; readonly platform: 'openshift' | 'kubernetes' }
+  | Planned<'egressGateway', EgressGatewayFields>
   /** openshift: Istio Gateway on the egress gateway pods, TLS PASSTHROUGH on 15443 for the imported hosts' SNI. */
-  | { readonly type: 'egressPassthroughGateway'; readonly ref: ObjectRef; readonly gatewayName: string; readonly sniHosts: string[] }
+  | Planned<'egressPassthroughGateway', EgressPassthroughGatewayFields>
   /**
    * One peer's east-west gateway as the egress gateway's upstream: a headless Service (kubernetes, its
-   * endpoints in EndpointSlices) or a ServiceEntry (openshift). `port` is where the peer listens.
+   * endpoints in EndpointSlices) or a ServiceEntry (openshift).
    */
-  | {
-      readonly type: 'egressBackend';
-      readonly ref: ObjectRef;
-      readonly exporter: string;
-      readonly host?: string;
-      readonly addresses: string[];
-      readonly port: number;
-    }
-  | {
-      readonly type: 'egressEndpointSlice';
-      readonly ref: ObjectRef;
-      readonly fileOf: ObjectRef;
-      readonly service: string;
-      readonly addressType: 'IPv4' | 'IPv6';
-      readonly addresses: string[];
-      readonly port: number;
-    }
+  | Planned<'egressBackend', EgressBackendFields & { readonly exporter: string }>
+  | Planned<'egressEndpointSlice', EgressEndpointSliceFields & { readonly fileOf: ObjectRef }>
   /**
    * Routes one imported hostname's SNI (`*.<host>`) from the egress gateway to the backends of the
    * peers exporting it: a TLSRoute (kubernetes) or a VirtualService (openshift).
    */
-  | {
-      readonly type: 'egressRoute';
-      readonly ref: ObjectRef;
-      readonly host: string;
-      readonly gatewayName: string;
-      readonly backends: { readonly exporter: string; readonly name: string; readonly host?: string }[];
-    }
-  | {
-      readonly type: 'importServiceEntry';
-      readonly ref: ObjectRef;
-      readonly host: string;
-      readonly ports: PortSpec[];
-      readonly subjectAltNames: string[];
-      readonly exportTo: string[];
-      /** The clusters whose services this entry stands for (sorted). */
-      readonly exporters: string[];
-      readonly selector: Record<string, string>;
-      /** Also selects the importer's own pods (shared hostname): ports keep the local targetPort. */
-      readonly localPods?: boolean;
-    }
-  | {
-      readonly type: 'importWorkloadEntry';
-      readonly ref: ObjectRef;
-      /** Written into this object's file (its ServiceEntry): one imported service, one file. */
-      readonly fileOf?: ObjectRef;
-      /** The cluster whose east-west gateway this entry stands for. */
-      readonly exporter: string;
-      readonly labels: Record<string, string>;
-      readonly network: string;
-      readonly locality?: string;
-      readonly serviceAccount?: string;
-    }
-  | { readonly type: 'istioCni'; readonly ref: ObjectRef; readonly version: string; readonly namespace: string }
-  | {
-      readonly type: 'istio';
-      readonly ref: ObjectRef;
-      readonly version: string;
-      readonly namespace: string;
-      readonly trustDomain: string;
-      readonly trustDomainAliases: string[];
-      /** Peers' roots: PEM text, the cluster it comes from, and (trust mode trustDomains) the trust domain it is scoped to. */
-      readonly caCertificates: { readonly cluster: string; readonly pem: string; readonly trustDomains?: string[] }[];
-      readonly network: string;
-      readonly accessLogFile?: string;
-      readonly pilotEnv: Record<string, string>;
-      /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod. */
-      readonly dnsCapture: boolean;
-    }
-  | { readonly type: 'serviceAccount'; readonly ref: ObjectRef }
-  /** Binds the Role of the same name in its namespace to a ServiceAccount. */
-  | { readonly type: 'roleBinding'; readonly ref: ObjectRef; readonly serviceAccount: ObjectRef }
+  | Planned<'egressRoute', EgressRouteFields>
+  /** `exporters`: the clusters whose services this entry stands for (sorted). */
+  | Planned<'importServiceEntry', ImportServiceEntryFields & { readonly exporters: string[] }>
+  /**
+   * `exporter`: the cluster whose east-west gateway this entry stands for; `fileOf`: written into that
+   * object's file (its ServiceEntry), so one imported service is one file.
+   */
+  | Planned<'importWorkloadEntry', ImportWorkloadEntryFields & { readonly exporter: string; readonly fileOf?: ObjectRef }>
+  | Planned<'istioCni', IstioCniFields>
+  | Planned<'istio', IstioFields>
+  | Planned<'serviceAccount', object>
+  | Planned<'roleBinding', RoleBindingFields>
   /** Allows only `patch` on the named workloads of one namespace. */
-  | { readonly type: 'restartRole'; readonly ref: ObjectRef; readonly workloads: WorkloadRef[] }
-  | {
-      readonly type: 'restartJob';
-      readonly ref: ObjectRef;
-      readonly serviceAccount: ObjectRef;
-      readonly image: string;
-      readonly revision: string;
-      readonly workloads: WorkloadRef[];
-    }
+  | Planned<'restartRole', RestartRoleFields>
+  | Planned<'restartJob', RestartJobFields>
   /** Allows `kubectl exec` into the named Deployments of one namespace. */
-  | { readonly type: 'verifyRole'; readonly ref: ObjectRef; readonly deployments: string[] }
-  | {
-      readonly type: 'verifyJob';
-      readonly ref: ObjectRef;
-      readonly serviceAccount: ObjectRef;
-      readonly image: string;
-      readonly phase: PhaseId;
-      readonly probes: VerifyProbeSpec[];
-    }
-  | { readonly type: 'exposurePolicy'; readonly ref: ObjectRef; readonly selector: Record<string, string>; readonly principals: string[] }
-  | {
-      readonly type: 'cacertsExternalSecret';
-      readonly ref: ObjectRef;
-      readonly storeName: string;
-      readonly storeKind: 'SecretStore' | 'ClusterSecretStore';
-      readonly key: string;
-    };
+  | Planned<'verifyRole', VerifyRoleFields>
+  | Planned<'verifyJob', VerifyJobFields>
+  | Planned<'exposurePolicy', ExposurePolicyFields>
+  | Planned<'cacertsExternalSecret', CacertsExternalSecretFields>;
+
+/** The fields a construct receives: everything but the discriminant and the ref (its name and namespace go separately). */
+export function fieldsOf<R extends Resource>(r: R): Omit<R, 'type' | 'ref'> {
+  const { type: _type, ref: _ref, ...fields } = r;
+  return fields;
+}
 
 export interface VerifyProbeSpec {
   readonly namespace: string;
