@@ -11,7 +11,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { runChecks } from '../lib/check';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { Finding } from '../lib/check/finding';
-import { checkPitfalls } from '../lib/check/pitfalls';
+import { RuleId } from '../lib/check/rules';
 import { Diagnostics } from '../lib/diagnostics';
 import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
@@ -225,63 +225,86 @@ describe('MF004 user configuration naming imported hosts', () => {
   });
 });
 
-describe('MF005–MF012 mesh pitfalls', () => {
-  const { model, plan } = analyse(EXAMPLE_CLUSTERS);
-  const fresh = (): Plan => JSON.parse(JSON.stringify(plan));
-  const pitfalls = (p: Plan) => rules(checkPitfalls(model, p));
-  const mutate = (p: Plan, cluster: string, phase: number, fn: (r: Resource) => Resource) => {
-    const pp = p.byCluster[cluster][phase] as { adds: Resource[] };
-    pp.adds = pp.adds.map(fn);
-    return p;
-  };
-  test('none on the correct plan', () => expect(pitfalls(plan)).toEqual([]));
-  test('MF005 a WorkloadEntry on the local network', () =>
+/** The pitfall rules guard the renderer: each is triggered by changing a correct plan the way a regression would. */
+const PITFALLS: RuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
+const example = analyse(EXAMPLE_CLUSTERS);
+const freshPlan = (): Plan => JSON.parse(JSON.stringify(example.plan));
+const pitfalls = (p: Plan) => rules(runChecks(example.model, p, PITFALLS));
+const mutate = (p: Plan, cluster: string, phase: number, fn: (r: Resource) => Resource) => {
+  const pp = p.byCluster[cluster][phase] as { adds: Resource[] };
+  pp.adds = pp.adds.map(fn);
+  return p;
+};
+
+describe('MF005 network names', () => {
+  test('triggers on a WorkloadEntry on the local network', () =>
     expect(
-      pitfalls(mutate(fresh(), 'east', 3, (r) => (r.type === 'importWorkloadEntry' ? { ...r, network: 'network-east-mesh' } : r))),
+      pitfalls(mutate(freshPlan(), 'east', 3, (r) => (r.type === 'importWorkloadEntry' ? { ...r, network: 'network-east-mesh' } : r))),
     ).toEqual(['MF005']));
-  test('MF006 a WorkloadEntry without the tlsMode label', () =>
+  test('does not trigger on the correct plan', () => expect(pitfalls(example.plan)).toEqual([]));
+});
+
+describe('MF006 tlsMode label', () => {
+  test('triggers on a WorkloadEntry without the tlsMode label', () =>
     expect(
       pitfalls(
-        mutate(fresh(), 'east', 3, (r) =>
+        mutate(freshPlan(), 'east', 3, (r) =>
           r.type === 'importWorkloadEntry' ? { ...r, labels: { app: (r.labels as Record<string, string>).app } } : r,
         ),
       ),
     ).toEqual(['MF006']));
-  test('MF007 networking.istio.io/v1 before OSSM 3 is installed', () =>
+  test('does not trigger on the correct plan', () => expect(rules(runChecks(example.model, example.plan, ['MF006']))).toEqual([]));
+});
+
+describe('MF007 served API versions', () => {
+  test('triggers on networking.istio.io/v1 before OSSM 3 is installed', () =>
     expect(
       pitfalls(
-        mutate(fresh(), 'east', 3, (r) =>
+        mutate(freshPlan(), 'east', 3, (r) =>
           r.type === 'importServiceEntry' ? { ...r, ref: { ...r.ref, apiVersion: 'networking.istio.io/v1' } } : r,
         ),
       ),
     ).toEqual(['MF007']));
-  test('MF008 no alpha Gateway API flag on an exporter', () =>
+  test('does not trigger on networking.istio.io/v1 once OSSM 3 is installed', () =>
     expect(
-      pitfalls(mutate(fresh(), 'west', 5, (r) => (r.type === 'istio' ? { ...r, pilotEnv: { ISTIO_MULTIROOT_MESH: 'true' } } : r))),
+      pitfalls(
+        mutate(freshPlan(), 'east', 5, (r) =>
+          r.type === 'importServiceEntry' ? { ...r, ref: { ...r.ref, apiVersion: 'networking.istio.io/v1' } } : r,
+        ),
+      ),
+    ).toEqual([]));
+});
+
+describe('MF008 Gateway API TLS listener', () => {
+  test('triggers on an exporter whose OSSM 3 istiod lacks the alpha Gateway API flag', () =>
+    expect(
+      pitfalls(mutate(freshPlan(), 'west', 5, (r) => (r.type === 'istio' ? { ...r, pilotEnv: { ISTIO_MULTIROOT_MESH: 'true' } } : r))),
     ).toEqual(['MF008']));
-  test('MF011 a namespaced Sail kind', () =>
+  test('does not trigger on an importer without a gateway that lacks the flag', () =>
     expect(
-      pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r))),
-    ).toEqual(['MF011']));
-  test('MF012 OSSM 3 proxies without DNS capture', () =>
-    expect(pitfalls(mutate(fresh(), 'east', 5, (r) => (r.type === 'istio' ? { ...r, dnsCapture: false } : r)))).toEqual(['MF012']));
-  test('MF009 a mesh default exportTo that hides exporter ServiceEntries from the gateway, and not with "*"', () => {
-    for (const [value, expected] of [
-      [['.'], ['MF009']],
-      [['*'], []],
-    ] as const) {
-      const dir = copyTree(EXAMPLE_CLUSTERS);
-      const f = path.join(dir, 'west', 'ossm2', 'smcp.yaml');
-      fs.writeFileSync(
-        f,
-        fs
-          .readFileSync(f, 'utf8')
-          .replace('  tracing:\n', `  techPreview:\n    meshConfig:\n      defaultServiceExportTo: ${JSON.stringify(value)}\n  tracing:\n`),
-      );
-      expect(rules(analyse(dir).findings)).toEqual(expected);
-    }
-  });
-  test('MF010 a multi-port export (and not a single-port one)', () => {
+      pitfalls(mutate(freshPlan(), 'east', 5, (r) => (r.type === 'istio' ? { ...r, pilotEnv: { ISTIO_MULTIROOT_MESH: 'true' } } : r))),
+    ).toEqual([]));
+});
+
+describe('MF009 exporter ServiceEntry visibility', () => {
+  const withDefault = (value: string[]) => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const f = path.join(dir, 'west', 'ossm2', 'smcp.yaml');
+    fs.writeFileSync(
+      f,
+      fs
+        .readFileSync(f, 'utf8')
+        .replace('  tracing:\n', `  techPreview:\n    meshConfig:\n      defaultServiceExportTo: ${JSON.stringify(value)}\n  tracing:\n`),
+    );
+    return rules(analyse(dir).findings);
+  };
+  test('triggers on a mesh default exportTo that hides exporter ServiceEntries from the gateway', () =>
+    expect(withDefault(['.'])).toEqual(['MF009']));
+  test('does not trigger on a default of "*"', () => expect(withDefault(['*'])).toEqual([]));
+});
+
+describe('MF010 multi-port exports', () => {
+  test('triggers on a multi-port export', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     const f = path.join(dir, 'west', 'ossm2', 'workloads.yaml');
     const docs = parseAllDocuments(fs.readFileSync(f, 'utf8'))[0].toJS() as {
@@ -294,6 +317,23 @@ describe('MF005–MF012 mesh pitfalls', () => {
     const found = analyse(dir).findings.filter((x) => x.rule === 'MF010');
     expect(found.map((x) => x.problem)).toEqual([expect.stringContaining('b/httpbin exports 2 ports')]);
   });
+  test('does not trigger on single-port exports (the example)', () =>
+    expect(rules(runChecks(example.model, example.plan, ['MF010']))).toEqual([]));
+});
+
+describe('MF011 Sail kinds are cluster-scoped', () => {
+  test('triggers on a namespaced IstioCNI', () =>
+    expect(
+      pitfalls(mutate(freshPlan(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r))),
+    ).toEqual(['MF011']));
+  test('does not trigger on the correct plan', () => expect(rules(runChecks(example.model, example.plan, ['MF011']))).toEqual([]));
+});
+
+describe('MF012 DNS capture', () => {
+  test('triggers on OSSM 3 proxies without DNS capture on an importer', () =>
+    expect(pitfalls(mutate(freshPlan(), 'east', 5, (r) => (r.type === 'istio' ? { ...r, dnsCapture: false } : r)))).toEqual(['MF012']));
+  test('does not trigger on an exporter that imports nothing', () =>
+    expect(pitfalls(mutate(freshPlan(), 'west', 5, (r) => (r.type === 'istio' ? { ...r, dnsCapture: false } : r)))).toEqual([]));
 });
 
 describe('MF013 input drift', () => {

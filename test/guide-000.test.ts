@@ -15,7 +15,7 @@ const GUIDE = path.join(__dirname, 'fixtures', 'guide-000');
 const WEST_EW_ADDRESS = '198.51.100.20'; // clusters/west/cluster.yaml
 
 /**
- * Where meshfed's names differ from the guide's, and why (README, "Naming"): the guide names the
+ * Where meshfed's names differ from the guide's, and why (docs/semantics.md, "Decisions and differences from the guide"): the guide names the
  * imported ServiceEntry for httpbin.a "httpbin-west-mesh-imports", which would collide for a second
  * service of the same peer; meshfed names every imported ServiceEntry after its hostname and every
  * WorkloadEntry after the ServiceEntry plus the ServiceMeshPeer.
@@ -150,7 +150,7 @@ describe('bundled example = the guide (000), phase by phase', () => {
     const [cni, istio] = guideObjects(c as 'east' | 'west').filter((o) => o.apiVersion.startsWith('sailoperator.io/'));
     expect(find(objs, 'IstioCNI', 'default')).toEqual(cni);
     const expected = JSON.parse(JSON.stringify(istio));
-    // Deviation (README, "Istio ≥ 1.25 and the east-west Gateway"): the exporter's istiod must accept the TLS listener.
+    // Deviation (docs/semantics.md, "Istio ≥ 1.25 and the east-west Gateway"): the exporter's istiod must accept the TLS listener.
     if (c === 'west') expected.spec.values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
     expect(find(objs, 'Istio', 'default')).toEqual(expected);
     expect(find(objs, 'Namespace', 'istio-cni')).toBeDefined();

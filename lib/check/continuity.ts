@@ -1,8 +1,6 @@
+import { CheckContext } from './context';
 import { Finding } from './finding';
 import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
-import { States } from './state';
-import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
 import { PhaseId, Plan } from '../plan/types';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
@@ -29,9 +27,7 @@ function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
  * through the east-west gateway with entries, exposure and trust in place both ways. Reports the first
  * state (importer phase, exporter phase) where the last path is lost.
  */
-export function checkContinuity(model: FederationModel, plan: Plan): Finding[] {
-  const ctx = new PlanContext(model);
-  const states = new States(plan);
+export function checkContinuity({ model, plan, ctx, states }: CheckContext): Finding[] {
   const PHASES = plan.phases;
   const greenfield = PHASES[0] === 'multicluster';
   // Greenfield imports from exporters without an address are not rendered yet (the planner warns).

@@ -1,14 +1,14 @@
+import { CheckContext } from './context';
 import { Finding } from './finding';
 import { StatusEntry } from '../load/inventory-types';
 import { exportSetStatus, importSetStatus } from '../model/status';
-import { FederationModel } from '../model/types';
 
 function key(e: StatusEntry): string {
   return `${e.exportedName} → ${e.localService.hostname || '(not imported)'}`;
 }
 
 /** MF013: where the dumps carry ESS/ISS status, the live mesh must agree with meshfed's model. */
-export function checkDrift(model: FederationModel): Finding[] {
+export function checkDrift({ model }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const l of model.links) {
     for (const [set, computed, what] of [

@@ -1,14 +1,12 @@
+import { CheckContext } from './context';
 import { Finding } from './finding';
-import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
 
 /**
  * MF003: OSSM 2 exported a service to chosen peers; an east-west gateway serves every mesh that can
  * reach it and that the exporter trusts. Lists each service that becomes reachable by a peer it was
  * not exported to.
  */
-export function checkExposure(model: FederationModel): Finding[] {
-  const ctx = new PlanContext(model);
+export function checkExposure({ model, ctx }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of model.meshes) {
     const peers = ctx.linksOf(mesh.cluster).map((l) => l.remote);

@@ -1,11 +1,12 @@
+import { RuleId, Severity } from './rules';
 import { Diagnostic, formatLocation, SourceLocation } from '../diagnostics';
 
-export type RuleId = `MF0${number}`;
+export type { RuleId } from './rules';
 
 /** One result of `meshfed check`: what goes wrong in the mesh, and what to do. */
 export interface Finding {
   readonly rule: RuleId;
-  readonly severity: 'error' | 'warning';
+  readonly severity: Severity;
   readonly cluster: string;
   readonly location?: SourceLocation;
   /** Phase the finding is about, when it is about one. */

@@ -1,7 +1,6 @@
+import { CheckContext } from './context';
 import { Finding } from './finding';
-import { FederationModel } from '../model/types';
 import { policyMigrations } from '../plan/authz';
-import { PlanContext } from '../plan/context';
 
 /**
  * MF002: in OSSM 2 exported services saw every cross-mesh call coming from their federation ingress
@@ -9,8 +8,7 @@ import { PlanContext } from '../plan/context';
  * exempt) the gateway identity would lock the real callers out. meshfed adopts such policies and adds
  * the real callers in 02 (before any importer sends them), then drops the gateway principal in 04.
  */
-export function checkIdentity(model: FederationModel): Finding[] {
-  const ctx = new PlanContext(model);
+export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of model.meshes) {
     for (const m of policyMigrations(ctx, mesh)) {

@@ -1,28 +1,58 @@
+import { CheckContext, checkContext } from './context';
 import { checkContinuity } from './continuity';
 import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
 import { checkIdentity } from './identity';
-import { checkPitfalls } from './pitfalls';
+import {
+  checkAlphaGatewayApi,
+  checkDefaultExportTo,
+  checkDnsCapture,
+  checkMultiPort,
+  checkNetworks,
+  checkSailScope,
+  checkServedVersions,
+  checkTlsMode,
+} from './pitfalls';
+import { RULE_IDS, RuleId, RULES } from './rules';
 import { checkUserConfig } from './user-config';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
 import { byKey } from '../sort';
 
+/** The check function of every rule: a rule in lib/check/rules.ts without one does not compile. */
+const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
+  MF001: checkContinuity,
+  MF002: checkIdentity,
+  MF003: checkExposure,
+  MF004: checkUserConfig,
+  MF005: checkNetworks,
+  MF006: checkTlsMode,
+  MF007: checkServedVersions,
+  MF008: checkAlphaGatewayApi,
+  MF009: checkDefaultExportTo,
+  MF010: checkMultiPort,
+  MF011: checkSailScope,
+  MF012: checkDnsCapture,
+  MF013: checkDrift,
+};
+
 /**
- * Every rule, on the model and the plan (never on rendered YAML), sorted by cluster, rule, then text.
- * Findings about clusters described only by peer bundles belong to their own administrators and are
- * left out.
+ * Every rule (or the given ones), on the model and the plan (never on rendered YAML), sorted by cluster,
+ * rule, then text. Findings about clusters described only by peer bundles belong to their own
+ * administrators and are left out.
  */
-export function runChecks(model: FederationModel, plan: Plan): Finding[] {
-  const findings = [
-    ...checkContinuity(model, plan),
-    ...checkIdentity(model),
-    ...checkExposure(model),
-    ...checkUserConfig(model),
-    ...checkPitfalls(model, plan),
-    ...checkDrift(model),
-  ];
+export function runChecks(model: FederationModel, plan: Plan, rules: readonly RuleId[] = RULE_IDS): Finding[] {
+  const context = checkContext(model, plan);
+  const findings = rules.flatMap((id) => {
+    const found = CHECKS[id](context);
+    for (const f of found) {
+      if (f.rule !== id || !(RULES[id].severities as readonly string[]).includes(f.severity)) {
+        throw new Error(`meshfed bug: the check of ${id} reported a ${f.severity} ${f.rule} finding`);
+      }
+    }
+    return found;
+  });
   return findings
     .filter((f) => plan.local.includes(f.cluster))
     .sort(

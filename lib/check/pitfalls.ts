@@ -1,10 +1,15 @@
+/**
+ * MF005–MF012: the mesh pitfalls of Istio manual multi-network discovery, checked on the plan of every
+ * cluster and phase, one function per rule. Most cannot happen with settings as documented; they guard
+ * the renderer and the settings that could break them.
+ */
+import { CheckContext } from './context';
 import { Finding } from './finding';
-import { States } from './state';
+import { PhaseState } from './state';
 import { JsonObject } from '../load/yaml-source';
-import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
+import { Mesh } from '../model/types';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
-import { PhaseId, PHASES, Plan } from '../plan/types';
+import { PhasePlan, PHASES } from '../plan/types';
 
 /** API versions the OSSM 2.6 (Istio 1.20) CRDs serve, for objects applied before OSSM 3 is installed. */
 const SERVED_BY_OSSM2: Record<string, string[]> = {
@@ -16,163 +21,226 @@ const SERVED_BY_OSSM2: Record<string, string[]> = {
 };
 const OSSM3_PHASE = PHASES.indexOf('05-install-ossm3');
 
-/**
- * MF005–MF012: the mesh pitfalls of Istio manual multi-network discovery, checked on the plan of every
- * cluster and phase. Most cannot happen with settings as documented; they guard the renderer and the
- * settings that could break them.
- */
-export function checkPitfalls(model: FederationModel, plan: Plan): Finding[] {
-  const ctx = new PlanContext(model);
-  const states = new States(plan);
+interface Written {
+  readonly mesh: Mesh;
+  readonly phasePlan: PhasePlan;
+  readonly state: PhaseState;
+}
+
+/** Every written phase of every mesh, with its state. */
+function writtenPhases(c: CheckContext): Written[] {
+  return c.model.meshes.flatMap((mesh) =>
+    c.plan.byCluster[mesh.cluster]
+      .filter((p) => p.blockedBy.length === 0)
+      .map((phasePlan) => ({ mesh, phasePlan, state: c.states.get(mesh.cluster, phasePlan.phase) })),
+  );
+}
+
+function remoteGatewayNetworkProblem(own: boolean): string {
+  return own
+    ? "this cluster's own network (local clients would be sent through the remote gateway)."
+    : 'a federation network (it would replace the federation ingress address while the federation still runs).';
+}
+
+function workloadEntryNetworkProblem(own: boolean): string {
+  return own
+    ? 'is the local network: istiod drops an address-less endpoint there.'
+    : 'no istio-remote Gateway serves: istiod has no address for it.';
+}
+
+/** MF005: istio-remote Gateways on a peer network of their own; WorkloadEntries on a network such a Gateway serves. */
+export function checkNetworks(c: CheckContext): Finding[] {
   const out: Finding[] = [];
-  for (const mesh of model.meshes) {
-    const c = mesh.cluster;
-    const at = (path: (string | number)[]) => mesh.settings.source.at(path);
-    const federationNets = new Set(ctx.linksOf(c).map((l) => l.federationNetwork));
-    for (const phasePlan of plan.byCluster[c]) {
-      if (phasePlan.blockedBy.length) continue;
-      const phase = phasePlan.phase;
-      const s = states.get(c, phase);
-      const gwNets = new Set(s.of('remoteGateway').map((g) => g.network));
-      for (const g of s.of('remoteGateway')) {
-        if (g.network === mesh.network || federationNets.has(g.network))
-          out.push({
-            rule: 'MF005',
-            severity: 'error',
-            cluster: c,
-            phase,
-            location: at(['spec', 'remoteNetworks']),
-            problem:
-              `istio-remote Gateway ${g.ref.name} is on network ${g.network}, which is ` +
-              (g.network === mesh.network
-                ? "this cluster's own network (local clients would be sent through the remote gateway)."
-                : 'a federation network (it would replace the federation ingress address while the federation still runs).'),
-            fix: 'Give the peer another spec.remoteNetworks name.',
-          });
-      }
-      for (const we of s.of('importWorkloadEntry')) {
-        if (!gwNets.has(we.network) || we.network === mesh.network)
-          out.push({
-            rule: 'MF005',
-            severity: 'error',
-            cluster: c,
-            phase,
-            problem:
-              `WorkloadEntry ${we.ref.namespace}/${we.ref.name} is on network ${we.network}, which ` +
-              (we.network === mesh.network
-                ? 'is the local network: istiod drops an address-less endpoint there.'
-                : 'no istio-remote Gateway serves: istiod has no address for it.'),
-            fix: "The WorkloadEntry network must equal an istio-remote Gateway's topology.istio.io/network label.",
-          });
-        if (we.labels[TLS_MODE_LABEL] !== 'istio' && !we.serviceAccount)
-          out.push({
-            rule: 'MF006',
-            severity: 'error',
-            cluster: c,
-            phase,
-            problem:
-              `WorkloadEntry ${we.ref.namespace}/${we.ref.name} has no ${TLS_MODE_LABEL}: istio label, so ` +
-              `cross-network endpoints without mTLS are dropped.`,
-            fix: `Label it ${TLS_MODE_LABEL}: istio.`,
-          });
-      }
-      for (const r of phasePlan.adds) {
-        const [group, version] = r.ref.apiVersion.includes('/') ? r.ref.apiVersion.split('/') : ['', r.ref.apiVersion];
-        const served = SERVED_BY_OSSM2[`${group}/${r.ref.kind}`] ?? SERVED_BY_OSSM2[group];
-        const at = (PHASES as readonly PhaseId[]).indexOf(phase);
-        if (at >= 0 && at < OSSM3_PHASE && served && !served.includes(version))
-          out.push({
-            rule: 'MF007',
-            severity: 'error',
-            cluster: c,
-            phase,
-            problem:
-              `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on ` +
-              `the cluster do not serve before 05-install-ossm3.`,
-            fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.`,
-          });
-        if ((r.type === 'istio' || r.type === 'istioCni') && r.ref.namespace)
-          out.push({
-            rule: 'MF011',
-            severity: 'error',
-            cluster: c,
-            phase,
-            problem:
-              `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD ` +
-              `shows an eternal diff and the API server ignores it.`,
-            fix: 'Render Sail kinds without metadata.namespace (no namespace: transformer).',
-          });
-      }
-      const istio = s.of('istio')[0];
-      for (const [type, what] of [
-        ['eastWestGateway', 'east-west'],
-        ['egressGateway', 'egress'],
-      ] as const) {
-        if (istio && s.of(type).length && !istio.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API)
-          out.push({
-            rule: 'MF008',
-            severity: 'error',
-            cluster: c,
-            phase,
-            problem:
-              `the OSSM 3 istiod (Istio ≥ 1.25) refuses the ${what} Gateway's protocol: TLS listener ` +
-              `without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh ` +
-              `traffic stops.`,
-            fix: `Set values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API: "true" on ${c}'s Istio.`,
-          });
-      }
-      if (istio && !istio.dnsCapture && s.of('importServiceEntry').length)
-        out.push({
-          rule: 'MF012',
-          severity: 'error',
-          cluster: c,
-          phase,
-          problem:
-            'imported hostnames such as ' +
-            s.of('importServiceEntry')[0].host +
-            ' are not in cluster DNS, and OSSM 3 proxies do not capture DNS: clients cannot resolve them.',
-          fix: 'Set meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true".',
-        });
-    }
-    // MF009: exporter ServiceEntries carry no exportTo, so the mesh default applies; it must let the gateway see them.
-    const defaults = ((
-      ((mesh.controlPlane.rendered.spec as JsonObject | undefined)?.techPreview as JsonObject | undefined)?.meshConfig as
-        JsonObject | undefined
-    )?.defaultServiceExportTo ?? []) as string[];
-    if (ctx.isExporter(c) && defaults.length && !defaults.includes('*') && !defaults.includes(mesh.eastWest.namespace)) {
+  for (const { mesh, phasePlan, state } of writtenPhases(c)) {
+    const base = { rule: 'MF005', severity: 'error', cluster: mesh.cluster, phase: phasePlan.phase } as const;
+    const federationNets = new Set(c.ctx.linksOf(mesh.cluster).map((l) => l.federationNetwork));
+    const gatewayNets = new Set(state.of('remoteGateway').map((g) => g.network));
+    for (const g of state.of('remoteGateway')) {
+      if (g.network !== mesh.network && !federationNets.has(g.network)) continue;
       out.push({
-        rule: 'MF009',
-        severity: 'error',
-        cluster: c,
-        phase: '02-export',
-        location: mesh.controlPlane.source.at(['spec', 'techPreview', 'meshConfig', 'defaultServiceExportTo']),
-        problem:
-          `defaultServiceExportTo ${JSON.stringify(defaults)} hides the exporter ServiceEntries from ` +
-          `the east-west gateway in ${mesh.eastWest.namespace}, so it has no route for the imported ` +
-          `hostnames.`,
-        fix: `Add "${mesh.eastWest.namespace}" (or "*") to defaultServiceExportTo.`,
+        ...base,
+        location: mesh.settings.source.at(['spec', 'remoteNetworks']),
+        problem: `istio-remote Gateway ${g.ref.name} is on network ${g.network}, which is ${remoteGatewayNetworkProblem(g.network === mesh.network)}`,
+        fix: 'Give the peer another spec.remoteNetworks name.',
       });
     }
-    // MF010: multi-port exports change behaviour (Maistra routed every port of a multi-port export to 15443).
+    for (const we of state.of('importWorkloadEntry')) {
+      if (gatewayNets.has(we.network) && we.network !== mesh.network) continue;
+      out.push({
+        ...base,
+        problem:
+          `WorkloadEntry ${we.ref.namespace}/${we.ref.name} is on network ${we.network}, which ` +
+          workloadEntryNetworkProblem(we.network === mesh.network),
+        fix: "The WorkloadEntry network must equal an istio-remote Gateway's topology.istio.io/network label.",
+      });
+    }
+  }
+  return out;
+}
+
+/** MF006: cross-network endpoints need the tlsMode label (or a service account a Kubernetes Service vouches for). */
+export function checkTlsMode(c: CheckContext): Finding[] {
+  return writtenPhases(c).flatMap(({ mesh, phasePlan, state }) =>
+    state
+      .of('importWorkloadEntry')
+      .filter((we) => we.labels[TLS_MODE_LABEL] !== 'istio' && !we.serviceAccount)
+      .map((we) => ({
+        rule: 'MF006' as const,
+        severity: 'error' as const,
+        cluster: mesh.cluster,
+        phase: phasePlan.phase,
+        problem:
+          `WorkloadEntry ${we.ref.namespace}/${we.ref.name} has no ${TLS_MODE_LABEL}: istio label, so ` +
+          `cross-network endpoints without mTLS are dropped.`,
+        fix: `Label it ${TLS_MODE_LABEL}: istio.`,
+      })),
+  );
+}
+
+/** MF007: before 05-install-ossm3 only the OSSM 2.6 CRDs serve the Istio and Gateway API kinds. */
+export function checkServedVersions(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const { mesh, phasePlan } of writtenPhases(c)) {
+    const index = PHASES.indexOf(phasePlan.phase as (typeof PHASES)[number]);
+    if (index < 0 || index >= OSSM3_PHASE) continue;
+    for (const r of phasePlan.adds) {
+      const [group, version] = r.ref.apiVersion.includes('/') ? r.ref.apiVersion.split('/') : ['', r.ref.apiVersion];
+      const served = SERVED_BY_OSSM2[`${group}/${r.ref.kind}`] ?? SERVED_BY_OSSM2[group];
+      if (!served || served.includes(version)) continue;
+      out.push({
+        rule: 'MF007',
+        severity: 'error',
+        cluster: mesh.cluster,
+        phase: phasePlan.phase,
+        problem:
+          `${r.ref.kind} ${r.ref.name} is written as ${r.ref.apiVersion}, which the OSSM 2.6 CRDs on ` +
+          `the cluster do not serve before 05-install-ossm3.`,
+        fix: `Use one of ${served.map((v) => `${group}/${v}`).join(', ')}.`,
+      });
+    }
+  }
+  return out;
+}
+
+/** MF008: Istio ≥ 1.25 accepts a Gateway API listener with protocol TLS only with PILOT_ENABLE_ALPHA_GATEWAY_API. */
+export function checkAlphaGatewayApi(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const { mesh, phasePlan, state } of writtenPhases(c)) {
+    const istio = state.of('istio')[0];
+    if (!istio || istio.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API) continue;
+    for (const [type, what] of [
+      ['eastWestGateway', 'east-west'],
+      ['egressGateway', 'egress'],
+    ] as const) {
+      if (state.of(type).length === 0) continue;
+      out.push({
+        rule: 'MF008',
+        severity: 'error',
+        cluster: mesh.cluster,
+        phase: phasePlan.phase,
+        problem:
+          `the OSSM 3 istiod (Istio ≥ 1.25) refuses the ${what} Gateway's protocol: TLS listener ` +
+          `without PILOT_ENABLE_ALPHA_GATEWAY_API, so once it owns the gateway (06) cross-mesh ` +
+          `traffic stops.`,
+        fix: `Set values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API: "true" on ${mesh.cluster}'s Istio.`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The SMCP's spec.techPreview.meshConfig.defaultServiceExportTo, as dumped. */
+function defaultServiceExportTo(mesh: Mesh): string[] {
+  const spec = mesh.controlPlane.rendered.spec as JsonObject | undefined;
+  const meshConfig = (spec?.techPreview as JsonObject | undefined)?.meshConfig as JsonObject | undefined;
+  return (meshConfig?.defaultServiceExportTo ?? []) as string[];
+}
+
+/** MF009: exporter ServiceEntries carry no exportTo, so the mesh default applies; it must let the gateway see them. */
+export function checkDefaultExportTo(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const mesh of c.model.meshes) {
+    const defaults = defaultServiceExportTo(mesh);
+    if (!c.ctx.isExporter(mesh.cluster) || !defaults.length || defaults.includes('*') || defaults.includes(mesh.eastWest.namespace))
+      continue;
+    out.push({
+      rule: 'MF009',
+      severity: 'error',
+      cluster: mesh.cluster,
+      phase: '02-export',
+      location: mesh.controlPlane.source.at(['spec', 'techPreview', 'meshConfig', 'defaultServiceExportTo']),
+      problem:
+        `defaultServiceExportTo ${JSON.stringify(defaults)} hides the exporter ServiceEntries from ` +
+        `the east-west gateway in ${mesh.eastWest.namespace}, so it has no route for the imported ` +
+        `hostnames.`,
+      fix: `Add "${mesh.eastWest.namespace}" (or "*") to defaultServiceExportTo.`,
+    });
+  }
+  return out;
+}
+
+/** MF010: multi-port exports change behaviour (Maistra routed every port of a multi-port export to 15443). */
+export function checkMultiPort(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const mesh of c.model.meshes) {
     const seen = new Set<string>();
-    for (const i of ctx.importsFrom(c)) {
-      const svc = i.export.service;
-      const k = `${svc.namespace}/${svc.name}`;
-      if (svc.ports.length < 2 || seen.has(k)) continue;
-      seen.add(k);
+    for (const imp of c.ctx.importsFrom(mesh.cluster)) {
+      const svc = imp.export.service;
+      const key = `${svc.namespace}/${svc.name}`;
+      if (svc.ports.length < 2 || seen.has(key)) continue;
+      seen.add(key);
       out.push({
         rule: 'MF010',
         severity: 'warning',
-        cluster: c,
+        cluster: mesh.cluster,
         phase: '03-import',
         location: svc.source.at(['spec', 'ports']),
         problem:
-          `${k} exports ${svc.ports.length} ports; Maistra routed its imports without a port, so only ` +
+          `${key} exports ${svc.ports.length} ports; Maistra routed its imports without a port, so only ` +
           `one behaved, while the new path serves every port: cross-mesh behaviour changes at ` +
           `03-import.`,
         fix: 'Test every port from the importers after 03-import (spec.verify), and check clients did not depend on the old behaviour.',
       });
     }
+  }
+  return out;
+}
+
+/** MF011: Sail's Istio and IstioCNI are cluster-scoped. */
+export function checkSailScope(c: CheckContext): Finding[] {
+  return writtenPhases(c).flatMap(({ mesh, phasePlan }) =>
+    phasePlan.adds
+      .filter((r) => (r.type === 'istio' || r.type === 'istioCni') && r.ref.namespace)
+      .map((r) => ({
+        rule: 'MF011' as const,
+        severity: 'error' as const,
+        cluster: mesh.cluster,
+        phase: phasePlan.phase,
+        problem:
+          `${r.ref.kind} ${r.ref.name} has a namespace, but Sail kinds are cluster-scoped: Argo CD ` +
+          `shows an eternal diff and the API server ignores it.`,
+        fix: 'Render Sail kinds without metadata.namespace (no namespace: transformer).',
+      })),
+  );
+}
+
+/** MF012: imported hostnames are not in cluster DNS; OSSM 3 proxies must capture DNS to resolve them. */
+export function checkDnsCapture(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const { mesh, phasePlan, state } of writtenPhases(c)) {
+    const istio = state.of('istio')[0];
+    const entries = state.of('importServiceEntry');
+    if (!istio || istio.dnsCapture || entries.length === 0) continue;
+    out.push({
+      rule: 'MF012',
+      severity: 'error',
+      cluster: mesh.cluster,
+      phase: phasePlan.phase,
+      problem:
+        `imported hostnames such as ${entries[0].host} are not in cluster DNS, and OSSM 3 proxies do not ` +
+        'capture DNS: clients cannot resolve them.',
+      fix: 'Set meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE: "true".',
+    });
   }
   return out;
 }

@@ -1,7 +1,7 @@
+import { CheckContext } from './context';
 import { Finding } from './finding';
 import { HostRef } from '../load/inventory-types';
 import { SourceObject } from '../load/yaml-source';
-import { FederationModel } from '../model/types';
 
 /** A VirtualService/DestinationRule host as the proxy resolves it: short names are namespace-local. */
 function fqdn(host: string, namespace: string): string {
@@ -18,7 +18,7 @@ const FEDERATION_HOST = /\.svc\.[a-z0-9-]+-(imports|exports)\.local$/;
  * MF004: user configuration that names imported hosts (VirtualServices, DestinationRules,
  * ServiceEntries in the dumps) must still resolve in every phase, and failover rules must work.
  */
-export function checkUserConfig(model: FederationModel): Finding[] {
+export function checkUserConfig({ model }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of model.meshes) {
     const imported = new Map(model.imports.filter((i) => i.importer === mesh.cluster).map((i) => [i.hostname, i]));

@@ -112,7 +112,7 @@ function finish({ clustersDir, timings, model, plan, findings, files, diags, git
     const d = deliveries(model, plan, gitops);
     for (const [f, c] of [...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]) files.set(f, c);
   } else {
-    notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (README, "GitOps delivery").`);
+    notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (docs/gitops.md).`);
   }
   return { plan, findings, files, diagnostics: diags, notes };
 }
@@ -181,7 +181,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
-/** cdk8s synth expects the app to create its output folder; meshfed writes dist/ itself (see README). */
+/** cdk8s synth expects the app to create its output folder; meshfed writes dist/ itself (docs/output.md, "How synth writes dist/"). */
 export function ensureCdk8sOutdir(env: NodeJS.ProcessEnv = process.env): void {
   if (env.CDK8S_OUTDIR) fs.mkdirSync(env.CDK8S_OUTDIR, { recursive: true });
 }

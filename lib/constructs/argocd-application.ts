@@ -11,12 +11,12 @@ export interface MeshfedApplicationProps {
   readonly repoURL: string;
   readonly targetRevision: string;
   readonly path: string;
-  /** Import folders delivered with the phase (README, "Import folders"): then the Application has `sources`. */
+  /** Import folders delivered with the phase (docs/output.md, "Import folders"): then the Application has `sources`. */
   readonly imports?: { readonly name: string; readonly path: string }[];
 }
 
 /**
- * Sync options, chosen deliberately (README, "Argo CD"):
+ * Sync options, chosen deliberately (docs/gitops.md, "Argo CD"):
  * - automated prune: 04 and 07 delete objects; selfHeal: drift back to the phase's state;
  * - PruneLast: deletions (peers in 04, the SMCP in 07) only after everything else is synced and healthy;
  * - ServerSideApply: fields dropped from Git (SMCP gateways in 04, istio-injection in 06) are removed

@@ -11,7 +11,7 @@ export interface ExposurePolicyProps extends ExposurePolicyFields {
 /**
  * An ALLOW policy on an exported service admitting only its own mesh and the meshes it was exported
  * to (opt-in: spec.exposure.enforce). With trustDomainAliases it cannot tell aliased meshes apart
- * (README, "MF003").
+ * (docs/rules.md, MF003).
  */
 export class ExposurePolicy extends Construct {
   constructor(scope: Construct, id: string, props: ExposurePolicyProps) {

@@ -22,7 +22,7 @@ export interface FluxSyncProps {
   readonly repoURL: string;
   readonly targetRevision: string;
   readonly path: string;
-  /** Import folders delivered with the phase (README, "Import folders"): one Kustomization each. */
+  /** Import folders delivered with the phase (docs/output.md, "Import folders"): one Kustomization each. */
   readonly imports?: { readonly name: string; readonly exporter: string; readonly path: string }[];
 }
 
@@ -49,7 +49,7 @@ function applySpec(interval: string, path: string, timeout: string) {
  * with prune (04 and 07 delete), wait (every applied object healthy, with CEL health for the Sail,
  * Maistra and Gateway API kinds), no targetNamespace (it would put a namespace on cluster-scoped Sail
  * kinds). Jobs carry `kustomize.toolkit.fluxcd.io/force` themselves. From 03-import on, one more
- * Kustomization per import folder (README, "Import folders").
+ * Kustomization per import folder (docs/output.md, "Import folders").
  */
 export class FluxSync extends Construct {
   constructor(scope: Construct, id: string, props: FluxSyncProps) {

@@ -30,7 +30,7 @@ export function loadClusters(clustersDir: string, diags: Diagnostics): LoadedClu
     diags.error(
       { file: clustersDir },
       'the clusters folder does not exist.',
-      'Create clusters/<cluster>/ folders as described in the README ("Input"), or pass --clusters <dir>.',
+      'Create clusters/<cluster>/ folders as described in docs/input.md, or pass --clusters <dir>.',
     );
     diags.throwIfErrors();
   }
@@ -61,7 +61,7 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
     diags.error(
       { file: settingsFile },
       'cluster settings are missing.',
-      'Create it with apiVersion: meshfed.dev/v1alpha1, kind: ClusterSettings (see the README, "Cluster settings").',
+      'Create it with apiVersion: meshfed.dev/v1alpha1, kind: ClusterSettings (see docs/input.md, "cluster.yaml").',
     );
   } else {
     const docs = readYamlObjects(settingsFile, diags);
@@ -85,7 +85,7 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
     const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
     inventory = objects.length ? parseInventory(objects, diags) : undefined;
     if (objects.length === 0 && fs.existsSync(path.join(dir, 'ossm2'))) {
-      diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (README, "Input").');
+      diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (docs/input.md).');
     }
   }
   const rootCert = readRootCert(path.join(dir, 'root-cert.pem'), diags);

@@ -36,7 +36,7 @@ export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSetti
       const p = e.instancePath.split('/').slice(1);
       const extra = (e.params as { additionalProperty?: string }).additionalProperty;
       const field = extra ? [...p, extra] : p;
-      diags.error(src.at(field), extra ? 'unknown field.' : `${e.message}.`, 'See the README, "GitOps delivery".');
+      diags.error(src.at(field), extra ? 'unknown field.' : `${e.message}.`, 'See docs/gitops.md.');
     }
     return undefined;
   }

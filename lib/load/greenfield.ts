@@ -34,7 +34,7 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     diags.warn(
       { file: path.join(dir, 'federation') },
       'no ServiceMeshPeer declared: this cluster shares nothing.',
-      'Declare peers, exports and imports in federation/*.yaml (README, "Greenfield multi-cluster").',
+      'Declare peers, exports and imports in federation/*.yaml (docs/topologies.md, "Greenfield multi-cluster").',
     );
   for (const o of federation) {
     if (!FEDERATION_KINDS.has(o.kind) || !o.apiVersion.startsWith('federation.maistra.io/')) {

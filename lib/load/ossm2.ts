@@ -20,7 +20,7 @@ export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[]
     diags.error(
       { file: dir },
       'the ossm2/ folder is missing.',
-      'Dump what runs today into it with the `oc get … -o yaml` commands in the README ("Input").',
+      'Dump what runs today into it with the `oc get … -o yaml` commands in docs/input.md.',
     );
     return [];
   }

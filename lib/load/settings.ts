@@ -189,7 +189,7 @@ function reportSchemaError(src: SourceObject, e: ErrorObject, diags: Diagnostics
       diags.error(
         src.at([...path, missing]),
         'required field is missing.',
-        `Set ${[...path, missing].join('.')} (see the README, "Cluster settings").`,
+        `Set ${[...path, missing].join('.')} (see docs/input.md, "cluster.yaml").`,
       );
       return;
     }

@@ -1,6 +1,6 @@
 import { ObjectRef } from './types';
 
-/** apiVersions meshfed writes, chosen per phase for the control plane that serves them then (see README). */
+/** apiVersions meshfed writes, chosen per phase for the control plane that serves them then (docs/output.md, "apiVersions"). */
 export const API = {
   namespace: 'v1',
   smcp: 'maistra.io/v2',

@@ -1,0 +1,55 @@
+/**
+ * Every `meshfed check` rule, once. An unknown id does not compile (RuleId), docs/rules.md has a section
+ * per id with the same severity and its summary table is generated from here (npm run docs), and
+ * lib/check/index.ts must map every id to its check function. test/rules.test.ts keeps all four in step.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface RuleSpec {
+  /** The severities its findings may have (most rules have one). */
+  readonly severities: readonly Severity[];
+  /** A few words, for the table in docs/rules.md. */
+  readonly title: string;
+  /** One line: what the rule reports. */
+  readonly summary: string;
+}
+
+export const RULES = {
+  MF001: { severities: ['error'], title: 'continuity', summary: 'a hostname a client reaches today is lost in some state the gates allow' },
+  MF002: { severities: ['warning'], title: 'gateway identity', summary: 'an AuthorizationPolicy names the federation ingress gateway' },
+  MF003: { severities: ['warning'], title: 'exposure', summary: 'a service becomes reachable by a peer it was not exported to' },
+  MF004: {
+    severities: ['error', 'warning'],
+    title: 'user configuration',
+    summary: 'user VirtualServices, DestinationRules, ServiceEntries that name imported or exported hosts',
+  },
+  MF005: { severities: ['error'], title: 'network names', summary: 'an istio-remote Gateway or WorkloadEntry on the wrong network' },
+  MF006: { severities: ['error'], title: 'tlsMode label', summary: 'an imported WorkloadEntry without security.istio.io/tlsMode: istio' },
+  MF007: {
+    severities: ['error'],
+    title: 'served API versions',
+    summary: 'an object written in a version the OSSM 2.6 CRDs do not serve yet',
+  },
+  MF008: {
+    severities: ['error'],
+    title: 'Gateway API TLS listener',
+    summary: 'an OSSM 3 istiod that would refuse the east-west or egress Gateway listener',
+  },
+  MF009: {
+    severities: ['error'],
+    title: 'exporter ServiceEntry visibility',
+    summary: 'defaultServiceExportTo hides exporter ServiceEntries from the gateway',
+  },
+  MF010: {
+    severities: ['warning'],
+    title: 'multi-port exports',
+    summary: 'a multi-port export whose cross-mesh behaviour changes at 03-import',
+  },
+  MF011: { severities: ['error'], title: 'Sail kinds are cluster-scoped', summary: 'an Istio or IstioCNI rendered with a namespace' },
+  MF012: { severities: ['error'], title: 'DNS capture', summary: 'OSSM 3 proxies that cannot resolve imported hostnames' },
+  MF013: { severities: ['warning'], title: 'input drift', summary: 'the live ESS/ISS status disagrees with the model' },
+} as const satisfies Record<string, RuleSpec>;
+
+export type RuleId = keyof typeof RULES;
+
+export const RULE_IDS = Object.keys(RULES).sort() as RuleId[];

@@ -1,0 +1,78 @@
+/**
+ * Generated documentation: the rules table in docs/rules.md (from lib/check/rules.ts) and the settings
+ * table in docs/input.md (from schema/cluster-settings.schema.json), each between BEGIN/END markers.
+ * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
+ */
+import { RULE_IDS, RULES } from './check/rules';
+import * as schema from '../schema/cluster-settings.schema.json';
+
+export interface GeneratedBlock {
+  readonly file: string;
+  readonly name: string;
+  readonly content: string;
+}
+
+function anchor(id: string): string {
+  return `[${id}](#${id.toLowerCase()})`;
+}
+
+/** The table at the top of docs/rules.md. */
+export function rulesTable(): string {
+  const rows = RULE_IDS.map((id) => {
+    const r = RULES[id];
+    return `| ${anchor(id)} | ${r.severities.join(' / ')} | ${r.title} | ${r.summary} |`;
+  });
+  return ['| id | severity | rule | what it reports |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+interface SchemaNode {
+  readonly description?: string;
+  readonly type?: string | string[];
+  readonly enum?: unknown[];
+  readonly properties?: Record<string, SchemaNode>;
+  readonly items?: SchemaNode;
+  readonly required?: string[];
+}
+
+const DEFAULT = /(?:^|\s)Default: ([^]*?)\.(?=\s|$)/;
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+}
+
+/** One row per documented setting under spec: field, default, meaning (the schema's description). */
+export function settingsTable(): string {
+  const rows: string[] = [];
+  const walk = (node: SchemaNode, path: string, required: boolean) => {
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      const field = `${path}.${key}`;
+      const isRequired = (node.required ?? []).includes(key) && required;
+      if (child.description) {
+        const m = DEFAULT.exec(child.description);
+        const def = isRequired ? 'required' : m ? m[1] : '—';
+        const meaning = m ? child.description.replace(m[0], '') : child.description;
+        rows.push(`| \`${field}\` | ${cell(def)} | ${cell(meaning)} |`);
+      }
+      if (child.properties) walk(child, field, isRequired);
+    }
+  };
+  walk((schema as unknown as SchemaNode).properties!.spec, 'spec', true);
+  return ['| field | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+export function generatedBlocks(): GeneratedBlock[] {
+  return [
+    { file: 'docs/rules.md', name: 'rules table', content: rulesTable() },
+    { file: 'docs/input.md', name: 'settings table', content: settingsTable() },
+  ];
+}
+
+/** `text` with the block between its markers replaced; throws when the markers are missing. */
+export function withBlock(text: string, block: GeneratedBlock): string {
+  const begin = new RegExp(`<!-- BEGIN ${block.name}[^>]*-->\\n`);
+  const end = `<!-- END ${block.name} -->`;
+  const b = begin.exec(text);
+  const e = text.indexOf(end);
+  if (!b || e < 0) throw new Error(`${block.file} has no <!-- BEGIN ${block.name} --> … <!-- END ${block.name} --> markers`);
+  return text.slice(0, b.index + b[0].length) + block.content + '\n' + text.slice(e);
+}
