@@ -36,9 +36,9 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
   );
   const out: Finding[] = [];
   const pairs = new Map<string, [PhaseId, PhaseId][]>();
-  for (const i of model.imports) {
-    const key = `${i.importer}>${i.exporter}`;
-    if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, i.importer, i.exporter));
+  for (const imp of model.imports) {
+    const key = `${imp.importer}>${imp.exporter}`;
+    if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, imp.importer, imp.exporter));
     // Each side of each path depends on its own cluster's phase only: evaluate per phase, combine per pair.
     const memo: (string | undefined)[][] = [
       new Array(PHASES.length),
@@ -50,10 +50,10 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
       const k = PHASES.indexOf(phase);
       return (memo[slot][k] ??= fn());
     };
-    const fedImp = (p: PhaseId) => side(0, p, () => federationImporterProblem(i, states.get(i.importer, p)));
-    const fedExp = (p: PhaseId) => side(1, p, () => federationExporterProblem(i, states.get(i.exporter, p)));
-    const newImp = (p: PhaseId) => side(2, p, () => newPathImporterProblem(ctx, i, states.get(i.importer, p)));
-    const newExp = (p: PhaseId) => side(3, p, () => newPathExporterProblem(ctx, i, states.get(i.exporter, p)));
+    const fedImp = (p: PhaseId) => side(0, p, () => federationImporterProblem(imp, states.get(imp.importer, p)));
+    const fedExp = (p: PhaseId) => side(1, p, () => federationExporterProblem(imp, states.get(imp.exporter, p)));
+    const newImp = (p: PhaseId) => side(2, p, () => newPathImporterProblem(ctx, imp, states.get(imp.importer, p)));
+    const newExp = (p: PhaseId) => side(3, p, () => newPathExporterProblem(ctx, imp, states.get(imp.exporter, p)));
     if (greenfield) {
       // One state, no federation path; imports waiting for the exporter's address are not rendered yet (a warning says so).
       if (unreachable.has(key)) continue;
@@ -62,12 +62,12 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
         out.push({
           rule: 'MF001',
           severity: 'error',
-          cluster: i.importer,
+          cluster: imp.importer,
           phase: 'multicluster',
-          location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
+          location: imp.link.importSet?.source.at(['spec', 'importRules', imp.ruleIndex]),
           problem:
-            `Clients in ${i.importer} cannot reach ${i.hostname} (${i.exporter}'s ` +
-            `${i.export.service.namespace}/${i.export.service.name}): ${neu}.`,
+            `Clients in ${imp.importer} cannot reach ${imp.hostname} (${imp.exporter}'s ` +
+            `${imp.export.service.namespace}/${imp.export.service.name}): ${neu}.`,
           fix: 'Complete the path (see the warnings for this service), or stop importing the service.',
         });
       continue;
@@ -80,12 +80,12 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
       out.push({
         rule: 'MF001',
         severity: 'error',
-        cluster: i.importer,
+        cluster: imp.importer,
         phase: pi,
-        location: i.link.importSet?.source.at(['spec', 'importRules', i.ruleIndex]),
+        location: imp.link.importSet?.source.at(['spec', 'importRules', imp.ruleIndex]),
         problem:
-          `With ${i.importer} at ${pi} and ${i.exporter} at ${pe}, clients in ${i.importer} lose ` +
-          `${i.hostname} (${i.exporter}'s ${i.export.service.namespace}/${i.export.service.name}): ` +
+          `With ${imp.importer} at ${pi} and ${imp.exporter} at ${pe}, clients in ${imp.importer} lose ` +
+          `${imp.hostname} (${imp.exporter}'s ${imp.export.service.namespace}/${imp.export.service.name}): ` +
           `the federation path is down (${fed}) and the new path is not up (${neu}).`,
         fix:
           'Make the new path complete before the federation goes (see the warnings for this service), ' +

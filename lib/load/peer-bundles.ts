@@ -47,12 +47,8 @@ const REQUIRED: (keyof BundleSpec)[] = [
 ];
 
 /** Read every clusters/<cluster>/peers/*.yaml written by a peer's meshfed (dist/<peer>/export-for-<cluster>.yaml). */
-function readBundles(
-  clustersDir: string,
-  local: LoadedCluster[],
-  diags: Diagnostics,
-): { src: SourceObject; writer: string; spec: BundleSpec }[] {
-  const out: { src: SourceObject; writer: string; spec: BundleSpec }[] = [];
+function readBundles(clustersDir: string, local: LoadedCluster[], diags: Diagnostics): Bundle[] {
+  const out: Bundle[] = [];
   for (const c of local) {
     const dir = path.join(clustersDir, c.name, 'peers');
     if (!fs.existsSync(dir)) continue;
@@ -99,158 +95,214 @@ function splitHost(h: string): { name: string; namespace: string; suffix: string
   return { name, namespace, suffix: rest.join('.') };
 }
 
+interface Bundle {
+  readonly src: SourceObject;
+  readonly writer: string;
+  readonly spec: BundleSpec;
+}
+
+/** The OSSM 3 version a virtual cluster is modelled with: nothing is rendered for it, so any valid one. */
+const VIRTUAL_OSSM3_VERSION = 'v1.27.3';
+/** Fields every bundle of one writer must agree on (they describe the writer, not the link). */
+const WRITER_FIELDS = ['trustDomain', 'controlPlaneNamespace', 'network', 'rootCert', 'phase'] as const;
+
+/** The bundles of one writer describe one cluster: refused when it also has a folder or the bundles disagree. */
+function validWriter(writer: string, bundles: Bundle[], local: LoadedCluster[], diags: Diagnostics): boolean {
+  const first = bundles[0];
+  if (local.some((c) => c.name === writer)) {
+    diags.error(
+      first.src.at(['metadata', 'name']),
+      `${writer} is both a cluster folder and a peer bundle.`,
+      `Render ${writer} from its folder or from its bundle, not both: remove one.`,
+    );
+    return false;
+  }
+  let ok = true;
+  for (const bundle of bundles.slice(1)) {
+    for (const k of WRITER_FIELDS) {
+      if (JSON.stringify(bundle.spec[k]) === JSON.stringify(first.spec[k])) continue;
+      diags.error(
+        bundle.src.at(['spec', k]),
+        `differs from ${writer}'s bundle in ${first.src.file}.`,
+        `Copy both bundles from the same render of ${writer}.`,
+      );
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+/** The writer's ServiceMeshPeer for the local cluster, with the CA ConfigMap holding that cluster's root. */
+function peerFor(file: string, cp: string, peerName: string, peer: LoadedCluster): SourceObject[] {
+  return [
+    obj(file, {
+      apiVersion: 'federation.maistra.io/v1',
+      kind: 'ServiceMeshPeer',
+      metadata: { name: peerName, namespace: cp },
+      spec: {
+        remote: { addresses: [] },
+        gateways: { ingress: { name: `ingress-${peerName}` }, egress: { name: `egress-${peerName}` } },
+        security: {
+          trustDomain: peer.inventory.controlPlane.trustDomain,
+          certificateChain: { kind: 'ConfigMap', name: `${peerName}-ca-root-cert` },
+        },
+      },
+    }),
+    obj(file, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${peerName}-ca-root-cert`, namespace: cp },
+      data: { 'root-cert.pem': peer.rootCert.pem },
+    }),
+  ];
+}
+
+/** One NameSelector rule per exported service, aliased to the exported name the writer used. */
+function exportSetFor(file: string, cp: string, bundle: Bundle): SourceObject {
+  return obj(file, {
+    apiVersion: 'federation.maistra.io/v1',
+    kind: 'ExportedServiceSet',
+    metadata: { name: bundle.spec.peerName, namespace: cp },
+    spec: {
+      exportRules: bundle.spec.exports.map((e) => ({
+        type: 'NameSelector',
+        nameSelector: {
+          namespace: e.service.namespace,
+          name: e.service.name,
+          alias: { namespace: e.exportedNamespace, name: e.exportedName },
+        },
+      })),
+    },
+  });
+}
+
+/** One NameSelector rule per imported service, giving it the hostname the writer uses. */
+function importSetFor(file: string, cp: string, bundle: Bundle): SourceObject {
+  return obj(file, {
+    apiVersion: 'federation.maistra.io/v1',
+    kind: 'ImportedServiceSet',
+    metadata: { name: bundle.spec.peerName, namespace: cp },
+    spec: {
+      importRules: bundle.spec.imports.map((imp): Json => {
+        const exported = splitHost(imp.exportedHostname);
+        const local = splitHost(imp.hostname);
+        const nameSelector = {
+          namespace: exported.namespace,
+          name: exported.name,
+          alias: { namespace: local.namespace, name: local.name },
+        };
+        return imp.importAsLocal
+          ? { type: 'NameSelector', importAsLocal: true, nameSelector }
+          : { type: 'NameSelector', nameSelector, domainSuffix: local.suffix };
+      }),
+    },
+  });
+}
+
+/** An exported service as a Service with the same ports, and one Deployment per service account (its identities). */
+function serviceObjects(e: BundleSpec['exports'][number]): JsonObject[] {
+  const selector = { 'meshfed.dev/service': e.service.name };
+  const service: JsonObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: e.service.name, namespace: e.service.namespace },
+    spec: {
+      selector,
+      ports: e.ports.map((port) => ({
+        name: port.name,
+        port: port.number,
+        protocol: port.protocol === 'UDP' ? 'UDP' : 'TCP',
+        ...(port.protocol && port.protocol !== 'UDP' ? { appProtocol: port.protocol.toLowerCase() } : {}),
+      })),
+    },
+  };
+  const deployments = e.serviceAccounts.map((sa): JsonObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `${e.service.name}-${sa}`, namespace: e.service.namespace },
+    spec: { template: { metadata: { labels: selector }, spec: { serviceAccountName: sa } } },
+  }));
+  return [service, ...deployments];
+}
+
+/** The writer's settings as far as the model reads them. */
+function virtualSettings(writer: string, first: Bundle): ClusterSettings {
+  const s = first.spec;
+  const port = s.eastWestGateway.port;
+  return {
+    name: writer,
+    mode: 'migration',
+    hostnameScheme: 'maistra',
+    network: s.network,
+    phase: s.phase,
+    ossm3: { version: VIRTUAL_OSSM3_VERSION },
+    argocd: {},
+    verify: [],
+    exposure: {},
+    eastWestGateway: { address: s.eastWestGateway.addresses, service: port === 15443 ? {} : { type: 'NodePort', nodePort: port } },
+    remoteNetworks: {},
+    platform: 'openshift',
+    egressGateway: {},
+    importedServices: { exportTo: s.importExportTo },
+    workloadRestart: {},
+    source: first.src,
+  };
+}
+
+/** The virtual inventory of one writer: its control plane, its links to the local clusters, its exported services. */
+function virtualObjects(bundles: Bundle[], local: LoadedCluster[]): SourceObject[] {
+  const first = bundles[0];
+  const file = first.src.file;
+  const cp = first.spec.controlPlaneNamespace;
+  const objects: SourceObject[] = [
+    obj(file, {
+      apiVersion: 'maistra.io/v2',
+      kind: 'ServiceMeshControlPlane',
+      metadata: { name: 'basic', namespace: cp },
+      spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: first.spec.trustDomain } } },
+    }),
+  ];
+  const namespaces = new Set<string>();
+  const services = new Map<string, JsonObject[]>();
+  for (const bundle of bundles) {
+    const peer = local.find((c) => c.name === bundle.spec.for)!;
+    objects.push(...peerFor(file, cp, bundle.spec.peerName, peer), exportSetFor(file, cp, bundle), importSetFor(file, cp, bundle));
+    for (const e of bundle.spec.exports) {
+      namespaces.add(e.service.namespace);
+      const key = `${e.service.namespace}/${e.service.name}`;
+      if (!services.has(key)) services.set(key, serviceObjects(e));
+    }
+  }
+  for (const n of first.spec.importExportTo) if (n !== '*' && n !== '.') namespaces.add(n);
+  for (const n of [...namespaces].sort()) objects.push(obj(file, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } }));
+  for (const list of services.values()) for (const o of list) objects.push(obj(file, o));
+  return objects;
+}
+
 /**
  * The clusters that peers administered elsewhere describe in their bundles, as virtual clusters: an
  * inventory whose ServiceMeshPeers, export and import sets, Services and workloads make meshfed's
  * model compute exactly what the peer's model computed for these links. Nothing is rendered for them.
  */
 export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], diags: Diagnostics): LoadedCluster[] {
-  const bundles = readBundles(clustersDir, local, diags);
-  const byWriter = new Map<string, typeof bundles>();
-  for (const b of bundles) byWriter.set(b.writer, [...(byWriter.get(b.writer) ?? []), b]);
+  const byWriter = new Map<string, Bundle[]>();
+  for (const bundle of readBundles(clustersDir, local, diags))
+    byWriter.set(bundle.writer, [...(byWriter.get(bundle.writer) ?? []), bundle]);
   const out: LoadedCluster[] = [];
-  for (const [writer, list] of [...byWriter].sort(byKey(([writer]) => writer))) {
-    const first = list[0];
-    if (local.some((c) => c.name === writer)) {
-      diags.error(
-        first.src.at(['metadata', 'name']),
-        `${writer} is both a cluster folder and a peer bundle.`,
-        `Render ${writer} from its folder or from its bundle, not both: remove one.`,
-      );
-      continue;
-    }
-    const s = first.spec;
-    for (const b of list.slice(1)) {
-      for (const k of ['trustDomain', 'controlPlaneNamespace', 'network', 'rootCert', 'phase'] as const) {
-        if (JSON.stringify(b.spec[k]) !== JSON.stringify(s[k]))
-          diags.error(
-            b.src.at(['spec', k]),
-            `differs from ${writer}'s bundle in ${first.src.file}.`,
-            `Copy both bundles from the same render of ${writer}.`,
-          );
-      }
-    }
-    const file = first.src.file;
-    const cp = s.controlPlaneNamespace;
-    const objects: SourceObject[] = [
-      obj(file, {
-        apiVersion: 'maistra.io/v2',
-        kind: 'ServiceMeshControlPlane',
-        metadata: { name: 'basic', namespace: cp },
-        spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: s.trustDomain } } },
-      }),
-    ];
-    const namespaces = new Set<string>();
-    const services = new Map<string, JsonObject[]>();
-    for (const b of list) {
-      const peer = local.find((c) => c.name === b.spec.for)!;
-      const p = b.spec.peerName;
-      objects.push(
-        obj(file, {
-          apiVersion: 'federation.maistra.io/v1',
-          kind: 'ServiceMeshPeer',
-          metadata: { name: p, namespace: cp },
-          spec: {
-            remote: { addresses: [] },
-            gateways: { ingress: { name: `ingress-${p}` }, egress: { name: `egress-${p}` } },
-            security: {
-              trustDomain: peer.inventory.controlPlane.trustDomain,
-              certificateChain: { kind: 'ConfigMap', name: `${p}-ca-root-cert` },
-            },
-          },
-        }),
-        obj(file, {
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name: `${p}-ca-root-cert`, namespace: cp },
-          data: { 'root-cert.pem': peer.rootCert.pem },
-        }),
-        obj(file, {
-          apiVersion: 'federation.maistra.io/v1',
-          kind: 'ExportedServiceSet',
-          metadata: { name: p, namespace: cp },
-          spec: {
-            exportRules: b.spec.exports.map((e) => ({
-              type: 'NameSelector',
-              nameSelector: {
-                namespace: e.service.namespace,
-                name: e.service.name,
-                alias: { namespace: e.exportedNamespace, name: e.exportedName },
-              },
-            })),
-          },
-        }),
-        obj(file, {
-          apiVersion: 'federation.maistra.io/v1',
-          kind: 'ImportedServiceSet',
-          metadata: { name: p, namespace: cp },
-          spec: {
-            importRules: b.spec.imports.map((i): Json => {
-              const exported = splitHost(i.exportedHostname);
-              const local = splitHost(i.hostname);
-              const sel = { namespace: exported.namespace, name: exported.name, alias: { namespace: local.namespace, name: local.name } };
-              return i.importAsLocal
-                ? { type: 'NameSelector', importAsLocal: true, nameSelector: sel }
-                : { type: 'NameSelector', nameSelector: sel, domainSuffix: local.suffix };
-            }),
-          },
-        }),
-      );
-      for (const e of b.spec.exports) {
-        namespaces.add(e.service.namespace);
-        const key = `${e.service.namespace}/${e.service.name}`;
-        if (services.has(key)) continue;
-        const selector = { 'meshfed.dev/service': e.service.name };
-        services.set(key, [
-          {
-            apiVersion: 'v1',
-            kind: 'Service',
-            metadata: { name: e.service.name, namespace: e.service.namespace },
-            spec: {
-              selector,
-              ports: e.ports.map((pt) => ({
-                name: pt.name,
-                port: pt.number,
-                protocol: pt.protocol === 'UDP' ? 'UDP' : 'TCP',
-                ...(pt.protocol && pt.protocol !== 'UDP' ? { appProtocol: pt.protocol.toLowerCase() } : {}),
-              })),
-            },
-          },
-          ...e.serviceAccounts.map((sa): JsonObject => ({
-            apiVersion: 'apps/v1',
-            kind: 'Deployment',
-            metadata: { name: `${e.service.name}-${sa}`, namespace: e.service.namespace },
-            spec: { template: { metadata: { labels: selector }, spec: { serviceAccountName: sa } } },
-          })),
-        ]);
-      }
-    }
-    for (const n of s.importExportTo) if (n !== '*' && n !== '.') namespaces.add(n);
-    for (const n of [...namespaces].sort()) objects.push(obj(file, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } }));
-    for (const list2 of services.values()) for (const o of list2) objects.push(obj(file, o));
-    const inventory = parseInventory(objects, diags);
-    const rootCert = parseRootCert(file, s.rootCert, diags);
+  for (const [writer, bundles] of [...byWriter].sort(byKey(([name]) => name))) {
+    if (!validWriter(writer, bundles, local, diags)) continue;
+    const first = bundles[0];
+    const inventory = parseInventory(virtualObjects(bundles, local), diags);
+    const rootCert = parseRootCert(first.src.file, first.spec.rootCert, diags);
     if (!inventory || !rootCert) continue;
-    const port = s.eastWestGateway.port;
-    const settings: ClusterSettings = {
+    out.push({
       name: writer,
-      mode: 'migration',
-      hostnameScheme: 'maistra',
-      network: s.network,
-      phase: s.phase,
-      ossm3: { version: 'v1.27.3' },
-      argocd: {},
-      verify: [],
-      exposure: {},
-      eastWestGateway: { address: s.eastWestGateway.addresses, service: port === 15443 ? {} : { type: 'NodePort', nodePort: port } },
-      remoteNetworks: {},
-      platform: 'openshift',
-      egressGateway: {},
-      importedServices: { exportTo: s.importExportTo },
-      workloadRestart: {},
-      source: first.src,
-    };
-    out.push({ name: writer, dir: path.dirname(file), settings, inventory, rootCert, virtual: true });
+      dir: path.dirname(first.src.file),
+      settings: virtualSettings(writer, first),
+      inventory,
+      rootCert,
+      virtual: true,
+    });
   }
   return out;
 }

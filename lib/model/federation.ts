@@ -6,6 +6,7 @@ import { revisionName } from './names';
 import { CLUSTER_DOMAIN, exportCandidates } from './services';
 import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
 import { LoadedCluster } from '../load/clusters';
+import { ConfigMapObj, Peer } from '../load/inventory-types';
 import { ClusterSettings } from '../load/settings';
 import { byKey } from '../sort';
 
@@ -74,129 +75,147 @@ function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mes
   return byTd;
 }
 
-function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
-  const links: PeerLink[] = [];
-  for (const m of meshes) {
-    const inv = m.inventory;
-    const seenRemote = new Map<string, string>();
-    const localFederationNetworks = new Set(inv.peers.map((p) => `network-${p.name}`));
-    if (localFederationNetworks.has(m.network)) {
-      diags.error(
-        m.settings.source.at(['spec', 'network']),
-        `network "${m.network}" is also the name Maistra gives the federation network of a peer (network-<ServiceMeshPeer>).`,
-        'Choose another network name for this cluster.',
-      );
-    }
-    const usedRemote = new Map<string, string>();
-    for (const key of Object.keys(m.settings.remoteNetworks)) {
-      if (!inv.peers.some((p) => p.name === key)) {
-        diags.error(
-          m.settings.source.at(['spec', 'remoteNetworks', key]),
-          `there is no ServiceMeshPeer named "${key}" in ${m.cluster}'s ossm2/.`,
-          `Keys are local ServiceMeshPeer names: ${
-            inv.peers
-              .map((p) => p.name)
-              .sort()
-              .join(', ') || '(none)'
-          }.`,
-        );
-      }
-    }
-    for (const p of [...inv.peers].sort(byKey((p) => p.name))) {
-      if (!p.trustDomain) continue;
-      const remote = byTd.get(p.trustDomain);
-      if (!remote) {
-        diags.error(
-          p.source.at(['spec', 'security', 'trustDomain']),
-          `no cluster in the clusters folder has trust domain "${p.trustDomain}".`,
-          `Add the peer's folder (its SMCP spec.security.trust.domain must be ${p.trustDomain}), or ` +
-            `fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`,
-        );
-        continue;
-      }
-      if (remote === m) {
-        diags.error(
-          p.source.at(['spec', 'security', 'trustDomain']),
-          `this peer has the mesh's own trust domain "${p.trustDomain}".`,
-          "Set the peer mesh's trust domain.",
-        );
-        continue;
-      }
-      const dup = seenRemote.get(remote.cluster);
-      if (dup) {
-        diags.error(
-          p.source.at(),
-          `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`,
-          'Keep one ServiceMeshPeer per peer mesh.',
-        );
-        continue;
-      }
-      seenRemote.set(remote.cluster, p.name);
-      const remoteNetwork = m.settings.remoteNetworks[p.name] ?? `${remote.cluster}-network`;
-      const netPath = m.settings.remoteNetworks[p.name] ? ['spec', 'remoteNetworks', p.name] : ['spec', 'network'];
-      const why =
-        remoteNetwork === m.network
-          ? "is this cluster's own network: local clients would be routed to the local service through the remote gateway"
-          : localFederationNetworks.has(remoteNetwork)
-            ? `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would ` +
-              `overwrite the federation ingress address and break traffic before the new entries exist`
-            : usedRemote.has(remoteNetwork)
-              ? `is already used for peer ${usedRemote.get(remoteNetwork)}`
-              : undefined;
-      if (why) {
-        diags.error(
-          m.settings.source.at(netPath),
-          `the network name "${remoteNetwork}" for peer ${p.name} (${remote.cluster}) ${why}.`,
-          `Set spec.remoteNetworks.${p.name} in clusters/${m.cluster}/cluster.yaml to a unique name, e.g. ${remote.cluster}-ew-network.`,
-        );
-        continue;
-      }
-      usedRemote.set(remoteNetwork, p.name);
-      const caConfigMap = inv.configMaps.find((cm) => cm.namespace === m.controlPlane.namespace && cm.name === p.caConfigMap);
-      if (!caConfigMap && m.settings.mode === 'greenfield') {
-        // Declared federation: OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
-      } else if (!caConfigMap) {
-        diags.warn(
-          p.source.at(['spec', 'security', 'certificateChain']),
-          `ConfigMap ${m.controlPlane.namespace}/${p.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
-          `Add it: \`oc get cm ${p.caConfigMap} -n ${m.controlPlane.namespace} -o yaml\`.`,
-        );
-      } else if (normalizePem(caConfigMap.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
-        diags.warn(
-          caConfigMap.source.at(['data', 'root-cert.pem']),
-          `does not match ${remote.cluster}'s root-cert.pem.`,
-          `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`,
-        );
-      }
-      links.push({
-        local: m.cluster,
-        remote: remote.cluster,
-        peer: p,
-        federationNetwork: `network-${p.name}`,
-        remoteNetwork,
-        exportSet: inv.exportSets.find((e) => e.name === p.name),
-        importSet: inv.importSets.find((i) => i.name === p.name),
-        caConfigMap,
-      });
-    }
-    for (const set of [...inv.exportSets, ...inv.importSets]) {
-      if (!inv.peers.some((p) => p.name === set.name)) {
-        diags.warn(
-          set.source.at(['metadata', 'name']),
-          `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`,
-          'Rename it after the ServiceMeshPeer it is meant for, or remove it.',
-        );
-      }
-    }
+/** The cluster's own network must not be a federation network, and remoteNetworks keys must name local peers. */
+function checkNetworkSettings(mesh: Mesh, diags: Diagnostics): void {
+  const peers = mesh.inventory.peers;
+  if (peers.some((p) => `network-${p.name}` === mesh.network)) {
+    diags.error(
+      mesh.settings.source.at(['spec', 'network']),
+      `network "${mesh.network}" is also the name Maistra gives the federation network of a peer (network-<ServiceMeshPeer>).`,
+      'Choose another network name for this cluster.',
+    );
   }
-  for (const l of links) {
-    if (!links.some((r) => r.local === l.remote && r.remote === l.local)) {
-      diags.warn(
-        l.peer.source.at(),
-        `${l.remote} has no ServiceMeshPeer for ${l.local}: the peering is one-sided, so nothing is exchanged over it.`,
-        `Add ${l.remote}'s ServiceMeshPeer to clusters/${l.remote}/ossm2/.`,
+  const names = peers.map((p) => p.name).sort();
+  for (const key of Object.keys(mesh.settings.remoteNetworks)) {
+    if (names.includes(key)) continue;
+    diags.error(
+      mesh.settings.source.at(['spec', 'remoteNetworks', key]),
+      `there is no ServiceMeshPeer named "${key}" in ${mesh.cluster}'s ossm2/.`,
+      `Keys are local ServiceMeshPeer names: ${names.join(', ') || '(none)'}.`,
+    );
+  }
+}
+
+/** The mesh a ServiceMeshPeer points at (by trust domain), or undefined with an error. */
+function remoteMeshOf(mesh: Mesh, peer: Peer, byTd: Map<string, Mesh>, seen: Map<string, string>, diags: Diagnostics): Mesh | undefined {
+  const remote = byTd.get(peer.trustDomain);
+  const at = peer.source.at(['spec', 'security', 'trustDomain']);
+  if (!remote) {
+    diags.error(
+      at,
+      `no cluster in the clusters folder has trust domain "${peer.trustDomain}".`,
+      `Add the peer's folder (its SMCP spec.security.trust.domain must be ${peer.trustDomain}), or ` +
+        `fix the trust domain. Known: ${[...byTd.keys()].sort().join(', ')}.`,
+    );
+    return undefined;
+  }
+  if (remote === mesh) {
+    diags.error(at, `this peer has the mesh's own trust domain "${peer.trustDomain}".`, "Set the peer mesh's trust domain.");
+    return undefined;
+  }
+  const dup = seen.get(remote.cluster);
+  if (dup) {
+    diags.error(
+      peer.source.at(),
+      `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`,
+      'Keep one ServiceMeshPeer per peer mesh.',
+    );
+    return undefined;
+  }
+  seen.set(remote.cluster, peer.name);
+  return remote;
+}
+
+/** Why the network name given to a peer's east-west gateway cannot be used (undefined when it can). */
+function remoteNetworkProblem(mesh: Mesh, remoteNetwork: string, used: Map<string, string>): string | undefined {
+  if (remoteNetwork === mesh.network) {
+    return "is this cluster's own network: local clients would be routed to the local service through the remote gateway";
+  }
+  if (mesh.inventory.peers.some((p) => `network-${p.name}` === remoteNetwork)) {
+    return (
+      `is a federation network name (network-<ServiceMeshPeer>): the istio-remote gateway would ` +
+      `overwrite the federation ingress address and break traffic before the new entries exist`
+    );
+  }
+  return used.has(remoteNetwork) ? `is already used for peer ${used.get(remoteNetwork)}` : undefined;
+}
+
+/** The peer's CA ConfigMap in the dumps, with a warning when it is missing or holds another root. */
+function caConfigMapOf(mesh: Mesh, peer: Peer, remote: Mesh, diags: Diagnostics): ConfigMapObj | undefined {
+  const cp = mesh.controlPlane.namespace;
+  const cm = mesh.inventory.configMaps.find((c) => c.namespace === cp && c.name === peer.caConfigMap);
+  // Declared federation (greenfield): OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
+  if (!cm && mesh.settings.mode === 'greenfield') return undefined;
+  if (!cm) {
+    diags.warn(
+      peer.source.at(['spec', 'security', 'certificateChain']),
+      `ConfigMap ${cp}/${peer.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
+      `Add it: \`oc get cm ${peer.caConfigMap} -n ${cp} -o yaml\`.`,
+    );
+  } else if (normalizePem(cm.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
+    diags.warn(
+      cm.source.at(['data', 'root-cert.pem']),
+      `does not match ${remote.cluster}'s root-cert.pem.`,
+      `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`,
+    );
+  }
+  return cm;
+}
+
+/** The links of one mesh: one per ServiceMeshPeer that names another mesh, on a usable network name. */
+function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
+  const inv = mesh.inventory;
+  checkNetworkSettings(mesh, diags);
+  const seenRemote = new Map<string, string>();
+  const usedNetworks = new Map<string, string>();
+  const links: PeerLink[] = [];
+  for (const peer of [...inv.peers].sort(byKey((p) => p.name))) {
+    if (!peer.trustDomain) continue;
+    const remote = remoteMeshOf(mesh, peer, byTd, seenRemote, diags);
+    if (!remote) continue;
+    const remoteNetwork = mesh.settings.remoteNetworks[peer.name] ?? `${remote.cluster}-network`;
+    const why = remoteNetworkProblem(mesh, remoteNetwork, usedNetworks);
+    if (why) {
+      const netPath = mesh.settings.remoteNetworks[peer.name] ? ['spec', 'remoteNetworks', peer.name] : ['spec', 'network'];
+      diags.error(
+        mesh.settings.source.at(netPath),
+        `the network name "${remoteNetwork}" for peer ${peer.name} (${remote.cluster}) ${why}.`,
+        `Set spec.remoteNetworks.${peer.name} in clusters/${mesh.cluster}/cluster.yaml to a unique name, e.g. ${remote.cluster}-ew-network.`,
       );
+      continue;
     }
+    usedNetworks.set(remoteNetwork, peer.name);
+    links.push({
+      local: mesh.cluster,
+      remote: remote.cluster,
+      peer,
+      federationNetwork: `network-${peer.name}`,
+      remoteNetwork,
+      exportSet: inv.exportSets.find((e) => e.name === peer.name),
+      importSet: inv.importSets.find((i) => i.name === peer.name),
+      caConfigMap: caConfigMapOf(mesh, peer, remote, diags),
+    });
+  }
+  for (const set of [...inv.exportSets, ...inv.importSets]) {
+    if (inv.peers.some((p) => p.name === set.name)) continue;
+    diags.warn(
+      set.source.at(['metadata', 'name']),
+      `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`,
+      'Rename it after the ServiceMeshPeer it is meant for, or remove it.',
+    );
+  }
+  return links;
+}
+
+function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
+  const links = meshes.flatMap((mesh) => linksOfMesh(mesh, byTd, diags));
+  for (const link of links) {
+    if (links.some((r) => r.local === link.remote && r.remote === link.local)) continue;
+    diags.warn(
+      link.peer.source.at(),
+      `${link.remote} has no ServiceMeshPeer for ${link.local}: the peering is one-sided, so nothing is exchanged over it.`,
+      `Add ${link.remote}'s ServiceMeshPeer to clusters/${link.remote}/ossm2/.`,
+    );
   }
   return links;
 }

@@ -118,89 +118,96 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
  * with Service selectors); clients then fail over between them. Otherwise a ServiceEntry in the import
  * namespace selects address-less WorkloadEntries, one per exporter.
  */
-function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
+/**
+ * importAsLocal into a Service the importer runs: WorkloadEntries in the Service's namespace carrying its
+ * selector labels, so the Service itself aggregates local pods and the remote gateway endpoint.
+ */
+function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: ServiceObj, group: Import[], diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
-  const byHost = new Map<string, Import[]>();
-  for (const i of imports) byHost.set(i.hostname, [...(byHost.get(i.hostname) ?? []), i]);
-  for (const host of [...byHost.keys()].sort()) {
-    const group = byHost.get(host)!.sort(byKey((i) => i.exporter));
-    const local = group[0].localService;
-    if (local && joinsLocalPods(group[0])) {
-      out.push(...sharedHostResources(ctx, mesh, host, local, group));
-      continue;
+  for (const imp of group) {
+    const svc = imp.export.service;
+    const sameNs = svc.namespace === local.namespace;
+    if (!sameNs) {
+      diags.warn(
+        imp.link.importSet!.source.at(['spec', 'importRules', imp.ruleIndex]),
+        `${imp.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ` +
+          `${imp.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only ` +
+          `vouch for identities in its own namespace, so clients will reject ` +
+          `${spiffeId(ctx.mesh(imp.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
+        `Export the service from a namespace named ${local.namespace}, or import it without importAsLocal.`,
+      );
     }
-    if (local && host === serviceFqdn(local)) {
-      for (const i of group) {
-        const svc = i.export.service;
-        const sameNs = svc.namespace === local.namespace;
-        if (!sameNs) {
-          diags.warn(
-            i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
-            `${i.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ` +
-              `${i.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only ` +
-              `vouch for identities in its own namespace, so clients will reject ` +
-              `${spiffeId(ctx.mesh(i.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
-            `Export the service from a namespace named ${local.namespace}, or import it without importAsLocal.`,
-          );
-        }
-        out.push({
-          type: 'importWorkloadEntry',
-          ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(local.name, i.link.peer.name), local.namespace),
-          exporter: i.exporter,
-          labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' },
-          network: i.link.remoteNetwork,
-          locality: i.locality,
-          serviceAccount: sameNs && svc.serviceAccounts.length === 1 ? svc.serviceAccounts[0] : undefined,
-        });
-        if (sameNs && svc.serviceAccounts.length > 1) {
-          diags.warn(
-            svc.source.at(),
-            `${i.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts ` +
-              `(${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s ` +
-              `clients admit ${i.exporter}'s identities only through the local pods' service accounts.`,
-            'Run the exported pods under one service account.',
-          );
-        }
-        const localPorts = new Set(local.ports.map((p) => p.port));
-        const missing = svc.ports.filter((p) => !localPorts.has(p.number));
-        if (missing.length) {
-          diags.warn(
-            local.source.at(['spec', 'ports']),
-            `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ` +
-              `${missing.map((p) => p.number).join(', ')} that ${i.exporter} exports; remote endpoints ` +
-              `are only reached on ports both declare.`,
-            'Declare the same ports on both sides.',
-          );
-        }
-      }
-      continue;
-    }
-    const name = hostSlug(host);
-    const first = group[0];
-    const seRef = ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace);
     out.push({
-      type: 'importServiceEntry',
-      ref: seRef,
-      host,
-      ports: first.export.service.ports.map(({ name: n, number, protocol }) => ({ name: n, number, protocol })),
-      subjectAltNames: exporterIdentities(ctx, group),
-      exportTo: mesh.importExportTo,
-      exporters: uniqSorted(group.map((i) => i.exporter)),
-      selector: { app: name },
+      type: 'importWorkloadEntry',
+      ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(local.name, imp.link.peer.name), local.namespace),
+      exporter: imp.exporter,
+      labels: { ...local.selector, [TLS_MODE_LABEL]: 'istio' },
+      network: imp.link.remoteNetwork,
+      locality: imp.locality,
+      serviceAccount: sameNs && svc.serviceAccounts.length === 1 ? svc.serviceAccounts[0] : undefined,
     });
-    for (const i of group) {
-      out.push({
-        type: 'importWorkloadEntry',
-        ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, i.link.peer.name), mesh.importNamespace),
-        fileOf: seRef,
-        exporter: i.exporter,
-        labels: { app: name, [TLS_MODE_LABEL]: 'istio' },
-        network: i.link.remoteNetwork,
-        locality: i.locality,
-      });
+    if (sameNs && svc.serviceAccounts.length > 1) {
+      diags.warn(
+        svc.source.at(),
+        `${imp.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts ` +
+          `(${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s ` +
+          `clients admit ${imp.exporter}'s identities only through the local pods' service accounts.`,
+        'Run the exported pods under one service account.',
+      );
+    }
+    const localPorts = new Set(local.ports.map((p) => p.port));
+    const missing = svc.ports.filter((p) => !localPorts.has(p.number));
+    if (missing.length) {
+      diags.warn(
+        local.source.at(['spec', 'ports']),
+        `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ` +
+          `${missing.map((p) => p.number).join(', ')} that ${imp.exporter} exports; remote endpoints ` +
+          `are only reached on ports both declare.`,
+        'Declare the same ports on both sides.',
+      );
     }
   }
   return out;
+}
+
+/** The common case: a ServiceEntry in the import namespace selecting address-less WorkloadEntries, one per exporter. */
+function importedServiceResources(ctx: PlanContext, mesh: Mesh, host: string, group: Import[]): Resource[] {
+  const name = hostSlug(host);
+  const seRef = ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace);
+  return [
+    {
+      type: 'importServiceEntry',
+      ref: seRef,
+      host,
+      ports: group[0].export.service.ports.map(({ name: portName, number, protocol }) => ({ name: portName, number, protocol })),
+      subjectAltNames: exporterIdentities(ctx, group),
+      exportTo: mesh.importExportTo,
+      exporters: uniqSorted(group.map((imp) => imp.exporter)),
+      selector: { app: name },
+    },
+    ...group.map((imp): Resource => ({
+      type: 'importWorkloadEntry',
+      ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(name, imp.link.peer.name), mesh.importNamespace),
+      fileOf: seRef,
+      exporter: imp.exporter,
+      labels: { app: name, [TLS_MODE_LABEL]: 'istio' },
+      network: imp.link.remoteNetwork,
+      locality: imp.locality,
+    })),
+  ];
+}
+
+/** Per imported hostname (sorted), the objects that carry it: shared host, joined local Service, or a ServiceEntry of its own. */
+function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
+  const byHost = new Map<string, Import[]>();
+  for (const imp of imports) byHost.set(imp.hostname, [...(byHost.get(imp.hostname) ?? []), imp]);
+  return [...byHost.keys()].sort().flatMap((host) => {
+    const group = byHost.get(host)!.sort(byKey((imp) => imp.exporter));
+    const local = group[0].localService;
+    if (local && joinsLocalPods(group[0])) return sharedHostResources(ctx, mesh, host, local, group);
+    if (local && host === serviceFqdn(local)) return joinedLocalServiceResources(ctx, mesh, local, group, diags);
+    return importedServiceResources(ctx, mesh, host, group);
+  });
 }
 
 /**
