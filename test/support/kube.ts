@@ -6,6 +6,8 @@ import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
+import { celViolations, SchemaNode } from './cel';
+
 export type Obj = {
   apiVersion: string;
   kind: string;
@@ -40,7 +42,7 @@ const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true });
 addFormats(ajv);
 // Kubernetes' integer formats; Ajv checks the JSON type already.
 for (const f of ['int32', 'int64', 'byte', 'double', 'float']) ajv.addFormat(f, true);
-const compiled = new Map<string, ValidateFunction>();
+const compiled = new Map<string, { validate: ValidateFunction; schema: SchemaNode }>();
 
 /** Built-in kinds meshfed renders: validated by their typed cdk8s-plus classes, not by CRD schemas. */
 const BUILTIN = new Set([
@@ -54,21 +56,28 @@ const BUILTIN = new Set([
   'discovery.k8s.io/v1/EndpointSlice',
 ]);
 
-/** Validate against the upstream CRD schema of its group/version/kind; returns the problems found. */
+/**
+ * Validate against the upstream CRD schema of its group/version/kind — OpenAPI schema and CEL rules, defaults
+ * applied first as the API server does; returns the problems found.
+ */
 export function crdProblems(o: Obj): string[] {
   const key = `${o.apiVersion}/${o.kind}`;
   if (BUILTIN.has(key)) return [];
   const entry = index[key];
   if (!entry) return [`no CRD schema for ${key}`];
-  let v = compiled.get(key);
-  if (!v) {
-    v = ajv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, entry.file), 'utf8')));
-    compiled.set(key, v);
+  let c = compiled.get(key);
+  if (!c) {
+    const schema = JSON.parse(fs.readFileSync(path.join(SCHEMAS, entry.file), 'utf8')) as SchemaNode;
+    c = { validate: ajv.compile(schema), schema };
+    compiled.set(key, c);
   }
+  const v = c.validate;
   const problems: string[] = [];
   const copy = JSON.parse(JSON.stringify(o));
   v(copy);
   if (!v(copy)) problems.push(...(v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+  // The API server evaluates the CEL rules on the defaulted object, after the OpenAPI schema passed.
+  else problems.push(...celViolations(c.schema, copy));
   if (entry.scope === 'Cluster' && o.metadata.namespace) problems.push('cluster-scoped object has metadata.namespace');
   if (entry.scope === 'Namespaced' && !o.metadata.namespace) problems.push('namespaced object has no metadata.namespace');
   return problems.map((p) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${p}`);
