@@ -80,6 +80,114 @@ describe('MF001 continuity', () => {
   });
 });
 
+describe('MF001 live-mesh behaviour (istio-live review)', () => {
+  const mf001 = (model: Parameters<typeof runChecks>[0], plan: Plan) => runChecks(model, plan, ['MF001']).map((f) => f.problem);
+  const copyPlan = (p: Plan): Plan => JSON.parse(JSON.stringify(p));
+
+  test('triggers when an importer does not restart its clients for the network before an exporter removes the federation (B1)', () => {
+    const { model, plan } = analyse(EXAMPLE_CLUSTERS);
+    expect(mf001(model, plan)).toEqual([]);
+    const broken = copyPlan(plan);
+    const east03 = broken.byCluster.east[3] as { adds: Resource[] };
+    east03.adds = east03.adds.filter((r) => !(r.type === 'restartJob' && r.annotation === 'meshfed.dev/restarted-for-network'));
+    expect(mf001(model, broken)).toEqual([
+      expect.stringContaining(
+        "east's clients in client (Deployment/curl) were injected before 01-prepare set the network and were not restarted",
+      ),
+      expect.stringContaining(
+        "east's clients in client (Deployment/curl) were injected before 01-prepare set the network and were not restarted",
+      ),
+    ]);
+  });
+
+  test('triggers when 04 deletes a ServiceMeshPeer that OSSM 2 proxies still take the peer root from (B2)', () => {
+    const { model, plan } = analyse(EXAMPLE_CLUSTERS);
+    const broken = copyPlan(plan);
+    const west04 = broken.byCluster.west[4] as { deletes: { apiVersion: string; kind: string; name: string; namespace?: string }[] };
+    west04.deletes = [
+      ...west04.deletes,
+      { apiVersion: 'federation.maistra.io/v1', kind: 'ServiceMeshPeer', name: 'east-mesh', namespace: 'istio-system' },
+    ];
+    expect(mf001(model, broken)).toEqual([
+      expect.stringContaining("west's OSSM 2 proxies lose east's root: ServiceMeshPeer east-mesh is deleted (server side)"),
+      expect.stringContaining("west's OSSM 2 proxies lose east's root: ServiceMeshPeer east-mesh is deleted (server side)"),
+    ]);
+  });
+
+  test('triggers when a MultiTenant exporter is not given the Gateway API controllers in 01 (B3)', () => {
+    const { model, plan } = analyse(
+      writeClusters(
+        threeMeshSpecs().map((s) => ({
+          ...s,
+          mode: 'MultiTenant' as const,
+          members: [...new Set((s.services ?? []).map((x) => x.namespace))],
+        })),
+      ),
+    );
+    expect(mf001(model, plan)).toEqual([]);
+    const broken = copyPlan(plan);
+    const red01 = broken.byCluster.red[1] as { patches: { type: string; patch?: { spec: { techPreview: Record<string, unknown> } } }[] };
+    for (const p of red01.patches) if (p.type === 'merge' && p.patch?.spec.techPreview) delete p.patch.spec.techPreview.gatewayAPI;
+    expect(mf001(model, broken).every((p) => p.includes("red's MultiTenant SMCP runs no Gateway API deployment controller"))).toBe(true);
+    expect(mf001(model, broken).length).toBeGreaterThan(0);
+  });
+
+  test('triggers when the gateway selector is not switched to the OSSM 3 pod label in 07 (B4/D3)', () => {
+    const { model, plan } = analyse(EXAMPLE_CLUSTERS);
+    const broken = copyPlan(plan);
+    (broken.byCluster.west[7] as { patches: unknown[] }).patches = [];
+    expect(mf001(model, broken)).toEqual([
+      expect.stringContaining(
+        'west\'s Gateway expose-services selects {"istio.io/gateway-name":"eastwestgateway"}, but the eastwestgateway pods carry ' +
+          '{"gateway.networking.k8s.io/gateway-name":"eastwestgateway"}',
+      ),
+      expect.stringContaining('west\'s Gateway expose-services selects {"istio.io/gateway-name":"eastwestgateway"}'),
+    ]);
+  });
+
+  test('triggers when an importAsLocal WorkloadEntry stands for an identity in another namespace (D1)', () => {
+    const specs = threeMeshSpecs();
+    // green runs reviews in green-bookinfo and exports it as bookinfo/reviews; blue joins it to its own bookinfo/reviews.
+    specs[1] = {
+      ...specs[1],
+      services: [{ namespace: 'green-bookinfo', name: 'reviews', serviceAccount: 'bookinfo-reviews' }],
+      exportSets: [
+        {
+          name: 'blue-mesh',
+          exportRules: [
+            { type: 'NameSelector', nameSelector: { namespace: 'green-bookinfo', name: 'reviews', alias: { namespace: 'bookinfo' } } },
+          ],
+        },
+      ],
+    };
+    const dir = writeClusters(specs);
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      "green's pods run in namespace green-bookinfo: a Kubernetes Service can only vouch for identities in its own namespace",
+    );
+    // A renderer that joins it anyway is caught by MF001.
+    const { model, plan } = analyse(dir);
+    const broken = copyPlan(plan);
+    const blue03 = broken.byCluster.blue[3] as { adds: Resource[] };
+    blue03.adds = [
+      ...blue03.adds,
+      {
+        type: 'importWorkloadEntry',
+        ref: { apiVersion: 'networking.istio.io/v1beta1', kind: 'WorkloadEntry', name: 'reviews-green-mesh', namespace: 'bookinfo' },
+        exporter: 'green',
+        labels: { app: 'reviews', 'security.istio.io/tlsMode': 'istio' },
+        network: 'green-ew',
+      },
+    ];
+    expect(
+      mf001(model, broken).some((p) =>
+        p.includes("blue's clients would reject green's identity spiffe://green-mesh.local/ns/green-bookinfo/sa/bookinfo-reviews"),
+      ),
+    ).toBe(true);
+  });
+});
+
 describe('MF002 gateway identity in AuthorizationPolicies', () => {
   const policy = (principals: string[], action = 'ALLOW', key = 'principals') => ({
     apiVersion: 'security.istio.io/v1',
@@ -301,6 +409,10 @@ describe('MF009 exporter ServiceEntry visibility', () => {
   test('triggers on a mesh default exportTo that hides exporter ServiceEntries from the gateway', () =>
     expect(withDefault(['.'])).toEqual(['MF009']));
   test('does not trigger on a default of "*"', () => expect(withDefault(['*'])).toEqual([]));
+  test('triggers on an exporter ServiceEntry rendered without the gateway namespace in exportTo (a renderer regression)', () =>
+    expect(pitfalls(mutate(freshPlan(), 'west', 2, (r) => (r.type === 'exporterServiceEntry' ? { ...r, exportTo: ['a'] } : r)))).toEqual([
+      'MF009',
+    ]));
 });
 
 describe('MF010 multi-port exports', () => {

@@ -23,6 +23,26 @@ function edit(file: string, from: string | RegExp, to: string): Mutation {
 
 const cases: [string, Mutation, (string | RegExp)[]][] = [
   [
+    'east-west address with a scheme',
+    edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: https://198.51.100.20'),
+    ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address', 'it has a scheme', 'the port is 15443'],
+  ],
+  [
+    'east-west address with a port',
+    edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: ew.west.example.com:15443'),
+    ['field spec.eastWestGateway.address: "ew.west.example.com:15443" is not an address peers can use: it has a port'],
+  ],
+  [
+    'east-west address that is no IP and no DNS name',
+    edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: [198.51.100.20, "ew west"]'),
+    ['field spec.eastWestGateway.address[1]: "ew west" is not an address peers can use: it is neither an IP address nor a DNS-1123 name'],
+  ],
+  [
+    'ServiceMeshPeer naming a federation gateway the SMCP does not have',
+    edit('west/ossm2/federation.yaml', /name: federation-ingress\n/, 'name: federation-ingres\n'),
+    ['field spec.gateways.ingress.name: federation ingress gateway "federation-ingres" is not a gateway of SMCP istio-system/'],
+  ],
+  [
     'YAML syntax error',
     edit('west/ossm2/federation.yaml', '  kind: ExportedServiceSet\n', '  kind: ExportedServiceSet\n   bad: [\n'),
     ['clusters/west/ossm2/federation.yaml:', 'YAML syntax error'],
@@ -156,6 +176,24 @@ describe('input errors', () => {
     expect(res.stderr).toContain('nothing was written');
     if (_name === 'two meshes with one trust domain') expect(res.stderr.match(/^error: /gm)).toHaveLength(1);
     expect(readTree(out)).toEqual(before);
+  });
+
+  test("an east-west address that is the old federation ingress gateway's is a warning naming both", () => {
+    const clusters = copyTree(EXAMPLE_CLUSTERS);
+    edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: 198.51.100.11')(clusters);
+    const res = runCli(['--clusters', clusters, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-old-')), 'dist')]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      `warning: ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
+        "198.51.100.11 is the address of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists it)",
+    );
+  });
+
+  test('the hint for an unknown address reads a hostname-publishing load balancer too', () => {
+    const clusters = copyTree(EXAMPLE_CLUSTERS);
+    edit('west/cluster.yaml', '    address: 198.51.100.20\n', '')(clusters);
+    const res = runCli(['--clusters', clusters, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-hint-')), 'dist')]);
+    expect(res.stderr).toContain("-o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}'");
   });
 
   test('usage errors exit 2', () => {

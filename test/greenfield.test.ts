@@ -60,7 +60,11 @@ describe("examples/greenfield (the reference documents' mesh.global scenario)", 
       'joins its own pods and the remote endpoint',
     () => {
       expect(find(west, 'Gateway', 'expose-services', 'istio-ingress')!.spec.servers[0].hosts).toEqual(['httpbin.httpbin.mesh.global']);
+      expect(find(west, 'Gateway', 'expose-services', 'istio-ingress')!.spec.selector).toEqual({
+        'gateway.networking.k8s.io/gateway-name': 'eastwestgateway',
+      });
       expect(find(west, 'ServiceEntry', 'httpbin-httpbin-mesh-global', 'httpbin')!.spec).toEqual({
+        exportTo: ['httpbin', 'istio-ingress'],
         hosts: ['httpbin.httpbin.mesh.global'],
         location: 'MESH_INTERNAL',
         ports: [{ name: 'http', number: 8000, protocol: 'HTTP', targetPort: 8080 }],

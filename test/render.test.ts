@@ -147,8 +147,8 @@ describe('three meshes in detail', () => {
     expect(ses).toEqual([
       ['red-bookinfo', 'ratings-bookinfo-svc-blue-mesh-exports-local', 'ratings.bookinfo.svc.red-mesh-imports.local', 8080],
     ]);
-    expect(find(red, 'Gateway', 'eastwestgateway', 'istio-ingress')!.spec.infrastructure).toEqual({
-      annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+    expect(find(red, 'Gateway', 'eastwestgateway', 'istio-ingress')!.metadata.annotations).toMatchObject({
+      'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
     });
     const redImport = state('red', '03-import');
     const se = redImport.find((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'red-mesh-system')!;
@@ -170,13 +170,18 @@ describe('three meshes in detail', () => {
     ]);
   });
 
-  test('04 removes every federation gateway and peer resource on every cluster', () => {
+  test('04 removes every federation gateway and export/import set; the peers and their roots stay until 07', () => {
     for (const c of ['red', 'green', 'blue']) {
       const objs = state(c, '04-remove-federation');
       const smcp = find(objs, 'ServiceMeshControlPlane', 'basic')!;
       expect(smcp.spec.gateways?.additionalIngress).toBeUndefined();
       expect(smcp.spec.gateways?.additionalEgress).toBeUndefined();
-      expect(objs.filter((o) => /federation\.maistra\.io/.test(o.apiVersion))).toEqual([]);
+      const federation = objs.filter((o) => /federation\.maistra\.io/.test(o.apiVersion));
+      expect(federation.map((o) => o.kind)).toEqual(['ServiceMeshPeer', 'ServiceMeshPeer']);
+      for (const p of federation) expect(find(objs, 'ConfigMap', p.spec.security.certificateChain.name)).toBeDefined();
+      const final = state(c, '07-finalize');
+      expect(final.filter((o) => /federation\.maistra\.io/.test(o.apiVersion))).toEqual([]);
+      expect(final.filter((o) => o.kind === 'ConfigMap' && o.metadata.name.endsWith('-ca-root-cert'))).toEqual([]);
     }
   });
 

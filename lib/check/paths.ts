@@ -1,10 +1,13 @@
 import { PhaseState } from './state';
 import { JsonObject } from '../load/yaml-source';
-import { Import, Mesh } from '../model/types';
+import { spiffeId } from '../model/names';
+import { Import, Mesh, PeerLink } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { EGRESS_PORT } from '../plan/egress';
+import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
-import { Resource } from '../plan/types';
+import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
+import { refKey, Resource } from '../plan/types';
 
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
 export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
@@ -58,18 +61,39 @@ export function federationGatewayPresent(state: PhaseState, map: 'additionalIngr
 }
 
 /** Why `mesh` (in `state`) does not accept or trust `peer` (empty string when it does). */
-function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: string, role: 'client' | 'server'): string {
-  return state.cachedWithPatches(`trust/${peer.cluster}/${workloadNs}/${role}`, () =>
-    computeTrustProblem(state, mesh, peer, workloadNs, role),
+function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: 'client' | 'server'): string {
+  return state.cachedWithPatches(`trust/${peer.cluster}/${link.peer.name}/${workloadNs}/${role}`, () =>
+    computeTrustProblem(state, mesh, peer, link, workloadNs, role),
   );
 }
 
-function computeTrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, workloadNs: string, role: 'client' | 'server'): string {
-  if (!onOssm3(state, workloadNs)) {
-    return smcpAliases(state, mesh).includes(peer.trustDomain)
-      ? ''
-      : `${mesh.cluster}'s SMCP does not list ${peer.trustDomain} in trustDomainAliases (${role} side)`;
+/**
+ * OSSM 2 sidecars validate a peer's certificates with the roots Maistra pushes them (TBDS) from the
+ * ServiceMeshPeer's CA ConfigMap, and only while the ServiceMeshPeer exists (phase-04-remove-federation).
+ */
+function ossm2TrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, role: 'client' | 'server'): string {
+  if (!smcpAliases(state, mesh).includes(peer.trustDomain)) {
+    return `${mesh.cluster}'s SMCP does not list ${peer.trustDomain} in trustDomainAliases (${role} side)`;
   }
+  if (!state.has('ServiceMeshPeer', link.peer.name, link.peer.namespace)) {
+    return `${mesh.cluster}'s OSSM 2 proxies lose ${peer.cluster}'s root: ServiceMeshPeer ${link.peer.name} is deleted (${role} side)`;
+  }
+  const cm = link.caConfigMap;
+  if (cm && !state.has('ConfigMap', cm.name, cm.namespace)) {
+    return `${mesh.cluster}'s OSSM 2 proxies lose ${peer.cluster}'s root: ConfigMap ${cm.namespace}/${cm.name} is deleted (${role} side)`;
+  }
+  return '';
+}
+
+function computeTrustProblem(
+  state: PhaseState,
+  mesh: Mesh,
+  peer: Mesh,
+  link: PeerLink,
+  workloadNs: string,
+  role: 'client' | 'server',
+): string {
+  if (!onOssm3(state, workloadNs)) return ossm2TrustProblem(state, mesh, peer, link, role);
   const istio = state.of('istio')[0];
   if (!istio) return `${mesh.cluster}'s ${role} workloads are on OSSM 3 but no Istio control plane is rendered`;
   const scoped = istio.caCertificates.some((c) => c.trustDomains?.includes(peer.trustDomain));
@@ -142,12 +166,22 @@ function egressProblem(imp: Import, importerState: PhaseState, importer: Mesh, e
   const gateway = importerState.of('egressGateway').find((g) => g.ref.name === eg.name && g.ref.namespace === eg.namespace);
   if (!gateway)
     return `${imp.importer}'s istio-remote Gateway for ${imp.exporter} points at egress gateway ${eg.namespace}/${eg.name}, which is not there`;
+  const deploy = gatewayDeployProblem(importerState, importer, eg.namespace, 'egress');
+  if (deploy) return deploy;
   if (port !== EGRESS_PORT)
     return `${imp.importer}'s istio-remote Gateway for ${imp.exporter} uses port ${port}, but the egress gateway listens on ${EGRESS_PORT}`;
   const route = importerState
     .cached('egressRoutes', () => new Map(importerState.of('egressRoute').map((r) => [r.host, r])))
     .get(imp.hostname);
   if (!route) return `${imp.importer}'s egress gateway has no route for ${imp.hostname}`;
+  if (route.ref.kind === 'VirtualService') {
+    const via = importerState
+      .of('egressPassthroughGateway')
+      .find((g) => g.ref.name === route.gatewayName && g.ref.namespace === eg.namespace);
+    if (!via) return `${imp.importer}'s egress route for ${imp.hostname} names Gateway ${route.gatewayName}, which is not there`;
+    const selects = selectorProblem(importerState, via, eg.namespace, eg.name, `${imp.importer}'s Gateway ${via.ref.name}`);
+    if (selects) return selects;
+  }
   const b = route.backends.find((x) => x.exporter === imp.exporter);
   if (!b) return `${imp.importer}'s egress route for ${imp.hostname} does not lead to ${imp.exporter}`;
   const backend = importerState.of('egressBackend').find((x) => x.exporter === imp.exporter && x.ref.name === b.name);
@@ -172,6 +206,91 @@ function egressProblem(imp: Import, importerState: PhaseState, importer: Mesh, e
   return '';
 }
 
+/** The SMCP value at `path` in this state: the last merge patch that sets it, else the dump's. */
+function smcpValue(state: PhaseState, mesh: Mesh, path: string[]): unknown {
+  const patched = smcpPatched(state, path);
+  if (patched !== undefined) return patched;
+  let v: unknown = mesh.controlPlane.rendered;
+  for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
+  return v;
+}
+
+/**
+ * Why the istiod that owns the Gateway API gateways in `ns` does not deploy one (empty when it does).
+ * OSSM 2.6 runs the Gateway API controllers only in ClusterWide mode or with
+ * spec.techPreview.gatewayAPI.enabled (maistra/istio-operator@08c043ffe1 resources/helm/v2.6/
+ * istio-control/istio-discovery/templates/deployment.yaml: PILOT_ENABLE_GATEWAY_API{,_STATUS,
+ * _DEPLOYMENT_CONTROLLER}=false unless gatewayAPI.enabled or global.clusterWide).
+ */
+export function gatewayDeployProblem(state: PhaseState, mesh: Mesh, ns: string, what: string): string {
+  if (onOssm3(state, ns) || mesh.controlPlane.mode === 'ClusterWide') return '';
+  if (smcpValue(state, mesh, ['spec', 'techPreview', 'gatewayAPI', 'enabled']) === true) return '';
+  return (
+    `${mesh.cluster}'s MultiTenant SMCP runs no Gateway API deployment controller ` +
+    `(spec.techPreview.gatewayAPI.enabled is not true), so the ${what} gateway is never deployed`
+  );
+}
+
+/**
+ * The gateway-name labels on the pods of the Kubernetes Gateway `name` in `ns`: OSSM 2.6 sets
+ * istio.io/gateway-name; Istio ≥ 1.24 sets only gateway.networking.k8s.io/gateway-name on what it deploys
+ * and keeps the old label on the Deployment OSSM 2.6 created while it exists (lib/plan/gateway-pods.ts).
+ * Once OSSM 2 is gone (07) meshfed counts on the new label only.
+ */
+function gatewayPodLabels(state: PhaseState, ns: string, name: string): Record<string, string> {
+  if (state.phase === 'multicluster') return { [GATEWAY_NAME_LABEL]: name };
+  if (!onOssm3(state, ns)) return { [OSSM2_GATEWAY_LABEL]: name };
+  if (state.phase === '07-finalize') return { [GATEWAY_NAME_LABEL]: name };
+  return { [OSSM2_GATEWAY_LABEL]: name, [GATEWAY_NAME_LABEL]: name };
+}
+
+/** An Istio Gateway's pod selector in this state: as planned, or as a later JSON patch replaced it. */
+function selectorOf(
+  state: PhaseState,
+  gateway: Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>,
+): Record<string, string> {
+  let selector = gateway.selector;
+  for (const p of state.patches) {
+    if (p.type !== 'json6902' || refKey(p.target) !== refKey(gateway.ref)) continue;
+    for (const op of p.ops) if (op.op === 'replace' && op.path === '/spec/selector') selector = op.value as Record<string, string>;
+  }
+  return selector;
+}
+
+/** Why an Istio Gateway's selector matches none of the gateway's pods (empty when it matches). */
+function selectorProblem(
+  state: PhaseState,
+  gateway: Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>,
+  ns: string,
+  name: string,
+  what: string,
+): string {
+  const selector = selectorOf(state, gateway);
+  const labels = gatewayPodLabels(state, ns, name);
+  if (Object.entries(selector).every(([k, v]) => labels[k] === v)) return '';
+  return `${what} selects ${JSON.stringify(selector)}, but the ${name} pods carry ${JSON.stringify(labels)} in this state`;
+}
+
+/**
+ * Client namespaces whose OSSM 2 proxies have no network: their pods were injected before 01 set it and
+ * no restart in this state gave them one. istiod drops every address-less WorkloadEntry for them
+ * (istio/istio#58612; lib/plan/phase-03-import.ts planNetworkRestart).
+ */
+function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
+  if (onOssm3(state, ns)) return [];
+  const restarted = state.cached(`restarted/${ns}`, () => {
+    const names = new Set<string>();
+    for (const job of state.of('restartJob')) {
+      if (job.annotation !== NETWORK_RESTART_ANNOTATION || job.value !== mesh.network) continue;
+      for (const w of job.workloads) if (w.namespace === ns) names.add(`${w.kind}/${w.name}`);
+    }
+    return names;
+  });
+  return mesh.inventory.workloads
+    .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`))
+    .map((w) => `${w.kind}/${w.name}`);
+}
+
 /** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */
 export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerState: PhaseState): string {
   const importer = ctx.mesh(imp.importer);
@@ -193,6 +312,15 @@ export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerSt
   const local = imp.localService;
   let clientNs: string[];
   if (local) {
+    const svc = imp.export.service;
+    // A Kubernetes Service vouches only for identities in its own namespace (the WorkloadEntry's service
+    // account becomes spiffe://<local td>/ns/<ns>/sa/<sa>, istio/istio@1.20.8 serviceentry/conversion.go:433).
+    if (svc.namespace !== local.namespace)
+      return (
+        `${imp.importer}'s clients would reject ${imp.exporter}'s identity ` +
+        `${spiffeId(exporter.trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}: a WorkloadEntry joining ` +
+        `${local.namespace}/${local.name} can only stand for namespace ${local.namespace}`
+      );
     if (!selectsWorkloadEntry(importerState, local.namespace, local.selector, net))
       return `${imp.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
     clientNs = importer.memberNamespaces;
@@ -206,8 +334,14 @@ export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerSt
     clientNs = se.exportTo.filter((n) => n !== '*' && n !== '.');
   }
   for (const ns of clientNs.length ? clientNs : importer.memberNamespaces) {
-    const t = trustProblem(importerState, importer, exporter, ns, 'client');
+    const t = trustProblem(importerState, importer, exporter, imp.link, ns, 'client');
     if (t) return t;
+    const stale = networklessClients(importerState, importer, ns);
+    if (stale.length)
+      return (
+        `${imp.importer}'s clients in ${ns} (${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}) were injected before ` +
+        `01-prepare set the network and were not restarted: istiod gives their proxies no address-less WorkloadEntry (istio/istio#58612)`
+      );
   }
   return '';
 }
@@ -218,8 +352,13 @@ export function newPathExporterProblem(ctx: PlanContext, imp: Import, exporterSt
   const exporter = ctx.mesh(imp.exporter);
   const ew = exporterState.of('eastWestGateway')[0];
   if (!ew) return `${imp.exporter} has no east-west gateway`;
-  if (!exporterState.cached('exposed', () => new Set(exporterState.of('exposedServices').flatMap((g) => g.hosts))).has(imp.hostname))
-    return `${imp.exporter}'s east-west gateway does not expose ${imp.hostname}`;
+  const ewNs = ew.ref.namespace ?? '';
+  const deploy = gatewayDeployProblem(exporterState, exporter, ewNs, 'east-west');
+  if (deploy) return deploy;
+  const exposing = exporterState.of('exposedServices').find((g) => g.hosts.includes(imp.hostname));
+  if (!exposing) return `${imp.exporter}'s east-west gateway does not expose ${imp.hostname}`;
+  const selects = selectorProblem(exporterState, exposing, ewNs, ew.ref.name, `${imp.exporter}'s Gateway ${exposing.ref.name}`);
+  if (selects) return selects;
   const svc = imp.export.service;
   const hostSEs = exporterState.cached(
     'exporterSEs',
@@ -237,5 +376,5 @@ export function newPathExporterProblem(ctx: PlanContext, imp: Import, exporterSt
     !exporterState.of('istio').some((x) => x.pilotEnv.PILOT_ENABLE_ALPHA_GATEWAY_API === 'true')
   )
     return `${imp.exporter}'s OSSM 3 istiod owns the east-west Gateway but refuses its TLS listener (no PILOT_ENABLE_ALPHA_GATEWAY_API)`;
-  return trustProblem(exporterState, exporter, importer, svc.namespace, 'server');
+  return trustProblem(exporterState, exporter, importer, imp.export.link, svc.namespace, 'server');
 }

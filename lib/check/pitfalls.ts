@@ -156,25 +156,64 @@ function defaultServiceExportTo(mesh: Mesh): string[] {
   return (meshConfig?.defaultServiceExportTo ?? []) as string[];
 }
 
-/** MF009: exporter ServiceEntries carry no exportTo, so the mesh default applies; it must let the gateway see them. */
+/** Does an exportTo list (empty: the mesh default) make an object in `namespace` visible to `viewer`? */
+function visibleTo(exportTo: string[], namespace: string, viewer: string): boolean {
+  return exportTo.includes('*') || exportTo.includes(viewer) || (exportTo.includes('.') && namespace === viewer);
+}
+
+/** The exportTo a Service carries (its networking.istio.io/exportTo annotation), else the mesh default. */
+function serviceExportTo(mesh: Mesh, annotations: Record<string, string>): string[] {
+  const annotated = (annotations['networking.istio.io/exportTo'] ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (annotated.length) return annotated;
+  const defaults = defaultServiceExportTo(mesh);
+  return defaults.length ? defaults : ['*'];
+}
+
+/**
+ * MF009: the east-west gateway routes an importer's hostname only to a host it can see: the exporter
+ * ServiceEntries meshfed renders (their exportTo), or the exported Service itself when importers use its
+ * own name (its exportTo annotation, else the SMCP's defaultServiceExportTo).
+ */
 export function checkDefaultExportTo(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
-    const defaults = defaultServiceExportTo(mesh);
-    if (!c.ctx.isExporter(mesh.cluster) || !defaults.length || defaults.includes('*') || defaults.includes(mesh.eastWest.namespace))
-      continue;
-    out.push({
-      rule: 'MF009',
-      severity: 'error',
-      cluster: mesh.cluster,
-      phase: '02-export',
-      location: mesh.controlPlane.source.at(['spec', 'techPreview', 'meshConfig', 'defaultServiceExportTo']),
-      problem:
-        `defaultServiceExportTo ${JSON.stringify(defaults)} hides the exporter ServiceEntries from ` +
-        `the east-west gateway in ${mesh.eastWest.namespace}, so it has no route for the imported ` +
-        `hostnames.`,
-      fix: `Add "${mesh.eastWest.namespace}" (or "*") to defaultServiceExportTo.`,
-    });
+    if (!c.ctx.isExporter(mesh.cluster)) continue;
+    const gatewayNs = mesh.eastWest.namespace;
+    const base = { rule: 'MF009', severity: 'error', cluster: mesh.cluster, phase: '02-export' } as const;
+    const state = c.plan.byCluster[mesh.cluster].some((p) => p.phase === '02-export') ? c.states.get(mesh.cluster, '02-export') : undefined;
+    for (const se of state?.of('exporterServiceEntry') ?? []) {
+      if (visibleTo(se.exportTo, se.ref.namespace ?? '', gatewayNs)) continue;
+      out.push({
+        ...base,
+        problem:
+          `ServiceEntry ${se.ref.namespace}/${se.ref.name} (exportTo ${JSON.stringify(se.exportTo)}) is hidden from ` +
+          `the east-west gateway in ${gatewayNs}, so it has no route for ${se.host}.`,
+        fix: `Render it with exportTo including "${gatewayNs}".`,
+      });
+    }
+    const seen = new Set<string>();
+    for (const imp of c.ctx.importsFrom(mesh.cluster)) {
+      const svc = imp.export.service;
+      if (imp.hostname !== svc.hostname || svc.kind !== 'Service' || seen.has(svc.hostname)) continue;
+      seen.add(svc.hostname);
+      const service = mesh.inventory.services.find((s) => s.name === svc.name && s.namespace === svc.namespace);
+      const exportTo = serviceExportTo(mesh, service?.annotations ?? {});
+      if (visibleTo(exportTo, svc.namespace, gatewayNs)) continue;
+      const annotated = service?.annotations['networking.istio.io/exportTo'] !== undefined;
+      out.push({
+        ...base,
+        location: annotated
+          ? svc.source.at(['metadata', 'annotations', 'networking.istio.io/exportTo'])
+          : mesh.controlPlane.source.at(['spec', 'techPreview', 'meshConfig', 'defaultServiceExportTo']),
+        problem:
+          `${imp.importer} imports ${svc.namespace}/${svc.name} under its own name ${svc.hostname}, but its exportTo ` +
+          `${JSON.stringify(exportTo)} hides it from the east-west gateway in ${gatewayNs}, so the gateway has no route for it.`,
+        fix: `Add "${gatewayNs}" (or "*") to ${annotated ? 'the networking.istio.io/exportTo annotation' : 'defaultServiceExportTo'}.`,
+      });
+    }
   }
   return out;
 }

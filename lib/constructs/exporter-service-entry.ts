@@ -21,6 +21,7 @@ export class ExporterServiceEntry extends Construct {
     new ServiceEntryV1Beta1(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
+        exportTo: props.exportTo,
         hosts: [props.host],
         location: ServiceEntryV1Beta1SpecLocation.MESH_UNDERSCORE_INTERNAL,
         ports: serviceEntryPorts(props.ports, true),

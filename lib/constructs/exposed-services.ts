@@ -16,7 +16,7 @@ export class ExposedServices extends Construct {
     new GatewayV1Alpha3(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
-        selector: { 'istio.io/gateway-name': props.gatewayName },
+        selector: props.selector,
         servers: [
           {
             port: { number: CROSS_NETWORK_PORT, name: 'tls', protocol: 'TLS' },

@@ -4,9 +4,6 @@ import { Construct } from 'constructs';
 import { ScriptJob } from './job-rbac';
 import { RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
 
-/** Pod-template annotation the restart Job sets; changing the template makes the controller roll the pods. */
-export const RESTART_ANNOTATION = 'meshfed.dev/restarted-for-revision';
-
 const RESOURCE: Record<WorkloadRef['kind'], string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
 export interface RestartRoleProps extends RestartRoleFields {
@@ -35,8 +32,9 @@ export class RestartRole extends Construct {
 }
 
 /** The shell script the Job runs: one `kubectl patch` per workload, failing on the first error. */
-export function restartScript(revision: string, workloads: WorkloadRef[]): string {
-  const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [RESTART_ANNOTATION]: revision } } } } });
+export function restartScript(annotation: string, value: string, workloads: WorkloadRef[]): string {
+  // Changing the pod template makes the controller roll the pods.
+  const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [annotation]: value } } } } });
   const lines = workloads.map((w) => `kubectl patch ${RESOURCE[w.kind]} ${w.name} -n ${w.namespace} --type merge -p '${patch}'`);
   return ['set -eu', ...lines].join('\n') + '\n';
 }
@@ -59,7 +57,7 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: restartScript(props.revision, props.workloads),
+      script: restartScript(props.annotation, props.value, props.workloads),
       wave: 0,
     });
   }

@@ -1,3 +1,5 @@
+import { isIP } from 'net';
+
 import Ajv, { ErrorObject } from 'ajv';
 
 import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
@@ -97,6 +99,22 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     );
     return undefined;
   }
+  const addresses = [v.spec.eastWestGateway?.address ?? []].flat();
+  const badAddress = addresses
+    .map((a, i) => ({ a, i, why: addressProblem(a) }))
+    .filter((x) => x.why !== undefined)
+    .map((x) => {
+      const at = Array.isArray(v.spec.eastWestGateway?.address)
+        ? ['spec', 'eastWestGateway', 'address', x.i]
+        : ['spec', 'eastWestGateway', 'address'];
+      diags.error(
+        src.at(at),
+        `"${x.a}" is not an address peers can use: ${x.why}.`,
+        'Give an IPv4 or IPv6 address or a DNS name only (the port is 15443, or spec.eastWestGateway.service.nodePort with type NodePort).',
+      );
+      return x;
+    });
+  if (badAddress.length) return undefined;
   const svc = v.spec.eastWestGateway?.service;
   if (svc?.nodePort !== undefined && svc.type !== 'NodePort') {
     diags.error(
@@ -154,6 +172,18 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     workloadRestart: v.spec.workloadRestart ?? {},
     source: src,
   };
+}
+
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why an east-west gateway address is not an IP or a DNS-1123 name (undefined when it is). */
+export function addressProblem(address: string): string | undefined {
+  if (isIP(address)) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return 'it has a scheme (an address is a bare host)';
+  if (/^\[.*\](:\d+)?$/.test(address) || /^[^:]+:\d+$/.test(address)) return 'it has a port';
+  if (address !== address.toLowerCase() && DNS_NAME.test(address.toLowerCase())) return 'a DNS name is lower-case';
+  if (!DNS_NAME.test(address)) return 'it is neither an IP address nor a DNS-1123 name';
+  return undefined;
 }
 
 /** Ajv reports an `enum`/`const` failure and its parent `anyOf`/`if` noise; keep one error per path. */

@@ -162,6 +162,28 @@ function caConfigMapOf(mesh: Mesh, peer: Peer, remote: Mesh, diags: Diagnostics)
   return cm;
 }
 
+/**
+ * A ServiceMeshPeer's federation gateways must be gateways the SMCP defines: Maistra serves a peer through
+ * the additionalIngress/additionalEgress gateway it names, and meshfed removes exactly those in 04.
+ */
+function checkPeerGateways(mesh: Mesh, peer: Peer, diags: Diagnostics): void {
+  if (mesh.virtual || mesh.settings.mode === 'greenfield') return;
+  const cp = mesh.controlPlane;
+  for (const [kind, name, defined] of [
+    ['ingress', peer.ingressGateway, cp.additionalIngress],
+    ['egress', peer.egressGateway, cp.additionalEgress],
+  ] as const) {
+    if (!name || defined.includes(name)) continue;
+    const map = kind === 'ingress' ? 'additionalIngress' : 'additionalEgress';
+    diags.error(
+      peer.source.at(['spec', 'gateways', kind, 'name']),
+      `federation ${kind} gateway "${name}" is not a gateway of SMCP ${cp.namespace}/${cp.name} ` +
+        `(spec.gateways.${map} has ${defined.join(', ') || 'none'}).`,
+      `Dump the SMCP and the ServiceMeshPeer from the same cluster, or fix the gateway name: Maistra cannot serve this peer as dumped.`,
+    );
+  }
+}
+
 /** The links of one mesh: one per ServiceMeshPeer that names another mesh, on a usable network name. */
 function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
   const inv = mesh.inventory;
@@ -170,6 +192,7 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
   const usedNetworks = new Map<string, string>();
   const links: PeerLink[] = [];
   for (const peer of [...inv.peers].sort(byKey((p) => p.name))) {
+    checkPeerGateways(mesh, peer, diags);
     if (!peer.trustDomain) continue;
     const remote = remoteMeshOf(mesh, peer, byTd, seenRemote, diags);
     if (!remote) continue;
@@ -207,8 +230,29 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
   return links;
 }
 
+/**
+ * The east-west gateway is a new Service with its own address; a peer's ServiceMeshPeer lists the old
+ * federation ingress gateway's. Setting one for the other points every importer at the wrong gateway.
+ */
+function checkOldIngressAddresses(meshes: Mesh[], links: PeerLink[], diags: Diagnostics): void {
+  const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
+  for (const link of links) {
+    const exporter = byCluster.get(link.remote)!;
+    if (exporter.virtual) continue;
+    for (const address of exporter.eastWest.addresses.filter((a) => link.peer.addresses.includes(a))) {
+      diags.warn(
+        exporter.settings.source.at(['spec', 'eastWestGateway', 'address']),
+        `${address} is the address of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ${link.peer.name} in ` +
+          `${link.local} lists it), not of its east-west gateway, which is a new Service (${exporter.eastWest.name}-istio).`,
+        `Set the address of Service ${exporter.eastWest.name}-istio in namespace ${exporter.eastWest.namespace} once 02-export is applied.`,
+      );
+    }
+  }
+}
+
 function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
   const links = meshes.flatMap((mesh) => linksOfMesh(mesh, byTd, diags));
+  checkOldIngressAddresses(meshes, links, diags);
   for (const link of links) {
     if (links.some((r) => r.local === link.remote && r.remote === link.local)) continue;
     diags.warn(

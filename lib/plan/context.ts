@@ -52,6 +52,11 @@ export class PlanContext {
     return this.importsFrom(cluster).length > 0;
   }
 
+  /** Clusters that import services from `cluster`, sorted. */
+  importersOf(cluster: string): string[] {
+    return [...new Set(this.importsFrom(cluster).map((i) => i.importer))].sort();
+  }
+
   /** Exporters `cluster` imports from, sorted. */
   exportersFor(cluster: string): Mesh[] {
     return this.exportersOf(this.importsInto(cluster));

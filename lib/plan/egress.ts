@@ -1,5 +1,6 @@
 import { isIP } from 'net';
 
+import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
 import { gatewayNamespace, memberRollPatch } from './phase-02-export';
@@ -112,7 +113,7 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
     out.push({
       type: 'egressPassthroughGateway',
       ref: ref(API.istioGateway, 'Gateway', gatewayName, ns),
-      gatewayName: egress.name,
+      selector: gatewayPodSelector(mesh, egress.name),
       sniHosts: hosts.map((h) => `*.${h}`),
     });
   for (const host of hosts) {

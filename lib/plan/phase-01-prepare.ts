@@ -44,7 +44,19 @@ export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
  * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
  * the new east-west gateway is reachable.
  */
+/**
+ * A MultiTenant OSSM 2.6 control plane runs the Gateway API controllers only with
+ * spec.techPreview.gatewayAPI.enabled (maistra/istio-operator@08c043ffe1 resources/helm/v2.6/
+ * istio-control/istio-discovery/templates/deployment.yaml sets PILOT_ENABLE_GATEWAY_API,
+ * _STATUS and _DEPLOYMENT_CONTROLLER to "false" unless gatewayAPI.enabled or ClusterWide): without it the
+ * east-west (or egress) Gateway of 02/03 is never deployed. ClusterWide meshes have it on already.
+ */
+export function needsGatewayApi(ctx: PlanContext, mesh: Mesh): boolean {
+  return mesh.controlPlane.mode === 'MultiTenant' && (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh));
+}
+
 export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
+  const gatewayApi = needsGatewayApi(ctx, mesh);
   return [
     {
       type: 'merge',
@@ -52,10 +64,14 @@ export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
       why:
         `trust peer trust domains, discover istio-remote ` +
         `gateways${usesEgressTlsRoutes(ctx, mesh) ? ', watch TLSRoutes (egress gateway)' : ''}, ` +
-        `name the network, allow direct traffic to the east-west gateway`,
+        `name the network, allow direct traffic to the east-west gateway` +
+        (gatewayApi ? ', run the Gateway API controllers (MultiTenant)' : ''),
       patch: {
         spec: {
-          techPreview: { meshConfig: { trustDomainAliases: trustDomainAliases(ctx, mesh) } },
+          techPreview: {
+            meshConfig: { trustDomainAliases: trustDomainAliases(ctx, mesh) },
+            ...(gatewayApi ? { gatewayAPI: { enabled: true } } : {}),
+          },
           runtime: { components: { pilot: { container: { env: prepareEnv(ctx, mesh) } } } },
           cluster: { network: mesh.network },
           security: { manageNetworkPolicy: false },

@@ -1,3 +1,4 @@
+import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
@@ -19,7 +20,7 @@ export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
  * own FQDN, so the east-west gateway can route that SNI host to the pods. Named after the exported name
  * of the first importer (by cluster) that uses the hostname, as the guide does.
  */
-function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNames = false): Resource[] {
+function exporterServiceEntries(imports: Import[], gatewayNs: string, diags: Diagnostics, globalNames = false): Resource[] {
   const firstImport = new Map<string, Import>();
   for (const i of [...imports].sort(byKey((i) => i.importer))) {
     const svc = i.export.service;
@@ -51,6 +52,7 @@ function exporterServiceEntries(imports: Import[], diags: Diagnostics, globalNam
       host: i.hostname,
       ports: svc.ports,
       podSelector: svc.podSelector,
+      exportTo: uniqSorted([svc.namespace, gatewayNs]),
     };
   });
 }
@@ -77,10 +79,10 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
     {
       type: 'exposedServices',
       ref: ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, ew.namespace),
-      gatewayName: ew.name,
+      selector: gatewayPodSelector(mesh, ew.name),
       hosts: exposedHosts(ctx, mesh),
     },
-    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), diags, mesh.settings.hostnameScheme === 'global').filter(
+    ...exporterServiceEntries(ctx.importsFrom(mesh.cluster), ew.namespace, diags, mesh.settings.hostnameScheme === 'global').filter(
       (r) => r.type !== 'exporterServiceEntry' || !shared.has(`${r.ref.namespace}/${r.host}`),
     ),
   ];

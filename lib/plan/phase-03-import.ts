@@ -2,6 +2,7 @@ import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
 import { EGRESS_PORT, planEgress } from './egress';
 import { API, ref } from './refs';
+import { NETWORK_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';
 import { joinsLocalPods } from '../model/imports';
@@ -31,7 +32,8 @@ function addressSource(e: Mesh): string {
   if (e.eastWest.serviceType === 'NodePort') return 'the addresses of the nodes peers reach';
   return (
     `the address of Service ${e.eastWest.name}-istio in namespace ${e.eastWest.namespace} ` +
-    `(kubectl get svc ${gatewayService(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}')`
+    // Load balancers publish an IP or a hostname (AWS ELB/NLB): print whichever the Service has.
+    `(kubectl get svc ${gatewayService(e)} -o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}')`
   );
 }
 
@@ -128,14 +130,16 @@ function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: Servic
     const svc = imp.export.service;
     const sameNs = svc.namespace === local.namespace;
     if (!sameNs) {
-      diags.warn(
+      // Rendering it would give the local Service an endpoint every client handshake fails on.
+      diags.error(
         imp.link.importSet!.source.at(['spec', 'importRules', imp.ruleIndex]),
         `${imp.hostname} joins ${mesh.cluster}'s own Service ${local.namespace}/${local.name}, but ` +
           `${imp.exporter}'s pods run in namespace ${svc.namespace}: a Kubernetes Service can only ` +
-          `vouch for identities in its own namespace, so clients will reject ` +
+          `vouch for identities in its own namespace, so clients would reject ` +
           `${spiffeId(ctx.mesh(imp.exporter).trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}.`,
-        `Export the service from a namespace named ${local.namespace}, or import it without importAsLocal.`,
+        `Export the service from a namespace named ${local.namespace}, import it without importAsLocal, or stop importing it.`,
       );
+      continue;
     }
     out.push({
       type: 'importWorkloadEntry',
@@ -238,4 +242,28 @@ export function planImport(
     };
   });
   return { adds: [...egress.adds, ...gateways, ...importResources(ctx, mesh, imports, diags)], patches: egress.patches };
+}
+
+export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
+
+/**
+ * On a migrating importer, 03 also restarts the member workloads: OSSM 2 injects ISTIO_META_NETWORK only
+ * into pods created after 01 set spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/
+ * istio-discovery/files/injection-template.yaml:304-307), and istiod drops every address-less
+ * WorkloadEntry for a proxy without a network (1.20.8 pilot/pkg/xds/endpoints/endpoint_builder.go:504-507,
+ * 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30). Without the restart, clients injected before 01
+ * would get no endpoint for any import once 04 removes the federation path. A PostSync hook: it runs
+ * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
+ * (every exporter's 04 waits for this cluster's 03).
+ */
+export function planNetworkRestart(ctx: PlanContext, mesh: Mesh): Resource[] {
+  if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
+  return restartResources(mesh, {
+    name: NETWORK_RESTART_NAME,
+    namespace: mesh.controlPlane.namespace,
+    annotation: NETWORK_RESTART_ANNOTATION,
+    value: mesh.network,
+    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    identity: { network: mesh.network },
+  });
 }

@@ -1,4 +1,3 @@
-import { PlanContext } from './context';
 import { smcpRef } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { JsonPatchOp, ObjectRef, Patch } from './types';
@@ -10,19 +9,20 @@ export function pointerKey(k: string): string {
 }
 
 /**
- * 04-remove-federation: delete the ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and the
- * peers' CA ConfigMaps, and remove the federation gateways from the SMCP. A whole additionalIngress /
+ * 04-remove-federation: delete the ImportedServiceSets and ExportedServiceSets, and remove the federation
+ * gateways from the SMCP. The ServiceMeshPeers and the peers' CA ConfigMaps stay until 07: Maistra pushes
+ * a peer's root to the OSSM 2 sidecars (TBDS) only while its ServiceMeshPeer exists
+ * (maistra/istio@08e9b7bd27 (maistra-2.5) pkg/servicemesh/federation/discovery/controller.go:238-246,
+ * 335-350: updateRootCert on delete; pilot/pkg/xds/tbds.go:54-57),
+ * and OSSM 2 proxies need those roots for the direct mTLS path until 06 moves them to OSSM 3. A whole additionalIngress /
  * additionalEgress map goes (as in the guide) only when it holds nothing but federation gateways;
  * otherwise just the federation entries are removed, so other gateways keep running.
  */
-export function planRemoveFederation(ctx: PlanContext, mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
+export function planRemoveFederation(mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
   const inv = mesh.inventory;
-  const links = ctx.linksOf(mesh.cluster);
   const deletes: ObjectRef[] = [
     ...inv.importSets.map((s) => ref(API.peer, 'ImportedServiceSet', s.name, s.namespace)),
     ...inv.exportSets.map((s) => ref(API.peer, 'ExportedServiceSet', s.name, s.namespace)),
-    ...inv.peers.map((p) => ref(API.peer, 'ServiceMeshPeer', p.name, p.namespace)),
-    ...links.flatMap((l) => (l.caConfigMap ? [ref('v1', 'ConfigMap', l.caConfigMap.name, l.caConfigMap.namespace)] : [])),
   ];
   const ops: JsonPatchOp[] = [];
   const remove = (mapKey: 'additionalIngress' | 'additionalEgress', present: string[], federation: Set<string>) => {

@@ -2,10 +2,9 @@ import { PlanContext } from './context';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
+import { REVISION_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
-import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
-import { byKey } from '../sort';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
@@ -50,40 +49,13 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       patch: { spec: { runtime: { components: { pilot: { container: { env: { PILOT_ENABLE_GATEWAY_API: 'false' } } } } } } },
     });
   }
-  const members = new Set(mesh.memberNamespaces);
-  const workloads = mesh.inventory.workloads
-    .filter((w) => members.has(w.namespace))
-    .map((w) => ({ kind: w.kind, namespace: w.namespace, name: w.name }))
-    .sort(
-      byKey(
-        (w) => w.namespace,
-        (w) => w.kind,
-        (w) => w.name,
-      ),
-    );
-  if (workloads.length === 0) return { adds: [], patches };
-  // The Job's name carries a hash of what it restarts: Jobs are immutable, and a new set must run again.
-  const jobName = dnsLabel(RESTART_NAME, shortHash(JSON.stringify({ workloads, revision: mesh.ossm3.revision, image: mesh.restartImage })));
-  const sa = ref('v1', 'ServiceAccount', RESTART_NAME, mesh.ossm3.namespace);
-  const namespaces = [...new Set(workloads.map((w) => w.namespace))].sort();
-  const adds: Resource[] = [
-    { type: 'serviceAccount', ref: sa },
-    ...namespaces.flatMap((ns): Resource[] => [
-      {
-        type: 'restartRole',
-        ref: ref('rbac.authorization.k8s.io/v1', 'Role', RESTART_NAME, ns),
-        workloads: workloads.filter((w) => w.namespace === ns),
-      },
-      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', RESTART_NAME, ns), serviceAccount: sa },
-    ]),
-    {
-      type: 'restartJob',
-      ref: ref('batch/v1', 'Job', jobName, mesh.ossm3.namespace),
-      serviceAccount: sa,
-      image: mesh.restartImage,
-      revision: mesh.ossm3.revision,
-      workloads,
-    },
-  ];
+  const adds = restartResources(mesh, {
+    name: RESTART_NAME,
+    namespace: mesh.ossm3.namespace,
+    annotation: REVISION_RESTART_ANNOTATION,
+    value: mesh.ossm3.revision,
+    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    identity: { revision: mesh.ossm3.revision },
+  });
   return { adds, patches };
 }

@@ -1,15 +1,60 @@
-import { smcpRef } from './phase-01-prepare';
+import { PlanContext } from './context';
+import { egressPassthroughName } from './egress';
+import { gatewayPodSelector } from './gateway-pods';
+import { smcpRef, usesEgress } from './phase-01-prepare';
+import { EXPOSE_GATEWAY_NAME } from './phase-02-export';
 import { API, ref } from './refs';
-import { ObjectRef } from './types';
+import { ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
 
-/** 07-finalize: the OSSM 2 control plane goes: SMCP, SMMR and ServiceMeshMembers. */
-export function planFinalize(mesh: Mesh): ObjectRef[] {
+/**
+ * The ServiceMeshPeers and the peers' CA ConfigMaps: kept from 04 until no OSSM 2 proxy is left (see
+ * planRemoveFederation), deleted in 07.
+ */
+export function peerRefs(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
+  return [
+    ...mesh.inventory.peers.map((p) => ref(API.peer, 'ServiceMeshPeer', p.name, p.namespace)),
+    ...ctx
+      .linksOf(mesh.cluster)
+      .flatMap((l) => (l.caConfigMap ? [ref('v1', 'ConfigMap', l.caConfigMap.name, l.caConfigMap.namespace)] : [])),
+  ];
+}
+
+/** 07-finalize: the OSSM 2 control plane goes: the peers and their roots, ServiceMeshMembers, SMMR and SMCP. */
+export function planFinalize(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
   const inv = mesh.inventory;
   const members = new Set(mesh.memberNamespaces);
   return [
+    ...peerRefs(ctx, mesh),
     ...inv.members.filter((m) => members.has(m.namespace)).map((m) => ref(API.smm, 'ServiceMeshMember', m.source.name, m.namespace)),
     ...(inv.memberRoll ? [ref(API.smmr, 'ServiceMeshMemberRoll', inv.memberRoll.name, inv.memberRoll.namespace)] : []),
     smcpRef(mesh),
   ];
+}
+
+/**
+ * 07-finalize: the Istio Gateways that run on the east-west (and OpenShift egress) gateway pods select
+ * them by the label Istio ≥ 1.24 sets (lib/plan/gateway-pods.ts). Until 06 OSSM 2.6 deployed those pods
+ * with istio.io/gateway-name only; after 06 that label survives only while the Deployment OSSM 2.6
+ * created is kept, so once OSSM 2 is gone the selector must not depend on it.
+ */
+export function planGatewaySelectors(ctx: PlanContext, mesh: Mesh): Patch[] {
+  const out: Patch[] = [];
+  const replace = (target: ObjectRef, gateway: string, what: string): Patch => ({
+    type: 'json6902',
+    target,
+    why: `select the ${what} pods by the label OSSM 3 sets (istio.io/gateway-name was OSSM 2.6's)`,
+    ops: [{ op: 'replace', path: '/spec/selector', value: gatewayPodSelector(mesh, gateway, true) }],
+  });
+  if (ctx.isExporter(mesh.cluster)) {
+    out.push(
+      replace(ref(API.istioGateway, 'Gateway', EXPOSE_GATEWAY_NAME, mesh.eastWest.namespace), mesh.eastWest.name, 'east-west gateway'),
+    );
+  }
+  if (mesh.egress && mesh.platform === 'openshift' && usesEgress(ctx, mesh)) {
+    out.push(
+      replace(ref(API.istioGateway, 'Gateway', egressPassthroughName(mesh), mesh.egress.namespace), mesh.egress.name, 'egress gateway'),
+    );
+  }
+  return out;
 }

@@ -5,11 +5,11 @@ import { planGreenfield } from './greenfield';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
 import { planExport } from './phase-02-export';
-import { importBlockers, planImport } from './phase-03-import';
+import { importBlockers, planImport, planNetworkRestart } from './phase-03-import';
 import { planRemoveFederation } from './phase-04-remove-federation';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { planMigrateWorkloads } from './phase-06-migrate-workloads';
-import { planFinalize } from './phase-07-finalize';
+import { planFinalize, planGatewaySelectors } from './phase-07-finalize';
 import { assertShardsFinal, planImportShards } from './shards';
 import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
 import { planVerify } from './verify';
@@ -34,10 +34,12 @@ function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
         reason: `imports services from ${e.cluster} through its east-west gateway`,
       }));
     case '04-remove-federation':
-      return importersOf(ctx, mesh.cluster).map((p) => ({
+      return ctx.importersOf(mesh.cluster).map((p) => ({
         cluster: p,
         phase: '03-import',
-        reason: `ends the federation path ${p} uses for its services: ${p} must reach them through the new path first`,
+        reason:
+          `ends the federation path ${p} uses for its services: ${p} must reach them through the new path first ` +
+          `(its 03-import also restarts its clients, so their proxies carry the network the new path needs)`,
       }));
     case '06-migrate-workloads':
       return ctx.exportersFor(mesh.cluster).map((e) => ({
@@ -48,10 +50,6 @@ function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
     default:
       return [];
   }
-}
-
-function importersOf(ctx: PlanContext, cluster: string): string[] {
-  return [...new Set(ctx.importsFrom(cluster).map((i) => i.importer))].sort();
 }
 
 function empty(cluster: string, phase: PhaseId): PhasePlan {
@@ -67,10 +65,11 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
   for (const mesh of model.meshes) {
     const c = mesh.cluster;
     const exp = planExport(ctx, mesh, diags);
-    const rm = planRemoveFederation(ctx, mesh);
+    const rm = planRemoveFederation(mesh);
     const mig = planMigrateWorkloads(ctx, mesh);
     const policies = planPolicies(ctx, mesh);
     const imp = planImport(ctx, mesh, diags);
+    const networkRestart = planNetworkRestart(ctx, mesh);
     const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
@@ -79,14 +78,14 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
         adds: [...exp.adds, ...exposurePolicies(ctx, mesh)],
         patches: [...exp.patches, ...policies.add],
       },
-      '03-import': { ...empty(c, '03-import'), adds: imp.adds, patches: imp.patches },
+      '03-import': { ...empty(c, '03-import'), adds: [...imp.adds, ...networkRestart], patches: imp.patches },
       '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
       '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
       '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
-      '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(mesh) },
+      '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(ctx, mesh), patches: planGatewaySelectors(ctx, mesh) },
     };
     // 07 removes the one-off restart Job and its RBAC with the rest of OSSM 2.
-    content['07-finalize'].deletes.push(...mig.adds.map((r) => r.ref));
+    content['07-finalize'].deletes.push(...[...networkRestart, ...mig.adds].map((r) => r.ref));
     // A phase builds on the previous one, so once a phase is blocked every later phase is too.
     const blockers = importBlockers(ctx, mesh);
     let blocked: string[] = [];

@@ -8,7 +8,8 @@ const at = phaseIndex;
 export const ORDERING_RULES = [
   'Within a cluster, phases are applied in order: a cluster at phase N has applied 0..N.',
   '03-import waits for every exporter it imports from to be at 02-export or later, with a known east-west address.',
-  '04-remove-federation waits for every peer that imports services from the cluster to be at 03-import or later.',
+  '04-remove-federation waits for every peer that imports services from the cluster to be at 03-import or later ' +
+    '(whose restart Job gives its clients the network the new path needs).',
   "06-migrate-workloads waits for the cluster's own 05-install-ossm3, and moves clients to " +
     'OSSM 3 only once the services they call are reachable through the new path (their ' +
     'exporters at 02-export or later).',

@@ -60,8 +60,8 @@ export interface EastWestGatewayFields {
 }
 
 export interface ExposedServicesFields {
-  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
-  readonly gatewayName: string;
+  /** The east-west gateway's pods (lib/plan/gateway-pods.ts: the label depends on who deployed them). */
+  readonly selector: Record<string, string>;
   /** Exactly the hostnames importers use; nothing else is exposed. */
   readonly hosts: string[];
 }
@@ -72,6 +72,11 @@ export interface ExporterServiceEntryFields {
   readonly ports: PortSpec[];
   /** The service's pod selector. */
   readonly podSelector: Record<string, string>;
+  /**
+   * The workload's namespace and the east-west gateway's: the gateway must see the entry to route the
+   * hostname (AUTO_PASSTHROUGH), and nobody else needs it (istio-live review C3).
+   */
+  readonly exportTo: string[];
 }
 
 export interface RemoteGatewayFields {
@@ -92,8 +97,8 @@ export interface EgressGatewayFields {
 }
 
 export interface EgressPassthroughGatewayFields {
-  /** Name of the Kubernetes Gateway whose pods serve these hosts. */
-  readonly gatewayName: string;
+  /** The egress gateway's pods (lib/plan/gateway-pods.ts). */
+  readonly selector: Record<string, string>;
   /** `*.<imported host>` for every imported hostname: the SNI sidecars send. */
   readonly sniHosts: string[];
 }
@@ -182,8 +187,10 @@ export interface RestartJobFields {
   readonly serviceAccount: ObjectRef;
   /** An image with kubectl. */
   readonly image: string;
-  /** The revision the workloads move to; also the annotation value, so a re-run changes nothing. */
-  readonly revision: string;
+  /** The pod-template annotation the Job sets on each workload (lib/plan/restart.ts). */
+  readonly annotation: string;
+  /** Its value (the revision, or the network): a re-run with the same value changes nothing. */
+  readonly value: string;
   readonly workloads: WorkloadRef[];
 }
 

@@ -42,12 +42,13 @@ const WHAT: Record<MigrationPhase, string> = {
     'carrying traffic.',
   '03-import':
     'Importers get one istio-remote Gateway per exporter and a ServiceEntry + WorkloadEntry per ' +
-    'imported service. Clients start using the new path (end-to-end mTLS) as their proxies ' +
-    'receive the endpoints.',
+    'imported service, and a PostSync Job restarts their member workloads: OSSM 2 gives a proxy its ' +
+    'network only when it is injected after 01, and istiod sends no address-less WorkloadEntry to a ' +
+    'proxy without one (istio/istio#58612). Clients start using the new path (end-to-end mTLS).',
   '04-remove-federation':
-    'The ImportedServiceSets, ExportedServiceSets, ServiceMeshPeers and their CA ConfigMaps go, ' +
-    'and the federation ingress/egress gateways are removed from the SMCPs. Traffic uses only ' +
-    'the new path.',
+    'The ImportedServiceSets and ExportedServiceSets go, and the federation ingress/egress gateways ' +
+    'are removed from the SMCPs. Traffic uses only the new path. The ServiceMeshPeers and their CA ' +
+    'ConfigMaps stay until 07: Maistra gives OSSM 2 proxies the peer roots only while they exist.',
   '05-install-ossm3':
     'IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the ' +
     "peers' roots in caCertificates, and the cluster's network. No workload moves yet.",
@@ -55,7 +56,10 @@ const WHAT: Record<MigrationPhase, string> = {
     "Member namespaces (and the east-west gateway's) are labelled for the new revision and " +
     'their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 ' +
     'istiod stops reconciling Gateway API objects.',
-  '07-finalize': 'The SMCP, the member roll and the restart Job go. OSSM 3 runs alone.',
+  '07-finalize':
+    'The ServiceMeshPeers and their CA ConfigMaps, the SMCP, the member roll and the restart Jobs go; ' +
+    'the Istio Gateways on the east-west (and egress) gateway pods select them by the label OSSM 3 ' +
+    'sets. OSSM 3 runs alone.',
 };
 
 export function kc(cluster: string): string {
@@ -220,7 +224,17 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           ),
       ];
     case '04-remove-federation':
-      return [`# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`];
+      return [
+        `# the previous phase's verification passed on every cluster that imports from ${c} (see "Gate")`,
+        ...ctx
+          .importersOf(c)
+          .map(
+            (p) =>
+              `${kc(p)} get deploy,sts,ds -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} ` +
+              `{.spec.template.metadata.annotations.meshfed\\.dev/restarted-for-network}{"\\n"}{end}'   # ` +
+              `${p}'s clients restarted for network ${ctx.mesh(p).network} (03)`,
+          ),
+      ];
     case '05-install-ossm3': {
       const secret =
         mesh.ossm3.namespace === cp.namespace
@@ -340,9 +354,9 @@ const CAVEATS: Partial<Record<MigrationPhase, string[]>> = {
       'that matters.',
   ],
   '03-import': [
-    'Endpoints from the new ServiceEntries may not reach a client proxy at once while the ' +
-      'federation still defines the same hostnames; if `proxy-config endpoints` shows none, ' +
-      'restart the client (`kubectl rollout restart`).',
+    'A client pod created outside the restart Job (after the dumps) and before 01 reconciled has no ' +
+      'network and gets no endpoint for the imports: restart it (`kubectl rollout restart`); ' +
+      '`proxy-config endpoints` shows the symptom.',
     'On the new path exported services see the real client identity ' +
       "(`<td>/ns/<client-ns>/sa/<sa>`), no longer the federation ingress gateway's: review " +
       'AuthorizationPolicies that admitted the gateway before 04 removes it.',

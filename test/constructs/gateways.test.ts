@@ -30,6 +30,20 @@ test('east-west Gateway: network label, TLS auto-passthrough listener on a hostn
   ]);
 });
 
+test('east-west Gateway: Service annotations on the Gateway metadata (both control planes copy them), never in spec.infrastructure', () => {
+  const gw = one(
+    (c) =>
+      new EastWestGateway(c, 'gw', {
+        name: 'ew',
+        namespace: 'istio-ingress',
+        network: 'n',
+        annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' },
+      }),
+  );
+  expect(gw.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+  expect(gw.spec).not.toHaveProperty('infrastructure');
+});
+
 test('east-west Gateway: a non-default Service type is an annotation', () => {
   const gw = one((c) => new EastWestGateway(c, 'gw', { name: 'ew', namespace: 'istio-ingress', network: 'n', serviceType: 'NodePort' }));
   expect(gw.metadata.annotations).toEqual({ 'networking.istio.io/service-type': 'NodePort' });
@@ -54,8 +68,15 @@ test('istio-remote Gateway: IPs as plain addresses, DNS names as Hostname, the p
 
 test('expose-services lists exactly the given hosts, sorted, AUTO_PASSTHROUGH on 15443', () => {
   const gw = one(
-    (c) => new ExposedServices(c, 'x', { name: 'expose-services', namespace: 'istio-ingress', gatewayName: 'ew', hosts: ['b.x', 'a.x'] }),
+    (c) =>
+      new ExposedServices(c, 'x', {
+        name: 'expose-services',
+        namespace: 'istio-ingress',
+        selector: { 'gateway.networking.k8s.io/gateway-name': 'ew' },
+        hosts: ['b.x', 'a.x'],
+      }),
   );
+  expect(gw.spec.selector).toEqual({ 'gateway.networking.k8s.io/gateway-name': 'ew' });
   expect(gw.spec.servers).toEqual([
     { port: { number: 15443, name: 'tls', protocol: 'TLS' }, tls: { mode: 'AUTO_PASSTHROUGH' }, hosts: ['a.x', 'b.x'] },
   ]);
@@ -72,7 +93,7 @@ test('egress Gateway: ClusterIP; on openshift the listener matches no hostname a
       new EgressPassthroughGateway(c, 'p', {
         name: 'egress-gateway-passthrough',
         namespace: 'istio-egress',
-        gatewayName: 'egress-gateway',
+        selector: { 'istio.io/gateway-name': 'egress-gateway' },
         sniHosts: ['*.b', '*.a'],
       }),
   );

@@ -27,7 +27,8 @@ test('the restart Job is a restricted PostSync hook outside the mesh that patche
     namespace: 'istio-system',
     serviceAccount: sa,
     image: 'example.com/cli:1',
-    revision: 'default-v1-27-3',
+    annotation: 'meshfed.dev/restarted-for-revision',
+    value: 'default-v1-27-3',
     workloads,
   });
   const job = Testing.synth(chart)[0];
@@ -37,8 +38,10 @@ test('the restart Job is a restricted PostSync hook outside the mesh that patche
   expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
   expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   expect(job.spec.template.metadata.annotations).toEqual({ 'sidecar.istio.io/inject': 'false' });
-  expect(pod.containers[0].command[2]).toBe(restartScript('default-v1-27-3', workloads));
-  expect(restartScript('default-v1-27-3', workloads)).toContain('kubectl patch statefulsets db -n a --type merge');
+  expect(pod.containers[0].command[2]).toBe(restartScript('meshfed.dev/restarted-for-revision', 'default-v1-27-3', workloads));
+  expect(restartScript('meshfed.dev/restarted-for-revision', 'default-v1-27-3', workloads)).toContain(
+    'kubectl patch statefulsets db -n a --type merge',
+  );
 });
 
 test('the verify Role can exec into pods and read only the named Deployments', () => {

@@ -29,7 +29,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
   exposedServices: {
     type: 'exposedServices',
     ref: r('networking.istio.io/v1alpha3', 'Gateway', 'expose-services', 'istio-ingress'),
-    gatewayName: 'ew',
+    selector: { 'istio.io/gateway-name': 'ew' },
     hosts: ['a.b'],
   },
   exporterServiceEntry: {
@@ -38,6 +38,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     host: 'x.y',
     ports: [{ name: 'http', number: 80 }],
     podSelector: { app: 'x' },
+    exportTo: ['a', 'istio-ingress'],
   },
   remoteGateway: {
     type: 'remoteGateway',
@@ -54,7 +55,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
   egressPassthroughGateway: {
     type: 'egressPassthroughGateway',
     ref: r('networking.istio.io/v1alpha3', 'Gateway', 'p', 'istio-egress'),
-    gatewayName: 'egress-gateway',
+    selector: { 'istio.io/gateway-name': 'egress-gateway' },
     sniHosts: ['*.a'],
   },
   egressBackend: {
@@ -123,7 +124,8 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     ref: r('batch/v1', 'Job', 'restart', 'istio-system'),
     serviceAccount: sa,
     image: 'i',
-    revision: 'rev',
+    annotation: 'meshfed.dev/restarted-for-revision',
+    value: 'rev',
     workloads: [],
   },
   verifyRole: { type: 'verifyRole', ref: r('rbac.authorization.k8s.io/v1', 'Role', 'meshfed-verify', 'a'), deployments: ['d'] },

@@ -200,6 +200,16 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
   fs.writeFileSync(path.join(cd, 'ossm2', 'smcp.yaml'), stringify(smcp));
   fs.writeFileSync(path.join(cd, 'ossm2', 'federation.yaml'), list(fed));
   fs.writeFileSync(path.join(cd, 'ossm2', 'namespaces.yaml'), list(namespaces));
+  const hasRoll = (c.extraObjects ?? []).some((o) => (o as { kind?: string }).kind === 'ServiceMeshMemberRoll');
+  if ((c.mode ?? 'ClusterWide') === 'MultiTenant' && !hasRoll) {
+    const roll = {
+      apiVersion: 'maistra.io/v1',
+      kind: 'ServiceMeshMemberRoll',
+      metadata: { name: 'default', namespace: cp, ...NOISE },
+      spec: { members },
+    };
+    fs.writeFileSync(path.join(cd, 'ossm2', 'members.yaml'), stringify(roll));
+  }
   fs.writeFileSync(path.join(cd, 'ossm2', 'workloads.yaml'), list([...workloads, ...(c.extraObjects ?? [])]));
 }
 
