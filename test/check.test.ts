@@ -225,7 +225,71 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     fs.writeFileSync(east, fs.readFileSync(east, 'utf8') + '  importedServices:\n    exportTo: ["*"]\n');
     const f = analyse(dir).findings.filter((x) => x.rule === 'MF002');
     expect(f[0].problem).toContain('it would deny them');
-    expect(f[0].fix).toContain('east export their imports to every namespace, so the whole trust domain is admitted');
+    expect(f[0].fix).toContain('east export their imports to every namespace, so the whole trust domain is matched');
+  });
+  const render = (policies: unknown[]) => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    addDump(dir, 'west', policies);
+    const { dist } = synthTo(dir);
+    const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
+    return { findings: analyse(dir).findings, p };
+  };
+  test('triggers on the cluster.local alias of the gateway identity (Istio reads it as the local trust domain)', () => {
+    const { findings, p } = render([policy(['cluster.local/ns/istio-system/sa/federation-ingress-service-account'])]);
+    expect(rules(findings)).toEqual(['MF002']);
+    expect(findings[0].fix).toContain('dist/west/02-export/patches/a/authorizationpolicy.security.istio.io_httpbin-callers.merge.yaml');
+    expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
+      'cluster.local/ns/istio-system/sa/federation-ingress-service-account',
+      'east.local/ns/client/sa/*',
+    ]);
+    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*']);
+  });
+  test('triggers on an Istio wildcard that matches the gateway, and keeps the wildcard in 04', () => {
+    const { findings, p } = render([policy(['*/ns/istio-system/sa/federation-ingress-service-account'])]);
+    expect(rules(findings)).toEqual(['MF002']);
+    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
+      '*/ns/istio-system/sa/federation-ingress-service-account',
+      'east.local/ns/client/sa/*',
+    ]);
+  });
+  test('triggers on namespaces naming the control-plane namespace: the callers get a from entry of their own', () => {
+    const { findings, p } = render([
+      {
+        ...policy([]),
+        spec: {
+          action: 'ALLOW',
+          selector: { matchLabels: { app: 'httpbin' } },
+          rules: [{ from: [{ source: { namespaces: ['istio-system'] } }] }],
+        },
+      },
+    ]);
+    expect(rules(findings)).toEqual(['MF002']);
+    expect(p('02-export').spec.rules[0].from).toEqual([
+      { source: { namespaces: ['istio-system'] } },
+      { source: { principals: ['east.local/ns/client/sa/*'] } },
+    ]);
+    expect(crdProblems(p('02-export'))).toEqual([]);
+  });
+  test('triggers on a DENY that exempts the control-plane namespace: the callers are exempted too, by principal', () => {
+    const { findings, p } = render([
+      {
+        ...policy([]),
+        spec: {
+          action: 'DENY',
+          selector: { matchLabels: { app: 'httpbin' } },
+          rules: [{ from: [{ source: { notNamespaces: ['istio-system', 'a'] } }] }],
+        },
+      },
+    ]);
+    expect(findings[0].problem).toContain(
+      'DENY policy a/httpbin-callers exempts the federation ingress gateway (namespace not istio-system)',
+    );
+    expect(p('02-export').spec.rules[0].from).toEqual([
+      { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*'] } },
+    ]);
+  });
+  test('does not trigger on */ns/istio-system/sa/*, which Istio reads as a suffix match on a literal "*"', () => {
+    expect(render([policy(['*/ns/istio-system/sa/*'])]).findings).toEqual([]);
   });
   test('does not trigger on policies that do not name the gateway', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
@@ -251,7 +315,7 @@ describe('MF003 exposure widening', () => {
       specs.map((s) => (s.name === 'blue' ? { ...s, importSets: s.importSets!.filter((i) => i.name !== 'green-mesh') } : s)),
     );
     const enforced = analyse(dir).findings.filter((x) => x.rule === 'MF003' && x.cluster === 'blue');
-    expect(enforced[0].fix).toContain('with trust: trustDomains OSSM 3 tells the meshes apart');
+    expect(enforced[0].fix).toContain('OSSM 3 pools every caCertificates root into one bundle, so a peer CA can mint identities');
     const { dist } = synthTo(dir);
     const ap = desiredState(dist, 'blue', '02-export').find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(ap.spec).toEqual({
@@ -273,6 +337,36 @@ describe('MF003 exposure widening', () => {
     const res = runCli(['--clusters', writeClusters(specs), '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('trust: trustDomains cannot carry reviews.bookinfo.svc.cluster.local');
+  });
+  test('enforcement never widens: no policy next to a user ALLOW on the same pods (a warning names it), and a rendered one is an error', () => {
+    const specs = threeMeshSpecs();
+    specs[2] = { ...specs[2], settings: { ...specs[2].settings, exposure: { enforce: true } } };
+    const userAllow = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'details-callers', namespace: 'bookinfo' },
+      spec: {
+        action: 'ALLOW',
+        selector: { matchLabels: { app: 'details' } },
+        rules: [{ from: [{ source: { principals: ['red-mesh.local/ns/bookinfo/sa/productpage'] } }] }],
+      },
+    };
+    specs[2] = { ...specs[2], extraObjects: [userAllow] };
+    const dir = writeClusters(specs);
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('not enforced on bookinfo/details: ALLOW bookinfo/details-callers already applies to its pods');
+    const { model, plan } = analyse(dir);
+    expect(plan.byCluster.blue[2].adds.filter((r) => r.type === 'exposurePolicy')).toEqual([]);
+    const broken = JSON.parse(JSON.stringify(plan)) as Plan;
+    (broken.byCluster.blue[2] as { adds: Resource[] }).adds.push({
+      type: 'exposurePolicy',
+      ref: { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', name: 'meshfed-exposure-details', namespace: 'bookinfo' },
+      selector: { app: 'details' },
+      principals: ['blue-mesh.local/*', 'red-mesh.local/*'],
+    });
+    const errors = runChecks(model, broken, ['MF003']).filter((f) => f.severity === 'error');
+    expect(errors.map((f) => f.problem)).toEqual([expect.stringContaining('Istio ORs ALLOW policies, so it widens access')]);
   });
   test('does not trigger when every peer imports the service', () => {
     expect(analyse(EXAMPLE_CLUSTERS).findings.filter((x) => x.rule === 'MF003')).toEqual([]);
@@ -472,6 +566,52 @@ describe('MF013 input drift', () => {
   test('does not trigger when status agrees (the example) or is absent', () => {
     expect(analyse(EXAMPLE_CLUSTERS).findings).toEqual([]);
     expect(analyse(writeClusters(threeMeshSpecs())).findings.filter((x) => x.rule === 'MF013')).toEqual([]);
+  });
+});
+
+describe('MF014 live continuity', () => {
+  const renameImportSet = (dir: string) => {
+    const f = path.join(dir, 'east', 'ossm2', 'federation.yaml');
+    const text = fs.readFileSync(f, 'utf8');
+    // The ImportedServiceSet (not the peer) renamed by mistake: it no longer pairs with ServiceMeshPeer west-mesh.
+    const i = text.indexOf('kind: ImportedServiceSet');
+    const j = text.indexOf('name: west-mesh', i);
+    fs.writeFileSync(f, text.slice(0, j) + 'name: west-mesh-old' + text.slice(j + 'name: west-mesh'.length));
+  };
+  test('triggers when a renamed ImportedServiceSet drops what the live mesh imports', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    renameImportSet(dir);
+    const found = analyse(dir).findings.filter((x) => x.rule === 'MF014');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', cluster: 'east', location: { field: 'status' } });
+    expect(found[0].problem).toContain('imports httpbin.a.svc.east-mesh-exports.local as httpbin.a.svc.west-mesh-imports.local');
+    expect(found[0].problem).toContain('no ServiceMeshPeer named west-mesh-old pairs with it');
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(1);
+  });
+  test('does not trigger when the removal is intended (spec.intendedRemovals), nor on the example', () => {
+    expect(analyse(EXAMPLE_CLUSTERS).findings.filter((x) => x.rule === 'MF014')).toEqual([]);
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    renameImportSet(dir);
+    const f = path.join(dir, 'east', 'cluster.yaml');
+    fs.writeFileSync(
+      f,
+      fs.readFileSync(f, 'utf8') + '  intendedRemovals: [httpbin.a.svc.west-mesh-imports.local, httpbin.b.svc.cluster.local]\n',
+    );
+    expect(analyse(dir).findings.filter((x) => x.rule === 'MF014')).toEqual([]);
+  });
+  test('triggers on the exporter side when an exported Service is missing from the dumps', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const f = path.join(dir, 'west', 'ossm2', 'workloads.yaml');
+    const docs = parseAllDocuments(fs.readFileSync(f, 'utf8'))[0].toJS() as {
+      items: Array<{ kind: string; metadata: { namespace: string } }>;
+    };
+    docs.items = docs.items.filter((o) => !(o.kind === 'Service' && o.metadata.namespace === 'a'));
+    fs.writeFileSync(f, stringify(docs));
+    const found = analyse(dir).findings.filter((x) => x.rule === 'MF014' && x.cluster === 'west');
+    expect(found.map((x) => x.problem)).toEqual([
+      expect.stringContaining('exports a/httpbin as httpbin.a.svc.east-mesh-exports.local today'),
+    ]);
   });
 });
 

@@ -23,6 +23,25 @@ function edit(file: string, from: string | RegExp, to: string): Mutation {
 
 const cases: [string, Mutation, (string | RegExp)[]][] = [
   [
+    'a MultiTenant control plane dumped without its ServiceMeshMemberRoll',
+    edit('west/ossm2/smcp.yaml', 'mode: ClusterWide', 'mode: MultiTenant'),
+    [
+      'field spec.mode: a MultiTenant control plane without its ServiceMeshMemberRoll in ossm2/',
+      'oc get smmr default -n istio-system -o yaml',
+    ],
+  ],
+  [
+    'a member namespace the live SMMR configured but the dumps lack',
+    (d) => {
+      fs.writeFileSync(
+        path.join(d, 'west', 'ossm2', 'members.yaml'),
+        'apiVersion: maistra.io/v1\nkind: ServiceMeshMemberRoll\nmetadata: {name: default, namespace: istio-system}\n' +
+          'spec: {members: [a, b, payments]}\nstatus: {configuredMembers: [a, b, payments]}\n',
+      );
+    },
+    ['field spec.members[2]: member namespace "payments" is in the mesh (status.configuredMembers) but its Namespace is not in ossm2/'],
+  ],
+  [
     'east-west address with a scheme',
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: https://198.51.100.20'),
     ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address', 'it has a scheme', 'the port is 15443'],

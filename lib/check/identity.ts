@@ -1,6 +1,14 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { policyMigrations } from '../plan/authz';
+import { uniqSorted } from '../model/names';
+import { PolicyMigration, policyMigrations } from '../plan/authz';
+import { objectPath } from '../plan/types';
+
+/** What the policy would do to the real callers once they arrive as themselves. */
+function policyEffect(m: PolicyMigration): string {
+  if (m.policy.action !== 'DENY') return 'no longer admit';
+  return m.references.some((r) => r.negated) ? 'deny' : 'no longer deny';
+}
 
 /**
  * MF002: in OSSM 2 exported services saw every cross-mesh call coming from their federation ingress
@@ -12,27 +20,34 @@ export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of model.meshes) {
     for (const m of policyMigrations(ctx, mesh)) {
-      const first = m.policy.principals.find((p) => m.callers[p.value]);
-      const callers = [...new Set(Object.values(m.callers).flat())].sort();
+      const first = m.references[0];
+      const callers = uniqSorted(Object.values(m.callers).flat());
+      const target = {
+        apiVersion: m.policy.source.apiVersion,
+        kind: 'AuthorizationPolicy',
+        name: m.policy.name,
+        namespace: m.policy.namespace,
+      };
+      const patch = `dist/${mesh.cluster}/02-export/patches/${objectPath(target, '.merge')}`;
+      const named = m.references.map((r) => `${r.field === 'namespace' ? 'namespace ' : ''}${r.negated ? 'not ' : ''}${r.value}`);
       out.push({
         rule: 'MF002',
         severity: 'warning',
         cluster: mesh.cluster,
         phase: '02-export',
-        location: m.policy.source.at(first?.path ?? ['spec', 'rules']),
+        location: m.policy.source.at(first.path),
         problem:
-          `${m.policy.action} policy ${m.policy.namespace}/${m.policy.name} names the federation ` +
-          `ingress gateway (${m.gateways.map((g) => g.principal).join(', ')}); on the new path ` +
-          `callers arrive as themselves, so it would ` +
-          `${m.policy.action === 'DENY' ? 'deny' : 'no longer admit'} them.`,
+          `${m.policy.action} policy ${m.policy.namespace}/${m.policy.name} ${m.references.some((r) => r.negated) ? 'exempts' : 'names'} ` +
+          `the federation ingress gateway (${uniqSorted(named).join(', ')}); on the new path callers arrive as themselves, so it ` +
+          `would ${policyEffect(m)} them.`,
         fix:
           m.unknownCallers.length > 0
-            ? `meshfed adopts it and admits ${callers.join(', ')} from 02-export (the gateway principal ` +
-              `goes in 04); ${m.unknownCallers.join(', ')} export their imports to every namespace, so ` +
-              `the whole trust domain is admitted: replace it with the calling namespaces/service ` +
-              `accounts (importedServices.exportTo on ${m.unknownCallers.join(', ')}, or edit the ` +
-              `policy).`
-            : `meshfed adopts it and admits ${callers.join(', ')} from 02-export (the gateway principal goes in 04); review the rendered patches.`,
+            ? `meshfed adopts it and matches ${callers.join(', ')} too from 02-export (${patch}; exact gateway principals go ` +
+              `in 04); ${m.unknownCallers.join(', ')} export their imports to every namespace, so the whole trust domain is ` +
+              `matched: replace it with the calling namespaces/service accounts (importedServices.exportTo on ` +
+              `${m.unknownCallers.join(', ')}, or edit the policy).`
+            : `meshfed adopts it and matches ${callers.join(', ')} too from 02-export (${patch}; exact gateway principals go ` +
+              'in 04); review that patch.',
       });
     }
   }

@@ -4,6 +4,7 @@ import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
 import { checkIdentity } from './identity';
+import { checkLiveContinuity } from './live';
 import {
   checkAlphaGatewayApi,
   checkDefaultExportTo,
@@ -35,6 +36,7 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
   MF011: checkSailScope,
   MF012: checkDnsCapture,
   MF013: checkDrift,
+  MF014: checkLiveContinuity,
 };
 
 /**

@@ -17,7 +17,11 @@ export interface RuleSpec {
 export const RULES = {
   MF001: { severities: ['error'], title: 'continuity', summary: 'a hostname a client reaches today is lost in some state the gates allow' },
   MF002: { severities: ['warning'], title: 'gateway identity', summary: 'an AuthorizationPolicy names the federation ingress gateway' },
-  MF003: { severities: ['warning'], title: 'exposure', summary: 'a service becomes reachable by a peer it was not exported to' },
+  MF003: {
+    severities: ['error', 'warning'],
+    title: 'exposure',
+    summary: 'a service becomes reachable by a peer it was not exported to; enforcement that would widen access',
+  },
   MF004: {
     severities: ['error', 'warning'],
     title: 'user configuration',
@@ -48,6 +52,11 @@ export const RULES = {
   MF011: { severities: ['error'], title: 'Sail kinds are cluster-scoped', summary: 'an Istio or IstioCNI rendered with a namespace' },
   MF012: { severities: ['error'], title: 'DNS capture', summary: 'OSSM 3 proxies that cannot resolve imported hostnames' },
   MF013: { severities: ['warning'], title: 'input drift', summary: 'the live ESS/ISS status disagrees with the model' },
+  MF014: {
+    severities: ['error'],
+    title: 'live continuity',
+    summary: 'a render drops an import or export the live ESS/ISS status lists, without spec.intendedRemovals',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -45,6 +45,8 @@ export interface MemberRoll extends Dumped {
   readonly namespace: string;
   readonly members: string[];
   readonly memberSelectors: LabelSelector[];
+  /** status.configuredMembers: the member namespaces that exist and Maistra configured, when dumped. */
+  readonly configuredMembers?: string[];
 }
 
 export interface Member extends Dumped {
@@ -177,8 +179,16 @@ export interface AuthorizationPolicyObj {
   readonly namespace: string;
   readonly action: string;
   readonly selector?: Record<string, string>;
-  /** principals / notPrincipals of every rule's `from` sources, with their field paths. */
-  readonly principals: { readonly value: string; readonly negated: boolean; readonly path: (string | number)[] }[];
+  /**
+   * principals / notPrincipals and namespaces / notNamespaces of every rule's `from` sources, with their
+   * field paths (`field` says which kind of value it is).
+   */
+  readonly principals: {
+    readonly value: string;
+    readonly negated: boolean;
+    readonly field: 'principal' | 'namespace';
+    readonly path: (string | number)[];
+  }[];
 }
 
 /** Hosts a VirtualService or DestinationRule names, with their field paths. */

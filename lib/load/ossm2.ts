@@ -238,6 +238,9 @@ function parseMemberRoll(o: SourceObject, diags: Diagnostics): T.MemberRoll {
     namespace: o.namespace ?? '',
     members: r.array(['spec', 'members']).map(String),
     memberSelectors: r.array(['spec', 'memberSelectors']).map((_, i) => parseLabelSelector(r, ['spec', 'memberSelectors', i])),
+    configuredMembers: Array.isArray(r.raw(['status', 'configuredMembers']))
+      ? r.array(['status', 'configuredMembers']).map(String)
+      : undefined,
   };
 }
 
@@ -445,9 +448,12 @@ function parseAuthorizationPolicy(o: SourceObject, diags: Diagnostics): T.Author
       for (const [key, negated] of [
         ['principals', false],
         ['notPrincipals', true],
+        ['namespaces', false],
+        ['notNamespaces', true],
       ] as const) {
         const p = ['spec', 'rules', i, 'from', j, 'source', key];
-        r.array(p).forEach((v, k) => principals.push({ value: String(v), negated, path: [...p, k] }));
+        const field = key === 'principals' || key === 'notPrincipals' ? 'principal' : 'namespace';
+        r.array(p).forEach((v, k) => principals.push({ value: String(v), negated, field, path: [...p, k] }));
       }
     }),
   );

@@ -56,6 +56,8 @@ export interface ClusterSettings {
   readonly egressGateway: { readonly enabled?: boolean; readonly name?: string; readonly namespace?: string };
   readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
   readonly workloadRestart: { readonly image?: string };
+  /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
+  readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
   readonly source: SourceObject;
 }
@@ -88,6 +90,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
           | 'mode'
           | 'trustDomain'
           | 'hostnameScheme'
+          | 'intendedRemovals'
         >
       >;
   };
@@ -170,6 +173,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     egressGateway: v.spec.egressGateway ?? {},
     importedServices: v.spec.importedServices ?? {},
     workloadRestart: v.spec.workloadRestart ?? {},
+    intendedRemovals: v.spec.intendedRemovals ?? [],
     source: src,
   };
 }

@@ -19,6 +19,14 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
   const wildcard = (ns: string) => eligible(ns) && !SYSTEM_NAMESPACE.test(ns);
   const out = new Set<string>();
   const roll = inv.memberRoll;
+  if (!roll && cp.mode === 'MultiTenant') {
+    diags.error(
+      cp.source.at(['spec', 'mode']),
+      'a MultiTenant control plane without its ServiceMeshMemberRoll in ossm2/: its member namespaces are unknown, ' +
+        'so the render would migrate none of them.',
+      `Dump it: \`oc get smmr default -n ${cp.namespace} -o yaml\`.`,
+    );
+  }
   if (!roll && cp.mode === 'ClusterWide') {
     for (const ns of known.keys()) if (wildcard(ns)) out.add(ns);
   }
@@ -26,6 +34,14 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
     roll.members.forEach((m, i) => {
       if (m === '*') {
         for (const ns of known.keys()) if (wildcard(ns)) out.add(ns);
+      } else if (!known.has(m) && roll.configuredMembers?.includes(m)) {
+        // The mesh runs it (status.configuredMembers): an incomplete dump would shrink the mesh on prune.
+        diags.error(
+          roll.source.at(['spec', 'members', i]),
+          `member namespace "${m}" is in the mesh (status.configuredMembers) but its Namespace is not in ossm2/: ` +
+            `rendered without it, the migration would leave its workloads behind.`,
+          `Dump it: \`oc get namespace ${m} -o yaml\` (and its workloads, Services and policies).`,
+        );
       } else if (!known.has(m)) {
         diags.warn(
           roll.source.at(['spec', 'members', i]),

@@ -1,31 +1,66 @@
 import { PlanContext } from './context';
 import { ref } from './refs';
 import { Patch, Resource } from './types';
+import { Diagnostics } from '../diagnostics';
 import { AuthorizationPolicyObj } from '../load/inventory-types';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject, SourceObject } from '../load/yaml-source';
 import { dnsLabel, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 
 const AP_API = 'security.istio.io/v1';
 
+/**
+ * A value of a policy source that matches one or more federation ingress gateways: in principals or
+ * namespaces (the source admits, or with DENY denies, the gateway) or in notPrincipals / notNamespaces
+ * (a DENY rule exempts it).
+ */
+export interface GatewayReference {
+  readonly value: string;
+  readonly field: 'principal' | 'namespace';
+  readonly negated: boolean;
+  readonly path: (string | number)[];
+  /** The peers whose gateway identity it matches (sorted). */
+  readonly peers: string[];
+  /** It names a gateway's identity exactly (its trust domain or cluster.local): dropped in 04. */
+  readonly exact: boolean;
+}
+
 /** How one of the exporter's AuthorizationPolicies must change when its callers stop arriving through the federation ingress gateway. */
 export interface PolicyMigration {
   readonly policy: AuthorizationPolicyObj;
-  /** The gateway principals it names, and the peer each stands for. */
-  readonly gateways: { readonly principal: string; readonly peer: string }[];
-  /** The real callers admitted instead, per gateway principal. */
+  readonly references: GatewayReference[];
+  /** The real callers (principals) that stand in for each peer's gateway. */
   readonly callers: Record<string, string[]>;
   /** Peers whose calling namespaces are not known (exportTo "*"): the whole trust domain is admitted. */
   readonly unknownCallers: string[];
 }
 
-/** The identity of a mesh's federation ingress gateway for one peer, as its services saw callers. */
-function gatewayPrincipals(ctx: PlanContext, mesh: Mesh): Map<string, string> {
-  return new Map(
-    ctx
-      .linksOf(mesh.cluster)
-      .map((l) => [`${mesh.trustDomain}/ns/${mesh.controlPlane.namespace}/sa/${l.peer.ingressGateway}-service-account`, l.remote]),
-  );
+/**
+ * Istio's string match for AuthorizationPolicy values: "*" matches anything, a leading "*" is a suffix
+ * match, a trailing one a prefix match, anything else is exact (istio/istio
+ * pilot/pkg/security/authz/matcher/string.go, StringMatcherWithPrefix). So `*\/ns/istio-system/sa/*` is a
+ * suffix match on a literal "*" and matches no real service account.
+ */
+export function istioMatches(pattern: string, value: string): boolean {
+  if (pattern === '*') return value.length > 0;
+  if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
+  if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
+  return pattern === value;
+}
+
+interface GatewayIdentity {
+  readonly peer: string;
+  readonly principal: string;
+  /** `cluster.local/…`: Istio reads the trust domain cluster.local as the local one and its aliases. */
+  readonly alias: string;
+}
+
+/** The identity of a mesh's federation ingress gateway for each peer, as its services saw callers. */
+function gatewayIdentities(ctx: PlanContext, mesh: Mesh): GatewayIdentity[] {
+  return ctx.linksOf(mesh.cluster).map((l) => {
+    const path = `ns/${mesh.controlPlane.namespace}/sa/${l.peer.ingressGateway}-service-account`;
+    return { peer: l.remote, principal: `${mesh.trustDomain}/${path}`, alias: `cluster.local/${path}` };
+  });
 }
 
 /**
@@ -41,41 +76,83 @@ function callersFrom(ctx: PlanContext, mesh: Mesh, peer: string, namespace: stri
   return { principals: ns.map((n) => `${p.trustDomain}/ns/${n}/sa/*`), unknown: false };
 }
 
+/** The gateways a source value matches (the trust domain alias cluster.local included, Istio's wildcards). */
+function referenceOf(
+  v: AuthorizationPolicyObj['principals'][number],
+  gateways: GatewayIdentity[],
+  cpNamespace: string,
+): GatewayReference | undefined {
+  const matched =
+    v.field === 'namespace'
+      ? istioMatches(v.value, cpNamespace)
+        ? gateways
+        : []
+      : gateways.filter((g) => istioMatches(v.value, g.principal) || istioMatches(v.value, g.alias));
+  if (matched.length === 0) return undefined;
+  const exact = v.field === 'principal' && matched.some((g) => v.value === g.principal || v.value === g.alias);
+  return { value: v.value, field: v.field, negated: v.negated, path: v.path, peers: uniqSorted(matched.map((g) => g.peer)), exact };
+}
+
 export function policyMigrations(ctx: PlanContext, mesh: Mesh): PolicyMigration[] {
-  const gws = gatewayPrincipals(ctx, mesh);
+  const gateways = gatewayIdentities(ctx, mesh);
   const out: PolicyMigration[] = [];
   for (const ap of mesh.inventory.authorizationPolicies) {
-    const named = uniqSorted(ap.principals.map((p) => p.value).filter((v) => gws.has(v)));
-    if (named.length === 0) continue;
+    const references = ap.principals.flatMap((v) => referenceOf(v, gateways, mesh.controlPlane.namespace) ?? []);
+    if (references.length === 0) continue;
     const callers: Record<string, string[]> = {};
     const unknown: string[] = [];
-    for (const g of named) {
-      const c = callersFrom(ctx, mesh, gws.get(g)!, ap.namespace);
-      callers[g] = c.principals;
-      if (c.unknown) unknown.push(gws.get(g)!);
+    for (const peer of uniqSorted(references.flatMap((r) => r.peers))) {
+      const c = callersFrom(ctx, mesh, peer, ap.namespace);
+      callers[peer] = c.principals;
+      if (c.unknown) unknown.push(peer);
     }
-    out.push({
-      policy: ap,
-      gateways: named.map((g) => ({ principal: g, peer: gws.get(g)! })),
-      callers,
-      unknownCallers: uniqSorted(unknown),
-    });
+    out.push({ policy: ap, references, callers, unknownCallers: uniqSorted(unknown) });
   }
   return out;
 }
 
-/** spec.rules of a policy with each gateway principal followed by (or, `keepGateway` false, replaced by) the real callers. */
+/**
+ * spec.rules of a policy where every source that matches a federation ingress gateway matches its real
+ * callers too (`keepGateway` false: and no longer names a gateway exactly). A principals list (ALLOW
+ * admits, DENY denies) gets the callers; a namespaces match becomes an extra `from` with the same source
+ * but the callers' principals instead of namespaces (fields of one source are ANDed, `from` entries ORed);
+ * an exemption (notPrincipals / notNamespaces of a DENY) gets the callers in notPrincipals, which ANDs
+ * with the rest: denied unless any exemption holds.
+ */
 function rewriteRules(m: PolicyMigration, keepGateway: boolean): JsonObject[] {
   const rules = JSON.parse(JSON.stringify((m.policy.source.value.spec as JsonObject | undefined)?.rules ?? [])) as JsonObject[];
-  for (const rule of rules) {
-    for (const from of (rule.from as JsonObject[] | undefined) ?? []) {
-      const source = (from.source ?? {}) as Record<string, string[]>;
-      for (const key of ['principals', 'notPrincipals']) {
-        if (!Array.isArray(source[key])) continue;
-        source[key] = uniqSorted(source[key].flatMap((v) => (m.callers[v] ? [...(keepGateway ? [v] : []), ...m.callers[v]] : [v])));
+  const at = (path: (string | number)[]) => `${path[2]}/${path[4]}`; // spec.rules[i].from[j]
+  const refs = new Map<string, GatewayReference[]>();
+  for (const r of m.references) refs.set(at(r.path), [...(refs.get(at(r.path)) ?? []), r]);
+  const callersOf = (rs: GatewayReference[]) => uniqSorted(rs.flatMap((r) => r.peers.flatMap((p) => m.callers[p] ?? [])));
+  rules.forEach((rule, i) => {
+    const froms = (rule.from as JsonObject[] | undefined) ?? [];
+    const extra: JsonObject[] = [];
+    froms.forEach((from, j) => {
+      const here = refs.get(`${i}/${j}`) ?? [];
+      if (here.length === 0) return;
+      const source = (from.source ?? {}) as Record<string, unknown>;
+      const list = (k: string) => (Array.isArray(source[k]) ? (source[k] as string[]) : []);
+      // An empty principals list would match every principal: keep the gateway's (which nobody presents any more) instead.
+      const dropExact = (k: string, added: string[]) => {
+        const kept = list(k).filter((v) => keepGateway || !here.some((r) => r.exact && r.value === v));
+        return kept.length || added.length ? kept : list(k);
+      };
+      const byField = (field: GatewayReference['field'], negated: boolean) =>
+        here.filter((r) => r.field === field && r.negated === negated);
+      const admitted = callersOf(byField('principal', false));
+      if (byField('principal', false).length) source.principals = uniqSorted([...dropExact('principals', admitted), ...admitted]);
+      const exempted = [...byField('principal', true), ...byField('namespace', true)];
+      const exemptedCallers = callersOf(exempted);
+      if (exempted.length) source.notPrincipals = uniqSorted([...dropExact('notPrincipals', exemptedCallers), ...exemptedCallers]);
+      const namespaces = byField('namespace', false);
+      if (namespaces.length) {
+        const { namespaces: _ns, ...rest } = source;
+        extra.push({ source: { ...rest, principals: callersOf(namespaces) } as JsonObject });
       }
-    }
-  }
+    });
+    if (extra.length) rule.from = [...froms, ...extra];
+  });
   return rules;
 }
 
@@ -124,22 +201,74 @@ function stripForAdoption(m: PolicyMigration): JsonObject {
   } as JsonObject;
 }
 
-/** MF003 opt-in: per exported service, an ALLOW policy admitting the exporting mesh and the meshes it was exported to. */
-export function exposurePolicies(ctx: PlanContext, mesh: Mesh): Resource[] {
+/**
+ * The user ALLOW policies that apply to the pods behind an exported service: namespace-wide ones (no
+ * selector), selector ones matching a dumped workload of the service, and root-namespace ones without a
+ * selector (mesh-wide). Istio ORs ALLOW policies, so any of them next to an enforcement policy would
+ * admit what the enforcement means to keep out.
+ */
+export function allowPoliciesOn(mesh: Mesh, namespace: string, podSelector: Record<string, string>): AuthorizationPolicyObj[] {
+  const pods = mesh.inventory.workloads.filter(
+    (w) => w.namespace === namespace && Object.entries(podSelector).every(([k, v]) => w.podLabels[k] === v),
+  );
+  const labelSets = pods.length ? pods.map((w) => w.podLabels) : [podSelector];
+  return mesh.inventory.authorizationPolicies.filter((ap) => {
+    if (ap.action !== 'ALLOW') return false;
+    if (ap.namespace === mesh.ossm3.namespace || ap.namespace === mesh.controlPlane.namespace) return ap.selector === undefined;
+    if (ap.namespace !== namespace) return false;
+    return ap.selector === undefined || labelSets.some((labels) => Object.entries(ap.selector!).every(([k, v]) => labels[k] === v));
+  });
+}
+
+/** The principals an exported service admits under enforcement: its own mesh and its importers. */
+function admitted(ctx: PlanContext, mesh: Mesh, importers: Set<string>): string[] {
+  return [`${mesh.trustDomain}/*`, ...[...importers].sort().map((c) => `${ctx.mesh(c).trustDomain}/*`)];
+}
+
+/**
+ * MF003 opt-in: per exported service, an ALLOW policy admitting the exporting mesh and the meshes it was
+ * exported to — unless a user ALLOW policy already applies to the service's pods: Istio ORs ALLOW
+ * policies, so adding one would widen what that policy allows. meshfed then renders none and says which
+ * policy to narrow instead.
+ */
+export function exposurePolicies(ctx: PlanContext, mesh: Mesh, diags?: Diagnostics): Resource[] {
   if (!mesh.settings.exposure.enforce) return [];
-  const byService = new Map<string, { ns: string; name: string; selector: Record<string, string>; importers: Set<string> }>();
+  const byService = new Map<
+    string,
+    { ns: string; name: string; selector: Record<string, string>; importers: Set<string>; source: SourceObject }
+  >();
   for (const i of ctx.importsFrom(mesh.cluster)) {
     const s = i.export.service;
     if (Object.keys(s.podSelector).length === 0) continue;
     const k = `${s.namespace}/${s.name}`;
-    const e = byService.get(k) ?? { ns: s.namespace, name: s.name, selector: s.podSelector, importers: new Set<string>() };
+    const e = byService.get(k) ?? {
+      ns: s.namespace,
+      name: s.name,
+      selector: s.podSelector,
+      importers: new Set<string>(),
+      source: s.source,
+    };
     e.importers.add(i.importer);
     byService.set(k, e);
   }
-  return [...byService.values()].map((e) => ({
-    type: 'exposurePolicy' as const,
-    ref: ref(AP_API, 'AuthorizationPolicy', dnsLabel('meshfed-exposure', e.name), e.ns),
-    selector: e.selector,
-    principals: [`${mesh.trustDomain}/*`, ...[...e.importers].sort().map((c) => `${ctx.mesh(c).trustDomain}/*`)],
-  }));
+  const out: Resource[] = [];
+  for (const e of byService.values()) {
+    const existing = allowPoliciesOn(mesh, e.ns, e.selector);
+    if (existing.length) {
+      diags?.warn(
+        mesh.settings.source.at(['spec', 'exposure', 'enforce']),
+        `not enforced on ${e.ns}/${e.name}: ALLOW ${existing.map((p) => `${p.namespace}/${p.name}`).join(', ')} already ` +
+          `applies to its pods, and Istio ORs ALLOW policies, so another one would widen what it allows.`,
+        `Narrow that policy to ${admitted(ctx, mesh, e.importers).join(', ')} instead.`,
+      );
+      continue;
+    }
+    out.push({
+      type: 'exposurePolicy' as const,
+      ref: ref(AP_API, 'AuthorizationPolicy', dnsLabel('meshfed-exposure', e.name), e.ns),
+      selector: e.selector,
+      principals: admitted(ctx, mesh, e.importers),
+    });
+  }
+  return out;
 }

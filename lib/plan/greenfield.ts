@@ -36,7 +36,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
     ...planInstallOssm3(ctx, mesh, diags),
     ...planExport(ctx, mesh, diags).adds,
     ...imp.adds,
-    ...exposurePolicies(ctx, mesh),
+    ...exposurePolicies(ctx, mesh, diags),
     ...planMigrateWorkloads(ctx, mesh).adds,
     ...planVerify(mesh, 'multicluster').adds,
   ];

@@ -75,7 +75,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
       '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
       '02-export': {
         ...empty(c, '02-export'),
-        adds: [...exp.adds, ...exposurePolicies(ctx, mesh)],
+        adds: [...exp.adds, ...exposurePolicies(ctx, mesh, diags)],
         patches: [...exp.patches, ...policies.add],
       },
       '03-import': { ...empty(c, '03-import'), adds: [...imp.adds, ...networkRestart], patches: imp.patches },

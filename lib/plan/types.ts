@@ -27,6 +27,16 @@ export function fileAnchor(r: Resource): ObjectRef {
   return 'fileOf' in r && r.fileOf ? r.fileOf : r.ref;
 }
 
+/**
+ * Stable, unique file name for an object inside a phase folder: one folder per namespace ("cluster" for
+ * cluster-scoped objects), then `<kind>.<group>_<name>.yaml`, so a one-object change is a one-file diff
+ * and same-named objects of different kinds or namespaces never clash. Checks name the files they point
+ * users to with it.
+ */
+export function objectPath(r: ObjectRef, suffix = ''): string {
+  return `${r.namespace ?? 'cluster'}/${r.kind.toLowerCase()}.${apiGroup(r.apiVersion)}_${r.name}${suffix}.yaml`;
+}
+
 export function refId(r: ObjectRef): string {
   return `${r.kind}/${r.namespace ? `${r.namespace}/` : ''}${r.name} (${r.apiVersion})`;
 }

@@ -1,14 +1,5 @@
-import { apiGroup, ObjectRef } from '../plan/types';
-export { refKey } from '../plan/types';
-
-/**
- * Stable, unique file name for an object inside a phase folder: one folder per namespace ("cluster" for
- * cluster-scoped objects), then `<kind>.<group>_<name>.yaml`, so a one-object change is a one-file diff
- * and same-named objects of different kinds or namespaces never clash.
- */
-export function objectPath(r: ObjectRef, suffix = ''): string {
-  return `${r.namespace ?? 'cluster'}/${r.kind.toLowerCase()}.${apiGroup(r.apiVersion)}_${r.name}${suffix}.yaml`;
-}
+import { ObjectRef } from '../plan/types';
+export { objectPath, refKey } from '../plan/types';
 
 export function refOf(obj: { apiVersion?: unknown; kind?: unknown; metadata?: unknown }): ObjectRef {
   const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
