@@ -64,6 +64,9 @@ describe('phase pointers', () => {
       sourceRef: { kind: 'GitRepository', name: 'meshfed' },
     });
     expect(imports.spec.dependsOn).toBeUndefined();
+    // Deleting a phase Kustomization must not delete the mesh; the import Kustomizations garbage-collect (03 -> 02 rollback).
+    expect(docs(path.join(dist, 'flux', 'east', 'kustomization-meshfed-east.yaml'))[0].spec.deletionPolicy).toBe('Orphan');
+    expect(imports.spec.deletionPolicy).toBeUndefined();
     expect(
       kustomize(path.join(dist, 'flux', 'east'))
         .map((o) => o.metadata.name)
@@ -347,5 +350,31 @@ describe('runbook (dist/README.md)', () => {
     expect(md).toContain('kubectl --context west get servicemeshpeer east-mesh -n istio-system');
     expect(md).toContain('istioctl --context east proxy-config endpoints deploy/curl -n client');
     expect(md).toContain('Prune deletes what this phase added: `Gateway istio-system/remote-gateway-network-west-mesh`');
+  });
+});
+
+describe('namespaces that existed before meshfed are never pruned or deleted', () => {
+  const KEEP = { 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+  test('adopted member Namespaces carry the Argo CD and Flux keep annotations', () => {
+    const { dist } = synthTo(EXAMPLE_CLUSTERS);
+    const client = desiredState(dist, 'east', '00-federation').find((o) => o.kind === 'Namespace' && o.metadata.name === 'client')!;
+    expect(client.metadata.annotations).toMatchObject(KEEP);
+  });
+  test('an east-west gateway in the SMCP namespace: istio-system is rendered with the keep annotations and no rollback prunes it', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('    namespace: istio-ingress\n', '    namespace: istio-system\n'));
+    const { dist, result } = synthTo(dir);
+    const ns = desiredState(dist, 'west', '02-export').find((o) => o.kind === 'Namespace' && o.metadata.name === 'istio-system')!;
+    expect(ns.metadata.annotations).toMatchObject(KEEP);
+    const runbook = result.files.get('README.md')!;
+    const section = runbook.slice(runbook.indexOf('## 02-export'), runbook.indexOf('## 03-import'));
+    expect(section).toContain('Prune deletes');
+    expect(section).not.toMatch(/Prune deletes[^\n]*Namespace istio-system/);
+  });
+  test('a Namespace meshfed creates (the east-west gateway in istio-ingress) is not kept', () => {
+    const { dist } = synthTo(EXAMPLE_CLUSTERS);
+    const ns = desiredState(dist, 'west', '02-export').find((o) => o.kind === 'Namespace' && o.metadata.name === 'istio-ingress')!;
+    expect(ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
   });
 });

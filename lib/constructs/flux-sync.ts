@@ -2,10 +2,21 @@ import { Construct } from 'constructs';
 
 import { fluxHealthCheckExprs } from './health-checks';
 import { GitRepository, GitRepositorySpecRef } from '../../imports/flux-gitrepository-source.toolkit.fluxcd.io';
-import { Kustomization, KustomizationSpecSourceRefKind } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
+import {
+  Kustomization,
+  KustomizationSpecDeletionPolicy,
+  KustomizationSpecSourceRefKind,
+} from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
 import { dnsLabel } from '../model/names';
 
 export const FLUX_SOURCE_NAME = 'meshfed';
+
+/**
+ * How long a phase may take to become healthy: longer than the worst case of its verify Job (each probe
+ * 30 tries of at most 10 s curl + 10 s pause, two pods) and its restart Job's deadline, so Flux reports
+ * the Job's own failure rather than a timeout.
+ */
+export const VERIFY_TIMEOUT = '30m';
 
 /** Flux follows a branch, tag, ref or commit; Argo CD's "HEAD" means the default branch, taken as main. */
 export function fluxRef(targetRevision: string): GitRepositorySpecRef {
@@ -64,7 +75,14 @@ export class FluxSync extends Construct {
         namespace: props.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster },
       },
-      spec: { ...applySpec(props.interval, props.path, '15m'), healthCheckExprs: fluxHealthCheckExprs() },
+      spec: {
+        ...applySpec(props.interval, props.path, VERIFY_TIMEOUT),
+        // Deleting this Kustomization must not delete the mesh: Flux's finalizer garbage-collects the
+        // inventory under the default MirrorPrune (kustomize-controller kustomization_controller.go,
+        // finalize -> deleteObjects; docs/spec/v1/kustomizations.md "Deletion policy").
+        deletionPolicy: KustomizationSpecDeletionPolicy.ORPHAN,
+        healthCheckExprs: fluxHealthCheckExprs(),
+      },
     });
     // Applied next to the phase, not after it (no dependsOn either way): the phase's verify Job needs the
     // imports, and in greenfield the imports' namespaces come from the phase. Each side retries.

@@ -1,24 +1,55 @@
 /**
  * Health of the kinds Argo CD and Flux know nothing about, so a phase only counts as synced once the
- * control planes it touched are Ready.
+ * control planes it touched are Ready — and a control plane that is still reconciling is Progressing,
+ * never Degraded (Argo CD fails a sync on a Degraded resource in a running wave and does not retry that
+ * revision automatically: argo-cd gitops-engine/pkg/sync/sync_context.go, controller/appcontroller.go
+ * "Skipping auto-sync: failed previous sync attempt").
  */
 
-/** Kinds whose `Ready` condition is their health (Sail's Istio/IstioCNI, Maistra's SMCP). */
-export const READY_CONDITION_KINDS = [
-  { group: 'sailoperator.io', version: 'v1', kind: 'Istio' },
-  { group: 'sailoperator.io', version: 'v1', kind: 'IstioCNI' },
-  { group: 'maistra.io', version: 'v2', kind: 'ServiceMeshControlPlane' },
+/** Why Maistra's Reconciled condition is False when reconciling failed (not while it is in progress). */
+export const SMCP_ERROR_REASONS = [
+  'InstallError',
+  'ReconcileError',
+  'ValidationError',
+  'DependencyMissingError',
+  'ErrMultipleSMCPs',
+  'DeletionError',
 ];
 
-/** Argo CD Lua: Healthy when Ready=True, Degraded when Reconciled=False, else Progressing. */
-export const READY_CONDITION_LUA = `hs = { status = "Progressing", message = "Waiting for the Ready condition" }
-if obj.status ~= nil and obj.status.conditions ~= nil then
+/** One health check: the kind, and its Argo CD Lua. */
+export interface HealthCheck {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly lua: string;
+}
+
+/** Progressing until the controller has looked at the current spec (status.observedGeneration = generation). */
+const GENERATION_LUA = `hs = { status = "Progressing", message = "Waiting for the controller to reconcile this generation" }
+if obj.status == nil then
+  return hs
+end
+if obj.metadata ~= nil and obj.metadata.generation ~= nil and obj.status.observedGeneration ~= obj.metadata.generation then
+  return hs
+end
+`;
+
+/**
+ * Maistra's SMCP: during every spec change it sets Reconciled=False and Ready=False (reasons SpecUpdated,
+ * then PausingUpdate) and writes status.observedGeneration only once it finished (maistra/istio-operator@
+ * 8143614c pkg/controller/servicemesh/controlplane/reconciler.go:95-101, 502-541, 345): Progressing until
+ * then; Degraded only for the reasons that mean failure; Healthy when Ready=True for this generation.
+ */
+export const SMCP_LUA = `${GENERATION_LUA}local failures = { ${SMCP_ERROR_REASONS.map((r) => `${r} = true`).join(', ')} }
+if obj.status.conditions ~= nil then
   for _, c in ipairs(obj.status.conditions) do
-    if c.type == "Reconciled" and c.status == "False" then
+    if c.type == "Reconciled" and c.status == "False" and failures[c.reason] then
       hs.status = "Degraded"
-      hs.message = c.message or c.reason or "Reconcile failed"
+      hs.message = c.message or c.reason
       return hs
     end
+  end
+  for _, c in ipairs(obj.status.conditions) do
     if c.type == "Ready" then
       if c.status == "True" then
         hs.status = "Healthy"
@@ -30,9 +61,55 @@ end
 return hs
 `;
 
-/** Argo CD removed child-Application health in 1.8; app-of-apps waves need it back. */
+/**
+ * Sail's Istio and IstioCNI write status.observedGeneration on every status update (sail-operator
+ * release-1.27 controllers/istio/istio_controller.go:225): once it is current, Reconciled=False is a
+ * failure and Ready=True is healthy.
+ */
+export const SAIL_LUA = `${GENERATION_LUA}if obj.status.conditions ~= nil then
+  for _, c in ipairs(obj.status.conditions) do
+    if c.type == "Reconciled" and c.status == "False" then
+      hs.status = "Degraded"
+      hs.message = c.message or c.reason or "Reconcile failed"
+      return hs
+    end
+  end
+  for _, c in ipairs(obj.status.conditions) do
+    if c.type == "Ready" then
+      if c.status == "True" then
+        hs.status = "Healthy"
+      end
+      hs.message = c.message or c.reason or ""
+    end
+  end
+end
+return hs
+`;
+
+/**
+ * Child Applications (app of apps): their own health, but Degraded when their last sync failed and
+ * Progressing while one runs or they are out of sync — Argo CD leaves hooks out of an Application's
+ * health (controller/health.go), so a failed verify Job would otherwise still read Healthy.
+ */
 export const APPLICATION_LUA = `hs = { status = "Progressing", message = "" }
-if obj.status ~= nil and obj.status.health ~= nil then
+if obj.status == nil then
+  return hs
+end
+local op = obj.status.operationState
+if op ~= nil and (op.phase == "Failed" or op.phase == "Error") then
+  hs.status = "Degraded"
+  hs.message = op.message or ("sync " .. op.phase)
+  return hs
+end
+if op ~= nil and op.phase == "Running" then
+  hs.message = op.message or "sync running"
+  return hs
+end
+if obj.status.sync ~= nil and obj.status.sync.status ~= nil and obj.status.sync.status ~= "Synced" then
+  hs.message = "sync status " .. obj.status.sync.status
+  return hs
+end
+if obj.status.health ~= nil then
   hs.status = obj.status.health.status
   if obj.status.health.message ~= nil then
     hs.message = obj.status.health.message
@@ -41,19 +118,46 @@ end
 return hs
 `;
 
-/** Flux healthCheckExprs (CEL) for the same kinds, and for Gateway API Gateways (Programmed). */
+/** The Argo CD health checks meshfed ships. */
+export const HEALTH_CHECKS: HealthCheck[] = [
+  { group: 'sailoperator.io', version: 'v1', kind: 'Istio', lua: SAIL_LUA },
+  { group: 'sailoperator.io', version: 'v1', kind: 'IstioCNI', lua: SAIL_LUA },
+  { group: 'maistra.io', version: 'v2', kind: 'ServiceMeshControlPlane', lua: SMCP_LUA },
+  { group: 'argoproj.io', version: 'v1alpha1', kind: 'Application', lua: APPLICATION_LUA },
+];
+
+const READY = "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')";
+
+/**
+ * Flux healthCheckExprs (CEL), one per group/kind: kustomize-controller ≥ 1.8 refuses a Kustomization
+ * with two entries for one GroupKind and ignores the version (fluxcd/pkg runtime/cel/status_reader.go,
+ * docs/spec/v1/kustomizations.md "Only the group portion is used for matching"). Flux itself reports
+ * InProgress while status.observedGeneration ≠ metadata.generation (fluxcd/pkg
+ * runtime/cel/status_evaluator.go), so `failed` only needs the failure reasons. Needs kustomize-controller
+ * ≥ 1.5 (Flux 2.5).
+ */
 export function fluxHealthCheckExprs() {
-  const ready = READY_CONDITION_KINDS.map((k) => ({
-    apiVersion: `${k.group}/${k.version}`,
-    kind: k.kind,
-    current: "has(status.conditions) && status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')",
-    failed: "has(status.conditions) && status.conditions.exists(e, e.type == 'Reconciled' && e.status == 'False')",
-  }));
-  const gateways = ['v1', 'v1beta1'].map((v) => ({
-    apiVersion: `gateway.networking.k8s.io/${v}`,
-    kind: 'Gateway',
-    current: "has(status.conditions) && status.conditions.exists(e, e.type == 'Programmed' && e.status == 'True')",
-    failed: "has(status.conditions) && status.conditions.exists(e, e.type == 'Accepted' && e.status == 'False')",
-  }));
-  return [...ready, ...gateways];
+  const reasons = SMCP_ERROR_REASONS.map((r) => `'${r}'`).join(', ');
+  const smcpFailed = `status.conditions.exists(e, e.type == 'Reconciled' && e.status == 'False' && e.reason in [${reasons}])`;
+  return [
+    ...(['Istio', 'IstioCNI'] as const).map((kind) => ({
+      apiVersion: 'sailoperator.io/v1',
+      kind,
+      current: `has(status.conditions) && ${READY}`,
+      failed: "has(status.conditions) && status.conditions.exists(e, e.type == 'Reconciled' && e.status == 'False')",
+    })),
+    {
+      apiVersion: 'maistra.io/v2',
+      kind: 'ServiceMeshControlPlane',
+      current: `has(status.conditions) && ${READY}`,
+      failed: `has(status.conditions) && ${smcpFailed}`,
+    },
+    {
+      // One entry covers v1 and v1beta1 Gateways (the version is ignored).
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      current: "has(status.conditions) && status.conditions.exists(e, e.type == 'Programmed' && e.status == 'True')",
+      failed: "has(status.conditions) && status.conditions.exists(e, e.type == 'Accepted' && e.status == 'False')",
+    },
+  ];
 }

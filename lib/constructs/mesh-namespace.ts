@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
+import { KEEP_ANNOTATIONS } from '../plan/namespaces';
 import { NamespaceFields } from '../plan/types';
 
 export interface MeshNamespaceProps extends NamespaceFields {
@@ -12,6 +13,8 @@ export class MeshNamespace extends Construct {
   constructor(scope: Construct, id: string, props: MeshNamespaceProps) {
     super(scope, id);
     const labels = props.labels && Object.keys(props.labels).length ? props.labels : undefined;
-    new k8s.KubeNamespace(this, 'Resource', { metadata: { name: props.name, labels } });
+    new k8s.KubeNamespace(this, 'Resource', {
+      metadata: { name: props.name, labels, annotations: props.keep ? { ...KEEP_ANNOTATIONS } : undefined },
+    });
   }
 }

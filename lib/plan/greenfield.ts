@@ -1,3 +1,4 @@
+import { preexisting } from './namespaces';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
 import { PlanContext } from './context';
@@ -52,6 +53,8 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
       type: 'namespace',
       ref: ref(API.namespace, 'Namespace', name),
       labels: onRevision.has(name) ? { ...labels, 'istio.io/rev': mesh.ossm3.revision } : labels,
+      // The inventory's namespaces run (or will run) workloads meshfed does not own.
+      ...(preexisting(mesh, name) ? { keep: true } : {}),
     };
   });
   return {

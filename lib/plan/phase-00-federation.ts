@@ -1,4 +1,5 @@
 import { PlanContext } from './context';
+import { keptNamespaceBody } from './namespaces';
 import { ref } from './refs';
 import { Resource } from './types';
 import { Dumped } from '../load/inventory-types';
@@ -31,6 +32,6 @@ export function planFederation(ctx: PlanContext, mesh: Mesh): Resource[] {
     ...inv.exportSets.map(adopt),
     ...inv.importSets.map(adopt),
     ...inv.configMaps.filter((c) => caConfigMaps.has(c)).map(adopt),
-    ...inv.namespaces.filter((n) => members.has(n.name)).map(adopt),
+    ...inv.namespaces.filter((n) => members.has(n.name)).map((n) => ({ ...adopt(n), body: keptNamespaceBody(n.rendered) }) as Resource),
   ];
 }

@@ -1,4 +1,5 @@
 import { gatewayPodSelector } from './gateway-pods';
+import { preexisting } from './namespaces';
 import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
 import { API, ref } from './refs';
@@ -96,7 +97,10 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
   return { adds, patches: roll ? [roll] : [] };
 }
 
-/** A gateway's namespace, unless it is a member (kept as the dumps have it): created with the labels the dumps give it, if any. */
+/**
+ * A gateway's namespace, unless it is a member (adopted in 00): created, or — when it exists already (dumped,
+ * or the SMCP's own namespace) — rendered with its labels and never pruned or deleted (lib/plan/namespaces.ts).
+ */
 export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
   if (mesh.memberNamespaces.includes(ns)) return [];
   return [
@@ -104,6 +108,7 @@ export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
       type: 'namespace',
       ref: ref(API.namespace, 'Namespace', ns),
       labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {},
+      ...(preexisting(mesh, ns) ? { keep: true } : {}),
     },
   ];
 }

@@ -58,6 +58,11 @@ export interface AdoptedFields {
 export interface NamespaceFields {
   /** @default - none */
   readonly labels?: Record<string, string>;
+  /**
+   * The namespace existed before meshfed (dumped, or the control plane's): GitOps must never prune or
+   * delete it (lib/plan/namespaces.ts). @default false
+   */
+  readonly keep?: boolean;
 }
 
 export interface EastWestGatewayFields {

@@ -2,7 +2,7 @@ import { refOf } from './files';
 import { kustomizationYaml, toYaml } from './yaml';
 import { MeshfedApplication } from '../constructs/argocd-application';
 import { FluxSync } from '../constructs/flux-sync';
-import { APPLICATION_LUA, READY_CONDITION_KINDS, READY_CONDITION_LUA } from '../constructs/health-checks';
+import { HEALTH_CHECKS } from '../constructs/health-checks';
 import { synthChart } from '../constructs/phase-chart';
 import { GitOpsSettings } from '../load/gitops';
 import { ClusterDelivery } from '../plan/delivery';
@@ -42,8 +42,7 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
     ),
   );
   const data: Record<string, string> = {};
-  for (const k of READY_CONDITION_KINDS) data[`resource.customizations.health.${k.group}_${k.kind}`] = READY_CONDITION_LUA;
-  data['resource.customizations.health.argoproj.io_Application'] = APPLICATION_LUA;
+  for (const k of HEALTH_CHECKS) data[`resource.customizations.health.${k.group}_${k.kind}`] = k.lua;
   files.set(
     'argocd/argocd-cm-health.patch.yaml',
     toYaml(
@@ -61,10 +60,7 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
     toYaml(
       {
         spec: {
-          resourceHealthChecks: [
-            ...READY_CONDITION_KINDS.map((k) => ({ group: k.group, kind: k.kind, check: READY_CONDITION_LUA })),
-            { group: 'argoproj.io', kind: 'Application', check: APPLICATION_LUA },
-          ],
+          resourceHealthChecks: HEALTH_CHECKS.map((k) => ({ group: k.group, kind: k.kind, check: k.lua })),
         },
       },
       `The same health checks for OpenShift GitOps, whose operator renders argocd-cm from the ` +

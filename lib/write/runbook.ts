@@ -5,7 +5,7 @@ import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { remoteGatewayName } from '../plan/phase-03-import';
 import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
 import { nextSteps, ORDERING_RULES } from '../plan/pointers';
-import { ObjectRef, MigrationPhase, PhasePlan, PHASES, Plan } from '../plan/types';
+import { MigrationPhase, ObjectRef, PHASES, PhasePlan, Plan, Resource } from '../plan/types';
 import { byKey } from '../sort';
 
 /**
@@ -319,10 +319,18 @@ function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): stri
 
 function rollback(phase: MigrationPhase, p: PhasePlan): string {
   if (phase === '00-federation')
-    return 'Rolling back means taking the Applications/Kustomizations away: they own no finalizer, so the mesh keeps running unmanaged.';
+    return (
+      'Rolling back means taking the delivery away. Argo CD: delete the Application; it has no resources ' +
+      'finalizer, so the mesh keeps running unmanaged. Flux: the Kustomization has a finalizer, but ' +
+      "meshfed's phase Kustomization sets `deletionPolicy: Orphan`, so deleting it leaves everything it " +
+      'applied; the import Kustomizations (from 03) garbage-collect their imports. Namespaces that existed ' +
+      'before meshfed are never pruned or deleted by either tool.'
+    );
   const prev = PHASES[PHASES.indexOf(phase) - 1];
   const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
-  const pruned = p.adds.filter((a) => a.ref.kind !== 'Job'); // Jobs are hooks: deleted by their hook policy, not pruned
+  // Jobs are hooks (deleted by their hook policy); Namespaces that existed before meshfed are never pruned.
+  const kept = (a: Resource) => (a.type === 'namespace' && a.keep === true) || (a.type === 'adopted' && a.ref.kind === 'Namespace');
+  const pruned = p.adds.filter((a) => a.ref.kind !== 'Job' && !kept(a));
   if (pruned.length)
     parts.push(
       `Prune deletes what this phase added: ${list(
