@@ -30,7 +30,12 @@ export function generateFederation(dir: string, meshes: number, services: number
         apiVersion: 'meshfed.dev/v1alpha1',
         kind: 'ClusterSettings',
         metadata: { name },
-        spec: { network: `net-${name}`, ossm3: { version: 'v1.27.3' }, eastWestGateway: { address: `192.0.2.${i + 1}` } },
+        spec: {
+          network: `net-${name}`,
+          ossm3: { version: 'v1.27.3' },
+          workloadRestart: { image: 'quay.io/openshift/origin-cli:4.19' },
+          eastWestGateway: { address: `192.0.2.${i + 1}` },
+        },
       }),
     );
     // One CA for all meshes keeps generation fast; trust wiring is the same code path.

@@ -42,6 +42,25 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ['field spec.members[2]: member namespace "payments" is in the mesh (status.configuredMembers) but its Namespace is not in ossm2/'],
   ],
   [
+    'a hook Job image on the mutable latest tag',
+    edit(
+      'west/cluster.yaml',
+      'image: quay.io/openshift/origin-cli:4.19',
+      'image: image-registry.openshift-image-registry.svc:5000/openshift/cli:latest',
+    ),
+    ['field spec.workloadRestart.image: "image-registry.openshift-image-registry.svc:5000/openshift/cli:latest" is tagged latest'],
+  ],
+  [
+    'a hook Job image without tag or digest',
+    edit('west/cluster.yaml', 'image: quay.io/openshift/origin-cli:4.19', 'image: quay.io/openshift/origin-cli'),
+    ['"quay.io/openshift/origin-cli" has no tag or digest'],
+  ],
+  [
+    'no hook Job image while hook Jobs are rendered',
+    edit('east/cluster.yaml', / {2}# The hook Jobs' image[^]*$/, ''),
+    ["east's 03-import runs a hook Job (workload restart or traffic verification), but spec.workloadRestart.image is not set"],
+  ],
+  [
     'east-west address with a scheme',
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: https://198.51.100.20'),
     ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address', 'it has a scheme', 'the port is 15443'],

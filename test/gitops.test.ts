@@ -218,10 +218,10 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     }
   });
 
-  test('verify Jobs: only where probes are set, one per phase from 03 on, after the restart', () => {
+  test('verify Jobs: only where probes are set, one per phase from 03 to 06, after the restart; 07 removes them and their RBAC', () => {
     for (const p of PHASES) {
       const verify = jobs('east', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'));
-      expect(`${p}: ${verify.length}`).toBe(`${p}: ${PHASES.indexOf(p) >= 3 ? 1 : 0}`);
+      expect(`${p}: ${verify.length}`).toBe(`${p}: ${PHASES.indexOf(p) >= 3 && PHASES.indexOf(p) <= 6 ? 1 : 0}`);
       for (const v of verify) {
         expect(v.metadata.name).toContain(`-${p.slice(0, 2)}-`);
         expect(Number(v.metadata.annotations!['argocd.argoproj.io/sync-wave'])).toBeGreaterThan(0);
@@ -231,6 +231,15 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
       }
       expect(jobs('west', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'))).toEqual([]);
     }
+    // The verify Role grants pods/exec in the probe namespaces: it must not outlive the migration.
+    const final = desiredState(dist, 'east', '07-finalize').filter((o) => o.metadata.name === 'meshfed-verify');
+    expect(final).toEqual([]);
+    expect(
+      desiredState(dist, 'east', '06-migrate-workloads')
+        .filter((o) => o.metadata.name === 'meshfed-verify')
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
   });
 
   test('RBAC is namespaced and minimal', () => {
@@ -238,12 +247,14 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     expect(all.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
     for (const r of all.filter((o) => o.kind === 'Role')) {
       for (const rule of r.rules) {
-        expect(rule.verbs.every((v: string) => ['patch', 'get', 'list', 'create'].includes(v))).toBe(true);
-        if (rule.verbs.includes('patch')) expect(rule.resourceNames.length).toBeGreaterThan(0);
+        expect(rule.verbs.every((v: string) => ['patch', 'get', 'list', 'watch', 'create'].includes(v))).toBe(true);
+        if (rule.verbs.includes('patch') || rule.verbs.includes('watch')) expect(rule.resourceNames.length).toBeGreaterThan(0);
         if (rule.verbs.includes('create')) expect(rule.resources).toEqual(['pods/exec']);
       }
     }
     for (const j of all.filter((o) => o.kind === 'Job')) {
+      // Every hook Job ends: a PostSync hook must not stay Running forever.
+      expect(j.spec.activeDeadlineSeconds).toBeGreaterThan(0);
       const spec = j.spec.template.spec;
       expect(spec.securityContext.runAsNonRoot).toBe(true);
       expect(spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });

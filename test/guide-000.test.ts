@@ -190,12 +190,14 @@ describe('bundled example = the guide (000), phase by phase', () => {
     const objs = state('west', '06-migrate-workloads');
     const job = objs.find((o) => o.kind === 'Job')!;
     const script = job.spec.template.spec.containers[0].command[2] as string;
-    expect(script).toContain('kubectl patch deployments httpbin -n a');
-    expect(script).toContain('kubectl patch deployments httpbin -n b');
+    expect(script).toContain('restart deployments httpbin a');
+    expect(script).toContain('restart deployments httpbin b');
     const roles = objs.filter((o) => o.kind === 'Role');
     expect(roles.map((r) => r.metadata.namespace).sort()).toEqual(['a', 'b']);
     for (const r of roles)
-      expect(r.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], resourceNames: ['httpbin'] }]);
+      expect(r.rules).toEqual([
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch', 'watch'], resourceNames: ['httpbin'] },
+      ]);
     expect(objs.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
   });
 

@@ -57,6 +57,8 @@ export interface ScriptJobProps {
   readonly wave: number;
   /** @default 3 */
   readonly backoffLimit?: number;
+  /** Kubernetes fails the Job after this long, whatever it does: an Argo CD PostSync hook never hangs. */
+  readonly activeDeadlineSeconds: number;
 }
 
 /** A Job that runs one shell script with a restricted security context, outside the mesh. */
@@ -67,6 +69,7 @@ export class ScriptJob extends Construct {
       metadata: { name: props.name, namespace: props.namespace, annotations: hookAnnotations(props.wave) },
       spec: {
         backoffLimit: props.backoffLimit ?? 3,
+        activeDeadlineSeconds: props.activeDeadlineSeconds,
         template: {
           metadata: { annotations: { 'sidecar.istio.io/inject': 'false' } },
           spec: {

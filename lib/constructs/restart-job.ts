@@ -11,7 +11,10 @@ export interface RestartRoleProps extends RestartRoleFields {
   readonly namespace: string;
 }
 
-/** Allows `patch` on exactly the named workloads of one namespace, nothing else. */
+/**
+ * Allows, on exactly the named workloads of one namespace: `get` (is it still there?), `patch` (the
+ * restart), `list`/`watch` (`kubectl rollout status` watches the object by name). Nothing else.
+ */
 export class RestartRole extends Construct {
   constructor(scope: Construct, id: string, props: RestartRoleProps) {
     super(scope, id);
@@ -21,7 +24,7 @@ export class RestartRole extends Construct {
       rules: kinds.map((kind) => ({
         apiGroups: ['apps'],
         resources: [RESOURCE[kind]],
-        verbs: ['patch'],
+        verbs: ['get', 'list', 'patch', 'watch'],
         resourceNames: props.workloads
           .filter((w) => w.kind === kind)
           .map((w) => w.name)
@@ -31,12 +34,46 @@ export class RestartRole extends Construct {
   }
 }
 
-/** The shell script the Job runs: one `kubectl patch` per workload, failing on the first error. */
+/** How long the Job waits for each restarted workload's rollout (they roll in parallel). */
+export const ROLLOUT_TIMEOUT_SECONDS = 600;
+/** The Job's deadline: every rollout's wait, the patches and a margin (rollouts overlap, waits are sequential). */
+export function restartDeadlineSeconds(workloads: number): number {
+  return Math.min(3600, 300 + ROLLOUT_TIMEOUT_SECONDS + 30 * workloads);
+}
+
+/**
+ * The shell script the Job runs. Per workload: skip it when it no longer exists (a stale dump must not
+ * fail the phase; the skipped ones are listed), else patch its pod-template annotation with its own field
+ * manager (so a Flux-managed workload's Kustomization does not take the field over and roll it again);
+ * then wait for every restarted rollout, so a verify Job after it tests restarted pods. Any other error
+ * fails the Job.
+ */
 export function restartScript(annotation: string, value: string, workloads: WorkloadRef[]): string {
   // Changing the pod template makes the controller roll the pods.
   const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [annotation]: value } } } } });
-  const lines = workloads.map((w) => `kubectl patch ${RESOURCE[w.kind]} ${w.name} -n ${w.namespace} --type merge -p '${patch}'`);
-  return ['set -eu', ...lines].join('\n') + '\n';
+  const restart = workloads.map((w) => `restart ${RESOURCE[w.kind]} ${w.name} ${w.namespace}`);
+  return (
+    [
+      'set -u',
+      'skipped=""',
+      'restarted=""',
+      'restart() {',
+      '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
+      '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
+      '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
+      '  fi',
+      `  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager=meshfed-restart -p '${patch}' || exit 1`,
+      '  restarted="$restarted $1/$2@$3"',
+      '}',
+      ...restart,
+      'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
+      'failed=0',
+      'for w in $restarted; do',
+      `  kubectl rollout status "\${w%@*}" -n "\${w#*@}" --timeout=${ROLLOUT_TIMEOUT_SECONDS}s || failed=1`,
+      'done',
+      'exit $failed',
+    ].join('\n') + '\n'
+  );
 }
 
 export interface RestartJobProps extends RestartJobFields {
@@ -59,6 +96,7 @@ export class RestartJob extends Construct {
       image: props.image,
       script: restartScript(props.annotation, props.value, props.workloads),
       wave: 0,
+      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });
   }
 }

@@ -32,6 +32,11 @@ function quote(s: string): string {
  * The probe script: each probe is retried for up to five minutes (workloads may still be rolling), and
  * passes on a 2xx answer. The Job fails, and so the phase's sync, when any probe never passes.
  */
+/** Each probe retries 30 times, each try at most 10 s of curl and 10 s of pause; probes run one after another. */
+export function verifyDeadlineSeconds(probes: number): number {
+  return 120 + probes * 30 * 20;
+}
+
 export function verifyScript(phase: string, probes: VerifyProbeSpec[]): string {
   const lines = [
     'set -u',
@@ -69,6 +74,7 @@ export class VerifyJob extends Construct {
       script: verifyScript(props.phase, props.probes),
       wave: 1,
       backoffLimit: 1,
+      activeDeadlineSeconds: verifyDeadlineSeconds(props.probes.length),
     });
   }
 }

@@ -118,6 +118,16 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
       return x;
     });
   if (badAddress.length) return undefined;
+  const image = v.spec.workloadRestart?.image;
+  const imageWhy = image === undefined ? undefined : imageProblem(image);
+  if (imageWhy) {
+    diags.error(
+      src.at(['spec', 'workloadRestart', 'image']),
+      `"${image}" ${imageWhy}: a hook Job must run exactly the image that was reviewed.`,
+      'Pin it by digest (image@sha256:…) or by a release tag (image:4.19), an image with /bin/sh and kubectl.',
+    );
+    return undefined;
+  }
   const svc = v.spec.eastWestGateway?.service;
   if (svc?.nodePort !== undefined && svc.type !== 'NodePort') {
     diags.error(
@@ -176,6 +186,15 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     intendedRemovals: v.spec.intendedRemovals ?? [],
     source: src,
   };
+}
+
+/** Why a hook Job image reference is not pinned (undefined when it is: a digest, or a tag other than latest). */
+export function imageProblem(image: string): string | undefined {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  if (!last.includes(':')) return 'has no tag or digest (it would pull the mutable latest)';
+  if (last.endsWith(':latest')) return 'is tagged latest, which is mutable';
+  return undefined;
 }
 
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -10,9 +10,6 @@ import { ConfigMapObj, Peer } from '../load/inventory-types';
 import { ClusterSettings } from '../load/settings';
 import { byKey } from '../sort';
 
-/** OpenShift's in-cluster `cli` image stream: present on every OpenShift cluster with the image registry. */
-export const DEFAULT_RESTART_IMAGE = 'image-registry.openshift-image-registry.svc:5000/openshift/cli:latest';
-
 function egressGateway(s: ClusterSettings): Mesh['egress'] {
   if (!s.egressGateway.enabled) return undefined;
   const name = s.egressGateway.name ?? 'egress-gateway';
@@ -54,7 +51,7 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
     egress: egressGateway(s),
     importNamespace: s.importedServices.namespace ?? cp.namespace,
     importExportTo: s.importedServices.exportTo ?? (members.length ? members : ['.']),
-    restartImage: s.workloadRestart.image ?? DEFAULT_RESTART_IMAGE,
+    restartImage: s.workloadRestart.image ?? '',
   };
 }
 

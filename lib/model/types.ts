@@ -45,6 +45,7 @@ export interface Mesh {
   /** Where istio-remote Gateways and imported ServiceEntries/WorkloadEntries live. */
   readonly importNamespace: string;
   readonly importExportTo: string[];
+  /** spec.workloadRestart.image: the hook Jobs' image ('' when not set; required once a Job is rendered). */
   readonly restartImage: string;
 }
 

@@ -7,6 +7,7 @@ import { importBlockers, planImport } from './phase-03-import';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { API, ref } from './refs';
+import { requireJobImage } from './restart';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
@@ -57,7 +58,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
       ...(preexisting(mesh, name) ? { keep: true } : {}),
     };
   });
-  return {
+  const plan: PhasePlan = {
     cluster: mesh.cluster,
     phase: 'multicluster',
     adds: [...nsResources, ...parts.filter((r) => r.type !== 'namespace')],
@@ -68,4 +69,6 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
     waitsFor: [],
     blockedBy: [],
   };
+  requireJobImage(mesh, [plan], diags);
+  return plan;
 }

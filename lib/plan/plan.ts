@@ -10,6 +10,7 @@ import { planRemoveFederation } from './phase-04-remove-federation';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize, planGatewaySelectors } from './phase-07-finalize';
+import { requireJobImage } from './restart';
 import { assertShardsFinal, planImportShards } from './shards';
 import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
 import { planVerify } from './verify';
@@ -105,6 +106,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
       };
     });
     assertShardsFinal(byCluster[c]);
+    requireJobImage(mesh, byCluster[c], diags);
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
   return {

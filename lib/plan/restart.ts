@@ -1,5 +1,6 @@
 import { ref } from './refs';
-import { Resource, WorkloadRef } from './types';
+import { PhasePlan, Resource, WorkloadRef } from './types';
+import { Diagnostics } from '../diagnostics';
 import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';
@@ -65,4 +66,17 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       workloads: spec.workloads,
     },
   ];
+}
+
+/** A hook Job needs an image the user pinned (spec.workloadRestart.image): there is no default every cluster can pull. */
+export function requireJobImage(mesh: Mesh, phases: PhasePlan[], diags: Diagnostics): void {
+  if (mesh.restartImage || mesh.virtual) return;
+  const job = phases.find((p) => p.adds.some((r) => r.type === 'restartJob' || r.type === 'verifyJob'));
+  if (!job) return;
+  diags.error(
+    mesh.settings.source.at(['spec']),
+    `${mesh.cluster}'s ${job.phase} runs a hook Job (workload restart or traffic verification), but spec.workloadRestart.image is not set.`,
+    'Set spec.workloadRestart.image to an image with /bin/sh and kubectl that this cluster can pull, pinned by digest or release tag ' +
+      '(for example the OpenShift CLI image of the cluster version).',
+  );
 }

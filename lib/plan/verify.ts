@@ -16,8 +16,35 @@ function probes(mesh: Mesh): VerifyProbeSpec[] {
   }));
 }
 
+/**
+ * The last migration phase with a verify Job. 07 only removes OSSM 2, and it removes the verify RBAC: its
+ * Role grants pods/exec on every pod of the probe namespaces (resourceNames cannot narrow pods/exec to
+ * pods with generated names), which must not outlive the migration (gitops-live review U4). The runbook's
+ * 07 verification runs the same probes by hand.
+ */
+const LAST_VERIFIED_PHASE: PhaseId = '06-migrate-workloads';
+
 export function isVerified(mesh: Mesh, phase: PhaseId): boolean {
-  return mesh.settings.verify.length > 0 && (phase === 'multicluster' || phaseIndex(phase) >= phaseIndex(FIRST_VERIFIED_PHASE));
+  if (mesh.settings.verify.length === 0) return false;
+  if (phase === 'multicluster') return true;
+  return phaseIndex(phase) >= phaseIndex(FIRST_VERIFIED_PHASE) && phaseIndex(phase) <= phaseIndex(LAST_VERIFIED_PHASE);
+}
+
+/** The verify ServiceAccount, Roles and RoleBindings (added in 03). */
+function verifyRbac(mesh: Mesh): Resource[] {
+  const sa = ref(API.namespace, 'ServiceAccount', VERIFY_NAME, mesh.ossm3.namespace);
+  const ps = probes(mesh);
+  return [
+    { type: 'serviceAccount', ref: sa },
+    ...uniqSorted(ps.map((p) => p.namespace)).flatMap((ns): Resource[] => [
+      {
+        type: 'verifyRole',
+        ref: ref('rbac.authorization.k8s.io/v1', 'Role', VERIFY_NAME, ns),
+        deployments: uniqSorted(ps.filter((p) => p.namespace === ns).map((p) => p.deployment)),
+      },
+      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', VERIFY_NAME, ns), serviceAccount: sa },
+    ]),
+  ];
 }
 
 /** The verify Job of a phase; its name carries a hash of what it checks, so changed probes run again. */
@@ -32,23 +59,13 @@ export function verifyJobRef(mesh: Mesh, phase: PhaseId): ObjectRef {
  * phase's Job is deleted, so only the current one runs.
  */
 export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; deletes: ObjectRef[] } {
+  if (phase === '07-finalize' && mesh.settings.verify.length > 0) {
+    // The last verify (06) ran: its Job and the RBAC go.
+    return { adds: [], deletes: [verifyJobRef(mesh, LAST_VERIFIED_PHASE), ...verifyRbac(mesh).map((r) => r.ref)] };
+  }
   if (!isVerified(mesh, phase)) return { adds: [], deletes: [] };
   const sa = ref(API.namespace, 'ServiceAccount', VERIFY_NAME, mesh.ossm3.namespace);
-  const adds: Resource[] = [];
-  if (phase === FIRST_VERIFIED_PHASE || phase === 'multicluster') {
-    adds.push({ type: 'serviceAccount', ref: sa });
-    const ps = probes(mesh);
-    for (const ns of uniqSorted(ps.map((p) => p.namespace))) {
-      adds.push(
-        {
-          type: 'verifyRole',
-          ref: ref('rbac.authorization.k8s.io/v1', 'Role', VERIFY_NAME, ns),
-          deployments: uniqSorted(ps.filter((p) => p.namespace === ns).map((p) => p.deployment)),
-        },
-        { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', VERIFY_NAME, ns), serviceAccount: sa },
-      );
-    }
-  }
+  const adds: Resource[] = phase === FIRST_VERIFIED_PHASE || phase === 'multicluster' ? verifyRbac(mesh) : [];
   adds.push({
     type: 'verifyJob',
     ref: verifyJobRef(mesh, phase),

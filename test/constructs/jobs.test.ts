@@ -1,8 +1,13 @@
-/** Hook Jobs and their RBAC, rendered alone. */
+/** Hook Jobs and their RBAC, rendered alone; the restart script run against a stub kubectl. */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
 import { Testing } from 'cdk8s';
 
 import { JobRoleBinding } from '../../lib/constructs/job-rbac';
-import { RestartJob, RestartRole, restartScript } from '../../lib/constructs/restart-job';
+import { restartDeadlineSeconds, RestartJob, RestartRole, restartScript } from '../../lib/constructs/restart-job';
 import { VerifyJob, VerifyRole, verifyScript } from '../../lib/constructs/verify-job';
 
 const sa = { apiVersion: 'v1', kind: 'ServiceAccount', name: 'meshfed-restart-workloads', namespace: 'istio-system' };
@@ -11,12 +16,12 @@ const workloads = [
   { kind: 'StatefulSet' as const, namespace: 'a', name: 'db' },
 ];
 
-test('the restart Role allows only patch, on exactly the named workloads', () => {
+test('the restart Role allows get, patch and watching the rollout, on exactly the named workloads', () => {
   const chart = Testing.chart();
   new RestartRole(chart, 'r', { name: 'meshfed-restart-workloads', namespace: 'a', workloads });
   expect(Testing.synth(chart)[0].rules).toEqual([
-    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch'], resourceNames: ['httpbin'] },
-    { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['patch'], resourceNames: ['db'] },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch', 'watch'], resourceNames: ['httpbin'] },
+    { apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list', 'patch', 'watch'], resourceNames: ['db'] },
   ]);
 });
 
@@ -39,9 +44,7 @@ test('the restart Job is a restricted PostSync hook outside the mesh that patche
   expect(pod.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   expect(job.spec.template.metadata.annotations).toEqual({ 'sidecar.istio.io/inject': 'false' });
   expect(pod.containers[0].command[2]).toBe(restartScript('meshfed.dev/restarted-for-revision', 'default-v1-27-3', workloads));
-  expect(restartScript('meshfed.dev/restarted-for-revision', 'default-v1-27-3', workloads)).toContain(
-    'kubectl patch statefulsets db -n a --type merge',
-  );
+  expect(job.spec.activeDeadlineSeconds).toBe(restartDeadlineSeconds(2));
 });
 
 test('the verify Role can exec into pods and read only the named Deployments', () => {
@@ -78,4 +81,45 @@ test('a RoleBinding binds the Role of its own name to the ServiceAccount', () =>
   const b = Testing.synth(chart)[0];
   expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'meshfed-verify' });
   expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'meshfed-verify', namespace: 'istio-system' }]);
+});
+
+/** Run the restart script with a stub `kubectl` that knows only `present` workloads and logs every call. */
+function runRestart(present: string[], rollout = 0): { code: number; out: string; calls: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
+  const log = path.join(dir, 'calls');
+  const stub = [
+    '#!/bin/sh',
+    `echo "$*" >> ${log}`,
+    'case "$1" in',
+    `  get) for p in ${present.join(' ')}; do [ "$2/$3" = "$p" ] && { echo "$2/$3"; exit 0; }; done`,
+    `       echo "Error from server (NotFound): $2 \\"$3\\" not found" >&2; exit 1 ;;`,
+    '  patch) exit 0 ;;',
+    `  rollout) exit ${rollout} ;;`,
+    'esac',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'kubectl'), stub, { mode: 0o755 });
+  const res = spawnSync('/bin/sh', ['-c', restartScript('meshfed.dev/restarted-for-revision', 'rev-1', workloads)], {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  return {
+    code: res.status ?? -1,
+    out: res.stdout + res.stderr,
+    calls: fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [],
+  };
+}
+
+test('the restart script skips a workload that no longer exists, says so, and waits for the others', () => {
+  const r = runRestart(['deployments/httpbin']);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain('meshfed: skipped (no longer exist): a/statefulsets/db');
+  expect(r.calls.filter((c) => c.startsWith('patch'))).toEqual([
+    'patch deployments httpbin -n a --type merge --field-manager=meshfed-restart -p ' +
+      '{"spec":{"template":{"metadata":{"annotations":{"meshfed.dev/restarted-for-revision":"rev-1"}}}}}',
+  ]);
+  expect(r.calls.filter((c) => c.startsWith('rollout'))).toEqual(['rollout status deployments/httpbin -n a --timeout=600s']);
+});
+
+test('the restart script fails when a rollout does not finish', () => {
+  expect(runRestart(['deployments/httpbin', 'statefulsets/db'], 1).code).toBe(1);
 });

@@ -69,7 +69,12 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
     apiVersion: 'meshfed.dev/v1alpha1',
     kind: 'ClusterSettings',
     metadata: { name: c.name },
-    spec: { network: c.network ?? `network-${c.name}`, ossm3: { version: 'v1.27.3' }, ...(c.settings ?? {}) },
+    spec: {
+      network: c.network ?? `network-${c.name}`,
+      ossm3: { version: 'v1.27.3' },
+      workloadRestart: { image: 'quay.io/openshift/origin-cli:4.19' },
+      ...(c.settings ?? {}),
+    },
   };
   fs.writeFileSync(path.join(cd, 'cluster.yaml'), stringify(settings));
   fs.writeFileSync(path.join(cd, 'root-cert.pem'), rootPem(c.root));
