@@ -12,6 +12,7 @@ import { FederationModel } from '../model/types';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
+import { compareRenders, describeChanges, PlanJsonView } from '../plan/removals';
 import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
@@ -132,18 +133,36 @@ function summary(result: SynthResult, outDir: string): string[] {
   return lines;
 }
 
-const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR]
+const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals]
 
 Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
 Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
 written and the previous dist/ stays as it was.
 
-  --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
-  --out DIR        output folder (default: dist, or $MESHFED_OUT)`;
+  --clusters DIR     input folder (default: clusters, or $MESHFED_CLUSTERS)
+  --out DIR          output folder (default: dist, or $MESHFED_OUT)
+  --allow-removals   write even when a cluster's current desired state loses objects without its
+                     pointer moving, a cluster disappears, or a pointer moves more than one phase
+                     (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)`;
+
+/** The previous render's plan.json in `outDir`, if there is one. */
+function previousPlan(outDir: string): PlanJsonView | undefined {
+  const file = path.join(outDir, 'plan.json');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as PlanJsonView;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; out?: string }>(argv, { clusters: { type: 'string' }, out: { type: 'string' } }, USAGE);
+  const parsed = parseCommand<{ clusters?: string; out?: string; 'allow-removals'?: boolean }>(
+    argv,
+    { clusters: { type: 'string' }, out: { type: 'string' }, 'allow-removals': { type: 'boolean' } },
+    USAGE,
+  );
   if ('exit' in parsed) return parsed.exit;
   const opts: SynthOptions = {
     clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters',
@@ -154,6 +173,19 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const result = synthesize(opts.clustersDir, timings, env);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
     for (const f of result.findings) console.error(formatFinding(f));
+    const previous = previousPlan(opts.outDir);
+    if (previous) {
+      const changes = compareRenders(previous, JSON.parse(result.files.get('plan.json')!) as PlanJsonView);
+      for (const l of describeChanges(changes)) console.error(l);
+      const refused = changes.filter((c) => c.needsConfirmation.length);
+      if (refused.length && !parsed.values['allow-removals'] && env.MESHFED_ALLOW_REMOVALS !== '1') {
+        console.error(
+          `meshfed: refused: GitOps would delete what runs on ${refused.map((c) => c.cluster).join(', ')} (above). ` +
+            `If that is intended, run again with --allow-removals (CI: MESHFED_ALLOW_REMOVALS=1); nothing was written, ${opts.outDir}/ is unchanged.`,
+        );
+        return 1;
+      }
+    }
     timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
     if (env.MESHFED_TIMING) {
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);

@@ -200,6 +200,8 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
       return ctx.isExporter(c)
         ? [
             `${kc(c)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs (built into OpenShift 4.19+)`,
+            `${kc(c)} get deploy -n ${cp.namespace} -l app=istiod -o jsonpath='{..env[?(@.name=="PILOT_ENABLE_GATEWAY_API")].value}'   ` +
+              `# not "false": the OSSM 2 istiod deploys the east-west gateway and writes its status (Argo CD >= 3.1 waits for Programmed)`,
             `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.cluster.network}'   # ${mesh.network}`,
           ]
         : [];
@@ -258,9 +260,23 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
       return [
         `${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`,
         `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
+        // Server-side apply removes istio-injection only where GitOps alone manages it (gitops-live review B3).
+        ...migratedNamespaces(ctx, mesh).map(
+          (ns) =>
+            `${kc(c)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
+            `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # only the GitOps manager, or nothing`,
+        ),
       ];
     case '07-finalize':
-      return [`istioctl --context ${c} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`];
+      return [
+        `istioctl --context ${c} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`,
+        // Argo CD skips hooks on partial and self-heal syncs: the 06 restart must really have run.
+        `${kc(c)} get deploy,sts,ds -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} ` +
+          `{.spec.template.metadata.annotations.meshfed\\.dev/restarted-for-revision}{"\\n"}{end}'   ` +
+          `# ${mesh.ossm3.revision} on every migrated workload`,
+        `${kc(c)} get csv -A | grep servicemeshoperator   ` +
+          '# Succeeded: the OSSM 2 operator must run while the SMCP is deleted (its finalizer prunes cluster-wide)',
+      ];
   }
 }
 
@@ -313,7 +329,13 @@ function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): stri
         ...trafficChecks(mesh, imports),
       ];
     case '07-finalize':
-      return [`${kc(c)} get smcp -A   # No resources found`, ...trafficChecks(mesh, imports)];
+      return [
+        `${kc(c)} get smcp -A   # No resources found`,
+        `${kc(c)} get all,cm,secret,sa,netpol,role,rolebinding,route,hpa,pdb -A -l maistra.io/owner-name=${cp.name}   # No resources found`,
+        `${kc(c)} get clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration ` +
+          `-l maistra.io/owner-name=${cp.name}   # No resources found: only then remove the OSSM 2 operator`,
+        ...trafficChecks(mesh, imports),
+      ];
   }
 }
 

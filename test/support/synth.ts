@@ -17,13 +17,13 @@ export function synthTo(clustersDir: string): { dist: string; result: SynthResul
 }
 
 /** Run the CLI command in-process, capturing what it prints. */
-export function runCli(args: string[]): { code: number; stderr: string; stdout: string } {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; stdout: string } {
   const err: string[] = [];
   const out: string[] = [];
   const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   try {
-    const code = runSynth(args, {});
+    const code = runSynth(args, env);
     return { code, stderr: err.join('\n'), stdout: out.join('\n') };
   } finally {
     e.mockRestore();
