@@ -242,9 +242,15 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     ).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
   });
 
-  test('RBAC is namespaced and minimal', () => {
+  test('RBAC is namespaced and minimal; the one ClusterRole may only get and patch the migrated Namespaces', () => {
     const all = [...state.values()].flat();
-    expect(all.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
+    const clusterRoles = all.filter((o) => o.kind === 'ClusterRole');
+    for (const cr of clusterRoles) {
+      expect(cr.metadata.name).toBe('meshfed-restart-workloads');
+      expect(cr.rules).toEqual([{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: expect.any(Array) }]);
+      expect(cr.rules[0].resourceNames.length).toBeGreaterThan(0);
+    }
+    expect(all.filter((o) => o.kind === 'ClusterRoleBinding').every((b) => b.roleRef.name === 'meshfed-restart-workloads')).toBe(true);
     for (const r of all.filter((o) => o.kind === 'Role')) {
       for (const rule of r.rules) {
         expect(rule.verbs.every((v: string) => ['patch', 'get', 'list', 'watch', 'create'].includes(v))).toBe(true);

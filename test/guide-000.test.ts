@@ -198,7 +198,13 @@ describe('bundled example = the guide (000), phase by phase', () => {
       expect(r.rules).toEqual([
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch', 'watch'], resourceNames: ['httpbin'] },
       ]);
-    expect(objs.some((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toBe(false);
+    // The one cluster-scoped grant: get/patch on the Namespaces the Job relabels before it restarts anything.
+    expect(objs.find((o) => o.kind === 'ClusterRole')!.rules).toEqual([
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: ['a', 'b', 'istio-ingress'] },
+    ]);
+    expect(script).toContain(
+      'kubectl label namespace a istio-injection- istio.io/rev=default-v1-27-3 maistra.io/ignore-namespace=true --overwrite',
+    );
   });
 
   test.each(['east', 'west'])('%s 07-finalize removes the OSSM 2 control plane and keeps OSSM 3 and the new path', (c) => {

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
-import { RoleBindingFields } from '../plan/types';
+import { ClusterRoleBindingFields, NamespaceRelabelRoleFields, RoleBindingFields } from '../plan/types';
 
 export interface JobServiceAccountProps {
   readonly name: string;
@@ -28,6 +28,37 @@ export class JobRoleBinding extends Construct {
     new k8s.KubeRoleBinding(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: props.name },
+      subjects: [{ kind: 'ServiceAccount', name: props.serviceAccount.name, namespace: props.serviceAccount.namespace }],
+    });
+  }
+}
+
+export interface NamespaceRelabelRoleProps extends NamespaceRelabelRoleFields {
+  readonly name: string;
+}
+
+/** The only cluster-scoped grant meshfed renders: `get` and `patch` on exactly the named Namespaces. */
+export class NamespaceRelabelRole extends Construct {
+  constructor(scope: Construct, id: string, props: NamespaceRelabelRoleProps) {
+    super(scope, id);
+    new k8s.KubeClusterRole(this, 'Resource', {
+      metadata: { name: props.name },
+      rules: [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'], resourceNames: [...props.namespaces].sort() }],
+    });
+  }
+}
+
+export interface JobClusterRoleBindingProps extends ClusterRoleBindingFields {
+  /** Name of the binding and of the ClusterRole it binds. */
+  readonly name: string;
+}
+
+export class JobClusterRoleBinding extends Construct {
+  constructor(scope: Construct, id: string, props: JobClusterRoleBindingProps) {
+    super(scope, id);
+    new k8s.KubeClusterRoleBinding(this, 'Resource', {
+      metadata: { name: props.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: props.name },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccount.name, namespace: props.serviceAccount.namespace }],
     });
   }

@@ -11,7 +11,7 @@ import { ExporterServiceEntry } from './exporter-service-entry';
 import { ExposedServices } from './exposed-services';
 import { ExposurePolicy } from './exposure-policy';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
-import { JobRoleBinding, JobServiceAccount } from './job-rbac';
+import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
@@ -77,6 +77,15 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new ExposurePolicy(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'cacertsExternalSecret':
       return void new CacertsExternalSecret(scope, id, { namespace, ...fieldsOf(r) });
+    case 'namespaceRelabelRole':
+      return void new NamespaceRelabelRole(scope, id, { name, ...fieldsOf(r) });
+    case 'clusterRoleBinding':
+      return void new JobClusterRoleBinding(scope, id, { name, ...fieldsOf(r) });
+    default: {
+      // A planned kind without a construct does not compile.
+      const unknown: never = r;
+      throw new Error(`meshfed bug: no construct for ${JSON.stringify(unknown)}`);
+    }
   }
 }
 

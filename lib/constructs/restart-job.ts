@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
-import { RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
+import { NamespaceRelabel, RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
 
 const RESOURCE: Record<WorkloadRef['kind'], string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
 
@@ -48,13 +48,34 @@ export function restartDeadlineSeconds(workloads: number): number {
  * then wait for every restarted rollout, so a verify Job after it tests restarted pods. Any other error
  * fails the Job.
  */
-export function restartScript(annotation: string, value: string, workloads: WorkloadRef[]): string {
+/**
+ * Before restarting anything (06): relabel exactly the migrated namespaces and refuse to go on while any
+ * still carries a label to remove — with istio-injection next to istio.io/rev the OSSM 3 injector skips
+ * the namespace (sail-operator release-1.27 resources/v1.27.3/charts/istiod/templates/mutatingwebhook.yaml:
+ * istio.io/rev In [rev] AND istio-injection DoesNotExist), and restarted pods would come back without a
+ * sidecar.
+ */
+function relabelLines(relabel: NamespaceRelabel | undefined): string[] {
+  if (!relabel) return [];
+  const args = [...relabel.remove.map((k) => `${k}-`), ...Object.entries(relabel.set).map(([k, v]) => `${k}=${v}`)].join(' ');
+  return relabel.namespaces.flatMap((ns) => [
+    `kubectl label namespace ${ns} ${args} --overwrite --field-manager=meshfed-restart || exit 1`,
+    ...relabel.remove.map(
+      (k) =>
+        `if [ -n "$(kubectl get namespace ${ns} -o jsonpath='{.metadata.labels.${k.replace(/\./g, '\\.')}}')" ]; then ` +
+        `echo "meshfed: namespace ${ns} still has label ${k}: its pods would restart without an OSSM 3 sidecar; nothing restarted"; exit 1; fi`,
+    ),
+  ]);
+}
+
+export function restartScript(annotation: string, value: string, workloads: WorkloadRef[], relabel?: NamespaceRelabel): string {
   // Changing the pod template makes the controller roll the pods.
   const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [annotation]: value } } } } });
   const restart = workloads.map((w) => `restart ${RESOURCE[w.kind]} ${w.name} ${w.namespace}`);
   return (
     [
       'set -u',
+      ...relabelLines(relabel),
       'skipped=""',
       'restarted=""',
       'restart() {',
@@ -94,7 +115,7 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: restartScript(props.annotation, props.value, props.workloads),
+      script: restartScript(props.annotation, props.value, props.workloads, props.relabel),
       wave: 0,
       activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });

@@ -56,6 +56,11 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
     value: mesh.ossm3.revision,
     workloads: workloadsIn(mesh, mesh.memberNamespaces),
     identity: { revision: mesh.ossm3.revision },
+    relabel: {
+      namespaces: migratedNamespaces(ctx, mesh),
+      set: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' },
+      remove: ['istio-injection'],
+    },
   });
   return { adds, patches };
 }

@@ -1,5 +1,5 @@
 import { ref } from './refs';
-import { PhasePlan, Resource, WorkloadRef } from './types';
+import { NamespaceRelabel, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
 import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
@@ -35,6 +35,8 @@ export interface RestartSpec {
   readonly workloads: WorkloadRef[];
   /** What the Job's name hashes besides the image (Jobs are immutable: a new set must run again). */
   readonly identity: Record<string, unknown>;
+  /** Namespaces the Job relabels before restarting (06), with a ClusterRole limited to them. */
+  readonly relabel?: NamespaceRelabel;
 }
 
 /**
@@ -43,7 +45,13 @@ export interface RestartSpec {
  */
 export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
   if (spec.workloads.length === 0) return [];
-  const jobName = dnsLabel(spec.name, shortHash(JSON.stringify({ workloads: spec.workloads, ...spec.identity, image: mesh.restartImage })));
+  const identity = {
+    workloads: spec.workloads,
+    ...spec.identity,
+    image: mesh.restartImage,
+    ...(spec.relabel ? { relabel: spec.relabel } : {}),
+  };
+  const jobName = dnsLabel(spec.name, shortHash(JSON.stringify(identity)));
   const sa = ref('v1', 'ServiceAccount', spec.name, spec.namespace);
   const namespaces = [...new Set(spec.workloads.map((w) => w.namespace))].sort();
   return [
@@ -56,6 +64,16 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', spec.name, ns), serviceAccount: sa },
     ]),
+    ...(spec.relabel
+      ? ([
+          {
+            type: 'namespaceRelabelRole',
+            ref: ref('rbac.authorization.k8s.io/v1', 'ClusterRole', spec.name),
+            namespaces: spec.relabel.namespaces,
+          },
+          { type: 'clusterRoleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', spec.name), serviceAccount: sa },
+        ] as Resource[])
+      : []),
     {
       type: 'restartJob',
       ref: ref('batch/v1', 'Job', jobName, spec.namespace),
@@ -64,6 +82,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       annotation: spec.annotation,
       value: spec.value,
       workloads: spec.workloads,
+      ...(spec.relabel ? { relabel: spec.relabel } : {}),
     },
   ];
 }

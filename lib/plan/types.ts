@@ -198,7 +198,30 @@ export interface RestartRoleFields {
   readonly workloads: WorkloadRef[];
 }
 
+/**
+ * Namespace labels the restart Job sets (and removes) itself before restarting anything: server-side
+ * apply removes istio-injection only where GitOps alone manages the label (gitops-live review B3), and with
+ * both istio-injection and istio.io/rev the OSSM 3 injector skips the namespace.
+ */
+export interface NamespaceRelabel {
+  readonly namespaces: string[];
+  readonly set: Record<string, string>;
+  readonly remove: string[];
+}
+
+export interface NamespaceRelabelRoleFields {
+  /** The only Namespaces it may get and patch. */
+  readonly namespaces: string[];
+}
+
+export interface ClusterRoleBindingFields {
+  /** Bound to the ClusterRole of the binding's own name. */
+  readonly serviceAccount: ObjectRef;
+}
+
 export interface RestartJobFields {
+  /** @default - no relabelling */
+  readonly relabel?: NamespaceRelabel;
   readonly serviceAccount: ObjectRef;
   /** An image with kubectl. */
   readonly image: string;
@@ -278,6 +301,9 @@ export type Resource =
   /** Allows only `patch` on the named workloads of one namespace. */
   | Planned<'restartRole', RestartRoleFields>
   | Planned<'restartJob', RestartJobFields>
+  /** A ClusterRole that allows only `get` and `patch` on the named Namespaces (the 06 relabel). */
+  | Planned<'namespaceRelabelRole', NamespaceRelabelRoleFields>
+  | Planned<'clusterRoleBinding', ClusterRoleBindingFields>
   /** Allows `kubectl exec` into the named Deployments of one namespace. */
   | Planned<'verifyRole', VerifyRoleFields>
   | Planned<'verifyJob', VerifyJobFields>

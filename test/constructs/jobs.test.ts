@@ -123,3 +123,23 @@ test('the restart script skips a workload that no longer exists, says so, and wa
 test('the restart script fails when a rollout does not finish', () => {
   expect(runRestart(['deployments/httpbin', 'statefulsets/db'], 1).code).toBe(1);
 });
+
+test('06: the script relabels the namespaces first and refuses to restart while istio-injection survives', () => {
+  const relabel = { namespaces: ['a'], set: { 'istio.io/rev': 'rev-1' }, remove: ['istio-injection'] };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
+  const log = path.join(dir, 'calls');
+  // A stub whose `label` leaves istio-injection in place (another manager owns it) and whose get of the label returns it.
+  const stub = ['#!/bin/sh', `echo "$*" >> ${log}`, 'case "$1 $2" in', '  "get namespace") echo enabled ;;', 'esac', 'exit 0'].join('\n');
+  fs.writeFileSync(path.join(dir, 'kubectl'), stub, { mode: 0o755 });
+  const res = spawnSync('/bin/sh', ['-c', restartScript('meshfed.dev/restarted-for-revision', 'rev-1', workloads, relabel)], {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  expect(res.status).toBe(1);
+  expect(res.stdout).toContain(
+    'namespace a still has label istio-injection: its pods would restart without an OSSM 3 sidecar; nothing restarted',
+  );
+  const calls = fs.readFileSync(log, 'utf8');
+  expect(calls).toContain('label namespace a istio-injection- istio.io/rev=rev-1 --overwrite --field-manager=meshfed-restart');
+  expect(calls).not.toContain('patch');
+});

@@ -143,6 +143,16 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     selector: { app: 'x' },
     principals: ['a.local/*'],
   },
+  namespaceRelabelRole: {
+    type: 'namespaceRelabelRole',
+    ref: r('rbac.authorization.k8s.io/v1', 'ClusterRole', 'meshfed-x'),
+    namespaces: ['a'],
+  },
+  clusterRoleBinding: {
+    type: 'clusterRoleBinding',
+    ref: r('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'meshfed-x'),
+    serviceAccount: sa,
+  },
   cacertsExternalSecret: {
     type: 'cacertsExternalSecret',
     ref: r('external-secrets.io/v1', 'ExternalSecret', 'cacerts', 'istio-system'),

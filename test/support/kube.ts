@@ -52,6 +52,8 @@ const BUILTIN = new Set([
   'batch/v1/Job',
   'rbac.authorization.k8s.io/v1/Role',
   'rbac.authorization.k8s.io/v1/RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRole',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
   'v1/Service',
   'discovery.k8s.io/v1/EndpointSlice',
 ]);
