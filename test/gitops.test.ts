@@ -171,12 +171,19 @@ describe.each([
 
   test('dist/argocd and each dist/flux/<cluster> build with kubectl kustomize', () => {
     expect(kustomize(path.join(dist, 'argocd')).every((o) => o.kind === 'Application')).toBe(true);
-    for (const c of fs.readdirSync(path.join(dist, 'flux')))
+    const entries = fs.readdirSync(path.join(dist, 'flux'));
+    for (const c of entries.filter((e) => fs.statSync(path.join(dist, 'flux', e)).isDirectory()))
       expect(
         kustomize(path.join(dist, 'flux', c))
           .map((o) => o.kind)
           .sort(),
       ).toEqual(['GitRepository', 'Kustomization']);
+    // The one Kustomization applied by hand: Flux then applies dist/flux/<cluster> itself, with prune, never deleting the mesh.
+    for (const b of entries.filter((e) => e.startsWith('bootstrap-'))) {
+      const [k] = docs(path.join(dist, 'flux', b));
+      expect(k.spec).toMatchObject({ path: `./dist/flux/${b.replace(/^bootstrap-|\.yaml$/g, '')}`, prune: true, deletionPolicy: 'Orphan' });
+      expect(crdProblems(k)).toEqual([]);
+    }
   });
 
   test('Applications: automated prune and self-heal, PruneLast, server-side apply, no finalizer', () => {
@@ -393,5 +400,24 @@ describe('namespaces that existed before meshfed are never pruned or deleted', (
     const { dist } = synthTo(EXAMPLE_CLUSTERS);
     const ns = desiredState(dist, 'west', '02-export').find((o) => o.kind === 'Namespace' && o.metadata.name === 'istio-ingress')!;
     expect(ns.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune']).toBeUndefined();
+  });
+  test('a Namespace another GitOps delivery tracks is adopted without its markers, with a warning naming the owner', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const f = path.join(dir, 'east', 'ossm2', 'namespaces.yaml');
+    fs.writeFileSync(
+      f,
+      fs
+        .readFileSync(f, 'utf8')
+        .replace(
+          '      openshift.io/sa.scc.mcs: s0:c27,c4\n',
+          '      openshift.io/sa.scc.mcs: s0:c27,c4\n      argocd.argoproj.io/tracking-id: team-apps:/Namespace:/client\n',
+        ),
+    );
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync('/tmp/meshfed-'), 'dist')]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('Namespace client is tracked by Argo CD application team-apps (argocd.argoproj.io/tracking-id)');
+    const { dist } = synthTo(dir);
+    const client = desiredState(dist, 'east', '00-federation').find((o) => o.kind === 'Namespace' && o.metadata.name === 'client')!;
+    expect(client.metadata.annotations).not.toHaveProperty('argocd.argoproj.io/tracking-id');
   });
 });

@@ -31,6 +31,8 @@ export interface FluxSyncProps {
   readonly namespace: string;
   readonly interval: string;
   readonly repoURL: string;
+  /** Secret with the repository credentials, when it is private. @default - none */
+  readonly secretRef?: string;
   readonly targetRevision: string;
   readonly path: string;
   /** Import folders delivered with the phase (docs/output.md, "Import folders"): one Kustomization each. */
@@ -67,7 +69,12 @@ export class FluxSync extends Construct {
     super(scope, id);
     new GitRepository(this, 'Source', {
       metadata: { name: FLUX_SOURCE_NAME, namespace: props.namespace },
-      spec: { interval: props.interval, url: props.repoURL, ref: fluxRef(props.targetRevision) },
+      spec: {
+        interval: props.interval,
+        url: props.repoURL,
+        ref: fluxRef(props.targetRevision),
+        ...(props.secretRef ? { secretRef: { name: props.secretRef } } : {}),
+      },
     });
     new Kustomization(this, 'Kustomization', {
       metadata: {
@@ -100,5 +107,32 @@ export class FluxSync extends Construct {
         spec: applySpec(props.interval, i.path, '5m'),
       });
     }
+  }
+}
+
+export interface FluxBootstrapProps {
+  readonly cluster: string;
+  readonly namespace: string;
+  readonly interval: string;
+  /** dist/flux/<cluster> inside the GitOps repository. */
+  readonly path: string;
+}
+
+/**
+ * The Kustomization that lets Flux apply dist/flux/<cluster> itself (after one manual apply of this file),
+ * with prune, so a pointer change, a new import folder and a removed one (rollback to 02) take effect with
+ * the commit; Orphan, so deleting it never deletes the phase Kustomization's mesh.
+ */
+export class FluxBootstrap extends Construct {
+  constructor(scope: Construct, id: string, props: FluxBootstrapProps) {
+    super(scope, id);
+    new Kustomization(this, 'Resource', {
+      metadata: {
+        name: `meshfed-${props.cluster}-delivery`,
+        namespace: props.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster },
+      },
+      spec: { ...applySpec(props.interval, props.path, '5m'), deletionPolicy: KustomizationSpecDeletionPolicy.ORPHAN },
+    });
   }
 }

@@ -17,6 +17,8 @@ export interface GitOpsSettings {
   readonly argocdNamespace: string;
   readonly fluxNamespace: string;
   readonly fluxInterval: string;
+  /** The GitRepository's spec.secretRef (private repositories). */
+  readonly fluxSecretRef?: string;
 }
 
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
@@ -45,7 +47,7 @@ export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSetti
     targetRevision?: string;
     path?: string;
     argocd?: { namespace?: string };
-    flux?: { namespace?: string; interval?: string };
+    flux?: { namespace?: string; interval?: string; secretRef?: string };
   };
   return {
     file,
@@ -55,5 +57,6 @@ export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSetti
     argocdNamespace: spec.argocd?.namespace ?? 'openshift-gitops',
     fluxNamespace: spec.flux?.namespace ?? 'flux-system',
     fluxInterval: spec.flux?.interval ?? '5m',
+    fluxSecretRef: spec.flux?.secretRef,
   };
 }

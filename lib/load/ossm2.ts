@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
-import { stripServerFields } from './strip';
+import { gitOpsOwner, stripServerFields } from './strip';
 import { Json, readYamlObjects, SourceObject } from './yaml-source';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
@@ -99,6 +99,7 @@ export function parseInventory(
     destinationRules: byKind('networking.istio.io', 'DestinationRule').map((o) => parseDestinationRule(o, diags)),
     objects,
   };
+  warnOtherOwners(inv, diags);
   // Federation resources outside the control-plane namespace are not read by istiod (informers watch that namespace only).
   for (const list of [inv.peers, inv.exportSets, inv.importSets]) {
     for (const o of list as Array<{ namespace: string; source: SourceObject }>) {
@@ -113,6 +114,35 @@ export function parseInventory(
     }
   }
   return inv;
+}
+
+/**
+ * Objects meshfed adopts (00) that another GitOps delivery already tracks: both would claim them, flip
+ * their tracking markers on every sync, and whichever drops one from its Git prunes it (gitops-live
+ * review U3). meshfed re-renders them without the other tool's markers; the warning says who to hand
+ * them over from.
+ */
+function warnOtherOwners(inv: T.Ossm2Inventory, diags: Diagnostics): void {
+  const adopted = [
+    inv.controlPlane,
+    ...(inv.memberRoll ? [inv.memberRoll] : []),
+    ...inv.members,
+    ...inv.peers,
+    ...inv.exportSets,
+    ...inv.importSets,
+    ...inv.configMaps,
+    ...inv.namespaces,
+  ];
+  for (const o of adopted) {
+    const owner = gitOpsOwner(o.source.value);
+    if (!owner) continue;
+    diags.warn(
+      o.source.at(['metadata']),
+      `${o.source.label} is tracked by ${owner}; meshfed adopts it in 00-federation, and two deliveries owning one object ` +
+        'fight over it (and the one that drops it prunes it).',
+      "Hand it over: remove it from that application (with its prune disabled for it) before syncing meshfed's 00, see docs/gitops.md.",
+    );
+  }
 }
 
 /** Objects need a name, namespaced kinds a namespace, and no object may appear twice. */

@@ -19,8 +19,32 @@ const NOISE_ANNOTATIONS = [
   /^openshift\.io\/sa\.scc\./,
   /^argocd\.argoproj\.io\/tracking-id$/,
 ];
-/** Labels set by the API server or by the Maistra operator on member namespaces. */
-const NOISE_LABELS = [/^kubernetes\.io\/metadata\.name$/, /^maistra\.io\/member-of$/];
+/**
+ * Labels set by the API server, by the Maistra operator on member namespaces, and the ownership markers
+ * of another GitOps delivery (Argo CD's label tracking, Flux's inventory labels): meshfed's delivery
+ * writes its own, so re-rendering another tool's would make both claim the object (the loader warns).
+ */
+const NOISE_LABELS = [
+  /^kubernetes\.io\/metadata\.name$/,
+  /^maistra\.io\/member-of$/,
+  /^app\.kubernetes\.io\/instance$/,
+  /^kustomize\.toolkit\.fluxcd\.io\/(name|namespace)$/,
+];
+
+/** Which other GitOps delivery tracks a dumped object, by the markers it writes (undefined: none). */
+export function gitOpsOwner(obj: JsonObject): string | undefined {
+  const meta = (obj.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  const labels = meta.labels ?? {};
+  const tracking = meta.annotations?.['argocd.argoproj.io/tracking-id'];
+  if (tracking) return `Argo CD application ${tracking.split(':')[0]} (argocd.argoproj.io/tracking-id)`;
+  if (labels['kustomize.toolkit.fluxcd.io/name']) {
+    return `Flux Kustomization ${labels['kustomize.toolkit.fluxcd.io/namespace'] ?? ''}/${labels['kustomize.toolkit.fluxcd.io/name']}`;
+  }
+  if (labels['app.kubernetes.io/instance'] && !labels['maistra.io/owner']) {
+    return `an Argo CD application tracking by label (app.kubernetes.io/instance: ${labels['app.kubernetes.io/instance']})`;
+  }
+  return undefined;
+}
 
 /**
  * A copy of a dumped object without server-side noise: status, uid, resourceVersion, managedFields,

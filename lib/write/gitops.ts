@@ -1,7 +1,7 @@
 import { refOf } from './files';
 import { kustomizationYaml, toYaml } from './yaml';
 import { MeshfedApplication } from '../constructs/argocd-application';
-import { FluxSync } from '../constructs/flux-sync';
+import { FluxBootstrap, FluxSync } from '../constructs/flux-sync';
 import { HEALTH_CHECKS } from '../constructs/health-checks';
 import { synthChart } from '../constructs/phase-chart';
 import { GitOpsSettings } from '../load/gitops';
@@ -58,15 +58,16 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
   files.set(
     'argocd/openshift-gitops-health.patch.yaml',
     toYaml(
-      {
-        spec: {
-          resourceHealthChecks: HEALTH_CHECKS.map((k) => ({ group: k.group, kind: k.kind, check: k.lua })),
-        },
-      },
+      HEALTH_CHECKS.map((k) => ({
+        op: 'add',
+        path: '/spec/resourceHealthChecks/-',
+        value: { group: k.group, kind: k.kind, check: k.lua },
+      })),
       `The same health checks for OpenShift GitOps, whose operator renders argocd-cm from the ` +
-        `ArgoCD CR:\noc patch argocd openshift-gitops -n ${gitops.argocdNamespace} --type merge ` +
-        `--patch-file dist/argocd/openshift-gitops-health.patch.yaml\n(merge patches replace the ` +
-        `whole list: add any resourceHealthChecks you already have).`,
+        `ArgoCD CR. A JSON patch that appends them, keeping the checks the CR has:\n` +
+        `oc patch argocd openshift-gitops -n ${gitops.argocdNamespace} --type json ` +
+        `--patch-file dist/argocd/openshift-gitops-health.patch.yaml\n(when the CR has no ` +
+        `spec.resourceHealthChecks yet: oc patch … --type merge -p '{"spec":{"resourceHealthChecks":[]}}' first).`,
       [],
     ),
   );
@@ -85,9 +86,27 @@ export function renderFlux(gitops: GitOpsSettings, deliveries: ClusterDelivery[]
           interval: gitops.fluxInterval,
           repoURL: gitops.repoURL,
           targetRevision: gitops.targetRevision,
+          secretRef: gitops.fluxSecretRef,
           path: d.path,
           imports: d.imports,
         }),
+    );
+    const [bootstrap] = synthChart(
+      (chart) =>
+        new FluxBootstrap(chart, d.cluster, {
+          cluster: d.cluster,
+          namespace: gitops.fluxNamespace,
+          interval: gitops.fluxInterval,
+          path: `${gitops.path}/flux/${d.cluster}`,
+        }),
+    );
+    files.set(
+      `flux/bootstrap-${d.cluster}.yaml`,
+      toYaml(
+        bootstrap,
+        `Apply once on ${d.cluster} (kubectl apply -f dist/flux/bootstrap-${d.cluster}.yaml, after dist/flux/${d.cluster}):\n` +
+          `from then on Flux applies dist/flux/${d.cluster} itself, with prune.\n${HEADER}`,
+      ),
     );
     const names: string[] = [];
     for (const o of objs) {
