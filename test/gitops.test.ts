@@ -290,6 +290,24 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
       expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
   });
 
+  test('07 prunes members, then the member roll, then the SMCP (reverse waves, SMCP PruneLast, no app-wide PruneLast)', () => {
+    const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
+    const all = [...state.values()].flat();
+    const smcp = all.find((o) => o.kind === 'ServiceMeshControlPlane')!;
+    expect(smcp.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('PruneLast=true');
+    for (const roll of all.filter((o) => o.kind === 'ServiceMeshMemberRoll')) expect(wave(roll)).toBeGreaterThan(wave(smcp));
+    for (const m of all.filter((o) => o.kind === 'ServiceMeshMember'))
+      expect(wave(m)).toBeGreaterThan(wave(all.find((o) => o.kind === 'ServiceMeshMemberRoll') ?? smcp));
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    for (const [c, p] of [
+      ['west', '07-finalize'],
+      ['east', '07-finalize'],
+    ] as const)
+      setPhase(dir, c, p);
+    const { dist: d } = synthTo(dir);
+    expect(docs(path.join(d, 'argocd', 'application-east.yaml'))[0].spec.syncPolicy.syncOptions).toEqual(['ServerSideApply=true']);
+  });
+
   test('the health checks cover Istio, IstioCNI, the SMCP and child Applications', () => {
     const cm = docs(path.join(dist, 'argocd', 'argocd-cm-health.patch.yaml'))[0];
     expect(Object.keys(cm.data).sort()).toEqual([

@@ -50,7 +50,10 @@ export class MeshfedApplication extends Construct {
           : { source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path } }),
         syncPolicy: {
           automated: { prune: true, selfHeal: true },
-          syncOptions: ['PruneLast=true', 'ServerSideApply=true'],
+          // 07 prunes the OSSM 2 control plane: members, roll, then the SMCP (per-object PruneLast), in
+          // reverse sync-wave order (Argo CD ≥ 2.11), which an app-wide PruneLast would flatten into one wave
+          // (gitops-engine sync_context.go).
+          syncOptions: props.phase === '07-finalize' ? ['ServerSideApply=true'] : ['PruneLast=true', 'ServerSideApply=true'],
           retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
         },
       },

@@ -11,9 +11,11 @@ export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 const WAVES: Record<string, number> = {
   Namespace: -4,
   ExternalSecret: -3,
+  // SMCP < SMMR < SMM: Argo CD ≥ 2.11 prunes in reverse wave order (07: members, then the roll, then
+  // the SMCP, which is also PruneLast), so Maistra never recreates an orphan SMMR for members still there.
   ServiceMeshControlPlane: -2,
-  ServiceMeshMemberRoll: -2,
-  ServiceMeshMember: -2,
+  ServiceMeshMemberRoll: -1,
+  ServiceMeshMember: 0,
   IstioCNI: -2,
   Istio: -2,
   ConfigMap: -1,
@@ -44,5 +46,8 @@ export function withSyncWave(obj: JsonObject): JsonObject {
   if (wave === undefined) return obj;
   annotations[SYNC_WAVE] = String(wave);
   if (OPERATOR_KINDS.has(obj.kind as string)) annotations['argocd.argoproj.io/sync-options'] = 'SkipDryRunOnMissingResource=true';
+  // Deleted last of everything in 07 (the Application drops its app-wide PruneLast there): its finalizer
+  // prunes cluster-wide and needs the OSSM 2 operator, which the 07 pre-flight checks.
+  if (obj.kind === 'ServiceMeshControlPlane') annotations['argocd.argoproj.io/sync-options'] = 'PruneLast=true';
   return { ...obj, metadata: { ...meta, annotations } };
 }
