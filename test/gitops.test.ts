@@ -290,6 +290,15 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
       expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
   });
 
+  test('spec.argocd.automated: false renders an Application without automated sync', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const f = path.join(dir, 'east', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8') + '  argocd:\n    automated: false\n');
+    const { dist: d } = synthTo(dir);
+    expect(docs(path.join(d, 'argocd', 'application-east.yaml'))[0].spec.syncPolicy.automated).toBeUndefined();
+    expect(docs(path.join(d, 'argocd', 'application-west.yaml'))[0].spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+  });
+
   test('07 prunes members, then the member roll, then the SMCP (reverse waves, SMCP PruneLast, no app-wide PruneLast)', () => {
     const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
     const all = [...state.values()].flat();

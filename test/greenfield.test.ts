@@ -42,6 +42,19 @@ describe("examples/greenfield (the reference documents' mesh.global scenario)", 
     expect(fs.readFileSync(path.join(dist, 'README.md'), 'utf8')).toContain('# Multi-cluster runbook (greenfield)');
   });
 
+  test('the restart waits for the revision istiod (installed in the same apply) before restarting anything, with a read-only Role', () => {
+    const job = east.find((o) => o.kind === 'Job' && o.metadata.name.startsWith('meshfed-restart-workloads'))!;
+    const script = job.spec.template.spec.containers[0].command[2] as string;
+    expect(script.split('\n')[1]).toBe(
+      'kubectl rollout status deployments/istiod-default-v1-27-3 -n istio-system --timeout=600s || exit 1',
+    );
+    const role = east.find((o) => o.kind === 'Role' && o.metadata.name === 'meshfed-restart-workloads-wait')!;
+    expect(role.metadata.namespace).toBe('istio-system');
+    expect(role.rules).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'], resourceNames: ['istiod-default-v1-27-3'] },
+    ]);
+  });
+
   test("OSSM 3 is installed from the settings: trust domain, the peer's trust domain and root, network", () => {
     const istio = find(east, 'Istio', 'default')!;
     expect(istio.spec.values.meshConfig).toMatchObject({ trustDomain: 'east.local', trustDomainAliases: ['west.local'] });

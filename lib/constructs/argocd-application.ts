@@ -8,6 +8,8 @@ export interface MeshfedApplicationProps {
   readonly namespace: string;
   readonly project: string;
   readonly destination: { readonly name?: string; readonly server?: string };
+  /** Argo CD syncs by itself (prune, self-heal); false: every sync is started by hand. @default true */
+  readonly automated?: boolean;
   readonly repoURL: string;
   readonly targetRevision: string;
   readonly path: string;
@@ -49,7 +51,7 @@ export class MeshfedApplication extends Construct {
             }
           : { source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path } }),
         syncPolicy: {
-          automated: { prune: true, selfHeal: true },
+          ...(props.automated === false ? {} : { automated: { prune: true, selfHeal: true } }),
           // 07 prunes the OSSM 2 control plane: members, roll, then the SMCP (per-object PruneLast), in
           // reverse sync-wave order (Argo CD ≥ 2.11), which an app-wide PruneLast would flatten into one wave
           // (gitops-engine sync_context.go).

@@ -24,7 +24,7 @@ export class RestartRole extends Construct {
       rules: kinds.map((kind) => ({
         apiGroups: ['apps'],
         resources: [RESOURCE[kind]],
-        verbs: ['get', 'list', 'patch', 'watch'],
+        verbs: props.readOnly ? ['get', 'list', 'watch'] : ['get', 'list', 'patch', 'watch'],
         resourceNames: props.workloads
           .filter((w) => w.kind === kind)
           .map((w) => w.name)
@@ -68,13 +68,25 @@ function relabelLines(relabel: NamespaceRelabel | undefined): string[] {
   ]);
 }
 
-export function restartScript(annotation: string, value: string, workloads: WorkloadRef[], relabel?: NamespaceRelabel): string {
+export function restartScript(
+  annotation: string,
+  value: string,
+  workloads: WorkloadRef[],
+  relabel?: NamespaceRelabel,
+  waitFor?: WorkloadRef,
+): string {
   // Changing the pod template makes the controller roll the pods.
   const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [annotation]: value } } } } });
   const restart = workloads.map((w) => `restart ${RESOURCE[w.kind]} ${w.name} ${w.namespace}`);
   return (
     [
       'set -u',
+      ...(waitFor
+        ? [
+            `kubectl rollout status ${RESOURCE[waitFor.kind]}/${waitFor.name} -n ${waitFor.namespace} ` +
+              `--timeout=${ROLLOUT_TIMEOUT_SECONDS}s || exit 1`,
+          ]
+        : []),
       ...relabelLines(relabel),
       'skipped=""',
       'restarted=""',
@@ -115,7 +127,7 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: restartScript(props.annotation, props.value, props.workloads, props.relabel),
+      script: restartScript(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
       wave: 0,
       activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });

@@ -38,7 +38,11 @@ export interface ClusterSettings {
     readonly trust?: 'aliases' | 'trustDomains';
   };
   readonly exposure: { readonly enforce?: boolean };
-  readonly argocd: { readonly destination?: { readonly name?: string; readonly server?: string }; readonly project?: string };
+  readonly argocd: {
+    readonly destination?: { readonly name?: string; readonly server?: string };
+    readonly project?: string;
+    readonly automated?: boolean;
+  };
   readonly verify: VerifyProbe[];
   readonly eastWestGateway: {
     readonly namespace?: string;

@@ -10,7 +10,11 @@ export interface ClusterDelivery {
   readonly path: string;
   /** The import shards (lib/plan/shards.ts) of this and earlier phases, delivered next to the phase folder. */
   readonly imports: { readonly name: string; readonly exporter: string; readonly path: string }[];
-  readonly argocd: { readonly project: string; readonly destination: { readonly name?: string; readonly server?: string } };
+  readonly argocd: {
+    readonly project: string;
+    readonly destination: { readonly name?: string; readonly server?: string };
+    readonly automated: boolean;
+  };
 }
 
 export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSettings): ClusterDelivery[] {
@@ -31,6 +35,7 @@ export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSet
         argocd: {
           project: m.settings.argocd.project ?? 'default',
           destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster },
+          automated: m.settings.argocd.automated ?? true,
         },
       };
     });

@@ -56,6 +56,11 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
     value: mesh.ossm3.revision,
     workloads: workloadsIn(mesh, mesh.memberNamespaces),
     identity: { revision: mesh.ossm3.revision },
+    // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
+    // exists would come back without a sidecar (gitops-live review S3).
+    ...(mesh.settings.mode === 'greenfield'
+      ? { waitFor: { kind: 'Deployment' as const, namespace: mesh.ossm3.namespace, name: `istiod-${mesh.ossm3.revision}` } }
+      : {}),
     relabel: {
       namespaces: migratedNamespaces(ctx, mesh),
       set: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' },

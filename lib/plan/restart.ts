@@ -37,6 +37,8 @@ export interface RestartSpec {
   readonly identity: Record<string, unknown>;
   /** Namespaces the Job relabels before restarting (06), with a ClusterRole limited to them. */
   readonly relabel?: NamespaceRelabel;
+  /** The Deployment to wait for first, with a read-only Role on it. */
+  readonly waitFor?: WorkloadRef;
 }
 
 /**
@@ -64,6 +66,21 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', spec.name, ns), serviceAccount: sa },
     ]),
+    ...(spec.waitFor
+      ? ([
+          {
+            type: 'restartRole',
+            ref: ref('rbac.authorization.k8s.io/v1', 'Role', `${spec.name}-wait`, spec.waitFor.namespace),
+            workloads: [spec.waitFor],
+            readOnly: true,
+          },
+          {
+            type: 'roleBinding',
+            ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', `${spec.name}-wait`, spec.waitFor.namespace),
+            serviceAccount: sa,
+          },
+        ] as Resource[])
+      : []),
     ...(spec.relabel
       ? ([
           {
@@ -83,6 +100,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       value: spec.value,
       workloads: spec.workloads,
       ...(spec.relabel ? { relabel: spec.relabel } : {}),
+      ...(spec.waitFor ? { waitFor: spec.waitFor } : {}),
     },
   ];
 }

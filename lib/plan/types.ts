@@ -196,6 +196,8 @@ export interface RoleBindingFields {
 
 export interface RestartRoleFields {
   readonly workloads: WorkloadRef[];
+  /** Only read and watch them (no patch): the control plane the Job waits for. @default false */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -222,6 +224,8 @@ export interface ClusterRoleBindingFields {
 export interface RestartJobFields {
   /** @default - no relabelling */
   readonly relabel?: NamespaceRelabel;
+  /** A Deployment to wait for before restarting anything (greenfield: the revision's istiod). @default - none */
+  readonly waitFor?: WorkloadRef;
   readonly serviceAccount: ObjectRef;
   /** An image with kubectl. */
   readonly image: string;

@@ -26,6 +26,7 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
           namespace: gitops.argocdNamespace,
           project: d.argocd.project,
           destination: d.argocd.destination,
+          automated: d.argocd.automated,
           repoURL: gitops.repoURL,
           targetRevision: gitops.targetRevision,
           path: d.path,

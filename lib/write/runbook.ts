@@ -193,6 +193,13 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
         `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} --show-managed-fields -o ` +
           `jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become ` +
           `GitOps-owned; others (oc create, operators) are not removed when dropped`,
+        ...mesh.memberNamespaces.map(
+          (ns) =>
+            `${kc(c)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
+            `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # who owns istio-injection (06 removes it itself)`,
+        ),
+        `kubectl get cm argocd-cm -n <argocd namespace> -o jsonpath='{.data}' | grep -c 'sailoperator.io_Istio'   ` +
+          `# Argo CD: the health checks of dist/argocd are installed (else no wave waits for a control plane)`,
       ];
     case '01-prepare':
       return [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.version}'   # v2.6`];
