@@ -34,6 +34,19 @@ if obj.metadata ~= nil and obj.metadata.generation ~= nil and obj.status.observe
 end
 `;
 
+/** Healthy when the Ready condition of the observed generation is True (the tail of both checks). */
+const READY_LUA = `  for _, c in ipairs(obj.status.conditions) do
+    if c.type == "Ready" then
+      if c.status == "True" then
+        hs.status = "Healthy"
+      end
+      hs.message = c.message or c.reason or ""
+    end
+  end
+end
+return hs
+`;
+
 /**
  * Maistra's SMCP: during every spec change it sets Reconciled=False and Ready=False (reasons SpecUpdated,
  * then PausingUpdate) and writes status.observedGeneration only once it finished (maistra/istio-operator@
@@ -49,17 +62,7 @@ if obj.status.conditions ~= nil then
       return hs
     end
   end
-  for _, c in ipairs(obj.status.conditions) do
-    if c.type == "Ready" then
-      if c.status == "True" then
-        hs.status = "Healthy"
-      end
-      hs.message = c.message or c.reason or ""
-    end
-  end
-end
-return hs
-`;
+${READY_LUA}`;
 
 /**
  * Sail's Istio and IstioCNI write status.observedGeneration on every status update (sail-operator
@@ -74,17 +77,7 @@ export const SAIL_LUA = `${GENERATION_LUA}if obj.status.conditions ~= nil then
       return hs
     end
   end
-  for _, c in ipairs(obj.status.conditions) do
-    if c.type == "Ready" then
-      if c.status == "True" then
-        hs.status = "Healthy"
-      end
-      hs.message = c.message or c.reason or ""
-    end
-  end
-end
-return hs
-`;
+${READY_LUA}`;
 
 /**
  * Child Applications (app of apps): their own health, but Degraded when their last sync failed and
