@@ -24,11 +24,17 @@ function smcpPatched(state: PhaseState, path: string[]): unknown {
   let out: unknown;
   for (const p of state.patches) {
     if (p.type !== 'merge' || p.target.kind !== 'ServiceMeshControlPlane') continue;
-    let v: unknown = p.patch;
-    for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
+    const v = valueAt(p.patch, path);
     if (v !== undefined) out = v;
   }
   return out;
+}
+
+/** The value at `path` inside nested objects (undefined where the path leaves them). */
+function valueAt(root: unknown, path: string[]): unknown {
+  let v = root;
+  for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
+  return v;
 }
 
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
@@ -209,10 +215,7 @@ function egressProblem(imp: Import, importerState: PhaseState, importer: Mesh, e
 /** The SMCP value at `path` in this state: the last merge patch that sets it, else the dump's. */
 function smcpValue(state: PhaseState, mesh: Mesh, path: string[]): unknown {
   const patched = smcpPatched(state, path);
-  if (patched !== undefined) return patched;
-  let v: unknown = mesh.controlPlane.rendered;
-  for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
-  return v;
+  return patched !== undefined ? patched : valueAt(mesh.controlPlane.rendered, path);
 }
 
 /**

@@ -7,6 +7,7 @@ import { CheckContext } from './context';
 import { Finding } from './finding';
 import { PhaseState } from './state';
 import { JsonObject } from '../load/yaml-source';
+import { annotatedExportTo, visibleTo } from '../model/services';
 import { Mesh } from '../model/types';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
 import { PhasePlan, PHASES } from '../plan/types';
@@ -156,17 +157,9 @@ function defaultServiceExportTo(mesh: Mesh): string[] {
   return (meshConfig?.defaultServiceExportTo ?? []) as string[];
 }
 
-/** Does an exportTo list (empty: the mesh default) make an object in `namespace` visible to `viewer`? */
-function visibleTo(exportTo: string[], namespace: string, viewer: string): boolean {
-  return exportTo.includes('*') || exportTo.includes(viewer) || (exportTo.includes('.') && namespace === viewer);
-}
-
 /** The exportTo a Service carries (its networking.istio.io/exportTo annotation), else the mesh default. */
 function serviceExportTo(mesh: Mesh, annotations: Record<string, string>): string[] {
-  const annotated = (annotations['networking.istio.io/exportTo'] ?? '')
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
+  const annotated = annotatedExportTo(annotations);
   if (annotated.length) return annotated;
   const defaults = defaultServiceExportTo(mesh);
   return defaults.length ? defaults : ['*'];

@@ -26,10 +26,21 @@ function selectedWorkloads(mesh: Pick<Mesh, 'inventory'>, namespace: string, sel
   return mesh.inventory.workloads.filter((w) => w.namespace === namespace && selectorSelects(selector, w.podLabels));
 }
 
-/** Maistra's `checkServiceExportTo`: visible to the control-plane namespace? */
-function visibleToControlPlane(exportTo: string[], namespace: string, cpNamespace: string): boolean {
+/**
+ * Istio's exportTo rule (Maistra's `checkServiceExportTo`): is an object in `namespace` visible to
+ * `viewer`? An empty list is the mesh-wide default.
+ */
+export function visibleTo(exportTo: string[], namespace: string, viewer: string): boolean {
   if (exportTo.length === 0) return true;
-  return exportTo.includes('*') || exportTo.includes(cpNamespace) || (exportTo.includes('.') && namespace === cpNamespace);
+  return exportTo.includes('*') || exportTo.includes(viewer) || (exportTo.includes('.') && namespace === viewer);
+}
+
+/** A Service's `networking.istio.io/exportTo` annotation as a list (empty when not set). */
+export function annotatedExportTo(annotations: Record<string, string>): string[] {
+  return (annotations['networking.istio.io/exportTo'] ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 /** A Kubernetes Service's own hostname. */
@@ -64,16 +75,12 @@ export function exportCandidates(mesh: Pick<Mesh, 'inventory' | 'controlPlane' |
   const out: LocalService[] = [];
   for (const s of mesh.inventory.services) {
     if (!visibleNs.has(s.namespace) || s.type === 'ExternalName') continue;
-    const exportTo = (s.annotations['networking.istio.io/exportTo'] ?? '')
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean);
-    if (!visibleToControlPlane(exportTo, s.namespace, cpNs)) continue;
+    if (!visibleTo(annotatedExportTo(s.annotations), s.namespace, cpNs)) continue;
     out.push(serviceToLocal(mesh, s));
   }
   for (const se of mesh.inventory.serviceEntries) {
     if (!visibleNs.has(se.namespace) || se.location !== 'MESH_INTERNAL') continue;
-    if (!visibleToControlPlane(se.exportTo, se.namespace, cpNs)) continue;
+    if (!visibleTo(se.exportTo, se.namespace, cpNs)) continue;
     const selector = se.workloadSelector ?? {};
     const workloads = selectedWorkloads(mesh, se.namespace, selector);
     for (const host of se.hosts) {

@@ -181,6 +181,14 @@ export function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
   return out;
 }
 
+/** The field managers of a namespace's istio-injection label, with what to expect. */
+function injectionManagers(cluster: string, ns: string, expect: string): string {
+  return (
+    `${kc(cluster)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
+    `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # ${expect}`
+  );
+}
+
 function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[] {
   const c = mesh.cluster;
   const cp = mesh.controlPlane;
@@ -193,11 +201,7 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
         `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} --show-managed-fields -o ` +
           `jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become ` +
           `GitOps-owned; others (oc create, operators) are not removed when dropped`,
-        ...mesh.memberNamespaces.map(
-          (ns) =>
-            `${kc(c)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
-            `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # who owns istio-injection (06 removes it itself)`,
-        ),
+        ...mesh.memberNamespaces.map((ns) => injectionManagers(c, ns, 'who owns istio-injection (06 removes it itself)')),
         `kubectl get cm argocd-cm -n <argocd namespace> -o jsonpath='{.data}' | grep -c 'sailoperator.io_Istio'   ` +
           `# Argo CD: the health checks of dist/argocd are installed (else no wave waits for a control plane)`,
       ];
@@ -268,11 +272,7 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
         `${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`,
         `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
         // Server-side apply removes istio-injection only where GitOps alone manages it (gitops-live review B3).
-        ...migratedNamespaces(ctx, mesh).map(
-          (ns) =>
-            `${kc(c)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
-            `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # only the GitOps manager, or nothing`,
-        ),
+        ...migratedNamespaces(ctx, mesh).map((ns) => injectionManagers(c, ns, 'only the GitOps manager, or nothing')),
       ];
     case '07-finalize':
       return [
