@@ -161,6 +161,20 @@ describe('bundled example = the guide (000), phase by phase', () => {
     const expected = JSON.parse(JSON.stringify(istio));
     // Deviation (docs/semantics.md, "Istio ≥ 1.25 and the east-west Gateway"): the exporter's istiod must accept the TLS listener.
     if (c === 'west') expected.spec.values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
+    // Beyond the guide (docs/control-plane.md): the guide's SMCP sets componentLevels, and leaves to the
+    // 2.6 defaults opt-in injection, no istiod PodDisruptionBudget, ALLOW_ANY and auto mTLS; its Istio drops
+    // all of them, meshfed carries them.
+    expected.spec.values.global = {
+      ...expected.spec.values.global,
+      defaultPodDisruptionBudget: { enabled: false },
+      logging: { level: 'default:info' },
+      proxy: { autoInject: 'disabled' },
+    };
+    expected.spec.values.meshConfig = {
+      ...expected.spec.values.meshConfig,
+      enableAutoMtls: true,
+      outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
+    };
     expect(find(objs, 'Istio', 'default')).toEqual(expected);
     expect(find(objs, 'Namespace', 'istio-cni')).toBeDefined();
   });

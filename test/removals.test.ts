@@ -71,7 +71,8 @@ test('a pointer move prints what it applies and what prune deletes; skipping a p
   setPhase(clusters, 'west', '01-prepare');
   const move = synth();
   expect(move.code).toBe(0);
-  expect(move.stderr).toContain('meshfed: west: 00-federation -> 01-prepare: applies 0 new object(s), prune deletes 0.');
+  // 01 adds the PeerAuthentication and the NetworkPolicies (istio-system: 6, members a and b: 2 each) the SMCP stops owning.
+  expect(move.stderr).toContain('meshfed: west: 00-federation -> 01-prepare: applies 11 new object(s), prune deletes 0.');
   setPhase(clusters, 'west', '00-federation');
   expect(synth().code).toBe(0);
   setPhase(clusters, 'west', '02-export');

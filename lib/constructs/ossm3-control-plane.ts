@@ -1,7 +1,9 @@
+import { JsonPatch } from 'cdk8s';
 import { Construct } from 'constructs';
 
 import { Istio, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import { IstioCni, IstioCniSpecVersion } from '../../imports/sail-istiocni-sailoperator.io';
+import { istioValues } from '../plan/istio-values';
 import { IstioCniFields, IstioFields } from '../plan/types';
 
 export type IstioCniControlPlaneProps = IstioCniFields;
@@ -29,28 +31,16 @@ export interface IstioControlPlaneProps extends IstioFields {
 export class IstioControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
     super(scope, id);
-    new Istio(this, 'Resource', {
+    const istio = new Istio(this, 'Resource', {
       metadata: { name: props.name },
       spec: {
         namespace: props.namespace,
         version: props.version as IstioSpecVersion,
         updateStrategy: { type: IstioSpecUpdateStrategyType.REVISION_BASED },
-        values: {
-          meshConfig: {
-            accessLogFile: props.accessLogFile,
-            defaultConfig: {
-              proxyMetadata: { ...(props.dnsCapture ? { ISTIO_META_DNS_CAPTURE: 'true' } : {}), PROXY_CONFIG_XDS_AGENT: 'true' },
-            },
-            caCertificates: props.caCertificates.length
-              ? props.caCertificates.map((c) => ({ pem: c.pem, trustDomains: c.trustDomains }))
-              : undefined,
-            trustDomain: props.trustDomain,
-            trustDomainAliases: props.trustDomainAliases.length ? props.trustDomainAliases : undefined,
-          },
-          pilot: { env: props.pilotEnv },
-          global: { network: props.network },
-        },
       },
     });
+    // Verbatim: the generated class would drop keys it has no property for; the tests validate the result
+    // against the Sail CRD, unknown (pruned) fields included.
+    istio.addJsonPatch(JsonPatch.add('/spec/values', istioValues(props)));
   }
 }

@@ -13,6 +13,7 @@ import { ExposurePolicy } from './exposure-policy';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
 import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
+import { MeshDestinationRule, MeshNetworkPolicy, MeshPeerAuthentication } from './mesh-policy';
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
@@ -81,6 +82,12 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new NamespaceRelabelRole(scope, id, { name, ...fieldsOf(r) });
     case 'clusterRoleBinding':
       return void new JobClusterRoleBinding(scope, id, { name, ...fieldsOf(r) });
+    case 'meshPeerAuthentication':
+      return void new MeshPeerAuthentication(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'meshDestinationRule':
+      return void new MeshDestinationRule(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'networkPolicy':
+      return void new MeshNetworkPolicy(scope, id, { name, namespace, ...fieldsOf(r) });
     default: {
       // A planned kind without a construct does not compile.
       const unknown: never = r;

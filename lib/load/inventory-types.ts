@@ -27,6 +27,13 @@ export interface ControlPlane extends Dumped {
   readonly accessLogFile?: string;
   /** spec.runtime.components.pilot.container.env. */
   readonly pilotEnv: Record<string, string>;
+  /**
+   * The settings the SMCP runs with: status.appliedSpec (spec with its profiles merged, maistra/
+   * istio-operator maistra-2.5 pkg/controller/versions/strategy_v2_5.go:391,546-547) when the dump has
+   * it, spec otherwise. Chart defaults are in neither (lib/plan/smcp-settings.ts adds them).
+   */
+  readonly effective: JsonObject;
+  readonly effectiveFrom: 'status.appliedSpec' | 'spec';
 }
 
 export interface LabelSelectorRequirement {

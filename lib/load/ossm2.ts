@@ -230,7 +230,11 @@ function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane 
     r.error(['spec', 'mode'], `unknown mode "${mode}".`, 'Use MultiTenant or ClusterWide.');
     return undefined;
   }
-  const aliases = r.array(['spec', 'techPreview', 'meshConfig', 'trustDomainAliases']).filter((a): a is string => typeof a === 'string');
+  const aliases = [
+    ...r.array(['spec', 'techPreview', 'meshConfig', 'trustDomainAliases']),
+    ...r.array(['spec', 'security', 'trust', 'additionalDomains']),
+  ].filter((a, i, all): a is string => typeof a === 'string' && all.indexOf(a) === i);
+  const applied = r.object(['status', 'appliedSpec']);
   return {
     source: o,
     rendered: stripServerFields(o.value),
@@ -245,6 +249,8 @@ function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane 
     additionalEgress: Object.keys(r.object(['spec', 'gateways', 'additionalEgress']) ?? {}),
     accessLogFile: r.string(['spec', 'proxy', 'accessLogging', 'file', 'name']),
     pilotEnv: r.stringMap(['spec', 'runtime', 'components', 'pilot', 'container', 'env']),
+    effective: applied ?? r.object(['spec']) ?? {},
+    effectiveFrom: applied ? 'status.appliedSpec' : 'spec',
   };
 }
 

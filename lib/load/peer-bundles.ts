@@ -245,6 +245,7 @@ function virtualSettings(writer: string, first: Bundle): ClusterSettings {
     egressGateway: {},
     importedServices: { exportTo: s.importExportTo },
     workloadRestart: {},
+    networkPolicies: {},
     intendedRemovals: [],
     source: first.src,
   };

@@ -60,6 +60,8 @@ export interface ClusterSettings {
   readonly egressGateway: { readonly enabled?: boolean; readonly name?: string; readonly namespace?: string };
   readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
   readonly workloadRestart: { readonly image?: string };
+  /** render: false when the cluster manages its NetworkPolicies itself. */
+  readonly networkPolicies: { readonly render?: boolean };
   /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
   readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
@@ -89,6 +91,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
           | 'remoteNetworks'
           | 'importedServices'
           | 'workloadRestart'
+          | 'networkPolicies'
           | 'platform'
           | 'egressGateway'
           | 'mode'
@@ -187,6 +190,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     egressGateway: v.spec.egressGateway ?? {},
     importedServices: v.spec.importedServices ?? {},
     workloadRestart: v.spec.workloadRestart ?? {},
+    networkPolicies: v.spec.networkPolicies ?? {},
     intendedRemovals: v.spec.intendedRemovals ?? [],
     source: src,
   };

@@ -1,5 +1,6 @@
 import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
+import { smcpAccount } from './control-plane';
 import { trustDomainAliases, usesEgress } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { Resource } from './types';
@@ -86,6 +87,7 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
       accessLogFile: mesh.controlPlane.accessLogFile,
       pilotEnv,
       dnsCapture: true,
+      carried: mesh.settings.mode === 'greenfield' ? {} : smcpAccount(mesh).values,
     },
   );
   return out;

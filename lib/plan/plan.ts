@@ -1,6 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
+import { planControlPlaneObjects } from './control-plane';
 import { planGreenfield } from './greenfield';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
@@ -73,7 +74,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const networkRestart = planNetworkRestart(ctx, mesh);
     const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
-      '01-prepare': { ...empty(c, '01-prepare'), patches: planPrepare(ctx, mesh) },
+      '01-prepare': { ...empty(c, '01-prepare'), adds: planControlPlaneObjects(mesh), patches: planPrepare(ctx, mesh) },
       '02-export': {
         ...empty(c, '02-export'),
         adds: [...exp.adds, ...exposurePolicies(ctx, mesh, diags)],

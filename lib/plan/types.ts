@@ -187,6 +187,29 @@ export interface IstioFields {
   readonly pilotEnv: Record<string, string>;
   /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod (ISTIO_META_DNS_CAPTURE). */
   readonly dnsCapture: boolean;
+  /**
+   * The SMCP's settings carried to spec.values (lib/plan/smcp-settings.ts); meshfed's own values above
+   * are merged over them (lib/plan/istio-values.ts).
+   */
+  readonly carried: JsonObject;
+}
+
+export interface MeshPeerAuthenticationFields {
+  /** The mode the SMCP's own PeerAuthentication had: STRICT with security.dataPlane.mtls, else PERMISSIVE. */
+  readonly mode: 'STRICT' | 'PERMISSIVE';
+}
+
+export interface MeshDestinationRuleFields {
+  readonly host: string;
+  readonly tlsMode: 'ISTIO_MUTUAL' | 'DISABLE';
+}
+
+export interface NetworkPolicyFields {
+  /** Pods the policy isolates: labels that must match, and label keys that must exist. */
+  readonly podLabels: Record<string, string>;
+  readonly podLabelsExist?: string[];
+  /** Who may connect: anyone, the named namespaces, or namespaces with these labels. */
+  readonly from: 'anywhere' | { readonly namespaces: string[] } | { readonly namespaceLabels: Record<string, string> };
 }
 
 export interface RoleBindingFields {
@@ -312,6 +335,12 @@ export type Resource =
   | Planned<'verifyRole', VerifyRoleFields>
   | Planned<'verifyJob', VerifyJobFields>
   | Planned<'exposurePolicy', ExposurePolicyFields>
+  /** The mesh-wide mTLS mode the SMCP set, owned by GitOps from 01 (no operator labels). */
+  | Planned<'meshPeerAuthentication', MeshPeerAuthenticationFields>
+  /** The DestinationRules an SMCP with security.dataPlane.mtls rendered. */
+  | Planned<'meshDestinationRule', MeshDestinationRuleFields>
+  /** The isolation Maistra's NetworkPolicies gave, once 01 stops the operator managing them. */
+  | Planned<'networkPolicy', NetworkPolicyFields>
   | Planned<'cacertsExternalSecret', CacertsExternalSecretFields>;
 
 /** The fields a construct receives: everything but the discriminant and the ref (its name and namespace go separately). */

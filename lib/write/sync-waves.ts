@@ -3,7 +3,8 @@ import { JsonObject } from '../load/yaml-source';
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 
 /**
- * Argo CD sync waves inside a phase: Namespaces, then the cacerts ExternalSecret, then control planes
+ * Argo CD sync waves inside a phase: Namespaces, then the cacerts ExternalSecret and the mesh's own
+ * NetworkPolicies / mTLS objects, then control planes
  * (which Argo CD waits for until Ready, with the health checks in dist/argocd/), then the peers' CA
  * ConfigMaps, gateways, and last the entries that route through them. Jobs are PostSync hooks with
  * their own waves. Flux ignores these annotations (it applies everything, then waits for health).
@@ -11,6 +12,10 @@ export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 const WAVES: Record<string, number> = {
   Namespace: -4,
   ExternalSecret: -3,
+  // What the SMCP enforced through operator-owned objects, in place before 01's patch lets the operator drop them.
+  NetworkPolicy: -3,
+  PeerAuthentication: -3,
+  DestinationRule: -3,
   // SMCP < SMMR < SMM: Argo CD ≥ 2.11 prunes in reverse wave order (07: members, then the roll, then
   // the SMCP, which is also PruneLast), so Maistra never recreates an orphan SMMR for members still there.
   ServiceMeshControlPlane: -2,

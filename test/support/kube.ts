@@ -56,6 +56,7 @@ const BUILTIN = new Set([
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
   'v1/Service',
   'discovery.k8s.io/v1/EndpointSlice',
+  'networking.k8s.io/v1/NetworkPolicy',
 ]);
 
 /**
@@ -80,9 +81,27 @@ export function crdProblems(o: Obj): string[] {
   if (!v(copy)) problems.push(...(v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
   // The API server evaluates the CEL rules on the defaulted object, after the OpenAPI schema passed.
   else problems.push(...celViolations(c.schema, copy));
+  problems.push(...prunedFields(c.schema, o.spec === undefined ? {} : { spec: o.spec }, ''));
   if (entry.scope === 'Cluster' && o.metadata.namespace) problems.push('cluster-scoped object has metadata.namespace');
   if (entry.scope === 'Namespaced' && !o.metadata.namespace) problems.push('namespaced object has no metadata.namespace');
   return problems.map((p) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${p}`);
+}
+
+/**
+ * Fields the API server would silently drop: structural schemas prune every key an object schema does
+ * not declare (unless it preserves unknown fields), so a wrong field name passes Ajv and vanishes on apply.
+ */
+function prunedFields(schema: SchemaNode & { 'x-kubernetes-preserve-unknown-fields'?: boolean }, value: unknown, at: string): string[] {
+  if (schema['x-kubernetes-preserve-unknown-fields'] || value === null || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => prunedFields(schema.items!, v, `${at}/${i}`)) : [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined);
+    if (sub) out.push(...prunedFields(sub, v, `${at}/${k}`));
+    else if (schema.properties && schema.additionalProperties !== true)
+      out.push(`${at}/${k} is not in the schema: the API server prunes it`);
+  }
+  return out;
 }
 
 /** An object without the delivery annotations meshfed adds for Argo CD and Flux (sync waves, hooks). */

@@ -1,0 +1,154 @@
+import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
+import { ref } from './refs';
+import { accountSettings, isObject, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
+import { NetworkPolicyFields, Resource } from './types';
+import { JsonObject } from '../load/yaml-source';
+import { Mesh } from '../model/types';
+
+export const PEER_AUTHENTICATION_API = 'security.istio.io/v1';
+export const DESTINATION_RULE_API = 'networking.istio.io/v1beta1';
+export const NETWORK_POLICY_API = 'networking.k8s.io/v1';
+/** The name of every mesh-wide object meshfed renders for the SMCP's mTLS (never the operator's `default`). */
+export const MESH_MTLS_NAME = 'meshfed-mesh-mtls';
+
+const accounts = new WeakMap<Mesh, SettingsAccount>();
+
+/** Every setting of the mesh's SMCP with its fate, and the values carried to OSSM 3 (memoized per mesh). */
+export function smcpAccount(mesh: Mesh): SettingsAccount {
+  let a = accounts.get(mesh);
+  if (!a) {
+    const cp = mesh.controlPlane;
+    const federation = new Set(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway]));
+    accounts.set(mesh, (a = accountSettings(cp.effective, cp.effectiveFrom, federation)));
+  }
+  return a;
+}
+
+/** What the SMCP enforces, read from its settings (defaults included) with the given merge patches applied. */
+export interface SmcpPosture {
+  readonly mtls: 'STRICT' | 'PERMISSIVE';
+  readonly autoMtls: boolean;
+  readonly manageNetworkPolicy: boolean;
+  readonly outboundPolicy: string;
+  readonly clusterDomain: string;
+}
+
+export function smcpPosture(mesh: Mesh, patched: JsonObject = mesh.controlPlane.effective): SmcpPosture {
+  const s = withDefaults(patched, mesh.controlPlane.effectiveFrom);
+  return {
+    mtls: valueAt(s, 'security.dataPlane.mtls') === true ? 'STRICT' : 'PERMISSIVE',
+    autoMtls: valueAt(s, 'security.dataPlane.automtls') !== false,
+    manageNetworkPolicy: valueAt(s, 'security.manageNetworkPolicy') !== false,
+    outboundPolicy: String(valueAt(s, 'proxy.networking.trafficControl.outbound.policy') ?? 'ALLOW_ANY'),
+    clusterDomain: String(valueAt(s, 'proxy.networking.clusterDomain') ?? 'cluster.local'),
+  };
+}
+
+/** Names of the extension providers a set of settings (SMCP spec or Istio values) defines. */
+export function providerNames(meshConfig: unknown): string[] {
+  const list = isObject(meshConfig as JsonObject) ? (meshConfig as JsonObject).extensionProviders : undefined;
+  return Array.isArray(list) ? list.filter(isObject).map((p) => String(p.name)) : [];
+}
+
+/** The namespaces Maistra isolated with NetworkPolicies: the control plane's and every member. */
+export function isolatedNamespaces(mesh: Mesh): string[] {
+  return [...new Set([mesh.controlPlane.namespace, ...mesh.memberNamespaces])].sort();
+}
+
+/** Does meshfed render the isolation (the SMCP managed NetworkPolicies at 00 and the settings do not opt out)? */
+export function rendersNetworkPolicies(mesh: Mesh): boolean {
+  return mesh.settings.networkPolicies.render !== false && smcpPosture(mesh).manageNetworkPolicy;
+}
+
+/** Namespaces whose pods are the mesh: members, both control planes, and every gateway and import namespace. */
+function meshNamespaces(mesh: Mesh): string[] {
+  return [
+    ...new Set([
+      ...isolatedNamespaces(mesh),
+      mesh.ossm3.namespace,
+      mesh.eastWest.namespace,
+      mesh.importNamespace,
+      ...(mesh.egress ? [mesh.egress.namespace] : []),
+    ]),
+  ].sort();
+}
+
+/**
+ * The NetworkPolicies Maistra keeps while it manages them (maistra/istio-operator v2.6 mesh-config
+ * templates/networkpolicy.yaml; member copies, member/ovs_networkpolicy.go:41-101), owned by GitOps: in
+ * each isolated namespace, mesh traffic only (`istio-mesh`, keyed on namespace names, not on
+ * maistra.io/member-of, which 07 removes) and the OpenShift router to exposed pods (`istio-expose-route`);
+ * in the control plane's and gateway namespaces, istiod and gateway pods open to all (`istio-istiod`,
+ * per-gateway policies), for either control plane.
+ */
+function networkPolicies(mesh: Mesh): Resource[] {
+  const mesh3 = meshNamespaces(mesh);
+  const gatewayNamespaces = new Set([
+    mesh.controlPlane.namespace,
+    mesh.eastWest.namespace,
+    ...(mesh.egress ? [mesh.egress.namespace] : []),
+  ]);
+  const np = (name: string, namespace: string, fields: NetworkPolicyFields): Resource => ({
+    type: 'networkPolicy',
+    ref: ref(NETWORK_POLICY_API, 'NetworkPolicy', name, namespace),
+    ...fields,
+  });
+  const out: Resource[] = [];
+  for (const ns of isolatedNamespaces(mesh)) {
+    out.push(
+      np('meshfed-mesh', ns, { podLabels: {}, from: { namespaces: mesh3 } }),
+      np('meshfed-expose-route', ns, {
+        podLabels: { 'maistra.io/expose-route': 'true' },
+        from: { namespaceLabels: { 'network.openshift.io/policy-group': 'ingress' } },
+      }),
+    );
+    if (ns === mesh.controlPlane.namespace) out.push(np('meshfed-istiod', ns, { podLabels: { app: 'istiod' }, from: 'anywhere' }));
+    if (gatewayNamespaces.has(ns)) {
+      // Istio gateway charts label their pods `istio: <gateway>`; Gateway API gateways carry a gateway-name label.
+      for (const [name, key] of [
+        ['meshfed-gateways', 'istio'],
+        ['meshfed-gateway-api', OSSM2_GATEWAY_LABEL],
+        ['meshfed-gateway-api-ossm3', GATEWAY_NAME_LABEL],
+      ])
+        out.push(np(name, ns, { podLabels: {}, podLabelsExist: [key], from: 'anywhere' }));
+    }
+  }
+  return out;
+}
+
+/**
+ * 01-prepare's objects: what the SMCP enforced through objects the operator owns (and prunes when
+ * the SMCP goes), rendered by GitOps before 01's patch lets the operator drop its own: the mesh-wide
+ * PeerAuthentication (and DestinationRules) with the SMCP's mode in the OSSM 3 root namespace
+ * (rootNamespace defaults to global.istioNamespace, istio/istio@1.27.9 manifests/charts/istio-control/
+ * istio-discovery/templates/configmap.yaml:10, which Sail sets to spec.namespace), and the
+ * NetworkPolicies. A second mesh-wide PeerAuthentication is harmless while the SMCP's exists: Istio
+ * uses the oldest (pilot/pkg/model/authentication.go:125-146), and both have the same mode.
+ */
+export function planControlPlaneObjects(mesh: Mesh): Resource[] {
+  if (mesh.settings.mode === 'greenfield') return [];
+  const posture = smcpPosture(mesh);
+  const root = mesh.ossm3.namespace;
+  const out: Resource[] = [
+    { type: 'meshPeerAuthentication', ref: ref(PEER_AUTHENTICATION_API, 'PeerAuthentication', MESH_MTLS_NAME, root), mode: posture.mtls },
+  ];
+  if (posture.mtls === 'STRICT') {
+    // maistra/istio-operator v2.6 mesh-config templates/enable-mesh-mtls.yaml renders both with mtls: true.
+    out.push(
+      {
+        type: 'meshDestinationRule',
+        ref: ref(DESTINATION_RULE_API, 'DestinationRule', MESH_MTLS_NAME, root),
+        host: `*.${posture.clusterDomain}`,
+        tlsMode: 'ISTIO_MUTUAL',
+      },
+      {
+        type: 'meshDestinationRule',
+        ref: ref(DESTINATION_RULE_API, 'DestinationRule', 'meshfed-api-server', root),
+        host: `kubernetes.default.svc.${posture.clusterDomain}`,
+        tlsMode: 'DISABLE',
+      },
+    );
+  }
+  if (rendersNetworkPolicies(mesh)) out.push(...networkPolicies(mesh));
+  return out;
+}
