@@ -126,7 +126,7 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     'two meshes with one trust domain',
     edit('east/ossm2/smcp.yaml', 'domain: east.local', 'domain: west.local'),
     [
-      'clusters/west/ossm2/smcp.yaml:68, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain',
+      'clusters/west/ossm2/smcp.yaml:70, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain',
       'clusters east and west both use trust domain "west.local"',
     ],
   ],

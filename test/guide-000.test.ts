@@ -161,20 +161,24 @@ describe('bundled example = the guide (000), phase by phase', () => {
     const expected = JSON.parse(JSON.stringify(istio));
     // Deviation (docs/semantics.md, "Istio ≥ 1.25 and the east-west Gateway"): the exporter's istiod must accept the TLS listener.
     if (c === 'west') expected.spec.values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
-    // Beyond the guide (docs/control-plane.md): the guide's SMCP sets componentLevels, and leaves to the
-    // 2.6 defaults opt-in injection, no istiod PodDisruptionBudget, ALLOW_ANY and auto mTLS; its Istio drops
-    // all of them, meshfed carries them.
+    // Beyond the guide (docs/control-plane.md): the guide's SMCP sets componentLevels; its status.appliedSpec
+    // (the default profile) adds opt-in injection, no istiod PodDisruptionBudget or autoscaling, 10m/128Mi
+    // default requests, a 300s DNS refresh; the chart defaults ALLOW_ANY and auto mTLS. The guide's Istio
+    // drops all of them, meshfed carries them.
     expected.spec.values.global = {
       ...expected.spec.values.global,
       defaultPodDisruptionBudget: { enabled: false },
+      defaultResources: { requests: { cpu: '10m', memory: '128Mi' } },
       logging: { level: 'default:info' },
       proxy: { autoInject: 'disabled' },
     };
     expected.spec.values.meshConfig = {
       ...expected.spec.values.meshConfig,
+      dnsRefreshRate: '300s',
       enableAutoMtls: true,
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
     };
+    expected.spec.values.pilot = { ...expected.spec.values.pilot, autoscaleEnabled: false };
     expect(find(objs, 'Istio', 'default')).toEqual(expected);
     expect(find(objs, 'Namespace', 'istio-cni')).toBeDefined();
   });

@@ -15,6 +15,8 @@ import {
   checkServedVersions,
   checkTlsMode,
 } from './pitfalls';
+import { checkLostSettings, checkPremigration, checkProtocolSniffing } from './premigration';
+import { checkNoRegression } from './regression';
 import { RULE_IDS, RuleId, RULES } from './rules';
 import { checkUserConfig } from './user-config';
 import { FederationModel } from '../model/types';
@@ -37,6 +39,10 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
   MF012: checkDnsCapture,
   MF013: checkDrift,
   MF014: checkLiveContinuity,
+  MF015: checkNoRegression,
+  MF016: checkPremigration,
+  MF017: checkLostSettings,
+  MF018: checkProtocolSniffing,
 };
 
 /**

@@ -29,7 +29,7 @@ interface Written {
 }
 
 /** Every written phase of every mesh, with its state. */
-function writtenPhases(c: CheckContext): Written[] {
+export function writtenPhases(c: CheckContext): Written[] {
   return c.model.meshes.flatMap((mesh) =>
     c.plan.byCluster[mesh.cluster]
       .filter((p) => p.blockedBy.length === 0)

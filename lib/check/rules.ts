@@ -57,6 +57,22 @@ export const RULES = {
     title: 'live continuity',
     summary: 'a render drops an import or export the live ESS/ISS status lists, without spec.intendedRemovals',
   },
+  MF015: {
+    severities: ['error'],
+    title: 'nothing regresses',
+    summary: 'a state the gates allow enforces less than 00: mTLS, outbound policy, isolation, providers, istiod capacity',
+  },
+  MF016: {
+    severities: ['error', 'warning'],
+    title: 'premigration',
+    summary: 'what migration-checker.sh checks: addons, tracing, SMCP gateways and IOR, ServiceEntry limits, the appliedSpec',
+  },
+  MF017: {
+    severities: ['error', 'warning'],
+    title: 'lost settings',
+    summary: 'SMCP settings OSSM 3 cannot carry or meshfed does not know; selectors and providers that stop resolving',
+  },
+  MF018: { severities: ['warning'], title: 'protocol sniffing', summary: 'a member Service port OSSM 3 sniffs where OSSM 2.6 did not' },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -1,7 +1,7 @@
-import { JsonPatch } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 
-import { Istio, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
+import { Istio, IstioSpec, IstioSpecUpdateStrategyType, IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import { IstioCni, IstioCniSpecVersion } from '../../imports/sail-istiocni-sailoperator.io';
 import { istioValues } from '../plan/istio-values';
 import { IstioCniFields, IstioFields } from '../plan/types';
@@ -31,16 +31,14 @@ export interface IstioControlPlaneProps extends IstioFields {
 export class IstioControlPlane extends Construct {
   constructor(scope: Construct, id: string, props: IstioControlPlaneProps) {
     super(scope, id);
-    const istio = new Istio(this, 'Resource', {
-      metadata: { name: props.name },
-      spec: {
-        namespace: props.namespace,
-        version: props.version as IstioSpecVersion,
-        updateStrategy: { type: IstioSpecUpdateStrategyType.REVISION_BASED },
-      },
-    });
-    // Verbatim: the generated class would drop keys it has no property for; the tests validate the result
-    // against the Sail CRD, unknown (pruned) fields included.
-    istio.addJsonPatch(JsonPatch.add('/spec/values', istioValues(props)));
+    // A plain ApiObject: the generated Istio class converts spec.values through its typed toJson, which
+    // drops keys it has no property for and quantities given as strings. The tests validate the result
+    // against the Sail CRD (OpenAPI, CEL, and fields the API server would prune).
+    const spec: Pick<IstioSpec, 'namespace' | 'version' | 'updateStrategy'> = {
+      namespace: props.namespace,
+      version: props.version as IstioSpecVersion,
+      updateStrategy: { type: IstioSpecUpdateStrategyType.REVISION_BASED },
+    };
+    new ApiObject(this, 'Resource', { ...Istio.GVK, metadata: { name: props.name }, spec: { ...spec, values: istioValues(props) } });
   }
 }

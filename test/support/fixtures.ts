@@ -88,39 +88,47 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
       mode: c.mode ?? 'ClusterWide',
       security: { trust: { domain: c.trustDomain }, identity: { type: 'ThirdParty' } },
       proxy: { accessLogging: { file: { name: '/dev/stdout' } } },
-      gateways: peers.length
-        ? {
-            additionalEgress: Object.fromEntries(
-              peers.map((p) => [
-                `egress-${p.name}`,
-                {
-                  enabled: true,
-                  service: {
-                    ports: [
-                      { name: 'tls', port: 15443 },
-                      { name: 'http-discovery', port: 8188 },
-                    ],
+      // Red Hat's premigration state: addons, tracing, SMCP gateways and IOR off (MF016 reports them otherwise).
+      addons: { prometheus: { enabled: false }, kiali: { enabled: false }, grafana: { enabled: false } },
+      tracing: { type: 'None' },
+      gateways: {
+        ingress: { enabled: false },
+        egress: { enabled: false },
+        openshiftRoute: { enabled: false },
+        ...(peers.length
+          ? {
+              additionalEgress: Object.fromEntries(
+                peers.map((p) => [
+                  `egress-${p.name}`,
+                  {
+                    enabled: true,
+                    service: {
+                      ports: [
+                        { name: 'tls', port: 15443 },
+                        { name: 'http-discovery', port: 8188 },
+                      ],
+                    },
                   },
-                },
-              ]),
-            ),
-            additionalIngress: Object.fromEntries(
-              peers.map((p) => [
-                `ingress-${p.name}`,
-                {
-                  enabled: true,
-                  service: {
-                    type: 'LoadBalancer',
-                    ports: [
-                      { name: 'tls', port: 15443 },
-                      { name: 'https-discovery', port: 8188 },
-                    ],
+                ]),
+              ),
+              additionalIngress: Object.fromEntries(
+                peers.map((p) => [
+                  `ingress-${p.name}`,
+                  {
+                    enabled: true,
+                    service: {
+                      type: 'LoadBalancer',
+                      ports: [
+                        { name: 'tls', port: 15443 },
+                        { name: 'https-discovery', port: 8188 },
+                      ],
+                    },
                   },
-                },
-              ]),
-            ),
-          }
-        : undefined,
+                ]),
+              ),
+            }
+          : {}),
+      },
     },
     status: { appliedVersion: c.smcpVersion ?? 'v2.6' },
   };

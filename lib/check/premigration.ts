@@ -1,0 +1,232 @@
+import { CheckContext } from './context';
+import { Finding } from './finding';
+import { Json } from '../load/yaml-source';
+import { istioProtocol } from '../model/protocol';
+import { Mesh } from '../model/types';
+import { providerNames, smcpAccount } from '../plan/control-plane';
+import { SettingFate, valueAt } from '../plan/smcp-settings';
+
+/** Clusters whose SMCP meshfed migrates (greenfield clusters and peer bundles have none to check). */
+function migrating(c: CheckContext): Mesh[] {
+  return c.model.meshes.filter((m) => m.settings.mode !== 'greenfield' && !m.virtual);
+}
+
+/** Loss at 07: an error once the cluster's pointer is there (the render would delete it), a warning before. */
+function at07(mesh: Mesh): 'error' | 'warning' {
+  return mesh.settings.phase === '07-finalize' ? 'error' : 'warning';
+}
+
+function smcpLocation(mesh: Mesh, path: string) {
+  const cp = mesh.controlPlane;
+  const root = cp.effectiveFrom === 'status.appliedSpec' ? ['status', 'appliedSpec'] : ['spec'];
+  const segs = path.split('.');
+  // Point at the deepest field the dump has (a default has no line of its own).
+  for (let n = segs.length; n >= 0; n--) {
+    if (valueAt(cp.effective, segs.slice(0, n).join('.')) !== undefined || n === 0) return cp.source.at([...root, ...segs.slice(0, n)]);
+  }
+  return cp.source.at(root);
+}
+
+/** What replaces each SMCP addon in OSSM 3 (research note §4.11-4.12; sail-operator docs ossm2-migration/README.md:108-139). */
+const ADDONS: Record<string, string> = {
+  prometheus:
+    'OpenShift user-workload monitoring: a ServiceMonitor for istiod (port http-monitoring) and a PodMonitor ' +
+    'for the proxies (/stats/prometheus) in every mesh namespace',
+  kiali: 'a standalone Kiali CR (version: default) from the Kiali operator, pointed at the OSSM 3 istiod',
+  grafana: 'no addon (Grafana is unsupported in OSSM 3): use the OpenShift console dashboards or your own Grafana',
+  jaeger: 'Tempo (TempoStack) or an OpenTelemetry collector, with an extensionProviders entry and a Telemetry',
+};
+
+function addonFinding(mesh: Mesh, f: SettingFate): Finding {
+  const addon = f.path.split('.')[1];
+  const field = f.path === 'tracing.type' ? 'spec.tracing.type: None' : `spec.addons.${addon}.enabled: false`;
+  const name = f.path === 'tracing.type' ? 'jaeger' : addon;
+  return {
+    rule: 'MF016',
+    severity: at07(mesh),
+    cluster: mesh.cluster,
+    phase: '07-finalize',
+    location: smcpLocation(mesh, f.path),
+    problem:
+      `the SMCP runs the ${name} addon${f.source === 'default' ? ' (a 2.6 profile default)' : ''}; ` +
+      `07 deletes it with the SMCP. In OSSM 3: ${ADDONS[name] ?? 'a separately installed component'}.`,
+    fix: `Before 07: install the replacement, then set ${field} in the SMCP and dump it again.`,
+  };
+}
+
+function gatewayFinding(mesh: Mesh, f: SettingFate): Finding {
+  const ior = f.path === 'gateways.openshiftRoute';
+  const name = ior
+    ? 'IOR'
+    : f.path.replace(/^gateways\.(additional(Ingress|Egress)\.)?/, '').replace(/^(ingress|egress)$/, 'istio-$1gateway');
+  return {
+    rule: 'MF016',
+    severity: at07(mesh),
+    cluster: mesh.cluster,
+    phase: '07-finalize',
+    location: smcpLocation(mesh, f.path),
+    problem: ior
+      ? `IOR is on${f.source === 'default' ? ' (an SMCP created before 2.5)' : ''}: its Routes outlive the SMCP but point at the ` +
+        'gateway Service 07 deletes.'
+      : `the SMCP runs gateway ${name}${f.source === 'default' ? ' (a 2.6 default)' : ''}; 07 deletes its Deployment, Service ` +
+        'and Route: north-south traffic through it stops.',
+    fix: ior
+      ? 'Export the IOR Routes (oc get route -A -l maistra.io/generated-by=ior) as plain Routes, then set ' +
+        'spec.gateways.openshiftRoute.enabled: false.'
+      : 'Move it to gateway injection (a Deployment you own, Red Hat "Migrating gateways") and disable it in the SMCP before 07.',
+  };
+}
+
+/**
+ * MF016 premigration: what Red Hat's migration-checker.sh checks (sail-operator docs/ossm/ossm2-migration/
+ * migration-checker.sh:156-206), statically and on the effective settings rather than spec only: addons,
+ * tracing, SMCP gateways and IOR (all deleted at 07), the OSSM 3 ServiceEntry limits, and a dump without
+ * status.appliedSpec.
+ */
+export function checkPremigration(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const mesh of migrating(c)) {
+    const cp = mesh.controlPlane;
+    for (const f of smcpAccount(mesh).fates) {
+      if (f.fate !== 'lost') continue;
+      if (f.path.startsWith('addons.') || f.path === 'tracing.type') out.push(addonFinding(mesh, f));
+      else if (f.path.startsWith('gateways.')) out.push(gatewayFinding(mesh, f));
+    }
+    if (cp.effectiveFrom === 'spec')
+      out.push({
+        rule: 'MF016',
+        severity: 'warning',
+        cluster: mesh.cluster,
+        location: cp.source.at(['spec']),
+        problem: 'the SMCP dump has no status.appliedSpec: meshfed assumed the 2.6 profile defaults for every field spec leaves out.',
+        fix: 'Dump it with its status: oc get smcp -n <namespace> -o yaml (not --show-managed-fields=false edits or spec-only exports).',
+      });
+    // The Istio ≥ 1.24 ServiceEntry schema (sail-operator docs ossm2-migration/README.md:30-44).
+    for (const se of mesh.inventory.serviceEntries) {
+      const why = se.hosts.length > 256 ? `has ${se.hosts.length} hosts (at most 256)` : se.ports.length === 0 ? 'has no ports' : undefined;
+      if (!why) continue;
+      out.push({
+        rule: 'MF016',
+        severity: 'error',
+        cluster: mesh.cluster,
+        location: se.source.at(['spec', se.hosts.length > 256 ? 'hosts' : 'ports']),
+        problem: `ServiceEntry ${se.namespace}/${se.name} ${why}: the OSSM 3 CRDs reject it, and the operator install fails.`,
+        fix: 'Split it into ServiceEntries of at most 256 hosts, or give it its ports, before 05-install-ossm3.',
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * MF017 lost settings: SMCP settings whose behaviour OSSM 3 cannot give (lost), that meshfed has no
+ * rule for (unknown), and settings that would break once Maistra's labels go: discoverySelectors on
+ * maistra.io/member-of, Telemetry objects naming providers OSSM 3 does not define, cert-manager's
+ * istio-csr revisions.
+ */
+export function checkLostSettings(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const mesh of migrating(c)) {
+    const base = { rule: 'MF017', cluster: mesh.cluster } as const;
+    const account = smcpAccount(mesh);
+    for (const f of account.fates) {
+      if (f.fate === 'unknown')
+        out.push({
+          ...base,
+          severity: 'warning',
+          location: smcpLocation(mesh, f.path),
+          problem: `spec.${f.path} is not a setting meshfed knows: it is not carried to OSSM 3.`,
+          fix: 'Find its OSSM 3 equivalent (docs/control-plane.md) and set it in the Istio by hand, or remove it from the SMCP.',
+        });
+      else if (f.fate === 'lost' && !/^(addons\.|gateways\.|tracing\.type$)/.test(f.path))
+        out.push({
+          ...base,
+          severity: at07(mesh),
+          phase: '07-finalize',
+          location: smcpLocation(mesh, f.path),
+          problem: `spec.${f.path}: ${f.why}`,
+          fix: 'Replace it before 07, then remove it from the SMCP and dump it again.',
+        });
+    }
+    const selectors = JSON.stringify(valueAt(account.values, 'meshConfig.discoverySelectors') ?? []);
+    if (selectors.includes('maistra.io/member-of'))
+      out.push({
+        ...base,
+        severity: 'error',
+        location: smcpLocation(mesh, 'meshConfig.discoverySelectors'),
+        problem: 'meshConfig.discoverySelectors selects on maistra.io/member-of, which 07 removes: OSSM 3 would then discover nothing.',
+        fix: 'Select on a label of your own (or istio.io/rev) that every member and the control-plane namespace carry.',
+      });
+    const defined = new Set(['envoy', 'prometheus', 'stackdriver', ...providerNames(valueAt(account.values, 'meshConfig'))]);
+    for (const t of mesh.inventory.objects.filter((o) => o.apiVersion.startsWith('telemetry.istio.io/') && o.kind === 'Telemetry')) {
+      const names = referencedProviders(t.value.spec ?? null).filter((n) => !defined.has(n));
+      for (const n of [...new Set(names)])
+        out.push({
+          ...base,
+          severity: 'error',
+          location: t.at(['spec']),
+          problem:
+            `Telemetry ${t.namespace}/${t.name} names provider ${n}, which the OSSM 3 Istio does not define: ` +
+            'its metrics, traces or logs stop.',
+          fix: `Define ${n} in the SMCP's spec.meshConfig.extensionProviders (meshfed carries them), or change the Telemetry.`,
+        });
+    }
+    if (valueAt(mesh.controlPlane.effective, 'security.certificateAuthority.type') === 'cert-manager')
+      out.push({
+        ...base,
+        severity: 'warning',
+        phase: '05-install-ossm3',
+        location: smcpLocation(mesh, 'security.certificateAuthority'),
+        problem:
+          `the CA is cert-manager (istio-csr): istiod ${mesh.ossm3.revision} gets no certificates unless istio-csr serves its revision, and a ` +
+          'configmapNamespaceSelector on maistra.io/member-of stops matching at 07.',
+        fix: `Before 05: add ${mesh.ossm3.revision} to istio-csr's app.istio.revisions; move its namespace selector off maistra.io/member-of.`,
+      });
+  }
+  return out;
+}
+
+/** Provider names a Telemetry spec references (tracing, metrics, accessLogging). */
+function referencedProviders(spec: Json): string[] {
+  const out: string[] = [];
+  for (const section of ['tracing', 'metrics', 'accessLogging']) {
+    const list = valueAt(spec, section);
+    if (!Array.isArray(list)) continue;
+    for (const item of list) {
+      const providers = valueAt(item, 'providers');
+      if (Array.isArray(providers))
+        for (const p of providers) if (typeof valueAt(p, 'name') === 'string') out.push(String(valueAt(p, 'name')));
+    }
+  }
+  return out;
+}
+
+/**
+ * MF018 protocol sniffing: OSSM 2.6 does not sniff (proxy.networking.protocol.autoDetect false in the
+ * base profile), OSSM 3 always does (istio/istio#46217 removed the flags): a Service port in a member
+ * namespace whose protocol Istio cannot tell from its name or appProtocol changes behaviour at 06.
+ */
+export function checkProtocolSniffing(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  for (const mesh of migrating(c)) {
+    const sniffing = valueAt(mesh.controlPlane.effective, 'proxy.networking.protocol.autoDetect');
+    if (valueAt(sniffing, 'inbound') === true && valueAt(sniffing, 'outbound') === true) continue;
+    const members = new Set(mesh.memberNamespaces);
+    for (const s of mesh.inventory.services.filter((x) => members.has(x.namespace))) {
+      const unnamed = s.ports.filter((p) => istioProtocol(p.port, p.name, p.protocol, p.appProtocol) === undefined);
+      if (unnamed.length === 0) continue;
+      out.push({
+        rule: 'MF018',
+        severity: 'warning',
+        cluster: mesh.cluster,
+        phase: '06-migrate-workloads',
+        location: s.source.at(['spec', 'ports']),
+        problem:
+          `Service ${s.namespace}/${s.name} port(s) ${unnamed.map((p) => p.name ?? p.port).join(', ')} name no protocol: OSSM 2.6 treats ` +
+          'them as TCP, OSSM 3 sniffs them (HTTP routing and policy start to apply; server-first protocols wait for the sniff timeout).',
+        fix: 'Name each port <protocol>[-suffix] (tcp-, http-, grpc-…) or set appProtocol before 06.',
+      });
+    }
+  }
+  return out;
+}
