@@ -1,9 +1,11 @@
 /**
- * Generated documentation: the rules table in docs/rules.md (from lib/check/rules.ts) and the settings
- * table in docs/input.md (from schema/cluster-settings.schema.json), each between BEGIN/END markers.
+ * Generated documentation: the rules table in docs/rules.md (from lib/check/rules.ts), the settings
+ * table in docs/input.md (from schema/cluster-settings.schema.json) and the SMCP mapping table in
+ * docs/control-plane.md (from lib/plan/smcp-settings.ts), each between BEGIN/END markers.
  * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
  */
 import { RULE_IDS, RULES } from './check/rules';
+import { SETTING_RULES } from './plan/smcp-settings';
 import * as schema from '../schema/cluster-settings.schema.json';
 
 export interface GeneratedBlock {
@@ -60,10 +62,24 @@ export function settingsTable(): string {
   return ['| field | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** The SMCP → OSSM 3 table in docs/control-plane.md, one row per rule of lib/plan/smcp-settings.ts. */
+export function mappingTable(): string {
+  const target = (t?: string) =>
+    t
+      ? t
+          .split(', ')
+          .map((x) => `\`${x}\``)
+          .join(', ')
+      : '—';
+  const rows = SETTING_RULES.map((r) => `| \`spec.${r.path}\` | ${r.fate} | ${cell(target(r.target))} | ${cell(r.why)} |`);
+  return ['| SMCP setting | fate | OSSM 3 (`Istio.spec.values…` when carried) | why |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
 export function generatedBlocks(): GeneratedBlock[] {
   return [
     { file: 'docs/rules.md', name: 'rules table', content: rulesTable() },
     { file: 'docs/input.md', name: 'settings table', content: settingsTable() },
+    { file: 'docs/control-plane.md', name: 'mapping table', content: mappingTable() },
   ];
 }
 

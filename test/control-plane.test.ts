@@ -218,7 +218,7 @@ describe('MF015 nothing regresses', () => {
         runtime: {
           components: {
             pilot: {
-              deployment: pick([
+              deployment: pick<JsonObject>([
                 { replicas: 1 + Math.floor(rand() * 4) },
                 { autoScaling: { enabled: true, minReplicas: 2, maxReplicas: 5 } },
               ]),

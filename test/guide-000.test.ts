@@ -163,14 +163,13 @@ describe('bundled example = the guide (000), phase by phase', () => {
     if (c === 'west') expected.spec.values.pilot.env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
     // Beyond the guide (docs/control-plane.md): the guide's SMCP sets componentLevels; its status.appliedSpec
     // (the default profile) adds opt-in injection, no istiod PodDisruptionBudget or autoscaling, 10m/128Mi
-    // default requests, a 300s DNS refresh; the chart defaults ALLOW_ANY and auto mTLS. The guide's Istio
-    // drops all of them, meshfed carries them.
+    // requests for istiod and the proxies, a 300s DNS refresh; the chart defaults ALLOW_ANY and auto mTLS.
+    // The guide's Istio drops all of them, meshfed carries them.
     expected.spec.values.global = {
       ...expected.spec.values.global,
       defaultPodDisruptionBudget: { enabled: false },
-      defaultResources: { requests: { cpu: '10m', memory: '128Mi' } },
       logging: { level: 'default:info' },
-      proxy: { autoInject: 'disabled' },
+      proxy: { autoInject: 'disabled', resources: { requests: { cpu: '10m', memory: '128Mi' } } },
     };
     expected.spec.values.meshConfig = {
       ...expected.spec.values.meshConfig,
@@ -178,7 +177,11 @@ describe('bundled example = the guide (000), phase by phase', () => {
       enableAutoMtls: true,
       outboundTrafficPolicy: { mode: 'ALLOW_ANY' },
     };
-    expected.spec.values.pilot = { ...expected.spec.values.pilot, autoscaleEnabled: false };
+    expected.spec.values.pilot = {
+      ...expected.spec.values.pilot,
+      autoscaleEnabled: false,
+      resources: { requests: { cpu: '10m', memory: '128Mi' } },
+    };
     expect(find(objs, 'Istio', 'default')).toEqual(expected);
     expect(find(objs, 'Namespace', 'istio-cni')).toBeDefined();
   });

@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
-import { planControlPlaneObjects } from './control-plane';
+import { planControlPlaneObjects, smcpAccount } from './control-plane';
 import { planGreenfield } from './greenfield';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
@@ -116,6 +116,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     phases: PHASES,
     pointers,
     byCluster,
+    settings: Object.fromEntries(model.meshes.filter((m) => !m.virtual).map((m) => [m.cluster, smcpAccount(m).fates])),
   };
 }
 
@@ -139,5 +140,6 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
     phases: GREENFIELD_PHASES,
     pointers,
     byCluster,
+    settings: {},
   };
 }

@@ -78,7 +78,7 @@ export const SETTING_RULES: readonly SettingRule[] = [
     path: 'cluster.multiCluster.meshNetworks',
     fate: 'carried',
     target: 'global.meshNetworks',
-    why: 'fromCIDR becomes fromCidr; gateways[].service has no OSSM 3 field and is left out (an error names it).',
+    why: 'fromCIDR becomes fromCidr; gateways[].service has no OSSM 3 field and is dropped (Red Hat: unsupported).',
     to: (v) => ({ global: { meshNetworks: meshNetworks(v) } }),
   },
   {

@@ -1,6 +1,7 @@
 import { JsonObject } from '../load/yaml-source';
 import { PortSpec } from '../model/types';
 import { PhaseId } from '../phases';
+import type { SettingFate } from './smcp-settings';
 
 export { GREENFIELD_PHASES, PHASES, phaseIndex } from '../phases';
 export type { MigrationPhase, PhaseId } from '../phases';
@@ -412,4 +413,6 @@ export interface Plan {
   readonly pointers: Record<string, PhaseId>;
   /** phases[cluster] is in PHASES order. */
   readonly byCluster: Record<string, PhasePlan[]>;
+  /** Each local migrating cluster's SMCP settings and their fate (lib/plan/smcp-settings.ts); none for greenfield. */
+  readonly settings: Record<string, SettingFate[]>;
 }

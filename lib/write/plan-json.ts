@@ -34,6 +34,8 @@ export function planJson(
         patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
         deletes: p.deletes.map(refId),
       })),
+      // Every SMCP setting (defaults included) and its fate: docs/control-plane.md.
+      settings: (plan.settings[c] ?? []).map((f) => ({ ...f, target: f.target ?? null })),
     };
   }
   const doc = {

@@ -1,5 +1,6 @@
 import { FederationModel, Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
+import { isolatedNamespaces, MESH_MTLS_NAME, rendersNetworkPolicies, smcpPosture } from '../plan/control-plane';
 import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { remoteGatewayName } from '../plan/phase-03-import';
@@ -339,8 +340,15 @@ function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): stri
       return [
         `${kc(c)} get smcp -A   # No resources found`,
         `${kc(c)} get all,cm,secret,sa,netpol,role,rolebinding,route,hpa,pdb -A -l maistra.io/owner-name=${cp.name}   # No resources found`,
+        `${kc(c)} get peerauthentication,destinationrule,envoyfilter,gateway.networking.istio.io,serviceentry -A ` +
+          `-l maistra.io/owner-name=${cp.name}   # No resources found`,
         `${kc(c)} get clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration ` +
           `-l maistra.io/owner-name=${cp.name}   # No resources found: only then remove the OSSM 2 operator`,
+        `${kc(c)} get peerauthentication ${MESH_MTLS_NAME} -n ${mesh.ossm3.namespace} -o jsonpath='{.spec.mtls.mode}'   ` +
+          `# ${smcpPosture(mesh).mtls}, as the SMCP had it`,
+        ...(rendersNetworkPolicies(mesh)
+          ? isolatedNamespaces(mesh).map((ns) => `${kc(c)} get netpol meshfed-mesh -n ${ns}   # the isolation Maistra gave, kept`)
+          : []),
         ...trafficChecks(mesh, imports),
       ];
   }
@@ -458,6 +466,39 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
   return out;
 }
 
+const short = (v: unknown) => {
+  const j = JSON.stringify(v);
+  return j.length > 48 ? `${j.slice(0, 45)}…` : j;
+};
+
+/**
+ * What becomes of each cluster's SMCP settings (docs/control-plane.md): the carried, replaced and lost
+ * ones; the dropped ones (switched off, images, Maistra-only) are in plan.json.
+ */
+function controlPlaneSection(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const c of plan.local) {
+    const fates = (plan.settings[c] ?? []).filter((f) => f.fate !== 'dropped');
+    if (fates.length === 0) continue;
+    if (out.length === 0)
+      out.push(
+        '## The control plane',
+        '',
+        'Every SMCP setting and its fate (docs/control-plane.md); `default` = not in the dump, what the SMCP ' +
+          'runs with anyway. The dropped ones are in `dist/plan.json`.',
+        '',
+      );
+    out.push(`**${c}**`, '', '| setting | value | fate | OSSM 3 |', '| --- | --- | --- | --- |');
+    for (const f of fates)
+      out.push(
+        `| \`${f.path}\`${f.source === 'default' ? ' (default)' : ''} | \`${short(f.value).replace(/\|/g, '\\|')}\` | ` +
+          `${f.fate} | ${f.target ?? f.why.replace(/\|/g, '\\|')} |`,
+      );
+    out.push('');
+  }
+  return out;
+}
+
 export function renderRunbook(model: FederationModel, plan: Plan): string {
   const ctx = new PlanContext(model);
   const out: string[] = [
@@ -493,6 +534,7 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
     for (const p of importPairs(model)) out.push(`| ${p.importer} | ${p.exporter} | ${p.count} | \`${p.hostnames[0]}\` |`);
   }
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
+  out.push(...controlPlaneSection(plan));
   for (const phase of PHASES) out.push(...phaseSection(phase, plan, model, ctx));
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }
