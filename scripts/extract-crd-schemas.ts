@@ -35,6 +35,9 @@ const SOURCES: Record<string, string[]> = {
   'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml': ['Kustomization'],
   'flux/source.toolkit.fluxcd.io_gitrepositories.yaml': ['GitRepository'],
   'external-secrets/external-secrets.io_externalsecrets.yaml': ['ExternalSecret'],
+  'kiali/kiali.io_kialis.yaml': ['Kiali'],
+  'prometheus-operator/monitoring.coreos.com_servicemonitors.yaml': ['ServiceMonitor'],
+  'prometheus-operator/monitoring.coreos.com_podmonitors.yaml': ['PodMonitor'],
 };
 
 function main(): void {

@@ -168,6 +168,20 @@ const mf015 = (model: FederationModel, plan: Plan) => runChecks(model, plan, ['M
 const withCarried = (adds: Resource[], fn: (c: JsonObject) => JsonObject) =>
   adds.map((r) => (r.type === 'istio' ? { ...r, carried: fn(JSON.parse(JSON.stringify(r.carried))) } : r));
 
+describe('addon replacements (spec.observability)', () => {
+  test('05 renders the monitors for every mesh namespace and a Kiali on the OSSM 3 revision; nothing without the setting', () => {
+    const { plan } = analyse(PRODUCTION);
+    const east = plan.byCluster.east[5].adds.filter((r) => ['istiodServiceMonitor', 'proxiesPodMonitor', 'kiali'].includes(r.type));
+    expect(east.map((r) => `${r.ref.kind} ${r.ref.namespace}/${r.ref.name}`)).toEqual([
+      'ServiceMonitor istio-system/istiod-monitor',
+      'PodMonitor client/istio-proxies-monitor',
+      'PodMonitor istio-system/istio-proxies-monitor',
+      'Kiali istio-system/kiali-ossm3',
+    ]);
+    expect(plan.byCluster.west[5].adds.filter((r) => r.type === 'kiali' || r.type.endsWith('Monitor'))).toEqual([]);
+  });
+});
+
 describe('MF015 nothing regresses', () => {
   const { model, plan } = analyse(PRODUCTION);
   test('does not trigger on the production example', () => expect(mf015(model, plan)).toEqual([]));
@@ -254,7 +268,14 @@ describe('MF016 premigration', () => {
     const diags = new Diagnostics();
     const model = buildModel(loadClusters(dir, diags), diags);
     const found = runChecks(model, buildPlan(model, new Diagnostics()), ['MF016']).filter((x) => x.cluster === 'east');
-    expect(new Set(found.map((x) => x.severity))).toEqual(new Set(['error']));
+    // Kiali and Prometheus stay warnings: east renders their replacements (spec.observability).
+    expect(found.map((x) => `${x.severity} ${x.location?.field}`).sort()).toEqual([
+      'error status.appliedSpec.addons.grafana',
+      'error status.appliedSpec.gateways.openshiftRoute',
+      'error status.appliedSpec.tracing.type',
+      'warning status.appliedSpec.addons.kiali',
+      'warning status.appliedSpec.addons.prometheus',
+    ]);
   });
   test('triggers on a ServiceEntry the OSSM 3 CRDs reject', () => {
     const se = {

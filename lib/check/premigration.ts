@@ -37,20 +37,38 @@ const ADDONS: Record<string, string> = {
   jaeger: 'Tempo (TempoStack) or an OpenTelemetry collector, with an extensionProviders entry and a Telemetry',
 };
 
+/** The addons meshfed replaces itself when spec.observability asks (lib/plan/control-plane.ts planObservability). */
+function replacedBy(mesh: Mesh, name: string): string | undefined {
+  const o = mesh.settings.observability;
+  if (name === 'prometheus' && o.monitors)
+    return 'ServiceMonitor istiod-monitor and a PodMonitor istio-proxies-monitor per mesh namespace (user-workload monitoring must be enabled)';
+  if (name === 'kiali' && o.kiali) return 'Kiali kiali-ossm3';
+  return undefined;
+}
+
+/** The addons meshfed can replace, and the setting that asks it to. */
+const RENDERABLE: Record<string, string> = {
+  prometheus: ' (or set spec.observability.monitors: true)',
+  kiali: ' (or set spec.observability.kiali: true)',
+};
+
 function addonFinding(mesh: Mesh, f: SettingFate): Finding {
   const addon = f.path.split('.')[1];
   const field = f.path === 'tracing.type' ? 'spec.tracing.type: None' : `spec.addons.${addon}.enabled: false`;
   const name = f.path === 'tracing.type' ? 'jaeger' : addon;
+  const own = replacedBy(mesh, name);
   return {
     rule: 'MF016',
-    severity: at07(mesh),
+    severity: own ? 'warning' : at07(mesh),
     cluster: mesh.cluster,
     phase: '07-finalize',
     location: smcpLocation(mesh, f.path),
     problem:
-      `the SMCP runs the ${name} addon${f.source === 'default' ? ' (a 2.6 profile default)' : ''}; ` +
-      `07 deletes it with the SMCP. In OSSM 3: ${ADDONS[name] ?? 'a separately installed component'}.`,
-    fix: `Before 07: install the replacement, then set ${field} in the SMCP and dump it again.`,
+      `the SMCP runs the ${name} addon${f.source === 'default' ? ' (a 2.6 profile default)' : ''}; 07 deletes it with the SMCP. ` +
+      (own ? `meshfed renders its replacement in 05: ${own}.` : `In OSSM 3: ${ADDONS[name] ?? 'a separately installed component'}.`),
+    fix: own
+      ? `Check the replacement works before 07, then set ${field} in the SMCP and dump it again.`
+      : `Before 07: install the replacement${RENDERABLE[name] ?? ''}, then set ${field} in the SMCP and dump it again.`,
   };
 }
 

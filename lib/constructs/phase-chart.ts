@@ -14,6 +14,7 @@ import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service'
 import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
 import { MeshDestinationRule, MeshNetworkPolicy, MeshPeerAuthentication } from './mesh-policy';
+import { IstiodServiceMonitor, ProxiesPodMonitor, StandaloneKiali } from './observability';
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
@@ -88,6 +89,12 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new MeshDestinationRule(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'networkPolicy':
       return void new MeshNetworkPolicy(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'istiodServiceMonitor':
+      return void new IstiodServiceMonitor(scope, id, { name, namespace });
+    case 'proxiesPodMonitor':
+      return void new ProxiesPodMonitor(scope, id, { name, namespace });
+    case 'kiali':
+      return void new StandaloneKiali(scope, id, { name, namespace, ...fieldsOf(r) });
     default: {
       // A planned kind without a construct does not compile.
       const unknown: never = r;

@@ -62,6 +62,8 @@ export interface ClusterSettings {
   readonly workloadRestart: { readonly image?: string };
   /** render: false when the cluster manages its NetworkPolicies itself. */
   readonly networkPolicies: { readonly render?: boolean };
+  /** Replacements for the SMCP's Prometheus and Kiali addons, rendered in 05. */
+  readonly observability: { readonly monitors?: boolean; readonly kiali?: boolean };
   /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
   readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
@@ -92,6 +94,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
           | 'importedServices'
           | 'workloadRestart'
           | 'networkPolicies'
+          | 'observability'
           | 'platform'
           | 'egressGateway'
           | 'mode'
@@ -191,6 +194,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     importedServices: v.spec.importedServices ?? {},
     workloadRestart: v.spec.workloadRestart ?? {},
     networkPolicies: v.spec.networkPolicies ?? {},
+    observability: v.spec.observability ?? {},
     intendedRemovals: v.spec.intendedRemovals ?? [],
     source: src,
   };

@@ -10,6 +10,8 @@ export const DESTINATION_RULE_API = 'networking.istio.io/v1beta1';
 export const NETWORK_POLICY_API = 'networking.k8s.io/v1';
 /** The name of every mesh-wide object meshfed renders for the SMCP's mTLS (never the operator's `default`). */
 export const MESH_MTLS_NAME = 'meshfed-mesh-mtls';
+/** The standalone Kiali's name (and instance name): the SMCP's own `kiali` is pruned with it. */
+export const KIALI_NAME = 'kiali-ossm3';
 
 const accounts = new WeakMap<Mesh, SettingsAccount>();
 
@@ -150,5 +152,31 @@ export function planControlPlaneObjects(mesh: Mesh): Resource[] {
     );
   }
   if (rendersNetworkPolicies(mesh)) out.push(...networkPolicies(mesh));
+  return out;
+}
+
+/**
+ * 05's replacements for SMCP addons that 07 deletes, each behind spec.observability: user-workload
+ * monitoring for istiod and the proxies (Istio's samples/addons/extras/prometheus-operator.yaml @1.27.9;
+ * one PodMonitor per mesh namespace, since user-workload monitoring ignores namespaceSelector), and a
+ * standalone Kiali CR on the OSSM 3 istiod (sail-operator docs/ossm/ossm2-migration/README.md:108-139).
+ */
+export function planObservability(mesh: Mesh): Resource[] {
+  if (mesh.settings.mode === 'greenfield') return [];
+  const o = mesh.settings.observability;
+  const ns = mesh.ossm3.namespace;
+  const out: Resource[] = [];
+  if (o.monitors) {
+    out.push({ type: 'istiodServiceMonitor', ref: ref('monitoring.coreos.com/v1', 'ServiceMonitor', 'istiod-monitor', ns) });
+    for (const n of [...new Set([ns, ...isolatedNamespaces(mesh)])].sort())
+      out.push({ type: 'proxiesPodMonitor', ref: ref('monitoring.coreos.com/v1', 'PodMonitor', 'istio-proxies-monitor', n) });
+  }
+  if (o.kiali)
+    out.push({
+      type: 'kiali',
+      ref: ref('kiali.io/v1alpha1', 'Kiali', KIALI_NAME, ns),
+      revision: mesh.ossm3.revision,
+      openshift: mesh.platform === 'openshift',
+    });
   return out;
 }

@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
-import { planControlPlaneObjects, smcpAccount } from './control-plane';
+import { planControlPlaneObjects, planObservability, smcpAccount } from './control-plane';
 import { planGreenfield } from './greenfield';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
@@ -82,7 +82,10 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
       },
       '03-import': { ...empty(c, '03-import'), adds: [...imp.adds, ...networkRestart], patches: imp.patches },
       '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
-      '05-install-ossm3': { ...empty(c, '05-install-ossm3'), adds: planInstallOssm3(ctx, mesh, diags) },
+      '05-install-ossm3': {
+        ...empty(c, '05-install-ossm3'),
+        adds: [...planInstallOssm3(ctx, mesh, diags), ...planObservability(mesh)],
+      },
       '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
       '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(ctx, mesh), patches: planGatewaySelectors(ctx, mesh) },
     };

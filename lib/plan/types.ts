@@ -195,6 +195,13 @@ export interface IstioFields {
   readonly carried: JsonObject;
 }
 
+export interface KialiFields {
+  /** The OSSM 3 revision whose istiod, ConfigMaps and injector Kiali reads. */
+  readonly revision: string;
+  /** On OpenShift: OAuth login and the monitoring stack's Thanos querier. */
+  readonly openshift: boolean;
+}
+
 export interface MeshPeerAuthenticationFields {
   /** The mode the SMCP's own PeerAuthentication had: STRICT with security.dataPlane.mtls, else PERMISSIVE. */
   readonly mode: 'STRICT' | 'PERMISSIVE';
@@ -342,6 +349,12 @@ export type Resource =
   | Planned<'meshDestinationRule', MeshDestinationRuleFields>
   /** The isolation Maistra's NetworkPolicies gave, once 01 stops the operator managing them. */
   | Planned<'networkPolicy', NetworkPolicyFields>
+  /** Replaces the Prometheus addon for istiod (user-workload monitoring, spec.observability.monitors). */
+  | Planned<'istiodServiceMonitor', object>
+  /** Replaces the Prometheus addon for the proxies of one namespace. */
+  | Planned<'proxiesPodMonitor', object>
+  /** Replaces the Kiali addon: a standalone Kiali CR for the OSSM 3 istiod (spec.observability.kiali). */
+  | Planned<'kiali', KialiFields>
   | Planned<'cacertsExternalSecret', CacertsExternalSecretFields>;
 
 /** The fields a construct receives: everything but the discriminant and the ref (its name and namespace go separately). */

@@ -37,10 +37,14 @@ const WAVES: Record<string, number> = {
   ServiceAccount: 2,
   Role: 2,
   RoleBinding: 2,
+  // Addon replacements (05), after the Istio they observe.
+  ServiceMonitor: 1,
+  PodMonitor: 1,
+  Kiali: 1,
 };
 
-/** Sail CRDs come from the operator (OLM), not from this application: skip dry-run while they are missing. */
-const OPERATOR_KINDS = new Set(['Istio', 'IstioCNI', 'ExternalSecret']);
+/** Sail, ESO, Kiali and monitoring CRDs come from operators (OLM), not from this application: skip dry-run while they are missing. */
+const OPERATOR_KINDS = new Set(['Istio', 'IstioCNI', 'ExternalSecret', 'Kiali', 'ServiceMonitor', 'PodMonitor']);
 
 /** A copy of `obj` with its sync wave (and sync options) annotated, unless it is a hook. */
 export function withSyncWave(obj: JsonObject): JsonObject {

@@ -124,6 +124,17 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     host: '*.cluster.local',
     tlsMode: 'ISTIO_MUTUAL',
   },
+  istiodServiceMonitor: {
+    type: 'istiodServiceMonitor',
+    ref: r('monitoring.coreos.com/v1', 'ServiceMonitor', 'istiod-monitor', 'istio-system'),
+  },
+  proxiesPodMonitor: { type: 'proxiesPodMonitor', ref: r('monitoring.coreos.com/v1', 'PodMonitor', 'istio-proxies-monitor', 'a') },
+  kiali: {
+    type: 'kiali',
+    ref: r('kiali.io/v1alpha1', 'Kiali', 'kiali-ossm3', 'istio-system'),
+    revision: 'default-v1-27-3',
+    openshift: true,
+  },
   networkPolicy: {
     type: 'networkPolicy',
     ref: r('networking.k8s.io/v1', 'NetworkPolicy', 'meshfed-mesh', 'a'),
