@@ -299,15 +299,22 @@ describe('MF017 lost settings', () => {
       metadata: { name: 'legacy', namespace: 'client' },
       spec: { tracing: [{ providers: [{ name: 'zipkin-old' }] }] },
     };
+    const np = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'from-mesh', namespace: 'client' },
+      spec: { podSelector: {}, ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'maistra.io/member-of': 'istio-system' } } }] }] },
+    };
     const dir = productionWith(
       (s) => {
         (s.meshConfig as JsonObject).discoverySelectors = [{ matchLabels: { 'maistra.io/member-of': 'istio-system' } }];
         s.techPreview = { rateLimiting: { rls: { enabled: true } }, frobnicate: true };
       },
-      [telemetry],
+      [telemetry, np],
     );
     const f = analyse(dir).findings.filter((x) => x.rule === 'MF017');
     expect(f.map((x) => `${x.severity}: ${x.problem}`)).toEqual([
+      expect.stringMatching(/^error: NetworkPolicy client\/from-mesh selects on maistra.io\/member-of, which 07 removes/),
       expect.stringMatching(/^error: Telemetry client\/legacy names provider zipkin-old, which the OSSM 3 Istio does not define/),
       expect.stringMatching(/^error: meshConfig.discoverySelectors selects on maistra.io\/member-of/),
       expect.stringMatching(/^warning: spec.techPreview.frobnicate is not a setting meshfed knows/),

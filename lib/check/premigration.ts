@@ -6,6 +6,9 @@ import { Mesh } from '../model/types';
 import { providerNames, smcpAccount } from '../plan/control-plane';
 import { SettingFate, valueAt } from '../plan/smcp-settings';
 
+/** Maistra's own kinds, which select on maistra.io/member-of by design. */
+const MAISTRA_KINDS = new Set(['ServiceMeshControlPlane', 'ServiceMeshMemberRoll', 'ServiceMeshMember', 'Namespace']);
+
 /** Clusters whose SMCP meshfed migrates (greenfield clusters and peer bundles have none to check). */
 function migrating(c: CheckContext): Mesh[] {
   return c.model.meshes.filter((m) => m.settings.mode !== 'greenfield' && !m.virtual);
@@ -175,6 +178,22 @@ export function checkLostSettings(c: CheckContext): Finding[] {
         problem: 'meshConfig.discoverySelectors selects on maistra.io/member-of, which 07 removes: OSSM 3 would then discover nothing.',
         fix: 'Select on a label of your own (or istio.io/rev) that every member and the control-plane namespace carry.',
       });
+    // Anything else that selects on the label 07 removes (user NetworkPolicies, PodMonitors, admission policies…).
+    for (const o of mesh.inventory.objects) {
+      if (MAISTRA_KINDS.has(o.kind) || o.value.metadata === undefined) continue;
+      const labels = (valueAt(o.value, 'metadata.labels') ?? {}) as Record<string, unknown>;
+      if ('maistra.io/owner' in labels || !JSON.stringify(o.value.spec ?? {}).includes('"maistra.io/member-of"')) continue;
+      out.push({
+        ...base,
+        severity: 'error',
+        phase: '07-finalize',
+        location: o.at(['spec']),
+        problem:
+          `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name} selects on maistra.io/member-of, ` +
+          'which 07 removes from every namespace: it stops matching.',
+        fix: 'Select on a label of your own (or istio.io/rev, which 06 sets) before 07.',
+      });
+    }
     const defined = new Set(['envoy', 'prometheus', 'stackdriver', ...providerNames(valueAt(account.values, 'meshConfig'))]);
     for (const t of mesh.inventory.objects.filter((o) => o.apiVersion.startsWith('telemetry.istio.io/') && o.kind === 'Telemetry')) {
       const names = referencedProviders(t.value.spec ?? null).filter((n) => !defined.has(n));
