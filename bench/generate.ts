@@ -50,7 +50,13 @@ export function generateFederation(dir: string, meshes: number, services: number
           version: 'v2.6',
           mode: 'ClusterWide',
           security: { trust: { domain: `${name}.local` } },
+          // Red Hat's premigration state: addons, tracing, the default gateways and IOR off.
+          addons: { prometheus: { enabled: false }, kiali: { enabled: false }, grafana: { enabled: false } },
+          tracing: { type: 'None' },
           gateways: {
+            ingress: { enabled: false },
+            egress: { enabled: false },
+            openshiftRoute: { enabled: false },
             additionalIngress: Object.fromEntries(peers.map((p) => [`ingress-${p}`, { enabled: true }])),
             additionalEgress: Object.fromEntries(peers.map((p) => [`egress-${p}`, { enabled: true }])),
           },

@@ -38,7 +38,22 @@ const SOURCES: Record<string, string[]> = {
   'kiali/kiali.io_kialis.yaml': ['Kiali'],
   'prometheus-operator/monitoring.coreos.com_servicemonitors.yaml': ['ServiceMonitor'],
   'prometheus-operator/monitoring.coreos.com_podmonitors.yaml': ['PodMonitor'],
+  'openshift/routes.crd.yaml': ['Route'],
 };
+
+/**
+ * The schema without null-valued keywords: openshift/api's Route CRD has `anyOf: null` on targetPort
+ * (route/v1/zz_generated.crd-manifests/routes.crd.yaml), which the API server ignores and Ajv rejects.
+ */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
+}
 
 function main(): void {
   const root = process.argv[2];
@@ -62,7 +77,7 @@ function main(): void {
       for (const v of crd.spec.versions.filter((x) => x.served)) {
         const key = `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`;
         const name = `${crd.spec.group}_${v.name}_${crd.spec.names.kind}.json`;
-        fs.writeFileSync(path.join(outDir, name), JSON.stringify(v.schema.openAPIV3Schema) + '\n');
+        fs.writeFileSync(path.join(outDir, name), JSON.stringify(withoutNulls(v.schema.openAPIV3Schema)) + '\n');
         index[key] = { file: name, scope: crd.spec.scope };
       }
     }

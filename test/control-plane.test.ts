@@ -144,9 +144,9 @@ describe('objects instead of settings', () => {
   });
   test('NetworkPolicies in the control-plane namespace and every member; none with spec.networkPolicies.render: false', () => {
     const nps = adds('east', 1).filter((r) => r.type === 'networkPolicy');
-    expect([...new Set(nps.map((r) => r.ref.namespace))]).toEqual(['client', 'istio-system']);
+    expect([...new Set(nps.map((r) => r.ref.namespace))]).toEqual(['client', 'internal-gw', 'istio-system']);
     expect(nps.find((r) => r.ref.name === 'meshfed-mesh' && r.ref.namespace === 'client')).toMatchObject({
-      from: { namespaces: ['client', 'istio-ingress', 'istio-system'] },
+      from: { namespaces: ['client', 'internal-gw', 'istio-ingress', 'istio-system'] },
     });
     const dir = copyTree(PRODUCTION);
     const f = path.join(dir, 'east', 'cluster.yaml');
@@ -175,6 +175,7 @@ describe('addon replacements (spec.observability)', () => {
     expect(east.map((r) => `${r.ref.kind} ${r.ref.namespace}/${r.ref.name}`)).toEqual([
       'ServiceMonitor istio-system/istiod-monitor',
       'PodMonitor client/istio-proxies-monitor',
+      'PodMonitor internal-gw/istio-proxies-monitor',
       'PodMonitor istio-system/istio-proxies-monitor',
       'Kiali istio-system/kiali-ossm3',
     ]);
@@ -198,7 +199,7 @@ describe('MF015 nothing regresses', () => {
         model,
         broken(plan, 'east', 1, (a) => a.filter((r) => r.type !== 'networkPolicy')),
       ),
-    ).toEqual([expect.stringContaining('01-prepare: namespace(s) client, istio-system lose the NetworkPolicy isolation')]);
+    ).toEqual([expect.stringContaining('01-prepare: namespace(s) client, internal-gw, istio-system lose the NetworkPolicy isolation')]);
     const dropped = (fn: (c: JsonObject) => JsonObject) =>
       mf015(
         model,
@@ -250,13 +251,12 @@ describe('MF015 nothing regresses', () => {
 });
 
 describe('MF016 premigration', () => {
-  test('triggers on enabled addons, Jaeger tracing and IOR; errors once the pointer is at 07', () => {
+  test('triggers on enabled addons and Jaeger tracing (not on gateways and IOR meshfed takes over); errors at 07', () => {
     const f = analyse(PRODUCTION).findings.filter((x) => x.rule === 'MF016' && x.cluster === 'east');
     expect(f.map((x) => `${x.severity} ${x.location?.field}`).sort()).toEqual([
       'warning status.appliedSpec.addons.grafana',
       'warning status.appliedSpec.addons.kiali',
       'warning status.appliedSpec.addons.prometheus',
-      'warning status.appliedSpec.gateways.openshiftRoute',
       'warning status.appliedSpec.tracing.type',
     ]);
     const dir = copyTree(PRODUCTION);
@@ -271,7 +271,6 @@ describe('MF016 premigration', () => {
     // Kiali and Prometheus stay warnings: east renders their replacements (spec.observability).
     expect(found.map((x) => `${x.severity} ${x.location?.field}`).sort()).toEqual([
       'error status.appliedSpec.addons.grafana',
-      'error status.appliedSpec.gateways.openshiftRoute',
       'error status.appliedSpec.tracing.type',
       'warning status.appliedSpec.addons.kiali',
       'warning status.appliedSpec.addons.prometheus',

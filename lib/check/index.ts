@@ -5,6 +5,7 @@ import { checkExposure } from './exposure';
 import { Finding } from './finding';
 import { checkIdentity } from './identity';
 import { checkLiveContinuity } from './live';
+import { checkNorthSouth } from './north-south';
 import {
   checkAlphaGatewayApi,
   checkDefaultExportTo,
@@ -43,6 +44,7 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
   MF016: checkPremigration,
   MF017: checkLostSettings,
   MF018: checkProtocolSniffing,
+  MF019: checkNorthSouth,
 };
 
 /**

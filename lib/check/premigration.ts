@@ -4,6 +4,7 @@ import { Json } from '../load/yaml-source';
 import { istioProtocol } from '../model/protocol';
 import { Mesh } from '../model/types';
 import { providerNames, smcpAccount } from '../plan/control-plane';
+import { smcpGateways } from '../plan/north-south';
 import { SettingFate, valueAt } from '../plan/smcp-settings';
 
 /** Maistra's own kinds, which select on maistra.io/member-of by design. */
@@ -249,7 +250,9 @@ export function checkProtocolSniffing(c: CheckContext): Finding[] {
     const sniffing = valueAt(mesh.controlPlane.effective, 'proxy.networking.protocol.autoDetect');
     if (valueAt(sniffing, 'inbound') === true && valueAt(sniffing, 'outbound') === true) continue;
     const members = new Set(mesh.memberNamespaces);
-    for (const s of mesh.inventory.services.filter((x) => members.has(x.namespace))) {
+    // Gateways route by their Istio Gateway servers' protocols, not by their Service ports.
+    const gatewayServices = new Set(smcpGateways(mesh).map((g) => `${g.namespace}/${g.name}`));
+    for (const s of mesh.inventory.services.filter((x) => members.has(x.namespace) && !gatewayServices.has(`${x.namespace}/${x.name}`))) {
       const unnamed = s.ports.filter((p) => istioProtocol(p.port, p.name, p.protocol, p.appProtocol) === undefined);
       if (unnamed.length === 0) continue;
       out.push({

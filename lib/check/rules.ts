@@ -73,6 +73,11 @@ export const RULES = {
     summary: 'SMCP settings OSSM 3 cannot carry or meshfed does not know; selectors and providers that stop resolving',
   },
   MF018: { severities: ['warning'], title: 'protocol sniffing', summary: 'a member Service port OSSM 3 sniffs where OSSM 2.6 did not' },
+  MF019: {
+    severities: ['error'],
+    title: 'north-south continuity',
+    summary: 'an SMCP gateway Service or Route without pods, pruned, or no longer matching the Gateways that select it',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -10,6 +10,14 @@ import { EgressTlsRoute, EgressVirtualService } from './egress-route';
 import { ExporterServiceEntry } from './exporter-service-entry';
 import { ExposedServices } from './exposed-services';
 import { ExposurePolicy } from './exposure-policy';
+import {
+  GatewayAutoscaler,
+  GatewayDeployment,
+  GatewayDisruptionBudget,
+  GatewaySecretsRole,
+  HandoverJob,
+  HandoverRole,
+} from './gateway-takeover';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
 import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
@@ -95,6 +103,18 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new ProxiesPodMonitor(scope, id, { name, namespace });
     case 'kiali':
       return void new StandaloneKiali(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'gatewayDeployment':
+      return void new GatewayDeployment(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'gatewaySecretsRole':
+      return void new GatewaySecretsRole(scope, id, { name, namespace });
+    case 'gatewayAutoscaler':
+      return void new GatewayAutoscaler(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'gatewayDisruptionBudget':
+      return void new GatewayDisruptionBudget(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'handoverRole':
+      return void new HandoverRole(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'handoverJob':
+      return void new HandoverJob(scope, id, { name, namespace, ...fieldsOf(r) });
     default: {
       // A planned kind without a construct does not compile.
       const unknown: never = r;

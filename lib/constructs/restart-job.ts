@@ -58,14 +58,19 @@ export function restartDeadlineSeconds(workloads: number): number {
 function relabelLines(relabel: NamespaceRelabel | undefined): string[] {
   if (!relabel) return [];
   const args = [...relabel.remove.map((k) => `${k}-`), ...Object.entries(relabel.set).map(([k, v]) => `${k}=${v}`)].join(' ');
-  return relabel.namespaces.flatMap((ns) => [
-    `kubectl label namespace ${ns} ${args} --overwrite --field-manager=meshfed-restart || exit 1`,
-    ...relabel.remove.map(
-      (k) =>
-        `if [ -n "$(kubectl get namespace ${ns} -o jsonpath='{.metadata.labels.${k.replace(/\./g, '\\.')}}')" ]; then ` +
-        `echo "meshfed: namespace ${ns} still has label ${k}: its pods would restart without an OSSM 3 sidecar; nothing restarted"; exit 1; fi`,
-    ),
-  ]);
+  const ignoreOnly = (relabel.ignoreOnly ?? []).map(
+    (ns) => `kubectl label namespace ${ns} maistra.io/ignore-namespace=true --overwrite --field-manager=meshfed-restart || exit 1`,
+  );
+  return ignoreOnly.concat(
+    relabel.namespaces.flatMap((ns) => [
+      `kubectl label namespace ${ns} ${args} --overwrite --field-manager=meshfed-restart || exit 1`,
+      ...relabel.remove.map(
+        (k) =>
+          `if [ -n "$(kubectl get namespace ${ns} -o jsonpath='{.metadata.labels.${k.replace(/\./g, '\\.')}}')" ]; then ` +
+          `echo "meshfed: namespace ${ns} still has label ${k}: its pods would restart without an OSSM 3 sidecar; nothing restarted"; exit 1; fi`,
+      ),
+    ]),
+  );
 }
 
 export function restartScript(

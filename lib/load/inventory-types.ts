@@ -224,6 +224,24 @@ export interface DestinationRuleObj {
   readonly localityFailover: boolean;
 }
 
+/** An OpenShift Route: the gateway's own (routeConfig), one IOR generated, or the user's. */
+export interface RouteObj extends Dumped {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  /** spec.to.name: the Service it sends to. */
+  readonly service: string;
+  readonly host?: string;
+}
+
+/** An Istio (networking.istio.io) Gateway: which gateway pods it configures. */
+export interface IstioGatewayObj {
+  readonly source: SourceObject;
+  readonly name: string;
+  readonly namespace: string;
+  readonly selector: Record<string, string>;
+}
+
 export interface Ossm2Inventory {
   readonly controlPlane: ControlPlane;
   readonly memberRoll?: MemberRoll;
@@ -240,6 +258,8 @@ export interface Ossm2Inventory {
   readonly authorizationPolicies: AuthorizationPolicyObj[];
   readonly virtualServices: VirtualServiceObj[];
   readonly destinationRules: DestinationRuleObj[];
+  readonly routes: RouteObj[];
+  readonly istioGateways: IstioGatewayObj[];
   /** Every object read, including kinds meshfed does not use (kept for checks). */
   readonly objects: SourceObject[];
 }

@@ -97,6 +97,24 @@ export function parseInventory(
     authorizationPolicies: byKind('security.istio.io', 'AuthorizationPolicy').map((o) => parseAuthorizationPolicy(o, diags)),
     virtualServices: byKind('networking.istio.io', 'VirtualService').map((o) => parseVirtualService(o, diags)),
     destinationRules: byKind('networking.istio.io', 'DestinationRule').map((o) => parseDestinationRule(o, diags)),
+    routes: byKind('route.openshift.io', 'Route').map((o) => {
+      const r = new FieldReader(o, diags);
+      return {
+        source: o,
+        rendered: stripServerFields(o.value),
+        name: o.name,
+        namespace: o.namespace ?? '',
+        labels: r.stringMap(['metadata', 'labels']),
+        service: r.string(['spec', 'to', 'name']) ?? '',
+        host: r.string(['spec', 'host']),
+      };
+    }),
+    istioGateways: byKind('networking.istio.io', 'Gateway').map((o) => ({
+      source: o,
+      name: o.name,
+      namespace: o.namespace ?? '',
+      selector: new FieldReader(o, diags).stringMap(['spec', 'selector']),
+    })),
     objects,
   };
   warnOtherOwners(inv, diags);
@@ -187,7 +205,8 @@ function isUsedKind(o: SourceObject): boolean {
     g === '' ||
     g === 'apps' ||
     g === 'networking.istio.io' ||
-    g === 'security.istio.io'
+    g === 'security.istio.io' ||
+    g === 'route.openshift.io'
   );
 }
 

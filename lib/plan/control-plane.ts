@@ -1,6 +1,7 @@
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
+import { smcpGateways, TAKEOVER_SUFFIX, takesOver } from './north-south';
 import { ref } from './refs';
-import { accountSettings, isObject, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
+import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
 import { NetworkPolicyFields, Resource } from './types';
 import { JsonObject } from '../load/yaml-source';
 import { Mesh } from '../model/types';
@@ -21,7 +22,27 @@ export function smcpAccount(mesh: Mesh): SettingsAccount {
   if (!a) {
     const cp = mesh.controlPlane;
     const federation = new Set(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway]));
-    accounts.set(mesh, (a = accountSettings(cp.effective, cp.effectiveFrom, federation)));
+    const raw = accountSettings(cp.effective, cp.effectiveFrom, federation);
+    // The gateways meshfed takes over (lib/plan/north-south.ts) are no longer lost, nor is IOR's work.
+    const taken = new Map(
+      smcpGateways(mesh)
+        .filter(takesOver)
+        .map((g) => [g.path, `${g.name}${TAKEOVER_SUFFIX}`]),
+    );
+    const fates = raw.fates.map((f): SettingFate => {
+      if (f.fate !== 'lost') return f;
+      if (taken.has(f.path))
+        return {
+          ...f,
+          fate: 'meshfed',
+          target: `Deployment ${taken.get(f.path)} (06), Service handed over (07)`,
+          why: 'gateway injection takes it over.',
+        };
+      if (f.path === 'gateways.openshiftRoute' && taken.size)
+        return { ...f, fate: 'meshfed', target: 'plain Routes in Git, IOR off (06)', why: 'its Routes become GitOps-owned.' };
+      return f;
+    });
+    accounts.set(mesh, (a = { fates, values: raw.values }));
   }
   return a;
 }

@@ -1,4 +1,5 @@
 import { PlanContext } from './context';
+import { smcpGateways, takesOver } from './north-south';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
@@ -49,6 +50,16 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       patch: { spec: { runtime: { components: { pilot: { container: { env: { PILOT_ENABLE_GATEWAY_API: 'false' } } } } } } },
     });
   }
+  const migrated = migratedNamespaces(ctx, mesh);
+  const ignoreOnly = [
+    ...new Set(
+      smcpGateways(mesh)
+        .filter(takesOver)
+        .map((g) => g.namespace),
+    ),
+  ]
+    .filter((ns) => !migrated.includes(ns))
+    .sort();
   const adds = restartResources(mesh, {
     name: RESTART_NAME,
     namespace: mesh.ossm3.namespace,
@@ -65,6 +76,10 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       namespaces: migratedNamespaces(ctx, mesh),
       set: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' },
       remove: ['istio-injection'],
+      // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
+      // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
+      // Left out when empty, so the Job's name (a hash of what it does) stays as it was.
+      ...(ignoreOnly.length ? { ignoreOnly } : {}),
     },
   });
   return { adds, patches };

@@ -3,13 +3,14 @@ import { exposurePolicies, planPolicies } from './authz';
 import { PlanContext } from './context';
 import { planControlPlaneObjects, planObservability, smcpAccount } from './control-plane';
 import { planGreenfield } from './greenfield';
+import { planExplicitRoutes, planGatewayTakeover, planHandover, smcpPruneGuard } from './north-south';
 import { planFederation } from './phase-00-federation';
 import { planPrepare } from './phase-01-prepare';
 import { planExport } from './phase-02-export';
 import { importBlockers, planImport, planNetworkRestart } from './phase-03-import';
 import { planRemoveFederation } from './phase-04-remove-federation';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
-import { planMigrateWorkloads } from './phase-06-migrate-workloads';
+import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize, planGatewaySelectors } from './phase-07-finalize';
 import { requireJobImage } from './restart';
 import { assertShardsFinal, planImportShards } from './shards';
@@ -72,6 +73,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
     const policies = planPolicies(ctx, mesh);
     const imp = planImport(ctx, mesh, diags);
     const networkRestart = planNetworkRestart(ctx, mesh);
+    const routes = planExplicitRoutes(mesh);
     const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
       '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
       '01-prepare': { ...empty(c, '01-prepare'), adds: planControlPlaneObjects(mesh), patches: planPrepare(ctx, mesh) },
@@ -86,8 +88,17 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
         ...empty(c, '05-install-ossm3'),
         adds: [...planInstallOssm3(ctx, mesh, diags), ...planObservability(mesh)],
       },
-      '06-migrate-workloads': { ...empty(c, '06-migrate-workloads'), adds: mig.adds, patches: mig.patches },
-      '07-finalize': { ...empty(c, '07-finalize'), deletes: planFinalize(ctx, mesh), patches: planGatewaySelectors(ctx, mesh) },
+      '06-migrate-workloads': {
+        ...empty(c, '06-migrate-workloads'),
+        adds: [...mig.adds, ...planGatewayTakeover(mesh, migratedNamespaces(ctx, mesh)), ...routes.adds],
+        patches: [...mig.patches, ...routes.patches, ...smcpPruneGuard(mesh)],
+      },
+      '07-finalize': {
+        ...empty(c, '07-finalize'),
+        adds: planHandover(mesh),
+        deletes: planFinalize(ctx, mesh),
+        patches: planGatewaySelectors(ctx, mesh),
+      },
     };
     // 07 removes the one-off restart Job and its RBAC with the rest of OSSM 2.
     content['07-finalize'].deletes.push(...[...networkRestart, ...mig.adds].map((r) => r.ref));

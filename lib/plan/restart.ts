@@ -46,7 +46,7 @@ export interface RestartSpec {
  * its RoleBinding, and the Job that patches their pod-template annotation (content-named).
  */
 export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
-  if (spec.workloads.length === 0) return [];
+  if (spec.workloads.length === 0 && !spec.relabel?.ignoreOnly?.length) return [];
   const identity = {
     workloads: spec.workloads,
     ...spec.identity,
@@ -86,7 +86,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
           {
             type: 'namespaceRelabelRole',
             ref: ref('rbac.authorization.k8s.io/v1', 'ClusterRole', spec.name),
-            namespaces: spec.relabel.namespaces,
+            namespaces: [...spec.relabel.namespaces, ...(spec.relabel.ignoreOnly ?? [])].sort(),
           },
           { type: 'clusterRoleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', spec.name), serviceAccount: sa },
         ] as Resource[])

@@ -195,6 +195,60 @@ export interface IstioFields {
   readonly carried: JsonObject;
 }
 
+export interface GatewayPortSpec {
+  readonly name?: string;
+  readonly containerPort: number;
+  readonly protocol: string;
+}
+
+export interface GatewayDeploymentFields {
+  readonly serviceAccount: ObjectRef;
+  /** The labels the SMCP gateway's Service selects, meshfed's own, the revision and the inject label. */
+  readonly podLabels: Record<string, string>;
+  /** This Deployment's selector: a label only its pods carry (the SMCP's Deployment selects the Service's labels too). */
+  readonly selectorLabels: Record<string, string>;
+  readonly ports: GatewayPortSpec[];
+  /** @default - the autoscaler decides */
+  readonly replicas?: number;
+  /** resources (of istio-proxy), affinity, tolerations, nodeSelector, priorityClassName. */
+  readonly pod: JsonObject;
+}
+
+export interface GatewayAutoscalerFields {
+  readonly min: number;
+  readonly max: number;
+  /** Target average CPU utilization, percent. */
+  readonly cpu: number;
+}
+
+export interface GatewayDisruptionBudgetFields {
+  readonly selectorLabels: Record<string, string>;
+}
+
+export interface HandoverTarget {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly service: string;
+  readonly routes: string[];
+}
+
+export interface HandoverRoleFields {
+  /** Read and watch only: meshfed's gateway Deployments. */
+  readonly deployments: string[];
+  /** Get and patch only (labels, owner references): the gateway Services (and read their Endpoints). */
+  readonly services: string[];
+  readonly routes: string[];
+  /** In the control plane's namespace: get and delete the SMCP, read the member roll. @default - none */
+  readonly smcp?: string;
+}
+
+export interface HandoverJobFields {
+  readonly serviceAccount: ObjectRef;
+  readonly image: string;
+  readonly smcp: { readonly name: string; readonly namespace: string };
+  readonly targets: HandoverTarget[];
+}
+
 export interface KialiFields {
   /** The OSSM 3 revision whose istiod, ConfigMaps and injector Kiali reads. */
   readonly revision: string;
@@ -240,6 +294,11 @@ export interface NamespaceRelabel {
   readonly namespaces: string[];
   readonly set: Record<string, string>;
   readonly remove: string[];
+  /**
+   * Namespaces that only get maistra.io/ignore-namespace (the namespaces of SMCP gateways meshfed takes
+   * over that are not migrated otherwise): the 2.6 injector stays out, nothing else changes. @default - none
+   */
+  readonly ignoreOnly?: string[];
 }
 
 export interface NamespaceRelabelRoleFields {
@@ -355,6 +414,15 @@ export type Resource =
   | Planned<'proxiesPodMonitor', object>
   /** Replaces the Kiali addon: a standalone Kiali CR for the OSSM 3 istiod (spec.observability.kiali). */
   | Planned<'kiali', KialiFields>
+  /** An SMCP gateway taken over by gateway injection (06), serving beside it from the same Service. */
+  | Planned<'gatewayDeployment', GatewayDeploymentFields>
+  /** Lets the gateway's proxies read the Secrets of their namespace (SDS). */
+  | Planned<'gatewaySecretsRole', object>
+  | Planned<'gatewayAutoscaler', GatewayAutoscalerFields>
+  | Planned<'gatewayDisruptionBudget', GatewayDisruptionBudgetFields>
+  /** What the 07 hand-over Job may touch: named Deployments (read), Services and Routes (patch), the SMCP (delete). */
+  | Planned<'handoverRole', HandoverRoleFields>
+  | Planned<'handoverJob', HandoverJobFields>
   | Planned<'cacertsExternalSecret', CacertsExternalSecretFields>;
 
 /** The fields a construct receives: everything but the discriminant and the ref (its name and namespace go separately). */

@@ -1,6 +1,7 @@
 import { FederationModel, Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { isolatedNamespaces, MESH_MTLS_NAME, rendersNetworkPolicies, smcpPosture } from '../plan/control-plane';
+import { smcpGateways, TAKEOVER_SUFFIX, takesOver } from '../plan/north-south';
 import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { remoteGatewayName } from '../plan/phase-03-import';
@@ -56,11 +57,13 @@ const WHAT: Record<MigrationPhase, string> = {
   '06-migrate-workloads':
     "Member namespaces (and the east-west gateway's) are labelled for the new revision and " +
     'their workloads restarted, so sidecars and gateways are injected by OSSM 3; the OSSM 2 ' +
-    'istiod stops reconciling Gateway API objects.',
+    'istiod stops reconciling Gateway API objects. North-south: each SMCP gateway gets an OSSM 3 ' +
+    'Deployment beside it behind the same Service, its Routes move to Git and IOR goes off (docs/north-south.md).',
   '07-finalize':
     'The ServiceMeshPeers and their CA ConfigMaps, the SMCP, the member roll and the restart Jobs go; ' +
     'the Istio Gateways on the east-west (and egress) gateway pods select them by the label OSSM 3 ' +
-    'sets. OSSM 3 runs alone.',
+    'sets. Where the SMCP ran gateways, a Job first takes their Services and Routes from the operator, ' +
+    'then deletes the SMCP itself. OSSM 3 runs alone.',
 };
 
 export function kc(cluster: string): string {
@@ -274,6 +277,15 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
         `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
         // Server-side apply removes istio-injection only where GitOps alone manages it (gitops-live review B3).
         ...migratedNamespaces(ctx, mesh).map((ns) => injectionManagers(c, ns, 'only the GitOps manager, or nothing')),
+        ...(smcpGateways(mesh).length
+          ? [
+              `${kc(c)} get route -A -l maistra.io/generated-by=ior -o name   # every one is in ossm2/ (the others stay, unmanaged)`,
+              ...smcpGateways(mesh).map(
+                (g) =>
+                  `${kc(c)} get endpoints ${g.name} -n ${g.namespace}   # the SMCP's ${g.name} pods serve; 06 adds ${g.name}${TAKEOVER_SUFFIX}`,
+              ),
+            ]
+          : []),
       ];
     case '07-finalize':
       return [
@@ -284,6 +296,13 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           `# ${mesh.ossm3.revision} on every migrated workload`,
         `${kc(c)} get csv -A | grep servicemeshoperator   ` +
           '# Succeeded: the OSSM 2 operator must run while the SMCP is deleted (its finalizer prunes cluster-wide)',
+        ...smcpGateways(mesh)
+          .filter(takesOver)
+          .map(
+            (g) =>
+              `istioctl --context ${c} proxy-status -n ${g.namespace} | grep ${g.name}${TAKEOVER_SUFFIX}   ` +
+              `# the new gateway pods are served by istiod-${mesh.ossm3.revision}; the 07 Job hands ${g.name} over`,
+          ),
       ];
   }
 }
@@ -383,6 +402,8 @@ function rollback(phase: MigrationPhase, p: PhasePlan): string {
     );
   if (phase === '06-migrate-workloads')
     parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
+  if (phase === '06-migrate-workloads' && p.adds.some((r) => r.type === 'gatewayDeployment'))
+    parts.push("The SMCP's gateway pods never stopped and serve alone again; IOR comes back on (the Routes it made keep their names).");
   if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
   return parts.join(' ');
 }

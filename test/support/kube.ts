@@ -57,6 +57,9 @@ const BUILTIN = new Set([
   'v1/Service',
   'discovery.k8s.io/v1/EndpointSlice',
   'networking.k8s.io/v1/NetworkPolicy',
+  'apps/v1/Deployment',
+  'autoscaling/v2/HorizontalPodAutoscaler',
+  'policy/v1/PodDisruptionBudget',
 ]);
 
 /**

@@ -1,0 +1,143 @@
+import { CheckContext } from './context';
+import { Finding } from './finding';
+import { writtenPhases } from './pitfalls';
+import { PhaseState } from './state';
+import { JsonObject } from '../load/yaml-source';
+import { Mesh } from '../model/types';
+import { gatewayPodLabels, OPERATOR_LABELS, SmcpGateway, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
+import { isObject, mergeJson, valueAt, withDefaults } from '../plan/smcp-settings';
+
+const subset = (want: Record<string, string>, have: Record<string, string>) => Object.entries(want).every(([k, v]) => have[k] === v);
+
+/** The SMCP's settings at a phase (its merge patches applied), when it still exists. */
+function smcpAt(mesh: Mesh, state: PhaseState): JsonObject | undefined {
+  const cp = mesh.controlPlane;
+  if (!state.has('ServiceMeshControlPlane', cp.name, cp.namespace)) return undefined;
+  let spec = cp.effective;
+  for (const p of state.patches)
+    if (p.type === 'merge' && p.target.kind === 'ServiceMeshControlPlane' && isObject(p.patch.spec)) spec = mergeJson(spec, p.patch.spec);
+  return withDefaults(spec, cp.effectiveFrom);
+}
+
+/** Does the namespace keep the 2.6 injector out (maistra.io/ignore-namespace, by a patch or an adopted Namespace)? */
+function ignoredBy26(state: PhaseState, ns: string): boolean {
+  const label = (o: unknown) => valueAt(o as JsonObject, 'metadata.labels') as Record<string, string> | undefined;
+  if (
+    state.patches.some(
+      (p) =>
+        p.type === 'merge' &&
+        p.target.kind === 'Namespace' &&
+        p.target.name === ns &&
+        label(p.patch)?.['maistra.io/ignore-namespace'] === 'true',
+    )
+  )
+    return true;
+  return state
+    .of('adopted')
+    .some((r) => r.ref.kind === 'Namespace' && r.ref.name === ns && label(r.body)?.['maistra.io/ignore-namespace'] === 'true');
+}
+
+interface Serving {
+  /** Why no pod serves, or undefined when some do. */
+  readonly endpoints?: string;
+  /** The labels of every kind of pod that serves. */
+  readonly podLabels: Record<string, string>[];
+}
+
+function serving(mesh: Mesh, g: SmcpGateway, state: PhaseState, smcp: JsonObject | undefined): Serving {
+  const podLabels: Record<string, string>[] = [];
+  if (smcp && valueAt(smcp, 'gateways.enabled') !== false && valueAt(smcp, `${g.path}.enabled`) !== false)
+    podLabels.push(gatewayPodLabels(g));
+  const ours = state.of('gatewayDeployment').find((d) => d.ref.name === `${g.name}${TAKEOVER_SUFFIX}` && d.ref.namespace === g.namespace);
+  let why = 'neither the SMCP nor a meshfed gateway Deployment runs its pods';
+  if (ours) {
+    const istio = state.of('istio')[0];
+    if (!subset(g.selector, ours.podLabels))
+      why = `the pods of ${ours.ref.name} lack the labels it selects (${JSON.stringify(g.selector)})`;
+    else if (!istio || ours.podLabels['istio.io/rev'] !== mesh.ossm3.revision) why = `no OSSM 3 revision injects ${ours.ref.name}'s pods`;
+    else if (smcp && !ignoredBy26(state, g.namespace))
+      why = `the 2.6 injector would inject ${ours.ref.name}'s pods too (namespace without maistra.io/ignore-namespace)`;
+    else {
+      podLabels.push(ours.podLabels);
+      why = '';
+    }
+  }
+  return { endpoints: podLabels.length ? undefined : why, podLabels };
+}
+
+/** Is the object (a Service or Route of the gateway) still there: the operator's while the SMCP runs, handed over after. */
+function survives(state: PhaseState, g: SmcpGateway, kind: 'Service' | 'Route', name: string, smcp: JsonObject | undefined): boolean {
+  if (smcp) return true;
+  const job = state.of('handoverJob')[0];
+  const handed = job?.targets.some(
+    (t) => t.namespace === g.namespace && (kind === 'Service' ? t.service === name : t.routes.includes(name)),
+  );
+  const adopted = state.of('adopted').find((r) => r.ref.kind === kind && r.ref.name === name && r.ref.namespace === g.namespace);
+  const labels = (valueAt(adopted?.body, 'metadata.labels') ?? {}) as Record<string, string>;
+  return Boolean(handed) && (!adopted || !OPERATOR_LABELS.some((l) => l in labels));
+}
+
+/**
+ * MF019 north-south continuity: in every phase the gates allow, each SMCP gateway's Service exists and
+ * has pods from some control plane behind it, its operator Route exists, and the user Gateways that select
+ * its pods still match them — the SMCP's until 07 deletes it, meshfed's gateway Deployment (06 on),
+ * handed over by the 07 Job. Reports the first phase each breaks.
+ */
+export function checkNorthSouth(c: CheckContext): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Set<string>();
+  for (const { mesh, phasePlan, state } of writtenPhases(c)) {
+    const gateways = smcpGateways(mesh);
+    if (gateways.length === 0) continue;
+    const smcp = smcpAt(mesh, state);
+    const report = (key: string, problem: string, fix: string) => {
+      if (seen.has(`${mesh.cluster}/${key}`)) return;
+      seen.add(`${mesh.cluster}/${key}`);
+      out.push({ rule: 'MF019', severity: 'error', cluster: mesh.cluster, phase: phasePlan.phase, problem, fix });
+    };
+    for (const g of gateways) {
+      const id = `${g.namespace}/${g.name}`;
+      const fix =
+        Object.keys(g.selector).length === 0
+          ? `Dump its Service (oc get svc ${g.name} -n ${g.namespace} -o yaml) so meshfed can take it over.`
+          : 'meshfed takes SMCP gateways over in 06 and hands them over in 07; report this as a meshfed bug.';
+      if (!survives(state, g, 'Service', g.name, smcp)) {
+        report(
+          `${id}/service`,
+          `Service ${id} is pruned with the SMCP (it still carries the operator's labels): north-south traffic through it stops.`,
+          fix,
+        );
+        continue;
+      }
+      const ours = state
+        .of('gatewayDeployment')
+        .find((d) => d.ref.name === `${g.name}${TAKEOVER_SUFFIX}` && d.ref.namespace === g.namespace);
+      if (ours && smcp && !ignoredBy26(state, g.namespace))
+        report(
+          `${id}/double`,
+          `the pods of ${ours.ref.name} would be injected by the 2.6 injector too (namespace ${g.namespace} lacks ` +
+            'maistra.io/ignore-namespace): they fail to start.',
+          fix,
+        );
+      const s = serving(mesh, g, state, smcp);
+      if (s.endpoints) {
+        report(`${id}/endpoints`, `Service ${id} has no gateway pods: ${s.endpoints}.`, fix);
+        continue;
+      }
+      for (const r of g.routes.filter((x) => x.name === g.name))
+        if (!survives(state, g, 'Route', r.name, smcp))
+          report(`${id}/route/${r.name}`, `Route ${g.namespace}/${r.name} (host ${r.host ?? 'generated'}) is pruned with the SMCP.`, fix);
+      for (const gw of mesh.inventory.istioGateways.filter(
+        (x) => Object.keys(x.selector).length && subset(x.selector, gatewayPodLabels(g)),
+      ))
+        if (!s.podLabels.every((l) => subset(gw.selector, l)))
+          report(
+            `${id}/gateway/${gw.namespace}/${gw.name}`,
+            `Gateway ${gw.namespace}/${gw.name} selects ${JSON.stringify(gw.selector)}, which some of ${id}'s pods lack: ` +
+              'they serve none of its hosts.',
+            fix,
+          );
+    }
+  }
+  return out;
+}

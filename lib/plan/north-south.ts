@@ -1,0 +1,358 @@
+import { keptNamespaceBody } from './namespaces';
+import { smcpRef } from './phase-01-prepare';
+import { ref } from './refs';
+import { isObject, valueAt, withDefaults } from './smcp-settings';
+import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
+import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
+import { stripServerFields } from '../load/strip';
+import { JsonObject } from '../load/yaml-source';
+import { shortHash, dnsLabel } from '../model/names';
+import { Mesh } from '../model/types';
+
+/** The labels Maistra's operator puts on what it renders; its pruner selects on them (maistra/istio-operator pruner.go:151-174). */
+export const OPERATOR_LABELS = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'];
+/** The Deployment meshfed renders beside an SMCP gateway, injected by OSSM 3 (`<gateway>-ossm3`). */
+export const TAKEOVER_SUFFIX = '-ossm3';
+/** The pod label that makes meshfed's gateway Deployment its own (its selector; the Service selects a subset). */
+export const GATEWAY_POD_LABEL = 'meshfed.dev/gateway';
+export const HANDOVER_NAME = 'meshfed-handover';
+
+/** An SMCP-managed gateway that is not the federation's: 07 would delete it with the SMCP. */
+export interface SmcpGateway {
+  /** Its SMCP setting: gateways.ingress, gateways.egress, gateways.additionalIngress.<name>… */
+  readonly path: string;
+  readonly kind: 'ingress' | 'egress';
+  readonly name: string;
+  readonly namespace: string;
+  /** Its Service and Deployment, when the dumps have them. */
+  readonly service?: ServiceObj;
+  readonly deployment?: Workload;
+  /** The pod labels its Service selects (the dumped Service's selector, or the chart's for the default gateways). */
+  readonly selector: Record<string, string>;
+  /** The gateway's SMCP settings (runtime, service, routeConfig…). */
+  readonly settings: JsonObject;
+  /** Routes to its Service: the operator's (routeConfig), IOR's, and the users'. */
+  readonly routes: RouteObj[];
+}
+
+const DEFAULT_SELECTORS: Record<string, Record<string, string>> = {
+  // maistra/istio-operator resources/helm/v2.5/gateways/istio-ingress/values.yaml:1-60 (and istio-egress).
+  'istio-ingressgateway': { app: 'istio-ingressgateway', istio: 'ingressgateway' },
+  'istio-egressgateway': { app: 'istio-egressgateway', istio: 'egressgateway' },
+};
+
+const gateways = new WeakMap<Mesh, SmcpGateway[]>();
+
+/** The SMCP's enabled gateways other than the federation's (defaults included: both default gateways are on in 2.6). */
+export function smcpGateways(mesh: Mesh): SmcpGateway[] {
+  if (mesh.settings.mode === 'greenfield' || mesh.virtual) return [];
+  let out = gateways.get(mesh);
+  if (out) return out;
+  const cp = mesh.controlPlane;
+  const s = withDefaults(cp.effective, cp.effectiveFrom);
+  const federation = new Set(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway]));
+  const candidates: { path: string; kind: 'ingress' | 'egress'; name: string; settings: JsonObject }[] = [];
+  if (valueAt(s, 'gateways.enabled') !== false) {
+    for (const kind of ['ingress', 'egress'] as const) {
+      const g = valueAt(s, `gateways.${kind}`);
+      if (isObject(g) && g.enabled !== false)
+        candidates.push({ path: `gateways.${kind}`, kind, name: `istio-${kind}gateway`, settings: g });
+    }
+    for (const [key, kind] of [
+      ['additionalIngress', 'ingress'],
+      ['additionalEgress', 'egress'],
+    ] as const) {
+      const map = valueAt(s, `gateways.${key}`);
+      if (!isObject(map)) continue;
+      for (const name of Object.keys(map).sort()) {
+        const g = map[name];
+        if (isObject(g) && g.enabled !== false && !federation.has(name))
+          candidates.push({ path: `gateways.${key}.${name}`, kind, name, settings: g });
+      }
+    }
+  }
+  out = candidates.map((c) => {
+    const namespace = typeof c.settings.namespace === 'string' ? c.settings.namespace : cp.namespace;
+    const service = mesh.inventory.services.find((x) => x.name === c.name && x.namespace === namespace);
+    const deployment = mesh.inventory.workloads.find((w) => w.kind === 'Deployment' && w.name === c.name && w.namespace === namespace);
+    return {
+      ...c,
+      namespace,
+      service,
+      deployment,
+      selector: service?.selector ?? DEFAULT_SELECTORS[c.name] ?? {},
+      routes: mesh.inventory.routes.filter((r) => r.namespace === namespace && r.service === c.name),
+    };
+  });
+  gateways.set(mesh, out);
+  return out;
+}
+
+/**
+ * The labels of the SMCP gateway's pods that users may select on (Gateways, NetworkPolicies, monitors):
+ * its Service's selector, and the dumped Deployment's pod labels without the injection switch and the
+ * operator's and Helm's bookkeeping.
+ */
+export function gatewayPodLabels(g: SmcpGateway): Record<string, string> {
+  const own = Object.entries(g.deployment?.podLabels ?? {}).filter(
+    ([k]) =>
+      k !== 'sidecar.istio.io/inject' && !/^(maistra[.-]|app\.kubernetes\.io\/|chart$|heritage$|release$|pod-template-hash$)/.test(k),
+  );
+  return { ...Object.fromEntries(own), ...g.selector };
+}
+
+/** A gateway meshfed can take over: it knows which pods the Service selects. */
+export function takesOver(g: SmcpGateway): boolean {
+  return Object.keys(g.selector).length > 0;
+}
+
+/** The container ports the gateway pods must expose: every target port of its Service, by number. */
+function gatewayPorts(g: SmcpGateway): GatewayPortSpec[] {
+  // The 2.6 gateway charts' container ports for the named target ports (istio-ingress values.yaml).
+  const named: Record<string, number> = { 'status-port': 15021, http2: 8080, https: 8443, ...(g.deployment?.containerPorts ?? {}) };
+  const ports = g.service?.ports ?? [
+    { name: 'status-port', port: 15021, targetPort: 15021, protocol: 'TCP' },
+    { name: 'http2', port: 80, targetPort: 8080, protocol: 'TCP' },
+    { name: 'https', port: 443, targetPort: 8443, protocol: 'TCP' },
+  ];
+  const out = new Map<number, GatewayPortSpec>();
+  for (const p of ports) {
+    const target = typeof p.targetPort === 'number' ? p.targetPort : p.targetPort ? named[p.targetPort] : p.port;
+    if (target !== undefined && !out.has(target)) out.set(target, { name: p.name, containerPort: target, protocol: p.protocol || 'TCP' });
+  }
+  return [...out.values()].sort((a, b) => a.containerPort - b.containerPort);
+}
+
+/** The SMCP gateway's pod spec fields worth keeping, from its dumped Deployment or its SMCP runtime. */
+function podRuntime(g: SmcpGateway): JsonObject {
+  const tpl = g.deployment ? (valueAt(g.deployment.source.value, 'spec.template.spec') as JsonObject | undefined) : undefined;
+  const proxy = Array.isArray(tpl?.containers) ? (tpl!.containers as JsonObject[]).find((c) => c.name === 'istio-proxy') : undefined;
+  const rt = (valueAt(g.settings, 'runtime') ?? {}) as JsonObject;
+  const pick = (k: string, fallback: string) => tpl?.[k] ?? valueAt(rt, fallback);
+  const out: JsonObject = {};
+  const resources = proxy?.resources ?? valueAt(rt, 'container.resources');
+  if (resources !== undefined) out.resources = resources;
+  for (const [k, fb] of [
+    ['affinity', 'pod.affinity'],
+    ['tolerations', 'pod.tolerations'],
+    ['nodeSelector', 'pod.nodeSelector'],
+    ['priorityClassName', 'pod.priorityClassName'],
+  ]) {
+    const v = pick(k, fb);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+function replicasOf(g: SmcpGateway): number {
+  const dumped = g.deployment ? valueAt(g.deployment.source.value, 'spec.replicas') : undefined;
+  return Number(dumped ?? valueAt(g.settings, 'runtime.deployment.replicas') ?? 1);
+}
+
+export function takeoverRef(g: SmcpGateway): ObjectRef {
+  return ref('apps/v1', 'Deployment', `${g.name}${TAKEOVER_SUFFIX}`, g.namespace);
+}
+
+/**
+ * 06: for each SMCP gateway, a Deployment of its own injected by OSSM 3 (gateway injection: the
+ * `gateway` template, `image: auto`, the revision label; sail-operator docs/ossm/ossm2-migration/
+ * gateway-migration.md, "Gateway Canary Migration") whose pods carry the labels the gateway's Service
+ * selects, so they join its endpoints beside the SMCP's pods; its ServiceAccount and the Role SDS
+ * needs; the SMCP gateway's replicas, autoscaling, PodDisruptionBudget, resources and scheduling.
+ */
+export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Resource[] {
+  const out: Resource[] = [];
+  // The 2.6 injector must not inject the new pods too: their namespace is labelled
+  // maistra.io/ignore-namespace before they exist (Namespaces sync first). Migrated namespaces get it from
+  // 06's own patches; the others are adopted here with it (kept: never pruned or deleted).
+  for (const ns of [
+    ...new Set(
+      smcpGateways(mesh)
+        .filter(takesOver)
+        .map((g) => g.namespace),
+    ),
+  ].sort()) {
+    const dumped = mesh.inventory.namespaces.find((n) => n.name === ns);
+    if (migrated.includes(ns) || !dumped) continue;
+    const body = keptNamespaceBody(dumped.rendered);
+    const metadata = body.metadata as JsonObject;
+    out.push({
+      type: 'adopted',
+      ref: ref('v1', 'Namespace', ns),
+      body: {
+        ...body,
+        metadata: { ...metadata, labels: { ...((metadata.labels ?? {}) as JsonObject), 'maistra.io/ignore-namespace': 'true' } },
+      },
+    });
+  }
+  const pdb = valueAt(
+    withDefaults(mesh.controlPlane.effective, mesh.controlPlane.effectiveFrom),
+    'runtime.defaults.deployment.podDisruption.enabled',
+  );
+  for (const g of smcpGateways(mesh).filter(takesOver)) {
+    const name = `${g.name}${TAKEOVER_SUFFIX}`;
+    const sa = ref('v1', 'ServiceAccount', name, g.namespace);
+    const autoscaling = valueAt(g.settings, 'runtime.deployment.autoScaling') as JsonObject | undefined;
+    const hpa = autoscaling?.enabled === true;
+    out.push(
+      { type: 'serviceAccount', ref: sa },
+      { type: 'gatewaySecretsRole', ref: ref('rbac.authorization.k8s.io/v1', 'Role', name, g.namespace) },
+      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', name, g.namespace), serviceAccount: sa },
+      {
+        type: 'gatewayDeployment',
+        ref: takeoverRef(g),
+        serviceAccount: sa,
+        podLabels: {
+          ...gatewayPodLabels(g),
+          [GATEWAY_POD_LABEL]: g.name,
+          'istio.io/rev': mesh.ossm3.revision,
+          'sidecar.istio.io/inject': 'true',
+        },
+        selectorLabels: { [GATEWAY_POD_LABEL]: g.name },
+        ports: gatewayPorts(g),
+        ...(hpa ? {} : { replicas: replicasOf(g) }),
+        pod: podRuntime(g),
+      },
+    );
+    if (hpa)
+      out.push({
+        type: 'gatewayAutoscaler',
+        ref: ref('autoscaling/v2', 'HorizontalPodAutoscaler', name, g.namespace),
+        min: Number(autoscaling.minReplicas ?? 1),
+        max: Number(autoscaling.maxReplicas ?? 5),
+        cpu: Number(autoscaling.targetCPUUtilizationPercentage ?? 80),
+      });
+    if (pdb === true || valueAt(g.settings, 'runtime.deployment.podDisruption.enabled') === true)
+      out.push({
+        type: 'gatewayDisruptionBudget',
+        ref: ref('policy/v1', 'PodDisruptionBudget', name, g.namespace),
+        selectorLabels: { [GATEWAY_POD_LABEL]: g.name },
+      });
+  }
+  return out;
+}
+
+/** A dumped object as Git will own it: without the operator's and IOR's labels, owner references or IOR's annotation. */
+export function handedOverBody(body: JsonObject): JsonObject {
+  const metadata = { ...((body.metadata ?? {}) as JsonObject) };
+  const labels = Object.fromEntries(
+    Object.entries((metadata.labels ?? {}) as Record<string, string>).filter(
+      ([k]) => !OPERATOR_LABELS.includes(k) && !k.startsWith('maistra.io/') && !k.startsWith('app.kubernetes.io/'),
+    ),
+  );
+  const annotations = Object.fromEntries(
+    Object.entries((metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('maistra.io/')),
+  );
+  delete metadata.ownerReferences;
+  metadata.labels = labels;
+  if (Object.keys(annotations).length) metadata.annotations = annotations;
+  else delete metadata.annotations;
+  return { ...body, metadata };
+}
+
+/** The Routes that must outlive IOR and the SMCP: the gateway's own (routeConfig) and every IOR one. */
+export function carriedRoutes(mesh: Mesh): RouteObj[] {
+  return smcpGateways(mesh)
+    .filter(takesOver)
+    .flatMap((g) => g.routes.filter((r) => r.name === g.name || r.labels['maistra.io/generated-by'] === 'ior'));
+}
+
+/**
+ * 06: the routeConfig Route and every IOR Route as plain Routes in Git — same names (the live objects
+ * are adopted in place, no second Route claims the host), same host, TLS and target port, without the
+ * IOR labels and annotation — and IOR turned off in the same sync. IOR deletes its Routes only on Gateway
+ * events (maistra/istio pilot/pkg/config/kube/ior/route.go onGatewayRemoved), never when it stops.
+ */
+export function planExplicitRoutes(mesh: Mesh): { adds: Resource[]; patches: Patch[] } {
+  const routes = carriedRoutes(mesh);
+  const adds: Resource[] = routes.map((r) => ({
+    type: 'adopted',
+    ref: ref('route.openshift.io/v1', 'Route', r.name, r.namespace),
+    body: handedOverBody(r.rendered),
+  }));
+  const ior =
+    valueAt(withDefaults(mesh.controlPlane.effective, mesh.controlPlane.effectiveFrom), 'gateways.openshiftRoute.enabled') !== false;
+  const patches: Patch[] =
+    ior && smcpGateways(mesh).length
+      ? [
+          {
+            type: 'merge',
+            target: smcpRef(mesh),
+            why: 'turn IOR off: its Routes are in Git now',
+            patch: { spec: { gateways: { openshiftRoute: { enabled: false } } } },
+          },
+        ]
+      : [];
+  return { adds, patches };
+}
+
+/**
+ * 06 and 07 keep the SMCP away from GitOps prune once gateways are handed over: the 07 Job deletes it
+ * itself, after it took the gateway Services and Routes from the operator (otherwise Argo CD's prune or
+ * Flux's garbage collection could delete the SMCP before the Job ran, and the operator would prune them).
+ */
+export function smcpPruneGuard(mesh: Mesh): Patch[] {
+  if (!smcpGateways(mesh).some(takesOver)) return [];
+  return [
+    {
+      type: 'merge',
+      target: smcpRef(mesh),
+      why: 'the 07 hand-over Job deletes the SMCP, after it took the gateway Services from the operator',
+      patch: {
+        metadata: { annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
+      },
+    },
+  ];
+}
+
+/**
+ * 07: the hand-over Job — the OSSM 3 gateway pods are ready and in the Service's endpoints; the
+ * members and the roll are gone; the operator's labels and owner references are removed from each
+ * gateway Service and Route (so its pruner keeps them); then it deletes the SMCP with the operator
+ * running — and the Services and Routes, now plain objects in Git.
+ */
+export function planHandover(mesh: Mesh): Resource[] {
+  const gws = smcpGateways(mesh).filter(takesOver);
+  if (gws.length === 0) return [];
+  const cp = mesh.controlPlane;
+  const targets: HandoverTarget[] = gws.map((g) => ({
+    namespace: g.namespace,
+    deployment: `${g.name}${TAKEOVER_SUFFIX}`,
+    service: g.name,
+    routes: g.routes.filter((r) => r.name === g.name).map((r) => r.name),
+  }));
+  const identity = shortHash(JSON.stringify({ targets, image: mesh.restartImage, smcp: cp.name }));
+  const sa = ref('v1', 'ServiceAccount', HANDOVER_NAME, cp.namespace);
+  const out: Resource[] = [{ type: 'serviceAccount', ref: sa }];
+  for (const ns of [...new Set([cp.namespace, ...gws.map((g) => g.namespace)])].sort()) {
+    const here = targets.filter((t) => t.namespace === ns);
+    out.push(
+      {
+        type: 'handoverRole',
+        ref: ref('rbac.authorization.k8s.io/v1', 'Role', HANDOVER_NAME, ns),
+        deployments: here.map((t) => t.deployment),
+        services: here.map((t) => t.service),
+        routes: here.flatMap((t) => t.routes),
+        smcp: ns === cp.namespace ? cp.name : undefined,
+      },
+      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', HANDOVER_NAME, ns), serviceAccount: sa },
+    );
+  }
+  out.push({
+    type: 'handoverJob',
+    ref: ref('batch/v1', 'Job', dnsLabel(HANDOVER_NAME, identity), cp.namespace),
+    serviceAccount: sa,
+    image: mesh.restartImage,
+    smcp: { name: cp.name, namespace: cp.namespace },
+    targets,
+  });
+  for (const g of gws) {
+    if (g.service)
+      out.push({
+        type: 'adopted',
+        ref: ref('v1', 'Service', g.name, g.namespace),
+        body: handedOverBody(stripServerFields(g.service.source.value)),
+      });
+  }
+  return out;
+}
