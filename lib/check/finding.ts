@@ -15,6 +15,8 @@ export interface Finding {
   readonly problem: string;
   /** One sentence: what to do. */
   readonly fix: string;
+  /** A warning the cluster's spec.acknowledge lists: kept in plan.json, not printed. @default false */
+  readonly acknowledged?: boolean;
 }
 
 export function formatFinding(f: Finding): string {

@@ -63,13 +63,18 @@ export function runChecks(model: FederationModel, plan: Plan, rules: readonly Ru
     }
     return found;
   });
-  return findings
-    .filter((f) => plan.local.includes(f.cluster))
-    .sort(
-      byKey(
-        (f) => f.cluster,
-        (f) => f.rule,
-        (f) => f.problem,
-      ),
-    );
+  const acknowledged = new Map(model.meshes.map((m) => [m.cluster, new Set(m.settings.acknowledge)]));
+  return (
+    findings
+      .filter((f) => plan.local.includes(f.cluster))
+      // Only warnings can be acknowledged: an error still stops synth.
+      .map((f) => (f.severity === 'warning' && acknowledged.get(f.cluster)?.has(f.rule) ? { ...f, acknowledged: true } : f))
+      .sort(
+        byKey(
+          (f) => f.cluster,
+          (f) => f.rule,
+          (f) => f.problem,
+        ),
+      )
+  );
 }

@@ -44,9 +44,13 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       );
     } else {
       for (const w of diags.warnings) console.log(formatDiagnostic(w));
-      for (const f of findings) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
+      const shown = findings.filter((f) => !f.acknowledged);
+      for (const f of shown) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
       const errors = findings.filter((f) => f.severity === 'error').length;
-      console.log(`meshfed check: ${errors} error(s), ${findings.length - errors} warning(s)`);
+      const acked = findings.length - shown.length;
+      console.log(
+        `meshfed check: ${errors} error(s), ${shown.length - errors} warning(s)${acked ? `, ${acked} acknowledged (spec.acknowledge)` : ''}`,
+      );
     }
     return findings.some((f) => f.severity === 'error') ? 1 : 0;
   } catch (e) {

@@ -14,7 +14,7 @@ import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { compareRenders, describeChanges, PlanJsonView } from '../plan/removals';
 import { Plan } from '../plan/types';
-import { writeTreeAtomically } from '../write/atomic';
+import { treeDiff, writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
@@ -133,7 +133,7 @@ function summary(result: SynthResult, outDir: string): string[] {
   return lines;
 }
 
-const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals]
+const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--check] [--strict]
 
 Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
 Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
@@ -143,7 +143,31 @@ written and the previous dist/ stays as it was.
   --out DIR          output folder (default: dist, or $MESHFED_OUT)
   --allow-removals   write even when a cluster's current desired state loses objects without its
                      pointer moving, a cluster disappears, or a pointer moves more than one phase
-                     (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)`;
+                     (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)
+  --check            write nothing; exit 1, listing the files, when DIR is not what the input renders
+                     (for CI: a committed dist/ that is stale)
+  --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors`;
+
+/** --check: is `outDir` exactly what the input renders? */
+function checkTree(outDir: string, files: Map<string, string>): number {
+  const d = treeDiff(outDir, files);
+  const n = d.added.length + d.changed.length + d.removed.length;
+  if (n === 0) {
+    console.error(`meshfed: ${outDir}/ is up to date (${files.size} file(s)).`);
+    return 0;
+  }
+  for (const [mark, list] of [
+    ['+', d.added],
+    ['~', d.changed],
+    ['-', d.removed],
+  ] as const)
+    for (const f of list) console.error(`  ${mark} ${outDir}/${f}`);
+  console.error(
+    `meshfed: ${outDir}/ is not what the input renders: ${d.added.length} missing, ${d.changed.length} different, ` +
+      `${d.removed.length} extra file(s). Run meshfed synth (npm run synth) and commit the result.`,
+  );
+  return 1;
+}
 
 /** The previous render's plan.json in `outDir`, if there is one. */
 function previousPlan(outDir: string): PlanJsonView | undefined {
@@ -158,9 +182,15 @@ function previousPlan(outDir: string): PlanJsonView | undefined {
 
 /** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; out?: string; 'allow-removals'?: boolean }>(
+  const parsed = parseCommand<{ clusters?: string; out?: string; 'allow-removals'?: boolean; check?: boolean; strict?: boolean }>(
     argv,
-    { clusters: { type: 'string' }, out: { type: 'string' }, 'allow-removals': { type: 'boolean' } },
+    {
+      clusters: { type: 'string' },
+      out: { type: 'string' },
+      'allow-removals': { type: 'boolean' },
+      check: { type: 'boolean' },
+      strict: { type: 'boolean' },
+    },
     USAGE,
   );
   if ('exit' in parsed) return parsed.exit;
@@ -172,7 +202,14 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const timings: Timings = {};
     const result = synthesize(opts.clustersDir, timings, env);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
-    for (const f of result.findings) console.error(formatFinding(f));
+    const shown = result.findings.filter((f) => !f.acknowledged);
+    for (const f of shown) console.error(formatFinding(f));
+    const warnings = result.diagnostics.warnings.length + shown.length;
+    if (parsed.values.strict && warnings) {
+      console.error(`meshfed: --strict: ${warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
+      return 1;
+    }
+    if (parsed.values.check) return checkTree(opts.outDir, result.files);
     const previous = previousPlan(opts.outDir);
     if (previous) {
       const changes = compareRenders(previous, JSON.parse(result.files.get('plan.json')!) as PlanJsonView);

@@ -246,6 +246,7 @@ function virtualSettings(writer: string, first: Bundle): ClusterSettings {
     importedServices: { exportTo: s.importExportTo },
     workloadRestart: {},
     networkPolicies: {},
+    acknowledge: [],
     observability: {},
     intendedRemovals: [],
     source: first.src,

@@ -64,6 +64,8 @@ export interface ClusterSettings {
   readonly networkPolicies: { readonly render?: boolean };
   /** Replacements for the SMCP's Prometheus and Kiali addons, rendered in 05. */
   readonly observability: { readonly monitors?: boolean; readonly kiali?: boolean };
+  /** Rules whose warnings on this cluster were read and accepted: not printed again (plan.json keeps them). */
+  readonly acknowledge: string[];
   /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
   readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
@@ -101,6 +103,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
           | 'trustDomain'
           | 'hostnameScheme'
           | 'intendedRemovals'
+          | 'acknowledge'
         >
       >;
   };
@@ -196,6 +199,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     networkPolicies: v.spec.networkPolicies ?? {},
     observability: v.spec.observability ?? {},
     intendedRemovals: v.spec.intendedRemovals ?? [],
+    acknowledge: v.spec.acknowledge ?? [],
     source: src,
   };
 }

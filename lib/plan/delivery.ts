@@ -1,4 +1,4 @@
-import { PhaseId, phaseIndex, Plan } from './types';
+import { ImportShard, PhaseId, phaseIndex, Plan } from './types';
 import { GitOpsSettings } from '../load/gitops';
 import { FederationModel } from '../model/types';
 
@@ -17,6 +17,13 @@ export interface ClusterDelivery {
   };
 }
 
+/** The import shards GitOps applies with a cluster's phase: those of this and earlier written phases. */
+export function deliveredShards(plan: Plan, cluster: string, phase: PhaseId): ImportShard[] {
+  return plan.byCluster[cluster]
+    .filter((p) => phaseIndex(p.phase) <= phaseIndex(phase) && p.blockedBy.length === 0)
+    .flatMap((p) => p.shards);
+}
+
 export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSettings): ClusterDelivery[] {
   return model.meshes
     .filter((m) => !m.virtual)
@@ -27,11 +34,11 @@ export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSet
         cluster: m.cluster,
         phase,
         path: `${gitops.path}/${m.cluster}/${phase}`,
-        imports: plan.byCluster[m.cluster]
-          .filter((p) => phaseIndex(p.phase) <= phaseIndex(phase) && p.blockedBy.length === 0)
-          .flatMap((p) =>
-            p.shards.map((s) => ({ name: s.name, exporter: s.exporter, path: `${gitops.path}/${m.cluster}/imports/${s.name}` })),
-          ),
+        imports: deliveredShards(plan, m.cluster, phase).map((s) => ({
+          name: s.name,
+          exporter: s.exporter,
+          path: `${gitops.path}/${m.cluster}/imports/${s.name}`,
+        })),
         argocd: {
           project: m.settings.argocd.project ?? 'default',
           destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster },

@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { compareStrings } from '../sort';
+
 /**
  * Replace `outDir` with exactly `files`, atomically as far as the file system allows: everything is
  * written to a sibling temporary folder first, then swapped in with two renames. If anything fails
@@ -10,7 +12,8 @@ export function writeTreeAtomically(outDir: string, files: Map<string, string>):
   const parent = path.dirname(path.resolve(outDir));
   const base = path.basename(path.resolve(outDir));
   fs.mkdirSync(parent, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(parent, `.${base}.meshfed-new-`));
+  removeLeftovers(parent, base);
+  const tmp = fs.mkdtempSync(path.join(parent, `.${base}.meshfed-new-${process.pid}-`));
   try {
     const dirs = new Set<string>();
     for (const rel of files.keys()) dirs.add(path.dirname(path.join(tmp, rel)));
@@ -32,4 +35,53 @@ export function writeTreeAtomically(outDir: string, files: Map<string, string>):
     throw e;
   }
   if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The temporary folders a synth killed mid-write left beside `outDir` (`.<out>.meshfed-new-<pid>-*`,
+ * `.<out>.meshfed-old-<pid>`): removed when the process that made them is gone, so `git add -A` never
+ * commits them. A synth still running keeps its own.
+ */
+export function removeLeftovers(parent: string, base: string): string[] {
+  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.meshfed-(?:new|old)-(\\d+)`);
+  const removed: string[] = [];
+  for (const name of fs.existsSync(parent) ? fs.readdirSync(parent) : []) {
+    const m = pattern.exec(name);
+    if (!m || (Number(m[1]) !== process.pid && alive(Number(m[1])))) continue;
+    fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed.sort();
+}
+
+/** How `outDir` differs from `files`: paths to add, to change, to remove (sorted). */
+export function treeDiff(outDir: string, files: Map<string, string>): { added: string[]; changed: string[]; removed: string[] } {
+  const onDisk = new Set<string>();
+  const walk = (dir: string, rel: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(path.join(dir, e.name), r);
+      else onDisk.add(r);
+    }
+  };
+  walk(outDir, '');
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [rel, content] of files) {
+    if (!onDisk.has(rel)) added.push(rel);
+    else if (fs.readFileSync(path.join(outDir, rel), 'utf8') !== content) changed.push(rel);
+  }
+  const removed = [...onDisk].filter((r) => !files.has(r));
+  const sort = (xs: string[]) => xs.sort(compareStrings);
+  return { added: sort(added), changed: sort(changed), removed: sort(removed) };
 }

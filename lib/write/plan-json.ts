@@ -1,5 +1,6 @@
 import { Finding } from '../check/finding';
 import { Diagnostic, SourceLocation } from '../diagnostics';
+import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { Plan, refId } from '../plan/types';
 
@@ -31,6 +32,9 @@ export function planJson(
         adds: p.adds.map((r) => refId(r.ref)),
         // Which of the adds are delivered in dist/<cluster>/imports/<name>/ (from this phase on) instead of the phase folder.
         imports: p.shards.map((s) => ({ folder: `imports/${s.name}`, exporter: s.exporter, objects: s.resources.length })),
+        // Every import folder GitOps applies with this phase (this one's and earlier ones'): the phase folder
+        // plus these is the cluster's complete desired state at this phase (lib/plan/delivery.ts).
+        deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
         patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
         deletes: p.deletes.map(refId),
       })),

@@ -1,0 +1,91 @@
+/**
+ * The user's loop: a committed dist/ that CI can prove current (synth --check), warnings that fail a
+ * strict run or are acknowledged once, and no leftovers of a synth killed mid-write.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { parseDocument } from 'yaml';
+
+import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { readTree, runCli } from './support/synth';
+
+const ROOT = path.join(__dirname, '..');
+const PRODUCTION = path.join(ROOT, 'examples', 'production-smcp', 'clusters');
+const tmpOut = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-loop-')), 'dist');
+
+describe('synth --check', () => {
+  test("the committed dist/ is what clusters/ renders (the repository's own stale-render gate)", () => {
+    const res = runCli(['--check', '--clusters', EXAMPLE_CLUSTERS, '--out', path.join(ROOT, 'dist')]);
+    expect(res.stderr).toContain('dist/ is up to date');
+    expect(res.code).toBe(0);
+  });
+  test('lists missing, different and extra files, exits 1 and writes nothing', () => {
+    const out = tmpOut();
+    expect(runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out]).code).toBe(0);
+    fs.appendFileSync(path.join(out, 'east', '00-federation', 'kustomization.yaml'), '# edited\n');
+    fs.rmSync(path.join(out, 'plan.json'));
+    fs.writeFileSync(path.join(out, 'east', 'stray.yaml'), 'x: 1\n');
+    const before = readTree(out);
+    const res = runCli(['--check', '--clusters', EXAMPLE_CLUSTERS, '--out', out]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`  + ${out}/plan.json`);
+    expect(res.stderr).toContain(`  ~ ${out}/east/00-federation/kustomization.yaml`);
+    expect(res.stderr).toContain(`  - ${out}/east/stray.yaml`);
+    expect(res.stderr).toContain('1 missing, 1 different, 1 extra file(s)');
+    expect(readTree(out)).toEqual(before);
+  });
+});
+
+describe('warnings: --strict and spec.acknowledge', () => {
+  test('--strict fails on warnings and writes nothing', () => {
+    const out = tmpOut();
+    const res = runCli(['--strict', '--clusters', PRODUCTION, '--out', out]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/meshfed: --strict: \d+ warning\(s\) \(above\); nothing was written/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+  test('acknowledged warnings are not printed again, plan.json keeps them; errors are never silenced', () => {
+    const dir = copyTree(PRODUCTION);
+    const f = path.join(dir, 'east', 'cluster.yaml');
+    const doc = parseDocument(fs.readFileSync(f, 'utf8'));
+    doc.setIn(['spec', 'acknowledge'], ['MF016', 'MF018']);
+    fs.writeFileSync(f, doc.toString());
+    const out = tmpOut();
+    const res = runCli(['--strict', '--clusters', dir, '--out', out]);
+    expect(res.stderr).not.toMatch(/MF01[68]/);
+    expect(res.code).toBe(0);
+    const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8')) as {
+      findings: { rule: string; acknowledged?: boolean }[];
+    };
+    expect(plan.findings.filter((x) => x.rule === 'MF016').every((x) => x.acknowledged)).toBe(true);
+    expect(plan.findings.filter((x) => x.rule === 'MF016').length).toBeGreaterThan(0);
+    // An error of an acknowledged rule still stops synth.
+    doc.setIn(['spec', 'phase'], '00-federation');
+    const svc = {
+      apiVersion: 'networking.istio.io/v1beta1',
+      kind: 'ServiceEntry',
+      metadata: { name: 'no-ports', namespace: 'client' },
+      spec: { hosts: ['legacy.example.com'], location: 'MESH_EXTERNAL', resolution: 'DNS' },
+    };
+    fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'extra.yaml'), JSON.stringify(svc));
+    const failed = runCli(['--clusters', dir, '--out', tmpOut()]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('MF016 [east');
+  });
+});
+
+test('a synth removes the temporary folders a killed synth left, but not those of one still running', () => {
+  const out = tmpOut();
+  const parent = path.dirname(out);
+  const dead = 2 ** 22 + 12345; // above the default pid_max: no such process
+  for (const name of [`.dist.meshfed-new-${dead}-Ab12Cd`, `.dist.meshfed-old-${dead}`, '.dist.meshfed-old-1'])
+    fs.mkdirSync(path.join(parent, name, 'east'), { recursive: true });
+  expect(runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out]).code).toBe(0);
+  // pid 1 runs (or cannot be signalled, EPERM): its folder is left alone.
+  expect(fs.readdirSync(parent).sort()).toEqual(['.dist.meshfed-old-1', 'dist']);
+  const ignored = fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8');
+  expect(ignored).toContain('.*.meshfed-new-*/');
+  expect(ignored).toContain('.*.meshfed-old-*/');
+});
