@@ -5,5 +5,4 @@
  */
 import { ensureCdk8sOutdir, runSynth } from './lib/cli/synth';
 
-ensureCdk8sOutdir();
-process.exitCode = runSynth(process.argv.slice(2));
+process.exitCode = ensureCdk8sOutdir() ?? runSynth(process.argv.slice(2));

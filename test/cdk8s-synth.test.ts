@@ -39,3 +39,19 @@ test('cdk8s synth renders the bundled example, and a failed synth keeps the prev
   expect(failed.stderr).toContain('field spec.colour: unknown field');
   expect(readTree(out)).toEqual(tree);
 });
+
+test('npm run synth forwards its arguments; cdk8s synth -o is refused (cdk8s has deleted that folder already)', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-cli-')), 'dist');
+  const viaNpm = spawnSync('npm', ['run', '--silent', 'synth', '--', '--clusters', EXAMPLE_CLUSTERS, '--out', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  expect(viaNpm.status).toBe(0);
+  expect(viaNpm.stderr).toContain(`file(s) written to ${out}/`);
+  const keep = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-o-')), 'out');
+  const refused = spawnSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '-o', keep], { cwd: ROOT, encoding: 'utf8' });
+  expect(refused.status).not.toBe(0);
+  expect(refused.stderr).toContain(`cdk8s synth -o ${keep} is not supported`);
+  // Nothing rendered there: only the scratch folder cdk8s itself creates.
+  expect(fs.existsSync(path.join(keep, 'plan.json'))).toBe(false);
+});

@@ -250,7 +250,25 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
 }
 
-/** cdk8s synth expects the app to create its output folder; meshfed writes dist/ itself (docs/output.md, "How synth writes dist/"). */
-export function ensureCdk8sOutdir(env: NodeJS.ProcessEnv = process.env): void {
-  if (env.CDK8S_OUTDIR) fs.mkdirSync(env.CDK8S_OUTDIR, { recursive: true });
+/** The scratch folder cdk8s.yaml gives cdk8s (`output:`); meshfed writes dist/ itself. */
+export const CDK8S_SCRATCH = '.cdk8s.out';
+
+/**
+ * Under `cdk8s synth`: cdk8s expects the app to create its output folder, and deletes that folder before
+ * it runs the app (cdk8s-cli synth): `cdk8s synth -o DIR` has emptied DIR by the time meshfed runs, so
+ * meshfed refuses it rather than render into a folder whose previous content is already gone. Returns the
+ * exit code of a refusal (docs/output.md, "How synth writes dist/").
+ */
+export function ensureCdk8sOutdir(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (!env.CDK8S_OUTDIR) return undefined;
+  if (path.resolve(env.CDK8S_OUTDIR) !== path.resolve(CDK8S_SCRATCH)) {
+    console.error(
+      `meshfed: cdk8s synth -o ${env.CDK8S_OUTDIR} is not supported: cdk8s deletes that folder before meshfed runs ` +
+        '(so an input error could not leave a previous render in place). Run npm run synth -- --out DIR, ' +
+        'or MESHFED_OUT=DIR npx cdk8s synth.',
+    );
+    return 2;
+  }
+  fs.mkdirSync(env.CDK8S_OUTDIR, { recursive: true });
+  return undefined;
 }
