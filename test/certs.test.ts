@@ -46,6 +46,10 @@ test('a root and an intermediate CA per cluster, only the public root in cluster
     expect(read('ca-key.pem')).toContain('-----BEGIN PRIVATE KEY-----');
     expect(fs.statSync(path.join(dir, 'certs', c, 'ca-key.pem')).mode & 0o077).toBe(0);
     const published = fs.readFileSync(path.join(dir, 'clusters', c, 'root-cert.pem'), 'utf8');
+    // The intermediate is a CA too, but not a root: refused, naming its issuer.
+    const wrong = new Diagnostics();
+    expect(parseRootCert('root-cert.pem', read('ca-cert.pem'), wrong)).toBeUndefined();
+    expect(wrong.errors.map((d) => d.message)).toEqual([expect.stringContaining('an intermediate, not a self-signed root')]);
     expect(published).toBe(read('root-cert.pem'));
     expect(fs.readdirSync(path.join(dir, 'clusters', c))).toEqual(['root-cert.pem']);
     const diags = new Diagnostics();
@@ -88,4 +92,22 @@ test('the top-level certs/ is git-ignored, and nothing else named certs', () => 
   const ignored = (p: string) => spawnSync('git', ['check-ignore', '-q', p], { cwd: path.join(__dirname, '..') }).status === 0;
   expect(ignored('certs/east/ca-key.pem')).toBe(true);
   expect(ignored('lib/certs/generate.ts')).toBe(false);
+});
+
+test("the cacerts command names each cluster's control-plane namespace; progress goes to stderr", async () => {
+  const { result, out, err } = await inTmp(async () => {
+    fs.mkdirSync(path.join('clusters', 'east', 'ossm2'), { recursive: true });
+    fs.writeFileSync(
+      path.join('clusters', 'east', 'ossm2', 'smcp.yaml'),
+      'apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: mesh-east}\nspec: {version: v2.6}\n',
+    );
+    fs.mkdirSync(path.join('clusters', 'west'), { recursive: true });
+    fs.writeFileSync(path.join('clusters', 'west', 'cluster.yaml'), 'kind: ClusterSettings\nspec:\n  ossm3:\n    namespace: mesh-west\n');
+    return runCerts(['east', 'west', 'north', '--key-size', '2048'], {});
+  });
+  expect(result).toBe(0);
+  expect(out).toContain('kubectl --context east create secret generic cacerts -n mesh-east ');
+  expect(out).toContain('kubectl --context west create secret generic cacerts -n mesh-west ');
+  expect(out).toContain('kubectl --context north create secret generic cacerts -n istio-system ');
+  expect(err).toContain('meshfed: east: generating a root and an intermediate CA (RSA 2048)…');
 });

@@ -1,8 +1,37 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { parseAllDocuments } from 'yaml';
+
 import { parseCommand } from './args';
 import { generateMeshCa } from '../certs/generate';
+
+/**
+ * The namespace of a cluster's cacerts Secret: the SMCP's (migration: OSSM 3 reuses it there) or
+ * spec.ossm3.namespace of its cluster.yaml (greenfield). Read leniently: certs may run before the input
+ * is complete, and synth validates it anyway.
+ */
+function controlPlaneNamespace(clustersDir: string, cluster: string): string | undefined {
+  const docs = (f: string): Record<string, unknown>[] => {
+    try {
+      return parseAllDocuments(fs.readFileSync(f, 'utf8')).flatMap((d) => {
+        const v = d.toJS() as { kind?: string; items?: Record<string, unknown>[] } | null;
+        return v?.kind === 'List' ? (v.items ?? []) : v ? [v] : [];
+      });
+    } catch {
+      return [];
+    }
+  };
+  const ossm2 = path.join(clustersDir, cluster, 'ossm2');
+  for (const f of fs.existsSync(ossm2) ? fs.readdirSync(ossm2).sort() : []) {
+    const smcp = docs(path.join(ossm2, f)).find((o) => o.kind === 'ServiceMeshControlPlane');
+    const ns = (smcp?.metadata as { namespace?: unknown } | undefined)?.namespace;
+    if (typeof ns === 'string') return ns;
+  }
+  const settings = path.join(clustersDir, cluster, 'cluster.yaml');
+  const spec = fs.existsSync(settings) ? (docs(settings)[0]?.spec as { ossm3?: { namespace?: unknown } } | undefined) : undefined;
+  return typeof spec?.ossm3?.namespace === 'string' ? spec.ossm3.namespace : undefined;
+}
 
 const USAGE = `usage: meshfed certs <cluster>... [--clusters DIR] [--out DIR] [--namespace NS] [--key-size BITS] [--force]
 
@@ -14,7 +43,8 @@ your PKI.
 
   --clusters DIR    clusters folder (default: clusters, or $MESHFED_CLUSTERS)
   --out DIR         where keys and certificates go (default: certs)
-  --namespace NS    namespace of the cacerts Secret in the command printed (default: istio-system)
+  --namespace NS    namespace of the cacerts Secret in the command printed (default: each cluster's
+                    SMCP namespace from DIR/<cluster>/ossm2/, or spec.ossm3.namespace, else istio-system)
   --key-size BITS   RSA key size (default: 4096, as Istio's Makefile)
   --force           replace existing material in <out>/<cluster>/`;
 
@@ -52,7 +82,6 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const outDir = v.out ?? 'certs';
-  const namespace = v.namespace ?? 'istio-system';
   for (const c of clusters) {
     const dir = path.join(outDir, c);
     if (fs.existsSync(dir) && !v.force) {
@@ -61,6 +90,9 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   }
   for (const c of clusters) {
+    const namespace = v.namespace ?? controlPlaneNamespace(clustersDir, c) ?? 'istio-system';
+    // RSA key generation takes seconds per key at 4096 bits: say what is happening.
+    console.error(`meshfed: ${c}: generating a root and an intermediate CA (RSA ${keySize})…`);
     const ca = await generateMeshCa({
       name: c.charAt(0).toUpperCase() + c.slice(1),
       organization: 'meshfed lab',

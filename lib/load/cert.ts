@@ -18,7 +18,8 @@ const PRIVATE_KEY = /-{5}BEGIN [A-Z ]*PRIVATE KEY-{5}/;
 
 /**
  * Read and check a root certificate file. Refuses private keys outright (their text is never kept),
- * anything that is not an X.509 certificate, and certificates that are not CAs.
+ * anything that is not an X.509 certificate, certificates that are not CAs, and CAs that are not
+ * self-signed roots (an intermediate).
  */
 export function readRootCert(file: string, diags: Diagnostics): RootCert | undefined {
   if (!fs.existsSync(file)) {
@@ -75,6 +76,16 @@ export function parseRootCert(file: string, text: string, diags: Diagnostics): R
         { file, line },
         `certificate "${cert.subject.replace(/\n/g, ', ')}" is not a CA (basicConstraints CA:FALSE or missing).`,
         "Use the mesh's root CA (root-cert.pem of the cacerts Secret), not a workload or intermediate leaf certificate.",
+      );
+      return undefined;
+    }
+    if (!cert.checkIssued(cert) || !cert.verify(cert.publicKey)) {
+      diags.error(
+        { file, line },
+        `certificate "${cert.subject.replace(/\n/g, ', ')}" is issued by "${cert.issuer.replace(/\n/g, ', ')}": ` +
+          'an intermediate, not a self-signed root. Peers trust the root, so an intermediate here breaks mTLS ' +
+          'once it is rotated.',
+        'Use the self-signed root: root-cert.pem of the cacerts Secret (the last certificate of cert-chain.pem).',
       );
       return undefined;
     }
