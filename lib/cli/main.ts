@@ -1,5 +1,6 @@
 import { runCerts } from './certs';
 import { runCheck } from './check';
+import { runCollect } from './collect';
 import { runPlan } from './plan';
 import { runSynth } from './synth';
 
@@ -10,6 +11,7 @@ commands:
   plan    show each cluster's current phase, the next one, and what blocks it
   check   static analysis: what would break traffic or widen access (docs/rules.md)
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
+  collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
 
 Run \`meshfed <command> --help\` for the options of a command.`;
 
@@ -25,6 +27,8 @@ export function main(argv: string[]): number | Promise<number> {
       return runCheck(rest);
     case 'certs':
       return runCerts(rest);
+    case 'collect':
+      return runCollect(rest);
     case '-h':
     case '--help':
     case 'help':

@@ -1,0 +1,91 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+import { parseCommand } from './args';
+
+const USAGE = `usage: meshfed collect <cluster> [--clusters DIR] [--namespace NS] [--context CTX] [--cli oc|kubectl] [--dry-run]
+
+Dumps everything meshfed and its checks read from one cluster into DIR/<cluster>/ossm2/ (and its
+public root into DIR/<cluster>/root-cert.pem), with read-only get commands: the SMCP, the member roll
+and members, the federation, the control plane's ConfigMaps, gateway Services, Deployments and Routes,
+the member namespaces' workloads, Services, Routes, DestinationRules, VirtualServices, Istio Gateways and
+AuthorizationPolicies, every ServiceEntry and Telemetry. Member namespaces come from the member roll's
+status and the ServiceMeshMembers. Secrets are never read.
+
+  --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
+  --namespace NS   the SMCP's namespace (default: the namespace of the first SMCP the cluster lists)
+  --context CTX    kube context (default: the cluster's name)
+  --cli oc|kubectl the client to run (default: oc)
+  --dry-run        print the script instead of running it`;
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The POSIX shell script that dumps one cluster (every command a `get`). */
+export function collectScript(o: { cluster: string; clustersDir: string; namespace?: string; context: string; cli: string }): string {
+  const dir = path.join(o.clustersDir, o.cluster);
+  const namespaced =
+    'serviceaccount,service,deployment,statefulset,daemonset,route,destinationrule,virtualservice,gateway.networking.istio.io,authorizationpolicy';
+  return (
+    [
+      'set -eu',
+      `k() { ${o.cli} --context ${q(o.context)} "$@"; }`,
+      `D=${q(path.join(dir, 'ossm2'))}`,
+      'mkdir -p "$D"',
+      o.namespace ? `CP=${q(o.namespace)}` : `CP=$(k get smcp -A -o jsonpath='{.items[0].metadata.namespace}')`,
+      '[ -n "$CP" ] || { echo "meshfed: no ServiceMeshControlPlane on this cluster" >&2; exit 1; }',
+      'k get smcp -n "$CP" -o yaml > "$D/smcp.yaml"',
+      'k get smmr,smm -A -o yaml > "$D/members.yaml"',
+      // Members: the roll's status (what Maistra configured), and the namespaces with a ServiceMeshMember.
+      `MEMBERS=$( { k get smmr -n "$CP" -o jsonpath='{.items[*].status.configuredMembers[*]}'; echo; ` +
+        `k get smm -A -o jsonpath='{.items[*].metadata.namespace}'; echo; } | tr ' ' '\\n' | grep -v -e '^$' -e "^$CP\\$" | LC_ALL=C sort -u | xargs)`,
+      'k get servicemeshpeer,exportedserviceset,importedserviceset -n "$CP" -o yaml > "$D/federation.yaml"',
+      'k get configmap -n "$CP" -o yaml > "$D/configmaps.yaml"',
+      'k get service,deployment,route -n "$CP" -o yaml > "$D/gateways.yaml"',
+      'k get namespace "$CP" $MEMBERS -o yaml > "$D/namespaces.yaml"',
+      `for ns in $MEMBERS; do k get ${namespaced} -n "$ns" -o yaml > "$D/workloads-$ns.yaml"; done`,
+      'k get serviceentry -A -o yaml > "$D/serviceentries.yaml"',
+      'k get telemetry -A -o yaml > "$D/telemetry.yaml"',
+      `k get configmap istio-ca-root-cert -n "$CP" -o jsonpath='{.data.root-cert\\.pem}' > ${q(path.join(dir, 'root-cert.pem'))}`,
+      `echo "meshfed: ${o.cluster}: control plane $CP, members: \${MEMBERS:-none}; dumps in $D" >&2`,
+    ].join('\n') + '\n'
+  );
+}
+
+/** The `collect` command: print (--dry-run) or run the dump script. */
+export function runCollect(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = parseCommand<{ clusters?: string; namespace?: string; context?: string; cli?: string; 'dry-run'?: boolean }>(
+    argv,
+    {
+      clusters: { type: 'string' },
+      namespace: { type: 'string' },
+      context: { type: 'string' },
+      cli: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
+    USAGE,
+    (v) => (v.cli === undefined || v.cli === 'oc' || v.cli === 'kubectl' ? undefined : `--cli must be oc or kubectl, not "${v.cli}"`),
+    true,
+  );
+  if ('exit' in parsed) return parsed.exit;
+  const [cluster, ...extra] = parsed.positionals;
+  if (!cluster || extra.length || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(cluster)) {
+    console.error(`meshfed: name exactly one cluster (a DNS label: its folder under clusters/)\n${USAGE}`);
+    return 2;
+  }
+  const v = parsed.values;
+  const script = collectScript({
+    cluster,
+    clustersDir: v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters',
+    namespace: v.namespace,
+    context: v.context ?? cluster,
+    cli: v.cli ?? 'oc',
+  });
+  if (v['dry-run']) {
+    process.stdout.write(script);
+    return 0;
+  }
+  const res = spawnSync('/bin/sh', ['-c', script], { stdio: 'inherit', env });
+  if (res.status !== 0)
+    console.error(`meshfed: collect ${cluster} failed (exit ${res.status ?? res.signal}); fix the cause and run it again.`);
+  return res.status ?? 1;
+}

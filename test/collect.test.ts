@@ -1,0 +1,118 @@
+/**
+ * meshfed collect: the read-only dump commands, run against a stub `oc` on PATH that answers from the
+ * bundled example's dumps; what it collects synthesizes like the original.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { readTree } from './support/synth';
+
+const ROOT = path.join(__dirname, '..');
+const EAST = path.join(EXAMPLE_CLUSTERS, 'east');
+const EMPTY = 'apiVersion: v1\nkind: List\nitems: []\n';
+
+/** A stub oc: logs its arguments, answers `get` from the bundled east dumps. */
+function stubOc(dir: string): string {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  const answers = path.join(dir, 'answers');
+  fs.mkdirSync(answers);
+  for (const f of ['smcp', 'federation', 'namespaces', 'workloads'])
+    fs.copyFileSync(path.join(EAST, 'ossm2', `${f}.yaml`), path.join(answers, `${f}.yaml`));
+  fs.writeFileSync(path.join(answers, 'empty.yaml'), EMPTY);
+  fs.copyFileSync(path.join(EAST, 'root-cert.pem'), path.join(answers, 'root.pem'));
+  fs.writeFileSync(
+    path.join(bin, 'oc'),
+    `#!/bin/sh
+echo "$*" >> ${dir}/calls.log
+A=${answers}
+case "$*" in
+  *"get smcp -A -o jsonpath"*) printf istio-system ;;
+  *"get smcp -n istio-system -o yaml"*) cat $A/smcp.yaml ;;
+  *"get smmr -n istio-system -o jsonpath"*) printf '' ;;
+  *"get smm -A -o jsonpath"*) printf client ;;
+  *"get servicemeshpeer"*) cat $A/federation.yaml ;;
+  *"get namespace istio-system client"*) cat $A/namespaces.yaml ;;
+  *"-n client -o yaml"*) cat $A/workloads.yaml ;;
+  *"istio-ca-root-cert"*) cat $A/root.pem ;;
+  *" get "*) cat $A/empty.yaml ;;
+  *) echo "stub oc: unexpected: $*" >&2; exit 1 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
+function meshfed(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync('node', [path.join(ROOT, 'bin', 'meshfed.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+}
+
+test('--dry-run prints the script: read-only gets, no Secret', () => {
+  const res = meshfed(['collect', 'east', '--dry-run', '--context', 'prod-east']);
+  expect(res.status).toBe(0);
+  const gets = res.stdout.split('\n').filter((l) => /\bk get\b/.test(l));
+  expect(gets.length).toBeGreaterThanOrEqual(12);
+  expect(res.stdout).toContain('k() { oc --context \'prod-east\' "$@"; }');
+  expect(res.stdout).not.toMatch(/\bsecret/i);
+  expect(res.stdout).not.toMatch(/\bk (apply|create|delete|patch|label|edit)\b/);
+  for (const kind of ['authorizationpolicy', 'destinationrule', 'virtualservice', 'route', 'telemetry', 'serviceentry'])
+    expect(res.stdout).toContain(kind);
+});
+
+test('collect with a stub oc dumps what synth needs, member namespaces from the roll and the members', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-collect-'));
+  const bin = stubOc(dir);
+  const clusters = path.join(dir, 'clusters');
+  fs.mkdirSync(path.join(clusters, 'east'), { recursive: true });
+  fs.copyFileSync(path.join(EAST, 'cluster.yaml'), path.join(clusters, 'east', 'cluster.yaml'));
+  copyTree(path.join(EXAMPLE_CLUSTERS, 'west'), path.join(clusters, 'west'));
+  fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(clusters, 'gitops.yaml'));
+  const res = meshfed(['collect', 'east', '--clusters', clusters], { PATH: `${bin}:${process.env.PATH}` });
+  expect(res.stderr).toContain('meshfed: east: control plane istio-system, members: client');
+  expect(res.status).toBe(0);
+  const calls = fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n');
+  expect(calls.every((c) => c.startsWith('--context east get '))).toBe(true);
+  expect(fs.readdirSync(path.join(clusters, 'east', 'ossm2')).sort()).toEqual([
+    'configmaps.yaml',
+    'federation.yaml',
+    'gateways.yaml',
+    'members.yaml',
+    'namespaces.yaml',
+    'serviceentries.yaml',
+    'smcp.yaml',
+    'telemetry.yaml',
+    'workloads-client.yaml',
+  ]);
+  expect(fs.readFileSync(path.join(clusters, 'east', 'root-cert.pem'), 'utf8')).toBe(
+    fs.readFileSync(path.join(EAST, 'root-cert.pem'), 'utf8'),
+  );
+  // What it collected renders exactly as the original dumps do.
+  const out = path.join(dir, 'dist');
+  const synth = meshfed(['synth', '--clusters', clusters, '--out', out]);
+  expect(synth.status).toBe(0);
+  const original = path.join(dir, 'dist-original');
+  expect(meshfed(['synth', '--clusters', EXAMPLE_CLUSTERS, '--out', original]).status).toBe(0);
+  const a = readTree(path.join(out, 'east'));
+  const b = readTree(path.join(original, 'east'));
+  expect([...a.keys()]).toEqual([...b.keys()]);
+  expect(a).toEqual(b);
+});
+
+test('a failing oc stops collect with its exit code and says so', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-collect-'));
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'oc'), '#!/bin/sh\necho "error: You must be logged in to the server (Unauthorized)" >&2\nexit 1\n', {
+    mode: 0o755,
+  });
+  const res = meshfed(['collect', 'east', '--clusters', path.join(dir, 'clusters'), '--namespace', 'istio-system'], {
+    PATH: `${bin}:${process.env.PATH}`,
+  });
+  expect(res.status).toBe(1);
+  expect(res.stderr).toContain('Unauthorized');
+  expect(res.stderr).toContain('meshfed: collect east failed (exit 1)');
+});
