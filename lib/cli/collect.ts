@@ -37,7 +37,8 @@ export function collectScript(o: { cluster: string; clustersDir: string; namespa
       'k get smmr,smm -A -o yaml > "$D/members.yaml"',
       // Members: the roll's status (what Maistra configured), and the namespaces with a ServiceMeshMember.
       `MEMBERS=$( { k get smmr -n "$CP" -o jsonpath='{.items[*].status.configuredMembers[*]}'; echo; ` +
-        `k get smm -A -o jsonpath='{.items[*].metadata.namespace}'; echo; } | tr ' ' '\\n' | grep -v -e '^$' -e "^$CP\\$" | LC_ALL=C sort -u | xargs)`,
+        `k get smm -A -o jsonpath='{.items[*].metadata.namespace}'; echo; } | tr ' ' '\\n' | ` +
+        `grep -v -e '^$' -e "^$CP\\$" | LC_ALL=C sort -u | xargs)`,
       'k get servicemeshpeer,exportedserviceset,importedserviceset -n "$CP" -o yaml > "$D/federation.yaml"',
       'k get configmap -n "$CP" -o yaml > "$D/configmaps.yaml"',
       'k get service,deployment,route -n "$CP" -o yaml > "$D/gateways.yaml"',
