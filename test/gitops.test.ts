@@ -127,27 +127,30 @@ describe('phase pointers', () => {
     expect(res.stderr).toContain("east cannot be at 03-import: this phase is not written yet. west's east-west gateway address is unknown");
   });
 
-  test('meshfed plan: table and --json say what blocks each next phase', () => {
+  test('meshfed plan: table and --json say what blocks each next phase, and which phase dist/ holds', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
+    setPhase(dir, 'west', '01-prepare');
+    setPhase(dir, 'east', '01-prepare');
+    const { dist } = synthTo(dir);
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '02-export');
-    const out = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--json'], {
-      encoding: 'utf8',
-    });
-    const json = JSON.parse(out);
+    const meshfed = (args: string[]) =>
+      execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--out', dist, ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+    const json = JSON.parse(meshfed(['--json']));
     expect(json.clusters).toEqual([
-      { cluster: 'east', current: '02-export', next: '03-import', blockedBy: [] },
-      { cluster: 'west', current: '02-export', next: '03-import', blockedBy: [] },
+      { cluster: 'east', current: '02-export', next: '03-import', blockedBy: [], rendered: '01-prepare' },
+      { cluster: 'west', current: '02-export', next: '03-import', blockedBy: [], rendered: '01-prepare' },
     ]);
     setPhase(dir, 'east', '03-import');
-    const table = execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    const table = meshfed([]);
     const lines = table.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^CLUSTER\s+CURRENT\s+NEXT\s+BLOCKED BY$/);
-    expect(table).toContain('east     03-import  04-remove-federation  ready');
-    expect(table).toMatch(/west\s+02-export\s+03-import\s+ready/);
+    expect(lines[0]).toMatch(/^CLUSTER\s+CURRENT\s+IN DIST\s+NEXT\s+BLOCKED BY$/);
+    // The pointer moved in cluster.yaml, dist/ still holds 01-prepare: synth before committing.
+    expect(table).toMatch(/east\s+03-import\s+01-prepare: synth\s+04-remove-federation\s+ready/);
+    expect(table).toMatch(/west\s+02-export\s+01-prepare: synth\s+03-import\s+ready/);
     expect(table).not.toMatch(/\u001b\[/);
   });
 });

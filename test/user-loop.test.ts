@@ -2,6 +2,7 @@
  * The user's loop: a committed dist/ that CI can prove current (synth --check), warnings that fail a
  * strict run or are acknowledged once, and no leftovers of a synth killed mid-write.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -88,4 +89,11 @@ test('a synth removes the temporary folders a killed synth left, but not those o
   const ignored = fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8');
   expect(ignored).toContain('.*.meshfed-new-*/');
   expect(ignored).toContain('.*.meshfed-old-*/');
+});
+
+test('meshfed --version prints the package version', () => {
+  const res = spawnSync('node', [path.join(ROOT, 'bin', 'meshfed.js'), '--version'], { encoding: 'utf8' });
+  const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  expect(res.stdout).toBe(`meshfed ${version}\n`);
+  expect(res.status).toBe(0);
 });

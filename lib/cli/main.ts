@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
 import { runCerts } from './certs';
 import { runCheck } from './check';
 import { runCollect } from './collect';
@@ -13,7 +16,10 @@ commands:
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
   collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
 
-Run \`meshfed <command> --help\` for the options of a command.`;
+Run \`meshfed <command> --help\` for the options of a command; \`meshfed --version\` prints the version.`;
+
+/** package.json's version, read once (the bin runs from a checkout or an installed package alike). */
+const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Entry point of the `meshfed` bin; returns the exit code. */
 export function main(argv: string[]): number | Promise<number> {
@@ -29,6 +35,10 @@ export function main(argv: string[]): number | Promise<number> {
       return runCerts(rest);
     case 'collect':
       return runCollect(rest);
+    case '--version':
+    case '-V':
+      console.log(`meshfed ${VERSION}`);
+      return 0;
     case '-h':
     case '--help':
     case 'help':
