@@ -402,7 +402,7 @@ describe('runbook (dist/README.md)', () => {
     expect(md).toContain('kubectl --context east get gateway remote-gateway-network-west-mesh -n istio-system');
     expect(md).toContain('kubectl --context west get svc eastwestgateway-istio -n istio-ingress');
     expect(md).toContain('kubectl --context west get servicemeshpeer east-mesh -n istio-system');
-    expect(md).toContain('istioctl --context east proxy-config endpoints deploy/curl -n client');
+    expect(md).toContain('istioctl --context east -i istio-system proxy-config endpoints deploy/curl -n client');
     expect(md).toContain('Prune deletes what this phase added: `Gateway istio-system/remote-gateway-network-west-mesh`');
   });
 });

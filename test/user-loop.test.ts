@@ -97,3 +97,32 @@ test('meshfed --version prints the package version', () => {
   expect(res.stdout).toBe(`meshfed ${version}\n`);
   expect(res.status).toBe(0);
 });
+
+describe('the runbook at 3 a.m.: dist/<cluster>/RUNBOOK.md', () => {
+  const out = tmpOut();
+  const dir = copyTree(PRODUCTION);
+  const f = path.join(dir, 'east', 'cluster.yaml');
+  const doc = parseDocument(fs.readFileSync(f, 'utf8'));
+  doc.setIn(['spec', 'phase'], '05-install-ossm3');
+  doc.setIn(['spec', 'ossm3', 'namespace'], 'istio-system');
+  fs.writeFileSync(f, doc.toString());
+  const wf = path.join(dir, 'west', 'cluster.yaml');
+  const wdoc = parseDocument(fs.readFileSync(wf, 'utf8'));
+  wdoc.setIn(['spec', 'phase'], '05-install-ossm3');
+  fs.writeFileSync(wf, wdoc.toString());
+  const res = runCli(['--clusters', dir, '--out', out]);
+  test('one per cluster: where it is, the next step, its gate, concrete commands, abort criteria, rollback table', () => {
+    expect(res.code).toBe(0);
+    const east = fs.readFileSync(path.join(out, 'east', 'RUNBOOK.md'), 'utf8');
+    expect(east).toContain('**Where it is.** `spec.phase: 05-install-ossm3`');
+    expect(east).toContain('**Next.** `06-migrate-workloads`');
+    expect(east).toMatch(/\*\*Gate\.\*\* west at `02-export` or later/);
+    // Concrete: the real control-plane namespace and istiod revision, the takeover gateways.
+    expect(east).toContain('kubectl --context east get istio default -o jsonpath=');
+    expect(east).toContain('istioctl --context east -i istio-system proxy-status');
+    expect(east).toContain('kubectl --context east get endpoints istio-ingressgateway -n istio-system');
+    expect(east).toContain('**Abort**');
+    expect(east).toContain('| verification or traffic fails | Set `spec.phase: 05-install-ossm3`, synth, commit.');
+    expect(fs.existsSync(path.join(out, 'west', 'RUNBOOK.md'))).toBe(true);
+  });
+});

@@ -20,7 +20,7 @@ import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { PARALLEL_MIN_OBJECTS, RenderWorker, workerClusters } from '../write/render-worker';
-import { renderRunbook } from '../write/runbook';
+import { renderClusterRunbook, renderRunbook } from '../write/runbook';
 import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
 
 export interface SynthOptions {
@@ -106,6 +106,9 @@ interface Rendered {
 function finish({ clustersDir, timings, model, plan, findings, files, diags, gitops }: Rendered): SynthResult {
   const greenfield = plan.phases[0] === 'multicluster';
   timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
+  // One runbook per migrating cluster, for whoever is on call for it.
+  if (!greenfield)
+    timed(timings, 'runbook', () => plan.local.forEach((c) => files.set(`${c}/RUNBOOK.md`, renderClusterRunbook(model, plan, c))));
   // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
   if (!greenfield) for (const [f, c] of renderBundles(model, plan, plan.local)) files.set(f, c);
   const notes: string[] = [];

@@ -35,8 +35,9 @@ const WHAT: Record<MigrationPhase, string> = {
   '01-prepare':
     "Each SMCP trusts its peers' trust domains (trustDomainAliases), discovers istio-remote " +
     'Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) ' +
-    'and stops managing NetworkPolicies so the new east-west gateways are reachable. istiod ' +
-    'restarts.',
+    'and stops managing NetworkPolicies so the new east-west gateways are reachable; GitOps takes ' +
+    "over the mesh-wide mTLS policy and Maistra's NetworkPolicies in the same sync (docs/control-plane.md). " +
+    'istiod restarts.',
   '02-export':
     'Exporters get an east-west gateway (a Kubernetes Gateway the deployment controller turns ' +
     'into a Deployment and a LoadBalancer Service) that exposes exactly the hostnames importers ' +
@@ -65,6 +66,11 @@ const WHAT: Record<MigrationPhase, string> = {
     'sets. Where the SMCP ran gateways, a Job first takes their Services and Routes from the operator, ' +
     'then deletes the SMCP itself. OSSM 3 runs alone.',
 };
+
+/** istioctl against a cluster's OSSM 3 control plane (its namespace is not always istio-system). */
+export function ictl(mesh: Mesh): string {
+  return `istioctl --context ${mesh.cluster} -i ${mesh.ossm3.namespace}`;
+}
 
 export function kc(cluster: string): string {
   return `kubectl --context ${cluster}`;
@@ -179,9 +185,7 @@ export function trafficChecks(mesh: Mesh, imports: Import[]): string[] {
           .slice(0, MAX_CHECKS)
           .map((h) => h.replace(/\./g, '\\.'))
           .join('|')})$`;
-  out.push(
-    `istioctl --context ${mesh.cluster} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${pattern}'`,
-  );
+  out.push(`${ictl(mesh)} proxy-config endpoints deploy/${client.deployment} -n ${client.namespace} | grep -E '${pattern}'`);
   return out;
 }
 
@@ -289,7 +293,7 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
       ];
     case '07-finalize':
       return [
-        `istioctl --context ${c} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`,
+        `${ictl(mesh)} proxy-status   # every proxy is served by istiod-${mesh.ossm3.revision}`,
         // Argo CD skips hooks on partial and self-heal syncs: the 06 restart must really have run.
         `${kc(c)} get deploy,sts,ds -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} ` +
           `{.spec.template.metadata.annotations.meshfed\\.dev/restarted-for-revision}{"\\n"}{end}'   ` +
@@ -300,7 +304,7 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           .filter(takesOver)
           .map(
             (g) =>
-              `istioctl --context ${c} proxy-status -n ${g.namespace} | grep ${g.name}${TAKEOVER_SUFFIX}   ` +
+              `${ictl(mesh)} proxy-status -n ${g.namespace} | grep ${g.name}${TAKEOVER_SUFFIX}   ` +
               `# the new gateway pods are served by istiod-${mesh.ossm3.revision}; the 07 Job hands ${g.name} over`,
           ),
       ];
@@ -351,7 +355,7 @@ function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): stri
       ];
     case '06-migrate-workloads':
       return [
-        `istioctl --context ${c} proxy-status | grep ${mesh.ossm3.revision}`,
+        `${ictl(mesh)} proxy-status | grep ${mesh.ossm3.revision}`,
         ...migratedNamespaces(ctx, mesh).map((ns) => `${kc(c)} get ns ${ns} -L istio.io/rev,istio-injection`),
         ...trafficChecks(mesh, imports),
       ];
@@ -557,5 +561,81 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
   out.push(...controlPlaneSection(plan));
   for (const phase of PHASES) out.push(...phaseSection(phase, plan, model, ctx));
+  return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
+}
+
+/** What says "stop, do not go on" after a phase's sync, whatever the phase. */
+const ABORT = [
+  'the Application (or Kustomization) is not Synced and Healthy within 15 minutes;',
+  'a meshfed Job (restart, verify, hand-over) failed: `kubectl logs job/<name>` says which step;',
+  'any verification command above does not print what its comment expects;',
+  'client error rates rise (your dashboards), or `istioctl proxy-status` shows proxies STALE or NOT SENT.',
+];
+
+/**
+ * dist/<cluster>/RUNBOOK.md: one cluster at 3 a.m. — where it is, the next step with every command
+ * concrete, its gate in one line, what to verify, when to abort, and a rollback decision table. The
+ * federation-wide dist/README.md stays the overview.
+ */
+export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string): string {
+  const ctx = new PlanContext(model);
+  const mesh = ctx.mesh(cluster);
+  const step = nextSteps(plan).find((s) => s.cluster === cluster)!;
+  const current = step.current as MigrationPhase;
+  const next = step.next as MigrationPhase | undefined;
+  const out: string[] = [
+    `# ${cluster} — runbook`,
+    '',
+    '_Generated by meshfed; the whole federation, its diagram and every phase: [../README.md](../README.md)._',
+    '',
+    `**Where it is.** \`spec.phase: ${current}\` (${TITLES[current]}); GitOps applies \`dist/${cluster}/${current}\`.`,
+    '',
+  ];
+  if (!next) {
+    out.push('**Next.** Nothing: the migration is complete. OSSM 3 runs alone.', '');
+    out.push('**Verify.**', '', '```sh', ...verification(current, mesh, ctx), '```', '');
+    return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
+  }
+  const p = plan.byCluster[cluster][PHASES.indexOf(next)];
+  const gates = p.waitsFor.map((g) => `${g.cluster} at \`${g.phase}\` or later`);
+  out.push(
+    `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
+    '',
+    `**Gate.** ${step.blockedBy.length ? `blocked: ${step.blockedBy.join('; ')}` : gates.length ? `${gates.join(', ')} (synth refuses the pointer otherwise).` : "only this cluster's own previous phase."}`,
+    '',
+    '**Pre-flight** (all must hold before you merge):',
+    '',
+    '```sh',
+    ...preflight(next, mesh, ctx),
+    '```',
+    '',
+    '**Move.**',
+    '',
+    '```sh',
+    `# in clusters/${cluster}/cluster.yaml: spec.phase: ${next}`,
+    'npm run synth && git diff --stat dist/',
+    `git add clusters/${cluster} dist && git commit -m "${cluster}: ${next}"   # then merge; GitOps syncs it`,
+    '```',
+    '',
+    '**Verify** (after the sync is Healthy):',
+    '',
+    '```sh',
+    ...verification(next, mesh, ctx),
+    '```',
+    '',
+    '**Abort** — stop and roll back when:',
+    '',
+    ...ABORT.map((a) => `- ${a}`),
+    '',
+    '**Rollback decision table.**',
+    '',
+    '| what you see | do |',
+    '| --- | --- |',
+    `| the sync failed, nothing new runs | fix the cause named in the sync status; sync again |`,
+    `| a Job failed, the rest synced | read its log; re-run it by syncing again (its name changes only with what it does) |`,
+    `| verification or traffic fails | ${rollback(next, p).replace(/\|/g, '\\|')} |`,
+    `| a peer cluster is affected | roll this cluster back first, then check the peer's own runbook (\`../<peer>/RUNBOOK.md\`) |`,
+    '',
+  );
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }
