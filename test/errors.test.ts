@@ -125,9 +125,11 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
   [
     'two meshes with one trust domain',
     edit('east/ossm2/smcp.yaml', 'domain: east.local', 'domain: west.local'),
+    // The error names east, the cluster that changed, not its correct twin west.
     [
-      'clusters/west/ossm2/smcp.yaml:70, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain',
-      'clusters east and west both use trust domain "west.local"',
+      'clusters/east/ossm2/smcp.yaml:70, ServiceMeshControlPlane istio-system/basic, field spec.security.trust.domain',
+      `clusters west and east both use trust domain "west.local"; west's ServiceMeshPeer east-mesh expects east as "east.local".`,
+      "Set east's spec.security.trust.domain to east.local",
     ],
   ],
   [

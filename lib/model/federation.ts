@@ -55,17 +55,39 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
   };
 }
 
+/**
+ * Which of two meshes sharing a trust domain is the odd one: the one whose peer expects it under another
+ * trust domain (a ServiceMeshPeer of the other mesh names a trust domain no mesh has).
+ */
+function oddOne(a: Mesh, b: Mesh, known: Set<string>): { odd: Mesh; expected?: { peer: string; trustDomain: string } } {
+  for (const [odd, other] of [
+    [a, b],
+    [b, a],
+  ]) {
+    const p = other.inventory.peers.find((x) => !known.has(x.trustDomain));
+    if (p) return { odd, expected: { peer: `${other.cluster}'s ServiceMeshPeer ${p.name}`, trustDomain: p.trustDomain } };
+  }
+  return { odd: b };
+}
+
 /** Meshes are told apart by trust domain: two meshes with one trust domain cannot be federated. */
 function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mesh> {
   const byTd = new Map<string, Mesh>();
+  const known = new Set(meshes.map((m) => m.trustDomain));
   for (const m of meshes) {
     const other = byTd.get(m.trustDomain);
     if (other) {
+      // Point at the mesh that changed (or whose folder holds another cluster's dumps), not its correct twin.
+      const { odd, expected } = oddOne(other, m, known);
+      const twin = odd === m ? other : m;
       diags.error(
-        m.controlPlane.source.at(['spec', 'security', 'trust', 'domain']),
-        `clusters ${other.cluster} and ${m.cluster} both use trust domain "${m.trustDomain}".`,
-        'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds ' +
-          'peers by it): check that each cluster folder holds its own dumps.',
+        odd.controlPlane.source.at(['spec', 'security', 'trust', 'domain']),
+        `clusters ${twin.cluster} and ${odd.cluster} both use trust domain "${m.trustDomain}"` +
+          (expected ? `; ${expected.peer} expects ${odd.cluster} as "${expected.trustDomain}".` : '.'),
+        expected
+          ? `Set ${odd.cluster}'s spec.security.trust.domain to ${expected.trustDomain}, or check that clusters/${odd.cluster} holds ${odd.cluster}'s own dumps.`
+          : 'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds ' +
+              'peers by it): check that each cluster folder holds its own dumps.',
       );
     } else byTd.set(m.trustDomain, m);
   }
