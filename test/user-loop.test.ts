@@ -126,3 +126,32 @@ describe('the runbook at 3 a.m.: dist/<cluster>/RUNBOOK.md', () => {
     expect(fs.existsSync(path.join(out, 'west', 'RUNBOOK.md'))).toBe(true);
   });
 });
+
+test('a rollback refusal names the cluster that rolled back and which one must roll back first', () => {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const setPhase = (c: string, phase: string) => {
+    const f = path.join(dir, c, 'cluster.yaml');
+    const doc = parseDocument(fs.readFileSync(f, 'utf8'));
+    doc.setIn(['spec', 'phase'], phase);
+    fs.writeFileSync(f, doc.toString());
+  };
+  const out = tmpOut();
+  for (const [c, phase] of [
+    ['west', '01-prepare'],
+    ['east', '01-prepare'],
+    ['west', '02-export'],
+    ['east', '02-export'],
+    ['east', '03-import'],
+  ]) {
+    setPhase(c, phase);
+    expect(runCli(['--clusters', dir, '--out', out]).code).toBe(0);
+  }
+  setPhase('west', '01-prepare');
+  const res = runCli(['--clusters', dir, '--out', out]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain('west/cluster.yaml');
+  expect(res.stderr).toContain(
+    'west cannot roll back from 02-export to 01-prepare yet: east (at 03-import) needs west at 02-export or later',
+  );
+  expect(res.stderr).toContain('Roll east back first');
+});

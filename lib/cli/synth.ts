@@ -59,13 +59,14 @@ export function synthesize(
   timings: Timings = {},
   env: NodeJS.ProcessEnv = process.env,
   parallelMinObjects = PARALLEL_MIN_OBJECTS,
+  previousPointers: Record<string, string> = {},
 ): SynthResult {
   const diags = new Diagnostics();
   const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
   const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
   const model = timed(timings, 'model', () => buildModel(clusters, diags));
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
-  timed(timings, 'plan', () => checkPointers(plan, model, diags));
+  timed(timings, 'plan', () => checkPointers(plan, model, diags, previousPointers));
   diags.throwIfErrors();
   // Large federations render part of their clusters on a second thread, started before the checks run.
   const offload = workerClusters(plan, env, parallelMinObjects);
@@ -203,7 +204,11 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
   try {
     const timings: Timings = {};
-    const result = synthesize(opts.clustersDir, timings, env);
+    const before = previousPlan(opts.outDir);
+    const pointers = Object.fromEntries(
+      Object.entries(before?.clusters ?? {}).map(([c, v]) => [c, String((v as { current?: string }).current ?? '')]),
+    );
+    const result = synthesize(opts.clustersDir, timings, env, PARALLEL_MIN_OBJECTS, pointers);
     for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
     const shown = result.findings.filter((f) => !f.acknowledged);
     for (const f of shown) console.error(formatFinding(f));
@@ -213,7 +218,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       return 1;
     }
     if (parsed.values.check) return checkTree(opts.outDir, result.files);
-    const previous = previousPlan(opts.outDir);
+    const previous = before;
     if (previous) {
       const changes = compareRenders(previous, JSON.parse(result.files.get('plan.json')!) as PlanJsonView);
       for (const l of describeChanges(changes)) console.error(l);

@@ -31,8 +31,9 @@ export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[
 }
 
 /** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
-export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics): void {
-  for (const mesh of model.meshes.filter((m) => !m.virtual)) {
+export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics, previous: Record<string, string> = {}): void {
+  const local = new Map(model.meshes.filter((m) => !m.virtual).map((m) => [m.cluster, m]));
+  for (const mesh of local.values()) {
     const phase = plan.pointers[mesh.cluster];
     const where = mesh.settings.source.at(['spec', 'phase']);
     const p = plan.byCluster[mesh.cluster][at(phase)];
@@ -41,6 +42,20 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
       continue;
     }
     for (const g of unmetGates(plan, mesh.cluster, phase)) {
+      // A rollback of the cluster waited on (its pointer went back since the last render): name it, and
+      // say which cluster must roll back first.
+      const was = previous[g.cluster];
+      const other = local.get(g.cluster);
+      if (other && was && at(was as PhaseId) > at(plan.pointers[g.cluster]) && previous[mesh.cluster] === phase) {
+        diags.error(
+          other.settings.source.at(['spec', 'phase']),
+          `${g.cluster} cannot roll back from ${was} to ${plan.pointers[g.cluster]} yet: ${mesh.cluster} (at ${phase}) needs ` +
+            `${g.cluster} at ${g.phase} or later (${mesh.cluster} ${g.reason}).`,
+          `Roll ${mesh.cluster} back first (spec.phase in clusters/${mesh.cluster}/cluster.yaml, to a phase before ${phase}), ` +
+            `synth and let it sync, then roll ${g.cluster} back.`,
+        );
+        continue;
+      }
       diags.error(
         where,
         `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later ` +
