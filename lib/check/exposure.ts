@@ -72,7 +72,7 @@ export function checkExposure(c: CheckContext): Finding[] {
         phase: '02-export',
         location: e.source.source.at(),
         problem:
-          `${svc} was exported to ${[...e.importers].sort().join(', ')} only, but from 02-export on ` +
+          `${svc} is imported by ${[...e.importers].sort().join(', ')} only (through the federation), but from 02-export on ` +
           `${others.join(', ')} can reach it too through the east-west gateway (${mesh.cluster} trusts them).`,
         fix: exposureFix(mesh, others),
       });
