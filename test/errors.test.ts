@@ -151,7 +151,17 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
   [
     'one object defined twice',
     (d) => fs.copyFileSync(path.join(d, 'west', 'ossm2', 'workloads.yaml'), path.join(d, 'west', 'ossm2', 'workloads-again.yaml')),
-    ['clusters/west/ossm2/workloads.yaml:', 'Service a/httpbin is defined twice: first at clusters/west/ossm2/workloads-again.yaml'],
+    // One mistake, one error: the whole file is a copy.
+    ['clusters/west/ossm2/workloads.yaml: this file duplicates clusters/west/ossm2/workloads-again.yaml: all 6 of its objects'],
+  ],
+  [
+    'one object dumped twice',
+    (d) =>
+      fs.writeFileSync(
+        path.join(d, 'west', 'ossm2', 'extra.yaml'),
+        'apiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: a}\nspec: {ports: [{name: http, port: 8000}], selector: {app: httpbin}}\n',
+      ),
+    ['clusters/west/ossm2/workloads.yaml:', 'Service a/httpbin is defined twice: first at clusters/west/ossm2/extra.yaml'],
   ],
   [
     'two services exported under one name',

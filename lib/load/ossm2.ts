@@ -166,6 +166,7 @@ function warnOtherOwners(inv: T.Ossm2Inventory, diags: Diagnostics): void {
 /** Objects need a name, namespaced kinds a namespace, and no object may appear twice. */
 function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
   const seen = new Map<string, SourceObject>();
+  const dups = new Map<string, [SourceObject, SourceObject][]>();
   for (const o of objects) {
     if (!o.kind || !o.apiVersion) {
       diags.error(o.at(), 'object without apiVersion/kind.', 'Dump objects with `oc get … -o yaml`, which prints both.');
@@ -185,15 +186,29 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
     }
     const key = `${group(o.apiVersion)}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
     const first = seen.get(key);
-    if (first) {
+    if (first)
+      (dups.get(`${first.file}\n${o.file}`) ?? dups.set(`${first.file}\n${o.file}`, []).get(`${first.file}\n${o.file}`)!).push([first, o]);
+    else seen.set(key, o);
+  }
+  // A whole file dumped twice is one mistake: one error naming both files, not one per object.
+  const perFile = new Map<string, number>();
+  for (const o of objects) perFile.set(o.file, (perFile.get(o.file) ?? 0) + 1);
+  for (const [pair, list] of dups) {
+    const [a, b] = pair.split('\n');
+    if (list.length > 1 && list.length === perFile.get(b)) {
+      diags.error(
+        { file: b },
+        `this file duplicates ${a}: all ${list.length} of its objects are defined there too.`,
+        'Remove one of the two files (two overlapping `oc get` commands dumped the same objects).',
+      );
+      continue;
+    }
+    for (const [firstObj, o] of list)
       diags.error(
         o.at(),
-        `${o.label} is defined twice: first at ${first.file}:${first.lineOf() ?? 1}.`,
+        `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}.`,
         'Keep one copy (dumps of overlapping `oc get` commands repeat objects).',
       );
-    } else {
-      seen.set(key, o);
-    }
   }
 }
 
