@@ -116,7 +116,8 @@ test('openshift routing reaches a peer known by DNS name (resolution DNS); kuber
       'gateway is reached at beta-ew.example.com.',
   );
   expect(res.stderr).toContain(
-    'Set spec.eastWestGateway.address in clusters/beta/cluster.yaml to IP addresses, or use spec.platform: openshift here',
+    // The hint names the file where this run's input keeps it (the --clusters path given).
+    `Set spec.eastWestGateway.address in ${dir}/beta/cluster.yaml to IP addresses, or use spec.platform: openshift here`,
   );
   expect(fs.existsSync(out)).toBe(false);
 });

@@ -153,5 +153,6 @@ test('a rollback refusal names the cluster that rolled back and which one must r
   expect(res.stderr).toContain(
     'west cannot roll back from 02-export to 01-prepare yet: east (at 03-import) needs west at 02-export or later',
   );
-  expect(res.stderr).toContain('Roll east back first');
+  // The hint names the file under the --clusters folder this run was given.
+  expect(res.stderr).toContain(`Roll east back first (spec.phase in ${dir}/east/cluster.yaml, to a phase before 03-import)`);
 });

@@ -2,13 +2,13 @@ import { Diagnostics } from '../diagnostics';
 import { computeExports } from './exports';
 import { computeImports } from './imports';
 import { memberNamespaces } from './members';
-import { revisionName } from './names';
 import { CLUSTER_DOMAIN, exportCandidates } from './services';
 import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
 import { LoadedCluster } from '../load/clusters';
 import { ConfigMapObj, Peer } from '../load/inventory-types';
 import { ClusterSettings } from '../load/settings';
 import { byKey } from '../sort';
+import { revisionName, inputPath } from './names';
 
 function egressGateway(s: ClusterSettings): Mesh['egress'] {
   if (!s.egressGateway.enabled) return undefined;
@@ -85,7 +85,7 @@ function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mes
         `clusters ${twin.cluster} and ${odd.cluster} both use trust domain "${m.trustDomain}"` +
           (expected ? `; ${expected.peer} expects ${odd.cluster} as "${expected.trustDomain}".` : '.'),
         expected
-          ? `Set ${odd.cluster}'s spec.security.trust.domain to ${expected.trustDomain}, or check that clusters/${odd.cluster} holds ${odd.cluster}'s own dumps.`
+          ? `Set ${odd.cluster}'s spec.security.trust.domain to ${expected.trustDomain}, or check that ${inputPath(odd, 'ossm2/')} holds ${odd.cluster}'s own dumps.`
           : 'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds ' +
               'peers by it): check that each cluster folder holds its own dumps.',
       );
@@ -222,7 +222,7 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
       diags.error(
         mesh.settings.source.at(netPath),
         `the network name "${remoteNetwork}" for peer ${peer.name} (${remote.cluster}) ${why}.`,
-        `Set spec.remoteNetworks.${peer.name} in clusters/${mesh.cluster}/cluster.yaml to a unique name, e.g. ${remote.cluster}-ew-network.`,
+        `Set spec.remoteNetworks.${peer.name} in ${inputPath(mesh, 'cluster.yaml')} to a unique name, e.g. ${remote.cluster}-ew-network.`,
       );
       continue;
     }

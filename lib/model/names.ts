@@ -40,3 +40,18 @@ export function revisionName(istioName: string, version: string): string {
 export function uniqSorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
+
+/**
+ * A path inside a cluster's input folder, as the user wrote the --clusters folder (hints name the file
+ * to edit where the user keeps it, not a `clusters/` that may not exist).
+ */
+export function inputPath(
+  mesh: { readonly cluster: string; readonly settings: { readonly source: { readonly file: string } } },
+  rel: string,
+): string {
+  const file = mesh.settings.source.file;
+  const cut = file.lastIndexOf('/');
+  // Peer bundles live in another cluster's peers/ folder: their own folder is a sibling of that cluster's.
+  const dir = file.endsWith('/cluster.yaml') && cut >= 0 ? file.slice(0, cut) : `clusters/${mesh.cluster}`;
+  return `${dir}/${rel}`;
+}

@@ -6,7 +6,7 @@ import { PlanContext } from './context';
 import { gatewayNamespace, memberRollPatch } from './phase-02-export';
 import { API, ref } from './refs';
 import { Patch, Resource } from './types';
-import { dnsLabel, hostSlug, uniqSorted } from '../model/names';
+import { dnsLabel, hostSlug, uniqSorted, inputPath } from '../model/names';
 import { Import, Mesh } from '../model/types';
 
 /** The egress gateway's listener port: sidecars reach it there, with the SNI they would send a peer. */
@@ -85,7 +85,7 @@ export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imp
         `${mesh.cluster}'s egress gateway routes to ${e.cluster} with a TLSRoute, whose backend is ` +
           `a headless Service; its EndpointSlice takes IP addresses only, but ${e.cluster}'s ` +
           `east-west gateway is reached at ${names.join(', ')}.`,
-        `Set spec.eastWestGateway.address in clusters/${e.cluster}/cluster.yaml to IP addresses, or ` +
+        `Set spec.eastWestGateway.address in ${inputPath(e, 'cluster.yaml')} to IP addresses, or ` +
           `use spec.platform: openshift here (Istio Gateway + VirtualService + ServiceEntry, which ` +
           `upstream Kubernetes runs as well).`,
       );

@@ -37,6 +37,8 @@ function addressSource(e: Mesh): string {
   );
 }
 
+// These texts reach dist/ (plan.json, the runbook): they name the file by its place in a clusters/ folder,
+// not by the path this run was given, so dist/ is the same wherever the input was checked out.
 function unknownAddress(e: Mesh): string {
   return (
     `${e.cluster}'s east-west gateway address is unknown: apply ${gatewayPhase(e)}, then set spec.eastWestGateway.address ` +

@@ -1,5 +1,6 @@
 import { Diagnostics } from '../diagnostics';
 import { Gate, PhaseId, phaseIndex, Plan } from './types';
+import { inputPath } from '../model/names';
 import { FederationModel } from '../model/types';
 
 const at = phaseIndex;
@@ -51,7 +52,7 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
           other.settings.source.at(['spec', 'phase']),
           `${g.cluster} cannot roll back from ${was} to ${plan.pointers[g.cluster]} yet: ${mesh.cluster} (at ${phase}) needs ` +
             `${g.cluster} at ${g.phase} or later (${mesh.cluster} ${g.reason}).`,
-          `Roll ${mesh.cluster} back first (spec.phase in clusters/${mesh.cluster}/cluster.yaml, to a phase before ${phase}), ` +
+          `Roll ${mesh.cluster} back first (spec.phase in ${inputPath(mesh, 'cluster.yaml')}, to a phase before ${phase}), ` +
             `synth and let it sync, then roll ${g.cluster} back.`,
         );
         continue;
@@ -60,7 +61,7 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
         where,
         `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later ` +
           `first (${mesh.cluster} ${g.reason}); ${g.cluster} is at ${plan.pointers[g.cluster]}.`,
-        `Move ${g.cluster} on first (spec.phase in clusters/${g.cluster}/cluster.yaml), or keep ${mesh.cluster} at an earlier phase.`,
+        `Move ${g.cluster} on first (spec.phase in ${local.get(g.cluster) ? inputPath(local.get(g.cluster)!, 'cluster.yaml') : `clusters/${g.cluster}/cluster.yaml`}), or keep ${mesh.cluster} at an earlier phase.`,
       );
     }
   }
