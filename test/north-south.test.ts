@@ -132,6 +132,11 @@ describe('the 07 hand-over', () => {
     ].map((s) => script.indexOf(s));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The end state is checked, not kubectl's exit code: a label still there stops the Job before the deletion.
+    expect(
+      script.indexOf('labels.maistra\\.io/owner-name}\')" ] || { echo "meshfed: service istio-system/istio-ingressgateway still has label'),
+    ).toBeGreaterThan(order[3]);
+    expect(script.indexOf('still has label')).toBeLessThan(order[5]);
     // Only what it touches, by name.
     const roles = of(7, 'handoverRole');
     expect(roles.find((r) => r.ref.namespace === 'istio-system')).toMatchObject({

@@ -135,13 +135,24 @@ export class HandoverRole extends Construct {
 /** How long the Job waits for each step (gateway rollout, members gone, SMCP finalizer). */
 const STEP_TIMEOUT_SECONDS = 600;
 
+const OWNER_LABELS = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'];
+
+/**
+ * Remove the operator's labels and owner reference, then prove they are gone: whether `kubectl label
+ * key-` fails on a label already absent is not relied on, the end state is checked.
+ */
 function stripLines(kind: string, name: string, namespace: string): string[] {
-  const labels = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'].map((l) => `${l}-`).join(' ');
+  const get = (jsonpath: string) => `$(kubectl get ${kind} ${name} -n ${namespace} -o jsonpath='${jsonpath}')`;
   return [
-    `kubectl label ${kind} ${name} -n ${namespace} ${labels} || exit 1`,
-    `if [ -n "$(kubectl get ${kind} ${name} -n ${namespace} -o jsonpath='{.metadata.ownerReferences}')" ]; then`,
+    `kubectl label ${kind} ${name} -n ${namespace} ${OWNER_LABELS.map((l) => `${l}-`).join(' ')} >/dev/null 2>&1 || true`,
+    `if [ -n "${get('{.metadata.ownerReferences}')}" ]; then`,
     `  kubectl patch ${kind} ${name} -n ${namespace} --type json -p '[{"op":"remove","path":"/metadata/ownerReferences"}]' || exit 1`,
     'fi',
+    ...OWNER_LABELS.map(
+      (l) =>
+        `[ -z "${get(`{.metadata.labels.${l.replace(/\./g, '\\.')}}`)}" ] || ` +
+        `{ echo "meshfed: ${kind} ${namespace}/${name} still has label ${l}: the SMCP deletion would prune it; nothing deleted"; exit 1; }`,
+    ),
   ];
 }
 
