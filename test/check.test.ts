@@ -302,8 +302,10 @@ describe('MF003 exposure widening', () => {
   test('triggers for a service exported to some peers only, and enforcement renders valid ALLOW policies', () => {
     const f = analyse(writeClusters(threeMeshSpecs())).findings.filter((x) => x.rule === 'MF003');
     expect(f.map((x) => x.problem)).toEqual([
-      'bookinfo/details is imported by red only (through the federation), but from 02-export on green can reach it too through the east-west gateway (blue trusts them).',
-      'bookinfo/reviews is imported by blue only (through the federation), but from 02-export on red can reach it too through the east-west gateway (green trusts them).',
+      'bookinfo/details is imported by red only (through the federation), but from 02-export on green can reach it too ' +
+        'through the east-west gateway (blue trusts them).',
+      'bookinfo/reviews is imported by blue only (through the federation), but from 02-export on red can reach it too ' +
+        'through the east-west gateway (green trusts them).',
     ]);
     const specs = threeMeshSpecs();
     specs[2] = {

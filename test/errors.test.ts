@@ -159,7 +159,8 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     (d) =>
       fs.writeFileSync(
         path.join(d, 'west', 'ossm2', 'extra.yaml'),
-        'apiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: a}\nspec: {ports: [{name: http, port: 8000}], selector: {app: httpbin}}\n',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: httpbin, namespace: a}\n' +
+          'spec: {ports: [{name: http, port: 8000}], selector: {app: httpbin}}\n',
       ),
     ['clusters/west/ossm2/workloads.yaml:', 'Service a/httpbin is defined twice: first at clusters/west/ossm2/extra.yaml'],
   ],

@@ -85,7 +85,8 @@ function indexByTrustDomain(meshes: Mesh[], diags: Diagnostics): Map<string, Mes
         `clusters ${twin.cluster} and ${odd.cluster} both use trust domain "${m.trustDomain}"` +
           (expected ? `; ${expected.peer} expects ${odd.cluster} as "${expected.trustDomain}".` : '.'),
         expected
-          ? `Set ${odd.cluster}'s spec.security.trust.domain to ${expected.trustDomain}, or check that ${inputPath(odd, 'ossm2/')} holds ${odd.cluster}'s own dumps.`
+          ? `Set ${odd.cluster}'s spec.security.trust.domain to ${expected.trustDomain}, or check that ` +
+              `${inputPath(odd, 'ossm2/')} holds ${odd.cluster}'s own dumps.`
           : 'Each federated mesh needs its own trust domain (Maistra requires it and meshfed finds ' +
               'peers by it): check that each cluster folder holds its own dumps.',
       );

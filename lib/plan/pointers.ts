@@ -1,7 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { Gate, PhaseId, phaseIndex, Plan } from './types';
 import { inputPath } from '../model/names';
-import { FederationModel } from '../model/types';
+import { FederationModel, Mesh } from '../model/types';
 
 const at = phaseIndex;
 
@@ -32,6 +32,11 @@ export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[
 }
 
 /** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
+/** A cluster's cluster.yaml where this run's input keeps it (a cluster known only by a bundle: its usual place). */
+function settingsFile(mesh: Mesh | undefined, cluster: string): string {
+  return mesh ? inputPath(mesh, 'cluster.yaml') : `clusters/${cluster}/cluster.yaml`;
+}
+
 export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics, previous: Record<string, string> = {}): void {
   const local = new Map(model.meshes.filter((m) => !m.virtual).map((m) => [m.cluster, m]));
   for (const mesh of local.values()) {
@@ -61,7 +66,8 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
         where,
         `${mesh.cluster} cannot be at ${phase} yet: ${g.cluster} must be at ${g.phase} or later ` +
           `first (${mesh.cluster} ${g.reason}); ${g.cluster} is at ${plan.pointers[g.cluster]}.`,
-        `Move ${g.cluster} on first (spec.phase in ${local.get(g.cluster) ? inputPath(local.get(g.cluster)!, 'cluster.yaml') : `clusters/${g.cluster}/cluster.yaml`}), or keep ${mesh.cluster} at an earlier phase.`,
+        `Move ${g.cluster} on first (spec.phase in ${settingsFile(local.get(g.cluster), g.cluster)}), ` +
+          `or keep ${mesh.cluster} at an earlier phase.`,
       );
     }
   }

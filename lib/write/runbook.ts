@@ -564,6 +564,12 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }
 
+/** The gate of a cluster's next phase in one line. */
+function gateLine(blockedBy: string[], gates: string[]): string {
+  if (blockedBy.length) return `blocked: ${blockedBy.join('; ')}`;
+  return gates.length ? `${gates.join(', ')} (synth refuses the pointer otherwise).` : "only this cluster's own previous phase.";
+}
+
 /** What says "stop, do not go on" after a phase's sync, whatever the phase. */
 const ABORT = [
   'the Application (or Kustomization) is not Synced and Healthy within 15 minutes;',
@@ -601,7 +607,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
   out.push(
     `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
     '',
-    `**Gate.** ${step.blockedBy.length ? `blocked: ${step.blockedBy.join('; ')}` : gates.length ? `${gates.join(', ')} (synth refuses the pointer otherwise).` : "only this cluster's own previous phase."}`,
+    `**Gate.** ${gateLine(step.blockedBy, gates)}`,
     '',
     '**Pre-flight** (all must hold before you merge):',
     '',
