@@ -156,3 +156,15 @@ test('a rollback refusal names the cluster that rolled back and which one must r
   // The hint names the file under the --clusters folder this run was given.
   expect(res.stderr).toContain(`Roll east back first (spec.phase in ${dir}/east/cluster.yaml, to a phase before 03-import)`);
 });
+
+test('a trust domain copied from another ServiceMeshPeer is reported at the copy, with the mesh no peer names', () => {
+  const dir = copyTree(path.join(ROOT, 'examples', 'three-meshes', 'clusters'));
+  const f = path.join(dir, 'red', 'ossm2', 'federation.yaml');
+  // red's green-mesh peer gets blue's trust domain: green-mesh is the wrong one, whatever the order.
+  fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('trustDomain: green-mesh.local', 'trustDomain: blue-mesh.local'));
+  const res = runCli(['--clusters', dir, '--out', tmpOut()]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain('ServiceMeshPeer red-mesh-system/green-mesh, field spec.security.trustDomain');
+  expect(res.stderr).toContain('ServiceMeshPeers blue-mesh and green-mesh both name trust domain "blue-mesh.local" (blue)');
+  expect(res.stderr).toContain('(no ServiceMeshPeer names green (green-mesh.local))');
+});

@@ -117,7 +117,7 @@ function checkNetworkSettings(mesh: Mesh, diags: Diagnostics): void {
 }
 
 /** The mesh a ServiceMeshPeer points at (by trust domain), or undefined with an error. */
-function remoteMeshOf(mesh: Mesh, peer: Peer, byTd: Map<string, Mesh>, seen: Map<string, string>, diags: Diagnostics): Mesh | undefined {
+function remoteMeshOf(mesh: Mesh, peer: Peer, byTd: Map<string, Mesh>, seen: Map<string, Peer>, diags: Diagnostics): Mesh | undefined {
   const remote = byTd.get(peer.trustDomain);
   const at = peer.source.at(['spec', 'security', 'trustDomain']);
   if (!remote) {
@@ -135,14 +135,23 @@ function remoteMeshOf(mesh: Mesh, peer: Peer, byTd: Map<string, Mesh>, seen: Map
   }
   const dup = seen.get(remote.cluster);
   if (dup) {
+    // A trust domain copied from another ServiceMeshPeer: point at the one whose name does not name the
+    // mesh it now resolves to (peers are usually named after their mesh), and list the meshes no peer names.
+    const names = (p: Peer) => p.name.includes(remote.cluster);
+    const wrong = names(peer) && !names(dup) ? dup : peer;
+    const right = wrong === peer ? dup : peer;
+    const named = new Set(mesh.inventory.peers.map((p) => p.trustDomain));
+    const unnamed = [...byTd.values()].filter((m) => m !== mesh && !named.has(m.trustDomain)).map((m) => `${m.cluster} (${m.trustDomain})`);
     diags.error(
-      peer.source.at(),
-      `a second ServiceMeshPeer for ${remote.cluster} (the first is ${dup}).`,
-      'Keep one ServiceMeshPeer per peer mesh.',
+      wrong.source.at(['spec', 'security', 'trustDomain']),
+      `ServiceMeshPeers ${right.name} and ${wrong.name} both name trust domain "${peer.trustDomain}" (${remote.cluster}).`,
+      `If ${wrong.name} is meant for another mesh, set its spec.security.trustDomain to that mesh's` +
+        (unnamed.length ? ` (no ServiceMeshPeer names ${unnamed.join(', ')})` : '') +
+        '; otherwise keep one ServiceMeshPeer per peer mesh.',
     );
     return undefined;
   }
-  seen.set(remote.cluster, peer.name);
+  seen.set(remote.cluster, peer);
   return remote;
 }
 
@@ -208,7 +217,7 @@ function checkPeerGateways(mesh: Mesh, peer: Peer, diags: Diagnostics): void {
 function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): PeerLink[] {
   const inv = mesh.inventory;
   checkNetworkSettings(mesh, diags);
-  const seenRemote = new Map<string, string>();
+  const seenRemote = new Map<string, Peer>();
   const usedNetworks = new Map<string, string>();
   const links: PeerLink[] = [];
   for (const peer of [...inv.peers].sort(byKey((p) => p.name))) {
