@@ -1,22 +1,19 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
+import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
 import { JsonObject } from '../load/yaml-source';
+import { selectorSelects } from '../model/match';
 import { Mesh } from '../model/types';
 import { gatewayPodLabels, OPERATOR_LABELS, SmcpGateway, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
-import { isObject, mergeJson, valueAt, withDefaults } from '../plan/smcp-settings';
+import { valueAt, withDefaults } from '../plan/smcp-settings';
 
-const subset = (want: Record<string, string>, have: Record<string, string>) => Object.entries(want).every(([k, v]) => have[k] === v);
-
-/** The SMCP's settings at a phase (its merge patches applied), when it still exists. */
+/** The SMCP's settings at a phase (its merge patches applied, defaults under them), when it still exists. */
 function smcpAt(mesh: Mesh, state: PhaseState): JsonObject | undefined {
   const cp = mesh.controlPlane;
   if (!state.has('ServiceMeshControlPlane', cp.name, cp.namespace)) return undefined;
-  let spec = cp.effective;
-  for (const p of state.patches)
-    if (p.type === 'merge' && p.target.kind === 'ServiceMeshControlPlane' && isObject(p.patch.spec)) spec = mergeJson(spec, p.patch.spec);
-  return withDefaults(spec, cp.effectiveFrom);
+  return withDefaults(smcpSpecAt(mesh, state), cp.effectiveFrom);
 }
 
 /** Does the namespace keep the 2.6 injector out (maistra.io/ignore-namespace, by a patch or an adopted Namespace)? */
@@ -52,7 +49,7 @@ function serving(mesh: Mesh, g: SmcpGateway, state: PhaseState, smcp: JsonObject
   let why = 'neither the SMCP nor a meshfed gateway Deployment runs its pods';
   if (ours) {
     const istio = state.of('istio')[0];
-    if (!subset(g.selector, ours.podLabels))
+    if (!selectorSelects(g.selector, ours.podLabels))
       why = `the pods of ${ours.ref.name} lack the labels it selects (${JSON.stringify(g.selector)})`;
     else if (!istio || ours.podLabels['istio.io/rev'] !== mesh.ossm3.revision) why = `no OSSM 3 revision injects ${ours.ref.name}'s pods`;
     else if (smcp && !ignoredBy26(state, g.namespace))
@@ -128,9 +125,9 @@ export function checkNorthSouth(c: CheckContext): Finding[] {
         if (!survives(state, g, 'Route', r.name, smcp))
           report(`${id}/route/${r.name}`, `Route ${g.namespace}/${r.name} (host ${r.host ?? 'generated'}) is pruned with the SMCP.`, fix);
       for (const gw of mesh.inventory.istioGateways.filter(
-        (x) => Object.keys(x.selector).length && subset(x.selector, gatewayPodLabels(g)),
+        (x) => Object.keys(x.selector).length && selectorSelects(x.selector, gatewayPodLabels(g)),
       ))
-        if (!s.podLabels.every((l) => subset(gw.selector, l)))
+        if (!s.podLabels.every((l) => selectorSelects(gw.selector, l)))
           report(
             `${id}/gateway/${gw.namespace}/${gw.name}`,
             `Gateway ${gw.namespace}/${gw.name} selects ${JSON.stringify(gw.selector)}, which some of ${id}'s pods lack: ` +

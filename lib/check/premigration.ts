@@ -3,7 +3,7 @@ import { Finding } from './finding';
 import { Json } from '../load/yaml-source';
 import { istioProtocol } from '../model/protocol';
 import { Mesh } from '../model/types';
-import { providerNames, smcpAccount } from '../plan/control-plane';
+import { BUILTIN_PROVIDERS, providerNames, smcpAccount } from '../plan/control-plane';
 import { smcpGateways } from '../plan/north-south';
 import { SettingFate, valueAt } from '../plan/smcp-settings';
 
@@ -195,7 +195,7 @@ export function checkLostSettings(c: CheckContext): Finding[] {
         fix: 'Select on a label of your own (or istio.io/rev, which 06 sets) before 07.',
       });
     }
-    const defined = new Set(['envoy', 'prometheus', 'stackdriver', ...providerNames(valueAt(account.values, 'meshConfig'))]);
+    const defined = new Set([...BUILTIN_PROVIDERS, ...providerNames(valueAt(account.values, 'meshConfig'))]);
     for (const t of mesh.inventory.objects.filter((o) => o.apiVersion.startsWith('telemetry.istio.io/') && o.kind === 'Telemetry')) {
       const names = referencedProviders(t.value.spec ?? null).filter((n) => !defined.has(n));
       for (const n of [...new Set(names)])

@@ -4,12 +4,9 @@ import { writtenPhases } from './pitfalls';
 import { PhaseState } from './state';
 import { Json, JsonObject } from '../load/yaml-source';
 import { Mesh } from '../model/types';
-import { isolatedNamespaces, providerNames, smcpPosture } from '../plan/control-plane';
+import { BUILTIN_PROVIDERS, isolatedNamespaces, providerNames, smcpPosture } from '../plan/control-plane';
 import { istioValues } from '../plan/istio-values';
 import { isObject, mergeJson, valueAt } from '../plan/smcp-settings';
-
-/** Providers every Istio mesh config defines (istio/istio@1.27.9 pkg/config/mesh/mesh.go:108-127). */
-const BUILTIN_PROVIDERS = ['envoy', 'prometheus', 'stackdriver'];
 
 /** What a control plane enforces and provides, as far as the migration could weaken it. */
 interface Posture {
@@ -30,12 +27,17 @@ export function quantity(q: Json | undefined): number {
   return m[2] in units ? Number(m[1]) * units[m[2]] : NaN;
 }
 
-/** The SMCP settings at a phase: the effective spec with every SMCP merge patch applied so far. */
-function smcpSpecAt(mesh: Mesh, state: PhaseState): JsonObject {
-  let spec = mesh.controlPlane.effective;
-  for (const p of state.patches)
-    if (p.type === 'merge' && p.target.kind === 'ServiceMeshControlPlane' && isObject(p.patch.spec)) spec = mergeJson(spec, p.patch.spec);
-  return spec;
+/**
+ * The SMCP settings at a phase: the effective spec with every SMCP merge patch applied so far (computed
+ * once per state; MF015 and MF019 both read it).
+ */
+export function smcpSpecAt(mesh: Mesh, state: PhaseState): JsonObject {
+  return state.cachedWithPatches('smcpSpec', () => {
+    let spec = mesh.controlPlane.effective;
+    for (const p of state.patches)
+      if (p.type === 'merge' && p.target.kind === 'ServiceMeshControlPlane' && isObject(p.patch.spec)) spec = mergeJson(spec, p.patch.spec);
+    return spec;
+  });
 }
 
 /** The weakest mesh-wide mode in a root namespace (Istio uses the oldest PeerAuthentication; meshfed cannot know which). */

@@ -1,5 +1,5 @@
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
-import { smcpGateways, TAKEOVER_SUFFIX, takesOver } from './north-south';
+import { TAKEOVER_SUFFIX, takenOver } from './north-south';
 import { ref } from './refs';
 import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
 import { NetworkPolicyFields, Resource } from './types';
@@ -24,11 +24,7 @@ export function smcpAccount(mesh: Mesh): SettingsAccount {
     const federation = new Set(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway]));
     const raw = accountSettings(cp.effective, cp.effectiveFrom, federation);
     // The gateways meshfed takes over (lib/plan/north-south.ts) are no longer lost, nor is IOR's work.
-    const taken = new Map(
-      smcpGateways(mesh)
-        .filter(takesOver)
-        .map((g) => [g.path, `${g.name}${TAKEOVER_SUFFIX}`]),
-    );
+    const taken = new Map(takenOver(mesh).map((g) => [g.path, `${g.name}${TAKEOVER_SUFFIX}`]));
     const fates = raw.fates.map((f): SettingFate => {
       if (f.fate !== 'lost') return f;
       if (taken.has(f.path))
@@ -66,6 +62,9 @@ export function smcpPosture(mesh: Mesh, patched: JsonObject = mesh.controlPlane.
     clusterDomain: String(valueAt(s, 'proxy.networking.clusterDomain') ?? 'cluster.local'),
   };
 }
+
+/** Providers every Istio mesh config defines (istio/istio@1.27.9 pkg/config/mesh/mesh.go:108-127). */
+export const BUILTIN_PROVIDERS: readonly string[] = ['envoy', 'prometheus', 'stackdriver'];
 
 /** Names of the extension providers a set of settings (SMCP spec or Istio values) defines. */
 export function providerNames(meshConfig: unknown): string[] {

@@ -1,7 +1,7 @@
 import { keptNamespaceBody } from './namespaces';
 import { smcpRef } from './phase-01-prepare';
 import { ref } from './refs';
-import { isObject, valueAt, withDefaults } from './smcp-settings';
+import { isObject, settingsOf, valueAt } from './smcp-settings';
 import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
 import { stripServerFields } from '../load/strip';
@@ -49,7 +49,7 @@ export function smcpGateways(mesh: Mesh): SmcpGateway[] {
   let out = gateways.get(mesh);
   if (out) return out;
   const cp = mesh.controlPlane;
-  const s = withDefaults(cp.effective, cp.effectiveFrom);
+  const s = settingsOf(cp);
   const federation = new Set(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway]));
   const candidates: { path: string; kind: 'ingress' | 'egress'; name: string; settings: JsonObject }[] = [];
   if (valueAt(s, 'gateways.enabled') !== false) {
@@ -104,6 +104,19 @@ export function gatewayPodLabels(g: SmcpGateway): Record<string, string> {
 /** A gateway meshfed can take over: it knows which pods the Service selects. */
 export function takesOver(g: SmcpGateway): boolean {
   return Object.keys(g.selector).length > 0;
+}
+
+/** The SMCP gateways meshfed takes over (06) and hands over (07). */
+export function takenOver(mesh: Mesh): SmcpGateway[] {
+  return smcpGateways(mesh).filter(takesOver);
+}
+
+/**
+ * The namespaces of taken-over gateways that 06 does not migrate otherwise: they only need the 2.6
+ * injector kept out (maistra.io/ignore-namespace), before the new pods exist.
+ */
+export function gatewayOnlyNamespaces(mesh: Mesh, migrated: readonly string[]): string[] {
+  return [...new Set(takenOver(mesh).map((g) => g.namespace))].filter((ns) => !migrated.includes(ns)).sort();
 }
 
 /** The container ports the gateway pods must expose: every target port of its Service, by number. */
@@ -165,15 +178,9 @@ export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Re
   // The 2.6 injector must not inject the new pods too: their namespace is labelled
   // maistra.io/ignore-namespace before they exist (Namespaces sync first). Migrated namespaces get it from
   // 06's own patches; the others are adopted here with it (kept: never pruned or deleted).
-  for (const ns of [
-    ...new Set(
-      smcpGateways(mesh)
-        .filter(takesOver)
-        .map((g) => g.namespace),
-    ),
-  ].sort()) {
+  for (const ns of gatewayOnlyNamespaces(mesh, migrated)) {
     const dumped = mesh.inventory.namespaces.find((n) => n.name === ns);
-    if (migrated.includes(ns) || !dumped) continue;
+    if (!dumped) continue;
     const body = keptNamespaceBody(dumped.rendered);
     const metadata = body.metadata as JsonObject;
     out.push({
@@ -185,11 +192,8 @@ export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Re
       },
     });
   }
-  const pdb = valueAt(
-    withDefaults(mesh.controlPlane.effective, mesh.controlPlane.effectiveFrom),
-    'runtime.defaults.deployment.podDisruption.enabled',
-  );
-  for (const g of smcpGateways(mesh).filter(takesOver)) {
+  const pdb = valueAt(settingsOf(mesh.controlPlane), 'runtime.defaults.deployment.podDisruption.enabled');
+  for (const g of takenOver(mesh)) {
     const name = `${g.name}${TAKEOVER_SUFFIX}`;
     const sa = ref('v1', 'ServiceAccount', name, g.namespace);
     const autoscaling = valueAt(g.settings, 'runtime.deployment.autoScaling') as JsonObject | undefined;
@@ -252,9 +256,7 @@ export function handedOverBody(body: JsonObject): JsonObject {
 
 /** The Routes that must outlive IOR and the SMCP: the gateway's own (routeConfig) and every IOR one. */
 export function carriedRoutes(mesh: Mesh): RouteObj[] {
-  return smcpGateways(mesh)
-    .filter(takesOver)
-    .flatMap((g) => g.routes.filter((r) => r.name === g.name || r.labels['maistra.io/generated-by'] === 'ior'));
+  return takenOver(mesh).flatMap((g) => g.routes.filter((r) => r.name === g.name || r.labels['maistra.io/generated-by'] === 'ior'));
 }
 
 /**
@@ -270,8 +272,7 @@ export function planExplicitRoutes(mesh: Mesh): { adds: Resource[]; patches: Pat
     ref: ref('route.openshift.io/v1', 'Route', r.name, r.namespace),
     body: handedOverBody(r.rendered),
   }));
-  const ior =
-    valueAt(withDefaults(mesh.controlPlane.effective, mesh.controlPlane.effectiveFrom), 'gateways.openshiftRoute.enabled') !== false;
+  const ior = valueAt(settingsOf(mesh.controlPlane), 'gateways.openshiftRoute.enabled') !== false;
   const patches: Patch[] =
     ior && smcpGateways(mesh).length
       ? [
@@ -292,7 +293,7 @@ export function planExplicitRoutes(mesh: Mesh): { adds: Resource[]; patches: Pat
  * Flux's garbage collection could delete the SMCP before the Job ran, and the operator would prune them).
  */
 export function smcpPruneGuard(mesh: Mesh): Patch[] {
-  if (!smcpGateways(mesh).some(takesOver)) return [];
+  if (takenOver(mesh).length === 0) return [];
   return [
     {
       type: 'merge',
@@ -312,7 +313,7 @@ export function smcpPruneGuard(mesh: Mesh): Patch[] {
  * running — and the Services and Routes, now plain objects in Git.
  */
 export function planHandover(mesh: Mesh): Resource[] {
-  const gws = smcpGateways(mesh).filter(takesOver);
+  const gws = takenOver(mesh);
   if (gws.length === 0) return [];
   const cp = mesh.controlPlane;
   const targets: HandoverTarget[] = gws.map((g) => ({

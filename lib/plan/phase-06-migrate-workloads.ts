@@ -1,5 +1,5 @@
 import { PlanContext } from './context';
-import { smcpGateways, takesOver } from './north-south';
+import { gatewayOnlyNamespaces } from './north-south';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { API, ref } from './refs';
@@ -50,16 +50,7 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       patch: { spec: { runtime: { components: { pilot: { container: { env: { PILOT_ENABLE_GATEWAY_API: 'false' } } } } } } },
     });
   }
-  const migrated = migratedNamespaces(ctx, mesh);
-  const ignoreOnly = [
-    ...new Set(
-      smcpGateways(mesh)
-        .filter(takesOver)
-        .map((g) => g.namespace),
-    ),
-  ]
-    .filter((ns) => !migrated.includes(ns))
-    .sort();
+  const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh));
   const adds = restartResources(mesh, {
     name: RESTART_NAME,
     namespace: mesh.ossm3.namespace,

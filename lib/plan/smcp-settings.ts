@@ -582,6 +582,15 @@ export function withDefaults(effective: JsonObject, from: 'status.appliedSpec' |
   return mergeJson(from === 'spec' ? mergeJson(CHART_DEFAULTS, PROFILE_DEFAULTS) : CHART_DEFAULTS, effective);
 }
 
+const settingsMemo = new WeakMap<object, JsonObject>();
+
+/** What a control plane runs with (its effective spec over the defaults), computed once per control plane. */
+export function settingsOf(cp: { readonly effective: JsonObject; readonly effectiveFrom: 'status.appliedSpec' | 'spec' }): JsonObject {
+  let s = settingsMemo.get(cp);
+  if (!s) settingsMemo.set(cp, (s = withDefaults(cp.effective, cp.effectiveFrom)));
+  return s;
+}
+
 export function valueAt(o: Json | undefined, path: string): Json | undefined {
   let cur: Json | undefined = o;
   for (const k of path.split('.')) cur = isObject(cur) ? cur[k] : undefined;

@@ -1,7 +1,7 @@
 import { FederationModel, Import, Mesh } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { isolatedNamespaces, MESH_MTLS_NAME, rendersNetworkPolicies, smcpPosture } from '../plan/control-plane';
-import { smcpGateways, TAKEOVER_SUFFIX, takesOver } from '../plan/north-south';
+import { smcpGateways, TAKEOVER_SUFFIX, takenOver } from '../plan/north-south';
 import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
 import { remoteGatewayName } from '../plan/phase-03-import';
@@ -300,13 +300,11 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
           `# ${mesh.ossm3.revision} on every migrated workload`,
         `${kc(c)} get csv -A | grep servicemeshoperator   ` +
           '# Succeeded: the OSSM 2 operator must run while the SMCP is deleted (its finalizer prunes cluster-wide)',
-        ...smcpGateways(mesh)
-          .filter(takesOver)
-          .map(
-            (g) =>
-              `${ictl(mesh)} proxy-status -n ${g.namespace} | grep ${g.name}${TAKEOVER_SUFFIX}   ` +
-              `# the new gateway pods are served by istiod-${mesh.ossm3.revision}; the 07 Job hands ${g.name} over`,
-          ),
+        ...takenOver(mesh).map(
+          (g) =>
+            `${ictl(mesh)} proxy-status -n ${g.namespace} | grep ${g.name}${TAKEOVER_SUFFIX}   ` +
+            `# the new gateway pods are served by istiod-${mesh.ossm3.revision}; the 07 Job hands ${g.name} over`,
+        ),
       ];
   }
 }
