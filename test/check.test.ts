@@ -9,24 +9,14 @@ import * as path from 'path';
 import { parseAllDocuments, stringify } from 'yaml';
 
 import { runChecks } from '../lib/check';
+import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
-import { Finding } from '../lib/check/finding';
-import { RuleId } from '../lib/check/rules';
-import { Diagnostics } from '../lib/diagnostics';
 import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
-import { loadClusters } from '../lib/load/clusters';
-import { buildModel } from '../lib/model/federation';
-import { buildPlan } from '../lib/plan/plan';
+import { Finding } from '../lib/check/finding';
+import { RuleId } from '../lib/check/rules';
 import { Plan, Resource } from '../lib/plan/types';
-
-function analyse(dir: string) {
-  const diags = new Diagnostics();
-  const model = buildModel(loadClusters(dir, diags), diags);
-  const plan = buildPlan(model, diags);
-  return { model, plan, findings: runChecks(model, plan) };
-}
 
 const rules = (fs: Finding[]) => [...new Set(fs.map((f) => f.rule))].sort();
 

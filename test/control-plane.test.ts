@@ -8,6 +8,7 @@ import * as path from 'path';
 
 import { parseDocument, stringify } from 'yaml';
 
+import { analyse, broken } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { crdProblems } from './support/kube';
 import { runChecks } from '../lib/check';
@@ -22,13 +23,6 @@ import { accountSettings, SETTING_RULES } from '../lib/plan/smcp-settings';
 import { Plan, Resource } from '../lib/plan/types';
 
 const PRODUCTION = path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters');
-
-function analyse(dir: string) {
-  const diags = new Diagnostics();
-  const model = buildModel(loadClusters(dir, diags), diags);
-  const plan = buildPlan(model, diags);
-  return { model, plan, findings: runChecks(model, plan) };
-}
 
 /** Edit east's SMCP dump (spec and status.appliedSpec alike) in a copy of the production example. */
 function productionWith(edit: (spec: JsonObject) => void, extra?: unknown[]): string {
@@ -157,13 +151,6 @@ describe('objects instead of settings', () => {
   });
 });
 
-/** A copy of the plan with `fn` applied to the adds of one cluster's phase. */
-function broken(plan: Plan, cluster: string, phase: number, fn: (adds: Resource[]) => Resource[]): Plan {
-  const p = JSON.parse(JSON.stringify(plan)) as Plan;
-  const pp = p.byCluster[cluster][phase] as { adds: Resource[] };
-  pp.adds = fn(pp.adds);
-  return p;
-}
 const mf015 = (model: FederationModel, plan: Plan) => runChecks(model, plan, ['MF015']).map((f) => `${f.phase}: ${f.problem}`);
 const withCarried = (adds: Resource[], fn: (c: JsonObject) => JsonObject) =>
   adds.map((r) => (r.type === 'istio' ? { ...r, carried: fn(JSON.parse(JSON.stringify(r.carried))) } : r));

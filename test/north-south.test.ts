@@ -8,26 +8,16 @@ import * as path from 'path';
 
 import { parseDocument } from 'yaml';
 
+import { analyse, broken } from './support/analyse';
 import { copyTree } from './support/fixtures';
 import { crdProblems, kustomize } from './support/kube';
 import { synthTo } from './support/synth';
 import { runChecks } from '../lib/check';
 import { handoverScript } from '../lib/constructs/gateway-takeover';
-import { Diagnostics } from '../lib/diagnostics';
-import { loadClusters } from '../lib/load/clusters';
-import { buildModel } from '../lib/model/federation';
 import { FederationModel } from '../lib/model/types';
-import { buildPlan } from '../lib/plan/plan';
 import { Plan, Resource } from '../lib/plan/types';
 
 const PRODUCTION = path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters');
-
-function analyse(dir: string) {
-  const diags = new Diagnostics();
-  const model = buildModel(loadClusters(dir, diags), diags);
-  const plan = buildPlan(model, diags);
-  return { model, plan, findings: runChecks(model, plan) };
-}
 
 const { model, plan } = analyse(PRODUCTION);
 const adds = (phase: number) => plan.byCluster.east[phase].adds;
@@ -148,13 +138,6 @@ describe('the 07 hand-over', () => {
   });
 });
 
-/** A copy of the plan with `fn` applied to the adds of one cluster's phase. */
-function broken(p: Plan, phase: number, fn: (adds: Resource[]) => Resource[]): Plan {
-  const copy = JSON.parse(JSON.stringify(p)) as Plan;
-  const pp = copy.byCluster.east[phase] as { adds: Resource[] };
-  pp.adds = fn(pp.adds);
-  return copy;
-}
 const mf019 = (m: FederationModel, p: Plan) => runChecks(m, p, ['MF019']).map((f) => `${f.phase}: ${f.problem}`);
 
 describe('MF019 north-south continuity', () => {
@@ -163,7 +146,7 @@ describe('MF019 north-south continuity', () => {
     expect(
       mf019(
         model,
-        broken(plan, 6, (a) => a.filter((r) => r.ref.name !== 'istio-egressgateway-ossm3')),
+        broken(plan, 'east', 6, (a) => a.filter((r) => r.ref.name !== 'istio-egressgateway-ossm3')),
       ),
     ).toEqual([
       '07-finalize: Service istio-system/istio-egressgateway has no gateway pods: neither the SMCP nor a meshfed gateway Deployment runs its pods.',
@@ -172,7 +155,7 @@ describe('MF019 north-south continuity', () => {
     expect(
       mf019(
         model,
-        broken(plan, 7, (a) => a.filter((r) => r.type !== 'handoverJob')),
+        broken(plan, 'east', 7, (a) => a.filter((r) => r.type !== 'handoverJob')),
       ),
     ).toEqual([
       expect.stringContaining('07-finalize: Service internal-gw/internal-ingressgateway is pruned with the SMCP'),
@@ -180,7 +163,7 @@ describe('MF019 north-south continuity', () => {
       expect.stringContaining('07-finalize: Service istio-system/istio-ingressgateway is pruned with the SMCP'),
     ]));
   test('triggers when the new pods lose a label a user Gateway selects, or when both injectors would act', () => {
-    const noTeam = broken(plan, 6, (a) =>
+    const noTeam = broken(plan, 'east', 6, (a) =>
       a.map((r) => {
         if (r.type !== 'gatewayDeployment' || r.ref.name !== 'istio-ingressgateway-ossm3') return r;
         const { team: _team, ...labels } = r.podLabels;
@@ -191,7 +174,7 @@ describe('MF019 north-south continuity', () => {
       '06-migrate-workloads: Gateway client/edge-gateway selects {"team":"edge"}, which some of ' +
         "istio-system/istio-ingressgateway's pods lack: they serve none of its hosts.",
     ]);
-    const noIgnore = broken(plan, 6, (a) => a.filter((r) => !(r.type === 'adopted' && r.ref.kind === 'Namespace')));
+    const noIgnore = broken(plan, 'east', 6, (a) => a.filter((r) => !(r.type === 'adopted' && r.ref.kind === 'Namespace')));
     expect(mf019(model, noIgnore)).toEqual(
       ['istio-egressgateway', 'istio-ingressgateway'].map(
         (g) =>
