@@ -186,9 +186,14 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
     }
     const key = `${group(o.apiVersion)}/${o.kind}/${o.namespace ?? ''}/${o.name}`;
     const first = seen.get(key);
-    if (first)
-      (dups.get(`${first.file}\n${o.file}`) ?? dups.set(`${first.file}\n${o.file}`, []).get(`${first.file}\n${o.file}`)!).push([first, o]);
-    else seen.set(key, o);
+    if (!first) {
+      seen.set(key, o);
+      continue;
+    }
+    const pair = `${first.file}\n${o.file}`;
+    const list = dups.get(pair) ?? [];
+    list.push([first, o]);
+    dups.set(pair, list);
   }
   // A whole file dumped twice is one mistake: one error naming both files, not one per object.
   const perFile = new Map<string, number>();
