@@ -1,5 +1,4 @@
 import { PhaseState } from './state';
-import { JsonObject } from '../load/yaml-source';
 import { spiffeId } from '../model/names';
 import { Import, Mesh, PeerLink } from '../model/types';
 import { PlanContext } from '../plan/context';
@@ -7,6 +6,7 @@ import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
 import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
+import { valueAt } from '../plan/smcp-settings';
 import { refKey, Resource } from '../plan/types';
 
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
@@ -28,13 +28,6 @@ function smcpPatched(state: PhaseState, path: string[]): unknown {
     if (v !== undefined) out = v;
   }
   return out;
-}
-
-/** The value at `path` inside nested objects (undefined where the path leaves them). */
-function valueAt(root: unknown, path: string[]): unknown {
-  let v = root;
-  for (const k of path) v = v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject)[k] : undefined;
-  return v;
 }
 
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */

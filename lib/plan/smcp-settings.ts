@@ -591,9 +591,10 @@ export function settingsOf(cp: { readonly effective: JsonObject; readonly effect
   return s;
 }
 
-export function valueAt(o: Json | undefined, path: string): Json | undefined {
+/** The value at a dotted path (or a list of keys, which may hold dots) inside nested objects. */
+export function valueAt(o: Json | undefined, path: string | readonly string[]): Json | undefined {
   let cur: Json | undefined = o;
-  for (const k of path.split('.')) cur = isObject(cur) ? cur[k] : undefined;
+  for (const k of typeof path === 'string' ? path.split('.') : path) cur = isObject(cur) ? cur[k] : undefined;
   return cur;
 }
 
