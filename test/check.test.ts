@@ -227,7 +227,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
   test('triggers on the cluster.local alias of the gateway identity (Istio reads it as the local trust domain)', () => {
     const { findings, p } = render([policy(['cluster.local/ns/istio-system/sa/federation-ingress-service-account'])]);
     expect(rules(findings)).toEqual(['MF002']);
-    expect(findings[0].fix).toContain('dist/west/02-export/patches/a/authorizationpolicy.security.istio.io_httpbin-callers.merge.yaml');
+    expect(findings[0].fix).toContain('dist/west/02-export/patches/a.yaml');
     expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
       'cluster.local/ns/istio-system/sa/federation-ingress-service-account',
       'east.local/ns/client/sa/*',

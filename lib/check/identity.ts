@@ -2,7 +2,7 @@ import { CheckContext } from './context';
 import { Finding } from './finding';
 import { uniqSorted } from '../model/names';
 import { PolicyMigration, policyMigrations } from '../plan/authz';
-import { objectPath } from '../plan/types';
+import { namespaceFile } from '../plan/types';
 
 /** What the policy would do to the real callers once they arrive as themselves. */
 function policyEffect(m: PolicyMigration): string {
@@ -28,7 +28,7 @@ export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
         name: m.policy.name,
         namespace: m.policy.namespace,
       };
-      const patch = `dist/${mesh.cluster}/02-export/patches/${objectPath(target, '.merge')}`;
+      const patch = `dist/${mesh.cluster}/02-export/patches/${namespaceFile(target.namespace)}`;
       const named = m.references.map((r) => `${r.field === 'namespace' ? 'namespace ' : ''}${r.negated ? 'not ' : ''}${r.value}`);
       out.push({
         rule: 'MF002',

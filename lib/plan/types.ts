@@ -30,12 +30,23 @@ export function fileAnchor(r: Resource): ObjectRef {
 
 /**
  * Stable, unique file name for an object inside a phase folder: one folder per namespace ("cluster" for
- * cluster-scoped objects), then `<kind>.<group>_<name>.yaml`, so a one-object change is a one-file diff
- * and same-named objects of different kinds or namespaces never clash. Checks name the files they point
- * users to with it.
+ * cluster-scoped objects), then `<kind>.<group>_<name>.yaml`. Used for the JSON patches (one file per
+ * target, as kustomize needs a `target` for each); objects and merge patches go to namespaceFile.
  */
 export function objectPath(r: ObjectRef, suffix = ''): string {
   return `${r.namespace ?? 'cluster'}/${r.kind.toLowerCase()}.${apiGroup(r.apiVersion)}_${r.name}${suffix}.yaml`;
+}
+
+/**
+ * The file a folder's objects of one namespace are written to: `<namespace>.yaml`, `_cluster.yaml` for
+ * cluster-scoped objects. Namespaces are DNS labels, so `_cluster` and `kustomization_` (the one name
+ * that would clash with the folder's kustomization.yaml) never collide with one. A few files of a few
+ * hundred objects each instead of one per object: creating a small file costs as much as writing tens of
+ * kilobytes (docs/benchmarks.md); a one-object change stays a hunk in one file.
+ */
+export function namespaceFile(namespace: string | undefined): string {
+  if (namespace === undefined) return '_cluster.yaml';
+  return namespace === 'kustomization' ? 'kustomization_.yaml' : `${namespace}.yaml`;
 }
 
 export function refId(r: ObjectRef): string {

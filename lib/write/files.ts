@@ -1,5 +1,5 @@
 import { ObjectRef } from '../plan/types';
-export { objectPath, refKey } from '../plan/types';
+export { namespaceFile, objectPath, refKey } from '../plan/types';
 
 export function refOf(obj: { apiVersion?: unknown; kind?: unknown; metadata?: unknown }): ObjectRef {
   const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
