@@ -5,17 +5,21 @@ import { dump } from 'js-yaml';
 
 /**
  * The floor: build the same imported ServiceEntry/WorkloadEntry objects as plain objects and write them
- * with the YAML library alone (one file per imported service, as synth does). No model, no plan, no
- * cdk8s, no kustomization files: what the output costs at least. Returns milliseconds.
+ * with the YAML library alone. No model, no plan, no cdk8s, no kustomization files: what the output
+ * costs at least. `grouped`: one file per importer and exporter (200 objects at 100 services, the
+ * size synth's files have), the floor the targets count; otherwise one file per imported service (the
+ * layout synth had until 2026-12, kept to show what the file count costs). Returns milliseconds.
  */
-export function floor(meshes: number, services: number, outDir: string): { ms: number; objects: number } {
+export function floor(meshes: number, services: number, outDir: string, grouped = true): { ms: number; objects: number; files: number } {
   const start = process.hrtime.bigint();
   let objects = 0;
+  let files = 0;
   for (let imp = 0; imp < meshes; imp++) {
-    const dir = path.join(outDir, `m${imp}`, 'istio-system');
-    fs.mkdirSync(dir, { recursive: true });
     for (let exp = 0; exp < meshes; exp++) {
       if (exp === imp) continue;
+      const dir = path.join(outDir, `m${imp}`, `m${exp}`);
+      fs.mkdirSync(dir, { recursive: true });
+      const docs: string[] = [];
       for (let s = 0; s < services; s++) {
         const host = `svc-${s}.m${exp}-apps.svc.m${exp}-mesh-imports.local`;
         const name = host.replace(/\./g, '-');
@@ -42,10 +46,19 @@ export function floor(meshes: number, services: number, outDir: string): { ms: n
           metadata: { name: `${name}-m${exp}`, namespace: 'istio-system', labels: { app: name, 'security.istio.io/tlsMode': 'istio' } },
           spec: { network: `m${exp}-network` },
         };
-        fs.writeFileSync(path.join(dir, `${name}.yaml`), `${dump(se, { lineWidth: -1 })}---\n${dump(we, { lineWidth: -1 })}`);
+        const text = `${dump(se, { lineWidth: -1 })}---\n${dump(we, { lineWidth: -1 })}`;
         objects += 2;
+        if (grouped) docs.push(text);
+        else {
+          fs.writeFileSync(path.join(dir, `${name}.yaml`), text);
+          files++;
+        }
+      }
+      if (grouped) {
+        fs.writeFileSync(path.join(dir, 'istio-system.yaml'), docs.join('---\n'));
+        files++;
       }
     }
   }
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, objects };
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, objects, files };
 }

@@ -47,7 +47,7 @@ test('npm run synth forwards its arguments; cdk8s synth -o is refused (cdk8s has
     encoding: 'utf8',
   });
   expect(viaNpm.status).toBe(0);
-  expect(viaNpm.stderr).toContain(`file(s) written to ${out}/`);
+  expect(viaNpm.stderr).toContain(`file(s) in ${out}/: `);
   const keep = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-o-')), 'out');
   const refused = spawnSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false', '-o', keep], { cwd: ROOT, encoding: 'utf8' });
   expect(refused.status).not.toBe(0);

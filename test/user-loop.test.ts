@@ -168,3 +168,92 @@ test('a trust domain copied from another ServiceMeshPeer is reported at the copy
   expect(res.stderr).toContain('ServiceMeshPeers blue-mesh and green-mesh both name trust domain "blue-mesh.local" (blue)');
   expect(res.stderr).toContain('(no ServiceMeshPeer names green (green-mesh.local))');
 });
+
+describe('re-running synth', () => {
+  const stat = (dir: string) =>
+    new Map(
+      [...readTree(dir).keys()].map((f) => {
+        const s = fs.statSync(path.join(dir, f));
+        return [f, `${s.ino}/${s.mtimeMs}`];
+      }),
+    );
+  const cache = () => ({ MESHFED_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-cache-')) });
+
+  test('on unchanged input rewrites nothing (same inodes and mtimes); a change touches only its files', () => {
+    const dir = copyTree(PRODUCTION);
+    const out = tmpOut();
+    const env = { MESHFED_CACHE: '0' };
+    expect(runCli(['--clusters', dir, '--out', out], env).code).toBe(0);
+    const first = stat(out);
+    const again = runCli(['--clusters', dir, '--out', out], env);
+    expect(again.stderr).toContain('all unchanged, nothing written');
+    expect(stat(out)).toEqual(first);
+    // One more verify URL for west: its plan, runbook and verify Jobs change; east's files stay as they are.
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    const doc = parseDocument(fs.readFileSync(f, 'utf8'));
+    doc.setIn(['spec', 'workloadRestart', 'image'], 'quay.io/openshift/origin-cli:4.20');
+    fs.writeFileSync(f, doc.toString());
+    const changed = runCli(['--clusters', dir, '--out', out], env);
+    expect(changed.code).toBe(0);
+    const after = stat(out);
+    const touched = [...after].filter(([file, id]) => first.get(file) !== id).map(([file]) => file);
+    expect(touched.length).toBeGreaterThan(0);
+    expect(touched.filter((file) => file.startsWith('east/'))).toEqual([]);
+    expect(changed.stderr).toMatch(new RegExp(`0 new, ${touched.length} changed, 0 removed, ${after.size - touched.length} unchanged`));
+  });
+
+  test('with its stamp: renders nothing, prints the same warnings; an edited dist/ or input renders in full', () => {
+    const dir = copyTree(PRODUCTION);
+    const out = tmpOut();
+    const env = cache();
+    const first = runCli(['--clusters', dir, '--out', out], env);
+    const warnings = first.stderr.split('\n').filter((l) => l.startsWith('warning'));
+    expect(warnings.length).toBeGreaterThan(0);
+    const again = runCli(['--clusters', dir, '--out', out], env);
+    expect(again.stderr).toContain('nothing rendered, nothing written');
+    expect(again.stderr.split('\n').filter((l) => l.startsWith('warning'))).toEqual(warnings);
+    expect(runCli(['--strict', '--clusters', dir, '--out', out], env).code).toBe(1);
+    // dist/ edited by hand: not what the stamp recorded, so synth renders and restores it.
+    const plan = path.join(out, 'east', 'RUNBOOK.md');
+    const text = fs.readFileSync(plan, 'utf8');
+    fs.writeFileSync(plan, `${text}edited\n`);
+    const restored = runCli(['--clusters', dir, '--out', out], env);
+    expect(restored.stderr).not.toContain('nothing rendered');
+    expect(fs.readFileSync(plan, 'utf8')).toBe(text);
+    // Input edited: rendered again.
+    fs.appendFileSync(path.join(dir, 'east', 'cluster.yaml'), '# a comment\n');
+    expect(runCli(['--clusters', dir, '--out', out], env).stderr).not.toContain('nothing rendered');
+    expect(runCli(['--clusters', dir, '--out', out], { ...env, MESHFED_CACHE: '0' }).stderr).not.toContain('nothing rendered');
+  });
+});
+
+describe('synth --json', () => {
+  test('the result on stdout: clusters, files written, warnings', () => {
+    const out = tmpOut();
+    const res = runCli(['--json', '--clusters', EXAMPLE_CLUSTERS, '--out', out], { MESHFED_CACHE: '0' });
+    const report = JSON.parse(res.stdout) as {
+      ok: boolean;
+      exitCode: number;
+      clusters: Record<string, { current: string; written: string[] }>;
+      files: { total: number; added: string[] };
+    };
+    expect(report.ok).toBe(true);
+    expect(report.exitCode).toBe(0);
+    expect(report.clusters.east.current).toBe('00-federation');
+    expect(report.clusters.east.written).toContain('07-finalize');
+    expect(report.files.added).toContain('east/07-finalize/kustomization.yaml');
+    expect(report.files.total).toBe(readTree(out).size);
+  });
+  test('an input error: ok false, the error with its file, nothing written', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    fs.writeFileSync(path.join(dir, 'east', 'cluster.yaml'), 'apiVersion: meshfed.dev/v1alpha1\nkind: ClusterSettings\nspec: {}\n');
+    const out = tmpOut();
+    const res = runCli(['--json', '--clusters', dir, '--out', out]);
+    const report = JSON.parse(res.stdout) as { ok: boolean; exitCode: number; errors: { location?: { file: string } }[] };
+    expect(res.code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(report.exitCode).toBe(1);
+    expect(report.errors.some((e) => e.location?.file === path.join(dir, 'east', 'cluster.yaml'))).toBe(true);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});

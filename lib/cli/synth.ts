@@ -3,8 +3,9 @@ import * as path from 'path';
 
 import { runChecks } from '../check';
 import { parseCommand } from './args';
+import { currentStamp, filesHash, inputHash, saveStamp } from './synth-memo';
 import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
-import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { Diagnostic, Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
@@ -14,7 +15,7 @@ import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { compareRenders, describeChanges, PlanJsonView } from '../plan/removals';
 import { Plan } from '../plan/types';
-import { treeDiff, writeTreeAtomically } from '../write/atomic';
+import { TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
@@ -77,15 +78,18 @@ export function synthesize(
     // The warnings go along: they often say why a finding is an error.
     if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-    const json = planJson(plan, diags.warnings, findings, relative);
+    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
     const mine = timed(
       timings,
       'render',
       () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])),
     );
+    // The federation-wide files while the worker is still rendering; then its clusters.
+    const spanning = finish({ clustersDir, timings, model, plan, diags, gitops });
     const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
     const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
-    return finish({ clustersDir, timings, model, plan, findings, files, diags, gitops });
+    for (const [f, c] of spanning.files) files.set(f, c);
+    return { plan, findings, files, diagnostics: diags, notes: spanning.notes };
   } catch (e) {
     worker?.cancel();
     throw e;
@@ -97,36 +101,41 @@ interface Rendered {
   readonly timings: Timings;
   readonly model: FederationModel;
   readonly plan: Plan;
-  readonly findings: Finding[];
-  readonly files: Map<string, string>;
   readonly diags: Diagnostics;
   readonly gitops: GitOpsSettings | undefined;
 }
 
-/** The files that span clusters: runbook, peer bundles, Argo CD and Flux objects. */
-function finish({ clustersDir, timings, model, plan, findings, files, diags, gitops }: Rendered): SynthResult {
+/** The files that span clusters: runbooks, peer bundles, Argo CD and Flux objects; and the notes. */
+function finish({ clustersDir, timings, model, plan, gitops }: Rendered): { files: Map<string, string>; notes: string[] } {
+  const files = new Map<string, string>();
   const greenfield = plan.phases[0] === 'multicluster';
   timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
   // One runbook per migrating cluster, for whoever is on call for it.
   if (!greenfield)
     timed(timings, 'runbook', () => plan.local.forEach((c) => files.set(`${c}/RUNBOOK.md`, renderClusterRunbook(model, plan, c))));
   // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
-  if (!greenfield) for (const [f, c] of renderBundles(model, plan, plan.local)) files.set(f, c);
+  if (!greenfield) timed(timings, 'bundles', () => renderBundles(model, plan, plan.local).forEach((c, f) => files.set(f, c)));
   const notes: string[] = [];
   if (gitops) {
-    const d = deliveries(model, plan, gitops);
-    for (const [f, c] of [...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]) files.set(f, c);
+    const d = timed(timings, 'gitops', () => deliveries(model, plan, gitops));
+    timed(timings, 'gitops', () => [...renderArgoCd(gitops, d), ...renderFlux(gitops, d)].forEach(([f, c]) => files.set(f, c)));
   } else {
     notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (docs/gitops.md).`);
   }
-  return { plan, findings, files, diagnostics: diags, notes };
+  return { files, notes };
 }
 
-function summary(result: SynthResult, outDir: string): string[] {
+function summary(result: SynthResult, outDir: string, changes: TreeChanges): string[] {
   const lines: string[] = [];
   const { plan } = result;
   const written = plan.local.reduce((n, c) => n + plan.byCluster[c].filter((p) => p.blockedBy.length === 0).length, 0);
-  lines.push(`meshfed: ${plan.local.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) written to ${outDir}/`);
+  const touched = changes.added.length + changes.changed.length + changes.removed.length;
+  lines.push(
+    `meshfed: ${plan.local.length} cluster(s), ${written} phase overlay(s), ${result.files.size} file(s) in ${outDir}/: ` +
+      (touched
+        ? `${changes.added.length} new, ${changes.changed.length} changed, ${changes.removed.length} removed, ${changes.unchanged} unchanged`
+        : 'all unchanged, nothing written'),
+  );
   for (const n of result.notes) lines.push(`meshfed: ${n}`);
   for (const c of plan.local) {
     const blocked = plan.byCluster[c].filter((p) => p.blockedBy.length > 0);
@@ -150,14 +159,18 @@ written and the previous dist/ stays as it was.
                      (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)
   --check            write nothing; exit 1, listing the files, when DIR is not what the input renders
                      (for CI: a committed dist/ that is stale)
-  --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors`;
+  --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors
+  --json             the result on stdout as JSON (clusters, files, warnings, findings, errors);
+                     messages stay on stderr
+
+A re-run on unchanged input (same files, same meshfed, DIR as the last synth wrote it) renders nothing
+and prints the same warnings (MESHFED_CACHE=0: render anyway).`;
 
 /** --check: is `outDir` exactly what the input renders? */
-function checkTree(outDir: string, files: Map<string, string>): number {
-  const d = treeDiff(outDir, files);
+function checkTree(outDir: string, total: number, d: { added: string[]; changed: string[]; removed: string[] }): number {
   const n = d.added.length + d.changed.length + d.removed.length;
   if (n === 0) {
-    console.error(`meshfed: ${outDir}/ is up to date (${files.size} file(s)).`);
+    console.error(`meshfed: ${outDir}/ is up to date (${total} file(s)).`);
     return 0;
   }
   for (const [mark, list] of [
@@ -184,9 +197,46 @@ function previousPlan(outDir: string): PlanJsonView | undefined {
   }
 }
 
-/** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error). */
+/** synth --json: the result on stdout, one document (diagnostics stay on stderr as text too). */
+interface SynthReport {
+  ok: boolean;
+  exitCode: number;
+  outDir: string;
+  /** True when input, meshfed and dist/ were as the last synth left them (nothing rendered). */
+  unchanged?: boolean;
+  clusters?: Record<string, { current: string; written: string[]; blocked: { phase: string; reasons: string[] }[] }>;
+  files?: { total: number; added: string[]; changed: string[]; removed: string[]; unchanged: number };
+  /** --check: how dist/ differs from what the input renders. */
+  stale?: { added: string[]; changed: string[]; removed: string[] };
+  warnings: Diagnostic[];
+  findings: Finding[];
+  errors: Diagnostic[];
+  notes: string[];
+}
+
+function clustersReport(plan: Plan): SynthReport['clusters'] {
+  return Object.fromEntries(
+    plan.local.map((c) => [
+      c,
+      {
+        current: plan.pointers[c],
+        written: plan.byCluster[c].filter((p) => !p.blockedBy.length).map((p) => p.phase),
+        blocked: plan.byCluster[c].filter((p) => p.blockedBy.length).map((p) => ({ phase: p.phase, reasons: p.blockedBy })),
+      },
+    ]),
+  );
+}
+
+/** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error, 3 bug). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; out?: string; 'allow-removals'?: boolean; check?: boolean; strict?: boolean }>(
+  const parsed = parseCommand<{
+    clusters?: string;
+    out?: string;
+    'allow-removals'?: boolean;
+    check?: boolean;
+    strict?: boolean;
+    json?: boolean;
+  }>(
     argv,
     {
       clusters: { type: 'string' },
@@ -194,6 +244,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'allow-removals': { type: 'boolean' },
       check: { type: 'boolean' },
       strict: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     USAGE,
   );
@@ -202,25 +253,63 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     clustersDir: parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters',
     outDir: parsed.values.out ?? env.MESHFED_OUT ?? 'dist',
   };
+  const report: SynthReport = { ok: false, exitCode: 0, outDir: opts.outDir, warnings: [], findings: [], errors: [], notes: [] };
+  const done = (code: number): number => {
+    if (parsed.values.json) console.log(JSON.stringify({ ...report, ok: code === 0, exitCode: code }, null, 2));
+    return code;
+  };
+  // Everything printed before the summary, for the stamp to replay on an unchanged re-run.
+  const messages: string[] = [];
+  const say = (line: string) => {
+    messages.push(line);
+    console.error(line);
+  };
   try {
     const timings: Timings = {};
-    const before = previousPlan(opts.outDir);
+    const input = timed(timings, 'stamp', () => inputHash(opts.clustersDir));
+    const stamp = timed(timings, 'stamp', () => currentStamp(opts.clustersDir, opts.outDir, input, env));
+    if (stamp) {
+      for (const l of stamp.messages) console.error(l);
+      report.unchanged = true;
+      if (parsed.values.strict && stamp.warnings) {
+        console.error(`meshfed: --strict: ${stamp.warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
+        return done(1);
+      }
+      console.error(
+        parsed.values.check
+          ? `meshfed: ${opts.outDir}/ is up to date (input, meshfed and ${opts.outDir}/ as the last synth left them).`
+          : `${stamp.summary}\nmeshfed: input, meshfed and ${opts.outDir}/ are as the last synth left them: ` +
+              'nothing rendered, nothing written (MESHFED_CACHE=0 renders anyway).',
+      );
+      return done(0);
+    }
+    const before = timed(timings, 'compare', () => previousPlan(opts.outDir));
     const pointers = Object.fromEntries(
       Object.entries(before?.clusters ?? {}).map(([c, v]) => [c, String((v as { current?: string }).current ?? '')]),
     );
     const result = synthesize(opts.clustersDir, timings, env, PARALLEL_MIN_OBJECTS, pointers);
-    for (const w of result.diagnostics.warnings) console.error(formatDiagnostic(w));
     const shown = result.findings.filter((f) => !f.acknowledged);
-    for (const f of shown) console.error(formatFinding(f));
+    Object.assign(report, {
+      warnings: result.diagnostics.warnings,
+      findings: shown,
+      notes: result.notes,
+      clusters: clustersReport(result.plan),
+    });
+    for (const w of result.diagnostics.warnings) say(formatDiagnostic(w));
+    for (const f of shown) say(formatFinding(f));
     const warnings = result.diagnostics.warnings.length + shown.length;
     if (parsed.values.strict && warnings) {
       console.error(`meshfed: --strict: ${warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
-      return 1;
+      return done(1);
     }
-    if (parsed.values.check) return checkTree(opts.outDir, result.files);
-    const previous = before;
-    if (previous) {
-      const changes = compareRenders(previous, JSON.parse(result.files.get('plan.json')!) as PlanJsonView);
+    if (parsed.values.check) {
+      const d = treeDiff(opts.outDir, result.files);
+      report.stale = d;
+      return done(checkTree(opts.outDir, result.files.size, d));
+    }
+    if (before) {
+      const changes = timed(timings, 'compare', () => compareRenders(before, JSON.parse(result.files.get('plan.json')!) as PlanJsonView));
+      // Not replayed: an unchanged re-run changes nothing.
       for (const l of describeChanges(changes)) console.error(l);
       const refused = changes.filter((c) => c.needsConfirmation.length);
       if (refused.length && !parsed.values['allow-removals'] && env.MESHFED_ALLOW_REMOVALS !== '1') {
@@ -228,10 +317,26 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
           `meshfed: refused: GitOps would delete what runs on ${refused.map((c) => c.cluster).join(', ')} (above). ` +
             `If that is intended, run again with --allow-removals (CI: MESHFED_ALLOW_REMOVALS=1); nothing was written, ${opts.outDir}/ is unchanged.`,
         );
-        return 1;
+        return done(1);
       }
     }
-    timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
+    const changes = timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
+    report.files = { total: result.files.size, ...changes };
+    const lines = summary(result, opts.outDir, changes);
+    timed(timings, 'stamp', () =>
+      saveStamp(
+        opts.clustersDir,
+        opts.outDir,
+        {
+          input: input ?? '',
+          output: filesHash(result.files),
+          messages,
+          warnings,
+          summary: summary(result, opts.outDir, { added: [], changed: [], removed: [], unchanged: result.files.size }).join('\n'),
+        },
+        env,
+      ),
+    );
     if (env.MESHFED_TIMING) {
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);
       console.error(
@@ -241,20 +346,22 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       );
     }
     // stderr: `cdk8s synth` captures the app's stdout.
-    for (const l of summary(result, opts.outDir)) console.error(l);
-    return 0;
+    for (const l of lines) console.error(l);
+    return done(0);
   } catch (e) {
     if (e instanceof InputError) {
+      report.errors = e.diagnostics.filter((d) => d.severity === 'error');
+      report.warnings = e.diagnostics.filter((d) => d.severity === 'warning');
       for (const d of e.diagnostics) console.error(formatDiagnostic(d));
       console.error(
         `meshfed: ${e.diagnostics.filter((d) => d.severity === 'error').length} error(s); nothing was written, ${opts.outDir}/ is unchanged.`,
       );
-      return 1;
+      return done(1);
     }
     console.error(`meshfed: internal error: ${(e as Error).message}`);
     if (env.MESHFED_DEBUG) console.error((e as Error).stack);
     else console.error('meshfed: this is a bug; run again with MESHFED_DEBUG=1 for details and report it.');
-    return 3;
+    return done(3);
   }
 }
 

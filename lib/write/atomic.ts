@@ -3,28 +3,46 @@ import * as path from 'path';
 
 import { compareStrings } from '../sort';
 
+/** What a write changed, paths relative to the folder (sorted). */
+export interface TreeChanges {
+  readonly added: string[];
+  readonly changed: string[];
+  readonly removed: string[];
+  /** Files whose content was already right: left as they were (same inode, same mtime). */
+  readonly unchanged: number;
+}
+
 /**
- * Replace `outDir` with exactly `files`, atomically as far as the file system allows: everything is
- * written to a sibling temporary folder first, then swapped in with two renames. If anything fails
- * before the swap, `outDir` is untouched.
+ * Replace `outDir` with exactly `files`, atomically as far as the file system allows: the new tree is
+ * built in a sibling temporary folder, then swapped in with two renames. If anything fails before the
+ * swap, `outDir` is untouched. A file whose content is already right is hard-linked from the old tree
+ * instead of written, so it keeps its mtime (git status, editors and file watchers stay quiet); when
+ * nothing differs, nothing is touched at all.
  */
-export function writeTreeAtomically(outDir: string, files: Map<string, string>): void {
+export function writeTreeAtomically(outDir: string, files: Map<string, string>): TreeChanges {
   const parent = path.dirname(path.resolve(outDir));
   const base = path.basename(path.resolve(outDir));
   fs.mkdirSync(parent, { recursive: true });
   removeLeftovers(parent, base);
+  const target = path.join(parent, base);
+  const diff = treeDiff(target, files);
+  const unchanged = files.size - diff.added.length - diff.changed.length;
+  if (diff.added.length + diff.changed.length + diff.removed.length === 0) return { ...diff, unchanged };
+  const fresh = new Set([...diff.added, ...diff.changed]);
   const tmp = fs.mkdtempSync(path.join(parent, `.${base}.meshfed-new-${process.pid}-`));
   try {
     const dirs = new Set<string>();
     for (const rel of files.keys()) dirs.add(path.dirname(path.join(tmp, rel)));
     for (const d of [...dirs].sort()) fs.mkdirSync(d, { recursive: true });
-    for (const [rel, content] of files) fs.writeFileSync(path.join(tmp, rel), content);
+    for (const [rel, content] of files) {
+      if (fresh.has(rel)) fs.writeFileSync(path.join(tmp, rel), content);
+      else keep(path.join(target, rel), path.join(tmp, rel));
+    }
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
   const old = `${path.join(parent, `.${base}.meshfed-old-`)}${process.pid}`;
-  const target = path.join(parent, base);
   const hadOld = fs.existsSync(target);
   if (hadOld) fs.renameSync(target, old);
   try {
@@ -35,6 +53,18 @@ export function writeTreeAtomically(outDir: string, files: Map<string, string>):
     throw e;
   }
   if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+  return { ...diff, unchanged };
+}
+
+/** Carry an unchanged file into the new tree: a hard link, or (where links fail) a copy with its times. */
+function keep(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+    const st = fs.statSync(from);
+    fs.utimesSync(to, st.atime, st.mtime);
+  }
 }
 
 function alive(pid: number): boolean {

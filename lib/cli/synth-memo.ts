@@ -1,0 +1,111 @@
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { compareStrings } from '../sort';
+
+/**
+ * Synth is a pure function of its input folder and of meshfed itself: the same bytes in give the same
+ * dist/ out. After a successful synth a stamp records a hash of both, a hash of what it wrote, and what
+ * it printed. When the next synth finds the same input and code and dist/ still holding exactly what was
+ * written, nothing can differ: it prints the same warnings and stops, without rendering again. Anything
+ * else (an edited input, a changed dist/, another meshfed, a missing stamp) renders in full. Stamps live
+ * outside dist/ (node_modules/.cache/meshfed/, one per input and output folder), so dist/ stays the same
+ * on every machine; MESHFED_CACHE=0 turns them off.
+ */
+export interface Stamp {
+  readonly input: string;
+  readonly output: string;
+  /** What the synth printed on stderr before its summary (warnings, findings, notes). */
+  readonly messages: string[];
+  /** Warnings and unacknowledged findings among them (for --strict). */
+  readonly warnings: number;
+  readonly summary: string;
+}
+
+const ROOT = path.join(__dirname, '..', '..');
+/** What meshfed's output depends on besides the input: its code, generated classes, schemas and locked dependencies. */
+const CODE = ['lib', 'imports', 'schema', 'main.ts', 'package.json', 'package-lock.json'];
+
+function filesUnder(dir: string, rel = ''): string[] {
+  if (!fs.existsSync(dir)) return [];
+  if (!fs.statSync(dir).isDirectory()) return [rel];
+  return fs
+    .readdirSync(dir)
+    .sort(compareStrings)
+    .flatMap((name) => filesUnder(path.join(dir, name), rel ? `${rel}/${name}` : name));
+}
+
+/** A hash of every file under `dir` (names and bytes), or undefined when it does not exist. */
+export function treeHash(dir: string, hash = createHash('sha256')): string | undefined {
+  if (!fs.existsSync(dir)) return undefined;
+  for (const rel of filesUnder(dir)) {
+    hash.update(`${rel}\0`);
+    hash.update(fs.readFileSync(rel ? path.join(dir, rel) : dir));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
+
+let codeHash: string | undefined;
+
+/** The input's hash: the folder's files, how it was named (hints print that path), and meshfed's own code. */
+export function inputHash(clustersDir: string): string | undefined {
+  if (!fs.existsSync(clustersDir)) return undefined;
+  if (!codeHash) {
+    const h = createHash('sha256');
+    for (const c of CODE) h.update(`${c}\0${treeHash(path.join(ROOT, c)) ?? '-'}\0`);
+    codeHash = h.digest('hex');
+  }
+  return treeHash(clustersDir, createHash('sha256').update(`${codeHash}\0${clustersDir}\0`));
+}
+
+function stampFile(clustersDir: string, outDir: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (env.MESHFED_CACHE === '0') return undefined;
+  const dir = env.MESHFED_CACHE_DIR ?? path.join(ROOT, 'node_modules', '.cache', 'meshfed');
+  const key = createHash('sha256')
+    .update(`${path.resolve(clustersDir)}\0${path.resolve(outDir)}`)
+    .digest('hex')
+    .slice(0, 16);
+  return path.join(dir, `synth-${key}.json`);
+}
+
+/** A hash of `files` (paths relative to their folder) equal to treeHash of a folder holding exactly them. */
+export function filesHash(files: ReadonlyMap<string, string>): string {
+  const hash = createHash('sha256');
+  for (const rel of [...files.keys()].sort(compareStrings)) hash.update(`${rel}\0`).update(files.get(rel)!).update('\0');
+  return hash.digest('hex');
+}
+
+/** The stamp of the last synth of this input into this output, if input, code and output are still as it left them. */
+export function currentStamp(
+  clustersDir: string,
+  outDir: string,
+  input: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Stamp | undefined {
+  const file = stampFile(clustersDir, outDir, env);
+  if (!file || !input || !fs.existsSync(file)) return undefined;
+  let stamp: Stamp;
+  try {
+    stamp = JSON.parse(fs.readFileSync(file, 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
+  if (stamp.input !== input || stamp.output !== treeHash(outDir)) return undefined;
+  return stamp;
+}
+
+/** Record a successful synth (best effort: a read-only cache only costs the next run its shortcut). */
+export function saveStamp(clustersDir: string, outDir: string, stamp: Stamp, env: NodeJS.ProcessEnv = process.env): void {
+  const file = stampFile(clustersDir, outDir, env);
+  if (!file) return;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(stamp));
+    fs.renameSync(tmp, file);
+  } catch {
+    // No cache: the next synth renders in full.
+  }
+}
