@@ -274,17 +274,16 @@ function selectorProblem(
  */
 function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
   if (onOssm3(state, ns)) return [];
-  const restarted = state.cached(`restarted/${ns}`, () => {
-    const names = new Set<string>();
+  return state.cached(`networkless/${ns}`, () => {
+    const restarted = new Set<string>();
     for (const job of state.of('restartJob')) {
       if (job.annotation !== NETWORK_RESTART_ANNOTATION || job.value !== mesh.network) continue;
-      for (const w of job.workloads) if (w.namespace === ns) names.add(`${w.kind}/${w.name}`);
+      for (const w of job.workloads) if (w.namespace === ns) restarted.add(`${w.kind}/${w.name}`);
     }
-    return names;
+    return mesh.inventory.workloads
+      .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`))
+      .map((w) => `${w.kind}/${w.name}`);
   });
-  return mesh.inventory.workloads
-    .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`))
-    .map((w) => `${w.kind}/${w.name}`);
 }
 
 /** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */
@@ -351,7 +350,13 @@ export function newPathExporterProblem(ctx: PlanContext, imp: Import, exporterSt
   const ewNs = ew.ref.namespace ?? '';
   const deploy = gatewayDeployProblem(exporterState, exporter, ewNs, 'east-west');
   if (deploy) return deploy;
-  const exposing = exporterState.of('exposedServices').find((g) => g.hosts.includes(imp.hostname));
+  const exposing = exporterState
+    .cached('exposedByHost', () => {
+      const m = new Map<string, Extract<Resource, { type: 'exposedServices' }>>();
+      for (const g of exporterState.of('exposedServices')) for (const h of g.hosts) if (!m.has(h)) m.set(h, g);
+      return m;
+    })
+    .get(imp.hostname);
   if (!exposing) return `${imp.exporter}'s east-west gateway does not expose ${imp.hostname}`;
   const selects = selectorProblem(exporterState, exposing, ewNs, ew.ref.name, `${imp.exporter}'s Gateway ${exposing.ref.name}`);
   if (selects) return selects;

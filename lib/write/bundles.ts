@@ -9,25 +9,38 @@ import { Plan } from '../plan/types';
  * port, the services exported to it (names, ports, service accounts), the hostnames this cluster uses
  * for the peer's services, and its phase. Nothing secret.
  */
+function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const list = out.get(k);
+    if (list) list.push(t);
+    else out.set(k, [t]);
+  }
+  return out;
+}
+
 export function renderBundles(model: FederationModel, plan: Plan, clusters: string[]): Map<string, string> {
   const ctx = new PlanContext(model);
   const files = new Map<string, string>();
+  const exportsOf = groupBy(model.exports, (e) => e.link);
+  const importsOf = groupBy(model.imports, (i) => i.link);
   for (const c of clusters) {
     const mesh = ctx.mesh(c);
     for (const link of ctx.linksOf(c)) {
-      const exports = model.exports
-        .filter((e) => e.link === link)
-        .map((e) => ({
-          service: { name: e.service.name, namespace: e.service.namespace },
-          exportedName: e.exportedName,
-          exportedNamespace: e.exportedNamespace,
-          exportedHostname: e.exportedHostname,
-          ports: e.service.ports.map((p) => ({ name: p.name, number: p.number, ...(p.protocol ? { protocol: p.protocol } : {}) })),
-          serviceAccounts: e.service.serviceAccounts,
-        }));
-      const imports = model.imports
-        .filter((i) => i.link === link)
-        .map((i) => ({ exportedHostname: i.export.exportedHostname, hostname: i.hostname, importAsLocal: i.importAsLocal }));
+      const exports = (exportsOf.get(link) ?? []).map((e) => ({
+        service: { name: e.service.name, namespace: e.service.namespace },
+        exportedName: e.exportedName,
+        exportedNamespace: e.exportedNamespace,
+        exportedHostname: e.exportedHostname,
+        ports: e.service.ports.map((p) => ({ name: p.name, number: p.number, ...(p.protocol ? { protocol: p.protocol } : {}) })),
+        serviceAccounts: e.service.serviceAccounts,
+      }));
+      const imports = (importsOf.get(link) ?? []).map((i) => ({
+        exportedHostname: i.export.exportedHostname,
+        hostname: i.hostname,
+        importAsLocal: i.importAsLocal,
+      }));
       const bundle = {
         apiVersion: 'meshfed.dev/v1alpha1',
         kind: 'PeerBundle',

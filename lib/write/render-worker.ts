@@ -14,7 +14,7 @@ import { PhasePlan, Plan } from '../plan/types';
 /** Plans with fewer objects than this render on one thread. */
 export const PARALLEL_MIN_OBJECTS = 10_000;
 /** Share of the rendering the worker takes: the main thread also runs the checks meanwhile. */
-const WORKER_SHARE = 0.7;
+const WORKER_SHARE = 0.8;
 
 interface Job {
   readonly clusters: PhasePlan[][];
