@@ -5,7 +5,9 @@
  * folder, run the same synth a user runs (node --import tsx main.ts, as cdk8s.yaml does), and report
  * meshes, services, imports, objects and files written, wall seconds, peak RSS, bytes written,
  * `kubectl kustomize` seconds of the slowest build (every phase and import folder of the largest
- * cluster is built), and the floor (bench/floor.ts) with the ratio.
+ * cluster is built), a re-run on unchanged input (which must touch no file), what adding one service
+ * changes, and the floor (bench/floor.ts, as its own process) with the ratio — plus the floor with one
+ * file per imported service, to show what the file count costs.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,8 +15,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
 
-import { floor } from './floor';
-import { generateFederation } from './generate';
+import { parse, stringify } from 'yaml';
+
+import { clusterName, generateFederation } from './generate';
 import { compareStrings } from '../lib/sort';
 
 const ROOT = path.join(__dirname, '..');
@@ -31,6 +34,13 @@ interface Row {
   kustomize: number;
   largest: string;
   floor: number;
+  floorFiles: number;
+  perServiceFloor: number;
+  perServiceFiles: number;
+  rerun: number;
+  rerender: number;
+  untouched: boolean;
+  oneService: string;
   stages: string;
 }
 
@@ -105,42 +115,115 @@ function kustomizeCluster(
   return { slowest, slowestDir, builds: dirs.length, appObjects };
 }
 
+/** Run a node process, timed: wall seconds and its result. */
+function timedSpawn(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { wall: number; res: ReturnType<typeof spawnSync> & { stderr: string; stdout: string } } {
+  execFileSync('sync');
+  const start = process.hrtime.bigint();
+  const res = spawnSync('node', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
+  return { wall: Number(process.hrtime.bigint() - start) / 1e9, res };
+}
+
+/** Files of a tree with their inode and mtime, to see what a synth touched. */
+function identities(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) visit(p);
+      else {
+        const st = fs.statSync(p);
+        out.set(path.relative(dir, p), `${st.ino}/${st.mtimeMs}`);
+      }
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/** One more exported service on the first mesh: what a one-service change does to dist/. */
+function addService(clusters: string): void {
+  const file = path.join(clusters, clusterName(0), 'ossm2', 'workloads.yaml');
+  const doc = parse(fs.readFileSync(file, 'utf8')) as { items: Record<string, unknown>[] };
+  const ns = `${clusterName(0)}-apps`;
+  const svc = 'svc-added';
+  doc.items.push(
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: svc, namespace: ns, labels: { app: svc } },
+      spec: { selector: { app: svc }, ports: [{ name: 'http', port: 8000, targetPort: 8080 }] },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: svc, namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: svc } },
+        template: {
+          metadata: { labels: { app: svc } },
+          spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
+        },
+      },
+    },
+  );
+  fs.writeFileSync(file, stringify(doc, { lineWidth: 0 }));
+}
+
 function run(meshes: number, services: number): Row {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `meshfed-bench-${meshes}x${services}-`));
   const clusters = path.join(tmp, 'clusters');
   const dist = path.join(tmp, 'dist');
   const imports = generateFederation(clusters, meshes, services);
-  // Start each measurement with no dirty pages left from the previous one (the disk's write-back is shared).
-  execFileSync('sync');
-  const start = process.hrtime.bigint();
-  const res = spawnSync('node', ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', dist], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, MESHFED_TIMING: '1' },
-    maxBuffer: 1 << 30,
-  });
-  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const synth = ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', dist];
+  // Stamps in the run's own folder: the first synth finds none, the second finds the first's.
+  const env = { MESHFED_TIMING: '1', MESHFED_CACHE_DIR: path.join(tmp, 'cache') };
+  const first = timedSpawn(synth, env);
   // Thousands of warnings (MF010 per two-port service) precede the summary: show the end only.
-  if (res.status !== 0)
-    throw new Error(`synth failed for ${meshes}x${services} (${res.error?.message ?? `exit ${res.status}`}):\n…${res.stderr.slice(-2000)}`);
-  const timing = /timings \(ms\): (.*); peak RSS (\d+) MB/.exec(res.stderr);
+  if (first.res.status !== 0)
+    throw new Error(
+      `synth failed for ${meshes}x${services} (${first.res.error?.message ?? `exit ${first.res.status}`}):\n…${first.res.stderr.slice(-2000)}`,
+    );
+  const timing = /timings \(ms\): (.*); peak RSS (\d+) MB/.exec(first.res.stderr);
+  const written = identities(dist);
+  // Unchanged input: with the stamp (nothing rendered), and without it (rendered, nothing written).
+  const rerun = timedSpawn(synth, env);
+  const rerender = timedSpawn(synth, { ...env, MESHFED_CACHE: '0' });
+  const untouched = [...identities(dist)].every(([f, id]) => written.get(f) === id);
+  addService(clusters);
+  const changed = timedSpawn(synth, { ...env, MESHFED_CACHE: '0' });
+  const summary = /: (\d+) new, (\d+) changed, (\d+) removed/.exec(changed.res.stderr);
   const tree = walk(dist);
   const k = kustomizeCluster(dist, tree.perBuild);
-  execFileSync('sync');
-  const f = floor(meshes, services, path.join(tmp, 'floor'));
+  const floors = (['grouped', 'per-service'] as const).map((layout) => {
+    const f = timedSpawn(
+      ['--import', 'tsx', 'bench/floor.ts', String(meshes), String(services), path.join(tmp, `floor-${layout}`), layout],
+      {},
+    );
+    return { wall: f.wall, ...(JSON.parse(f.res.stdout) as { files: number }) };
+  });
   fs.rmSync(tmp, { recursive: true, force: true });
   return {
     meshes,
     services,
     imports,
     objects: tree.objects,
-    files: tree.files,
-    wall,
+    files: written.size,
+    wall: first.wall,
+    rerun: rerun.wall,
+    rerender: rerender.wall,
+    untouched,
+    oneService: summary ? `${summary[1]} new, ${summary[2]} changed, ${summary[3]} removed` : 'no summary',
     rssMB: Number(timing?.[2] ?? 0),
     bytes: tree.bytes,
     kustomize: k.slowest,
     largest: `${k.slowestDir}, slowest of ${k.builds} builds; one Application at 07-finalize holds ${k.appObjects} objects`,
-    floor: f.ms / 1000,
+    floor: floors[0].wall,
+    floorFiles: floors[0].files,
+    perServiceFloor: floors[1].wall,
+    perServiceFiles: floors[1].files,
     stages: timing?.[1] ?? '',
   };
 }
@@ -162,8 +245,10 @@ function main(): void {
     'peak RSS MB',
     'MB written',
     'kustomize s',
+    'rerun s',
     'floor s',
     'ratio',
+    'per-file floor s',
   ];
   const rows: string[][] = [];
   for (const [m, s] of sizes) {
@@ -179,11 +264,19 @@ function main(): void {
         r.rssMB,
         (r.bytes / 2 ** 20).toFixed(1),
         r.kustomize.toFixed(2),
+        r.rerun.toFixed(2),
         r.floor.toFixed(2),
         (r.wall / r.floor).toFixed(1),
+        r.perServiceFloor.toFixed(2),
       ].map(String),
     );
     console.error(`  ${m}x${s}: stages ${r.stages}; kustomize: ${r.largest}`);
+    console.error(
+      `  ${m}x${s}: re-run on unchanged input ${r.rerun.toFixed(2)} s with the stamp (${(r.wall / r.rerun).toFixed(1)}x faster), ` +
+        `${r.rerender.toFixed(2)} s rendering again; files untouched: ${r.untouched}; one added service: ${r.oneService} file(s); ` +
+        `floor files: ${r.floorFiles} grouped, ${r.perServiceFiles} per service`,
+    );
+    if (!r.untouched) throw new Error(`${m}x${s}: a re-run on unchanged input rewrote files`);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   console.log(`| ${header.map((h, i) => h.padStart(widths[i])).join(' | ')} |`);

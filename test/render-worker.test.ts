@@ -49,6 +49,6 @@ describe('rendering on a second thread', () => {
         })),
       },
     };
-    expect(() => new RenderWorker(broken, ['east']).result()).toThrow(/^render worker: /);
+    expect(() => new RenderWorker().render(broken, ['east']).result()).toThrow(/^render worker: /);
   });
 });

@@ -62,17 +62,21 @@ export function synthesize(
   parallelMinObjects = PARALLEL_MIN_OBJECTS,
   previousPointers: Record<string, string> = {},
 ): SynthResult {
-  const diags = new Diagnostics();
-  const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
-  const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
-  const model = timed(timings, 'model', () => buildModel(clusters, diags));
-  const plan = timed(timings, 'plan', () => buildPlan(model, diags));
-  timed(timings, 'plan', () => checkPointers(plan, model, diags, previousPointers));
-  diags.throwIfErrors();
-  // Large federations render part of their clusters on a second thread, started before the checks run.
-  const offload = workerClusters(plan, env, parallelMinObjects);
-  const worker = offload.length ? timed(timings, 'render', () => new RenderWorker(plan, offload)) : undefined;
+  // A large input will need the second thread: start it first, so it loads the renderer while the input loads.
+  const early = env.MESHFED_THREADS !== '1' && inputBytes(clustersDir) >= EARLY_WORKER_INPUT_BYTES ? new RenderWorker() : undefined;
+  let worker: RenderWorker | undefined;
   try {
+    const diags = new Diagnostics();
+    const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
+    const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
+    const model = timed(timings, 'model', () => buildModel(clusters, diags));
+    const plan = timed(timings, 'plan', () => buildPlan(model, diags));
+    timed(timings, 'plan', () => checkPointers(plan, model, diags, previousPointers));
+    diags.throwIfErrors();
+    // Large federations render part of their clusters on the second thread while this one runs the checks.
+    const offload = workerClusters(plan, env, parallelMinObjects);
+    if (offload.length) worker = timed(timings, 'render', () => (early ?? new RenderWorker()).render(plan, offload));
+    else early?.cancel();
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     const errors = findings.filter((f) => f.severity === 'error');
     // The warnings go along: they often say why a finding is an error.
@@ -91,9 +95,26 @@ export function synthesize(
     for (const [f, c] of spanning.files) files.set(f, c);
     return { plan, findings, files, diagnostics: diags, notes: spanning.notes };
   } catch (e) {
-    worker?.cancel();
+    (worker ?? early)?.cancel();
     throw e;
   }
+}
+
+/** Input this size or larger starts the render worker before loading (a 10 × 100 federation's dumps are about 1.4 MB). */
+const EARLY_WORKER_INPUT_BYTES = 512 * 1024;
+
+/** Bytes of every file under `dir`. */
+function inputBytes(dir: string): number {
+  let n = 0;
+  const visit = (d: string) => {
+    for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) visit(p);
+      else if (e.isFile()) n += fs.statSync(p).size;
+    }
+  };
+  visit(dir);
+  return n;
 }
 
 interface Rendered {

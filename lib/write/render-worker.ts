@@ -16,8 +16,7 @@ export const PARALLEL_MIN_OBJECTS = 10_000;
 /** Share of the rendering the worker takes: the main thread also runs the checks meanwhile. */
 const WORKER_SHARE = 0.8;
 
-interface Job {
-  readonly clusters: PhasePlan[][];
+interface Setup {
   readonly port: MessagePort;
   readonly done: Int32Array;
 }
@@ -38,20 +37,25 @@ export function workerClusters(plan: Plan, env: NodeJS.ProcessEnv = process.env,
   return out.length === plan.local.length ? out.slice(0, -1) : out;
 }
 
-/** A worker thread rendering some clusters; `result()` waits for it. */
+/**
+ * A worker thread that renders some clusters. It starts (and loads the renderer, most of a second) as soon
+ * as it is created — synth creates it before loading the input when the input is large — and renders
+ * once `render` hands it the clusters; `result()` waits for it.
+ */
 export class RenderWorker {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
+  private started = false;
 
-  constructor(plan: Plan, clusters: string[]) {
+  constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const job: Job = { clusters: clusters.map((c) => plan.byCluster[c]), port: port2, done: this.done };
+    const setup: Setup = { port: port2, done: this.done };
     // The worker loads TypeScript the way the app does (tsx), whether synth runs under tsx or jest.
-    this.worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).runJob();`, {
+    this.worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).serve();`, {
       eval: true,
-      workerData: job,
+      workerData: setup,
       transferList: [port2],
       execArgv: [],
       // The young generation the app gives the main thread (--max-semi-space-size=64): less GC.
@@ -60,8 +64,16 @@ export class RenderWorker {
     this.worker.unref();
   }
 
+  /** Hand the worker its clusters (their phase plans are copied to it). */
+  render(plan: Plan, clusters: string[]): this {
+    this.started = true;
+    this.port.postMessage(clusters.map((c) => plan.byCluster[c]));
+    return this;
+  }
+
   /** Blocks until the worker is done; its files per cluster. Throws what the worker threw. */
   result(): Map<string, Map<string, string>> {
+    if (!this.started) throw new Error('meshfed bug: RenderWorker.result() before render()');
     Atomics.wait(this.done, 0, 0);
     const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
     void this.worker.terminate();
@@ -70,22 +82,25 @@ export class RenderWorker {
     return new Map(reply.files.map(([c, files]) => [c, new Map(files)]));
   }
 
-  /** Stop the worker without waiting for it (synth failed on the main thread). */
+  /** Stop the worker without waiting for it (nothing to render, or synth failed on the main thread). */
   cancel(): void {
     void this.worker.terminate();
   }
 }
 
-/** Worker side: render the clusters of workerData, post the files, wake the main thread. */
-export function runJob(): void {
-  const job = workerData as Job;
-  let reply: Reply;
-  try {
-    reply = { files: job.clusters.map((phases) => [phases[0].cluster, [...renderCluster(phases)]]) };
-  } catch (e) {
-    reply = { error: (e as Error).stack ?? String(e) };
-  }
-  job.port.postMessage(reply);
-  Atomics.store(job.done, 0, 1);
-  Atomics.notify(job.done, 0);
+/** Worker side: wait for the clusters, render them, post the files, wake the main thread. */
+export function serve(): void {
+  const { port, done } = workerData as Setup;
+  port.once('message', (clusters: PhasePlan[][]) => {
+    let reply: Reply;
+    try {
+      reply = { files: clusters.map((phases) => [phases[0].cluster, [...renderCluster(phases)]]) };
+    } catch (e) {
+      reply = { error: (e as Error).stack ?? String(e) };
+    }
+    port.postMessage(reply);
+    port.close();
+    Atomics.store(done, 0, 1);
+    Atomics.notify(done, 0);
+  });
 }
