@@ -111,3 +111,20 @@ test("the cacerts command names each cluster's control-plane namespace; progress
   expect(out).toContain('kubectl --context north create secret generic cacerts -n istio-system ');
   expect(err).toContain('meshfed: east: generating a root and an intermediate CA (RSA 2048)…');
 });
+
+test('--json: per cluster its folder, public root, namespace and the cacerts command, nothing else on stdout', async () => {
+  const { result, out } = await inTmp(() => runCerts(['east', '--key-size', '2048', '--json'], {}));
+  expect(result).toBe(0);
+  const report = JSON.parse(out) as {
+    clusters: { cluster: string; dir: string; publicRoot: string; namespace: string; command: string }[];
+  };
+  expect(report.clusters).toEqual([
+    {
+      cluster: 'east',
+      dir: path.join('certs', 'east'),
+      publicRoot: path.join('clusters', 'east', 'root-cert.pem'),
+      namespace: 'istio-system',
+      command: expect.stringMatching(/^kubectl --context east create secret generic cacerts -n istio-system /),
+    },
+  ]);
+});

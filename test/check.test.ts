@@ -631,6 +631,9 @@ describe('meshfed check command', () => {
         spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'httpbin.a.svc.east-mesh-exports.local' } }] }] },
       },
     ]);
+    const viaJson = spawnSync('node', [bin, 'check', '--clusters', dir, '--json'], { encoding: 'utf8' });
+    expect(viaJson.status).toBe(1);
+    expect((JSON.parse(viaJson.stdout) as { findings: { rule: string }[] }).findings.map((f) => f.rule)).toContain('MF004');
     const bad = spawnSync('node', [bin, 'check', '--clusters', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^error MF004 \[west\] .*clusters-copy|^error MF004 \[west\] /m);

@@ -61,6 +61,8 @@ test('--dry-run prints the script: read-only gets, no Secret', () => {
   expect(res.stdout).not.toMatch(/\bk (apply|create|delete|patch|label|edit)\b/);
   for (const kind of ['authorizationpolicy', 'destinationrule', 'virtualservice', 'route', 'telemetry', 'serviceentry'])
     expect(res.stdout).toContain(kind);
+  const json = meshfed(['collect', 'east', '--dry-run', '--context', 'prod-east', '--json']);
+  expect(JSON.parse(json.stdout)).toEqual({ cluster: 'east', dir: path.join('clusters', 'east'), script: res.stdout });
 });
 
 test('collect with a stub oc dumps what synth needs, member namespaces from the roll and the members', () => {
@@ -71,9 +73,13 @@ test('collect with a stub oc dumps what synth needs, member namespaces from the 
   fs.copyFileSync(path.join(EAST, 'cluster.yaml'), path.join(clusters, 'east', 'cluster.yaml'));
   copyTree(path.join(EXAMPLE_CLUSTERS, 'west'), path.join(clusters, 'west'));
   fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(clusters, 'gitops.yaml'));
-  const res = meshfed(['collect', 'east', '--clusters', clusters], { PATH: `${bin}:${process.env.PATH}` });
+  const res = meshfed(['collect', 'east', '--clusters', clusters, '--json'], { PATH: `${bin}:${process.env.PATH}` });
   expect(res.stderr).toContain('meshfed: east: control plane istio-system, members: client');
   expect(res.status).toBe(0);
+  // --json: the result alone on stdout.
+  const report = JSON.parse(res.stdout) as { cluster: string; exitCode: number; files: string[] };
+  expect(report).toMatchObject({ cluster: 'east', exitCode: 0 });
+  expect(report.files.map((f) => path.basename(f))).toContain('workloads-client.yaml');
   const calls = fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n');
   expect(calls.every((c) => c.startsWith('--context east get '))).toBe(true);
   expect(fs.readdirSync(path.join(clusters, 'east', 'ossm2')).sort()).toEqual([

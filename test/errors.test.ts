@@ -143,6 +143,16 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ['field spec.remoteNetworks.east-mesh', "is this cluster's own network"],
   ],
   [
+    "own network equal to a peer's default network name",
+    // east names no remoteNetworks: west's network is west-network by default, and east took that name.
+    edit('east/cluster.yaml', 'network: network-east-mesh', 'network: west-network'),
+    [
+      'clusters/east/cluster.yaml:9, ClusterSettings east, field spec.network',
+      `east's own network "west-network" is the name meshfed gives peer west-mesh's network (west-network`,
+      'Set spec.network in clusters/east/cluster.yaml',
+    ],
+  ],
+  [
     'SMCP older than v2.6',
     edit('west/ossm2/smcp.yaml', '  version: v2.6\nstatus', '  version: v2.5\nstatus'),
     ['clusters/west/ossm2/smcp.yaml:', 'field spec.version', 'older than v2.6'],

@@ -11,6 +11,7 @@ import { parseDocument } from 'yaml';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
+import { filesHash, treeHash } from '../lib/cli/synth-memo';
 
 const ROOT = path.join(__dirname, '..');
 const PRODUCTION = path.join(ROOT, 'examples', 'production-smcp', 'clusters');
@@ -256,4 +257,19 @@ describe('synth --json', () => {
     expect(report.errors.some((e) => e.location?.file === path.join(dir, 'east', 'cluster.yaml'))).toBe(true);
     expect(fs.existsSync(out)).toBe(false);
   });
+});
+
+test('the stamp hashes a folder as synth hashes its files, whatever the names sort like', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-hash-'));
+  const files = new Map([
+    ['patches/istio-system.yaml', 'a'],
+    ['patches/istio-system/x.json6902.yaml', 'b'],
+    ['m00-apps.yaml', 'c'],
+    ['m00/kustomization.yaml', 'd'],
+  ]);
+  for (const [f, c] of files) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), c);
+  }
+  expect(treeHash(dir)).toBe(filesHash(files));
 });

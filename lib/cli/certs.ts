@@ -33,7 +33,7 @@ function controlPlaneNamespace(clustersDir: string, cluster: string): string | u
   return typeof spec?.ossm3?.namespace === 'string' ? spec.ossm3.namespace : undefined;
 }
 
-const USAGE = `usage: meshfed certs <cluster>... [--clusters DIR] [--out DIR] [--namespace NS] [--key-size BITS] [--force]
+const USAGE = `usage: meshfed certs <cluster>... [--clusters DIR] [--out DIR] [--namespace NS] [--key-size BITS] [--force] [--json]
 
 Lab certificates, as every reference guide starts: for each cluster a root CA and an intermediate CA
 signed by it (Istio's Makefile.selfsigned.mk layout). Keys and certificates go to <out>/<cluster>/
@@ -46,13 +46,21 @@ your PKI.
   --namespace NS    namespace of the cacerts Secret in the command printed (default: each cluster's
                     SMCP namespace from DIR/<cluster>/ossm2/, or spec.ossm3.namespace, else istio-system)
   --key-size BITS   RSA key size (default: 4096, as Istio's Makefile)
-  --force           replace existing material in <out>/<cluster>/`;
+  --force           replace existing material in <out>/<cluster>/
+  --json            print the result as JSON: per cluster its folder, public root, namespace and command`;
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** The `certs` command; returns the exit code. */
 export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const parsed = parseCommand<{ clusters?: string; out?: string; namespace?: string; 'key-size'?: string; force?: boolean }>(
+  const parsed = parseCommand<{
+    clusters?: string;
+    out?: string;
+    namespace?: string;
+    'key-size'?: string;
+    force?: boolean;
+    json?: boolean;
+  }>(
     argv,
     {
       clusters: { type: 'string' },
@@ -60,6 +68,7 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
       namespace: { type: 'string' },
       'key-size': { type: 'string' },
       force: { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     USAGE,
     undefined,
@@ -89,6 +98,7 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
       return 1;
     }
   }
+  const results: { cluster: string; dir: string; publicRoot: string; namespace: string; command: string }[] = [];
   for (const c of clusters) {
     const namespace = v.namespace ?? controlPlaneNamespace(clustersDir, c) ?? 'istio-system';
     // RSA key generation takes seconds per key at 4096 bits: say what is happening.
@@ -115,13 +125,15 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
     fs.mkdirSync(path.join(clustersDir, c), { recursive: true });
     fs.writeFileSync(path.join(clustersDir, c, 'root-cert.pem'), ca.rootCert);
     const f = (name: string) => `--from-file=${name}=${path.join(dir, name)}`;
-    console.log(
-      `# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${path.join(clustersDir, c, 'root-cert.pem')}`,
-    );
-    console.log(
+    const publicRoot = path.join(clustersDir, c, 'root-cert.pem');
+    const command =
       `kubectl --context ${c} create secret generic cacerts -n ${namespace} ${f('root-cert.pem')} ` +
-        `${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`,
-    );
+      `${f('ca-cert.pem')} ${f('ca-key.pem')} ${f('cert-chain.pem')}`;
+    results.push({ cluster: c, dir, publicRoot, namespace, command });
+    if (v.json) continue;
+    console.log(`# ${c}: root and intermediate CA in ${dir}/ (keep the keys out of git); public root copied to ${publicRoot}`);
+    console.log(command);
   }
+  if (v.json) console.log(JSON.stringify({ clusters: results }, null, 2));
   return 0;
 }

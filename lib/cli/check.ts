@@ -9,19 +9,20 @@ import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 
-const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json]
+const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json] [--json]
 
 Static analysis of the federation and of every phase: what would break traffic or widen access,
 before anything is applied. Rules: docs/rules.md. Exit code 1 when any finding is an error.
 
   --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
-  --format FORMAT  text (default) or json`;
+  --format FORMAT  text (default) or json
+  --json           the same as --format json`;
 
 /** The `check` command; returns the exit code (0 no errors, 1 errors, 2 usage). */
 export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; format: string }>(
+  const parsed = parseCommand<{ clusters?: string; format: string; json?: boolean }>(
     argv,
-    { clusters: { type: 'string' }, format: { type: 'string', default: 'text' } },
+    { clusters: { type: 'string' }, format: { type: 'string', default: 'text' }, json: { type: 'boolean' } },
     USAGE,
     (v) => (v.format === 'text' || v.format === 'json' ? undefined : `--format must be text or json, not "${v.format}"`),
   );
@@ -34,7 +35,7 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     checkPointers(plan, model, diags);
     diags.throwIfErrors();
     const findings = runChecks(model, plan);
-    if (values.format === 'json') {
+    if (values.format === 'json' || values.json) {
       console.log(
         JSON.stringify(
           { findings: findings.map((f) => ({ ...f, location: f.location ?? null, phase: f.phase ?? null })), warnings: diags.warnings },

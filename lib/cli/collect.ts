@@ -1,9 +1,10 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { parseCommand } from './args';
 
-const USAGE = `usage: meshfed collect <cluster> [--clusters DIR] [--namespace NS] [--context CTX] [--cli oc|kubectl] [--dry-run]
+const USAGE = `usage: meshfed collect <cluster> [--clusters DIR] [--namespace NS] [--context CTX] [--cli oc|kubectl] [--dry-run] [--json]
 
 Dumps everything meshfed and its checks read from one cluster into DIR/<cluster>/ossm2/ (and its
 public root into DIR/<cluster>/root-cert.pem), with read-only get commands: the SMCP, the member roll
@@ -16,7 +17,9 @@ status and the ServiceMeshMembers. Secrets are never read.
   --namespace NS   the SMCP's namespace (default: the namespace of the first SMCP the cluster lists)
   --context CTX    kube context (default: the cluster's name)
   --cli oc|kubectl the client to run (default: oc)
-  --dry-run        print the script instead of running it`;
+  --dry-run        print the script instead of running it
+  --json           print the result as JSON: the cluster, its folder, the script, and (when run) the exit
+                   code and the files written`;
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -54,7 +57,14 @@ export function collectScript(o: { cluster: string; clustersDir: string; namespa
 
 /** The `collect` command: print (--dry-run) or run the dump script. */
 export function runCollect(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; namespace?: string; context?: string; cli?: string; 'dry-run'?: boolean }>(
+  const parsed = parseCommand<{
+    clusters?: string;
+    namespace?: string;
+    context?: string;
+    cli?: string;
+    'dry-run'?: boolean;
+    json?: boolean;
+  }>(
     argv,
     {
       clusters: { type: 'string' },
@@ -62,6 +72,7 @@ export function runCollect(argv: string[], env: NodeJS.ProcessEnv = process.env)
       context: { type: 'string' },
       cli: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
     },
     USAGE,
     (v) => (v.cli === undefined || v.cli === 'oc' || v.cli === 'kubectl' ? undefined : `--cli must be oc or kubectl, not "${v.cli}"`),
@@ -74,19 +85,32 @@ export function runCollect(argv: string[], env: NodeJS.ProcessEnv = process.env)
     return 2;
   }
   const v = parsed.values;
+  const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const script = collectScript({
     cluster,
-    clustersDir: v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters',
+    clustersDir,
     namespace: v.namespace,
     context: v.context ?? cluster,
     cli: v.cli ?? 'oc',
   });
+  const dir = path.join(clustersDir, cluster);
   if (v['dry-run']) {
-    process.stdout.write(script);
+    if (v.json) console.log(JSON.stringify({ cluster, dir, script }, null, 2));
+    else process.stdout.write(script);
     return 0;
   }
-  const res = spawnSync('/bin/sh', ['-c', script], { stdio: 'inherit', env });
-  if (res.status !== 0)
-    console.error(`meshfed: collect ${cluster} failed (exit ${res.status ?? res.signal}); fix the cause and run it again.`);
-  return res.status ?? 1;
+  // The script's progress goes to stderr; with --json its stdout is not ours to print.
+  const res = spawnSync('/bin/sh', ['-c', script], { stdio: ['inherit', v.json ? 'ignore' : 'inherit', 'inherit'], env });
+  const code = res.status ?? 1;
+  if (code !== 0) console.error(`meshfed: collect ${cluster} failed (exit ${res.status ?? res.signal}); fix the cause and run it again.`);
+  if (v.json) {
+    const files = fs.existsSync(path.join(dir, 'ossm2'))
+      ? fs
+          .readdirSync(path.join(dir, 'ossm2'))
+          .sort()
+          .map((f) => path.join(dir, 'ossm2', f))
+      : [];
+    console.log(JSON.stringify({ cluster, dir, script, exitCode: code, files }, null, 2));
+  }
+  return code;
 }

@@ -30,16 +30,14 @@ const CODE = ['lib', 'imports', 'schema', 'main.ts', 'package.json', 'package-lo
 function filesUnder(dir: string, rel = ''): string[] {
   if (!fs.existsSync(dir)) return [];
   if (!fs.statSync(dir).isDirectory()) return [rel];
-  return fs
-    .readdirSync(dir)
-    .sort(compareStrings)
-    .flatMap((name) => filesUnder(path.join(dir, name), rel ? `${rel}/${name}` : name));
+  return fs.readdirSync(dir).flatMap((name) => filesUnder(path.join(dir, name), rel ? `${rel}/${name}` : name));
 }
 
 /** A hash of every file under `dir` (names and bytes), or undefined when it does not exist. */
 export function treeHash(dir: string, hash = createHash('sha256')): string | undefined {
   if (!fs.existsSync(dir)) return undefined;
-  for (const rel of filesUnder(dir)) {
+  // Sorted as whole paths, as filesHash sorts them ("a.yaml" before "a/b.yaml").
+  for (const rel of filesUnder(dir).sort(compareStrings)) {
     hash.update(`${rel}\0`);
     hash.update(fs.readFileSync(rel ? path.join(dir, rel) : dir));
     hash.update('\0');

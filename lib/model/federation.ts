@@ -228,9 +228,20 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
     const remoteNetwork = mesh.settings.remoteNetworks[peer.name] ?? `${remote.cluster}-network`;
     const why = remoteNetworkProblem(mesh, remoteNetwork, usedNetworks);
     if (why) {
-      const netPath = mesh.settings.remoteNetworks[peer.name] ? ['spec', 'remoteNetworks', peer.name] : ['spec', 'network'];
+      const explicit = mesh.settings.remoteNetworks[peer.name] !== undefined;
+      if (!explicit && remoteNetwork === mesh.network) {
+        // The own network took the peer's default name (<peer cluster>-network): the own name is the mistake.
+        diags.error(
+          mesh.settings.source.at(['spec', 'network']),
+          `${mesh.cluster}'s own network "${mesh.network}" is the name meshfed gives peer ${peer.name}'s network ` +
+            `(${remote.cluster}-network, ${remote.cluster}'s east-west gateway): local clients would be routed to the local service through the remote gateway.`,
+          `Set spec.network in ${inputPath(mesh, 'cluster.yaml')} to this cluster's own name (e.g. ${mesh.cluster}-network), ` +
+            `or name the peer's network with spec.remoteNetworks.${peer.name}.`,
+        );
+        continue;
+      }
       diags.error(
-        mesh.settings.source.at(netPath),
+        mesh.settings.source.at(explicit ? ['spec', 'remoteNetworks', peer.name] : ['spec', 'network']),
         `the network name "${remoteNetwork}" for peer ${peer.name} (${remote.cluster}) ${why}.`,
         `Set spec.remoteNetworks.${peer.name} in ${inputPath(mesh, 'cluster.yaml')} to a unique name, e.g. ${remote.cluster}-ew-network.`,
       );
