@@ -234,7 +234,8 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
         diags.error(
           mesh.settings.source.at(['spec', 'network']),
           `${mesh.cluster}'s own network "${mesh.network}" is the name meshfed gives peer ${peer.name}'s network ` +
-            `(${remote.cluster}-network, ${remote.cluster}'s east-west gateway): local clients would be routed to the local service through the remote gateway.`,
+            `(${remote.cluster}-network, ${remote.cluster}'s east-west gateway): local clients would be routed to the local ` +
+            'service through the remote gateway.',
           `Set spec.network in ${inputPath(mesh, 'cluster.yaml')} to this cluster's own name (e.g. ${mesh.cluster}-network), ` +
             `or name the peer's network with spec.remoteNetworks.${peer.name}.`,
         );
