@@ -273,3 +273,46 @@ test('the stamp hashes a folder as synth hashes its files, whatever the names so
   }
   expect(treeHash(dir)).toBe(filesHash(files));
 });
+
+test('after 07-finalize: one more shared service is a hunk in existing files, nothing renamed, the rest untouched', () => {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const setIn = (file: string, at: (string | number)[], value: unknown) => {
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+    doc.setIn(at, value);
+    fs.writeFileSync(file, doc.toString());
+  };
+  for (const c of ['east', 'west']) setIn(path.join(dir, c, 'cluster.yaml'), ['spec', 'phase'], '07-finalize');
+  const out = tmpOut();
+  const env = { MESHFED_CACHE: '0' };
+  expect(runCli(['--clusters', dir, '--out', out], env).code).toBe(0);
+  const before = readTree(out);
+  // west shares echo in namespace a (east imports all of a): its Service and identity, and an export rule.
+  fs.writeFileSync(
+    path.join(dir, 'west', 'ossm2', 'echo.yaml'),
+    [
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: echo, namespace: a}',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: echo, namespace: a, labels: {app: echo}}\n' +
+        'spec: {selector: {app: echo}, ports: [{name: http, port: 8080, targetPort: 8080}]}',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: echo, namespace: a}\nspec:\n  selector: {matchLabels: {app: echo}}\n' +
+        '  template:\n    metadata: {labels: {app: echo}}\n    spec: {serviceAccountName: echo, containers: [{name: echo, image: example/echo}]}',
+    ].join('\n---\n') + '\n',
+  );
+  const fed = path.join(dir, 'west', 'ossm2', 'federation.yaml');
+  const doc = parseDocument(fs.readFileSync(fed, 'utf8'));
+  const items = doc.get('items') as { items: { get: (k: string) => unknown }[] };
+  const ess = items.items.findIndex((i) => i.get('kind') === 'ExportedServiceSet');
+  doc.addIn(
+    ['items', ess, 'spec', 'exportRules'],
+    doc.createNode({ type: 'NameSelector', nameSelector: { namespace: 'a', name: 'echo' } }),
+  );
+  fs.writeFileSync(fed, doc.toString());
+  const res = runCli(['--clusters', dir, '--out', out], env);
+  expect(res.code).toBe(0);
+  const after = readTree(out);
+  expect([...after.keys()]).toEqual([...before.keys()]);
+  const changed = [...after.keys()].filter((f) => after.get(f) !== before.get(f));
+  expect(changed).toContain('east/imports/west/istio-system.yaml');
+  expect(after.get('east/imports/west/istio-system.yaml')).toContain('hosts:\n  - echo.a.svc.');
+  // Nothing in east's phase folders changes: the import folder carries the new service.
+  expect(changed.filter((f) => /^east\/0\d-/.test(f))).toEqual([]);
+});

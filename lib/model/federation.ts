@@ -311,9 +311,12 @@ function normalizePem(s: string): string {
 
 /** Exposed hostnames must map to one service per exporter, and must not shadow another local Service. */
 function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): void {
+  const byExporter = new Map<string, Import[]>(meshes.map((m) => [m.cluster, []]));
+  for (const i of imports) byExporter.get(i.exporter)?.push(i);
   for (const m of meshes) {
     const byHost = new Map<string, Import>();
-    for (const i of imports.filter((x) => x.exporter === m.cluster)) {
+    const local = new Map(m.inventory.services.map((s) => [`${s.name}.${s.namespace}.svc.cluster.local`, s]));
+    for (const i of byExporter.get(m.cluster) ?? []) {
       const prev = byHost.get(i.hostname);
       const svc = i.export.service;
       if (prev && (prev.export.service.namespace !== svc.namespace || prev.export.service.name !== svc.name)) {
@@ -325,9 +328,8 @@ function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): 
         );
       }
       byHost.set(i.hostname, prev ?? i);
-      const shadow = m.inventory.services.find(
-        (s) => `${s.name}.${s.namespace}.svc.cluster.local` === i.hostname && !(s.name === svc.name && s.namespace === svc.namespace),
-      );
+      const same = local.get(i.hostname);
+      const shadow = same && !(same.name === svc.name && same.namespace === svc.namespace) ? same : undefined;
       if (shadow) {
         diags.error(
           i.link.importSet!.source.at(['spec', 'importRules', i.ruleIndex]),
@@ -353,11 +355,19 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   const candidates = new Map(meshes.map((m) => [m.cluster, exportCandidates(m)]));
   const exports: Export[] = [];
   for (const l of links) exports.push(...computeExports(l, candidates.get(l.local)!, diags));
+  // What each exporter offers each importer, and which links have a reverse: indexed once (1,560 links at 40 meshes).
+  const offers = new Map<string, Export[]>();
+  for (const e of exports) {
+    const k = `${e.exporter}>${e.importer}`;
+    const list = offers.get(k);
+    if (list) list.push(e);
+    else offers.set(k, [e]);
+  }
+  const linked = new Set(links.map((l) => `${l.local}>${l.remote}`));
   const imports: Import[] = [];
   for (const l of links) {
-    const offered = exports.filter((e) => e.exporter === l.remote && e.importer === l.local);
-    const reverse = links.find((r) => r.local === l.remote && r.remote === l.local);
-    if (!reverse) continue;
+    const offered = offers.get(`${l.remote}>${l.local}`) ?? [];
+    if (!linked.has(`${l.remote}>${l.local}`)) continue;
     imports.push(
       ...computeImports(l, offered, byCluster.get(l.local)!.inventory.services, diags, byCluster.get(l.local)!.settings.hostnameScheme),
     );
