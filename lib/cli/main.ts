@@ -4,6 +4,7 @@ import * as path from 'path';
 import { runCerts } from './certs';
 import { runCheck } from './check';
 import { runCollect } from './collect';
+import { runGraduate } from './graduate';
 import { runPlan } from './plan';
 import { runSynth } from './synth';
 
@@ -15,6 +16,7 @@ commands:
   check   static analysis: what would break traffic or widen access (docs/rules.md)
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
   collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
+  graduate after 07-finalize: rewrite clusters/ as greenfield declarations of the end state
 
 Run \`meshfed <command> --help\` for the options of a command; \`meshfed --version\` prints the version.`;
 
@@ -35,6 +37,8 @@ export function main(argv: string[]): number | Promise<number> {
       return runCerts(rest);
     case 'collect':
       return runCollect(rest);
+    case 'graduate':
+      return runGraduate(rest);
     case '--version':
     case '-V':
       console.log(`meshfed ${VERSION}`);

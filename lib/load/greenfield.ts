@@ -7,7 +7,36 @@ import { Diagnostics } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
 import { parseInventory, readOssm2Folder } from './ossm2';
 import { ClusterSettings } from './settings';
-import { SourceObject } from './yaml-source';
+import { readYamlObjects, SourceObject } from './yaml-source';
+
+/**
+ * clusters/<c>/control-plane.yaml (optional): the settings the OSSM 3 control plane carries over from the
+ * SMCP it replaced, as one ServiceMeshControlPlane (maistra.io/v2) — a record, not an object anyone
+ * applies: `meshfed graduate` writes the SMCP's effective spec there. Its trust domain is the cluster's.
+ */
+function readDeclaredControlPlane(dir: string, settings: ClusterSettings, diags: Diagnostics): SourceObject | undefined {
+  const file = path.join(dir, 'control-plane.yaml');
+  if (!fs.existsSync(file)) return undefined;
+  const docs = readYamlObjects(file, diags);
+  const fix = 'control-plane.yaml holds one ServiceMeshControlPlane (maistra.io/v2): the settings OSSM 3 carries over (docs/gitops.md).';
+  if (docs.length !== 1 || docs[0].kind !== 'ServiceMeshControlPlane' || docs[0].apiVersion !== 'maistra.io/v2') {
+    diags.error(docs[0]?.at(['kind']) ?? { file }, 'expected exactly one ServiceMeshControlPlane (maistra.io/v2).', fix);
+    return undefined;
+  }
+  const td = (docs[0].value.spec as { security?: { trust?: { domain?: string } } } | undefined)?.security?.trust?.domain;
+  if (td !== settings.trustDomain) {
+    diags.error(
+      docs[0].at(['spec', 'security', 'trust', 'domain']),
+      `the declared control plane's trust domain "${td ?? ''}" is not the cluster's spec.trustDomain "${settings.trustDomain ?? ''}".`,
+      'Make them equal: the mesh has one trust domain.',
+    );
+    return undefined;
+  }
+  // The record is complete (graduate writes the SMCP's effective spec with its defaults): read it as an
+  // applied spec, so no profile defaults are merged under it a second time.
+  docs[0].value.status = { appliedSpec: docs[0].value.spec ?? {} };
+  return docs[0];
+}
 
 const FEDERATION_KINDS = new Set(['ServiceMeshPeer', 'ExportedServiceSet', 'ImportedServiceSet']);
 
@@ -57,6 +86,11 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
         'ServiceMeshPeers and export/import sets go to federation/; a greenfield cluster has no OSSM 2 control plane.',
       );
     }
+  }
+  const declared = readDeclaredControlPlane(dir, settings, diags);
+  if (declared) {
+    const parsed = parseInventory([declared, ...federation, ...inventory], diags, { greenfield: true });
+    return parsed && { ...parsed, declaredControlPlane: true };
   }
   const cluster = new SourceObject(
     settings.source.file,

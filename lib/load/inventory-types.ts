@@ -262,4 +262,9 @@ export interface Ossm2Inventory {
   readonly istioGateways: IstioGatewayObj[];
   /** Every object read, including kinds meshfed does not use (kept for checks). */
   readonly objects: SourceObject[];
+  /**
+   * Greenfield: the control plane's settings are declared (clusters/<c>/control-plane.yaml, what
+   * `meshfed graduate` writes), so the objects that carry SMCP settings are rendered as after 07.
+   */
+  readonly declaredControlPlane?: boolean;
 }

@@ -59,7 +59,8 @@ export interface ClusterSettings {
   readonly platform: 'openshift' | 'kubernetes';
   readonly egressGateway: { readonly enabled?: boolean; readonly name?: string; readonly namespace?: string };
   readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
-  readonly workloadRestart: { readonly image?: string };
+  /** image: the hook Jobs' image; onInstall (greenfield): false when the workloads already run on the revision. */
+  readonly workloadRestart: { readonly image?: string; readonly onInstall?: boolean };
   /** render: false when the cluster manages its NetworkPolicies itself. */
   readonly networkPolicies: { readonly render?: boolean };
   /** Replacements for the SMCP's Prometheus and Kiali addons, rendered in 05. */

@@ -17,6 +17,9 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
   const known = new Map(inv.namespaces.map((n) => [n.name, n]));
   const eligible = (ns: string) => ns !== cp.namespace && known.get(ns)?.labels['maistra.io/ignore-namespace'] !== 'true';
   const wildcard = (ns: string) => eligible(ns) && !SYSTEM_NAMESPACE.test(ns);
+  // A graduated mesh (greenfield with a declared control plane) declares its members: the namespaces of its
+  // inventory. Their maistra.io/ignore-namespace label is what 06 left to keep OSSM 2's injector out.
+  if (inv.declaredControlPlane) return [...known.keys()].filter((ns) => ns !== cp.namespace && !SYSTEM_NAMESPACE.test(ns)).sort();
   const out = new Set<string>();
   const roll = inv.memberRoll;
   if (!roll && cp.mode === 'MultiTenant') {

@@ -1,4 +1,5 @@
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
+import { hasSmcp } from './namespaces';
 import { TAKEOVER_SUFFIX, takenOver } from './north-south';
 import { ref } from './refs';
 import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
@@ -148,7 +149,7 @@ function networkPolicies(mesh: Mesh): Resource[] {
  * uses the oldest (pilot/pkg/model/authentication.go:125-146), and both have the same mode.
  */
 export function planControlPlaneObjects(mesh: Mesh): Resource[] {
-  if (mesh.settings.mode === 'greenfield') return [];
+  if (!hasSmcp(mesh)) return [];
   const posture = smcpPosture(mesh);
   const root = mesh.ossm3.namespace;
   const out: Resource[] = [
@@ -182,7 +183,7 @@ export function planControlPlaneObjects(mesh: Mesh): Resource[] {
  * standalone Kiali CR on the OSSM 3 istiod (sail-operator docs/ossm/ossm2-migration/README.md:108-139).
  */
 export function planObservability(mesh: Mesh): Resource[] {
-  if (mesh.settings.mode === 'greenfield') return [];
+  if (!hasSmcp(mesh)) return [];
   const o = mesh.settings.observability;
   const ns = mesh.ossm3.namespace;
   const out: Resource[] = [];

@@ -1,17 +1,37 @@
+import { planControlPlaneObjects, planObservability } from './control-plane';
 import { preexisting } from './namespaces';
+import { planExplicitRoutes, planGatewayTakeover, planHandover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
 import { PlanContext } from './context';
 import { planExport } from './phase-02-export';
 import { importBlockers, planImport } from './phase-03-import';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
-import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
+import { migratedNamespaces, planMigrateWorkloads, revisionLabels } from './phase-06-migrate-workloads';
 import { API, ref } from './refs';
 import { requireJobImage } from './restart';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
+import { JsonObject } from '../load/yaml-source';
 import { Mesh } from '../model/types';
+
+/**
+ * With a declared control plane (clusters/<c>/control-plane.yaml, what `meshfed graduate` writes): the
+ * objects a migration adds to carry SMCP settings, as 07-finalize has them — the mesh-wide mTLS policy and
+ * NetworkPolicies, the addon replacements, the gateways OSSM 3 injects with their Routes and the Services
+ * handed over to Git. The hand-over Job and its RBAC are migration machinery, not state: left out.
+ */
+function declaredControlPlaneObjects(mesh: Mesh, migrated: string[]): Resource[] {
+  const handedOver = planHandover(mesh).filter((r) => r.type === 'adopted');
+  return [
+    ...planControlPlaneObjects(mesh),
+    ...planObservability(mesh),
+    ...planGatewayTakeover(mesh, migrated),
+    ...planExplicitRoutes(mesh).adds,
+    ...handedOver,
+  ];
+}
 
 /**
  * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
@@ -34,18 +54,25 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   }
   const imports = ctx.importsInto(mesh.cluster).filter((i) => !pending.has(i.exporter));
   const imp = planImport(ctx, mesh, diags, imports);
+  const onRevision = new Set(migratedNamespaces(ctx, mesh));
   const parts: Resource[] = [
     ...planInstallOssm3(ctx, mesh, diags),
     ...planExport(ctx, mesh, diags).adds,
     ...imp.adds,
     ...exposurePolicies(ctx, mesh, diags),
-    ...planMigrateWorkloads(ctx, mesh).adds,
+    // Workloads that already run on the revision (a graduated migration) are not restarted.
+    ...(mesh.settings.workloadRestart.onInstall === false ? [] : planMigrateWorkloads(ctx, mesh).adds),
     ...planVerify(mesh, 'multicluster').adds,
+    ...(mesh.inventory.declaredControlPlane ? declaredControlPlaneObjects(mesh, [...onRevision]) : []),
   ];
   // Namespaces: one object each, with the revision label where workloads or gateways run.
-  const onRevision = new Set(migratedNamespaces(ctx, mesh));
   const namespaces = new Map<string, Record<string, string>>();
-  const known = new Map(mesh.inventory.namespaces.map((n) => [n.name, n.labels]));
+  const known = new Map(
+    mesh.inventory.namespaces.map((n) => [
+      n.name,
+      ((n.rendered.metadata as JsonObject | undefined)?.labels ?? {}) as Record<string, string>,
+    ]),
+  );
   for (const n of [...mesh.memberNamespaces, ...onRevision]) namespaces.set(n, known.get(n) ?? {});
   for (const r of parts) if (r.type === 'namespace') namespaces.set(r.ref.name, { ...r.labels, ...(namespaces.get(r.ref.name) ?? {}) });
   const nsResources: Resource[] = [...namespaces.keys()].sort().map((name) => {
@@ -53,7 +80,10 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
     return {
       type: 'namespace',
       ref: ref(API.namespace, 'Namespace', name),
-      labels: onRevision.has(name) ? { ...labels, 'istio.io/rev': mesh.ossm3.revision } : labels,
+      // A graduated mesh's namespaces keep the labels 06 gave them (07-finalize, byte for byte).
+      labels: onRevision.has(name)
+        ? { ...labels, ...(mesh.inventory.declaredControlPlane ? revisionLabels(mesh) : { 'istio.io/rev': mesh.ossm3.revision }) }
+        : labels,
       // The inventory's namespaces run (or will run) workloads meshfed does not own.
       ...(preexisting(mesh, name) ? { keep: true } : {}),
     };

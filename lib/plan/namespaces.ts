@@ -13,11 +13,17 @@ export const KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 };
 
+/**
+ * Does the mesh have SMCP settings: a migration (its dumped SMCP), or a graduated greenfield mesh (its
+ * declared control-plane.yaml)? A plain greenfield mesh has none, nor an SMCP namespace.
+ */
+export function hasSmcp(mesh: Mesh): boolean {
+  return mesh.settings.mode !== 'greenfield' || mesh.inventory.declaredControlPlane === true;
+}
+
 /** Did this namespace exist before meshfed: dumped, or the SMCP's own? */
 export function preexisting(mesh: Mesh, ns: string): boolean {
-  return (
-    mesh.inventory.namespaces.some((n) => n.name === ns) || (mesh.settings.mode !== 'greenfield' && ns === mesh.controlPlane.namespace)
-  );
+  return mesh.inventory.namespaces.some((n) => n.name === ns) || (hasSmcp(mesh) && ns === mesh.controlPlane.namespace);
 }
 
 /** A dumped Namespace as adopted: the keep annotations added to its own. */

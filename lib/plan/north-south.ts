@@ -1,4 +1,4 @@
-import { keptNamespaceBody } from './namespaces';
+import { hasSmcp, keptNamespaceBody } from './namespaces';
 import { smcpRef } from './phase-01-prepare';
 import { ref } from './refs';
 import { isObject, settingsOf, valueAt } from './smcp-settings';
@@ -45,7 +45,7 @@ const gateways = new WeakMap<Mesh, SmcpGateway[]>();
 
 /** The SMCP's enabled gateways other than the federation's (defaults included: both default gateways are on in 2.6). */
 export function smcpGateways(mesh: Mesh): SmcpGateway[] {
-  if (mesh.settings.mode === 'greenfield' || mesh.virtual) return [];
+  if (!hasSmcp(mesh) || mesh.virtual) return [];
   let out = gateways.get(mesh);
   if (out) return out;
   const cp = mesh.controlPlane;

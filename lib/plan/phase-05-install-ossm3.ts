@@ -1,6 +1,7 @@
 import { Diagnostics } from '../diagnostics';
 import { PlanContext } from './context';
 import { smcpAccount } from './control-plane';
+import { hasSmcp } from './namespaces';
 import { trustDomainAliases, usesEgress } from './phase-01-prepare';
 import { API, ref } from './refs';
 import { Resource } from './types';
@@ -14,7 +15,7 @@ import { byKey } from '../sort';
  */
 function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
   const es = mesh.settings.ossm3.cacerts?.externalSecret;
-  const shared = mesh.settings.mode !== 'greenfield' && mesh.ossm3.namespace === mesh.controlPlane.namespace;
+  const shared = hasSmcp(mesh) && mesh.ossm3.namespace === mesh.controlPlane.namespace;
   if (shared) {
     if (es)
       diags.warn(
@@ -46,10 +47,7 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
   const out: Resource[] = [];
   out.push(...cacerts(mesh, diags));
   // A greenfield cluster has no SMCP namespace: the OSSM 3 namespace is created unless the inventory has it.
-  const known = new Set([
-    ...mesh.inventory.namespaces.map((n) => n.name),
-    ...(mesh.settings.mode === 'greenfield' ? [] : [mesh.controlPlane.namespace]),
-  ]);
+  const known = new Set([...mesh.inventory.namespaces.map((n) => n.name), ...(hasSmcp(mesh) ? [mesh.controlPlane.namespace] : [])]);
   if (!known.has(mesh.ossm3.cniNamespace))
     out.push({ type: 'namespace', ref: ref(API.namespace, 'Namespace', mesh.ossm3.cniNamespace), labels: {} });
   if (!known.has(mesh.ossm3.namespace))
@@ -87,7 +85,7 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
       accessLogFile: mesh.controlPlane.accessLogFile,
       pilotEnv,
       dnsCapture: true,
-      carried: mesh.settings.mode === 'greenfield' ? {} : smcpAccount(mesh).values,
+      carried: hasSmcp(mesh) ? smcpAccount(mesh).values : {},
     },
   );
   return out;

@@ -9,6 +9,11 @@ import { Mesh } from '../model/types';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
+/** The labels 06 gives a namespace it moves to the revision: OSSM 3 injects it, OSSM 2's injector stays out. */
+export function revisionLabels(mesh: Mesh): Record<string, string> {
+  return { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' };
+}
+
 /** Namespaces that move to the new revision: the members, the east-west gateway's on exporters, the egress gateway's on importers using one. */
 export function migratedNamespaces(ctx: PlanContext, mesh: Mesh): string[] {
   const out = new Set(mesh.memberNamespaces);
@@ -31,7 +36,7 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       type: 'merge',
       target,
       why: `move namespace ${ns} to revision ${mesh.ossm3.revision}`,
-      patch: { metadata: { labels: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' } } },
+      patch: { metadata: { labels: revisionLabels(mesh) } },
     });
     if ('istio-injection' in labelsOf(ns)) {
       patches.push({
@@ -65,7 +70,7 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       : {}),
     relabel: {
       namespaces: migratedNamespaces(ctx, mesh),
-      set: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' },
+      set: revisionLabels(mesh),
       remove: ['istio-injection'],
       // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
       // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
