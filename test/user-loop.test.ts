@@ -312,6 +312,7 @@ test('after 07-finalize: one more shared service is a hunk in existing files, no
   expect([...after.keys()]).toEqual([...before.keys()]);
   const changed = [...after.keys()].filter((f) => after.get(f) !== before.get(f));
   expect(changed).toContain('east/imports/west/istio-system.yaml');
+  expect(changed).not.toContain('east/imports/west/kustomization.yaml');
   expect(after.get('east/imports/west/istio-system.yaml')).toContain('hosts:\n  - echo.a.svc.');
   // Nothing in east's phase folders changes: the import folder carries the new service.
   expect(changed.filter((f) => /^east\/0\d-/.test(f))).toEqual([]);

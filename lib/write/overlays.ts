@@ -133,8 +133,9 @@ export function renderShard(p: PhasePlan, shard: ImportShard): Map<string, strin
   const resources = [...files.keys()].sort();
   const part = shard.name === shard.exporter ? '' : ` (part ${shard.name.slice(shard.exporter.length + 1)})`;
   const comment =
-    `Services ${p.cluster} imports from ${shard.exporter}${part}: ${shard.resources.length} objects, ` +
-    `part of ${p.cluster}'s desired state from ${p.phase} on,\nnext to dist/${p.cluster}/<phase> (README, "Import folders").\n${HEADER}`;
+    // No object count here: adding a service changes the namespace file only, never this one.
+    `Services ${p.cluster} imports from ${shard.exporter}${part}, part of ${p.cluster}'s desired state from ${p.phase} on,\n` +
+    `next to dist/${p.cluster}/<phase> (README, "Import folders").\n${HEADER}`;
   files.set('kustomization.yaml', kustomizationYaml(resources, comment));
   return files;
 }
