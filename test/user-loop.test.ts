@@ -317,3 +317,12 @@ test('after 07-finalize: one more shared service is a hunk in existing files, no
   // Nothing in east's phase folders changes: the import folder carries the new service.
   expect(changed.filter((f) => /^east\/0\d-/.test(f))).toEqual([]);
 });
+
+test('meshfed --help and collect load no renderer (cdk8s stays unloaded: they answer at once)', () => {
+  const probe =
+    "require('tsx/cjs'); const { main } = require('./lib/cli/main.ts'); const log = console.log; console.log = () => {};" +
+    "main(['--help']); main(['collect', 'east', '--dry-run']); console.log = log;" +
+    "console.log(Object.keys(require.cache).filter((k) => k.includes('/node_modules/cdk8s')).length);";
+  const res = spawnSync('node', ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
+  expect(res.stdout.trim().split('\n').pop()).toBe('0');
+});

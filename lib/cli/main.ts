@@ -1,13 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { runCerts } from './certs';
-import { runCheck } from './check';
-import { runCollect } from './collect';
-import { runGraduate } from './graduate';
-import { runPlan } from './plan';
-import { runSynth } from './synth';
-
 const USAGE = `usage: meshfed <command> [options]
 
 commands:
@@ -23,22 +16,26 @@ Run \`meshfed <command> --help\` for the options of a command; \`meshfed --versi
 /** package.json's version, read once (the bin runs from a checkout or an installed package alike). */
 const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
+/*
+ * Each command's module is loaded when it runs: synth pulls in cdk8s and every construct (most of a
+ * second), which `--help`, `--version` and collect do not need.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands: Record<string, () => (argv: string[]) => number | Promise<number>> = {
+  synth: () => (require('./synth') as typeof import('./synth')).runSynth,
+  plan: () => (require('./plan') as typeof import('./plan')).runPlan,
+  check: () => (require('./check') as typeof import('./check')).runCheck,
+  certs: () => (require('./certs') as typeof import('./certs')).runCerts,
+  collect: () => (require('./collect') as typeof import('./collect')).runCollect,
+  graduate: () => (require('./graduate') as typeof import('./graduate')).runGraduate,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** Entry point of the `meshfed` bin; returns the exit code. */
 export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
+  if (command && Object.hasOwn(commands, command)) return commands[command]()(rest);
   switch (command) {
-    case 'synth':
-      return runSynth(rest);
-    case 'plan':
-      return runPlan(rest);
-    case 'check':
-      return runCheck(rest);
-    case 'certs':
-      return runCerts(rest);
-    case 'collect':
-      return runCollect(rest);
-    case 'graduate':
-      return runGraduate(rest);
     case '--version':
     case '-V':
       console.log(`meshfed ${VERSION}`);
