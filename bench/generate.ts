@@ -17,6 +17,30 @@ export function clusterName(i: number): string {
   return `m${String(i).padStart(2, '0')}`;
 }
 
+/** One exported service as the dumps hold it: its Service and the Deployment that gives its identity. */
+export function serviceObjects(ns: string, svc: string, ports: { name: string; port: number; targetPort: number }[]): unknown[] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: svc, namespace: ns, labels: { app: svc } },
+      spec: { selector: { app: svc }, ports },
+    },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: svc, namespace: ns },
+      spec: {
+        selector: { matchLabels: { app: svc } },
+        template: {
+          metadata: { labels: { app: svc } },
+          spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
+        },
+      },
+    },
+  ];
+}
+
 /** Write the federation under `dir`; returns the number of imports it defines. */
 export function generateFederation(dir: string, meshes: number, services: number): number {
   const names = Array.from({ length: meshes }, (_, i) => clusterName(i));
@@ -104,30 +128,10 @@ export function generateFederation(dir: string, meshes: number, services: number
     for (let s = 0; s < services; s++) {
       const svc = `svc-${String(s).padStart(4, '0')}`;
       objs.push(
-        {
-          apiVersion: 'v1',
-          kind: 'Service',
-          metadata: { name: svc, namespace: ns, labels: { app: svc } },
-          spec: {
-            selector: { app: svc },
-            ports: [
-              { name: 'http', port: 8000, targetPort: 8080 },
-              { name: 'grpc', port: 9000, targetPort: 9090 },
-            ],
-          },
-        },
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: svc, namespace: ns },
-          spec: {
-            selector: { matchLabels: { app: svc } },
-            template: {
-              metadata: { labels: { app: svc } },
-              spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
-            },
-          },
-        },
+        ...serviceObjects(ns, svc, [
+          { name: 'http', port: 8000, targetPort: 8080 },
+          { name: 'grpc', port: 9000, targetPort: 9090 },
+        ]),
       );
     }
     fs.writeFileSync(path.join(cd, 'ossm2', 'workloads.yaml'), list(objs));

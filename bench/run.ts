@@ -17,7 +17,7 @@ import { parseArgs } from 'util';
 
 import { parse, stringify } from 'yaml';
 
-import { clusterName, generateFederation } from './generate';
+import { clusterName, generateFederation, serviceObjects } from './generate';
 import { compareStrings } from '../lib/sort';
 
 const ROOT = path.join(__dirname, '..');
@@ -149,26 +149,7 @@ function addService(clusters: string): void {
   const doc = parse(fs.readFileSync(file, 'utf8')) as { items: Record<string, unknown>[] };
   const ns = `${clusterName(0)}-apps`;
   const svc = 'svc-added';
-  doc.items.push(
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: svc, namespace: ns, labels: { app: svc } },
-      spec: { selector: { app: svc }, ports: [{ name: 'http', port: 8000, targetPort: 8080 }] },
-    },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: svc, namespace: ns },
-      spec: {
-        selector: { matchLabels: { app: svc } },
-        template: {
-          metadata: { labels: { app: svc } },
-          spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
-        },
-      },
-    },
-  );
+  doc.items.push(...(serviceObjects(ns, svc, [{ name: 'http', port: 8000, targetPort: 8080 }]) as Record<string, unknown>[]));
   fs.writeFileSync(file, stringify(doc, { lineWidth: 0 }));
 }
 
