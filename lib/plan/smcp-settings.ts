@@ -527,8 +527,16 @@ function meshNetworks(v: Json): Json {
   return out;
 }
 
+/** Each rule's path split once (the walk asks every rule about every node of every SMCP). */
+const partsMemo = new Map<string, string[]>();
+function partsOf(rulePath: string): string[] {
+  let parts = partsMemo.get(rulePath);
+  if (!parts) partsMemo.set(rulePath, (parts = rulePath.split('.')));
+  return parts;
+}
+
 function matches(rule: string, path: string[]): string[] | undefined {
-  const parts = rule.split('.');
+  const parts = partsOf(rule);
   if (parts.length !== path.length) return undefined;
   const keys: string[] = [];
   for (let i = 0; i < parts.length; i++) {
@@ -617,7 +625,7 @@ export interface SettingsAccount {
 
 const hasDeeperRule = (path: string[]): boolean =>
   SETTING_RULES.some((r) => {
-    const parts = r.path.split('.');
+    const parts = partsOf(r.path);
     return parts.length > path.length && path.every((k, i) => parts[i] === '*' || parts[i] === k);
   });
 
