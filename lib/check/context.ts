@@ -12,5 +12,5 @@ export interface CheckContext {
 }
 
 export function checkContext(model: FederationModel, plan: Plan): CheckContext {
-  return { model, plan, ctx: new PlanContext(model), states: new States(plan) };
+  return { model, plan, ctx: PlanContext.of(model), states: new States(plan) };
 }

@@ -9,6 +9,15 @@ export class PlanContext {
   private readonly from = new Map<string, Import[]>();
   private readonly exports = new Map<string, Export[]>();
 
+  private static readonly shared = new WeakMap<FederationModel, PlanContext>();
+
+  /** The context of a model, built once: the planners, the checks, the runbooks and the bundles share its indexes. */
+  static of(model: FederationModel): PlanContext {
+    let ctx = PlanContext.shared.get(model);
+    if (!ctx) PlanContext.shared.set(model, (ctx = new PlanContext(model)));
+    return ctx;
+  }
+
   constructor(public readonly model: FederationModel) {
     this.meshes = new Map(model.meshes.map((m) => [m.cluster, m]));
     // Indexed once: the planners, checks and runbook ask these per cluster and phase.

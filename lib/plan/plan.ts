@@ -61,7 +61,7 @@ function empty(cluster: string, phase: PhaseId): PhasePlan {
 
 /** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
 export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
-  const ctx = new PlanContext(model);
+  const ctx = PlanContext.of(model);
   const greenfield = model.meshes.filter((m) => m.settings.mode === 'greenfield');
   if (greenfield.length) return buildGreenfieldPlan(ctx, model, greenfield, diags);
   const byCluster: Record<string, PhasePlan[]> = {};

@@ -21,7 +21,7 @@ function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
 }
 
 export function renderBundles(model: FederationModel, plan: Plan, clusters: string[]): Map<string, string> {
-  const ctx = new PlanContext(model);
+  const ctx = PlanContext.of(model);
   const files = new Map<string, string>();
   const exportsOf = groupBy(model.exports, (e) => e.link);
   const importsOf = groupBy(model.imports, (i) => i.link);

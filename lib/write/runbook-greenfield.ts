@@ -12,7 +12,7 @@ import { Plan } from '../plan/types';
  * run), and how to verify. Every name is real.
  */
 export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): string {
-  const ctx = new PlanContext(model);
+  const ctx = PlanContext.of(model);
   const local = model.meshes.filter((m) => !m.virtual);
   const out: string[] = [
     '# Multi-cluster runbook (greenfield)',

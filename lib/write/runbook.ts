@@ -523,7 +523,7 @@ function controlPlaneSection(plan: Plan): string[] {
 }
 
 export function renderRunbook(model: FederationModel, plan: Plan): string {
-  const ctx = new PlanContext(model);
+  const ctx = PlanContext.of(model);
   const out: string[] = [
     '# Federation migration runbook',
     '',
@@ -582,7 +582,7 @@ const ABORT = [
  * federation-wide dist/README.md stays the overview.
  */
 export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string): string {
-  const ctx = new PlanContext(model);
+  const ctx = PlanContext.of(model);
   const mesh = ctx.mesh(cluster);
   const step = nextSteps(plan).find((s) => s.cluster === cluster)!;
   const current = step.current as MigrationPhase;
