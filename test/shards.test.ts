@@ -75,27 +75,27 @@ describe('planImportShards', () => {
       `service's objects stay together and keep their folder as others come`,
     () => {
       const hosts = (n: number) => Array.from({ length: n }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
-      // 500 hosts × 2 objects = 1,000: one folder.
-      expect(planImportShards(hosts(500).flatMap((h) => imported(h, ['west']))).map((s) => s.name)).toEqual(['west']);
-      // 501 hosts: two folders, every object in exactly one, a ServiceEntry always with its WorkloadEntry.
-      const adds = hosts(501).flatMap((h) => imported(h, ['west']));
+      // 350 hosts × 2 objects = 700: one folder.
+      expect(planImportShards(hosts(350).flatMap((h) => imported(h, ['west']))).map((s) => s.name)).toEqual(['west']);
+      // 351 hosts: two folders, every object in exactly one, a ServiceEntry always with its WorkloadEntry.
+      const adds = hosts(351).flatMap((h) => imported(h, ['west']));
       const two = planImportShards(adds);
       expect(two.map((s) => s.name)).toEqual(['west.1-of-2', 'west.2-of-2']);
       expect(two.reduce((n, s) => n + s.resources.length, 0)).toBe(adds.length);
       for (const s of two) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS);
       for (const s of two) expect(s.resources.length).toBeGreaterThan(MAX_SHARD_OBJECTS / 4);
       const where = shardOf(two);
-      for (const h of hosts(501))
+      for (const h of hosts(351))
         expect(where.get(refKey(ref(API.workloadEntry, 'WorkloadEntry', `${h}-west`, 'istio-system')))).toBe(
           where.get(refKey(ref(API.serviceEntry, 'ServiceEntry', h, 'istio-system'))),
         );
       // Adding services below the next power of two moves no existing one.
-      const more = shardOf(planImportShards(hosts(700).flatMap((h) => imported(h, ['west']))));
+      const more = shardOf(planImportShards(hosts(490).flatMap((h) => imported(h, ['west']))));
       for (const [k, v] of where) expect(more.get(k)).toBe(v);
-      // 4,000 objects: four folders, none over the limit.
-      const four = planImportShards(hosts(2000).flatMap((h) => imported(h, ['west'])));
+      // 2,800 objects: four folders, none far over the limit.
+      const four = planImportShards(hosts(1400).flatMap((h) => imported(h, ['west'])));
       expect(four.map((s) => s.name)).toEqual(['west.1-of-4', 'west.2-of-4', 'west.3-of-4', 'west.4-of-4']);
-      for (const s of four) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS + 100);
+      for (const s of four) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS + 70);
     },
   );
 

@@ -3,10 +3,11 @@ import { shortHash } from '../model/names';
 
 /**
  * Most objects one imports folder holds. `kubectl kustomize` (kustomize v5.5) takes time quadratic in
- * the objects of one build: about 1.3 s for 1,000, 5.7 s for 1,900, 25 s for 3,800 on the project's
- * machine (docs/benchmarks.md); Argo CD's repo server and Flux run the same code on every refresh.
+ * the objects of one build; Argo CD's repo server and Flux run the same code on every refresh. Measured
+ * on the project's machine with one file per namespace (docs/benchmarks.md): 600 objects 0.53 s, 800
+ * 0.94 s, 1,000 1.51 s. 700 keeps every import folder's build under a second, hash buckets' spread included.
  */
-export const MAX_SHARD_OBJECTS = 1000;
+export const MAX_SHARD_OBJECTS = 700;
 
 /** The exporters an imported object stands for; undefined for objects that are not per imported service. */
 function exportersOf(r: Resource): readonly string[] | undefined {
