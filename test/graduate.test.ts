@@ -3,7 +3,7 @@
  * end state byte for byte (every object of the phase folder and its import folders, as kustomize prints
  * it), without the migration's own Jobs and their RBAC; and a service shared afterwards goes in there.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -147,4 +147,19 @@ test('after graduating, a service shared from the declaration is a hunk in the i
   expect(after).not.toBe(before);
   expect(after).toContain('- echo.a.svc.west-mesh-imports.local');
   expect(res.stderr).toMatch(/0 new, \d+ changed, 0 removed/);
+});
+
+test('through the bin: graduate --json lists what it wrote', () => {
+  const to = tmp('clusters');
+  const res = spawnSync(
+    'node',
+    [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'graduate', '--clusters', finished(EXAMPLE_CLUSTERS), '--to', to, '--json'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(res.status).toBe(0);
+  const report = JSON.parse(res.stdout) as { to: string; files: string[] };
+  expect(report.files).toEqual(expect.arrayContaining(['east/control-plane.yaml', 'west/inventory/inventory.yaml', 'gitops.yaml']));
+  expect(res.stderr).toContain('2 cluster(s) graduated');
 });
