@@ -2,6 +2,7 @@ import { CheckContext } from './context';
 import { Finding } from './finding';
 import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
 import { PhaseState } from './state';
+import { PeerLink } from '../model/types';
 import { PhaseId, Plan } from '../plan/types';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
@@ -44,6 +45,13 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
     if (!list) byPhase.set(cluster, (list = PHASES.map((p) => states.get(cluster, p))));
     return list[k];
   };
+  const fedImpMemo = new Map<PeerLink, string[]>();
+  const fedExpMemo = new Map<PeerLink, string[]>();
+  const perLink = (memo: Map<PeerLink, string[]>, link: PeerLink, k: number, fn: () => string) => {
+    let list = memo.get(link);
+    if (!list) memo.set(link, (list = new Array<string>(PHASES.length)));
+    return (list[k] ??= fn());
+  };
   for (const imp of model.imports) {
     const key = `${imp.importer}>${imp.exporter}`;
     if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, imp.importer, imp.exporter));
@@ -58,8 +66,11 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
       const k = PHASES.indexOf(phase);
       return (memo[slot][k] ??= fn(k));
     };
-    const fedImp = (p: PhaseId) => side(0, p, (k) => federationImporterProblem(imp, stateOf(imp.importer, k)));
-    const fedExp = (p: PhaseId) => side(1, p, (k) => federationExporterProblem(imp, stateOf(imp.exporter, k)));
+    // The federation path's sides depend on the peering and the phase only: computed once per link.
+    const fedImp = (p: PhaseId) =>
+      side(0, p, (k) => perLink(fedImpMemo, imp.link, k, () => federationImporterProblem(imp, stateOf(imp.importer, k))));
+    const fedExp = (p: PhaseId) =>
+      side(1, p, (k) => perLink(fedExpMemo, imp.export.link, k, () => federationExporterProblem(imp, stateOf(imp.exporter, k))));
     const newImp = (p: PhaseId) => side(2, p, (k) => newPathImporterProblem(ctx, imp, stateOf(imp.importer, k)));
     const newExp = (p: PhaseId) => side(3, p, (k) => newPathExporterProblem(ctx, imp, stateOf(imp.exporter, k)));
     if (greenfield) {
