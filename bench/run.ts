@@ -19,6 +19,7 @@ import { parse, stringify } from 'yaml';
 
 import { clusterName, generateFederation, serviceObjects } from './generate';
 import { compareStrings } from '../lib/sort';
+import { listFiles } from '../lib/write/atomic';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -52,28 +53,19 @@ function buildDir(rel: string): string | undefined {
 }
 
 function walk(dir: string): { files: number; bytes: number; objects: number; perBuild: Map<string, number> } {
-  let files = 0;
   let bytes = 0;
   let objects = 0;
   const perBuild = new Map<string, number>();
-  const visit = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) visit(p);
-      else {
-        const text = fs.readFileSync(p, 'utf8');
-        files++;
-        bytes += Buffer.byteLength(text);
-        const n =
-          e.name === 'kustomization.yaml' || p.includes(`${path.sep}patches${path.sep}`) ? 0 : (text.match(/^kind: /gm) ?? []).length;
-        objects += n;
-        const b = buildDir(path.relative(dir, p));
-        if (b) perBuild.set(b, (perBuild.get(b) ?? 0) + n);
-      }
-    }
-  };
-  visit(dir);
-  return { files, bytes, objects, perBuild };
+  const files = listFiles(dir);
+  for (const rel of files) {
+    const text = fs.readFileSync(path.join(dir, rel), 'utf8');
+    bytes += Buffer.byteLength(text);
+    const n = path.basename(rel) === 'kustomization.yaml' || rel.includes('/patches/') ? 0 : (text.match(/^kind: /gm) ?? []).length;
+    objects += n;
+    const b = buildDir(path.join(...rel.split('/')));
+    if (b) perBuild.set(b, (perBuild.get(b) ?? 0) + n);
+  }
+  return { files: files.length, bytes, objects, perBuild };
 }
 
 function seconds(f: () => void): number {
@@ -128,19 +120,12 @@ function timedSpawn(
 
 /** Files of a tree with their inode and mtime, to see what a synth touched. */
 function identities(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const visit = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) visit(p);
-      else {
-        const st = fs.statSync(p);
-        out.set(path.relative(dir, p), `${st.ino}/${st.mtimeMs}`);
-      }
-    }
-  };
-  visit(dir);
-  return out;
+  return new Map(
+    listFiles(dir).map((rel) => {
+      const st = fs.statSync(path.join(dir, rel));
+      return [rel, `${st.ino}/${st.mtimeMs}`];
+    }),
+  );
 }
 
 /** One more exported service on the first mesh: what a one-service change does to dist/. */

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { compareStrings } from '../sort';
+import { listFiles } from '../write/atomic';
 
 /**
  * Synth is a pure function of its input folder and of meshfed itself: the same bytes in give the same
@@ -27,17 +28,11 @@ const ROOT = path.join(__dirname, '..', '..');
 /** What meshfed's output depends on besides the input: its code, generated classes, schemas and locked dependencies. */
 const CODE = ['lib', 'imports', 'schema', 'main.ts', 'package.json', 'package-lock.json'];
 
-function filesUnder(dir: string, rel = ''): string[] {
-  if (!fs.existsSync(dir)) return [];
-  if (!fs.statSync(dir).isDirectory()) return [rel];
-  return fs.readdirSync(dir).flatMap((name) => filesUnder(path.join(dir, name), rel ? `${rel}/${name}` : name));
-}
-
-/** A hash of every file under `dir` (names and bytes), or undefined when it does not exist. */
+/** A hash of every file under `dir` (names and bytes), or of `dir` itself when it is a file; undefined when it does not exist. */
 export function treeHash(dir: string, hash = createHash('sha256')): string | undefined {
   if (!fs.existsSync(dir)) return undefined;
-  // Sorted as whole paths, as filesHash sorts them ("a.yaml" before "a/b.yaml").
-  for (const rel of filesUnder(dir).sort(compareStrings)) {
+  // Whole paths in listFiles' order, as filesHash sorts them ("a.yaml" before "a/b.yaml").
+  for (const rel of fs.statSync(dir).isDirectory() ? listFiles(dir) : ['']) {
     hash.update(`${rel}\0`);
     hash.update(fs.readFileSync(rel ? path.join(dir, rel) : dir));
     hash.update('\0');

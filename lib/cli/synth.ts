@@ -15,7 +15,7 @@ import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { compareRenders, describeChanges, PlanJsonView } from '../plan/removals';
 import { Plan } from '../plan/types';
-import { TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
+import { listFiles, TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
@@ -105,16 +105,7 @@ const EARLY_WORKER_INPUT_BYTES = 512 * 1024;
 
 /** Bytes of every file under `dir`. */
 function inputBytes(dir: string): number {
-  let n = 0;
-  const visit = (d: string) => {
-    for (const e of fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }) : []) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) visit(p);
-      else if (e.isFile()) n += fs.statSync(p).size;
-    }
-  };
-  visit(dir);
-  return n;
+  return listFiles(dir).reduce((n, rel) => n + fs.statSync(path.join(dir, rel)).size, 0);
 }
 
 interface Rendered {

@@ -93,18 +93,26 @@ export function removeLeftovers(parent: string, base: string): string[] {
   return removed.sort();
 }
 
-/** How `outDir` differs from `files`: paths to add, to change, to remove (sorted). */
-export function treeDiff(outDir: string, files: Map<string, string>): { added: string[]; changed: string[]; removed: string[] } {
-  const onDisk = new Set<string>();
-  const walk = (dir: string, rel: string) => {
-    if (!fs.existsSync(dir)) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(path.join(dir, e.name), r);
-      else onDisk.add(r);
+/**
+ * Every file under `dir` (symbolic links followed), as paths relative to it joined with `/`, sorted as
+ * whole paths ("a.yaml" before "a/b.yaml"); none when `dir` does not exist.
+ */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const name of fs.readdirSync(d)) {
+      const r = rel ? `${rel}/${name}` : name;
+      if (fs.statSync(path.join(d, name)).isDirectory()) walk(path.join(d, name), r);
+      else out.push(r);
     }
   };
-  walk(outDir, '');
+  if (fs.existsSync(dir)) walk(dir, '');
+  return out.sort(compareStrings);
+}
+
+/** How `outDir` differs from `files`: paths to add, to change, to remove (sorted). */
+export function treeDiff(outDir: string, files: Map<string, string>): { added: string[]; changed: string[]; removed: string[] } {
+  const onDisk = new Set(listFiles(outDir));
   const added: string[] = [];
   const changed: string[] = [];
   for (const [rel, content] of files) {
