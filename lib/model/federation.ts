@@ -1,4 +1,5 @@
 import { Diagnostics } from '../diagnostics';
+import { groupBy } from '../group';
 import { computeExports } from './exports';
 import { computeImports } from './imports';
 import { memberNamespaces } from './members';
@@ -311,8 +312,7 @@ function normalizePem(s: string): string {
 
 /** Exposed hostnames must map to one service per exporter, and must not shadow another local Service. */
 function checkExposures(meshes: Mesh[], imports: Import[], diags: Diagnostics): void {
-  const byExporter = new Map<string, Import[]>(meshes.map((m) => [m.cluster, []]));
-  for (const i of imports) byExporter.get(i.exporter)?.push(i);
+  const byExporter = groupBy(imports, (i) => i.exporter);
   for (const m of meshes) {
     const byHost = new Map<string, Import>();
     const local = new Map(m.inventory.services.map((s) => [`${s.name}.${s.namespace}.svc.cluster.local`, s]));
@@ -356,13 +356,7 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   const exports: Export[] = [];
   for (const l of links) exports.push(...computeExports(l, candidates.get(l.local)!, diags));
   // What each exporter offers each importer, and which links have a reverse: indexed once (1,560 links at 40 meshes).
-  const offers = new Map<string, Export[]>();
-  for (const e of exports) {
-    const k = `${e.exporter}>${e.importer}`;
-    const list = offers.get(k);
-    if (list) list.push(e);
-    else offers.set(k, [e]);
-  }
+  const offers = groupBy(exports, (e) => `${e.exporter}>${e.importer}`);
   const linked = new Set(links.map((l) => `${l.local}>${l.remote}`));
   const imports: Import[] = [];
   for (const l of links) {

@@ -1,13 +1,14 @@
+import { groupBy } from '../group';
 import { Export, FederationModel, Import, Mesh, PeerLink } from '../model/types';
 import { byKey } from '../sort';
 
 /** Read-only views of the model that the phase planners share. */
 export class PlanContext {
   private readonly meshes: Map<string, Mesh>;
-  private readonly links = new Map<string, PeerLink[]>();
-  private readonly into = new Map<string, Import[]>();
-  private readonly from = new Map<string, Import[]>();
-  private readonly exports = new Map<string, Export[]>();
+  private readonly links: Map<string, PeerLink[]>;
+  private readonly into: Map<string, Import[]>;
+  private readonly from: Map<string, Import[]>;
+  private readonly exports: Map<string, Export[]>;
 
   private static readonly shared = new WeakMap<FederationModel, PlanContext>();
 
@@ -21,14 +22,11 @@ export class PlanContext {
   constructor(public readonly model: FederationModel) {
     this.meshes = new Map(model.meshes.map((m) => [m.cluster, m]));
     // Indexed once: the planners, checks and runbook ask these per cluster and phase.
-    const add = <T>(map: Map<string, T[]>, key: string, v: T) => (map.get(key) ?? map.set(key, []).get(key)!).push(v);
-    for (const l of model.links) add(this.links, l.local, l);
+    this.links = groupBy(model.links, (l) => l.local);
     for (const list of this.links.values()) list.sort(byKey((l) => l.peer.name));
-    for (const i of model.imports) {
-      add(this.into, i.importer, i);
-      add(this.from, i.exporter, i);
-    }
-    for (const e of model.exports) add(this.exports, e.exporter, e);
+    this.into = groupBy(model.imports, (i) => i.importer);
+    this.from = groupBy(model.imports, (i) => i.exporter);
+    this.exports = groupBy(model.exports, (e) => e.exporter);
   }
 
   mesh(cluster: string): Mesh {

@@ -1,4 +1,5 @@
 import { Diagnostics } from '../diagnostics';
+import { groupBy } from '../group';
 import { PlanContext } from './context';
 import { EGRESS_PORT, planEgress } from './egress';
 import { API, ref } from './refs';
@@ -205,8 +206,7 @@ function importedServiceResources(ctx: PlanContext, mesh: Mesh, host: string, gr
 
 /** Per imported hostname (sorted), the objects that carry it: shared host, joined local Service, or a ServiceEntry of its own. */
 function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
-  const byHost = new Map<string, Import[]>();
-  for (const imp of imports) byHost.set(imp.hostname, [...(byHost.get(imp.hostname) ?? []), imp]);
+  const byHost = groupBy(imports, (imp) => imp.hostname);
   return [...byHost.keys()].sort().flatMap((host) => {
     const group = byHost.get(host)!.sort(byKey((imp) => imp.exporter));
     const local = group[0].localService;

@@ -1,4 +1,5 @@
 import { toYaml } from './yaml';
+import { groupBy } from '../group';
 import { FederationModel } from '../model/types';
 import { PlanContext } from '../plan/context';
 import { Plan } from '../plan/types';
@@ -9,17 +10,6 @@ import { Plan } from '../plan/types';
  * port, the services exported to it (names, ports, service accounts), the hostnames this cluster uses
  * for the peer's services, and its phase. Nothing secret.
  */
-function groupBy<T, K>(items: readonly T[], key: (t: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const t of items) {
-    const k = key(t);
-    const list = out.get(k);
-    if (list) list.push(t);
-    else out.set(k, [t]);
-  }
-  return out;
-}
-
 export function renderBundles(model: FederationModel, plan: Plan, clusters: string[]): Map<string, string> {
   const ctx = PlanContext.of(model);
   const files = new Map<string, string>();
