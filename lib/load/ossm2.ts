@@ -5,10 +5,15 @@ import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
 import { gitOpsOwner, stripServerFields } from './strip';
-import { Json, readYamlObjects, SourceObject } from './yaml-source';
+import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const CLUSTER_SCOPED = new Set(['Namespace']);
+
+/** What every parsed namespaced object carries: where it was read, its body as meshfed re-renders it, name and namespace. */
+function dumped(o: SourceObject): { source: SourceObject; rendered: JsonObject; name: string; namespace: string } {
+  return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '' };
+}
 
 function group(apiVersion: string): string {
   return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
@@ -82,7 +87,7 @@ export function parseInventory(
     importSets: byKind('federation.maistra.io', 'ImportedServiceSet').map((o) => parseImportSet(o, diags)),
     configMaps: byKind('', 'ConfigMap').map((o) => {
       const r = new FieldReader(o, diags);
-      return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '', data: r.stringMap(['data']) };
+      return { ...dumped(o), data: r.stringMap(['data']) };
     }),
     namespaces: byKind('', 'Namespace').map((o) => {
       const r = new FieldReader(o, diags);
@@ -100,10 +105,7 @@ export function parseInventory(
     routes: byKind('route.openshift.io', 'Route').map((o) => {
       const r = new FieldReader(o, diags);
       return {
-        source: o,
-        rendered: stripServerFields(o.value),
-        name: o.name,
-        namespace: o.namespace ?? '',
+        ...dumped(o),
         labels: r.stringMap(['metadata', 'labels']),
         service: r.string(['spec', 'to', 'name']) ?? '',
         host: r.string(['spec', 'host']),
@@ -275,10 +277,7 @@ function parseControlPlane(o: SourceObject, diags: Diagnostics): T.ControlPlane 
   ].filter((a, i, all): a is string => typeof a === 'string' && all.indexOf(a) === i);
   const applied = r.object(['status', 'appliedSpec']);
   return {
-    source: o,
-    rendered: stripServerFields(o.value),
-    name: o.name,
-    namespace: o.namespace ?? '',
+    ...dumped(o),
     apiVersion: o.apiVersion,
     version,
     mode,
@@ -307,10 +306,7 @@ function parseLabelSelector(r: FieldReader, path: (string | number)[]): T.LabelS
 function parseMemberRoll(o: SourceObject, diags: Diagnostics): T.MemberRoll {
   const r = new FieldReader(o, diags);
   return {
-    source: o,
-    rendered: stripServerFields(o.value),
-    name: o.name,
-    namespace: o.namespace ?? '',
+    ...dumped(o),
     members: r.array(['spec', 'members']).map(String),
     memberSelectors: r.array(['spec', 'memberSelectors']).map((_, i) => parseLabelSelector(r, ['spec', 'memberSelectors', i])),
     configuredMembers: Array.isArray(r.raw(['status', 'configuredMembers']))
@@ -353,10 +349,7 @@ function parsePeer(o: SourceObject, diags: Diagnostics, greenfield: boolean): T.
   if (!ingress) r.error(['spec', 'gateways', 'ingress', 'name'], 'the federation ingress gateway name is missing.');
   if (!egress) r.error(['spec', 'gateways', 'egress', 'name'], 'the federation egress gateway name is missing.');
   return {
-    source: o,
-    rendered: stripServerFields(o.value),
-    name: o.name,
-    namespace: o.namespace ?? '',
+    ...dumped(o),
     addresses: r.array(['spec', 'remote', 'addresses']).map(String),
     discoveryPort: r.number(['spec', 'remote', 'discoveryPort']) ?? 8188,
     servicePort: r.number(['spec', 'remote', 'servicePort']) ?? 15443,
@@ -411,10 +404,7 @@ function parseExportSet(o: SourceObject, diags: Diagnostics): T.ExportSet {
     };
   });
   return {
-    source: o,
-    rendered: stripServerFields(o.value),
-    name: o.name,
-    namespace: o.namespace ?? '',
+    ...dumped(o),
     rules,
     status: parseStatus(r, 'exportedServices'),
   };
@@ -434,10 +424,7 @@ function parseImportSet(o: SourceObject, diags: Diagnostics): T.ImportSet {
   });
   const loc = r.object(['spec', 'locality']);
   return {
-    source: o,
-    rendered: stripServerFields(o.value),
-    name: o.name,
-    namespace: o.namespace ?? '',
+    ...dumped(o),
     rules,
     domainSuffix: r.string(['spec', 'domainSuffix']) || undefined,
     locality: loc
