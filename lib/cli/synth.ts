@@ -89,7 +89,7 @@ export function synthesize(
       () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])),
     );
     // The federation-wide files while the worker is still rendering; then its clusters.
-    const spanning = finish({ clustersDir, timings, model, plan, diags, gitops });
+    const spanning = finish({ clustersDir, timings, model, plan, gitops });
     const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
     const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
     for (const [f, c] of spanning.files) files.set(f, c);
@@ -113,7 +113,6 @@ interface Rendered {
   readonly timings: Timings;
   readonly model: FederationModel;
   readonly plan: Plan;
-  readonly diags: Diagnostics;
   readonly gitops: GitOpsSettings | undefined;
 }
 
@@ -270,6 +269,10 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (parsed.values.json) console.log(JSON.stringify({ ...report, ok: code === 0, exitCode: code }, null, 2));
     return code;
   };
+  const refuseStrict = (warnings: number): number => {
+    console.error(`meshfed: --strict: ${warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
+    return 1;
+  };
   // Everything printed before the summary, for the stamp to replay on an unchanged re-run.
   const messages: string[] = [];
   const say = (line: string) => {
@@ -283,10 +286,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (stamp) {
       for (const l of stamp.messages) console.error(l);
       report.unchanged = true;
-      if (parsed.values.strict && stamp.warnings) {
-        console.error(`meshfed: --strict: ${stamp.warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
-        return done(1);
-      }
+      if (parsed.values.strict && stamp.warnings) return done(refuseStrict(stamp.warnings));
       console.error(
         parsed.values.check
           ? `meshfed: ${opts.outDir}/ is up to date (input, meshfed and ${opts.outDir}/ as the last synth left them).`
@@ -310,10 +310,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     for (const w of result.diagnostics.warnings) say(formatDiagnostic(w));
     for (const f of shown) say(formatFinding(f));
     const warnings = result.diagnostics.warnings.length + shown.length;
-    if (parsed.values.strict && warnings) {
-      console.error(`meshfed: --strict: ${warnings} warning(s) (above); nothing was written, ${opts.outDir}/ is unchanged.`);
-      return done(1);
-    }
+    if (parsed.values.strict && warnings) return done(refuseStrict(warnings));
     if (parsed.values.check) {
       const d = treeDiff(opts.outDir, result.files);
       report.stale = d;
