@@ -1,5 +1,5 @@
 import { RuleId, Severity } from './rules';
-import { Diagnostic, formatLocation, SourceLocation } from '../diagnostics';
+import { Diagnostic, formatLocation, InputError, SourceLocation } from '../diagnostics';
 
 export type { RuleId } from './rules';
 
@@ -22,6 +22,12 @@ export interface Finding {
 export function formatFinding(f: Finding): string {
   const where = f.location ? formatLocation(f.location) : `cluster ${f.cluster}`;
   return `${f.severity} ${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}] ${where}: ${f.problem} ${f.fix}`;
+}
+
+/** Error findings stop a run like input errors: thrown as one InputError, after the warnings (they often say why). */
+export function throwIfErrorFindings(findings: readonly Finding[], warnings: readonly Diagnostic[]): void {
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length) throw new InputError([...warnings, ...errors.map(findingDiagnostic)]);
 }
 
 /** A finding as a diagnostic (an error finding stops synth like an input error). */

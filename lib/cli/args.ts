@@ -1,5 +1,7 @@
 import { parseArgs, ParseArgsConfig } from 'util';
 
+import { formatDiagnostic, InputError } from '../diagnostics';
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
@@ -31,4 +33,11 @@ export function parseCommand<T>(
     console.error(`meshfed: ${(e as Error).message}\n${usage}`);
     return { exit: 2 };
   }
+}
+
+/** A command's exit on a thrown input error: every diagnostic on stderr, exit code 1. Anything else is rethrown. */
+export function inputErrorExit(e: unknown): number {
+  if (!(e instanceof InputError)) throw e;
+  for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+  return 1;
 }

@@ -1,9 +1,9 @@
 import pc from 'picocolors';
 
 import { runChecks } from '../check';
-import { parseCommand } from './args';
+import { inputErrorExit, parseCommand } from './args';
 import { formatFinding } from '../check/finding';
-import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { Diagnostics, formatDiagnostic } from '../diagnostics';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
@@ -55,10 +55,6 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
     return findings.some((f) => f.severity === 'error') ? 1 : 0;
   } catch (e) {
-    if (e instanceof InputError) {
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-      return 1;
-    }
-    throw e;
+    return inputErrorExit(e);
   }
 }

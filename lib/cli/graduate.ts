@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { parseCommand } from './args';
+import { inputErrorExit, parseCommand } from './args';
 import { runChecks } from '../check';
-import { findingDiagnostic } from '../check/finding';
-import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
+import { throwIfErrorFindings } from '../check/finding';
+import { Diagnostics } from '../diagnostics';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { buildPlan } from '../plan/plan';
@@ -54,8 +54,7 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
       return 1;
     }
     // What synth would refuse, graduate refuses too: the end state it declares must be one that renders.
-    const errors = runChecks(model, plan).filter((f) => f.severity === 'error');
-    if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
+    throwIfErrorFindings(runChecks(model, plan), diags.warnings);
     const files = graduate(model, plan);
     const gitops = path.join(clustersDir, 'gitops.yaml');
     if (fs.existsSync(gitops)) files.set('gitops.yaml', fs.readFileSync(gitops, 'utf8'));
@@ -67,10 +66,6 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
     );
     return 0;
   } catch (e) {
-    if (e instanceof InputError) {
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-      return 1;
-    }
-    throw e;
+    return inputErrorExit(e);
   }
 }

@@ -3,8 +3,8 @@ import * as path from 'path';
 
 import pc from 'picocolors';
 
-import { Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
-import { parseCommand } from './args';
+import { Diagnostics, formatDiagnostic } from '../diagnostics';
+import { inputErrorExit, parseCommand } from './args';
 import { renderTable } from './table';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
@@ -87,10 +87,6 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
     }
     return pointerDiags.errors.length ? 1 : 0;
   } catch (e) {
-    if (e instanceof InputError) {
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
-      return 1;
-    }
-    throw e;
+    return inputErrorExit(e);
   }
 }

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { runChecks } from '../check';
 import { parseCommand } from './args';
 import { currentStamp, filesHash, inputHash, saveStamp } from './synth-memo';
-import { Finding, findingDiagnostic, formatFinding } from '../check/finding';
+import { Finding, formatFinding, throwIfErrorFindings } from '../check/finding';
 import { Diagnostic, Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { loadInput } from '../load/input';
@@ -78,9 +78,7 @@ export function synthesize(
     if (offload.length) worker = timed(timings, 'render', () => (early ?? new RenderWorker()).render(plan, offload));
     else early?.cancel();
     const findings = timed(timings, 'check', () => runChecks(model, plan));
-    const errors = findings.filter((f) => f.severity === 'error');
-    // The warnings go along: they often say why a finding is an error.
-    if (errors.length) throw new InputError([...diags.warnings, ...errors.map(findingDiagnostic)]);
+    throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
     const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
     const mine = timed(
