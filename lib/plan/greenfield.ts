@@ -1,6 +1,6 @@
 import { planControlPlaneObjects, planObservability } from './control-plane';
 import { preexisting } from './namespaces';
-import { planExplicitRoutes, planGatewayTakeover, planHandover } from './north-south';
+import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
 import { PlanContext } from './context';
@@ -23,13 +23,12 @@ import { Mesh } from '../model/types';
  * handed over to Git. The hand-over Job and its RBAC are migration machinery, not state: left out.
  */
 function declaredControlPlaneObjects(mesh: Mesh, migrated: string[]): Resource[] {
-  const handedOver = planHandover(mesh).filter((r) => r.type === 'adopted');
   return [
     ...planControlPlaneObjects(mesh),
     ...planObservability(mesh),
     ...planGatewayTakeover(mesh, migrated),
     ...planExplicitRoutes(mesh).adds,
-    ...handedOver,
+    ...handedOverServices(mesh),
   ];
 }
 

@@ -347,13 +347,20 @@ export function planHandover(mesh: Mesh): Resource[] {
     smcp: { name: cp.name, namespace: cp.namespace },
     targets,
   });
-  for (const g of gws) {
-    if (g.service)
-      out.push({
-        type: 'adopted',
-        ref: ref('v1', 'Service', g.name, g.namespace),
-        body: handedOverBody(stripServerFields(g.service.source.value)),
-      });
-  }
-  return out;
+  return [...out, ...handedOverServices(mesh)];
+}
+
+/** The taken-over gateways' Services as Git owns them from 07 on: without the operator's labels and owner. */
+export function handedOverServices(mesh: Mesh): Resource[] {
+  return takenOver(mesh).flatMap((g): Resource[] =>
+    g.service
+      ? [
+          {
+            type: 'adopted',
+            ref: ref('v1', 'Service', g.name, g.namespace),
+            body: handedOverBody(stripServerFields(g.service.source.value)),
+          },
+        ]
+      : [],
+  );
 }
