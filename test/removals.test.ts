@@ -8,10 +8,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
+import { clusterName, generateFederation, serviceObjects } from '../bench/generate';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
+import { compareRenders, describeChanges, PlanJsonView } from '../lib/plan/removals';
+import { MAX_SHARD_OBJECTS } from '../lib/plan/shards';
 
 const policy = {
   apiVersion: 'security.istio.io/v1',
@@ -79,4 +82,119 @@ test('a pointer move prints what it applies and what prune deletes; skipping a p
   const skip = synth();
   expect(skip.code).toBe(1);
   expect(skip.stderr).toContain('west moves from 00-federation to 02-export, more than one phase at once');
+});
+
+test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {
+  const view = (folders: Record<string, string[]>): PlanJsonView => ({
+    phases: ['03-import'],
+    clusters: {
+      east: {
+        current: '03-import',
+        phases: [
+          {
+            phase: '03-import',
+            adds: [],
+            deletes: [],
+            imports: Object.entries(folders).map(([folder, services]) => ({ folder, services })),
+          },
+        ],
+      },
+    },
+  });
+  const se = (n: string) => `ServiceEntry/istio-system/${n} (networking.istio.io/v1)`;
+  const unchanged = compareRenders(view({ 'imports/west': [se('a'), se('b')] }), view({ 'imports/west': [se('a'), se('b')] }));
+  expect(unchanged[0].needsConfirmation).toEqual([]);
+  // What the power-of-two split did at 351 services: the folder renamed, every service moved.
+  const renamed = compareRenders(
+    view({ 'imports/west': [se('a'), se('b')] }),
+    view({ 'imports/west.1-of-2': [se('a')], 'imports/west.2-of-2': [se('b')] }),
+  );
+  expect(renamed[0].moved).toEqual([
+    { from: 'imports/west', to: 'imports/west.1-of-2', services: 1 },
+    { from: 'imports/west', to: 'imports/west.2-of-2', services: 1 },
+  ]);
+  expect(describeChanges(renamed).join('\n')).toContain('`flux suspend kustomization meshfed-east-imports-west`');
+  // A service a second exporter (first in name order) now exports too goes to that exporter's folder.
+  const other = compareRenders(view({ 'imports/west': [se('a')] }), view({ 'imports/north': [se('a')] }));
+  expect(describeChanges(other)).toContain('  - 1 service(s): imports/west -> imports/north');
+});
+
+describe('an import folder that splits', () => {
+  /** Two meshes in the bench's format, m01 importing m00's services from 03-import on. */
+  function federation(services: number) {
+    const clusters = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-split-'));
+    generateFederation(clusters, 2, services);
+    for (const [c, phase] of [
+      [clusterName(0), '02-export'],
+      [clusterName(1), '03-import'],
+    ]) {
+      const f = path.join(clusters, c, 'cluster.yaml');
+      const doc = parse(fs.readFileSync(f, 'utf8')) as { spec: Record<string, unknown> };
+      doc.spec.phase = phase;
+      fs.writeFileSync(f, stringify(doc));
+    }
+    fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(clusters, 'gitops.yaml'));
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-split-out-')), 'dist');
+    return { clusters, out, synth: (...extra: string[]) => runCli(['--clusters', clusters, '--out', out, ...extra]) };
+  }
+
+  /** One more service exported by m00 (the bench's one-service change). */
+  function addService(clusters: string, name: string): void {
+    const file = path.join(clusters, clusterName(0), 'ossm2', 'workloads.yaml');
+    const doc = parse(fs.readFileSync(file, 'utf8')) as { items: unknown[] };
+    doc.items.push(...serviceObjects(`${clusterName(0)}-apps`, name, [{ name: 'http', port: 8000, targetPort: 8080 }]));
+    fs.writeFileSync(file, stringify(doc, { lineWidth: 0 }));
+  }
+
+  test(
+    `the ${MAX_SHARD_OBJECTS / 2 + 1}st service adds a folder and renames none; moving services between ` +
+      'folders of a cluster at 03 needs confirmation, naming the Flux Kustomizations to suspend',
+    () => {
+      const { clusters, out, synth } = federation(MAX_SHARD_OBJECTS / 2 - 1);
+      expect(synth().code).toBe(0);
+      const imports = path.join(out, clusterName(1), 'imports');
+      expect(fs.readdirSync(imports)).toEqual(['m00']);
+      // One more service fills the folder: a hunk, nothing moves, nothing to confirm.
+      addService(clusters, 'svc-fills');
+      expect(synth().code).toBe(0);
+      const before = readTree(out);
+      // The next one splits it: m00 keeps about half, m00.1 gets the rest.
+      addService(clusters, 'svc-splits');
+      const res = synth();
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(/meshfed: \d+ service\(s\) m01 imports move to another import folder: Argo CD keeps them/);
+      expect(res.stderr).toContain('`flux suspend kustomization meshfed-m01-imports-m00`');
+      expect(res.stderr).toContain('resume them once meshfed-m01-imports-m00-1 is Ready');
+      expect(res.stderr).toMatch(/ {2}- \d+ service\(s\): imports\/m00 -> imports\/m00\.1\n/);
+      expect(readTree(out)).toEqual(before);
+      expect(synth('--allow-removals').code).toBe(0);
+      expect(fs.readdirSync(imports)).toEqual(['m00', 'm00.1']);
+      const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8'));
+      const folders = plan.clusters.m01.phases.find((p: { phase: string }) => p.phase === '03-import').imports;
+      expect(folders.map((f: { folder: string; services: string[] }) => [f.folder, f.services.length > 100])).toEqual([
+        ['imports/m00', true],
+        ['imports/m00.1', true],
+      ]);
+      // Flux: one Kustomization per folder, the first keeps its name; Argo CD: one more source.
+      expect(fs.readdirSync(path.join(out, 'flux', clusterName(1))).filter((f) => f.includes('imports'))).toEqual([
+        'kustomization-meshfed-m01-imports-m00-1.yaml',
+        'kustomization-meshfed-m01-imports-m00.yaml',
+      ]);
+      expect(fs.readFileSync(path.join(out, 'argocd', `application-${clusterName(1)}.yaml`), 'utf8')).toContain(
+        'path: dist/m01/imports/m00.1',
+      );
+    },
+  );
+
+  test('at 00-federation nothing delivers the import folders yet: a split needs no confirmation', () => {
+    const { clusters, out, synth } = federation(MAX_SHARD_OBJECTS / 2);
+    const early = path.join(clusters, clusterName(1), 'cluster.yaml');
+    fs.writeFileSync(early, fs.readFileSync(early, 'utf8').replace('phase: 03-import', 'phase: 00-federation'));
+    const exporter = path.join(clusters, clusterName(0), 'cluster.yaml');
+    fs.writeFileSync(exporter, fs.readFileSync(exporter, 'utf8').replace('phase: 02-export', 'phase: 00-federation'));
+    expect(synth().code).toBe(0);
+    addService(clusters, 'svc-splits');
+    expect(synth().code).toBe(0);
+    expect(fs.readdirSync(path.join(out, clusterName(1), 'imports'))).toEqual(['m00', 'm00.1']);
+  });
 });

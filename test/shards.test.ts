@@ -2,8 +2,10 @@
  * Import shards (lib/plan/shards.ts): where an importer's imported services are delivered, so no
  * kustomize build grows with the size of the federation.
  */
+import { Diagnostics } from '../lib/diagnostics';
+import { Mesh } from '../lib/model/types';
 import { API, ref } from '../lib/plan/refs';
-import { assertShardsFinal, MAX_SHARD_OBJECTS, planImportShards } from '../lib/plan/shards';
+import { assertShardsFinal, MAX_SHARD_OBJECTS, planImportShards, requireDistinctImportNames } from '../lib/plan/shards';
 import { ObjectRef, PhasePlan, refKey, Resource } from '../lib/plan/types';
 
 /** One imported host: a ServiceEntry and a WorkloadEntry per exporter, written to the ServiceEntry's file. */
@@ -71,17 +73,17 @@ describe('planImportShards', () => {
   });
 
   test(
-    `an exporter with more than ${MAX_SHARD_OBJECTS} objects is split in powers of two; a ` +
-      `service's objects stay together and keep their folder as others come`,
+    `a folder over ${MAX_SHARD_OBJECTS} objects splits in two by a hash bit; the first half keeps its ` +
+      `name, a service's objects stay together and move only when their folder splits`,
     () => {
       const hosts = (n: number) => Array.from({ length: n }, (_, i) => `svc-${String(i).padStart(4, '0')}`);
+      const shards = (n: number) => planImportShards(hosts(n).flatMap((h) => imported(h, ['west'])));
       // 350 hosts × 2 objects = 700: one folder.
-      expect(planImportShards(hosts(350).flatMap((h) => imported(h, ['west']))).map((s) => s.name)).toEqual(['west']);
-      // 351 hosts: two folders, every object in exactly one, a ServiceEntry always with its WorkloadEntry.
-      const adds = hosts(351).flatMap((h) => imported(h, ['west']));
-      const two = planImportShards(adds);
-      expect(two.map((s) => s.name)).toEqual(['west.1-of-2', 'west.2-of-2']);
-      expect(two.reduce((n, s) => n + s.resources.length, 0)).toBe(adds.length);
+      expect(shards(350).map((s) => s.name)).toEqual(['west']);
+      // 351 hosts: `west` keeps the services whose first hash bit is 0, `west.1` gets the others.
+      const two = shards(351);
+      expect(two.map((s) => s.name)).toEqual(['west', 'west.1']);
+      expect(two.reduce((n, s) => n + s.resources.length, 0)).toBe(702);
       for (const s of two) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS);
       for (const s of two) expect(s.resources.length).toBeGreaterThan(MAX_SHARD_OBJECTS / 4);
       const where = shardOf(two);
@@ -89,13 +91,31 @@ describe('planImportShards', () => {
         expect(where.get(refKey(ref(API.workloadEntry, 'WorkloadEntry', `${h}-west`, 'istio-system')))).toBe(
           where.get(refKey(ref(API.serviceEntry, 'ServiceEntry', h, 'istio-system'))),
         );
-      // Adding services below the next power of two moves no existing one.
-      const more = shardOf(planImportShards(hosts(490).flatMap((h) => imported(h, ['west']))));
-      for (const [k, v] of where) expect(more.get(k)).toBe(v);
-      // 2,800 objects: four folders, none far over the limit.
-      const four = planImportShards(hosts(1400).flatMap((h) => imported(h, ['west'])));
-      expect(four.map((s) => s.name)).toEqual(['west.1-of-4', 'west.2-of-4', 'west.3-of-4', 'west.4-of-4']);
-      for (const s of four) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS + 70);
+      // Growing to the next split moves no existing service; every split after that moves services out
+      // of the one folder that splits, into the one folder it creates, and renames nothing.
+      let before = where;
+      let names = new Set(two.map((s) => s.name));
+      let splits = 0;
+      for (let n = 352; n <= 760; n++) {
+        const now = shards(n);
+        for (const s of now) expect(s.resources.length).toBeLessThanOrEqual(MAX_SHARD_OBJECTS);
+        const after = shardOf(now);
+        const nowNames = new Set(now.map((s) => s.name));
+        for (const old of names) expect(nowNames).toContain(old);
+        const created = [...nowNames].filter((x) => !names.has(x));
+        const moves = [...before].filter(([k, v]) => after.get(k) !== v);
+        if (created.length) {
+          splits++;
+          expect(created).toHaveLength(1);
+          expect(new Set(moves.map(([, v]) => v)).size).toBe(1);
+          for (const [k] of moves) expect(after.get(k)).toBe(created[0]);
+        } else expect(moves).toEqual([]);
+        [before, names] = [after, nowNames];
+      }
+      expect(splits).toBeGreaterThanOrEqual(2);
+      // 2,800 objects: four folders or more, named by the bits that select them.
+      expect(shards(1400).map((s) => s.name)).toEqual(expect.arrayContaining(['west', 'west.1']));
+      for (const name of shards(1400).map((s) => s.name)) expect(name).toMatch(/^west(\.[01]*1)?$/);
     },
   );
 
@@ -133,5 +153,33 @@ describe('assertShardsFinal', () => {
     expect(() =>
       assertShardsFinal([first, plan('06-migrate-workloads', { patches: [{ type: 'merge', target: se, patch: {}, why: 'x' }] })]),
     ).toThrow('which 03-import delivers in dist/east/imports/');
+  });
+});
+
+describe('requireDistinctImportNames', () => {
+  test("a cluster named like another's split folder is refused: one Flux Kustomization would apply both", () => {
+    const mesh = {
+      cluster: 'east',
+      settings: { source: { at: (p: string[]) => ({ file: 'clusters/east/cluster.yaml', line: 4, field: p.join('.') }) } },
+    } as unknown as Mesh;
+    const phase = (names: string[]): PhasePlan => ({
+      cluster: 'east',
+      phase: '03-import',
+      adds: [],
+      shards: names.map((name) => ({ name, exporter: name.split('.')[0], resources: [] })),
+      patches: [],
+      deletes: [],
+      waitsFor: [],
+      blockedBy: [],
+    });
+    const ok = new Diagnostics();
+    requireDistinctImportNames(mesh, [phase(['west', 'west.1', 'west-2'])], ok);
+    expect(ok.errors).toEqual([]);
+    const clash = new Diagnostics();
+    requireDistinctImportNames(mesh, [phase(['west', 'west.1', 'west-1'])], clash);
+    expect(clash.errors.map((e) => e.message)).toEqual([
+      "east's import folders imports/west.1 and imports/west-1 would both be applied by the Flux Kustomization meshfed-east-imports-west-1.",
+    ]);
+    expect(clash.errors[0].location?.field).toBe('metadata.name');
   });
 });

@@ -7,7 +7,7 @@ import {
   KustomizationSpecDeletionPolicy,
   KustomizationSpecSourceRefKind,
 } from '../../imports/flux-kustomization-kustomize.toolkit.fluxcd.io';
-import { dnsLabel } from '../model/names';
+import { fluxImportsName } from '../plan/delivery';
 
 export const FLUX_SOURCE_NAME = 'meshfed';
 
@@ -37,11 +37,6 @@ export interface FluxSyncProps {
   readonly path: string;
   /** Import folders delivered with the phase (docs/output.md, "Import folders"): one Kustomization each. */
   readonly imports?: { readonly name: string; readonly exporter: string; readonly path: string }[];
-}
-
-/** Name of the Flux Kustomization that applies one import folder. */
-export function fluxImportsName(cluster: string, shard: string): string {
-  return dnsLabel('meshfed', cluster, 'imports', shard);
 }
 
 /** How every meshfed Kustomization applies a folder of the GitOps repository: prune, wait for health, retry. */

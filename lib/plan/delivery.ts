@@ -1,5 +1,6 @@
 import { ImportShard, PhaseId, phaseIndex, Plan } from './types';
 import { GitOpsSettings } from '../load/gitops';
+import { dnsLabel } from '../model/names';
 import { FederationModel } from '../model/types';
 
 /** What GitOps applies to one cluster now. */
@@ -15,6 +16,11 @@ export interface ClusterDelivery {
     readonly destination: { readonly name?: string; readonly server?: string };
     readonly automated: boolean;
   };
+}
+
+/** Name of the Flux Kustomization that applies one import folder (`imports/<shard>`) of a cluster. */
+export function fluxImportsName(cluster: string, shard: string): string {
+  return dnsLabel('meshfed', cluster, 'imports', shard);
 }
 
 /** The import shards GitOps applies with a cluster's phase: those of this and earlier written phases. */

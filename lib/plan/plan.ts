@@ -13,7 +13,7 @@ import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
 import { planFinalize, planGatewaySelectors } from './phase-07-finalize';
 import { requireJobImage } from './restart';
-import { assertShardsFinal, planImportShards } from './shards';
+import { assertShardsFinal, planImportShards, requireDistinctImportNames } from './shards';
 import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
 import { planVerify } from './verify';
 import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
@@ -121,6 +121,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
       };
     });
     assertShardsFinal(byCluster[c]);
+    requireDistinctImportNames(mesh, byCluster[c], diags);
     requireJobImage(mesh, byCluster[c], diags);
   }
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, m.settings.phase]));
@@ -147,6 +148,7 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
   }
   diags.throwIfErrors();
   const byCluster = Object.fromEntries(model.meshes.map((m) => [m.cluster, [planGreenfield(ctx, m, diags)]]));
+  for (const m of model.meshes) requireDistinctImportNames(m, byCluster[m.cluster], diags);
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, 'multicluster' as PhaseId]));
   return {
     clusters: model.meshes.map((m) => m.cluster),

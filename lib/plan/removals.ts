@@ -1,3 +1,5 @@
+import { fluxImportsName } from './delivery';
+
 /**
  * The removal guard: what a new render takes away from what GitOps applies now. A cluster's desired state
  * at its pointer is the fold of its phases' adds minus deletes (dist/plan.json lists both, import folders
@@ -11,6 +13,8 @@ interface PhaseEntry {
   readonly written?: boolean;
   readonly adds: string[];
   readonly deletes: string[];
+  /** The import folders this phase fills, with the ServiceEntry each imported service is filed with. */
+  readonly imports?: { readonly folder: string; readonly services?: string[] }[];
 }
 
 /** The part of dist/plan.json the guard reads. */
@@ -26,8 +30,10 @@ export interface ClusterChange {
   /** Objects in the previous desired state that the new one lacks ("Kind/ns/name (group)"). */
   readonly removed: string[];
   readonly added: number;
-  /** Why this change needs --allow-removals (empty: it does not). */
-  readonly needsConfirmation: string[];
+  /** Imported services that stay but change import folder, per (from, to) folder pair. */
+  readonly moved: { readonly from: string; readonly to: string; readonly services: number }[];
+  /** Why this change needs --allow-removals (empty: it does not), each with what it lists. */
+  readonly needsConfirmation: { readonly why: string; readonly items: readonly string[] }[];
 }
 
 /** "Kind/ns/name (group/version)" → "Kind/ns/name (group)": a new API version of one object is not a removal. */
@@ -48,6 +54,41 @@ function desiredState(phases: PhaseEntry[], pointer: string): Set<string> {
   return state;
 }
 
+/** Which import folder delivers each imported service (by its ServiceEntry) at the pointer. */
+function importFolders(phases: PhaseEntry[], pointer: string): Map<string, string> {
+  const folders = new Map<string, string>();
+  for (const p of phases) {
+    for (const i of p.imports ?? []) for (const s of i.services ?? []) folders.set(identity(s), i.folder);
+    if (p.phase === pointer) break;
+  }
+  return folders;
+}
+
+/**
+ * Services that change import folder. Each folder is one source of the Argo CD Application (nothing is
+ * deleted) but its own Flux Kustomization: the folder that loses a service prunes it — only while the
+ * object still carries that Kustomization's owner labels (fluxcd/kustomize-controller@186fb3b
+ * internal/controller/kustomization_controller.go:1409; fluxcd/pkg@e2cfd1a ssa/manager_delete.go:77-84) — and the one that gains it applies it, in
+ * whichever order they reconcile, so the service can be gone in between.
+ */
+function movedImports(before: Map<string, string>, after: Map<string, string>): ClusterChange['moved'] {
+  const pairs = new Map<string, { from: string; to: string; services: number }>();
+  for (const [svc, from] of before) {
+    const to = after.get(svc);
+    if (to === undefined || to === from) continue;
+    const key = `${from}>${to}`;
+    const pair = pairs.get(key) ?? { from, to, services: 0 };
+    pair.services++;
+    pairs.set(key, pair);
+  }
+  return [...pairs.values()].sort((a, b) => (a.from + a.to < b.from + b.to ? -1 : 1));
+}
+
+/** The Flux Kustomization of a cluster's import folder (`imports/<shard>`). */
+function kustomizationOf(cluster: string, folder: string): string {
+  return fluxImportsName(cluster, folder.replace(/^imports\//, ''));
+}
+
 /** Per cluster of the previous render: what the new one removes, and whether that needs confirmation. */
 export function compareRenders(previous: PlanJsonView, next: PlanJsonView): ClusterChange[] {
   const out: ClusterChange[] = [];
@@ -59,14 +100,28 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
     const after = now ? desiredState(now.phases, now.current) : new Set<string>();
     const removed = [...before].filter((k) => !after.has(k)).sort();
     const added = [...after].filter((k) => !before.has(k)).length;
-    const needs: string[] = [];
-    if (!now) needs.push(`${cluster} is no longer rendered: GitOps would prune everything it applied`);
-    else if (now.current === prev.current && removed.length)
-      needs.push(`${cluster} stays at ${now.current} but loses ${removed.length} object(s)`);
-    else if (Math.abs(index(now.current) - index(prev.current)) > 1) {
-      needs.push(`${cluster} moves from ${prev.current} to ${now.current}, more than one phase at once`);
+    const moved = now ? movedImports(importFolders(prev.phases, prev.current), importFolders(now.phases, now.current)) : [];
+    const needs: ClusterChange['needsConfirmation'] = [];
+    if (moved.length) {
+      const n = moved.reduce((k, m) => k + m.services, 0);
+      const from = [...new Set(moved.map((m) => kustomizationOf(cluster, m.from)))].join(' ');
+      const to = [...new Set(moved.map((m) => kustomizationOf(cluster, m.to)))].join(', ');
+      needs.push({
+        why:
+          `${n} service(s) ${cluster} imports move to another import folder: Argo CD keeps them (one Application); ` +
+          `Flux may delete them until the folder that gains them is applied. With Flux, first run ` +
+          `\`flux suspend kustomization ${from}\`, then synth with --allow-removals and commit; resume them once ${to} ` +
+          `${moved.length > 1 ? 'are' : 'is'} Ready (docs/gitops.md, "Import folders that split")`,
+        items: moved.map((m) => `${m.services} service(s): ${m.from} -> ${m.to}`),
+      });
     }
-    out.push({ cluster, from: prev.current, to: now?.current, removed, added, needsConfirmation: needs });
+    if (!now) needs.push({ why: `${cluster} is no longer rendered: GitOps would prune everything it applied`, items: removed });
+    else if (now.current === prev.current && removed.length)
+      needs.push({ why: `${cluster} stays at ${now.current} but loses ${removed.length} object(s)`, items: removed });
+    else if (Math.abs(index(now.current) - index(prev.current)) > 1) {
+      needs.push({ why: `${cluster} moves from ${prev.current} to ${now.current}, more than one phase at once`, items: removed });
+    }
+    out.push({ cluster, from: prev.current, to: now?.current, removed, added, moved, needsConfirmation: needs });
   }
   return out;
 }
@@ -78,10 +133,10 @@ export function describeChanges(changes: ClusterChange[]): string[] {
     if (c.from !== c.to && c.to !== undefined) {
       lines.push(`meshfed: ${c.cluster}: ${c.from} -> ${c.to}: applies ${c.added} new object(s), prune deletes ${c.removed.length}.`);
     }
-    for (const why of c.needsConfirmation) {
+    for (const { why, items } of c.needsConfirmation) {
       lines.push(`meshfed: ${why}:`);
-      for (const r of c.removed.slice(0, 20)) lines.push(`  - ${r}`);
-      if (c.removed.length > 20) lines.push(`  … and ${c.removed.length - 20} more`);
+      for (const r of items.slice(0, 20)) lines.push(`  - ${r}`);
+      if (items.length > 20) lines.push(`  … and ${items.length - 20} more`);
     }
   }
   return lines;

@@ -1,5 +1,10 @@
+import { fluxImportsName } from './delivery';
 import { fileAnchor, ImportShard, PhasePlan, refId, refKey, Resource } from './types';
+import { Diagnostics } from '../diagnostics';
+import { groupBy } from '../group';
 import { shortHash } from '../model/names';
+import { Mesh } from '../model/types';
+import { compareStrings } from '../sort';
 
 /**
  * Most objects one imports folder holds. `kubectl kustomize` (kustomize v5.5) takes time quadratic in
@@ -27,15 +32,45 @@ interface Group {
   readonly key: string;
   exporter: string;
   readonly resources: Resource[];
+  /** The bits a folder split reads, from a hash of the group's file key: `0`/`1` characters, first bit first. */
+  bits?: string;
+}
+
+/** 32 bits of a hash of `key`, as `0`/`1` characters: where its service goes however its exporter's folders split. */
+function hashBits(key: string): string {
+  return parseInt(shortHash(key), 16).toString(2).padStart(32, '0');
+}
+
+/** The folder of the groups whose hash bits start with `path`: the exporter's name, plus the path without its trailing zeros. */
+function shardName(exporter: string, path: string): string {
+  const suffix = path.replace(/0+$/, '');
+  return suffix ? `${exporter}.${suffix}` : exporter;
+}
+
+/**
+ * Split `groups` (all with hash bits starting with `path`) until no folder holds more than
+ * MAX_SHARD_OBJECTS objects: the half whose next bit is 0 keeps the folder's name, the other half gets
+ * a new one, so no folder is ever renamed and a split moves services out of one folder only.
+ */
+function splitShards(exporter: string, groups: Group[], path: string, out: ImportShard[]): void {
+  const count = groups.reduce((n, g) => n + g.resources.length, 0);
+  if (count <= MAX_SHARD_OBJECTS || path.length === 32) {
+    out.push({ name: shardName(exporter, path), exporter, resources: groups.flatMap((g) => g.resources) });
+    return;
+  }
+  const next = groupBy(groups, (g) => (g.bits ??= hashBits(g.key))[path.length]);
+  for (const bit of ['0', '1']) if (next.get(bit)?.length) splitShards(exporter, next.get(bit)!, path + bit, out);
 }
 
 /**
  * Where the imported services among a phase's objects are delivered: one folder per exporting cluster
  * (`imports/<exporter>/`), so a phase folder stays small however many services are shared and kustomize
  * builds every folder quickly. An imported service's objects (its ServiceEntry, WorkloadEntries and
- * egress route) go to the folder of the first of its exporters in name order. An exporter with more than
- * MAX_SHARD_OBJECTS objects is split into 2, 4, 8 … folders `<exporter>.<i>-of-<n>` by a hash of each
- * service's file, so a service keeps its folder until the count crosses a power of two.
+ * egress route) go to the folder of the first of its exporters in name order. A folder that would hold
+ * more than MAX_SHARD_OBJECTS objects is split in two by the next bit of a hash of each service's file
+ * (splitShards): `<exporter>` keeps the services whose bit is 0, `<exporter>.1` gets the others, and
+ * so on (`<exporter>.01`, `<exporter>.11` …). A service keeps its folder until the folder it is in
+ * splits; a folder is never renamed.
  */
 export function planImportShards(adds: readonly Resource[]): ImportShard[] {
   const groups = new Map<string, Group>();
@@ -48,21 +83,10 @@ export function planImportShards(adds: readonly Resource[]): ImportShard[] {
     g.resources.push(r);
     groups.set(key, g);
   }
-  const byExporter = new Map<string, Group[]>();
-  for (const g of groups.values()) byExporter.set(g.exporter, [...(byExporter.get(g.exporter) ?? []), g]);
+  const byExporter = groupBy([...groups.values()], (g) => g.exporter);
   const shards: ImportShard[] = [];
-  for (const exporter of [...byExporter.keys()].sort()) {
-    const gs = byExporter.get(exporter)!;
-    const count = gs.reduce((n, g) => n + g.resources.length, 0);
-    let parts = 1;
-    while (count / parts > MAX_SHARD_OBJECTS) parts *= 2;
-    const buckets: Resource[][] = Array.from({ length: parts }, () => []);
-    for (const g of gs) buckets[parts === 1 ? 0 : parseInt(shortHash(g.key), 16) % parts].push(...g.resources);
-    buckets.forEach((resources, i) => {
-      if (resources.length) shards.push({ name: parts === 1 ? exporter : `${exporter}.${i + 1}-of-${parts}`, exporter, resources });
-    });
-  }
-  return shards;
+  for (const exporter of [...byExporter.keys()].sort()) splitShards(exporter, byExporter.get(exporter)!, '', shards);
+  return shards.sort((a, b) => compareStrings(a.name, b.name));
 }
 
 /**
@@ -82,4 +106,25 @@ export function assertShardsFinal(phases: readonly PhasePlan[]): void {
       }
     }
   });
+}
+
+/**
+ * Each import folder of a cluster gets a Flux Kustomization named after it (fluxImportsName), and a
+ * cluster name may look like another's split folder as a DNS label (`west-1` and `west.1`): refused,
+ * since one Kustomization would replace the other and prune its imports.
+ */
+export function requireDistinctImportNames(mesh: Mesh, phases: readonly PhasePlan[], diags: Diagnostics): void {
+  const seen = new Map<string, string>();
+  for (const s of phases.flatMap((p) => p.shards)) {
+    const name = fluxImportsName(mesh.cluster, s.name);
+    const other = seen.get(name);
+    if (other !== undefined && other !== s.name)
+      diags.error(
+        mesh.settings.source.at(['metadata', 'name']),
+        `${mesh.cluster}'s import folders imports/${other} and imports/${s.name} would both be applied by the Flux Kustomization ${name}.`,
+        "Rename one of the clusters (metadata.name in its cluster.yaml): a cluster's name and another's split " +
+          'import folder must not meet as DNS labels.',
+      );
+    seen.set(name, s.name);
+  }
 }

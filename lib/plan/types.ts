@@ -15,7 +15,8 @@ export interface ObjectRef {
 
 /** The API group of an apiVersion (`core` for v1). */
 export function apiGroup(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? 'core' : apiVersion.slice(0, slash);
 }
 
 /** Identity of an object within a cluster's desired state: group, kind, namespace, name. */
@@ -475,7 +476,7 @@ export interface Gate {
  * to the phase folder (lib/plan/shards.ts): every object in `resources` is also in the phase's `adds`.
  */
 export interface ImportShard {
-  /** `<exporter>`, or `<exporter>.<i>-of-<n>` when that exporter's imports are split further. */
+  /** `<exporter>`, or `<exporter>.<bits>` for the folders its imports split into (lib/plan/shards.ts). */
   readonly name: string;
   readonly exporter: string;
   readonly resources: Resource[];

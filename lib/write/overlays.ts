@@ -2,6 +2,7 @@ import { namespaceFile, objectPath, patchTarget, refKey, refOf } from './files';
 import { withSyncWave } from './sync-waves';
 import { kustomizationYaml, toYaml } from './yaml';
 import { synthPhaseObjects } from '../constructs/phase-chart';
+import { groupBy } from '../group';
 import { mergeJson } from '../plan/smcp-settings';
 import { fileAnchor, ImportShard, Patch, PhaseId, phaseIndex, PhasePlan, PHASES, Plan, Resource } from '../plan/types';
 import { compareStrings } from '../sort';
@@ -29,13 +30,12 @@ const SUMMARY: Record<PhaseId, string> = {
  */
 function objectFiles(adds: Resource[]): Map<string, string> {
   const anchorOf = new Map(adds.map((r) => [refKey(r.ref), fileAnchor(r)]));
-  const byFile = new Map<string, { order: string; yaml: string }[]>();
-  for (const obj of synthPhaseObjects(adds).map(withSyncWave)) {
+  const docs = synthPhaseObjects(adds).map((obj) => {
     const own = refOf(obj);
     const anchor = anchorOf.get(refKey(own)) ?? own;
-    const file = namespaceFile(anchor.namespace);
-    byFile.set(file, [...(byFile.get(file) ?? []), { order: objectPath(anchor), yaml: toYaml(obj) }]);
-  }
+    return { file: namespaceFile(anchor.namespace), order: objectPath(anchor), yaml: toYaml(withSyncWave(obj)) };
+  });
+  const byFile = groupBy(docs, (d) => d.file);
   const files = new Map<string, string>();
   for (const [file, docs] of byFile)
     files.set(

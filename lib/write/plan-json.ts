@@ -2,7 +2,8 @@ import { Finding } from '../check/finding';
 import { Diagnostic, SourceLocation } from '../diagnostics';
 import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
-import { Plan, refId } from '../plan/types';
+import { fileAnchor, Plan, refId } from '../plan/types';
+import { compareStrings } from '../sort';
 
 /** dist/plan.json: clusters, phases, what each phase adds/patches/deletes, and which phases wait on which clusters. */
 /**
@@ -31,7 +32,14 @@ export function planJson(
         waitsFor: p.waitsFor,
         adds: p.adds.map((r) => refId(r.ref)),
         // Which of the adds are delivered in dist/<cluster>/imports/<name>/ (from this phase on) instead of the phase folder.
-        imports: p.shards.map((s) => ({ folder: `imports/${s.name}`, exporter: s.exporter, objects: s.resources.length })),
+        // `services`: the object each imported service's objects are filed with (its ServiceEntry), so the
+        // next synth sees a service move between folders (lib/plan/removals.ts).
+        imports: p.shards.map((s) => ({
+          folder: `imports/${s.name}`,
+          exporter: s.exporter,
+          objects: s.resources.length,
+          services: [...new Set(s.resources.map((r) => refId(fileAnchor(r))))].sort(compareStrings),
+        })),
         // Every import folder GitOps applies with this phase (this one's and earlier ones'): the phase folder
         // plus these is the cluster's complete desired state at this phase (lib/plan/delivery.ts).
         deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
