@@ -114,6 +114,33 @@ test("a folder renamed or a service moved to another exporter's folder is a move
     { from: 'imports/west', to: 'imports/west.2-of-2', services: 1 },
   ]);
   expect(describeChanges(renamed).join('\n')).toContain('`flux suspend kustomization meshfed-east-imports-west`');
+  // A plan.json of meshfed before 2026-12-02 lists no services: an exporter's folders changing is a move.
+  const legacy: PlanJsonView = {
+    phases: ['03-import'],
+    clusters: {
+      east: {
+        current: '03-import',
+        phases: [
+          {
+            phase: '03-import',
+            adds: [],
+            deletes: [],
+            imports: [
+              { folder: 'imports/west.1-of-2', exporter: 'west' },
+              { folder: 'imports/west.2-of-2', exporter: 'west' },
+            ],
+          },
+        ],
+      },
+    },
+  };
+  const upgraded = view({ 'imports/west': [se('a')], 'imports/west.1': [se('b')] });
+  for (const i of upgraded.clusters!.east.phases[0].imports!) Object.assign(i, { exporter: 'west' });
+  const lines = describeChanges(compareRenders(legacy, upgraded));
+  expect(lines[0]).toMatch(/^meshfed: Services east imports move to another import folder/);
+  expect(lines).toContain('  - services: imports/west.1-of-2 -> imports/west');
+  expect(lines).toContain('  - services: imports/west.2-of-2 -> imports/west.1');
+  expect(compareRenders(legacy, legacy)[0].needsConfirmation).toEqual([]);
   // A service a second exporter (first in name order) now exports too goes to that exporter's folder.
   const other = compareRenders(view({ 'imports/west': [se('a')] }), view({ 'imports/north': [se('a')] }));
   expect(describeChanges(other)).toContain('  - 1 service(s): imports/west -> imports/north');

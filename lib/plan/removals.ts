@@ -14,7 +14,7 @@ interface PhaseEntry {
   readonly adds: string[];
   readonly deletes: string[];
   /** The import folders this phase fills, with the ServiceEntry each imported service is filed with. */
-  readonly imports?: { readonly folder: string; readonly services?: string[] }[];
+  readonly imports?: { readonly folder: string; readonly exporter?: string; readonly services?: string[] }[];
 }
 
 /** The part of dist/plan.json the guard reads. */
@@ -30,8 +30,11 @@ export interface ClusterChange {
   /** Objects in the previous desired state that the new one lacks ("Kind/ns/name (group)"). */
   readonly removed: string[];
   readonly added: number;
-  /** Imported services that stay but change import folder, per (from, to) folder pair. */
-  readonly moved: { readonly from: string; readonly to: string; readonly services: number }[];
+  /**
+   * Imported services that stay but change import folder, per (from, to) folder pair; `services` is
+   * undefined when the previous plan.json (meshfed before 2026-12-02) did not list them.
+   */
+  readonly moved: { readonly from: string; readonly to: string; readonly services?: number }[];
   /** Why this change needs --allow-removals (empty: it does not), each with what it lists. */
   readonly needsConfirmation: { readonly why: string; readonly items: readonly string[] }[];
 }
@@ -54,32 +57,50 @@ function desiredState(phases: PhaseEntry[], pointer: string): Set<string> {
   return state;
 }
 
-/** Which import folder delivers each imported service (by its ServiceEntry) at the pointer. */
-function importFolders(phases: PhaseEntry[], pointer: string): Map<string, string> {
-  const folders = new Map<string, string>();
+/** The import folders delivered at the pointer: which folder has each imported service (by its ServiceEntry), and each folder's exporter. */
+function importFolders(phases: PhaseEntry[], pointer: string): { services: Map<string, string>; folders: Map<string, PhaseImport> } {
+  const services = new Map<string, string>();
+  const folders = new Map<string, PhaseImport>();
   for (const p of phases) {
-    for (const i of p.imports ?? []) for (const s of i.services ?? []) folders.set(identity(s), i.folder);
+    for (const i of p.imports ?? []) {
+      folders.set(i.folder, i);
+      for (const s of i.services ?? []) services.set(identity(s), i.folder);
+    }
     if (p.phase === pointer) break;
   }
-  return folders;
+  return { services, folders };
 }
+
+type PhaseImport = NonNullable<PhaseEntry['imports']>[number];
 
 /**
  * Services that change import folder. Each folder is one source of the Argo CD Application (nothing is
  * deleted) but its own Flux Kustomization: the folder that loses a service prunes it — only while the
  * object still carries that Kustomization's owner labels (fluxcd/kustomize-controller@186fb3b
- * internal/controller/kustomization_controller.go:1409; fluxcd/pkg@e2cfd1a ssa/manager_delete.go:77-84) — and the one that gains it applies it, in
- * whichever order they reconcile, so the service can be gone in between.
+ * internal/controller/kustomization_controller.go:1409; fluxcd/pkg@e2cfd1a ssa/manager_delete.go:77-84)
+ * — and the one that gains it applies it, in whichever order they reconcile, so the service can be gone
+ * in between. A previous plan.json without service lists (meshfed before 2026-12-02, whose split renamed
+ * folders) is compared by folder: when an exporter's folders are not the same ones, its services may
+ * have moved from any of the old to any of the new.
  */
-function movedImports(before: Map<string, string>, after: Map<string, string>): ClusterChange['moved'] {
-  const pairs = new Map<string, { from: string; to: string; services: number }>();
-  for (const [svc, from] of before) {
-    const to = after.get(svc);
+function movedImports(before: ReturnType<typeof importFolders>, after: ReturnType<typeof importFolders>): ClusterChange['moved'] {
+  const pairs = new Map<string, { from: string; to: string; services?: number }>();
+  for (const [svc, from] of before.services) {
+    const to = after.services.get(svc);
     if (to === undefined || to === from) continue;
     const key = `${from}>${to}`;
     const pair = pairs.get(key) ?? { from, to, services: 0 };
-    pair.services++;
+    pair.services!++;
     pairs.set(key, pair);
+  }
+  const of = (folders: Map<string, PhaseImport>, exporter: string | undefined) =>
+    [...folders.keys()].filter((f) => folders.get(f)!.exporter === exporter).sort();
+  for (const [folder, i] of before.folders) {
+    if (i.services) continue;
+    const was = of(before.folders, i.exporter);
+    const is = of(after.folders, i.exporter);
+    if (is.length === 0 || was.join() === is.join()) continue;
+    for (const to of is) if (to !== folder) pairs.set(`${folder}>${to}`, { from: folder, to });
   }
   return [...pairs.values()].sort((a, b) => (a.from + a.to < b.from + b.to ? -1 : 1));
 }
@@ -103,16 +124,16 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
     const moved = now ? movedImports(importFolders(prev.phases, prev.current), importFolders(now.phases, now.current)) : [];
     const needs: ClusterChange['needsConfirmation'] = [];
     if (moved.length) {
-      const n = moved.reduce((k, m) => k + m.services, 0);
+      const n = moved.every((m) => m.services !== undefined) ? `${moved.reduce((k, m) => k + m.services!, 0)} service(s)` : 'Services';
       const from = [...new Set(moved.map((m) => kustomizationOf(cluster, m.from)))].join(' ');
       const to = [...new Set(moved.map((m) => kustomizationOf(cluster, m.to)))].join(', ');
       needs.push({
         why:
-          `${n} service(s) ${cluster} imports move to another import folder: Argo CD keeps them (one Application); ` +
+          `${n} ${cluster} imports move to another import folder: Argo CD keeps them (one Application); ` +
           `Flux may delete them until the folder that gains them is applied. With Flux, first run ` +
           `\`flux suspend kustomization ${from}\`, then synth with --allow-removals and commit; resume them once ${to} ` +
           `${moved.length > 1 ? 'are' : 'is'} Ready (docs/gitops.md, "Import folders that split")`,
-        items: moved.map((m) => `${m.services} service(s): ${m.from} -> ${m.to}`),
+        items: moved.map((m) => `${m.services === undefined ? 'services' : `${m.services} service(s)`}: ${m.from} -> ${m.to}`),
       });
     }
     if (!now) needs.push({ why: `${cluster} is no longer rendered: GitOps would prune everything it applied`, items: removed });
