@@ -85,7 +85,8 @@ test('a pointer move prints what it applies and what prune deletes; skipping a p
 });
 
 test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {
-  const view = (folders: Record<string, string[]>): PlanJsonView => ({
+  /** east at 03-import with these import folders (`services` undefined: a plan.json from before they were listed). */
+  const view = (folders: Record<string, string[] | undefined>): PlanJsonView => ({
     phases: ['03-import'],
     clusters: {
       east: {
@@ -95,7 +96,7 @@ test("a folder renamed or a service moved to another exporter's folder is a move
             phase: '03-import',
             adds: [],
             deletes: [],
-            imports: Object.entries(folders).map(([folder, services]) => ({ folder, services })),
+            imports: Object.entries(folders).map(([folder, services]) => ({ folder, exporter: 'west', services })),
           },
         ],
       },
@@ -115,27 +116,8 @@ test("a folder renamed or a service moved to another exporter's folder is a move
   ]);
   expect(describeChanges(renamed).join('\n')).toContain('`flux suspend kustomization meshfed-east-imports-west`');
   // A plan.json of meshfed before 2026-12-02 lists no services: an exporter's folders changing is a move.
-  const legacy: PlanJsonView = {
-    phases: ['03-import'],
-    clusters: {
-      east: {
-        current: '03-import',
-        phases: [
-          {
-            phase: '03-import',
-            adds: [],
-            deletes: [],
-            imports: [
-              { folder: 'imports/west.1-of-2', exporter: 'west' },
-              { folder: 'imports/west.2-of-2', exporter: 'west' },
-            ],
-          },
-        ],
-      },
-    },
-  };
+  const legacy = view({ 'imports/west.1-of-2': undefined, 'imports/west.2-of-2': undefined });
   const upgraded = view({ 'imports/west': [se('a')], 'imports/west.1': [se('b')] });
-  for (const i of upgraded.clusters!.east.phases[0].imports!) Object.assign(i, { exporter: 'west' });
   const lines = describeChanges(compareRenders(legacy, upgraded));
   expect(lines[0]).toMatch(/^meshfed: Services east imports move to another import folder/);
   expect(lines).toContain('  - services: imports/west.1-of-2 -> imports/west');
