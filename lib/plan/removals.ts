@@ -1,4 +1,6 @@
 import { fluxImportsName } from './delivery';
+import { apiGroup } from './types';
+import { byKey, compareStrings } from '../sort';
 
 /**
  * The removal guard: what a new render takes away from what GitOps applies now. A cluster's desired state
@@ -43,8 +45,7 @@ export interface ClusterChange {
 function identity(refId: string): string {
   const m = /^(.*) \((.*)\)$/.exec(refId);
   if (!m) return refId;
-  const group = m[2].includes('/') ? m[2].split('/')[0] : 'core';
-  return `${m[1]} (${group})`;
+  return `${m[1]} (${apiGroup(m[2])})`;
 }
 
 function desiredState(phases: PhaseEntry[], pointer: string): Set<string> {
@@ -102,7 +103,12 @@ function movedImports(before: ReturnType<typeof importFolders>, after: ReturnTyp
     if (is.length === 0 || was.join() === is.join()) continue;
     for (const to of is) if (to !== folder) pairs.set(`${folder}>${to}`, { from: folder, to });
   }
-  return [...pairs.values()].sort((a, b) => (a.from + a.to < b.from + b.to ? -1 : 1));
+  return [...pairs.values()].sort(
+    byKey(
+      (m) => m.from,
+      (m) => m.to,
+    ),
+  );
 }
 
 /** The Flux Kustomization of a cluster's import folder (`imports/<shard>`). */
@@ -115,7 +121,7 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
   const out: ClusterChange[] = [];
   const order = next.phases ?? previous.phases ?? [];
   const index = (p: string | undefined) => (p === undefined ? -1 : order.indexOf(p));
-  for (const [cluster, prev] of Object.entries(previous.clusters ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [cluster, prev] of Object.entries(previous.clusters ?? {}).sort(([a], [b]) => compareStrings(a, b))) {
     const now = next.clusters?.[cluster];
     const before = desiredState(prev.phases, prev.current);
     const after = now ? desiredState(now.phases, now.current) : new Set<string>();

@@ -115,10 +115,11 @@ export function assertShardsFinal(phases: readonly PhasePlan[]): void {
  */
 export function requireDistinctImportNames(mesh: Mesh, phases: readonly PhasePlan[], diags: Diagnostics): void {
   const seen = new Map<string, string>();
+  // Only one phase has shards (03-import, or greenfield's one), so each folder name comes once.
   for (const s of phases.flatMap((p) => p.shards)) {
     const name = fluxImportsName(mesh.cluster, s.name);
     const other = seen.get(name);
-    if (other !== undefined && other !== s.name)
+    if (other !== undefined)
       diags.error(
         mesh.settings.source.at(['metadata', 'name']),
         `${mesh.cluster}'s import folders imports/${other} and imports/${s.name} would both be applied by the Flux Kustomization ${name}.`,

@@ -30,12 +30,12 @@ const SUMMARY: Record<PhaseId, string> = {
  */
 function objectFiles(adds: Resource[]): Map<string, string> {
   const anchorOf = new Map(adds.map((r) => [refKey(r.ref), fileAnchor(r)]));
-  const docs = synthPhaseObjects(adds).map((obj) => {
+  const rendered = synthPhaseObjects(adds).map((obj) => {
     const own = refOf(obj);
     const anchor = anchorOf.get(refKey(own)) ?? own;
     return { file: namespaceFile(anchor.namespace), order: objectPath(anchor), yaml: toYaml(withSyncWave(obj)) };
   });
-  const byFile = groupBy(docs, (d) => d.file);
+  const byFile = groupBy(rendered, (d) => d.file);
   const files = new Map<string, string>();
   for (const [file, docs] of byFile)
     files.set(
