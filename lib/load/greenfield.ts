@@ -1,8 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { LineCounter } from 'yaml';
-
 import { Diagnostics } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
 import { parseInventory, readOssm2Folder } from './ossm2';
@@ -92,16 +90,11 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     const parsed = parseInventory([declared, ...federation, ...inventory], diags, { greenfield: true });
     return parsed && { ...parsed, declaredControlPlane: true };
   }
-  const cluster = new SourceObject(
-    settings.source.file,
-    {
-      apiVersion: 'maistra.io/v2',
-      kind: 'ServiceMeshControlPlane',
-      metadata: { name: 'greenfield', namespace: ns },
-      spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: settings.trustDomain ?? '' } } },
-    },
-    undefined,
-    new LineCounter(),
-  );
+  const cluster = new SourceObject(settings.source.file, {
+    apiVersion: 'maistra.io/v2',
+    kind: 'ServiceMeshControlPlane',
+    metadata: { name: 'greenfield', namespace: ns },
+    spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: settings.trustDomain ?? '' } } },
+  });
   return parseInventory([cluster, ...federation, ...inventory], diags, { greenfield: true });
 }

@@ -1,8 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { LineCounter } from 'yaml';
-
 import { Diagnostics } from '../diagnostics';
 import { parseRootCert } from './cert';
 import { LoadedCluster } from './clusters';
@@ -86,7 +84,7 @@ function readBundles(clustersDir: string, local: LoadedCluster[], diags: Diagnos
 }
 
 function obj(file: string, value: JsonObject): SourceObject {
-  return new SourceObject(file, value, undefined, new LineCounter());
+  return new SourceObject(file, value);
 }
 
 /** "<name>.<ns>.<suffix>" → its parts. */

@@ -1,12 +1,28 @@
 import * as fs from 'fs';
 
-import { Document, isMap, isScalar, isSeq, LineCounter, Node, parseAllDocuments, Scalar, YAMLMap } from 'yaml';
+import { FAILSAFE_SCHEMA, loadAll, Schema, Type } from 'js-yaml';
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Node,
+  parseAllDocuments,
+  Scalar,
+  ScalarTag,
+  Schema as YamlSchema,
+  YAMLMap,
+} from 'yaml';
 
 import { Diagnostics, SourceLocation } from '../diagnostics';
 
 /** A plain JSON value as parsed from YAML. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
+
+/** The YAML node of an object and the line table of its file, found when a message first needs a line. */
+type Locate = () => { node: Node | undefined; lines: LineCounter } | undefined;
 
 /**
  * One Kubernetes object read from a file, with enough of its source to point at the line of any field.
@@ -15,8 +31,7 @@ export class SourceObject {
   constructor(
     public readonly file: string,
     public readonly value: JsonObject,
-    private readonly node: Node | undefined,
-    private readonly lines: LineCounter,
+    private readonly locate: Locate = () => undefined,
   ) {}
 
   get apiVersion(): string {
@@ -42,17 +57,20 @@ export class SourceObject {
 
   /** 1-based line of a field (or of the object when the field is absent). */
   lineOf(path: readonly (string | number)[] = []): number | undefined {
-    let node: unknown = this.node;
-    let best = rangeLine(node, this.lines);
+    const where = this.locate();
+    if (!where) return undefined;
+    const { lines } = where;
+    let node: unknown = where.node;
+    let best = rangeLine(node, lines);
     for (const seg of path) {
       if (isMap(node)) {
         const pair = (node as YAMLMap).items.find((p) => isScalar(p.key) && String((p.key as Scalar).value) === String(seg));
         if (!pair) break;
-        best = rangeLine(pair.key, this.lines) ?? best;
+        best = rangeLine(pair.key, lines) ?? best;
         node = pair.value;
       } else if (isSeq(node) && typeof seg === 'number') {
         node = node.items[seg];
-        best = rangeLine(node, this.lines) ?? best;
+        best = rangeLine(node, lines) ?? best;
       } else {
         break;
       }
@@ -60,10 +78,16 @@ export class SourceObject {
     return best;
   }
 
+  /** Where a field is. Its line is looked up when first read: a file read fast is parsed for positions then. */
   at(path: readonly (string | number)[] = []): SourceLocation {
+    const lineOf = () => this.lineOf(path);
+    let line: number | undefined | null = null;
     return {
       file: this.file,
-      line: this.lineOf(path),
+      get line() {
+        if (line === null) line = lineOf();
+        return line;
+      },
       object: this.label,
       field: path.length ? formatPath(path) : undefined,
     };
@@ -88,10 +112,48 @@ export function readYamlObjects(file: string, diags: Diagnostics): SourceObject[
   return parseYamlObjects(file, text, diags);
 }
 
+/**
+ * The values come from js-yaml, with the plain scalars resolved by the `yaml` library's own YAML 1.2 core
+ * tags (so both give the same values), about ten times faster than composing the `yaml` library's
+ * document model; the `yaml` library parses the file again, for positions, when a message first asks
+ * for a line. A file the fast path does not take as it is — a syntax error, a duplicate key, a tag, a
+ * %YAML directive, an alias of a collection, a document that is not a mapping — is parsed by the `yaml`
+ * library alone, which reports its errors with their lines.
+ */
 export function parseYamlObjects(file: string, text: string, diags: Diagnostics): SourceObject[] {
+  const fast = jsYamlValues(text);
+  if (!fast)
+    return preciseObjects(file, text, diags).map(({ value, node, lines }) => new SourceObject(file, value, () => ({ node, lines })));
+  let located: Located[] | undefined;
+  const locate = (k: number) => () => {
+    located ??= preciseObjects(file, text, new Diagnostics());
+    return located.length === fast.length ? located[k] : undefined;
+  };
+  return fast.map((value, k) => new SourceObject(file, value, locate(k)));
+}
+
+interface Located {
+  readonly value: JsonObject;
+  readonly node: Node | undefined;
+  readonly lines: LineCounter;
+}
+
+/** The objects a document holds: itself, or the items of a `kind: List` that are objects (with their nodes). */
+function objectsOf<N>(value: JsonObject, node: N, itemNode: (i: number) => N): [JsonObject, N][] {
+  const kind = typeof value.kind === 'string' ? value.kind : '';
+  if (kind !== 'List' && !(kind.endsWith('List') && Array.isArray(value.items))) return [[value, node]];
+  const out: [JsonObject, N][] = [];
+  (Array.isArray(value.items) ? value.items : []).forEach((item, i) => {
+    if (item && typeof item === 'object' && !Array.isArray(item)) out.push([item, itemNode(i)]);
+  });
+  return out;
+}
+
+/** The `yaml` library's document model: positions, and errors with their lines. */
+function preciseObjects(file: string, text: string, diags: Diagnostics): Located[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const out: SourceObject[] = [];
+  const out: Located[] = [];
   const list = Array.isArray(docs) ? docs : [docs];
   for (const doc of list as Document.Parsed[]) {
     if (doc.errors.length > 0) {
@@ -111,19 +173,66 @@ export function parseYamlObjects(file: string, text: string, diags: Diagnostics)
       );
       continue;
     }
-    const obj = new SourceObject(file, value, doc.contents ?? undefined, lines);
-    if (obj.kind === 'List' || (obj.kind.endsWith('List') && Array.isArray(value.items))) {
-      const items = Array.isArray(value.items) ? value.items : [];
-      const seq = isMap(doc.contents) ? (doc.contents as YAMLMap).get('items', true) : undefined;
-      items.forEach((item, i) => {
-        const node = isSeq(seq) ? (seq.items[i] as Node) : undefined;
-        if (item && typeof item === 'object' && !Array.isArray(item)) out.push(new SourceObject(file, item, node, lines));
-      });
-      continue;
-    }
-    out.push(obj);
+    const seq = isMap(doc.contents) ? (doc.contents as YAMLMap).get('items', true) : undefined;
+    const itemNode = (i: number) => (isSeq(seq) ? (seq.items[i] as Node) : undefined);
+    for (const [v, node] of objectsOf<Node | undefined>(value, doc.contents ?? undefined, itemNode)) out.push({ value: v, node, lines });
   }
   return out;
+}
+
+/**
+ * js-yaml with one type per YAML 1.2 core tag, each resolving a plain scalar with the `yaml` library's
+ * own tests and resolvers, in its order (null, bool, int, float); everything else is a string, a
+ * sequence or a mapping.
+ */
+const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
+  const byTag = new Map<string, ScalarTag[]>();
+  for (const t of new YamlSchema({ schema: 'core' }).tags as ScalarTag[])
+    if (t.default && t.test instanceof RegExp) byTag.set(t.tag, [...(byTag.get(t.tag) ?? []), t]);
+  const implicit = [...byTag].map(
+    ([tag, tests]) =>
+      new Type(tag, {
+        kind: 'scalar',
+        resolve: (s: string | null) => s !== null && tests.some((t) => t.test!.test(s)),
+        construct: (s: string) => {
+          const t = tests.find((x) => x.test!.test(s))!;
+          const v = t.resolve(s, () => undefined, { intAsBigInt: false });
+          return isScalar(v) ? v.value : v;
+        },
+      }),
+  );
+  return FAILSAFE_SCHEMA.extend({ implicit });
+})();
+
+/** Every object of the file through js-yaml, or undefined when the `yaml` library must read it (see above). */
+export function jsYamlValues(text: string): JsonObject[] | undefined {
+  if (/^%/m.test(text)) return undefined;
+  let docs: unknown[];
+  try {
+    docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML });
+  } catch {
+    return undefined;
+  }
+  const out: JsonObject[] = [];
+  for (const doc of docs) {
+    if (doc === null || doc === undefined) continue;
+    if (typeof doc !== 'object' || Array.isArray(doc) || aliasesACollection(doc)) return undefined;
+    for (const [v] of objectsOf(doc as JsonObject, undefined, () => undefined)) out.push(v);
+  }
+  return out;
+}
+
+/** True when one array or object appears twice in the tree: an alias of a collection (the `yaml` library limits those). */
+function aliasesACollection(root: object): boolean {
+  const seen = new Set<object>();
+  const stack: object[] = [root];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v)) return true;
+    seen.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x as object);
+  }
+  return false;
 }
 
 function firstLine(s: string): string {

@@ -1,0 +1,117 @@
+/**
+ * Reading YAML: values through js-yaml (fast), positions through the `yaml` library (when a message
+ * needs a line). The oracle here is what meshfed did before the fast path: the `yaml` library's document
+ * model for everything (YAML 1.2 core schema, unique keys, `kind: List` items one by one).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import * as fc from 'fast-check';
+import { parseAllDocuments } from 'yaml';
+
+import { Diagnostics } from '../lib/diagnostics';
+import { jsYamlValues, JsonObject, parseYamlObjects } from '../lib/load/yaml-source';
+
+const ROOT = path.join(__dirname, '..');
+
+/** The objects of a file as the `yaml` library alone reads them (undefined when it reports an error). */
+function oracle(text: string): JsonObject[] | undefined {
+  const out: JsonObject[] = [];
+  for (const doc of parseAllDocuments(text, { uniqueKeys: true })) {
+    if (doc.errors.length) return undefined;
+    const v = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    if (v === null || v === undefined) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) return undefined;
+    const o = v as JsonObject;
+    const kind = typeof o.kind === 'string' ? o.kind : '';
+    if (kind === 'List' || (kind.endsWith('List') && Array.isArray(o.items))) {
+      for (const item of Array.isArray(o.items) ? o.items : [])
+        if (item && typeof item === 'object' && !Array.isArray(item)) out.push(item);
+    } else out.push(o);
+  }
+  return out;
+}
+
+function yamlFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return yamlFiles(p);
+    return /\.ya?ml$/.test(e.name) ? [p] : [];
+  });
+}
+
+describe('reading YAML', () => {
+  const corpus = ['clusters', 'examples', path.join('test', 'fixtures')].flatMap((d) => yamlFiles(path.join(ROOT, d)));
+
+  it('reads every input in the repository as the yaml library does, on the fast path', () => {
+    expect(corpus.length).toBeGreaterThan(50);
+    let fast = 0;
+    for (const file of corpus) {
+      const text = fs.readFileSync(file, 'utf8');
+      const expected = oracle(text);
+      if (!expected) continue; // fixtures of broken input: the yaml library reads them (below)
+      const values = jsYamlValues(text);
+      // Some examples share selectors through anchors: the yaml library reads those.
+      if (values) {
+        fast++;
+        expect({ file, values }).toEqual({ file, values: expected });
+      } else expect(text).toMatch(/: \*\w/);
+      expect({ file, values: parseYamlObjects(file, text, new Diagnostics()).map((o) => o.value) }).toEqual({ file, values: expected });
+    }
+    expect(fast / corpus.length).toBeGreaterThan(0.8);
+  });
+
+  it('resolves plain and quoted scalars exactly as the yaml core schema does', () => {
+    const scalar = fc.stringMatching(/^[-+ .0-9eExXoObB_~:nNulLtTrRfFaAsSiIyY#']{0,8}$/);
+    fc.assert(
+      fc.property(scalar, fc.constantFrom('plain', 'single', 'double', 'seq'), (s, style) => {
+        const v = style === 'single' ? `'${s.replace(/'/g, "''")}'` : style === 'double' ? JSON.stringify(s) : s;
+        const text = style === 'seq' ? `kind: X\nv:\n- ${v}\n` : `kind: X\nv: ${v}\n`;
+        const fast = jsYamlValues(text);
+        // Where js-yaml would not take the text as it is, the yaml library reads it (and reports it).
+        if (fast) expect(fast).toEqual(oracle(text));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it.each([
+    ['a duplicate key', 'kind: X\nmetadata:\n  name: a\n  name: b\n'],
+    ['an alias of a mapping', 'kind: X\na: &m {x: 1}\nb: *m\n'],
+    ['a %YAML 1.1 directive (yes/no are booleans there)', '%YAML 1.1\n---\nkind: X\nv: yes\n'],
+    ['a tag', 'kind: X\nv: !!binary aGVsbG8=\n'],
+    ['a syntax error', 'kind: X\nv: [a, b\n'],
+    ['a document that is not a mapping', '- a\n- b\n'],
+  ])('leaves %s to the yaml library', (_, text) => {
+    expect(jsYamlValues(text)).toBeUndefined();
+    const diags = new Diagnostics();
+    const expected = oracle(text);
+    const objects = parseYamlObjects('f.yaml', text, diags);
+    if (expected) expect(objects.map((o) => o.value)).toEqual(expected);
+    else expect(diags.errors.length).toBeGreaterThan(0);
+  });
+
+  it('points at the line of a field in a file read fast', () => {
+    const text = [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '- kind: Service',
+      '  metadata:',
+      '    name: a',
+      '  spec:',
+      '    ports:',
+      '    - port: 80',
+      '- kind: Service',
+      '  metadata:',
+      '    name: b',
+      '',
+    ].join('\n');
+    expect(jsYamlValues(text)).toHaveLength(2);
+    const [a, b] = parseYamlObjects('f.yaml', text, new Diagnostics());
+    expect(a.at(['spec', 'ports'])).toEqual({ file: 'f.yaml', line: 8, object: 'Service a', field: 'spec.ports' });
+    expect(a.lineOf(['spec', 'ports', 0, 'port'])).toBe(9);
+    expect(b.lineOf(['metadata', 'name'])).toBe(12);
+    expect(b.lineOf(['spec'])).toBe(10); // absent: the object's line
+  });
+});
