@@ -33,18 +33,23 @@ function smcpPatched(state: PhaseState, path: string[]): unknown {
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
 export function onOssm3(state: PhaseState, ns: string): boolean {
   if (state.phase === 'multicluster') return true; // greenfield: there is only OSSM 3
-  return state.cachedWithPatches(`ossm3/${ns}`, () =>
-    state.patches.some(
-      (p) =>
-        p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'),
-    ),
+  return state.cachedIn(
+    'ossm3',
+    ns,
+    () =>
+      state.patches.some(
+        (p) =>
+          p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'),
+      ),
+    true,
   );
 }
 
 /** Federation gateways still in the SMCP (not removed by a JSON patch). */
 export function federationGatewayPresent(state: PhaseState, map: 'additionalIngress' | 'additionalEgress', key: string): boolean {
-  return state.cachedWithPatches(
-    `gw/${map}/${key}`,
+  return state.cachedIn(
+    map,
+    key,
     () =>
       !state.patches.some(
         (p) =>
@@ -56,14 +61,17 @@ export function federationGatewayPresent(state: PhaseState, map: 'additionalIngr
               (o.path === `/spec/gateways/${map}` || o.path === `/spec/gateways/${map}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`),
           ),
       ),
+    true,
   );
 }
 
 /** Why `mesh` (in `state`) does not accept or trust `peer` (empty string when it does). */
 function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: 'client' | 'server'): string {
-  return state.cachedWithPatches(`trust/${peer.cluster}/${link.peer.name}/${workloadNs}/${role}`, () =>
-    computeTrustProblem(state, mesh, peer, link, workloadNs, role),
-  );
+  // One link leads to one peer.
+  const perLink = state.cachedIn(role, link, () => new Map<string, string>(), true);
+  let problem = perLink.get(workloadNs);
+  if (problem === undefined) perLink.set(workloadNs, (problem = computeTrustProblem(state, mesh, peer, link, workloadNs, role)));
+  return problem;
 }
 
 /**
@@ -129,17 +137,23 @@ export function federationExporterProblem(imp: Import, exporterState: PhaseState
   return '';
 }
 
-/** WorkloadEntries with tlsMode istio, indexed by `namespace|label=value` for every label they carry. */
-function workloadEntryIndex(importerState: PhaseState) {
+type WorkloadEntry = Extract<Resource, { type: 'importWorkloadEntry' }>;
+
+/** WorkloadEntries with tlsMode istio, by namespace, label and value, for every label they carry. */
+function workloadEntryIndex(importerState: PhaseState): Map<string, Map<string, Map<string, WorkloadEntry[]>>> {
   return importerState.cached('weIndex', () => {
-    const index = new Map<string, Extract<Resource, { type: 'importWorkloadEntry' }>[]>();
+    const index = new Map<string, Map<string, Map<string, WorkloadEntry[]>>>();
     for (const w of importerState.of('importWorkloadEntry')) {
       if (w.labels[TLS_MODE_LABEL] !== 'istio') continue;
+      const ns = w.ref.namespace ?? '';
+      let byLabel = index.get(ns);
+      if (!byLabel) index.set(ns, (byLabel = new Map()));
       for (const [k, v] of Object.entries(w.labels)) {
-        const key = `${w.ref.namespace}|${k}=${v}`;
-        const list = index.get(key);
+        let byValue = byLabel.get(k);
+        if (!byValue) byLabel.set(k, (byValue = new Map()));
+        const list = byValue.get(v);
         if (list) list.push(w);
-        else index.set(key, [w]);
+        else byValue.set(v, [w]);
       }
     }
     return index;
@@ -148,12 +162,12 @@ function workloadEntryIndex(importerState: PhaseState) {
 
 /** Is there a tlsMode-istio WorkloadEntry on `net` in `ns` carrying every label of `selector`? */
 function selectsWorkloadEntry(importerState: PhaseState, ns: string, selector: Record<string, string>, net: string): boolean {
-  const entries = Object.entries(selector);
-  if (entries.length === 0) return false;
-  const [k0, v0] = entries[0];
-  return (workloadEntryIndex(importerState).get(`${ns}|${k0}=${v0}`) ?? []).some(
-    (w) => w.network === net && entries.every(([k, v]) => w.labels[k] === v),
-  );
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return false;
+  const candidates = workloadEntryIndex(importerState).get(ns)?.get(keys[0])?.get(selector[keys[0]]);
+  if (!candidates) return false;
+  for (const w of candidates) if (w.network === net && keys.every((k) => w.labels[k] === selector[k])) return true;
+  return false;
 }
 
 /**
@@ -274,7 +288,7 @@ function selectorProblem(
  */
 function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
   if (onOssm3(state, ns)) return [];
-  return state.cached(`networkless/${ns}`, () => {
+  return state.cachedIn('networkless', ns, () => {
     const restarted = new Set<string>();
     for (const job of state.of('restartJob')) {
       if (job.annotation !== NETWORK_RESTART_ANNOTATION || job.value !== mesh.network) continue;
@@ -291,7 +305,7 @@ export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerSt
   const importer = ctx.mesh(imp.importer);
   const exporter = ctx.mesh(imp.exporter);
   const net = imp.link.remoteNetwork;
-  const gw = importerState.cached(`rgw/${net}`, () =>
+  const gw = importerState.cachedIn('rgw', net, () =>
     importerState.of('remoteGateway').find((g) => g.network === net && g.addresses.length > 0),
   );
   if (!gw) return `${imp.importer} has no istio-remote Gateway for network ${net} with an address`;

@@ -7,6 +7,7 @@ class ObjectSet {
   readonly keys: Set<string>;
   readonly byType: ByType = {};
   readonly memo = new Map<string, unknown>();
+  readonly families = new Map<string, Map<object | string, unknown>>();
   constructor(readonly resources: Resource[]) {
     this.keys = new Set(resources.map((r) => `${r.ref.kind}/${r.ref.namespace ?? ''}/${r.ref.name}`));
     for (const r of resources) ((this.byType[r.type] ??= []) as Resource[]).push(r);
@@ -20,6 +21,7 @@ class ObjectSet {
 export class PhaseState {
   private readonly objects: ObjectSet;
   private readonly memo = new Map<string, unknown>();
+  private readonly families = new Map<string, Map<object | string, unknown>>();
   /** Every patch applied up to this phase, in order. */
   readonly patches: Patch[];
 
@@ -68,6 +70,19 @@ export class PhaseState {
   cachedWithPatches<T>(key: string, compute: () => T): T {
     if (!this.memo.has(key)) this.memo.set(key, compute());
     return this.memo.get(key) as T;
+  }
+
+  /**
+   * Like `cached`, and `cachedWithPatches` when `withPatches`, for a family of values: `name` a constant,
+   * `key` an object or a string the caller already has. The rules ask hundreds of thousands of times at
+   * scale; building a key string per question cost more than the answers.
+   */
+  cachedIn<T>(name: string, key: object | string, compute: () => T, withPatches = false): T {
+    const families = withPatches ? this.families : this.objects.families;
+    let m = families.get(name);
+    if (!m) families.set(name, (m = new Map()));
+    if (!m.has(key)) m.set(key, compute());
+    return m.get(key) as T;
   }
 }
 
