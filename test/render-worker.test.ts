@@ -8,7 +8,8 @@ import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { threeMeshSpecs } from './support/three-mesh';
 import { synthesize } from '../lib/cli/synth';
 import { Plan } from '../lib/plan/types';
-import { RenderWorker, workerClusters } from '../lib/write/render-worker';
+import { renderCluster } from '../lib/write/overlays';
+import { RenderWorker, sharedClusters } from '../lib/write/render-worker';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
@@ -29,12 +30,29 @@ describe('rendering on a second thread', () => {
     expect(two.files).toEqual(one.files);
   });
 
-  test('small federations, MESHFED_THREADS=1 and single clusters stay on one thread; large ones give the worker about 70%', () => {
+  test('small federations, MESHFED_THREADS=1 and single clusters stay on one thread; large ones share every cluster', () => {
     const plan = synthesize(EXAMPLE_CLUSTERS).plan;
-    expect(workerClusters(plan)).toEqual([]);
-    expect(workerClusters(plan, {}, 0)).toEqual(['east']);
-    expect(workerClusters(plan, { MESHFED_THREADS: '1' }, 0)).toEqual([]);
-    expect(workerClusters({ ...plan, local: ['east'] }, {}, 0)).toEqual([]);
+    expect(sharedClusters(plan)).toEqual([]);
+    expect(sharedClusters(plan, {}, 0)).toEqual(plan.local);
+    expect(plan.local.length).toBeGreaterThan(1);
+    expect(sharedClusters(plan, { MESHFED_THREADS: '1' }, 0)).toEqual([]);
+    expect(sharedClusters({ ...plan, local: ['east'] }, {}, 0)).toEqual([]);
+  });
+
+  test('each shared cluster is rendered once, by whichever thread takes it first', () => {
+    const clusters = writeClusters(threeMeshSpecs());
+    const { plan } = synthesize(clusters, {}, { MESHFED_THREADS: '1' });
+    const alone = new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c])]));
+    // The main thread first: it takes what the worker (still starting) has not.
+    const first = new RenderWorker().share(plan, plan.local);
+    const here = first.renderRest();
+    const there = first.result();
+    expect([...here.keys(), ...there.keys()].sort()).toEqual([...plan.local].sort());
+    expect(new Map([...here, ...there])).toEqual(alone);
+    // The worker first: it takes everything, from the front, and the main thread finds nothing left.
+    const second = new RenderWorker().share(plan, plan.local);
+    expect([...second.result().keys()]).toEqual(plan.local);
+    expect(second.renderRest().size).toBe(0);
   });
 
   test('an error on the worker reaches the caller', () => {
@@ -49,6 +67,6 @@ describe('rendering on a second thread', () => {
         })),
       },
     };
-    expect(() => new RenderWorker().render(broken, ['east']).result()).toThrow(/^render worker: /);
+    expect(() => new RenderWorker().share(broken, ['east']).result()).toThrow(/^render worker: /);
   });
 });

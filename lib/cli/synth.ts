@@ -20,7 +20,7 @@ import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { renderCluster, renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
-import { PARALLEL_MIN_OBJECTS, RenderWorker, workerClusters } from '../write/render-worker';
+import { PARALLEL_MIN_OBJECTS, RenderWorker, sharedClusters } from '../write/render-worker';
 import { renderClusterRunbook, renderRunbook } from '../write/runbook';
 import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
 
@@ -73,21 +73,19 @@ export function synthesize(
     const plan = timed(timings, 'plan', () => buildPlan(model, diags));
     timed(timings, 'plan', () => checkPointers(plan, model, diags, previousPointers));
     diags.throwIfErrors();
-    // Large federations render part of their clusters on the second thread while this one runs the checks.
-    const offload = workerClusters(plan, env, parallelMinObjects);
-    if (offload.length) worker = timed(timings, 'render', () => (early ?? new RenderWorker()).render(plan, offload));
+    // Large federations share their clusters with the second thread: it renders while this one runs the
+    // checks and writes the federation-wide files, then this one renders what the worker has not taken.
+    const shared = sharedClusters(plan, env, parallelMinObjects);
+    if (shared.length) worker = timed(timings, 'render', () => (early ?? new RenderWorker()).share(plan, shared));
     else early?.cancel();
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
     const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
-    const mine = timed(
-      timings,
-      'render',
-      () => new Map(plan.local.filter((c) => !offload.includes(c)).map((c) => [c, renderCluster(plan.byCluster[c])])),
-    );
-    // The federation-wide files while the worker is still rendering; then its clusters.
     const spanning = finish({ clustersDir, timings, model, plan, gitops });
+    const mine = timed(timings, 'render', () =>
+      worker ? worker.renderRest() : new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c])])),
+    );
     const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
     const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
     for (const [f, c] of spanning.files) files.set(f, c);

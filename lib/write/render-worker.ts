@@ -5,48 +5,51 @@ import { PhasePlan, Plan } from '../plan/types';
 
 /**
  * Rendering (cdk8s charts and YAML) is most of synth's time and each cluster renders alone from plain
- * plan data, so a large federation renders part of its clusters on a second thread while the main thread
- * runs the checks and renders the rest. The output is the same as rendering everything on one thread
+ * plan data, so a large federation shares its clusters between two threads: a worker takes them from
+ * the front of the list while the main thread runs the checks and writes plan.json, the runbooks and
+ * the peer bundles, then takes what is left from the back. Each cluster is claimed once, with an atomic
+ * compare-and-swap on a shared slot, so neither thread waits for a share fixed in advance to be right
+ * for this machine. The output is the same as rendering everything on one thread
  * (test/render-worker.test.ts); small federations stay on one thread, where starting one costs more than
  * it saves.
  */
 
 /** Plans with fewer objects than this render on one thread. */
 export const PARALLEL_MIN_OBJECTS = 10_000;
-/** Share of the rendering the worker takes: the main thread also runs the checks meanwhile. */
-const WORKER_SHARE = 0.8;
+
+const FREE = 0;
+const WORKER = 1;
+const MAIN = 2;
 
 interface Setup {
   readonly port: MessagePort;
   readonly done: Int32Array;
 }
+/** First message to the worker: the claim slots, one per shared cluster, and a count of plans posted. */
+interface Share {
+  readonly claims: Int32Array;
+  readonly posted: Int32Array;
+}
 type Reply = { files: [string, [string, string][]][] } | { error: string };
 
-/** The clusters a worker should render: none for small plans or MESHFED_THREADS=1, else about WORKER_SHARE of the objects. */
-export function workerClusters(plan: Plan, env: NodeJS.ProcessEnv = process.env, minObjects = PARALLEL_MIN_OBJECTS): string[] {
-  const size = (c: string) => plan.byCluster[c].reduce((n, p) => n + p.adds.length, 0);
-  const total = plan.local.reduce((n, c) => n + size(c), 0);
+/** The clusters the two threads share: every local cluster of a large plan; none for small plans, one cluster or MESHFED_THREADS=1. */
+export function sharedClusters(plan: Plan, env: NodeJS.ProcessEnv = process.env, minObjects = PARALLEL_MIN_OBJECTS): string[] {
+  const total = plan.local.reduce((n, c) => n + plan.byCluster[c].reduce((m, p) => m + p.adds.length, 0), 0);
   if (env.MESHFED_THREADS === '1' || total < minObjects || plan.local.length < 2) return [];
-  const out: string[] = [];
-  let taken = 0;
-  for (const c of plan.local) {
-    if (taken >= total * WORKER_SHARE) break;
-    out.push(c);
-    taken += size(c);
-  }
-  return out.length === plan.local.length ? out.slice(0, -1) : out;
+  return [...plan.local];
 }
 
 /**
- * A worker thread that renders some clusters. It starts (and loads the renderer, most of a second) as soon
+ * A worker thread that renders clusters. It starts (and loads the renderer, most of a second) as soon
  * as it is created — synth creates it before loading the input when the input is large — and renders
- * once `render` hands it the clusters; `result()` waits for it.
+ * once `share` hands it the clusters; `renderRest()` renders on the calling thread what it has not
+ * taken, `result()` waits for what it has.
  */
 export class RenderWorker {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
-  private started = false;
+  private shared?: { plan: Plan; clusters: string[]; claims: Int32Array };
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
@@ -64,16 +67,35 @@ export class RenderWorker {
     this.worker.unref();
   }
 
-  /** Hand the worker its clusters (their phase plans are copied to it). */
-  render(plan: Plan, clusters: string[]): this {
-    this.started = true;
-    this.port.postMessage(clusters.map((c) => plan.byCluster[c]));
+  /**
+   * Share `clusters` with the worker, in this order. Their phase plans are posted one message each, so
+   * the worker copies in only the plans of the clusters it takes.
+   */
+  share(plan: Plan, clusters: string[]): this {
+    const claims = new Int32Array(new SharedArrayBuffer(4 * clusters.length));
+    const posted = new Int32Array(new SharedArrayBuffer(4));
+    this.shared = { plan, clusters, claims };
+    this.port.postMessage({ claims, posted } satisfies Share);
+    for (const c of clusters) {
+      this.port.postMessage(plan.byCluster[c]);
+      Atomics.add(posted, 0, 1);
+      Atomics.notify(posted, 0);
+    }
     return this;
+  }
+
+  /** Render here, from the back of the list, every shared cluster the worker has not taken yet. */
+  renderRest(): Map<string, Map<string, string>> {
+    const { plan, clusters, claims } = this.required();
+    const out = new Map<string, Map<string, string>>();
+    for (let i = clusters.length - 1; i >= 0 && Atomics.compareExchange(claims, i, FREE, MAIN) === FREE; i--)
+      out.set(clusters[i], renderCluster(plan.byCluster[clusters[i]]));
+    return out;
   }
 
   /** Blocks until the worker is done; its files per cluster. Throws what the worker threw. */
   result(): Map<string, Map<string, string>> {
-    if (!this.started) throw new Error('meshfed bug: RenderWorker.result() before render()');
+    this.required();
     Atomics.wait(this.done, 0, 0);
     const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
     void this.worker.terminate();
@@ -86,15 +108,34 @@ export class RenderWorker {
   cancel(): void {
     void this.worker.terminate();
   }
+
+  private required(): NonNullable<RenderWorker['shared']> {
+    if (!this.shared) throw new Error('meshfed bug: RenderWorker used before share()');
+    return this.shared;
+  }
 }
 
-/** Worker side: wait for the clusters, render them, post the files, wake the main thread. */
+/** Worker side: take clusters from the front until the main thread has the rest, post the files, wake the main thread. */
 export function serve(): void {
   const { port, done } = workerData as Setup;
-  port.once('message', (clusters: PhasePlan[][]) => {
+  port.once('message', ({ claims, posted }: Share) => {
     let reply: Reply;
     try {
-      reply = { files: clusters.map((phases) => [phases[0].cluster, [...renderCluster(phases)]]) };
+      // Plan i is the i-th message after this one (the main thread may still be posting it).
+      const next = (): PhasePlan[] => {
+        for (;;) {
+          const seen = Atomics.load(posted, 0);
+          const m = receiveMessageOnPort(port);
+          if (m) return m.message as PhasePlan[];
+          Atomics.wait(posted, 0, seen, 50);
+        }
+      };
+      const files: [string, [string, string][]][] = [];
+      for (let i = 0; i < claims.length && Atomics.compareExchange(claims, i, FREE, WORKER) === FREE; i++) {
+        const phases = next();
+        files.push([phases[0].cluster, [...renderCluster(phases)]]);
+      }
+      reply = { files };
     } catch (e) {
       reply = { error: (e as Error).stack ?? String(e) };
     }
