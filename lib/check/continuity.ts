@@ -37,7 +37,8 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
     greenfield ? model.meshes.flatMap((m) => ctx.unreachableExporters(m.cluster).map((e) => `${m.cluster}>${e.cluster}`)) : [],
   );
   const out: Finding[] = [];
-  const pairs = new Map<string, [PhaseId, PhaseId][]>();
+  // Allowed (importer, exporter) phase indexes per pair of clusters, in the order the migration reaches them.
+  const pairs = new Map<string, [number, number][]>();
   // Each cluster's states by phase index, looked up once (38,000 imports × 8 phases × 4 sides at scale).
   const byPhase = new Map<string, PhaseState[]>();
   const stateOf = (cluster: string, k: number) => {
@@ -45,38 +46,25 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
     if (!list) byPhase.set(cluster, (list = PHASES.map((p) => states.get(cluster, p))));
     return list[k];
   };
+  // The federation path's sides depend on the peering and the phase only: computed once per link and phase.
   const fedImpMemo = new Map<PeerLink, string[]>();
   const fedExpMemo = new Map<PeerLink, string[]>();
-  const perLink = (memo: Map<PeerLink, string[]>, link: PeerLink, k: number, fn: () => string) => {
+  const perLink = (memo: Map<PeerLink, string[]>, link: PeerLink): string[] => {
     let list = memo.get(link);
     if (!list) memo.set(link, (list = new Array<string>(PHASES.length)));
-    return (list[k] ??= fn());
+    return list;
   };
   for (const imp of model.imports) {
     const key = `${imp.importer}>${imp.exporter}`;
-    if (!pairs.has(key)) pairs.set(key, allowedPairs(plan, imp.importer, imp.exporter));
-    // Each side of each path depends on its own cluster's phase only: evaluate per phase, combine per pair.
-    const memo: (string | undefined)[][] = [
-      new Array(PHASES.length),
-      new Array(PHASES.length),
-      new Array(PHASES.length),
-      new Array(PHASES.length),
-    ];
-    const side = (slot: number, phase: PhaseId, fn: (k: number) => string) => {
-      const k = PHASES.indexOf(phase);
-      return (memo[slot][k] ??= fn(k));
-    };
-    // The federation path's sides depend on the peering and the phase only: computed once per link.
-    const fedImp = (p: PhaseId) =>
-      side(0, p, (k) => perLink(fedImpMemo, imp.link, k, () => federationImporterProblem(imp, stateOf(imp.importer, k))));
-    const fedExp = (p: PhaseId) =>
-      side(1, p, (k) => perLink(fedExpMemo, imp.export.link, k, () => federationExporterProblem(imp, stateOf(imp.exporter, k))));
-    const newImp = (p: PhaseId) => side(2, p, (k) => newPathImporterProblem(ctx, imp, stateOf(imp.importer, k)));
-    const newExp = (p: PhaseId) => side(3, p, (k) => newPathExporterProblem(ctx, imp, stateOf(imp.exporter, k)));
+    let allowed = pairs.get(key);
+    if (!allowed) {
+      const ids = allowedPairs(plan, imp.importer, imp.exporter);
+      pairs.set(key, (allowed = ids.map(([a, b]) => [PHASES.indexOf(a), PHASES.indexOf(b)])));
+    }
     if (greenfield) {
       // One state, no federation path; imports waiting for the exporter's address are not rendered yet (a warning says so).
       if (unreachable.has(key)) continue;
-      const neu = newImp('multicluster') || newExp('multicluster');
+      const neu = newPathImporterProblem(ctx, imp, stateOf(imp.importer, 0)) || newPathExporterProblem(ctx, imp, stateOf(imp.exporter, 0));
       if (neu)
         out.push({
           rule: 'MF001',
@@ -91,11 +79,22 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
         });
       continue;
     }
-    for (const [pi, pe] of pairs.get(key)!) {
-      const fed = fedImp(pi) || fedExp(pe);
+    // Each side of each path depends on its own cluster's phase only: evaluated per phase, combined per pair.
+    const fedImp = perLink(fedImpMemo, imp.link);
+    const fedExp = perLink(fedExpMemo, imp.export.link);
+    const newImp = new Array<string>(PHASES.length);
+    const newExp = new Array<string>(PHASES.length);
+    for (const [i, e] of allowed) {
+      const fed =
+        (fedImp[i] ??= federationImporterProblem(imp, stateOf(imp.importer, i))) ||
+        (fedExp[e] ??= federationExporterProblem(imp, stateOf(imp.exporter, e)));
       if (!fed) continue;
-      const neu = newImp(pi) || newExp(pe);
+      const neu =
+        (newImp[i] ??= newPathImporterProblem(ctx, imp, stateOf(imp.importer, i))) ||
+        (newExp[e] ??= newPathExporterProblem(ctx, imp, stateOf(imp.exporter, e)));
       if (!neu) continue;
+      const pi = PHASES[i];
+      const pe = PHASES[e];
       out.push({
         rule: 'MF001',
         severity: 'error',

@@ -259,12 +259,19 @@ function selectorOf(
   state: PhaseState,
   gateway: Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>,
 ): Record<string, string> {
-  let selector = gateway.selector;
-  for (const p of state.patches) {
-    if (p.type !== 'json6902' || refKey(p.target) !== refKey(gateway.ref)) continue;
-    for (const op of p.ops) if (op.op === 'replace' && op.path === '/spec/selector') selector = op.value as Record<string, string>;
-  }
-  return selector;
+  return state.cachedIn(
+    'selector',
+    gateway,
+    () => {
+      let selector = gateway.selector;
+      for (const p of state.patches) {
+        if (p.type !== 'json6902' || refKey(p.target) !== refKey(gateway.ref)) continue;
+        for (const op of p.ops) if (op.op === 'replace' && op.path === '/spec/selector') selector = op.value as Record<string, string>;
+      }
+      return selector;
+    },
+    true,
+  );
 }
 
 /** Why an Istio Gateway's selector matches none of the gateway's pods (empty when it matches). */
