@@ -58,8 +58,8 @@ export function kustomizationYaml(resources: string[], comment: string, patches:
 /**
  * Deterministic YAML: keys sorted (the given top-level keys first, in that order), no line folding,
  * lists not indented under their key (as kubectl prints), an optional header comment. Emitted with
- * js-yaml, which is several times faster than the `yaml` library's emitter (see docs/benchmarks.md);
- * the `yaml` library reads input, where line numbers matter.
+ * js-yaml, which is several times faster than the `yaml` library's emitter (see docs/benchmarks.md).
+ * Input is read by js-yaml too, with the `yaml` library for line numbers (lib/load/yaml-source.ts).
  */
 export function toYaml(value: unknown, comment?: string, topLevelOrder: readonly string[] = OBJECT_ORDER): string {
   const body = dump(sortDeep(value, topLevelOrder), { lineWidth: -1, noRefs: true, noArrayIndent: true, sortKeys: false });
