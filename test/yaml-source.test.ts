@@ -101,6 +101,8 @@ describe('reading YAML', () => {
     ['an alias of a mapping', 'kind: X\na: &m {x: 1}\nb: *m\n'],
     ['a %YAML 1.1 directive (yes/no are booleans there)', '%YAML 1.1\n---\nkind: X\nv: yes\n'],
     ['a tag', 'kind: X\nv: !!binary aGVsbG8=\n'],
+    ['a mapping as a key', 'kind: X\n? {a: 1}\n: x\n'],
+    ['a list as a key', 'kind: X\n[a, b]: 1\n'],
     ['a syntax error', 'kind: X\nv: [a, b\n'],
     ['a document that is not a mapping', '- a\n- b\n'],
   ])('leaves %s to the yaml library', (_, text) => {

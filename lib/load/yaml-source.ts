@@ -117,8 +117,8 @@ export function readYamlObjects(file: string, diags: Diagnostics): SourceObject[
  * tags (so both give the same values), about ten times faster than composing the `yaml` library's
  * document model; the `yaml` library parses the file again, for positions, when a message first asks
  * for a line. A file the fast path does not take as it is — a syntax error, a duplicate key, a tag, a
- * %YAML directive, an alias of a collection, a document that is not a mapping — is parsed by the `yaml`
- * library alone, which reports its errors with their lines.
+ * %YAML directive, an alias of a collection, a collection as a key, a document that is not a mapping —
+ * is parsed by the `yaml` library alone, which reports its errors with their lines.
  */
 export function parseYamlObjects(file: string, text: string, diags: Diagnostics): SourceObject[] {
   const fast = jsYamlValues(text);
@@ -233,6 +233,8 @@ const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
 /** Every object of the file through js-yaml, or undefined when the `yaml` library must read it (see above). */
 export function jsYamlValues(text: string): JsonObject[] | undefined {
   if (/^%/m.test(text)) return undefined;
+  // A mapping or list as a key (`? {a: 1}`, `[a, b]: 1`): js-yaml and the yaml library spell it differently.
+  if (/(^|[\s,[{])\?\s|[\]}]\s*:(\s|$)/m.test(text)) return undefined;
   let docs: unknown[];
   try {
     docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML });
