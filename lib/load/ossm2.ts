@@ -33,7 +33,7 @@ export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[]
     .readdirSync(dir)
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort();
-  return files.flatMap((f) => readYamlObjects(path.join(dir, f), diags));
+  return files.flatMap((f) => readYamlObjects(path.join(dir, f), diags, { dump: true }));
 }
 
 /** Turn the dumped objects of one cluster into typed values; reports every problem it finds. */

@@ -107,21 +107,24 @@ function rangeLine(node: unknown, lines: LineCounter): number | undefined {
  * Parse every YAML document of a file. A document may be a single object or a `kind: List`, whose
  * items are returned one by one. Syntax errors are reported with their line and stop nothing else.
  */
-export function readYamlObjects(file: string, diags: Diagnostics): SourceObject[] {
+export function readYamlObjects(file: string, diags: Diagnostics, options: { dump?: boolean } = {}): SourceObject[] {
   const text = fs.readFileSync(file, 'utf8');
-  return parseYamlObjects(file, text, diags);
+  return parseYamlObjects(file, text, diags, options.dump);
 }
 
 /**
- * The values come from js-yaml, with the plain scalars resolved by the `yaml` library's own YAML 1.2 core
- * tags (so both give the same values), about ten times faster than composing the `yaml` library's
- * document model; the `yaml` library parses the file again, for positions, when a message first asks
- * for a line. A file the fast path does not take as it is — a syntax error, a duplicate key, a tag, a
- * %YAML directive, an alias of a collection, a collection as a key, a document that is not a mapping —
- * is parsed by the `yaml` library alone, which reports its errors with their lines.
+ * Hand-written files are read by the `yaml` library, which follows the YAML spec to the letter and names
+ * the line of every error. A `dump` (what `oc get -o yaml` wrote: the large files) is read by js-yaml,
+ * about ten times faster than composing the `yaml` library's document model, with plain scalars resolved
+ * by the `yaml` library's own YAML 1.2 core tags so that both give the same values; the `yaml` library
+ * parses it again, for positions, when a message first asks for a line. A dump the fast path does not
+ * take as it is — a syntax error, a duplicate key, a tag, a %YAML directive, an alias of a collection, a
+ * collection or null as a key, a document that is not a mapping — is read by the `yaml` library alone.
+ * js-yaml still accepts a few things the spec forbids and `oc` never writes (a flow collection continued
+ * at column 0), reading them as written.
  */
-export function parseYamlObjects(file: string, text: string, diags: Diagnostics): SourceObject[] {
-  const fast = jsYamlValues(text);
+export function parseYamlObjects(file: string, text: string, diags: Diagnostics, dump = false): SourceObject[] {
+  const fast = dump ? jsYamlValues(text) : undefined;
   if (!fast)
     return preciseObjects(file, text, diags).map(({ value, node, lines }) => new SourceObject(file, value, () => ({ node, lines })));
   let nodes: Positioned[] | undefined;
@@ -189,7 +192,18 @@ function preciseObjects(file: string, text: string, diags: Diagnostics): Located
       }
       continue;
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as Json;
+    let value: Json;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 }) as Json;
+    } catch (e) {
+      // An alias without its anchor, or too many aliases (the yaml library throws these from toJS).
+      diags.error(
+        { file, line: rangeLine(doc.contents, lines) },
+        `YAML error: ${firstLine((e as Error).message)}.`,
+        'Fix the anchors and aliases.',
+      );
+      continue;
+    }
     if (value === null || value === undefined) continue; // empty document
     if (typeof value !== 'object' || Array.isArray(value)) {
       diags.error(
@@ -233,34 +247,41 @@ const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
 /** Every object of the file through js-yaml, or undefined when the `yaml` library must read it (see above). */
 export function jsYamlValues(text: string): JsonObject[] | undefined {
   if (/^%/m.test(text)) return undefined;
-  // A mapping or list as a key (`? {a: 1}`, `[a, b]: 1`): js-yaml and the yaml library spell it differently.
-  if (/(^|[\s,[{])\?\s|[\]}]\s*:(\s|$)/m.test(text)) return undefined;
+  // Where the two spell a value differently: a mapping or list as a key (`? {a: 1}`, `[a, b]: 1`), and a
+  // tag (js-yaml reads `!` alone as null, the yaml library as an empty string).
+  if (/(^|[\s,[{])\?\s|[\]}]\s*:(\s|$)|(^|[\s,[{:-])!/m.test(text)) return undefined;
   let docs: unknown[];
   try {
     docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML });
   } catch {
     return undefined;
   }
+  // js-yaml takes a `---` line inside a quoted string as part of it; the yaml library (and the spec) as an error.
+  if (docs.length < (text.match(/^---(\s|$)/gm) ?? []).length) return undefined;
   const out: JsonObject[] = [];
   for (const doc of docs) {
     if (doc === null || doc === undefined) continue;
-    if (typeof doc !== 'object' || Array.isArray(doc) || aliasesACollection(doc)) return undefined;
+    if (typeof doc !== 'object' || Array.isArray(doc) || !plainTree(doc)) return undefined;
     for (const [v] of objectsOf(doc as JsonObject, undefined, () => undefined)) out.push(v);
   }
   return out;
 }
 
-/** True when one array or object appears twice in the tree: an alias of a collection (the `yaml` library limits those). */
-function aliasesACollection(root: object): boolean {
+/**
+ * False when one array or object appears twice in the tree (an alias of a collection: the yaml library
+ * limits those), or a key is "null" (an empty or null key: js-yaml spells it "null", the yaml library "").
+ */
+function plainTree(root: object): boolean {
   const seen = new Set<object>();
   const stack: object[] = [root];
   while (stack.length) {
     const v = stack.pop()!;
-    if (seen.has(v)) return true;
+    if (seen.has(v)) return false;
     seen.add(v);
+    if (!Array.isArray(v) && Object.hasOwn(v, 'null')) return false;
     for (const x of Array.isArray(v) ? v : Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x as object);
   }
-  return false;
+  return true;
 }
 
 function firstLine(s: string): string {
