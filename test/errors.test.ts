@@ -86,6 +86,11 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ['clusters/west/ossm2/federation.yaml:', 'YAML syntax error'],
   ],
   [
+    'an alias without its anchor',
+    edit('west/ossm2/federation.yaml', '  resourceVersion: ""\n', '  resourceVersion: *nowhere\n'),
+    ['clusters/west/ossm2/federation.yaml:3', 'YAML error: Unresolved alias', 'Fix the anchors and aliases.'],
+  ],
+  [
     'unknown settings field',
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    adress: 198.51.100.20'),
     [
