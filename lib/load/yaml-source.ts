@@ -154,8 +154,7 @@ function objectNodes(text: string): Positioned[] {
     if (!isMap(map)) continue; // an empty document (the fast path took only mappings)
     const kind: unknown = map.get('kind');
     const items: unknown = map.get('items', true);
-    const list = typeof kind === 'string' && (kind === 'List' || (kind.endsWith('List') && isSeq(items)));
-    if (!list) out.push({ node: map, lines });
+    if (!isList(kind, isSeq(items))) out.push({ node: map, lines });
     else if (isSeq(items)) for (const item of items.items) if (isMap(item)) out.push({ node: item, lines });
   }
   return out;
@@ -167,10 +166,14 @@ interface Located {
   readonly lines: LineCounter;
 }
 
+/** Whether a document is a list of objects: `kind: List`, or any `…List` kind with `items` (what `oc get` prints). */
+function isList(kind: unknown, hasItems: boolean): boolean {
+  return typeof kind === 'string' && (kind === 'List' || (kind.endsWith('List') && hasItems));
+}
+
 /** The objects a document holds: itself, or the items of a `kind: List` that are objects (with their nodes). */
 function objectsOf<N>(value: JsonObject, node: N, itemNode: (i: number) => N): [JsonObject, N][] {
-  const kind = typeof value.kind === 'string' ? value.kind : '';
-  if (kind !== 'List' && !(kind.endsWith('List') && Array.isArray(value.items))) return [[value, node]];
+  if (!isList(value.kind, Array.isArray(value.items))) return [[value, node]];
   const out: [JsonObject, N][] = [];
   (Array.isArray(value.items) ? value.items : []).forEach((item, i) => {
     if (item && typeof item === 'object' && !Array.isArray(item)) out.push([item, itemNode(i)]);
