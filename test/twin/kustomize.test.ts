@@ -1,0 +1,102 @@
+/**
+ * The twin's kustomize against the real one: every overlay, import folder and GitOps folder of every
+ * example builds to the same objects with lib/twin/kustomize.ts as with `kubectl kustomize`.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { buildKustomization, KustomizeError, objectId } from '../../lib/twin/kustomize';
+import { memoryTree } from '../../lib/twin/tree';
+import { kustomize } from '../support/kube';
+import { synthTo } from '../support/synth';
+
+const ROOT = path.join(__dirname, '..', '..');
+const INPUTS = [
+  'clusters',
+  ...fs
+    .readdirSync(path.join(ROOT, 'examples'))
+    .filter((e) => fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
+    .map((e) => `examples/${e}/clusters`),
+];
+
+/** Every folder of a render that holds a kustomization.yaml. */
+function kustomizationDirs(files: Iterable<string>): string[] {
+  return [...files].filter((f) => f.endsWith('/kustomization.yaml')).map((f) => path.posix.dirname(f));
+}
+
+function byId(objs: object[]): Map<string, object> {
+  return new Map(objs.map((o) => [objectId(o as never), o]));
+}
+
+describe.each(INPUTS)('%s', (input) => {
+  let dist = '';
+  let files = new Map<string, string>();
+  beforeAll(() => {
+    const r = synthTo(path.join(ROOT, input));
+    dist = r.dist;
+    files = r.result.files;
+  });
+
+  test('every kustomization builds to the same objects as kubectl kustomize', () => {
+    const dirs = kustomizationDirs(files.keys());
+    expect(dirs.length).toBeGreaterThan(1);
+    const tree = memoryTree(files);
+    const differences: string[] = [];
+    for (const dir of dirs) {
+      const mine = byId(buildKustomization(tree, dir));
+      const theirs = byId(kustomize(path.join(dist, dir)));
+      expect([...mine.keys()].sort()).toEqual([...theirs.keys()].sort());
+      for (const [id, o] of theirs)
+        if (JSON.stringify(sortKeys(mine.get(id))) !== JSON.stringify(sortKeys(o))) differences.push(`${dir}: ${id}`);
+    }
+    expect(differences).toEqual([]);
+  });
+});
+
+describe('refuses what it does not implement, and what kustomize refuses', () => {
+  const k = (body: string, extra: Record<string, string> = {}) =>
+    memoryTree(
+      new Map([
+        ['o/kustomization.yaml', body],
+        ['o/a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n'],
+        ...Object.entries(extra),
+      ]),
+    );
+
+  test('an unknown Kustomization field', () => {
+    expect(() => buildKustomization(k('resources: [a.yaml]\nnamePrefix: x-\n'), 'o')).toThrow(/does not implement "namePrefix"/);
+  });
+  test('a duplicate object', () => {
+    expect(() =>
+      buildKustomization(
+        k('resources: [a.yaml, b.yaml]\n', { 'o/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n' }),
+        'o',
+      ),
+    ).toThrow(/already registered id/);
+  });
+  test('a strategic-merge patch that matches nothing', () => {
+    const patch = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: b, namespace: n}', '$patch: delete'];
+    const body = `resources: [a.yaml]\npatches:\n- patch: |-\n${patch.map((l) => `    ${l}\n`).join('')}`;
+    expect(() => buildKustomization(k(body), 'o')).toThrow(KustomizeError);
+  });
+  test('a missing resource', () => {
+    expect(() => buildKustomization(k('resources: [nope.yaml]\n'), 'o')).toThrow(/nope.yaml does not exist/);
+  });
+  test('a list of mappings merged into an existing list', () => {
+    const extra = { 'o/a.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: n}\nspec:\n  ports: [{port: 80}]\n' };
+    const patch = ['apiVersion: v1', 'kind: Service', 'metadata: {name: a, namespace: n}', 'spec:', '  ports: [{port: 81}]'];
+    const body = `resources: [a.yaml]\npatches:\n- patch: |-\n${patch.map((l) => `    ${l}\n`).join('')}`;
+    expect(() => buildKustomization(k(body, extra), 'o')).toThrow(/merged by schema keys/);
+  });
+});
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
+  return v;
+}
