@@ -67,3 +67,30 @@ export function normalize(p: string): string {
   const n = path.posix.normalize(p.split('\\').join('/'));
   return n === '.' || n === './' ? '' : n.replace(/^\.\//, '').replace(/\/$/, '');
 }
+
+/**
+ * The GitOps repository as the engines see it: `dist/` mounted at `prefix` (gitops.yaml `spec.path`), so an
+ * Application's `source.path: dist/east/03-import` reads `east/03-import` of the render.
+ */
+export function repoTree(dist: FileTree, prefix: string): FileTree {
+  const root = normalize(prefix);
+  const inside = (p: string): string | undefined => {
+    const n = normalize(p);
+    if (!root) return n;
+    if (n === root) return '';
+    return n.startsWith(`${root}/`) ? n.slice(root.length + 1) : undefined;
+  };
+  return {
+    read: (file) => {
+      const p = inside(file);
+      return p === undefined ? undefined : dist.read(p);
+    },
+    isDir: (dir) => {
+      const n = normalize(dir);
+      if (root && (root === n || root.startsWith(`${n}/`) || n === '')) return true;
+      const p = inside(dir);
+      return p !== undefined && dist.isDir(p);
+    },
+    files: () => dist.files().map((f) => (root ? `${root}/${f}` : f)),
+  };
+}
