@@ -78,3 +78,145 @@ export type JobStep =
       readonly tries: number;
       readonly intervalSeconds: number;
     };
+
+/** A line the Job prints first, to say what it is for. */
+export type JobMessage = { readonly op: 'echo'; readonly text: string };
+
+export type JobInstruction = JobStep | JobMessage;
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function jsonpathKey(label: string): string {
+  return label.replace(/\./g, '\\.');
+}
+
+const RESTART_FUNCTION = [
+  'skipped=""',
+  'restarted=""',
+  'restart() {',
+  '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
+  '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
+  '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
+  '  fi',
+  '  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager="$4" -p "$5" || exit 1',
+  '  restarted="$restarted $1/$2@$3"',
+  '}',
+];
+
+/** probe NAMESPACE DEPLOYMENT CONTAINER URL TRIES INTERVAL */
+const PROBE_FUNCTION = [
+  'probe() {',
+  '  i=0',
+  '  while [ $i -lt "$5" ]; do',
+  '    code=$(kubectl exec -n "$1" "deploy/$2" -c "$3" -- curl -sS -o /dev/null -w "%{http_code}" --max-time 10 "$4" 2>&1)',
+  '    case "$code" in 2??) echo "ok   $1/$2 -> $4 ($code)"; return 0 ;; esac',
+  '    i=$((i + 1)); sleep "$6"',
+  '  done',
+  '  echo "FAIL $1/$2 -> $4: $code"; return 1',
+  '}',
+];
+
+/** Lines that wait until `cond` (a shell command) fails, printing progress each minute; exit 1 after `timeout` s. */
+function waitWhile(cond: string, what: string, timeout: number): string[] {
+  return [
+    `i=0; while ${cond}; do`,
+    `  i=$((i+5)); [ $i -lt ${timeout} ] || { echo "meshfed: ${what} is still there after ${timeout}s"; exit 1; }`,
+    `  [ $((i % 60)) -ne 0 ] || echo "meshfed: waiting for ${what} to go (\${i}s)"; sleep 5`,
+    'done',
+  ];
+}
+
+function stepLines(s: JobInstruction): string[] {
+  switch (s.op) {
+    case 'echo':
+      return [`echo ${quote(s.text)}`];
+    case 'rollout-status':
+      return [
+        `kubectl rollout status ${s.target.resource}/${s.target.name} -n ${s.target.namespace} --timeout=${s.timeoutSeconds}s || exit 1`,
+      ];
+    case 'relabel-namespaces': {
+      const args = [...s.remove.map((k) => `${k}-`), ...Object.entries(s.set).map(([k, v]) => `${k}=${v}`)].join(' ');
+      return [
+        ...s.ignoreOnly.map(
+          (ns) => `kubectl label namespace ${ns} maistra.io/ignore-namespace=true --overwrite --field-manager=${s.fieldManager} || exit 1`,
+        ),
+        ...s.namespaces.flatMap((ns) => [
+          `kubectl label namespace ${ns} ${args} --overwrite --field-manager=${s.fieldManager} || exit 1`,
+          ...s.remove.map(
+            (k) =>
+              `if [ -n "$(kubectl get namespace ${ns} -o jsonpath='{.metadata.labels.${jsonpathKey(k)}}')" ]; then ` +
+              `echo "meshfed: namespace ${ns} still has label ${k}: its pods would restart without an OSSM 3 sidecar; nothing restarted"; exit 1; fi`,
+          ),
+        ]),
+      ];
+    }
+    case 'restart': {
+      const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [s.annotation]: s.value } } } } });
+      return [
+        ...s.workloads.map((w) => `restart ${w.resource} ${w.name} ${w.namespace} ${s.fieldManager} ${quote(patch)}`),
+        'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
+        'for w in $restarted; do',
+        `  kubectl rollout status "\${w%@*}" -n "\${w#*@}" --timeout=${s.timeoutSeconds}s || failed=1`,
+        'done',
+      ];
+    }
+    case 'require-endpoint':
+      return [
+        `case " $(kubectl get endpoints ${s.service} -n ${s.namespace} -o jsonpath='{.subsets[*].addresses[*].targetRef.name}') " in`,
+        `  *" ${s.deployment}-"*) ;;`,
+        `  *) echo "meshfed: Service ${s.namespace}/${s.service} has no ready endpoint of ${s.deployment}; nothing handed over"; exit 1 ;;`,
+        'esac',
+      ];
+    case 'wait-absent':
+      return waitWhile(
+        `kubectl get ${s.resource} ${s.name} -n ${s.namespace} -o name >/dev/null 2>&1`,
+        `${s.resource} ${s.namespace}/${s.name}`,
+        s.timeoutSeconds,
+      );
+    case 'strip-owner': {
+      const get = (jsonpath: string) => `$(kubectl get ${s.resource} ${s.name} -n ${s.namespace} -o jsonpath='${jsonpath}')`;
+      return [
+        `kubectl label ${s.resource} ${s.name} -n ${s.namespace} ${s.labels.map((l) => `${l}-`).join(' ')} >/dev/null 2>&1 || true`,
+        `if [ -n "${get('{.metadata.ownerReferences}')}" ]; then`,
+        `  kubectl patch ${s.resource} ${s.name} -n ${s.namespace} --type json -p '[{"op":"remove","path":"/metadata/ownerReferences"}]' || exit 1`,
+        'fi',
+        ...s.labels.map(
+          (l) =>
+            `[ -z "${get(`{.metadata.labels.${jsonpathKey(l)}}`)}" ] || ` +
+            `{ echo "meshfed: ${s.resource} ${s.namespace}/${s.name} still has label ${l}: ` +
+            `the SMCP deletion would prune it; nothing deleted"; exit 1; }`,
+        ),
+      ];
+    }
+    case 'delete':
+      return [
+        `kubectl delete ${s.resource} ${s.name} -n ${s.namespace} --ignore-not-found --wait=true --timeout=${s.timeoutSeconds}s || exit 1`,
+      ];
+    case 'require-present':
+      return [`kubectl get ${s.resource} ${s.name} -n ${s.namespace} -o name || { echo ${quote(`meshfed: ${s.message}`)}; exit 1; }`];
+    case 'probe':
+      return [`probe ${[s.namespace, s.deployment, s.container, s.url].map(quote).join(' ')} ${s.tries} ${s.intervalSeconds} || failed=1`];
+  }
+}
+
+/**
+ * The shell script of a Job: `set -u`, the helper functions its steps use, each step's lines in order, and
+ * `exit $failed` (a probe or a rollout that fails does not stop the steps after it; any other failing step
+ * exits at once). POSIX sh, for the `image` of spec.workloadRestart (any image with sh and kubectl).
+ */
+export function renderJobScript(steps: readonly JobInstruction[]): string {
+  const probes = steps.some((s) => s.op === 'probe');
+  const restarts = steps.some((s) => s.op === 'restart');
+  const deferred = probes || restarts;
+  const lines = [
+    'set -u',
+    ...(deferred ? ['failed=0'] : []),
+    ...(restarts ? RESTART_FUNCTION : []),
+    ...(probes ? PROBE_FUNCTION : []),
+    ...steps.flatMap(stepLines),
+    ...(deferred ? ['exit $failed'] : []),
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -112,7 +112,7 @@ describe('the 07 hand-over', () => {
     const job = of(7, 'handoverJob')[0];
     const script = handoverScript(job);
     const order = [
-      'kubectl rollout status deployment/istio-ingressgateway-ossm3',
+      'kubectl rollout status deployments/istio-ingressgateway-ossm3',
       'kubectl get endpoints istio-ingressgateway',
       'kubectl get servicemeshmemberroll default',
       'kubectl label service istio-ingressgateway -n istio-system app.kubernetes.io/managed-by- maistra.io/owner- maistra.io/owner-name-',

@@ -2,13 +2,13 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
 import {
   GatewayAutoscalerFields,
   GatewayDeploymentFields,
   GatewayDisruptionBudgetFields,
   HandoverJobFields,
   HandoverRoleFields,
-  HandoverTarget,
 } from '../plan/types';
 
 interface Named {
@@ -137,56 +137,47 @@ const STEP_TIMEOUT_SECONDS = 600;
 
 const OWNER_LABELS = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'];
 
-/**
- * Remove the operator's labels and owner reference, then prove they are gone: whether `kubectl label
- * key-` fails on a label already absent is not relied on, the end state is checked.
- */
-function stripLines(kind: string, name: string, namespace: string): string[] {
-  const get = (jsonpath: string) => `$(kubectl get ${kind} ${name} -n ${namespace} -o jsonpath='${jsonpath}')`;
-  return [
-    `kubectl label ${kind} ${name} -n ${namespace} ${OWNER_LABELS.map((l) => `${l}-`).join(' ')} >/dev/null 2>&1 || true`,
-    `if [ -n "${get('{.metadata.ownerReferences}')}" ]; then`,
-    `  kubectl patch ${kind} ${name} -n ${namespace} --type json -p '[{"op":"remove","path":"/metadata/ownerReferences"}]' || exit 1`,
-    'fi',
-    ...OWNER_LABELS.map(
-      (l) =>
-        `[ -z "${get(`{.metadata.labels.${l.replace(/\./g, '\\.')}}`)}" ] || ` +
-        `{ echo "meshfed: ${kind} ${namespace}/${name} still has label ${l}: the SMCP deletion would prune it; nothing deleted"; exit 1; }`,
-    ),
-  ];
-}
-
-function targetLines(t: HandoverTarget): string[] {
-  return [
-    `kubectl rollout status deployment/${t.deployment} -n ${t.namespace} --timeout=${STEP_TIMEOUT_SECONDS}s || exit 1`,
-    `case " $(kubectl get endpoints ${t.service} -n ${t.namespace} -o jsonpath='{.subsets[*].addresses[*].targetRef.name}') " in`,
-    `  *" ${t.deployment}-"*) ;;`,
-    `  *) echo "meshfed: Service ${t.namespace}/${t.service} has no ready endpoint of ${t.deployment}; nothing handed over"; exit 1 ;;`,
-    'esac',
-  ];
-}
-
-/** The hand-over script (lib/plan/north-south.ts planHandover says why each step). */
-export function handoverScript(props: HandoverJobFields): string {
+/** The hand-over steps (lib/plan/north-south.ts planHandover says why each step). */
+export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
   const { name, namespace } = props.smcp;
-  return (
-    [
-      'set -u',
-      ...props.targets.flatMap(targetLines),
-      `i=0; while kubectl get servicemeshmemberroll default -n ${namespace} -o name >/dev/null 2>&1; do`,
-      `  i=$((i+5)); [ $i -lt ${STEP_TIMEOUT_SECONDS} ] || { echo "meshfed: the member roll is still there"; exit 1; }; sleep 5`,
-      'done',
-      ...props.targets.flatMap((t) => [
-        ...stripLines('service', t.service, t.namespace),
-        ...t.routes.flatMap((r) => stripLines('route', r, t.namespace)),
-      ]),
-      `kubectl delete servicemeshcontrolplane ${name} -n ${namespace} --ignore-not-found --wait=true --timeout=${STEP_TIMEOUT_SECONDS}s || exit 1`,
-      ...props.targets.map(
-        (t) =>
-          `kubectl get service ${t.service} -n ${t.namespace} -o name || { echo "meshfed: ${t.namespace}/${t.service} was pruned"; exit 1; }`,
-      ),
-    ].join('\n') + '\n'
-  );
+  const strip = (resource: string, n: string, ns: string): JobStep => ({
+    op: 'strip-owner',
+    resource,
+    name: n,
+    namespace: ns,
+    labels: OWNER_LABELS,
+  });
+  return [
+    ...props.targets.flatMap((t): JobStep[] => [
+      {
+        op: 'rollout-status',
+        target: { resource: 'deployments', name: t.deployment, namespace: t.namespace },
+        timeoutSeconds: STEP_TIMEOUT_SECONDS,
+      },
+      { op: 'require-endpoint', service: t.service, namespace: t.namespace, deployment: t.deployment },
+    ]),
+    {
+      op: 'wait-absent',
+      resource: 'servicemeshmemberroll',
+      name: 'default',
+      namespace,
+      timeoutSeconds: STEP_TIMEOUT_SECONDS,
+    },
+    ...props.targets.flatMap((t) => [strip('service', t.service, t.namespace), ...t.routes.map((r) => strip('route', r, t.namespace))]),
+    { op: 'delete', resource: 'servicemeshcontrolplane', name, namespace, timeoutSeconds: STEP_TIMEOUT_SECONDS },
+    ...props.targets.map((t): JobStep => ({
+      op: 'require-present',
+      resource: 'service',
+      name: t.service,
+      namespace: t.namespace,
+      message: `${t.namespace}/${t.service} was pruned`,
+    })),
+  ];
+}
+
+/** The hand-over Job's script (renderJobScript of handoverSteps). */
+export function handoverScript(props: HandoverJobFields): string {
+  return renderJobScript(handoverSteps(props));
 }
 
 export type HandoverJobProps = HandoverJobFields & Named;
@@ -199,7 +190,7 @@ export class HandoverJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: handoverScript(props),
+      steps: handoverSteps(props),
       wave: 0,
       activeDeadlineSeconds: 300 + 3 * STEP_TIMEOUT_SECONDS,
     });

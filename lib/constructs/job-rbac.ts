@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
+import { JOB_STEPS_ANNOTATION, JobInstruction, renderJobScript } from '../job-steps';
 import { ClusterRoleBindingFields, NamespaceRelabelRoleFields, RoleBindingFields } from '../plan/types';
 
 export interface JobServiceAccountProps {
@@ -84,7 +85,8 @@ export interface ScriptJobProps {
   readonly namespace: string;
   readonly serviceAccountName: string;
   readonly image: string;
-  readonly script: string;
+  /** What the Job does: rendered as its shell script, and as JSON in its `meshfed.dev/steps` annotation. */
+  readonly steps: readonly JobInstruction[];
   readonly wave: number;
   /** @default 3 */
   readonly backoffLimit?: number;
@@ -97,7 +99,11 @@ export class ScriptJob extends Construct {
   constructor(scope: Construct, id: string, props: ScriptJobProps) {
     super(scope, id);
     new k8s.KubeJob(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace, annotations: hookAnnotations(props.wave) },
+      metadata: {
+        name: props.name,
+        namespace: props.namespace,
+        annotations: { ...hookAnnotations(props.wave), [JOB_STEPS_ANNOTATION]: JSON.stringify(props.steps) },
+      },
       spec: {
         backoffLimit: props.backoffLimit ?? 3,
         activeDeadlineSeconds: props.activeDeadlineSeconds,
@@ -111,7 +117,7 @@ export class ScriptJob extends Construct {
               {
                 name: 'run',
                 image: props.image,
-                command: ['/bin/sh', '-c', props.script],
+                command: ['/bin/sh', '-c', renderJobScript(props.steps)],
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               },
             ],

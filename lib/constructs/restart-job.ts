@@ -2,9 +2,14 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { JobInstruction, renderJobScript, WorkloadResource, WorkloadTarget } from '../job-steps';
 import { NamespaceRelabel, RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
 
-const RESOURCE: Record<WorkloadRef['kind'], string> = { Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' };
+const RESOURCE: Record<WorkloadRef['kind'], WorkloadResource> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
 
 export interface RestartRoleProps extends RestartRoleFields {
   readonly name: string;
@@ -42,77 +47,57 @@ export function restartDeadlineSeconds(workloads: number): number {
 }
 
 /**
- * The shell script the Job runs. Per workload: skip it when it no longer exists (a stale dump must not
- * fail the phase; the skipped ones are listed), else patch its pod-template annotation with its own field
- * manager (so a Flux-managed workload's Kustomization does not take the field over and roll it again);
- * then wait for every restarted rollout, so a verify Job after it tests restarted pods. Any other error
- * fails the Job.
- */
-/**
+ * What the Job does. Per workload: skip it when it no longer exists (a stale dump must not fail the phase;
+ * the skipped ones are listed), else patch its pod-template annotation with its own field manager (so a
+ * Flux-managed workload's Kustomization does not take the field over and roll it again); then wait for
+ * every restarted rollout, so a verify Job after it tests restarted pods. Any other error fails the Job.
+ *
  * Before restarting anything (06): relabel exactly the migrated namespaces and refuse to go on while any
  * still carries a label to remove — with istio-injection next to istio.io/rev the OSSM 3 injector skips
  * the namespace (sail-operator release-1.27 resources/v1.27.3/charts/istiod/templates/mutatingwebhook.yaml:
  * istio.io/rev In [rev] AND istio-injection DoesNotExist), and restarted pods would come back without a
  * sidecar.
  */
-function relabelLines(relabel: NamespaceRelabel | undefined): string[] {
-  if (!relabel) return [];
-  const args = [...relabel.remove.map((k) => `${k}-`), ...Object.entries(relabel.set).map(([k, v]) => `${k}=${v}`)].join(' ');
-  const ignoreOnly = (relabel.ignoreOnly ?? []).map(
-    (ns) => `kubectl label namespace ${ns} maistra.io/ignore-namespace=true --overwrite --field-manager=meshfed-restart || exit 1`,
-  );
-  return ignoreOnly.concat(
-    relabel.namespaces.flatMap((ns) => [
-      `kubectl label namespace ${ns} ${args} --overwrite --field-manager=meshfed-restart || exit 1`,
-      ...relabel.remove.map(
-        (k) =>
-          `if [ -n "$(kubectl get namespace ${ns} -o jsonpath='{.metadata.labels.${k.replace(/\./g, '\\.')}}')" ]; then ` +
-          `echo "meshfed: namespace ${ns} still has label ${k}: its pods would restart without an OSSM 3 sidecar; nothing restarted"; exit 1; fi`,
-      ),
-    ]),
-  );
-}
-
-export function restartScript(
+export function restartSteps(
   annotation: string,
   value: string,
   workloads: WorkloadRef[],
   relabel?: NamespaceRelabel,
   waitFor?: WorkloadRef,
-): string {
-  // Changing the pod template makes the controller roll the pods.
-  const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [annotation]: value } } } } });
-  const restart = workloads.map((w) => `restart ${RESOURCE[w.kind]} ${w.name} ${w.namespace}`);
-  return (
-    [
-      'set -u',
-      ...(waitFor
-        ? [
-            `kubectl rollout status ${RESOURCE[waitFor.kind]}/${waitFor.name} -n ${waitFor.namespace} ` +
-              `--timeout=${ROLLOUT_TIMEOUT_SECONDS}s || exit 1`,
-          ]
-        : []),
-      ...relabelLines(relabel),
-      'skipped=""',
-      'restarted=""',
-      'restart() {',
-      '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
-      '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
-      '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
-      '  fi',
-      `  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager=meshfed-restart -p '${patch}' || exit 1`,
-      '  restarted="$restarted $1/$2@$3"',
-      '}',
-      ...restart,
-      'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
-      'failed=0',
-      'for w in $restarted; do',
-      `  kubectl rollout status "\${w%@*}" -n "\${w#*@}" --timeout=${ROLLOUT_TIMEOUT_SECONDS}s || failed=1`,
-      'done',
-      'exit $failed',
-    ].join('\n') + '\n'
-  );
+): JobInstruction[] {
+  const target = (w: WorkloadRef): WorkloadTarget => ({ resource: RESOURCE[w.kind], name: w.name, namespace: w.namespace });
+  return [
+    ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS }] : []),
+    ...(relabel
+      ? [
+          {
+            op: 'relabel-namespaces' as const,
+            namespaces: relabel.namespaces,
+            set: relabel.set,
+            remove: relabel.remove,
+            ignoreOnly: relabel.ignoreOnly ?? [],
+            fieldManager: FIELD_MANAGER,
+          },
+        ]
+      : []),
+    {
+      op: 'restart',
+      workloads: workloads.map(target),
+      annotation,
+      value,
+      fieldManager: FIELD_MANAGER,
+      timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS,
+    },
+  ];
 }
+
+/** The restart Job's script (renderJobScript of restartSteps). */
+export function restartScript(...args: Parameters<typeof restartSteps>): string {
+  return renderJobScript(restartSteps(...args));
+}
+
+/** kustomize-controller does not take over fields of this manager (kustomization_controller.go:894-914). */
+const FIELD_MANAGER = 'meshfed-restart';
 
 export interface RestartJobProps extends RestartJobFields {
   readonly name: string;
@@ -132,7 +117,7 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: restartScript(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
+      steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
       wave: 0,
       activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { JobInstruction, renderJobScript } from '../job-steps';
 import { VerifyJobFields, VerifyProbeSpec, VerifyRoleFields } from '../plan/types';
 
 export interface VerifyRoleProps extends VerifyRoleFields {
@@ -24,37 +25,26 @@ export class VerifyRole extends Construct {
   }
 }
 
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The probe script: each probe is retried for up to five minutes (workloads may still be rolling), and
- * passes on a 2xx answer. The Job fails, and so the phase's sync, when any probe never passes.
- */
 /** Each probe retries 30 times, each try at most 10 s of curl and 10 s of pause; probes run one after another. */
 export function verifyDeadlineSeconds(probes: number): number {
-  return 120 + probes * 30 * 20;
+  return 120 + probes * PROBE_TRIES * 20;
+}
+
+const PROBE_TRIES = 30;
+
+/**
+ * The probes: each is retried for up to five minutes (workloads may still be rolling), and passes on a 2xx
+ * answer. The Job fails, and so the phase's sync, when any probe never passes.
+ */
+export function verifySteps(phase: string, probes: VerifyProbeSpec[]): JobInstruction[] {
+  return [
+    { op: 'echo', text: `meshfed: verifying traffic after ${phase}` },
+    ...probes.map((p) => ({ op: 'probe' as const, ...p, tries: PROBE_TRIES, intervalSeconds: 10 })),
+  ];
 }
 
 export function verifyScript(phase: string, probes: VerifyProbeSpec[]): string {
-  const lines = [
-    'set -u',
-    'failed=0',
-    'probe() {',
-    '  i=0',
-    '  while [ $i -lt 30 ]; do',
-    '    code=$(kubectl exec -n "$1" "deploy/$2" -c "$3" -- curl -sS -o /dev/null -w "%{http_code}" --max-time 10 "$4" 2>&1)',
-    '    case "$code" in 2??) echo "ok   $1/$2 -> $4 ($code)"; return 0 ;; esac',
-    '    i=$((i + 1)); sleep 10',
-    '  done',
-    '  echo "FAIL $1/$2 -> $4: $code"; return 1',
-    '}',
-    `echo "meshfed: verifying traffic after ${phase}"`,
-    ...probes.map((p) => `probe ${quote(p.namespace)} ${quote(p.deployment)} ${quote(p.container)} ${quote(p.url)} || failed=1`),
-    'exit $failed',
-  ];
-  return lines.join('\n') + '\n';
+  return renderJobScript(verifySteps(phase, probes));
 }
 
 export interface VerifyJobProps extends VerifyJobFields {
@@ -71,7 +61,7 @@ export class VerifyJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      script: verifyScript(props.phase, props.probes),
+      steps: verifySteps(props.phase, props.probes),
       wave: 1,
       backoffLimit: 1,
       activeDeadlineSeconds: verifyDeadlineSeconds(props.probes.length),

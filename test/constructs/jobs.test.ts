@@ -72,7 +72,7 @@ test('the verify Job runs after the restart (wave 1), fails once, quotes its pro
   const job = Testing.synth(chart)[0];
   expect(job.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
   expect(job.spec.backoffLimit).toBe(1);
-  expect(verifyScript('03-import', probes)).toContain(`probe 'client' 'curl' 'curl' 'http://x/'\\''q'\\''' || failed=1`);
+  expect(verifyScript('03-import', probes)).toContain(`probe 'client' 'curl' 'curl' 'http://x/'\\''q'\\''' 30 10 || failed=1`);
 });
 
 test('a RoleBinding binds the Role of its own name to the ServiceAccount', () => {
