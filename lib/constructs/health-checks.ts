@@ -49,19 +49,24 @@ return hs
 
 /**
  * Maistra's SMCP: during every spec change it sets Reconciled=False and Ready=False (reasons SpecUpdated,
- * then PausingUpdate) and writes status.observedGeneration only once it finished (maistra/istio-operator@
- * 8143614c pkg/controller/servicemesh/controlplane/reconciler.go:95-101, 502-541, 345): Progressing until
- * then; Degraded only for the reasons that mean failure; Healthy when Ready=True for this generation.
+ * then PausingUpdate) and writes status.observedGeneration only once a reconcile succeeded (maistra/istio-operator@
+ * 8143614c pkg/controller/servicemesh/controlplane/reconciler.go:95-101, 502-541, 345). A reconcile that fails
+ * (ValidationError, DependencyMissingError, ReconcileError: reconciler.go:143-183, 262, 330) returns before
+ * writing observedGeneration, so the failure reasons are read first: behind the generation gate they would
+ * never be seen, and Argo CD, which has no sync timeout by default, would wait at the SMCP's wave forever.
+ * Maistra keeps the previous failure's reason until its next pass, so a new spec after a failed one may read
+ * Degraded for one reconcile: a retry clears it. Progressing until this generation is observed; Healthy when
+ * Ready=True for it.
  */
-export const SMCP_LUA = `${GENERATION_LUA}local failures = { ${SMCP_ERROR_REASONS.map((r) => `${r} = true`).join(', ')} }
-if obj.status.conditions ~= nil then
+export const SMCP_LUA = `local failures = { ${SMCP_ERROR_REASONS.map((r) => `${r} = true`).join(', ')} }
+if obj.status ~= nil and obj.status.conditions ~= nil then
   for _, c in ipairs(obj.status.conditions) do
     if c.type == "Reconciled" and c.status == "False" and failures[c.reason] then
-      hs.status = "Degraded"
-      hs.message = c.message or c.reason
-      return hs
+      return { status = "Degraded", message = c.message or c.reason }
     end
   end
+end
+${GENERATION_LUA}if obj.status.conditions ~= nil then
 ${READY_LUA}`;
 
 /**
@@ -82,10 +87,23 @@ ${READY_LUA}`;
 /**
  * Child Applications (app of apps): their own health, but Degraded when their last sync failed and
  * Progressing while one runs or they are out of sync — Argo CD leaves hooks out of an Application's
- * health (controller/health.go), so a failed verify Job would otherwise still read Healthy.
+ * health (controller/health.go), so a failed verify Job would otherwise still read Healthy. The check is
+ * keyed by kind, so it applies to every Application of the Argo CD instance: any Application meshfed did
+ * not render (no `app.kubernetes.io/managed-by: meshfed`) keeps the upstream behaviour, its own
+ * status.health (argo-cd@v3.4.0 docs/operator-manual/health.md:46-58).
  */
 export const APPLICATION_LUA = `hs = { status = "Progressing", message = "" }
 if obj.status == nil then
+  return hs
+end
+local labels = obj.metadata ~= nil and obj.metadata.labels or nil
+if labels == nil or labels["app.kubernetes.io/managed-by"] ~= "meshfed" then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
   return hs
 end
 local op = obj.status.operationState
@@ -144,6 +162,15 @@ export function fluxHealthCheckExprs() {
       kind: 'ServiceMeshControlPlane',
       current: `has(status.conditions) && ${READY}`,
       failed: `has(status.conditions) && ${smcpFailed}`,
+    },
+    {
+      // Maistra sets the roll's Ready=False while any listed member namespace does not exist or an addon is
+      // misconfigured (maistra/istio-operator@8143614 pkg/controller/servicemesh/memberroll/controller.go:423-443);
+      // kstatus would read that as InProgress and fail every reconcile after the timeout. The control plane's
+      // health is the SMCP's; the roll counts once Maistra has reported on it.
+      apiVersion: 'maistra.io/v1',
+      kind: 'ServiceMeshMemberRoll',
+      current: 'has(status.conditions)',
     },
     {
       // One entry covers v1 and v1beta1 Gateways (the version is ignored).
