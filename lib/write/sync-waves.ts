@@ -4,12 +4,17 @@ export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 
 /**
  * Argo CD sync waves inside a phase: Namespaces, then the cacerts ExternalSecret and the mesh's own
- * NetworkPolicies / mTLS objects, then control planes
- * (which Argo CD waits for until Ready, with the health checks in dist/argocd/), then the peers' CA
- * ConfigMaps, gateways, and last the entries that route through them. Jobs are PostSync hooks with
- * their own waves. Flux ignores these annotations (it applies everything, then waits for health).
+ * NetworkPolicies / mTLS objects, then control planes (which Argo CD waits for until Ready, with the health
+ * checks in dist/argocd/), then identities, then the peers' CA ConfigMaps, gateways, workloads, and last the
+ * entries that route through them. Jobs are PostSync hooks with their own waves. Flux ignores these
+ * annotations (it applies everything, then waits for health).
+ *
+ * Every kind meshfed renders or adopts has an entry: a kind without one is a bug (withSyncWave throws), not
+ * wave 0 by default — a workload in an earlier wave than its ServiceAccount never gets pods, Argo CD waits
+ * for it to be healthy before the next wave (gitops-engine pkg/sync/sync_context.go) and the phase never
+ * completes (GitOps review N1). test/twin/rehearse.test.ts replays every wave.
  */
-const WAVES: Record<string, number> = {
+export const WAVES: Readonly<Record<string, number>> = {
   Namespace: -4,
   ExternalSecret: -3,
   // What the SMCP enforced through operator-owned objects, in place before 01's patch lets the operator drop them.
@@ -23,10 +28,22 @@ const WAVES: Record<string, number> = {
   ServiceMeshMember: 0,
   IstioCNI: -2,
   Istio: -2,
+  // Identities and their grants before anything that runs as them (a pod needs its ServiceAccount:
+  // kubernetes plugin/pkg/admission/serviceaccount/admission.go). Hook Jobs run after every wave anyway.
+  ServiceAccount: -1,
+  Role: -1,
+  RoleBinding: -1,
+  ClusterRole: -1,
+  ClusterRoleBinding: -1,
   ConfigMap: -1,
   Gateway: 0,
   Service: 0,
   EndpointSlice: 0,
+  Route: 0,
+  Deployment: 0,
+  HorizontalPodAutoscaler: 0,
+  PodDisruptionBudget: 0,
+  AuthorizationPolicy: 0,
   TLSRoute: 1,
   VirtualService: 1,
   ServiceMeshPeer: 1,
@@ -34,9 +51,6 @@ const WAVES: Record<string, number> = {
   ImportedServiceSet: 1,
   ServiceEntry: 1,
   WorkloadEntry: 1,
-  ServiceAccount: 2,
-  Role: 2,
-  RoleBinding: 2,
   // Addon replacements (05), after the Istio they observe.
   ServiceMonitor: 1,
   PodMonitor: 1,
@@ -52,7 +66,7 @@ export function withSyncWave(obj: JsonObject): JsonObject {
   const annotations = { ...((meta.annotations as Record<string, string> | undefined) ?? {}) };
   if (annotations['argocd.argoproj.io/hook']) return obj;
   const wave = WAVES[obj.kind as string];
-  if (wave === undefined) return obj;
+  if (wave === undefined) throw new Error(`no Argo CD sync wave for kind ${String(obj.kind)}: add it to WAVES in lib/write/sync-waves.ts`);
   annotations[SYNC_WAVE] = String(wave);
   if (OPERATOR_KINDS.has(obj.kind as string)) annotations['argocd.argoproj.io/sync-options'] = 'SkipDryRunOnMissingResource=true';
   // Deleted last of everything in 07 (the Application drops its app-wide PruneLast there): its finalizer
