@@ -5,12 +5,23 @@
  */
 import { Obj, Ref } from './objects';
 
-/** Argo CD's health statuses (gitops-engine pkg/health/health.go HealthStatusCode). */
-export type ArgoHealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+/**
+ * Argo CD's health statuses (gitops-engine pkg/health/health.go HealthStatusCode). '' is what Argo CD records when a
+ * Lua check returns nil or a table that is not `{status = "…", message = "…"}` (argo-cd@v3.4.0:util/lua/lua.go:144-162):
+ * a sync never counts it as healthy nor degraded (a non-hook task waits for ever: gitops-engine/pkg/sync/
+ * sync_context.go:543-553), a hook with it succeeds (sync_context.go:359-371), the app's health ignores it.
+ */
+export type ArgoHealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown' | '';
 
 export interface ArgoHealth {
   readonly status: ArgoHealthStatus;
   readonly message: string;
+  /**
+   * The assessment itself failed (a Lua runtime error, an unsupported version of a built-in kind): Argo CD shows
+   * Unknown with the error (health.go:78-86, 92-98), a sync leaves a non-hook task running — it neither succeeds nor
+   * fails (sync_context.go:540-541) — and a hook's task ends in error (sync_context.go:532-534).
+   */
+  readonly error?: boolean;
 }
 
 /** How Argo CD judges one live object: undefined when Argo CD has no health for its kind (it counts as healthy). */
