@@ -509,12 +509,12 @@ describe('the health checks of a render', () => {
     expect(none(deployment({ status: { replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }))?.status).toBe('Healthy');
   });
 
-  test('review N5: the SMCP Lua the render ships reports a failed reconcile of a new spec as Progressing (a hang), not Degraded', () => {
+  test('review N5: the SMCP Lua the render ships reports a failed reconcile of a new spec as Degraded, not Progressing', () => {
     expect(rendered.has(ARGOCD_HEALTH_PATCH)).toBe(true);
     const health = argoHealthFrom(memoryTree(rendered));
-    // What the current Lua returns: the generation gate comes before the failure reasons. Argo CD waits at the SMCP's
-    // wave for ever (no sync timeout by default), so rehearse reports the move as "hangs". Not fixed here.
-    expect(health(N5)).toEqual({ status: 'Progressing', message: 'Waiting for the controller to reconcile this generation' });
+    // The failure reasons come before the generation gate: Maistra writes observedGeneration only after a
+    // successful reconcile, so behind the gate the failure would never show and Argo CD would wait for ever.
+    expect(health(N5)).toMatchObject({ status: 'Degraded' });
     // The same failure once observed is Degraded: the Lua executed is the render's, not a stand-in.
     expect(
       health(smcp(15, 15, { type: 'Reconciled', status: 'False', reason: 'ReconcileError', message: 'Error pruning obsolete resources' })),
@@ -535,14 +535,14 @@ describe('the health checks of a render', () => {
   });
 
   test('the committed dist/ ships the same SMCP check', () => {
-    expect(argoHealthFrom(diskTree(path.join(ROOT, 'dist')))(N5)?.status).toBe('Progressing');
+    expect(argoHealthFrom(diskTree(path.join(ROOT, 'dist')))(N5)?.status).toBe('Degraded');
   });
 
   test('the render’s Application check replaces Argo CD’s default (none)', () => {
     const app: Obj = {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
-      metadata: { name: 'meshfed-east', namespace: 'openshift-gitops' },
+      metadata: { name: 'meshfed-east', namespace: 'openshift-gitops', labels: { 'app.kubernetes.io/managed-by': 'meshfed' } },
       status: {
         operationState: { phase: 'Failed', message: 'one or more synchronization tasks completed unsuccessfully' },
         health: { status: 'Healthy' },
@@ -553,6 +553,10 @@ describe('the health checks of a render', () => {
       status: 'Degraded',
       message: 'one or more synchronization tasks completed unsuccessfully',
     });
+    // Review N10: the check is keyed by kind, so it reaches every Application of the instance; one meshfed did
+    // not render keeps its own health.
+    const theirs = { ...app, metadata: { name: 'team-app', namespace: 'openshift-gitops' } };
+    expect(argoHealthFrom(memoryTree(rendered))(theirs)).toEqual({ status: 'Healthy', message: '' });
   });
 
   test('review N5 under Flux: the render’s healthCheckExprs say InProgress until the timeout (generation before `failed`)', () => {
