@@ -170,6 +170,7 @@ export class Flux {
   private readonly horizon: number;
   private readonly cancelOnNewRevision: boolean;
 
+  /** Registers the controller on `cluster`: from now on every tick of its clock runs Flux too. */
   constructor(
     private readonly cluster: Cluster,
     private readonly health: FluxHealthOf,
@@ -573,6 +574,7 @@ export class Flux {
         while (this.cluster.get(ref)) yield 'apply';
         dry = this.cluster.apply(o, { manager: FLUX_FIELD_MANAGER, dryRun: true });
       }
+      // ssa/errors/errors.go DryRunErr.Error: `Kind/ns/name dry-run failed (Reason): message` (the twin's answers carry no Reason).
       if (!dry.ok) return { changes, error: `${fmtRef(ref)} dry-run failed: ${dry.reason}`, object: ref };
       changes.push({ ref, version, action: 'Unchanged' });
       toApply.push(o);
