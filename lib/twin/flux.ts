@@ -901,7 +901,7 @@ function isKustomization(o: Obj): boolean {
   return r.group === GROUP && r.kind === 'Kustomization';
 }
 
-/** `revN`: the artifact revision of the Nth commit the twin has seen. */
+/** `rev-N`: the artifact revision of the Nth commit the twin has seen. */
 function revisionName(n: number): string {
   return `rev-${n}`;
 }
