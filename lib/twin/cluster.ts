@@ -177,6 +177,20 @@ export class Cluster {
     return true;
   }
 
+  /**
+   * Hand every field `from` applied to `to`, the object unchanged: a later apply by `to` that stops declaring
+   * them removes them. kustomize-controller does this to `kubectl` and `before-first-apply` before it applies
+   * (fluxcd/pkg@e2cfd1a:ssa/patch.go:114-164 PatchReplaceFieldsManagers merges their managedFields into its own).
+   */
+  transferFields(ref: Ref, from: string, to: string): boolean {
+    const stored = this.store.get(refKey(ref));
+    const fields = stored?.applied.get(from);
+    if (!stored || !fields) return false;
+    stored.applied.set(to, merge(stored.applied.get(to), fields) as Obj);
+    stored.applied.delete(from);
+    return true;
+  }
+
   /** Create an object as a controller does (no field manager history); refused like any write. */
   create(obj: Obj, actor: string): ApplyResult {
     if (this.store.has(keyOf(obj))) return { ok: false, reason: `${label(refOf(obj))} already exists` };
