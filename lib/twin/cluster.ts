@@ -69,6 +69,19 @@ export class Cluster {
     this.types = servedTypes(installed);
   }
 
+  /**
+   * A copy of this cluster's state (objects, field managers, clock, counters) with its own controllers: the
+   * rehearsal forks the state after a forward move to try a rollback or a deletion from it.
+   */
+  clone(controllers: Controller[]): Cluster {
+    const c = new Cluster(this.installed, controllers);
+    c.now = this.now;
+    c.uids = this.uids;
+    c.versions = this.versions;
+    for (const [k, s] of this.store) c.store.set(k, { obj: structuredClone(s.obj), applied: new Map(structuredClone([...s.applied])) });
+    return c;
+  }
+
   /** Install or remove operators (their CRDs start or stop being served). */
   setInstalled(installed: Installed): void {
     this.installed = installed;

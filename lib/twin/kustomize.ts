@@ -203,7 +203,8 @@ function parseOne(text: string, file: string): JsonObject {
   return docs[0];
 }
 
-function parseAll(text: string, file: string): JsonObject[] {
+/** Every YAML document of a file, each a mapping (kustomize refuses anything else). */
+export function parseAll(text: string, file: string): JsonObject[] {
   let docs: unknown[];
   try {
     docs = loadAll(text);
