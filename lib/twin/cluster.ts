@@ -61,6 +61,7 @@ export class Cluster {
   private types: Map<string, ResourceType>;
   private uids = 0;
   private versions = 0;
+  private serviceIPs = 0;
 
   constructor(
     private installed: Installed,
@@ -148,6 +149,7 @@ export class Cluster {
       meta.generation = 1;
       meta.resourceVersion = String(++this.versions);
       meta.creationTimestamp = this.now;
+      this.allocateClusterIP(live);
       this.store.set(refKey(ref), { obj: live, applied: new Map([[opts.manager, applied]]) });
       this.log(opts.manager, 'created', ref);
       return { ok: true, created: true, changed: true };
@@ -158,6 +160,20 @@ export class Cluster {
     next = merge(next, applied) as Obj;
     stored.applied.set(opts.manager, applied);
     return { ok: true, created: false, changed: this.replace(ref, next, opts.manager) };
+  }
+
+  /**
+   * The Service IP allocator: a created Service without `spec.clusterIP` gets one (not ExternalName ones;
+   * "None" stays headless), which no field manager owns, so an apply that omits it keeps it (kubernetes
+   * pkg/registry/core/service/storage/alloc.go allocClusterIPs). Deterministic: 172.30.200.x upwards.
+   */
+  private allocateClusterIP(live: Obj): void {
+    const spec = live.spec;
+    if (live.kind !== 'Service' || splitApiVersion(String(live.apiVersion))[0] !== '' || !isObject(spec)) return;
+    if (spec.type === 'ExternalName' || spec.clusterIP !== undefined) return;
+    const n = ++this.serviceIPs;
+    spec.clusterIP = `172.30.${200 + Math.floor(n / 250)}.${(n % 250) + 1}`;
+    spec.clusterIPs = [spec.clusterIP];
   }
 
   /**
