@@ -260,6 +260,8 @@ export class Cluster {
       changed = false;
       for (const o of this.list()) {
         const owners = ownerReferences(o);
+        // An orphan already terminating waits for its finalizers; deleting it again would loop forever.
+        if (metadata(o).deletionTimestamp !== undefined) continue;
         if (owners.length && owners.every((r) => !this.byUid(r.uid))) {
           this.delete(refOf(o), 'garbage-collector');
           changed = true;
