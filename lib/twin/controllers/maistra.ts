@@ -1136,7 +1136,8 @@ export class MaistraOperator implements Controller {
     const selector = obj(valueAt(gw, ['spec', 'selector']));
     // controller.go:85-105 isManagedByIOR: egress gateways and `maistra.io/manageRoute: "false"` are skipped.
     if (selector.istio === 'egressgateway' || annotations(gw)['maistra.io/manageRoute'] === 'false') return;
-    const target = findService(cluster, selector, String(metadata(smcp).namespace), `${gwNs}/${gwName}`);
+    const targets = iorRoutes(cluster, gwNs, gwName).map((r) => String(valueAt(r, ['spec', 'to', 'name']) ?? ''));
+    const target = findService(cluster, selector, { namespace: String(metadata(smcp).namespace), services: targets }, `${gwNs}/${gwName}`);
     if (!target) {
       cluster.log(
         'istiod-ior',
@@ -1186,18 +1187,19 @@ function iorRoutes(cluster: Cluster, gwNs: string, gwName: string): Obj[] {
 /**
  * controller.go:286-319 findService: the first Service (in a selected pod's namespace) whose selector matches
  * that pod. Maistra takes the pods in informer-cache order, i.e. at random when the selector matches pods of
- * several gateways (additional ingress gateways share `istio: ingressgateway` by default); the twin prefers the
- * control plane's namespace and logs the ambiguity.
+ * several gateways (additional ingress gateways share `istio: ingressgateway` by default). The twin then keeps
+ * the Service the Gateway's Routes already target, else the default `istio-ingressgateway`, else the first in
+ * the control plane's namespace, and logs the ambiguity.
  */
 function findService(
   cluster: Cluster,
   selector: JsonObject,
-  preferred: string,
+  preferred: { namespace: string; services: string[] },
   gateway: string,
 ): { namespace: string; name: string } | undefined {
   if (!Object.keys(selector).length) return undefined;
   const pods = cluster.list((o) => o.kind === 'Pod' && !isTerminating(o) && matchesMap(selector, labels(o)));
-  pods.sort((a, b) => Number(metadata(b).namespace === preferred) - Number(metadata(a).namespace === preferred));
+  pods.sort((a, b) => Number(metadata(b).namespace === preferred.namespace) - Number(metadata(a).namespace === preferred.namespace));
   const found: { namespace: string; name: string }[] = [];
   for (const pod of pods) {
     const ns = String(metadata(pod).namespace);
@@ -1207,6 +1209,11 @@ function findService(
     if (svc && !found.some((f) => f.namespace === ns && f.name === metadata(svc).name))
       found.push({ namespace: ns, name: String(metadata(svc).name) });
   }
+  const rank = (f: { name: string }) => {
+    const i = [...preferred.services, 'istio-ingressgateway'].indexOf(f.name);
+    return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+  };
+  found.sort((a, b) => rank(a) - rank(b));
   if (found.length > 1) {
     const all = found.map((f) => `${f.namespace}/${f.name}`);
     cluster.log(
