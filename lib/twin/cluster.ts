@@ -58,6 +58,8 @@ export class Cluster {
   now = 0;
   readonly events: ClusterEvent[] = [];
   private readonly store = new Map<string, Stored>();
+  /** The store's keys in order, kept until a key is added or removed (controllers list many times per tick). */
+  private sortedKeys: string[] | undefined;
   private types: Map<string, ResourceType>;
   private uids = 0;
   private versions = 0;
@@ -90,10 +92,8 @@ export class Cluster {
 
   /** Every stored object, in key order (deterministic), optionally filtered. */
   list(filter: (o: Obj) => boolean = () => true): Obj[] {
-    return [...this.store.keys()]
-      .sort(compareStrings)
-      .map((k) => this.store.get(k)!.obj)
-      .filter(filter);
+    this.sortedKeys ??= [...this.store.keys()].sort(compareStrings);
+    return this.sortedKeys.map((k) => this.store.get(k)!.obj).filter(filter);
   }
 
   byUid(uid: string): Obj | undefined {
@@ -151,6 +151,7 @@ export class Cluster {
       meta.creationTimestamp = this.now;
       this.allocateClusterIP(live);
       this.store.set(refKey(ref), { obj: live, applied: new Map([[opts.manager, applied]]) });
+      this.sortedKeys = undefined;
       this.log(opts.manager, 'created', ref);
       return { ok: true, created: true, changed: true };
     }
@@ -231,6 +232,7 @@ export class Cluster {
       return true;
     }
     this.store.delete(refKey(ref));
+    this.sortedKeys = undefined;
     this.log(actor, 'deleted', ref);
     return true;
   }
@@ -245,6 +247,7 @@ export class Cluster {
     const f = o && metadata(o).finalizers;
     if (o && metadata(o).deletionTimestamp !== undefined && (!Array.isArray(f) || f.length === 0)) {
       this.store.delete(refKey(ref));
+      this.sortedKeys = undefined;
       this.log(actor, 'deleted (last finalizer removed)', ref);
     }
   }
