@@ -1,5 +1,5 @@
 import { Cluster } from '../../lib/twin/cluster';
-import { findCondition, KubeControllers } from '../../lib/twin/controllers/kube';
+import { evictionBlockers, findCondition, KubeControllers } from '../../lib/twin/controllers/kube';
 import { MaistraOperator, MaistraOptions } from '../../lib/twin/controllers/maistra';
 import { Obj, Ref, refOf } from '../../lib/twin/objects';
 
@@ -244,6 +244,34 @@ describe('ServiceMeshControlPlane reconcile', () => {
       reason: 'ComponentsNotReady',
       message: 'The following components are not fully available: [istio-ingress]',
     });
+  });
+});
+
+describe('PodDisruptionBudgets', () => {
+  test('rendered only when the SMCP enables them; a second budget on the gateway pods blocks their eviction', () => {
+    const c = cluster();
+    c.apply(smcp(), { manager: 'argocd' });
+    settle(c);
+    expect(c.list((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+    c.apply(smcp({ runtime: { defaults: { deployment: { podDisruption: { enabled: true } } } } }), { manager: 'argocd' });
+    settle(c);
+    const pdbs = c.list((o) => o.kind === 'PodDisruptionBudget').map((o) => `${(o.metadata as any).namespace}/${(o.metadata as any).name}`);
+    expect(pdbs).toEqual(
+      expect.arrayContaining(['istio-system/istio-ingressgateway', 'istio-system/istiod-basic', 'internal-gw/internal-ingressgateway']),
+    );
+    expect(evictionBlockers(c)).toEqual([]);
+    c.apply(
+      {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        metadata: { name: 'istio-ingressgateway-ossm3', namespace: 'istio-system' },
+        spec: { minAvailable: 1, selector: { matchLabels: { istio: 'ingressgateway' } } },
+      },
+      { manager: 'argocd' },
+    );
+    const blocked = evictionBlockers(c).filter((b) => b.pod.name.startsWith('istio-ingressgateway-'));
+    expect(blocked).toHaveLength(1);
+    expect(blocked[0].pdbs.map((r) => r.name)).toEqual(['istio-ingressgateway', 'istio-ingressgateway-ossm3']);
   });
 });
 

@@ -129,6 +129,14 @@ export function isPodReady(p: Obj): boolean {
   return !isTerminating(p) && findCondition(p, 'Ready')?.status === 'True';
 }
 
+/** Write an object's status, skipping the write (and its clone and event) when nothing changed. */
+export function putStatus(cluster: Cluster, o: Obj, actor: string, status: JsonObject): void {
+  const live = cluster.get(refOf(o));
+  // The controllers build a status in the same key order every time, so plain JSON compares it.
+  if (!live || JSON.stringify(live.status) === JSON.stringify(status)) return;
+  cluster.update(refOf(o), actor, (x) => void (x.status = status));
+}
+
 /** JSON with sorted keys: the same object always hashes the same. */
 export function stableJson(v: Json | undefined): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
@@ -291,6 +299,8 @@ const DEPLOY = {
 
 interface WorkloadMemory {
   hash: string;
+  /** The pod-template hash per generation (a template change is a spec change, so it bumps the generation). */
+  templates?: { generation: number; hash: string };
   suffix: number;
   /** The last pod-creation refusal logged (an event per change, not per tick). */
   failure?: string;
@@ -337,6 +347,13 @@ class Workloads {
     return refused;
   }
 
+  private templateHashOf(w: Obj): string {
+    const m = this.memo(w);
+    const generation = num(metadata(w).generation, 1);
+    if (m.templates?.generation !== generation) m.templates = { generation, hash: templateHash(valueAt(w, ['spec', 'template'])) };
+    return m.templates.hash;
+  }
+
   private memo(w: Obj): WorkloadMemory {
     const key = String(metadata(w).uid);
     const m = this.memory.get(key) ?? { hash: '', suffix: 0 };
@@ -352,7 +369,7 @@ class Workloads {
   private deployment(cluster: Cluster, d: Obj, pods: Obj[]): void {
     const spec = isObject(d.spec) ? d.spec : {};
     const replicas = num(spec.replicas, 1);
-    const hash = templateHash(spec.template);
+    const hash = this.templateHashOf(d);
     const name = String(metadata(d).name);
     const strategy = str(valueAt(spec, ['strategy', 'type'])) ?? 'RollingUpdate';
     const surge = scaled(valueAt(spec, ['strategy', 'rollingUpdate', 'maxSurge']), replicas, '25%', true);
@@ -444,7 +461,7 @@ class Workloads {
       ? putCondition(conds, { type: 'ReplicaFailure', status: 'True', reason: DEPLOY.failedCreate, message: failure }, now, 'changed')
       : dropCondition(conds, 'ReplicaFailure');
     status.conditions = conds;
-    cluster.update(refOf(d), KCM, (o) => void (o.status = status));
+    putStatus(cluster, d, KCM, status);
   }
 
   /**
@@ -457,7 +474,7 @@ class Workloads {
     const spec = isObject(s.spec) ? s.spec : {};
     const name = String(metadata(s).name);
     const replicas = num(spec.replicas, 1);
-    const revision = `${name}-${templateHash(spec.template)}`;
+    const revision = `${name}-${this.templateHashOf(s)}`;
     const strategy = str(valueAt(spec, ['updateStrategy', 'type'])) ?? 'RollingUpdate';
     const partition = num(valueAt(spec, ['updateStrategy', 'rollingUpdate', 'partition']), 0);
     const parallel = spec.podManagementPolicy === 'Parallel';
@@ -506,7 +523,7 @@ class Workloads {
       updateRevision: revision,
       collisionCount: 0,
     };
-    cluster.update(refOf(s), KCM, (o) => void (o.status = status));
+    putStatus(cluster, s, KCM, status);
   }
 
   /**
@@ -517,7 +534,7 @@ class Workloads {
   private daemonSet(cluster: Cluster, ds: Obj, pods: Obj[]): void {
     const spec = isObject(ds.spec) ? ds.spec : {};
     const name = String(metadata(ds).name);
-    const hash = templateHash(spec.template);
+    const hash = this.templateHashOf(ds);
     const strategy = str(valueAt(spec, ['updateStrategy', 'type'])) ?? 'RollingUpdate';
     const maxUnavailable = scaled(valueAt(spec, ['updateStrategy', 'rollingUpdate', 'maxUnavailable']), this.nodes, '1', true) || 1;
     const generation = String(num(metadata(ds).generation, 1));
@@ -558,7 +575,7 @@ class Workloads {
       numberUnavailable: Math.max(0, this.nodes - ready),
       updatedNumberScheduled: now.filter((p) => labels(p)['controller-revision-hash'] === hash).length,
     };
-    cluster.update(refOf(ds), KCM, (o) => void (o.status = status));
+    putStatus(cluster, ds, KCM, status);
   }
 }
 
@@ -759,7 +776,12 @@ class EndpointsController {
       };
       seen.add(keyOf(ep));
       const live = cluster.get(refOf(ep));
-      if (live && stableJson(live.subsets) === stableJson(ep.subsets) && stableJson(labels(live)) === stableJson(labels(ep))) continue;
+      if (
+        live &&
+        JSON.stringify(live.subsets) === JSON.stringify(ep.subsets) &&
+        JSON.stringify(labels(live)) === JSON.stringify(labels(ep))
+      )
+        continue;
       if (live)
         cluster.update(
           refOf(ep),
@@ -836,7 +858,7 @@ function syncBudgets(cluster: Cluster, all: Obj[]): void {
       disruptionsAllowed: allowed,
       conditions: conds,
     };
-    cluster.update(refOf(pdb), 'disruption-controller', (o) => void (o.status = status));
+    putStatus(cluster, pdb, 'disruption-controller', status);
   }
 }
 
@@ -1179,7 +1201,7 @@ class JobController {
         else status.active = 1;
       }
     }
-    cluster.update(ref, 'job-controller', (o) => void (o.status = status));
+    putStatus(cluster, job, 'job-controller', status);
   }
 
   private finish(

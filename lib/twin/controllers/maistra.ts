@@ -31,6 +31,7 @@ import {
   matchesMap,
   matchesSelector,
   putCondition,
+  putStatus,
   readConditions,
   stableJson,
 } from './kube';
@@ -715,11 +716,11 @@ export class MaistraOperator implements Controller {
   }
 
   private setStatus(cluster: Cluster, smcp: Obj, mutate: (status: JsonObject) => void): void {
-    cluster.update(refOf(smcp), MAISTRA_MANAGER, (o) => {
-      const status = structuredClone(obj(o.status));
-      mutate(status);
-      o.status = status;
-    });
+    const current = cluster.get(refOf(smcp));
+    if (!current) return;
+    const status = structuredClone(obj(current.status));
+    mutate(status);
+    putStatus(cluster, current, MAISTRA_MANAGER, status);
   }
 
   private condition(status: JsonObject, type: string, s: 'True' | 'False' | 'Unknown', reason: string, message: string, now: number): void {
@@ -908,18 +909,12 @@ export class MaistraOperator implements Controller {
   private updateReadiness(cluster: Cluster, smcp: Obj): void {
     if (conditionStatus(smcp, 'Reconciled') === 'False') return;
     const unready = this.unreadyComponents(cluster, planControlPlane(smcp, observedLabels(cluster, smcp)));
-    this.setStatus(cluster, smcp, (s) => {
-      if (unready.length)
-        this.condition(
-          s,
-          'Ready',
-          'False',
-          'ComponentsNotReady',
-          `The following components are not fully available: [${unready.join(' ')}]`,
-          cluster.now,
-        );
-      else this.condition(s, 'Ready', 'True', 'ComponentsReady', 'All component deployments are Available', cluster.now);
-    });
+    const ready: [string, string, string] = unready.length
+      ? ['False', 'ComponentsNotReady', `The following components are not fully available: [${unready.join(' ')}]`]
+      : ['True', 'ComponentsReady', 'All component deployments are Available'];
+    const current = findCondition(smcp, 'Ready');
+    if (current && current.status === ready[0] && current.reason === ready[1] && current.message === ready[2]) return;
+    this.setStatus(cluster, smcp, (s) => this.condition(s, 'Ready', ready[0] as 'True' | 'False', ready[1], ready[2], cluster.now));
   }
 
   /**
@@ -1055,26 +1050,24 @@ export class MaistraOperator implements Controller {
       if (name !== ns && !members.includes(name)) this.labelNamespace(cluster, name, undefined, ns);
     }
     const mesh = cluster.list((o) => isSmcp(o) && metadata(o).namespace === ns)[0];
-    cluster.update(ref, MAISTRA_MANAGER, (o) => {
-      const status = structuredClone(obj(o.status));
-      Object.assign(status, {
-        observedGeneration: Number(metadata(o).generation ?? 1),
-        members,
-        configuredMembers: members,
-        pendingMembers: [],
-        terminatingMembers: [],
-        meshGeneration: mesh ? Number(valueAt(mesh, ['status', 'observedGeneration']) ?? 0) : 0,
-        annotations: { configuredMemberCount: `${members.length}/${members.length}` },
-      });
-      status.conditions = putCondition(
-        readConditions(o),
-        mesh
-          ? { type: 'Ready', status: 'True', reason: 'Configured', message: 'All namespaces have been configured successfully' }
-          : { type: 'Ready', status: 'False', reason: 'SMCPMissing', message: 'No ServiceMeshControlPlane exists in the namespace' },
-        cluster.now,
-      );
-      o.status = status;
+    const status = structuredClone(obj(roll.status));
+    Object.assign(status, {
+      observedGeneration: Number(metadata(roll).generation ?? 1),
+      members,
+      configuredMembers: members,
+      pendingMembers: [],
+      terminatingMembers: [],
+      meshGeneration: mesh ? Number(valueAt(mesh, ['status', 'observedGeneration']) ?? 0) : 0,
+      annotations: { configuredMemberCount: `${members.length}/${members.length}` },
     });
+    status.conditions = putCondition(
+      readConditions(roll),
+      mesh
+        ? { type: 'Ready', status: 'True', reason: 'Configured', message: 'All namespaces have been configured successfully' }
+        : { type: 'Ready', status: 'False', reason: 'SMCPMissing', message: 'No ServiceMeshControlPlane exists in the namespace' },
+      cluster.now,
+    );
+    putStatus(cluster, roll, MAISTRA_MANAGER, status);
   }
 
   // -------------------------------------------------------------------------------------------------------

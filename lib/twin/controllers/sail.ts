@@ -13,7 +13,7 @@ import { Json, JsonObject } from '../../load/yaml-source';
 import { Cluster, Controller } from '../cluster';
 import { isObject, splitApiVersion } from '../kustomize';
 import { labels, metadata, Obj, ownerReferences, Ref, refOf, valueAt } from '../objects';
-import { ConditionInput, controllerRef, findCondition, isTerminating, putCondition, readConditions } from './kube';
+import { ConditionInput, controllerRef, findCondition, isTerminating, putCondition, putStatus, readConditions } from './kube';
 import { InjectedFailure } from './maistra';
 
 /** pkg/constants/constants.go:19, :47 (`sailoperator.io/sail-operator`). */
@@ -444,10 +444,12 @@ export class SailOperator implements Controller {
   }
 
   private writeStatus(cluster: Cluster, o: Obj, status: JsonObject): void {
-    cluster.update(
-      refOf(o),
-      SAIL_MANAGER,
-      (x) => void (x.status = { ...obj(x.status), observedGeneration: Number(metadata(x).generation ?? 1), ...status }),
-    );
+    const live = cluster.get(refOf(o));
+    if (live)
+      putStatus(cluster, live, SAIL_MANAGER, {
+        ...obj(live.status),
+        observedGeneration: Number(metadata(live).generation ?? 1),
+        ...status,
+      });
   }
 }
