@@ -103,7 +103,7 @@ describe('Deployment controller', () => {
   });
 });
 
-function statefulSet(strategy: object, annotation = 'a'): Obj {
+function statefulSet(strategy: Record<string, any>, annotation = 'a'): Obj {
   return {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
