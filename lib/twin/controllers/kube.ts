@@ -12,6 +12,11 @@
  * Deliberate simplifications (the twin's clock ticks every 5 s): a Deployment's pods are owned by the
  * Deployment itself (no ReplicaSet objects: Argo CD and kstatus read the Deployment's status), pods start and
  * terminate within a tick (no grace period), and a DaemonSet runs on a fixed number of nodes.
+ *
+ * Sources. kubernetes/kubectl@dee3483a is cited by line. kubernetes/kubernetes is too large to fetch here; its
+ * files were read through the code index (pkg/controller/deployment/progress.go @008b3652, the ServiceAccount
+ * admission plugin, the Job controller's constants, the eviction REST handler) and are cited by function, not
+ * by line. Messages marked "(inference)" were not read in Kubernetes' own source.
  */
 import { createHash } from 'crypto';
 
@@ -465,7 +470,8 @@ class Workloads {
   }
 
   /**
-   * StatefulSet (kubernetes pkg/controller/statefulset/stateful_set_control.go): pods `<name>-<ordinal>`,
+   * StatefulSet (kubernetes pkg/controller/statefulset/stateful_set_control.go; inference from its documented
+   * behaviour, not read here): pods `<name>-<ordinal>`,
    * created in order and one at a time under OrderedReady; RollingUpdate replaces the highest ordinal not yet
    * updated and at or above the partition, one at a time once all pods are Ready; OnDelete replaces nothing.
    * A missing pod is created from the current template (the twin keeps no ControllerRevision history).
@@ -527,7 +533,7 @@ class Workloads {
   }
 
   /**
-   * DaemonSet (kubernetes pkg/controller/daemon/update.go): one pod per node; RollingUpdate deletes at most
+   * DaemonSet (kubernetes pkg/controller/daemon/update.go; inference, not read here): one pod per node; RollingUpdate deletes at most
    * maxUnavailable (default 1) outdated pods at a time and the next sync creates their replacements; OnDelete
    * replaces nothing.
    */
@@ -600,7 +606,7 @@ function progressing(conds: JsonObject[], d: Obj, before: JsonObject, after: Jso
   const deadline = num(valueAt(d, ['spec', 'progressDeadlineSeconds']), 600);
   const current = conds.find((c) => c.type === 'Progressing');
   if (p.newRS) {
-    // sync.go getNewReplicaSet: creating the new ReplicaSet is progress.
+    // sync.go getNewReplicaSet: creating the new ReplicaSet is progress (reason NewReplicaSetCreated; message: inference).
     return putCondition(
       conds,
       { type: 'Progressing', status: 'True', reason: DEPLOY.newRS, message: `Created new replica set "${p.rs}"` },
@@ -943,7 +949,7 @@ export function isAllowed(cluster: Cluster, namespace: string, sa: string, a: Ac
   return rbac('ClusterRoleBinding').some((b) => isSubject(b) && roleAllows(b.roleRef, ''));
 }
 
-/** The API server's Forbidden message (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go forbiddenMessage). */
+/** The API server's Forbidden message (k8s.io/apiserver pkg/endpoints/handlers/responsewriters/errors.go forbiddenMessage; format: inference). */
 function forbidden(namespace: string, sa: string, a: Access): string {
   const what = a.group ? `${a.resource.split('/')[0]}.${a.group}` : a.resource.split('/')[0];
   const where = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
@@ -958,7 +964,11 @@ function forbidden(namespace: string, sa: string, a: Access): string {
 // Jobs running meshfed.dev/steps
 // ---------------------------------------------------------------------------------------------------------
 
-/** Job condition reasons and messages (kubernetes pkg/controller/job/job_controller.go; batch/v1 types.go). */
+/**
+ * Job condition reasons and messages (kubernetes pkg/controller/job/job_controller.go; batch/v1 types.go). The
+ * SuccessCriteriaMet/FailureTarget conditions written before Complete/Failed (Kubernetes 1.31+) are taken from
+ * job status dumps and e2e expectations, not from the controller's source (inference).
+ */
 const JOB = {
   backoff: { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' },
   deadline: { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' },
