@@ -25,7 +25,7 @@ import { Json, JsonObject } from '../../load/yaml-source';
 import { compareStrings } from '../../sort';
 import { Cluster, Controller } from '../cluster';
 import { isObject, splitApiVersion } from '../kustomize';
-import { annotations, keyOf, labels, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from '../objects';
+import { annotations, keyOf, labels, metadata, Obj, ownerReferences, Ref, refOf, valueAt } from '../objects';
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared helpers (also used by the operators' controllers)
@@ -1652,12 +1652,4 @@ export class KubeControllers implements Controller {
     syncBudgets(cluster, cluster.list());
     this.jobs.reconcile(cluster, cluster.list());
   }
-}
-
-/** The key of an object's controller owner, for callers grouping pods by workload. */
-export function controllerOf(o: Obj): string | undefined {
-  const r = ownerReferences(o).find((x) => x.controller);
-  return r
-    ? refKey({ group: splitApiVersion(r.apiVersion)[0], kind: r.kind, namespace: String(metadata(o).namespace ?? ''), name: r.name })
-    : undefined;
 }
