@@ -58,9 +58,12 @@ export class Cluster {
   now = 0;
   readonly events: ClusterEvent[] = [];
   private readonly store = new Map<string, Stored>();
+  /** The store's keys in order, kept until a key is added or removed (controllers list many times per tick). */
+  private sortedKeys: string[] | undefined;
   private types: Map<string, ResourceType>;
   private uids = 0;
   private versions = 0;
+  private serviceIPs = 0;
 
   constructor(
     private installed: Installed,
@@ -102,10 +105,8 @@ export class Cluster {
 
   /** Every stored object, in key order (deterministic), optionally filtered. */
   list(filter: (o: Obj) => boolean = () => true): Obj[] {
-    return [...this.store.keys()]
-      .sort(compareStrings)
-      .map((k) => this.store.get(k)!.obj)
-      .filter(filter);
+    this.sortedKeys ??= [...this.store.keys()].sort(compareStrings);
+    return this.sortedKeys.map((k) => this.store.get(k)!.obj).filter(filter);
   }
 
   byUid(uid: string): Obj | undefined {
@@ -161,7 +162,9 @@ export class Cluster {
       meta.generation = 1;
       meta.resourceVersion = String(++this.versions);
       meta.creationTimestamp = this.now;
+      this.allocateClusterIP(live);
       this.store.set(refKey(ref), { obj: live, applied: new Map([[opts.manager, applied]]) });
+      this.sortedKeys = undefined;
       this.log(opts.manager, 'created', ref);
       return { ok: true, created: true, changed: true };
     }
@@ -171,6 +174,20 @@ export class Cluster {
     next = merge(next, applied) as Obj;
     stored.applied.set(opts.manager, applied);
     return { ok: true, created: false, changed: this.replace(ref, next, opts.manager) };
+  }
+
+  /**
+   * The Service IP allocator: a created Service without `spec.clusterIP` gets one (not ExternalName ones;
+   * "None" stays headless), which no field manager owns, so an apply that omits it keeps it (kubernetes
+   * pkg/registry/core/service/storage/alloc.go allocClusterIPs). Deterministic: 172.30.200.x upwards.
+   */
+  private allocateClusterIP(live: Obj): void {
+    const spec = live.spec;
+    if (live.kind !== 'Service' || splitApiVersion(String(live.apiVersion))[0] !== '' || !isObject(spec)) return;
+    if (spec.type === 'ExternalName' || spec.clusterIP !== undefined) return;
+    const n = ++this.serviceIPs;
+    spec.clusterIP = `172.30.${200 + Math.floor(n / 250)}.${(n % 250) + 1}`;
+    spec.clusterIPs = [spec.clusterIP];
   }
 
   /**
@@ -242,6 +259,7 @@ export class Cluster {
       return true;
     }
     this.store.delete(refKey(ref));
+    this.sortedKeys = undefined;
     this.log(actor, 'deleted', ref);
     return true;
   }
@@ -256,6 +274,7 @@ export class Cluster {
     const f = o && metadata(o).finalizers;
     if (o && metadata(o).deletionTimestamp !== undefined && (!Array.isArray(f) || f.length === 0)) {
       this.store.delete(refKey(ref));
+      this.sortedKeys = undefined;
       this.log(actor, 'deleted (last finalizer removed)', ref);
     }
   }
@@ -271,6 +290,8 @@ export class Cluster {
       changed = false;
       for (const o of this.list()) {
         const owners = ownerReferences(o);
+        // An orphan already terminating waits for its finalizers; deleting it again would loop forever.
+        if (metadata(o).deletionTimestamp !== undefined) continue;
         if (owners.length && owners.every((r) => !this.byUid(r.uid))) {
           this.delete(refOf(o), 'garbage-collector');
           changed = true;
