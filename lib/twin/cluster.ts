@@ -81,6 +81,7 @@ export class Cluster {
     c.now = this.now;
     c.uids = this.uids;
     c.versions = this.versions;
+    c.serviceIPs = this.serviceIPs;
     for (const [k, s] of this.store) c.store.set(k, { obj: structuredClone(s.obj), applied: new Map(structuredClone([...s.applied])) });
     return c;
   }

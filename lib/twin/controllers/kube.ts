@@ -20,7 +20,7 @@
  */
 import { createHash } from 'crypto';
 
-import { JOB_STEPS_ANNOTATION, JobStep, WorkloadTarget } from '../../job-steps';
+import { JOB_STEPS_ANNOTATION, JobInstruction, JobStep, WorkloadTarget } from '../../job-steps';
 import { Json, JsonObject } from '../../load/yaml-source';
 import { compareStrings } from '../../sort';
 import { Cluster, Controller } from '../cluster';
@@ -1307,6 +1307,18 @@ function finishedAt(p: Obj): number {
   return Array.isArray(statuses) && isObject(statuses[0]) ? num(valueAt(statuses[0], ['state', 'terminated', 'finishedAt']), 0) : 0;
 }
 
+const STEP_OPS = new Set<string>([
+  'rollout-status',
+  'relabel-namespaces',
+  'restart',
+  'require-endpoint',
+  'wait-absent',
+  'strip-owner',
+  'delete',
+  'require-present',
+  'probe',
+] satisfies JobStep['op'][]);
+
 /** The Job's steps; a string says why they cannot be read (the pod then fails, as a broken script would). */
 export function parseSteps(job: Obj): JobStep[] | string {
   const raw = annotations(job)[JOB_STEPS_ANNOTATION];
@@ -1315,7 +1327,10 @@ export function parseSteps(job: Obj): JobStep[] | string {
     const v = JSON.parse(raw) as unknown;
     if (!Array.isArray(v) || !v.every((s) => s && typeof s === 'object' && typeof (s as { op?: unknown }).op === 'string'))
       return `${JOB_STEPS_ANNOTATION} is not a JSON array of steps`;
-    return v as JobStep[];
+    const unknown = (v as { op: string }[]).find((s) => !STEP_OPS.has(s.op) && s.op !== 'echo');
+    if (unknown) return `${JOB_STEPS_ANNOTATION} has a step the twin does not know: ${unknown.op}`;
+    // `echo` only prints (renderJobScript): nothing to run.
+    return (v as JobInstruction[]).filter((s): s is JobStep => s.op !== 'echo');
   } catch (e) {
     return `${JOB_STEPS_ANNOTATION} is not valid JSON: ${(e as Error).message}`;
   }
