@@ -113,8 +113,8 @@ test('refuses before every cluster is at 07-finalize, and a --to folder that is 
     const full = tmp('full');
     fs.mkdirSync(full);
     fs.writeFileSync(path.join(full, 'keep.txt'), 'x');
-    expect(runGraduate(['--clusters', finished(EXAMPLE_CLUSTERS), '--to', full], {})).toBe(1);
-    expect(err.join('\n')).toContain('is not empty');
+    expect(runGraduate(['--clusters', finished(EXAMPLE_CLUSTERS), '--to', full], {})).toBe(2);
+    expect(err.join('\n')).toContain(`refused: --to ${full} is not empty and not a folder meshfed wrote; it holds 1 entry: keep.txt.`);
     expect(fs.readdirSync(full)).toEqual(['keep.txt']);
   } finally {
     spy.mockRestore();

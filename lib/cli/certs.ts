@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 
 import { parseCommand } from './args';
 import { generateMeshCa } from '../certs/generate';
+import { outDirRefusal } from '../write/out-dir';
 
 /**
  * The namespace of a cluster's cacerts Secret: the SMCP's (migration: OSSM 3 reuses it there) or
@@ -91,6 +92,11 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const outDir = v.out ?? 'certs';
+  const refusal = outDirRefusal('certs', outDir, { option: v.out === undefined ? 'the certs folder' : '--out', input: clustersDir });
+  if (refusal) {
+    console.error(`meshfed: ${refusal}`);
+    return 2;
+  }
   for (const c of clusters) {
     const dir = path.join(outDir, c);
     if (fs.existsSync(dir) && !v.force) {

@@ -18,6 +18,7 @@ import { Plan } from '../plan/types';
 import { listFiles, TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
+import { outDirRefusal, SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
 import { renderCluster, renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { PARALLEL_MIN_OBJECTS, RenderWorker, sharedClusters } from '../write/render-worker';
@@ -89,6 +90,8 @@ export function synthesize(
     const theirs = timed(timings, 'wait', () => worker?.result() ?? []);
     const files = timed(timings, 'render', () => renderDist(plan, json, new Map([...mine, ...theirs])));
     for (const [f, c] of spanning.files) files.set(f, c);
+    // What lets the next synth recognise this folder as its own (lib/write/out-dir.ts).
+    files.set(SYNTH_MARKER, SYNTH_MARKER_TEXT);
     return { plan, findings, files, diagnostics: diags, notes: spanning.notes };
   } catch (e) {
     (worker ?? early)?.cancel();
@@ -160,7 +163,9 @@ Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input 
 written and the previous dist/ stays as it was.
 
   --clusters DIR     input folder (default: clusters, or $MESHFED_CLUSTERS)
-  --out DIR          output folder (default: dist, or $MESHFED_OUT)
+  --out DIR          output folder (default: dist, or $MESHFED_OUT): missing, empty, or one synth
+                     wrote before; never the input, the current folder, a parent of either, or a
+                     folder holding .git (exit 2)
   --allow-removals   write even when a cluster's current desired state loses objects without its
                      pointer moving, a cluster disappears, or a pointer moves more than one phase
                      (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)
@@ -276,6 +281,18 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     console.error(line);
   };
   try {
+    // --check writes nothing; anything else may replace only a folder synth wrote (lib/write/out-dir.ts).
+    const refusal = parsed.values.check
+      ? undefined
+      : outDirRefusal('synth', opts.outDir, {
+          option: parsed.values.out === undefined ? 'the output folder' : '--out',
+          input: opts.clustersDir,
+        });
+    if (refusal) {
+      report.errors = [{ severity: 'error', location: { file: opts.outDir }, message: refusal }];
+      console.error(`meshfed: ${refusal}`);
+      return done(2);
+    }
     const timings: Timings = {};
     const input = timed(timings, 'stamp', () => inputHash(opts.clustersDir));
     const stamp = timed(timings, 'stamp', () => currentStamp(opts.clustersDir, opts.outDir, input, env));
