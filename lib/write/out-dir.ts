@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,7 +8,7 @@ import { compareStrings } from '../sort';
 /**
  * The output-folder guard: no command replaces or writes into a folder it did not write. synth swaps its
  * whole output folder (lib/write/atomic.ts), graduate writes a new clusters folder the same way, certs
- * writes <out>/<cluster>/. Each may use a folder
+ * writes <out>/<cluster>/, collect writes dumps into clusters/<cluster>/ossm2/. Each may use a folder
  * that is missing, empty, or recognisably its own previous output, and never the file system root, the
  * home folder, the current folder or a parent of it, the input folder, a parent of it or a folder inside
  * it, or a folder holding `.git`. Paths are compared after resolving symbolic links.
@@ -173,4 +174,57 @@ export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): 
   if (use === 'synth' && isSynthOutput(real, entries)) return undefined;
   if (use === 'certs' && isCertsOutput(real, entries)) return undefined;
   return `refused: ${named} is not empty and not a folder meshfed wrote${holds}. ${rule}. ${fix}; nothing was written.`;
+}
+
+// --- collect -------------------------------------------------------------------------------------
+
+/**
+ * The record of what `meshfed collect` wrote into a cluster's folder: clusters/<cluster>/ossm2/.meshfed,
+ * one line per file (path relative to the cluster's folder, SHA-256 of its bytes). collect replaces a
+ * file only when it is missing, already holds the new dump's bytes, or is listed here unchanged: a dump
+ * written by hand, or a collected file edited since, is the user's and stays as it is.
+ */
+export const COLLECT_MARKER = path.join('ossm2', SYNTH_MARKER);
+
+const COLLECT_HEADER =
+  '# Written by meshfed collect: the files it dumped into this cluster folder, with their SHA-256.\n' +
+  '# collect replaces a file only while it is listed here unchanged; every other file here is yours.\n';
+
+export function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The files the last collects wrote into `clusterDir` (relative path → SHA-256); empty without a record. */
+export function readCollectRecord(clusterDir: string): Map<string, string> {
+  const file = path.join(clusterDir, COLLECT_MARKER);
+  const out = new Map<string, string>();
+  if (!fs.existsSync(file)) return out;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]{64}) {2}(\S.*)$/.exec(line);
+    if (m) out.set(m[2], m[1]);
+  }
+  return out;
+}
+
+/** The record's text: one `<sha256>  <path>` line per file (sha256sum's format), sorted by path. */
+export function collectRecord(files: ReadonlyMap<string, string>): string {
+  const lines = [...files].sort(([a], [b]) => compareStrings(a, b)).map(([f, h]) => `${h}  ${f}`);
+  return COLLECT_HEADER + lines.map((l) => `${l}\n`).join('');
+}
+
+/**
+ * Of the files collect is about to write into `clusterDir` (relative path → new bytes), those it may
+ * not replace: present with other bytes, and not a file an earlier collect wrote and nobody changed.
+ */
+export function collectConflicts(clusterDir: string, incoming: ReadonlyMap<string, Buffer>): string[] {
+  const record = readCollectRecord(clusterDir);
+  const conflicts: string[] = [];
+  for (const [rel, bytes] of incoming) {
+    const target = path.join(clusterDir, rel);
+    if (!fs.existsSync(target)) continue;
+    const now = fs.readFileSync(target);
+    if (now.equals(bytes) || record.get(rel) === sha256(now)) continue;
+    conflicts.push(rel);
+  }
+  return conflicts.sort(compareStrings);
 }
