@@ -245,6 +245,26 @@ describe('synth --json', () => {
     expect(report.files.added).toContain('east/07-finalize/kustomization.yaml');
     expect(report.files.total).toBe(readTree(out).size);
   });
+  test('an unchanged re-run that the stamp stops early reports what the first run did: warnings, findings, clusters, notes', () => {
+    const env = { MESHFED_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-cache-')) };
+    const out = tmpOut();
+    // Findings (MF rules) and a warning: west's east-west address is its old federation ingress gateway's.
+    const dir = copyTree(PRODUCTION);
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('    address: 198.51.100.20', '    address: 198.51.100.11'));
+    const run = () => JSON.parse(runCli(['--json', '--clusters', dir, '--out', out], env).stdout) as Record<string, unknown>;
+    const { files: written, ...first } = run();
+    const { files: kept, unchanged, ...again } = run();
+    expect(unchanged).toBe(true);
+    expect((first.warnings as unknown[]).length).toBeGreaterThan(0);
+    expect((first.findings as unknown[]).length).toBeGreaterThan(0);
+    expect(again.warnings).toEqual(first.warnings);
+    expect(again.findings).toEqual(first.findings);
+    expect(again).toEqual(first);
+    const total = (written as { total: number }).total;
+    expect(kept).toEqual({ total, added: [], changed: [], removed: [], unchanged: total });
+  });
+
   test('an input error: ok false, the error with its file, nothing written', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     fs.writeFileSync(path.join(dir, 'east', 'cluster.yaml'), 'apiVersion: meshfed.dev/v1alpha1\nkind: ClusterSettings\nspec: {}\n');

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 import { runChecks } from '../check';
 import { parseCommand } from './args';
-import { currentStamp, filesHash, inputHash, saveStamp } from './synth-memo';
+import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
 import { Finding, formatFinding, throwIfErrorFindings } from '../check/finding';
 import { Diagnostic, Diagnostics, formatDiagnostic, InputError } from '../diagnostics';
 import { GitOpsSettings, loadGitOps } from '../load/gitops';
@@ -176,7 +176,8 @@ written and the previous dist/ stays as it was.
                      messages stay on stderr
 
 A re-run on unchanged input (same files, same meshfed, DIR as the last synth wrote it) renders nothing
-and prints the same warnings (MESHFED_CACHE=0: render anyway).`;
+and prints the same warnings; --json reports what the first run did, with "unchanged": true
+(MESHFED_CACHE=0: render anyway).`;
 
 /** --check: is `outDir` exactly what the input renders? */
 function checkTree(outDir: string, total: number, d: { added: string[]; changed: string[]; removed: string[] }): number {
@@ -216,7 +217,7 @@ interface SynthReport {
   outDir: string;
   /** True when input, meshfed and dist/ were as the last synth left them (nothing rendered). */
   unchanged?: boolean;
-  clusters?: Record<string, { current: string; written: string[]; blocked: { phase: string; reasons: string[] }[] }>;
+  clusters?: StampReport['clusters'];
   files?: { total: number; added: string[]; changed: string[]; removed: string[]; unchanged: number };
   /** --check: how dist/ differs from what the input renders. */
   stale?: { added: string[]; changed: string[]; removed: string[] };
@@ -226,7 +227,7 @@ interface SynthReport {
   notes: string[];
 }
 
-function clustersReport(plan: Plan): SynthReport['clusters'] {
+function clustersReport(plan: Plan): StampReport['clusters'] {
   return Object.fromEntries(
     plan.local.map((c) => [
       c,
@@ -298,6 +299,9 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const stamp = timed(timings, 'stamp', () => currentStamp(opts.clustersDir, opts.outDir, input, env));
     if (stamp) {
       for (const l of stamp.messages) console.error(l);
+      // The first run's report, as --json printed it then; this run wrote nothing.
+      const { files, ...same } = stamp.report;
+      Object.assign(report, same, { files: { total: files, added: [], changed: [], removed: [], unchanged: files } });
       report.unchanged = true;
       if (parsed.values.strict && stamp.warnings) return done(refuseStrict(stamp.warnings));
       console.error(
@@ -355,6 +359,13 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
           messages,
           warnings,
           summary: summary(result, opts.outDir, { added: [], changed: [], removed: [], unchanged: result.files.size }).join('\n'),
+          report: {
+            clusters: report.clusters!,
+            warnings: report.warnings,
+            findings: report.findings,
+            notes: report.notes,
+            files: result.files.size,
+          },
         },
         env,
       ),
