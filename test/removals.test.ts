@@ -2,7 +2,8 @@
  * The removal guard, end to end through the real synth with a previous dist/: a re-render that takes
  * objects away from a cluster's current desired state (pointer unchanged) is refused and lists them;
  * --allow-removals (or MESHFED_ALLOW_REMOVALS=1) lets it through; a pointer move prints what it applies
- * and what prune deletes; moving more than one phase at once needs the same confirmation.
+ * and what prune deletes. A pointer that skips a phase is a pointer error (lib/plan/pointers.ts), not a
+ * removal to confirm.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -68,7 +69,7 @@ test('MESHFED_ALLOW_REMOVALS=1 confirms for CI; an unchanged re-render needs not
   expect(res.stderr).toContain('west is no longer rendered: GitOps would prune everything it applied');
 });
 
-test('a pointer move prints what it applies and what prune deletes; skipping a phase needs confirmation', () => {
+test('a pointer move prints what it applies and what prune deletes', () => {
   const { clusters, synth } = fresh();
   expect(synth().code).toBe(0);
   setPhase(clusters, 'west', '01-prepare');
@@ -78,10 +79,41 @@ test('a pointer move prints what it applies and what prune deletes; skipping a p
   expect(move.stderr).toContain('meshfed: west: 00-federation -> 01-prepare: applies 11 new object(s), prune deletes 0.');
   setPhase(clusters, 'west', '00-federation');
   expect(synth().code).toBe(0);
+});
+
+test('a pointer that skips a phase, on or back, is refused at spec.phase with the one phase to set, not as a removal', () => {
+  const { clusters, out, synth } = fresh();
+  expect(synth().code).toBe(0);
+  const before = readTree(out);
   setPhase(clusters, 'west', '02-export');
-  const skip = synth();
-  expect(skip.code).toBe(1);
-  expect(skip.stderr).toContain('west moves from 00-federation to 02-export, more than one phase at once');
+  // --allow-removals is for removals; a skipped phase is a pointer error it does not override.
+  for (const res of [synth(), synth('--allow-removals')]) {
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `error: ${clusters}/west/cluster.yaml:6, ClusterSettings west, field spec.phase: west's pointer skips a phase: spec.phase is 02-export, ` +
+        'the last synth rendered west at 00-federation, and 01-prepare comes between. GitOps would apply 01-prepare and 02-export in one ' +
+        'sync, with no synced, healthy, verified 01-prepare in between. Set spec.phase: 01-prepare (the next phase) in ' +
+        `${clusters}/west/cluster.yaml, synth, commit, let GitOps sync it, then move on.`,
+    );
+    expect(res.stderr).not.toContain('allow-removals');
+    expect(res.stderr).not.toContain('GitOps would delete');
+    expect(readTree(out)).toEqual(before);
+  }
+  // One phase at a time goes; then back two at once is refused the same way, naming the phase before.
+  setPhase(clusters, 'west', '01-prepare');
+  expect(synth().code).toBe(0);
+  setPhase(clusters, 'west', '02-export');
+  expect(synth().code).toBe(0);
+  setPhase(clusters, 'west', '00-federation');
+  const back = synth();
+  expect(back.code).toBe(1);
+  expect(back.stderr).toContain(
+    "west's pointer skips a phase: spec.phase is 00-federation, the last synth rendered west at 02-export, and 01-prepare comes " +
+      'between. GitOps would undo 02-export and 01-prepare in one sync, with no synced state in between to check or stop at. Set ' +
+      `spec.phase: 01-prepare (the phase before 02-export) in ${clusters}/west/cluster.yaml, synth, commit, let GitOps sync it, ` +
+      'then roll back further.',
+  );
+  expect(back.stderr).not.toContain('allow-removals');
 });
 
 test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {

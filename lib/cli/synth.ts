@@ -167,8 +167,8 @@ written and the previous dist/ stays as it was.
                      wrote before; never the input, the current folder, a parent of either, or a
                      folder holding .git (exit 2)
   --allow-removals   write even when a cluster's current desired state loses objects without its
-                     pointer moving, a cluster disappears, or a pointer moves more than one phase
-                     (default: refuse; $MESHFED_ALLOW_REMOVALS=1 for CI)
+                     pointer moving, or a cluster disappears (default: refuse;
+                     $MESHFED_ALLOW_REMOVALS=1 for CI)
   --check            write nothing; exit 1, listing the files, when DIR is not what the input renders
                      (for CI: a committed dist/ that is stale)
   --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors

@@ -119,8 +119,6 @@ function kustomizationOf(cluster: string, folder: string): string {
 /** Per cluster of the previous render: what the new one removes, and whether that needs confirmation. */
 export function compareRenders(previous: PlanJsonView, next: PlanJsonView): ClusterChange[] {
   const out: ClusterChange[] = [];
-  const order = next.phases ?? previous.phases ?? [];
-  const index = (p: string | undefined) => (p === undefined ? -1 : order.indexOf(p));
   for (const [cluster, prev] of Object.entries(previous.clusters ?? {}).sort(([a], [b]) => compareStrings(a, b))) {
     const now = next.clusters?.[cluster];
     const before = desiredState(prev.phases, prev.current);
@@ -145,9 +143,8 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
     if (!now) needs.push({ why: `${cluster} is no longer rendered: GitOps would prune everything it applied`, items: removed });
     else if (now.current === prev.current && removed.length)
       needs.push({ why: `${cluster} stays at ${now.current} but loses ${removed.length} object(s)`, items: removed });
-    else if (Math.abs(index(now.current) - index(prev.current)) > 1) {
-      needs.push({ why: `${cluster} moves from ${prev.current} to ${now.current}, more than one phase at once`, items: removed });
-    }
+    // A pointer that moves more than one phase is not a removal to confirm but a skipped phase: a pointer
+    // error (lib/plan/pointers.ts checkPointers), refused before this compares anything.
     out.push({ cluster, from: prev.current, to: now?.current, removed, added, moved, needsConfirmation: needs });
   }
   return out;
