@@ -3,7 +3,7 @@
  * objects away from a cluster's current desired state (pointer unchanged) is refused and lists them;
  * --allow-removals (or MESHFED_ALLOW_REMOVALS=1) lets it through; a pointer move prints what it applies
  * and what prune deletes. A pointer that skips a phase is a pointer error (lib/plan/pointers.ts), not a
- * removal to confirm.
+ * removal to confirm; a dist/ of another federation altogether is named as such.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -114,6 +114,27 @@ test('a pointer that skips a phase, on or back, is refused at spec.phase with th
       'then roll back further.',
   );
   expect(back.stderr).not.toContain('allow-removals');
+});
+
+test("a dist/ of another federation (the bundled example's, after clusters/ was replaced) is named, with what to do; nothing written", () => {
+  const { out, synth } = fresh();
+  expect(synth().code).toBe(0);
+  const before = readTree(out);
+  const theirs = copyTree(path.join(EXAMPLE_CLUSTERS, '..', 'examples', 'three-meshes', 'clusters'));
+  const res = runCli(['--clusters', theirs, '--out', out]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain(
+    `meshfed: refused: ${out}/ holds the render of another federation (east, west), none of whose clusters is in ${theirs}/ now. ` +
+      `If you replaced the bundled example (or another federation's clusters) with yours, delete that render (git rm -r ${out}, ` +
+      `or rm -r ${out}) and synth again.`,
+  );
+  // Not a list of everything east and west would lose: the case is named instead.
+  expect(res.stderr).not.toContain('no longer rendered');
+  expect(readTree(out)).toEqual(before);
+  // Deleted as it says, the next synth renders.
+  fs.rmSync(out, { recursive: true });
+  expect(runCli(['--clusters', theirs, '--out', out]).code).toBe(0);
+  // (One cluster in common is the same federation: the removal guard names the one that went, as above.)
 });
 
 test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {

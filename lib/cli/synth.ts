@@ -13,7 +13,7 @@ import { FederationModel } from '../model/types';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
-import { compareRenders, describeChanges, PlanJsonView } from '../plan/removals';
+import { compareRenders, describeChanges, otherFederation, PlanJsonView } from '../plan/removals';
 import { Plan } from '../plan/types';
 import { listFiles, TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
@@ -210,6 +210,21 @@ function previousPlan(outDir: string): PlanJsonView | undefined {
   }
 }
 
+/**
+ * The refusal when the output folder holds the render of clusters none of which is in the input: most
+ * often the bundled example's dist/ in a copy of the template whose clusters/ the user replaced.
+ */
+function anotherFederation(opts: SynthOptions, clusters: string[]): string {
+  const names = clusters.join(', ');
+  return (
+    `meshfed: refused: ${opts.outDir}/ holds the render of another federation (${names}), none of whose clusters is in ` +
+    `${opts.clustersDir}/ now. If you replaced the bundled example (or another federation's clusters) with yours, delete that ` +
+    `render (git rm -r ${opts.outDir}, or rm -r ${opts.outDir}) and synth again. If ${names} are live clusters you renamed, ` +
+    `rename them back: GitOps would prune everything they run (--allow-removals writes anyway). ` +
+    `Nothing was written, ${opts.outDir}/ is unchanged.`
+  );
+}
+
 /** synth --json: the result on stdout, one document (diagnostics stay on stderr as text too). */
 interface SynthReport {
   ok: boolean;
@@ -333,12 +348,19 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       report.stale = d;
       return done(checkTree(opts.outDir, result.files.size, d));
     }
+    const allowRemovals = parsed.values['allow-removals'] || env.MESHFED_ALLOW_REMOVALS === '1';
     if (before) {
-      const changes = timed(timings, 'compare', () => compareRenders(before, JSON.parse(result.files.get('plan.json')!) as PlanJsonView));
+      const next = JSON.parse(result.files.get('plan.json')!) as PlanJsonView;
+      const other = otherFederation(before, next);
+      if (other && !allowRemovals) {
+        console.error(anotherFederation(opts, other));
+        return done(1);
+      }
+      const changes = timed(timings, 'compare', () => compareRenders(before, next));
       // Not replayed: an unchanged re-run changes nothing.
       for (const l of describeChanges(changes)) console.error(l);
       const refused = changes.filter((c) => c.needsConfirmation.length);
-      if (refused.length && !parsed.values['allow-removals'] && env.MESHFED_ALLOW_REMOVALS !== '1') {
+      if (refused.length && !allowRemovals) {
         console.error(
           `meshfed: refused: GitOps would delete what runs on ${refused.map((c) => c.cluster).join(', ')} (above). ` +
             `If that is intended, run again with --allow-removals (CI: MESHFED_ALLOW_REMOVALS=1); nothing was written, ${opts.outDir}/ is unchanged.`,

@@ -150,6 +150,17 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
   return out;
 }
 
+/**
+ * The clusters of the previous render when none of them is rendered now and none rendered now was then:
+ * the output folder holds another federation's render (the bundled example's dist/ after a user replaced
+ * clusters/ in the template), not an earlier state of this one. Undefined otherwise.
+ */
+export function otherFederation(previous: PlanJsonView, next: PlanJsonView): string[] | undefined {
+  const was = Object.keys(previous.clusters ?? {}).sort(compareStrings);
+  const now = Object.keys(next.clusters ?? {});
+  return was.length && now.length && !now.some((c) => Object.hasOwn(previous.clusters!, c)) ? was : undefined;
+}
+
 /** The lines synth prints: a summary per moved cluster, and the objects a refused change would remove. */
 export function describeChanges(changes: ClusterChange[]): string[] {
   const lines: string[] = [];
