@@ -19,6 +19,7 @@ import {
 import { checkLostSettings, checkPremigration, checkProtocolSniffing } from './premigration';
 import { checkNoRegression } from './regression';
 import { RULE_IDS, RuleId, RULES } from './rules';
+import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
@@ -45,6 +46,7 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
   MF017: checkLostSettings,
   MF018: checkProtocolSniffing,
   MF019: checkNorthSouth,
+  MF022: checkPeerRoots,
 };
 
 /**

@@ -78,6 +78,11 @@ export const RULES = {
     title: 'north-south continuity',
     summary: 'an SMCP gateway Service or Route without pods, pruned, or no longer matching the Gateways that select it',
   },
+  MF022: {
+    severities: ['error', 'warning'],
+    title: 'peer roots',
+    summary: "a peer's root-cert.pem that is not the root its CA ConfigMap holds, an error once OSSM 3 trusts the file",
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -170,8 +170,11 @@ function remoteNetworkProblem(mesh: Mesh, remoteNetwork: string, used: Map<strin
   return used.has(remoteNetwork) ? `is already used for peer ${used.get(remoteNetwork)}` : undefined;
 }
 
-/** The peer's CA ConfigMap in the dumps, with a warning when it is missing or holds another root. */
-function caConfigMapOf(mesh: Mesh, peer: Peer, remote: Mesh, diags: Diagnostics): ConfigMapObj | undefined {
+/**
+ * The peer's CA ConfigMap in the dumps, with a warning when it is missing. Whether it holds the peer's
+ * root-cert.pem is MF022's question (lib/check/trust.ts): how bad a mismatch is depends on the phase.
+ */
+function caConfigMapOf(mesh: Mesh, peer: Peer, diags: Diagnostics): ConfigMapObj | undefined {
   const cp = mesh.controlPlane.namespace;
   const cm = mesh.inventory.configMaps.find((c) => c.namespace === cp && c.name === peer.caConfigMap);
   // Declared federation (greenfield): OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
@@ -181,12 +184,6 @@ function caConfigMapOf(mesh: Mesh, peer: Peer, remote: Mesh, diags: Diagnostics)
       peer.source.at(['spec', 'security', 'certificateChain']),
       `ConfigMap ${cp}/${peer.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
       `Add it: \`oc get cm ${peer.caConfigMap} -n ${cp} -o yaml\`.`,
-    );
-  } else if (normalizePem(cm.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
-    diags.warn(
-      cm.source.at(['data', 'root-cert.pem']),
-      `does not match ${remote.cluster}'s root-cert.pem.`,
-      `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`,
     );
   }
   return cm;
@@ -258,7 +255,7 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
       remoteNetwork,
       exportSet: inv.exportSets.find((e) => e.name === peer.name),
       importSet: inv.importSets.find((i) => i.name === peer.name),
-      caConfigMap: caConfigMapOf(mesh, peer, remote, diags),
+      caConfigMap: caConfigMapOf(mesh, peer, diags),
     });
   }
   for (const set of [...inv.exportSets, ...inv.importSets]) {
@@ -304,10 +301,6 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
     );
   }
   return links;
-}
-
-function normalizePem(s: string): string {
-  return s.replace(/\s+/g, '');
 }
 
 /** Exposed hostnames must map to one service per exporter, and must not shadow another local Service. */
