@@ -278,6 +278,8 @@ describe('MF022 peer roots', () => {
       jest.spyOn(console, 'log').mockImplementation(() => undefined),
     ];
     try {
+      // A live mesh (ossm2/ dumps, an existing root-cert.pem): refused without --force.
+      expect(await runCerts(['west', '--key-size', '2048', '--clusters', dir, '--out', certs], {})).toBe(1);
       expect(await runCerts(['west', '--key-size', '2048', '--force', '--clusters', dir, '--out', certs], {})).toBe(0);
     } finally {
       quiet.forEach((s) => s.mockRestore());
