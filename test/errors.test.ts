@@ -211,6 +211,19 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ['field spec.ossm3.version', 'an exact version such as v1.27.3'],
   ],
   [
+    'spec.acknowledge naming no rule',
+    edit('east/cluster.yaml', '  network: network-east-mesh\n', '  network: network-east-mesh\n  acknowledge: [MF016, MF099]\n'),
+    ['clusters/east/cluster.yaml:10, ClusterSettings east, field spec.acknowledge[1]: MF099 is not a meshfed rule.'],
+  ],
+  [
+    'spec.acknowledge naming a rule that reports only errors',
+    edit('east/cluster.yaml', '  network: network-east-mesh\n', '  network: network-east-mesh\n  acknowledge: [MF014]\n'),
+    [
+      'field spec.acknowledge[0]: MF014 reports only errors, and errors are never acknowledged. ' +
+        'Remove it from spec.acknowledge and fix what it reports (docs/rules.md#mf014).',
+    ],
+  ],
+  [
     'wrong type in a dump',
     edit('west/ossm2/federation.yaml', 'servicePort: 15443', 'servicePort: [15443]'),
     ['ServiceMeshPeer istio-system/east-mesh, field spec.remote.servicePort: expected a number'],
@@ -245,13 +258,13 @@ describe('input errors', () => {
     expect(readTree(out)).toEqual(before);
   });
 
-  test("an east-west address that is the old federation ingress gateway's is a warning naming both", () => {
+  test("an east-west address that is the old federation ingress gateway's is a warning (MF023) naming both", () => {
     const clusters = copyTree(EXAMPLE_CLUSTERS);
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: 198.51.100.11')(clusters);
     const res = runCli(['--clusters', clusters, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-old-')), 'dist')]);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(
-      `warning: ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
+      `warning MF023 [west] ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
         "198.51.100.11 is the address of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists it)",
     );
   });

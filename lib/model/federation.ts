@@ -181,6 +181,7 @@ function caConfigMapOf(mesh: Mesh, peer: Peer, diags: Diagnostics): ConfigMapObj
   if (!cm && mesh.settings.mode === 'greenfield') return undefined;
   if (!cm) {
     diags.warn(
+      'MF020',
       peer.source.at(['spec', 'security', 'certificateChain']),
       `ConfigMap ${cp}/${peer.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
       `Add it: \`oc get cm ${peer.caConfigMap} -n ${cp} -o yaml\`.`,
@@ -261,6 +262,7 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
   for (const set of [...inv.exportSets, ...inv.importSets]) {
     if (inv.peers.some((p) => p.name === set.name)) continue;
     diags.warn(
+      'MF021',
       set.source.at(['metadata', 'name']),
       `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`,
       'Rename it after the ServiceMeshPeer it is meant for, or remove it.',
@@ -280,6 +282,7 @@ function checkOldIngressAddresses(meshes: Mesh[], links: PeerLink[], diags: Diag
     if (exporter.virtual) continue;
     for (const address of exporter.eastWest.addresses.filter((a) => link.peer.addresses.includes(a))) {
       diags.warn(
+        'MF023',
         exporter.settings.source.at(['spec', 'eastWestGateway', 'address']),
         `${address} is the address of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ${link.peer.name} in ` +
           `${link.local} lists it), not of its east-west gateway, which is a new Service (${exporter.eastWest.name}-istio).`,
@@ -295,6 +298,7 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
   for (const link of links) {
     if (links.some((r) => r.local === link.remote && r.remote === link.local)) continue;
     diags.warn(
+      'MF021',
       link.peer.source.at(),
       `${link.remote} has no ServiceMeshPeer for ${link.local}: the peering is one-sided, so nothing is exchanged over it.`,
       `Add ${link.remote}'s ServiceMeshPeer to clusters/${link.remote}/ossm2/.`,
@@ -363,6 +367,7 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   for (const i of imports) {
     if (i.export.service.serviceAccounts.length === 0) {
       diags.warn(
+        'MF025',
         i.export.service.source.at(i.export.service.kind === 'Service' ? ['spec', 'selector'] : ['spec', 'workloadSelector']),
         `no Deployment, StatefulSet or DaemonSet in ${i.exporter}'s ossm2/ runs the pods of this ` +
           `service, so its SPIFFE identity is unknown; ${i.importer}'s ServiceEntry for ${i.hostname} ` +
