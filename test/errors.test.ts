@@ -258,14 +258,14 @@ describe('input errors', () => {
     expect(readTree(out)).toEqual(before);
   });
 
-  test("an east-west address that is the old federation ingress gateway's is a warning (MF023) naming both", () => {
+  test("an east-west address and port that are the old federation ingress gateway's are a warning (MF023) naming both", () => {
     const clusters = copyTree(EXAMPLE_CLUSTERS);
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: 198.51.100.11')(clusters);
     const res = runCli(['--clusters', clusters, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-old-')), 'dist')]);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(
       `warning MF023 [west] ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
-        "198.51.100.11 is the address of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists it)",
+        "198.51.100.11 port 15443 is the address and port of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists them",
     );
   });
 

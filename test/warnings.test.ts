@@ -103,19 +103,48 @@ describe('MF021 ignored configuration', () => {
 });
 
 describe('MF023 east-west address', () => {
-  test('triggers when the east-west address is that of the old federation ingress gateway', () => {
+  test('triggers when the east-west address and port are those of the old federation ingress gateway', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     setIn(path.join(dir, 'west', 'cluster.yaml'), ['spec', 'eastWestGateway', 'address'], '198.51.100.11');
     const ws = warningsOf(dir);
     expect(ws.map(formatDiagnostic)).toEqual([
       `warning MF023 [west] ${dir}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
-        "198.51.100.11 is the address of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists it), " +
-        'not of its east-west gateway, which is a new Service (eastwestgateway-istio). ' +
+        "198.51.100.11 port 15443 is the address and port of west's federation ingress gateway (ServiceMeshPeer west-mesh in east " +
+        'lists them: spec.remote.addresses, servicePort), not of its east-west gateway, which is a new Service (eastwestgateway-istio). ' +
         'Set the address of Service eastwestgateway-istio in namespace istio-ingress once 02-export is applied.',
     ]);
   });
-  test('does not trigger when the east-west gateway has its own address', () => {
-    expect(warningsOf(EXAMPLE_CLUSTERS)).toEqual([]);
+  test('does not trigger for NodePort gateways on the same node IPs with their own node ports', () => {
+    // Both federation ingress and east-west gateway are NodePort Services: the peer reaches them on the
+    // same nodes, the federation ingress on node port 30443, the east-west gateway on 31443.
+    const dir = copyTree(NODEPORT);
+    const fed = path.join(dir, 'east', 'ossm2', 'federation.yaml');
+    const text = fs.readFileSync(fed, 'utf8');
+    fs.writeFileSync(
+      fed,
+      text.replace(
+        '      - 198.51.100.11\n      discoveryPort: 8188\n      servicePort: 15443',
+        '      - 192.0.2.31\n      discoveryPort: 30188\n      servicePort: 30443',
+      ),
+    );
+    expect(fs.readFileSync(fed, 'utf8')).not.toBe(text);
+    expect(warningsOf(dir)).toEqual([]);
+  });
+  test('triggers for NodePort gateways when the node port is that of the federation ingress gateway too', () => {
+    const dir = copyTree(NODEPORT);
+    const fed = path.join(dir, 'east', 'ossm2', 'federation.yaml');
+    const text = fs.readFileSync(fed, 'utf8');
+    fs.writeFileSync(
+      fed,
+      text.replace(
+        '      - 198.51.100.11\n      discoveryPort: 8188\n      servicePort: 15443',
+        '      - 192.0.2.31\n      discoveryPort: 30188\n      servicePort: 31443',
+      ),
+    );
+    const ws = warningsOf(dir);
+    expect(ws.map((w) => [w.rule, w.cluster])).toEqual([['MF023', 'west']]);
+    expect(ws[0].message).toContain("192.0.2.31 port 31443 is the address and port of west's federation ingress gateway");
+    expect(ws[0].hint).toContain('and its node port in spec.eastWestGateway.service.nodePort.');
   });
 });
 
@@ -196,7 +225,7 @@ describe('spec.acknowledge and --strict apply to warnings as to findings', () =>
         rule: 'MF023',
         cluster: 'west',
         location: { file: 'west/cluster.yaml', line: 15, object: 'ClusterSettings west', field: 'spec.eastWestGateway.address' },
-        message: expect.stringContaining("198.51.100.11 is the address of west's federation ingress gateway"),
+        message: expect.stringContaining('198.51.100.11 port 15443'),
         hint: expect.stringContaining('Set the address of Service eastwestgateway-istio'),
       },
     ]);

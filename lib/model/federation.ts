@@ -272,21 +272,28 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
 }
 
 /**
- * The east-west gateway is a new Service with its own address; a peer's ServiceMeshPeer lists the old
- * federation ingress gateway's. Setting one for the other points every importer at the wrong gateway.
+ * The east-west gateway is a new Service with its own address and port; a peer's ServiceMeshPeer lists
+ * the old federation ingress gateway's (spec.remote.addresses, servicePort). Setting one for the other
+ * points every importer at the wrong gateway. Both are compared: with type NodePort both gateways are
+ * reached on the same node IPs, each on its own node port (a node port belongs to one Service), so the
+ * same address on another port is the expected case, not a mistake. An unknown node port says nothing
+ * (03-import waits for it).
  */
 function checkOldIngressAddresses(meshes: Mesh[], links: PeerLink[], diags: Diagnostics): void {
   const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
   for (const link of links) {
     const exporter = byCluster.get(link.remote)!;
-    if (exporter.virtual) continue;
-    for (const address of exporter.eastWest.addresses.filter((a) => link.peer.addresses.includes(a))) {
+    const ew = exporter.eastWest;
+    if (exporter.virtual || ew.port !== link.peer.servicePort) continue;
+    for (const address of ew.addresses.filter((a) => link.peer.addresses.includes(a))) {
       diags.warn(
         'MF023',
         exporter.settings.source.at(['spec', 'eastWestGateway', 'address']),
-        `${address} is the address of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ${link.peer.name} in ` +
-          `${link.local} lists it), not of its east-west gateway, which is a new Service (${exporter.eastWest.name}-istio).`,
-        `Set the address of Service ${exporter.eastWest.name}-istio in namespace ${exporter.eastWest.namespace} once 02-export is applied.`,
+        `${address} port ${ew.port} is the address and port of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ` +
+          `${link.peer.name} in ${link.local} lists them: spec.remote.addresses, servicePort), not of its east-west gateway, ` +
+          `which is a new Service (${ew.name}-istio).`,
+        `Set the address of Service ${ew.name}-istio in namespace ${ew.namespace} once 02-export is applied` +
+          (ew.serviceType === 'NodePort' ? ', and its node port in spec.eastWestGateway.service.nodePort.' : '.'),
       );
     }
   }
