@@ -22,7 +22,9 @@ function anchor(id: string): string {
 export function rulesTable(): string {
   const rows = RULE_IDS.map((id) => {
     const r = RULES[id];
-    return `| ${anchor(id)} | ${r.severities.join(' / ')} | ${r.title} | ${r.summary} |`;
+    // Rules reported only while the input is read (warnings of load, model and plan), not by a check function.
+    const input = 'input' in r ? ' *(input)*' : '';
+    return `| ${anchor(id)} | ${r.severities.join(' / ')} | ${r.title}${input} | ${r.summary} |`;
   });
   return ['| id | severity | rule | what it reports |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -15,7 +15,7 @@ import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
-import { RuleId } from '../lib/check/rules';
+import { CheckRuleId } from '../lib/check/rules';
 import { Plan, Resource } from '../lib/plan/types';
 
 const rules = (fs: Finding[]) => [...new Set(fs.map((f) => f.rule))].sort();
@@ -420,7 +420,7 @@ describe('MF004 user configuration naming imported hosts', () => {
 });
 
 /** The pitfall rules guard the renderer: each is triggered by changing a correct plan the way a regression would. */
-const PITFALLS: RuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
+const PITFALLS: CheckRuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
 const example = analyse(EXAMPLE_CLUSTERS);
 const freshPlan = (): Plan => JSON.parse(JSON.stringify(example.plan));
 const pitfalls = (p: Plan) => rules(runChecks(example.model, p, PITFALLS));

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 
-import { runChecks } from '../check';
+import { acknowledgeWarnings, runChecks } from '../check';
 import { inputErrorExit, parseCommand } from './args';
 import { formatFinding } from '../check/finding';
 import { Diagnostics, formatDiagnostic } from '../diagnostics';
@@ -34,6 +34,7 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const plan = buildPlan(model, diags);
     checkPointers(plan, model, diags);
     diags.throwIfErrors();
+    acknowledgeWarnings(model, diags);
     const findings = runChecks(model, plan);
     if (values.format === 'json' || values.json) {
       console.log(
@@ -44,13 +45,15 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ),
       );
     } else {
-      for (const w of diags.warnings) console.log(formatDiagnostic(w));
+      const warnings = diags.shownWarnings;
+      for (const w of warnings) console.log(pc.yellow(formatDiagnostic(w)));
       const shown = findings.filter((f) => !f.acknowledged);
       for (const f of shown) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
       const errors = findings.filter((f) => f.severity === 'error').length;
-      const acked = findings.length - shown.length;
+      const acked = findings.length - shown.length + diags.warnings.length - warnings.length;
       console.log(
-        `meshfed check: ${errors} error(s), ${shown.length - errors} warning(s)${acked ? `, ${acked} acknowledged (spec.acknowledge)` : ''}`,
+        `meshfed check: ${errors} error(s), ${shown.length - errors + warnings.length} warning(s)` +
+          `${acked ? `, ${acked} acknowledged (spec.acknowledge)` : ''}`,
       );
     }
     return findings.some((f) => f.severity === 'error') ? 1 : 0;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { inputErrorExit, parseCommand } from './args';
-import { runChecks } from '../check';
+import { acknowledgeWarnings, runChecks } from '../check';
 import { throwIfErrorFindings } from '../check/finding';
 import { Diagnostics } from '../diagnostics';
 import { loadInput } from '../load/input';
@@ -56,6 +56,7 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
       return 1;
     }
     // What synth would refuse, graduate refuses too: the end state it declares must be one that renders.
+    acknowledgeWarnings(model, diags);
     throwIfErrorFindings(runChecks(model, plan), diags.warnings);
     const files = graduate(model, plan);
     const gitops = path.join(clustersDir, 'gitops.yaml');

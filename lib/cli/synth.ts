@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { runChecks } from '../check';
+import { acknowledgeWarnings, runChecks } from '../check';
 import { parseCommand } from './args';
 import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
 import { Finding, formatFinding, throwIfErrorFindings } from '../check/finding';
@@ -74,6 +74,7 @@ export function synthesize(
     const plan = timed(timings, 'plan', () => buildPlan(model, diags));
     timed(timings, 'plan', () => checkPointers(plan, model, diags, previousPointers));
     diags.throwIfErrors();
+    acknowledgeWarnings(model, diags);
     // Large federations share their clusters with the second thread: it renders while this one runs the
     // checks and writes the federation-wide files, then this one renders what the worker has not taken.
     const shared = sharedClusters(plan, env, parallelMinObjects);
@@ -334,14 +335,14 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     const result = synthesize(opts.clustersDir, timings, env, PARALLEL_MIN_OBJECTS, pointers);
     const shown = result.findings.filter((f) => !f.acknowledged);
     Object.assign(report, {
-      warnings: result.diagnostics.warnings,
+      warnings: result.diagnostics.shownWarnings,
       findings: shown,
       notes: result.notes,
       clusters: clustersReport(result.plan),
     });
-    for (const w of result.diagnostics.warnings) say(formatDiagnostic(w));
+    for (const w of result.diagnostics.shownWarnings) say(formatDiagnostic(w));
     for (const f of shown) say(formatFinding(f));
-    const warnings = result.diagnostics.warnings.length + shown.length;
+    const warnings = result.diagnostics.shownWarnings.length + shown.length;
     if (parsed.values.strict && warnings) return done(refuseStrict(warnings));
     if (parsed.values.check) {
       const d = treeDiff(opts.outDir, result.files);

@@ -46,6 +46,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   if (pending.size && !mesh.virtual) {
     for (const reason of importBlockers(ctx, mesh)) {
       diags.warn(
+        'MF023',
         mesh.settings.source.at(),
         `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`,
       );

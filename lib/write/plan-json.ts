@@ -1,5 +1,5 @@
 import { Finding } from '../check/finding';
-import { Diagnostic, SourceLocation } from '../diagnostics';
+import { SourceLocation, WarningDiagnostic } from '../diagnostics';
 import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { fileAnchor, Plan, refId } from '../plan/types';
@@ -12,7 +12,7 @@ import { compareStrings } from '../sort';
  */
 export function planJson(
   plan: Plan,
-  warnings: readonly Diagnostic[],
+  warnings: readonly WarningDiagnostic[],
   findings: readonly Finding[] = [],
   relative: (file: string) => string = (f) => f,
 ): string {
@@ -55,7 +55,15 @@ export function planJson(
     phases: plan.phases,
     rules: ORDERING_RULES,
     clusters,
-    warnings: warnings.map((w) => ({ location: loc(w.location), message: w.message, hint: w.hint ?? null })),
+    // Acknowledged ones too, marked (as findings are): spec.acknowledge only stops them being printed.
+    warnings: warnings.map((w) => ({
+      rule: w.rule,
+      cluster: w.cluster ?? null,
+      location: loc(w.location),
+      message: w.message,
+      hint: w.hint ?? null,
+      ...(w.acknowledged ? { acknowledged: true } : {}),
+    })),
     findings: findings.map((f) => ({ ...f, location: loc(f.location), phase: f.phase ?? null })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
