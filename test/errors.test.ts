@@ -62,6 +62,19 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ["east's 03-import runs a hook Job (workload restart or traffic verification), but spec.workloadRestart.image is not set"],
   ],
   [
+    'a spec.verify URL whose host the cluster does not know',
+    edit(
+      'east/cluster.yaml',
+      'url: http://httpbin.a.svc.west-mesh-imports.local:8000/headers',
+      'url: http://httpbin.a.svc.west-mesh-import.local:8000/headers',
+    ),
+    [
+      'error: clusters/east/cluster.yaml:19, ClusterSettings east, field spec.verify[0].url: MF004 [east @ 03-import]: ' +
+        'httpbin.a.svc.west-mesh-import.local (in http://httpbin.a.svc.west-mesh-import.local:8000/headers) is neither a hostname east imports',
+      'Did you mean httpbin.a.svc.west-mesh-imports.local?',
+    ],
+  ],
+  [
     'east-west address with a scheme',
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: https://198.51.100.20'),
     ['clusters/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address', 'it has a scheme', 'the port is 15443'],

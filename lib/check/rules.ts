@@ -33,7 +33,7 @@ export const RULES = {
   MF004: {
     severities: ['error', 'warning'],
     title: 'user configuration',
-    summary: 'user VirtualServices, DestinationRules, ServiceEntries that name imported or exported hosts',
+    summary: 'user VirtualServices, DestinationRules, ServiceEntries and spec.verify URLs that name hosts the cluster does not have',
   },
   MF005: { severities: ['error'], title: 'network names', summary: 'an istio-remote Gateway or WorkloadEntry on the wrong network' },
   MF006: { severities: ['error'], title: 'tlsMode label', summary: 'an imported WorkloadEntry without security.istio.io/tlsMode: istio' },

@@ -147,6 +147,7 @@ function summary(result: SynthResult, outDir: string, changes: TreeChanges): str
         ? `${changes.added.length} new, ${changes.changed.length} changed, ${changes.removed.length} removed, ${changes.unchanged} unchanged`
         : 'all unchanged, nothing written'),
   );
+  if (changes.leftover) lines.push(`meshfed: the previous ${outDir}/ could not be removed, the next synth removes it: ${changes.leftover}`);
   for (const n of result.notes) lines.push(`meshfed: ${n}`);
   for (const c of plan.local) {
     const blocked = plan.byCluster[c].filter((p) => p.blockedBy.length > 0);
@@ -297,6 +298,8 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     messages.push(line);
     console.error(line);
   };
+  // Set once the new tree is in place: from then on a failure must not read as "nothing was written".
+  let written: TreeChanges | undefined;
   try {
     // --check writes nothing; anything else may replace only a folder synth wrote (lib/write/out-dir.ts).
     const refusal = parsed.values.check
@@ -370,6 +373,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       }
     }
     const changes = timed(timings, 'write', () => writeTreeAtomically(opts.outDir, result.files));
+    written = changes;
     report.files = { total: result.files.size, ...changes };
     const lines = summary(result, opts.outDir, changes);
     timed(timings, 'stamp', () =>
@@ -414,7 +418,13 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       );
       return done(1);
     }
-    console.error(`meshfed: internal error: ${(e as Error).message}`);
+    console.error(
+      written
+        ? `meshfed: internal error after ${opts.outDir}/ was written: ${(e as Error).message}\n` +
+            `meshfed: ${opts.outDir}/ was written (${written.added.length} new, ${written.changed.length} changed, ` +
+            `${written.removed.length} removed) and is complete: it is what the input renders.`
+        : `meshfed: internal error: ${(e as Error).message}`,
+    );
     if (env.MESHFED_DEBUG) console.error((e as Error).stack);
     else console.error('meshfed: this is a bug; run again with MESHFED_DEBUG=1 for details and report it.');
     return done(3);

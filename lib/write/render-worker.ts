@@ -51,12 +51,12 @@ export class RenderWorker {
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private shared?: { plan: Plan; clusters: string[]; claims: Int32Array };
 
-  constructor() {
+  /** `loader`: the module whose `register()` lets the worker require TypeScript (tests pass a missing one). */
+  constructor(loader: string = tsxLoader()) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const setup: Setup = { port: port2, done: this.done };
-    // The worker loads TypeScript the way the app does (tsx), whether synth runs under tsx or jest.
-    this.worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).serve();`, {
+    this.worker = new Worker(workerSource(loader), {
       eval: true,
       workerData: setup,
       transferList: [port2],
@@ -64,6 +64,10 @@ export class RenderWorker {
       // The young generation the app gives the main thread (--max-semi-space-size=64): less GC.
       resourceLimits: { maxYoungGenerationSizeMb: 192 },
     });
+    // A worker that dies outside serve() emits 'error' once the main thread is idle again, which is after
+    // synth has written dist/ and returned: without a listener that error would end the process with exit
+    // 1. What the worker was for has been settled by then (result() got a reply, or it was cancelled).
+    this.worker.on('error', () => undefined);
     this.worker.unref();
   }
 
@@ -113,6 +117,37 @@ export class RenderWorker {
     if (!this.shared) throw new Error('meshfed bug: RenderWorker used before share()');
     return this.shared;
   }
+}
+
+/**
+ * tsx's CommonJS loader, resolved from meshfed's own folder. Code a worker evaluates resolves bare names
+ * from the current directory (nodejs/node@01d3c44:lib/internal/process/execution.js, createModule:
+ * `module.paths = CJSModule._nodeModulePaths(cwd)`), and in a repository that installs meshfed
+ * (docs/input.md) that directory need not see meshfed's dependencies: installed from a local path,
+ * node_modules/meshfed is a symbolic link and tsx sits in the link target's own node_modules. Resolving
+ * from here finds it in either layout (this file's path is the link's target; a copied package finds
+ * the user's hoisted node_modules further up).
+ */
+export function tsxLoader(): string {
+  return require.resolve('tsx/cjs/api', { paths: [__dirname] });
+}
+
+/**
+ * The code the worker starts with: register the loader, then serve(). If that fails (no loader, a file
+ * that does not compile), the failure is posted as the reply and `done` set, so result() throws it
+ * rather than waiting for a worker that will never answer.
+ */
+function workerSource(loader: string): string {
+  return `const { workerData } = require('worker_threads');
+try {
+  require(${JSON.stringify(loader)}).register();
+  require(${JSON.stringify(__filename)}).serve();
+} catch (e) {
+  workerData.port.postMessage({ error: String((e && e.stack) || e) });
+  workerData.port.close();
+  Atomics.store(workerData.done, 0, 1);
+  Atomics.notify(workerData.done, 0);
+}`;
 }
 
 /** Worker side: take clusters from the front until the main thread has the rest, post the files, wake the main thread. */
