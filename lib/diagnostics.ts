@@ -3,7 +3,7 @@
  * known), says what goes wrong and what to do. Errors stop the synth; warnings do not, and each names its
  * rule (docs/rules.md), so a cluster's spec.acknowledge and synth --strict treat it like a finding.
  */
-import type { RuleId } from './check/rules';
+import type { RuleId } from './rules';
 
 export interface SourceLocation {
   /** Path of the input file, relative to the working directory. */
@@ -80,7 +80,7 @@ export class Diagnostics {
     this.items.push({ severity: 'error', location, message, hint });
   }
 
-  /** A warning of `rule` (lib/check/rules.ts): its docs/rules.md section says what it reports. */
+  /** A warning of `rule` (lib/rules.ts): its docs/rules.md section says what it reports. */
   warn(rule: RuleId, location: SourceLocation | undefined, message: string, hint?: string): void {
     this.items.push({ severity: 'warning', rule, location, message, hint });
   }

@@ -15,8 +15,8 @@ import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
-import { CheckRuleId } from '../lib/check/rules';
 import { Plan, Resource } from '../lib/plan/types';
+import { CheckRuleId } from '../lib/rules';
 import { byKey } from '../lib/sort';
 
 const rules = (fs: Finding[]) => [...new Set(fs.map((f) => f.rule))].sort();

@@ -1,5 +1,5 @@
 /**
- * Every warning synth gives while it reads the input names its rule (lib/check/rules.ts), so
+ * Every warning synth gives while it reads the input names its rule (lib/rules.ts), so
  * spec.acknowledge and --strict treat it like a finding; the rules reported only that way (input) each
  * have an input that triggers them and one that does not.
  */

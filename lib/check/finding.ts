@@ -1,7 +1,7 @@
-import { RuleId, Severity } from './rules';
 import { Diagnostic, formatLocation, InputError, SourceLocation, WarningDiagnostic } from '../diagnostics';
+import { RuleId, Severity } from '../rules';
 
-export type { RuleId } from './rules';
+export type { RuleId } from '../rules';
 
 /** One result of `meshfed check`: what goes wrong in the mesh, and what to do. */
 export interface Finding {

@@ -20,7 +20,7 @@ import {
 } from './pitfalls';
 import { checkLostSettings, checkPremigration, checkProtocolSniffing } from './premigration';
 import { checkNoRegression } from './regression';
-import { CHECK_RULE_IDS, CheckRuleId, RULES } from './rules';
+import { CHECK_RULE_IDS, CheckRuleId, RULES } from '../rules';
 import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
 import { Diagnostics } from '../diagnostics';
@@ -28,7 +28,7 @@ import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
 import { byKey } from '../sort';
 
-/** The check function of every rule not marked `input`: a rule in lib/check/rules.ts without one does not compile. */
+/** The check function of every rule not marked `input`: a rule in lib/rules.ts without one does not compile. */
 const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF001: checkContinuity,
   MF002: checkIdentity,

@@ -1,5 +1,5 @@
-import type { RuleId } from '../check/rules';
 import { Diagnostics } from '../diagnostics';
+import type { RuleId } from '../rules';
 import { Json, JsonObject, SourceObject } from './yaml-source';
 
 /**

@@ -4,8 +4,8 @@ import Ajv, { ErrorObject } from 'ajv';
 
 import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
-import { RULE_IDS, RuleId, RULES } from '../check/rules';
 import { Diagnostics } from '../diagnostics';
+import { RULE_IDS, RuleId, RULES } from '../rules';
 import { SourceObject } from './yaml-source';
 import { PhaseId } from '../phases';
 
