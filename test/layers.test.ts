@@ -12,7 +12,7 @@ const PROBES: Record<string, [file: string, code: string]> = {
   upward: ['lib/model/names.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   leafImportsLayer: ['lib/sort.ts', "import { dnsLabel } from './model/names';\nexport const x = dnsLabel;\n"],
   layerImportsLeaf: ['lib/model/names.ts', "import { compareStrings } from '../sort';\nexport const x = compareStrings;\n"],
-  checkImportsWrite: ['lib/rules.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
+  checkImportsWrite: ['lib/check/index.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   cliImportsWrite: ['lib/cli/plan.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
 };
 
