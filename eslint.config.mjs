@@ -18,7 +18,9 @@ const LAYERS = {
   write: ['constructs', 'check', 'plan', 'model', 'load'],
   twin: ['load'],
   certs: [],
-  cli: ['write', 'twin', 'check', 'constructs', 'plan', 'model', 'load', 'certs'],
+  // The pipeline as one library call (lib/pipeline/): every stage, the twin; the commands call it.
+  pipeline: ['write', 'twin', 'check', 'constructs', 'plan', 'model', 'load'],
+  cli: ['pipeline', 'write', 'twin', 'check', 'constructs', 'plan', 'model', 'load', 'certs'],
 };
 const LEAVES = [
   './lib/diagnostics.ts',
@@ -79,6 +81,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // The commands call the pipeline (lib/pipeline/render.ts analyse/render); they never wire its stages themselves.
+    files: ['lib/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '../load/input', importNames: ['loadInput'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+            { name: '../model/federation', importNames: ['buildModel'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+            { name: '../plan/plan', importNames: ['buildPlan'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+          ],
+        },
       ],
     },
   },

@@ -14,6 +14,7 @@ const PROBES: Record<string, [file: string, code: string]> = {
   layerImportsLeaf: ['lib/model/names.ts', "import { compareStrings } from '../sort';\nexport const x = compareStrings;\n"],
   checkImportsWrite: ['lib/check/index.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   cliImportsWrite: ['lib/cli/plan.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
+  cliWiresThePipeline: ['lib/cli/plan.ts', "import { buildPlan } from '../plan/plan';\nexport const x = buildPlan;\n"],
 };
 
 const SCRIPT = `
@@ -24,7 +25,9 @@ const probes = JSON.parse(process.argv[1]);
   const out = {};
   for (const [name, [file, code]] of Object.entries(probes)) {
     const [r] = await eslint.lintText(code, { filePath: require('path').resolve(file) });
-    out[name] = r.messages.filter((m) => m.ruleId === 'import/no-restricted-paths').map((m) => m.message);
+    out[name] = r.messages
+      .filter((m) => m.ruleId === 'import/no-restricted-paths' || m.ruleId === 'no-restricted-imports')
+      .map((m) => m.message);
   }
   console.log(JSON.stringify(out));
 })();
@@ -47,4 +50,8 @@ test('a leaf importing a layer fails; a check importing the writer fails', () =>
 test('a layer importing a leaf, and the CLI importing any layer, pass', () => {
   expect(results.layerImportsLeaf).toEqual([]);
   expect(results.cliImportsWrite).toEqual([]);
+});
+
+test('a command that wires load, model and plan itself fails: it calls the pipeline', () => {
+  expect(results.cliWiresThePipeline).toEqual([expect.stringContaining('Call analyse/render from lib/pipeline/render.ts')]);
 });

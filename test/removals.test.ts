@@ -14,8 +14,9 @@ import { parse, stringify } from 'yaml';
 import { clusterName, generateFederation, serviceObjects } from '../bench/generate';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
-import { compareRenders, describeChanges, PlanJsonView } from '../lib/plan/removals';
 import { MAX_SHARD_OBJECTS } from '../lib/plan/shards';
+import { PreviousPlanJson } from '../lib/write/plan-json';
+import { compareRenders, describeChanges } from '../lib/write/removal-guard';
 
 const policy = {
   apiVersion: 'security.istio.io/v1',
@@ -139,7 +140,7 @@ test("a dist/ of another federation (the bundled example's, after clusters/ was 
 
 test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {
   /** east at 03-import with these import folders (`services` undefined: a plan.json from before they were listed). */
-  const view = (folders: Record<string, string[] | undefined>): PlanJsonView => ({
+  const view = (folders: Record<string, string[] | undefined>): PreviousPlanJson => ({
     phases: ['03-import'],
     clusters: {
       east: {

@@ -11,7 +11,7 @@ import { generateFederation } from '../bench/generate';
 import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { readTree } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
-import { synthesize } from '../lib/cli/synth';
+import { render } from '../lib/pipeline/render';
 import { Plan } from '../lib/plan/types';
 import { listFiles } from '../lib/write/atomic';
 import { renderCluster } from '../lib/write/overlays';
@@ -35,16 +35,16 @@ describe('rendering on a second thread', () => {
   ];
   test.each(inputs)('%s: the same files as one thread', (_name, dir) => {
     const clusters = dir();
-    const one = synthesize(clusters, {}, { MESHFED_THREADS: '1' }, 0);
+    const one = render(clusters, { threads: 1, parallelMinObjects: 0 });
     const timings: Record<string, number> = {};
-    const two = synthesize(clusters, timings, {}, 0);
+    const two = render(clusters, { timings, parallelMinObjects: 0 });
     expect(timings.wait).toBeDefined(); // the worker ran
     expect([...two.files.keys()]).toEqual([...one.files.keys()]);
     expect(two.files).toEqual(one.files);
   });
 
   test('small federations, MESHFED_THREADS=1 and single clusters stay on one thread; large ones share every cluster', () => {
-    const plan = synthesize(EXAMPLE_CLUSTERS).plan;
+    const plan = render(EXAMPLE_CLUSTERS).plan;
     expect(sharedClusters(plan)).toEqual([]);
     expect(sharedClusters(plan, {}, 0)).toEqual(plan.local);
     expect(plan.local.length).toBeGreaterThan(1);
@@ -54,7 +54,7 @@ describe('rendering on a second thread', () => {
 
   test('each shared cluster is rendered once, by whichever thread takes it first', () => {
     const clusters = writeClusters(threeMeshSpecs());
-    const { plan } = synthesize(clusters, {}, { MESHFED_THREADS: '1' });
+    const { plan } = render(clusters, { threads: 1 });
     const alone = new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c])]));
     // The main thread first: it takes what the worker (still starting) has not.
     const first = new RenderWorker().share(plan, plan.local);
@@ -69,7 +69,7 @@ describe('rendering on a second thread', () => {
   });
 
   test('an error on the worker reaches the caller', () => {
-    const plan = synthesize(EXAMPLE_CLUSTERS).plan;
+    const plan = render(EXAMPLE_CLUSTERS).plan;
     const broken: Plan = {
       ...plan,
       byCluster: {
@@ -85,11 +85,11 @@ describe('rendering on a second thread', () => {
 
   test('a worker that cannot start: result() throws why, and one nobody waits for does not end the process', () => {
     const worker = JSON.stringify(path.join(ROOT, 'lib', 'write', 'render-worker.ts'));
-    const synth = JSON.stringify(path.join(ROOT, 'lib', 'cli', 'synth.ts'));
+    const synth = JSON.stringify(path.join(ROOT, 'lib', 'pipeline', 'render.ts'));
     const examples = JSON.stringify(EXAMPLE_CLUSTERS);
     // Waited for: the reply carries the failure (without it, result() would wait forever).
     const waited = node(
-      `const { RenderWorker } = require(${worker}); const { plan } = require(${synth}).synthesize(${examples});
+      `const { RenderWorker } = require(${worker}); const { plan } = require(${synth}).render(${examples});
        try { new RenderWorker('/nonexistent/loader.js').share(plan, ['east']).result(); } catch (e) { console.log(e.message); }`,
     );
     expect(waited.code).toBe(0);

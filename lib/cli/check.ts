@@ -1,13 +1,9 @@
 import pc from 'picocolors';
 
-import { acknowledgeWarnings, runChecks } from '../check';
 import { inputErrorExit, parseCommand } from './args';
 import { formatFinding } from '../check/finding';
-import { Diagnostics, formatDiagnostic } from '../diagnostics';
-import { loadInput } from '../load/input';
-import { buildModel } from '../model/federation';
-import { buildPlan } from '../plan/plan';
-import { checkPointers } from '../plan/pointers';
+import { formatDiagnostic } from '../diagnostics';
+import { analyse, check } from '../pipeline/render';
 
 const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json] [--json]
 
@@ -28,14 +24,10 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   );
   if ('exit' in parsed) return parsed.exit;
   const values = parsed.values;
-  const diags = new Diagnostics();
   try {
-    const model = buildModel(loadInput(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);
-    const plan = buildPlan(model, diags);
-    checkPointers(plan, model, diags);
-    diags.throwIfErrors();
-    acknowledgeWarnings(model, diags);
-    const findings = runChecks(model, plan);
+    const analysis = analyse(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters');
+    const diags = analysis.diagnostics;
+    const findings = check(analysis);
     if (values.format === 'json' || values.json) {
       console.log(
         JSON.stringify(

@@ -2,12 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { inputErrorExit, parseCommand } from './args';
-import { acknowledgeWarnings, runChecks } from '../check';
 import { throwIfErrorFindings } from '../check/finding';
-import { Diagnostics } from '../diagnostics';
-import { loadInput } from '../load/input';
-import { buildModel } from '../model/federation';
-import { buildPlan } from '../plan/plan';
+import { analyse, check } from '../pipeline/render';
 import { writeTreeAtomically } from '../write/atomic';
 import { graduate } from '../write/graduate';
 import { outDirRefusal } from '../write/out-dir';
@@ -42,11 +38,9 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
     console.error(`meshfed: ${refusal}`);
     return 2;
   }
-  const diags = new Diagnostics();
   try {
-    const model = buildModel(loadInput(clustersDir, diags), diags);
-    const plan = buildPlan(model, diags);
-    diags.throwIfErrors();
+    const analysis = analyse(clustersDir, { skipPointerRules: true });
+    const { model, plan } = analysis;
     const notThere = plan.local.filter((c) => plan.pointers[c] !== '07-finalize');
     if (notThere.length) {
       console.error(
@@ -56,8 +50,7 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
       return 1;
     }
     // What synth would refuse, graduate refuses too: the end state it declares must be one that renders.
-    acknowledgeWarnings(model, diags);
-    throwIfErrorFindings(runChecks(model, plan), diags.warnings);
+    throwIfErrorFindings(check(analysis), analysis.diagnostics.warnings);
     const files = graduate(model, plan);
     const gitops = path.join(clustersDir, 'gitops.yaml');
     if (fs.existsSync(gitops)) files.set('gitops.yaml', fs.readFileSync(gitops, 'utf8'));

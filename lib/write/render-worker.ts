@@ -119,6 +119,56 @@ export class RenderWorker {
   }
 }
 
+export interface ClusterRenderingOptions {
+  readonly threads: 'auto' | 1;
+  /** Start the thread now, before the plan exists, so it loads the renderer while the input loads. */
+  readonly early: boolean;
+  readonly parallelMinObjects: number;
+}
+
+/**
+ * The clusters' files, rendered on one thread or two: the only thing the pipeline knows about threads.
+ * `start(plan)` hands a large plan's clusters to a second thread (or drops the early one for a small plan),
+ * `finish()` renders what is left here and collects the rest, `cancel()` stops the thread on a failure.
+ */
+export class ClusterRendering {
+  private worker?: RenderWorker;
+  private plan?: Plan;
+  private shared = false;
+
+  constructor(private readonly opts: ClusterRenderingOptions) {
+    if (opts.threads === 'auto' && opts.early) this.worker = new RenderWorker();
+  }
+
+  start(plan: Plan): void {
+    this.plan = plan;
+    const clusters = this.opts.threads === 1 ? [] : sharedClusters(plan, {}, this.opts.parallelMinObjects);
+    if (clusters.length) {
+      this.worker = (this.worker ?? new RenderWorker()).share(plan, clusters);
+      this.shared = true;
+    } else {
+      this.worker?.cancel();
+      this.worker = undefined;
+    }
+  }
+
+  /** Every local cluster's files; `timings.wait` gets the time spent waiting for the other thread. */
+  finish(timings: Record<string, number> = {}): Map<string, Map<string, string>> {
+    const plan = this.plan;
+    if (!plan) throw new Error('meshfed bug: ClusterRendering.finish() before start()');
+    if (!this.worker || !this.shared) return new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c])]));
+    const mine = this.worker.renderRest();
+    const start = process.hrtime.bigint();
+    const theirs = this.worker.result();
+    timings.wait = (timings.wait ?? 0) + Number(process.hrtime.bigint() - start) / 1e6;
+    return new Map([...mine, ...theirs]);
+  }
+
+  cancel(): void {
+    this.worker?.cancel();
+  }
+}
+
 /**
  * tsx's CommonJS loader, resolved from meshfed's own folder. Code a worker evaluates resolves bare names
  * from the current directory (nodejs/node@01d3c44:lib/internal/process/execution.js, createModule:

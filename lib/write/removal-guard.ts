@@ -1,5 +1,6 @@
-import { fluxImportsName } from './delivery';
-import { apiGroup } from './types';
+import { PreviousPlanJson } from './plan-json';
+import { fluxImportsName } from '../plan/delivery';
+import { apiGroup } from '../plan/types';
 import { byKey, compareStrings } from '../sort';
 
 /**
@@ -10,20 +11,7 @@ import { byKey, compareStrings } from '../sort';
  * out: they are named by content and deleted by their hook policy, never pruned.
  */
 
-interface PhaseEntry {
-  readonly phase: string;
-  readonly written?: boolean;
-  readonly adds: string[];
-  readonly deletes: string[];
-  /** The import folders this phase fills, with the ServiceEntry each imported service is filed with. */
-  readonly imports?: { readonly folder: string; readonly exporter?: string; readonly services?: string[] }[];
-}
-
-/** The part of dist/plan.json the guard reads. */
-export interface PlanJsonView {
-  readonly phases?: string[];
-  readonly clusters?: Record<string, { readonly current: string; readonly phases: PhaseEntry[] }>;
-}
+type PhaseEntry = NonNullable<NonNullable<NonNullable<PreviousPlanJson['clusters']>[string]>['phases']>[number];
 
 export interface ClusterChange {
   readonly cluster: string;
@@ -117,7 +105,7 @@ function kustomizationOf(cluster: string, folder: string): string {
 }
 
 /** Per cluster of the previous render: what the new one removes, and whether that needs confirmation. */
-export function compareRenders(previous: PlanJsonView, next: PlanJsonView): ClusterChange[] {
+export function compareRenders(previous: PreviousPlanJson, next: PreviousPlanJson): ClusterChange[] {
   const out: ClusterChange[] = [];
   for (const [cluster, prev] of Object.entries(previous.clusters ?? {}).sort(([a], [b]) => compareStrings(a, b))) {
     const now = next.clusters?.[cluster];
@@ -155,7 +143,7 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
  * the output folder holds another federation's render (the bundled example's dist/ after a user replaced
  * clusters/ in the template), not an earlier state of this one. Undefined otherwise.
  */
-export function otherFederation(previous: PlanJsonView, next: PlanJsonView): string[] | undefined {
+export function otherFederation(previous: PreviousPlanJson, next: PreviousPlanJson): string[] | undefined {
   const was = Object.keys(previous.clusters ?? {}).sort(compareStrings);
   const now = Object.keys(next.clusters ?? {});
   return was.length && now.length && !now.some((c) => Object.hasOwn(previous.clusters!, c)) ? was : undefined;
