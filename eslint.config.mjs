@@ -4,6 +4,48 @@ import js from '@eslint/js';
 import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers and what each may import (ARCHITECTURE.md): load → model → plan → {check, constructs} → write,
+ * the twin beside them reading only rendered files, the CLI on top. The leaves (lib/*.ts but docs.ts) import
+ * no layer. Every direction not listed here is an error, cycle or not.
+ */
+const LAYERS = {
+  load: [],
+  model: ['load'],
+  plan: ['model', 'load'],
+  check: ['plan', 'model', 'load'],
+  constructs: ['plan', 'model', 'load'],
+  write: ['constructs', 'check', 'plan', 'model', 'load'],
+  twin: ['load'],
+  certs: [],
+  // The pipeline as one library call (lib/pipeline/): every stage, the twin; the commands call it.
+  pipeline: ['write', 'twin', 'check', 'constructs', 'plan', 'model', 'load'],
+  cli: ['pipeline', 'write', 'twin', 'check', 'constructs', 'plan', 'model', 'load', 'certs'],
+};
+const LEAVES = [
+  './lib/diagnostics.ts',
+  './lib/group.ts',
+  './lib/job-steps.ts',
+  './lib/json.ts',
+  './lib/phases.ts',
+  './lib/rules.ts',
+  './lib/sort.ts',
+];
+const layerZones = [
+  ...Object.entries(LAYERS).map(([layer, allowed]) => ({
+    target: `./lib/${layer}`,
+    from: Object.keys(LAYERS)
+      .filter((l) => l !== layer && !allowed.includes(l))
+      .map((l) => `./lib/${l}`),
+    message: `lib/${layer} may import only ${allowed.length ? allowed.map((l) => `lib/${l}`).join(', ') + ' and ' : ''}the leaves (ARCHITECTURE.md).`,
+  })),
+  {
+    target: LEAVES,
+    from: Object.keys(LAYERS).map((l) => `./lib/${l}`),
+    message: 'A leaf (lib/*.ts) imports no layer: every layer imports it (ARCHITECTURE.md).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['imports/**', 'test/schemas/**', 'dist/**', '.cdk8s.out/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -19,6 +61,8 @@ export default tseslint.config(
       // The layers run one way (load → model → plan → constructs → write); a cycle is a misplaced declaration.
       'import/no-cycle': ['error', { ignoreExternal: true }],
       'import/no-duplicates': 'error',
+      // ...and the directions, cycle or not.
+      'import/no-restricted-paths': ['error', { zones: layerZones }],
       'import/order': [
         'error',
         {
@@ -37,6 +81,22 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // The commands call the pipeline (lib/pipeline/render.ts analyse/render); they never wire its stages themselves.
+    files: ['lib/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '../load/input', importNames: ['loadInput'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+            { name: '../model/federation', importNames: ['buildModel'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+            { name: '../plan/plan', importNames: ['buildPlan'], message: 'Call analyse/render from lib/pipeline/render.ts.' },
+          ],
+        },
       ],
     },
   },

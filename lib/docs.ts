@@ -1,11 +1,11 @@
 /**
- * Generated documentation: the rules table in docs/rules.md (from lib/check/rules.ts), the settings
+ * Generated documentation: the rules table in docs/rules.md (from lib/rules.ts), the settings
  * table in docs/input.md (from schema/cluster-settings.schema.json) and the SMCP mapping table in
  * docs/control-plane.md (from lib/plan/smcp-settings.ts), each between BEGIN/END markers.
  * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
  */
-import { RULE_IDS, RULES } from './check/rules';
 import { SETTING_RULES } from './plan/smcp-settings';
+import { RULE_IDS, RULES } from './rules';
 import * as schema from '../schema/cluster-settings.schema.json';
 
 export interface GeneratedBlock {
@@ -22,7 +22,9 @@ function anchor(id: string): string {
 export function rulesTable(): string {
   const rows = RULE_IDS.map((id) => {
     const r = RULES[id];
-    return `| ${anchor(id)} | ${r.severities.join(' / ')} | ${r.title} | ${r.summary} |`;
+    // Rules reported only while the input is read (warnings of load, model and plan), not by a check function.
+    const input = 'input' in r ? ' *(input)*' : '';
+    return `| ${anchor(id)} | ${r.severities.join(' / ')} | ${r.title}${input} | ${r.summary} |`;
   });
   return ['| id | severity | rule | what it reports |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -10,6 +10,7 @@ import * as path from 'path';
 
 import { runCerts } from '../lib/cli/certs';
 import { Diagnostics } from '../lib/diagnostics';
+import { certPem } from './support/fixtures';
 import { parseRootCert } from '../lib/load/cert';
 
 async function inTmp<T>(fn: () => Promise<T>): Promise<{ dir: string; result: T; out: string; err: string }> {
@@ -103,7 +104,8 @@ test("the cacerts command names each cluster's control-plane namespace; progress
     );
     fs.mkdirSync(path.join('clusters', 'west'), { recursive: true });
     fs.writeFileSync(path.join('clusters', 'west', 'cluster.yaml'), 'kind: ClusterSettings\nspec:\n  ossm3:\n    namespace: mesh-west\n');
-    return runCerts(['east', 'west', 'north', '--key-size', '2048'], {});
+    // east has dumps: a live mesh, refused without --force (next test).
+    return runCerts(['east', 'west', 'north', '--key-size', '2048', '--force'], {});
   });
   expect(result).toBe(0);
   expect(out).toContain('kubectl --context east create secret generic cacerts -n mesh-east ');
@@ -127,4 +129,56 @@ test('--json: per cluster its folder, public root, namespace and the cacerts com
       command: expect.stringMatching(/^kubectl --context east create secret generic cacerts -n istio-system /),
     },
   ]);
+});
+
+test("refuses to replace a cluster's existing public root without --force, and writes nothing", async () => {
+  const { dir, result, err } = await inTmp(async () => {
+    fs.mkdirSync(path.join('clusters', 'west'), { recursive: true });
+    fs.writeFileSync(path.join('clusters', 'west', 'root-cert.pem'), certPem('red'));
+    return runCerts(['east', 'west', '--key-size', '2048'], {});
+  });
+  expect(result).toBe(1);
+  expect(err).toContain(
+    `meshfed: refusing: ${path.join('clusters', 'west', 'root-cert.pem')} exists: it is west's public root, the one its peers trust ` +
+      '(OSSM 3 from 05-install-ossm3 on), and a new lab root there breaks cross-mesh mTLS',
+  );
+  expect(err).toContain('Keep it, or run again with --force to replace it');
+  expect(err).toContain('meshfed: nothing was written.');
+  // Nothing for east either: one refusal stops the whole run.
+  expect(fs.existsSync(path.join(dir, 'certs'))).toBe(false);
+  expect(fs.readdirSync(path.join(dir, 'clusters'))).toEqual(['west']);
+  expect(fs.readFileSync(path.join(dir, 'clusters', 'west', 'root-cert.pem'), 'utf8')).toBe(certPem('red'));
+  // --force replaces it, as documented.
+  const cwd = process.cwd();
+  process.chdir(dir);
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    expect(await runCerts(['west', '--key-size', '2048', '--force'], {})).toBe(0);
+    expect(fs.readFileSync(path.join('clusters', 'west', 'root-cert.pem'), 'utf8')).not.toBe(certPem('red'));
+  } finally {
+    process.chdir(cwd);
+    jest.restoreAllMocks();
+  }
+});
+
+test('refuses a cluster with ossm2/ dumps (a live mesh) without --force, naming the command that copies its real root', async () => {
+  const { dir, result, err } = await inTmp(async () => {
+    fs.mkdirSync(path.join('clusters', 'east', 'ossm2'), { recursive: true });
+    fs.writeFileSync(
+      path.join('clusters', 'east', 'ossm2', 'smcp.yaml'),
+      'apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\nmetadata: {name: basic, namespace: mesh-east}\nspec: {version: v2.6}\n',
+    );
+    return runCerts(['east', '--key-size', '2048'], {});
+  });
+  expect(result).toBe(1);
+  const ossm2 = path.join('clusters', 'east', 'ossm2');
+  const root = path.join('clusters', 'east', 'root-cert.pem');
+  expect(err).toContain(
+    `meshfed: refusing: ${ossm2}/ holds the dumps of a live mesh: east's root is the one its SMCP runs with, never a lab one, ` +
+      `and its peers validate east with it. Copy that root instead: oc --context east get cm istio-ca-root-cert -n mesh-east ` +
+      `-o jsonpath='{.data.root-cert\\.pem}' > ${root}. Use --force only to give east a lab CA on purpose`,
+  );
+  expect(fs.existsSync(path.join(dir, 'certs'))).toBe(false);
+  expect(fs.existsSync(path.join(dir, root))).toBe(false);
 });

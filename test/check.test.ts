@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
 import { runChecks } from '../lib/check';
 import { analyse } from './support/analyse';
@@ -15,8 +15,9 @@ import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
-import { RuleId } from '../lib/check/rules';
 import { Plan, Resource } from '../lib/plan/types';
+import { CheckRuleId } from '../lib/rules';
+import { byKey } from '../lib/sort';
 
 const rules = (fs: Finding[]) => [...new Set(fs.map((f) => f.rule))].sort();
 
@@ -409,6 +410,75 @@ describe('MF004 user configuration naming imported hosts', () => {
       ]),
     );
   });
+  /** east of the example with these probes (from client/curl, or the namespace given) in place of its own. */
+  const probing = (...urls: (string | [string, string])[]) => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const file = path.join(dir, 'east', 'cluster.yaml');
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+    const probe = (u: string | [string, string]) => ({
+      from: { namespace: typeof u === 'string' ? 'client' : u[1], deployment: 'curl' },
+      url: typeof u === 'string' ? u : u[0],
+    });
+    doc.setIn(['spec', 'verify'], doc.createNode(urls.map(probe)));
+    fs.writeFileSync(file, doc.toString());
+    return dir;
+  };
+  test('spec.verify: a host east cannot resolve is an error naming the nearest one; a host outside the cluster a warning', () => {
+    const dir = probing(
+      'http://httpbin.a.svc.west-mesh-import.local:8000/headers',
+      'http://httpbn.b:8000/headers',
+      ['http://curl:8080/', 'a'],
+      'http://httpbin.a.svc.east-mesh-exports.local:8000/',
+      'https://api.example.com/status',
+    );
+    const f = analyse(dir)
+      .findings.filter((x) => x.rule === 'MF004')
+      .sort(byKey((x) => x.location!.field!));
+    const where = (x: Finding) => `${path.relative(dir, x.location!.file)}:${x.location!.line} ${x.location!.field}`;
+    const text = f.map((x) => `${x.severity} ${x.cluster} @ ${x.phase} ${where(x)}: ${x.problem} ${x.fix}`);
+    expect(text).toEqual([
+      expect.stringMatching(
+        /^error east @ 03-import east\/cluster.yaml:\d+ spec.verify\[0\].url: httpbin.a.svc.west-mesh-import.local \(in http:\/\/httpbin.a.svc.west-mesh-import.local:8000\/headers\) is neither a hostname east imports .* Did you mean httpbin.a.svc.west-mesh-imports.local\? /,
+      ),
+      expect.stringMatching(/^error east @ 03-import .* spec.verify\[1\].url: httpbn.b .* Did you mean httpbin.b\? /),
+      // A short name resolves in the client's own namespace only.
+      expect.stringMatching(
+        /^error east .* spec.verify\[2\].url: curl .* as a client in namespace a resolves it, .* Did you mean curl.client\? /,
+      ),
+      expect.stringMatching(
+        /^error east .* spec.verify\[3\].url: httpbin.a.svc.east-mesh-exports.local .* Did you mean httpbin.a.svc.west-mesh-imports.local\? /,
+      ),
+      expect.stringMatching(
+        /^warning east .* spec.verify\[4\].url: api.example.com .* checks the way out of it .* If api.example.com is right, add spec.acknowledge: \[MF004\]/,
+      ),
+    ]);
+    const lines = fs.readFileSync(path.join(dir, 'east', 'cluster.yaml'), 'utf8').split('\n');
+    expect(lines[f[0].location!.line! - 1]).toContain('url: http://httpbin.a.svc.west-mesh-import.local:8000/headers');
+  });
+  test('spec.verify: imported hostnames, every name of a Service and ServiceEntry hosts do not trigger', () => {
+    const dir = probing(
+      'http://httpbin.a.svc.west-mesh-imports.local:8000/headers',
+      'http://httpbin.b.svc.cluster.local:8000/headers', // imported as local
+      'http://httpbin.b:8000/headers',
+      'http://curl:8080/',
+      'http://curl.client:8080/',
+      'http://curl.client.svc:8080/',
+      'http://curl.client.svc.cluster.local:8080/',
+      ['http://curl.client.svc.cluster.local:8080/', 'istio-system'],
+      'http://CURL.Client.svc.cluster.local.:8080/',
+      'http://db.example.internal:5432/',
+      'http://eu.api.partner.example/',
+    );
+    addDump(dir, 'east', [
+      {
+        apiVersion: 'networking.istio.io/v1',
+        kind: 'ServiceEntry',
+        metadata: { name: 'external', namespace: 'client' },
+        spec: { hosts: ['db.example.internal', '*.partner.example'], location: 'MESH_EXTERNAL', ports: [{ number: 5432, name: 'tcp' }] },
+      },
+    ]);
+    expect(analyse(dir).findings.filter((x) => x.rule === 'MF004')).toEqual([]);
+  });
   test('does not trigger on an imported host with outlier detection and no subsets', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     addDump(dir, 'east', [
@@ -420,7 +490,7 @@ describe('MF004 user configuration naming imported hosts', () => {
 });
 
 /** The pitfall rules guard the renderer: each is triggered by changing a correct plan the way a regression would. */
-const PITFALLS: RuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
+const PITFALLS: CheckRuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
 const example = analyse(EXAMPLE_CLUSTERS);
 const freshPlan = (): Plan => JSON.parse(JSON.stringify(example.plan));
 const pitfalls = (p: Plan) => rules(runChecks(example.model, p, PITFALLS));

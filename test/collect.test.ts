@@ -3,6 +3,7 @@
  * bundled example's dumps; what it collects synthesizes like the original.
  */
 import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -83,6 +84,7 @@ test('collect with a stub oc dumps what synth needs, member namespaces from the 
   const calls = fs.readFileSync(path.join(dir, 'calls.log'), 'utf8').trim().split('\n');
   expect(calls.every((c) => c.startsWith('--context east get '))).toBe(true);
   expect(fs.readdirSync(path.join(clusters, 'east', 'ossm2')).sort()).toEqual([
+    '.meshfed',
     'configmaps.yaml',
     'federation.yaml',
     'gateways.yaml',
@@ -120,5 +122,66 @@ test('a failing oc stops collect with its exit code and says so', () => {
   });
   expect(res.status).toBe(1);
   expect(res.stderr).toContain('Unauthorized');
-  expect(res.stderr).toContain('meshfed: collect east failed (exit 1)');
+  expect(res.stderr).toContain('meshfed: collect east failed (exit 1); nothing was written.');
+  // The dumps go to a scratch folder first: a failed collect leaves no half-written folder behind.
+  expect(fs.existsSync(path.join(dir, 'clusters'))).toBe(false);
+});
+
+/** Every file under `dir`: relative path → content. */
+const files = (dir: string) => new Map([...readTree(dir)].map(([f, c]) => [f.split(path.sep).join('/'), c]));
+
+test('collect replaces only its own dumps, unchanged since; a file of yours in the way stops it and nothing is written', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-collect-'));
+  const bin = stubOc(dir);
+  const clusters = path.join(dir, 'clusters');
+  const east = path.join(clusters, 'east');
+  fs.mkdirSync(east, { recursive: true });
+  fs.copyFileSync(path.join(EAST, 'cluster.yaml'), path.join(east, 'cluster.yaml'));
+  const collect = () => meshfed(['collect', 'east', '--clusters', clusters], { PATH: `${bin}:${process.env.PATH}` });
+  expect(collect().status).toBe(0);
+  // The record: each file collect wrote, with its SHA-256 (sha256sum's format).
+  const record = fs.readFileSync(path.join(east, 'ossm2', '.meshfed'), 'utf8');
+  const smcp = fs.readFileSync(path.join(east, 'ossm2', 'smcp.yaml'));
+  expect(record).toContain(`${createHash('sha256').update(smcp).digest('hex')}  ossm2/smcp.yaml\n`);
+  expect(record).toContain('  root-cert.pem\n');
+  // A dump of the user's own beside them stays; a fresher SMCP replaces collect's own smcp.yaml.
+  fs.writeFileSync(path.join(east, 'ossm2', 'policies.yaml'), '# mine\n');
+  fs.appendFileSync(path.join(dir, 'answers', 'smcp.yaml'), '# dumped again\n');
+  // A namespace an earlier collect dumped that is no longer a member: its file stays, and is named.
+  const old = path.join(east, 'ossm2', 'workloads-old.yaml');
+  fs.writeFileSync(old, EMPTY);
+  fs.appendFileSync(
+    path.join(east, 'ossm2', '.meshfed'),
+    `${createHash('sha256').update(EMPTY).digest('hex')}  ossm2/workloads-old.yaml\n`,
+  );
+  const again = collect();
+  expect(again.status).toBe(0);
+  expect(again.stderr).toContain(`meshfed: left as they were: ${old}, written by an earlier collect but not dumped now;`);
+  expect(fs.readFileSync(path.join(east, 'ossm2', '.meshfed'), 'utf8')).toContain('  ossm2/workloads-old.yaml\n');
+  expect(fs.readFileSync(path.join(east, 'ossm2', 'smcp.yaml'), 'utf8')).toMatch(/# dumped again\n$/);
+  expect(fs.readFileSync(path.join(east, 'ossm2', 'policies.yaml'), 'utf8')).toBe('# mine\n');
+  // A collected file edited by hand is the user's now: collect refuses, and writes nothing at all.
+  fs.appendFileSync(path.join(east, 'ossm2', 'federation.yaml'), '# my fix\n');
+  fs.appendFileSync(path.join(dir, 'answers', 'smcp.yaml'), '# and again\n');
+  const before = files(clusters);
+  const res = collect();
+  expect(res.status).toBe(1);
+  expect(res.stderr).toContain(
+    `meshfed: refused: collect would replace 1 file(s) it did not write, or that changed since it wrote them: ` +
+      `${path.join(east, 'ossm2', 'federation.yaml')}. collect replaces only its own dumps (listed in ${path.join(east, 'ossm2', '.meshfed')}). ` +
+      `Move these files out of ${east}/ (or delete them, if they are an older dump of this cluster) and run collect again; nothing was written.`,
+  );
+  expect(files(clusters)).toEqual(before);
+  // Dumps written by hand (the bundled example's): those that differ from what the cluster answers now (smcp.yaml:
+  // the stub's answer changed above; namespaces.yaml: edited here) stop collect.
+  const template = copyTree(EXAMPLE_CLUSTERS);
+  fs.appendFileSync(path.join(template, 'east', 'ossm2', 'namespaces.yaml'), '# by hand\n');
+  const kept = files(template);
+  const hand = meshfed(['collect', 'east', '--clusters', template], { PATH: `${bin}:${process.env.PATH}` });
+  expect(hand.status).toBe(1);
+  expect(hand.stderr).toContain(
+    `replace 2 file(s) it did not write, or that changed since it wrote them: ${path.join(template, 'east', 'ossm2', 'namespaces.yaml')}, ` +
+      `${path.join(template, 'east', 'ossm2', 'smcp.yaml')}.`,
+  );
+  expect(files(template)).toEqual(kept);
 });

@@ -275,6 +275,37 @@ describe('MF016 premigration', () => {
   });
   test('does not trigger on the bundled example (addons, tracing, gateways and IOR off; appliedSpec dumped)', () =>
     expect(analyse(EXAMPLE_CLUSTERS).findings.filter((x) => x.rule === 'MF016')).toEqual([]));
+  test('triggers with a fix that says which file and phase carry the change, and what the sync does', () => {
+    const dir = copyTree(PRODUCTION);
+    const file = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+    const fix = (addon: string) => analyse(dir).findings.find((x) => x.rule === 'MF016' && x.location?.field?.endsWith(addon))!.fix;
+    const change = (setting: string) =>
+      'Change it in Git, not on the cluster (GitOps owns the SMCP since 00-federation and reverts an oc edit): ' +
+      `in ${file}, set ${setting} in ServiceMeshControlPlane istio-system/basic (under spec, not status), then synth and commit. ` +
+      "00-federation renders that spec, and every later phase builds on it, so the next sync of east's current phase " +
+      '(00-federation; no pointer move) applies it: ';
+    const redump = `Then dump the SMCP again with its status into ${file} (oc get smcp basic -n istio-system -o yaml)`;
+    expect(fix('addons.kiali')).toBe(
+      'Once the replacement works (05) and before 07, turn the addon off. ' +
+        change('spec.addons.kiali.enabled: false') +
+        "the OSSM 2 operator's next reconcile prunes its Kiali CR istio-system/kiali (the Kiali operator then removes that console). " +
+        `${redump}, so status.appliedSpec shows it off.`,
+    );
+    expect(fix('tracing.type')).toContain(
+      change('spec.tracing.type: None') + "the OSSM 2 operator's next reconcile prunes its Jaeger CR istio-system/jaeger",
+    );
+    expect(fix('addons.grafana')).toContain(change('spec.addons.grafana.enabled: false'));
+    expect(fix('addons.prometheus')).toContain(change('spec.addons.prometheus.enabled: false'));
+    // The dump's spec already turns Grafana off, its status not yet: what remains is the sync and a new dump.
+    const doc = parseDocument(fs.readFileSync(file, 'utf8'));
+    doc.setIn(['spec', 'addons', 'grafana', 'enabled'], false);
+    fs.writeFileSync(file, doc.toString());
+    expect(fix('addons.grafana')).toContain(
+      `${file} already sets spec.addons.grafana.enabled: false in ServiceMeshControlPlane istio-system/basic, which 00-federation ` +
+        "renders: once GitOps has synced east's current phase (00-federation) and the OSSM 2 operator's next reconcile prunes its " +
+        `grafana Deployment and Route in istio-system, dump the SMCP again with its status into ${file}`,
+    );
+  });
 });
 
 describe('MF017 lost settings', () => {

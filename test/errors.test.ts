@@ -8,6 +8,7 @@ import * as path from 'path';
 
 import { certPem, copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
+import { runCerts } from '../lib/cli/certs';
 
 type Mutation = (dir: string) => void;
 
@@ -59,6 +60,19 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     'no hook Job image while hook Jobs are rendered',
     edit('east/cluster.yaml', / {2}# The hook Jobs' image[^]*$/, ''),
     ["east's 03-import runs a hook Job (workload restart or traffic verification), but spec.workloadRestart.image is not set"],
+  ],
+  [
+    'a spec.verify URL whose host the cluster does not know',
+    edit(
+      'east/cluster.yaml',
+      'url: http://httpbin.a.svc.west-mesh-imports.local:8000/headers',
+      'url: http://httpbin.a.svc.west-mesh-import.local:8000/headers',
+    ),
+    [
+      'error: clusters/east/cluster.yaml:19, ClusterSettings east, field spec.verify[0].url: MF004 [east @ 03-import]: ' +
+        'httpbin.a.svc.west-mesh-import.local (in http://httpbin.a.svc.west-mesh-import.local:8000/headers) is neither a hostname east imports',
+      'Did you mean httpbin.a.svc.west-mesh-imports.local?',
+    ],
   ],
   [
     'east-west address with a scheme',
@@ -210,6 +224,19 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ['field spec.ossm3.version', 'an exact version such as v1.27.3'],
   ],
   [
+    'spec.acknowledge naming no rule',
+    edit('east/cluster.yaml', '  network: network-east-mesh\n', '  network: network-east-mesh\n  acknowledge: [MF016, MF099]\n'),
+    ['clusters/east/cluster.yaml:10, ClusterSettings east, field spec.acknowledge[1]: MF099 is not a meshfed rule.'],
+  ],
+  [
+    'spec.acknowledge naming a rule that reports only errors',
+    edit('east/cluster.yaml', '  network: network-east-mesh\n', '  network: network-east-mesh\n  acknowledge: [MF014]\n'),
+    [
+      'field spec.acknowledge[0]: MF014 reports only errors, and errors are never acknowledged. ' +
+        'Remove it from spec.acknowledge and fix what it reports (docs/rules.md#mf014).',
+    ],
+  ],
+  [
     'wrong type in a dump',
     edit('west/ossm2/federation.yaml', 'servicePort: 15443', 'servicePort: [15443]'),
     ['ServiceMeshPeer istio-system/east-mesh, field spec.remote.servicePort: expected a number'],
@@ -244,14 +271,14 @@ describe('input errors', () => {
     expect(readTree(out)).toEqual(before);
   });
 
-  test("an east-west address that is the old federation ingress gateway's is a warning naming both", () => {
+  test("an east-west address and port that are the old federation ingress gateway's are a warning (MF023) naming both", () => {
     const clusters = copyTree(EXAMPLE_CLUSTERS);
     edit('west/cluster.yaml', '    address: 198.51.100.20', '    address: 198.51.100.11')(clusters);
     const res = runCli(['--clusters', clusters, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-old-')), 'dist')]);
     expect(res.code).toBe(0);
     expect(res.stderr).toContain(
-      `warning: ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
-        "198.51.100.11 is the address of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists it)",
+      `warning MF023 [west] ${clusters}/west/cluster.yaml:15, ClusterSettings west, field spec.eastWestGateway.address: ` +
+        "198.51.100.11 port 15443 is the address and port of west's federation ingress gateway (ServiceMeshPeer west-mesh in east lists them",
     );
   });
 
@@ -264,5 +291,77 @@ describe('input errors', () => {
 
   test('usage errors exit 2', () => {
     expect(runCli(['--nope']).code).toBe(2);
+  });
+});
+
+describe('MF022 peer roots', () => {
+  /** The bundled example after `meshfed certs west --force`: west's root-cert.pem is a new lab root, east's ConfigMap the real one. */
+  async function labRootOverLiveMesh(): Promise<string> {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const certs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-lab-')), 'certs');
+    const quiet = [
+      jest.spyOn(console, 'error').mockImplementation(() => undefined),
+      jest.spyOn(console, 'log').mockImplementation(() => undefined),
+    ];
+    try {
+      // A live mesh (ossm2/ dumps, an existing root-cert.pem): refused without --force.
+      expect(await runCerts(['west', '--key-size', '2048', '--clusters', dir, '--out', certs], {})).toBe(1);
+      expect(await runCerts(['west', '--key-size', '2048', '--force', '--clusters', dir, '--out', certs], {})).toBe(0);
+    } finally {
+      quiet.forEach((s) => s.mockRestore());
+    }
+    return dir;
+  }
+  const pointers = (dir: string, phase: string) => {
+    for (const c of ['east', 'west']) edit(`${c}/cluster.yaml`, 'phase: 00-federation', `phase: ${phase}`)(dir);
+  };
+
+  test('triggers: a lab root over a live mesh warns before 05, and is an error naming both files once OSSM 3 trusts it', async () => {
+    const dir = await labRootOverLiveMesh();
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-roots-')), 'dist');
+    const cm = new RegExp(
+      `${dir}/east/ossm2/federation\\.yaml:\\d+, ConfigMap istio-system/west-mesh-ca-root-cert, field data\\.root-cert\\.pem: `,
+    );
+    const held =
+      'ConfigMap istio-system/west-mesh-ca-root-cert (spec.security.certificateChain of ServiceMeshPeer istio-system/west-mesh), ' +
+      `the root east's Maistra validates west with today, holds "O=my-company.org, CN=West Root CA" (SHA-256 `;
+    const fix =
+      `copy it into ${dir}/west/root-cert.pem again (oc --context west get cm istio-ca-root-cert -n istio-system ` +
+      `-o jsonpath='{.data.root-cert\\.pem}' > ${dir}/west/root-cert.pem), never a lab root from meshfed certs, and synth again.`;
+    const warned = runCli(['--clusters', dir, '--out', out], { MESHFED_CACHE: '0' });
+    expect(warned.code).toBe(0);
+    const warning = warned.stderr.split('\n').find((l) => l.startsWith('warning MF022'))!;
+    expect(warning).toMatch(new RegExp(`^warning MF022 \\[east @ 05-install-ossm3\\] ${cm.source}`));
+    expect(warning).toContain(held);
+    expect(warning).toContain(`${dir}/west/root-cert.pem holds "O=meshfed lab, CN=West Root CA" (SHA-256 `);
+    expect(warning).toContain("From each peer's 05-install-ossm3 on, OSSM 3 trusts that file instead");
+    expect(warning).toContain(fix);
+
+    // Straight to 05 on a fresh render (from the 00 render above it would be a skipped phase, refused first).
+    pointers(dir, '05-install-ossm3');
+    const fresh = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-roots-')), 'dist');
+    const refused = runCli(['--clusters', dir, '--out', fresh], { MESHFED_CACHE: '0' });
+    expect(refused.code).toBe(1);
+    const error = refused.stderr.split('\n').find((l) => l.startsWith('error: '))!;
+    expect(error).toMatch(new RegExp(`^error: ${cm.source}MF022 \\[east @ 05-install-ossm3\\]: `));
+    expect(error).toContain(held);
+    expect(error).toContain(
+      "east (at 05-install-ossm3) already trusts that file through OSSM 3 (the Istio's caCertificates): " +
+        "OSSM 3 proxies there reject west's certificates, and cross-mesh mTLS with west breaks.",
+    );
+    expect(error).toContain(fix);
+    expect(error).toContain(
+      "If west's root really changed, dump east's ConfigMap again (oc get cm west-mesh-ca-root-cert -n istio-system -o yaml).",
+    );
+    expect(refused.stderr).toContain('nothing was written');
+    expect(fs.existsSync(fresh)).toBe(false);
+  });
+
+  test('does not trigger when root-cert.pem is the root the peer CA ConfigMap holds, at any phase', () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    pointers(dir, '05-install-ossm3');
+    const res = runCli(['--clusters', dir, '--out', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-roots-')), 'dist')]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).not.toContain('MF022');
   });
 });

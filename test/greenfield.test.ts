@@ -143,6 +143,12 @@ test('both directions on one shared name: one ServiceEntry per cluster for the h
 test('without the shared-name scheme, imports are named as Maistra would', () => {
   const dir = copyTree(EXAMPLE);
   for (const c of ['east', 'west']) edit(path.join(dir, c, 'cluster.yaml'), /\n {2}hostnameScheme: global/, '');
+  // The probe follows the name (a mesh.global URL no longer names anything east has: MF004).
+  edit(
+    path.join(dir, 'east', 'cluster.yaml'),
+    'url: http://httpbin.httpbin.mesh.global',
+    'url: http://httpbin.httpbin.svc.west-mesh-imports.local',
+  );
   const { dist } = synthTo(dir);
   const east = desiredState(dist, 'east', 'multicluster');
   expect(find(east, 'ServiceEntry', 'httpbin-httpbin-svc-west-mesh-imports-local', 'istio-system')!.spec.hosts).toEqual([

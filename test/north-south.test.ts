@@ -201,5 +201,13 @@ describe('MF019 north-south continuity', () => {
       expect.stringMatching(/^MF019 error 07-finalize: Service internal-gw\/internal-ingressgateway is pruned with the SMCP/),
     ]);
     expect(found[1].fix).toBe('Dump its Service (oc get svc internal-ingressgateway -n internal-gw -o yaml) so meshfed can take it over.');
+    // MF016 says both ways out, and where the SMCP change goes (the dump 00-federation renders, not the cluster).
+    expect(found[0].fix).toContain(
+      'meshfed takes an SMCP gateway over in 06 once the dumps hold its Service: dump it (oc get svc,deploy,route -n internal-gw -o yaml',
+    );
+    expect(found[0].fix).toContain(
+      `in ${dir}/east/ossm2/smcp.yaml, set spec.gateways.additionalIngress.internal-ingressgateway.enabled: false in ` +
+        'ServiceMeshControlPlane istio-system/basic (under spec, not status)',
+    );
   });
 });

@@ -9,12 +9,12 @@ import * as fc from 'fast-check';
 
 import { runChecks } from '../lib/check';
 import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
-import { synthesize } from '../lib/cli/synth';
 import { Diagnostics, InputError } from '../lib/diagnostics';
 import { kustomize } from './support/kube';
 import { overlayDirs, shardDirs, synthTo } from './support/synth';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
+import { render } from '../lib/pipeline/render';
 import { buildPlan } from '../lib/plan/plan';
 
 const ROOTS = ['red', 'green', 'blue'] as const;
@@ -147,7 +147,7 @@ describe('random federations', () => {
         const dir = writeClusters(specs(f as Federation));
         let first;
         try {
-          first = synthesize(dir);
+          first = render(dir);
         } catch (e) {
           if (e instanceof InputError) throw new Error(`valid input was refused:\n${e.message}`);
           throw e;
@@ -156,7 +156,7 @@ describe('random federations', () => {
         const model = buildModel(loadClusters(dir, diags), diags);
         const findings = runChecks(model, buildPlan(model, diags));
         expect(findings.filter((x) => x.severity === 'error')).toEqual([]);
-        expect(synthesize(dir).files).toEqual(first.files);
+        expect(render(dir).files).toEqual(first.files);
       }),
       { numRuns: 40 },
     );

@@ -2,7 +2,8 @@
  * The removal guard, end to end through the real synth with a previous dist/: a re-render that takes
  * objects away from a cluster's current desired state (pointer unchanged) is refused and lists them;
  * --allow-removals (or MESHFED_ALLOW_REMOVALS=1) lets it through; a pointer move prints what it applies
- * and what prune deletes; moving more than one phase at once needs the same confirmation.
+ * and what prune deletes. A pointer that skips a phase is a pointer error (lib/plan/pointers.ts), not a
+ * removal to confirm; a dist/ of another federation altogether is named as such.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -13,8 +14,9 @@ import { parse, stringify } from 'yaml';
 import { clusterName, generateFederation, serviceObjects } from '../bench/generate';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
-import { compareRenders, describeChanges, PlanJsonView } from '../lib/plan/removals';
 import { MAX_SHARD_OBJECTS } from '../lib/plan/shards';
+import { PreviousPlanJson } from '../lib/write/plan-json';
+import { compareRenders, describeChanges } from '../lib/write/removal-guard';
 
 const policy = {
   apiVersion: 'security.istio.io/v1',
@@ -68,7 +70,7 @@ test('MESHFED_ALLOW_REMOVALS=1 confirms for CI; an unchanged re-render needs not
   expect(res.stderr).toContain('west is no longer rendered: GitOps would prune everything it applied');
 });
 
-test('a pointer move prints what it applies and what prune deletes; skipping a phase needs confirmation', () => {
+test('a pointer move prints what it applies and what prune deletes', () => {
   const { clusters, synth } = fresh();
   expect(synth().code).toBe(0);
   setPhase(clusters, 'west', '01-prepare');
@@ -78,15 +80,67 @@ test('a pointer move prints what it applies and what prune deletes; skipping a p
   expect(move.stderr).toContain('meshfed: west: 00-federation -> 01-prepare: applies 11 new object(s), prune deletes 0.');
   setPhase(clusters, 'west', '00-federation');
   expect(synth().code).toBe(0);
+});
+
+test('a pointer that skips a phase, on or back, is refused at spec.phase with the one phase to set, not as a removal', () => {
+  const { clusters, out, synth } = fresh();
+  expect(synth().code).toBe(0);
+  const before = readTree(out);
   setPhase(clusters, 'west', '02-export');
-  const skip = synth();
-  expect(skip.code).toBe(1);
-  expect(skip.stderr).toContain('west moves from 00-federation to 02-export, more than one phase at once');
+  // --allow-removals is for removals; a skipped phase is a pointer error it does not override.
+  for (const res of [synth(), synth('--allow-removals')]) {
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `error: ${clusters}/west/cluster.yaml:6, ClusterSettings west, field spec.phase: west's pointer skips a phase: spec.phase is 02-export, ` +
+        'the last synth rendered west at 00-federation, and 01-prepare comes between. GitOps would apply 01-prepare and 02-export in one ' +
+        'sync, with no synced, healthy, verified 01-prepare in between. Set spec.phase: 01-prepare (the next phase) in ' +
+        `${clusters}/west/cluster.yaml, synth, commit, let GitOps sync it, then move on.`,
+    );
+    expect(res.stderr).not.toContain('allow-removals');
+    expect(res.stderr).not.toContain('GitOps would delete');
+    expect(readTree(out)).toEqual(before);
+  }
+  // One phase at a time goes; then back two at once is refused the same way, naming the phase before.
+  setPhase(clusters, 'west', '01-prepare');
+  expect(synth().code).toBe(0);
+  setPhase(clusters, 'west', '02-export');
+  expect(synth().code).toBe(0);
+  setPhase(clusters, 'west', '00-federation');
+  const back = synth();
+  expect(back.code).toBe(1);
+  expect(back.stderr).toContain(
+    "west's pointer skips a phase: spec.phase is 00-federation, the last synth rendered west at 02-export, and 01-prepare comes " +
+      'between. GitOps would undo 02-export and 01-prepare in one sync, with no synced state in between to check or stop at. Set ' +
+      `spec.phase: 01-prepare (the phase before 02-export) in ${clusters}/west/cluster.yaml, synth, commit, let GitOps sync it, ` +
+      'then roll back further.',
+  );
+  expect(back.stderr).not.toContain('allow-removals');
+});
+
+test("a dist/ of another federation (the bundled example's, after clusters/ was replaced) is named, with what to do; nothing written", () => {
+  const { out, synth } = fresh();
+  expect(synth().code).toBe(0);
+  const before = readTree(out);
+  const theirs = copyTree(path.join(EXAMPLE_CLUSTERS, '..', 'examples', 'three-meshes', 'clusters'));
+  const res = runCli(['--clusters', theirs, '--out', out]);
+  expect(res.code).toBe(1);
+  expect(res.stderr).toContain(
+    `meshfed: refused: ${out}/ holds the render of another federation (east, west), none of whose clusters is in ${theirs}/ now. ` +
+      `If you replaced the bundled example (or another federation's clusters) with yours, delete that render (git rm -r ${out}, ` +
+      `or rm -r ${out}) and synth again.`,
+  );
+  // Not a list of everything east and west would lose: the case is named instead.
+  expect(res.stderr).not.toContain('no longer rendered');
+  expect(readTree(out)).toEqual(before);
+  // Deleted as it says, the next synth renders.
+  fs.rmSync(out, { recursive: true });
+  expect(runCli(['--clusters', theirs, '--out', out]).code).toBe(0);
+  // (One cluster in common is the same federation: the removal guard names the one that went, as above.)
 });
 
 test("a folder renamed or a service moved to another exporter's folder is a move the guard names", () => {
   /** east at 03-import with these import folders (`services` undefined: a plan.json from before they were listed). */
-  const view = (folders: Record<string, string[] | undefined>): PlanJsonView => ({
+  const view = (folders: Record<string, string[] | undefined>): PreviousPlanJson => ({
     phases: ['03-import'],
     clusters: {
       east: {

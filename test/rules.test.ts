@@ -1,13 +1,13 @@
 /**
- * The rule registry (lib/check/rules.ts), its documentation and its tests stay in step: every rule has a
+ * The rule registry (lib/rules.ts), its documentation and its tests stay in step: every rule has a
  * docs/rules.md section stating the same severity, a `describe('MFxxx …')` with a test that triggers it
  * and one that does not, and the generated tables in docs/ are current (`npm run docs`).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { RULE_IDS, RULES } from '../lib/check/rules';
 import { generatedBlocks, withBlock } from '../lib/docs';
+import { RULE_IDS, RULES } from '../lib/rules';
 
 const ROOT = path.join(__dirname, '..');
 const rulesDoc = fs.readFileSync(path.join(ROOT, 'docs', 'rules.md'), 'utf8');

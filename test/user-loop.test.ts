@@ -245,6 +245,26 @@ describe('synth --json', () => {
     expect(report.files.added).toContain('east/07-finalize/kustomization.yaml');
     expect(report.files.total).toBe(readTree(out).size);
   });
+  test('an unchanged re-run that the stamp stops early reports what the first run did: warnings, findings, clusters, notes', () => {
+    const env = { MESHFED_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-cache-')) };
+    const out = tmpOut();
+    // Findings (MF rules) and a warning: west's east-west address is its old federation ingress gateway's.
+    const dir = copyTree(PRODUCTION);
+    const f = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('    address: 198.51.100.20', '    address: 198.51.100.11'));
+    const run = () => JSON.parse(runCli(['--json', '--clusters', dir, '--out', out], env).stdout) as Record<string, unknown>;
+    const { files: written, ...first } = run();
+    const { files: kept, unchanged, ...again } = run();
+    expect(unchanged).toBe(true);
+    expect((first.warnings as unknown[]).length).toBeGreaterThan(0);
+    expect((first.findings as unknown[]).length).toBeGreaterThan(0);
+    expect(again.warnings).toEqual(first.warnings);
+    expect(again.findings).toEqual(first.findings);
+    expect(again).toEqual(first);
+    const total = (written as { total: number }).total;
+    expect(kept).toEqual({ total, added: [], changed: [], removed: [], unchanged: total });
+  });
+
   test('an input error: ok false, the error with its file, nothing written', () => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     fs.writeFileSync(path.join(dir, 'east', 'cluster.yaml'), 'apiVersion: meshfed.dev/v1alpha1\nkind: ClusterSettings\nspec: {}\n');
@@ -325,4 +345,51 @@ test('meshfed --help and collect load no renderer (cdk8s stays unloaded: they an
     "console.log(Object.keys(require.cache).filter((k) => k.includes('/node_modules/cdk8s')).length);";
   const res = spawnSync('node', ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
   expect(res.stdout.trim().split('\n').pop()).toBe('0');
+});
+
+describe('after synth has replaced dist/, no failure reads as "nothing was written"', () => {
+  test('a failure once the new dist/ is in place says that dist/ was written and is complete (exit 3, not 1)', () => {
+    const out = tmpOut();
+    // The last thing synth does after writing: report timings (MESHFED_TIMING=1).
+    const usage = jest.spyOn(process, 'resourceUsage').mockImplementation(() => {
+      throw new Error('resourceUsage failed');
+    });
+    try {
+      const res = runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out], { MESHFED_CACHE: '0', MESHFED_TIMING: '1' });
+      expect(res.stderr).toContain(`meshfed: internal error after ${out}/ was written: resourceUsage failed\n`);
+      expect(res.stderr).toMatch(new RegExp(`meshfed: ${out}/ was written \\(\\d+ new, 0 changed, 0 removed\\) and is complete`));
+      expect(res.stderr).not.toContain('unchanged.');
+      expect(res.code).toBe(3);
+    } finally {
+      usage.mockRestore();
+    }
+    expect(fs.existsSync(path.join(out, 'plan.json'))).toBe(true);
+  });
+
+  test('a previous dist/ that cannot be removed once the new one is in place: exit 0, and synth says where it is', () => {
+    const out = tmpOut();
+    expect(runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out], { MESHFED_CACHE: '0' }).code).toBe(0);
+    const file = path.join(out, 'east', 'RUNBOOK.md');
+    fs.appendFileSync(file, 'edited\n');
+    // What atomic.ts and its test see is the same fs module (jest shares core modules).
+    const realFs = jest.requireActual<typeof fs>('fs');
+    const rmSync = realFs.rmSync;
+    const rm = jest.spyOn(realFs, 'rmSync').mockImplementation((p, o) => {
+      if (String(p).includes('.meshfed-old-')) throw new Error('EACCES: permission denied');
+      rmSync(p, o);
+    });
+    let res: ReturnType<typeof runCli>;
+    try {
+      res = runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out], { MESHFED_CACHE: '0' });
+    } finally {
+      rm.mockRestore();
+    }
+    const left = path.join(path.dirname(out), `.dist.meshfed-old-${process.pid}`);
+    expect(res.stderr).toContain(`meshfed: the previous ${out}/ could not be removed, the next synth removes it: ${left}: EACCES`);
+    expect(res.code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain('edited');
+    expect(fs.existsSync(left)).toBe(true);
+    expect(runCli(['--clusters', EXAMPLE_CLUSTERS, '--out', out], { MESHFED_CACHE: '0' }).code).toBe(0);
+    expect(fs.existsSync(left)).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
-import { RuleId, Severity } from './rules';
-import { Diagnostic, formatLocation, InputError, SourceLocation } from '../diagnostics';
+import { Diagnostic, formatLocation, InputError, SourceLocation, WarningDiagnostic } from '../diagnostics';
+import { RuleId, Severity } from '../rules';
 
-export type { RuleId } from './rules';
+export type { RuleId } from '../rules';
 
 /** One result of `meshfed check`: what goes wrong in the mesh, and what to do. */
 export interface Finding {
@@ -24,18 +24,19 @@ export function formatFinding(f: Finding): string {
   return `${f.severity} ${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}] ${where}: ${f.problem} ${f.fix}`;
 }
 
-/** Error findings stop a run like input errors: thrown as one InputError, after the warnings (they often say why). */
-export function throwIfErrorFindings(findings: readonly Finding[], warnings: readonly Diagnostic[]): void {
+/**
+ * Error findings stop a run like input errors: thrown as one InputError, after the warnings no cluster
+ * acknowledged (they often say why).
+ */
+export function throwIfErrorFindings(findings: readonly Finding[], warnings: readonly WarningDiagnostic[]): void {
   const errors = findings.filter((f) => f.severity === 'error');
-  if (errors.length) throw new InputError([...warnings, ...errors.map(findingDiagnostic)]);
+  if (errors.length) throw new InputError([...warnings.filter((w) => !w.acknowledged), ...errors.map(findingDiagnostic)]);
 }
 
 /** A finding as a diagnostic (an error finding stops synth like an input error). */
 export function findingDiagnostic(f: Finding): Diagnostic {
-  return {
-    severity: f.severity,
-    location: f.location,
-    message: `${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}]: ${f.problem}`,
-    hint: f.fix,
-  };
+  const message = `${f.rule} [${f.cluster}${f.phase ? ` @ ${f.phase}` : ''}]: ${f.problem}`;
+  return f.severity === 'error'
+    ? { severity: 'error', location: f.location, message, hint: f.fix }
+    : { severity: 'warning', rule: f.rule, cluster: f.cluster, location: f.location, message: f.problem, hint: f.fix };
 }

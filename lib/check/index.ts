@@ -1,3 +1,5 @@
+import * as path from 'path';
+
 import { CheckContext, checkContext } from './context';
 import { checkContinuity } from './continuity';
 import { checkDrift } from './drift';
@@ -18,14 +20,16 @@ import {
 } from './pitfalls';
 import { checkLostSettings, checkPremigration, checkProtocolSniffing } from './premigration';
 import { checkNoRegression } from './regression';
-import { RULE_IDS, RuleId, RULES } from './rules';
+import { CHECK_RULE_IDS, CheckRuleId, RULES } from '../rules';
+import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
+import { Diagnostics } from '../diagnostics';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
 import { byKey } from '../sort';
 
-/** The check function of every rule: a rule in lib/check/rules.ts without one does not compile. */
-const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
+/** The check function of every rule not marked `input`: a rule in lib/rules.ts without one does not compile. */
+const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF001: checkContinuity,
   MF002: checkIdentity,
   MF003: checkExposure,
@@ -45,6 +49,7 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
   MF017: checkLostSettings,
   MF018: checkProtocolSniffing,
   MF019: checkNorthSouth,
+  MF022: checkPeerRoots,
 };
 
 /**
@@ -52,7 +57,7 @@ const CHECKS: Record<RuleId, (c: CheckContext) => Finding[]> = {
  * rule, then text. Findings about clusters described only by peer bundles belong to their own
  * administrators and are left out.
  */
-export function runChecks(model: FederationModel, plan: Plan, rules: readonly RuleId[] = RULE_IDS): Finding[] {
+export function runChecks(model: FederationModel, plan: Plan, rules: readonly CheckRuleId[] = CHECK_RULE_IDS): Finding[] {
   const context = checkContext(model, plan);
   const findings = rules.flatMap((id) => {
     const found = CHECKS[id](context);
@@ -63,7 +68,7 @@ export function runChecks(model: FederationModel, plan: Plan, rules: readonly Ru
     }
     return found;
   });
-  const acknowledged = new Map(model.meshes.map((m) => [m.cluster, new Set(m.settings.acknowledge)]));
+  const acknowledged = acknowledgedRules(model);
   return (
     findings
       .filter((f) => plan.local.includes(f.cluster))
@@ -77,4 +82,32 @@ export function runChecks(model: FederationModel, plan: Plan, rules: readonly Ru
         ),
       )
   );
+}
+
+/** Per cluster, the rules its spec.acknowledge lists. */
+function acknowledgedRules(model: FederationModel): Map<string, Set<string>> {
+  return new Map(model.meshes.map((m) => [m.cluster, new Set(m.settings.acknowledge)]));
+}
+
+/**
+ * The warnings synth gave while reading the input, acknowledged as findings are: a warning belongs to the
+ * cluster whose folder holds the file it names (clusters/<cluster>/…; a peer bundle's to the cluster whose
+ * peers/ holds it), and is acknowledged when that cluster's spec.acknowledge lists its rule. A warning
+ * outside every cluster folder belongs to none and is always shown.
+ */
+export function acknowledgeWarnings(model: FederationModel, diags: Diagnostics): void {
+  const acknowledged = acknowledgedRules(model);
+  const folders = model.meshes
+    .filter((m) => !m.virtual && path.basename(m.settings.source.file) === 'cluster.yaml')
+    .map((m) => ({ cluster: m.cluster, dir: path.dirname(m.settings.source.file) }));
+  diags.attribute((w) => {
+    const file = w.location?.file;
+    const owner = file === undefined ? undefined : folders.find((f) => isInside(f.dir, file));
+    return { cluster: owner?.cluster, acknowledged: owner !== undefined && acknowledged.get(owner.cluster)!.has(w.rule) };
+  });
+}
+
+function isInside(dir: string, file: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }

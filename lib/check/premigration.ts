@@ -52,15 +52,73 @@ function replacedBy(mesh: Mesh, name: string): string | undefined {
 
 /** The addons meshfed can replace, and the setting that asks it to. */
 const RENDERABLE: Record<string, string> = {
-  prometheus: ' (or set spec.observability.monitors: true)',
-  kiali: ' (or set spec.observability.kiali: true)',
+  prometheus: ' (or set spec.observability.monitors: true in its cluster.yaml: meshfed renders it in 05)',
+  kiali: ' (or set spec.observability.kiali: true in its cluster.yaml: meshfed renders it in 05)',
 };
+
+/**
+ * What the OSSM 2 operator removes when the setting turns an addon off: the objects its previous render
+ * created. Its pruner runs on every reconcile and deletes what it labelled for an older generation
+ * (maistra/istio-operator@8143614c pkg/controller/servicemesh/controlplane/pruner.go:80-86, 227); the
+ * Kiali and Jaeger CRs are named by addons.<x>.name, `kiali` and `jaeger` in the 2.6 base profile
+ * (research note §4.12).
+ */
+function addonRemoval(mesh: Mesh, name: string): string {
+  return `the OSSM 2 operator's next reconcile prunes ${removedObjects(mesh, name)}`;
+}
+
+function removedObjects(mesh: Mesh, name: string): string {
+  const cr = (addon: string) => String(valueAt(mesh.controlPlane.effective, `addons.${addon}.name`) ?? addon);
+  const ns = mesh.controlPlane.namespace;
+  switch (name) {
+    case 'kiali':
+      return `its Kiali CR ${ns}/${cr('kiali')} (the Kiali operator then removes that console)`;
+    case 'jaeger':
+      return `its Jaeger CR ${ns}/${cr('jaeger')}, and istiod stops configuring Jaeger tracing`;
+    case 'prometheus':
+      return `its Prometheus Deployment, Route and configuration in ${ns}`;
+    default:
+      return `its ${name} Deployment and Route in ${ns}`;
+  }
+}
+
+/**
+ * How to change an SMCP setting once GitOps owns the SMCP. meshfed adopts the SMCP in 00-federation from
+ * its dump's spec (lib/plan/phase-00-federation.ts; status is stripped), every later phase builds on 00 and
+ * only patches it, so the dump's spec is the one place to change it: an `oc edit` on the cluster is
+ * reverted by the next sync (Argo CD selfHeal, Flux's reconcile). MF016 reads status.appliedSpec (what the
+ * operator applied), so the finding goes once the SMCP is dumped again after the sync.
+ */
+function smcpChange(mesh: Mesh, setting: string, effect: string): string {
+  const cp = mesh.controlPlane;
+  const file = cp.source.file;
+  const smcp = `ServiceMeshControlPlane ${cp.namespace}/${cp.name}`;
+  const redump = `dump the SMCP again with its status into ${file} (oc get smcp ${cp.name} -n ${cp.namespace} -o yaml)`;
+  const [path, value] = setting.split(': ');
+  if (valueAt(cp.rendered, path) === parseScalar(value))
+    return (
+      `${file} already sets ${setting} in ${smcp}, which 00-federation renders: once GitOps has synced ${mesh.cluster}'s ` +
+      `current phase (${mesh.settings.phase}) and ${effect}, ${redump}: status.appliedSpec, which this check reads, still shows ` +
+      'the old value.'
+    );
+  return (
+    `Change it in Git, not on the cluster (GitOps owns the SMCP since 00-federation and reverts an oc edit): in ${file}, set ` +
+    `${setting} in ${smcp} (under spec, not status), then synth and commit. 00-federation renders that spec, and every later ` +
+    `phase builds on it, so the next sync of ${mesh.cluster}'s current phase (${mesh.settings.phase}; no pointer move) applies ` +
+    `it: ${effect}. Then ${redump}, so status.appliedSpec shows it off.`
+  );
+}
+
+function parseScalar(v: string): Json {
+  return v === 'false' ? false : v === 'true' ? true : v;
+}
 
 function addonFinding(mesh: Mesh, f: SettingFate): Finding {
   const addon = f.path.split('.')[1];
-  const field = f.path === 'tracing.type' ? 'spec.tracing.type: None' : `spec.addons.${addon}.enabled: false`;
+  const setting = f.path === 'tracing.type' ? 'spec.tracing.type: None' : `spec.addons.${addon}.enabled: false`;
   const name = f.path === 'tracing.type' ? 'jaeger' : addon;
   const own = replacedBy(mesh, name);
+  const change = smcpChange(mesh, setting, addonRemoval(mesh, name));
   return {
     rule: 'MF016',
     severity: own ? 'warning' : at07(mesh),
@@ -71,8 +129,8 @@ function addonFinding(mesh: Mesh, f: SettingFate): Finding {
       `the SMCP runs the ${name} addon${f.source === 'default' ? ' (a 2.6 profile default)' : ''}; 07 deletes it with the SMCP. ` +
       (own ? `meshfed renders its replacement in 05: ${own}.` : `In OSSM 3: ${ADDONS[name] ?? 'a separately installed component'}.`),
     fix: own
-      ? `Check the replacement works before 07, then set ${field} in the SMCP and dump it again.`
-      : `Before 07: install the replacement${RENDERABLE[name] ?? ''}, then set ${field} in the SMCP and dump it again.`,
+      ? `Once the replacement works (05) and before 07, turn the addon off. ${change}`
+      : `Before 07: install the replacement${RENDERABLE[name] ?? ''}, then turn the addon off. ${change}`,
   };
 }
 
@@ -81,6 +139,7 @@ function gatewayFinding(mesh: Mesh, f: SettingFate): Finding {
   const name = ior
     ? 'IOR'
     : f.path.replace(/^gateways\.(additional(Ingress|Egress)\.)?/, '').replace(/^(ingress|egress)$/, 'istio-$1gateway');
+  const gw = smcpGateways(mesh).find((g) => g.path === f.path);
   return {
     rule: 'MF016',
     severity: at07(mesh),
@@ -93,9 +152,12 @@ function gatewayFinding(mesh: Mesh, f: SettingFate): Finding {
       : `the SMCP runs gateway ${name}${f.source === 'default' ? ' (a 2.6 default)' : ''}; 07 deletes its Deployment, Service ` +
         'and Route: north-south traffic through it stops.',
     fix: ior
-      ? 'Export the IOR Routes (oc get route -A -l maistra.io/generated-by=ior) as plain Routes, then set ' +
-        'spec.gateways.openshiftRoute.enabled: false.'
-      : 'Move it to gateway injection (a Deployment you own, Red Hat "Migrating gateways") and disable it in the SMCP before 07.',
+      ? 'Export the IOR Routes (oc get route -A -l maistra.io/generated-by=ior) as plain Routes, then turn IOR off. ' +
+        smcpChange(mesh, 'spec.gateways.openshiftRoute.enabled: false', 'IOR stops creating Routes (it never deletes the ones it made)')
+      : `meshfed takes an SMCP gateway over in 06 once the dumps hold its Service: dump it (oc get svc,deploy,route -n ` +
+        `${gw?.namespace ?? mesh.controlPlane.namespace} -o yaml, docs/north-south.md). Or move it to gateway injection yourself ` +
+        `(a Deployment you own, Red Hat "Migrating gateways") and turn it off before 07. ` +
+        smcpChange(mesh, `spec.${f.path}.enabled: false`, "the OSSM 2 operator's next reconcile prunes its Deployment, Service and Route"),
   };
 }
 

@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 
 import { parseCommand } from './args';
 import { generateMeshCa } from '../certs/generate';
+import { outDirRefusal } from '../write/out-dir';
 
 /**
  * The namespace of a cluster's cacerts Secret: the SMCP's (migration: OSSM 3 reuses it there) or
@@ -46,8 +47,40 @@ your PKI.
   --namespace NS    namespace of the cacerts Secret in the command printed (default: each cluster's
                     SMCP namespace from DIR/<cluster>/ossm2/, or spec.ossm3.namespace, else istio-system)
   --key-size BITS   RSA key size (default: 4096, as Istio's Makefile)
-  --force           replace existing material in <out>/<cluster>/
+  --force           generate even where certs refuses to (otherwise it writes nothing): replace
+                    <out>/<cluster>/ (keys of a CA that may be in use) and DIR/<cluster>/root-cert.pem
+                    (the public root the cluster's peers trust), and generate for a cluster with dumps
+                    in DIR/<cluster>/ossm2/ (a live mesh, whose root is the one its SMCP runs with)
   --json            print the result as JSON: per cluster its folder, public root, namespace and command`;
+
+/**
+ * Why generating a lab CA for `cluster` would replace a root in use, or undefined. A live mesh (dumps in
+ * ossm2/) signs with the root its SMCP runs with, and its peers validate it with that root; an existing
+ * root-cert.pem is the root the peers trust (OSSM 3's caCertificates from 05-install-ossm3 on, MF022).
+ */
+function rootInUse(clustersDir: string, cluster: string): string | undefined {
+  const ossm2 = path.join(clustersDir, cluster, 'ossm2');
+  const published = path.join(clustersDir, cluster, 'root-cert.pem');
+  const exists = fs.existsSync(published);
+  if (fs.existsSync(ossm2) && fs.readdirSync(ossm2).length > 0) {
+    const ns = controlPlaneNamespace(clustersDir, cluster) ?? 'istio-system';
+    const copy = `oc --context ${cluster} get cm istio-ca-root-cert -n ${ns} -o jsonpath='{.data.root-cert\\.pem}' > ${published}`;
+    return (
+      `${ossm2}/ holds the dumps of a live mesh: ${cluster}'s root is the one its SMCP runs with, never a lab one, and its peers ` +
+      `validate ${cluster} with it. ` +
+      (exists ? `Keep ${published} (that root; to copy it again: ${copy}). ` : `Copy that root instead: ${copy}. `) +
+      `Use --force only to give ${cluster} a lab CA on purpose: its SMCP keeps signing with its current root until you switch it ` +
+      `to the new cacerts Secret, and synth reports the new root against the peers' CA ConfigMaps (MF022).`
+    );
+  }
+  if (exists)
+    return (
+      `${published} exists: it is ${cluster}'s public root, the one its peers trust (OSSM 3 from 05-install-ossm3 on), and a new ` +
+      `lab root there breaks cross-mesh mTLS unless ${cluster}'s cacerts Secret is replaced with it too. Keep it, or run again ` +
+      `with --force to replace it (a lab you rebuild from scratch).`
+    );
+  return undefined;
+}
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -91,12 +124,23 @@ export async function runCerts(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const outDir = v.out ?? 'certs';
+  const refusal = outDirRefusal('certs', outDir, { option: v.out === undefined ? 'the certs folder' : '--out', input: clustersDir });
+  if (refusal) {
+    console.error(`meshfed: ${refusal}`);
+    return 2;
+  }
   for (const c of clusters) {
     const dir = path.join(outDir, c);
     if (fs.existsSync(dir) && !v.force) {
       console.error(`meshfed: ${dir} exists: refusing to replace a CA (its keys may be in use). Use --force to replace it.`);
       return 1;
     }
+  }
+  const inUse = v.force ? [] : clusters.flatMap((c) => rootInUse(clustersDir, c) ?? []);
+  if (inUse.length) {
+    for (const why of inUse) console.error(`meshfed: refusing: ${why}`);
+    console.error('meshfed: nothing was written.');
+    return 1;
   }
   const results: { cluster: string; dir: string; publicRoot: string; namespace: string; command: string }[] = [];
   for (const c of clusters) {

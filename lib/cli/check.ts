@@ -1,13 +1,9 @@
 import pc from 'picocolors';
 
-import { runChecks } from '../check';
 import { inputErrorExit, parseCommand } from './args';
 import { formatFinding } from '../check/finding';
-import { Diagnostics, formatDiagnostic } from '../diagnostics';
-import { loadInput } from '../load/input';
-import { buildModel } from '../model/federation';
-import { buildPlan } from '../plan/plan';
-import { checkPointers } from '../plan/pointers';
+import { formatDiagnostic } from '../diagnostics';
+import { analyse, check } from '../pipeline/render';
 
 const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json] [--json]
 
@@ -28,13 +24,10 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   );
   if ('exit' in parsed) return parsed.exit;
   const values = parsed.values;
-  const diags = new Diagnostics();
   try {
-    const model = buildModel(loadInput(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', diags), diags);
-    const plan = buildPlan(model, diags);
-    checkPointers(plan, model, diags);
-    diags.throwIfErrors();
-    const findings = runChecks(model, plan);
+    const analysis = analyse(values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters');
+    const diags = analysis.diagnostics;
+    const findings = check(analysis);
     if (values.format === 'json' || values.json) {
       console.log(
         JSON.stringify(
@@ -44,13 +37,15 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         ),
       );
     } else {
-      for (const w of diags.warnings) console.log(formatDiagnostic(w));
+      const warnings = diags.shownWarnings;
+      for (const w of warnings) console.log(pc.yellow(formatDiagnostic(w)));
       const shown = findings.filter((f) => !f.acknowledged);
       for (const f of shown) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
       const errors = findings.filter((f) => f.severity === 'error').length;
-      const acked = findings.length - shown.length;
+      const acked = findings.length - shown.length + diags.warnings.length - warnings.length;
       console.log(
-        `meshfed check: ${errors} error(s), ${shown.length - errors} warning(s)${acked ? `, ${acked} acknowledged (spec.acknowledge)` : ''}`,
+        `meshfed check: ${errors} error(s), ${shown.length - errors + warnings.length} warning(s)` +
+          `${acked ? `, ${acked} acknowledged (spec.acknowledge)` : ''}`,
       );
     }
     return findings.some((f) => f.severity === 'error') ? 1 : 0;

@@ -2,14 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { inputErrorExit, parseCommand } from './args';
-import { runChecks } from '../check';
 import { throwIfErrorFindings } from '../check/finding';
-import { Diagnostics } from '../diagnostics';
-import { loadInput } from '../load/input';
-import { buildModel } from '../model/federation';
-import { buildPlan } from '../plan/plan';
+import { analyse, check } from '../pipeline/render';
 import { writeTreeAtomically } from '../write/atomic';
 import { graduate } from '../write/graduate';
+import { outDirRefusal } from '../write/out-dir';
 
 const USAGE = `usage: meshfed graduate --to DIR [--clusters DIR] [--json]
 
@@ -18,14 +15,14 @@ state — cluster.yaml (mode: greenfield, nothing restarted on install), control
 the SMCP ran with, which OSSM 3 carries), federation/ (peers, export and import sets), inventory/ (what
 runs), root-cert.pem — and DIR/gitops.yaml. \`meshfed synth --clusters DIR\` renders from them the objects
 of 07-finalize and its import folders, byte for byte, in one overlay per cluster (multicluster). Add
-services there from now on (docs/gitops.md, "After 07-finalize"). DIR must not exist or be empty;
-nothing else is written.
+services there from now on (docs/gitops.md, "After 07-finalize"). DIR must not exist or be empty
+(exit 2 otherwise), and be neither the input folder nor the current folder; nothing else is written.
 
   --to DIR         where the graduated clusters folder goes (required)
   --clusters DIR   the migration's clusters folder (default: clusters, or $MESHFED_CLUSTERS)
   --json           print the files written as JSON`;
 
-/** The `graduate` command; returns the exit code (0 ok, 1 input error, 2 usage error). */
+/** The `graduate` command; returns the exit code (0 ok, 1 input error, 2 usage error or a --to folder it may not write). */
 export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const parsed = parseCommand<{ to?: string; clusters?: string; json?: boolean }>(
     argv,
@@ -36,15 +33,14 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
   if ('exit' in parsed) return parsed.exit;
   const clustersDir = parsed.values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
   const to = parsed.values.to!;
-  if (fs.existsSync(to) && fs.readdirSync(to).length) {
-    console.error(`meshfed: ${to} is not empty: graduate writes a new clusters folder and replaces nothing. Name a new folder.`);
-    return 1;
+  const refusal = outDirRefusal('graduate', to, { option: '--to', input: clustersDir });
+  if (refusal) {
+    console.error(`meshfed: ${refusal}`);
+    return 2;
   }
-  const diags = new Diagnostics();
   try {
-    const model = buildModel(loadInput(clustersDir, diags), diags);
-    const plan = buildPlan(model, diags);
-    diags.throwIfErrors();
+    const analysis = analyse(clustersDir, { skipPointerRules: true });
+    const { model, plan } = analysis;
     const notThere = plan.local.filter((c) => plan.pointers[c] !== '07-finalize');
     if (notThere.length) {
       console.error(
@@ -54,7 +50,7 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
       return 1;
     }
     // What synth would refuse, graduate refuses too: the end state it declares must be one that renders.
-    throwIfErrorFindings(runChecks(model, plan), diags.warnings);
+    throwIfErrorFindings(check(analysis), analysis.diagnostics.warnings);
     const files = graduate(model, plan);
     const gitops = path.join(clustersDir, 'gitops.yaml');
     if (fs.existsSync(gitops)) files.set('gitops.yaml', fs.readFileSync(gitops, 'utf8'));

@@ -3,13 +3,11 @@ import * as path from 'path';
 
 import pc from 'picocolors';
 
-import { Diagnostics, formatDiagnostic } from '../diagnostics';
+import { formatDiagnostic } from '../diagnostics';
 import { inputErrorExit, parseCommand } from './args';
 import { renderTable } from './table';
-import { loadInput } from '../load/input';
-import { buildModel } from '../model/federation';
-import { buildPlan } from '../plan/plan';
-import { checkPointers, nextSteps } from '../plan/pointers';
+import { analyse, pointerErrors } from '../pipeline/render';
+import { nextSteps } from '../plan/pointers';
 
 const USAGE = `usage: meshfed plan [--clusters DIR] [--out DIR] [--json]
 
@@ -40,12 +38,10 @@ export function runPlan(argv: string[], env: NodeJS.ProcessEnv = process.env, ou
   if ('exit' in parsed) return parsed.exit;
   const values = parsed.values;
   const clustersDir = values.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
-  const diags = new Diagnostics();
   try {
-    const model = buildModel(loadInput(clustersDir, diags), diags);
-    const plan = buildPlan(model, diags);
-    const pointerDiags = new Diagnostics();
-    checkPointers(plan, model, pointerDiags);
+    const analysis = analyse(clustersDir, { skipPointerRules: true });
+    const plan = analysis.plan;
+    const pointerDiags = { errors: pointerErrors(analysis) };
     const steps = nextSteps(plan);
     const rendered = renderedPhases(values.out ?? env.MESHFED_OUT ?? 'dist');
     const inDist = (cluster: string) => rendered[cluster] ?? null;

@@ -2,6 +2,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { Finding } from '../check/finding';
+import { Diagnostic } from '../diagnostics';
 import { compareStrings } from '../sort';
 import { listFiles } from '../write/atomic';
 
@@ -22,6 +24,18 @@ export interface Stamp {
   /** Warnings and unacknowledged findings among them (for --strict). */
   readonly warnings: number;
   readonly summary: string;
+  /** What `synth --json` reported, for an unchanged re-run to report the same. */
+  readonly report: StampReport;
+}
+
+/** The parts of `synth --json`'s report a re-run that renders nothing repeats. */
+export interface StampReport {
+  readonly clusters: Record<string, { current: string; written: string[]; blocked: { phase: string; reasons: string[] }[] }>;
+  readonly warnings: Diagnostic[];
+  readonly findings: Finding[];
+  readonly notes: string[];
+  /** How many files the output folder holds. */
+  readonly files: number;
 }
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -85,7 +99,8 @@ export function currentStamp(
   } catch {
     return undefined;
   }
-  if (stamp.input !== input || stamp.output !== treeHash(outDir)) return undefined;
+  // A stamp without the report (meshfed before it kept one) cannot answer --json: render in full.
+  if (stamp.input !== input || !stamp.report || stamp.output !== treeHash(outDir)) return undefined;
   return stamp;
 }
 

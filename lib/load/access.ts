@@ -1,4 +1,5 @@
 import { Diagnostics } from '../diagnostics';
+import type { RuleId } from '../rules';
 import { Json, JsonObject, SourceObject } from './yaml-source';
 
 /**
@@ -77,8 +78,8 @@ export class FieldReader {
     this.diags.error(this.src.at(path), message, hint);
   }
 
-  warn(path: readonly (string | number)[], message: string, hint?: string): void {
-    this.diags.warn(this.src.at(path), message, hint);
+  warn(rule: RuleId, path: readonly (string | number)[], message: string, hint?: string): void {
+    this.diags.warn(rule, this.src.at(path), message, hint);
   }
 }
 

@@ -59,6 +59,7 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
   const federation = fs.existsSync(path.join(dir, 'federation')) ? readOssm2Folder(path.join(dir, 'federation'), diags) : [];
   if (federation.length === 0)
     diags.warn(
+      'MF021',
       { file: path.join(dir, 'federation') },
       'no ServiceMeshPeer declared: this cluster shares nothing.',
       'Declare peers, exports and imports in federation/*.yaml (docs/topologies.md, "Greenfield multi-cluster").',

@@ -71,6 +71,7 @@ export function parseInventory(
   for (const s of smmrs) {
     if (s.namespace !== controlPlane.namespace || s.name !== 'default') {
       diags.warn(
+        'MF021',
         s.at(),
         `ignored: Maistra only reads the ServiceMeshMemberRoll named "default" in the control-plane namespace ${controlPlane.namespace}.`,
       );
@@ -157,6 +158,7 @@ function warnOtherOwners(inv: T.Ossm2Inventory, diags: Diagnostics): void {
     const owner = gitOpsOwner(o.source.value);
     if (!owner) continue;
     diags.warn(
+      'MF024',
       o.source.at(['metadata']),
       `${o.source.label} is tracked by ${owner}; meshfed adopts it in 00-federation, and two deliveries owning one object ` +
         'fight over it (and the one that drops it prunes it).',

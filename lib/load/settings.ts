@@ -5,6 +5,7 @@ import Ajv, { ErrorObject } from 'ajv';
 import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
+import { RULE_IDS, RuleId, RULES } from '../rules';
 import { SourceObject } from './yaml-source';
 import { PhaseId } from '../phases';
 
@@ -66,7 +67,7 @@ export interface ClusterSettings {
   /** Replacements for the SMCP's Prometheus and Kiali addons, rendered in 05. */
   readonly observability: { readonly monitors?: boolean; readonly kiali?: boolean };
   /** Rules whose warnings on this cluster were read and accepted: not printed again (plan.json keeps them). */
-  readonly acknowledge: string[];
+  readonly acknowledge: RuleId[];
   /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
   readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
@@ -104,9 +105,8 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
           | 'trustDomain'
           | 'hostnameScheme'
           | 'intendedRemovals'
-          | 'acknowledge'
         >
-      >;
+      > & { acknowledge?: string[] };
   };
   if (v.metadata.name !== folderName) {
     diags.error(
@@ -171,6 +171,7 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
   if (mode === 'greenfield' && v.spec.phase !== undefined)
     diags.error(src.at(['spec', 'phase']), 'a greenfield cluster has one overlay (multicluster), no phases.', 'Remove spec.phase.');
   if (onlyGreenfield.length || (mode === 'greenfield' && (!v.spec.trustDomain || v.spec.phase !== undefined))) return undefined;
+  if (!acknowledgeable(src, v.spec.acknowledge ?? [], diags)) return undefined;
   const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));
   if (!versions.includes(v.spec.ossm3.version as IstioSpecVersion)) {
     diags.error(
@@ -200,9 +201,30 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     networkPolicies: v.spec.networkPolicies ?? {},
     observability: v.spec.observability ?? {},
     intendedRemovals: v.spec.intendedRemovals ?? [],
-    acknowledge: v.spec.acknowledge ?? [],
+    acknowledge: (v.spec.acknowledge ?? []) as RuleId[],
     source: src,
   };
+}
+
+/**
+ * spec.acknowledge names rules whose warnings may be silenced: an id that is no rule, or a rule that only
+ * reports errors (never silenced), would look acknowledged and silence nothing.
+ */
+function acknowledgeable(src: SourceObject, ids: string[], diags: Diagnostics): boolean {
+  let ok = true;
+  ids.forEach((id, i) => {
+    const rule = (RULES as Record<string, { severities: readonly string[] }>)[id];
+    if (rule?.severities.includes('warning')) return;
+    ok = false;
+    diags.error(
+      src.at(['spec', 'acknowledge', i]),
+      rule ? `${id} reports only errors, and errors are never acknowledged.` : `${id} is not a meshfed rule.`,
+      rule
+        ? `Remove it from spec.acknowledge and fix what it reports (docs/rules.md#${id.toLowerCase()}).`
+        : `Use one of the rules docs/rules.md lists (${RULE_IDS[0]}…${RULE_IDS[RULE_IDS.length - 1]}), as warnings name them.`,
+    );
+  });
+  return ok;
 }
 
 /** Why a hook Job image reference is not pinned (undefined when it is: a digest, or a tag other than latest). */

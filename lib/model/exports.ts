@@ -15,7 +15,12 @@ function compileExportRules(link: PeerLink, diags: Diagnostics): { index: number
   const out: { index: number; match: Matcher }[] = [];
   for (const rule of ess.rules) {
     const m = compileRule(rule, (msg) =>
-      diags.warn(ess.source.at(['spec', 'exportRules', rule.index]), `${msg}; Maistra skips this rule.`, 'Fix or remove the rule.'),
+      diags.warn(
+        'MF021',
+        ess.source.at(['spec', 'exportRules', rule.index]),
+        `${msg}; Maistra skips this rule.`,
+        'Fix or remove the rule.',
+      ),
     );
     if (m) out.push({ index: rule.index, match: m });
   }

@@ -170,23 +170,21 @@ function remoteNetworkProblem(mesh: Mesh, remoteNetwork: string, used: Map<strin
   return used.has(remoteNetwork) ? `is already used for peer ${used.get(remoteNetwork)}` : undefined;
 }
 
-/** The peer's CA ConfigMap in the dumps, with a warning when it is missing or holds another root. */
-function caConfigMapOf(mesh: Mesh, peer: Peer, remote: Mesh, diags: Diagnostics): ConfigMapObj | undefined {
+/**
+ * The peer's CA ConfigMap in the dumps, with a warning when it is missing. Whether it holds the peer's
+ * root-cert.pem is MF022's question (lib/check/trust.ts): how bad a mismatch is depends on the phase.
+ */
+function caConfigMapOf(mesh: Mesh, peer: Peer, diags: Diagnostics): ConfigMapObj | undefined {
   const cp = mesh.controlPlane.namespace;
   const cm = mesh.inventory.configMaps.find((c) => c.namespace === cp && c.name === peer.caConfigMap);
   // Declared federation (greenfield): OSSM 3 takes the peer's root from its root-cert.pem, no ConfigMap is involved.
   if (!cm && mesh.settings.mode === 'greenfield') return undefined;
   if (!cm) {
     diags.warn(
+      'MF020',
       peer.source.at(['spec', 'security', 'certificateChain']),
       `ConfigMap ${cp}/${peer.caConfigMap} with the peer's root is not in ossm2/; it is not adopted in 00-federation.`,
       `Add it: \`oc get cm ${peer.caConfigMap} -n ${cp} -o yaml\`.`,
-    );
-  } else if (normalizePem(cm.data['root-cert.pem'] ?? '') !== normalizePem(remote.rootCert.pem)) {
-    diags.warn(
-      cm.source.at(['data', 'root-cert.pem']),
-      `does not match ${remote.cluster}'s root-cert.pem.`,
-      `OSSM 3 will trust clusters/${remote.cluster}/root-cert.pem: check which one is the root ${remote.cluster} really uses.`,
     );
   }
   return cm;
@@ -258,12 +256,13 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
       remoteNetwork,
       exportSet: inv.exportSets.find((e) => e.name === peer.name),
       importSet: inv.importSets.find((i) => i.name === peer.name),
-      caConfigMap: caConfigMapOf(mesh, peer, remote, diags),
+      caConfigMap: caConfigMapOf(mesh, peer, diags),
     });
   }
   for (const set of [...inv.exportSets, ...inv.importSets]) {
     if (inv.peers.some((p) => p.name === set.name)) continue;
     diags.warn(
+      'MF021',
       set.source.at(['metadata', 'name']),
       `no ServiceMeshPeer named "${set.name}": Maistra pairs sets with peers by name, so this one does nothing (and is not migrated).`,
       'Rename it after the ServiceMeshPeer it is meant for, or remove it.',
@@ -273,20 +272,28 @@ function linksOfMesh(mesh: Mesh, byTd: Map<string, Mesh>, diags: Diagnostics): P
 }
 
 /**
- * The east-west gateway is a new Service with its own address; a peer's ServiceMeshPeer lists the old
- * federation ingress gateway's. Setting one for the other points every importer at the wrong gateway.
+ * The east-west gateway is a new Service with its own address and port; a peer's ServiceMeshPeer lists
+ * the old federation ingress gateway's (spec.remote.addresses, servicePort). Setting one for the other
+ * points every importer at the wrong gateway. Both are compared: with type NodePort both gateways are
+ * reached on the same node IPs, each on its own node port (a node port belongs to one Service), so the
+ * same address on another port is the expected case, not a mistake. An unknown node port says nothing
+ * (03-import waits for it).
  */
 function checkOldIngressAddresses(meshes: Mesh[], links: PeerLink[], diags: Diagnostics): void {
   const byCluster = new Map(meshes.map((m) => [m.cluster, m]));
   for (const link of links) {
     const exporter = byCluster.get(link.remote)!;
-    if (exporter.virtual) continue;
-    for (const address of exporter.eastWest.addresses.filter((a) => link.peer.addresses.includes(a))) {
+    const ew = exporter.eastWest;
+    if (exporter.virtual || ew.port !== link.peer.servicePort) continue;
+    for (const address of ew.addresses.filter((a) => link.peer.addresses.includes(a))) {
       diags.warn(
+        'MF023',
         exporter.settings.source.at(['spec', 'eastWestGateway', 'address']),
-        `${address} is the address of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ${link.peer.name} in ` +
-          `${link.local} lists it), not of its east-west gateway, which is a new Service (${exporter.eastWest.name}-istio).`,
-        `Set the address of Service ${exporter.eastWest.name}-istio in namespace ${exporter.eastWest.namespace} once 02-export is applied.`,
+        `${address} port ${ew.port} is the address and port of ${exporter.cluster}'s federation ingress gateway (ServiceMeshPeer ` +
+          `${link.peer.name} in ${link.local} lists them: spec.remote.addresses, servicePort), not of its east-west gateway, ` +
+          `which is a new Service (${ew.name}-istio).`,
+        `Set the address of Service ${ew.name}-istio in namespace ${ew.namespace} once 02-export is applied` +
+          (ew.serviceType === 'NodePort' ? ', and its node port in spec.eastWestGateway.service.nodePort.' : '.'),
       );
     }
   }
@@ -298,16 +305,13 @@ function buildLinks(meshes: Mesh[], byTd: Map<string, Mesh>, diags: Diagnostics)
   for (const link of links) {
     if (links.some((r) => r.local === link.remote && r.remote === link.local)) continue;
     diags.warn(
+      'MF021',
       link.peer.source.at(),
       `${link.remote} has no ServiceMeshPeer for ${link.local}: the peering is one-sided, so nothing is exchanged over it.`,
       `Add ${link.remote}'s ServiceMeshPeer to clusters/${link.remote}/ossm2/.`,
     );
   }
   return links;
-}
-
-function normalizePem(s: string): string {
-  return s.replace(/\s+/g, '');
 }
 
 /** Exposed hostnames must map to one service per exporter, and must not shadow another local Service. */
@@ -370,6 +374,7 @@ export function buildModel(clusters: LoadedCluster[], diags: Diagnostics): Feder
   for (const i of imports) {
     if (i.export.service.serviceAccounts.length === 0) {
       diags.warn(
+        'MF025',
         i.export.service.source.at(i.export.service.kind === 'Service' ? ['spec', 'selector'] : ['spec', 'workloadSelector']),
         `no Deployment, StatefulSet or DaemonSet in ${i.exporter}'s ossm2/ runs the pods of this ` +
           `service, so its SPIFFE identity is unknown; ${i.importer}'s ServiceEntry for ${i.hostname} ` +

@@ -27,6 +27,7 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
     const at = iss.source.at(['spec', 'importRules', rule.index]);
     if (rule.type !== 'NameSelector') {
       diags.warn(
+        'MF021',
         at,
         `rule type "${rule.type}" is not supported for imports (only NameSelector); Maistra skips this rule.`,
         'Fix or remove the rule.',
@@ -35,11 +36,12 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
     }
     const ns = rule.nameSelector;
     if (!ns) {
-      diags.warn(at, 'type NameSelector without nameSelector; Maistra skips this rule.', 'Fix or remove the rule.');
+      diags.warn('MF021', at, 'type NameSelector without nameSelector; Maistra skips this rule.', 'Fix or remove the rule.');
       continue;
     }
     if (rule.importAsLocal && (!ns.alias || isWildcard(ns.alias.namespace))) {
       diags.warn(
+        'MF021',
         iss.source.at(['spec', 'importRules', rule.index, 'importAsLocal']),
         'importAsLocal without a fixed alias namespace: Maistra drops this rule, so the services it matches are not imported (and are not migrated).',
         'Set nameSelector.alias.namespace to the local namespace the service should join.',
@@ -49,6 +51,7 @@ function compileImportRules(link: PeerLink, iss: ImportSet, diags: Diagnostics):
     const suffix = rule.importAsLocal ? LOCAL_SUFFIX : (rule.domainSuffix ?? iss.domainSuffix ?? `svc.${link.peer.name}-imports.local`);
     if (!rule.importAsLocal && suffix === LOCAL_SUFFIX) {
       diags.warn(
+        'MF021',
         iss.source.at(['spec', 'importRules', rule.index, 'domainSuffix']),
         `domainSuffix ${suffix} is the cluster's own suffix; Maistra skips this rule ("use importAsLocal instead").`,
         'Use importAsLocal: true with a fixed alias namespace.',
@@ -99,6 +102,7 @@ export function computeImports(
   const locality = localityString(loc);
   if (loc && (loc.region || loc.zone || loc.subzone) && !locality) {
     diags.warn(
+      'MF021',
       iss.source.at(['spec', 'locality']),
       'this locality is incomplete (zone needs region; subzone needs zone and region): Maistra ignores it, and so does meshfed.',
     );

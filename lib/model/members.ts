@@ -47,6 +47,7 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
         );
       } else if (!known.has(m)) {
         diags.warn(
+          'MF020',
           roll.source.at(['spec', 'members', i]),
           `member namespace "${m}" has no Namespace object in ossm2/; it is left out of the migration.`,
           `Add it to the dumps (\`oc get namespace ${m} -o yaml\`) if it exists.`,
@@ -58,7 +59,7 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
     roll.memberSelectors.forEach((sel, i) => {
       const c = compileLabelSelector(sel);
       if (!c.ok) {
-        diags.warn(roll.source.at(['spec', 'memberSelectors', i]), `invalid member selector (${c.reason}); Maistra ignores it.`);
+        diags.warn('MF021', roll.source.at(['spec', 'memberSelectors', i]), `invalid member selector (${c.reason}); Maistra ignores it.`);
         return;
       }
       for (const n of inv.namespaces) if (wildcard(n.name) && c.matches(n.labels)) out.add(n.name);
@@ -69,6 +70,7 @@ export function memberNamespaces(inv: Ossm2Inventory, diags: Diagnostics): strin
       if (known.has(m.namespace)) out.add(m.namespace);
       else
         diags.warn(
+          'MF020',
           m.source.at(),
           `ServiceMeshMember in "${m.namespace}" but that Namespace is not in ossm2/; it is left out of the migration.`,
         );

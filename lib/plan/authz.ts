@@ -256,6 +256,7 @@ export function exposurePolicies(ctx: PlanContext, mesh: Mesh, diags?: Diagnosti
     const existing = allowPoliciesOn(mesh, e.ns, e.selector);
     if (existing.length) {
       diags?.warn(
+        'MF003',
         mesh.settings.source.at(['spec', 'exposure', 'enforce']),
         `not enforced on ${e.ns}/${e.name}: ALLOW ${existing.map((p) => `${p.namespace}/${p.name}`).join(', ')} already ` +
           `applies to its pods, and Istio ORs ALLOW policies, so another one would widen what it allows.`,

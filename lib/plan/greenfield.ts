@@ -46,6 +46,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   if (pending.size && !mesh.virtual) {
     for (const reason of importBlockers(ctx, mesh)) {
       diags.warn(
+        'MF023',
         mesh.settings.source.at(),
         `${mesh.cluster}'s imports from ${[...pending].sort().join(', ')} are left out of its multicluster overlay for now: ${reason}`,
       );
@@ -66,12 +67,13 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
   ];
   // Namespaces: one object each, with the revision label where workloads or gateways run.
   const namespaces = new Map<string, Record<string, string>>();
-  const known = new Map(
-    mesh.inventory.namespaces.map((n) => [
-      n.name,
-      ((n.rendered.metadata as JsonObject | undefined)?.labels ?? {}) as Record<string, string>,
-    ]),
-  );
+  const metadata = (n: { rendered: JsonObject }) =>
+    (n.rendered.metadata ?? {}) as { labels?: Record<string, string>; annotations?: Record<string, string> };
+  const known = new Map(mesh.inventory.namespaces.map((n) => [n.name, metadata(n).labels ?? {}]));
+  // The inventory's annotations (openshift.io/display-name, description, requester…), as 00 adopts a dumped
+  // Namespace: a graduated mesh must keep every annotation 07-finalize declares, or the next apply removes it
+  // from the live Namespace (https://kubernetes.io/docs/reference/using-api/server-side-apply/#field-management).
+  const annotations = new Map(mesh.inventory.namespaces.map((n) => [n.name, metadata(n).annotations ?? {}]));
   for (const n of [...mesh.memberNamespaces, ...onRevision]) namespaces.set(n, known.get(n) ?? {});
   for (const r of parts) if (r.type === 'namespace') namespaces.set(r.ref.name, { ...r.labels, ...(namespaces.get(r.ref.name) ?? {}) });
   const nsResources: Resource[] = [...namespaces.keys()].sort().map((name) => {
@@ -83,6 +85,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
       labels: onRevision.has(name)
         ? { ...labels, ...(mesh.inventory.declaredControlPlane ? revisionLabels(mesh) : { 'istio.io/rev': mesh.ossm3.revision }) }
         : labels,
+      ...(Object.keys(annotations.get(name) ?? {}).length ? { annotations: annotations.get(name) } : {}),
       // The inventory's namespaces run (or will run) workloads meshfed does not own.
       ...(preexisting(mesh, name) ? { keep: true } : {}),
     };

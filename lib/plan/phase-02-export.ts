@@ -28,6 +28,7 @@ function exporterServiceEntries(imports: Import[], gatewayNs: string, diags: Dia
     if (i.hostname === svc.hostname) continue;
     if (Object.keys(svc.podSelector).length === 0) {
       diags.warn(
+        'MF001',
         svc.source.at(),
         `${i.importer} imports this service as ${i.hostname}, but it selects no pods (no selector / ` +
           `workloadSelector), so ${i.exporter} cannot give that hostname to its endpoints: after ` +
@@ -139,6 +140,7 @@ export function memberRollPatch(ctx: PlanContext, mesh: Mesh, namespaces: string
   const roll = mesh.inventory.memberRoll;
   if (!roll) {
     diags?.warn(
+      'MF020',
       cp.source.at(['spec', 'mode']),
       `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`,
       'Add the ServiceMeshMemberRoll to the dumps.',

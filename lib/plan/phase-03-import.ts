@@ -155,6 +155,7 @@ function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: Servic
     });
     if (sameNs && svc.serviceAccounts.length > 1) {
       diags.warn(
+        'MF025',
         svc.source.at(),
         `${imp.exporter}'s pods behind ${svc.namespace}/${svc.name} run as several service accounts ` +
           `(${svc.serviceAccounts.join(', ')}); a WorkloadEntry names one, so ${mesh.cluster}'s ` +
@@ -166,6 +167,7 @@ function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: Servic
     const missing = svc.ports.filter((p) => !localPorts.has(p.number));
     if (missing.length) {
       diags.warn(
+        'MF010',
         local.source.at(['spec', 'ports']),
         `${mesh.cluster}'s Service ${local.namespace}/${local.name} lacks port(s) ` +
           `${missing.map((p) => p.number).join(', ')} that ${imp.exporter} exports; remote endpoints ` +

@@ -19,6 +19,7 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
   if (shared) {
     if (es)
       diags.warn(
+        'MF021',
         mesh.settings.source.at(['spec', 'ossm3', 'cacerts']),
         `ignored: OSSM 3 runs in ${mesh.ossm3.namespace} like the SMCP and reuses its cacerts Secret.`,
       );

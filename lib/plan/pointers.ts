@@ -47,6 +47,12 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
       diags.error(where, `${mesh.cluster} cannot be at ${phase}: this phase is not written yet. ${p.blockedBy.join(' ')}`);
       continue;
     }
+    const was = previous[mesh.cluster] as PhaseId | undefined;
+    if (was !== undefined && plan.phases.includes(was) && Math.abs(at(phase) - at(was)) > 1) {
+      // Reported beside any unmet gate below: one run names every problem with the pointer.
+      const skip = skippedPhases(plan, mesh, was, phase);
+      diags.error(where, skip.message, skip.hint);
+    }
     for (const g of unmetGates(plan, mesh.cluster, phase)) {
       // A rollback of the cluster waited on (its pointer went back since the last render): name it, and
       // say which cluster must roll back first.
@@ -71,6 +77,32 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
       );
     }
   }
+}
+
+/**
+ * A pointer that moved more than one phase since the last render (the previous plan.json): the first
+ * rule of ORDERING_RULES. Each phase folder is a cluster's whole desired state at that phase, so a jump
+ * applies (or, backwards, undoes) the phases in between in one sync, without the sync, health checks and
+ * verify Jobs of each in between; the way on is one phase at a time (the runbook's rollback is too).
+ */
+function skippedPhases(plan: Plan, mesh: Mesh, was: PhaseId, phase: PhaseId): { message: string; hint: string } {
+  const forward = at(phase) > at(was);
+  const between = forward ? plan.phases.slice(at(was) + 1, at(phase)) : plan.phases.slice(at(phase) + 1, at(was)).reverse();
+  const step = between[0];
+  const names = between.length === 1 ? between[0] : `${between.slice(0, -1).join(', ')} and ${between[between.length - 1]}`;
+  const file = inputPath(mesh, 'cluster.yaml');
+  const head =
+    `${mesh.cluster}'s pointer skips a phase: spec.phase is ${phase}, the last synth rendered ${mesh.cluster} at ${was}, ` +
+    `and ${names} ${between.length === 1 ? 'comes' : 'come'} between.`;
+  return forward
+    ? {
+        message: `${head} GitOps would apply ${names} and ${phase} in one sync, with no synced, healthy, verified ${step} in between.`,
+        hint: `Set spec.phase: ${step} (the next phase) in ${file}, synth, commit, let GitOps sync it, then move on.`,
+      }
+    : {
+        message: `${head} GitOps would undo ${was} and ${names} in one sync, with no synced state in between to check or stop at.`,
+        hint: `Set spec.phase: ${step} (the phase before ${was}) in ${file}, synth, commit, let GitOps sync it, then roll back further.`,
+      };
 }
 
 /** For `meshfed plan`: each cluster's current phase, the next one, and what blocks it. */

@@ -72,6 +72,11 @@ export interface NamespaceFields {
   /** @default - none */
   readonly labels?: Record<string, string>;
   /**
+   * The annotations a declared Namespace already has (a greenfield inventory's, e.g. openshift.io/display-name),
+   * rendered as they are: the keep annotations are added to them. @default - none
+   */
+  readonly annotations?: Record<string, string>;
+  /**
    * The namespace existed before meshfed (dumped, or the control plane's): GitOps must never prune or
    * delete it (lib/plan/namespaces.ts). @default false
    */

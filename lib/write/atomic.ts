@@ -10,6 +10,8 @@ export interface TreeChanges {
   readonly removed: string[];
   /** Files whose content was already right: left as they were (same inode, same mtime). */
   readonly unchanged: number;
+  /** The previous tree, moved aside and not removed (the next synth removes it), with the reason. */
+  readonly leftover?: string;
 }
 
 /**
@@ -52,7 +54,14 @@ export function writeTreeAtomically(outDir: string, files: Map<string, string>):
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+  // outDir is the new tree from here on: a failure to remove the old one must not make the write look
+  // failed; the next synth removes what is left (removeLeftovers).
+  if (hadOld)
+    try {
+      fs.rmSync(old, { recursive: true, force: true });
+    } catch (e) {
+      return { ...diff, unchanged, leftover: `${old}: ${(e as Error).message}` };
+    }
   return { ...diff, unchanged };
 }
 

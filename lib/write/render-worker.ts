@@ -51,12 +51,12 @@ export class RenderWorker {
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private shared?: { plan: Plan; clusters: string[]; claims: Int32Array };
 
-  constructor() {
+  /** `loader`: the module whose `register()` lets the worker require TypeScript (tests pass a missing one). */
+  constructor(loader: string = tsxLoader()) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const setup: Setup = { port: port2, done: this.done };
-    // The worker loads TypeScript the way the app does (tsx), whether synth runs under tsx or jest.
-    this.worker = new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(__filename)}).serve();`, {
+    this.worker = new Worker(workerSource(loader), {
       eval: true,
       workerData: setup,
       transferList: [port2],
@@ -64,6 +64,10 @@ export class RenderWorker {
       // The young generation the app gives the main thread (--max-semi-space-size=64): less GC.
       resourceLimits: { maxYoungGenerationSizeMb: 192 },
     });
+    // A worker that dies outside serve() emits 'error' once the main thread is idle again, which is after
+    // synth has written dist/ and returned: without a listener that error would end the process with exit
+    // 1. What the worker was for has been settled by then (result() got a reply, or it was cancelled).
+    this.worker.on('error', () => undefined);
     this.worker.unref();
   }
 
@@ -113,6 +117,87 @@ export class RenderWorker {
     if (!this.shared) throw new Error('meshfed bug: RenderWorker used before share()');
     return this.shared;
   }
+}
+
+export interface ClusterRenderingOptions {
+  readonly threads: 'auto' | 1;
+  /** Start the thread now, before the plan exists, so it loads the renderer while the input loads. */
+  readonly early: boolean;
+  readonly parallelMinObjects: number;
+}
+
+/**
+ * The clusters' files, rendered on one thread or two: the only thing the pipeline knows about threads.
+ * `start(plan)` hands a large plan's clusters to a second thread (or drops the early one for a small plan),
+ * `finish()` renders what is left here and collects the rest, `cancel()` stops the thread on a failure.
+ */
+export class ClusterRendering {
+  private worker?: RenderWorker;
+  private plan?: Plan;
+  private shared = false;
+
+  constructor(private readonly opts: ClusterRenderingOptions) {
+    if (opts.threads === 'auto' && opts.early) this.worker = new RenderWorker();
+  }
+
+  start(plan: Plan): void {
+    this.plan = plan;
+    const clusters = this.opts.threads === 1 ? [] : sharedClusters(plan, {}, this.opts.parallelMinObjects);
+    if (clusters.length) {
+      this.worker = (this.worker ?? new RenderWorker()).share(plan, clusters);
+      this.shared = true;
+    } else {
+      this.worker?.cancel();
+      this.worker = undefined;
+    }
+  }
+
+  /** Every local cluster's files; `timings.wait` gets the time spent waiting for the other thread. */
+  finish(timings: Record<string, number> = {}): Map<string, Map<string, string>> {
+    const plan = this.plan;
+    if (!plan) throw new Error('meshfed bug: ClusterRendering.finish() before start()');
+    if (!this.worker || !this.shared) return new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c])]));
+    const mine = this.worker.renderRest();
+    const start = process.hrtime.bigint();
+    const theirs = this.worker.result();
+    timings.wait = (timings.wait ?? 0) + Number(process.hrtime.bigint() - start) / 1e6;
+    return new Map([...mine, ...theirs]);
+  }
+
+  cancel(): void {
+    this.worker?.cancel();
+  }
+}
+
+/**
+ * tsx's CommonJS loader, resolved from meshfed's own folder. Code a worker evaluates resolves bare names
+ * from the current directory (nodejs/node@01d3c44:lib/internal/process/execution.js, createModule:
+ * `module.paths = CJSModule._nodeModulePaths(cwd)`), and in a repository that installs meshfed
+ * (docs/input.md) that directory need not see meshfed's dependencies: installed from a local path,
+ * node_modules/meshfed is a symbolic link and tsx sits in the link target's own node_modules. Resolving
+ * from here finds it in either layout (this file's path is the link's target; a copied package finds
+ * the user's hoisted node_modules further up).
+ */
+export function tsxLoader(): string {
+  return require.resolve('tsx/cjs/api', { paths: [__dirname] });
+}
+
+/**
+ * The code the worker starts with: register the loader, then serve(). If that fails (no loader, a file
+ * that does not compile), the failure is posted as the reply and `done` set, so result() throws it
+ * rather than waiting for a worker that will never answer.
+ */
+function workerSource(loader: string): string {
+  return `const { workerData } = require('worker_threads');
+try {
+  require(${JSON.stringify(loader)}).register();
+  require(${JSON.stringify(__filename)}).serve();
+} catch (e) {
+  workerData.port.postMessage({ error: String((e && e.stack) || e) });
+  workerData.port.close();
+  Atomics.store(workerData.done, 0, 1);
+  Atomics.notify(workerData.done, 0);
+}`;
 }
 
 /** Worker side: take clusters from the front until the main thread has the rest, post the files, wake the main thread. */

@@ -244,3 +244,23 @@ test.each(Object.values(SAMPLES).map((s) => [s.type, s] as const))('%s renders o
     namespace: sample.ref.namespace,
   });
 });
+
+test('a declared Namespace keeps its own annotations, with the keep annotations over them', () => {
+  const [ns] = synthPhaseObjects([
+    {
+      type: 'namespace',
+      ref: r('v1', 'Namespace', 'a'),
+      labels: { team: 'x' },
+      annotations: { 'openshift.io/display-name': 'A', 'kustomize.toolkit.fluxcd.io/prune': 'enabled' },
+      keep: true,
+    },
+  ]) as { metadata: { annotations: Record<string, string>; labels: Record<string, string> } }[];
+  expect(ns.metadata.annotations).toEqual({
+    'openshift.io/display-name': 'A',
+    'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+  });
+  expect(ns.metadata.labels).toEqual({ team: 'x' });
+  const [bare] = synthPhaseObjects([{ type: 'namespace', ref: r('v1', 'Namespace', 'b'), labels: {} }]) as { metadata: object }[];
+  expect(bare.metadata).toEqual({ name: 'b' });
+});

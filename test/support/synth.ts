@@ -3,14 +3,16 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { kustomize, Obj } from './kube';
-import { runSynth, synthesize, SynthResult } from '../../lib/cli/synth';
+import { runSynth } from '../../lib/cli/synth';
+import { render, RenderResult } from '../../lib/pipeline/render';
 import { PHASES, GREENFIELD_PHASES } from '../../lib/plan/types';
 import { byKey } from '../../lib/sort';
 import { writeTreeAtomically } from '../../lib/write/atomic';
+import { PlanJson } from '../../lib/write/plan-json';
 
 /** Synthesize into a fresh temporary dist/ and return its path and the result. */
-export function synthTo(clustersDir: string): { dist: string; result: SynthResult } {
-  const result = synthesize(clustersDir);
+export function synthTo(clustersDir: string): { dist: string; result: RenderResult } {
+  const result = render(clustersDir);
   const dist = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-dist-')), 'dist');
   writeTreeAtomically(dist, result.files);
   return { dist, result };
@@ -57,9 +59,7 @@ export function readTree(dir: string): Map<string, string> {
 
 /** The import folders (dist/<cluster>/imports/<name>) delivered with a cluster's phase, from dist/plan.json. */
 export function importDirs(dist: string, cluster: string, phase: string): string[] {
-  const plan = JSON.parse(fs.readFileSync(path.join(dist, 'plan.json'), 'utf8')) as {
-    clusters: Record<string, { phases: { phase: string; imports: { folder: string }[] }[] }>;
-  };
+  const plan = JSON.parse(fs.readFileSync(path.join(dist, 'plan.json'), 'utf8')) as PlanJson;
   const phases = plan.clusters[cluster].phases;
   const upTo = phases.findIndex((p) => p.phase === phase);
   if (upTo < 0) throw new Error(`${cluster} has no phase ${phase}`);

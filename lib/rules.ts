@@ -1,21 +1,29 @@
 /**
- * Every `meshfed check` rule, once. An unknown id does not compile (RuleId), docs/rules.md has a section
- * per id with the same severity and its summary table is generated from here (npm run docs), and
- * lib/check/index.ts must map every id to its check function. test/rules.test.ts keeps all four in step.
+ * Every rule meshfed reports, once: `meshfed check`'s findings and the warnings synth gives while it reads
+ * the input (lib/diagnostics.ts `warn` takes a RuleId). An unknown id does not compile (RuleId),
+ * docs/rules.md has a section per id with the same severity and its summary table is generated from here
+ * (npm run docs), and lib/check/index.ts must map every id that is not `input` to its check function.
+ * test/rules.test.ts keeps all four in step. A leaf: it imports nothing, so every layer may name a rule.
  */
 export type Severity = 'error' | 'warning';
 
 export interface RuleSpec {
-  /** The severities its findings may have (most rules have one). */
+  /** The severities its findings and warnings may have (most rules have one). */
   readonly severities: readonly Severity[];
   /** A few words, for the table in docs/rules.md. */
   readonly title: string;
   /** One line: what the rule reports. */
   readonly summary: string;
+  /** Reported only while the input is read (load, model, plan warnings), by no check function. @default false */
+  readonly input?: true;
 }
 
 export const RULES = {
-  MF001: { severities: ['error'], title: 'continuity', summary: 'a hostname a client reaches today is lost in some state the gates allow' },
+  MF001: {
+    severities: ['error', 'warning'],
+    title: 'continuity',
+    summary: 'a hostname a client reaches today is lost in some state the gates allow',
+  },
   MF002: { severities: ['warning'], title: 'gateway identity', summary: 'an AuthorizationPolicy names the federation ingress gateway' },
   MF003: {
     severities: ['error', 'warning'],
@@ -25,7 +33,7 @@ export const RULES = {
   MF004: {
     severities: ['error', 'warning'],
     title: 'user configuration',
-    summary: 'user VirtualServices, DestinationRules, ServiceEntries that name imported or exported hosts',
+    summary: 'user VirtualServices, DestinationRules, ServiceEntries and spec.verify URLs that name hosts the cluster does not have',
   },
   MF005: { severities: ['error'], title: 'network names', summary: 'an istio-remote Gateway or WorkloadEntry on the wrong network' },
   MF006: { severities: ['error'], title: 'tlsMode label', summary: 'an imported WorkloadEntry without security.istio.io/tlsMode: istio' },
@@ -47,7 +55,7 @@ export const RULES = {
   MF010: {
     severities: ['warning'],
     title: 'multi-port exports',
-    summary: 'a multi-port export whose cross-mesh behaviour changes at 03-import',
+    summary: 'a multi-port export, or a joined local Service lacking exported ports, whose cross-mesh behaviour changes at 03-import',
   },
   MF011: { severities: ['error'], title: 'Sail kinds are cluster-scoped', summary: 'an Istio or IstioCNI rendered with a namespace' },
   MF012: { severities: ['error'], title: 'DNS capture', summary: 'OSSM 3 proxies that cannot resolve imported hostnames' },
@@ -78,8 +86,48 @@ export const RULES = {
     title: 'north-south continuity',
     summary: 'an SMCP gateway Service or Route without pods, pruned, or no longer matching the Gateways that select it',
   },
+  MF020: {
+    severities: ['warning'],
+    title: 'incomplete dumps',
+    summary: 'an object the dumps refer to but lack (a Namespace, the member roll, a CA ConfigMap), so it is left out',
+    input: true,
+  },
+  MF021: {
+    severities: ['warning'],
+    title: 'ignored configuration',
+    summary: 'configuration Maistra (or meshfed) ignores or that does nothing: skipped rules, unpaired sets, one-sided peers',
+    input: true,
+  },
+  MF022: {
+    severities: ['error', 'warning'],
+    title: 'peer roots',
+    summary: "a peer's root-cert.pem that is not the root its CA ConfigMap holds, an error once OSSM 3 trusts the file",
+  },
+  MF023: {
+    severities: ['warning'],
+    title: 'east-west address',
+    summary: "an east-west address and port that are the federation ingress gateway's, or not known yet (greenfield)",
+    input: true,
+  },
+  MF024: {
+    severities: ['warning'],
+    title: 'GitOps ownership',
+    summary: 'a dumped object another Argo CD application or Flux Kustomization tracks, which meshfed adopts too',
+    input: true,
+  },
+  MF025: {
+    severities: ['warning'],
+    title: 'exporter identities',
+    summary: 'an exported service whose pods have no known service account, or several, so imports pin its identity loosely',
+    input: true,
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;
 
 export const RULE_IDS = Object.keys(RULES).sort() as RuleId[];
+
+/** The rules a check function reports (every rule not marked `input`). */
+export type CheckRuleId = { [K in RuleId]: (typeof RULES)[K] extends { readonly input: true } ? never : K }[RuleId];
+
+export const CHECK_RULE_IDS = RULE_IDS.filter((id) => !('input' in RULES[id])) as CheckRuleId[];

@@ -1,5 +1,6 @@
-import { fluxImportsName } from './delivery';
-import { apiGroup } from './types';
+import { PreviousPlanJson } from './plan-json';
+import { fluxImportsName } from '../plan/delivery';
+import { apiGroup } from '../plan/types';
 import { byKey, compareStrings } from '../sort';
 
 /**
@@ -10,20 +11,7 @@ import { byKey, compareStrings } from '../sort';
  * out: they are named by content and deleted by their hook policy, never pruned.
  */
 
-interface PhaseEntry {
-  readonly phase: string;
-  readonly written?: boolean;
-  readonly adds: string[];
-  readonly deletes: string[];
-  /** The import folders this phase fills, with the ServiceEntry each imported service is filed with. */
-  readonly imports?: { readonly folder: string; readonly exporter?: string; readonly services?: string[] }[];
-}
-
-/** The part of dist/plan.json the guard reads. */
-export interface PlanJsonView {
-  readonly phases?: string[];
-  readonly clusters?: Record<string, { readonly current: string; readonly phases: PhaseEntry[] }>;
-}
+type PhaseEntry = NonNullable<NonNullable<NonNullable<PreviousPlanJson['clusters']>[string]>['phases']>[number];
 
 export interface ClusterChange {
   readonly cluster: string;
@@ -117,10 +105,8 @@ function kustomizationOf(cluster: string, folder: string): string {
 }
 
 /** Per cluster of the previous render: what the new one removes, and whether that needs confirmation. */
-export function compareRenders(previous: PlanJsonView, next: PlanJsonView): ClusterChange[] {
+export function compareRenders(previous: PreviousPlanJson, next: PreviousPlanJson): ClusterChange[] {
   const out: ClusterChange[] = [];
-  const order = next.phases ?? previous.phases ?? [];
-  const index = (p: string | undefined) => (p === undefined ? -1 : order.indexOf(p));
   for (const [cluster, prev] of Object.entries(previous.clusters ?? {}).sort(([a], [b]) => compareStrings(a, b))) {
     const now = next.clusters?.[cluster];
     const before = desiredState(prev.phases, prev.current);
@@ -145,12 +131,22 @@ export function compareRenders(previous: PlanJsonView, next: PlanJsonView): Clus
     if (!now) needs.push({ why: `${cluster} is no longer rendered: GitOps would prune everything it applied`, items: removed });
     else if (now.current === prev.current && removed.length)
       needs.push({ why: `${cluster} stays at ${now.current} but loses ${removed.length} object(s)`, items: removed });
-    else if (Math.abs(index(now.current) - index(prev.current)) > 1) {
-      needs.push({ why: `${cluster} moves from ${prev.current} to ${now.current}, more than one phase at once`, items: removed });
-    }
+    // A pointer that moves more than one phase is not a removal to confirm but a skipped phase: a pointer
+    // error (lib/plan/pointers.ts checkPointers), refused before this compares anything.
     out.push({ cluster, from: prev.current, to: now?.current, removed, added, moved, needsConfirmation: needs });
   }
   return out;
+}
+
+/**
+ * The clusters of the previous render when none of them is rendered now and none rendered now was then:
+ * the output folder holds another federation's render (the bundled example's dist/ after a user replaced
+ * clusters/ in the template), not an earlier state of this one. Undefined otherwise.
+ */
+export function otherFederation(previous: PreviousPlanJson, next: PreviousPlanJson): string[] | undefined {
+  const was = Object.keys(previous.clusters ?? {}).sort(compareStrings);
+  const now = Object.keys(next.clusters ?? {});
+  return was.length && now.length && !now.some((c) => Object.hasOwn(previous.clusters!, c)) ? was : undefined;
 }
 
 /** The lines synth prints: a summary per moved cluster, and the objects a refused change would remove. */

@@ -1,0 +1,184 @@
+/**
+ * The pipeline, as one library call (kustomize's `krusty.MakeKustomizer(...).Run` is the model): a
+ * clusters folder in, the plan, the findings and every file of `dist/` out. Nothing here writes; the
+ * commands (lib/cli/) and the cdk8s app call it and decide what to do with the result.
+ *
+ *   analyse:  load → model → plan → pointer rules           (check, plan, graduate stop here)
+ *   render:   analyse → checks → constructs → files          (synth, rehearse)
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { acknowledgeWarnings, runChecks } from '../check';
+import { Finding, throwIfErrorFindings } from '../check/finding';
+import { Diagnostic, Diagnostics } from '../diagnostics';
+import { GitOpsSettings, loadGitOps } from '../load/gitops';
+import { loadInput } from '../load/input';
+import { buildModel } from '../model/federation';
+import { FederationModel } from '../model/types';
+import { PhaseId } from '../phases';
+import { deliveries } from '../plan/delivery';
+import { buildPlan } from '../plan/plan';
+import { checkPointers } from '../plan/pointers';
+import { Plan } from '../plan/types';
+import { listFiles } from '../write/atomic';
+import { renderBundles } from '../write/bundles';
+import { renderArgoCd, renderFlux } from '../write/gitops';
+import { SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
+import { renderDist } from '../write/overlays';
+import { planJson } from '../write/plan-json';
+import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
+import { renderClusterRunbook, renderRunbook } from '../write/runbook';
+import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
+
+/** Milliseconds per stage, for MESHFED_TIMING=1 and the benchmark. */
+export type Timings = Record<string, number>;
+
+export function timed<T>(timings: Timings, stage: string, fn: () => T): T {
+  const start = process.hrtime.bigint();
+  try {
+    return fn();
+  } finally {
+    timings[stage] = (timings[stage] ?? 0) + Number(process.hrtime.bigint() - start) / 1e6;
+  }
+}
+
+export interface AnalyseOptions {
+  /** Pointers of the previous render (its plan.json), for the rules on how a pointer may move. */
+  readonly previousPointers?: Readonly<Record<string, string>>;
+  /** Skip the pointer rules (meshfed plan reports them itself; graduate needs none). */
+  readonly skipPointerRules?: boolean;
+  readonly timings?: Timings;
+}
+
+export interface Analysis {
+  readonly model: FederationModel;
+  readonly plan: Plan;
+  readonly gitops: GitOpsSettings | undefined;
+  /** Warnings so far (errors were thrown as InputError). */
+  readonly diagnostics: Diagnostics;
+}
+
+/** load → model → plan → pointer rules. Throws InputError naming every problem of the input. */
+export function analyse(clustersDir: string, opts: AnalyseOptions = {}): Analysis {
+  const timings = opts.timings ?? {};
+  const diags = new Diagnostics();
+  const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
+  const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
+  const model = timed(timings, 'model', () => buildModel(clusters, diags));
+  const plan = timed(timings, 'plan', () => buildPlan(model, diags));
+  if (!opts.skipPointerRules) timed(timings, 'plan', () => checkPointers(plan, model, diags, { ...opts.previousPointers }));
+  diags.throwIfErrors();
+  acknowledgeWarnings(model, diags);
+  return { model, plan, gitops, diagnostics: diags };
+}
+
+export interface RenderOptions extends AnalyseOptions {
+  /**
+   * `auto` (default): a plan of `parallelMinObjects` objects or more renders part of its clusters on a second
+   * thread; `1`: one thread. The files are the same either way.
+   */
+  readonly threads?: 'auto' | 1;
+  /** @default PARALLEL_MIN_OBJECTS */
+  readonly parallelMinObjects?: number;
+}
+
+export interface RenderResult extends Analysis {
+  readonly findings: Finding[];
+  /** Every file of dist/, by path relative to it. */
+  readonly files: Map<string, string>;
+  /** One-line remarks for the user (not problems). */
+  readonly notes: string[];
+}
+
+/** Input this size or larger starts the render thread before loading (a 10 × 100 federation's dumps are about 1.4 MB). */
+const EARLY_THREAD_INPUT_BYTES = 512 * 1024;
+
+/** The whole pipeline: `dist/` as files, or an InputError naming every problem (then nothing is rendered). */
+export function render(clustersDir: string, opts: RenderOptions = {}): RenderResult {
+  const timings = opts.timings ?? {};
+  const threads = opts.threads ?? 'auto';
+  // A large input will need the second thread: start it first, so it loads the renderer while the input loads.
+  const rendering = new ClusterRendering({
+    threads,
+    early: threads === 'auto' && inputBytes(clustersDir) >= EARLY_THREAD_INPUT_BYTES,
+    parallelMinObjects: opts.parallelMinObjects ?? PARALLEL_MIN_OBJECTS,
+  });
+  try {
+    const analysis = analyse(clustersDir, { ...opts, timings });
+    const { model, plan, diagnostics: diags } = analysis;
+    // Large federations share their clusters with the second thread: it renders while this one runs the
+    // checks and writes the federation-wide files, then this one renders what the thread has not taken.
+    timed(timings, 'render', () => rendering.start(plan));
+    const findings = timed(timings, 'check', () => runChecks(model, plan));
+    throwIfErrorFindings(findings, diags.warnings);
+    const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
+    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
+    const spanning = federationFiles(clustersDir, timings, analysis);
+    const clusters = timed(timings, 'render', () => rendering.finish(timings));
+    const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
+    for (const [f, c] of spanning.files) files.set(f, c);
+    // What lets the next synth recognise this folder as its own (lib/write/out-dir.ts).
+    files.set(SYNTH_MARKER, SYNTH_MARKER_TEXT);
+    return { ...analysis, findings, files, notes: spanning.notes };
+  } catch (e) {
+    rendering.cancel();
+    throw e;
+  }
+}
+
+/** Bytes of every file under `dir`. */
+function inputBytes(dir: string): number {
+  return listFiles(dir).reduce((n, rel) => n + fs.statSync(path.join(dir, rel)).size, 0);
+}
+
+/** The files that span clusters: runbooks, peer bundles, Argo CD and Flux objects; and the notes. */
+function federationFiles(
+  clustersDir: string,
+  timings: Timings,
+  { model, plan, gitops }: Analysis,
+): { files: Map<string, string>; notes: string[] } {
+  const files = new Map<string, string>();
+  const greenfield = plan.phases[0] === 'multicluster';
+  timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
+  // One runbook per migrating cluster, for whoever is on call for it.
+  if (!greenfield)
+    timed(timings, 'runbook', () => plan.local.forEach((c) => files.set(`${c}/RUNBOOK.md`, renderClusterRunbook(model, plan, c))));
+  // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
+  if (!greenfield) timed(timings, 'bundles', () => renderBundles(model, plan, plan.local).forEach((c, f) => files.set(f, c)));
+  const notes: string[] = [];
+  if (gitops) timed(timings, 'gitops', () => gitopsFiles({ model, plan, gitops }).forEach((c, f) => files.set(f, c)));
+  else notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (docs/gitops.md).`);
+  return { files, notes };
+}
+
+/** dist/argocd and dist/flux for the plan's pointers. */
+function gitopsFiles({ model, plan, gitops }: { model: FederationModel; plan: Plan; gitops: GitOpsSettings }): Map<string, string> {
+  const d = deliveries(model, plan, gitops);
+  return new Map([...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]);
+}
+
+/**
+ * `dist/` as it would be with some clusters' pointers elsewhere: the phase folders do not depend on the
+ * pointers, the Argo CD Applications and Flux Kustomizations do. The rehearsal replays moves with it
+ * without rendering the federation again. Undefined without gitops.yaml (nothing to rehearse).
+ */
+export function filesAtPointers(result: RenderResult, pointers: Readonly<Record<string, PhaseId>>): Map<string, string> | undefined {
+  if (!result.gitops) return undefined;
+  const plan: Plan = { ...result.plan, pointers: { ...result.plan.pointers, ...pointers } };
+  const files = new Map(result.files);
+  for (const [f, c] of gitopsFiles({ model: result.model, plan, gitops: result.gitops })) files.set(f, c);
+  return files;
+}
+
+/** `meshfed check`'s findings over an analysis (the rules of lib/rules.ts that read the model and the plan). */
+export function check(analysis: Analysis): Finding[] {
+  return runChecks(analysis.model, analysis.plan);
+}
+
+/** The pointer rules' errors, reported rather than thrown (meshfed plan shows them beside where each cluster is). */
+export function pointerErrors(analysis: Analysis): Diagnostic[] {
+  const diags = new Diagnostics();
+  checkPointers(analysis.plan, analysis.model, diags);
+  return diags.errors;
+}
