@@ -8,7 +8,7 @@ import * as path from 'path';
 
 import { load } from 'js-yaml';
 
-import { synthesize } from '../../lib/cli/synth';
+import { render as synthesize } from '../../lib/pipeline/render';
 import { JsonObject } from '../../lib/load/yaml-source';
 import {
   ARGOCD_HEALTH_PATCH,

@@ -7,7 +7,7 @@ import * as path from 'path';
 
 import { loadAll } from 'js-yaml';
 
-import { synthesize } from '../../lib/cli/synth';
+import { render as synthesize } from '../../lib/pipeline/render';
 import { JOB_STEPS_ANNOTATION, renderJobScript } from '../../lib/job-steps';
 
 const ROOT = path.join(__dirname, '..', '..');
