@@ -1,0 +1,29 @@
+/**
+ * The world the rehearsal simulates by default: Kubernetes' controllers, the OSSM 2.6 operator and the
+ * Sail operator, on a cluster restored from the dumps with the OSSM 2 operator installed (the OSSM 3
+ * operator is installed by the rehearsal before 05, as its pre-flight requires).
+ */
+import { Controller } from './cluster';
+import { KubeControllers } from './controllers/kube';
+import { MaistraOperator } from './controllers/maistra';
+import { SailOperator } from './controllers/sail';
+import { liveCluster } from './live';
+import { Obj } from './objects';
+import { World } from './rehearse';
+
+/** What the injected failure says: Maistra's reason for a reconcile that failed (reconciler.go:477-499). */
+const INJECTED = { reason: 'ReconcileError', message: 'rehearsal: the operator failed to reconcile this spec' };
+
+export function defaultWorld(): World {
+  const controllers = (opts: { failReconcile?: boolean } = {}): Controller[] => [
+    new KubeControllers(),
+    // A fork is taken with every SMCP reconciled: the operator reconciles again only for a new generation,
+    // which is the spec the move brings.
+    new MaistraOperator(opts.failReconcile ? { failReconcileOf: () => INJECTED } : {}),
+    new SailOperator(),
+  ];
+  return {
+    live: (dumps: readonly Obj[]) => liveCluster(dumps, { ossm2: true, ossm3: false }),
+    controllers,
+  };
+}
