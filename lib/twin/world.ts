@@ -23,7 +23,11 @@ export function defaultWorld(): World {
     new SailOperator(),
   ];
   return {
-    live: (dumps: readonly Obj[]) => liveCluster(dumps, { ossm2: true, ossm3: false }),
+    live: (dumps: readonly Obj[]) => {
+      const cluster = liveCluster(dumps, { ossm2: true, ossm3: false });
+      cluster.coarse = true;
+      return cluster;
+    },
     controllers,
   };
 }

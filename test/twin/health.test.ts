@@ -8,8 +8,8 @@ import * as path from 'path';
 
 import { load } from 'js-yaml';
 
-import { render as synthesize } from '../../lib/pipeline/render';
 import { JsonObject } from '../../lib/load/yaml-source';
+import { render as synthesize } from '../../lib/pipeline/render';
 import {
   ARGOCD_HEALTH_PATCH,
   argoHealthFrom,

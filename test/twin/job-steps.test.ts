@@ -7,8 +7,8 @@ import * as path from 'path';
 
 import { loadAll } from 'js-yaml';
 
-import { render as synthesize } from '../../lib/pipeline/render';
 import { JOB_STEPS_ANNOTATION, renderJobScript } from '../../lib/job-steps';
+import { render as synthesize } from '../../lib/pipeline/render';
 
 const ROOT = path.join(__dirname, '..', '..');
 const INPUTS = [
