@@ -1,5 +1,5 @@
+import { ref } from './api-versions';
 import { PlanContext } from './context';
-import { ref } from './refs';
 import { Patch, Resource } from './types';
 import { Diagnostics } from '../diagnostics';
 import { AuthorizationPolicyObj } from '../load/inventory-types';

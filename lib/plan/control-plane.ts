@@ -1,7 +1,7 @@
+import { ref } from './api-versions';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
 import { hasSmcp } from './namespaces';
 import { TAKEOVER_SUFFIX, takenOver } from './north-south';
-import { ref } from './refs';
 import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
 import { NetworkPolicyFields, Resource } from './types';
 import { JsonObject } from '../load/yaml-source';

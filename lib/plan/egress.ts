@@ -2,9 +2,9 @@ import { isIP } from 'net';
 
 import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
 import { gatewayNamespace, memberRollPatch } from './phase-02-export';
-import { API, ref } from './refs';
 import { Patch, Resource } from './types';
 import { dnsLabel, hostSlug, uniqSorted, inputPath } from '../model/names';
 import { Import, Mesh } from '../model/types';

@@ -1,3 +1,4 @@
+import { API, ref } from './api-versions';
 import { planControlPlaneObjects, planObservability } from './control-plane';
 import { preexisting } from './namespaces';
 import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
@@ -8,7 +9,6 @@ import { planExport } from './phase-02-export';
 import { importBlockers, planImport } from './phase-03-import';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
 import { migratedNamespaces, planMigrateWorkloads, revisionLabels } from './phase-06-migrate-workloads';
-import { API, ref } from './refs';
 import { requireJobImage } from './restart';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';

@@ -1,6 +1,6 @@
+import { ref } from './api-versions';
 import { hasSmcp, keptNamespaceBody } from './namespaces';
 import { smcpRef } from './phase-01-prepare';
-import { ref } from './refs';
 import { isObject, settingsOf, valueAt } from './smcp-settings';
 import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';

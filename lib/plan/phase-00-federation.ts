@@ -1,6 +1,6 @@
+import { ref } from './api-versions';
 import { PlanContext } from './context';
 import { keptNamespaceBody } from './namespaces';
-import { ref } from './refs';
 import { Resource } from './types';
 import { Dumped } from '../load/inventory-types';
 import { Mesh } from '../model/types';

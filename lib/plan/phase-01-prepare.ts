@@ -1,5 +1,5 @@
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
-import { API, ref } from './refs';
 import { Patch } from './types';
 import { Mesh } from '../model/types';
 

@@ -1,8 +1,8 @@
 import { gatewayPodSelector } from './gateway-pods';
 import { preexisting } from './namespaces';
 import { Diagnostics } from '../diagnostics';
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
-import { API, ref } from './refs';
 import { Patch, Resource } from './types';
 import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
 import { hostSlug, uniqSorted } from '../model/names';

@@ -1,8 +1,8 @@
 import { Diagnostics } from '../diagnostics';
 import { groupBy } from '../group';
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
 import { EGRESS_PORT, planEgress } from './egress';
-import { API, ref } from './refs';
 import { NETWORK_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';

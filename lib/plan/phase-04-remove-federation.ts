@@ -1,5 +1,5 @@
+import { API, ref } from './api-versions';
 import { smcpRef } from './phase-01-prepare';
-import { API, ref } from './refs';
 import { JsonPatchOp, ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
 

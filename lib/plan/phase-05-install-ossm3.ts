@@ -1,9 +1,9 @@
 import { Diagnostics } from '../diagnostics';
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
 import { smcpAccount } from './control-plane';
 import { hasSmcp } from './namespaces';
 import { trustDomainAliases, usesEgress } from './phase-01-prepare';
-import { API, ref } from './refs';
 import { Resource } from './types';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';

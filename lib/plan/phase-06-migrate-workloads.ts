@@ -1,8 +1,8 @@
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
 import { gatewayOnlyNamespaces } from './north-south';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
-import { API, ref } from './refs';
 import { REVISION_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
 import { Mesh } from '../model/types';

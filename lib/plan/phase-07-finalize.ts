@@ -1,9 +1,9 @@
+import { API, ref } from './api-versions';
 import { PlanContext } from './context';
 import { egressPassthroughName } from './egress';
 import { gatewayPodSelector } from './gateway-pods';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { EXPOSE_GATEWAY_NAME } from './phase-02-export';
-import { API, ref } from './refs';
 import { ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
 

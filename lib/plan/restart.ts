@@ -1,4 +1,4 @@
-import { ref } from './refs';
+import { ref } from './api-versions';
 import { NamespaceRelabel, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
 import { dnsLabel, shortHash } from '../model/names';

@@ -1,4 +1,4 @@
-import { API, ref } from './refs';
+import { API, ref } from './api-versions';
 import { ObjectRef, PhaseId, phaseIndex, PHASES, Resource, VerifyProbeSpec } from './types';
 import { dnsLabel, shortHash, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
