@@ -3,9 +3,9 @@ import { isIP } from 'net';
 import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
 import { API, ref } from './api-versions';
-import { PlanContext } from './context';
 import { gatewayNamespace, memberRollPatch } from './phase-02-export';
 import { Patch, Resource } from './types';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel, hostSlug, uniqSorted, inputPath } from '../model/names';
 import { Import, Mesh } from '../model/types';
 
@@ -34,7 +34,7 @@ export function egressPassthroughName(mesh: Mesh): string {
  * openshift (no experimental Gateway API CRDs on 4.19+): Istio Gateway + VirtualService to a
  * ServiceEntry. Traffic stays end-to-end mTLS: the egress gateway only forwards TLS by SNI.
  */
-export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports: Import[]): { adds: Resource[]; patches: Patch[] } {
+export function planEgress(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics, imports: Import[]): { adds: Resource[]; patches: Patch[] } {
   const egress = mesh.egress;
   if (!egress || imports.length === 0) return { adds: [], patches: [] };
   const ns = egress.namespace;

@@ -4,7 +4,6 @@ import { preexisting } from './namespaces';
 import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
-import { PlanContext } from './context';
 import { planExport } from './phase-02-export';
 import { importBlockers, planImport } from './phase-03-import';
 import { planInstallOssm3 } from './phase-05-install-ossm3';
@@ -14,6 +13,7 @@ import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
 import { JsonObject } from '../load/yaml-source';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 /**
@@ -41,7 +41,7 @@ function declaredControlPlaneObjects(mesh: Mesh, migrated: string[]): Resource[]
  * yet are left out with a warning (each cluster's overlay must be applicable before its peers'
  * addresses exist); synth again once they are set.
  */
-export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): PhasePlan {
+export function planGreenfield(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): PhasePlan {
   const pending = new Set(ctx.unreachableExporters(mesh.cluster).map((e) => e.cluster));
   if (pending.size && !mesh.virtual) {
     for (const reason of importBlockers(ctx, mesh)) {

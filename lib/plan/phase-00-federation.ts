@@ -1,8 +1,8 @@
 import { ref } from './api-versions';
-import { PlanContext } from './context';
 import { keptNamespaceBody } from './namespaces';
 import { Resource } from './types';
 import { Dumped } from '../load/inventory-types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 function adopt(d: Dumped): Resource {
@@ -15,7 +15,7 @@ function adopt(d: Dumped): Resource {
  * noise so GitOps adopts it: SMCP, SMMR, ServiceMeshMembers, peers, export/import sets, the peers' CA
  * ConfigMaps and the member Namespaces.
  */
-export function planFederation(ctx: PlanContext, mesh: Mesh): Resource[] {
+export function planFederation(ctx: ModelIndex, mesh: Mesh): Resource[] {
   const inv = mesh.inventory;
   const members = new Set(mesh.memberNamespaces);
   const caConfigMaps = new Set(

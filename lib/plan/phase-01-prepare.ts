@@ -1,10 +1,10 @@
 import { API, ref } from './api-versions';
-import { PlanContext } from './context';
 import { Patch } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 /** Trust domains this mesh must accept: its existing aliases, then every peer's (sorted). */
-export function trustDomainAliases(ctx: PlanContext, mesh: Mesh): string[] {
+export function trustDomainAliases(ctx: ModelIndex, mesh: Mesh): string[] {
   const peers = ctx
     .linksOf(mesh.cluster)
     .map((l) => ctx.mesh(l.remote).trustDomain)
@@ -23,19 +23,19 @@ export function smcpRef(mesh: Mesh) {
  * istiod env set in 01: discover istio-remote Gateways; an importer whose egress gateway routes with
  * TLSRoute (spec.platform: kubernetes) also needs the alpha Gateway API kinds watched (Istio 1.20).
  */
-function prepareEnv(ctx: PlanContext, mesh: Mesh): Record<string, string> {
+function prepareEnv(ctx: ModelIndex, mesh: Mesh): Record<string, string> {
   const env: Record<string, string> = { PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API: 'true' };
   if (usesEgressTlsRoutes(ctx, mesh)) env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
   return env;
 }
 
 /** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
-export function usesEgressTlsRoutes(ctx: PlanContext, mesh: Mesh): boolean {
+export function usesEgressTlsRoutes(ctx: ModelIndex, mesh: Mesh): boolean {
   return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
 }
 
 /** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
-export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
+export function usesEgress(ctx: ModelIndex, mesh: Mesh): boolean {
   return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
 }
 
@@ -51,11 +51,11 @@ export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
  * _STATUS and _DEPLOYMENT_CONTROLLER to "false" unless gatewayAPI.enabled or ClusterWide): without it the
  * east-west (or egress) Gateway of 02/03 is never deployed. ClusterWide meshes have it on already.
  */
-export function needsGatewayApi(ctx: PlanContext, mesh: Mesh): boolean {
+export function needsGatewayApi(ctx: ModelIndex, mesh: Mesh): boolean {
   return mesh.controlPlane.mode === 'MultiTenant' && (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh));
 }
 
-export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
+export function planPrepare(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const gatewayApi = needsGatewayApi(ctx, mesh);
   return [
     {

@@ -2,9 +2,9 @@ import { gatewayPodSelector } from './gateway-pods';
 import { preexisting } from './namespaces';
 import { Diagnostics } from '../diagnostics';
 import { API, ref } from './api-versions';
-import { PlanContext } from './context';
 import { Patch, Resource } from './types';
 import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
+import { ModelIndex } from '../model/model-index';
 import { hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
@@ -12,7 +12,7 @@ import { byKey } from '../sort';
 export const EXPOSE_GATEWAY_NAME = 'expose-services';
 
 /** Hostnames importers use for this exporter's services, sorted: exactly what its gateway exposes. */
-export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
+export function exposedHosts(ctx: ModelIndex, mesh: Mesh): string[] {
   return uniqSorted(ctx.importsFrom(mesh.cluster).map((i) => i.hostname));
 }
 
@@ -65,7 +65,7 @@ function exporterServiceEntries(imports: Import[], gatewayNs: string, diags: Dia
  * matches nothing) and an Istio Gateway exposing exactly the importers' hostnames, plus the
  * ServiceEntries that give those hostnames to the pods.
  */
-export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
+export function planExport(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
   if (!ctx.isExporter(mesh.cluster)) return { adds: [], patches: [] };
   const ew = mesh.eastWest;
   const shared = sharedHere(ctx, mesh);
@@ -119,7 +119,7 @@ export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
  * import ServiceEntry already gives the host to the local pods, so the exporter ServiceEntry would be a
  * second one for the same host and namespace.
  */
-function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
+function sharedHere(ctx: ModelIndex, mesh: Mesh): Set<string> {
   return new Set(
     ctx
       .importsInto(mesh.cluster)
@@ -133,7 +133,7 @@ function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
  * SMMR (lists are replaced whole, so it carries every namespace added so far: the east-west gateway's
  * from 02 and the egress gateway's from 03). Undefined when nothing is missing.
  */
-export function memberRollPatch(ctx: PlanContext, mesh: Mesh, namespaces: string[], why: string, diags?: Diagnostics): Patch | undefined {
+export function memberRollPatch(ctx: ModelIndex, mesh: Mesh, namespaces: string[], why: string, diags?: Diagnostics): Patch | undefined {
   const cp = mesh.controlPlane;
   const missing = namespaces.filter((n) => !mesh.memberNamespaces.includes(n));
   if (cp.mode !== 'MultiTenant' || missing.length === 0) return undefined;

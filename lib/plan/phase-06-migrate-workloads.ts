@@ -1,10 +1,10 @@
 import { API, ref } from './api-versions';
-import { PlanContext } from './context';
 import { gatewayOnlyNamespaces } from './north-south';
 import { smcpRef, usesEgress } from './phase-01-prepare';
 import { pointerKey } from './phase-04-remove-federation';
 import { REVISION_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
@@ -15,7 +15,7 @@ export function revisionLabels(mesh: Mesh): Record<string, string> {
 }
 
 /** Namespaces that move to the new revision: the members, the east-west gateway's on exporters, the egress gateway's on importers using one. */
-export function migratedNamespaces(ctx: PlanContext, mesh: Mesh): string[] {
+export function migratedNamespaces(ctx: ModelIndex, mesh: Mesh): string[] {
   const out = new Set(mesh.memberNamespaces);
   if (ctx.isExporter(mesh.cluster)) out.add(mesh.eastWest.namespace);
   if (usesEgress(ctx, mesh)) out.add(mesh.egress!.namespace);
@@ -27,7 +27,7 @@ export function migratedNamespaces(ctx: PlanContext, mesh: Mesh): string[] {
  * no istio-injection), restart their workloads so sidecars are injected by OSSM 3, and stop the OSSM 2
  * istiod from reconciling Gateway API objects so the new one owns the east-west and istio-remote Gateways.
  */
-export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Resource[]; patches: Patch[] } {
+export function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): { adds: Resource[]; patches: Patch[] } {
   const patches: Patch[] = [];
   const labelsOf = (ns: string): Record<string, string> => mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {};
   for (const ns of migratedNamespaces(ctx, mesh)) {

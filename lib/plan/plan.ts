@@ -1,6 +1,5 @@
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies, planPolicies } from './authz';
-import { PlanContext } from './context';
 import { planControlPlaneObjects, planObservability, smcpAccount } from './control-plane';
 import { planGreenfield } from './greenfield';
 import { planExplicitRoutes, planGatewayTakeover, planHandover, smcpPruneGuard } from './north-south';
@@ -16,6 +15,7 @@ import { requireJobImage } from './restart';
 import { assertShardsFinal, planImportShards, requireDistinctImportNames } from './shards';
 import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
 import { planVerify } from './verify';
+import { ModelIndex } from '../model/model-index';
 import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
 
 /**
@@ -28,7 +28,7 @@ import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
  * - 06-migrate-workloads moves clients to OSSM 3; the services they call must be reachable through
  *   the new path, which 03 (and its gate) already ensures; the rule is listed for readers of plan.json.
  */
-function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
+function gates(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): Gate[] {
   switch (phase) {
     case '03-import':
       return ctx.exportersFor(mesh.cluster).map((e) => ({
@@ -61,7 +61,7 @@ function empty(cluster: string, phase: PhaseId): PhasePlan {
 
 /** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
 export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const greenfield = model.meshes.filter((m) => m.settings.mode === 'greenfield');
   if (greenfield.length) return buildGreenfieldPlan(ctx, model, greenfield, diags);
   const byCluster: Record<string, PhasePlan[]> = {};
@@ -136,7 +136,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
 }
 
 /** Greenfield federations (spec.mode: greenfield): one overlay per cluster, no gates. Modes do not mix. */
-function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfield: MeshT[], diags: Diagnostics): Plan {
+function buildGreenfieldPlan(ctx: ModelIndex, model: FederationModel, greenfield: MeshT[], diags: Diagnostics): Plan {
   for (const m of model.meshes.filter((x) => x.settings.mode !== 'greenfield')) {
     diags.error(
       m.settings.source.at(m.virtual ? [] : ['spec']),
