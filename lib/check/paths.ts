@@ -1,4 +1,5 @@
 import { PhaseState } from './state';
+import { valueAt } from '../json';
 import { ModelIndex } from '../model/model-index';
 import { spiffeId } from '../model/names';
 import { Import, Mesh, PeerLink } from '../model/types';
@@ -6,7 +7,6 @@ import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';
 import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
-import { valueAt } from '../plan/smcp-settings';
 import { refKey, Resource } from '../plan/types';
 
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */

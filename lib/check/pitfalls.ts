@@ -6,7 +6,7 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { PhaseState } from './state';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { annotatedExportTo, visibleTo } from '../model/services';
 import { Mesh } from '../model/types';
 import { TLS_MODE_LABEL } from '../plan/phase-03-import';

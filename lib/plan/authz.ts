@@ -1,8 +1,9 @@
 import { ref } from './api-versions';
 import { Patch, Resource } from './types';
 import { Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
 import { AuthorizationPolicyObj } from '../load/inventory-types';
-import { JsonObject, SourceObject } from '../load/yaml-source';
+import { SourceObject } from '../load/yaml-source';
 import { ModelIndex } from '../model/model-index';
 import { dnsLabel, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';

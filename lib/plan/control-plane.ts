@@ -2,9 +2,9 @@ import { ref } from './api-versions';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
 import { hasSmcp } from './namespaces';
 import { TAKEOVER_SUFFIX, takenOver } from './north-south';
-import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
+import { isObject, JsonObject, valueAt } from '../json';
+import { accountSettings, SettingFate, SettingsAccount, withDefaults } from './smcp-settings';
 import { NetworkPolicyFields, Resource } from './types';
-import { JsonObject } from '../load/yaml-source';
 import { Mesh } from '../model/types';
 
 export const PEER_AUTHENTICATION_API = 'security.istio.io/v1';

@@ -12,7 +12,7 @@ import { requireJobImage } from './restart';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 

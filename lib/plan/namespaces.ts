@@ -1,4 +1,4 @@
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { Mesh } from '../model/types';
 
 /**

@@ -1,11 +1,11 @@
 import { ref } from './api-versions';
 import { hasSmcp, keptNamespaceBody } from './namespaces';
 import { smcpRef } from './phase-01-prepare';
-import { isObject, settingsOf, valueAt } from './smcp-settings';
+import { isObject, JsonObject, valueAt } from '../json';
+import { settingsOf } from './smcp-settings';
 import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
 import { stripServerFields } from '../load/strip';
-import { JsonObject } from '../load/yaml-source';
 import { shortHash, dnsLabel } from '../model/names';
 import { Mesh } from '../model/types';
 

@@ -1,4 +1,4 @@
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { PortSpec } from '../model/types';
 import { PhaseId } from '../phases';
 import type { SettingFate } from './smcp-settings';
