@@ -24,3 +24,8 @@ export function valueAt(o: Json | undefined, path: string | readonly string[]): 
   for (const k of typeof path === 'string' ? path.split('.') : path) cur = isObject(cur) ? cur[k] : undefined;
   return cur;
 }
+
+/** JSON-pointer (RFC 6901) escaping of a map key, for a JSON patch path. */
+export function pointerKey(k: string): string {
+  return k.replace(/~/g, '~0').replace(/\//g, '~1');
+}

@@ -5,7 +5,7 @@ import { spiffeId } from '../model/names';
 import { Import, Mesh, PeerLink } from '../model/types';
 import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
-import { TLS_MODE_LABEL } from '../plan/phase-03-import';
+import { TLS_MODE_LABEL } from '../plan/names';
 import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
 import { refKey, Resource } from '../plan/types';
 

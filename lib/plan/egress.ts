@@ -3,7 +3,7 @@ import { isIP } from 'net';
 import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
 import { API, ref } from './api-versions';
-import { gatewayNamespace, memberRollPatch } from './phase-02-export';
+import { gatewayNamespace, memberRollPatch } from './namespaces';
 import { Patch, Resource } from './types';
 import { ModelIndex } from '../model/model-index';
 import { dnsLabel, hostSlug, uniqSorted, inputPath } from '../model/names';
@@ -20,6 +20,16 @@ export function egressBackendName(exporter: Mesh): string {
 /** Host of that upstream's ServiceEntry (openshift); never resolved by DNS, only routed to. */
 export function egressBackendHost(exporter: Mesh): string {
   return `ingress.${exporter.cluster}.global`;
+}
+
+/** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
+export function usesEgressTlsRoutes(ctx: ModelIndex, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
+}
+
+/** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
+export function usesEgress(ctx: ModelIndex, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
 }
 
 export function egressPassthroughName(mesh: Mesh): string {

@@ -1,6 +1,6 @@
 import { ref } from './api-versions';
+import { smcpRef } from './names';
 import { hasSmcp, keptNamespaceBody } from './namespaces';
-import { smcpRef } from './phase-01-prepare';
 import { isObject, JsonObject, valueAt } from '../json';
 import { settingsOf } from './smcp-settings';
 import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';

@@ -1,23 +1,9 @@
-import { API, ref } from './api-versions';
+import { usesEgress, usesEgressTlsRoutes } from './egress';
+import { smcpRef } from './names';
+import { trustDomainAliases } from './trust';
 import { Patch } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
-
-/** Trust domains this mesh must accept: its existing aliases, then every peer's (sorted). */
-export function trustDomainAliases(ctx: ModelIndex, mesh: Mesh): string[] {
-  const peers = ctx
-    .linksOf(mesh.cluster)
-    .map((l) => ctx.mesh(l.remote).trustDomain)
-    .sort();
-  const out = [...mesh.controlPlane.trustDomainAliases];
-  for (const td of peers) if (!out.includes(td)) out.push(td);
-  return out;
-}
-
-export function smcpRef(mesh: Mesh) {
-  const cp = mesh.controlPlane;
-  return ref(API.smcp, 'ServiceMeshControlPlane', cp.name, cp.namespace);
-}
 
 /**
  * istiod env set in 01: discover istio-remote Gateways; an importer whose egress gateway routes with
@@ -27,16 +13,6 @@ function prepareEnv(ctx: ModelIndex, mesh: Mesh): Record<string, string> {
   const env: Record<string, string> = { PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API: 'true' };
   if (usesEgressTlsRoutes(ctx, mesh)) env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
   return env;
-}
-
-/** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
-export function usesEgressTlsRoutes(ctx: ModelIndex, mesh: Mesh): boolean {
-  return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
-}
-
-/** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
-export function usesEgress(ctx: ModelIndex, mesh: Mesh): boolean {
-  return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Diagnostics } from '../diagnostics';
 import { groupBy } from '../group';
 import { API, ref } from './api-versions';
 import { EGRESS_PORT, planEgress } from './egress';
+import { remoteGatewayName, TLS_MODE_LABEL } from './names';
 import { NETWORK_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
 import { Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';
@@ -11,12 +12,6 @@ import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { serviceFqdn } from '../model/services';
 import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
-
-export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
-
-export function remoteGatewayName(exporter: Mesh): string {
-  return dnsLabel('remote-gateway', exporter.network);
-}
 
 /** `kubectl get svc` arguments for an exporter's east-west gateway Service. */
 function gatewayService(e: Mesh): string {

@@ -1,12 +1,8 @@
 import { API, ref } from './api-versions';
-import { smcpRef } from './phase-01-prepare';
+import { smcpRef } from './names';
+import { pointerKey } from '../json';
 import { JsonPatchOp, ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
-
-/** JSON-pointer escaping of a map key. */
-export function pointerKey(k: string): string {
-  return k.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /**
  * 04-remove-federation: delete the ImportedServiceSets and ExportedServiceSets, and remove the federation

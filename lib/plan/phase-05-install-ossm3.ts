@@ -1,8 +1,9 @@
 import { Diagnostics } from '../diagnostics';
 import { API, ref } from './api-versions';
 import { smcpAccount } from './control-plane';
+import { usesEgress } from './egress';
 import { hasSmcp } from './namespaces';
-import { trustDomainAliases, usesEgress } from './phase-01-prepare';
+import { trustDomainAliases } from './trust';
 import { Resource } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';

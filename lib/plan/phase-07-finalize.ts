@@ -1,8 +1,7 @@
 import { API, ref } from './api-versions';
-import { egressPassthroughName } from './egress';
+import { egressPassthroughName, usesEgress } from './egress';
 import { gatewayPodSelector } from './gateway-pods';
-import { smcpRef, usesEgress } from './phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from './phase-02-export';
+import { EXPOSE_GATEWAY_NAME, smcpRef } from './names';
 import { ObjectRef, Patch } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';

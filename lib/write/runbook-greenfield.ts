@@ -1,9 +1,8 @@
 import { diagram, kc, list, refName, trafficChecks } from './runbook';
 import { ModelIndex } from '../model/model-index';
 import { FederationModel } from '../model/types';
-import { usesEgressTlsRoutes } from '../plan/phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
-import { remoteGatewayName } from '../plan/phase-03-import';
+import { usesEgressTlsRoutes } from '../plan/egress';
+import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../plan/names';
 import { Plan } from '../plan/types';
 
 /**

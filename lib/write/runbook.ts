@@ -1,12 +1,11 @@
 import { ModelIndex } from '../model/model-index';
 import { FederationModel, Import, Mesh } from '../model/types';
 import { isolatedNamespaces, MESH_MTLS_NAME, rendersNetworkPolicies, smcpPosture } from '../plan/control-plane';
+import { usesEgress, usesEgressTlsRoutes } from '../plan/egress';
+import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../plan/names';
 import { smcpGateways, TAKEOVER_SUFFIX, takenOver } from '../plan/north-south';
-import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
-import { remoteGatewayName } from '../plan/phase-03-import';
-import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
 import { nextSteps, ORDERING_RULES } from '../plan/pointers';
+import { migratedNamespaces } from '../plan/revision';
 import { MigrationPhase, ObjectRef, PHASES, PhasePlan, Plan, Resource } from '../plan/types';
 import { byKey } from '../sort';
 
