@@ -291,7 +291,7 @@ function selectorProblem(
 /**
  * Client namespaces whose OSSM 2 proxies have no network: their pods were injected before 01 set it and
  * no restart in this state gave them one. istiod drops every address-less WorkloadEntry for them
- * (istio/istio#58612; lib/plan/phase-03-import.ts planNetworkRestart).
+ * (istio/istio#58612; lib/plan/restart.ts planNetworkRestart).
  */
 function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
   if (onOssm3(state, ns)) return [];

@@ -1,5 +1,5 @@
 import { ref } from './api-versions';
-import { Patch, Resource } from './types';
+import { Contribute, Patch, Resource } from './types';
 import { Diagnostics } from '../diagnostics';
 import { JsonObject } from '../json';
 import { AuthorizationPolicyObj } from '../load/inventory-types';
@@ -162,7 +162,7 @@ function rewriteRules(m: PolicyMigration, keepGateway: boolean): JsonObject[] {
  * gateway principal in 02 (before any importer's 03 sends real identities), and loses the gateway
  * principal in 04 (the gateway is gone).
  */
-export function planPolicies(ctx: ModelIndex, mesh: Mesh): { adopt: Resource[]; add: Patch[]; drop: Patch[] } {
+function planPolicies(ctx: ModelIndex, mesh: Mesh): { adopt: Resource[]; add: Patch[]; drop: Patch[] } {
   const migrations = policyMigrations(ctx, mesh);
   const target = (m: PolicyMigration) => ref(AP_API, 'AuthorizationPolicy', m.policy.name, m.policy.namespace);
   return {
@@ -274,3 +274,17 @@ export function exposurePolicies(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostic
   }
   return out;
 }
+
+/**
+ * The AuthorizationPolicies: each one that admits the federation ingress gateway adopted in 00, its real
+ * callers added in 02 and the gateway dropped in 04 (MF002); with spec.exposure.enforce, the exported
+ * services' own policies in 02 (MF003).
+ */
+export const contribute: Contribute = (ctx, mesh, diags) => {
+  const policies = planPolicies(ctx, mesh);
+  return {
+    '00-federation': { adds: policies.adopt },
+    '02-export': { adds: exposurePolicies(ctx, mesh, diags), patches: policies.add },
+    '04-remove-federation': { patches: policies.drop },
+  };
+};

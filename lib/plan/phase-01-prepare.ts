@@ -1,7 +1,7 @@
 import { usesEgress, usesEgressTlsRoutes } from './egress';
 import { smcpRef } from './names';
 import { trustDomainAliases } from './trust';
-import { Patch } from './types';
+import { Contribute, Patch } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
@@ -16,11 +16,6 @@ function prepareEnv(ctx: ModelIndex, mesh: Mesh): Record<string, string> {
 }
 
 /**
- * 01-prepare: the guide's "Configure control plane v2.6" merge patch: trust every peer's trust domain,
- * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
- * the new east-west gateway is reachable.
- */
-/**
  * A MultiTenant OSSM 2.6 control plane runs the Gateway API controllers only with
  * spec.techPreview.gatewayAPI.enabled (maistra/istio-operator@08c043ffe1 resources/helm/v2.6/
  * istio-control/istio-discovery/templates/deployment.yaml sets PILOT_ENABLE_GATEWAY_API,
@@ -31,7 +26,12 @@ export function needsGatewayApi(ctx: ModelIndex, mesh: Mesh): boolean {
   return mesh.controlPlane.mode === 'MultiTenant' && (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh));
 }
 
-export function planPrepare(ctx: ModelIndex, mesh: Mesh): Patch[] {
+/**
+ * 01-prepare: the guide's "Configure control plane v2.6" merge patch: trust every peer's trust domain,
+ * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
+ * the new east-west gateway is reachable.
+ */
+function planPrepare(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const gatewayApi = needsGatewayApi(ctx, mesh);
   return [
     {
@@ -56,3 +56,5 @@ export function planPrepare(ctx: ModelIndex, mesh: Mesh): Patch[] {
     },
   ];
 }
+
+export const contribute: Contribute = (ctx, mesh) => ({ '01-prepare': { patches: planPrepare(ctx, mesh) } });

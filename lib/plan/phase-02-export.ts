@@ -3,7 +3,7 @@ import { gatewayPodSelector } from './gateway-pods';
 import { EXPOSE_GATEWAY_NAME } from './names';
 import { gatewayNamespace, memberRollPatch } from './namespaces';
 import { Diagnostics } from '../diagnostics';
-import { Patch, Resource } from './types';
+import { Contribute, Patch, Resource } from './types';
 import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
 import { ModelIndex } from '../model/model-index';
 import { hostSlug, uniqSorted } from '../model/names';
@@ -110,3 +110,5 @@ function sharedHere(ctx: ModelIndex, mesh: Mesh): Set<string> {
       .map((i) => `${i.localService!.namespace}/${i.hostname}`),
   );
 }
+
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '02-export': planExport(ctx, mesh, diags) });

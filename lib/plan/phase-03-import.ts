@@ -3,8 +3,7 @@ import { groupBy } from '../group';
 import { API, ref } from './api-versions';
 import { EGRESS_PORT, planEgress } from './egress';
 import { remoteGatewayName, TLS_MODE_LABEL } from './names';
-import { NETWORK_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
-import { Patch, Resource } from './types';
+import { Contribute, Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';
 import { joinsLocalPods } from '../model/imports';
 import { ModelIndex } from '../model/model-index';
@@ -243,26 +242,4 @@ export function planImport(
   return { adds: [...egress.adds, ...gateways, ...importResources(ctx, mesh, imports, diags)], patches: egress.patches };
 }
 
-export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
-
-/**
- * On a migrating importer, 03 also restarts the member workloads: OSSM 2 injects ISTIO_META_NETWORK only
- * into pods created after 01 set spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/
- * istio-discovery/files/injection-template.yaml:304-307), and istiod drops every address-less
- * WorkloadEntry for a proxy without a network (1.20.8 pilot/pkg/xds/endpoints/endpoint_builder.go:504-507,
- * 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30). Without the restart, clients injected before 01
- * would get no endpoint for any import once 04 removes the federation path. A PostSync hook: it runs
- * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
- * (every exporter's 04 waits for this cluster's 03).
- */
-export function planNetworkRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
-  if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
-  return restartResources(mesh, {
-    name: NETWORK_RESTART_NAME,
-    namespace: mesh.controlPlane.namespace,
-    annotation: NETWORK_RESTART_ANNOTATION,
-    value: mesh.network,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
-    identity: { network: mesh.network },
-  });
-}
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '03-import': planImport(ctx, mesh, diags) });

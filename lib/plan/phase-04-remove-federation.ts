@@ -1,7 +1,7 @@
 import { API, ref } from './api-versions';
 import { smcpRef } from './names';
 import { pointerKey } from '../json';
-import { JsonPatchOp, ObjectRef, Patch } from './types';
+import { Contribute, JsonPatchOp, ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
 
 /**
@@ -14,7 +14,7 @@ import { Mesh } from '../model/types';
  * additionalEgress map goes (as in the guide) only when it holds nothing but federation gateways;
  * otherwise just the federation entries are removed, so other gateways keep running.
  */
-export function planRemoveFederation(mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
+function planRemoveFederation(mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
   const inv = mesh.inventory;
   const deletes: ObjectRef[] = [
     ...inv.importSets.map((s) => ref(API.peer, 'ImportedServiceSet', s.name, s.namespace)),
@@ -45,3 +45,5 @@ function dedupeRefs(refs: ObjectRef[]): ObjectRef[] {
     return true;
   });
 }
+
+export const contribute: Contribute = (_ctx, mesh) => ({ '04-remove-federation': planRemoveFederation(mesh) });

@@ -4,7 +4,7 @@ import { smcpAccount } from './control-plane';
 import { usesEgress } from './egress';
 import { hasSmcp } from './namespaces';
 import { trustDomainAliases } from './trust';
-import { Resource } from './types';
+import { Contribute, Resource } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';
@@ -92,3 +92,5 @@ export function planInstallOssm3(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics
   );
   return out;
 }
+
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '05-install-ossm3': { adds: planInstallOssm3(ctx, mesh, diags) } });
