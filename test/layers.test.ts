@@ -14,6 +14,9 @@ const PROBES: Record<string, [file: string, code: string]> = {
   layerImportsLeaf: ['lib/model/names.ts', "import { compareStrings } from '../sort';\nexport const x = compareStrings;\n"],
   checkImportsWrite: ['lib/check/index.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   cliImportsWrite: ['lib/cli/plan.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
+  planImportsPhase: ['lib/plan/plan.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
+  featureImportsPhase: ['lib/plan/egress.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
+  writerImportsPhase: ['lib/write/runbook.ts', "import { contribute } from '../plan/phase-02-export';\nexport const x = contribute;\n"],
 };
 
 const SCRIPT = `
@@ -47,4 +50,10 @@ test('a leaf importing a layer fails; a check importing the writer fails', () =>
 test('a layer importing a leaf, and the CLI importing any layer, pass', () => {
   expect(results.layerImportsLeaf).toEqual([]);
   expect(results.cliImportsWrite).toEqual([]);
+});
+
+test('only lib/plan/plan.ts imports a phase file', () => {
+  expect(results.planImportsPhase).toEqual([]);
+  expect(results.featureImportsPhase).toEqual([expect.stringContaining('Only lib/plan/plan.ts imports a phase file')]);
+  expect(results.writerImportsPhase).toEqual([expect.stringContaining('Only lib/plan/plan.ts imports a phase file')]);
 });
