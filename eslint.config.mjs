@@ -44,6 +44,13 @@ const layerZones = [
     from: Object.keys(LAYERS).map((l) => `./lib/${l}`),
     message: 'A leaf (lib/*.ts) imports no layer: every layer imports it (ARCHITECTURE.md).',
   },
+  {
+    // A phase file is one feature of lib/plan/plan.ts's FEATURES list; what other modules share lives elsewhere.
+    target: ['./lib/*.ts', './lib/!(plan)/**', './lib/plan/!(plan).ts'],
+    from: ['./lib/plan/phase-*.ts'],
+    message:
+      'Only lib/plan/plan.ts imports a phase file: shared names go to lib/plan/names.ts or the module that owns them (ARCHITECTURE.md).',
+  },
 ];
 
 export default tseslint.config(

@@ -15,6 +15,9 @@ const PROBES: Record<string, [file: string, code: string]> = {
   checkImportsWrite: ['lib/check/index.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   cliImportsWrite: ['lib/cli/plan.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],
   cliWiresThePipeline: ['lib/cli/plan.ts', "import { buildPlan } from '../plan/plan';\nexport const x = buildPlan;\n"],
+  planImportsPhase: ['lib/plan/plan.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
+  featureImportsPhase: ['lib/plan/egress.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
+  writerImportsPhase: ['lib/write/runbook.ts', "import { contribute } from '../plan/phase-02-export';\nexport const x = contribute;\n"],
 };
 
 const SCRIPT = `
@@ -54,4 +57,10 @@ test('a layer importing a leaf, and the CLI importing any layer, pass', () => {
 
 test('a command that wires load, model and plan itself fails: it calls the pipeline', () => {
   expect(results.cliWiresThePipeline).toEqual([expect.stringContaining('Call analyse/render from lib/pipeline/render.ts')]);
+});
+
+test('only lib/plan/plan.ts imports a phase file', () => {
+  expect(results.planImportsPhase).toEqual([]);
+  expect(results.featureImportsPhase).toEqual([expect.stringContaining('Only lib/plan/plan.ts imports a phase file')]);
+  expect(results.writerImportsPhase).toEqual([expect.stringContaining('Only lib/plan/plan.ts imports a phase file')]);
 });

@@ -4,7 +4,7 @@
  */
 import { Diagnostics } from '../lib/diagnostics';
 import { Mesh } from '../lib/model/types';
-import { API, ref } from '../lib/plan/refs';
+import { API, ref } from '../lib/plan/api-versions';
 import { assertShardsFinal, MAX_SHARD_OBJECTS, planImportShards, requireDistinctImportNames } from '../lib/plan/shards';
 import { ObjectRef, PhasePlan, refKey, Resource } from '../lib/plan/types';
 

@@ -10,7 +10,8 @@ import * as fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 
 import { Diagnostics } from '../lib/diagnostics';
-import { jsYamlValues, JsonObject, parseYamlObjects } from '../lib/load/yaml-source';
+import { JsonObject } from '../lib/json';
+import { jsYamlValues, parseYamlObjects } from '../lib/load/yaml-source';
 
 const ROOT = path.join(__dirname, '..');
 

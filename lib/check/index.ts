@@ -6,7 +6,7 @@ import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
 import { checkIdentity } from './identity';
-import { checkLiveContinuity } from './live';
+import { checkLiveContinuity } from './live-continuity';
 import { checkNorthSouth } from './north-south';
 import {
   checkAlphaGatewayApi,

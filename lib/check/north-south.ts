@@ -3,11 +3,11 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject, valueAt } from '../json';
 import { selectorSelects } from '../model/match';
 import { Mesh } from '../model/types';
 import { gatewayPodLabels, OPERATOR_LABELS, SmcpGateway, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
-import { valueAt, withDefaults } from '../plan/smcp-settings';
+import { withDefaults } from '../plan/smcp-settings';
 
 /** The SMCP's settings at a phase (its merge patches applied, defaults under them), when it still exists. */
 function smcpAt(mesh: Mesh, state: PhaseState): JsonObject | undefined {

@@ -1,12 +1,12 @@
 import { PhaseState } from './state';
+import { valueAt } from '../json';
+import { ModelIndex } from '../model/model-index';
 import { spiffeId } from '../model/names';
 import { Import, Mesh, PeerLink } from '../model/types';
-import { PlanContext } from '../plan/context';
 import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
-import { TLS_MODE_LABEL } from '../plan/phase-03-import';
+import { TLS_MODE_LABEL } from '../plan/names';
 import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
-import { valueAt } from '../plan/smcp-settings';
 import { refKey, Resource } from '../plan/types';
 
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
@@ -291,7 +291,7 @@ function selectorProblem(
 /**
  * Client namespaces whose OSSM 2 proxies have no network: their pods were injected before 01 set it and
  * no restart in this state gave them one. istiod drops every address-less WorkloadEntry for them
- * (istio/istio#58612; lib/plan/phase-03-import.ts planNetworkRestart).
+ * (istio/istio#58612; lib/plan/restart.ts planNetworkRestart).
  */
 function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
   if (onOssm3(state, ns)) return [];
@@ -308,7 +308,7 @@ function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[]
 }
 
 /** Importer side of the new path: istio-remote Gateway, entries for the hostname, client trust. */
-export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerState: PhaseState): string {
+export function newPathImporterProblem(ctx: ModelIndex, imp: Import, importerState: PhaseState): string {
   const importer = ctx.mesh(imp.importer);
   const exporter = ctx.mesh(imp.exporter);
   const net = imp.link.remoteNetwork;
@@ -363,7 +363,7 @@ export function newPathImporterProblem(ctx: PlanContext, imp: Import, importerSt
 }
 
 /** Exporter side of the new path: east-west gateway exposing the host, ServiceEntry for it, server trust. */
-export function newPathExporterProblem(ctx: PlanContext, imp: Import, exporterState: PhaseState): string {
+export function newPathExporterProblem(ctx: ModelIndex, imp: Import, exporterState: PhaseState): string {
   const importer = ctx.mesh(imp.importer);
   const exporter = ctx.mesh(imp.exporter);
   const ew = exporterState.of('eastWestGateway')[0];

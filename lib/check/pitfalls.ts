@@ -6,10 +6,10 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { PhaseState } from './state';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { annotatedExportTo, visibleTo } from '../model/services';
 import { Mesh } from '../model/types';
-import { TLS_MODE_LABEL } from '../plan/phase-03-import';
+import { TLS_MODE_LABEL } from '../plan/names';
 import { PhasePlan, PHASES } from '../plan/types';
 
 /** API versions the OSSM 2.6 (Istio 1.20) CRDs serve, for objects applied before OSSM 3 is installed. */

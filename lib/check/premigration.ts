@@ -1,11 +1,11 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { Json } from '../load/yaml-source';
+import { Json, valueAt } from '../json';
 import { istioProtocol } from '../model/protocol';
 import { Mesh } from '../model/types';
 import { BUILTIN_PROVIDERS, providerNames, smcpAccount } from '../plan/control-plane';
 import { smcpGateways } from '../plan/north-south';
-import { SettingFate, valueAt } from '../plan/smcp-settings';
+import { SettingFate } from '../plan/smcp-settings';
 
 /** Maistra's own kinds, which select on maistra.io/member-of by design. */
 const MAISTRA_KINDS = new Set(['ServiceMeshControlPlane', 'ServiceMeshMemberRoll', 'ServiceMeshMember', 'Namespace']);

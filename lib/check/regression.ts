@@ -2,11 +2,10 @@ import { CheckContext } from './context';
 import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { PhaseState } from './state';
-import { Json, JsonObject } from '../load/yaml-source';
+import { isObject, Json, JsonObject, mergeJson, valueAt } from '../json';
 import { Mesh } from '../model/types';
 import { BUILTIN_PROVIDERS, isolatedNamespaces, providerNames, smcpPosture } from '../plan/control-plane';
 import { istioValues } from '../plan/istio-values';
-import { isObject, mergeJson, valueAt } from '../plan/smcp-settings';
 
 /** What a control plane enforces and provides, as far as the migration could weaken it. */
 interface Posture {

@@ -27,7 +27,7 @@ import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
 import { VerifyJob, VerifyRole } from './verify-job';
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 import { fieldsOf, Resource } from '../plan/types';
 
 /**

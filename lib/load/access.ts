@@ -1,6 +1,7 @@
 import { Diagnostics } from '../diagnostics';
+import { Json, JsonObject } from '../json';
 import type { RuleId } from '../rules';
-import { Json, JsonObject, SourceObject } from './yaml-source';
+import { SourceObject } from './yaml-source';
 
 /**
  * Typed reads of fields of a dumped object. A field of the wrong type is an input error that names the

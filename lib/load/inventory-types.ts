@@ -1,4 +1,5 @@
-import { JsonObject, SourceObject } from './yaml-source';
+import { JsonObject } from '../json';
+import { SourceObject } from './yaml-source';
 
 /** Typed values read from one cluster's ossm2/ dumps. `rendered` is the object without server-side noise. */
 

@@ -5,7 +5,8 @@ import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
 import { gitOpsOwner, stripServerFields } from './strip';
-import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
+import { Json, JsonObject } from '../json';
+import { readYamlObjects, SourceObject } from './yaml-source';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const CLUSTER_SCOPED = new Set(['Namespace']);

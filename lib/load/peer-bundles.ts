@@ -2,11 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
+import { Json, JsonObject } from '../json';
 import { parseRootCert } from './cert';
 import { LoadedCluster } from './clusters';
 import { parseInventory } from './ossm2';
 import { ClusterSettings } from './settings';
-import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
+import { readYamlObjects, SourceObject } from './yaml-source';
 import { PhaseId, PHASES } from '../phases';
 import { byKey } from '../sort';
 

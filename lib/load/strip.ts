@@ -1,4 +1,4 @@
-import { Json, JsonObject } from './yaml-source';
+import { Json, JsonObject } from '../json';
 
 /** metadata fields the API server or controllers own; never re-rendered. */
 const NOISE_METADATA = [

@@ -16,10 +16,9 @@ import {
 } from 'yaml';
 
 import { Diagnostics, SourceLocation } from '../diagnostics';
+import { Json, JsonObject } from '../json';
 
-/** A plain JSON value as parsed from YAML. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
+export type { Json, JsonObject } from '../json';
 
 /** The YAML node of an object and the line table of its file, found when a message first needs a line. */
 type Locate = () => { node: Node | undefined; lines: LineCounter } | undefined;

@@ -1,9 +1,10 @@
-import { PlanContext } from './context';
-import { ref } from './refs';
-import { Patch, Resource } from './types';
+import { ref } from './api-versions';
+import { Contribute, Patch, Resource } from './types';
 import { Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
 import { AuthorizationPolicyObj } from '../load/inventory-types';
-import { JsonObject, SourceObject } from '../load/yaml-source';
+import { SourceObject } from '../load/yaml-source';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 
@@ -56,7 +57,7 @@ interface GatewayIdentity {
 }
 
 /** The identity of a mesh's federation ingress gateway for each peer, as its services saw callers. */
-function gatewayIdentities(ctx: PlanContext, mesh: Mesh): GatewayIdentity[] {
+function gatewayIdentities(ctx: ModelIndex, mesh: Mesh): GatewayIdentity[] {
   return ctx.linksOf(mesh.cluster).map((l) => {
     const path = `ns/${mesh.controlPlane.namespace}/sa/${l.peer.ingressGateway}-service-account`;
     return { peer: l.remote, principal: `${mesh.trustDomain}/${path}`, alias: `cluster.local/${path}` };
@@ -67,7 +68,7 @@ function gatewayIdentities(ctx: PlanContext, mesh: Mesh): GatewayIdentity[] {
  * Callers of `peer` that reach services of `mesh` in `namespace`: the namespaces the peer made its
  * imports visible to (ServiceEntry exportTo), or the peer's whole trust domain when that is "*".
  */
-function callersFrom(ctx: PlanContext, mesh: Mesh, peer: string, namespace: string): { principals: string[]; unknown: boolean } {
+function callersFrom(ctx: ModelIndex, mesh: Mesh, peer: string, namespace: string): { principals: string[]; unknown: boolean } {
   const imports = ctx.importsFrom(mesh.cluster).filter((i) => i.importer === peer && i.export.service.namespace === namespace);
   if (imports.length === 0) return { principals: [], unknown: false };
   const p = ctx.mesh(peer);
@@ -93,7 +94,7 @@ function referenceOf(
   return { value: v.value, field: v.field, negated: v.negated, path: v.path, peers: uniqSorted(matched.map((g) => g.peer)), exact };
 }
 
-export function policyMigrations(ctx: PlanContext, mesh: Mesh): PolicyMigration[] {
+export function policyMigrations(ctx: ModelIndex, mesh: Mesh): PolicyMigration[] {
   const gateways = gatewayIdentities(ctx, mesh);
   const out: PolicyMigration[] = [];
   for (const ap of mesh.inventory.authorizationPolicies) {
@@ -161,7 +162,7 @@ function rewriteRules(m: PolicyMigration, keepGateway: boolean): JsonObject[] {
  * gateway principal in 02 (before any importer's 03 sends real identities), and loses the gateway
  * principal in 04 (the gateway is gone).
  */
-export function planPolicies(ctx: PlanContext, mesh: Mesh): { adopt: Resource[]; add: Patch[]; drop: Patch[] } {
+function planPolicies(ctx: ModelIndex, mesh: Mesh): { adopt: Resource[]; add: Patch[]; drop: Patch[] } {
   const migrations = policyMigrations(ctx, mesh);
   const target = (m: PolicyMigration) => ref(AP_API, 'AuthorizationPolicy', m.policy.name, m.policy.namespace);
   return {
@@ -221,7 +222,7 @@ export function allowPoliciesOn(mesh: Mesh, namespace: string, podSelector: Reco
 }
 
 /** The principals an exported service admits under enforcement: its own mesh and its importers. */
-function admitted(ctx: PlanContext, mesh: Mesh, importers: Set<string>): string[] {
+function admitted(ctx: ModelIndex, mesh: Mesh, importers: Set<string>): string[] {
   return [`${mesh.trustDomain}/*`, ...[...importers].sort().map((c) => `${ctx.mesh(c).trustDomain}/*`)];
 }
 
@@ -231,7 +232,7 @@ function admitted(ctx: PlanContext, mesh: Mesh, importers: Set<string>): string[
  * policies, so adding one would widen what that policy allows. meshfed then renders none and says which
  * policy to narrow instead.
  */
-export function exposurePolicies(ctx: PlanContext, mesh: Mesh, diags?: Diagnostics): Resource[] {
+export function exposurePolicies(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostics): Resource[] {
   if (!mesh.settings.exposure.enforce) return [];
   const byService = new Map<
     string,
@@ -273,3 +274,17 @@ export function exposurePolicies(ctx: PlanContext, mesh: Mesh, diags?: Diagnosti
   }
   return out;
 }
+
+/**
+ * The AuthorizationPolicies: each one that admits the federation ingress gateway adopted in 00, its real
+ * callers added in 02 and the gateway dropped in 04 (MF002); with spec.exposure.enforce, the exported
+ * services' own policies in 02 (MF003).
+ */
+export const contribute: Contribute = (ctx, mesh, diags) => {
+  const policies = planPolicies(ctx, mesh);
+  return {
+    '00-federation': { adds: policies.adopt },
+    '02-export': { adds: exposurePolicies(ctx, mesh, diags), patches: policies.add },
+    '04-remove-federation': { patches: policies.drop },
+  };
+};

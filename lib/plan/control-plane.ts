@@ -1,10 +1,10 @@
+import { ref } from './api-versions';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from './gateway-pods';
 import { hasSmcp } from './namespaces';
 import { TAKEOVER_SUFFIX, takenOver } from './north-south';
-import { ref } from './refs';
-import { accountSettings, isObject, SettingFate, SettingsAccount, valueAt, withDefaults } from './smcp-settings';
-import { NetworkPolicyFields, Resource } from './types';
-import { JsonObject } from '../load/yaml-source';
+import { isObject, JsonObject, valueAt } from '../json';
+import { accountSettings, SettingFate, SettingsAccount, withDefaults } from './smcp-settings';
+import { Contribute, NetworkPolicyFields, Resource } from './types';
 import { Mesh } from '../model/types';
 
 export const PEER_AUTHENTICATION_API = 'security.istio.io/v1';
@@ -201,3 +201,9 @@ export function planObservability(mesh: Mesh): Resource[] {
     });
   return out;
 }
+
+/** What replaces the SMCP's settings: its mTLS objects and NetworkPolicies in 01, its addons' replacements in 05. */
+export const contribute: Contribute = (_ctx, mesh) => ({
+  '01-prepare': { adds: planControlPlaneObjects(mesh) },
+  '05-install-ossm3': { adds: planObservability(mesh) },
+});

@@ -2,10 +2,10 @@ import { isIP } from 'net';
 
 import { gatewayPodSelector } from './gateway-pods';
 import { Diagnostics } from '../diagnostics';
-import { PlanContext } from './context';
-import { gatewayNamespace, memberRollPatch } from './phase-02-export';
-import { API, ref } from './refs';
+import { API, ref } from './api-versions';
+import { gatewayNamespace, memberRollPatch } from './namespaces';
 import { Patch, Resource } from './types';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel, hostSlug, uniqSorted, inputPath } from '../model/names';
 import { Import, Mesh } from '../model/types';
 
@@ -22,6 +22,16 @@ export function egressBackendHost(exporter: Mesh): string {
   return `ingress.${exporter.cluster}.global`;
 }
 
+/** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
+export function usesEgressTlsRoutes(ctx: ModelIndex, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
+}
+
+/** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
+export function usesEgress(ctx: ModelIndex, mesh: Mesh): boolean {
+  return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
+}
+
 export function egressPassthroughName(mesh: Mesh): string {
   return dnsLabel(mesh.egress!.name, 'passthrough');
 }
@@ -34,7 +44,7 @@ export function egressPassthroughName(mesh: Mesh): string {
  * openshift (no experimental Gateway API CRDs on 4.19+): Istio Gateway + VirtualService to a
  * ServiceEntry. Traffic stays end-to-end mTLS: the egress gateway only forwards TLS by SNI.
  */
-export function planEgress(ctx: PlanContext, mesh: Mesh, diags: Diagnostics, imports: Import[]): { adds: Resource[]; patches: Patch[] } {
+export function planEgress(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics, imports: Import[]): { adds: Resource[]; patches: Patch[] } {
   const egress = mesh.egress;
   if (!egress || imports.length === 0) return { adds: [], patches: [] };
   const ns = egress.namespace;

@@ -1,20 +1,17 @@
+import { API, ref } from './api-versions';
 import { planControlPlaneObjects, planObservability } from './control-plane';
 import { preexisting } from './namespaces';
 import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
-import { PlanContext } from './context';
-import { planExport } from './phase-02-export';
-import { importBlockers, planImport } from './phase-03-import';
-import { planInstallOssm3 } from './phase-05-install-ossm3';
-import { migratedNamespaces, planMigrateWorkloads, revisionLabels } from './phase-06-migrate-workloads';
-import { API, ref } from './refs';
-import { requireJobImage } from './restart';
+import { planRevisionRestart, requireJobImage } from './restart';
+import { migratedNamespaces, revisionLabels } from './revision';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
 import { planVerify } from './verify';
-import { JsonObject } from '../load/yaml-source';
-import { Mesh } from '../model/types';
+import { JsonObject } from '../json';
+import { ModelIndex } from '../model/model-index';
+import { Import, Mesh } from '../model/types';
 
 /**
  * With a declared control plane (clusters/<c>/control-plane.yaml, what `meshfed graduate` writes): the
@@ -33,18 +30,15 @@ function declaredControlPlaneObjects(mesh: Mesh, migrated: string[]): Resource[]
 }
 
 /**
- * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
- * the way there — member Namespaces labelled for the OSSM 3 revision, IstioCNI and Istio (trust domain,
- * peers' trust domains and roots, network), the east-west gateway exposing exactly the importers'
- * hostnames, istio-remote Gateways and imported services, the egress gateway if enabled, and a restart
- * Job so existing workloads get sidecars. Imports from an exporter whose east-west address is not known
- * yet are left out with a warning (each cluster's overlay must be applicable before its peers'
- * addresses exist); synth again once they are set.
+ * The imports a greenfield overlay carries: those from exporters whose east-west gateway can be reached.
+ * Each cluster's overlay must be applicable before its peers' addresses exist, so the others are left out
+ * with a warning (MF023) that says what to set (`blockers`, lib/plan/phase-03-import.ts importBlockers);
+ * synth again once they are set.
  */
-export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): PhasePlan {
+export function reachableImports(ctx: ModelIndex, mesh: Mesh, blockers: readonly string[], diags: Diagnostics): Import[] {
   const pending = new Set(ctx.unreachableExporters(mesh.cluster).map((e) => e.cluster));
   if (pending.size && !mesh.virtual) {
-    for (const reason of importBlockers(ctx, mesh)) {
+    for (const reason of blockers) {
       diags.warn(
         'MF023',
         mesh.settings.source.at(),
@@ -52,16 +46,35 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
       );
     }
   }
-  const imports = ctx.importsInto(mesh.cluster).filter((i) => !pending.has(i.exporter));
-  const imp = planImport(ctx, mesh, diags, imports);
+  return ctx.importsInto(mesh.cluster).filter((i) => !pending.has(i.exporter));
+}
+
+/** The objects a migration's phase planners make for a greenfield cluster (lib/plan/plan.ts greenfieldOverlay). */
+export interface PlannedAsMigration {
+  /** 05-install-ossm3: IstioCNI and Istio, with their namespaces and cacerts. */
+  readonly ossm3: Resource[];
+  /** 02-export: the east-west gateway, its namespace and the exporter ServiceEntries. */
+  readonly eastWest: Resource[];
+  /** 03-import, for the reachable imports only: istio-remote Gateways, imported services, the egress gateway. */
+  readonly imports: Resource[];
+}
+
+/**
+ * The greenfield overlay `multicluster` (spec.mode: greenfield): the end state of a migration without
+ * the way there — member Namespaces labelled for the OSSM 3 revision, IstioCNI and Istio (trust domain,
+ * peers' trust domains and roots, network), the east-west gateway exposing exactly the importers'
+ * hostnames, istio-remote Gateways and imported services, the egress gateway if enabled, and a restart
+ * Job so existing workloads get sidecars.
+ */
+export function planGreenfield(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics, planned: PlannedAsMigration): PhasePlan {
   const onRevision = new Set(migratedNamespaces(ctx, mesh));
   const parts: Resource[] = [
-    ...planInstallOssm3(ctx, mesh, diags),
-    ...planExport(ctx, mesh, diags).adds,
-    ...imp.adds,
+    ...planned.ossm3,
+    ...planned.eastWest,
+    ...planned.imports,
     ...exposurePolicies(ctx, mesh, diags),
     // Workloads that already run on the revision (a graduated migration) are not restarted.
-    ...(mesh.settings.workloadRestart.onInstall === false ? [] : planMigrateWorkloads(ctx, mesh).adds),
+    ...(mesh.settings.workloadRestart.onInstall === false ? [] : planRevisionRestart(ctx, mesh)),
     ...planVerify(mesh, 'multicluster').adds,
     ...(mesh.inventory.declaredControlPlane ? declaredControlPlaneObjects(mesh, [...onRevision]) : []),
   ];
@@ -94,7 +107,7 @@ export function planGreenfield(ctx: PlanContext, mesh: Mesh, diags: Diagnostics)
     cluster: mesh.cluster,
     phase: 'multicluster',
     adds: [...nsResources, ...parts.filter((r) => r.type !== 'namespace')],
-    shards: planImportShards(imp.adds),
+    shards: planImportShards(planned.imports),
     // MultiTenant SMMR patches do not apply: a greenfield mesh has no SMCP (and its model is ClusterWide).
     patches: [],
     deletes: [],

@@ -1,6 +1,5 @@
-import { mergeJson } from './smcp-settings';
+import { JsonObject, mergeJson } from '../json';
 import { IstioFields } from './types';
-import { JsonObject } from '../load/yaml-source';
 
 /**
  * The Istio's spec.values: the SMCP settings carried to OSSM 3, with meshfed's federation values merged

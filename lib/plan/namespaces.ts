@@ -1,4 +1,8 @@
-import { JsonObject } from '../load/yaml-source';
+import { API, ref } from './api-versions';
+import { Patch, Resource } from './types';
+import { Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 /**
@@ -31,4 +35,45 @@ export function keptNamespaceBody(body: JsonObject): JsonObject {
   const metadata = (body.metadata ?? {}) as JsonObject;
   const annotations = (metadata.annotations ?? {}) as Record<string, string>;
   return { ...body, metadata: { ...metadata, annotations: { ...annotations, ...KEEP_ANNOTATIONS } } };
+}
+
+/**
+ * A gateway's namespace, unless it is a member (adopted in 00): created, or — when it exists already (dumped,
+ * or the SMCP's own namespace) — rendered with its labels and never pruned or deleted (KEEP_ANNOTATIONS).
+ */
+export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
+  if (mesh.memberNamespaces.includes(ns)) return [];
+  return [
+    {
+      type: 'namespace',
+      ref: ref(API.namespace, 'Namespace', ns),
+      labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {},
+      ...(preexisting(mesh, ns) ? { keep: true } : {}),
+    },
+  ];
+}
+
+/**
+ * MultiTenant control planes only see their members: a merge patch adding gateway namespaces to the
+ * SMMR (lists are replaced whole, so it carries every namespace added so far: the east-west gateway's
+ * from 02 and the egress gateway's from 03). Undefined when nothing is missing.
+ */
+export function memberRollPatch(ctx: ModelIndex, mesh: Mesh, namespaces: string[], why: string, diags?: Diagnostics): Patch | undefined {
+  const cp = mesh.controlPlane;
+  const missing = namespaces.filter((n) => !mesh.memberNamespaces.includes(n));
+  if (cp.mode !== 'MultiTenant' || missing.length === 0) return undefined;
+  const roll = mesh.inventory.memberRoll;
+  if (!roll) {
+    diags?.warn(
+      'MF020',
+      cp.source.at(['spec', 'mode']),
+      `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`,
+      'Add the ServiceMeshMemberRoll to the dumps.',
+    );
+    return undefined;
+  }
+  const earlier = ctx.isExporter(mesh.cluster) && !mesh.memberNamespaces.includes(mesh.eastWest.namespace) ? [mesh.eastWest.namespace] : [];
+  const members = [...roll.members];
+  for (const n of [...earlier, ...missing]) if (!members.includes(n)) members.push(n);
+  return { type: 'merge', target: ref(API.smmr, 'ServiceMeshMemberRoll', roll.name, roll.namespace), why, patch: { spec: { members } } };
 }

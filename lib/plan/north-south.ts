@@ -1,11 +1,12 @@
+import { ref } from './api-versions';
+import { smcpRef } from './names';
 import { hasSmcp, keptNamespaceBody } from './namespaces';
-import { smcpRef } from './phase-01-prepare';
-import { ref } from './refs';
-import { isObject, settingsOf, valueAt } from './smcp-settings';
-import { GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
+import { isObject, JsonObject, valueAt } from '../json';
+import { migratedNamespaces } from './revision';
+import { settingsOf } from './smcp-settings';
+import { Contribute, GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
 import { stripServerFields } from '../load/strip';
-import { JsonObject } from '../load/yaml-source';
 import { shortHash, dnsLabel } from '../model/names';
 import { Mesh } from '../model/types';
 
@@ -292,7 +293,7 @@ export function planExplicitRoutes(mesh: Mesh): { adds: Resource[]; patches: Pat
  * itself, after it took the gateway Services and Routes from the operator (otherwise Argo CD's prune or
  * Flux's garbage collection could delete the SMCP before the Job ran, and the operator would prune them).
  */
-export function smcpPruneGuard(mesh: Mesh): Patch[] {
+function smcpPruneGuard(mesh: Mesh): Patch[] {
   if (takenOver(mesh).length === 0) return [];
   return [
     {
@@ -312,7 +313,7 @@ export function smcpPruneGuard(mesh: Mesh): Patch[] {
  * gateway Service and Route (so its pruner keeps them); then it deletes the SMCP with the operator
  * running — and the Services and Routes, now plain objects in Git.
  */
-export function planHandover(mesh: Mesh): Resource[] {
+function planHandover(mesh: Mesh): Resource[] {
   const gws = takenOver(mesh);
   if (gws.length === 0) return [];
   const cp = mesh.controlPlane;
@@ -364,3 +365,18 @@ export function handedOverServices(mesh: Mesh): Resource[] {
       : [],
   );
 }
+
+/**
+ * The SMCP's own gateways and their Routes: taken over by OSSM 3 pods and carried into Git in 06, handed
+ * over (Services, Routes, the SMCP's deletion) in 07.
+ */
+export const contribute: Contribute = (ctx, mesh) => {
+  const routes = planExplicitRoutes(mesh);
+  return {
+    '06-migrate-workloads': {
+      adds: [...planGatewayTakeover(mesh, migratedNamespaces(ctx, mesh)), ...routes.adds],
+      patches: [...routes.patches, ...smcpPruneGuard(mesh)],
+    },
+    '07-finalize': { adds: planHandover(mesh) },
+  };
+};

@@ -1,8 +1,8 @@
-import { PlanContext } from './context';
+import { ref } from './api-versions';
 import { keptNamespaceBody } from './namespaces';
-import { ref } from './refs';
-import { Resource } from './types';
+import { Contribute, Resource } from './types';
 import { Dumped } from '../load/inventory-types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 function adopt(d: Dumped): Resource {
@@ -15,7 +15,7 @@ function adopt(d: Dumped): Resource {
  * noise so GitOps adopts it: SMCP, SMMR, ServiceMeshMembers, peers, export/import sets, the peers' CA
  * ConfigMaps and the member Namespaces.
  */
-export function planFederation(ctx: PlanContext, mesh: Mesh): Resource[] {
+function planFederation(ctx: ModelIndex, mesh: Mesh): Resource[] {
   const inv = mesh.inventory;
   const members = new Set(mesh.memberNamespaces);
   const caConfigMaps = new Set(
@@ -35,3 +35,5 @@ export function planFederation(ctx: PlanContext, mesh: Mesh): Resource[] {
     ...inv.namespaces.filter((n) => members.has(n.name)).map((n) => ({ ...adopt(n), body: keptNamespaceBody(n.rendered) }) as Resource),
   ];
 }
+
+export const contribute: Contribute = (ctx, mesh) => ({ '00-federation': { adds: planFederation(ctx, mesh) } });

@@ -1,49 +1,20 @@
-import { PlanContext } from './context';
-import { API, ref } from './refs';
-import { Patch } from './types';
+import { usesEgress, usesEgressTlsRoutes } from './egress';
+import { smcpRef } from './names';
+import { trustDomainAliases } from './trust';
+import { Contribute, Patch } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
-
-/** Trust domains this mesh must accept: its existing aliases, then every peer's (sorted). */
-export function trustDomainAliases(ctx: PlanContext, mesh: Mesh): string[] {
-  const peers = ctx
-    .linksOf(mesh.cluster)
-    .map((l) => ctx.mesh(l.remote).trustDomain)
-    .sort();
-  const out = [...mesh.controlPlane.trustDomainAliases];
-  for (const td of peers) if (!out.includes(td)) out.push(td);
-  return out;
-}
-
-export function smcpRef(mesh: Mesh) {
-  const cp = mesh.controlPlane;
-  return ref(API.smcp, 'ServiceMeshControlPlane', cp.name, cp.namespace);
-}
 
 /**
  * istiod env set in 01: discover istio-remote Gateways; an importer whose egress gateway routes with
  * TLSRoute (spec.platform: kubernetes) also needs the alpha Gateway API kinds watched (Istio 1.20).
  */
-function prepareEnv(ctx: PlanContext, mesh: Mesh): Record<string, string> {
+function prepareEnv(ctx: ModelIndex, mesh: Mesh): Record<string, string> {
   const env: Record<string, string> = { PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API: 'true' };
   if (usesEgressTlsRoutes(ctx, mesh)) env.PILOT_ENABLE_ALPHA_GATEWAY_API = 'true';
   return env;
 }
 
-/** An importer whose egress gateway routes with TLSRoute (alpha Gateway API). */
-export function usesEgressTlsRoutes(ctx: PlanContext, mesh: Mesh): boolean {
-  return mesh.egress !== undefined && mesh.platform === 'kubernetes' && ctx.importsInto(mesh.cluster).length > 0;
-}
-
-/** An importer with an egress gateway (a Gateway API listener with protocol TLS, like the east-west one). */
-export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
-  return mesh.egress !== undefined && ctx.importsInto(mesh.cluster).length > 0;
-}
-
-/**
- * 01-prepare: the guide's "Configure control plane v2.6" merge patch: trust every peer's trust domain,
- * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
- * the new east-west gateway is reachable.
- */
 /**
  * A MultiTenant OSSM 2.6 control plane runs the Gateway API controllers only with
  * spec.techPreview.gatewayAPI.enabled (maistra/istio-operator@08c043ffe1 resources/helm/v2.6/
@@ -51,11 +22,16 @@ export function usesEgress(ctx: PlanContext, mesh: Mesh): boolean {
  * _STATUS and _DEPLOYMENT_CONTROLLER to "false" unless gatewayAPI.enabled or ClusterWide): without it the
  * east-west (or egress) Gateway of 02/03 is never deployed. ClusterWide meshes have it on already.
  */
-export function needsGatewayApi(ctx: PlanContext, mesh: Mesh): boolean {
+export function needsGatewayApi(ctx: ModelIndex, mesh: Mesh): boolean {
   return mesh.controlPlane.mode === 'MultiTenant' && (ctx.isExporter(mesh.cluster) || usesEgress(ctx, mesh));
 }
 
-export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
+/**
+ * 01-prepare: the guide's "Configure control plane v2.6" merge patch: trust every peer's trust domain,
+ * let istiod discover istio-remote Gateways, name the local network, stop managing NetworkPolicies so
+ * the new east-west gateway is reachable.
+ */
+function planPrepare(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const gatewayApi = needsGatewayApi(ctx, mesh);
   return [
     {
@@ -80,3 +56,5 @@ export function planPrepare(ctx: PlanContext, mesh: Mesh): Patch[] {
     },
   ];
 }
+
+export const contribute: Contribute = (ctx, mesh) => ({ '01-prepare': { patches: planPrepare(ctx, mesh) } });

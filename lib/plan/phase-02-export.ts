@@ -1,18 +1,17 @@
+import { API, ref } from './api-versions';
 import { gatewayPodSelector } from './gateway-pods';
-import { preexisting } from './namespaces';
+import { EXPOSE_GATEWAY_NAME } from './names';
+import { gatewayNamespace, memberRollPatch } from './namespaces';
 import { Diagnostics } from '../diagnostics';
-import { PlanContext } from './context';
-import { API, ref } from './refs';
-import { Patch, Resource } from './types';
+import { Contribute, Patch, Resource } from './types';
 import { GLOBAL_SUFFIX, joinsLocalPods } from '../model/imports';
+import { ModelIndex } from '../model/model-index';
 import { hostSlug, uniqSorted } from '../model/names';
 import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
 
-export const EXPOSE_GATEWAY_NAME = 'expose-services';
-
 /** Hostnames importers use for this exporter's services, sorted: exactly what its gateway exposes. */
-export function exposedHosts(ctx: PlanContext, mesh: Mesh): string[] {
+export function exposedHosts(ctx: ModelIndex, mesh: Mesh): string[] {
   return uniqSorted(ctx.importsFrom(mesh.cluster).map((i) => i.hostname));
 }
 
@@ -65,7 +64,7 @@ function exporterServiceEntries(imports: Import[], gatewayNs: string, diags: Dia
  * matches nothing) and an Istio Gateway exposing exactly the importers' hostnames, plus the
  * ServiceEntries that give those hostnames to the pods.
  */
-export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
+export function planExport(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): { adds: Resource[]; patches: Patch[] } {
   if (!ctx.isExporter(mesh.cluster)) return { adds: [], patches: [] };
   const ew = mesh.eastWest;
   const shared = sharedHere(ctx, mesh);
@@ -99,27 +98,11 @@ export function planExport(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): { 
 }
 
 /**
- * A gateway's namespace, unless it is a member (adopted in 00): created, or — when it exists already (dumped,
- * or the SMCP's own namespace) — rendered with its labels and never pruned or deleted (lib/plan/namespaces.ts).
- */
-export function gatewayNamespace(mesh: Mesh, ns: string): Resource[] {
-  if (mesh.memberNamespaces.includes(ns)) return [];
-  return [
-    {
-      type: 'namespace',
-      ref: ref(API.namespace, 'Namespace', ns),
-      labels: mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {},
-      ...(preexisting(mesh, ns) ? { keep: true } : {}),
-    },
-  ];
-}
-
-/**
  * `namespace/host` of shared hostnames this cluster also imports into a local Service's namespace: its
  * import ServiceEntry already gives the host to the local pods, so the exporter ServiceEntry would be a
  * second one for the same host and namespace.
  */
-function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
+function sharedHere(ctx: ModelIndex, mesh: Mesh): Set<string> {
   return new Set(
     ctx
       .importsInto(mesh.cluster)
@@ -128,27 +111,4 @@ function sharedHere(ctx: PlanContext, mesh: Mesh): Set<string> {
   );
 }
 
-/**
- * MultiTenant control planes only see their members: a merge patch adding gateway namespaces to the
- * SMMR (lists are replaced whole, so it carries every namespace added so far: the east-west gateway's
- * from 02 and the egress gateway's from 03). Undefined when nothing is missing.
- */
-export function memberRollPatch(ctx: PlanContext, mesh: Mesh, namespaces: string[], why: string, diags?: Diagnostics): Patch | undefined {
-  const cp = mesh.controlPlane;
-  const missing = namespaces.filter((n) => !mesh.memberNamespaces.includes(n));
-  if (cp.mode !== 'MultiTenant' || missing.length === 0) return undefined;
-  const roll = mesh.inventory.memberRoll;
-  if (!roll) {
-    diags?.warn(
-      'MF020',
-      cp.source.at(['spec', 'mode']),
-      `MultiTenant control plane without a ServiceMeshMemberRoll in ossm2/: the OSSM 2 istiod will not see the gateway in ${missing.join(', ')}.`,
-      'Add the ServiceMeshMemberRoll to the dumps.',
-    );
-    return undefined;
-  }
-  const earlier = ctx.isExporter(mesh.cluster) && !mesh.memberNamespaces.includes(mesh.eastWest.namespace) ? [mesh.eastWest.namespace] : [];
-  const members = [...roll.members];
-  for (const n of [...earlier, ...missing]) if (!members.includes(n)) members.push(n);
-  return { type: 'merge', target: ref(API.smmr, 'ServiceMeshMemberRoll', roll.name, roll.namespace), why, patch: { spec: { members } } };
-}
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '02-export': planExport(ctx, mesh, diags) });

@@ -1,22 +1,16 @@
 import { Diagnostics } from '../diagnostics';
 import { groupBy } from '../group';
-import { PlanContext } from './context';
+import { API, ref } from './api-versions';
 import { EGRESS_PORT, planEgress } from './egress';
-import { API, ref } from './refs';
-import { NETWORK_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
-import { Patch, Resource } from './types';
+import { remoteGatewayName, TLS_MODE_LABEL } from './names';
+import { Contribute, Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';
 import { joinsLocalPods } from '../model/imports';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { serviceFqdn } from '../model/services';
 import { Import, Mesh } from '../model/types';
 import { byKey } from '../sort';
-
-export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
-
-export function remoteGatewayName(exporter: Mesh): string {
-  return dnsLabel('remote-gateway', exporter.network);
-}
 
 /** `kubectl get svc` arguments for an exporter's east-west gateway Service. */
 function gatewayService(e: Mesh): string {
@@ -56,7 +50,7 @@ function unknownNodePort(e: Mesh): string {
 }
 
 /** What to set before an importer's 03-import can be written (empty when nothing is missing). */
-export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
+export function importBlockers(ctx: ModelIndex, mesh: Mesh): string[] {
   return ctx
     .unreachableExporters(mesh.cluster)
     .flatMap((e) => [
@@ -66,7 +60,7 @@ export function importBlockers(ctx: PlanContext, mesh: Mesh): string[] {
 }
 
 /** The SPIFFE identities of the pods behind these imports, on their exporters: the ServiceEntry's SANs. */
-function exporterIdentities(ctx: PlanContext, group: Import[]): string[] {
+function exporterIdentities(ctx: ModelIndex, group: Import[]): string[] {
   return uniqSorted(
     group.flatMap((i) =>
       i.export.service.serviceAccounts.map((sa) => spiffeId(ctx.mesh(i.exporter).trustDomain, i.export.service.namespace, sa)),
@@ -80,7 +74,7 @@ function exporterIdentities(ctx: PlanContext, group: Import[]): string[] {
  * and WorkloadEntries with the same labels, one per exporter, as the reference documents do for
  * `<name>.mesh.global`: clients fail over between local and remote endpoints of one host.
  */
-function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: ServiceObj, group: Import[]): Resource[] {
+function sharedHostResources(ctx: ModelIndex, mesh: Mesh, host: string, local: ServiceObj, group: Import[]): Resource[] {
   const name = hostSlug(host);
   const seRef = ref(API.serviceEntry, 'ServiceEntry', name, local.namespace);
   const localTarget = new Map(local.ports.map((p) => [p.port, typeof p.targetPort === 'number' ? p.targetPort : undefined]));
@@ -127,7 +121,7 @@ function sharedHostResources(ctx: PlanContext, mesh: Mesh, host: string, local: 
  * importAsLocal into a Service the importer runs: WorkloadEntries in the Service's namespace carrying its
  * selector labels, so the Service itself aggregates local pods and the remote gateway endpoint.
  */
-function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: ServiceObj, group: Import[], diags: Diagnostics): Resource[] {
+function joinedLocalServiceResources(ctx: ModelIndex, mesh: Mesh, local: ServiceObj, group: Import[], diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
   for (const imp of group) {
     const svc = imp.export.service;
@@ -180,7 +174,7 @@ function joinedLocalServiceResources(ctx: PlanContext, mesh: Mesh, local: Servic
 }
 
 /** The common case: a ServiceEntry in the import namespace selecting address-less WorkloadEntries, one per exporter. */
-function importedServiceResources(ctx: PlanContext, mesh: Mesh, host: string, group: Import[]): Resource[] {
+function importedServiceResources(ctx: ModelIndex, mesh: Mesh, host: string, group: Import[]): Resource[] {
   const name = hostSlug(host);
   const seRef = ref(API.serviceEntry, 'ServiceEntry', name, mesh.importNamespace);
   return [
@@ -207,7 +201,7 @@ function importedServiceResources(ctx: PlanContext, mesh: Mesh, host: string, gr
 }
 
 /** Per imported hostname (sorted), the objects that carry it: shared host, joined local Service, or a ServiceEntry of its own. */
-function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
+function importResources(ctx: ModelIndex, mesh: Mesh, imports: Import[], diags: Diagnostics): Resource[] {
   const byHost = groupBy(imports, (imp) => imp.hostname);
   return [...byHost.keys()].sort().flatMap((host) => {
     const group = byHost.get(host)!.sort(byKey((imp) => imp.exporter));
@@ -225,7 +219,7 @@ function importResources(ctx: PlanContext, mesh: Mesh, imports: Import[], diags:
  * egress gateway, the istio-remote Gateways point at it and it routes to the peers (egress.ts).
  */
 export function planImport(
-  ctx: PlanContext,
+  ctx: ModelIndex,
   mesh: Mesh,
   diags: Diagnostics,
   imports = ctx.importsInto(mesh.cluster),
@@ -248,26 +242,4 @@ export function planImport(
   return { adds: [...egress.adds, ...gateways, ...importResources(ctx, mesh, imports, diags)], patches: egress.patches };
 }
 
-export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
-
-/**
- * On a migrating importer, 03 also restarts the member workloads: OSSM 2 injects ISTIO_META_NETWORK only
- * into pods created after 01 set spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/
- * istio-discovery/files/injection-template.yaml:304-307), and istiod drops every address-less
- * WorkloadEntry for a proxy without a network (1.20.8 pilot/pkg/xds/endpoints/endpoint_builder.go:504-507,
- * 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30). Without the restart, clients injected before 01
- * would get no endpoint for any import once 04 removes the federation path. A PostSync hook: it runs
- * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
- * (every exporter's 04 waits for this cluster's 03).
- */
-export function planNetworkRestart(ctx: PlanContext, mesh: Mesh): Resource[] {
-  if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
-  return restartResources(mesh, {
-    name: NETWORK_RESTART_NAME,
-    namespace: mesh.controlPlane.namespace,
-    annotation: NETWORK_RESTART_ANNOTATION,
-    value: mesh.network,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
-    identity: { network: mesh.network },
-  });
-}
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '03-import': planImport(ctx, mesh, diags) });

@@ -1,12 +1,8 @@
-import { smcpRef } from './phase-01-prepare';
-import { API, ref } from './refs';
-import { JsonPatchOp, ObjectRef, Patch } from './types';
+import { API, ref } from './api-versions';
+import { smcpRef } from './names';
+import { pointerKey } from '../json';
+import { Contribute, JsonPatchOp, ObjectRef, Patch } from './types';
 import { Mesh } from '../model/types';
-
-/** JSON-pointer escaping of a map key. */
-export function pointerKey(k: string): string {
-  return k.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /**
  * 04-remove-federation: delete the ImportedServiceSets and ExportedServiceSets, and remove the federation
@@ -18,7 +14,7 @@ export function pointerKey(k: string): string {
  * additionalEgress map goes (as in the guide) only when it holds nothing but federation gateways;
  * otherwise just the federation entries are removed, so other gateways keep running.
  */
-export function planRemoveFederation(mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
+function planRemoveFederation(mesh: Mesh): { deletes: ObjectRef[]; patches: Patch[] } {
   const inv = mesh.inventory;
   const deletes: ObjectRef[] = [
     ...inv.importSets.map((s) => ref(API.peer, 'ImportedServiceSet', s.name, s.namespace)),
@@ -49,3 +45,5 @@ function dedupeRefs(refs: ObjectRef[]): ObjectRef[] {
     return true;
   });
 }
+
+export const contribute: Contribute = (_ctx, mesh) => ({ '04-remove-federation': planRemoveFederation(mesh) });

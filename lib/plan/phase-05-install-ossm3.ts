@@ -1,10 +1,11 @@
 import { Diagnostics } from '../diagnostics';
-import { PlanContext } from './context';
+import { API, ref } from './api-versions';
 import { smcpAccount } from './control-plane';
+import { usesEgress } from './egress';
 import { hasSmcp } from './namespaces';
-import { trustDomainAliases, usesEgress } from './phase-01-prepare';
-import { API, ref } from './refs';
-import { Resource } from './types';
+import { trustDomainAliases } from './trust';
+import { Contribute, Resource } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';
 
@@ -44,7 +45,7 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
  * Gateway API listener with protocol TLS without it, and the east-west (egress) Gateway has one; the
  * flag also makes istiod watch TLSRoutes. The new istiod takes those Gateways over in 06.
  */
-export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostics): Resource[] {
+export function planInstallOssm3(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): Resource[] {
   const out: Resource[] = [];
   out.push(...cacerts(mesh, diags));
   // A greenfield cluster has no SMCP namespace: the OSSM 3 namespace is created unless the inventory has it.
@@ -91,3 +92,5 @@ export function planInstallOssm3(ctx: PlanContext, mesh: Mesh, diags: Diagnostic
   );
   return out;
 }
+
+export const contribute: Contribute = (ctx, mesh, diags) => ({ '05-install-ossm3': { adds: planInstallOssm3(ctx, mesh, diags) } });

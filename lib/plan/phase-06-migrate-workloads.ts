@@ -1,33 +1,18 @@
-import { PlanContext } from './context';
-import { gatewayOnlyNamespaces } from './north-south';
-import { smcpRef, usesEgress } from './phase-01-prepare';
-import { pointerKey } from './phase-04-remove-federation';
-import { API, ref } from './refs';
-import { REVISION_RESTART_ANNOTATION, restartResources, workloadsIn } from './restart';
-import { Patch, Resource } from './types';
+import { API, ref } from './api-versions';
+import { smcpRef } from './names';
+import { migratedNamespaces, revisionLabels } from './revision';
+import { pointerKey } from '../json';
+import { Contribute, Patch } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
-
-export const RESTART_NAME = 'meshfed-restart-workloads';
-
-/** The labels 06 gives a namespace it moves to the revision: OSSM 3 injects it, OSSM 2's injector stays out. */
-export function revisionLabels(mesh: Mesh): Record<string, string> {
-  return { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore-namespace': 'true' };
-}
-
-/** Namespaces that move to the new revision: the members, the east-west gateway's on exporters, the egress gateway's on importers using one. */
-export function migratedNamespaces(ctx: PlanContext, mesh: Mesh): string[] {
-  const out = new Set(mesh.memberNamespaces);
-  if (ctx.isExporter(mesh.cluster)) out.add(mesh.eastWest.namespace);
-  if (usesEgress(ctx, mesh)) out.add(mesh.egress!.namespace);
-  return [...out].sort();
-}
 
 /**
  * 06-migrate-workloads: label the namespaces for the new revision (istio.io/rev, maistra.io/ignore-namespace,
- * no istio-injection), restart their workloads so sidecars are injected by OSSM 3, and stop the OSSM 2
- * istiod from reconciling Gateway API objects so the new one owns the east-west and istio-remote Gateways.
+ * no istio-injection), and stop the OSSM 2 istiod from reconciling Gateway API objects so the new one owns
+ * the east-west and istio-remote Gateways. The Job that restarts their workloads so sidecars are injected by
+ * OSSM 3 is lib/plan/restart.ts's; the gateways 06 takes over are lib/plan/north-south.ts's.
  */
-export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Resource[]; patches: Patch[] } {
+function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const patches: Patch[] = [];
   const labelsOf = (ns: string): Record<string, string> => mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {};
   for (const ns of migratedNamespaces(ctx, mesh)) {
@@ -55,28 +40,7 @@ export function planMigrateWorkloads(ctx: PlanContext, mesh: Mesh): { adds: Reso
       patch: { spec: { runtime: { components: { pilot: { container: { env: { PILOT_ENABLE_GATEWAY_API: 'false' } } } } } } },
     });
   }
-  const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh));
-  const adds = restartResources(mesh, {
-    name: RESTART_NAME,
-    namespace: mesh.ossm3.namespace,
-    annotation: REVISION_RESTART_ANNOTATION,
-    value: mesh.ossm3.revision,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
-    identity: { revision: mesh.ossm3.revision },
-    // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
-    // exists would come back without a sidecar (gitops-live review S3).
-    ...(mesh.settings.mode === 'greenfield'
-      ? { waitFor: { kind: 'Deployment' as const, namespace: mesh.ossm3.namespace, name: `istiod-${mesh.ossm3.revision}` } }
-      : {}),
-    relabel: {
-      namespaces: migratedNamespaces(ctx, mesh),
-      set: revisionLabels(mesh),
-      remove: ['istio-injection'],
-      // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
-      // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
-      // Left out when empty, so the Job's name (a hash of what it does) stays as it was.
-      ...(ignoreOnly.length ? { ignoreOnly } : {}),
-    },
-  });
-  return { adds, patches };
+  return patches;
 }
+
+export const contribute: Contribute = (ctx, mesh) => ({ '06-migrate-workloads': { patches: planMigrateWorkloads(ctx, mesh) } });

@@ -1,17 +1,16 @@
-import { PlanContext } from './context';
-import { egressPassthroughName } from './egress';
+import { API, ref } from './api-versions';
+import { egressPassthroughName, usesEgress } from './egress';
 import { gatewayPodSelector } from './gateway-pods';
-import { smcpRef, usesEgress } from './phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from './phase-02-export';
-import { API, ref } from './refs';
-import { ObjectRef, Patch } from './types';
+import { EXPOSE_GATEWAY_NAME, smcpRef } from './names';
+import { Contribute, ObjectRef, Patch } from './types';
+import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 /**
  * The ServiceMeshPeers and the peers' CA ConfigMaps: kept from 04 until no OSSM 2 proxy is left (see
  * planRemoveFederation), deleted in 07.
  */
-export function peerRefs(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
+export function peerRefs(ctx: ModelIndex, mesh: Mesh): ObjectRef[] {
   return [
     ...mesh.inventory.peers.map((p) => ref(API.peer, 'ServiceMeshPeer', p.name, p.namespace)),
     ...ctx
@@ -21,7 +20,7 @@ export function peerRefs(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
 }
 
 /** 07-finalize: the OSSM 2 control plane goes: the peers and their roots, ServiceMeshMembers, SMMR and SMCP. */
-export function planFinalize(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
+function planFinalize(ctx: ModelIndex, mesh: Mesh): ObjectRef[] {
   const inv = mesh.inventory;
   const members = new Set(mesh.memberNamespaces);
   return [
@@ -38,7 +37,7 @@ export function planFinalize(ctx: PlanContext, mesh: Mesh): ObjectRef[] {
  * with istio.io/gateway-name only; after 06 that label survives only while the Deployment OSSM 2.6
  * created is kept, so once OSSM 2 is gone the selector must not depend on it.
  */
-export function planGatewaySelectors(ctx: PlanContext, mesh: Mesh): Patch[] {
+function planGatewaySelectors(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const out: Patch[] = [];
   const replace = (target: ObjectRef, gateway: string, what: string): Patch => ({
     type: 'json6902',
@@ -58,3 +57,7 @@ export function planGatewaySelectors(ctx: PlanContext, mesh: Mesh): Patch[] {
   }
   return out;
 }
+
+export const contribute: Contribute = (ctx, mesh) => ({
+  '07-finalize': { deletes: planFinalize(ctx, mesh), patches: planGatewaySelectors(ctx, mesh) },
+});

@@ -1,22 +1,77 @@
-import { Diagnostics } from '../diagnostics';
-import { exposurePolicies, planPolicies } from './authz';
-import { PlanContext } from './context';
-import { planControlPlaneObjects, planObservability, smcpAccount } from './control-plane';
-import { planGreenfield } from './greenfield';
-import { planExplicitRoutes, planGatewayTakeover, planHandover, smcpPruneGuard } from './north-south';
-import { planFederation } from './phase-00-federation';
-import { planPrepare } from './phase-01-prepare';
-import { planExport } from './phase-02-export';
-import { importBlockers, planImport, planNetworkRestart } from './phase-03-import';
-import { planRemoveFederation } from './phase-04-remove-federation';
-import { planInstallOssm3 } from './phase-05-install-ossm3';
-import { migratedNamespaces, planMigrateWorkloads } from './phase-06-migrate-workloads';
-import { planFinalize, planGatewaySelectors } from './phase-07-finalize';
-import { requireJobImage } from './restart';
+import { contribute as authorizationPolicies } from './authz';
+import { contribute as controlPlane, smcpAccount } from './control-plane';
+import { planGreenfield, reachableImports } from './greenfield';
+import { contribute as northSouth } from './north-south';
+import { contribute as adoptFederation } from './phase-00-federation';
+import { contribute as prepare } from './phase-01-prepare';
+import { contribute as exportServices, planExport } from './phase-02-export';
+import { importBlockers, contribute as importServices, planImport } from './phase-03-import';
+import { contribute as removeFederation } from './phase-04-remove-federation';
+import { contribute as installOssm3, planInstallOssm3 } from './phase-05-install-ossm3';
+import { contribute as migrateWorkloads } from './phase-06-migrate-workloads';
+import { contribute as finalize } from './phase-07-finalize';
+import { contribute as restarts, requireJobImage } from './restart';
 import { assertShardsFinal, planImportShards, requireDistinctImportNames } from './shards';
-import { Gate, GREENFIELD_PHASES, MigrationPhase, PhaseId, PhasePlan, PHASES, Plan } from './types';
-import { planVerify } from './verify';
-import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
+import { Contribute, Gate, GREENFIELD_PHASES, MigrationPhase, ObjectRef, Patch, PhaseId, PhasePlan, PHASES, Plan, Resource } from './types';
+import { contribute as verification } from './verify';
+import { Diagnostics } from '../diagnostics';
+import { ModelIndex } from '../model/model-index';
+import { FederationModel, Mesh } from '../model/types';
+
+/**
+ * The features a migration is made of: one module each, exporting one `contribute` (lib/plan/types.ts
+ * Contribute) that says what it adds, patches and deletes in which phase. A phase's adds, patches and
+ * deletes are the features' contributions concatenated in this order, and the features run in this
+ * order, so their warnings are reported in it. The order is part of the output (plan.json lists each
+ * phase's adds and patches in it): change it only on purpose. The phase files come in phase order; a
+ * feature that spans phases comes where its objects go:
+ * - authorizationPolicies after 04 and before 05: in 00 its adopted policies follow the federation's
+ *   objects, in 02 its policies and patches follow the east-west gateway's, in 04 its patches follow the
+ *   federation's removal; its MF003 warnings come before 05's warnings and errors.
+ * - controlPlane after 05: in 05 the addon replacements follow the Istio (in 01 its objects are the only adds).
+ * - restarts after 07-finalize: in 03 its Job follows the imports; in 07 its deletes follow OSSM 2's.
+ * - northSouth after restarts: in 06 the gateway takeover follows the restart Job, its patches 06's own.
+ * - verification last: in each verified phase the verify objects follow what they verify.
+ */
+const FEATURES: readonly Contribute[] = [
+  adoptFederation, // 00 (phase-00-federation.ts)
+  prepare, // 01 (phase-01-prepare.ts)
+  exportServices, // 02 (phase-02-export.ts)
+  importServices, // 03 (phase-03-import.ts)
+  removeFederation, // 04 (phase-04-remove-federation.ts)
+  authorizationPolicies, // 00, 02, 04 (authz.ts: MF002, MF003)
+  installOssm3, // 05 (phase-05-install-ossm3.ts)
+  controlPlane, // 01, 05 (control-plane.ts)
+  migrateWorkloads, // 06 (phase-06-migrate-workloads.ts)
+  finalize, // 07 (phase-07-finalize.ts)
+  restarts, // 03, 06, 07 (restart.ts)
+  northSouth, // 06, 07 (north-south.ts)
+  verification, // 03 to 07 (verify.ts)
+];
+
+interface PhaseContent {
+  adds: Resource[];
+  patches: Patch[];
+  deletes: ObjectRef[];
+}
+
+/** Each phase's adds, patches and deletes for one cluster: the FEATURES' contributions, in FEATURES order. */
+function foldFeatures(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): Map<MigrationPhase, PhaseContent> {
+  const out = new Map<MigrationPhase, PhaseContent>(PHASES.map((p) => [p, { adds: [], patches: [], deletes: [] }]));
+  for (const contribute of FEATURES) {
+    const contribution = contribute(ctx, mesh, diags);
+    for (const phase of PHASES) {
+      const part = contribution[phase];
+      if (!part) continue;
+      const into = out.get(phase)!;
+      // concat, not push(...): a federation of thousands of services adds more objects than a call takes arguments.
+      if (part.adds) into.adds = into.adds.concat(part.adds);
+      if (part.patches) into.patches = into.patches.concat(part.patches);
+      if (part.deletes) into.deletes = into.deletes.concat(part.deletes);
+    }
+  }
+  return out;
+}
 
 /**
  * Ordering rules between clusters. Within a cluster, phases are applied in order.
@@ -28,7 +83,7 @@ import { Mesh as MeshT, FederationModel, Mesh } from '../model/types';
  * - 06-migrate-workloads moves clients to OSSM 3; the services they call must be reachable through
  *   the new path, which 03 (and its gate) already ensures; the rule is listed for readers of plan.json.
  */
-function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
+function gates(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): Gate[] {
   switch (phase) {
     case '03-import':
       return ctx.exportersFor(mesh.cluster).map((e) => ({
@@ -55,67 +110,29 @@ function gates(ctx: PlanContext, mesh: Mesh, phase: PhaseId): Gate[] {
   }
 }
 
-function empty(cluster: string, phase: PhaseId): PhasePlan {
-  return { cluster, phase, adds: [], shards: [], patches: [], deletes: [], waitsFor: [], blockedBy: [] };
-}
-
 /** For each cluster and phase: the objects to add, patch and delete, and the gates between clusters. */
 export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const greenfield = model.meshes.filter((m) => m.settings.mode === 'greenfield');
   if (greenfield.length) return buildGreenfieldPlan(ctx, model, greenfield, diags);
   const byCluster: Record<string, PhasePlan[]> = {};
   for (const mesh of model.meshes) {
     const c = mesh.cluster;
-    const exp = planExport(ctx, mesh, diags);
-    const rm = planRemoveFederation(mesh);
-    const mig = planMigrateWorkloads(ctx, mesh);
-    const policies = planPolicies(ctx, mesh);
-    const imp = planImport(ctx, mesh, diags);
-    const networkRestart = planNetworkRestart(ctx, mesh);
-    const routes = planExplicitRoutes(mesh);
-    const content: Record<MigrationPhase, { adds: PhasePlan['adds']; patches: PhasePlan['patches']; deletes: PhasePlan['deletes'] }> = {
-      '00-federation': { ...empty(c, '00-federation'), adds: [...planFederation(ctx, mesh), ...policies.adopt] },
-      '01-prepare': { ...empty(c, '01-prepare'), adds: planControlPlaneObjects(mesh), patches: planPrepare(ctx, mesh) },
-      '02-export': {
-        ...empty(c, '02-export'),
-        adds: [...exp.adds, ...exposurePolicies(ctx, mesh, diags)],
-        patches: [...exp.patches, ...policies.add],
-      },
-      '03-import': { ...empty(c, '03-import'), adds: [...imp.adds, ...networkRestart], patches: imp.patches },
-      '04-remove-federation': { ...empty(c, '04-remove-federation'), deletes: rm.deletes, patches: [...rm.patches, ...policies.drop] },
-      '05-install-ossm3': {
-        ...empty(c, '05-install-ossm3'),
-        adds: [...planInstallOssm3(ctx, mesh, diags), ...planObservability(mesh)],
-      },
-      '06-migrate-workloads': {
-        ...empty(c, '06-migrate-workloads'),
-        adds: [...mig.adds, ...planGatewayTakeover(mesh, migratedNamespaces(ctx, mesh)), ...routes.adds],
-        patches: [...mig.patches, ...routes.patches, ...smcpPruneGuard(mesh)],
-      },
-      '07-finalize': {
-        ...empty(c, '07-finalize'),
-        adds: planHandover(mesh),
-        deletes: planFinalize(ctx, mesh),
-        patches: planGatewaySelectors(ctx, mesh),
-      },
-    };
-    // 07 removes the one-off restart Job and its RBAC with the rest of OSSM 2.
-    content['07-finalize'].deletes.push(...[...networkRestart, ...mig.adds].map((r) => r.ref));
+    const content = foldFeatures(ctx, mesh, diags);
     // A phase builds on the previous one, so once a phase is blocked every later phase is too.
     const blockers = importBlockers(ctx, mesh);
     let blocked: string[] = [];
-    byCluster[c] = PHASES.map((phase) => {
+    byCluster[c] = PHASES.map((phase): PhasePlan => {
       if (phase === '03-import') blocked = blockers;
-      const verify = planVerify(mesh, phase);
-      const base = content[phase];
+      const { adds, patches, deletes } = content.get(phase)!;
       return {
-        ...base,
-        adds: [...base.adds, ...verify.adds],
-        shards: phase === '03-import' ? planImportShards(base.adds) : [],
-        deletes: [...base.deletes, ...verify.deletes],
         cluster: c,
         phase,
+        adds,
+        // 03's imported services are delivered in dist/<cluster>/imports/ (lib/plan/shards.ts).
+        shards: phase === '03-import' ? planImportShards(adds) : [],
+        patches,
+        deletes,
         waitsFor: gates(ctx, mesh, phase),
         blockedBy: blocked,
       };
@@ -136,7 +153,7 @@ export function buildPlan(model: FederationModel, diags: Diagnostics): Plan {
 }
 
 /** Greenfield federations (spec.mode: greenfield): one overlay per cluster, no gates. Modes do not mix. */
-function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfield: MeshT[], diags: Diagnostics): Plan {
+function buildGreenfieldPlan(ctx: ModelIndex, model: FederationModel, greenfield: Mesh[], diags: Diagnostics): Plan {
   for (const m of model.meshes.filter((x) => x.settings.mode !== 'greenfield')) {
     diags.error(
       m.settings.source.at(m.virtual ? [] : ['spec']),
@@ -147,7 +164,7 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
     );
   }
   diags.throwIfErrors();
-  const byCluster = Object.fromEntries(model.meshes.map((m) => [m.cluster, [planGreenfield(ctx, m, diags)]]));
+  const byCluster = Object.fromEntries(model.meshes.map((m) => [m.cluster, [greenfieldOverlay(ctx, m, diags)]]));
   for (const m of model.meshes) requireDistinctImportNames(m, byCluster[m.cluster], diags);
   const pointers = Object.fromEntries(model.meshes.map((m) => [m.cluster, 'multicluster' as PhaseId]));
   return {
@@ -158,4 +175,17 @@ function buildGreenfieldPlan(ctx: PlanContext, model: FederationModel, greenfiel
     byCluster,
     settings: {},
   };
+}
+
+/**
+ * A greenfield cluster's one overlay: what a migration's 05, 02 and 03 planners make for it (03 only for
+ * the imports whose exporters can be reached), and the rest of the end state (lib/plan/greenfield.ts).
+ */
+function greenfieldOverlay(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): PhasePlan {
+  const imports = planImport(ctx, mesh, diags, reachableImports(ctx, mesh, importBlockers(ctx, mesh), diags)).adds;
+  return planGreenfield(ctx, mesh, diags, {
+    ossm3: planInstallOssm3(ctx, mesh, diags),
+    eastWest: planExport(ctx, mesh, diags).adds,
+    imports,
+  });
 }

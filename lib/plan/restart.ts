@@ -1,6 +1,9 @@
-import { ref } from './refs';
-import { NamespaceRelabel, PhasePlan, Resource, WorkloadRef } from './types';
+import { ref } from './api-versions';
+import { gatewayOnlyNamespaces } from './north-south';
+import { migratedNamespaces, revisionLabels } from './revision';
+import { Contribute, NamespaceRelabel, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';
@@ -117,3 +120,73 @@ export function requireJobImage(mesh: Mesh, phases: PhasePlan[], diags: Diagnost
       '(for example the OpenShift CLI image of the cluster version).',
   );
 }
+
+export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
+
+/**
+ * On a migrating importer, 03 also restarts the member workloads: OSSM 2 injects ISTIO_META_NETWORK only
+ * into pods created after 01 set spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/
+ * istio-discovery/files/injection-template.yaml:304-307), and istiod drops every address-less
+ * WorkloadEntry for a proxy without a network (1.20.8 pilot/pkg/xds/endpoints/endpoint_builder.go:504-507,
+ * 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30). Without the restart, clients injected before 01
+ * would get no endpoint for any import once 04 removes the federation path. A PostSync hook: it runs
+ * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
+ * (every exporter's 04 waits for this cluster's 03).
+ */
+export function planNetworkRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
+  if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
+  return restartResources(mesh, {
+    name: NETWORK_RESTART_NAME,
+    namespace: mesh.controlPlane.namespace,
+    annotation: NETWORK_RESTART_ANNOTATION,
+    value: mesh.network,
+    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    identity: { network: mesh.network },
+  });
+}
+
+export const RESTART_NAME = 'meshfed-restart-workloads';
+
+/**
+ * 06-migrate-workloads (and a greenfield overlay): the Job that relabels the migrated namespaces for the
+ * revision and restarts the member workloads, so OSSM 3 injects their sidecars.
+ */
+export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
+  const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh));
+  return restartResources(mesh, {
+    name: RESTART_NAME,
+    namespace: mesh.ossm3.namespace,
+    annotation: REVISION_RESTART_ANNOTATION,
+    value: mesh.ossm3.revision,
+    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    identity: { revision: mesh.ossm3.revision },
+    // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
+    // exists would come back without a sidecar (gitops-live review S3).
+    ...(mesh.settings.mode === 'greenfield'
+      ? { waitFor: { kind: 'Deployment' as const, namespace: mesh.ossm3.namespace, name: `istiod-${mesh.ossm3.revision}` } }
+      : {}),
+    relabel: {
+      namespaces: migratedNamespaces(ctx, mesh),
+      set: revisionLabels(mesh),
+      remove: ['istio-injection'],
+      // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
+      // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
+      // Left out when empty, so the Job's name (a hash of what it does) stays as it was.
+      ...(ignoreOnly.length ? { ignoreOnly } : {}),
+    },
+  });
+}
+
+/**
+ * The workload restarts: 03 restarts a migrating importer's workloads so their proxies carry its network,
+ * 06 moves every workload to the revision; 07 removes both Jobs and their RBAC with the rest of OSSM 2.
+ */
+export const contribute: Contribute = (ctx, mesh) => {
+  const network = planNetworkRestart(ctx, mesh);
+  const revision = planRevisionRestart(ctx, mesh);
+  return {
+    '03-import': { adds: network },
+    '06-migrate-workloads': { adds: revision },
+    '07-finalize': { deletes: [...network, ...revision].map((r) => r.ref) },
+  };
+};

@@ -1,4 +1,4 @@
-import { Json, JsonObject } from '../load/yaml-source';
+import { isObject, Json, JsonObject, mergeJson, valueAt } from '../json';
 import { compareStrings } from '../sort';
 
 /*
@@ -574,17 +574,6 @@ const CHART_DEFAULTS: JsonObject = {
   proxy: { networking: { trafficControl: { outbound: { policy: 'ALLOW_ANY' } } } },
 };
 
-export function isObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Deep merge: objects merge key by key, anything else in `over` replaces `base`. */
-export function mergeJson(base: JsonObject, over: JsonObject): JsonObject {
-  const out: JsonObject = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? mergeJson(out[k] as JsonObject, v) : v;
-  return out;
-}
-
 /** The settings an SMCP runs with: its effective spec over the defaults the dump does not show. */
 export function withDefaults(effective: JsonObject, from: 'status.appliedSpec' | 'spec'): JsonObject {
   return mergeJson(from === 'spec' ? mergeJson(CHART_DEFAULTS, PROFILE_DEFAULTS) : CHART_DEFAULTS, effective);
@@ -597,13 +586,6 @@ export function settingsOf(cp: { readonly effective: JsonObject; readonly effect
   let s = settingsMemo.get(cp);
   if (!s) settingsMemo.set(cp, (s = withDefaults(cp.effective, cp.effectiveFrom)));
   return s;
-}
-
-/** The value at a dotted path (or a list of keys, which may hold dots) inside nested objects. */
-export function valueAt(o: Json | undefined, path: string | readonly string[]): Json | undefined {
-  let cur: Json | undefined = o;
-  for (const k of typeof path === 'string' ? path.split('.') : path) cur = isObject(cur) ? cur[k] : undefined;
-  return cur;
 }
 
 export interface SettingFate {

@@ -1,6 +1,9 @@
-import { JsonObject } from '../load/yaml-source';
+import type { Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
+import type { ModelIndex } from '../model/model-index';
+import type { Mesh } from '../model/types';
 import { PortSpec } from '../model/types';
-import { PhaseId } from '../phases';
+import { MigrationPhase, PhaseId } from '../phases';
 import type { SettingFate } from './smcp-settings';
 
 export { GREENFIELD_PHASES, PHASES, phaseIndex } from '../phases';
@@ -486,6 +489,23 @@ export interface ImportShard {
   readonly exporter: string;
   readonly resources: Resource[];
 }
+
+/** What one feature gives one phase of a cluster: objects to add, patches, deletes, each in its own order. */
+export interface PhaseContribution {
+  readonly adds?: readonly Resource[];
+  readonly patches?: readonly Patch[];
+  readonly deletes?: readonly ObjectRef[];
+}
+
+/**
+ * One feature's share of a migrating cluster's phases. lib/plan/plan.ts folds the contributions of its
+ * FEATURES list, in the list's order, into each PhasePlan's adds, patches and deletes; the gates
+ * (waitsFor), blockedBy and the import shards are the plan's own.
+ */
+export type Contribution = Partial<Record<MigrationPhase, PhaseContribution>>;
+
+/** The one signature of a feature (`export const contribute: Contribute` in its module). Warnings and errors go to diags. */
+export type Contribute = (ctx: ModelIndex, mesh: Mesh, diags: Diagnostics) => Contribution;
 
 export interface PhasePlan {
   readonly cluster: string;

@@ -1,5 +1,5 @@
-import { API, ref } from './refs';
-import { ObjectRef, PhaseId, phaseIndex, PHASES, Resource, VerifyProbeSpec } from './types';
+import { API, ref } from './api-versions';
+import { Contribute, Contribution, ObjectRef, PhaseId, phaseIndex, PHASES, Resource, VerifyProbeSpec } from './types';
 import { dnsLabel, shortHash, uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 
@@ -77,3 +77,10 @@ export function planVerify(mesh: Mesh, phase: PhaseId): { adds: Resource[]; dele
   const deletes = phase === FIRST_VERIFIED_PHASE || phase === 'multicluster' ? [] : [verifyJobRef(mesh, PHASES[phaseIndex(phase) - 1])];
   return { adds, deletes };
 }
+
+/** Every migration phase's verification (planVerify). */
+export const contribute: Contribute = (_ctx, mesh) => {
+  const out: Contribution = {};
+  for (const phase of PHASES) out[phase] = planVerify(mesh, phase);
+  return out;
+};

@@ -1,7 +1,7 @@
 import { toYaml } from './yaml';
 import { groupBy } from '../group';
+import { ModelIndex } from '../model/model-index';
 import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
 import { Plan } from '../plan/types';
 
 /**
@@ -11,7 +11,7 @@ import { Plan } from '../plan/types';
  * for the peer's services, and its phase. Nothing secret.
  */
 export function renderBundles(model: FederationModel, plan: Plan, clusters: string[]): Map<string, string> {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const files = new Map<string, string>();
   const exportsOf = groupBy(model.exports, (e) => e.link);
   const importsOf = groupBy(model.imports, (i) => i.link);

@@ -1,9 +1,9 @@
 import { toYaml } from './yaml';
+import { JsonObject, mergeJson } from '../json';
 import { stripServerFields } from '../load/strip';
-import { JsonObject } from '../load/yaml-source';
 import { FederationModel, Mesh } from '../model/types';
 import { handedOverBody, takenOver } from '../plan/north-south';
-import { mergeJson, settingsOf } from '../plan/smcp-settings';
+import { settingsOf } from '../plan/smcp-settings';
 import { Plan } from '../plan/types';
 
 /** Kinds that exist only while OSSM 2 runs: never part of a graduated declaration. */

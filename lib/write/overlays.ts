@@ -3,7 +3,7 @@ import { withSyncWave } from './sync-waves';
 import { kustomizationYaml, toYaml } from './yaml';
 import { synthPhaseObjects } from '../constructs/phase-chart';
 import { groupBy } from '../group';
-import { mergeJson } from '../plan/smcp-settings';
+import { mergeJson } from '../json';
 import { fileAnchor, ImportShard, Patch, PhaseId, phaseIndex, PhasePlan, PHASES, Plan, Resource } from '../plan/types';
 import { compareStrings } from '../sort';
 

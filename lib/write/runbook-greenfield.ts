@@ -1,9 +1,8 @@
 import { diagram, kc, list, refName, trafficChecks } from './runbook';
+import { ModelIndex } from '../model/model-index';
 import { FederationModel } from '../model/types';
-import { PlanContext } from '../plan/context';
-import { usesEgressTlsRoutes } from '../plan/phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
-import { remoteGatewayName } from '../plan/phase-03-import';
+import { usesEgressTlsRoutes } from '../plan/egress';
+import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../plan/names';
 import { Plan } from '../plan/types';
 
 /**
@@ -12,7 +11,7 @@ import { Plan } from '../plan/types';
  * run), and how to verify. Every name is real.
  */
 export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): string {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const local = model.meshes.filter((m) => !m.virtual);
   const out: string[] = [
     '# Multi-cluster runbook (greenfield)',

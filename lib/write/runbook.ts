@@ -1,12 +1,11 @@
+import { ModelIndex } from '../model/model-index';
 import { FederationModel, Import, Mesh } from '../model/types';
-import { PlanContext } from '../plan/context';
 import { isolatedNamespaces, MESH_MTLS_NAME, rendersNetworkPolicies, smcpPosture } from '../plan/control-plane';
+import { usesEgress, usesEgressTlsRoutes } from '../plan/egress';
+import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../plan/names';
 import { smcpGateways, TAKEOVER_SUFFIX, takenOver } from '../plan/north-south';
-import { usesEgress, usesEgressTlsRoutes } from '../plan/phase-01-prepare';
-import { EXPOSE_GATEWAY_NAME } from '../plan/phase-02-export';
-import { remoteGatewayName } from '../plan/phase-03-import';
-import { migratedNamespaces } from '../plan/phase-06-migrate-workloads';
 import { nextSteps, ORDERING_RULES } from '../plan/pointers';
+import { migratedNamespaces } from '../plan/revision';
 import { MigrationPhase, ObjectRef, PHASES, PhasePlan, Plan, Resource } from '../plan/types';
 import { byKey } from '../sort';
 
@@ -122,7 +121,7 @@ function mermaidId(s: string): string {
 }
 
 /** Meshes as subgraphs, east-west gateways as nodes, each import as an arrow labelled with its hostname. */
-export function diagram(model: FederationModel, ctx: PlanContext): string[] {
+export function diagram(model: FederationModel, ctx: ModelIndex): string[] {
   const lines = ['```mermaid', 'flowchart LR'];
   for (const m of model.meshes) {
     lines.push(`  subgraph ${mermaidId(m.cluster)}["${m.cluster} · ${m.trustDomain} · ${m.network}"]`);
@@ -197,7 +196,7 @@ function injectionManagers(cluster: string, ns: string, expect: string): string 
   );
 }
 
-function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[] {
+function preflight(phase: MigrationPhase, mesh: Mesh, ctx: ModelIndex): string[] {
   const c = mesh.cluster;
   const cp = mesh.controlPlane;
   switch (phase) {
@@ -309,7 +308,7 @@ function preflight(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[
   }
 }
 
-function verification(phase: MigrationPhase, mesh: Mesh, ctx: PlanContext): string[] {
+function verification(phase: MigrationPhase, mesh: Mesh, ctx: ModelIndex): string[] {
   const c = mesh.cluster;
   const cp = mesh.controlPlane;
   const imports = ctx.importsInto(c);
@@ -435,7 +434,7 @@ const CAVEATS: Partial<Record<MigrationPhase, string[]>> = {
   ],
 };
 
-function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel, ctx: PlanContext): string[] {
+function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel, ctx: ModelIndex): string[] {
   const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
   out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
   for (const c of plan.local) {
@@ -523,7 +522,7 @@ function controlPlaneSection(plan: Plan): string[] {
 }
 
 export function renderRunbook(model: FederationModel, plan: Plan): string {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const out: string[] = [
     '# Federation migration runbook',
     '',
@@ -582,7 +581,7 @@ const ABORT = [
  * federation-wide dist/README.md stays the overview.
  */
 export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string): string {
-  const ctx = PlanContext.of(model);
+  const ctx = ModelIndex.of(model);
   const mesh = ctx.mesh(cluster);
   const step = nextSteps(plan).find((s) => s.cluster === cluster)!;
   const current = step.current as MigrationPhase;

@@ -1,4 +1,4 @@
-import { JsonObject } from '../load/yaml-source';
+import { JsonObject } from '../json';
 
 export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
 

@@ -1,21 +1,24 @@
 import { groupBy } from '../group';
-import { Export, FederationModel, Import, Mesh, PeerLink } from '../model/types';
+import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
 import { byKey } from '../sort';
 
-/** Read-only views of the model that the phase planners share. */
-export class PlanContext {
+/**
+ * The model indexed by cluster: who links to whom, who imports what from whom. Read-only views the
+ * planners, the checks, the runbooks and the bundles share (it needs nothing but the model, so it lives here).
+ */
+export class ModelIndex {
   private readonly meshes: Map<string, Mesh>;
   private readonly links: Map<string, PeerLink[]>;
   private readonly into: Map<string, Import[]>;
   private readonly from: Map<string, Import[]>;
   private readonly exports: Map<string, Export[]>;
 
-  private static readonly shared = new WeakMap<FederationModel, PlanContext>();
+  private static readonly shared = new WeakMap<FederationModel, ModelIndex>();
 
-  /** The context of a model, built once: the planners, the checks, the runbooks and the bundles share its indexes. */
-  static of(model: FederationModel): PlanContext {
-    let ctx = PlanContext.shared.get(model);
-    if (!ctx) PlanContext.shared.set(model, (ctx = new PlanContext(model)));
+  /** The index of a model, built once: the planners, the checks, the runbooks and the bundles share its indexes. */
+  static of(model: FederationModel): ModelIndex {
+    let ctx = ModelIndex.shared.get(model);
+    if (!ctx) ModelIndex.shared.set(model, (ctx = new ModelIndex(model)));
     return ctx;
   }
 

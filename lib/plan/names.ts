@@ -1,0 +1,26 @@
+import { API, ref } from './api-versions';
+import { ObjectRef } from './types';
+import { dnsLabel } from '../model/names';
+import { Mesh } from '../model/types';
+
+/*
+ * The names, labels and references several planners, the checks and the runbooks share. A name only one
+ * planner uses stays beside it.
+ */
+
+/** The SMCP: 01, 04 and 06 patch it, 07 deletes it. */
+export function smcpRef(mesh: Mesh): ObjectRef {
+  const cp = mesh.controlPlane;
+  return ref(API.smcp, 'ServiceMeshControlPlane', cp.name, cp.namespace);
+}
+
+/** The Istio Gateway on an exporter's east-west gateway pods that exposes exactly the importers' hostnames (02). */
+export const EXPOSE_GATEWAY_NAME = 'expose-services';
+
+/** The label 03's WorkloadEntries carry with the value `istio`, so clients reach the remote endpoints with Istio mTLS. */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
+/** The istio-remote Gateway an importer writes for an exporter (03), named after the exporter's network. */
+export function remoteGatewayName(exporter: Mesh): string {
+  return dnsLabel('remote-gateway', exporter.network);
+}
