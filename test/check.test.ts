@@ -537,6 +537,14 @@ describe('MF007 served API versions', () => {
         ),
       ),
     ).toEqual([]));
+  test('triggers on PeerAuthentication security.istio.io/v1 in 01 (OSSM 2.6 serves it as v1beta1 only), per kind', () => {
+    const v1 = mutate(freshPlan(), 'east', 1, (r) =>
+      r.type === 'meshPeerAuthentication' ? { ...r, ref: { ...r.ref, apiVersion: 'security.istio.io/v1' } } : r,
+    );
+    expect(pitfalls(v1)).toEqual(['MF007']);
+    // The same group serves AuthorizationPolicy as v1: the table is per kind.
+    expect(pitfalls(freshPlan())).toEqual([]);
+  });
 });
 
 describe('MF008 Gateway API TLS listener', () => {

@@ -12,10 +12,17 @@ import { Mesh } from '../model/types';
 import { TLS_MODE_LABEL } from '../plan/names';
 import { PhasePlan, PHASES } from '../plan/types';
 
-/** API versions the OSSM 2.6 (Istio 1.20) CRDs serve, for objects applied before OSSM 3 is installed. */
+/**
+ * API versions the OSSM 2.6 (Istio 1.20) CRDs serve, for objects applied before OSSM 3 is installed: per kind where
+ * a group's kinds differ (istio@1.20.8 manifests/charts/base/crds/crd-all.gen.yaml: PeerAuthentication serves
+ * v1beta1 only, AuthorizationPolicy and RequestAuthentication v1 and v1beta1; Telemetry v1alpha1).
+ */
 const SERVED_BY_OSSM2: Record<string, string[]> = {
   'networking.istio.io': ['v1alpha3', 'v1beta1'],
+  'networking.istio.io/EnvoyFilter': ['v1alpha3'],
   'security.istio.io': ['v1', 'v1beta1'],
+  'security.istio.io/PeerAuthentication': ['v1beta1'],
+  'telemetry.istio.io': ['v1alpha1'],
   'gateway.networking.k8s.io': ['v1', 'v1beta1'],
   /** Experimental channel (v1.3.0), the only version Istio 1.20 watches (with PILOT_ENABLE_ALPHA_GATEWAY_API). */
   'gateway.networking.k8s.io/TLSRoute': ['v1alpha2'],

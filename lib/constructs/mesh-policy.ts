@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { DestinationRuleV1Beta1, DestinationRuleV1Beta1SpecTrafficPolicyTlsMode } from '../../imports/istio-networking.istio.io';
-import { PeerAuthentication, PeerAuthenticationSpecMtlsMode } from '../../imports/istio-security.istio.io';
+import { PeerAuthenticationV1Beta1, PeerAuthenticationV1Beta1SpecMtlsMode } from '../../imports/istio-security.istio.io';
 import { MeshDestinationRuleFields, MeshPeerAuthenticationFields, NetworkPolicyFields } from '../plan/types';
 
 export interface MeshPeerAuthenticationProps extends MeshPeerAuthenticationFields {
@@ -10,13 +10,17 @@ export interface MeshPeerAuthenticationProps extends MeshPeerAuthenticationField
   readonly namespace: string;
 }
 
-/** A mesh-wide PeerAuthentication (no selector, in the root namespace). */
+/**
+ * A mesh-wide PeerAuthentication (no selector, in the root namespace), as v1beta1: the version OSSM 2.6 serves
+ * (lib/plan/control-plane.ts PEER_AUTHENTICATION_API).
+ */
 export class MeshPeerAuthentication extends Construct {
   constructor(scope: Construct, id: string, props: MeshPeerAuthenticationProps) {
     super(scope, id);
-    new PeerAuthentication(this, 'Resource', {
+    const mode = props.mode === 'STRICT' ? PeerAuthenticationV1Beta1SpecMtlsMode.STRICT : PeerAuthenticationV1Beta1SpecMtlsMode.PERMISSIVE;
+    new PeerAuthenticationV1Beta1(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
-      spec: { mtls: { mode: props.mode === 'STRICT' ? PeerAuthenticationSpecMtlsMode.STRICT : PeerAuthenticationSpecMtlsMode.PERMISSIVE } },
+      spec: { mtls: { mode } },
     });
   }
 }

@@ -7,7 +7,13 @@ import { accountSettings, SettingFate, SettingsAccount, withDefaults } from './s
 import { Contribute, NetworkPolicyFields, Resource } from './types';
 import { Mesh } from '../model/types';
 
-export const PEER_AUTHENTICATION_API = 'security.istio.io/v1';
+/**
+ * v1beta1: the only version OSSM 2.6's CRD serves (istio@1.20.8 manifests/charts/base/crds/crd-all.gen.yaml;
+ * maistra/istio-operator@08c043ffe1 resources/helm/v2.6/istio-init/files/peerauthentications.security.istio.io.crd.yaml),
+ * and still served by 1.27 (its storage version). 01 applies it while only OSSM 2.6 runs: v1 would fail Argo CD's dry
+ * run and Flux's server-side apply of the whole phase unless the OSSM 3 operator's CRDs were already installed.
+ */
+export const PEER_AUTHENTICATION_API = 'security.istio.io/v1beta1';
 export const DESTINATION_RULE_API = 'networking.istio.io/v1beta1';
 export const NETWORK_POLICY_API = 'networking.k8s.io/v1';
 /** The name of every mesh-wide object meshfed renders for the SMCP's mTLS (never the operator's `default`). */

@@ -273,7 +273,9 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             why:
               `when the OSSM 2 operator fails to reconcile the SMCP's new spec, the sync ${r.ok ? 'reports success' : 'never ends'}` +
               `${r.failure ? ` (${r.failure.reason})` : ''}: the operator cannot tell a failed move from a slow one.`,
-            fix: `the SMCP's health check must report Maistra's failure reasons (Reconciled=False) as Degraded before waiting for observedGeneration.${BUG}`,
+            fix:
+              "the SMCP's health check must report Maistra's failure reasons (Reconciled=False) as Degraded " +
+              `before waiting for observedGeneration.${BUG}`,
           });
       }
       const result = sync.sync(render);
@@ -290,7 +292,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             fix: fixFor(f.reason) + BUG,
           });
         }
-        judgeForward(render, input.cluster, phase, initial, before, after, (f) => add('forward', f));
+        judgeForward(render, input.cluster, phase, { initial, before, after, synced: result.ok }, (f) => add('forward', f));
         for (const b of evictionBlockers(cluster))
           add('forward', {
             object: label(b.pod),
@@ -305,7 +307,9 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             add('forward', {
               stage: 'self-heal',
               object: label(again[0]),
-              why: `${again.map(label).join(', ')} keep changing after the sync: an operator rewrites what Argo CD applied, and self-heal re-applies it, forever.`,
+              why:
+                `${again.map(label).join(', ')} keep changing after the sync: an operator rewrites what Argo CD applied, ` +
+                'and self-heal re-applies it, forever.',
               fix: `do not declare fields an operator owns on adopted objects, or track resources by annotation (Argo CD 3.x default).${BUG}`,
             });
         }
@@ -337,12 +341,16 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             radd({
               object: label(refOf(o)),
               why: `${label(refOf(o))} ran at ${prev.phase} and is gone after rolling back to it from ${at}.`,
-              fix: `an object that existed before meshfed (or that the rollback cannot re-create as it was) must not be pruned: keep it out of prune (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
+              fix:
+                'an object that existed before meshfed (or that the rollback cannot re-create as it was) must not be pruned: ' +
+                `keep it out of prune (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
             });
           else if (address(o) !== address(live))
             radd({
               object: label(refOf(o)),
-              why: `${label(refOf(o))} changes its address rolling back from ${at} (${describeAddress(o)} → ${describeAddress(live)}): clients and peers that use the old one lose it.`,
+              why:
+                `${label(refOf(o))} changes its address rolling back from ${at} (${describeAddress(o)} → ${describeAddress(live)}): ` +
+                'clients and peers that use the old one lose it.',
               fix: `keep the Service (and its load balancer) through the phases the rollback crosses.${BUG}`,
             });
         }
@@ -381,13 +389,20 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
   return { findings, moves };
 }
 
+interface MoveStates {
+  /** The cluster before GitOps, before this move, and once this move settled. */
+  readonly initial: Snapshot;
+  readonly before: Snapshot;
+  readonly after: Snapshot;
+  /** The sync completed (else what it did not apply is the failure already reported, not a finding of its own). */
+  readonly synced: boolean;
+}
+
 function judgeForward(
   render: FileTree,
   cluster: string,
   phase: MigrationPhase,
-  initial: Snapshot,
-  before: Snapshot,
-  after: Snapshot,
+  { initial, before, after, synced }: MoveStates,
   add: (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) => void,
 ): void {
   const intended = intendedDeletes(render, cluster, phase);
@@ -408,7 +423,7 @@ function judgeForward(
     });
   }
   for (const [key, o] of desired)
-    if (!after.has(key) && durable(o) && !intended.has(key))
+    if (synced && !after.has(key) && durable(o) && !intended.has(key))
       add({
         object: label(refOf(o)),
         why: `${label(refOf(o))} is declared by ${phase} but does not exist once the sync settled.`,

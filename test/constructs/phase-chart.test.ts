@@ -3,6 +3,7 @@
  * not compile), each becoming exactly one object with the planned name and namespace.
  */
 import { synthPhaseObjects } from '../../lib/constructs/phase-chart';
+import { PEER_AUTHENTICATION_API } from '../../lib/plan/control-plane';
 import { ObjectRef, Resource } from '../../lib/plan/types';
 
 const r = (apiVersion: string, kind: string, name: string, namespace?: string): ObjectRef => ({
@@ -115,7 +116,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
   },
   meshPeerAuthentication: {
     type: 'meshPeerAuthentication',
-    ref: r('security.istio.io/v1', 'PeerAuthentication', 'meshfed-mesh-mtls', 'istio-system'),
+    ref: r(PEER_AUTHENTICATION_API, 'PeerAuthentication', 'meshfed-mesh-mtls', 'istio-system'),
     mode: 'STRICT',
   },
   meshDestinationRule: {
