@@ -383,10 +383,10 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       }
     }
   }
-  findings.sort((a, b) =>
-    compareStrings(`${a.engine}|${a.move}|${a.scenario}|${a.object ?? ''}`, `${b.engine}|${b.move}|${b.scenario}|${b.object ?? ''}`),
-  );
-  return { findings, moves };
+  const key = (f: RehearsalFinding) => `${f.engine}|${f.move}|${f.scenario}|${f.object ?? ''}|${f.stage ?? ''}|${f.why}`;
+  const unique = [...new Map(findings.map((f) => [key(f), f])).values()];
+  unique.sort((a, b) => compareStrings(key(a), key(b)));
+  return { findings: unique, moves };
 }
 
 interface MoveStates {
