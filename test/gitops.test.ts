@@ -189,12 +189,12 @@ describe.each([
     }
   });
 
-  test('Applications: automated prune and self-heal, PruneLast, server-side apply, no finalizer', () => {
+  test('Applications: automated prune and self-heal, PruneLast, server-side apply, Delete=false, no finalizer', () => {
     for (const f of gitopsObjs.filter((x) => x.startsWith('argocd/'))) {
       const app = docs(path.join(dist, f))[0];
       expect(app.metadata).not.toHaveProperty('finalizers');
       expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
-      expect(app.spec.syncPolicy.syncOptions).toEqual(['PruneLast=true', 'ServerSideApply=true']);
+      expect(app.spec.syncPolicy.syncOptions).toEqual(['Delete=false', 'PruneLast=true', 'ServerSideApply=true']);
     }
   });
 
@@ -290,7 +290,18 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     expect(Math.max(...of('Istio'))).toBeLessThan(Math.min(...of('Gateway')));
     expect(Math.max(...of('Gateway'))).toBeLessThan(Math.min(...of('ServiceEntry'), ...of('WorkloadEntry')));
     for (const o of s.filter((x) => x.apiVersion.startsWith('sailoperator.io/')))
-      expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true');
+      expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true,Delete=false');
+  });
+
+  test('deleting an Application deletes nothing: every object that is not a hook says Delete=false (GitOps review N4)', () => {
+    const all = [...state.values()].flat();
+    expect(all.length).toBeGreaterThan(50);
+    const without = all.filter(
+      (o) =>
+        !o.metadata.annotations?.['argocd.argoproj.io/hook'] &&
+        !o.metadata.annotations?.['argocd.argoproj.io/sync-options']?.includes('Delete=false'),
+    );
+    expect(without.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([]);
   });
 
   test('spec.argocd.automated: false renders an Application without automated sync', () => {
@@ -306,7 +317,7 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave']);
     const all = [...state.values()].flat();
     const smcp = all.find((o) => o.kind === 'ServiceMeshControlPlane')!;
-    expect(smcp.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('PruneLast=true');
+    expect(smcp.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('PruneLast=true,Delete=false');
     for (const roll of all.filter((o) => o.kind === 'ServiceMeshMemberRoll')) expect(wave(roll)).toBeGreaterThan(wave(smcp));
     for (const m of all.filter((o) => o.kind === 'ServiceMeshMember'))
       expect(wave(m)).toBeGreaterThan(wave(all.find((o) => o.kind === 'ServiceMeshMemberRoll') ?? smcp));
@@ -317,7 +328,10 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     ] as const)
       setPhase(dir, c, p);
     const { dist: d } = synthTo(dir);
-    expect(docs(path.join(d, 'argocd', 'application-east.yaml'))[0].spec.syncPolicy.syncOptions).toEqual(['ServerSideApply=true']);
+    expect(docs(path.join(d, 'argocd', 'application-east.yaml'))[0].spec.syncPolicy.syncOptions).toEqual([
+      'Delete=false',
+      'ServerSideApply=true',
+    ]);
   });
 
   test('the health checks cover Istio, IstioCNI, the SMCP and child Applications', () => {

@@ -83,7 +83,12 @@ describe('Routes become explicit, IOR goes off (06)', () => {
     ]);
     const ior = routes[1].body as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
     expect(ior.metadata.labels).toEqual({});
-    expect(ior.metadata.annotations).toBeUndefined();
+    // Kept through rollbacks and Application deletion (GitOps review N3): only the keep annotations.
+    expect(ior.metadata.annotations).toEqual({
+      'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+      'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+      'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+    });
     expect(ior.spec).toMatchObject({
       host: 'bookinfo.apps.east.example.com',
       port: { targetPort: 'http2' },
@@ -99,7 +104,11 @@ describe('Routes become explicit, IOR goes off (06)', () => {
     );
     expect(merged).toMatchObject({
       gateways: { openshiftRoute: { enabled: false } },
-      annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' },
+      annotations: {
+        'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+        'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+        'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+      },
     });
   });
 });
@@ -114,7 +123,6 @@ describe('the 07 hand-over', () => {
     const order = [
       'kubectl rollout status deployments/istio-ingressgateway-ossm3',
       'kubectl get endpoints istio-ingressgateway',
-      'kubectl get servicemeshmemberroll default',
       'kubectl label service istio-ingressgateway -n istio-system app.kubernetes.io/managed-by- maistra.io/owner- maistra.io/owner-name-',
       'kubectl label route istio-ingressgateway -n istio-system',
       'kubectl delete servicemeshcontrolplane basic -n istio-system',
@@ -125,8 +133,14 @@ describe('the 07 hand-over', () => {
     // The end state is checked, not kubectl's exit code: a label still there stops the Job before the deletion.
     expect(
       script.indexOf('labels.maistra\\.io/owner-name}\')" ] || { echo "meshfed: service istio-system/istio-ingressgateway still has label'),
-    ).toBeGreaterThan(order[3]);
-    expect(script.indexOf('still has label')).toBeLessThan(order[5]);
+    ).toBeGreaterThan(order[2]);
+    expect(script.indexOf('still has label')).toBeLessThan(order[4]);
+    // east's SMCP is ClusterWide: Maistra owns its member roll, which only the SMCP's deletion removes (garbage
+    // collection) and Argo CD never prunes (owner references): waiting for it first would fail every time (GitOps
+    // review N2). A roll the user made (MultiTenant) is pruned by 07 and waited for.
+    expect(job.waitForMemberRoll).toBe(false);
+    expect(script).not.toContain('servicemeshmemberroll');
+    expect(handoverScript({ ...job, waitForMemberRoll: true })).toContain('kubectl get servicemeshmemberroll default -n istio-system');
     // Only what it touches, by name.
     const roles = of(7, 'handoverRole');
     expect(roles.find((r) => r.ref.namespace === 'istio-system')).toMatchObject({
@@ -134,6 +148,7 @@ describe('the 07 hand-over', () => {
       services: ['istio-ingressgateway', 'istio-egressgateway'],
       routes: ['istio-ingressgateway'],
       smcp: 'basic',
+      memberRoll: false,
     });
   });
 });

@@ -55,7 +55,12 @@ export class MeshfedApplication extends Construct {
           // 07 prunes the OSSM 2 control plane: members, roll, then the SMCP (per-object PruneLast), in
           // reverse sync-wave order (Argo CD ≥ 2.11), which an app-wide PruneLast would flatten into one wave
           // (gitops-engine sync_context.go).
-          syncOptions: props.phase === '07-finalize' ? ['ServerSideApply=true'] : ['PruneLast=true', 'ServerSideApply=true'],
+          // Delete=false app-wide too (Argo CD ≥ 3.4 reads it: controller/appcontroller.go:1171-1174); every object
+          // also carries it, which is what older versions read (lib/write/sync-waves.ts).
+          syncOptions:
+            props.phase === '07-finalize'
+              ? ['Delete=false', 'ServerSideApply=true']
+              : ['Delete=false', 'PruneLast=true', 'ServerSideApply=true'],
           retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
         },
       },

@@ -124,10 +124,8 @@ export class HandoverRole extends Construct {
     named([''], ['services'], props.services, ['get', 'patch']);
     named([''], ['endpoints'], props.services, ['get']);
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
-    if (props.smcp) {
-      named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
-      named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
-    }
+    if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
+    if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
     new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace }, rules });
   }
 }
@@ -156,13 +154,17 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
       },
       { op: 'require-endpoint', service: t.service, namespace: t.namespace, deployment: t.deployment },
     ]),
-    {
-      op: 'wait-absent',
-      resource: 'servicemeshmemberroll',
-      name: 'default',
-      namespace,
-      timeoutSeconds: STEP_TIMEOUT_SECONDS,
-    },
+    ...(props.waitForMemberRoll
+      ? [
+          {
+            op: 'wait-absent' as const,
+            resource: 'servicemeshmemberroll',
+            name: 'default',
+            namespace,
+            timeoutSeconds: STEP_TIMEOUT_SECONDS,
+          },
+        ]
+      : []),
     ...props.targets.flatMap((t) => [strip('service', t.service, t.namespace), ...t.routes.map((r) => strip('route', r, t.namespace))]),
     { op: 'delete', resource: 'servicemeshcontrolplane', name, namespace, timeoutSeconds: STEP_TIMEOUT_SECONDS },
     ...props.targets.map((t): JobStep => ({

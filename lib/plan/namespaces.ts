@@ -6,14 +6,18 @@ import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
 /**
- * A Namespace that existed before meshfed holds workloads meshfed does not own: neither a rollback's
- * prune, nor removing it from a later render, nor deleting the Application / Kustomization may delete
- * it. Argo CD skips pruning and deletion of an object annotated `Prune=false,Delete=false`
- * (docs/user-guide/sync-options.md); Flux skips garbage collection of objects annotated
- * `kustomize.toolkit.fluxcd.io/prune: disabled` (docs/spec/v1/kustomizations.md, "Prune").
+ * An object that existed before meshfed (a Namespace with workloads, a gateway Service or Route handed over
+ * from the operator) must outlive GitOps: neither a rollback's prune, nor removing it from a later render,
+ * nor deleting the Application / Kustomization may delete it. Argo CD skips pruning and deletion of an object
+ * annotated `Prune=false,Delete=false` (argo-cd@v3.4.0 docs/user-guide/sync-options.md;
+ * gitops-engine/pkg/sync/sync_context.go:1431-1440), and `IgnoreExtraneous` keeps such an object, once no phase
+ * declares it, from holding the Application OutOfSync for ever (controller/state.go:926-942); Flux skips garbage
+ * collection of objects annotated `kustomize.toolkit.fluxcd.io/prune: disabled`
+ * (fluxcd/kustomize-controller@186fb3b internal/controller/kustomization_controller.go:1401-1414).
  */
 export const KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
   'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+  'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
   'kustomize.toolkit.fluxcd.io/prune': 'disabled',
 };
 

@@ -1,6 +1,6 @@
 import { ref } from './api-versions';
 import { smcpRef } from './names';
-import { hasSmcp, keptNamespaceBody } from './namespaces';
+import { hasSmcp, KEEP_ANNOTATIONS, keptNamespaceBody } from './namespaces';
 import { isObject, JsonObject, valueAt } from '../json';
 import { migratedNamespaces } from './revision';
 import { settingsOf } from './smcp-settings';
@@ -250,9 +250,19 @@ export function handedOverBody(body: JsonObject): JsonObject {
   );
   delete metadata.ownerReferences;
   metadata.labels = labels;
-  if (Object.keys(annotations).length) metadata.annotations = annotations;
-  else delete metadata.annotations;
-  return { ...body, metadata };
+  // Never pruned or deleted by GitOps: a rollback from 06/07 must leave the live object in place for the
+  // re-created SMCP to adopt again (a re-created Service gets a new address).
+  metadata.annotations = { ...annotations, ...KEEP_ANNOTATIONS };
+  const out: JsonObject = { ...body, metadata };
+  // The API server assigns a Service's cluster IPs once and refuses to change them (field is immutable): in Git
+  // they would pin an address a re-created Service cannot get back, and fail every apply after one.
+  if (body.kind === 'Service' && body.spec && typeof body.spec === 'object' && !Array.isArray(body.spec)) {
+    const spec = { ...(body.spec as JsonObject) };
+    delete spec.clusterIP;
+    delete spec.clusterIPs;
+    out.spec = spec;
+  }
+  return out;
 }
 
 /** The Routes that must outlive IOR and the SMCP: the gateway's own (routeConfig) and every IOR one. */
@@ -301,7 +311,7 @@ function smcpPruneGuard(mesh: Mesh): Patch[] {
       target: smcpRef(mesh),
       why: 'the 07 hand-over Job deletes the SMCP, after it took the gateway Services from the operator',
       patch: {
-        metadata: { annotations: { 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' } },
+        metadata: { annotations: KEEP_ANNOTATIONS },
       },
     },
   ];
@@ -309,7 +319,7 @@ function smcpPruneGuard(mesh: Mesh): Patch[] {
 
 /**
  * 07: the hand-over Job — the OSSM 3 gateway pods are ready and in the Service's endpoints; the
- * members and the roll are gone; the operator's labels and owner references are removed from each
+ * members and the roll are gone (a ClusterWide SMCP's own roll goes with the SMCP); the operator's labels and owner references are removed from each
  * gateway Service and Route (so its pruner keeps them); then it deletes the SMCP with the operator
  * running — and the Services and Routes, now plain objects in Git.
  */
@@ -336,6 +346,7 @@ function planHandover(mesh: Mesh): Resource[] {
         services: here.map((t) => t.service),
         routes: here.flatMap((t) => t.routes),
         smcp: ns === cp.namespace ? cp.name : undefined,
+        memberRoll: ns === cp.namespace && cp.mode !== 'ClusterWide',
       },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', HANDOVER_NAME, ns), serviceAccount: sa },
     );
@@ -347,6 +358,10 @@ function planHandover(mesh: Mesh): Resource[] {
     image: mesh.restartImage,
     smcp: { name: cp.name, namespace: cp.namespace },
     targets,
+    // maistra/istio-operator@8143614 pkg/controller/versions/strategy_v2_5.go:582-587, 771-806 (ClusterWide: the
+    // operator creates the roll with a controller ownerReference to the SMCP); argo-cd@v3.4.0
+    // gitops-engine/pkg/cache/cluster.go:1466-1472 (objects with ownerReferences are never pruned).
+    waitForMemberRoll: cp.mode !== 'ClusterWide',
   });
   return [...out, ...handedOverServices(mesh)];
 }

@@ -258,8 +258,10 @@ export interface HandoverRoleFields {
   /** Get and patch only (labels, owner references): the gateway Services (and read their Endpoints). */
   readonly services: string[];
   readonly routes: string[];
-  /** In the control plane's namespace: get and delete the SMCP, read the member roll. @default - none */
+  /** In the control plane's namespace: get and delete the SMCP. @default - none */
   readonly smcp?: string;
+  /** Read `ServiceMeshMemberRoll default` (when the Job waits for it: HandoverJobFields.waitForMemberRoll). @default false */
+  readonly memberRoll?: boolean;
 }
 
 export interface HandoverJobFields {
@@ -267,6 +269,12 @@ export interface HandoverJobFields {
   readonly image: string;
   readonly smcp: { readonly name: string; readonly namespace: string };
   readonly targets: HandoverTarget[];
+  /**
+   * Wait for `ServiceMeshMemberRoll default` to be gone before the SMCP goes (07 prunes a roll the user made).
+   * False for a ClusterWide SMCP: Maistra makes that roll itself, owned by the SMCP, and only the SMCP's
+   * deletion removes it (garbage collection); Argo CD never prunes an object with owner references.
+   */
+  readonly waitForMemberRoll: boolean;
 }
 
 export interface KialiFields {

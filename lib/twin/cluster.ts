@@ -321,7 +321,8 @@ export class Cluster {
    * verdict depends on. Only when `coarse` is set (the rehearsal sets it; the unit tests time deadlines exactly).
    */
   tick(): void {
-    const step = this.coarse && this.quietTicks >= 2 ? Math.min(MAX_QUIET_STEP_SECONDS, TICK_SECONDS * 2 ** (this.quietTicks - 1)) : TICK_SECONDS;
+    const step =
+      this.coarse && this.quietTicks >= 2 ? Math.min(MAX_QUIET_STEP_SECONDS, TICK_SECONDS * 2 ** (this.quietTicks - 1)) : TICK_SECONDS;
     const before = this.events.length;
     this.now += step;
     for (const c of this.controllers) c.reconcile(this);

@@ -60,7 +60,24 @@ export const WAVES: Readonly<Record<string, number>> = {
 /** Sail, ESO, Kiali and monitoring CRDs come from operators (OLM), not from this application: skip dry-run while they are missing. */
 const OPERATOR_KINDS = new Set(['Istio', 'IstioCNI', 'ExternalSecret', 'Kiali', 'ServiceMonitor', 'PodMonitor']);
 
-/** A copy of `obj` with its sync wave (and sync options) annotated, unless it is a hook. */
+export const SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+
+/** `a=1,b=2` with each of `add` whose key is not set yet appended (what the object says first wins). */
+export function withSyncOptions(existing: string | undefined, add: readonly string[]): string {
+  const options = existing ? existing.split(',').map((o) => o.trim()) : [];
+  const keys = new Set(options.map((o) => o.split('=')[0]));
+  for (const o of add) if (!keys.has(o.split('=')[0])) options.push(o);
+  return options.join(',');
+}
+
+/**
+ * A copy of `obj` with its sync wave and sync options annotated, unless it is a hook. Every object gets
+ * `Delete=false`: deleting the Application with the CLI's or the UI's defaults (cascade, argo-cd@v3.4.0
+ * cmd/argocd/commands/app.go:1788, ui/src/app/applications/components/utils.tsx:177) deletes every managed
+ * object whose sync options lack it (controller/appcontroller.go:1170-1179) — the SMCP, the control plane,
+ * the imports; the app-wide option only exists from v3.4. Prune (a phase that no longer declares an object)
+ * is not affected: Git still removes what a move removes.
+ */
 export function withSyncWave(obj: JsonObject): JsonObject {
   const meta = (obj.metadata ?? {}) as JsonObject;
   const annotations = { ...((meta.annotations as Record<string, string> | undefined) ?? {}) };
@@ -68,9 +85,12 @@ export function withSyncWave(obj: JsonObject): JsonObject {
   const wave = WAVES[obj.kind as string];
   if (wave === undefined) throw new Error(`no Argo CD sync wave for kind ${String(obj.kind)}: add it to WAVES in lib/write/sync-waves.ts`);
   annotations[SYNC_WAVE] = String(wave);
-  if (OPERATOR_KINDS.has(obj.kind as string)) annotations['argocd.argoproj.io/sync-options'] = 'SkipDryRunOnMissingResource=true';
+  const options: string[] = [];
+  if (OPERATOR_KINDS.has(obj.kind as string)) options.push('SkipDryRunOnMissingResource=true');
   // Deleted last of everything in 07 (the Application drops its app-wide PruneLast there): its finalizer
   // prunes cluster-wide and needs the OSSM 2 operator, which the 07 pre-flight checks.
-  if (obj.kind === 'ServiceMeshControlPlane') annotations['argocd.argoproj.io/sync-options'] = 'PruneLast=true';
+  if (obj.kind === 'ServiceMeshControlPlane') options.push('PruneLast=true');
+  options.push('Delete=false');
+  annotations[SYNC_OPTIONS] = withSyncOptions(annotations[SYNC_OPTIONS], options);
   return { ...obj, metadata: { ...meta, annotations } };
 }

@@ -177,6 +177,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     image: 'quay.io/openshift/origin-cli:4.19',
     smcp: { name: 'basic', namespace: 'istio-system' },
     targets: [{ namespace: 'istio-system', deployment: 'istio-ingressgateway-ossm3', service: 'istio-ingressgateway', routes: [] }],
+    waitForMemberRoll: true,
   },
   networkPolicy: {
     type: 'networkPolicy',
@@ -259,6 +260,7 @@ test('a declared Namespace keeps its own annotations, with the keep annotations 
   expect(ns.metadata.annotations).toEqual({
     'openshift.io/display-name': 'A',
     'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+    'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
     'kustomize.toolkit.fluxcd.io/prune': 'disabled',
   });
   expect(ns.metadata.labels).toEqual({ team: 'x' });
