@@ -1,11 +1,17 @@
+import { load } from 'js-yaml';
+
+import { render } from '../../lib/pipeline/render';
 import { Cluster } from '../../lib/twin/cluster';
 import { IstiodController, maistraPilotEnv } from '../../lib/twin/controllers/istiod';
 import { findCondition, KubeControllers } from '../../lib/twin/controllers/kube';
 import { MaistraOperator } from '../../lib/twin/controllers/maistra';
 import { LoadBalancerController, LoadBalancerOptions } from '../../lib/twin/controllers/router';
 import { SailOperator } from '../../lib/twin/controllers/sail';
-import { argoHealthWith } from '../../lib/twin/health';
+import { argoHealthFrom, argoHealthWith, fluxHealth } from '../../lib/twin/health';
+import { buildKustomization } from '../../lib/twin/kustomize';
+import { liveCluster, readDumps } from '../../lib/twin/live';
 import { Obj, Ref } from '../../lib/twin/objects';
+import { memoryTree } from '../../lib/twin/tree';
 
 const argo = argoHealthWith(new Map());
 const ns = (name: string, labels: Record<string, string> = {}): Obj => ({
@@ -390,5 +396,44 @@ describe('OSSM 3 istiod (Sail, Istio 1.27)', () => {
     // The Deployment is still rendered; its pods are behind no Service of the Gateway's.
     expect(live(c2, ref('Deployment', 'istio-ingress', 'eastwestgateway-istio', 'apps'))).toBeDefined();
     expect(cond(live(c2, GW), 'Programmed')?.status).toBe('False');
+  });
+});
+
+describe('the production example', () => {
+  test('east at 00 has its dumped Routes admitted; west 02-export Gateway on top gets the status the 2.6 istiod writes', () => {
+    const east = liveCluster(readDumps('examples/production-smcp/clusters/east/ossm2'), { ossm2: true, ossm3: false });
+    const routes = east.list((o) => o.kind === 'Route') as any[];
+    expect(routes.length).toBeGreaterThan(0);
+    for (const r of routes) {
+      expect(r.status.ingress).toEqual([expect.objectContaining({ routerName: 'default', host: r.spec.host })]);
+      expect(argo(r)).toEqual({ status: 'Healthy', message: 'Route is healthy' });
+    }
+    expect(routes[0].status.ingress[0].routerCanonicalHostname).toBe('router-default.apps.east.example.com');
+
+    const { files } = render('examples/production-smcp/clusters');
+    const tree = memoryTree(files);
+    const target = buildKustomization(tree, 'west/02-export');
+    // The west cluster.yaml's address of Service eastwestgateway-istio.
+    const west = liveCluster(
+      readDumps('examples/production-smcp/clusters/west/ossm2'),
+      { ossm2: true, ossm3: false },
+      {
+        loadBalancers: {
+          addressOf: (svc, next) => ((svc.metadata as any).name === 'eastwestgateway-istio' ? { ip: '198.51.100.20' } : next()),
+        },
+      },
+    );
+    for (const o of target.filter((x) => x.kind === 'Namespace' || (x.kind === 'Gateway' && String(x.apiVersion).startsWith('gateway.'))))
+      expect(west.apply(o, { manager: 'argocd-controller' })).toMatchObject({ ok: true });
+    west.advance(60);
+    const gw = live(west, GW);
+    expect(cond(gw, 'Programmed')).toMatchObject({ status: 'True', reason: 'Programmed' });
+    expect(gw.status.addresses).toEqual([{ type: 'IPAddress', value: '198.51.100.20' }]);
+    // What Argo CD (with the render's health patch) and Flux (meshfed's healthCheckExprs) conclude.
+    expect(argoHealthFrom(tree)(gw)).toEqual({ status: 'Healthy', message: 'Gateway is healthy' });
+    const flux = load(files.get('flux/west/kustomization-meshfed-west.yaml')!) as any;
+    const exprs = flux.spec.healthCheckExprs.filter((e: any) => e.kind === 'Gateway');
+    expect(exprs).toHaveLength(1);
+    expect(fluxHealth(gw, exprs).status).toBe('Current');
   });
 });
