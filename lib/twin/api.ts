@@ -1,3 +1,5 @@
+import { JsonObject } from '../load/yaml-source';
+
 /**
  * What the simulated API server serves: built-in Kubernetes and OpenShift kinds always, the CRDs of each
  * operator while that operator is installed. A version that is not served is refused on apply, as the API
@@ -12,6 +14,8 @@ export interface ResourceType {
   readonly namespaced: boolean;
   /** Field paths that cannot change once set (the API server answers "field is immutable"). */
   readonly immutable?: readonly (readonly string[])[];
+  /** The CRD schema's default for `status`, which the API server returns for an object created without one. */
+  readonly statusDefault?: JsonObject;
 }
 
 const ns = (group: string, kind: string, versions: string[], immutable?: string[][]): ResourceType => ({
@@ -113,10 +117,24 @@ const SAIL: readonly ResourceType[] = [
   cluster('sailoperator.io', 'ZTunnel', ['v1']),
 ];
 
+/**
+ * A Gateway's default status: Accepted and Programmed Unknown, "Waiting for controller" (the Gateway API CRD's
+ * `status.default`, as bundled at istio@1.27.3 tests/integration/pilot/testdata/gateway-api-crd.yaml:2225-2237, v1.3.0).
+ */
+const GATEWAY_STATUS_DEFAULT: JsonObject = {
+  conditions: ['Accepted', 'Programmed'].map((type) => ({
+    lastTransitionTime: '1970-01-01T00:00:00Z',
+    message: 'Waiting for controller',
+    reason: 'Pending',
+    status: 'Unknown',
+    type,
+  })),
+};
+
 /** Gateway API standard channel v1.0+ (served by OpenShift 4.19's Ingress Operator, or installed by OSSM). */
 const GATEWAY_API: readonly ResourceType[] = [
   cluster('gateway.networking.k8s.io', 'GatewayClass', ['v1', 'v1beta1']),
-  ns('gateway.networking.k8s.io', 'Gateway', ['v1', 'v1beta1']),
+  { ...ns('gateway.networking.k8s.io', 'Gateway', ['v1', 'v1beta1']), statusDefault: GATEWAY_STATUS_DEFAULT },
   ns('gateway.networking.k8s.io', 'HTTPRoute', ['v1', 'v1beta1']),
   ns('gateway.networking.k8s.io', 'GRPCRoute', ['v1']),
   ns('gateway.networking.k8s.io', 'ReferenceGrant', ['v1beta1']),

@@ -171,6 +171,9 @@ export class Cluster {
       meta.resourceVersion = String(++this.versions);
       meta.creationTimestamp = this.now;
       this.allocateClusterIP(live);
+      // A CRD's status default: returned for an object stored without a status (apiextensions defaulting on read).
+      const statusDefault = this.typeOf(ref.group, ref.kind)?.statusDefault;
+      if (statusDefault && live.status === undefined) live.status = structuredClone(statusDefault);
       this.store.set(refKey(ref), { obj: live, applied: new Map([[opts.manager, applied]]) });
       this.sortedKeys = undefined;
       this.log(opts.manager, 'created', ref);

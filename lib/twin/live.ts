@@ -12,8 +12,10 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
 import { Installed } from './api';
 import { Cluster, TICK_SECONDS } from './cluster';
+import { IstiodController, IstiodOptions } from './controllers/istiod';
 import { KubeControllers, KubeOptions } from './controllers/kube';
 import { MaistraOperator, MaistraOptions } from './controllers/maistra';
+import { LoadBalancerController, LoadBalancerOptions, OpenShiftRouter, RouterOptions } from './controllers/router';
 import { SailOperator, SailOptions } from './controllers/sail';
 import { isObject, splitApiVersion } from './kustomize';
 import { metadata, Obj, ownerReferences, refOf } from './objects';
@@ -54,18 +56,29 @@ export interface LiveOptions {
   /** Failure injection for the scenarios (a reconcile of a new SMCP spec that fails). */
   readonly maistra?: MaistraOptions;
   readonly sail?: SailOptions;
+  readonly istiod?: IstiodOptions;
+  readonly router?: RouterOptions;
+  readonly loadBalancers?: LoadBalancerOptions;
   /** How long the controllers may run to settle (virtual seconds, default 600). */
   readonly settleSeconds?: number;
 }
 
 /**
- * The live cluster at 00: the dumped objects restored, the controllers (kube, maistra, sail) registered, the
- * Maistra operator's missing objects created, and the controllers run until a tick changes nothing. What could
- * not be restored (a kind no installed CRD serves, an owner that is not in the dump) is in `cluster.events`.
+ * The live cluster at 00: the dumped objects restored, the controllers (kube, maistra, sail, istiod, router, load
+ * balancers) registered, the Maistra operator's missing objects created, and the controllers run until a tick
+ * changes nothing. What could not be restored (a kind no installed CRD serves, an owner that is not in the dump)
+ * is in `cluster.events`.
  */
 export function liveCluster(dumps: readonly Obj[], installed: Installed, options: LiveOptions = {}): Cluster {
   const maistra = new MaistraOperator(options.maistra);
-  const cluster = new Cluster(installed, [new KubeControllers(options.kube), maistra, new SailOperator(options.sail)]);
+  const cluster = new Cluster(installed, [
+    new KubeControllers(options.kube),
+    maistra,
+    new SailOperator(options.sail),
+    new IstiodController(options.istiod),
+    new OpenShiftRouter(options.router),
+    new LoadBalancerController(options.loadBalancers),
+  ]);
   restore(cluster, dumps);
   if (installed.ossm2) maistra.materialize(cluster);
   settle(cluster, options.settleSeconds ?? 600);

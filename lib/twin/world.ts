@@ -1,11 +1,14 @@
 /**
- * The world the rehearsal simulates by default: Kubernetes' controllers, the OSSM 2.6 operator and the
- * Sail operator, on a cluster restored from the dumps with the OSSM 2 operator installed (the OSSM 3
- * operator is installed by the rehearsal before 05, as its pre-flight requires).
+ * The world the rehearsal simulates by default: Kubernetes' controllers, the OSSM 2.6 operator, the Sail
+ * operator, the istiods' Gateway API controllers, OpenShift's router and the cloud's load balancers, on a
+ * cluster restored from the dumps with the OSSM 2 operator installed (the OSSM 3 operator is installed by the
+ * rehearsal before 05, as its pre-flight requires).
  */
 import { Controller } from './cluster';
+import { IstiodController } from './controllers/istiod';
 import { KubeControllers } from './controllers/kube';
 import { MaistraOperator } from './controllers/maistra';
+import { LoadBalancerController, OpenShiftRouter } from './controllers/router';
 import { SailOperator } from './controllers/sail';
 import { liveCluster } from './live';
 import { Obj } from './objects';
@@ -21,6 +24,9 @@ export function defaultWorld(): World {
     // which is the spec the move brings.
     new MaistraOperator(opts.failReconcile ? { failReconcileOf: () => INJECTED } : {}),
     new SailOperator(),
+    new IstiodController(),
+    new OpenShiftRouter(),
+    new LoadBalancerController(),
   ];
   return {
     live: (dumps: readonly Obj[]) => {
