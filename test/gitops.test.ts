@@ -334,10 +334,11 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     ]);
   });
 
-  test('the health checks cover Istio, IstioCNI, the SMCP and child Applications', () => {
+  test('the health checks cover Istio, IstioCNI, the SMCP, child Applications and Gateways (istio-remote)', () => {
     const cm = docs(path.join(dist, 'argocd', 'argocd-cm-health.patch.yaml'))[0];
     expect(Object.keys(cm.data).sort()).toEqual([
       'resource.customizations.health.argoproj.io_Application',
+      'resource.customizations.health.gateway.networking.k8s.io_Gateway',
       'resource.customizations.health.maistra.io_ServiceMeshControlPlane',
       'resource.customizations.health.sailoperator.io_Istio',
       'resource.customizations.health.sailoperator.io_IstioCNI',

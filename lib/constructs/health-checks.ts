@@ -129,12 +129,122 @@ end
 return hs
 `;
 
+/**
+ * Argo CD 3.1+ ships a Gateway API Gateway check (argo-cd@v3.4.0 resource_customizations/gateway.networking.k8s.io/
+ * Gateway/health.lua, added in a2152a1216; absent in v3.0.0): Progressing until Programmed=True. An `istio-remote`
+ * Gateway is only read by istiod (its addresses are a peer network's), never programmed, and OSSM 2.6 writes no
+ * status on it at all (istio@1.20.8 pilot/pkg/config/kube/gateway/conversion.go:1926-1933 skips that class before
+ * any status), so every 03 would wait at its wave for ever. meshfed's check answers Healthy for `istio-remote` and
+ * is upstream's, verbatim, for every other Gateway (test/twin/health.test.ts keeps the two texts the same).
+ */
+export const UPSTREAM_GATEWAY_LUA = `local hs = {}
+
+function checkConditions(conditions, conditionType)
+  for _, condition in ipairs(conditions) do
+    if condition.type == conditionType and condition.status == "False" then
+      return false, condition.message or ("Failed condition: " .. conditionType)
+    end
+  end
+  return true
+end
+
+if obj.status ~= nil then
+  if obj.status.conditions ~= nil then
+    local resolvedRefsFalse, resolvedRefsMsg = checkConditions(obj.status.conditions, "ResolvedRefs")
+    local acceptedFalse, acceptedMsg = checkConditions(obj.status.conditions, "Accepted")
+
+    if not resolvedRefsFalse then
+      hs.status = "Degraded"
+      hs.message = resolvedRefsMsg
+      return hs
+    end
+
+    if not acceptedFalse then
+      hs.status = "Degraded"
+      hs.message = acceptedMsg
+      return hs
+    end
+
+    local isProgressing = false
+    local progressingMsg = ""
+
+    for _, condition in ipairs(obj.status.conditions) do
+      if condition.type == "Programmed" and condition.status ~= "True" then
+        isProgressing = true
+        progressingMsg = condition.message or "Gateway is still being programmed"
+        break
+      end
+    end
+
+    if isProgressing then
+      hs.status = "Progressing"
+      hs.message = progressingMsg
+      return hs
+    end
+  end
+
+  if obj.status.listeners ~= nil then
+    for _, listener in ipairs(obj.status.listeners) do
+      if listener.conditions ~= nil then
+        local resolvedRefsFalse, resolvedRefsMsg = checkConditions(listener.conditions, "ResolvedRefs")
+        local acceptedFalse, acceptedMsg = checkConditions(listener.conditions, "Accepted")
+
+        if not resolvedRefsFalse then
+          hs.status = "Degraded"
+          hs.message = "Listener: " .. resolvedRefsMsg
+          return hs
+        end
+
+        if not acceptedFalse then
+          hs.status = "Degraded"
+          hs.message = "Listener: " .. acceptedMsg
+          return hs
+        end
+
+        local isProgressing = false
+        local progressingMsg = ""
+
+        for _, condition in ipairs(listener.conditions) do
+          if condition.type == "Programmed" and condition.status ~= "True" then
+            isProgressing = true
+            progressingMsg = condition.message or "Listener is still being programmed"
+            break
+          end
+        end
+
+        if isProgressing then
+          hs.status = "Progressing"
+          hs.message = "Listener: " .. progressingMsg
+          return hs
+        end
+      end
+    end
+  end
+
+  if obj.status.conditions ~= nil or (obj.status.listeners ~= nil and #obj.status.listeners > 0) then
+    hs.status = "Healthy"
+    hs.message = "Gateway is healthy"
+    return hs
+  end
+end
+
+hs.status = "Progressing"
+hs.message = "Waiting for Gateway status"
+return hs
+`;
+
+export const GATEWAY_LUA = `if obj.spec ~= nil and obj.spec.gatewayClassName == "istio-remote" then
+  return { status = "Healthy", message = "istio-remote: read by istiod, never programmed" }
+end
+${UPSTREAM_GATEWAY_LUA}`;
+
 /** The Argo CD health checks meshfed ships. */
 export const HEALTH_CHECKS: HealthCheck[] = [
   { group: 'sailoperator.io', version: 'v1', kind: 'Istio', lua: SAIL_LUA },
   { group: 'sailoperator.io', version: 'v1', kind: 'IstioCNI', lua: SAIL_LUA },
   { group: 'maistra.io', version: 'v2', kind: 'ServiceMeshControlPlane', lua: SMCP_LUA },
   { group: 'argoproj.io', version: 'v1alpha1', kind: 'Application', lua: APPLICATION_LUA },
+  { group: 'gateway.networking.k8s.io', version: 'v1', kind: 'Gateway', lua: GATEWAY_LUA },
 ];
 
 const READY = "status.conditions.exists(e, e.type == 'Ready' && e.status == 'True')";
@@ -173,11 +283,16 @@ export function fluxHealthCheckExprs() {
       current: 'has(status.conditions)',
     },
     {
-      // One entry covers v1 and v1beta1 Gateways (the version is ignored).
+      // One entry covers v1 and v1beta1 Gateways (the version is ignored). An istio-remote Gateway is never
+      // programmed and OSSM 2.6 writes no status on it (see GATEWAY_LUA): current as soon as it exists.
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
-      current: "has(status.conditions) && status.conditions.exists(e, e.type == 'Programmed' && e.status == 'True')",
-      failed: "has(status.conditions) && status.conditions.exists(e, e.type == 'Accepted' && e.status == 'False')",
+      current:
+        "spec.gatewayClassName == 'istio-remote' || " +
+        "(has(status.conditions) && status.conditions.exists(e, e.type == 'Programmed' && e.status == 'True'))",
+      failed:
+        "spec.gatewayClassName != 'istio-remote' && " +
+        "has(status.conditions) && status.conditions.exists(e, e.type == 'Accepted' && e.status == 'False')",
     },
   ];
 }

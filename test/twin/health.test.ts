@@ -8,6 +8,7 @@ import * as path from 'path';
 
 import { load } from 'js-yaml';
 
+import { GATEWAY_LUA, UPSTREAM_GATEWAY_LUA } from '../../lib/constructs/health-checks';
 import { JsonObject } from '../../lib/load/yaml-source';
 import { render as synthesize } from '../../lib/pipeline/render';
 import {
@@ -864,5 +865,33 @@ describe('Flux healthCheckExprs (CEL)', () => {
       /failed to parse the expression Current/,
     );
     expect(() => fluxHealth(widget({}), dup)).toThrow(/duplicate/);
+  });
+});
+
+describe('the Gateway check meshfed ships (istio-remote Gateways are never programmed)', () => {
+  test('is upstream Argo CD 3.x Gateway Lua, verbatim, behind the istio-remote clause', () => {
+    const upstream = BUILTIN_LUA_CHECKS.find((c) => c.key === 'gateway.networking.k8s.io/Gateway')!;
+    expect(UPSTREAM_GATEWAY_LUA).toBe(upstream.lua);
+  });
+
+  test('an istio-remote Gateway without status (OSSM 2.6 writes none) is Healthy; an istio one is not', () => {
+    const health = argoHealthWith(
+      readLuaOverrides({ data: { 'resource.customizations.health.gateway.networking.k8s.io_Gateway': GATEWAY_LUA } }),
+    );
+    const gw = (cls: string): Obj => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'g', namespace: 'n', generation: 1 },
+      spec: { gatewayClassName: cls },
+      // The Gateway CRD's default status, all OSSM 2.6 leaves on an istio-remote Gateway.
+      status: {
+        conditions: [
+          { type: 'Accepted', status: 'Unknown', reason: 'Pending', message: 'Waiting for controller' },
+          { type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'Waiting for controller' },
+        ],
+      },
+    });
+    expect(health(gw('istio-remote'))?.status).toBe('Healthy');
+    expect(health(gw('istio'))?.status).toBe('Progressing');
   });
 });
