@@ -184,12 +184,16 @@ describe('three meshes in detail', () => {
     ]);
   });
 
-  test('04 removes every federation gateway and export/import set; the peers and their roots stay until 07', () => {
+  test('04 turns every federation gateway off and removes every export/import set; the peers and their roots stay until 07', () => {
     for (const c of ['red', 'green', 'blue']) {
       const objs = state(c, '04-remove-federation');
       const smcp = find(objs, 'ServiceMeshControlPlane', 'basic')!;
-      expect(smcp.spec.gateways?.additionalIngress).toBeUndefined();
-      expect(smcp.spec.gateways?.additionalEgress).toBeUndefined();
+      const gateways = [
+        ...Object.values(smcp.spec.gateways?.additionalIngress ?? {}),
+        ...Object.values(smcp.spec.gateways?.additionalEgress ?? {}),
+      ];
+      expect(gateways.length).toBeGreaterThan(0);
+      for (const g of gateways as { enabled?: boolean }[]) expect(g.enabled).toBe(false);
       const federation = objs.filter((o) => /federation\.maistra\.io/.test(o.apiVersion));
       expect(federation.map((o) => o.kind)).toEqual(['ServiceMeshPeer', 'ServiceMeshPeer']);
       for (const p of federation) expect(find(objs, 'ConfigMap', p.spec.security.certificateChain.name)).toBeDefined();
