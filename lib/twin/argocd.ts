@@ -840,6 +840,17 @@ interface Desired {
  * Argo CD: `sync` an Application at a new revision, `compare` it, `selfHeal` it, `deleteApplication`.
  * The cluster's controllers run while Argo CD waits (the cluster's virtual clock).
  */
+/**
+ * Kinds Argo CD never watches: the core exclusions (argo-cd@v3.4.0 util/settings/resources_filter.go:7-11) and the
+ * default install's `resource.exclusions` (manifests/base/config/argocd-cm.yaml:64-73: Endpoints and EndpointSlice,
+ * which the control plane writes and which copy a Service's labels, tracking label included).
+ */
+function excluded(group: string, kind: string): boolean {
+  if (group === 'events.k8s.io' || group === 'metrics.k8s.io' || (group === '' && kind === 'Event')) return true;
+  if (group === 'coordination.k8s.io' && kind === 'Lease') return true;
+  return (group === '' || group === 'discovery.k8s.io') && (kind === 'Endpoints' || kind === 'EndpointSlice');
+}
+
 export class ArgoCd {
   readonly version: ArgoVersion;
   readonly tracking: 'annotation' | 'label';
@@ -1078,7 +1089,7 @@ export class ArgoCd {
 
   private visible(o: Obj): boolean {
     const r = refOf(o);
-    return this.cluster.typeOf(r.group, r.kind) !== undefined;
+    return this.cluster.typeOf(r.group, r.kind) !== undefined && !excluded(r.group, r.kind);
   }
 
   /**

@@ -66,6 +66,8 @@ export class Cluster {
   private uids = 0;
   private versions = 0;
   private serviceIPs = 0;
+  /** Allocators that never hand out a value twice, whatever was deleted since (see next()). */
+  private readonly allocated = new Map<string, number>();
   /** Lengthen the step of quiet ticks (see tick()). */
   coarse = false;
   /** Ticks in a row that changed nothing (tick() lengthens its step while it grows). */
@@ -89,8 +91,19 @@ export class Cluster {
     c.versions = this.versions;
     c.serviceIPs = this.serviceIPs;
     c.coarse = this.coarse;
+    for (const [k, v] of this.allocated) c.allocated.set(k, v);
     for (const [k, s] of this.store) c.store.set(k, { obj: structuredClone(s.obj), applied: new Map(structuredClone([...s.applied])) });
     return c;
+  }
+
+  /**
+   * The next value of an allocator (`floor`: the highest value in use). Clouds do not hand a deleted load
+   * balancer's address to the next one; the twin does not either, so a re-created Service is seen to move.
+   */
+  next(allocator: string, floor = 0): number {
+    const n = Math.max(this.allocated.get(allocator) ?? 0, floor) + 1;
+    this.allocated.set(allocator, n);
+    return n;
   }
 
   /** Install or remove operators (their CRDs start or stop being served). */

@@ -12,6 +12,7 @@ import { CORE_SCHEMA, loadAll } from 'js-yaml';
 
 import { Installed } from './api';
 import { Cluster, TICK_SECONDS } from './cluster';
+import { KialiOperator } from './controllers/addons';
 import { IstiodController, IstiodOptions } from './controllers/istiod';
 import { KubeControllers, KubeOptions } from './controllers/kube';
 import { MaistraOperator, MaistraOptions } from './controllers/maistra';
@@ -78,6 +79,7 @@ export function liveCluster(dumps: readonly Obj[], installed: Installed, options
     new IstiodController(options.istiod),
     new OpenShiftRouter(options.router),
     new LoadBalancerController(options.loadBalancers),
+    new KialiOperator(),
   ]);
   restore(cluster, dumps);
   if (installed.ossm2) maistra.materialize(cluster);

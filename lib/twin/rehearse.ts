@@ -196,12 +196,27 @@ function changesSmcp(render: FileTree, cluster: string, phase: MigrationPhase): 
   return (p?.patches ?? []).some((x) => x.target.startsWith('ServiceMeshControlPlane/'));
 }
 
+function labelOf(o: Obj, key: string): string | undefined {
+  const l = metadata(o).labels;
+  return isObject(l) && typeof l[key] === 'string' ? (l[key] as string) : undefined;
+}
+
+/**
+ * What a Service's clients outside the cluster reach it by: its load balancer's addresses and its node ports
+ * (peers pin both: ServiceMeshPeer spec.remote.addresses and servicePort). A new cluster IP is harmless to
+ * in-cluster clients, which resolve the name.
+ */
 function address(o: Obj | undefined): string {
   if (!o || o.kind !== 'Service') return '';
   const spec = isObject(o.spec) ? o.spec : {};
   const status = isObject(o.status) ? o.status : {};
   const lb = isObject(status.loadBalancer) && Array.isArray(status.loadBalancer.ingress) ? status.loadBalancer.ingress : [];
-  return JSON.stringify([spec.clusterIP ?? null, lb]);
+  const nodePorts = (Array.isArray(spec.ports) ? spec.ports : [])
+    .filter(isObject)
+    .filter((p) => p.nodePort !== undefined)
+    .map((p) => `${String(p.port)}:${String(p.nodePort)}`)
+    .sort(compareStrings);
+  return JSON.stringify([lb, nodePorts]);
 }
 
 function describeAddress(o: Obj): string {
@@ -209,7 +224,8 @@ function describeAddress(o: Obj): string {
   const status = isObject(o.status) ? o.status : {};
   const lb = isObject(status.loadBalancer) && Array.isArray(status.loadBalancer.ingress) ? status.loadBalancer.ingress : [];
   const ext = lb.map((i) => (isObject(i) ? String(i.ip ?? i.hostname ?? '') : '')).filter(Boolean);
-  return `clusterIP ${String(spec.clusterIP ?? 'none')}${ext.length ? `, external ${ext.join(', ')}` : ''}`;
+  const nodePorts = (Array.isArray(spec.ports) ? spec.ports : []).map((p) => (isObject(p) ? p.nodePort : undefined)).filter(Boolean);
+  return `external ${ext.length ? ext.join(', ') : 'none'}${nodePorts.length ? `, node ports ${nodePorts.join(', ')}` : ''}`;
 }
 
 /** Objects whose owner chain leads to one of `gone` (what the garbage collector removes with them). */
@@ -411,8 +427,10 @@ function judgeForward(
   for (const [key, o] of before) {
     if (after.has(key) || intended.has(key)) continue;
     // Operators remove what they own when the spec they reconcile says so (01 stops Maistra's NetworkPolicies,
-    // 04 its federation gateways): judged by the flows that use them (MF019, MF015), not here.
-    if (ownerReferences(o).length) continue;
+    // 04 its federation gateways, 07's SMCP deletion its gateways in every namespace): judged by the flows that
+    // use them (MF019, MF015), not here. Maistra marks what it manages with maistra.io/owner, owner reference or
+    // not (it sets one only in the SMCP's namespace: maistra/istio-operator@8143614c hooks.go:26-35).
+    if (ownerReferences(o).length || labelOf(o, 'maistra.io/owner')) continue;
     // meshfed's own objects of an earlier phase that this phase no longer declares.
     if (!initial.has(key) && !desired.has(key)) continue;
     if (ownedByAny(o, before, goneUids)) continue;

@@ -5,6 +5,7 @@
  * rehearsal before 05, as its pre-flight requires).
  */
 import { Controller } from './cluster';
+import { KialiOperator } from './controllers/addons';
 import { IstiodController } from './controllers/istiod';
 import { KubeControllers } from './controllers/kube';
 import { MaistraOperator } from './controllers/maistra';
@@ -27,6 +28,7 @@ export function defaultWorld(): World {
     new IstiodController(),
     new OpenShiftRouter(),
     new LoadBalancerController(),
+    new KialiOperator(),
   ];
   return {
     live: (dumps: readonly Obj[]) => {

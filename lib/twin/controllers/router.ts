@@ -274,14 +274,14 @@ export class LoadBalancerController implements Controller {
 
   private addressFor(cluster: Cluster, svc: Obj): LoadBalancerIngress | undefined {
     const next = (): LoadBalancerIngress => {
-      // The next free address of the block, from what the Services already hold (a cloned cluster continues it).
+      // The next address of the block never handed out before (a cloned cluster continues it; a re-created Service moves).
       let max = 0;
       for (const s of cluster.list((o) => o.kind === 'Service' && o.apiVersion === 'v1')) {
         const lb = valueAt(s, ['status', 'loadBalancer', 'ingress']);
         for (const x of Array.isArray(lb) ? lb.filter(isObject) : [])
           if (typeof x.ip === 'string' && x.ip.startsWith(BLOCK)) max = Math.max(max, Number(x.ip.slice(BLOCK.length)));
       }
-      return { ip: `${BLOCK}${max + 1}` };
+      return { ip: `${BLOCK}${cluster.next('load-balancer-address', max)}` };
     };
     if (this.opts.addressOf) return this.opts.addressOf(svc, next);
     const requested = valueAt(svc, ['spec', 'loadBalancerIP']);
