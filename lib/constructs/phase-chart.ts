@@ -26,6 +26,7 @@ import { IstiodServiceMonitor, ProxiesPodMonitor, StandaloneKiali } from './obse
 import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
+import { ServiceMeshMember } from './service-mesh-member';
 import { VerifyJob, VerifyRole } from './verify-job';
 import { JsonObject } from '../json';
 import { fieldsOf, Resource } from '../plan/types';
@@ -73,6 +74,8 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new IstioControlPlane(scope, id, { name, ...fieldsOf(r) });
     case 'serviceAccount':
       return void new JobServiceAccount(scope, id, { name, namespace });
+    case 'serviceMeshMember':
+      return void new ServiceMeshMember(scope, id, { namespace, ...fieldsOf(r) });
     case 'roleBinding':
       return void new JobRoleBinding(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'restartRole':

@@ -1,4 +1,4 @@
-import { ref } from './api-versions';
+import { API, ref } from './api-versions';
 import { smcpRef } from './names';
 import { hasSmcp, KEEP_ANNOTATIONS, keptNamespaceBody } from './namespaces';
 import { isObject, JsonObject, valueAt } from '../json';
@@ -7,6 +7,7 @@ import { settingsOf } from './smcp-settings';
 import { Contribute, GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
 import { stripServerFields } from '../load/strip';
+import { ModelIndex } from '../model/model-index';
 import { shortHash, dnsLabel } from '../model/names';
 import { Mesh } from '../model/types';
 
@@ -382,6 +383,31 @@ export function handedOverServices(mesh: Mesh): Resource[] {
 }
 
 /**
+ * 05: a ClusterWide SMCP's member roll is Maistra's own, selecting `istio-injection: enabled` namespaces
+ * (maistra/istio-operator@8143614 pkg/controller/versions/strategy_v2_5.go:771-806), and 06 removes that label
+ * from the namespaces it moves to OSSM 3 (the OSSM 3 injector skips a namespace that has it). A namespace
+ * holding an SMCP gateway would leave the mesh, and Maistra refuses to reconcile an SMCP whose manifests are
+ * in a namespace outside it ("namespace of manifest … not in mesh", controlplane/reconciler.go:411-450):
+ * every SMCP change from 06 on, 06's own included, would fail. A ServiceMeshMember keeps the namespace a member
+ * whatever its labels (memberroll/controller.go:325-345 counts every member object's namespace); 07 deletes it
+ * before the SMCP goes.
+ */
+export function gatewayMemberships(ctx: ModelIndex, mesh: Mesh): Resource[] {
+  const cp = mesh.controlPlane;
+  if (!hasSmcp(mesh) || cp.mode !== 'ClusterWide') return [];
+  const migrated = new Set(migratedNamespaces(ctx, mesh));
+  const dumped = new Set(mesh.inventory.members.map((m) => m.namespace));
+  const namespaces = [...new Set(smcpGateways(mesh).map((g) => g.namespace))]
+    .filter((ns) => ns !== cp.namespace && migrated.has(ns) && !dumped.has(ns))
+    .sort();
+  return namespaces.map((ns) => ({
+    type: 'serviceMeshMember',
+    ref: ref(API.smm, 'ServiceMeshMember', 'default', ns),
+    controlPlane: { name: cp.name, namespace: cp.namespace },
+  }));
+}
+
+/**
  * The SMCP's own gateways and their Routes: taken over by OSSM 3 pods and carried into Git in 06, handed
  * over (Services, Routes, the SMCP's deletion) in 07.
  */
@@ -392,6 +418,7 @@ export const contribute: Contribute = (ctx, mesh) => {
       adds: [...planGatewayTakeover(mesh, migratedNamespaces(ctx, mesh)), ...routes.adds],
       patches: [...routes.patches, ...smcpPruneGuard(mesh)],
     },
-    '07-finalize': { adds: planHandover(mesh) },
+    '05-install-ossm3': { adds: gatewayMemberships(ctx, mesh) },
+    '07-finalize': { adds: planHandover(mesh), deletes: gatewayMemberships(ctx, mesh).map((r) => r.ref) },
   };
 };

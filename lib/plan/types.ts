@@ -264,6 +264,11 @@ export interface HandoverRoleFields {
   readonly memberRoll?: boolean;
 }
 
+export interface ServiceMeshMemberFields {
+  /** The SMCP the namespace stays a member of (a ServiceMeshMember is always named `default`). */
+  readonly controlPlane: { readonly name: string; readonly namespace: string };
+}
+
 export interface HandoverJobFields {
   readonly serviceAccount: ObjectRef;
   readonly image: string;
@@ -419,6 +424,7 @@ export type Resource =
   | Planned<'istioCni', IstioCniFields>
   | Planned<'istio', IstioFields>
   | Planned<'serviceAccount', object>
+  | Planned<'serviceMeshMember', ServiceMeshMemberFields>
   | Planned<'roleBinding', RoleBindingFields>
   /** Allows only `patch` on the named workloads of one namespace. */
   | Planned<'restartRole', RestartRoleFields>

@@ -14,7 +14,7 @@ const SUMMARY: Record<PhaseId, string> = {
   '01-prepare': 'SMCP: trust peer trust domains, discover istio-remote gateways, name the network, stop managing NetworkPolicies.',
   '02-export': 'Exporters: east-west gateway exposing exactly the hostnames importers use, ServiceEntries for those hostnames.',
   '03-import': 'Importers: istio-remote Gateways (the ServiceEntry + WorkloadEntry per imported service are in ../imports/).',
-  '04-remove-federation': 'ImportedServiceSets and ExportedServiceSets removed, federation gateways off (the peers stay until 07).',
+  '04-remove-federation': 'ImportedServiceSets and ExportedServiceSets removed (peers and federation gateways stay until 07).',
   '05-install-ossm3': 'OSSM 3 control plane (IstioCNI, RevisionBased Istio) next to OSSM 2.',
   '06-migrate-workloads': 'Namespaces move to the OSSM 3 revision; workloads restart; OSSM 2 stops reconciling Gateway API.',
   '07-finalize': 'OSSM 2 control plane removed.',

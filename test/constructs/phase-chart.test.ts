@@ -185,6 +185,11 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     podLabels: {},
     from: { namespaces: ['a', 'istio-system'] },
   },
+  serviceMeshMember: {
+    type: 'serviceMeshMember',
+    ref: r('maistra.io/v1', 'ServiceMeshMember', 'default', 'internal-gw'),
+    controlPlane: { name: 'basic', namespace: 'istio-system' },
+  },
   serviceAccount: { type: 'serviceAccount', ref: sa },
   roleBinding: { type: 'roleBinding', ref: r('rbac.authorization.k8s.io/v1', 'RoleBinding', 'meshfed-x', 'a'), serviceAccount: sa },
   restartRole: {

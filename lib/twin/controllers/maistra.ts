@@ -1034,12 +1034,23 @@ export class MaistraOperator implements Controller {
     const listed = Array.isArray(spec.members) ? spec.members.map(String) : [];
     const selectors = Array.isArray(spec.memberSelectors) ? spec.memberSelectors : [];
     const excluded = (n: string) => n === ns || n === 'kube' || n === 'openshift' || /^(kube|openshift|ibm)-/.test(n);
+    // memberroll/controller.go:325-345: every ServiceMeshMember that names this mesh adds its namespace, whatever
+    // the namespace's labels (member/controller.go:227-290 configures it).
+    const smms = new Set(
+      cluster
+        .list((o) => o.kind === 'ServiceMeshMember' && refOf(o).group === 'maistra.io' && !isTerminating(o))
+        .filter((m) => metadata(m).name === 'default' && valueAt(m, ['spec', 'controlPlaneRef', 'namespace']) === ns)
+        .map((m) => String(metadata(m).namespace)),
+    );
     const members = cluster
       .list((o) => o.kind === 'Namespace' && o.apiVersion === 'v1' && !isTerminating(o))
       .filter((n) => {
         const name = String(metadata(n).name);
         const included =
-          (listed.length === 1 && listed[0] === '*') || listed.includes(name) || selectors.some((s) => matchesSelector(s, labels(n)));
+          (listed.length === 1 && listed[0] === '*') ||
+          listed.includes(name) ||
+          selectors.some((s) => matchesSelector(s, labels(n))) ||
+          smms.has(name);
         return included && !excluded(name);
       })
       .map((n) => String(metadata(n).name))
