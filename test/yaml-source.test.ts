@@ -10,6 +10,7 @@ import * as fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 
 import { Diagnostics } from '../lib/diagnostics';
+import { propertyParams } from './support/fast-check';
 import { jsYamlValues, JsonObject, parseYamlObjects } from '../lib/load/yaml-source';
 
 const ROOT = path.join(__dirname, '..');
@@ -99,7 +100,7 @@ describe('reading YAML', () => {
         // Where js-yaml would not take the text as it is, the yaml library reads it (and reports it).
         if (fast) expect(fast).toEqual(oracle(text));
       }),
-      { numRuns: 3000 },
+      propertyParams(3000),
     );
   });
 
@@ -159,7 +160,7 @@ describe('reading YAML', () => {
         const fast = jsYamlValues(text);
         if (expected && fast) expect(fast).toEqual(expected);
       }),
-      { numRuns: 4000 },
+      propertyParams(4000),
     );
   });
 
