@@ -15,7 +15,9 @@ import { readYamlObjects, SourceObject } from './yaml-source';
 function readDeclaredControlPlane(dir: string, settings: ClusterSettings, diags: Diagnostics): SourceObject | undefined {
   const file = path.join(dir, 'control-plane.yaml');
   if (!fs.existsSync(file)) return undefined;
+  const before = diags.errors.length;
   const docs = readYamlObjects(file, diags);
+  if (diags.errors.length > before) return undefined; // unreadable: the error names the line
   const fix = 'control-plane.yaml holds one ServiceMeshControlPlane (maistra.io/v2): the settings OSSM 3 carries over (docs/gitops.md).';
   if (docs.length !== 1 || docs[0].kind !== 'ServiceMeshControlPlane' || docs[0].apiVersion !== 'maistra.io/v2') {
     diags.error(docs[0]?.at(['kind']) ?? { file }, 'expected exactly one ServiceMeshControlPlane (maistra.io/v2).', fix);
@@ -56,8 +58,9 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     return undefined;
   }
   const ns = settings.ossm3.namespace ?? 'istio-system';
+  const before = diags.errors.length;
   const federation = fs.existsSync(path.join(dir, 'federation')) ? readOssm2Folder(path.join(dir, 'federation'), diags) : [];
-  if (federation.length === 0)
+  if (federation.length === 0 && diags.errors.length === before)
     diags.warn(
       { file: path.join(dir, 'federation') },
       'no ServiceMeshPeer declared: this cluster shares nothing.',

@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-
 import { EventType, FAILSAFE_SCHEMA, loadAll, Schema, State, Type } from 'js-yaml';
 import {
   Document,
@@ -16,6 +14,7 @@ import {
 } from 'yaml';
 
 import { Diagnostics, SourceLocation } from '../diagnostics';
+import { readInputFile } from './text';
 
 /** A plain JSON value as parsed from YAML. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -106,10 +105,12 @@ function rangeLine(node: unknown, lines: LineCounter): number | undefined {
 /**
  * Parse every YAML document of a file. A document may be a single object or a `kind: List`, whose
  * items are returned one by one. Syntax errors are reported with their line and stop nothing else.
+ * The file is read by readInputFile: line ends normalised, a byte order mark dropped, and a file
+ * with Git conflict markers reported as such (and read as empty).
  */
 export function readYamlObjects(file: string, diags: Diagnostics, options: { dump?: boolean } = {}): SourceObject[] {
-  const text = fs.readFileSync(file, 'utf8');
-  return parseYamlObjects(file, text, diags, options.dump);
+  const text = readInputFile(file, diags);
+  return text === undefined ? [] : parseYamlObjects(file, text, diags, options.dump);
 }
 
 /**

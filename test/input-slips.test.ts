@@ -1,0 +1,201 @@
+/**
+ * Ordinary slips in the input files and what meshfed says about them: Git conflict markers in any input
+ * file, CRLF line ends, byte order marks and UTF-16 (a Windows checkout, editor or shell). Each is an
+ * exact message naming the file and line, exit 1 and the previous dist/ untouched, or (line ends) a
+ * byte-identical dist/.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { runCli, synthTo } from './support/synth';
+import { decodeInput } from '../lib/load/text';
+
+const ROOT = path.join(__dirname, '..');
+const example = (name: string) => path.join(ROOT, 'examples', name, 'clusters');
+
+/** A copy of `from` as `<tmp>/clusters`, changed by `mutate`. */
+function clustersCopy(from: string, mutate: (dir: string) => void = () => {}): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-slip-')), 'clusters');
+  copyTree(from, dir);
+  mutate(dir);
+  return dir;
+}
+
+/** synth of `clusters` (run from its parent, so messages read clusters/<cluster>/…) into a dist/ rendered before from `good`. */
+function synthOver(clusters: string, good = EXAMPLE_CLUSTERS): { code: number; stderr: string; untouched: boolean } {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-prev-')), 'dist');
+  expect(runCli(['--clusters', good, '--out', out]).code).toBe(0);
+  const before = bytesOf(out);
+  const cwd = process.cwd();
+  process.chdir(path.dirname(clusters));
+  try {
+    const res = runCli(['--clusters', 'clusters', '--out', out], { MESHFED_CACHE: '0' });
+    return { ...res, untouched: equalTrees(before, bytesOf(out)) };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/** Every file under `dir` as bytes, by relative path. */
+function bytesOf(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function equalTrees(a: Map<string, Buffer>, b: Map<string, Buffer>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.has(k) && v.equals(b.get(k)!));
+}
+
+/** The paths of the files that differ between two trees (missing on one side included). */
+function differingFiles(a: Map<string, Buffer>, b: Map<string, Buffer>): string[] {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => !a.get(k) || !b.get(k) || !a.get(k)!.equals(b.get(k)!)).sort();
+}
+
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('error: '));
+}
+
+/** Every file under `dir`. */
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** Wrap the line holding `text` of `file` in a conflict: ours, the base (diff3 style), theirs. */
+function conflict(file: string, text: string): number {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(text));
+  if (i < 0) throw new Error(`test setup: ${text} not in ${file}`);
+  lines.splice(i, 1, '<<<<<<< HEAD', lines[i], '||||||| base', lines[i], '=======', `${lines[i]}x`, '>>>>>>> feature/new-peer');
+  fs.writeFileSync(file, lines.join('\n'));
+  return i + 1;
+}
+
+const MERGE_FIX = 'Resolve the conflict (`git mergetool`, or edit the file and remove the markers) and commit it.';
+
+describe('Git conflict markers', () => {
+  test.each([
+    ['cluster.yaml', EXAMPLE_CLUSTERS, 'west/cluster.yaml', 'address: 198.51.100.20'],
+    ['an ossm2/ dump', EXAMPLE_CLUSTERS, 'west/ossm2/federation.yaml', '198.51.100.10'],
+    ['an ossm2/ dump holding the SMCP', EXAMPLE_CLUSTERS, 'east/ossm2/smcp.yaml', 'domain: east.local'],
+    ['gitops.yaml', EXAMPLE_CLUSTERS, 'gitops.yaml', 'repoURL'],
+    ['root-cert.pem', EXAMPLE_CLUSTERS, 'east/root-cert.pem', 'BEGIN CERTIFICATE'],
+    ['a peer bundle', example('separate-domains'), 'east/peers/west.yaml', 'trustDomain'],
+    ['a greenfield federation/ file', example('greenfield'), 'east/federation/west.yaml', 'kind: ServiceMeshPeer'],
+  ])('in %s: "merge conflict marker", its line, and no other error', (_name, from, file, text) => {
+    let line = 0;
+    const clusters = clustersCopy(from, (d) => (line = conflict(path.join(d, file), text)));
+    const res = synthOver(clusters, from);
+    expect(res.code).toBe(1);
+    expect(errorLines(res.stderr)).toEqual([
+      `error: clusters/${file}:${line}: merge conflict marker "<<<<<<< HEAD": the file holds a merge conflict Git could not resolve, ` +
+        `with both versions in it. ${MERGE_FIX}`,
+    ]);
+    expect(res.untouched).toBe(true);
+  });
+
+  test("in a greenfield cluster's control-plane.yaml", () => {
+    const clusters = clustersCopy(example('greenfield'), (d) =>
+      fs.writeFileSync(
+        path.join(d, 'east', 'control-plane.yaml'),
+        'apiVersion: maistra.io/v2\nkind: ServiceMeshControlPlane\n<<<<<<< ours\nmetadata: {name: a}\n=======\nmetadata: {name: b}\n>>>>>>> theirs\n',
+      ),
+    );
+    const res = synthOver(clusters, example('greenfield'));
+    expect(errorLines(res.stderr)).toEqual([
+      'error: clusters/east/control-plane.yaml:3: merge conflict marker "<<<<<<< ours": the file holds a merge conflict Git could not resolve, ' +
+        `with both versions in it. ${MERGE_FIX}`,
+    ]);
+  });
+
+  test('counts the conflicts of a file; a lone ======= (a PEM comment underline) is no marker', () => {
+    const clusters = clustersCopy(EXAMPLE_CLUSTERS, (d) => {
+      const f = path.join(d, 'west', 'cluster.yaml');
+      conflict(f, 'address: 198.51.100.20');
+      conflict(f, 'network: network-west-mesh');
+      const pem = path.join(d, 'east', 'root-cert.pem');
+      fs.writeFileSync(pem, `East mesh root\n=======\n${fs.readFileSync(pem, 'utf8')}`);
+    });
+    const res = synthOver(clusters);
+    expect(errorLines(res.stderr)).toHaveLength(1);
+    expect(res.stderr).toContain('the file holds 2 merge conflicts Git could not resolve');
+  });
+});
+
+describe('line ends, byte order marks and UTF-16', () => {
+  const crlf = (f: string) => fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace(/\r?\n/g, '\r\n'));
+
+  test.each([
+    ['clusters/ (with gitops.yaml)', EXAMPLE_CLUSTERS],
+    ['examples/production-smcp (gitops.yaml, a production SMCP)', example('production-smcp')],
+    ['examples/separate-domains (a peer bundle with its rootCert)', example('separate-domains')],
+    ['examples/greenfield', example('greenfield')],
+  ])('%s with CRLF line ends renders a byte-identical dist/', (_name, from) => {
+    const lf = synthTo(clustersCopy(from));
+    const converted = clustersCopy(from, (d) => filesUnder(d).forEach(crlf));
+    expect(filesUnder(converted).every((f) => fs.readFileSync(f, 'utf8').includes('\r\n'))).toBe(true);
+    const windows = synthTo(converted);
+    expect(differingFiles(bytesOf(lf.dist), bytesOf(windows.dist))).toEqual([]);
+    expect(bytesOf(windows.dist).size).toBeGreaterThan(10);
+  });
+
+  test('a UTF-8 byte order mark, lone CR line ends and a UTF-16LE dump (Windows PowerShell 5.1 `>`) render the same dist/', () => {
+    const lf = synthTo(clustersCopy(EXAMPLE_CLUSTERS));
+    const converted = clustersCopy(EXAMPLE_CLUSTERS, (d) => {
+      const text = (f: string) => fs.readFileSync(path.join(d, f), 'utf8');
+      fs.writeFileSync(path.join(d, 'west', 'cluster.yaml'), `\ufeff${text('west/cluster.yaml').replace(/\n/g, '\r\n')}`);
+      fs.writeFileSync(path.join(d, 'east', 'root-cert.pem'), text('east/root-cert.pem').replace(/\n/g, '\r'));
+      fs.writeFileSync(path.join(d, 'east', 'cluster.yaml'), text('east/cluster.yaml').replace(/\n/g, '\r'));
+      const smcp = `\ufeff${text('west/ossm2/smcp.yaml').replace(/\n/g, '\r\n')}`;
+      fs.writeFileSync(path.join(d, 'west', 'ossm2', 'smcp.yaml'), Buffer.from(smcp, 'utf16le'));
+    });
+    expect(differingFiles(bytesOf(lf.dist), bytesOf(synthTo(converted).dist))).toEqual([]);
+  });
+
+  test('decodeInput: one text for every spelling of it', () => {
+    const text = 'kind: X\nv: é\n';
+    const be = Buffer.from(`\ufeff${text}`, 'utf16le').swap16();
+    for (const raw of [
+      Buffer.from(text),
+      Buffer.from(`\ufeff${text}`),
+      Buffer.from(text.replace(/\n/g, '\r\n')),
+      Buffer.from(text.replace(/\n/g, '\r')),
+      Buffer.from(`\ufeff${text}`, 'utf16le'),
+      be,
+    ])
+      expect(decodeInput(raw)).toBe(text);
+  });
+
+  test('the synth stamp: CRLF input is a change (rendered again, nothing written), then short-circuits; synth --check passes', () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-stamp-'));
+    const clusters = copyTree(EXAMPLE_CLUSTERS, path.join(parent, 'clusters'));
+    const out = path.join(parent, 'dist');
+    const cache = { MESHFED_CACHE_DIR: path.join(parent, 'cache') };
+    const json = (args: string[]) => {
+      const res = runCli([...args, '--clusters', clusters, '--out', out, '--json'], cache);
+      expect(res.code).toBe(0);
+      return JSON.parse(res.stdout) as { unchanged?: boolean; files?: { added: string[]; changed: string[]; removed: string[] } };
+    };
+    json([]);
+    const rendered = bytesOf(out);
+    filesUnder(clusters).forEach(crlf);
+    expect(json(['--check']).unchanged).toBeUndefined(); // the input hash saw the change: rendered, compared, equal
+    const again = json([]);
+    expect(again.unchanged).toBeUndefined();
+    expect(again.files).toMatchObject({ added: [], changed: [], removed: [] });
+    expect(json([]).unchanged).toBe(true);
+    expect(differingFiles(rendered, bytesOf(out))).toEqual([]);
+  });
+});
