@@ -4,6 +4,7 @@ import * as path from 'path';
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
+import { ReadKindName } from './kinds';
 import { gitOpsOwner, stripServerFields } from './strip';
 import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
 
@@ -44,7 +45,7 @@ export function parseInventory(
   opts: { greenfield?: boolean } = {},
 ): T.Ossm2Inventory | undefined {
   checkIdentity(objects, diags);
-  const byKind = (g: string, kind: string) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
+  const byKind = (g: string, kind: ReadKindName) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
 
   const smcps = byKind('maistra.io', 'ServiceMeshControlPlane');
   if (smcps.length === 0) {
