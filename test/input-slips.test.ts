@@ -1,8 +1,8 @@
 /**
  * Ordinary slips in the input files and what meshfed says about them: Git conflict markers in any input
- * file, CRLF line ends, byte order marks and UTF-16 (a Windows checkout, editor or shell). Each is an
- * exact message naming the file and line, exit 1 and the previous dist/ untouched, or (line ends) a
- * byte-identical dist/.
+ * file, CRLF line ends, byte order marks and UTF-16 (a Windows checkout, editor or shell), and a kind
+ * that is a slip for one meshfed reads. Each is an exact message naming the file and line, exit 1 and
+ * the previous dist/ untouched, or (line ends) a byte-identical dist/.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,6 +10,7 @@ import * as path from 'path';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { runCli, synthTo } from './support/synth';
+import { kindNearMiss, READ_KINDS } from '../lib/load/kinds';
 import { decodeInput } from '../lib/load/text';
 
 const ROOT = path.join(__dirname, '..');
@@ -197,5 +198,86 @@ describe('line ends, byte order marks and UTF-16', () => {
     expect(again.files).toMatchObject({ added: [], changed: [], removed: [] });
     expect(json([]).unchanged).toBe(true);
     expect(differingFiles(rendered, bytesOf(out))).toEqual([]);
+  });
+});
+
+describe('a kind that is a slip for one meshfed reads', () => {
+  const editFederation = (from: string, to: string) => (d: string) => {
+    const f = path.join(d, 'west', 'ossm2', 'federation.yaml');
+    const text = fs.readFileSync(f, 'utf8');
+    if (!text.includes(from)) throw new Error(`test setup: ${from} not found`);
+    fs.writeFileSync(f, text.replace(from, to));
+  };
+  const lineOf = (d: string, text: string) =>
+    fs
+      .readFileSync(path.join(d, 'west', 'ossm2', 'federation.yaml'), 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(text)) + 1;
+
+  test('kind: servicemeshpeer is an error naming the kind meant, not one blaming spec.remoteNetworks', () => {
+    const clusters = clustersCopy(EXAMPLE_CLUSTERS, editFederation('  kind: ServiceMeshPeer\n', '  kind: servicemeshpeer\n'));
+    const res = synthOver(clusters);
+    expect(res.code).toBe(1);
+    expect(errorLines(res.stderr)).toEqual([
+      `error: clusters/west/ossm2/federation.yaml:${lineOf(clusters, 'kind: servicemeshpeer')}, servicemeshpeer istio-system/east-mesh, ` +
+        'field kind: unknown kind servicemeshpeer (did you mean ServiceMeshPeer?): meshfed would ignore this object. ' +
+        'Write kind: ServiceMeshPeer (kinds are case-sensitive), as `oc get … -o yaml` prints it.',
+    ]);
+    expect(res.untouched).toBe(true);
+  });
+
+  test.each([
+    [
+      'a plural',
+      '  kind: ExportedServiceSet\n',
+      '  kind: ExportedServiceSets\n',
+      'unknown kind ExportedServiceSets (did you mean ExportedServiceSet?)',
+    ],
+    ["oc's resource name", '  kind: ServiceMeshPeer\n', '  kind: smcp\n', 'unknown kind smcp (did you mean ServiceMeshControlPlane?)'],
+    [
+      'a Maistra kind under another API group',
+      'apiVersion: federation.maistra.io/v1\n  kind: ServiceMeshPeer',
+      'apiVersion: maistra.io/v1\n  kind: ServiceMeshPeer',
+      'field apiVersion: apiVersion maistra.io/v1 has no ServiceMeshPeer: meshfed reads ServiceMeshPeer of federation.maistra.io only',
+    ],
+  ])('%s', (_name, from, to, message) => {
+    const res = synthOver(clustersCopy(EXAMPLE_CLUSTERS, editFederation(from, to)));
+    expect(res.code).toBe(1);
+    expect(errorLines(res.stderr)).toHaveLength(1);
+    expect(res.stderr).toContain(message);
+  });
+
+  test('kinds meshfed does not read stay ignored, whatever their group', () => {
+    const unrelated = [
+      ['v1', 'Secret'],
+      ['v1', 'Pod'],
+      ['v1', 'Endpoints'],
+      ['apps/v1', 'ReplicaSet'],
+      ['rbac.authorization.k8s.io/v1', 'Role'],
+      ['gateway.networking.k8s.io/v1', 'Gateway'],
+      ['gateway.networking.k8s.io/v1', 'HTTPRoute'],
+      ['serving.knative.dev/v1', 'Service'],
+      ['serving.knative.dev/v1', 'Route'],
+      ['networking.istio.io/v1', 'Sidecar'],
+      ['networking.istio.io/v1', 'WorkloadEntry'],
+      ['networking.istio.io/v1', 'EnvoyFilter'],
+      ['security.istio.io/v1', 'PeerAuthentication'],
+      ['security.istio.io/v1', 'RequestAuthentication'],
+      ['maistra.io/v1', 'ServiceMeshExtension'],
+      ['networking.k8s.io/v1', 'NetworkPolicy'],
+      ['monitoring.coreos.com/v1', 'ServiceMonitor'],
+    ];
+    for (const [apiVersion, kind] of unrelated)
+      expect({ kind, apiVersion, meant: kindNearMiss(kind, apiVersion.split('/')[0]) }).toEqual({ kind, apiVersion, meant: undefined });
+    for (const k of READ_KINDS) expect(kindNearMiss(k.kind, k.group)).toBeUndefined();
+    const clusters = clustersCopy(EXAMPLE_CLUSTERS, (d) =>
+      fs.writeFileSync(
+        path.join(d, 'west', 'ossm2', 'other.yaml'),
+        unrelated
+          .map(([apiVersion, kind], i) => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: o${i}, namespace: a}\n`)
+          .join('---\n'),
+      ),
+    );
+    expect(synthOver(clusters).code).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
+import { apiGroup, kindNearMiss } from './kinds';
 import { parseInventory, readOssm2Folder } from './ossm2';
 import { ClusterSettings } from './settings';
 import { readYamlObjects, SourceObject } from './yaml-source';
@@ -67,6 +68,7 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
       'Declare peers, exports and imports in federation/*.yaml (docs/topologies.md, "Greenfield multi-cluster").',
     );
   for (const o of federation) {
+    if (kindNearMiss(o.kind, apiGroup(o.apiVersion))) continue; // a slip of a kind: parseInventory names the kind meant
     if (!FEDERATION_KINDS.has(o.kind) || !o.apiVersion.startsWith('federation.maistra.io/')) {
       diags.error(
         o.at(['kind']),

@@ -36,6 +36,53 @@ export const READ_KINDS = [
 
 export type ReadKindName = (typeof READ_KINDS)[number]['kind'];
 
+/** The API group of an apiVersion: `apps` of `apps/v1`, '' (the core group) of `v1`. */
+export function apiGroup(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
+}
+
+/** Kinds only Maistra defines: one of these under another API group is a slip, never another API's object. */
+const MAISTRA_GROUPS = new Set(['maistra.io', 'federation.maistra.io']);
+
+/** The kinds a near-miss is measured against: every kind read, and `List` (what `oc get a,b` prints). */
+const KNOWN: readonly { kind: string; group: string }[] = [...READ_KINDS, { kind: 'List', group: '' }];
+
+/** Levenshtein distance (insertions, deletions, substitutions), for a dozen short names. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The kind meshfed reads that an object's kind most likely meant, when it is a slip that would make
+ * meshfed ignore the object: the same name in another case (`servicemeshpeer`: Kubernetes kinds are
+ * case-sensitive) or `oc`'s resource name (`smcp`), a name one or two edits away within the same API group (`ServiceMeshPeers`,
+ * `DestinationRules`; one edit for names of five letters or fewer), or a Maistra kind under another API
+ * group. Unrelated kinds (a Secret, a Gateway API Gateway, a Role) are not slips: undefined.
+ */
+export function kindNearMiss(kind: string, group: string): { kind: string; group: string } | undefined {
+  if (!kind || KNOWN.some((k) => k.kind === kind && k.group === group)) return undefined;
+  const lower = kind.toLowerCase();
+  let best: { kind: string; group: string; distance: number } | undefined;
+  for (const k of KNOWN) {
+    const meant = { kind: k.kind, group: k.group };
+    if (k.kind === kind) {
+      if (MAISTRA_GROUPS.has(k.group)) return meant;
+      continue; // the same name in another API group is another API's kind (gateway.networking.k8s.io's Gateway)
+    }
+    if (k.kind.toLowerCase() === lower || ('resource' in k && k.resource === lower)) return meant;
+    if (k.group !== group) continue;
+    const distance = editDistance(lower, k.kind.toLowerCase());
+    if (distance <= (k.kind.length <= 5 ? 1 : 2) && (!best || distance < best.distance)) best = { ...k, distance };
+  }
+  return best && { kind: best.kind, group: best.group };
+}
+
 /** Where a dump's objects are read: the SMCP namespace, every namespace, the member namespaces' Namespace objects, each member namespace. */
 export type DumpScope = 'control-plane' | 'all-namespaces' | 'namespaces' | 'each-member';
 

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
 import * as T from './inventory-types';
-import { ReadKindName } from './kinds';
+import { apiGroup, kindNearMiss, ReadKindName } from './kinds';
 import { gitOpsOwner, stripServerFields } from './strip';
 import { Json, JsonObject, readYamlObjects, SourceObject } from './yaml-source';
 
@@ -16,9 +16,7 @@ function dumped(o: SourceObject): { source: SourceObject; rendered: JsonObject; 
   return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '' };
 }
 
-function group(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-}
+const group = apiGroup;
 
 /** Read every *.yaml / *.yml / *.json file of an ossm2/ folder (sorted, so reports are stable). */
 export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[] {
@@ -45,6 +43,7 @@ export function parseInventory(
   opts: { greenfield?: boolean } = {},
 ): T.Ossm2Inventory | undefined {
   checkIdentity(objects, diags);
+  checkKinds(objects, diags);
   const byKind = (g: string, kind: ReadKindName) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
 
   const smcps = byKind('maistra.io', 'ServiceMeshControlPlane');
@@ -217,6 +216,34 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
         `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}.`,
         'Keep one copy (dumps of overlapping `oc get` commands repeat objects).',
       );
+  }
+}
+
+/**
+ * A kind that is a slip for one meshfed reads (`kind: servicemeshpeer`, `ServiceMeshPeers`) would be
+ * ignored without a word, and a later error would blame what it left missing (a peer the settings name
+ * in spec.remoteNetworks): an error here instead. Kinds meshfed does not read (a Secret, a Role dumped
+ * with the rest) stay ignored.
+ */
+function checkKinds(objects: SourceObject[], diags: Diagnostics): void {
+  for (const o of objects) {
+    if (!o.kind || !o.apiVersion) continue; // checkIdentity reported it
+    const meant = kindNearMiss(o.kind, group(o.apiVersion));
+    if (!meant) continue;
+    if (meant.kind === o.kind) {
+      diags.error(
+        o.at(['apiVersion']),
+        `apiVersion ${o.apiVersion} has no ${o.kind}: meshfed reads ${o.kind} of ${meant.group} only and would ignore this object.`,
+        `Write apiVersion: ${meant.group}/<version>, as \`oc get … -o yaml\` prints it.`,
+      );
+      continue;
+    }
+    const apiVersion = meant.group === group(o.apiVersion) ? '' : ` with apiVersion: ${meant.group ? `${meant.group}/<version>` : 'v1'}`;
+    diags.error(
+      o.at(['kind']),
+      `unknown kind ${o.kind} (did you mean ${meant.kind}?): meshfed would ignore this object.`,
+      `Write kind: ${meant.kind}${apiVersion} (kinds are case-sensitive), as \`oc get … -o yaml\` prints it.`,
+    );
   }
 }
 
