@@ -1,8 +1,8 @@
 /**
  * Ordinary slips in the input files and what meshfed says about them: Git conflict markers in any input
- * file, CRLF line ends, byte order marks and UTF-16 (a Windows checkout, editor or shell), and a kind
- * that is a slip for one meshfed reads. Each is an exact message naming the file and line, exit 1 and
- * the previous dist/ untouched, or (line ends) a byte-identical dist/.
+ * file, CRLF line ends, byte order marks and UTF-16 (a Windows checkout, editor or shell), a kind that is
+ * a slip for one meshfed reads, and an object dumped twice. Each is an exact message naming the file and
+ * line, exit 1 and the previous dist/ untouched, or (line ends) a byte-identical dist/.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -279,5 +279,102 @@ describe('a kind that is a slip for one meshfed reads', () => {
       ),
     );
     expect(synthOver(clusters).code).toBe(0);
+  });
+});
+
+describe('an object defined twice', () => {
+  /** west's ServiceMeshPeer east-mesh, again in a file of its own, edited. */
+  const peerAgain = (edit: (peer: string) => string) => (d: string) => {
+    const text = fs.readFileSync(path.join(d, 'west', 'ossm2', 'federation.yaml'), 'utf8');
+    const start = text.indexOf('- apiVersion: federation.maistra.io/v1\n  kind: ServiceMeshPeer');
+    const peer = text.slice(start, text.indexOf('\n- apiVersion', start) + 1);
+    fs.writeFileSync(path.join(d, 'west', 'ossm2', 'peer-again.yaml'), `apiVersion: v1\nkind: List\nitems:\n${edit(peer)}`);
+  };
+  const head =
+    'error: clusters/west/ossm2/peer-again.yaml:4, ServiceMeshPeer istio-system/east-mesh: ServiceMeshPeer istio-system/east-mesh ' +
+    'is defined twice: first at clusters/west/ossm2/federation.yaml:8.';
+  const fix = 'Keep one copy (dumps of overlapping `oc get` commands repeat objects): the newer, unless the older holds what should run.';
+
+  test('says which fields differ and which copy is newer by resourceVersion', () => {
+    const res = synthOver(
+      clustersCopy(
+        EXAMPLE_CLUSTERS,
+        peerAgain((p) =>
+          p
+            .replace('- 198.51.100.10', '- 198.51.100.99')
+            .replace('resourceVersion: "5120448"', 'resourceVersion: "5130001"')
+            .replace('    name: east-mesh\n', '    name: east-mesh\n    labels:\n      team: mesh\n'),
+        ),
+      ),
+    );
+    expect(res.code).toBe(1);
+    expect(errorLines(res.stderr)).toEqual([
+      `${head} The copies differ in 2 fields: metadata.labels (first: absent, here: {"team":"mesh"}), ` +
+        'spec.remote.addresses[0] (first: "198.51.100.10", here: "198.51.100.99"). ' +
+        `This copy is the newer (metadata.resourceVersion 5130001 > 5120448). ${fix}`,
+    ]);
+  });
+
+  test('an identical copy is said to be one, server fields aside; without versions it says it cannot tell', () => {
+    const same = synthOver(
+      clustersCopy(
+        EXAMPLE_CLUSTERS,
+        peerAgain((p) => p.replace('resourceVersion: "5120448"', 'resourceVersion: "5000000"')),
+      ),
+    );
+    expect(errorLines(same.stderr)).toEqual([
+      `${head} The copies are the same apart from server fields (status, resourceVersion, managedFields…). ` +
+        `The first copy is the newer (metadata.resourceVersion 5120448 > 5000000). ${fix}`,
+    ]);
+    const unknown = synthOver(
+      clustersCopy(
+        EXAMPLE_CLUSTERS,
+        peerAgain((p) =>
+          p
+            .replace(/ {4}(creationTimestamp|resourceVersion|generation|uid): .*\n/g, '')
+            .replace('discoveryPort: 8188', 'discoveryPort: 8189'),
+        ),
+      ),
+    );
+    expect(unknown.stderr).toContain(
+      'The copies differ in one field: spec.remote.discoveryPort (first: 8188, here: 8189). Which is newer cannot be told: ' +
+        'neither metadata.resourceVersion, generation nor creationTimestamp tells them apart.',
+    );
+  });
+
+  test('an object deleted and created again between two dumps: the later creationTimestamp is the newer', () => {
+    const res = synthOver(
+      clustersCopy(
+        EXAMPLE_CLUSTERS,
+        peerAgain((p) =>
+          p
+            .replace(/ {4}resourceVersion: .*\n/, '')
+            .replace(/uid: .*/, 'uid: 00000000-0000-4000-8000-000000000001')
+            .replace(/creationTimestamp: .*/, 'creationTimestamp: "2026-02-01T00:00:00Z"'),
+        ),
+      ),
+    );
+    expect(res.stderr).toContain(
+      'This copy is the newer (metadata.creationTimestamp 2026-02-01T00:00:00Z > 2026-01-13T14:09:40Z: ' +
+        'deleted and created again between the two dumps).',
+    );
+  });
+
+  test('a whole file dumped twice: one error, how many objects differ, which dump is newer', () => {
+    const res = synthOver(
+      clustersCopy(EXAMPLE_CLUSTERS, (d) => {
+        const text = fs.readFileSync(path.join(d, 'west', 'ossm2', 'federation.yaml'), 'utf8');
+        fs.writeFileSync(
+          path.join(d, 'west', 'ossm2', 'later.yaml'),
+          text
+            .replace(/resourceVersion: "(\d+)"/g, (_m, v: string) => `resourceVersion: "${Number(v) + 1}"`)
+            .replace('- 198.51.100.10', '- 198.51.100.99'),
+        );
+      }),
+    );
+    expect(errorLines(res.stderr)).toHaveLength(1);
+    expect(res.stderr).toMatch(
+      /^error: clusters\/west\/ossm2\/later\.yaml: this file duplicates clusters\/west\/ossm2\/federation\.yaml: all \d+ of its objects are defined there too\. 1 of them differ, e\.g\. ServiceMeshPeer istio-system\/east-mesh in spec\.remote\.addresses\[0\]\. This file is the newer dump/m,
+    );
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
+import { describeCopies, describeFileCopies } from './duplicates';
 import * as T from './inventory-types';
 import { apiGroup, kindNearMiss, ReadKindName } from './kinds';
 import { gitOpsOwner, stripServerFields } from './strip';
@@ -205,16 +206,16 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
     if (list.length > 1 && list.length === perFile.get(b)) {
       diags.error(
         { file: b },
-        `this file duplicates ${a}: all ${list.length} of its objects are defined there too.`,
-        'Remove one of the two files (two overlapping `oc get` commands dumped the same objects).',
+        `this file duplicates ${a}: all ${list.length} of its objects are defined there too. ${describeFileCopies(a, list)}`,
+        'Remove one of the two files (two overlapping `oc get` commands dumped the same objects): the older, as a rule.',
       );
       continue;
     }
     for (const [firstObj, o] of list)
       diags.error(
         o.at(),
-        `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}.`,
-        'Keep one copy (dumps of overlapping `oc get` commands repeat objects).',
+        `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}. ${describeCopies(firstObj, o)}`,
+        'Keep one copy (dumps of overlapping `oc get` commands repeat objects): the newer, unless the older holds what should run.',
       );
   }
 }
