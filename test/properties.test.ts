@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as fc from 'fast-check';
 
 import { runChecks } from '../lib/check';
+import { propertyParams } from './support/fast-check';
 import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
 import { Diagnostics, InputError } from '../lib/diagnostics';
 import { kustomize } from './support/kube';
@@ -158,7 +159,7 @@ describe('random federations', () => {
         expect(findings.filter((x) => x.severity === 'error')).toEqual([]);
         expect(render(dir).files).toEqual(first.files);
       }),
-      { numRuns: 40 },
+      propertyParams(40),
     );
   });
 
@@ -172,7 +173,7 @@ describe('random federations', () => {
             built: true,
           });
       }),
-      { numRuns: 4 },
+      propertyParams(4),
     );
   });
 });

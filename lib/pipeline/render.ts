@@ -113,7 +113,7 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
+    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative, clustersDir));
     const spanning = federationFiles(clustersDir, timings, analysis);
     const clusters = timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
