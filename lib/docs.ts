@@ -2,7 +2,7 @@
  * Generated documentation: the rules table in docs/rules.md (from lib/rules.ts), the settings
  * table in docs/input.md (from schema/cluster-settings.schema.json) and the SMCP mapping table in
  * docs/control-plane.md (from lib/plan/smcp-settings.ts), each between BEGIN/END markers.
- * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
+ * `npm run docs` rewrites them; test/rules.test.ts fails when one is stale.
  */
 import { SETTING_RULES } from './plan/smcp-settings';
 import { RULE_IDS, RULES } from './rules';

@@ -97,7 +97,7 @@ const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
   '06-migrate-workloads': ({ c, mesh, ctx }) => [
     `${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`,
     `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
-    // Server-side apply removes istio-injection only where GitOps alone manages it (gitops-live review B3).
+    // Server-side apply removes istio-injection only where GitOps alone manages it (lib/plan/types.ts NamespaceRelabel).
     ...migratedNamespaces(ctx, mesh).map((ns) => injectionManagers(c, ns, 'only the GitOps manager, or nothing')),
     ...(smcpGateways(mesh).length
       ? [
