@@ -3,7 +3,7 @@
  * table and the by-hand dump commands in docs/input.md (from schema/cluster-settings.schema.json and
  * lib/load/kinds.ts) and the SMCP mapping table in
  * docs/control-plane.md (from lib/plan/smcp-settings.ts), each between BEGIN/END markers.
- * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
+ * `npm run docs` rewrites them; test/rules.test.ts fails when one is stale.
  */
 import { DUMPS, dumpCommand, ROOT_CERT_GET } from './load/kinds';
 import { SETTING_RULES } from './plan/smcp-settings';

@@ -167,6 +167,7 @@ describe('random federations', () => {
     fc.assert(
       fc.property(federationArb, (f) => {
         const { dist } = synthTo(writeClusters(specs(f as Federation)));
+        expect(overlayDirs(dist).length).toBeGreaterThan(0);
         for (const d of [...overlayDirs(dist), ...shardDirs(dist)])
           expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({
             overlay: path.relative(dist, d),

@@ -141,9 +141,10 @@ export function parseInventory(
 
 /**
  * Objects meshfed adopts (00) that another GitOps delivery already tracks: both would claim them, flip
- * their tracking markers on every sync, and whichever drops one from its Git prunes it (gitops-live
- * review U3). meshfed re-renders them without the other tool's markers; the warning says who to hand
- * them over from.
+ * their tracking markers on every sync (Argo CD rewrites its label or annotation each time:
+ * argoproj/argo-cd@37ee009 docs/operator-manual/upgrading/2.14-3.0.md:241-256), and whichever drops one
+ * from its Git prunes it. meshfed re-renders them without the other tool's markers; the warning says who
+ * to hand them over from.
  */
 function warnOtherOwners(inv: T.Ossm2Inventory, diags: Diagnostics): void {
   const adopted = [

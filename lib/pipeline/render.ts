@@ -28,8 +28,7 @@ import { SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
 import { renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
-import { renderClusterRunbook, renderRunbook } from '../write/runbook';
-import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
+import { renderClusterRunbook, renderGreenfieldRunbook, renderRunbook } from '../write/runbook';
 
 /** Milliseconds per stage, for MESHFED_TIMING=1 and the benchmark. */
 export type Timings = Record<string, number>;
