@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Property tests run with a fixed seed unless FC_SEED says otherwise (test/support/fast-check.ts).
+  setupFiles: ['<rootDir>/test/support/fast-check-setup.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },

@@ -1,9 +1,11 @@
 /**
  * Generated documentation: the rules table in docs/rules.md (from lib/rules.ts), the settings
- * table in docs/input.md (from schema/cluster-settings.schema.json) and the SMCP mapping table in
+ * table and the by-hand dump commands in docs/input.md (from schema/cluster-settings.schema.json and
+ * lib/load/kinds.ts) and the SMCP mapping table in
  * docs/control-plane.md (from lib/plan/smcp-settings.ts), each between BEGIN/END markers.
- * `npm run docs` rewrites them; test/rules.test.ts and test/docs.test.ts fail when they are stale.
+ * `npm run docs` rewrites them; test/rules.test.ts fails when one is stale.
  */
+import { DUMPS, dumpCommand, ROOT_CERT_GET } from './load/kinds';
 import { SETTING_RULES } from './plan/smcp-settings';
 import { RULE_IDS, RULES } from './rules';
 import * as schema from '../schema/cluster-settings.schema.json';
@@ -77,10 +79,29 @@ export function mappingTable(): string {
   return ['| SMCP setting | fate | OSSM 3 (`Istio.spec.values…` when carried) | why |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }
 
+/**
+ * The by-hand `oc get` commands in docs/input.md: the dumps `meshfed collect` runs (lib/load/kinds.ts),
+ * the same lines with `oc` for its `k` wrapper, each with what meshfed reads from it.
+ */
+export function collectCommands(): string {
+  const lines = DUMPS.flatMap((d) => [`# ${d.why}`, dumpCommand(d, 'oc').replace(/; do (.*); done$/, '; do\n  $1\ndone')]);
+  return [
+    '```sh',
+    'D=clusters/<cluster>/ossm2; mkdir -p "$D"',
+    'CP=istio-system               # the SMCP namespace',
+    "MEMBERS='bookinfo payments'   # the member namespaces (the SMMR's status.configuredMembers, the ServiceMeshMembers')",
+    ...lines,
+    "# the mesh's public root",
+    `oc ${ROOT_CERT_GET} > clusters/<cluster>/root-cert.pem`,
+    '```',
+  ].join('\n');
+}
+
 export function generatedBlocks(): GeneratedBlock[] {
   return [
     { file: 'docs/rules.md', name: 'rules table', content: rulesTable() },
     { file: 'docs/input.md', name: 'settings table', content: settingsTable() },
+    { file: 'docs/input.md', name: 'collect commands', content: collectCommands() },
     { file: 'docs/control-plane.md', name: 'mapping table', content: mappingTable() },
   ];
 }

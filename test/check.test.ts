@@ -71,11 +71,11 @@ describe('MF001 continuity', () => {
   });
 });
 
-describe('MF001 live-mesh behaviour (istio-live review)', () => {
+describe('MF001 live-mesh behaviour', () => {
   const mf001 = (model: Parameters<typeof runChecks>[0], plan: Plan) => runChecks(model, plan, ['MF001']).map((f) => f.problem);
   const copyPlan = (p: Plan): Plan => JSON.parse(JSON.stringify(p));
 
-  test('triggers when an importer does not restart its clients for the network before an exporter removes the federation (B1)', () => {
+  test('triggers when an importer does not restart its clients for the network before an exporter removes the federation', () => {
     const { model, plan } = analyse(EXAMPLE_CLUSTERS);
     expect(mf001(model, plan)).toEqual([]);
     const broken = copyPlan(plan);
@@ -91,7 +91,7 @@ describe('MF001 live-mesh behaviour (istio-live review)', () => {
     ]);
   });
 
-  test('triggers when 04 deletes a ServiceMeshPeer that OSSM 2 proxies still take the peer root from (B2)', () => {
+  test('triggers when 04 deletes a ServiceMeshPeer that OSSM 2 proxies still take the peer root from', () => {
     const { model, plan } = analyse(EXAMPLE_CLUSTERS);
     const broken = copyPlan(plan);
     const west04 = broken.byCluster.west[4] as { deletes: { apiVersion: string; kind: string; name: string; namespace?: string }[] };
@@ -105,7 +105,7 @@ describe('MF001 live-mesh behaviour (istio-live review)', () => {
     ]);
   });
 
-  test('triggers when a MultiTenant exporter is not given the Gateway API controllers in 01 (B3)', () => {
+  test('triggers when a MultiTenant exporter is not given the Gateway API controllers in 01', () => {
     const { model, plan } = analyse(
       writeClusters(
         threeMeshSpecs().map((s) => ({
@@ -123,7 +123,7 @@ describe('MF001 live-mesh behaviour (istio-live review)', () => {
     expect(mf001(model, broken).length).toBeGreaterThan(0);
   });
 
-  test('triggers when the gateway selector is not switched to the OSSM 3 pod label in 07 (B4/D3)', () => {
+  test('triggers when the gateway selector is not switched to the OSSM 3 pod label in 07', () => {
     const { model, plan } = analyse(EXAMPLE_CLUSTERS);
     const broken = copyPlan(plan);
     (broken.byCluster.west[7] as { patches: unknown[] }).patches = [];
@@ -136,7 +136,7 @@ describe('MF001 live-mesh behaviour (istio-live review)', () => {
     ]);
   });
 
-  test('triggers when an importAsLocal WorkloadEntry stands for an identity in another namespace (D1)', () => {
+  test('triggers when an importAsLocal WorkloadEntry stands for an identity in another namespace', () => {
     const specs = threeMeshSpecs();
     // green runs reviews in green-bookinfo and exports it as bookinfo/reviews; blue joins it to its own bookinfo/reviews.
     specs[1] = {

@@ -10,6 +10,7 @@ import * as path from 'path';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { readTree } from './support/synth';
+import { DUMPS, READ_KINDS } from '../lib/load/kinds';
 
 const ROOT = path.join(__dirname, '..');
 const EAST = path.join(EXAMPLE_CLUSTERS, 'east');
@@ -184,4 +185,21 @@ test('collect replaces only its own dumps, unchanged since; a file of yours in t
       `${path.join(template, 'east', 'ossm2', 'smcp.yaml')}.`,
   );
   expect(files(template)).toEqual(kept);
+});
+
+test('docs/input.md lists by hand exactly the dumps collect runs, and collect dumps every kind meshfed reads', () => {
+  /** The dumps of a script or a docs block: each `get … -o yaml > "$D/<file>"`, and the root certificate's `get`. */
+  const dumps = (text: string) =>
+    text
+      .split('\n')
+      .flatMap((l) => [...l.matchAll(/\b(?:k|oc) (get [^;]*?(?:-o yaml > "\$D\/[^"]+"|-o jsonpath='\{\.data\.root-cert\\\.pem\}'))/g)])
+      .map((m) => m[1])
+      .sort();
+  const script = meshfed(['collect', 'east', '--dry-run']).stdout;
+  const docs = fs.readFileSync(path.join(ROOT, 'docs', 'input.md'), 'utf8');
+  const block = docs.slice(docs.indexOf('<!-- BEGIN collect commands'), docs.indexOf('<!-- END collect commands'));
+  expect(dumps(script).length).toBe(DUMPS.length + 1);
+  expect(dumps(block)).toEqual(dumps(script));
+  const resources = new Set(dumps(script).flatMap((d) => d.split(' ')[1].split(',')));
+  for (const k of READ_KINDS) expect({ kind: k.kind, collected: resources.has(k.resource) }).toEqual({ kind: k.kind, collected: true });
 });

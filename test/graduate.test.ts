@@ -177,7 +177,9 @@ describe.each([
     for (const c of ['east', 'west']) {
       const before = state(migrated, c, '07-finalize');
       const after = state(rendered, c, 'multicluster');
-      for (const [k, text] of before) if (after.has(k)) expect({ k, text: after.get(k) }).toEqual({ k, text });
+      const both = [...before].filter(([k]) => after.has(k));
+      expect(both.length).toBeGreaterThan(10);
+      for (const [k, text] of both) expect({ k, text: after.get(k) }).toEqual({ k, text });
     }
   });
 });

@@ -17,7 +17,10 @@ const PROBES: Record<string, [file: string, code: string]> = {
   cliWiresThePipeline: ['lib/cli/plan.ts', "import { buildPlan } from '../plan/plan';\nexport const x = buildPlan;\n"],
   planImportsPhase: ['lib/plan/plan.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
   featureImportsPhase: ['lib/plan/egress.ts', "import { contribute } from './phase-02-export';\nexport const x = contribute;\n"],
-  writerImportsPhase: ['lib/write/runbook.ts', "import { contribute } from '../plan/phase-02-export';\nexport const x = contribute;\n"],
+  writerImportsPhase: [
+    'lib/write/runbook/readme.ts',
+    "import { contribute } from '../../plan/phase-02-export';\nexport const x = contribute;\n",
+  ],
 };
 
 const SCRIPT = `

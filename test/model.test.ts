@@ -1,6 +1,8 @@
 /**
- * The model against Maistra's matching and naming (research notes: worked examples a–d) and against
- * the status blocks of the docs and the guide.
+ * The model against Maistra's matching and naming (maistra/istio@08e9b7bd27 pkg/servicemesh/federation/common/
+ * exports.go, imports.go, namemapping.go: the worked examples a–d below) and against the status blocks of the
+ * docs (maistra/maistra.github.io@61f72113dd modules/ossm-federation-create-export.adoc, -create-import.adoc)
+ * and the guide.
  */
 import { Diagnostics } from '../lib/diagnostics';
 import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
@@ -99,7 +101,7 @@ describe('the guide example (000): statuses as Maistra reports them', () => {
   });
 });
 
-/** The red/green/blue meshes of the OSSM 2 federation docs (004) and the research notes' worked examples. */
+/** The red/green/blue meshes of the OSSM 2 federation docs (modules/ossm-federation-*.adoc), as the worked examples use them. */
 function docsFederation(greenImportRules: unknown[], redExportRules: unknown[], greenIss: Record<string, unknown> = {}) {
   return writeClusters([
     {
@@ -152,7 +154,7 @@ const RULE_B = {
   },
 };
 
-describe('worked examples (research notes, maistra-federation.md)', () => {
+describe("worked examples of Maistra's export and import naming", () => {
   test('(a) export aliases; status equals the docs (create-export.adoc)', () => {
     const { model: m } = model(docsFederation([], [RULE_A, RULE_REVIEWS]));
     const link = m.links.find((l) => l.local === 'red')!;

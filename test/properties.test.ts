@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as fc from 'fast-check';
 
 import { runChecks } from '../lib/check';
+import { propertyParams } from './support/fast-check';
 import { ClusterSpec, ServiceSpec, writeClusters } from './support/fixtures';
 import { Diagnostics, InputError } from '../lib/diagnostics';
 import { kustomize } from './support/kube';
@@ -158,7 +159,7 @@ describe('random federations', () => {
         expect(findings.filter((x) => x.severity === 'error')).toEqual([]);
         expect(render(dir).files).toEqual(first.files);
       }),
-      { numRuns: 40 },
+      propertyParams(40),
     );
   });
 
@@ -166,13 +167,14 @@ describe('random federations', () => {
     fc.assert(
       fc.property(federationArb, (f) => {
         const { dist } = synthTo(writeClusters(specs(f as Federation)));
+        expect(overlayDirs(dist).length).toBeGreaterThan(0);
         for (const d of [...overlayDirs(dist), ...shardDirs(dist)])
           expect({ overlay: path.relative(dist, d), built: kustomize(d).length > 0 }).toEqual({
             overlay: path.relative(dist, d),
             built: true,
           });
       }),
-      { numRuns: 4 },
+      propertyParams(4),
     );
   });
 });

@@ -33,7 +33,16 @@ describe.each(scenarios)('%s', (_name, clusters) => {
   test('every cluster gets all eight phase folders and every overlay builds', () => {
     const clustersOut = fs.readdirSync(dist).filter((c) => fs.existsSync(path.join(dist, c, '00-federation')));
     expect(dirs).toHaveLength(clustersOut.length * 8);
-    for (const [dir, objs] of built) expect({ dir, count: objs.length }).toEqual({ dir, count: expect.any(Number) });
+    // Each build (the phase folder and the import folders delivered with it) gives objects, each with an apiVersion, a kind and a name.
+    const text = (v: unknown) => typeof v === 'string' && v !== '';
+    const problems = [...built].flatMap(([dir, objs]) => [
+      ...(objs.length === 0 ? [`${dir}: the build holds no object`] : []),
+      ...objs
+        .filter((o) => !text(o.apiVersion) || !text(o.kind) || !text(o.metadata?.name))
+        .map((o) => `${dir}: an object without apiVersion, kind or metadata.name: ${JSON.stringify(o).slice(0, 120)}`),
+    ]);
+    expect(problems).toEqual([]);
+    expect(built.size).toBe(dirs.length);
   });
 
   test('every rendered object is valid against its upstream CRD schema', () => {
@@ -45,6 +54,7 @@ describe.each(scenarios)('%s', (_name, clusters) => {
     'pitfalls: WorkloadEntries carry tlsMode, name a remote network known to an istio-remote ' +
       'Gateway, never the local or a federation network',
     () => {
+      let checked = 0;
       for (const [dir, objs] of built) {
         if (!dir.endsWith('03-import')) continue;
         const cluster = dir.split(path.sep)[0];
@@ -55,6 +65,7 @@ describe.each(scenarios)('%s', (_name, clusters) => {
           .map((g) => g.metadata.labels!['topology.istio.io/network']);
         const federationNets = objs.filter((o) => o.kind === 'ServiceMeshPeer').map((p) => `network-${p.metadata.name}`);
         for (const we of objs.filter((o) => o.kind === 'WorkloadEntry')) {
+          checked++;
           expect(we.metadata.labels!['security.istio.io/tlsMode']).toBe('istio');
           expect(we.spec.address).toBeUndefined();
           expect(remoteNets).toContain(we.spec.network);
@@ -66,18 +77,22 @@ describe.each(scenarios)('%s', (_name, clusters) => {
           expect(/^[0-9.]+$/.test(a.value) ? a.type : a.type).toBe(/^[0-9.]+$/.test(a.value) ? undefined : 'Hostname');
         }
       }
+      expect(checked).toBeGreaterThan(0);
     },
   );
 
   test('ServiceEntries select WorkloadEntries in their own namespace only', () => {
+    let checked = 0;
     for (const objs of built.values()) {
       for (const se of objs.filter((o) => o.kind === 'ServiceEntry' && o.spec.subjectAltNames)) {
+        checked++;
         const sel = se.spec.workloadSelector.labels as Record<string, string>;
         const wes = objs.filter((o) => o.kind === 'WorkloadEntry' && Object.entries(sel).every(([k, v]) => o.metadata.labels?.[k] === v));
         expect(wes.length).toBeGreaterThan(0);
         for (const we of wes) expect(we.metadata.namespace).toBe(se.metadata.namespace);
       }
     }
+    expect(checked).toBeGreaterThan(0);
   });
 
   test("imported services live in dist/<cluster>/imports/ only: no object twice in a cluster's state, none left in the phase folders", () => {
@@ -112,8 +127,9 @@ describe.each(scenarios)('%s', (_name, clusters) => {
   });
 
   test('Sail kinds are cluster-scoped: no namespace on Istio or IstioCNI', () => {
-    for (const o of [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/')))
-      expect(o.metadata.namespace).toBeUndefined();
+    const sail = [...built.values()].flat().filter((x) => x.apiVersion.startsWith('sailoperator.io/'));
+    expect(new Set(sail.map((o) => o.kind))).toEqual(new Set(['Istio', 'IstioCNI']));
+    for (const o of sail) expect(o.metadata.namespace).toBeUndefined();
   });
 
   test('the output is deterministic: two synths give byte-identical trees', () => {

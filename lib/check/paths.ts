@@ -1,4 +1,4 @@
-import { PhaseState } from './state';
+import { MemoFamily, memoFamily, PhaseState } from './state';
 import { valueAt } from '../json';
 import { ModelIndex } from '../model/model-index';
 import { spiffeId } from '../model/names';
@@ -9,9 +9,49 @@ import { TLS_MODE_LABEL } from '../plan/names';
 import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
 import { refKey, Resource } from '../plan/types';
 
+type WorkloadEntry = Extract<Resource, { type: 'importWorkloadEntry' }>;
+type EgressRoute = Extract<Resource, { type: 'egressRoute' }>;
+type ImportServiceEntry = Extract<Resource, { type: 'importServiceEntry' }>;
+type ExposedServices = Extract<Resource, { type: 'exposedServices' }>;
+type SelectingGateway = Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>;
+type Role = 'client' | 'server';
+type GatewayMap = 'additionalIngress' | 'additionalEgress';
+
+// The memo families of these rules (lib/check/state.ts): one constant per question, keyed by what the rule holds.
+/** The SMCP's trust domain aliases, per mesh. */
+const SMCP_ALIASES = memoFamily<Mesh, string[]>({ withPatches: true });
+/** Whether a namespace's workloads are on the OSSM 3 revision, per namespace. */
+const ON_OSSM3 = memoFamily<string, boolean>({ withPatches: true });
+/** Whether an SMCP federation gateway is still there, per gateway name: one family per gateway map. */
+const GATEWAY_PRESENT: Record<GatewayMap, MemoFamily<string, boolean>> = {
+  additionalIngress: memoFamily({ withPatches: true }),
+  additionalEgress: memoFamily({ withPatches: true }),
+};
+/** Trust problems per link, then per workload namespace: one family per side. */
+const TRUST_PROBLEMS: Record<Role, MemoFamily<PeerLink, Map<string, string>>> = {
+  client: memoFamily({ withPatches: true }),
+  server: memoFamily({ withPatches: true }),
+};
+/** tlsMode-istio WorkloadEntries by namespace, label and value, per cluster. */
+const WORKLOAD_ENTRY_INDEX = memoFamily<string, Map<string, Map<string, Map<string, WorkloadEntry[]>>>>();
+/** Egress routes by host, per cluster. */
+const EGRESS_ROUTES = memoFamily<string, Map<string, EgressRoute>>();
+/** An Istio Gateway's pod selector as the JSON patches so far leave it, per Gateway. */
+const GATEWAY_SELECTOR = memoFamily<SelectingGateway, Record<string, string>>({ withPatches: true });
+/** A namespace's OSSM 2 clients without a network, per namespace. */
+const NETWORKLESS_CLIENTS = memoFamily<string, string[]>();
+/** The istio-remote Gateway with an address, per network. */
+const REMOTE_GATEWAY = memoFamily<string, Extract<Resource, { type: 'remoteGateway' }> | undefined>();
+/** Imported ServiceEntries by host, per cluster. */
+const IMPORT_SERVICE_ENTRIES = memoFamily<string, Map<string, ImportServiceEntry>>();
+/** The first exposing Gateway per host, per cluster. */
+const EXPOSED_BY_HOST = memoFamily<string, Map<string, ExposedServices>>();
+/** `<namespace>/<host>` of the ServiceEntries that give a host to local pods, per cluster. */
+const EXPORTER_SERVICE_ENTRIES = memoFamily<string, Set<string>>();
+
 /** The SMCP's trust domain aliases in this state: the last merge patch that sets them, else the dump's. */
 export function smcpAliases(state: PhaseState, mesh: Mesh): string[] {
-  return state.cachedWithPatches('smcpAliases', () => computeSmcpAliases(state, mesh));
+  return state.memo(SMCP_ALIASES, mesh, () => computeSmcpAliases(state, mesh));
 }
 
 function computeSmcpAliases(state: PhaseState, mesh: Mesh): string[] {
@@ -33,22 +73,18 @@ function smcpPatched(state: PhaseState, path: string[]): unknown {
 /** True once the namespace holding `ns` workloads was moved to the OSSM 3 revision. */
 export function onOssm3(state: PhaseState, ns: string): boolean {
   if (state.phase === 'multicluster') return true; // greenfield: there is only OSSM 3
-  return state.cachedIn(
-    'ossm3',
-    ns,
-    () =>
-      state.patches.some(
-        (p) =>
-          p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'),
-      ),
-    true,
+  return state.memo(ON_OSSM3, ns, () =>
+    state.patches.some(
+      (p) =>
+        p.type === 'merge' && p.target.kind === 'Namespace' && p.target.name === ns && JSON.stringify(p.patch).includes('"istio.io/rev"'),
+    ),
   );
 }
 
 /** Federation gateways still in the SMCP (not removed by a JSON patch). */
-export function federationGatewayPresent(state: PhaseState, map: 'additionalIngress' | 'additionalEgress', key: string): boolean {
-  return state.cachedIn(
-    map,
+export function federationGatewayPresent(state: PhaseState, map: GatewayMap, key: string): boolean {
+  return state.memo(
+    GATEWAY_PRESENT[map],
     key,
     () =>
       !state.patches.some(
@@ -61,14 +97,13 @@ export function federationGatewayPresent(state: PhaseState, map: 'additionalIngr
               (o.path === `/spec/gateways/${map}` || o.path === `/spec/gateways/${map}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`),
           ),
       ),
-    true,
   );
 }
 
 /** Why `mesh` (in `state`) does not accept or trust `peer` (empty string when it does). */
-function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: 'client' | 'server'): string {
+function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: Role): string {
   // One link leads to one peer.
-  const perLink = state.cachedIn(role, link, () => new Map<string, string>(), true);
+  const perLink = state.memo(TRUST_PROBLEMS[role], link, () => new Map<string, string>());
   let problem = perLink.get(workloadNs);
   if (problem === undefined) perLink.set(workloadNs, (problem = computeTrustProblem(state, mesh, peer, link, workloadNs, role)));
   return problem;
@@ -78,7 +113,7 @@ function trustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink,
  * OSSM 2 sidecars validate a peer's certificates with the roots Maistra pushes them (TBDS) from the
  * ServiceMeshPeer's CA ConfigMap, and only while the ServiceMeshPeer exists (phase-04-remove-federation).
  */
-function ossm2TrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, role: 'client' | 'server'): string {
+function ossm2TrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, role: Role): string {
   if (!smcpAliases(state, mesh).includes(peer.trustDomain)) {
     return `${mesh.cluster}'s SMCP does not list ${peer.trustDomain} in trustDomainAliases (${role} side)`;
   }
@@ -92,14 +127,7 @@ function ossm2TrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: Peer
   return '';
 }
 
-function computeTrustProblem(
-  state: PhaseState,
-  mesh: Mesh,
-  peer: Mesh,
-  link: PeerLink,
-  workloadNs: string,
-  role: 'client' | 'server',
-): string {
+function computeTrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: Role): string {
   if (!onOssm3(state, workloadNs)) return ossm2TrustProblem(state, mesh, peer, link, role);
   const istio = state.of('istio')[0];
   if (!istio) return `${mesh.cluster}'s ${role} workloads are on OSSM 3 but no Istio control plane is rendered`;
@@ -137,11 +165,9 @@ export function federationExporterProblem(imp: Import, exporterState: PhaseState
   return '';
 }
 
-type WorkloadEntry = Extract<Resource, { type: 'importWorkloadEntry' }>;
-
 /** WorkloadEntries with tlsMode istio, by namespace, label and value, for every label they carry. */
 function workloadEntryIndex(importerState: PhaseState): Map<string, Map<string, Map<string, WorkloadEntry[]>>> {
-  return importerState.cached('weIndex', () => {
+  return importerState.memo(WORKLOAD_ENTRY_INDEX, importerState.cluster, () => {
     const index = new Map<string, Map<string, Map<string, WorkloadEntry[]>>>();
     for (const w of importerState.of('importWorkloadEntry')) {
       if (w.labels[TLS_MODE_LABEL] !== 'istio') continue;
@@ -184,7 +210,7 @@ function egressProblem(imp: Import, importerState: PhaseState, importer: Mesh, e
   if (port !== EGRESS_PORT)
     return `${imp.importer}'s istio-remote Gateway for ${imp.exporter} uses port ${port}, but the egress gateway listens on ${EGRESS_PORT}`;
   const route = importerState
-    .cached('egressRoutes', () => new Map(importerState.of('egressRoute').map((r) => [r.host, r])))
+    .memo(EGRESS_ROUTES, importerState.cluster, () => new Map(importerState.of('egressRoute').map((r) => [r.host, r])))
     .get(imp.hostname);
   if (!route) return `${imp.importer}'s egress gateway has no route for ${imp.hostname}`;
   if (route.ref.kind === 'VirtualService') {
@@ -255,33 +281,19 @@ function gatewayPodLabels(state: PhaseState, ns: string, name: string): Record<s
 }
 
 /** An Istio Gateway's pod selector in this state: as planned, or as a later JSON patch replaced it. */
-function selectorOf(
-  state: PhaseState,
-  gateway: Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>,
-): Record<string, string> {
-  return state.cachedIn(
-    'selector',
-    gateway,
-    () => {
-      let selector = gateway.selector;
-      for (const p of state.patches) {
-        if (p.type !== 'json6902' || refKey(p.target) !== refKey(gateway.ref)) continue;
-        for (const op of p.ops) if (op.op === 'replace' && op.path === '/spec/selector') selector = op.value as Record<string, string>;
-      }
-      return selector;
-    },
-    true,
-  );
+function selectorOf(state: PhaseState, gateway: SelectingGateway): Record<string, string> {
+  return state.memo(GATEWAY_SELECTOR, gateway, () => {
+    let selector = gateway.selector;
+    for (const p of state.patches) {
+      if (p.type !== 'json6902' || refKey(p.target) !== refKey(gateway.ref)) continue;
+      for (const op of p.ops) if (op.op === 'replace' && op.path === '/spec/selector') selector = op.value as Record<string, string>;
+    }
+    return selector;
+  });
 }
 
 /** Why an Istio Gateway's selector matches none of the gateway's pods (empty when it matches). */
-function selectorProblem(
-  state: PhaseState,
-  gateway: Extract<Resource, { type: 'exposedServices' | 'egressPassthroughGateway' }>,
-  ns: string,
-  name: string,
-  what: string,
-): string {
+function selectorProblem(state: PhaseState, gateway: SelectingGateway, ns: string, name: string, what: string): string {
   const selector = selectorOf(state, gateway);
   const labels = gatewayPodLabels(state, ns, name);
   if (Object.entries(selector).every(([k, v]) => labels[k] === v)) return '';
@@ -295,7 +307,7 @@ function selectorProblem(
  */
 function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[] {
   if (onOssm3(state, ns)) return [];
-  return state.cachedIn('networkless', ns, () => {
+  return state.memo(NETWORKLESS_CLIENTS, ns, () => {
     const restarted = new Set<string>();
     for (const job of state.of('restartJob')) {
       if (job.annotation !== NETWORK_RESTART_ANNOTATION || job.value !== mesh.network) continue;
@@ -312,7 +324,7 @@ export function newPathImporterProblem(ctx: ModelIndex, imp: Import, importerSta
   const importer = ctx.mesh(imp.importer);
   const exporter = ctx.mesh(imp.exporter);
   const net = imp.link.remoteNetwork;
-  const gw = importerState.cachedIn('rgw', net, () =>
+  const gw = importerState.memo(REMOTE_GATEWAY, net, () =>
     importerState.of('remoteGateway').find((g) => g.network === net && g.addresses.length > 0),
   );
   if (!gw) return `${imp.importer} has no istio-remote Gateway for network ${net} with an address`;
@@ -342,7 +354,7 @@ export function newPathImporterProblem(ctx: ModelIndex, imp: Import, importerSta
     clientNs = importer.memberNamespaces;
   } else {
     const se = importerState
-      .cached('seByHost', () => new Map(importerState.of('importServiceEntry').map((x) => [x.host, x])))
+      .memo(IMPORT_SERVICE_ENTRIES, importerState.cluster, () => new Map(importerState.of('importServiceEntry').map((x) => [x.host, x])))
       .get(imp.hostname);
     if (!se) return `${imp.importer} has no ServiceEntry for ${imp.hostname}`;
     if (!selectsWorkloadEntry(importerState, se.ref.namespace ?? '', se.selector, net))
@@ -372,8 +384,8 @@ export function newPathExporterProblem(ctx: ModelIndex, imp: Import, exporterSta
   const deploy = gatewayDeployProblem(exporterState, exporter, ewNs, 'east-west');
   if (deploy) return deploy;
   const exposing = exporterState
-    .cached('exposedByHost', () => {
-      const m = new Map<string, Extract<Resource, { type: 'exposedServices' }>>();
+    .memo(EXPOSED_BY_HOST, exporterState.cluster, () => {
+      const m = new Map<string, ExposedServices>();
       for (const g of exporterState.of('exposedServices')) for (const h of g.hosts) if (!m.has(h)) m.set(h, g);
       return m;
     })
@@ -382,8 +394,9 @@ export function newPathExporterProblem(ctx: ModelIndex, imp: Import, exporterSta
   const selects = selectorProblem(exporterState, exposing, ewNs, ew.ref.name, `${imp.exporter}'s Gateway ${exposing.ref.name}`);
   if (selects) return selects;
   const svc = imp.export.service;
-  const hostSEs = exporterState.cached(
-    'exporterSEs',
+  const hostSEs = exporterState.memo(
+    EXPORTER_SERVICE_ENTRIES,
+    exporterState.cluster,
     () =>
       new Set(
         [...exporterState.of('exporterServiceEntry'), ...exporterState.of('importServiceEntry').filter((s) => s.localPods)].map(

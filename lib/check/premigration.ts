@@ -31,7 +31,11 @@ function smcpLocation(mesh: Mesh, path: string) {
   return cp.source.at(root);
 }
 
-/** What replaces each SMCP addon in OSSM 3 (research note §4.11-4.12; sail-operator docs ossm2-migration/README.md:108-139). */
+/**
+ * What replaces each SMCP addon in OSSM 3: openshift-service-mesh/sail-operator@fd6516dc docs/ossm/
+ * ossm2-migration/README.md:108-139 (Kiali), ossm2-vs-ossm3.md:128-146, and the quickstart
+ * docs/ossm/quickstarts/ossm3-kiali-tempo-bookinfo/resources/ (Monitoring/: the ServiceMonitor and PodMonitor; TempoOtel/).
+ */
 const ADDONS: Record<string, string> = {
   prometheus:
     'OpenShift user-workload monitoring: a ServiceMonitor for istiod (port http-monitoring) and a PodMonitor ' +
@@ -61,7 +65,7 @@ const RENDERABLE: Record<string, string> = {
  * created. Its pruner runs on every reconcile and deletes what it labelled for an older generation
  * (maistra/istio-operator@8143614c pkg/controller/servicemesh/controlplane/pruner.go:80-86, 227); the
  * Kiali and Jaeger CRs are named by addons.<x>.name, `kiali` and `jaeger` in the 2.6 base profile
- * (research note §4.12).
+ * (maistra/istio-operator@50c4306e resources/smcp-templates/v2.6/base).
  */
 function addonRemoval(mesh: Mesh, name: string): string {
   return `the OSSM 2 operator's next reconcile prunes ${removedObjects(mesh, name)}`;

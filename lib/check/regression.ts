@@ -1,7 +1,7 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
-import { PhaseState } from './state';
+import { memoFamily, PhaseState } from './state';
 import { isObject, Json, JsonObject, mergeJson, valueAt } from '../json';
 import { Mesh } from '../model/types';
 import { BUILTIN_PROVIDERS, isolatedNamespaces, providerNames, smcpPosture } from '../plan/control-plane';
@@ -26,12 +26,15 @@ export function quantity(q: Json | undefined): number {
   return m[2] in units ? Number(m[1]) * units[m[2]] : NaN;
 }
 
+/** The SMCP's effective spec with the merge patches so far, per mesh. */
+const SMCP_SPEC = memoFamily<Mesh, JsonObject>({ withPatches: true });
+
 /**
  * The SMCP settings at a phase: the effective spec with every SMCP merge patch applied so far (computed
  * once per state; MF015 and MF019 both read it).
  */
 export function smcpSpecAt(mesh: Mesh, state: PhaseState): JsonObject {
-  return state.cachedWithPatches('smcpSpec', () => {
+  return state.memo(SMCP_SPEC, mesh, () => {
     let spec = mesh.controlPlane.effective;
     for (const p of state.patches)
       if (p.type === 'merge' && p.target.kind === 'ServiceMeshControlPlane' && isObject(p.patch.spec)) spec = mergeJson(spec, p.patch.spec);

@@ -2,12 +2,45 @@ import { Patch, PhaseId, Plan, refKey, Resource } from '../plan/types';
 
 type ByType = { [T in Resource['type']]?: Extract<Resource, { type: T }>[] };
 
+/**
+ * A family of memoized values the rules derive from a `PhaseState`: one `V` per key `K`, where the key is an
+ * object the rule already holds (a `PeerLink`, a planned `Resource`, a `Mesh`) or a string (a namespace, a
+ * network). Declare each family once, at module level, with `memoFamily`: the family object is the key, so two
+ * families never share values even when their keys are equal (as cdk8s-core keys a chart by a module-level
+ * symbol, cdk8s-team/cdk8s-core@6e6c8be src/chart.ts:6, not by a string that could collide). The rules ask
+ * hundreds of thousands of times at scale; a key object costs nothing, a key string built per question cost
+ * more than the answers (docs/benchmarks.md).
+ */
+export class MemoFamily<K extends object | string, V> {
+  /** The values per owner: a `PhaseState`, or the object set it shares with the phases that change no object. */
+  private readonly stores = new WeakMap<object, Map<K, { readonly value: V }>>();
+
+  /** @param withPatches the values also depend on the patches applied so far, not only on the objects. */
+  constructor(readonly withPatches: boolean) {}
+
+  /** The value for `key` in `owner`'s store, computed on the first question (called by `PhaseState.memo`). */
+  valueIn(owner: object, key: K, compute: () => V): V {
+    let store = this.stores.get(owner);
+    if (!store) this.stores.set(owner, (store = new Map()));
+    let hit = store.get(key);
+    if (!hit) store.set(key, (hit = { value: compute() }));
+    return hit.value;
+  }
+}
+
+/**
+ * A new memo family (see `MemoFamily`). `withPatches`: the values depend on the patches applied so far too, so
+ * each phase computes its own; without it they depend on the objects only and are shared with the phases
+ * that change no object.
+ */
+export function memoFamily<K extends object | string, V>(options: { withPatches?: boolean } = {}): MemoFamily<K, V> {
+  return new MemoFamily<K, V>(options.withPatches ?? false);
+}
+
 /** The objects of a state and the indexes derived from them; shared by consecutive phases that change no object. */
 class ObjectSet {
   readonly keys: Set<string>;
   readonly byType: ByType = {};
-  readonly memo = new Map<string, unknown>();
-  readonly families = new Map<string, Map<object | string, unknown>>();
   constructor(readonly resources: Resource[]) {
     this.keys = new Set(resources.map((r) => `${r.ref.kind}/${r.ref.namespace ?? ''}/${r.ref.name}`));
     for (const r of resources) ((this.byType[r.type] ??= []) as Resource[]).push(r);
@@ -20,8 +53,6 @@ class ObjectSet {
  */
 export class PhaseState {
   private readonly objects: ObjectSet;
-  private readonly memo = new Map<string, unknown>();
-  private readonly families = new Map<string, Map<object | string, unknown>>();
   /** Every patch applied up to this phase, in order. */
   readonly patches: Patch[];
 
@@ -59,30 +90,9 @@ export class PhaseState {
     return (this.objects.byType[type] ?? []) as Extract<Resource, { type: T }>[];
   }
 
-  /** Memoize a value derived from the objects only (shared with phases that change no object). */
-  cached<T>(key: string, compute: () => T): T {
-    const m = this.objects.memo;
-    if (!m.has(key)) m.set(key, compute());
-    return m.get(key) as T;
-  }
-
-  /** Memoize a value that also depends on the patches applied so far. */
-  cachedWithPatches<T>(key: string, compute: () => T): T {
-    if (!this.memo.has(key)) this.memo.set(key, compute());
-    return this.memo.get(key) as T;
-  }
-
-  /**
-   * Like `cached`, and `cachedWithPatches` when `withPatches`, for a family of values: `name` a constant,
-   * `key` an object or a string the caller already has. The rules ask hundreds of thousands of times at
-   * scale; building a key string per question cost more than the answers.
-   */
-  cachedIn<T>(name: string, key: object | string, compute: () => T, withPatches = false): T {
-    const families = withPatches ? this.families : this.objects.families;
-    let m = families.get(name);
-    if (!m) families.set(name, (m = new Map()));
-    if (!m.has(key)) m.set(key, compute());
-    return m.get(key) as T;
+  /** `family`'s value for `key` in this state, computed once (once per object set when the family is objects-only). */
+  memo<K extends object | string, V>(family: MemoFamily<K, V>, key: K, compute: () => V): V {
+    return family.valueIn(family.withPatches ? this : this.objects, key, compute);
   }
 }
 

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { parseCommand } from './args';
+import { DUMPS, dumpCommand, ROOT_CERT_GET } from '../load/kinds';
 import { compareStrings } from '../sort';
 import { listFiles } from '../write/atomic';
 import { COLLECT_MARKER, collectConflicts, collectRecord, readCollectRecord, sha256 } from '../write/out-dir';
@@ -32,8 +33,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** The POSIX shell script that dumps one cluster (every command a `get`). */
 export function collectScript(o: { cluster: string; clustersDir: string; namespace?: string; context: string; cli: string }): string {
   const dir = path.join(o.clustersDir, o.cluster);
-  const namespaced =
-    'serviceaccount,service,deployment,statefulset,daemonset,route,destinationrule,virtualservice,gateway.networking.istio.io,authorizationpolicy';
+  const dumps = DUMPS.map((d) => dumpCommand(d, 'k'));
+  // The member namespaces are listed right after the members are dumped (and before any dump that needs them).
+  const afterMembers = DUMPS.findIndex((d) => d.kinds.includes('ServiceMeshMemberRoll')) + 1;
   return (
     [
       'set -eu',
@@ -42,20 +44,13 @@ export function collectScript(o: { cluster: string; clustersDir: string; namespa
       'mkdir -p "$D"',
       o.namespace ? `CP=${q(o.namespace)}` : `CP=$(k get smcp -A -o jsonpath='{.items[0].metadata.namespace}')`,
       '[ -n "$CP" ] || { echo "meshfed: no ServiceMeshControlPlane on this cluster" >&2; exit 1; }',
-      'k get smcp -n "$CP" -o yaml > "$D/smcp.yaml"',
-      'k get smmr,smm -A -o yaml > "$D/members.yaml"',
+      ...dumps.slice(0, afterMembers),
       // Members: the roll's status (what Maistra configured), and the namespaces with a ServiceMeshMember.
       `MEMBERS=$( { k get smmr -n "$CP" -o jsonpath='{.items[*].status.configuredMembers[*]}'; echo; ` +
         `k get smm -A -o jsonpath='{.items[*].metadata.namespace}'; echo; } | tr ' ' '\\n' | ` +
         `grep -v -e '^$' -e "^$CP\\$" | LC_ALL=C sort -u | xargs)`,
-      'k get servicemeshpeer,exportedserviceset,importedserviceset -n "$CP" -o yaml > "$D/federation.yaml"',
-      'k get configmap -n "$CP" -o yaml > "$D/configmaps.yaml"',
-      'k get service,deployment,route -n "$CP" -o yaml > "$D/gateways.yaml"',
-      'k get namespace "$CP" $MEMBERS -o yaml > "$D/namespaces.yaml"',
-      `for ns in $MEMBERS; do k get ${namespaced} -n "$ns" -o yaml > "$D/workloads-$ns.yaml"; done`,
-      'k get serviceentry -A -o yaml > "$D/serviceentries.yaml"',
-      'k get telemetry -A -o yaml > "$D/telemetry.yaml"',
-      `k get configmap istio-ca-root-cert -n "$CP" -o jsonpath='{.data.root-cert\\.pem}' > ${q(path.join(dir, 'root-cert.pem'))}`,
+      ...dumps.slice(afterMembers),
+      `k ${ROOT_CERT_GET} > ${q(path.join(dir, 'root-cert.pem'))}`,
       `echo "meshfed: ${o.cluster}: control plane $CP, members: \${MEMBERS:-none}; dumps in $D" >&2`,
     ].join('\n') + '\n'
   );

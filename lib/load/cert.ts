@@ -2,6 +2,7 @@ import { X509Certificate } from 'crypto';
 import * as fs from 'fs';
 
 import { Diagnostics } from '../diagnostics';
+import { normaliseLineEnds, readInputFile } from './text';
 
 /** A mesh's public root CA, as read from clusters/<cluster>/root-cert.pem. */
 export interface RootCert {
@@ -30,10 +31,13 @@ export function readRootCert(file: string, diags: Diagnostics): RootCert | undef
     );
     return undefined;
   }
-  return parseRootCert(file, fs.readFileSync(file, 'utf8'), diags);
+  const text = readInputFile(file, diags);
+  return text === undefined ? undefined : parseRootCert(file, text, diags);
 }
 
-export function parseRootCert(file: string, text: string, diags: Diagnostics): RootCert | undefined {
+/** A root certificate from PEM text (a file's, or a peer bundle's spec.rootCert), its line ends normalised. */
+export function parseRootCert(file: string, raw: string, diags: Diagnostics): RootCert | undefined {
+  const text = normaliseLineEnds(raw);
   if (PRIVATE_KEY.test(text)) {
     diags.error(
       { file, line: lineOf(text, text.search(PRIVATE_KEY)) },

@@ -82,9 +82,13 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
   if (settings?.mode === 'greenfield') {
     inventory = loadGreenfieldInventory(dir, settings, diags);
   } else {
+    const before = diags.errors.length;
     const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
-    inventory = objects.length ? parseInventory(objects, diags) : undefined;
-    if (objects.length === 0 && fs.existsSync(path.join(dir, 'ossm2'))) {
+    // A dump that could not be read (a syntax error, a merge conflict) leaves the inventory partial: checking
+    // it would blame what is missing (no SMCP, a peer nobody declares) instead of the file to fix.
+    const unreadable = diags.errors.length > before;
+    inventory = objects.length && !unreadable ? parseInventory(objects, diags) : undefined;
+    if (objects.length === 0 && !unreadable && fs.existsSync(path.join(dir, 'ossm2'))) {
       diags.error({ file: path.join(dir, 'ossm2') }, 'no objects found in ossm2/.', 'Dump what runs today into it (docs/input.md).');
     }
   }

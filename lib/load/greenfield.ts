@@ -3,6 +3,7 @@ import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
+import { apiGroup, kindNearMiss } from './kinds';
 import { parseInventory, readOssm2Folder } from './ossm2';
 import { ClusterSettings } from './settings';
 import { readYamlObjects, SourceObject } from './yaml-source';
@@ -15,7 +16,9 @@ import { readYamlObjects, SourceObject } from './yaml-source';
 function readDeclaredControlPlane(dir: string, settings: ClusterSettings, diags: Diagnostics): SourceObject | undefined {
   const file = path.join(dir, 'control-plane.yaml');
   if (!fs.existsSync(file)) return undefined;
+  const before = diags.errors.length;
   const docs = readYamlObjects(file, diags);
+  if (diags.errors.length > before) return undefined; // unreadable: the error names the line
   const fix = 'control-plane.yaml holds one ServiceMeshControlPlane (maistra.io/v2): the settings OSSM 3 carries over (docs/gitops.md).';
   if (docs.length !== 1 || docs[0].kind !== 'ServiceMeshControlPlane' || docs[0].apiVersion !== 'maistra.io/v2') {
     diags.error(docs[0]?.at(['kind']) ?? { file }, 'expected exactly one ServiceMeshControlPlane (maistra.io/v2).', fix);
@@ -56,8 +59,9 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     return undefined;
   }
   const ns = settings.ossm3.namespace ?? 'istio-system';
+  const before = diags.errors.length;
   const federation = fs.existsSync(path.join(dir, 'federation')) ? readOssm2Folder(path.join(dir, 'federation'), diags) : [];
-  if (federation.length === 0)
+  if (federation.length === 0 && diags.errors.length === before)
     diags.warn(
       'MF021',
       { file: path.join(dir, 'federation') },
@@ -65,6 +69,7 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
       'Declare peers, exports and imports in federation/*.yaml (docs/topologies.md, "Greenfield multi-cluster").',
     );
   for (const o of federation) {
+    if (kindNearMiss(o.kind, apiGroup(o.apiVersion))) continue; // a slip of a kind: parseInventory names the kind meant
     if (!FEDERATION_KINDS.has(o.kind) || !o.apiVersion.startsWith('federation.maistra.io/')) {
       diags.error(
         o.at(['kind']),

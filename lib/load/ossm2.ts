@@ -3,7 +3,9 @@ import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
 import { FieldReader } from './access';
+import { describeCopies, describeFileCopies } from './duplicates';
 import * as T from './inventory-types';
+import { apiGroup, kindNearMiss, ReadKindName } from './kinds';
 import { gitOpsOwner, stripServerFields } from './strip';
 import { Json, JsonObject } from '../json';
 import { readYamlObjects, SourceObject } from './yaml-source';
@@ -16,9 +18,7 @@ function dumped(o: SourceObject): { source: SourceObject; rendered: JsonObject; 
   return { source: o, rendered: stripServerFields(o.value), name: o.name, namespace: o.namespace ?? '' };
 }
 
-function group(apiVersion: string): string {
-  return apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
-}
+const group = apiGroup;
 
 /** Read every *.yaml / *.yml / *.json file of an ossm2/ folder (sorted, so reports are stable). */
 export function readOssm2Folder(dir: string, diags: Diagnostics): SourceObject[] {
@@ -45,7 +45,8 @@ export function parseInventory(
   opts: { greenfield?: boolean } = {},
 ): T.Ossm2Inventory | undefined {
   checkIdentity(objects, diags);
-  const byKind = (g: string, kind: string) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
+  checkKinds(objects, diags);
+  const byKind = (g: string, kind: ReadKindName) => objects.filter((o) => group(o.apiVersion) === g && o.kind === kind);
 
   const smcps = byKind('maistra.io', 'ServiceMeshControlPlane');
   if (smcps.length === 0) {
@@ -140,9 +141,10 @@ export function parseInventory(
 
 /**
  * Objects meshfed adopts (00) that another GitOps delivery already tracks: both would claim them, flip
- * their tracking markers on every sync, and whichever drops one from its Git prunes it (gitops-live
- * review U3). meshfed re-renders them without the other tool's markers; the warning says who to hand
- * them over from.
+ * their tracking markers on every sync (Argo CD rewrites its label or annotation each time:
+ * argoproj/argo-cd@37ee009 docs/operator-manual/upgrading/2.14-3.0.md:241-256), and whichever drops one
+ * from its Git prunes it. meshfed re-renders them without the other tool's markers; the warning says who
+ * to hand them over from.
  */
 function warnOtherOwners(inv: T.Ossm2Inventory, diags: Diagnostics): void {
   const adopted = [
@@ -208,17 +210,45 @@ function checkIdentity(objects: SourceObject[], diags: Diagnostics): void {
     if (list.length > 1 && list.length === perFile.get(b)) {
       diags.error(
         { file: b },
-        `this file duplicates ${a}: all ${list.length} of its objects are defined there too.`,
-        'Remove one of the two files (two overlapping `oc get` commands dumped the same objects).',
+        `this file duplicates ${a}: all ${list.length} of its objects are defined there too. ${describeFileCopies(a, list)}`,
+        'Remove one of the two files (two overlapping `oc get` commands dumped the same objects): the older, as a rule.',
       );
       continue;
     }
     for (const [firstObj, o] of list)
       diags.error(
         o.at(),
-        `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}.`,
-        'Keep one copy (dumps of overlapping `oc get` commands repeat objects).',
+        `${o.label} is defined twice: first at ${firstObj.file}:${firstObj.lineOf() ?? 1}. ${describeCopies(firstObj, o)}`,
+        'Keep one copy (dumps of overlapping `oc get` commands repeat objects): the newer, unless the older holds what should run.',
       );
+  }
+}
+
+/**
+ * A kind that is a slip for one meshfed reads (`kind: servicemeshpeer`, `ServiceMeshPeers`) would be
+ * ignored without a word, and a later error would blame what it left missing (a peer the settings name
+ * in spec.remoteNetworks): an error here instead. Kinds meshfed does not read (a Secret, a Role dumped
+ * with the rest) stay ignored.
+ */
+function checkKinds(objects: SourceObject[], diags: Diagnostics): void {
+  for (const o of objects) {
+    if (!o.kind || !o.apiVersion) continue; // checkIdentity reported it
+    const meant = kindNearMiss(o.kind, group(o.apiVersion));
+    if (!meant) continue;
+    if (meant.kind === o.kind) {
+      diags.error(
+        o.at(['apiVersion']),
+        `apiVersion ${o.apiVersion} has no ${o.kind}: meshfed reads ${o.kind} of ${meant.group} only and would ignore this object.`,
+        `Write apiVersion: ${meant.group}/<version>, as \`oc get … -o yaml\` prints it.`,
+      );
+      continue;
+    }
+    const apiVersion = meant.group === group(o.apiVersion) ? '' : ` with apiVersion: ${meant.group ? `${meant.group}/<version>` : 'v1'}`;
+    diags.error(
+      o.at(['kind']),
+      `unknown kind ${o.kind} (did you mean ${meant.kind}?): meshfed would ignore this object.`,
+      `Write kind: ${meant.kind}${apiVersion} (kinds are case-sensitive), as \`oc get … -o yaml\` prints it.`,
+    );
   }
 }
 

@@ -1,6 +1,4 @@
-import * as fs from 'fs';
-
-import { FAILSAFE_SCHEMA, loadAll, Schema, Type } from 'js-yaml';
+import { EventType, FAILSAFE_SCHEMA, loadAll, Schema, State, Type } from 'js-yaml';
 import {
   Document,
   isMap,
@@ -17,6 +15,7 @@ import {
 
 import { Diagnostics, SourceLocation } from '../diagnostics';
 import { Json, JsonObject } from '../json';
+import { readInputFile } from './text';
 
 export type { Json, JsonObject } from '../json';
 
@@ -105,10 +104,12 @@ function rangeLine(node: unknown, lines: LineCounter): number | undefined {
 /**
  * Parse every YAML document of a file. A document may be a single object or a `kind: List`, whose
  * items are returned one by one. Syntax errors are reported with their line and stop nothing else.
+ * The file is read by readInputFile: line ends normalised, a byte order mark dropped, and a file
+ * with Git conflict markers reported as such (and read as empty).
  */
 export function readYamlObjects(file: string, diags: Diagnostics, options: { dump?: boolean } = {}): SourceObject[] {
-  const text = fs.readFileSync(file, 'utf8');
-  return parseYamlObjects(file, text, diags, options.dump);
+  const text = readInputFile(file, diags);
+  return text === undefined ? [] : parseYamlObjects(file, text, diags, options.dump);
 }
 
 /**
@@ -118,7 +119,8 @@ export function readYamlObjects(file: string, diags: Diagnostics, options: { dum
  * by the `yaml` library's own YAML 1.2 core tags so that both give the same values; the `yaml` library
  * parses it again, for positions, when a message first asks for a line. A dump the fast path does not
  * take as it is — a syntax error, a duplicate key, a tag, a %YAML directive, an alias of a collection, a
- * collection or null as a key, a document that is not a mapping — is read by the `yaml` library alone.
+ * collection or null as a key, a comment glued to a quote or bracket (`''#`), a document that is not a
+ * mapping — is read by the `yaml` library alone.
  * js-yaml still accepts a few things the spec forbids and `oc` never writes (a flow collection continued
  * at column 0), reading them as written.
  */
@@ -253,11 +255,15 @@ export function jsYamlValues(text: string): JsonObject[] | undefined {
   // tag (js-yaml reads `!` alone as null, the yaml library as an empty string).
   if (/(^|[\s,[{])\?\s|[\]}]\s*:(\s|$)|(^|[\s,[{:-])!/m.test(text)) return undefined;
   let docs: unknown[];
+  let diverges = false;
+  // The listener costs a call per node: only where the text may need it.
+  const listener = MAY_DIVERGE.test(text) ? divergenceListener(() => (diverges = true)) : undefined;
   try {
-    docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML });
+    docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML, ...(listener && { listener }) });
   } catch {
     return undefined;
   }
+  if (diverges) return undefined;
   // js-yaml takes a `---` line inside a quoted string as part of it; the yaml library (and the spec) as an error.
   if (docs.length < (text.match(/^---(\s|$)/gm) ?? []).length) return undefined;
   const out: JsonObject[] = [];
@@ -267,6 +273,66 @@ export function jsYamlValues(text: string): JsonObject[] | undefined {
     for (const [v] of objectsOf(doc as JsonObject, undefined, () => undefined)) out.push(v);
   }
   return out;
+}
+
+/**
+ * Where js-yaml and the yaml library may part (see divergenceListener): a collection, anchor, tag or alias
+ * after `{` or `,` (a key of a flow mapping, or an entry of a flow sequence), or a `#` right after a quote
+ * or bracket. The YAML `oc` writes has neither (JSON has the first, and pays for the listener).
+ */
+const MAY_DIVERGE = /[{,]\s*[[{&!*]|['"\]}]#/;
+
+const HASH = 0x23;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+/** The first characters of a node that is (or may be) a collection, an anchored or tagged node, or an alias. */
+const COLLECTION_OR_PROPERTY = new Set([0x5b, OPEN_BRACE, 0x26, 0x21, 0x2a]); // [ { & ! *
+const CLOSING = new Set([0x27, 0x22, 0x5d, 0x7d]); // ' " ] }
+const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+const isFlowIndicator = (c: number) => c === 0x2c || c === 0x5b || c === 0x5d || c === OPEN_BRACE || c === 0x7d;
+
+/** Where a node's content starts at or after `p`: past blanks, comments and an anchor (`&name`). */
+function contentStart(s: string, p: number): number {
+  for (;;) {
+    const c = s.charCodeAt(p);
+    if (isBlank(c)) p++;
+    else if (c === HASH) while (p < s.length && s.charCodeAt(p) !== 0x0a) p++;
+    else if (c === 0x26) {
+      p++;
+      while (p < s.length && !isBlank(s.charCodeAt(p)) && !isFlowIndicator(s.charCodeAt(p))) p++;
+    } else return p;
+  }
+}
+
+/**
+ * A js-yaml parse listener that calls `found` where js-yaml reads text the yaml library reads otherwise:
+ * - a comment glued to a closing quote or bracket (`v: ''#`, `[a]#c`): the spec wants white space before
+ *   `#`; the yaml library refuses it, js-yaml takes the rest of the line as a comment;
+ * - a collection (or an anchored, tagged or aliased node) as a key of a flow mapping without `:` (`{[a]}`,
+ *   `{[a], b: c}`): the yaml library keys it by its YAML text ("[ a ]"), js-yaml by JavaScript's (`a`).
+ * A node opens at its first character in a flow collection (js-yaml skips the separation first), so a
+ * node of a flow mapping not preceded by `:` is a key. js-yaml opens a block-context node twice at the
+ * same place (the node, then the same text tried as a block mapping's key): that is not a child.
+ */
+function divergenceListener(found: () => void): (event: EventType, state: State) => void {
+  const starts: number[] = []; // where the content of every open node starts, innermost last
+  return (event, state) => {
+    const s = state.input;
+    const p = state.position;
+    if (event === 'close') {
+      starts.pop();
+      if (s.charCodeAt(p) === HASH && CLOSING.has(s.charCodeAt(p - 1))) found();
+      return;
+    }
+    const start = contentStart(s, p);
+    const parent = starts.length ? starts[starts.length - 1] : -1;
+    if (parent >= 0 && parent !== start && s.charCodeAt(parent) === OPEN_BRACE && COLLECTION_OR_PROPERTY.has(s.charCodeAt(start))) {
+      let q = p - 1;
+      while (q >= 0 && isBlank(s.charCodeAt(q))) q--;
+      if (s.charCodeAt(q) !== COLON) found();
+    }
+    starts.push(start);
+  };
 }
 
 /**

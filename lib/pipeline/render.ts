@@ -28,8 +28,7 @@ import { SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
 import { renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
-import { renderClusterRunbook, renderRunbook } from '../write/runbook';
-import { renderGreenfieldRunbook } from '../write/runbook-greenfield';
+import { renderClusterRunbook, renderGreenfieldRunbook, renderRunbook } from '../write/runbook';
 
 /** Milliseconds per stage, for MESHFED_TIMING=1 and the benchmark. */
 export type Timings = Record<string, number>;
@@ -113,7 +112,7 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative));
+    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative, clustersDir));
     const spanning = federationFiles(clustersDir, timings, analysis);
     const clusters = timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));

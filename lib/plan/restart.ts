@@ -161,7 +161,8 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
     workloads: workloadsIn(mesh, mesh.memberNamespaces),
     identity: { revision: mesh.ossm3.revision },
     // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
-    // exists would come back without a sidecar (gitops-live review S3).
+    // exists would come back without a sidecar (Flux stages only CRDs, ClusterRoles and Namespaces before the
+    // rest of one apply: fluxcd/pkg@e2cfd1a ssa/manager_apply.go:347-388).
     ...(mesh.settings.mode === 'greenfield'
       ? { waitFor: { kind: 'Deployment' as const, namespace: mesh.ossm3.namespace, name: `istiod-${mesh.ossm3.revision}` } }
       : {}),

@@ -7,9 +7,11 @@ import { compareStrings } from '../sort';
  * (the federation), dropped with the reason, or lost (dropped, and something stops working: `meshfed
  * check` MF017 reports it). docs/control-plane.md is generated from this table (npm run docs).
  *
- * Sources: maistra/istio-operator (conversion code, maistra-2.5/2.6 charts and profiles) and
- * sail-operator (api/v1/values_types.gen.go) as cited in the research note the issue links; the
- * corrections to Red Hat's published tables are tested in test/smcp-settings.test.ts.
+ * Sources, cited per row in `why`: maistra/istio-operator@8143614c (maistra-2.5 conversion code,
+ * pkg/apis/maistra/conversion/) with the 2.6 charts and profiles (@50c4306e resources/smcp-templates/v2.6/), and
+ * openshift-service-mesh/sail-operator@882cdca2 api/v1/values_types.gen.go. Where Red Hat's published
+ * table (openshift/openshift-docs@01dcfea8 modules/ossm-migrating-reference-smcp-configurations.adoc)
+ * is wrong, test/control-plane.test.ts "corrects Red Hat's published table where it is wrong" says so.
  */
 
 export type FateKind = 'carried' | 'object' | 'meshfed' | 'dropped' | 'lost';

@@ -110,7 +110,7 @@ export interface ExporterServiceEntryFields {
   readonly podSelector: Record<string, string>;
   /**
    * The workload's namespace and the east-west gateway's: the gateway must see the entry to route the
-   * hostname (AUTO_PASSTHROUGH), and nobody else needs it (istio-live review C3).
+   * hostname (AUTO_PASSTHROUGH), and nobody else needs it.
    */
   readonly exportTo: string[];
 }
@@ -320,8 +320,11 @@ export interface RestartRoleFields {
 
 /**
  * Namespace labels the restart Job sets (and removes) itself before restarting anything: server-side
- * apply removes istio-injection only where GitOps alone manages the label (gitops-live review B3), and with
- * both istio-injection and istio.io/rev the OSSM 3 injector skips the namespace.
+ * apply removes istio-injection only where GitOps alone manages the label (Argo CD before 3.1 takes over no
+ * client-side manager, 3.1 only kubectl-client-side-apply: argoproj/argo-cd@37ee009
+ * gitops-engine/pkg/sync/sync_context.go:1325-1347), and with both istio-injection and istio.io/rev the
+ * OSSM 3 injector skips the namespace (istio-ecosystem/sail-operator@8cde773
+ * resources/v1.27.3/charts/istiod/templates/mutatingwebhook.yaml:63-76).
  */
 export interface NamespaceRelabel {
   readonly namespaces: string[];

@@ -19,7 +19,7 @@ function probes(mesh: Mesh): VerifyProbeSpec[] {
 /**
  * The last migration phase with a verify Job. 07 only removes OSSM 2, and it removes the verify RBAC: its
  * Role grants pods/exec on every pod of the probe namespaces (resourceNames cannot narrow pods/exec to
- * pods with generated names), which must not outlive the migration (gitops-live review U4). The runbook's
+ * pods with generated names), which must not outlive the migration. The runbook's
  * 07 verification runs the same probes by hand.
  */
 const LAST_VERIFIED_PHASE: PhaseId = '06-migrate-workloads';

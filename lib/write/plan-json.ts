@@ -77,8 +77,13 @@ export function planJson(
   warnings: readonly WarningDiagnostic[],
   findings: readonly Finding[] = [],
   relative: (file: string) => string = (f) => f,
+  clustersDir?: string,
 ): string {
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
+  // Messages name input files as the run was given them (`examples/x/clusters/east/…`, `/tmp/…`): in plan.json,
+  // relative to the clusters folder like the locations, so the file does not depend on where the input is.
+  const prefix = clustersDir === undefined ? undefined : `${clustersDir.split('\\').join('/').replace(/\/+$/, '')}/`;
+  const text = (t: string) => (prefix ? t.split(prefix).join('') : t);
   const clusters: Record<string, PlanJsonCluster> = {};
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
   for (const c of plan.local) {
@@ -116,11 +121,17 @@ export function planJson(
       rule: w.rule,
       cluster: w.cluster ?? null,
       location: loc(w.location),
-      message: w.message,
-      hint: w.hint ?? null,
+      message: text(w.message),
+      hint: w.hint === undefined ? null : text(w.hint),
       ...(w.acknowledged ? { acknowledged: true } : {}),
     })),
-    findings: findings.map((f) => ({ ...f, location: loc(f.location), phase: f.phase ?? null })),
+    findings: findings.map((f) => ({
+      ...f,
+      problem: text(f.problem),
+      fix: text(f.fix),
+      location: loc(f.location),
+      phase: f.phase ?? null,
+    })),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }

@@ -1,9 +1,47 @@
-import { diagram, kc, list, refName, trafficChecks } from './runbook';
-import { ModelIndex } from '../model/model-index';
-import { FederationModel } from '../model/types';
-import { usesEgressTlsRoutes } from '../plan/egress';
-import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../plan/names';
-import { Plan } from '../plan/types';
+import { diagram } from './diagram';
+import { kc, list, refName } from './format';
+import { trafficChecks } from './verification';
+import { ModelIndex } from '../../model/model-index';
+import { FederationModel, Mesh } from '../../model/types';
+import { usesEgressTlsRoutes } from '../../plan/egress';
+import { EXPOSE_GATEWAY_NAME, remoteGatewayName } from '../../plan/names';
+import { Plan } from '../../plan/types';
+
+/** What must exist on a greenfield cluster before its overlay is synced. */
+function greenfieldPreflight(m: Mesh, ctx: ModelIndex): string[] {
+  const out: string[] = [];
+  out.push(`${kc(m.cluster)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 (Sail) operator is installed`);
+  out.push(
+    m.settings.ossm3.cacerts
+      ? `${kc(m.cluster)} get clustersecretstore,secretstore -A | grep ` +
+          `${m.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is ` +
+          `rendered from it`
+      : `${kc(m.cluster)} get secret cacerts -n ${m.ossm3.namespace}   # this mesh's intermediate ` +
+          `CA (meshfed certs prints the command that creates it)`,
+  );
+  out.push(`${kc(m.cluster)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs`);
+  if (usesEgressTlsRoutes(ctx, m))
+    out.push(
+      `${kc(m.cluster)} get crd tlsroutes.gateway.networking.k8s.io   # experimental channel: the egress gateway routes with TLSRoutes`,
+    );
+  return out;
+}
+
+/** What to check on a greenfield cluster once its overlay is synced. */
+function greenfieldVerification(m: Mesh, ctx: ModelIndex): string[] {
+  const out: string[] = [];
+  out.push(`${kc(m.cluster)} get istio,istiocni   # READY True`);
+  if (ctx.isExporter(m.cluster))
+    out.push(
+      `${kc(m.cluster)} get gateway ${m.eastWest.name} -n ${m.eastWest.namespace}   # PROGRAMMED ` +
+        `True; its Service's address is spec.eastWestGateway.address`,
+      `${kc(m.cluster)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${m.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`,
+    );
+  for (const e of ctx.exportersFor(m.cluster))
+    out.push(`${kc(m.cluster)} get gateway ${remoteGatewayName(e)} -n ${m.importNamespace}   # istio-remote for ${e.cluster}`);
+  out.push(...trafficChecks(m, ctx.importsInto(m.cluster)));
+  return out;
+}
 
 /**
  * dist/README.md for a greenfield federation: what each cluster's multicluster overlay holds, what must
@@ -46,38 +84,9 @@ export function renderGreenfieldRunbook(model: FederationModel, plan: Plan): str
     '',
   );
   out.push('## Pre-flight', '', '```sh');
-  for (const m of local) {
-    out.push(
-      `# ${m.cluster}`,
-      `${kc(m.cluster)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 (Sail) operator is installed`,
-    );
-    out.push(
-      m.settings.ossm3.cacerts
-        ? `${kc(m.cluster)} get clustersecretstore,secretstore -A | grep ` +
-            `${m.settings.ossm3.cacerts.externalSecret.storeRef.name}   # the ExternalSecret cacerts is ` +
-            `rendered from it`
-        : `${kc(m.cluster)} get secret cacerts -n ${m.ossm3.namespace}   # this mesh's intermediate ` +
-            `CA (meshfed certs prints the command that creates it)`,
-    );
-    out.push(`${kc(m.cluster)} get crd gateways.gateway.networking.k8s.io   # Gateway API CRDs`);
-    if (usesEgressTlsRoutes(ctx, m))
-      out.push(
-        `${kc(m.cluster)} get crd tlsroutes.gateway.networking.k8s.io   # experimental channel: the egress gateway routes with TLSRoutes`,
-      );
-  }
+  for (const m of local) out.push(`# ${m.cluster}`, ...greenfieldPreflight(m, ctx));
   out.push('```', '', '## Verify', '', '```sh');
-  for (const m of local) {
-    out.push(`# ${m.cluster}`, `${kc(m.cluster)} get istio,istiocni   # READY True`);
-    if (ctx.isExporter(m.cluster))
-      out.push(
-        `${kc(m.cluster)} get gateway ${m.eastWest.name} -n ${m.eastWest.namespace}   # PROGRAMMED ` +
-          `True; its Service's address is spec.eastWestGateway.address`,
-        `${kc(m.cluster)} get gateway.networking.istio.io ${EXPOSE_GATEWAY_NAME} -n ${m.eastWest.namespace} -o jsonpath='{.spec.servers[0].hosts}'`,
-      );
-    for (const e of ctx.exportersFor(m.cluster))
-      out.push(`${kc(m.cluster)} get gateway ${remoteGatewayName(e)} -n ${m.importNamespace}   # istio-remote for ${e.cluster}`);
-    out.push(...trafficChecks(m, ctx.importsInto(m.cluster)));
-  }
+  for (const m of local) out.push(`# ${m.cluster}`, ...greenfieldVerification(m, ctx));
   out.push('```', '', '## Rollback', '');
   for (const m of local)
     out.push(
