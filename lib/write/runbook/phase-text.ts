@@ -35,9 +35,9 @@ export const WHAT: Record<MigrationPhase, string> = {
     'network only when it is injected after 01, and istiod sends no address-less WorkloadEntry to a ' +
     'proxy without one (istio/istio#58612). Clients start using the new path (end-to-end mTLS).',
   '04-remove-federation':
-    'The ImportedServiceSets and ExportedServiceSets go, and the federation ingress/egress gateways ' +
-    'are removed from the SMCPs. Traffic uses only the new path. The ServiceMeshPeers and their CA ' +
-    'ConfigMaps stay until 07: Maistra gives OSSM 2 proxies the peer roots only while they exist.',
+    'The ImportedServiceSets and ExportedServiceSets go: traffic uses only the new path. The ' +
+    'ServiceMeshPeers, their CA ConfigMaps and the federation gateways stay, idle, until 07: Maistra gives ' +
+    'OSSM 2 proxies the peer roots only while they exist, and a rollback finds the federation where it was.',
   '05-install-ossm3':
     'IstioCNI and a RevisionBased Istio start next to the SMCP, with the same trust domain, the ' +
     "peers' roots in caCertificates, and the cluster's network. No workload moves yet.",

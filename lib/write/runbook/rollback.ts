@@ -27,7 +27,8 @@ export function rollback(phase: MigrationPhase, p: PhasePlan): string {
   if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), 6)}).`);
   if (phase === '04-remove-federation')
     parts.push(
-      'The federation comes back: peers reconnect and the federation gateways are redeployed; until they are, only the new path carries traffic.',
+      'The federation comes back: the sets are applied again on gateways and peers that never left (same addresses); ' +
+        'until Maistra has imported again, only the new path carries traffic.',
     );
   if (phase === '06-migrate-workloads')
     parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
