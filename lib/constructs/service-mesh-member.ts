@@ -7,12 +7,16 @@ export interface ServiceMeshMemberProps extends ServiceMeshMemberFields {
   readonly namespace: string;
 }
 
-/** `ServiceMeshMember default` in a namespace: that namespace is a member of the SMCP's mesh, whatever its labels. */
+/**
+ * `ServiceMeshMember default` in a namespace: that namespace is a member of the SMCP's mesh, whatever its labels.
+ * Synced before the SMCP (wave -3, the SMCP's is -2): an SMCP applied again (a rollback from 07) must find its
+ * gateway namespaces in the mesh on its first reconcile, or Maistra refuses it and Argo CD's wave never ends.
+ */
 export class ServiceMeshMember extends Construct {
   constructor(scope: Construct, id: string, props: ServiceMeshMemberProps) {
     super(scope, id);
     new ServiceMeshMemberObject(this, 'Resource', {
-      metadata: { name: 'default', namespace: props.namespace },
+      metadata: { name: 'default', namespace: props.namespace, annotations: { 'argocd.argoproj.io/sync-wave': '-3' } },
       spec: { controlPlaneRef: { name: props.controlPlane.name, namespace: props.controlPlane.namespace } },
     });
   }

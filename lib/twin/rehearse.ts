@@ -21,7 +21,7 @@ import { evictionBlockers } from './controllers/kube';
 import { Flux } from './flux';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
-import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf } from './objects';
+import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from './objects';
 import { FileTree, repoTree } from './tree';
 import { EngineResult } from './types';
 import { MigrationPhase, PHASES } from '../phases';
@@ -123,10 +123,16 @@ function fluxDriver(cluster: Cluster, name: string): Driver {
       return flux.reconcile(repoTree(render, prefix), `${prefix ? `${prefix}/` : ''}flux/${name}`);
     },
     selfHeal: () => [],
-    deleteAll: () =>
-      cluster
+    // What an operator deletes to stop the delivery: the Kustomization that applies dist/flux/<cluster> (the one
+    // bootstrap-<cluster>.yaml creates), as `kubectl delete -f` or `flux delete kustomization` would; its
+    // deletionPolicy decides what goes with it, and the Kustomizations it applied stay unless that policy deletes them.
+    deleteAll: (render) => {
+      const root = `${gitopsPrefix(render, name) ? `${gitopsPrefix(render, name)}/` : ''}flux/${name}`;
+      return cluster
         .list((o) => o.kind === 'Kustomization' && refOf(o).group === 'kustomize.toolkit.fluxcd.io')
-        .flatMap((k) => flux.deleteKustomization(refOf(k).name, refOf(k).namespace).deleted),
+        .filter((k) => String((k.spec as { path?: string } | undefined)?.path ?? '').replace(/^\.\//, '') === root)
+        .flatMap((k) => flux.deleteKustomization(refOf(k).name, refOf(k).namespace).deleted);
+    },
   };
 }
 
@@ -226,6 +232,25 @@ function describeAddress(o: Obj): string {
   const ext = lb.map((i) => (isObject(i) ? String(i.ip ?? i.hostname ?? '') : '')).filter(Boolean);
   const nodePorts = (Array.isArray(spec.ports) ? spec.ports : []).map((p) => (isObject(p) ? p.nodePort : undefined)).filter(Boolean);
   return `external ${ext.length ? ext.join(', ') : 'none'}${nodePorts.length ? `, node ports ${nodePorts.join(', ')}` : ''}`;
+}
+
+/**
+ * The federation gateways' Services while a phase declares no ExportedServiceSet or ImportedServiceSet: the peers
+ * connect to them but nothing crosses them (04 to 07), so a new address there breaks no traffic — it matters
+ * again only if a rollback reaches 03, which its own move judges.
+ */
+function idleFederationGateways(render: FileTree, cluster: string): Set<string> {
+  const objs = declared(render, cluster);
+  if (objs.some((o) => o.kind === 'ExportedServiceSet' || o.kind === 'ImportedServiceSet')) return new Set();
+  const out = new Set<string>();
+  for (const peer of objs.filter((o) => o.kind === 'ServiceMeshPeer')) {
+    const ns = String(metadata(peer).namespace ?? '');
+    for (const dir of ['ingress', 'egress']) {
+      const name = valueAt(peer, ['spec', 'gateways', dir, 'name']);
+      if (typeof name === 'string') out.add(refKey({ group: '', kind: 'Service', namespace: ns, name }));
+    }
+  }
+  return out;
 }
 
 /** Objects whose owner chain leads to one of `gone` (what the garbage collector removes with them). */
@@ -361,7 +386,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
                 'an object that existed before meshfed (or that the rollback cannot re-create as it was) must not be pruned: ' +
                 `keep it out of prune (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
             });
-          else if (address(o) !== address(live))
+          else if (address(o) !== address(live) && !idleFederationGateways(input.renders.get(prev.phase)!, input.cluster).has(key))
             radd({
               object: label(refOf(o)),
               why:

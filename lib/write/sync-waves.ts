@@ -84,7 +84,8 @@ export function withSyncWave(obj: JsonObject): JsonObject {
   if (annotations['argocd.argoproj.io/hook']) return obj;
   const wave = WAVES[obj.kind as string];
   if (wave === undefined) throw new Error(`no Argo CD sync wave for kind ${String(obj.kind)}: add it to WAVES in lib/write/sync-waves.ts`);
-  annotations[SYNC_WAVE] = String(wave);
+  // A construct may place one object apart from its kind (a ServiceMeshMember the SMCP needs before it reconciles).
+  annotations[SYNC_WAVE] ??= String(wave);
   const options: string[] = [];
   if (OPERATOR_KINDS.has(obj.kind as string)) options.push('SkipDryRunOnMissingResource=true');
   // Deleted last of everything in 07 (the Application drops its app-wide PruneLast there): its finalizer
