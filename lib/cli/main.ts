@@ -7,6 +7,7 @@ commands:
   synth   render clusters/ into dist/ (what \`cdk8s synth\` runs)
   plan    show each cluster's current phase, the next one, and what blocks it
   check   static analysis: what would break traffic or widen access (docs/rules.md)
+  rehearse replay every pointer move on the twin of Argo CD, Flux, Kubernetes and the operators
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
   collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
   graduate after 07-finalize: rewrite clusters/ as greenfield declarations of the end state
@@ -25,6 +26,7 @@ const commands: Record<string, () => (argv: string[]) => number | Promise<number
   synth: () => (require('./synth') as typeof import('./synth')).runSynth,
   plan: () => (require('./plan') as typeof import('./plan')).runPlan,
   check: () => (require('./check') as typeof import('./check')).runCheck,
+  rehearse: () => (require('./rehearse') as typeof import('./rehearse')).runRehearse,
   certs: () => (require('./certs') as typeof import('./certs')).runCerts,
   collect: () => (require('./collect') as typeof import('./collect')).runCollect,
   graduate: () => (require('./graduate') as typeof import('./graduate')).runGraduate,

@@ -841,14 +841,16 @@ interface Desired {
  * The cluster's controllers run while Argo CD waits (the cluster's virtual clock).
  */
 /**
- * Kinds Argo CD never watches: the core exclusions (argo-cd@v3.4.0 util/settings/resources_filter.go:7-11) and the
- * default install's `resource.exclusions` (manifests/base/config/argocd-cm.yaml:64-73: Endpoints and EndpointSlice,
- * which the control plane writes and which copy a Service's labels, tracking label included).
+ * Kinds Argo CD never watches: the core exclusions (argo-cd@v3.4.0 util/settings/resources_filter.go:7-11) and, of
+ * the default install's `resource.exclusions` (manifests/base/config/argocd-cm.yaml:64-73, from v3.0), Endpoints —
+ * which the control plane writes and which copy a Service's labels, tracking label included. The same list also
+ * excludes EndpointSlice, which meshfed renders for egress through Kubernetes Gateway API: docs/gitops.md
+ * ("Prerequisites") asks for it to be managed and the 03 pre-flight checks it, so the twin models that setting.
  */
 function excluded(group: string, kind: string): boolean {
   if (group === 'events.k8s.io' || group === 'metrics.k8s.io' || (group === '' && kind === 'Event')) return true;
   if (group === 'coordination.k8s.io' && kind === 'Lease') return true;
-  return (group === '' || group === 'discovery.k8s.io') && (kind === 'Endpoints' || kind === 'EndpointSlice');
+  return group === '' && kind === 'Endpoints';
 }
 
 export class ArgoCd {

@@ -1,0 +1,90 @@
+/**
+ * The rehearsal, from a render: for each local migrating cluster, the render of `dist/` with that cluster's
+ * pointer at every written phase (only the Argo CD Applications and Flux Kustomizations change with the
+ * pointer: filesAtPointers), and the cluster as its dumps show it running — handed to the twin
+ * (lib/twin/rehearse.ts), which replays the moves on its model of the systems that apply `dist/`.
+ */
+import * as path from 'path';
+
+import { filesAtPointers, RenderResult } from './render';
+import { GitOpsSettings } from '../load/gitops';
+import { MigrationPhase, PHASES } from '../phases';
+import { readDumps } from '../twin/live';
+import { Engine, RehearsalReport, rehearseCluster, Scenario } from '../twin/rehearse';
+import { FileTree, memoryTree } from '../twin/tree';
+import { defaultWorld } from '../twin/world';
+
+/**
+ * Without clusters/gitops.yaml there are no Applications or Kustomizations to read: the rehearsal renders them
+ * as meshfed would with the defaults of gitops.yaml (docs/gitops.md), in memory only — what it judges is the
+ * phase folders, which do not depend on where the repository is.
+ */
+const REHEARSAL_GITOPS: GitOpsSettings = {
+  file: '(rehearsal: the defaults of clusters/gitops.yaml)',
+  repoURL: 'https://git.example.com/rehearsal.git',
+  targetRevision: 'HEAD',
+  path: 'dist',
+  argocdNamespace: 'openshift-gitops',
+  fluxNamespace: 'flux-system',
+  fluxInterval: '5m',
+};
+
+export interface RehearseOptions {
+  /** Only these clusters (default: every local migrating cluster). */
+  readonly clusters?: readonly string[];
+  readonly engines?: readonly Engine[];
+  /**
+   * Which moves are judged: `all` (every move 00→07 with its rollback), or `current`: each cluster's move into
+   * its pointer and the rollback from it — what the render about to be written makes possible.
+   */
+  readonly moves?: 'all' | 'current';
+  readonly scenarios?: readonly Exclude<Scenario, 'forward'>[];
+  /**
+   * The phase folders as committed (a `dist/` on disk): the twin reads them instead of the render's, so a
+   * committed `dist/` is what is rehearsed; the pointers' Applications still come from the render.
+   */
+  readonly dist?: FileTree;
+}
+
+/** Rehearse the moves of every (or the given) local migrating cluster of a render. */
+export function rehearseRender(result: RenderResult, clustersDir: string, opts: RehearseOptions = {}): RehearsalReport {
+  const withGitops = result.gitops ? result : { ...result, gitops: REHEARSAL_GITOPS };
+  const report: RehearsalReport = { findings: [], moves: [] };
+  const migrating = result.plan.local.filter(
+    (c) => result.plan.phases.includes(result.plan.pointers[c]) && PHASES.includes(result.plan.pointers[c] as MigrationPhase),
+  );
+  for (const cluster of migrating.filter((c) => !opts.clusters || opts.clusters.includes(c))) {
+    const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase as MigrationPhase);
+    const renders = new Map<MigrationPhase, FileTree>();
+    for (const phase of written) {
+      const files = filesAtPointers(withGitops, { [cluster]: phase })!;
+      renders.set(phase, overlay(memoryTree(files), opts.dist));
+    }
+    const pointer = result.plan.pointers[cluster] as MigrationPhase;
+    const r = rehearseCluster(
+      {
+        cluster,
+        dumps: readDumps(path.join(clustersDir, cluster, 'ossm2')),
+        renders: opts.moves === 'current' ? new Map([...renders].filter(([p]) => PHASES.indexOf(p) <= PHASES.indexOf(pointer))) : renders,
+        engines: opts.engines,
+        judge: opts.moves === 'current' ? [pointer] : undefined,
+        scenarios: opts.scenarios,
+      },
+      defaultWorld(),
+    );
+    report.findings.push(...r.findings);
+    report.moves.push(...r.moves);
+  }
+  return report;
+}
+
+/** The render's GitOps objects over a committed dist/'s phase folders (files under argocd/ and flux/ come from the render). */
+function overlay(render: FileTree, dist: FileTree | undefined): FileTree {
+  if (!dist) return render;
+  const gitops = (f: string) => f.startsWith('argocd/') || f.startsWith('flux/');
+  return {
+    read: (f) => (gitops(f) ? render.read(f) : dist.read(f)),
+    isDir: (d) => (gitops(d) ? render.isDir(d) : dist.isDir(d)),
+    files: () => [...new Set([...dist.files().filter((f) => !gitops(f)), ...render.files().filter(gitops)])].sort(),
+  };
+}
