@@ -5,8 +5,11 @@ import { parseCommand } from './args';
 import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
 import { Finding, formatFinding } from '../check/finding';
 import { Diagnostic, formatDiagnostic, InputError } from '../diagnostics';
+import { formatRehearsal } from './rehearse';
+import { rehearseRender } from '../pipeline/rehearse';
 import { render, RenderResult, timed, Timings } from '../pipeline/render';
 import { Plan } from '../plan/types';
+import { RehearsalFinding } from '../twin/rehearse';
 import { TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { outDirRefusal } from '../write/out-dir';
 import { PreviousPlanJson } from '../write/plan-json';
@@ -57,6 +60,8 @@ written and the previous dist/ stays as it was.
   --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors
   --json             the result on stdout as JSON (clusters, files, warnings, findings, errors);
                      messages stay on stderr
+  --skip-rehearsal   write without rehearsing each cluster's current and next move on the twin of
+                     Argo CD, Flux and the operators ($MESHFED_REHEARSE=0; for a twin that is wrong)
 
 A re-run on unchanged input (same files, same meshfed, DIR as the last synth wrote it) renders nothing
 and prints the same warnings; --json reports what the first run did, with "unchanged": true
@@ -119,6 +124,8 @@ interface SynthReport {
   files?: { total: number; added: string[]; changed: string[]; removed: string[]; unchanged: number };
   /** --check: how dist/ differs from what the input renders. */
   stale?: { added: string[]; changed: string[]; removed: string[] };
+  /** What the rehearsal twin replayed and found (docs/gitops.md, "The rehearsal twin"). */
+  rehearsal?: { moves: number; findings: RehearsalFinding[] };
   warnings: Diagnostic[];
   findings: Finding[];
   errors: Diagnostic[];
@@ -143,6 +150,7 @@ interface SynthFlags {
   readonly check: boolean;
   readonly strict: boolean;
   readonly json: boolean;
+  readonly skipRehearsal: boolean;
   /** Whether --out was given (the refusal names the option). */
   readonly outGiven: boolean;
 }
@@ -182,6 +190,8 @@ class SynthRun {
       });
       const warnings = this.reportResult(result);
       if (this.flags.strict && warnings) return this.done(this.refuseStrict(warnings));
+      const rehearsed = this.rehearse(result);
+      if (rehearsed !== undefined) return rehearsed;
       if (this.flags.check) {
         const d = treeDiff(this.opts.outDir, result.files);
         this.report.stale = d;
@@ -255,6 +265,27 @@ class SynthRun {
     for (const w of result.diagnostics.shownWarnings) this.say(formatDiagnostic(w));
     for (const f of shown) this.say(formatFinding(f));
     return result.diagnostics.shownWarnings.length + shown.length;
+  }
+
+  /**
+   * The rehearsal twin replays each cluster's move into its pointer and its next move, with their rollbacks
+   * (lib/pipeline/rehearse.ts): a render that one of them fails, hangs on, or loses what runs with is not written.
+   */
+  private rehearse(result: RenderResult): number | undefined {
+    if (this.flags.skipRehearsal) {
+      this.say('meshfed: --skip-rehearsal: the moves of this render were not rehearsed (docs/gitops.md, "The rehearsal twin").');
+      return undefined;
+    }
+    const report = timed(this.timings, 'rehearse', () => rehearseRender(result, this.opts.clustersDir, { moves: 'current' }));
+    this.report.rehearsal = { moves: report.moves.length, findings: report.findings };
+    if (!report.findings.length) return undefined;
+    for (const l of formatRehearsal(report)) console.error(l);
+    console.error(
+      `meshfed: the rehearsal twin fails ${new Set(report.findings.map((f) => `${f.cluster} ${f.engine} ${f.scenario} ${f.move}`)).size} ` +
+        `move(s) of this render (above); nothing was written, ${this.opts.outDir}/ is unchanged. meshfed rehearse replays them all; ` +
+        '--skip-rehearsal writes anyway (for a twin that is wrong: report it).',
+    );
+    return this.done(1);
   }
 
   /** Refuse a render that makes GitOps delete what runs, or that belongs to another federation, unless allowed. */
@@ -353,6 +384,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check?: boolean;
     strict?: boolean;
     json?: boolean;
+    'skip-rehearsal'?: boolean;
   }>(
     argv,
     {
@@ -362,6 +394,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       check: { type: 'boolean' },
       strict: { type: 'boolean' },
       json: { type: 'boolean' },
+      'skip-rehearsal': { type: 'boolean' },
     },
     USAGE,
   );
@@ -373,6 +406,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check: Boolean(v.check),
     strict: Boolean(v.strict),
     json: Boolean(v.json),
+    skipRehearsal: Boolean(v['skip-rehearsal']) || env.MESHFED_REHEARSE === '0',
     outGiven: v.out !== undefined,
   };
   return new SynthRun(opts, flags, env).exec();

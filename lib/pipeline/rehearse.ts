@@ -35,7 +35,7 @@ export interface RehearseOptions {
   readonly engines?: readonly Engine[];
   /**
    * Which moves are judged: `all` (every move 00→07 with its rollback), or `current`: each cluster's move into
-   * its pointer and the rollback from it — what the render about to be written makes possible.
+   * its pointer and its next move, each with its rollback — what the render about to be written makes possible.
    */
   readonly moves?: 'all' | 'current';
   readonly scenarios?: readonly Exclude<Scenario, 'forward'>[];
@@ -60,14 +60,19 @@ export function rehearseRender(result: RenderResult, clustersDir: string, opts: 
       const files = filesAtPointers(withGitops, { [cluster]: phase })!;
       renders.set(phase, overlay(memoryTree(files), opts.dist));
     }
+    // `current`: the move into the pointer (what this render makes GitOps do now), the next one (what the next pointer
+    // move will do), and the rollback from each.
     const pointer = result.plan.pointers[cluster] as MigrationPhase;
+    const next = written[written.indexOf(pointer) + 1];
+    const judge = opts.moves === 'current' ? [pointer, ...(next ? [next] : [])] : undefined;
+    const last = judge ? PHASES.indexOf(judge[judge.length - 1]) : PHASES.length;
     const r = rehearseCluster(
       {
         cluster,
         dumps: readDumps(path.join(clustersDir, cluster, 'ossm2')),
-        renders: opts.moves === 'current' ? new Map([...renders].filter(([p]) => PHASES.indexOf(p) <= PHASES.indexOf(pointer))) : renders,
+        renders: new Map([...renders].filter(([p]) => PHASES.indexOf(p) <= last)),
         engines: opts.engines,
-        judge: opts.moves === 'current' ? [pointer] : undefined,
+        judge,
         scenarios: opts.scenarios,
       },
       defaultWorld(),

@@ -783,6 +783,10 @@ export class MaistraOperator implements Controller {
 
   /** A failed reconcile (reconciler.go:477-499): Reconciled False with the error, Ready mirrors it; observedGeneration stays. */
   private fail(cluster: Cluster, smcp: Obj, reason: string, message: string): void {
+    const reconciled = findCondition(smcp, 'Reconciled');
+    // The same failure again (controller-runtime requeues it with backoff): nothing new to write or to log, so a
+    // cluster where only this fails goes quiet and the clock can take long steps.
+    if (reconciled?.status === 'False' && reconciled.reason === reason && reconciled.message === message) return;
     this.setStatus(cluster, smcp, (s) => {
       this.condition(s, 'Reconciled', 'False', reason, message, cluster.now);
       this.condition(s, 'Ready', 'False', reason, message, cluster.now);
