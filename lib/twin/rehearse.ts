@@ -271,6 +271,15 @@ function ownedByAny(o: Obj, before: Snapshot, goneUids: Set<string>): boolean {
   return false;
 }
 
+/** Objects the engine pruned (Argo CD's prune, Flux's garbage collection) that existed before meshfed. */
+function prunedPreexisting(result: EngineResult, initial: Snapshot): Ref[] {
+  const seen = new Set<string>();
+  return result.steps
+    .filter((s) => s.action === 'prune' && s.object && initial.has(refKey(s.object)))
+    .map((s) => s.object!)
+    .filter((r) => !seen.has(refKey(r)) && seen.add(refKey(r)) !== undefined);
+}
+
 /** Why a sync failed, and what would fix it, from the engine's own message. */
 function fixFor(reason: string): string {
   if (/serviceaccount "[^"]+" not found|error looking up service account/.test(reason))
@@ -334,6 +343,14 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
           });
         }
         judgeForward(render, input.cluster, phase, { initial, before, after, synced: result.ok }, (f) => add('forward', f));
+        const intended = intendedDeletes(render, input.cluster, phase);
+        for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
+          add('forward', {
+            stage: 'prune',
+            object: label(o),
+            why: `${engine === 'argocd' ? 'Argo CD prunes' : 'Flux garbage-collects'} ${label(o)}, which ran before meshfed, though ${phase} does not delete it.`,
+            fix: `an object that existed before meshfed must carry the keep annotations (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
+          });
         for (const b of evictionBlockers(cluster))
           add('forward', {
             object: label(b.pod),
@@ -374,6 +391,15 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             object: r.failure!.object && label(r.failure!.object),
             why: `the rollback ${r.failure!.kind === 'hangs' ? 'never completes' : 'fails'}: ${r.failure!.reason}`,
             fix: fixFor(r.failure!.reason) + BUG,
+          });
+        for (const o of prunedPreexisting(r, initial))
+          radd({
+            stage: 'prune',
+            object: label(o),
+            why:
+              `rolling back from ${at}, ${engine === 'argocd' ? 'Argo CD prunes' : 'Flux garbage-collects'} ${label(o)}, which ran before ` +
+              'meshfed: what uses it loses it until something creates it again (a new object, with a new address).',
+            fix: `an object that existed before meshfed must carry the keep annotations (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
           });
         const now = snapshot(fork);
         for (const [key, o] of prev.snap) {
