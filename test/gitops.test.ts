@@ -296,7 +296,7 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
       expect(o.metadata.annotations!['argocd.argoproj.io/sync-options']).toBe('SkipDryRunOnMissingResource=true,Delete=false');
   });
 
-  test('deleting an Application deletes nothing: every object that is not a hook says Delete=false (GitOps review N4)', () => {
+  test('deleting an Application deletes nothing: every object that is not a hook says Delete=false', () => {
     const all = [...state.values()].flat();
     expect(all.length).toBeGreaterThan(50);
     const without = all.filter(

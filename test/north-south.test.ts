@@ -83,7 +83,7 @@ describe('Routes become explicit, IOR goes off (06)', () => {
     ]);
     const ior = routes[1].body as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
     expect(ior.metadata.labels).toEqual({});
-    // Kept through rollbacks and Application deletion (GitOps review N3): only the keep annotations.
+    // Kept through rollbacks and Application deletion: only the keep annotations.
     expect(ior.metadata.annotations).toEqual({
       'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
       'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
@@ -136,8 +136,8 @@ describe('the 07 hand-over', () => {
     ).toBeGreaterThan(order[2]);
     expect(script.indexOf('still has label')).toBeLessThan(order[4]);
     // east's SMCP is ClusterWide: Maistra owns its member roll, which only the SMCP's deletion removes (garbage
-    // collection) and Argo CD never prunes (owner references): waiting for it first would fail every time (GitOps
-    // review N2). A roll the user made (MultiTenant) is pruned by 07 and waited for.
+    // collection) and Argo CD never prunes (owner references): waiting for it first would fail every time.
+    // A roll the user made (MultiTenant) is pruned by 07 and waited for.
     expect(job.waitForMemberRoll).toBe(false);
     expect(script).not.toContain('servicemeshmemberroll');
     expect(handoverScript({ ...job, waitForMemberRoll: true })).toContain('kubectl get servicemeshmemberroll default -n istio-system');

@@ -612,7 +612,7 @@ function program(expr: string, where: string): Program {
 /**
  * fluxcd/pkg@e2cfd1a:runtime/cel/status_evaluator.go:87-126: InProgress while status.observedGeneration (an integer)
  * differs from metadata.generation — before any expression, so `failed` is never reached for a spec the controller
- * has not finished (the SMCP of review N5) — then `inProgress`, `failed`, `current`, the first true one wins; none true
+ * has not finished (an SMCP whose new spec failed to reconcile) — then `inProgress`, `failed`, `current`, the first true one wins; none true
  * is InProgress. These results carry no message.
  */
 function evaluateCel(e: Evaluator, obj: Obj): FluxHealth {

@@ -12,7 +12,7 @@ export const SYNC_WAVE = 'argocd.argoproj.io/sync-wave';
  * Every kind meshfed renders or adopts has an entry: a kind without one is a bug (withSyncWave throws), not
  * wave 0 by default — a workload in an earlier wave than its ServiceAccount never gets pods, Argo CD waits
  * for it to be healthy before the next wave (gitops-engine pkg/sync/sync_context.go) and the phase never
- * completes (GitOps review N1). test/twin/rehearse.test.ts replays every wave.
+ * completes. test/twin/rehearse.test.ts replays every wave.
  */
 export const WAVES: Readonly<Record<string, number>> = {
   Namespace: -4,

@@ -507,7 +507,7 @@ describe('a new revision while a health check runs', () => {
   });
 });
 
-describe('a rollback after a move whose health check fails (GitOps review N8)', () => {
+describe('a rollback after a move whose health check fails', () => {
   function rollback(cancelHealthCheckOnNewRevision: boolean) {
     const { flux, health, get } = setup({ cancelHealthCheckOnNewRevision });
     health.statuses.set('Deployment/stuck', 'InProgress');

@@ -78,7 +78,7 @@ const failedCreate = (deadlinePassed: boolean): Obj =>
   });
 
 /**
- * The SMCP after a failed reconcile of a new spec (review N5): Maistra writes status.observedGeneration only at the
+ * The SMCP after a failed reconcile of a new spec (the case a review found): Maistra writes status.observedGeneration only at the
  * end of a successful reconcile (maistra/istio-operator@8143614:pkg/controller/servicemesh/controlplane/reconciler.go:345)
  * and returns before it on ReconcileError (:328-333), so it stays one behind with Reconciled=False.
  */
@@ -94,7 +94,12 @@ const smcp = (
   spec: { version: 'v2.6' },
   status: { observedGeneration: observed, conditions: [reconciled, ready] },
 });
-const N5 = smcp(15, 14, { type: 'Reconciled', status: 'False', reason: 'ReconcileError', message: 'Error pruning obsolete resources' });
+const FAILED_NEW_SPEC = smcp(15, 14, {
+  type: 'Reconciled',
+  status: 'False',
+  reason: 'ReconcileError',
+  message: 'Error pruning obsolete resources',
+});
 
 describe('Argo CD built-in health agrees with upstream test data', () => {
   const expected = readYaml(path.join(FIXTURES, 'argocd-builtin', 'expected.yaml')) as Record<string, string>;
@@ -506,16 +511,16 @@ describe('the health checks of a render', () => {
 
   test('without argocd-cm-health.patch.yaml, Argo CD’s own checks only', () => {
     const none = argoHealthFrom(memoryTree(new Map()));
-    expect(none(N5)).toBeUndefined();
+    expect(none(FAILED_NEW_SPEC)).toBeUndefined();
     expect(none(deployment({ status: { replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }))?.status).toBe('Healthy');
   });
 
-  test('review N5: the SMCP Lua the render ships reports a failed reconcile of a new spec as Degraded, not Progressing', () => {
+  test('the SMCP Lua the render ships reports a failed reconcile of a new spec as Degraded, not Progressing', () => {
     expect(rendered.has(ARGOCD_HEALTH_PATCH)).toBe(true);
     const health = argoHealthFrom(memoryTree(rendered));
     // The failure reasons come before the generation gate: Maistra writes observedGeneration only after a
     // successful reconcile, so behind the gate the failure would never show and Argo CD would wait for ever.
-    expect(health(N5)).toMatchObject({ status: 'Degraded' });
+    expect(health(FAILED_NEW_SPEC)).toMatchObject({ status: 'Degraded' });
     // The same failure once observed is Degraded: the Lua executed is the render's, not a stand-in.
     expect(
       health(smcp(15, 15, { type: 'Reconciled', status: 'False', reason: 'ReconcileError', message: 'Error pruning obsolete resources' })),
@@ -536,7 +541,7 @@ describe('the health checks of a render', () => {
   });
 
   test('the committed dist/ ships the same SMCP check', () => {
-    expect(argoHealthFrom(diskTree(path.join(ROOT, 'dist')))(N5)?.status).toBe('Degraded');
+    expect(argoHealthFrom(diskTree(path.join(ROOT, 'dist')))(FAILED_NEW_SPEC)?.status).toBe('Degraded');
   });
 
   test('the render’s Application check replaces Argo CD’s default (none)', () => {
@@ -560,19 +565,19 @@ describe('the health checks of a render', () => {
     expect(argoHealthFrom(memoryTree(rendered))(theirs)).toEqual({ status: 'Healthy', message: '' });
   });
 
-  test('review N5 under Flux: the render’s healthCheckExprs say InProgress until the timeout (generation before `failed`)', () => {
+  test('a failed reconcile under Flux: the render’s healthCheckExprs say InProgress until the timeout (generation before `failed`)', () => {
     const file = [...rendered.keys()].find((f) => /^flux\/[^/]+\/kustomization-meshfed-[^/]+\.yaml$/.test(f))!;
     const exprs = ((load(rendered.get(file)!) as JsonObject).spec as JsonObject).healthCheckExprs as unknown as HealthCheckExpr[];
     expect(validateHealthCheckExprs(exprs)).toBeUndefined();
-    expect(fluxHealth(N5, exprs)).toEqual({ status: 'InProgress', message: '' });
+    expect(fluxHealth(FAILED_NEW_SPEC, exprs)).toEqual({ status: 'InProgress', message: '' });
     expect(fluxHealth(smcp(15, 15, { type: 'Reconciled', status: 'False', reason: 'ReconcileError' }), exprs).status).toBe('Failed');
-    // Not a failure reason: an operator upgrade (review C5).
+    // Not a failure reason: an operator upgrade.
     expect(fluxHealth(smcp(15, 15, { type: 'Reconciled', status: 'False', reason: 'OperatorUpdated' }), exprs).status).toBe('InProgress');
     expect(fluxHealth(smcp(15, 15, { type: 'Reconciled', status: 'True' }, { type: 'Ready', status: 'True' }), exprs).status).toBe(
       'Current',
     );
-    // An SMCP the operator has not touched yet: has(status.conditions) errors without status (review C5).
-    const fresh = { ...N5, status: undefined } as unknown as Obj;
+    // An SMCP the operator has not touched yet: has(status.conditions) errors without status.
+    const fresh = { ...FAILED_NEW_SPEC, status: undefined } as unknown as Obj;
     delete fresh.status;
     expect(fluxHealth(fresh, exprs)).toMatchObject({ status: 'Unknown', message: expect.stringMatching(/no such attribute: status/) });
   });
@@ -650,7 +655,7 @@ describe('Flux kstatus', () => {
     ['no conditions', cr({}), 'Current'],
     ['Ready=True', cr({ conditions: [{ type: 'Ready', status: 'True' }] }), 'Current'],
     [
-      'Ready=False (review N12: a roll with a missing member never gets Ready)',
+      'Ready=False (a roll with a missing member never gets Ready)',
       cr({ conditions: [{ type: 'Ready', status: 'False', message: 'not yet configured' }] }),
       'InProgress',
     ],

@@ -76,7 +76,7 @@ describe('the production example', () => {
 });
 
 describe('each defect, put back on purpose, fails the move that exposes it', () => {
-  test('a takeover ServiceAccount in a later wave than its Deployment: 06 never completes under Argo CD (GitOps N1)', () => {
+  test('a takeover ServiceAccount in a later wave than its Deployment: 06 never completes under Argo CD', () => {
     const edit = replace(
       'east/06-migrate-workloads/istio-system.yaml',
       /(kind: ServiceAccount\nmetadata:\n {2}annotations:\n(?: {4}.*\n)*? {4}argocd\.argoproj\.io\/sync-wave: )'-1'(\n {2}name: istio-ingressgateway-ossm3\n)/,
@@ -88,7 +88,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     );
   });
 
-  test('PeerAuthentication v1 in 01 (OSSM 2.6 serves v1beta1 only): the dry run fails the whole 01 sync (Istio N6)', () => {
+  test('PeerAuthentication v1 in 01 (OSSM 2.6 serves v1beta1 only): the dry run fails the whole 01 sync', () => {
     const edit = replace(
       'east/01-prepare/istio-system.yaml',
       'apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication',
@@ -98,7 +98,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     expect(f.map((x) => `${x.stage}: ${x.why}`)).toContainEqual(expect.stringMatching(/^dry run: .*PeerAuthentication/));
   });
 
-  test('the hand-over Job waiting for a ClusterWide member roll: 07 fails (GitOps N2)', () => {
+  test('the hand-over Job waiting for a ClusterWide member roll: 07 fails', () => {
     const wait =
       '{"op":"wait-absent","resource":"servicemeshmemberroll","name":"default","namespace":"istio-system","timeoutSeconds":600},';
     const steps = replace('east/07-finalize/istio-system.yaml', /(meshfed\.dev\/steps: '\[)(\{"op":"rollout-status")/, `$1${wait}$2`);
@@ -116,7 +116,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     expect(summary(f)).toContainEqual(expect.stringMatching(/forward 06-migrate-workloads → 07-finalize: .*meshfed-handover/));
   });
 
-  test('a handed-over Service without the keep annotations: the rollback from 07 prunes it under Flux (GitOps N3)', () => {
+  test('a handed-over Service without the keep annotations: the rollback from 07 prunes it under Flux', () => {
     const edit = (files: Map<string, string>) =>
       replace(
         'east/07-finalize/internal-gw.yaml',
@@ -134,7 +134,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     );
   });
 
-  test('an object without Delete=false: deleting the Application deletes it (GitOps N4)', () => {
+  test('an object without Delete=false: deleting the Application deletes it', () => {
     const edit = replace(
       'east/00-federation/istio-system.yaml',
       /(kind: ServiceMeshControlPlane\nmetadata:\n {2}annotations:\n(?: {4}.*\n)*? {4}argocd\.argoproj\.io\/sync-options: )PruneLast=true,Delete=false/,
@@ -144,7 +144,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     expect(summary(f)).toContainEqual(expect.stringMatching(/delete delete at 00-federation: .*deletes \d+ object\(s\) that run/));
   });
 
-  test('the SMCP health check behind its generation gate: a failed reconcile hangs Argo CD (GitOps N5)', () => {
+  test('the SMCP health check behind its generation gate: a failed reconcile hangs Argo CD', () => {
     // The Lua that read the failure reasons only once observedGeneration matched.
     const gate = [
       'if obj.status == nil or (obj.metadata.generation ~= nil and obj.status.observedGeneration ~= obj.metadata.generation) then',

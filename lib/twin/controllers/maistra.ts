@@ -401,7 +401,7 @@ export function renderControlPlane(p: ControlPlanePlan, chartVersion: string): R
       },
     });
     // istio-discovery/templates/networkpolicy.yaml (v2.6 @08c043ff): its `- ports:` / `port: webhook` lines decode
-    // to an ingress rule without ports (the stray `port` key is dropped), i.e. open to all — as the research notes.
+    // to an ingress rule without ports (the stray `port` key is dropped), i.e. open to all.
     out.push(
       np(
         `istio-istiod-${rev}`,
