@@ -271,6 +271,10 @@ function ownedByAny(o: Obj, before: Snapshot, goneUids: Set<string>): boolean {
   return false;
 }
 
+function pruner(engine: Engine): string {
+  return engine === 'argocd' ? 'Argo CD prunes' : 'Flux garbage-collects';
+}
+
 /** Objects the engine pruned (Argo CD's prune, Flux's garbage collection) that existed before meshfed. */
 function prunedPreexisting(result: EngineResult, initial: Snapshot): Ref[] {
   const seen = new Set<string>();
@@ -348,7 +352,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
           add('forward', {
             stage: 'prune',
             object: label(o),
-            why: `${engine === 'argocd' ? 'Argo CD prunes' : 'Flux garbage-collects'} ${label(o)}, which ran before meshfed, though ${phase} does not delete it.`,
+            why: `${pruner(engine)} ${label(o)}, which ran before meshfed, though ${phase} does not delete it.`,
             fix: `an object that existed before meshfed must carry the keep annotations (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
           });
         for (const b of evictionBlockers(cluster))
@@ -397,7 +401,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             stage: 'prune',
             object: label(o),
             why:
-              `rolling back from ${at}, ${engine === 'argocd' ? 'Argo CD prunes' : 'Flux garbage-collects'} ${label(o)}, which ran before ` +
+              `rolling back from ${at}, ${pruner(engine)} ${label(o)}, which ran before ` +
               'meshfed: what uses it loses it until something creates it again (a new object, with a new address).',
             fix: `an object that existed before meshfed must carry the keep annotations (Argo CD Prune=false, Flux prune: disabled).${BUG}`,
           });
