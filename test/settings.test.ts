@@ -2,7 +2,7 @@
  * A cluster.yaml setting is declared once, in schema/cluster-settings.schema.json: its TypeScript types are
  * generated from the schema (lib/load/settings-types.ts, current), the default docs/input.md shows is the one
  * applied (the schema's `default` keyword, filled in by lib/load/settings.ts, or a `Default: …` text for a
- * default the model derives, each checked here).
+ * default the model derives, each checked here), and every field of the settings is read by the code.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -11,6 +11,7 @@ import * as path from 'path';
 import { Diagnostics } from '../lib/diagnostics';
 import { DEFAULT_TEXT } from '../lib/docs';
 import { analyse } from './support/analyse';
+import { settingsReads } from './support/settings-reads';
 import { loadGitOps } from '../lib/load/gitops';
 import { parseSettings } from '../lib/load/settings';
 import { SourceObject } from '../lib/load/yaml-source';
@@ -168,4 +169,10 @@ test('every default the model derives ("Default: …" in the schema) is the one 
   const { model, plan } = analyse(path.join(ROOT, 'clusters'));
   const greenfield = analyse(path.join(ROOT, 'examples', 'greenfield', 'clusters')).model;
   for (const check of Object.values(DERIVED)) check({ model, plan, greenfield });
+});
+
+test('every field of the settings is read by lib/ (outside lib/load/settings.ts)', () => {
+  const { fields, unread } = settingsReads();
+  expect(fields).toEqual(expect.arrayContaining(['network', 'observability.kiali', 'verify[].from.container', 'source']));
+  expect(unread).toEqual([]);
 });
