@@ -74,7 +74,7 @@ export function planGreenfield(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics, 
     ...planned.imports,
     ...exposurePolicies(ctx, mesh, diags),
     // Workloads that already run on the revision (a graduated migration) are not restarted.
-    ...(mesh.settings.workloadRestart.onInstall === false ? [] : planRevisionRestart(ctx, mesh)),
+    ...(mesh.settings.workloadRestart.onInstall ? planRevisionRestart(ctx, mesh) : []),
     ...planVerify(mesh, 'multicluster').adds,
     ...(mesh.inventory.declaredControlPlane ? declaredControlPlaneObjects(mesh, [...onRevision]) : []),
   ];
