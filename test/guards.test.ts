@@ -82,6 +82,7 @@ describe('the previous render when dist/ is gone', () => {
         '03-import, the last synth rendered east at 00-federation, and 01-prepare and 02-export come between.',
     );
     expect(fs.existsSync(out)).toBe(false);
+    expect(JSON.parse(synth(['--json']).stdout)).toMatchObject({ exitCode: 1, previousRender: 'git show HEAD:dist/plan.json' });
     // The committed render feeds the removal guard too: an object taken from west's current state is refused.
     fs.rmSync(path.join(clusters, 'west', 'ossm2', 'policies.yaml'));
     setPhase(clusters, 'east', '00-federation');
@@ -98,7 +99,7 @@ describe('the previous render when dist/ is gone', () => {
     expect(plain.synth().code).toBe(0);
     fs.rmSync(plain.out, { recursive: true });
     setPhase(plain.clusters, 'west', '02-export');
-    const alone = plain.synth();
+    const alone = plain.synth(['--json']);
     expect(alone.code).toBe(0);
     expect(alone.stderr).toContain(
       `meshfed: no previous render found (${plain.out}/plan.json does not exist, and ${plain.out}/ is not in a Git work tree), so ` +
@@ -106,6 +107,7 @@ describe('the previous render when dist/ is gone', () => {
         `addresses and removals were not checked. On a first synth that is expected; if ${plain.out}/ was deleted, restore the ` +
         `render GitOps applies now (with Git: git checkout HEAD -- ${plain.out}) and synth again.`,
     );
+    expect(JSON.parse(alone.stdout)).toMatchObject({ exitCode: 0, previousRender: null });
     // In a repository whose commits hold no dist/.
     const repo = workspace();
     repo.git('init', '-q');
