@@ -491,7 +491,8 @@ describe('MF004 user configuration naming imported hosts', () => {
 
 /** The pitfall rules guard the renderer: each is triggered by changing a correct plan the way a regression would. */
 const PITFALLS: CheckRuleId[] = ['MF005', 'MF006', 'MF007', 'MF008', 'MF009', 'MF010', 'MF011', 'MF012'];
-const example = analyse(EXAMPLE_CLUSTERS);
+let example: ReturnType<typeof analyse>;
+beforeAll(() => (example = analyse(EXAMPLE_CLUSTERS)));
 const freshPlan = (): Plan => JSON.parse(JSON.stringify(example.plan));
 const pitfalls = (p: Plan) => rules(runChecks(example.model, p, PITFALLS));
 const mutate = (p: Plan, cluster: string, phase: number, fn: (r: Resource) => Resource) => {

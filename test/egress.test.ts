@@ -8,10 +8,11 @@ import * as path from 'path';
 import { runChecks } from '../lib/check';
 import { Diagnostics } from '../lib/diagnostics';
 import { ClusterSpec, writeClusters } from './support/fixtures';
-import { crdProblems, find } from './support/kube';
+import { crdProblems, find, Obj } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
+import { RenderResult } from '../lib/pipeline/render';
 import { buildPlan } from '../lib/plan/plan';
 import { Plan } from '../lib/plan/types';
 
@@ -48,8 +49,13 @@ function specs(gamma: Record<string, unknown>, betaAddress: string | string[] = 
 }
 
 describe.each(['openshift', 'kubernetes'] as const)('egress gateway on %s, one host exported by two peers', (platform) => {
-  const { dist, result } = synthTo(writeClusters(specs({ platform, egressGateway: { enabled: true } })));
-  const objs = desiredState(dist, 'gamma', '03-import');
+  let dist: string;
+  let result: RenderResult;
+  let objs: Obj[];
+  beforeAll(() => {
+    ({ dist, result } = synthTo(writeClusters(specs({ platform, egressGateway: { enabled: true } }))));
+    objs = desiredState(dist, 'gamma', '03-import');
+  });
 
   test('every overlay builds, every object is CRD-valid, no error finding', () => {
     for (const phase of result.plan.phases) expect(desiredState(dist, 'gamma', phase).flatMap(crdProblems)).toEqual([]);

@@ -6,14 +6,20 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
-import { crdProblems, find } from './support/kube';
+import { crdProblems, find, Obj } from './support/kube';
 import { builtStates, readTree, runCli, synthTo } from './support/synth';
+import { RenderResult } from '../lib/pipeline/render';
 
 const EXAMPLES = path.join(__dirname, '..', 'examples');
 
 describe.each(fs.readdirSync(EXAMPLES).filter((e) => fs.existsSync(path.join(EXAMPLES, e, 'clusters'))))('examples/%s', (example) => {
-  const { dist, result } = synthTo(path.join(EXAMPLES, example, 'clusters'));
-  const built = builtStates(dist);
+  let dist: string;
+  let result: RenderResult;
+  let built: Map<string, Obj[]>;
+  beforeAll(() => {
+    ({ dist, result } = synthTo(path.join(EXAMPLES, example, 'clusters')));
+    built = builtStates(dist);
+  });
 
   test('synthesizes every phase of every cluster, valid against the CRD schemas, with no error finding', () => {
     expect(built.size).toBe(result.plan.local.length * result.plan.phases.length);

@@ -12,6 +12,7 @@ import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
 import { readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
+import { RenderResult } from '../lib/pipeline/render';
 import { PHASES } from '../lib/plan/types';
 
 function setPhase(dir: string, cluster: string, phase: string): void {
@@ -159,12 +160,16 @@ describe.each([
   ['bundled example', () => EXAMPLE_CLUSTERS],
   ['three meshes', () => writeClusters(threeMeshSpecs())],
 ])('delivery objects — %s', (name, clusters) => {
-  const dir = copyTree(clusters());
-  if (name === 'three meshes') fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(dir, 'gitops.yaml'));
-  const { dist } = synthTo(dir);
-  const gitopsObjs = [...readTree(dist).keys()].filter(
-    (f) => /^(argocd|flux)\/.*\.yaml$/.test(f) && !f.endsWith('kustomization.yaml') && !f.includes('.patch.'),
-  );
+  let dist: string;
+  let gitopsObjs: string[];
+  beforeAll(() => {
+    const dir = copyTree(clusters());
+    if (name === 'three meshes') fs.copyFileSync(path.join(EXAMPLE_CLUSTERS, 'gitops.yaml'), path.join(dir, 'gitops.yaml'));
+    ({ dist } = synthTo(dir));
+    gitopsObjs = [...readTree(dist).keys()].filter(
+      (f) => /^(argocd|flux)\/.*\.yaml$/.test(f) && !f.endsWith('kustomization.yaml') && !f.includes('.patch.'),
+    );
+  });
 
   test('Argo CD and Flux objects are valid against their CRD schemas', () => {
     const objs = gitopsObjs.flatMap((f) => docs(path.join(dist, f)));
@@ -211,8 +216,12 @@ describe.each([
 });
 
 describe('hooks, waves and least privilege (bundled example, all phases)', () => {
-  const { dist } = synthTo(EXAMPLE_CLUSTERS);
-  const state = new Map(['east', 'west'].flatMap((c) => PHASES.map((p) => [`${c}/${p}`, desiredState(dist, c, p)] as [string, Obj[]])));
+  let dist: string;
+  let state: Map<string, Obj[]>;
+  beforeAll(() => {
+    ({ dist } = synthTo(EXAMPLE_CLUSTERS));
+    state = new Map(['east', 'west'].flatMap((c) => PHASES.map((p) => [`${c}/${p}`, desiredState(dist, c, p)] as [string, Obj[]])));
+  });
   const jobs = (c: string, p: string) => state.get(`${c}/${p}`)!.filter((o) => o.kind === 'Job');
 
   test('the restart Job exists only in 06, as an Argo CD PostSync hook that Flux re-runs by name', () => {
@@ -390,8 +399,13 @@ describe('cacerts and gitops.yaml', () => {
 });
 
 describe('runbook (dist/README.md)', () => {
-  const { dist, result } = synthTo(EXAMPLE_CLUSTERS);
-  const md = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+  let dist: string;
+  let result: RenderResult;
+  let md: string;
+  beforeAll(() => {
+    ({ dist, result } = synthTo(EXAMPLE_CLUSTERS));
+    md = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+  });
 
   test('a Mermaid diagram with each mesh, each east-west gateway and each import labelled with its hostname', () => {
     const block = /```mermaid\n([\s\S]*?)```/.exec(md)![1];

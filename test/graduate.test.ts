@@ -134,16 +134,24 @@ describe.each([
   ['the bundled example', EXAMPLE_CLUSTERS, [VERIFY]],
   ['a production SMCP (gateways, Routes, addons replaced, STRICT)', PRODUCTION, [HANDOVER, VERIFY]],
 ])('%s at 07-finalize, graduated', (_name, from, intended) => {
-  const clusters = finished(from);
-  const migrated = tmp('dist');
-  const graduated = tmp('clusters');
-  const rendered = tmp('dist');
+  let clusters: string;
+  let migrated: string;
+  let graduated: string;
+  let rendered: string;
   const env = { MESHFED_CACHE: '0' };
-  expect(runCli(['--clusters', clusters, '--out', migrated], env).code).toBe(0);
-  const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  const code = runGraduate(['--clusters', clusters, '--to', graduated], {});
-  err.mockRestore();
-  const synth = runCli(['--clusters', graduated, '--out', rendered], env);
+  let code: number;
+  let synth: ReturnType<typeof runCli>;
+  beforeAll(() => {
+    clusters = finished(from);
+    migrated = tmp('dist');
+    graduated = tmp('clusters');
+    rendered = tmp('dist');
+    expect(runCli(['--clusters', clusters, '--out', migrated], env).code).toBe(0);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    code = runGraduate(['--clusters', clusters, '--to', graduated], {});
+    err.mockRestore();
+    synth = runCli(['--clusters', graduated, '--out', rendered], env);
+  });
 
   test('graduate writes greenfield declarations that synth renders without errors', () => {
     expect(code).toBe(0);

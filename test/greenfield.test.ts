@@ -8,8 +8,9 @@ import * as path from 'path';
 import { stringify } from 'yaml';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
-import { crdProblems, find } from './support/kube';
+import { crdProblems, find, Obj } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
+import { RenderResult } from '../lib/pipeline/render';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'greenfield', 'clusters');
 
@@ -29,9 +30,15 @@ function synthFails(dir: string): { stderr: string; out: string } {
 }
 
 describe("examples/greenfield (the reference documents' mesh.global scenario)", () => {
-  const { dist, result } = synthTo(EXAMPLE);
-  const east = desiredState(dist, 'east', 'multicluster');
-  const west = desiredState(dist, 'west', 'multicluster');
+  let dist: string;
+  let result: RenderResult;
+  let east: Obj[];
+  let west: Obj[];
+  beforeAll(() => {
+    ({ dist, result } = synthTo(EXAMPLE));
+    east = desiredState(dist, 'east', 'multicluster');
+    west = desiredState(dist, 'west', 'multicluster');
+  });
 
   test('one overlay per cluster, nothing else per cluster; CRD-valid; no error finding', () => {
     expect(result.plan.phases).toEqual(['multicluster']);

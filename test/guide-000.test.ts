@@ -64,7 +64,8 @@ function mergePatch(target: any, patch: any): any {
 }
 
 describe('bundled example = the guide (000), phase by phase', () => {
-  const { dist } = synthTo(EXAMPLE_CLUSTERS);
+  let dist: string;
+  beforeAll(() => ({ dist } = synthTo(EXAMPLE_CLUSTERS)));
   // The guide has no GitOps: compare without the Argo CD / Flux annotations (tested in gitops.test.ts).
   const state = (cluster: string, phase: string) => desiredState(dist, cluster, phase).map(withoutGitOpsAnnotations);
   const smcp = (objs: Obj[]) => find(objs, 'ServiceMeshControlPlane', 'basic', 'istio-system')!;

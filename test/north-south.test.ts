@@ -19,7 +19,9 @@ import { Plan, Resource } from '../lib/plan/types';
 
 const PRODUCTION = path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters');
 
-const { model, plan } = analyse(PRODUCTION);
+let model: FederationModel;
+let plan: Plan;
+beforeAll(() => ({ model, plan } = analyse(PRODUCTION)));
 const adds = (phase: number) => plan.byCluster.east[phase].adds;
 const of = <T extends Resource['type']>(phase: number, type: T) =>
   adds(phase).filter((r): r is Extract<Resource, { type: T }> => r.type === type);

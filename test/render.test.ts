@@ -9,9 +9,10 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 
 import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
-import { crdProblems, find } from './support/kube';
+import { crdProblems, find, Obj } from './support/kube';
 import { builtStates, desiredState, overlayDirs, readTree, runCli, synthTo } from './support/synth';
 import { threeMeshSpecs, writeThreeMesh } from './support/three-mesh';
+import { RenderResult } from '../lib/pipeline/render';
 import { refKey } from '../lib/plan/types';
 
 interface ObjectRefLike {
@@ -26,9 +27,15 @@ const scenarios: [string, () => string][] = [
 ];
 
 describe.each(scenarios)('%s', (_name, clusters) => {
-  const { dist, result } = synthTo(clusters());
-  const dirs = overlayDirs(dist);
-  const built = builtStates(dist);
+  let dist: string;
+  let result: RenderResult;
+  let dirs: string[];
+  let built: Map<string, Obj[]>;
+  beforeAll(() => {
+    ({ dist, result } = synthTo(clusters()));
+    dirs = overlayDirs(dist);
+    built = builtStates(dist);
+  });
 
   test('every cluster gets all eight phase folders and every overlay builds', () => {
     const clustersOut = fs.readdirSync(dist).filter((c) => fs.existsSync(path.join(dist, c, '00-federation')));
@@ -139,8 +146,13 @@ describe.each(scenarios)('%s', (_name, clusters) => {
 });
 
 describe('three meshes in detail', () => {
-  const dir = writeThreeMesh();
-  const { dist, result } = synthTo(dir);
+  let dir: string;
+  let dist: string;
+  let result: RenderResult;
+  beforeAll(() => {
+    dir = writeThreeMesh();
+    ({ dist, result } = synthTo(dir));
+  });
   const state = (c: string, p: string) => desiredState(dist, c, p);
 
   test('one istio-remote Gateway per exporting peer, with a Hostname address for DNS names', () => {

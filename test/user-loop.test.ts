@@ -101,17 +101,20 @@ test('meshfed --version prints the package version', () => {
 
 describe('the runbook at 3 a.m.: dist/<cluster>/RUNBOOK.md', () => {
   const out = tmpOut();
-  const dir = copyTree(PRODUCTION);
-  const f = path.join(dir, 'east', 'cluster.yaml');
-  const doc = parseDocument(fs.readFileSync(f, 'utf8'));
-  doc.setIn(['spec', 'phase'], '05-install-ossm3');
-  doc.setIn(['spec', 'ossm3', 'namespace'], 'istio-system');
-  fs.writeFileSync(f, doc.toString());
-  const wf = path.join(dir, 'west', 'cluster.yaml');
-  const wdoc = parseDocument(fs.readFileSync(wf, 'utf8'));
-  wdoc.setIn(['spec', 'phase'], '05-install-ossm3');
-  fs.writeFileSync(wf, wdoc.toString());
-  const res = runCli(['--clusters', dir, '--out', out]);
+  let res: ReturnType<typeof runCli>;
+  beforeAll(() => {
+    const dir = copyTree(PRODUCTION);
+    const f = path.join(dir, 'east', 'cluster.yaml');
+    const doc = parseDocument(fs.readFileSync(f, 'utf8'));
+    doc.setIn(['spec', 'phase'], '05-install-ossm3');
+    doc.setIn(['spec', 'ossm3', 'namespace'], 'istio-system');
+    fs.writeFileSync(f, doc.toString());
+    const wf = path.join(dir, 'west', 'cluster.yaml');
+    const wdoc = parseDocument(fs.readFileSync(wf, 'utf8'));
+    wdoc.setIn(['spec', 'phase'], '05-install-ossm3');
+    fs.writeFileSync(wf, wdoc.toString());
+    res = runCli(['--clusters', dir, '--out', out]);
+  });
   test('one per cluster: where it is, the next step, its gate, concrete commands, abort criteria, rollback table', () => {
     expect(res.code).toBe(0);
     const east = fs.readFileSync(path.join(out, 'east', 'RUNBOOK.md'), 'utf8');
