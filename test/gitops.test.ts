@@ -255,6 +255,40 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
     ).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
   });
 
+  test('each verify Job first waits for the restart Jobs of its phase, which its ServiceAccount may only get (Flux starts them together)', () => {
+    const steps = (j: Obj) => JSON.parse(j.metadata.annotations!['meshfed.dev/steps']) as { op: string; name?: string }[];
+    const restarts = (p: string) =>
+      jobs('east', p)
+        .filter((j) => j.metadata.name.startsWith('meshfed-restart'))
+        .map((j) => j.metadata.name)
+        .sort();
+    for (const p of ['03-import', '04-remove-federation', '05-install-ossm3', '06-migrate-workloads']) {
+      const [verify] = jobs('east', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'));
+      const waits = steps(verify).filter((x) => x.op === 'wait-job');
+      expect(`${p}: ${waits.map((w) => w.name).join(',')}`).toBe(`${p}: ${restarts(p).join(',')}`);
+      expect(steps(verify).findIndex((x) => x.op === 'probe')).toBeGreaterThan(steps(verify).findIndex((x) => x.op === 'wait-job'));
+      expect(verify.spec.activeDeadlineSeconds).toBeGreaterThan(
+        Math.max(
+          ...jobs('east', p)
+            .filter((j) => j.metadata.name.startsWith('meshfed-restart'))
+            .map((j) => j.spec.activeDeadlineSeconds),
+        ),
+      );
+    }
+    expect(restarts('06-migrate-workloads')).toHaveLength(2);
+    const role = desiredState(dist, 'east', '06-migrate-workloads').find(
+      (o) => o.kind === 'Role' && o.metadata.name === 'meshfed-verify-jobs',
+    )!;
+    expect(role.rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], resourceNames: restarts('06-migrate-workloads') },
+    ]);
+    const binding = desiredState(dist, 'east', '03-import').find(
+      (o) => o.kind === 'RoleBinding' && o.metadata.name === 'meshfed-verify-jobs',
+    )!;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'meshfed-verify', namespace: 'istio-system' }]);
+    expect(desiredState(dist, 'east', '07-finalize').filter((o) => o.metadata.name === 'meshfed-verify-jobs')).toEqual([]);
+  });
+
   test('RBAC is namespaced and minimal; the one ClusterRole may only get and patch the migrated Namespaces', () => {
     const all = [...state.values()].flat();
     const clusterRoles = all.filter((o) => o.kind === 'ClusterRole');

@@ -179,4 +179,14 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     const f = rehearse({ engines: ['flux'], judge: ['06-migrate-workloads'], edit });
     expect(summary(f)).toContainEqual(expect.stringMatching(/forward 05-install-ossm3 → 06-migrate-workloads: .*ServiceMeshControlPlane/));
   });
+
+  test('a verify Job that does not wait for the restart: under Flux both start at once and 06 verifies the old pods', () => {
+    const edit = replace('east/06-migrate-workloads/istio-system.yaml', /\{"op":"wait-job"[^}]*\},/g, '');
+    const f = rehearse({ engines: ['flux'], judge: ['06-migrate-workloads'], scenarios: [], edit });
+    expect(summary(f)).toContainEqual(
+      expect.stringMatching(
+        /flux forward 05-install-ossm3 → 06-migrate-workloads: hook Job istio-system\/meshfed-verify-06-\w+: .*completed at \d+ s, before Job istio-system\/meshfed-restart-workloads-\w+ .*from before the restart/,
+      ),
+    );
+  });
 });
