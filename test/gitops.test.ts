@@ -12,7 +12,11 @@ import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
 import { readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
+import { filesAtPointers, render } from '../lib/pipeline/render';
 import { PHASES } from '../lib/plan/types';
+import { parseDuration } from '../lib/twin/flux';
+import { buildKustomization, parseAll } from '../lib/twin/kustomize';
+import { memoryTree } from '../lib/twin/tree';
 
 function setPhase(dir: string, cluster: string, phase: string): void {
   const f = path.join(dir, cluster, 'cluster.yaml');
@@ -184,7 +188,13 @@ describe.each([
     // The one Kustomization applied by hand: Flux then applies dist/flux/<cluster> itself, with prune, never deleting the mesh.
     for (const b of entries.filter((e) => e.startsWith('bootstrap-'))) {
       const [k] = docs(path.join(dist, 'flux', b));
-      expect(k.spec).toMatchObject({ path: `./dist/flux/${b.replace(/^bootstrap-|\.yaml$/g, '')}`, prune: true, deletionPolicy: 'Orphan' });
+      // No wait: it would health-check the phase Kustomization, which is not Ready while a phase runs its Jobs.
+      expect(k.spec).toMatchObject({
+        path: `./dist/flux/${b.replace(/^bootstrap-|\.yaml$/g, '')}`,
+        prune: true,
+        wait: false,
+        deletionPolicy: 'Orphan',
+      });
       expect(crdProblems(k)).toEqual([]);
     }
   });
@@ -207,6 +217,21 @@ describe.each([
       expect(`${f}: ${/^kind: Secret$/m.test(content)}`).toBe(`${f}: false`);
       expect(content).not.toContain('PRIVATE KEY');
     }
+  });
+});
+
+describe('Flux waits as long as the Jobs of a phase may run (production example, east at each phase)', () => {
+  const result = render(path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters'), { skipPointerRules: true });
+  test.each(PHASES)('%s: the phase Kustomization times out only after every Job deadline, and never below 30 minutes', (phase) => {
+    const files = filesAtPointers(result, { east: phase })!;
+    const [ks] = parseAll(files.get('flux/east/kustomization-meshfed-east.yaml')!, 'kustomization-meshfed-east.yaml') as Obj[];
+    const timeout = parseDuration(ks.spec.timeout)!;
+    expect(timeout % 60).toBe(0);
+    expect(timeout).toBeGreaterThanOrEqual(1800);
+    const jobs = buildKustomization(memoryTree(files), `east/${phase}`).filter((o) => o.kind === 'Job') as Obj[];
+    if (['03-import', '06-migrate-workloads', '07-finalize'].includes(phase)) expect(jobs.length).toBeGreaterThan(0);
+    // Applying and starting the Jobs take their time too: five minutes past the longest deadline.
+    for (const j of jobs) expect(`${j.metadata.name}: ${timeout >= j.spec.activeDeadlineSeconds + 300}`).toBe(`${j.metadata.name}: true`);
   });
 });
 

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { HANDOVER_DEADLINE_SECONDS, HANDOVER_STEP_TIMEOUT_SECONDS as STEP_TIMEOUT_SECONDS, HANDOVER_WAVE } from './job-timing';
 import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
 import {
   GatewayAutoscalerFields,
@@ -130,9 +131,6 @@ export class HandoverRole extends Construct {
   }
 }
 
-/** How long the Job waits for each step (gateway rollout, members gone, SMCP finalizer). */
-const STEP_TIMEOUT_SECONDS = 600;
-
 const OWNER_LABELS = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'];
 
 /** The hand-over steps (lib/plan/north-south.ts planHandover says why each step). */
@@ -193,8 +191,8 @@ export class HandoverJob extends Construct {
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
       steps: handoverSteps(props),
-      wave: 0,
-      activeDeadlineSeconds: 300 + 3 * STEP_TIMEOUT_SECONDS,
+      wave: HANDOVER_WAVE,
+      activeDeadlineSeconds: HANDOVER_DEADLINE_SECONDS,
     });
   }
 }

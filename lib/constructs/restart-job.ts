@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { RESTART_WAVE } from './job-timing';
 import { JobInstruction, renderJobScript, WorkloadResource, WorkloadTarget } from '../job-steps';
 import { restartDeadlineSeconds, ROLLOUT_TIMEOUT_SECONDS } from '../plan/restart';
 import { NamespaceRelabel, RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
@@ -114,7 +115,7 @@ export class RestartJob extends Construct {
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
       steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
-      wave: 0,
+      wave: RESTART_WAVE,
       activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });
   }

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { PROBE_TRIES, VERIFY_WAVE, verifyDeadlineSeconds, WAIT_MARGIN_SECONDS } from './job-timing';
 import { JobInstruction, renderJobScript } from '../job-steps';
 import { AwaitedJob, VerifyJobFields, VerifyJobsRoleFields, VerifyProbeSpec, VerifyRoleFields } from '../plan/types';
 
@@ -38,20 +39,7 @@ export class VerifyJobsRole extends Construct {
   }
 }
 
-/** Time for an awaited Job's pod to start and for the Job controller to write its final condition, past its deadline. */
-const WAIT_MARGIN_SECONDS = 60;
-
-/**
- * Each probe retries 30 times, each try at most 10 s of curl and 10 s of pause; probes run one after another.
- * Before them, the wait for the awaited Jobs: they run at the same time (Flux applies them together), so the
- * longest deadline bounds it.
- */
-export function verifyDeadlineSeconds(probes: number, after: readonly AwaitedJob[] = []): number {
-  const wait = after.length ? Math.max(...after.map((j) => j.deadlineSeconds)) + WAIT_MARGIN_SECONDS : 0;
-  return wait + 120 + probes * PROBE_TRIES * 20;
-}
-
-const PROBE_TRIES = 30;
+export { verifyDeadlineSeconds };
 
 /**
  * First the wait for the phase's restart Jobs (so the probes test restarted pods), then the probes: each is
@@ -90,7 +78,7 @@ export class VerifyJob extends Construct {
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
       steps: verifySteps(props.phase, props.probes, props.after),
-      wave: 1,
+      wave: VERIFY_WAVE,
       backoffLimit: 1,
       activeDeadlineSeconds: verifyDeadlineSeconds(props.probes.length, props.after),
     });

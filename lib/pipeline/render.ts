@@ -154,7 +154,7 @@ function federationFiles(
 /** dist/argocd and dist/flux for the plan's pointers. */
 function gitopsFiles({ model, plan, gitops }: { model: FederationModel; plan: Plan; gitops: GitOpsSettings }): Map<string, string> {
   const d = deliveries(model, plan, gitops);
-  return new Map([...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]);
+  return new Map([...renderArgoCd(gitops, d), ...renderFlux(gitops, d, plan)]);
 }
 
 /**
