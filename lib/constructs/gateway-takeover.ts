@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
-import { ScriptJob } from './job-rbac';
+import { rbacHookMetadata, ScriptJob } from './job-rbac';
 import { HANDOVER_DEADLINE_SECONDS, HANDOVER_STEP_TIMEOUT_SECONDS as STEP_TIMEOUT_SECONDS, HANDOVER_WAVE } from './job-timing';
 import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
 import {
@@ -127,7 +127,7 @@ export class HandoverRole extends Construct {
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
-    new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace }, rules });
+    new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) }, rules });
   }
 }
 

@@ -8,7 +8,8 @@ import { AwaitedJob, Resource } from '../plan/types';
  * expected durations), so the three never disagree.
  */
 
-/** PostSync waves: the restart and the hand-over first, the verify Job after them. */
+/** PostSync waves: RBAC that is a hook first (lib/constructs/job-rbac.ts), then the restart and the hand-over, then the verify Job. */
+export const RBAC_HOOK_WAVE = -1;
 export const RESTART_WAVE = 0;
 export const HANDOVER_WAVE = 0;
 export const VERIFY_WAVE = 1;

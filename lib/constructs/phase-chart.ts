@@ -73,7 +73,7 @@ function addResource(scope: Construct, id: string, r: Resource): void {
     case 'istio':
       return void new IstioControlPlane(scope, id, { name, ...fieldsOf(r) });
     case 'serviceAccount':
-      return void new JobServiceAccount(scope, id, { name, namespace });
+      return void new JobServiceAccount(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'serviceMeshMember':
       return void new ServiceMeshMember(scope, id, { namespace, ...fieldsOf(r) });
     case 'roleBinding':

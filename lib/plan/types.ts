@@ -252,7 +252,18 @@ export interface HandoverTarget {
   readonly routes: string[];
 }
 
-export interface HandoverRoleFields {
+/**
+ * RBAC that only one hook Job uses and that must not outlive it (the 07 hand-over's: it may patch the gateway
+ * Services and delete the SMCP): an Argo CD PostSync hook a wave before the Jobs, which Argo CD deletes with the
+ * Job once the sync succeeded (hook-delete-policy HookSucceeded). Flux has no hooks: there it stays until a render
+ * no longer declares it (the graduated overlay does not).
+ */
+export interface HookRbacFields {
+  /** @default false */
+  readonly hook?: boolean;
+}
+
+export interface HandoverRoleFields extends HookRbacFields {
   /** Read and watch only: meshfed's gateway Deployments. */
   readonly deployments: string[];
   /** Get and patch only (labels, owner references): the gateway Services (and read their Endpoints). */
@@ -307,7 +318,7 @@ export interface NetworkPolicyFields {
   readonly from: 'anywhere' | { readonly namespaces: string[] } | { readonly namespaceLabels: Record<string, string> };
 }
 
-export interface RoleBindingFields {
+export interface RoleBindingFields extends HookRbacFields {
   /** Bound to the Role of the binding's own name, in its namespace. */
   readonly serviceAccount: ObjectRef;
 }
@@ -446,7 +457,7 @@ export type Resource =
   | Planned<'importWorkloadEntry', ImportWorkloadEntryFields & { readonly exporter: string; readonly fileOf?: ObjectRef }>
   | Planned<'istioCni', IstioCniFields>
   | Planned<'istio', IstioFields>
-  | Planned<'serviceAccount', object>
+  | Planned<'serviceAccount', HookRbacFields>
   | Planned<'serviceMeshMember', ServiceMeshMemberFields>
   | Planned<'roleBinding', RoleBindingFields>
   /** Allows `get`, `list`, `watch` and `patch` on the named workloads of one namespace (`readOnly`: no `patch`). */
