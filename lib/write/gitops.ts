@@ -2,7 +2,7 @@ import { phaseDurations } from './durations';
 import { refOf } from './files';
 import { kustomizationYaml, toYaml } from './yaml';
 import { States } from '../check/state';
-import { MeshfedApplication } from '../constructs/argocd-application';
+import { MeshfedApplication, MeshfedRootApplication } from '../constructs/argocd-application';
 import { FluxBootstrap, FluxSync } from '../constructs/flux-sync';
 import { HEALTH_CHECKS } from '../constructs/health-checks';
 import { synthChart } from '../constructs/phase-chart';
@@ -42,7 +42,25 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
     'argocd/kustomization.yaml',
     kustomization(
       [...files.keys()].map((f) => f.replace('argocd/', '')),
-      `One Argo CD Application per cluster: kubectl apply -k dist/argocd (into the Argo CD namespace ${gitops.argocdNamespace}).`,
+      `One Argo CD Application per cluster: kubectl apply -k dist/argocd (into the Argo CD namespace ${gitops.argocdNamespace}),\n` +
+        `or let root.yaml (not listed here) apply them with every commit.`,
+    ),
+  );
+  const [root] = synthChart(
+    (chart) =>
+      new MeshfedRootApplication(chart, 'root', {
+        namespace: gitops.argocdNamespace,
+        repoURL: gitops.repoURL,
+        targetRevision: gitops.targetRevision,
+        path: `${gitops.path}/argocd`,
+      }),
+  );
+  files.set(
+    'argocd/root.yaml',
+    toYaml(
+      root,
+      `The app of apps: apply once (kubectl apply -f dist/argocd/root.yaml); from then on Argo CD applies the\n` +
+        `clusters' Applications of dist/argocd with every commit, so a pointer move reaches them (docs/gitops.md).\n${HEADER}`,
     ),
   );
   const data: Record<string, string> = {};
