@@ -59,17 +59,19 @@ interface Verifying {
   readonly imports: Import[];
 }
 
-/** 00 and 01: the SMCP is ready and its peers connected. */
-const smcpAndPeers = ({ c, cp, mesh, ctx, imports }: Verifying): string[] => [
-  `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY again after the istiod restart`,
-  ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`),
-  ...trafficChecks(mesh, imports),
-];
+/** 00 and 01: the SMCP is ready (01 restarts istiod; 00 changes nothing) and its peers connected. */
+const smcpAndPeers =
+  (ready: string) =>
+  ({ c, cp, mesh, ctx, imports }: Verifying): string[] => [
+    `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # ${ready}`,
+    ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`),
+    ...trafficChecks(mesh, imports),
+  ];
 
 /** What to run after a phase's sync to see that it did what it should, per phase. */
 const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
-  '00-federation': smcpAndPeers,
-  '01-prepare': smcpAndPeers,
+  '00-federation': smcpAndPeers('READY, as before: adopting changes nothing'),
+  '01-prepare': smcpAndPeers('READY again after the istiod restart'),
   '02-export': ({ c, mesh, ctx }) =>
     ctx.isExporter(c)
       ? [
@@ -87,10 +89,21 @@ const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
       .map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`),
     ...trafficChecks(mesh, imports),
   ],
-  '04-remove-federation': ({ c, cp, mesh, imports }) => [
-    `${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`,
-    ...trafficChecks(mesh, imports),
-  ],
+  // 04 removes only the sets: the peers, their CA ConfigMaps and the federation gateways stay until 07 (phase-text.ts WHAT).
+  '04-remove-federation': ({ c, cp, mesh, ctx, imports }) => {
+    const peers = ctx.linksOf(c).map((l) => l.peer);
+    const gateways = [...new Set(peers.flatMap((p) => [p.ingressGateway, p.egressGateway]))];
+    return [
+      `${kc(c)} get exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found: the sets are gone`,
+      ...(peers.length
+        ? [
+            `${kc(c)} get servicemeshpeer ${peers.map((p) => p.name).join(' ')} -n ${cp.namespace}   # still there, idle, until 07`,
+            `${kc(c)} get svc ${gateways.join(' ')} -n ${cp.namespace}   # the federation gateways stay until 07, with the same address`,
+          ]
+        : []),
+      ...trafficChecks(mesh, imports),
+    ];
+  },
   '05-install-ossm3': ({ c, mesh }) => [
     `${kc(c)} get istio,istiocni   # READY True`,
     `${kc(c)} get pods -n ${mesh.ossm3.namespace} -l istio.io/rev=${mesh.ossm3.revision}`,
