@@ -33,6 +33,7 @@ export function rulesTable(): string {
 
 interface SchemaNode {
   readonly description?: string;
+  readonly default?: unknown;
   readonly type?: string | string[];
   readonly enum?: unknown[];
   readonly properties?: Record<string, SchemaNode>;
@@ -40,7 +41,23 @@ interface SchemaNode {
   readonly required?: string[];
 }
 
-const DEFAULT = /(?:^|\s)Default: ([^]*?)\.(?=\s|$)/;
+/** A default the model derives from other input (the SMCP namespace…), stated in the description. */
+export const DEFAULT_TEXT = /(?:^|\s)Default: ([^]*?)\.(?=\s|$)/;
+
+/**
+ * The default a row shows: the schema's `default` keyword, which lib/load/settings.ts `withDefaults` applies
+ * (an empty list reads "none"; a field required in its object takes the value of the object's default), or the
+ * `Default: …` text of a default the model derives. An object's `{}` only means "absent is empty": its fields'
+ * rows say what that gives.
+ */
+function defaultOf(node: SchemaNode, inParent: unknown): { text: string; stated?: string } | undefined {
+  const m = node.description ? DEFAULT_TEXT.exec(node.description) : null;
+  if (m) return { text: m[1], stated: m[0] };
+  const d = node.default ?? inParent;
+  if (Array.isArray(d) && d.length === 0) return { text: 'none' };
+  if (typeof d === 'string' || typeof d === 'boolean' || typeof d === 'number') return { text: String(d) };
+  return undefined;
+}
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
@@ -54,9 +71,10 @@ export function settingsTable(): string {
       const field = `${path}.${key}`;
       const isRequired = (node.required ?? []).includes(key) && required;
       if (child.description) {
-        const m = DEFAULT.exec(child.description);
-        const def = isRequired ? 'required' : m ? m[1] : '—';
-        const meaning = m ? child.description.replace(m[0], '') : child.description;
+        const parentDefault = node.default as Record<string, unknown> | undefined;
+        const d = defaultOf(child, parentDefault?.[key]);
+        const def = isRequired ? 'required' : (d?.text ?? '—');
+        const meaning = d?.stated ? child.description.replace(d.stated, '') : child.description;
         rows.push(`| \`${field}\` | ${cell(def)} | ${cell(meaning)} |`);
       }
       if (child.properties) walk(child, field, isRequired);

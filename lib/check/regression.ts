@@ -143,7 +143,7 @@ export function checkNoRegression(c: CheckContext): Finding[] {
           'meshfed must carry the setting (docs/control-plane.md); report this as a meshfed bug, or set it in the SMCP.',
         );
     }
-    if (mesh.settings.networkPolicies.render === false) continue;
+    if (!mesh.settings.networkPolicies.render) continue;
     const was = isolatedAt(mesh, c.states.get(mesh.cluster, '00-federation'));
     const is = isolatedAt(mesh, state);
     const opened = [...was].filter((ns) => !is.has(ns));

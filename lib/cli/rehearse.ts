@@ -15,8 +15,8 @@ rehearsal twin: Argo CD and Flux syncing the rendered files wave by wave, the Ku
 controllers, the OSSM 2 and OSSM 3 operators, starting from the cluster as its dumps show it. Exit 1 when
 any move fails, hangs, loses what runs or changes an address peers use (docs/gitops.md, "The rehearsal twin").
 
-  --dist DIR       the rendered output to rehearse (default: dist, or $MESHFED_OUT, when it exists;
-                   otherwise what the input renders now)
+  --dist DIR       the rendered output to rehearse (default: dist, or $MESHFED_OUT, when it exists and
+                   --clusters is not given; otherwise what the input renders now)
   --clusters DIR   the input (default: clusters, or $MESHFED_CLUSTERS): dumps, pointers, Applications
   --cluster NAME   only this cluster (repeatable)
   --engine E       argocd, flux or both (default: both)
@@ -51,15 +51,16 @@ export function runRehearse(argv: string[], env: NodeJS.ProcessEnv = process.env
   if ('exit' in parsed) return parsed.exit;
   const v = parsed.values;
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
-  const distDir = v.dist ?? env.MESHFED_OUT ?? 'dist';
+  // An explicit --clusters names another input than the one dist/ was rendered from: rehearse what it renders.
+  const distDir = v.dist ?? env.MESHFED_OUT ?? (v.clusters === undefined ? 'dist' : undefined);
   try {
     const result = render(clustersDir, { skipPointerRules: true });
-    const onDisk = fs.existsSync(distDir);
+    const onDisk = distDir !== undefined && fs.existsSync(distDir);
     if (v.dist && !onDisk) {
       console.error(`meshfed: --dist ${distDir} does not exist.`);
       return 2;
     }
-    if (onDisk) {
+    if (onDisk && distDir) {
       const stale = treeDiff(distDir, result.files);
       const n = stale.added.length + stale.changed.length + stale.removed.length;
       if (n)
@@ -73,7 +74,7 @@ export function runRehearse(argv: string[], env: NodeJS.ProcessEnv = process.env
       clusters: v.cluster,
       engines,
       moves: 'all',
-      dist: onDisk ? diskTree(distDir) : undefined,
+      dist: onDisk && distDir ? diskTree(distDir) : undefined,
     });
     if (v.json) console.log(JSON.stringify(report, null, 2));
     for (const l of formatRehearsal(report)) console.error(l);

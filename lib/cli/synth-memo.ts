@@ -5,6 +5,7 @@ import * as path from 'path';
 import { Finding } from '../check/finding';
 import { Diagnostic } from '../diagnostics';
 import { compareStrings } from '../sort';
+import { RehearsalFinding } from '../twin/rehearse';
 import { listFiles } from '../write/atomic';
 
 /**
@@ -36,6 +37,8 @@ export interface StampReport {
   readonly notes: string[];
   /** How many files the output folder holds. */
   readonly files: number;
+  /** What the rehearsal replayed and found (absent when it was skipped). */
+  readonly rehearsal?: { moves: number; findings: RehearsalFinding[] };
 }
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -6,7 +6,7 @@ import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './sy
 import { Finding, formatFinding } from '../check/finding';
 import { Diagnostic, formatDiagnostic, InputError } from '../diagnostics';
 import { formatRehearsal } from './rehearse';
-import { rehearseRender } from '../pipeline/rehearse';
+import { rehearseRender, SYNTH_REHEARSAL_MAX_OBJECTS } from '../pipeline/rehearse';
 import { render, RenderResult, timed, Timings } from '../pipeline/render';
 import { Plan } from '../plan/types';
 import { RehearsalFinding } from '../twin/rehearse';
@@ -276,8 +276,15 @@ class SynthRun {
       this.say('meshfed: --skip-rehearsal: the moves of this render were not rehearsed (docs/gitops.md, "The rehearsal twin").');
       return undefined;
     }
-    const report = timed(this.timings, 'rehearse', () => rehearseRender(result, this.opts.clustersDir, { moves: 'current' }));
+    const report = timed(this.timings, 'rehearse', () =>
+      rehearseRender(result, this.opts.clustersDir, { moves: 'current', maxObjects: SYNTH_REHEARSAL_MAX_OBJECTS }),
+    );
     this.report.rehearsal = { moves: report.moves.length, findings: report.findings };
+    if (report.skipped.length)
+      this.say(
+        `meshfed: not rehearsed here (over ${SYNTH_REHEARSAL_MAX_OBJECTS} planned objects): ` +
+          `${report.skipped.map((s) => `${s.cluster} (${s.objects})`).join(', ')}; run meshfed rehearse for them (CI: after synth).`,
+      );
     if (!report.findings.length) return undefined;
     for (const l of formatRehearsal(report)) console.error(l);
     console.error(
@@ -332,6 +339,7 @@ class SynthRun {
             findings: this.report.findings,
             notes: this.report.notes,
             files: result.files.size,
+            ...(this.report.rehearsal ? { rehearsal: this.report.rehearsal } : {}),
           },
         },
         this.env,

@@ -127,6 +127,7 @@ export class HandoverRole extends Construct {
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
+    if (props.member) named(['maistra.io'], ['servicemeshmembers'], ['default'], ['get', 'delete']);
     new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) }, rules });
   }
 }
@@ -165,6 +166,13 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
       : []),
     ...props.targets.flatMap((t) => [strip('service', t.service, t.namespace), ...t.routes.map((r) => strip('route', r, t.namespace))]),
     { op: 'delete', resource: 'servicemeshcontrolplane', name, namespace, timeoutSeconds: STEP_TIMEOUT_SECONDS },
+    ...props.members.map((ns): JobStep => ({
+      op: 'delete',
+      resource: 'servicemeshmember',
+      name: 'default',
+      namespace: ns,
+      timeoutSeconds: STEP_TIMEOUT_SECONDS,
+    })),
     ...props.targets.map((t): JobStep => ({
       op: 'require-present',
       resource: 'service',

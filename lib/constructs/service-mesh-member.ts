@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 
 import { ServiceMeshMember as ServiceMeshMemberObject } from '../../imports/maistra-smm-maistra.io';
+import { KEEP_ANNOTATIONS } from '../plan/namespaces';
 import { ServiceMeshMemberFields } from '../plan/types';
 
 export interface ServiceMeshMemberProps extends ServiceMeshMemberFields {
@@ -16,7 +17,11 @@ export class ServiceMeshMember extends Construct {
   constructor(scope: Construct, id: string, props: ServiceMeshMemberProps) {
     super(scope, id);
     new ServiceMeshMemberObject(this, 'Resource', {
-      metadata: { name: 'default', namespace: props.namespace, annotations: { 'argocd.argoproj.io/sync-wave': '-3' } },
+      metadata: {
+        name: 'default',
+        namespace: props.namespace,
+        annotations: { ...KEEP_ANNOTATIONS, 'argocd.argoproj.io/sync-wave': '-3', 'maistra.io/created-by': 'meshfed' },
+      },
       spec: { controlPlaneRef: { name: props.controlPlane.name, namespace: props.controlPlane.namespace } },
     });
   }

@@ -6,9 +6,9 @@ import { Json, JsonObject } from '../json';
 import { parseRootCert } from './cert';
 import { LoadedCluster } from './clusters';
 import { parseInventory } from './ossm2';
-import { ClusterSettings } from './settings';
+import { ClusterSettings, settingsFrom, WrittenSpec } from './settings';
 import { readYamlObjects, SourceObject } from './yaml-source';
-import { PhaseId, PHASES } from '../phases';
+import { MigrationPhase, PHASES } from '../phases';
 import { byKey } from '../sort';
 
 interface BundleSpec {
@@ -17,7 +17,8 @@ interface BundleSpec {
   trustDomain: string;
   controlPlaneNamespace: string;
   network: string;
-  phase: PhaseId;
+  /** One of PHASES (readBundles refuses others). */
+  phase: MigrationPhase;
   rootCert: string;
   eastWestGateway: { addresses: string[]; port?: number };
   importExportTo: string[];
@@ -224,32 +225,18 @@ function serviceObjects(e: BundleSpec['exports'][number]): JsonObject[] {
   return [service, ...deployments];
 }
 
-/** The writer's settings as far as the model reads them. */
-function virtualSettings(writer: string, first: Bundle): ClusterSettings {
+/** The writer's settings as far as the model reads them; every other field is the schema's default. */
+function virtualSettings(first: Bundle): ClusterSettings {
   const s = first.spec;
   const port = s.eastWestGateway.port;
-  return {
-    name: writer,
-    mode: 'migration',
-    hostnameScheme: 'maistra',
+  const spec: WrittenSpec = {
     network: s.network,
     phase: s.phase,
     ossm3: { version: VIRTUAL_OSSM3_VERSION },
-    argocd: {},
-    verify: [],
-    exposure: {},
     eastWestGateway: { address: s.eastWestGateway.addresses, service: port === 15443 ? {} : { type: 'NodePort', nodePort: port } },
-    remoteNetworks: {},
-    platform: 'openshift',
-    egressGateway: {},
     importedServices: { exportTo: s.importExportTo },
-    workloadRestart: {},
-    networkPolicies: {},
-    acknowledge: [],
-    observability: {},
-    intendedRemovals: [],
-    source: first.src,
   };
+  return settingsFrom(spec, first.src);
 }
 
 /** The virtual inventory of one writer: its control plane, its links to the local clusters, its exported services. */
@@ -301,7 +288,7 @@ export function loadPeerBundles(clustersDir: string, local: LoadedCluster[], dia
     out.push({
       name: writer,
       dir: path.dirname(first.src.file),
-      settings: virtualSettings(writer, first),
+      settings: virtualSettings(first),
       inventory,
       rootCert,
       virtual: true,

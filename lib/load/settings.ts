@@ -6,76 +6,58 @@ import { IstioSpecVersion } from '../../imports/sail-istio-sailoperator.io';
 import * as schema from '../../schema/cluster-settings.schema.json';
 import { Diagnostics } from '../diagnostics';
 import { RULE_IDS, RuleId, RULES } from '../rules';
+import { ClusterSettingsFile, ClusterSettingsSpec } from './settings-types';
 import { SourceObject } from './yaml-source';
 import { PhaseId } from '../phases';
 
-/** clusters/<cluster>/cluster.yaml after schema validation; defaults that depend on OSSM 2 are applied in the model. */
-export interface VerifyProbe {
-  readonly from: { readonly namespace: string; readonly deployment: string; readonly container?: string };
-  readonly url: string;
-}
+/**
+ * The types of lib/load/settings-types.ts (generated from schema/cluster-settings.schema.json by `npm run docs`)
+ * with every object field read-only, as the model and the planners share them; lists stay lists.
+ */
+type Frozen<T> = T extends (infer U)[] ? Frozen<U>[] : T extends object ? { readonly [K in keyof T]: Frozen<T[K]> } : T;
 
-export interface CacertsExternalSecret {
-  readonly storeRef: { readonly name: string; readonly kind?: 'SecretStore' | 'ClusterSecretStore' };
-  readonly key: string;
-}
-
-export interface ClusterSettings {
-  readonly name: string;
-  /** migration (OSSM 2 dumps, eight phases) or greenfield (declared federation, one overlay). */
-  readonly mode: 'migration' | 'greenfield';
-  /** greenfield: the mesh's trust domain (migration reads it from the SMCP). */
-  readonly trustDomain?: string;
-  /** greenfield: `global` names shared services `<name>.<ns>.mesh.global` on both sides. */
-  readonly hostnameScheme: 'maistra' | 'global';
-  readonly network: string;
-  /** The phase GitOps applies now (spec.phase). */
+/**
+ * clusters/<cluster>/cluster.yaml after validation: its spec with the schema's defaults filled in (the fields
+ * of `ClusterSettingsSpec`, nothing else) and where it came from. Defaults that depend on OSSM 2 (the SMCP
+ * namespace, the member namespaces) are applied in the model. (metadata.name is the folder's name,
+ * LoadedCluster.name.)
+ */
+export type ClusterSettings = Frozen<Omit<ClusterSettingsSpec, 'phase' | 'acknowledge'>> & {
+  /** The phase GitOps applies now (spec.phase); a greenfield cluster's one overlay is `multicluster`. */
   readonly phase: PhaseId;
-  readonly ossm3: {
-    readonly version: string;
-    readonly namespace?: string;
-    readonly cniNamespace?: string;
-    readonly cacerts?: { readonly externalSecret: CacertsExternalSecret };
-    readonly trust?: 'aliases' | 'trustDomains';
-  };
-  readonly exposure: { readonly enforce?: boolean };
-  readonly argocd: {
-    readonly destination?: { readonly name?: string; readonly server?: string };
-    readonly project?: string;
-    readonly automated?: boolean;
-  };
-  readonly verify: VerifyProbe[];
-  readonly eastWestGateway: {
-    readonly namespace?: string;
-    readonly name?: string;
-    readonly address?: string | string[];
-    readonly service?: {
-      readonly type?: 'LoadBalancer' | 'NodePort' | 'ClusterIP';
-      readonly annotations?: Record<string, string>;
-      readonly nodePort?: number;
-    };
-  };
-  readonly remoteNetworks: Record<string, string>;
-  /** openshift (default) or kubernetes: decides the egress gateway's routing objects. */
-  readonly platform: 'openshift' | 'kubernetes';
-  readonly egressGateway: { readonly enabled?: boolean; readonly name?: string; readonly namespace?: string };
-  readonly importedServices: { readonly namespace?: string; readonly exportTo?: string[] };
-  /** image: the hook Jobs' image; onInstall (greenfield): false when the workloads already run on the revision. */
-  readonly workloadRestart: { readonly image?: string; readonly onInstall?: boolean };
-  /** render: false when the cluster manages its NetworkPolicies itself. */
-  readonly networkPolicies: { readonly render?: boolean };
-  /** Replacements for the SMCP's Prometheus and Kiali addons, rendered in 05. */
-  readonly observability: { readonly monitors?: boolean; readonly kiali?: boolean };
-  /** Rules whose warnings on this cluster were read and accepted: not printed again (plan.json keeps them). */
+  /** Rules whose warnings on this cluster were read and accepted (spec.acknowledge, each a rule that warns). */
   readonly acknowledge: RuleId[];
-  /** Live imports/exports (by imported hostname or exported name) this render may drop (MF014). */
-  readonly intendedRemovals: string[];
   /** Where the settings came from, for diagnostics that point into them. */
   readonly source: SourceObject;
-}
+};
+
+/** A spec as written in cluster.yaml (what the schema accepts). */
+export type WrittenSpec = ClusterSettingsFile['spec'];
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(schema);
+
+/** What a section validator reads: the settings as written (the schema accepted them), where they are, the folder. */
+interface Written {
+  readonly src: SourceObject;
+  readonly name: string;
+  readonly spec: WrittenSpec;
+  readonly folderName: string;
+  readonly diags: Diagnostics;
+}
+
+/**
+ * What the schema cannot say, one validator per section of cluster.yaml: each reports its errors (naming the
+ * field and the fix) and returns whether there were none. All run, so one synth lists every problem.
+ */
+const SECTIONS: readonly ((w: Written) => boolean)[] = [
+  checkMetadata,
+  checkEastWestGateway,
+  checkWorkloadRestart,
+  checkMode,
+  checkAcknowledge,
+  checkOssm3,
+];
 
 /** Validate one cluster.yaml object; reports every violation with its line. */
 export function parseSettings(src: SourceObject, folderName: string, diags: Diagnostics): ClusterSettings | undefined {
@@ -83,76 +65,101 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
     for (const e of dedupe(validate.errors ?? [])) reportSchemaError(src, e, diags);
     return undefined;
   }
-  const v = src.value as unknown as {
-    metadata: { name: string };
-    spec: Pick<ClusterSettings, 'network' | 'ossm3'> &
-      Partial<
-        Pick<
-          ClusterSettings,
-          | 'phase'
-          | 'argocd'
-          | 'verify'
-          | 'exposure'
-          | 'eastWestGateway'
-          | 'remoteNetworks'
-          | 'importedServices'
-          | 'workloadRestart'
-          | 'networkPolicies'
-          | 'observability'
-          | 'platform'
-          | 'egressGateway'
-          | 'mode'
-          | 'trustDomain'
-          | 'hostnameScheme'
-          | 'intendedRemovals'
-        >
-      > & { acknowledge?: string[] };
-  };
-  if (v.metadata.name !== folderName) {
-    diags.error(
-      src.at(['metadata', 'name']),
-      `metadata.name is "${v.metadata.name}" but the folder is "${folderName}".`,
-      `They must be equal (the name is used as dist/${folderName}/): rename the folder or set metadata.name: ${folderName}.`,
-    );
-    return undefined;
+  const file = src.value as unknown as ClusterSettingsFile;
+  const written: Written = { src, name: file.metadata.name, spec: file.spec, folderName, diags };
+  const ok = SECTIONS.map((check) => check(written)).every(Boolean);
+  return ok ? settingsFrom(file.spec, src) : undefined;
+}
+
+/**
+ * The settings of a spec: a copy with every `default` of the schema filled in (`withDefaults`), the phase of
+ * a greenfield cluster, and the object they came from. The virtual clusters of peer bundles come through here too.
+ */
+export function settingsFrom(spec: WrittenSpec, source: SourceObject): ClusterSettings {
+  const s = withDefaults(SPEC_SCHEMA, spec) as ClusterSettingsSpec;
+  return { ...s, phase: s.mode === 'greenfield' ? 'multicluster' : s.phase, acknowledge: s.acknowledge as RuleId[], source };
+}
+
+/** The parts of a schema node `withDefaults` walks. */
+interface SchemaNode {
+  readonly default?: unknown;
+  readonly properties?: Readonly<Record<string, SchemaNode>>;
+  readonly items?: SchemaNode;
+}
+
+/** The schema of spec, whose `default` keywords are the defaults (docs/input.md shows the same keywords). */
+const SPEC_SCHEMA = (schema as unknown as { properties: { spec: SchemaNode } }).properties.spec;
+
+/**
+ * `value` with every missing property that has a `default` in `node` set to a copy of it, in objects and
+ * list items at any depth (a default object gets its own properties' defaults). `value` is not changed.
+ * ajv's `useDefaults` does the same only while validating a cluster.yaml; the virtual clusters of peer
+ * bundles are no cluster.yaml.
+ */
+function withDefaults(node: SchemaNode, value: unknown): unknown {
+  if (Array.isArray(value)) return node.items ? value.map((v) => withDefaults(node.items!, v)) : value;
+  if (value === null || typeof value !== 'object' || !node.properties) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const [key, child] of Object.entries(node.properties)) {
+    if (out[key] === undefined && child.default !== undefined) out[key] = structuredClone(child.default);
+    if (out[key] !== undefined) out[key] = withDefaults(child, out[key]);
   }
-  const addresses = [v.spec.eastWestGateway?.address ?? []].flat();
-  const badAddress = addresses
-    .map((a, i) => ({ a, i, why: addressProblem(a) }))
-    .filter((x) => x.why !== undefined)
-    .map((x) => {
-      const at = Array.isArray(v.spec.eastWestGateway?.address)
-        ? ['spec', 'eastWestGateway', 'address', x.i]
-        : ['spec', 'eastWestGateway', 'address'];
-      diags.error(
-        src.at(at),
-        `"${x.a}" is not an address peers can use: ${x.why}.`,
-        'Give an IPv4 or IPv6 address or a DNS name only (the port is 15443, or spec.eastWestGateway.service.nodePort with type NodePort).',
-      );
-      return x;
-    });
-  if (badAddress.length) return undefined;
-  const image = v.spec.workloadRestart?.image;
-  const imageWhy = image === undefined ? undefined : imageProblem(image);
-  if (imageWhy) {
+  return out;
+}
+
+function checkMetadata({ src, name, folderName, diags }: Written): boolean {
+  if (name === folderName) return true;
+  diags.error(
+    src.at(['metadata', 'name']),
+    `metadata.name is "${name}" but the folder is "${folderName}".`,
+    `They must be equal (the name is used as dist/${folderName}/): rename the folder or set metadata.name: ${folderName}.`,
+  );
+  return false;
+}
+
+/** The gateway's addresses are bare hosts; a nodePort needs type NodePort. */
+function checkEastWestGateway({ src, spec, diags }: Written): boolean {
+  const address = spec.eastWestGateway?.address;
+  let ok = true;
+  [address ?? []].flat().forEach((a, i) => {
+    const why = addressProblem(a);
+    if (why === undefined) return;
+    ok = false;
     diags.error(
-      src.at(['spec', 'workloadRestart', 'image']),
-      `"${image}" ${imageWhy}: a hook Job must run exactly the image that was reviewed.`,
-      'Pin it by digest (image@sha256:…) or by a release tag (image:4.19), an image with /bin/sh and kubectl.',
+      src.at(Array.isArray(address) ? ['spec', 'eastWestGateway', 'address', i] : ['spec', 'eastWestGateway', 'address']),
+      `"${a}" is not an address peers can use: ${why}.`,
+      'Give an IPv4 or IPv6 address or a DNS name only (the port is 15443, or spec.eastWestGateway.service.nodePort with type NodePort).',
     );
-    return undefined;
-  }
-  const svc = v.spec.eastWestGateway?.service;
+  });
+  const svc = spec.eastWestGateway?.service;
   if (svc?.nodePort !== undefined && svc.type !== 'NodePort') {
+    ok = false;
     diags.error(
       src.at(['spec', 'eastWestGateway', 'service', 'nodePort']),
       'nodePort is only used with type: NodePort.',
       'Set spec.eastWestGateway.service.type: NodePort, or remove nodePort.',
     );
-    return undefined;
   }
-  const mode = v.spec.mode ?? 'migration';
-  const onlyGreenfield = (['trustDomain', 'hostnameScheme'] as const).filter((k) => mode !== 'greenfield' && v.spec[k] !== undefined);
+  return ok;
+}
+
+/** A hook Job runs exactly the image that was reviewed: pinned by digest or a release tag. */
+function checkWorkloadRestart({ src, spec, diags }: Written): boolean {
+  const image = spec.workloadRestart?.image;
+  const why = image === undefined ? undefined : imageProblem(image);
+  if (!why) return true;
+  diags.error(
+    src.at(['spec', 'workloadRestart', 'image']),
+    `"${image}" ${why}: a hook Job must run exactly the image that was reviewed.`,
+    'Pin it by digest (image@sha256:…) or by a release tag (image:4.19), an image with /bin/sh and kubectl.',
+  );
+  return false;
+}
+
+/** Fields only one mode reads: trustDomain and hostnameScheme are greenfield's (trustDomain required there), phase migration's. */
+function checkMode({ src, spec, diags }: Written): boolean {
+  const mode = spec.mode ?? 'migration';
+  const onlyGreenfield = (['trustDomain', 'hostnameScheme'] as const).filter((k) => mode !== 'greenfield' && spec[k] !== undefined);
   for (const k of onlyGreenfield) {
     diags.error(
       src.at(['spec', k]),
@@ -162,57 +169,38 @@ export function parseSettings(src: SourceObject, folderName: string, diags: Diag
         : 'Remove the field, or set spec.mode: greenfield.',
     );
   }
-  if (mode === 'greenfield' && !v.spec.trustDomain)
+  const noTrustDomain = mode === 'greenfield' && !spec.trustDomain;
+  if (noTrustDomain)
     diags.error(
       src.at(['spec', 'mode']),
       'mode: greenfield needs spec.trustDomain.',
       'Set spec.trustDomain to the trust domain this mesh will use (each mesh its own).',
     );
-  if (mode === 'greenfield' && v.spec.phase !== undefined)
+  const phase = mode === 'greenfield' && spec.phase !== undefined;
+  if (phase)
     diags.error(src.at(['spec', 'phase']), 'a greenfield cluster has one overlay (multicluster), no phases.', 'Remove spec.phase.');
-  if (onlyGreenfield.length || (mode === 'greenfield' && (!v.spec.trustDomain || v.spec.phase !== undefined))) return undefined;
-  if (!acknowledgeable(src, v.spec.acknowledge ?? [], diags)) return undefined;
+  return !onlyGreenfield.length && !noTrustDomain && !phase;
+}
+
+/** The Sail operator CRDs meshfed renders for must offer the version. */
+function checkOssm3({ src, spec, diags }: Written): boolean {
   const versions = Object.values(IstioSpecVersion).filter((x) => /^v\d+\.\d+\.\d+$/.test(x));
-  if (!versions.includes(v.spec.ossm3.version as IstioSpecVersion)) {
-    diags.error(
-      src.at(['spec', 'ossm3', 'version']),
-      `the Sail operator CRDs meshfed renders for do not offer Istio ${v.spec.ossm3.version}.`,
-      `Use one of ${versions[versions.length - 1]} … ${versions[0]} (the guide uses v1.27.3).`,
-    );
-    return undefined;
-  }
-  return {
-    name: v.metadata.name,
-    mode,
-    trustDomain: v.spec.trustDomain,
-    hostnameScheme: v.spec.hostnameScheme ?? 'maistra',
-    network: v.spec.network,
-    phase: v.spec.phase ?? (mode === 'greenfield' ? 'multicluster' : '00-federation'),
-    ossm3: v.spec.ossm3,
-    argocd: v.spec.argocd ?? {},
-    verify: v.spec.verify ?? [],
-    exposure: v.spec.exposure ?? {},
-    eastWestGateway: v.spec.eastWestGateway ?? {},
-    remoteNetworks: v.spec.remoteNetworks ?? {},
-    platform: v.spec.platform ?? 'openshift',
-    egressGateway: v.spec.egressGateway ?? {},
-    importedServices: v.spec.importedServices ?? {},
-    workloadRestart: v.spec.workloadRestart ?? {},
-    networkPolicies: v.spec.networkPolicies ?? {},
-    observability: v.spec.observability ?? {},
-    intendedRemovals: v.spec.intendedRemovals ?? [],
-    acknowledge: (v.spec.acknowledge ?? []) as RuleId[],
-    source: src,
-  };
+  if (versions.includes(spec.ossm3.version as IstioSpecVersion)) return true;
+  diags.error(
+    src.at(['spec', 'ossm3', 'version']),
+    `the Sail operator CRDs meshfed renders for do not offer Istio ${spec.ossm3.version}.`,
+    `Use one of ${versions[versions.length - 1]} … ${versions[0]} (the guide uses v1.27.3).`,
+  );
+  return false;
 }
 
 /**
  * spec.acknowledge names rules whose warnings may be silenced: an id that is no rule, or a rule that only
  * reports errors (never silenced), would look acknowledged and silence nothing.
  */
-function acknowledgeable(src: SourceObject, ids: string[], diags: Diagnostics): boolean {
+function checkAcknowledge({ src, spec, diags }: Written): boolean {
   let ok = true;
-  ids.forEach((id, i) => {
+  (spec.acknowledge ?? []).forEach((id, i) => {
     const rule = (RULES as Record<string, { severities: readonly string[] }>)[id];
     if (rule?.severities.includes('warning')) return;
     ok = false;

@@ -13,8 +13,7 @@ import { revisionName, inputPath } from './names';
 
 function egressGateway(s: ClusterSettings): Mesh['egress'] {
   if (!s.egressGateway.enabled) return undefined;
-  const name = s.egressGateway.name ?? 'egress-gateway';
-  const namespace = s.egressGateway.namespace ?? 'istio-egress';
+  const { name, namespace } = s.egressGateway;
   return { name, namespace, host: `${name}-istio.${namespace}.svc.${CLUSTER_DOMAIN}` };
 }
 
@@ -36,17 +35,17 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
     ossm3: {
       version: s.ossm3.version,
       namespace: ossm3Namespace,
-      cniNamespace: s.ossm3.cniNamespace ?? 'istio-cni',
+      cniNamespace: s.ossm3.cniNamespace,
       istioName: 'default',
       revision: revisionName('default', s.ossm3.version),
     },
     eastWest: {
-      namespace: s.eastWestGateway.namespace ?? 'istio-ingress',
-      name: s.eastWestGateway.name ?? 'eastwestgateway',
+      namespace: s.eastWestGateway.namespace,
+      name: s.eastWestGateway.name,
       addresses: [s.eastWestGateway.address ?? []].flat(),
-      port: (s.eastWestGateway.service?.type ?? 'LoadBalancer') === 'NodePort' ? s.eastWestGateway.service?.nodePort : 15443,
-      serviceType: s.eastWestGateway.service?.type ?? 'LoadBalancer',
-      annotations: s.eastWestGateway.service?.annotations ?? {},
+      port: s.eastWestGateway.service.type === 'NodePort' ? s.eastWestGateway.service.nodePort : 15443,
+      serviceType: s.eastWestGateway.service.type,
+      annotations: s.eastWestGateway.service.annotations ?? {},
     },
     platform: s.platform,
     egress: egressGateway(s),

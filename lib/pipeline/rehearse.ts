@@ -29,7 +29,16 @@ const REHEARSAL_GITOPS: GitOpsSettings = {
   fluxInterval: '5m',
 };
 
+/**
+ * synth rehearses a cluster's moves itself only up to this many planned objects: the twin's time grows faster than
+ * the cluster (about 5 s per cluster at 60 objects, 40 s at 500 on a 2-core machine: docs/benchmarks.md), and synth
+ * must stay quick. Larger clusters are rehearsed by `meshfed rehearse` (in CI, say), and synth says so.
+ */
+export const SYNTH_REHEARSAL_MAX_OBJECTS = 300;
+
 export interface RehearseOptions {
+  /** Skip clusters with more planned objects than this, and list them in the report's `skipped`. */
+  readonly maxObjects?: number;
   /** Only these clusters (default: every local migrating cluster). */
   readonly clusters?: readonly string[];
   readonly engines?: readonly Engine[];
@@ -47,13 +56,22 @@ export interface RehearseOptions {
 }
 
 /** Rehearse the moves of every (or the given) local migrating cluster of a render. */
-export function rehearseRender(result: RenderResult, clustersDir: string, opts: RehearseOptions = {}): RehearsalReport {
+export function rehearseRender(
+  result: RenderResult,
+  clustersDir: string,
+  opts: RehearseOptions = {},
+): RehearsalReport & { skipped: { cluster: string; objects: number }[] } {
   const withGitops = result.gitops ? result : { ...result, gitops: REHEARSAL_GITOPS };
-  const report: RehearsalReport = { findings: [], moves: [] };
+  const report: RehearsalReport & { skipped: { cluster: string; objects: number }[] } = { findings: [], moves: [], skipped: [] };
   const migrating = result.plan.local.filter(
     (c) => result.plan.phases.includes(result.plan.pointers[c]) && PHASES.includes(result.plan.pointers[c] as MigrationPhase),
   );
   for (const cluster of migrating.filter((c) => !opts.clusters || opts.clusters.includes(c))) {
+    const objects = result.plan.byCluster[cluster].reduce((n, p) => n + p.adds.length, 0);
+    if (opts.maxObjects !== undefined && objects > opts.maxObjects) {
+      report.skipped.push({ cluster, objects });
+      continue;
+    }
     const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase as MigrationPhase);
     const renders = new Map<MigrationPhase, FileTree>();
     for (const phase of written) {

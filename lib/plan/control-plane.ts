@@ -86,7 +86,7 @@ export function isolatedNamespaces(mesh: Mesh): string[] {
 
 /** Does meshfed render the isolation (the SMCP managed NetworkPolicies at 00 and the settings do not opt out)? */
 export function rendersNetworkPolicies(mesh: Mesh): boolean {
-  return mesh.settings.networkPolicies.render !== false && smcpPosture(mesh).manageNetworkPolicy;
+  return mesh.settings.networkPolicies.render && smcpPosture(mesh).manageNetworkPolicy;
 }
 
 /** Namespaces whose pods are the mesh: members, both control planes, and every gateway and import namespace. */

@@ -46,9 +46,9 @@ export function deliveries(model: FederationModel, plan: Plan, gitops: GitOpsSet
           path: `${gitops.path}/${m.cluster}/imports/${s.name}`,
         })),
         argocd: {
-          project: m.settings.argocd.project ?? 'default',
+          project: m.settings.argocd.project,
           destination: d?.server ? { server: d.server } : { name: d?.name ?? m.cluster },
-          automated: m.settings.argocd.automated ?? true,
+          automated: m.settings.argocd.automated,
         },
       };
     });

@@ -324,7 +324,7 @@ function smcpPruneGuard(mesh: Mesh): Patch[] {
  * gateway Service and Route (so its pruner keeps them); then it deletes the SMCP with the operator
  * running — and the Services and Routes, now plain objects in Git.
  */
-function planHandover(mesh: Mesh): Resource[] {
+function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
   const gws = takenOver(mesh);
   if (gws.length === 0) return [];
   const cp = mesh.controlPlane;
@@ -339,7 +339,7 @@ function planHandover(mesh: Mesh): Resource[] {
   // The grants to patch the gateway Services and Routes and to delete the SMCP must not outlive the Job: Argo CD
   // hooks, deleted once the sync succeeded (HookRbacFields); under Flux the graduated overlay leaves them out.
   const out: Resource[] = [{ type: 'serviceAccount', ref: sa, hook: true }];
-  for (const ns of [...new Set([cp.namespace, ...gws.map((g) => g.namespace)])].sort()) {
+  for (const ns of [...new Set([cp.namespace, ...gws.map((g) => g.namespace), ...members])].sort()) {
     const here = targets.filter((t) => t.namespace === ns);
     out.push(
       {
@@ -350,6 +350,7 @@ function planHandover(mesh: Mesh): Resource[] {
         routes: here.flatMap((t) => t.routes),
         smcp: ns === cp.namespace ? cp.name : undefined,
         memberRoll: ns === cp.namespace && cp.mode !== 'ClusterWide',
+        member: members.includes(ns),
         hook: true,
       },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', HANDOVER_NAME, ns), serviceAccount: sa, hook: true },
@@ -366,6 +367,7 @@ function planHandover(mesh: Mesh): Resource[] {
     // operator creates the roll with a controller ownerReference to the SMCP); argo-cd@v3.4.0
     // gitops-engine/pkg/cache/cluster.go:1466-1472 (objects with ownerReferences are never pruned).
     waitForMemberRoll: cp.mode !== 'ClusterWide',
+    members,
   });
   return [...out, ...handedOverServices(mesh)];
 }
@@ -392,8 +394,11 @@ export function handedOverServices(mesh: Mesh): Resource[] {
  * holding an SMCP gateway would leave the mesh, and Maistra refuses to reconcile an SMCP whose manifests are
  * in a namespace outside it ("namespace of manifest … not in mesh", controlplane/reconciler.go:411-450):
  * every SMCP change from 06 on, 06's own included, would fail. A ServiceMeshMember keeps the namespace a member
- * whatever its labels (memberroll/controller.go:325-345 counts every member object's namespace); 07 deletes it
- * before the SMCP goes.
+ * whatever its labels (memberroll/controller.go:325-345 counts every member object's namespace). The roll has
+ * usually created that member itself, annotated maistra.io/created-by: servicemeshmemberroll-controller, and deletes
+ * the ones it created once their namespace stops matching (memberroll/controller.go:329-337, 534-536): meshfed's
+ * says meshfed made it, and carries the keep annotations (a rollback must not prune what ran before). 07 drops it from
+ * Git and the hand-over Job deletes it once the SMCP is gone.
  */
 export function gatewayMemberships(ctx: ModelIndex, mesh: Mesh): Resource[] {
   const cp = mesh.controlPlane;
@@ -422,6 +427,12 @@ export const contribute: Contribute = (ctx, mesh) => {
       patches: [...routes.patches, ...smcpPruneGuard(mesh)],
     },
     '05-install-ossm3': { adds: gatewayMemberships(ctx, mesh) },
-    '07-finalize': { adds: planHandover(mesh), deletes: gatewayMemberships(ctx, mesh).map((r) => r.ref) },
+    '07-finalize': {
+      adds: planHandover(
+        mesh,
+        gatewayMemberships(ctx, mesh).map((r) => r.ref.namespace!),
+      ),
+      deletes: gatewayMemberships(ctx, mesh).map((r) => r.ref),
+    },
   };
 };

@@ -32,7 +32,7 @@ function cacerts(mesh: Mesh, diags: Diagnostics): Resource[] {
       type: 'cacertsExternalSecret',
       ref: ref('external-secrets.io/v1', 'ExternalSecret', 'cacerts', mesh.ossm3.namespace),
       storeName: es.storeRef.name,
-      storeKind: es.storeRef.kind ?? 'ClusterSecretStore',
+      storeKind: es.storeRef.kind,
       key: es.key,
     },
   ];

@@ -190,7 +190,7 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
 
 /** A greenfield overlay's restart on install: none when the workloads already run on the revision (a graduated migration). */
 export function planInstallRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
-  return mesh.settings.workloadRestart.onInstall === false ? [] : planRevisionRestart(ctx, mesh);
+  return mesh.settings.workloadRestart.onInstall ? planRevisionRestart(ctx, mesh) : [];
 }
 
 export type RestartJobResource = Extract<Resource, { type: 'restartJob' }>;

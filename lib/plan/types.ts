@@ -273,6 +273,8 @@ export interface HandoverRoleFields extends HookRbacFields {
   readonly smcp?: string;
   /** Read `ServiceMeshMemberRoll default` (when the Job waits for it: HandoverJobFields.waitForMemberRoll). @default false */
   readonly memberRoll?: boolean;
+  /** Delete `ServiceMeshMember default` in this namespace (HandoverJobFields.members). @default false */
+  readonly member?: boolean;
 }
 
 export interface ServiceMeshMemberFields {
@@ -291,6 +293,11 @@ export interface HandoverJobFields {
    * deletion removes it (garbage collection); Argo CD never prunes an object with owner references.
    */
   readonly waitForMemberRoll: boolean;
+  /**
+   * Namespaces whose ServiceMeshMember (kept through every rollback: lib/plan/north-south.ts gatewayMemberships)
+   * the Job deletes once the SMCP is gone.
+   */
+  readonly members: readonly string[];
 }
 
 export interface KialiFields {

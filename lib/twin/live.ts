@@ -19,7 +19,7 @@ import { MaistraOperator, MaistraOptions } from './controllers/maistra';
 import { LoadBalancerController, LoadBalancerOptions, OpenShiftRouter, RouterOptions } from './controllers/router';
 import { SailOperator, SailOptions } from './controllers/sail';
 import { isObject, splitApiVersion } from './kustomize';
-import { metadata, Obj, ownerReferences, refOf } from './objects';
+import { metadata, Obj, ownerReferences, refOf, valueAt } from './objects';
 import { JsonObject } from '../load/yaml-source';
 import { compareStrings } from '../sort';
 
@@ -99,6 +99,19 @@ function restore(cluster: Cluster, dumps: readonly Obj[]): void {
       DUMP_MANAGER,
     );
   }
+  // What the dumps imply without holding it: `oc get` of a mesh's objects does not list ServiceAccounts, yet every
+  // dumped workload runs as one (its pods exist), and every namespace has `default` (kubernetes
+  // pkg/controller/serviceaccount/serviceaccounts_controller.go creates it). Restored as they must be running.
+  const accounts = new Set<string>();
+  for (const ns of [...needed, ...namespaces.map((n) => String(metadata(n).name))]) accounts.add(`${ns}/default`);
+  for (const w of rest.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(String(o.kind)))) {
+    const spec = valueAt(w, ['spec', 'template', 'spec']);
+    const sa = isObject(spec) ? (spec.serviceAccountName ?? spec.serviceAccount) : undefined;
+    accounts.add(`${String(metadata(w).namespace ?? '')}/${typeof sa === 'string' && sa ? sa : 'default'}`);
+  }
+  const dumpedAccounts = new Set(
+    rest.filter((o) => o.kind === 'ServiceAccount').map((o) => `${String(metadata(o).namespace ?? '')}/${String(metadata(o).name)}`),
+  );
   const uids = new Map<string, string>();
   const restored: [Obj, Obj][] = [];
   for (const dumped of [...namespaces, ...rest]) {
@@ -113,6 +126,12 @@ function restore(cluster: Cluster, dumps: readonly Obj[]): void {
     const dumpedUid = metadata(dumped).uid;
     if (typeof dumpedUid === 'string') uids.set(dumpedUid, String(metadata(live).uid));
     restored.push([dumped, live]);
+  }
+  for (const key of [...accounts].sort(compareStrings)) {
+    if (dumpedAccounts.has(key)) continue;
+    const [namespace, name] = key.split('/');
+    if (!namespace) continue;
+    cluster.create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } }, DUMP_MANAGER);
   }
   for (const [dumped, live] of restored) {
     const owners = ownerReferences(dumped).flatMap((r) => {

@@ -252,6 +252,12 @@ function changesSmcp(render: FileTree, cluster: string, phase: MigrationPhase): 
   return (p?.patches ?? []).some((x) => x.target.startsWith('ServiceMeshControlPlane/'));
 }
 
+/** A ServiceMeshMember Maistra's member roll made (and deletes when its namespace stops matching): memberroll/controller.go:534-536. */
+function createdByMaistra(o: Obj): boolean {
+  const a = metadata(o).annotations;
+  return isObject(a) && a['maistra.io/created-by'] === 'servicemeshmemberroll-controller';
+}
+
 function labelOf(o: Obj, key: string): string | undefined {
   const l = metadata(o).labels;
   return isObject(l) && typeof l[key] === 'string' ? (l[key] as string) : undefined;
@@ -537,7 +543,7 @@ function judgeForward(
     // 04 its federation gateways, 07's SMCP deletion its gateways in every namespace): judged by the flows that
     // use them (MF019, MF015), not here. Maistra marks what it manages with maistra.io/owner, owner reference or
     // not (it sets one only in the SMCP's namespace: maistra/istio-operator@8143614c hooks.go:26-35).
-    if (ownerReferences(o).length || labelOf(o, 'maistra.io/owner')) continue;
+    if (ownerReferences(o).length || labelOf(o, 'maistra.io/owner') || createdByMaistra(o)) continue;
     // meshfed's own objects of an earlier phase that this phase no longer declares.
     if (!initial.has(key) && !desired.has(key)) continue;
     if (ownedByAny(o, before, goneUids)) continue;

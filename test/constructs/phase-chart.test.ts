@@ -178,6 +178,7 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     smcp: { name: 'basic', namespace: 'istio-system' },
     targets: [{ namespace: 'istio-system', deployment: 'istio-ingressgateway-ossm3', service: 'istio-ingressgateway', routes: [] }],
     waitForMemberRoll: true,
+    members: [],
   },
   networkPolicy: {
     type: 'networkPolicy',

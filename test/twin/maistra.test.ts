@@ -304,6 +304,31 @@ describe('ClusterWide member roll', () => {
     expect(live(c, SMMR)).toBeUndefined();
   });
 
+  test('the roll creates a member in each namespace it selects and deletes its own once the namespace stops matching', () => {
+    const c = cluster();
+    c.apply(smcp(), { manager: 'argocd' });
+    settle(c);
+    const member = (n: string) => live(c, ref('ServiceMeshMember', n, 'default', 'maistra.io'));
+    expect(member('client').metadata.annotations).toEqual({ 'maistra.io/created-by': 'servicemeshmemberroll-controller' });
+    expect(member('internal-gw')).toBeDefined();
+    // meshfed's own member takes over the one the roll made (server-side apply, forced as Argo CD and Flux do).
+    c.apply(
+      {
+        apiVersion: 'maistra.io/v1',
+        kind: 'ServiceMeshMember',
+        metadata: { name: 'default', namespace: 'internal-gw', annotations: { 'maistra.io/created-by': 'meshfed' } },
+        spec: { controlPlaneRef: { name: 'basic', namespace: 'istio-system' } },
+      },
+      { manager: 'argocd', force: true },
+    );
+    for (const n of ['client', 'internal-gw']) c.apply(ns(n), { manager: 'test' });
+    c.apply(smcp({ tracing: { type: 'None' } }), { manager: 'argocd' });
+    settle(c);
+    expect(member('client')).toBeUndefined();
+    expect(member('internal-gw').metadata.annotations['maistra.io/created-by']).toBe('meshfed');
+    expect(live(c, SMMR).status.configuredMembers).toEqual(['internal-gw']);
+  });
+
   test('deleting the SMCP prunes what it rendered in every namespace and its namespace label; the operator must be installed', () => {
     const c = cluster();
     c.apply(smcp(), { manager: 'argocd' });

@@ -644,6 +644,10 @@ function conditionStatus(o: Obj, type: string): string {
   return String(findCondition(o, type)?.status ?? 'Unknown');
 }
 
+/** common/metadata.go:7-8 CreatedByKey, and the member roll controller's name (memberroll/controller.go). */
+const CREATED_BY = 'maistra.io/created-by';
+const ROLL_CONTROLLER = 'servicemeshmemberroll-controller';
+
 export class MaistraOperator implements Controller {
   readonly name = 'maistra';
   private readonly memory = new Map<string, SmcpMemory>();
@@ -1038,24 +1042,48 @@ export class MaistraOperator implements Controller {
     const listed = Array.isArray(spec.members) ? spec.members.map(String) : [];
     const selectors = Array.isArray(spec.memberSelectors) ? spec.memberSelectors : [];
     const excluded = (n: string) => n === ns || n === 'kube' || n === 'openshift' || /^(kube|openshift|ibm)-/.test(n);
-    // memberroll/controller.go:325-345: every ServiceMeshMember that names this mesh adds its namespace, whatever
-    // the namespace's labels (member/controller.go:227-290 configures it).
-    const smms = new Set(
+    // memberroll/controller.go:290-345: the roll creates a ServiceMeshMember, annotated maistra.io/created-by:
+    // servicemeshmemberroll-controller, in each namespace its spec requires, deletes the ones it created that are
+    // no longer required (isCreatedByThisController, :534-536), and counts every member object that names this mesh,
+    // whatever the namespace's labels (member/controller.go:227-290 configures it).
+    const required = (n: Obj) => {
+      const name = String(metadata(n).name);
+      const included =
+        (listed.length === 1 && listed[0] === '*') || listed.includes(name) || selectors.some((sel) => matchesSelector(sel, labels(n)));
+      return included && !excluded(name);
+    };
+    const requiredNamespaces = new Set(
+      cluster
+        .list((o) => o.kind === 'Namespace' && o.apiVersion === 'v1' && !isTerminating(o))
+        .filter(required)
+        .map((n) => String(metadata(n).name)),
+    );
+    const memberObjects = () =>
       cluster
         .list((o) => o.kind === 'ServiceMeshMember' && refOf(o).group === 'maistra.io' && !isTerminating(o))
-        .filter((m) => metadata(m).name === 'default' && valueAt(m, ['spec', 'controlPlaneRef', 'namespace']) === ns)
-        .map((m) => String(metadata(m).namespace)),
-    );
+        .filter((m) => metadata(m).name === 'default' && valueAt(m, ['spec', 'controlPlaneRef', 'namespace']) === ns);
+    const createdByRoll = (m: Obj) => annotations(m)[CREATED_BY] === ROLL_CONTROLLER;
+    for (const m of memberObjects())
+      if (createdByRoll(m) && !requiredNamespaces.has(String(metadata(m).namespace))) cluster.delete(refOf(m), MAISTRA_MANAGER);
+    const have = new Set(memberObjects().map((m) => String(metadata(m).namespace)));
+    const meshName = String(valueAt(cluster.list((o) => isSmcp(o) && metadata(o).namespace === ns)[0], ['metadata', 'name']) ?? 'basic');
+    for (const n of [...requiredNamespaces].sort(compareStrings))
+      if (!have.has(n))
+        cluster.create(
+          {
+            apiVersion: 'maistra.io/v1',
+            kind: 'ServiceMeshMember',
+            metadata: { name: 'default', namespace: n, annotations: { [CREATED_BY]: ROLL_CONTROLLER } },
+            spec: { controlPlaneRef: { name: meshName, namespace: ns } },
+          },
+          MAISTRA_MANAGER,
+        );
+    const smms = new Set(memberObjects().map((m) => String(metadata(m).namespace)));
     const members = cluster
       .list((o) => o.kind === 'Namespace' && o.apiVersion === 'v1' && !isTerminating(o))
       .filter((n) => {
         const name = String(metadata(n).name);
-        const included =
-          (listed.length === 1 && listed[0] === '*') ||
-          listed.includes(name) ||
-          selectors.some((s) => matchesSelector(s, labels(n))) ||
-          smms.has(name);
-        return included && !excluded(name);
+        return (requiredNamespaces.has(name) || smms.has(name)) && !excluded(name);
       })
       .map((n) => String(metadata(n).name))
       .sort(compareStrings);
