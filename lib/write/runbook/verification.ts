@@ -119,7 +119,14 @@ const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
     `${kc(c)} get peerauthentication,destinationrule,envoyfilter,gateway.networking.istio.io,serviceentry -A ` +
       `-l maistra.io/owner-name=${cp.name}   # No resources found`,
     `${kc(c)} get clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration ` +
-      `-l maistra.io/owner-name=${cp.name}   # No resources found: only then remove the OSSM 2 operator`,
+      `-l maistra.io/owner-name=${cp.name}   # No resources found`,
+    // The roll goes by garbage collection after the SMCP (or by prune), the members after it (prune, the hand-over
+    // Job, or the roll's controller): each carries the operator's finalizer, which only the running OSSM 2 operator
+    // removes once it has cleaned up (maistra/istio-operator pkg/controller/servicemesh/memberroll/controller.go
+    // finalizeObject, and the member controller's). Without the operator they stay Terminating for good and hold
+    // their namespaces and the maistra.io CRDs.
+    `${kc(c)} get smmr,smm -A   # No resources found (Terminating: wait, the OSSM 2 operator removes their finalizers): ` +
+      `only then remove the OSSM 2 operator`,
     `${kc(c)} get peerauthentication ${MESH_MTLS_NAME} -n ${mesh.ossm3.namespace} -o jsonpath='{.spec.mtls.mode}'   ` +
       `# ${smcpPosture(mesh).mtls}, as the SMCP had it`,
     ...(rendersNetworkPolicies(mesh)
