@@ -72,6 +72,8 @@ export interface MoveRecord {
   readonly ok: boolean;
   /** Virtual seconds the sync took. */
   readonly seconds: number;
+  /** Why the sync failed, in the engine's words (Flux: the Ready condition's message). */
+  readonly failure?: string;
 }
 
 export interface RehearsalReport {
@@ -376,7 +378,15 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       if (judged(phase) && scenarios.has('failed-reconcile') && previous && changesSmcp(render, input.cluster, phase)) {
         const fork = cluster.clone(world.controllers({ failReconcile: true }));
         const r = driver(engine, fork, input.cluster).sync(render);
-        moves.push({ cluster: input.cluster, engine, scenario: 'failed-reconcile', move, ok: r.ok, seconds: r.seconds });
+        moves.push({
+          cluster: input.cluster,
+          engine,
+          scenario: 'failed-reconcile',
+          move,
+          ok: r.ok,
+          seconds: r.seconds,
+          ...(r.failure ? { failure: r.failure.reason } : {}),
+        });
         if (r.ok || r.failure?.kind === 'hangs')
           add('failed-reconcile', {
             stage: r.failure?.stage,

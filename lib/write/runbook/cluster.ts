@@ -25,7 +25,13 @@ function abortAndRollback(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, 
   return [
     '**When to abort** — stop and roll back when:',
     '',
-    ...abortRules(phase, mesh, d, n).map((a) => `- ${a}`),
+    ...abortRules(
+      phase,
+      mesh,
+      d,
+      n,
+      p.adds.some((r) => r.ref.kind === 'ServiceMeshControlPlane') || p.patches.some((x) => x.target.kind === 'ServiceMeshControlPlane'),
+    ).map((a) => `- ${a}`),
     '',
     ...abortSteps(
       mesh,

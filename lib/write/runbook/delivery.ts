@@ -1,5 +1,6 @@
 import { kc, refName } from './format';
 import { GitOpsSettings } from '../../load/gitops';
+import { SMCP_ERROR_REASONS } from '../../constructs/health-checks';
 import { Mesh } from '../../model/types';
 import { MigrationPhase, ObjectRef, PHASES } from '../../plan/types';
 import { minutes, PhaseDurations, SYNC_WAVES_SECONDS } from '../durations';
@@ -95,13 +96,39 @@ function controlPlaneChecks(phase: MigrationPhase, mesh: Mesh): string[] {
   return out;
 }
 
-/** When to stop, for this phase. */
-export function abortRules(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, n: DeliveryNames): string[] {
+/**
+ * F5: under Flux a failed reconcile of the SMCP's new spec is never Failed, only a timeout. Maistra moves
+ * status.observedGeneration only after a successful reconcile (the twin: lib/twin/controllers/maistra.ts `fail`;
+ * maistra/istio-operator pkg/controller/servicemesh/controlplane/reconciler.go), and kustomize-controller reads an
+ * object whose observedGeneration differs from its generation as InProgress before any healthCheckExprs is evaluated
+ * (fluxcd/pkg@62d235c runtime/cel/status_evaluator.go Evaluate, "First we check if the object has the field
+ * status.observedGeneration"): no CEL expression can see the failure. What the operator sees instead, and where to look.
+ */
+export function fluxSmcpFailure(mesh: Mesh, d: PhaseDurations, n: DeliveryNames): string {
+  const cp = mesh.controlPlane;
+  return (
+    `under Flux a failed SMCP reconcile is only a timeout: \`flux --context ${mesh.cluster} get kustomization ${n.app} -n ` +
+    `${n.fluxNamespace}\` says \`Running health checks for revision … with a timeout of …\` for ${minutes(d.fluxTimeoutSeconds)}, then ` +
+    `\`health check failed after …: timeout waiting for: [ServiceMeshControlPlane/${cp.namespace}/${cp.name} status: 'InProgress']\` ` +
+    `(Maistra leaves \`status.observedGeneration\` behind while the new spec fails, and Flux reads that as InProgress ` +
+    `before its failure expression). The SMCP's \`Reconciled\` condition says \`False\` with the reason ` +
+    `(${SMCP_ERROR_REASONS.map((r) => `\`${r}\``).join(', ')}) from the first failed reconcile: look there, do not wait;`
+  );
+}
+
+/** When to stop, for this phase (`smcpChanges`: the phase adds or patches the SMCP). */
+export function abortRules(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, n: DeliveryNames, smcpChanges: boolean): string[] {
   const cps = controlPlaneChecks(phase, mesh);
   return [
     `${n.app} is not Synced and Healthy within ${minutes(d.argocdSeconds)} under Argo CD, or not Ready within ` +
       `${minutes(d.fluxTimeoutSeconds)} under Flux (the worst case above);`,
-    ...(cps.length ? [`a control plane stays Progressing for more than ${minutes(SYNC_WAVES_SECONDS)}: ${cps.join(', ')} say why;`] : []),
+    ...(cps.length
+      ? [
+          `a control plane stays Progressing (Argo CD) or the health check runs (Flux) for more than ${minutes(SYNC_WAVES_SECONDS)}: ` +
+            `${cps.join(', ')} say why;`,
+        ]
+      : []),
+    ...(smcpChanges ? [fluxSmcpFailure(mesh, d, n)] : []),
     'a meshfed Job (restart, verify, hand-over) failed: `kubectl logs job/<name> -n <namespace>` says which step;',
     'any verification command above does not print what its comment expects;',
     'client error rates rise (your dashboards), or `istioctl proxy-status` shows proxies STALE or NOT SENT.',
