@@ -200,14 +200,38 @@ describe.each([
   });
 
   test('Applications: automated prune and self-heal, PruneLast, server-side apply, Delete=false, no finalizer', () => {
-    const applications = gitopsObjs.filter((x) => x.startsWith('argocd/'));
+    const applications = gitopsObjs.filter((x) => x.startsWith('argocd/application-'));
     expect(applications.length).toBeGreaterThan(0);
     for (const f of applications) {
       const app = docs(path.join(dist, f))[0];
       expect(app.metadata).not.toHaveProperty('finalizers');
+      // For the root Application, which manages it: deleting the root keeps the cluster's delivery.
+      expect(app.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Delete=false' });
       expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
       expect(app.spec.syncPolicy.syncOptions).toEqual(['Delete=false', 'PruneLast=true', 'ServerSideApply=true']);
     }
+  });
+
+  test('the root Application (review N11) applies dist/argocd with every commit: no prune, no self-heal, Delete=false', () => {
+    const [root] = docs(path.join(dist, 'argocd', 'root.yaml'));
+    expect(root.metadata).toMatchObject({ name: 'meshfed', namespace: 'openshift-gitops' });
+    expect(root.metadata).not.toHaveProperty('finalizers');
+    expect(root.spec.source).toEqual({
+      repoURL: 'https://git.example.com/platform/mesh-gitops.git',
+      targetRevision: 'HEAD',
+      path: 'dist/argocd',
+    });
+    expect(root.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: false });
+    expect(root.spec.syncPolicy.syncOptions).toEqual(['Delete=false', 'RespectIgnoreDifferences=true']);
+    expect(root.spec.ignoreDifferences).toEqual([
+      { group: 'argoproj.io', kind: 'Application', jsonPointers: ['/operation', '/metadata/annotations/argocd.argoproj.io~1refresh'] },
+    ]);
+    // What the root syncs is the build of dist/argocd: the clusters' Applications, never itself.
+    const built = kustomize(path.join(dist, 'argocd')).map((o) => `${o.kind}/${o.metadata.name}`);
+    const clusters = gitopsObjs
+      .filter((x) => x.startsWith('argocd/application-'))
+      .map((f) => f.replace(/^argocd\/application-|\.yaml$/g, ''));
+    expect(built.sort()).toEqual(clusters.map((c) => `Application/meshfed-${c}`).sort());
   });
 
   test('no Secret is ever rendered', () => {
@@ -232,6 +256,29 @@ describe('Flux waits as long as the Jobs of a phase may run (production example,
     if (['03-import', '06-migrate-workloads', '07-finalize'].includes(phase)) expect(jobs.length).toBeGreaterThan(0);
     // Applying and starting the Jobs take their time too: five minutes past the longest deadline.
     for (const j of jobs) expect(`${j.metadata.name}: ${timeout >= j.spec.activeDeadlineSeconds + 300}`).toBe(`${j.metadata.name}: true`);
+  });
+
+  test('07: the hand-over RBAC (review N13) is PostSync hooks a wave before the Job, deleted by Argo CD once the sync succeeded', () => {
+    const objs = buildKustomization(memoryTree(filesAtPointers(result, { east: '07-finalize' })!), 'east/07-finalize') as Obj[];
+    const handover = objs.filter((o) => String(o.metadata.name).startsWith('meshfed-handover'));
+    const job = handover.find((o) => o.kind === 'Job')!;
+    const rbac = handover.filter((o) => o.kind !== 'Job');
+    expect(rbac.map((o) => `${o.kind}/${o.metadata.namespace}`).sort()).toEqual([
+      'Role/internal-gw',
+      'Role/istio-system',
+      'RoleBinding/internal-gw',
+      'RoleBinding/istio-system',
+      'ServiceAccount/istio-system',
+    ]);
+    const wave = (o: Obj) => Number(o.metadata.annotations['argocd.argoproj.io/sync-wave'] ?? 0);
+    expect(job.metadata.annotations['argocd.argoproj.io/hook']).toBe('PostSync');
+    for (const o of rbac) {
+      expect(o.metadata.annotations).toMatchObject({
+        'argocd.argoproj.io/hook': 'PostSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      });
+      expect(`${o.kind}/${o.metadata.namespace}: ${wave(o) < wave(job)}`).toBe(`${o.kind}/${o.metadata.namespace}: true`);
+    }
   });
 });
 
