@@ -270,8 +270,8 @@ describe('Flux waits as long as the Jobs of a phase may run (production example,
       'RoleBinding/istio-system',
       'ServiceAccount/istio-system',
     ]);
-    const wave = (o: Obj) => Number(o.metadata.annotations['argocd.argoproj.io/sync-wave'] ?? 0);
-    expect(job.metadata.annotations['argocd.argoproj.io/hook']).toBe('PostSync');
+    const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    expect(job.metadata.annotations?.['argocd.argoproj.io/hook']).toBe('PostSync');
     for (const o of rbac) {
       expect(o.metadata.annotations).toMatchObject({
         'argocd.argoproj.io/hook': 'PostSync',

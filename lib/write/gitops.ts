@@ -17,6 +17,24 @@ function kustomization(resources: string[], comment: string): string {
   return kustomizationYaml([...resources].sort(), `${comment}\n${HEADER}`);
 }
 
+/** dist/argocd/root.yaml: the app of apps on dist/argocd (lib/constructs/argocd-application.ts MeshfedRootApplication). */
+function rootApplication(gitops: GitOpsSettings): string {
+  const [root] = synthChart(
+    (chart) =>
+      new MeshfedRootApplication(chart, 'root', {
+        namespace: gitops.argocdNamespace,
+        repoURL: gitops.repoURL,
+        targetRevision: gitops.targetRevision,
+        path: `${gitops.path}/argocd`,
+      }),
+  );
+  return toYaml(
+    root,
+    `The app of apps: apply once (kubectl apply -f dist/argocd/root.yaml); from then on Argo CD applies the\n` +
+      `clusters' Applications of dist/argocd with every commit, so a pointer move reaches them (docs/gitops.md).\n${HEADER}`,
+  );
+}
+
 /** dist/argocd/: one Application per cluster on its current phase, and the health checks Argo CD lacks. */
 export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery[]): Map<string, string> {
   const files = new Map<string, string>();
@@ -38,31 +56,13 @@ export function renderArgoCd(gitops: GitOpsSettings, deliveries: ClusterDelivery
     );
     files.set(`argocd/application-${d.cluster}.yaml`, toYaml(app, `Cluster ${d.cluster} is at ${d.phase}.\n${HEADER}`));
   }
+  const via = `kubectl apply -k dist/argocd (into the Argo CD namespace ${gitops.argocdNamespace}),\nor let root.yaml (not listed here)`;
+  const listed = [...files.keys()].map((f) => f.replace('argocd/', ''));
   files.set(
     'argocd/kustomization.yaml',
-    kustomization(
-      [...files.keys()].map((f) => f.replace('argocd/', '')),
-      `One Argo CD Application per cluster: kubectl apply -k dist/argocd (into the Argo CD namespace ${gitops.argocdNamespace}),\n` +
-        `or let root.yaml (not listed here) apply them with every commit.`,
-    ),
+    kustomization(listed, `One Argo CD Application per cluster: ${via} apply them with every commit.`),
   );
-  const [root] = synthChart(
-    (chart) =>
-      new MeshfedRootApplication(chart, 'root', {
-        namespace: gitops.argocdNamespace,
-        repoURL: gitops.repoURL,
-        targetRevision: gitops.targetRevision,
-        path: `${gitops.path}/argocd`,
-      }),
-  );
-  files.set(
-    'argocd/root.yaml',
-    toYaml(
-      root,
-      `The app of apps: apply once (kubectl apply -f dist/argocd/root.yaml); from then on Argo CD applies the\n` +
-        `clusters' Applications of dist/argocd with every commit, so a pointer move reaches them (docs/gitops.md).\n${HEADER}`,
-    ),
-  );
+  files.set('argocd/root.yaml', rootApplication(gitops));
   const data: Record<string, string> = {};
   for (const k of HEALTH_CHECKS) data[`resource.customizations.health.${k.group}_${k.kind}`] = k.lua;
   files.set(

@@ -1,6 +1,6 @@
 import { kc, refName } from './format';
-import { GitOpsSettings } from '../../load/gitops';
 import { SMCP_ERROR_REASONS } from '../../constructs/health-checks';
+import { GitOpsSettings } from '../../load/gitops';
 import { Mesh } from '../../model/types';
 import { MigrationPhase, ObjectRef, PHASES } from '../../plan/types';
 import { minutes, PhaseDurations, SYNC_WAVES_SECONDS } from '../durations';

@@ -34,19 +34,21 @@ function durationLine(phase: MigrationPhase, { plan, states }: Sections): string
   ];
 }
 
-function phaseSection(phase: MigrationPhase, s: Sections): string[] {
-  const { plan, model, ctx, gitops } = s;
-  const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
-  // No roll in Git: a ClusterWide SMCP's own roll (the operator makes it, lib/plan/north-south.ts) or none dumped.
-  for (const c of phase === '00-federation' ? plan.local : []) {
-    if (plan.byCluster[c][0].adds.some((r) => r.ref.kind === 'ServiceMeshMemberRoll')) continue;
-    out.push(
+/** 00: the clusters without a member roll in Git: a ClusterWide SMCP's own roll (lib/plan/north-south.ts) or none dumped. */
+function memberRollLines({ plan, ctx }: Sections): string[] {
+  return plan.local
+    .filter((c) => !plan.byCluster[c][0].adds.some((r) => r.ref.kind === 'ServiceMeshMemberRoll'))
+    .flatMap((c) => [
       ctx.mesh(c).controlPlane.mode === 'ClusterWide'
         ? `${c}: no member roll in Git — its ClusterWide SMCP's own roll (the operator makes it) stays the operator's.`
         : `${c}: no member roll in Git — none was dumped.`,
       '',
-    );
-  }
+    ]);
+}
+
+function phaseSection(phase: MigrationPhase, s: Sections): string[] {
+  const { plan, model, ctx, gitops } = s;
+  const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], '', ...(phase === '00-federation' ? memberRollLines(s) : [])];
   out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
   for (const c of plan.local) {
     const p = plan.byCluster[c][PHASES.indexOf(phase)];
