@@ -212,7 +212,7 @@ describe.each([
     }
   });
 
-  test('the root Application (review N11) applies dist/argocd with every commit: no prune, no self-heal, Delete=false', () => {
+  test('the root Application applies dist/argocd with every commit: no prune, no self-heal, Delete=false', () => {
     const [root] = docs(path.join(dist, 'argocd', 'root.yaml'));
     expect(root.metadata).toMatchObject({ name: 'meshfed', namespace: 'openshift-gitops' });
     expect(root.metadata).not.toHaveProperty('finalizers');
@@ -258,7 +258,7 @@ describe('Flux waits as long as the Jobs of a phase may run (production example,
     for (const j of jobs) expect(`${j.metadata.name}: ${timeout >= j.spec.activeDeadlineSeconds + 300}`).toBe(`${j.metadata.name}: true`);
   });
 
-  test('07: the hand-over RBAC (review N13) is PostSync hooks a wave before the Job, deleted by Argo CD once the sync succeeded', () => {
+  test('07: the hand-over RBAC is PostSync hooks a wave before the Job, deleted by Argo CD once the sync succeeded', () => {
     const objs = buildKustomization(memoryTree(filesAtPointers(result, { east: '07-finalize' })!), 'east/07-finalize') as Obj[];
     const handover = objs.filter((o) => String(o.metadata.name).startsWith('meshfed-handover'));
     const job = handover.find((o) => o.kind === 'Job')!;
@@ -548,7 +548,8 @@ describe('namespaces that existed before meshfed are never pruned or deleted', (
     const runbook = result.files.get('README.md')!;
     const section = runbook.slice(runbook.indexOf('## 02-export'), runbook.indexOf('## 03-import'));
     expect(section).toContain('Prune deletes');
-    expect(section).not.toMatch(/Prune deletes[^\n]*Namespace istio-system/);
+    expect(section).not.toMatch(/Prune deletes what this phase added: [^.]*Namespace istio-system/);
+    expect(section).toMatch(/Kept as they are [^:]*: [^.]*`Namespace istio-system`/);
   });
   test('a Namespace meshfed creates (the east-west gateway in istio-ingress) is not kept', () => {
     const { dist } = synthTo(EXAMPLE_CLUSTERS);

@@ -45,7 +45,7 @@ function built(phase: MigrationPhase): Obj[] {
 const minutes = (s: number) => `${Math.ceil(s / 60)} min`;
 const NEXT = PHASES.slice(1).map((next, i) => [PHASES[i], next] as const);
 
-describe('per tool: the move, the expected duration, the abort (review N8)', () => {
+describe('per tool: the move, the expected duration, the abort', () => {
   test.each(NEXT)('pointer at %s, next %s: the worst case is the rendered Flux timeout and the Jobs’ deadlines', (at, next) => {
     const md = runbookAt(at);
     const [ks] = parseAll(filesAtPointers(result, { east: next })!.get('flux/east/kustomization-meshfed-east.yaml')!, 'ks.yaml') as Obj[];
@@ -111,7 +111,7 @@ describe('per tool: the move, the expected duration, the abort (review N8)', () 
 });
 
 describe('what the phases check', () => {
-  test('00 pre-flight (review N9): Argo CD tracks resources by annotation', () => {
+  test('00 pre-flight: Argo CD tracks resources by annotation', () => {
     const section = result.files.get('README.md')!.split('## 00-federation')[1].split('\n## ')[0];
     expect(section).toContain(
       "kubectl get cm argocd-cm -n openshift-gitops -o jsonpath='{.data.application\\.resourceTrackingMethod}'   " +
@@ -127,20 +127,20 @@ describe('what the phases check', () => {
     expect(verify).toMatch(/kubectl --context east get svc \S+.* -n istio-system {3}# the federation gateways stay until 07/);
   });
 
-  test('07 (adversary F8): the OSSM 2 operator goes only once no member roll or member is left', () => {
+  test('07: the OSSM 2 operator goes only once no member roll or member is left', () => {
     const verify = block(runbookAt('06-migrate-workloads'), 'Verify');
     const lines = verify.split('\n').filter((l) => l.includes('only then remove the OSSM 2 operator'));
     expect(lines).toEqual([expect.stringMatching(/^kubectl --context east get smmr,smm -A {3}# No resources found/)]);
   });
 
-  test('a failed SMCP reconcile (adversary F5): the abort rules say what Flux shows and where to look, only where the SMCP changes', () => {
+  test('a failed SMCP reconcile: the abort rules say what Flux shows and where to look, only where the SMCP changes', () => {
     expect(block(runbookAt('00-federation'), 'When to abort')).toContain('under Flux a failed SMCP reconcile is only a timeout');
     // 02 does not touch the SMCP.
     expect(block(runbookAt('01-prepare'), 'When to abort')).not.toContain('failed SMCP reconcile');
   });
 });
 
-describe('rollbacks say what the render does (adversary F4, F7)', () => {
+describe('rollbacks say what the render does', () => {
   const rollbackOf = (phase: MigrationPhase) => rollback(phase, result.plan.byCluster.east[PHASES.indexOf(phase)]);
   const pruned = (text: string) => /Prune deletes what this phase added: (.*?)\. (?=[A-Z]|$)/.exec(text)?.[1] ?? '';
   const kept = (text: string) => /Kept as they are [^:]*: (.*?)\. (?=[A-Z]|$)/.exec(text)?.[1] ?? '';
@@ -187,7 +187,7 @@ describe('rollbacks say what the render does (adversary F4, F7)', () => {
   });
 });
 
-describe('docs drift (review N14)', () => {
+describe('what the runbook says a phase does', () => {
   test('00 says which member roll GitOps adopts; the verify Job paragraph stops at 06', () => {
     const md = result.files.get('README.md')!;
     expect(md).not.toContain('GitOps adopts what runs today: the ServiceMeshControlPlane, member roll,');

@@ -191,7 +191,7 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
   });
 });
 
-describe('a failed SMCP reconcile under Flux (adversary F5)', () => {
+describe('a failed SMCP reconcile under Flux', () => {
   // No healthCheckExprs can report it: kustomize-controller reads an object whose observedGeneration lags its
   // generation as InProgress before evaluating `failed` (fluxcd/pkg runtime/cel/status_evaluator.go), and Maistra
   // moves observedGeneration only after a successful reconcile. The runbook says what the operator sees instead.

@@ -97,7 +97,7 @@ function controlPlaneChecks(phase: MigrationPhase, mesh: Mesh): string[] {
 }
 
 /**
- * F5: under Flux a failed reconcile of the SMCP's new spec is never Failed, only a timeout. Maistra moves
+ * Under Flux a failed reconcile of the SMCP's new spec is never Failed, only a timeout. Maistra moves
  * status.observedGeneration only after a successful reconcile (the twin: lib/twin/controllers/maistra.ts `fail`;
  * maistra/istio-operator pkg/controller/servicemesh/controlplane/reconciler.go), and kustomize-controller reads an
  * object whose observedGeneration differs from its generation as InProgress before any healthCheckExprs is evaluated

@@ -59,7 +59,7 @@ export function rollback(phase: MigrationPhase, p: PhasePlan): string {
     parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
   if (phase === '06-migrate-workloads' && p.adds.some((r) => r.type === 'gatewayDeployment'))
     parts.push("The SMCP's gateway pods never stopped and serve alone again; IOR comes back on (the Routes it made keep their names).");
-  // F7: a kept Namespace is no longer applied, so the label 06 gave it stays; OSSM 2.4+ would inject there otherwise
+  // A kept Namespace is no longer applied, so the label 06 gave it stays; OSSM 2.4+ would inject there otherwise
   // (maistra/istio-operator pkg/controller/servicemesh/controlplane/namespace_labels.go; the 2.6 injector's webhook
   // selects `maistra.io/ignore-namespace DoesNotExist`).
   const ignored = phase === '06-migrate-workloads' ? ignoredNamespaces(p) : [];
