@@ -166,6 +166,12 @@ describe('rollbacks say what the render does', () => {
     },
   );
 
+  test('00: the delivery goes in the order that keeps it gone — the root Application and the Flux delivery first', () => {
+    const text = rollbackOf('00-federation');
+    expect(text).toContain('stop it from re-creating `meshfed-east` first (`argocd app set meshfed --sync-policy none`;');
+    expect(text).toContain('Flux: delete `meshfed-east-delivery` first (it would apply `meshfed-east` again), then `meshfed-east`');
+  });
+
   test('07 → 06 keeps the handed-over gateway Services; 06 → 05 the adopted Routes', () => {
     const back07 = rollbackOf('07-finalize');
     expect(pruned(back07)).toBe('');

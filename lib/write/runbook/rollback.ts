@@ -19,14 +19,21 @@ function ignoredNamespaces(p: PhasePlan): string[] {
 
 /** What rolling `phase` back does, for one cluster's phase plan `p`. */
 export function rollback(phase: MigrationPhase, p: PhasePlan): string {
-  if (phase === '00-federation')
+  if (phase === '00-federation') {
+    const app = `meshfed-${p.cluster}`;
+    // The root Application (dist/argocd/root.yaml) and the Flux delivery apply the cluster's delivery object again with
+    // the next commit or interval: they go first. Deleting either keeps what it applied (Delete=false on every object,
+    // deletionPolicy: Orphan; lib/write/sync-waves.ts, lib/constructs/flux-sync.ts).
     return (
-      'Rolling back means taking the delivery away. Argo CD: delete the Application; it has no resources ' +
-      'finalizer, so the mesh keeps running unmanaged. Flux: the Kustomization has a finalizer, but ' +
-      "meshfed's phase Kustomization sets `deletionPolicy: Orphan`, so deleting it leaves everything it " +
-      'applied; the import Kustomizations (from 03) garbage-collect their imports. Namespaces that existed ' +
-      'before meshfed are never pruned or deleted by either tool.'
+      `Rolling back means taking the delivery away. Argo CD: if you applied the root Application, stop it from ` +
+      `re-creating \`${app}\` first (\`argocd app set meshfed --sync-policy none\`; no cluster's move is delivered until ` +
+      `\`argocd app set meshfed --sync-policy automated\`), then delete \`${app}\`: every ` +
+      'object it applied says `Delete=false` and it has no resources finalizer, so the mesh keeps running unmanaged. ' +
+      `Flux: delete \`${app}-delivery\` first (it would apply \`${app}\` again), then \`${app}\`: both set ` +
+      '`deletionPolicy: Orphan`, so everything they applied stays; the import Kustomizations (from 03) garbage-collect ' +
+      'their imports. Namespaces that existed before meshfed are never pruned or deleted by either tool.'
     );
+  }
   const prev = PHASES[PHASES.indexOf(phase) - 1];
   const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
   // Hooks go by their hook policy; what carries the keep annotations (Namespaces that existed before meshfed, the
