@@ -177,6 +177,12 @@ describe('rollbacks say what the render does', () => {
     expect(pruned(back07)).toBe('');
     expect(kept(back07)).toContain('`Service istio-system/istio-ingressgateway`');
     expect(kept(back07)).toContain('`Service internal-gw/internal-ingressgateway`');
+    // The hand-over RBAC is a hook: never pruned by Argo CD, left behind by a failed 07.
+    expect(back07).toContain(
+      'Argo CD prunes no hook: if the sync failed, the Job’s RBAC is still there — delete it: '.replace('’', "'") +
+        '`kubectl --context east delete sa,role,rolebinding meshfed-handover -n istio-system --ignore-not-found`, ' +
+        '`kubectl --context east delete role,rolebinding meshfed-handover -n internal-gw --ignore-not-found`.',
+    );
     const back06 = rollbackOf('06-migrate-workloads');
     expect(pruned(back06)).not.toContain('Route ');
     expect(kept(back06)).toContain('`Route istio-system/istio-ingressgateway`');

@@ -17,6 +17,16 @@ function ignoredNamespaces(p: PhasePlan): string[] {
     .map((a) => a.ref.name);
 }
 
+/** `kubectl delete <kinds> <name> -n <ns>` per namespace and name of hook RBAC. */
+function hookRbacDeletes(cluster: string, rbac: Resource[]): string {
+  const groups = new Map<string, Set<string>>();
+  for (const r of rbac) {
+    const key = `${r.ref.name} -n ${r.ref.namespace ?? ''}`;
+    groups.set(key, (groups.get(key) ?? new Set()).add(r.ref.kind === 'ServiceAccount' ? 'sa' : r.ref.kind.toLowerCase()));
+  }
+  return [...groups].map(([key, kinds]) => `\`${kc(cluster)} delete ${[...kinds].join(',')} ${key} --ignore-not-found\``).join(', ');
+}
+
 /** What rolling `phase` back does, for one cluster's phase plan `p`. */
 export function rollback(phase: MigrationPhase, p: PhasePlan): string {
   if (phase === '00-federation') {
@@ -76,6 +86,13 @@ export function rollback(phase: MigrationPhase, p: PhasePlan): string {
         'OSSM 2 injects no pod there until it is removed. If you stay at 05 for long and run OSSM 2-injected pods there, ' +
         `remove it: ${ignored.map((n) => `\`${kc(p.cluster)} label namespace ${n} maistra.io/ignore-namespace-\``).join(', ')} ` +
         '(06 sets it again).',
+    );
+  // Argo CD never prunes a hook (a live hook is no sync task: argo-cd@v3.4.0 gitops-engine/pkg/sync/sync_context.go,
+  // "this creates garbage tasks"), and HookSucceeded deleted the hook RBAC only if the sync succeeded.
+  const hookRbac = p.adds.filter((a) => isHook(a) && a.ref.kind !== 'Job');
+  if (hookRbac.length)
+    parts.push(
+      `Argo CD prunes no hook: if the sync failed, the Job's RBAC is still there — delete it: ${hookRbacDeletes(p.cluster, hookRbac)}.`,
     );
   if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
   return parts.join(' ');
