@@ -11,6 +11,7 @@ import { generateFederation } from '../bench/generate';
 import { EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { readTree } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
+import { InputError } from '../lib/diagnostics';
 import { render } from '../lib/pipeline/render';
 import { Plan } from '../lib/plan/types';
 import { listFiles } from '../lib/write/atomic';
@@ -81,6 +82,53 @@ describe('rendering on a second thread', () => {
       },
     };
     expect(() => new RenderWorker().share(broken, ['east']).result()).toThrow(/^render worker: /);
+  });
+
+  test('an input error on the worker reaches the caller as the same InputError, its diagnostics intact', () => {
+    const plan = render(EXAMPLE_CLUSTERS).plan;
+    const workloads = Array.from({ length: 6000 }, (_, i) => ({
+      kind: 'Deployment' as const,
+      namespace: 'team',
+      name: `service-${i}-api`,
+    }));
+    const tooLarge: Plan = {
+      ...plan,
+      byCluster: {
+        ...plan.byCluster,
+        east: plan.byCluster.east.map((p, i) =>
+          i !== 3
+            ? p
+            : {
+                ...p,
+                adds: [
+                  ...p.adds,
+                  {
+                    type: 'restartJob',
+                    ref: { apiVersion: 'batch/v1', kind: 'Job', name: 'meshfed-restart-big', namespace: 'istio-system' },
+                    serviceAccount: {
+                      apiVersion: 'v1',
+                      kind: 'ServiceAccount',
+                      name: 'meshfed-restart-workloads',
+                      namespace: 'istio-system',
+                    },
+                    image: 'example.com/cli:1',
+                    annotation: 'meshfed.dev/restarted-for-revision',
+                    value: 'rev',
+                    workloads,
+                  },
+                ],
+              },
+        ),
+      },
+    };
+    let thrown: unknown;
+    try {
+      new RenderWorker().share(tooLarge, ['east']).result();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(InputError);
+    expect((thrown as InputError).diagnostics[0].message).toMatch(/^Job istio-system\/meshfed-restart-big would carry \d+ steps/);
   });
 
   test('a worker that cannot start: result() throws why, and one nobody waits for does not end the process', () => {

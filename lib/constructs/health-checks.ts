@@ -88,22 +88,20 @@ ${READY_LUA}`;
  * Child Applications (app of apps): their own health, but Degraded when their last sync failed and
  * Progressing while one runs or they are out of sync — Argo CD leaves hooks out of an Application's
  * health (controller/health.go), so a failed verify Job would otherwise still read Healthy. The check is
- * keyed by kind, so it applies to every Application of the Argo CD instance: any Application meshfed did
- * not render (no `app.kubernetes.io/managed-by: meshfed`) keeps the upstream behaviour, its own
- * status.health (argo-cd@v3.4.0 docs/operator-manual/health.md:46-58).
+ * keyed by kind, so it applies to every Application of the Argo CD instance. Upstream has no Application check
+ * by default (removed in 1.8; the snippet is opt-in: argo-cd@v3.4.0 docs/operator-manual/health.md:29-59): a
+ * resource without health completes its wave at once (gitops-engine sync_context.go:540-545) and does not count
+ * in its parent's health. Any Application meshfed did not render (no `app.kubernetes.io/managed-by: meshfed`) is
+ * therefore Healthy, the closest a check can come to "none" (returning nil gives an empty status, which never
+ * completes a wave: util/lua/lua.go:161-162), so no other team's app of apps starts waiting on its children.
  */
 export const APPLICATION_LUA = `hs = { status = "Progressing", message = "" }
-if obj.status == nil then
-  return hs
-end
 local labels = obj.metadata ~= nil and obj.metadata.labels or nil
 if labels == nil or labels["app.kubernetes.io/managed-by"] ~= "meshfed" then
-  if obj.status.health ~= nil then
-    hs.status = obj.status.health.status
-    if obj.status.health.message ~= nil then
-      hs.message = obj.status.health.message
-    end
-  end
+  hs.status = "Healthy"
+  return hs
+end
+if obj.status == nil then
   return hs
 end
 local op = obj.status.operationState

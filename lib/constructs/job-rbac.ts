@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { RBAC_HOOK_WAVE } from './job-timing';
+import { InputError } from '../diagnostics';
 import { JOB_STEPS_ANNOTATION, JobInstruction, renderJobScript } from '../job-steps';
 import { ClusterRoleBindingFields, HookRbacFields, NamespaceRelabelRoleFields, RoleBindingFields } from '../plan/types';
 
@@ -115,16 +116,39 @@ export interface ScriptJobProps {
   readonly activeDeadlineSeconds: number;
 }
 
+/**
+ * What the API server admits in one object's annotations, keys and values together, in bytes
+ * (kubernetes@008b3652 staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go, TotalAnnotationSizeLimitB,
+ * ValidateAnnotationsSize). A Job over it is refused: the Argo CD hook fails to create, the Flux apply fails whole.
+ */
+export const ANNOTATIONS_LIMIT_BYTES = 256 * 1024;
+
+/** The size the API server counts for `annotations`. */
+export function annotationsBytes(annotations: Readonly<Record<string, string>>): number {
+  return Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
+
 /** A Job that runs one shell script with a restricted security context, outside the mesh. */
 export class ScriptJob extends Construct {
   constructor(scope: Construct, id: string, props: ScriptJobProps) {
     super(scope, id);
+    const annotations = { ...hookAnnotations(props.wave), [JOB_STEPS_ANNOTATION]: JSON.stringify(props.steps) };
+    const bytes = annotationsBytes(annotations);
+    if (bytes > ANNOTATIONS_LIMIT_BYTES)
+      throw new InputError([
+        {
+          severity: 'error',
+          location: undefined,
+          message:
+            `Job ${props.namespace}/${props.name} would carry ${props.steps.length} steps in ${bytes} bytes of annotations; ` +
+            `the API server refuses more than ${ANNOTATIONS_LIMIT_BYTES} (ValidateAnnotationsSize), so its phase could never sync.`,
+          hint:
+            'meshfed renders one Job per phase and mesh; a mesh this large is beyond what it splits today: migrate its member ' +
+            'namespaces in smaller meshes, or report the workload count so the Job can be split.',
+        },
+      ]);
     new k8s.KubeJob(this, 'Resource', {
-      metadata: {
-        name: props.name,
-        namespace: props.namespace,
-        annotations: { ...hookAnnotations(props.wave), [JOB_STEPS_ANNOTATION]: JSON.stringify(props.steps) },
-      },
+      metadata: { name: props.name, namespace: props.namespace, annotations },
       spec: {
         backoffLimit: props.backoffLimit ?? 3,
         activeDeadlineSeconds: props.activeDeadlineSeconds,

@@ -155,6 +155,12 @@ export class Cluster {
       if (metadata(nsObj).deletionTimestamp !== undefined)
         return `unable to create new content in namespace ${ref.namespace} because it is being terminated`;
     }
+    // kubernetes@008b3652 staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go ValidateAnnotationsSize.
+    const notes = metadata(obj).annotations;
+    const bytes = isObject(notes)
+      ? Object.entries(notes).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0)
+      : 0;
+    if (bytes > 256 * 1024) return `metadata.annotations: Too long: must have at most ${256 * 1024} bytes`;
     const live = this.get(ref);
     for (const path of type.immutable ?? []) {
       const before = at(live, path);

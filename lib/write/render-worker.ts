@@ -1,5 +1,6 @@
 import { MessageChannel, MessagePort, receiveMessageOnPort, Worker, workerData } from 'worker_threads';
 
+import { Diagnostic, InputError } from '../diagnostics';
 import { renderCluster } from './overlays';
 import { PhasePlan, Plan } from '../plan/types';
 
@@ -30,7 +31,8 @@ interface Share {
   readonly claims: Int32Array;
   readonly posted: Int32Array;
 }
-type Reply = { files: [string, [string, string][]][] } | { error: string };
+/** The files, an input error as its diagnostics (plain data: re-thrown as an InputError), or anything else. */
+type Reply = { files: [string, [string, string][]][] } | { diagnostics: Diagnostic[] } | { error: string };
 
 /** The clusters the two threads share: every local cluster of a large plan; none for small plans, one cluster or MESHFED_THREADS=1. */
 export function sharedClusters(plan: Plan, env: NodeJS.ProcessEnv = process.env, minObjects = PARALLEL_MIN_OBJECTS): string[] {
@@ -104,6 +106,7 @@ export class RenderWorker {
     const reply = receiveMessageOnPort(this.port)?.message as Reply | undefined;
     void this.worker.terminate();
     if (!reply) throw new Error('the render worker ended without a result');
+    if ('diagnostics' in reply) throw new InputError(reply.diagnostics);
     if ('error' in reply) throw new Error(`render worker: ${reply.error}`);
     return new Map(reply.files.map(([c, files]) => [c, new Map(files)]));
   }
@@ -222,7 +225,7 @@ export function serve(): void {
       }
       reply = { files };
     } catch (e) {
-      reply = { error: (e as Error).stack ?? String(e) };
+      reply = e instanceof InputError ? { diagnostics: [...e.diagnostics] } : { error: (e as Error).stack ?? String(e) };
     }
     port.postMessage(reply);
     port.close();

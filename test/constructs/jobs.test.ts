@@ -234,3 +234,26 @@ test('06: the script relabels the namespaces first and refuses to restart while 
   expect(calls).toContain('label namespace a istio-injection- istio.io/rev=rev-1 --overwrite --field-manager=meshfed-restart');
   expect(calls).not.toContain('patch');
 });
+
+test('a restart Job whose steps would exceed the API server’s 256 KiB of annotations is refused at render, naming it', () => {
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      kind: 'Deployment' as const,
+      namespace: 'payments-team-a',
+      name: `service-${String(i).padStart(5, '0')}-api`,
+    }));
+  const job = (n: number) => () =>
+    new RestartJob(Testing.chart(), 'j', {
+      name: 'meshfed-restart-workloads-1234abcd',
+      namespace: 'istio-system',
+      serviceAccount: sa,
+      image: 'example.com/cli:1',
+      annotation: 'meshfed.dev/restarted-for-revision',
+      value: 'default-v1-27-3',
+      workloads: many(n),
+    });
+  expect(job(2000)).not.toThrow();
+  expect(job(5000)).toThrow(
+    /Job istio-system\/meshfed-restart-workloads-1234abcd would carry \d+ steps in \d+ bytes of annotations; the API server refuses more than 262144/,
+  );
+});

@@ -49,6 +49,15 @@ describe('server-side apply', () => {
 });
 
 describe('admission', () => {
+  test('annotations over 256 KiB in all are refused (ValidateAnnotationsSize); exactly the limit is admitted', () => {
+    const c = cluster();
+    const withNote = (bytes: number) => ({ ...cm({}), metadata: { name: 'c', namespace: 'a', annotations: { k: 'x'.repeat(bytes - 1) } } });
+    expect(c.apply(withNote(256 * 1024), { manager: 'm' })).toMatchObject({ ok: true });
+    expect(c.apply(withNote(256 * 1024 + 1), { manager: 'm' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/metadata\.annotations: Too long: must have at most 262144 bytes/),
+    });
+  });
   test('a version the installed CRDs do not serve is refused (PeerAuthentication v1 on OSSM 2.6)', () => {
     const c = cluster(true, false);
     const pa = (v: string) => ({

@@ -559,10 +559,14 @@ describe('the health checks of a render', () => {
       status: 'Degraded',
       message: 'one or more synchronization tasks completed unsuccessfully',
     });
-    // Review N10: the check is keyed by kind, so it reaches every Application of the instance; one meshfed did
-    // not render keeps its own health.
-    const theirs = { ...app, metadata: { name: 'team-app', namespace: 'openshift-gitops' } };
-    expect(argoHealthFrom(memoryTree(rendered))(theirs)).toEqual({ status: 'Healthy', message: '' });
+    // The check is keyed by kind, so it reaches every Application of the instance. Upstream has none: another
+    // team's child Application never holds its parent's wave, whatever its own health says, with or without status.
+    for (const health of ['Healthy', 'Missing', 'Suspended', 'Degraded', 'Unknown']) {
+      const theirs = { ...app, metadata: { name: 'team-app', namespace: 'openshift-gitops' }, status: { health: { status: health } } };
+      expect(argoHealthFrom(memoryTree(rendered))(theirs)).toEqual({ status: 'Healthy', message: '' });
+    }
+    const fresh = { apiVersion: app.apiVersion, kind: app.kind, metadata: { name: 'team-app', namespace: 'openshift-gitops' } };
+    expect(argoHealthFrom(memoryTree(rendered))(fresh)).toEqual({ status: 'Healthy', message: '' });
   });
 
   test('a failed reconcile under Flux: the render’s healthCheckExprs say InProgress until the timeout (generation before `failed`)', () => {

@@ -311,7 +311,7 @@ describe('ClusterWide member roll', () => {
     const member = (n: string) => live(c, ref('ServiceMeshMember', n, 'default', 'maistra.io'));
     expect(member('client').metadata.annotations).toEqual({ 'maistra.io/created-by': 'servicemeshmemberroll-controller' });
     expect(member('internal-gw')).toBeDefined();
-    // meshfed's own member takes over the one the roll made (server-side apply, forced as Argo CD and Flux do).
+    // meshfed's own member takes over the one the roll made (server-side apply; conflicts are forced, as Argo CD and Flux do).
     c.apply(
       {
         apiVersion: 'maistra.io/v1',
@@ -319,7 +319,7 @@ describe('ClusterWide member roll', () => {
         metadata: { name: 'default', namespace: 'internal-gw', annotations: { 'maistra.io/created-by': 'meshfed' } },
         spec: { controlPlaneRef: { name: 'basic', namespace: 'istio-system' } },
       },
-      { manager: 'argocd', force: true },
+      { manager: 'argocd' },
     );
     for (const n of ['client', 'internal-gw']) c.apply(ns(n), { manager: 'test' });
     c.apply(smcp({ tracing: { type: 'None' } }), { manager: 'argocd' });
