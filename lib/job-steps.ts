@@ -57,6 +57,11 @@ export type JobStep =
     }
   /** `kubectl delete --wait` (ignore not found); fail if it is not gone within the timeout. */
   | { readonly op: 'delete'; readonly resource: string; readonly name: string; readonly namespace: string; readonly timeoutSeconds: number }
+  /**
+   * Wait until a Job has completed: fail at once when it failed or cannot be read (anything but NotFound, which
+   * keeps waiting: Flux may be re-creating it), and after the timeout. Needs only `get` on that Job.
+   */
+  | { readonly op: 'wait-job'; readonly name: string; readonly namespace: string; readonly timeoutSeconds: number }
   /** Fail unless the object exists. */
   | {
       readonly op: 'require-present';
@@ -128,6 +133,29 @@ function waitWhile(cond: string, what: string, timeout: number): string[] {
   ];
 }
 
+/**
+ * Lines that wait for Job `namespace/name` to complete: the types of its True conditions, space-separated as jsonpath
+ * prints them, hold `Complete` or `Failed` once it ended (kubernetes staging/src/k8s.io/api/batch/v1/types.go
+ * JobConditionType; 1.31+ writes SuccessCriteriaMet or FailureTarget first). Progress each minute.
+ */
+function waitJob(s: Extract<JobStep, { op: 'wait-job' }>): string[] {
+  const job = `job ${s.namespace}/${s.name}`;
+  return [
+    'i=0; while :; do',
+    `  if out=$(kubectl get job ${s.name} -n ${s.namespace} -o jsonpath='{.status.conditions[?(@.status=="True")].type}' 2>&1); then`,
+    '    case " $out " in',
+    `      *" Complete "*) echo "meshfed: ${job} completed"; break ;;`,
+    `      *" Failed "*) echo "meshfed: ${job} failed (kubectl logs job/${s.name} -n ${s.namespace}); stopping here"; exit 1 ;;`,
+    '    esac',
+    '  else',
+    `    case "$out" in *NotFound*|*"not found"*) ;; *) echo "meshfed: cannot read ${job}: $out"; exit 1 ;; esac`,
+    '  fi',
+    `  i=$((i+5)); [ $i -lt ${s.timeoutSeconds} ] || { echo "meshfed: ${job} has not completed after ${s.timeoutSeconds}s"; exit 1; }`,
+    `  [ $((i % 60)) -ne 0 ] || echo "meshfed: waiting for ${job} to complete (\${i}s)"; sleep 5`,
+    'done',
+  ];
+}
+
 function stepLines(s: JobInstruction): string[] {
   switch (s.op) {
     case 'echo':
@@ -194,6 +222,8 @@ function stepLines(s: JobInstruction): string[] {
       return [
         `kubectl delete ${s.resource} ${s.name} -n ${s.namespace} --ignore-not-found --wait=true --timeout=${s.timeoutSeconds}s || exit 1`,
       ];
+    case 'wait-job':
+      return waitJob(s);
     case 'require-present':
       return [`kubectl get ${s.resource} ${s.name} -n ${s.namespace} -o name || { echo ${quote(`meshfed: ${s.message}`)}; exit 1; }`];
     case 'probe':

@@ -12,8 +12,11 @@ import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
 import { readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
-import { RenderResult } from '../lib/pipeline/render';
+import { filesAtPointers, render, RenderResult } from '../lib/pipeline/render';
 import { PHASES } from '../lib/plan/types';
+import { parseDuration } from '../lib/twin/flux';
+import { buildKustomization, parseAll } from '../lib/twin/kustomize';
+import { memoryTree } from '../lib/twin/tree';
 
 function setPhase(dir: string, cluster: string, phase: string): void {
   const f = path.join(dir, cluster, 'cluster.yaml');
@@ -189,20 +192,50 @@ describe.each([
     // The one Kustomization applied by hand: Flux then applies dist/flux/<cluster> itself, with prune, never deleting the mesh.
     for (const b of entries.filter((e) => e.startsWith('bootstrap-'))) {
       const [k] = docs(path.join(dist, 'flux', b));
-      expect(k.spec).toMatchObject({ path: `./dist/flux/${b.replace(/^bootstrap-|\.yaml$/g, '')}`, prune: true, deletionPolicy: 'Orphan' });
+      // No wait: it would health-check the phase Kustomization, which is not Ready while a phase runs its Jobs.
+      expect(k.spec).toMatchObject({
+        path: `./dist/flux/${b.replace(/^bootstrap-|\.yaml$/g, '')}`,
+        prune: true,
+        wait: false,
+        deletionPolicy: 'Orphan',
+      });
       expect(crdProblems(k)).toEqual([]);
     }
   });
 
   test('Applications: automated prune and self-heal, PruneLast, server-side apply, Delete=false, no finalizer', () => {
-    const applications = gitopsObjs.filter((x) => x.startsWith('argocd/'));
+    const applications = gitopsObjs.filter((x) => x.startsWith('argocd/application-'));
     expect(applications.length).toBeGreaterThan(0);
     for (const f of applications) {
       const app = docs(path.join(dist, f))[0];
       expect(app.metadata).not.toHaveProperty('finalizers');
+      // For the root Application, which manages it: deleting the root keeps the cluster's delivery.
+      expect(app.metadata.annotations).toEqual({ 'argocd.argoproj.io/sync-options': 'Delete=false' });
       expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
       expect(app.spec.syncPolicy.syncOptions).toEqual(['Delete=false', 'PruneLast=true', 'ServerSideApply=true']);
     }
+  });
+
+  test('the root Application applies dist/argocd with every commit: no prune, no self-heal, Delete=false', () => {
+    const [root] = docs(path.join(dist, 'argocd', 'root.yaml'));
+    expect(root.metadata).toMatchObject({ name: 'meshfed', namespace: 'openshift-gitops' });
+    expect(root.metadata).not.toHaveProperty('finalizers');
+    expect(root.spec.source).toEqual({
+      repoURL: 'https://git.example.com/platform/mesh-gitops.git',
+      targetRevision: 'HEAD',
+      path: 'dist/argocd',
+    });
+    expect(root.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: false });
+    expect(root.spec.syncPolicy.syncOptions).toEqual(['Delete=false', 'RespectIgnoreDifferences=true']);
+    expect(root.spec.ignoreDifferences).toEqual([
+      { group: 'argoproj.io', kind: 'Application', jsonPointers: ['/operation', '/metadata/annotations/argocd.argoproj.io~1refresh'] },
+    ]);
+    // What the root syncs is the build of dist/argocd: the clusters' Applications, never itself.
+    const built = kustomize(path.join(dist, 'argocd')).map((o) => `${o.kind}/${o.metadata.name}`);
+    const clusters = gitopsObjs
+      .filter((x) => x.startsWith('argocd/application-'))
+      .map((f) => f.replace(/^argocd\/application-|\.yaml$/g, ''));
+    expect(built.sort()).toEqual(clusters.map((c) => `Application/meshfed-${c}`).sort());
   });
 
   test('no Secret is ever rendered', () => {
@@ -211,6 +244,45 @@ describe.each([
     for (const [f, content] of rendered) {
       expect(`${f}: ${/^kind: Secret$/m.test(content)}`).toBe(`${f}: false`);
       expect(content).not.toContain('PRIVATE KEY');
+    }
+  });
+});
+
+describe('Flux waits as long as the Jobs of a phase may run (production example, east at each phase)', () => {
+  let result: RenderResult;
+  beforeAll(() => (result = render(path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters'), { skipPointerRules: true })));
+  test.each(PHASES)('%s: the phase Kustomization times out only after every Job deadline, and never below 30 minutes', (phase) => {
+    const files = filesAtPointers(result, { east: phase })!;
+    const [ks] = parseAll(files.get('flux/east/kustomization-meshfed-east.yaml')!, 'kustomization-meshfed-east.yaml') as Obj[];
+    const timeout = parseDuration(ks.spec.timeout)!;
+    expect(timeout % 60).toBe(0);
+    expect(timeout).toBeGreaterThanOrEqual(1800);
+    const jobs = buildKustomization(memoryTree(files), `east/${phase}`).filter((o) => o.kind === 'Job') as Obj[];
+    if (['03-import', '06-migrate-workloads', '07-finalize'].includes(phase)) expect(jobs.length).toBeGreaterThan(0);
+    // Applying and starting the Jobs take their time too: five minutes past the longest deadline.
+    for (const j of jobs) expect(`${j.metadata.name}: ${timeout >= j.spec.activeDeadlineSeconds + 300}`).toBe(`${j.metadata.name}: true`);
+  });
+
+  test('07: the hand-over RBAC is PostSync hooks a wave before the Job, deleted by Argo CD once the sync succeeded', () => {
+    const objs = buildKustomization(memoryTree(filesAtPointers(result, { east: '07-finalize' })!), 'east/07-finalize') as Obj[];
+    const handover = objs.filter((o) => String(o.metadata.name).startsWith('meshfed-handover'));
+    const job = handover.find((o) => o.kind === 'Job')!;
+    const rbac = handover.filter((o) => o.kind !== 'Job');
+    expect(rbac.map((o) => `${o.kind}/${o.metadata.namespace}`).sort()).toEqual([
+      'Role/internal-gw',
+      'Role/istio-system',
+      'RoleBinding/internal-gw',
+      'RoleBinding/istio-system',
+      'ServiceAccount/istio-system',
+    ]);
+    const wave = (o: Obj) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
+    expect(job.metadata.annotations?.['argocd.argoproj.io/hook']).toBe('PostSync');
+    for (const o of rbac) {
+      expect(o.metadata.annotations).toMatchObject({
+        'argocd.argoproj.io/hook': 'PostSync',
+        'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      });
+      expect(`${o.kind}/${o.metadata.namespace}: ${wave(o) < wave(job)}`).toBe(`${o.kind}/${o.metadata.namespace}: true`);
     }
   });
 });
@@ -262,6 +334,40 @@ describe('hooks, waves and least privilege (bundled example, all phases)', () =>
         .map((o) => o.kind)
         .sort(),
     ).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
+  });
+
+  test('each verify Job first waits for the restart Jobs of its phase, which its ServiceAccount may only get (Flux starts them together)', () => {
+    const steps = (j: Obj) => JSON.parse(j.metadata.annotations!['meshfed.dev/steps']) as { op: string; name?: string }[];
+    const restarts = (p: string) =>
+      jobs('east', p)
+        .filter((j) => j.metadata.name.startsWith('meshfed-restart'))
+        .map((j) => j.metadata.name)
+        .sort();
+    for (const p of ['03-import', '04-remove-federation', '05-install-ossm3', '06-migrate-workloads']) {
+      const [verify] = jobs('east', p).filter((j) => j.metadata.name.startsWith('meshfed-verify'));
+      const waits = steps(verify).filter((x) => x.op === 'wait-job');
+      expect(`${p}: ${waits.map((w) => w.name).join(',')}`).toBe(`${p}: ${restarts(p).join(',')}`);
+      expect(steps(verify).findIndex((x) => x.op === 'probe')).toBeGreaterThan(steps(verify).findIndex((x) => x.op === 'wait-job'));
+      expect(verify.spec.activeDeadlineSeconds).toBeGreaterThan(
+        Math.max(
+          ...jobs('east', p)
+            .filter((j) => j.metadata.name.startsWith('meshfed-restart'))
+            .map((j) => j.spec.activeDeadlineSeconds),
+        ),
+      );
+    }
+    expect(restarts('06-migrate-workloads')).toHaveLength(2);
+    const role = desiredState(dist, 'east', '06-migrate-workloads').find(
+      (o) => o.kind === 'Role' && o.metadata.name === 'meshfed-verify-jobs',
+    )!;
+    expect(role.rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], resourceNames: restarts('06-migrate-workloads') },
+    ]);
+    const binding = desiredState(dist, 'east', '03-import').find(
+      (o) => o.kind === 'RoleBinding' && o.metadata.name === 'meshfed-verify-jobs',
+    )!;
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'meshfed-verify', namespace: 'istio-system' }]);
+    expect(desiredState(dist, 'east', '07-finalize').filter((o) => o.metadata.name === 'meshfed-verify-jobs')).toEqual([]);
   });
 
   test('RBAC is namespaced and minimal; the one ClusterRole may only get and patch the migrated Namespaces', () => {
@@ -456,7 +562,8 @@ describe('namespaces that existed before meshfed are never pruned or deleted', (
     const runbook = result.files.get('README.md')!;
     const section = runbook.slice(runbook.indexOf('## 02-export'), runbook.indexOf('## 03-import'));
     expect(section).toContain('Prune deletes');
-    expect(section).not.toMatch(/Prune deletes[^\n]*Namespace istio-system/);
+    expect(section).not.toMatch(/Prune deletes what this phase added: [^.]*Namespace istio-system/);
+    expect(section).toMatch(/Kept as they are [^:]*: [^.]*`Namespace istio-system`/);
   });
   test('a Namespace meshfed creates (the east-west gateway in istio-ingress) is not kept', () => {
     const { dist } = synthTo(EXAMPLE_CLUSTERS);

@@ -35,6 +35,8 @@ export class MeshfedApplication extends Construct {
         name: `meshfed-${props.cluster}`,
         namespace: props.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster, 'meshfed.dev/phase': props.phase },
+        // For the root Application (MeshfedRootApplication), which manages this one: deleting it never deletes this.
+        annotations: { 'argocd.argoproj.io/sync-options': 'Delete=false' },
       },
       spec: {
         project: props.project,
@@ -61,6 +63,59 @@ export class MeshfedApplication extends Construct {
             props.phase === '07-finalize'
               ? ['Delete=false', 'ServerSideApply=true']
               : ['Delete=false', 'PruneLast=true', 'ServerSideApply=true'],
+          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+        },
+      },
+    });
+  }
+}
+
+export interface MeshfedRootApplicationProps {
+  /** The Argo CD namespace: where the Application lives and where it creates the clusters' Applications. */
+  readonly namespace: string;
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  /** `<gitops path>/argocd`: the folder whose kustomization.yaml lists the clusters' Applications. */
+  readonly path: string;
+}
+
+/** The root Application's name: never a cluster's (those are `meshfed-<cluster>`). */
+export const ROOT_APPLICATION = 'meshfed';
+
+/**
+ * The app of apps (argo-cd@v3.4.0 docs/operator-manual/cluster-bootstrapping.md, "App Of Apps Pattern"): one
+ * Application on dist/argocd, applied once by hand, so a pointer move in Git reaches each cluster's Application
+ * with the commit. Chosen deliberately:
+ * - automated sync, without prune: a cluster whose Application leaves dist/argocd (a cluster removed or renamed,
+ *   which synth's removal guard already asks to confirm) shows as OutOfSync instead of disappearing; pruning it is
+ *   `argocd app sync meshfed --prune`, by hand. Its children have no resources finalizer, so even then their
+ *   resources stay.
+ * - no self-heal: a child changed by hand (auto-sync turned off during an incident) stays so until the next commit,
+ *   which applies Git again (auto-sync runs once per new revision).
+ * - `Delete=false`, app-wide (Argo CD >= 3.4) and on each child (lib/write/gitops.ts): deleting this Application with
+ *   the CLI's or UI's cascade default keeps the clusters' Applications and so their delivery.
+ * - the differences upstream's example ignores on child Applications: `/operation` (set by `argocd app sync`) and the
+ *   refresh annotation, with RespectIgnoreDifferences so a sync does not undo them.
+ */
+export class MeshfedRootApplication extends Construct {
+  constructor(scope: Construct, id: string, props: MeshfedRootApplicationProps) {
+    super(scope, id);
+    new Application(this, 'Resource', {
+      metadata: { name: ROOT_APPLICATION, namespace: props.namespace, labels: { 'app.kubernetes.io/managed-by': 'meshfed' } },
+      spec: {
+        project: 'default',
+        destination: { server: 'https://kubernetes.default.svc', namespace: props.namespace },
+        source: { repoUrl: props.repoURL, targetRevision: props.targetRevision, path: props.path },
+        ignoreDifferences: [
+          {
+            group: 'argoproj.io',
+            kind: 'Application',
+            jsonPointers: ['/operation', '/metadata/annotations/argocd.argoproj.io~1refresh'],
+          },
+        ],
+        syncPolicy: {
+          automated: { prune: false, selfHeal: false },
+          syncOptions: ['Delete=false', 'RespectIgnoreDifferences=true'],
           retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
         },
       },

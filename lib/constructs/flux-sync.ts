@@ -11,13 +11,6 @@ import { fluxImportsName } from '../plan/delivery';
 
 export const FLUX_SOURCE_NAME = 'meshfed';
 
-/**
- * How long a phase may take to become healthy: longer than the worst case of its verify Job (each probe
- * 30 tries of at most 10 s curl + 10 s pause, two pods) and its restart Job's deadline, so Flux reports
- * the Job's own failure rather than a timeout.
- */
-export const VERIFY_TIMEOUT = '30m';
-
 /** Flux follows a branch, tag, ref or commit; Argo CD's "HEAD" means the default branch, taken as main. */
 export function fluxRef(targetRevision: string): GitRepositorySpecRef {
   if (targetRevision === 'HEAD') return { branch: 'main' };
@@ -35,18 +28,23 @@ export interface FluxSyncProps {
   readonly secretRef?: string;
   readonly targetRevision: string;
   readonly path: string;
+  /**
+   * How long the phase may take to become healthy (a Go duration): longer than the deadline of every Job in it
+   * (lib/write/durations.ts), so Flux reports a Job's own failure rather than a timeout.
+   */
+  readonly timeout: string;
   /** Import folders delivered with the phase (docs/output.md, "Import folders"): one Kustomization each. */
   readonly imports?: { readonly name: string; readonly exporter: string; readonly path: string }[];
 }
 
-/** How every meshfed Kustomization applies a folder of the GitOps repository: prune, wait for health, retry. */
-function applySpec(interval: string, path: string, timeout: string) {
+/** How every meshfed Kustomization applies a folder of the GitOps repository: prune, wait for health (or not), retry. */
+function applySpec(interval: string, path: string, timeout: string, wait = true) {
   return {
     interval,
     sourceRef: { kind: KustomizationSpecSourceRefKind.GIT_REPOSITORY, name: FLUX_SOURCE_NAME },
     path: `./${path}`,
     prune: true,
-    wait: true,
+    wait,
     timeout,
     retryInterval: '1m',
   };
@@ -78,7 +76,7 @@ export class FluxSync extends Construct {
         labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster },
       },
       spec: {
-        ...applySpec(props.interval, props.path, VERIFY_TIMEOUT),
+        ...applySpec(props.interval, props.path, props.timeout),
         // Deleting this Kustomization must not delete the mesh: Flux's finalizer garbage-collects the
         // inventory under the default MirrorPrune (kustomize-controller kustomization_controller.go,
         // finalize -> deleteObjects; docs/spec/v1/kustomizations.md "Deletion policy").
@@ -116,7 +114,12 @@ export interface FluxBootstrapProps {
 /**
  * The Kustomization that lets Flux apply dist/flux/<cluster> itself (after one manual apply of this file),
  * with prune, so a pointer change, a new import folder and a removed one (rollback to 02) take effect with
- * the commit; Orphan, so deleting it never deletes the phase Kustomization's mesh.
+ * the commit; Orphan, so deleting it never deletes the phase Kustomization's mesh. No `wait`: it would health-check
+ * the phase Kustomization it applies, which is not Ready while a phase legitimately runs its Jobs (up to its own
+ * timeout), and fail with "health check failed" after its 5 minutes on every retry; and while it waited, it would
+ * not apply the next commit's spec either — a rollback included. Without `wait` or `healthChecks` the controller
+ * checks no health (fluxcd/kustomize-controller@186fb3b internal/controller/kustomization_controller.go:1018-1021):
+ * Ready means applied, and the phase Kustomization reports the phase's own health.
  */
 export class FluxBootstrap extends Construct {
   constructor(scope: Construct, id: string, props: FluxBootstrapProps) {
@@ -127,7 +130,7 @@ export class FluxBootstrap extends Construct {
         namespace: props.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'meshfed', 'meshfed.dev/cluster': props.cluster },
       },
-      spec: { ...applySpec(props.interval, props.path, '5m'), deletionPolicy: KustomizationSpecDeletionPolicy.ORPHAN },
+      spec: { ...applySpec(props.interval, props.path, '5m', false), deletionPolicy: KustomizationSpecDeletionPolicy.ORPHAN },
     });
   }
 }

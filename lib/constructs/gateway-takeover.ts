@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
-import { ScriptJob } from './job-rbac';
+import { rbacHookMetadata, ScriptJob } from './job-rbac';
+import { HANDOVER_DEADLINE_SECONDS, HANDOVER_STEP_TIMEOUT_SECONDS as STEP_TIMEOUT_SECONDS, HANDOVER_WAVE } from './job-timing';
 import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
 import {
   GatewayAutoscalerFields,
@@ -127,12 +128,9 @@ export class HandoverRole extends Construct {
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
     if (props.member) named(['maistra.io'], ['servicemeshmembers'], ['default'], ['get', 'delete']);
-    new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace }, rules });
+    new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) }, rules });
   }
 }
-
-/** How long the Job waits for each step (gateway rollout, members gone, SMCP finalizer). */
-const STEP_TIMEOUT_SECONDS = 600;
 
 const OWNER_LABELS = ['app.kubernetes.io/managed-by', 'maistra.io/owner', 'maistra.io/owner-name'];
 
@@ -201,8 +199,8 @@ export class HandoverJob extends Construct {
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
       steps: handoverSteps(props),
-      wave: 0,
-      activeDeadlineSeconds: 300 + 3 * STEP_TIMEOUT_SECONDS,
+      wave: HANDOVER_WAVE,
+      activeDeadlineSeconds: HANDOVER_DEADLINE_SECONDS,
     });
   }
 }

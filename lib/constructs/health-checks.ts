@@ -251,9 +251,11 @@ const READY = "status.conditions.exists(e, e.type == 'Ready' && e.status == 'Tru
  * Flux healthCheckExprs (CEL), one per group/kind: kustomize-controller ≥ 1.8 refuses a Kustomization
  * with two entries for one GroupKind and ignores the version (fluxcd/pkg runtime/cel/status_reader.go,
  * docs/spec/v1/kustomizations.md "Only the group portion is used for matching"). Flux itself reports
- * InProgress while status.observedGeneration ≠ metadata.generation (fluxcd/pkg
- * runtime/cel/status_evaluator.go), so `failed` only needs the failure reasons. Needs kustomize-controller
- * ≥ 1.5 (Flux 2.5).
+ * InProgress while status.observedGeneration ≠ metadata.generation, before it evaluates any expression (fluxcd/pkg
+ * runtime/cel/status_evaluator.go): `failed` sees only a failure of a generation the controller observed. Maistra
+ * observes a generation only once it reconciled it, so a failed reconcile of a new SMCP spec stays InProgress until
+ * the Kustomization's timeout — no expression can change that; the runbook says what the operator sees instead
+ * (lib/write/runbook/delivery.ts fluxSmcpFailure). Needs kustomize-controller ≥ 1.5 (Flux 2.5).
  */
 export function fluxHealthCheckExprs() {
   const reasons = SMCP_ERROR_REASONS.map((r) => `'${r}'`).join(', ');

@@ -1,11 +1,30 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
+import { RBAC_HOOK_WAVE } from './job-timing';
 import { InputError } from '../diagnostics';
 import { JOB_STEPS_ANNOTATION, JobInstruction, renderJobScript } from '../job-steps';
-import { ClusterRoleBindingFields, NamespaceRelabelRoleFields, RoleBindingFields } from '../plan/types';
+import { ClusterRoleBindingFields, HookRbacFields, NamespaceRelabelRoleFields, RoleBindingFields } from '../plan/types';
 
-export interface JobServiceAccountProps {
+/**
+ * The annotations of RBAC that is a hook (HookRbacFields): PostSync, a wave before every hook Job, so the Job's pod
+ * finds its ServiceAccount and grants; deleted when the sync succeeded — Argo CD deletes HookSucceeded hooks only
+ * once the whole operation succeeded, after the Jobs, and keeps them when it failed, for the retry
+ * (argo-cd@v3.4.0 gitops-engine/pkg/sync/sync_context.go:605-608, 636-640, 687-696). A ServiceAccount or a Role has
+ * no health, so the hook counts as done once created (:351-372).
+ */
+export function rbacHookMetadata(fields: HookRbacFields): { annotations?: Record<string, string> } {
+  if (!fields.hook) return {};
+  return {
+    annotations: {
+      'argocd.argoproj.io/hook': 'PostSync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation,HookSucceeded',
+      'argocd.argoproj.io/sync-wave': String(RBAC_HOOK_WAVE),
+    },
+  };
+}
+
+export interface JobServiceAccountProps extends HookRbacFields {
   readonly name: string;
   readonly namespace: string;
 }
@@ -14,7 +33,9 @@ export interface JobServiceAccountProps {
 export class JobServiceAccount extends Construct {
   constructor(scope: Construct, id: string, props: JobServiceAccountProps) {
     super(scope, id);
-    new k8s.KubeServiceAccount(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace } });
+    new k8s.KubeServiceAccount(this, 'Resource', {
+      metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) },
+    });
   }
 }
 
@@ -28,7 +49,7 @@ export class JobRoleBinding extends Construct {
   constructor(scope: Construct, id: string, props: JobRoleBindingProps) {
     super(scope, id);
     new k8s.KubeRoleBinding(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace },
+      metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: props.name },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccount.name, namespace: props.serviceAccount.namespace }],
     });

@@ -27,7 +27,7 @@ import { IstioCniControlPlane, IstioControlPlane } from './ossm3-control-plane';
 import { RemoteGateway } from './remote-gateway';
 import { RestartJob, RestartRole } from './restart-job';
 import { ServiceMeshMember } from './service-mesh-member';
-import { VerifyJob, VerifyRole } from './verify-job';
+import { VerifyJob, VerifyJobsRole, VerifyRole } from './verify-job';
 import { JsonObject } from '../json';
 import { fieldsOf, Resource } from '../plan/types';
 
@@ -73,7 +73,7 @@ function addResource(scope: Construct, id: string, r: Resource): void {
     case 'istio':
       return void new IstioControlPlane(scope, id, { name, ...fieldsOf(r) });
     case 'serviceAccount':
-      return void new JobServiceAccount(scope, id, { name, namespace });
+      return void new JobServiceAccount(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'serviceMeshMember':
       return void new ServiceMeshMember(scope, id, { namespace, ...fieldsOf(r) });
     case 'roleBinding':
@@ -86,6 +86,8 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new VerifyRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'verifyJob':
       return void new VerifyJob(scope, id, { name, namespace, ...fieldsOf(r) });
+    case 'verifyJobsRole':
+      return void new VerifyJobsRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'exposurePolicy':
       return void new ExposurePolicy(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'cacertsExternalSecret':

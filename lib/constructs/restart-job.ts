@@ -2,8 +2,12 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
+import { RESTART_WAVE } from './job-timing';
 import { JobInstruction, renderJobScript, WorkloadResource, WorkloadTarget } from '../job-steps';
+import { restartDeadlineSeconds, ROLLOUT_TIMEOUT_SECONDS } from '../plan/restart';
 import { NamespaceRelabel, RestartJobFields, RestartRoleFields, WorkloadRef } from '../plan/types';
+
+export { restartDeadlineSeconds, ROLLOUT_TIMEOUT_SECONDS };
 
 const RESOURCE: Record<WorkloadRef['kind'], WorkloadResource> = {
   Deployment: 'deployments',
@@ -37,13 +41,6 @@ export class RestartRole extends Construct {
       })),
     });
   }
-}
-
-/** How long the Job waits for each restarted workload's rollout (they roll in parallel). */
-export const ROLLOUT_TIMEOUT_SECONDS = 600;
-/** The Job's deadline: every rollout's wait, the patches and a margin (rollouts overlap, waits are sequential). */
-export function restartDeadlineSeconds(workloads: number): number {
-  return Math.min(3600, 300 + ROLLOUT_TIMEOUT_SECONDS + 30 * workloads);
 }
 
 /**
@@ -106,8 +103,8 @@ export interface RestartJobProps extends RestartJobFields {
 
 /**
  * Restarts the migrated namespaces' workloads so their sidecars are injected by the new revision, after
- * the namespaces were relabelled (PostSync, wave 0). It patches a pod-template annotation, which needs
- * only `patch` on the named objects.
+ * the namespaces were relabelled (PostSync, wave 0). It patches a pod-template annotation and follows the
+ * rollouts, which needs `get`, `list`, `watch` and `patch` on the named objects (RestartRole).
  */
 export class RestartJob extends Construct {
   constructor(scope: Construct, id: string, props: RestartJobProps) {
@@ -118,7 +115,7 @@ export class RestartJob extends Construct {
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
       steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
-      wave: 0,
+      wave: RESTART_WAVE,
       activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
     });
   }

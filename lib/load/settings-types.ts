@@ -217,9 +217,9 @@ export interface ClusterSettingsFile {
       automated?: boolean;
     };
     /**
-     * Traffic checks run as a Job after each phase from 03-import on (Argo CD PostSync hook; a content-named Job
-     * under Flux): `kubectl exec` into a client and fetch a URL through the mesh; the URL's host must be one the
-     * cluster imports or has a Service or ServiceEntry for (MF004).
+     * Traffic checks run as a Job after each phase from 03-import to 06-migrate-workloads (Argo CD PostSync hook; a
+     * content-named Job under Flux; 07's runbook runs them by hand): `kubectl exec` into a client and fetch a URL
+     * through the mesh; the URL's host must be one the cluster imports or has a Service or ServiceEntry for (MF004).
      */
     verify?: {
       from: {
@@ -497,9 +497,9 @@ export interface ClusterSettingsSpec {
     automated: boolean;
   };
   /**
-   * Traffic checks run as a Job after each phase from 03-import on (Argo CD PostSync hook; a content-named Job
-   * under Flux): `kubectl exec` into a client and fetch a URL through the mesh; the URL's host must be one the
-   * cluster imports or has a Service or ServiceEntry for (MF004).
+   * Traffic checks run as a Job after each phase from 03-import to 06-migrate-workloads (Argo CD PostSync hook; a
+   * content-named Job under Flux; 07's runbook runs them by hand): `kubectl exec` into a client and fetch a URL
+   * through the mesh; the URL's host must be one the cluster imports or has a Service or ServiceEntry for (MF004).
    */
   verify: {
     from: {

@@ -163,10 +163,12 @@ function federationFiles(
 ): { files: Map<string, string>; notes: string[] } {
   const files = new Map<string, string>();
   const greenfield = plan.phases[0] === 'multicluster';
-  timed(timings, 'runbook', () => files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan)));
+  timed(timings, 'runbook', () =>
+    files.set('README.md', greenfield ? renderGreenfieldRunbook(model, plan) : renderRunbook(model, plan, gitops)),
+  );
   // One runbook per migrating cluster, for whoever is on call for it.
   if (!greenfield)
-    timed(timings, 'runbook', () => plan.local.forEach((c) => files.set(`${c}/RUNBOOK.md`, renderClusterRunbook(model, plan, c))));
+    timed(timings, 'runbook', () => plan.local.forEach((c) => files.set(`${c}/RUNBOOK.md`, renderClusterRunbook(model, plan, c, gitops))));
   // Bundles describe a migrating peer (its phase, its federation); greenfield peers share one clusters/ folder.
   if (!greenfield) timed(timings, 'bundles', () => renderBundles(model, plan, plan.local).forEach((c, f) => files.set(f, c)));
   const notes: string[] = [];
@@ -178,7 +180,7 @@ function federationFiles(
 /** dist/argocd and dist/flux for the plan's pointers. */
 function gitopsFiles({ model, plan, gitops }: { model: FederationModel; plan: Plan; gitops: GitOpsSettings }): Map<string, string> {
   const d = deliveries(model, plan, gitops);
-  return new Map([...renderArgoCd(gitops, d), ...renderFlux(gitops, d)]);
+  return new Map([...renderArgoCd(gitops, d), ...renderFlux(gitops, d, plan)]);
 }
 
 /**

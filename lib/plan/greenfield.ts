@@ -4,7 +4,7 @@ import { preexisting } from './namespaces';
 import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
-import { planRevisionRestart, requireJobImage } from './restart';
+import { planInstallRestart, requireJobImage } from './restart';
 import { migratedNamespaces, revisionLabels } from './revision';
 import { planImportShards } from './shards';
 import { PhasePlan, Resource } from './types';
@@ -74,8 +74,8 @@ export function planGreenfield(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics, 
     ...planned.imports,
     ...exposurePolicies(ctx, mesh, diags),
     // Workloads that already run on the revision (a graduated migration) are not restarted.
-    ...(mesh.settings.workloadRestart.onInstall ? planRevisionRestart(ctx, mesh) : []),
-    ...planVerify(mesh, 'multicluster').adds,
+    ...planInstallRestart(ctx, mesh),
+    ...planVerify(ctx, mesh, 'multicluster').adds,
     ...(mesh.inventory.declaredControlPlane ? declaredControlPlaneObjects(mesh, [...onRevision]) : []),
   ];
   // Namespaces: one object each, with the revision label where workloads or gateways run.

@@ -22,6 +22,21 @@ export const KEEP_ANNOTATIONS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Does GitOps keep this add when a rollback or a later phase drops it (KEEP_ANNOTATIONS on the rendered object):
+ * adopted Namespaces, the gateway Services and Routes handed over from the operator, meshfed's ServiceMeshMembers
+ * (lib/constructs/service-mesh-member.ts always carries them)? Argo CD reports such an object "ignored (no prune)"
+ * (argo-cd@v3.4.0 gitops-engine/pkg/sync/sync_context.go:1431-1440) and Flux leaves it out of garbage collection.
+ */
+export function keptByGitOps(r: Resource): boolean {
+  if (r.type === 'namespace') return r.keep === true;
+  if (r.type === 'serviceMeshMember') return true;
+  if (r.type !== 'adopted') return false;
+  if (r.ref.kind === 'Namespace') return true;
+  const annotations = ((r.body.metadata as JsonObject | undefined)?.annotations ?? {}) as Record<string, string>;
+  return (annotations['argocd.argoproj.io/sync-options'] ?? '').split(',').includes('Prune=false');
+}
+
+/**
  * Does the mesh have SMCP settings: a migration (its dumped SMCP), or a graduated greenfield mesh (its
  * declared control-plane.yaml)? A plain greenfield mesh has none, nor an SMCP namespace.
  */

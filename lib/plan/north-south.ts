@@ -336,7 +336,9 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
   }));
   const identity = shortHash(JSON.stringify({ targets, image: mesh.restartImage, smcp: cp.name }));
   const sa = ref('v1', 'ServiceAccount', HANDOVER_NAME, cp.namespace);
-  const out: Resource[] = [{ type: 'serviceAccount', ref: sa }];
+  // The grants to patch the gateway Services and Routes and to delete the SMCP must not outlive the Job: Argo CD
+  // hooks, deleted once the sync succeeded (HookRbacFields); under Flux the graduated overlay leaves them out.
+  const out: Resource[] = [{ type: 'serviceAccount', ref: sa, hook: true }];
   for (const ns of [...new Set([cp.namespace, ...gws.map((g) => g.namespace), ...members])].sort()) {
     const here = targets.filter((t) => t.namespace === ns);
     out.push(
@@ -349,8 +351,9 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
         smcp: ns === cp.namespace ? cp.name : undefined,
         memberRoll: ns === cp.namespace && cp.mode !== 'ClusterWide',
         member: members.includes(ns),
+        hook: true,
       },
-      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', HANDOVER_NAME, ns), serviceAccount: sa },
+      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', HANDOVER_NAME, ns), serviceAccount: sa, hook: true },
     );
   }
   out.push({

@@ -1,7 +1,7 @@
 import { ref } from './api-versions';
 import { gatewayOnlyNamespaces } from './north-south';
 import { migratedNamespaces, revisionLabels } from './revision';
-import { Contribute, NamespaceRelabel, PhasePlan, Resource, WorkloadRef } from './types';
+import { Contribute, NamespaceRelabel, PhaseId, phaseIndex, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
 import { ModelIndex } from '../model/model-index';
 import { dnsLabel, shortHash } from '../model/names';
@@ -28,6 +28,16 @@ export function workloadsIn(mesh: Mesh, namespaces: readonly string[]): Workload
     );
 }
 
+/** How long a restart Job waits for each restarted workload's rollout (they roll in parallel). */
+export const ROLLOUT_TIMEOUT_SECONDS = 600;
+/**
+ * A restart Job's activeDeadlineSeconds: every rollout's wait, the patches and a margin (rollouts overlap, waits
+ * are sequential). The verify Job of the same phase waits at most this long for it (lib/plan/verify.ts).
+ */
+export function restartDeadlineSeconds(workloads: number): number {
+  return Math.min(3600, 300 + ROLLOUT_TIMEOUT_SECONDS + 30 * workloads);
+}
+
 export interface RestartSpec {
   /** Name of the ServiceAccount, the Roles and RoleBindings, and the prefix of the Job's name. */
   readonly name: string;
@@ -45,8 +55,8 @@ export interface RestartSpec {
 }
 
 /**
- * A restart: a ServiceAccount, per namespace a Role that allows only `patch` on the named workloads and
- * its RoleBinding, and the Job that patches their pod-template annotation (content-named).
+ * A restart: a ServiceAccount, per namespace a Role that allows `get`, `list`, `watch` and `patch` on exactly
+ * the named workloads and its RoleBinding, and the Job that patches their pod-template annotation (content-named).
  */
 export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
   if (spec.workloads.length === 0 && !spec.relabel?.ignoreOnly?.length) return [];
@@ -178,9 +188,31 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
   });
 }
 
+/** A greenfield overlay's restart on install: none when the workloads already run on the revision (a graduated migration). */
+export function planInstallRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
+  return mesh.settings.workloadRestart.onInstall ? planRevisionRestart(ctx, mesh) : [];
+}
+
+export type RestartJobResource = Extract<Resource, { type: 'restartJob' }>;
+
+/**
+ * The restart Jobs in a phase's desired state, as `contribute` below places them: 03's from 03 to 06, 06's in 06
+ * (07 deletes both); a greenfield overlay's on install.
+ */
+export function restartJobsIn(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): RestartJobResource[] {
+  const jobs = (rs: Resource[]) => rs.filter((r): r is RestartJobResource => r.type === 'restartJob');
+  if (phase === 'multicluster') return jobs(planInstallRestart(ctx, mesh));
+  const i = phaseIndex(phase);
+  return [
+    ...(i >= phaseIndex('03-import') && i < phaseIndex('07-finalize') ? jobs(planNetworkRestart(ctx, mesh)) : []),
+    ...(phase === '06-migrate-workloads' ? jobs(planRevisionRestart(ctx, mesh)) : []),
+  ];
+}
+
 /**
  * The workload restarts: 03 restarts a migrating importer's workloads so their proxies carry its network,
  * 06 moves every workload to the revision; 07 removes both Jobs and their RBAC with the rest of OSSM 2.
+ * restartJobsIn says the same per phase: change both together.
  */
 export const contribute: Contribute = (ctx, mesh) => {
   const network = planNetworkRestart(ctx, mesh);

@@ -252,7 +252,18 @@ export interface HandoverTarget {
   readonly routes: string[];
 }
 
-export interface HandoverRoleFields {
+/**
+ * RBAC that only one hook Job uses and that must not outlive it (the 07 hand-over's: it may patch the gateway
+ * Services and delete the SMCP): an Argo CD PostSync hook a wave before the Jobs, which Argo CD deletes with the
+ * Job once the sync succeeded (hook-delete-policy HookSucceeded). Flux has no hooks: there it stays until a render
+ * no longer declares it (the graduated overlay does not).
+ */
+export interface HookRbacFields {
+  /** @default false */
+  readonly hook?: boolean;
+}
+
+export interface HandoverRoleFields extends HookRbacFields {
   /** Read and watch only: meshfed's gateway Deployments. */
   readonly deployments: string[];
   /** Get and patch only (labels, owner references): the gateway Services (and read their Endpoints). */
@@ -314,7 +325,7 @@ export interface NetworkPolicyFields {
   readonly from: 'anywhere' | { readonly namespaces: string[] } | { readonly namespaceLabels: Record<string, string> };
 }
 
-export interface RoleBindingFields {
+export interface RoleBindingFields extends HookRbacFields {
   /** Bound to the Role of the binding's own name, in its namespace. */
   readonly serviceAccount: ObjectRef;
 }
@@ -374,11 +385,31 @@ export interface VerifyRoleFields {
   readonly deployments: string[];
 }
 
+/** A Job the verify Job waits for before it probes (a workload restart of its phase). */
+export interface AwaitedJob {
+  readonly name: string;
+  readonly namespace: string;
+  /** Its activeDeadlineSeconds: by then it has completed or failed. */
+  readonly deadlineSeconds: number;
+}
+
 export interface VerifyJobFields {
   readonly serviceAccount: ObjectRef;
   readonly image: string;
   readonly phase: PhaseId;
   readonly probes: VerifyProbeSpec[];
+  /**
+   * The phase's restart Jobs, which the probes wait for: Flux starts every Job of an apply at once
+   * (fluxcd/pkg@e2cfd1a ssa/manager_apply.go:347-392), so without the wait the probes would test the pods from
+   * before the restart. Under Argo CD the restart has completed a wave earlier and the wait returns at once.
+   * @default - none
+   */
+  readonly after?: readonly AwaitedJob[];
+}
+
+export interface VerifyJobsRoleFields {
+  /** The Jobs the verify Job may read (`get`), in the Role's namespace. */
+  readonly jobs: string[];
 }
 
 export interface ExposurePolicyFields {
@@ -433,10 +464,10 @@ export type Resource =
   | Planned<'importWorkloadEntry', ImportWorkloadEntryFields & { readonly exporter: string; readonly fileOf?: ObjectRef }>
   | Planned<'istioCni', IstioCniFields>
   | Planned<'istio', IstioFields>
-  | Planned<'serviceAccount', object>
+  | Planned<'serviceAccount', HookRbacFields>
   | Planned<'serviceMeshMember', ServiceMeshMemberFields>
   | Planned<'roleBinding', RoleBindingFields>
-  /** Allows only `patch` on the named workloads of one namespace. */
+  /** Allows `get`, `list`, `watch` and `patch` on the named workloads of one namespace (`readOnly`: no `patch`). */
   | Planned<'restartRole', RestartRoleFields>
   | Planned<'restartJob', RestartJobFields>
   /** A ClusterRole that allows only `get` and `patch` on the named Namespaces (the 06 relabel). */
@@ -445,6 +476,8 @@ export type Resource =
   /** Allows `kubectl exec` into the named Deployments of one namespace. */
   | Planned<'verifyRole', VerifyRoleFields>
   | Planned<'verifyJob', VerifyJobFields>
+  /** Allows the verify Job to read the named restart Jobs of one namespace (to wait for them). */
+  | Planned<'verifyJobsRole', VerifyJobsRoleFields>
   | Planned<'exposurePolicy', ExposurePolicyFields>
   /** The mesh-wide mTLS mode the SMCP set, owned by GitOps from 01 (no operator labels). */
   | Planned<'meshPeerAuthentication', MeshPeerAuthenticationFields>

@@ -12,12 +12,14 @@
  * 3. every object the new phase declares exists afterwards, and no Service changes its address;
  * 4. no pod is covered by two PodDisruptionBudgets (a node drain would stall on it);
  * 5. nothing flaps: once synced, a self-heal round changes nothing;
+ * 6. a Job that probes traffic (the verify Job) completes after every Job of the move that restarts workloads:
+ *    otherwise "verified" describes the pods from before the restart;
  * and for the forks: a rollback restores everything the earlier phase had (same Service addresses), deleting
  * the GitOps objects deletes nothing that runs, and a failed reconcile fails the sync rather than hanging it.
  */
 import { ArgoCd } from './argocd';
 import { Cluster, Controller } from './cluster';
-import { evictionBlockers } from './controllers/kube';
+import { evictionBlockers, parseSteps } from './controllers/kube';
 import { Flux } from './flux';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
@@ -70,6 +72,8 @@ export interface MoveRecord {
   readonly ok: boolean;
   /** Virtual seconds the sync took. */
   readonly seconds: number;
+  /** Why the sync failed, in the engine's words (Flux: the Ready condition's message). */
+  readonly failure?: string;
 }
 
 export interface RehearsalReport {
@@ -172,6 +176,54 @@ export function declared(render: FileTree, cluster: string): Obj[] {
   const sources = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources.filter(isObject) : [];
   const repo = repoOf(render, app);
   return sources.flatMap((s) => buildKustomization(repo, String(s.path))).filter((o) => hookTypes(o).length === 0);
+}
+
+/** The Jobs the phase's Application builds (hooks included), by what their steps do: probe traffic, restart workloads. */
+function jobsByRole(render: FileTree, cluster: string): { probes: Obj[]; restarts: Obj[] } {
+  const app = application(render, cluster);
+  const spec = isObject(app.spec) ? app.spec : {};
+  const sources = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources.filter(isObject) : [];
+  const repo = repoOf(render, app);
+  const jobs = sources.flatMap((s) => buildKustomization(repo, String(s.path))).filter((o) => o.kind === 'Job');
+  const does = (op: string) => (j: Obj) => {
+    const steps = parseSteps(j);
+    return typeof steps !== 'string' && steps.some((s) => s.op === op);
+  };
+  return { probes: jobs.filter(does('probe')), restarts: jobs.filter(does('restart')) };
+}
+
+/** When each Job completed since `since` (the Job controller's last `Completed` event), by `Job ns/name`. */
+function completions(cluster: Cluster, since: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of cluster.events)
+    if (e.t >= since && e.actor === 'job-controller' && e.ref?.startsWith('Job ') && e.message.startsWith('Completed')) out.set(e.ref, e.t);
+  return out;
+}
+
+/** Judgement 6: a verify Job that completed before a restart Job of the same move tested the old pods. */
+function judgeJobOrder(
+  render: FileTree,
+  cluster: string,
+  done: Map<string, number>,
+  add: (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) => void,
+): void {
+  const { probes, restarts } = jobsByRole(render, cluster);
+  for (const v of probes) {
+    const verified = done.get(label(refOf(v)));
+    if (verified === undefined) continue;
+    for (const r of restarts) {
+      const restarted = done.get(label(refOf(r)));
+      if (restarted === undefined || restarted <= verified) continue;
+      add({
+        stage: 'hook',
+        object: label(refOf(v)),
+        why:
+          `${label(refOf(v))} completed at ${verified} s, before ${label(refOf(r))} (${restarted} s): its probes tested the pods ` +
+          'from before the restart, so "traffic verified" says nothing about the restarted workloads.',
+        fix: `the verify Job must wait for the phase's restart Jobs (a wait-job step) before it probes.${BUG}`,
+      });
+    }
+  }
 }
 
 /** The objects the render's plan.json says this phase deletes on purpose (`Kind/ns/name (apiVersion)`). */
@@ -326,7 +378,15 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       if (judged(phase) && scenarios.has('failed-reconcile') && previous && changesSmcp(render, input.cluster, phase)) {
         const fork = cluster.clone(world.controllers({ failReconcile: true }));
         const r = driver(engine, fork, input.cluster).sync(render);
-        moves.push({ cluster: input.cluster, engine, scenario: 'failed-reconcile', move, ok: r.ok, seconds: r.seconds });
+        moves.push({
+          cluster: input.cluster,
+          engine,
+          scenario: 'failed-reconcile',
+          move,
+          ok: r.ok,
+          seconds: r.seconds,
+          ...(r.failure ? { failure: r.failure.reason } : {}),
+        });
         if (r.ok || r.failure?.kind === 'hangs')
           add('failed-reconcile', {
             stage: r.failure?.stage,
@@ -338,6 +398,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
               `before waiting for observedGeneration.${BUG}`,
           });
       }
+      const moveStart = cluster.now;
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
@@ -353,6 +414,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
           });
         }
         judgeForward(render, input.cluster, phase, { initial, before, after, synced: result.ok }, (f) => add('forward', f));
+        judgeJobOrder(render, input.cluster, completions(cluster, moveStart), (f) => add('forward', f));
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {

@@ -8,7 +8,7 @@ import { Testing } from 'cdk8s';
 
 import { JobRoleBinding } from '../../lib/constructs/job-rbac';
 import { restartDeadlineSeconds, RestartJob, RestartRole, restartScript } from '../../lib/constructs/restart-job';
-import { VerifyJob, VerifyRole, verifyScript } from '../../lib/constructs/verify-job';
+import { verifyDeadlineSeconds, VerifyJob, VerifyJobsRole, VerifyRole, verifyScript } from '../../lib/constructs/verify-job';
 
 const sa = { apiVersion: 'v1', kind: 'ServiceAccount', name: 'meshfed-restart-workloads', namespace: 'istio-system' };
 const workloads = [
@@ -73,6 +73,97 @@ test('the verify Job runs after the restart (wave 1), fails once, quotes its pro
   expect(job.metadata.annotations['argocd.argoproj.io/sync-wave']).toBe('1');
   expect(job.spec.backoffLimit).toBe(1);
   expect(verifyScript('03-import', probes)).toContain(`probe 'client' 'curl' 'curl' 'http://x/'\\''q'\\''' 30 10 || failed=1`);
+});
+
+test("the verify Job waits for its phase's restart Jobs first, and its deadline covers that wait", () => {
+  const probes = [{ namespace: 'client', deployment: 'curl', container: 'curl', url: 'http://x/' }];
+  const after = [
+    { name: 'meshfed-restart-for-network-1', namespace: 'istio-system', deadlineSeconds: 930 },
+    { name: 'meshfed-restart-workloads-2', namespace: 'istio-system', deadlineSeconds: 1200 },
+  ];
+  const chart = Testing.chart();
+  new VerifyJob(chart, 'v', {
+    name: 'meshfed-verify-06',
+    namespace: 'istio-system',
+    serviceAccount: { ...sa, name: 'meshfed-verify' },
+    image: 'example.com/cli:1',
+    phase: '06-migrate-workloads',
+    probes,
+    after,
+  });
+  const job = Testing.synth(chart)[0];
+  const steps = JSON.parse(job.metadata.annotations['meshfed.dev/steps']);
+  expect(steps.map((x: { op: string }) => x.op)).toEqual(['echo', 'wait-job', 'wait-job', 'probe']);
+  expect(steps[2]).toEqual({ op: 'wait-job', name: 'meshfed-restart-workloads-2', namespace: 'istio-system', timeoutSeconds: 1260 });
+  // The restarts run at the same time as the verify under Flux: the longest of them, then the probes.
+  expect(job.spec.activeDeadlineSeconds).toBe(1200 + 60 + verifyDeadlineSeconds(1));
+  expect(verifyDeadlineSeconds(1)).toBe(720);
+});
+
+test('the verify Jobs Role may only get the named Jobs', () => {
+  const chart = Testing.chart();
+  new VerifyJobsRole(chart, 'r', { name: 'meshfed-verify-jobs', namespace: 'istio-system', jobs: ['b', 'a'] });
+  expect(Testing.synth(chart)[0].rules).toEqual([{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['get'], resourceNames: ['a', 'b'] }]);
+});
+
+/** Run the verify script waiting for Job `restart`, with stub `kubectl` (its `get job` answers `answers` in turn) and `sleep`. */
+function runVerifyWait(answers: string[], timeoutSeconds = 990): { code: number; out: string; calls: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
+  const log = path.join(dir, 'calls');
+  const n = path.join(dir, 'n');
+  fs.writeFileSync(n, '0');
+  // Each answer: `out:<stdout>` (exit 0) or `err:<stderr>` (exit 1); the last one repeats.
+  fs.writeFileSync(path.join(dir, 'answers'), answers.join('\n') + '\n');
+  const stub = [
+    '#!/bin/sh',
+    `echo "$*" >> ${log}`,
+    'case "$1 $2" in',
+    '  "get job")',
+    `    i=$(cat ${n}); echo $((i + 1)) > ${n}`,
+    `    a=$(sed -n "$((i + 1))p" ${path.join(dir, 'answers')}); [ -n "$a" ] || a=$(tail -n 1 ${path.join(dir, 'answers')})`,
+    '    case "$a" in out:*) printf "%s" "${a#out:}"; exit 0 ;; err:*) printf "%s" "${a#err:}" >&2; exit 1 ;; esac ;;',
+    '  "exec -n") printf 200; exit 0 ;;',
+    'esac',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'kubectl'), stub, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, 'sleep'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const probes = [{ namespace: 'client', deployment: 'curl', container: 'curl', url: 'http://x/' }];
+  const script = verifyScript('06-migrate-workloads', probes, [
+    { name: 'restart', namespace: 'istio-system', deadlineSeconds: timeoutSeconds - 60 },
+  ]);
+  const res = spawnSync('/bin/sh', ['-c', script], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+  return { code: res.status ?? -1, out: res.stdout + res.stderr, calls: fs.readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+describe('the verify script waits for the restart Job before it probes', () => {
+  test('running, then not found for a while, then complete: it probes only then', () => {
+    const r = runVerifyWait([
+      'out:',
+      'err:Error from server (NotFound): jobs.batch "restart" not found',
+      'out:SuccessCriteriaMet Complete',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('meshfed: job istio-system/restart completed');
+    expect(r.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['get job', 'get job', 'get job', 'exec -n']);
+    expect(r.calls[0]).toBe('get job restart -n istio-system -o jsonpath={.status.conditions[?(@.status=="True")].type}');
+  });
+  test('a failed restart fails it at once, before any probe', () => {
+    const r = runVerifyWait(['out:FailureTarget Failed']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('meshfed: job istio-system/restart failed (kubectl logs job/restart -n istio-system); stopping here');
+    expect(r.calls.some((c) => c.startsWith('exec'))).toBe(false);
+  });
+  test('a Job it may not read fails it at once; one that never completes, after the timeout with progress each minute', () => {
+    const denied = runVerifyWait(['err:Error from server (Forbidden): jobs.batch "restart" is forbidden']);
+    expect(denied.code).toBe(1);
+    expect(denied.out).toContain('meshfed: cannot read job istio-system/restart: Error from server (Forbidden)');
+    expect(denied.calls).toHaveLength(1);
+    const stuck = runVerifyWait(['out:'], 125);
+    expect(stuck.code).toBe(1);
+    expect(stuck.out).toContain('meshfed: waiting for job istio-system/restart to complete (60s)');
+    expect(stuck.out).toContain('meshfed: job istio-system/restart has not completed after 125s');
+    expect(stuck.calls).toHaveLength(25);
+  });
 });
 
 test('a RoleBinding binds the Role of its own name to the ServiceAccount', () => {

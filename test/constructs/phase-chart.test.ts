@@ -215,6 +215,12 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     image: 'i',
     phase: '03-import',
     probes: [],
+    after: [{ name: 'restart-1', namespace: 'istio-system', deadlineSeconds: 930 }],
+  },
+  verifyJobsRole: {
+    type: 'verifyJobsRole',
+    ref: r('rbac.authorization.k8s.io/v1', 'Role', 'meshfed-verify-jobs', 'istio-system'),
+    jobs: ['restart-1'],
   },
   exposurePolicy: {
     type: 'exposurePolicy',

@@ -474,6 +474,21 @@ describe('hooks', () => {
     }
   });
 
+  test('RBAC as PostSync hooks a wave before its Job (the 07 hand-over): created first, deleted with the Job on success, kept on failure', () => {
+    const rbac = { [HOOK]: 'PostSync', [WAVE]: '-1', [POLICY]: 'BeforeHookCreation,HookSucceeded' };
+    for (const [outcome, stays] of [
+      ['succeed', false],
+      ['fail', true],
+    ] as const) {
+      const { cluster, argo } = setup({ version: '3.4' });
+      const handover = job('handover', 'PostSync', { [POLICY]: 'BeforeHookCreation,HookSucceeded' }, outcome);
+      const r = argo.sync(app({ retry: { limit: 0 } }), repo({ p: [cm('c'), sa('handover', rbac), handover] }));
+      expect(r.ok).toBe(outcome === 'succeed');
+      expect(acted(r, 'hook', 'apply')).toEqual(['ConfigMap/c', 'ServiceAccount/handover', 'Job/handover']);
+      expect(cluster.get(ref(sa('handover'))) !== undefined).toBe(stays);
+    }
+  });
+
   test('a failing hook is retried up to the limit, with backoff, and re-created each time', () => {
     const { argo } = setup();
     const retry = { limit: 2, backoff: { duration: '30', factor: 3 } };

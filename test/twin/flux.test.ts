@@ -461,6 +461,24 @@ describe('the delivery Kustomization', () => {
     expect((cluster.get(kref('phase')) as any).metadata.labels[FLUX_NAME_LABEL]).toBe('delivery');
   });
 
+  test("a phase that runs for 20 minutes: a delivery that waits fails its health check every few minutes; meshfed's (no wait) stays Ready", () => {
+    const run = (wait: boolean) => {
+      const { cluster, flux, health } = setup();
+      health.statuses.set('Deployment/slow', 'InProgress');
+      const bootstrap = ks('delivery', 'dist/flux/east', { wait, timeout: '5m', deletionPolicy: 'Orphan' });
+      const phase = ks('phase', 'dist/east/00', { wait: true, timeout: '60m' });
+      const r = flux.reconcile(repo([phase], { '00': [deploy('slow')] }, bootstrap), 'dist/flux/east', 1200);
+      const ready = ((cluster.get(kref('delivery')) as any).status.conditions as any[]).find((c) => c.type === 'Ready');
+      return { failures: r.steps.filter((x) => x.stage === 'delivery: health check' && x.action === 'fail'), ready };
+    };
+    const waiting = run(true);
+    expect(waiting.failures.length).toBeGreaterThanOrEqual(2);
+    expect(waiting.failures[0].detail).toMatch(/^health check failed after 5m0s: timeout waiting for: \[Kustomization\/flux-system\/phase/);
+    const meshfed = run(false);
+    expect(meshfed.failures).toEqual([]);
+    expect(meshfed.ready).toMatchObject({ status: 'True', reason: 'ReconciliationSucceeded' });
+  });
+
   test('fields kubectl applied at bootstrap are taken over, so a field the render drops is removed', () => {
     const { cluster, flux } = setup();
     const checks = { healthChecks: [{ kind: 'ConfigMap', apiVersion: 'v1', name: 'c', namespace: 'a' }] };

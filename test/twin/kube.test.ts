@@ -506,4 +506,105 @@ describe('Job controller running meshfed.dev/steps', () => {
     c.advance(60);
     expect(condition(c, allowed, 'Complete')?.status).toBe('True');
   });
+
+  describe('wait-job: a verify Job started with the restart (as Flux starts them) waits for it', () => {
+    const restartSteps = (target: { resource: 'deployments' | 'statefulsets'; name: string }): JobStep[] => [
+      {
+        op: 'restart',
+        workloads: [{ ...target, namespace: 'app' }],
+        annotation: 'meshfed.dev/restarted-for-revision',
+        value: 'rev',
+        fieldManager: 'meshfed-restart',
+        timeoutSeconds: 600,
+      },
+    ];
+    const waitFor = (name: string, timeoutSeconds = 990): JobStep => ({ op: 'wait-job', name, namespace: 'istio-system', timeoutSeconds });
+    const setup = (opts: { rbac?: boolean } = {}) => {
+      const c = cluster(opts);
+      c.apply(sa('runner', 'istio-system'), { manager: 'test' });
+      c.apply(sa('web'), { manager: 'test' });
+      c.apply(sa('db'), { manager: 'test' });
+      c.apply(deployment('web', { replicas: 2 }), { manager: 'argocd' });
+      c.apply(statefulSet({ type: 'OnDelete' }), { manager: 'argocd' });
+      c.advance(60);
+      return c;
+    };
+
+    test('it completes only after the restart completed', () => {
+      const c = setup();
+      const restart = job('restart', restartSteps({ resource: 'deployments', name: 'web' }));
+      const verify = job('verify', [waitFor('restart')]);
+      c.apply(restart, { manager: 'kustomize-controller' });
+      c.apply(verify, { manager: 'kustomize-controller' });
+      c.tick();
+      c.tick();
+      // The restart is rolling the pods: the verify is still waiting.
+      expect(condition(c, restart, 'Complete')).toBeUndefined();
+      expect(condition(c, verify, 'Complete')).toBeUndefined();
+      c.advance(120);
+      expect(condition(c, restart, 'Complete')?.status).toBe('True');
+      expect(condition(c, verify, 'Complete')?.status).toBe('True');
+      expect(get(c, verify).status.completionTime).toBeGreaterThanOrEqual(get(c, restart).status.completionTime);
+    });
+
+    test('a failed restart fails it at once, long before its timeout', () => {
+      const c = setup();
+      const restart = job('restart', restartSteps({ resource: 'statefulsets', name: 'db' }));
+      const verify = job('verify', [waitFor('restart')]);
+      c.apply(restart, { manager: 'kustomize-controller' });
+      c.apply(verify, { manager: 'kustomize-controller' });
+      c.advance(120);
+      expect(condition(c, restart, 'Failed')?.status).toBe('True');
+      expect(condition(c, verify, 'Failed')?.status).toBe('True');
+      expect(jobFailure(c, refOf(verify))).toMatch(
+        /step 1\/1 \(wait-job job istio-system\/restart\): meshfed: job istio-system\/restart failed \(kubectl logs job\/restart -n istio-system\)/,
+      );
+    });
+
+    test('a Job that is not there keeps it waiting until its timeout', () => {
+      const c = setup();
+      const verify = job('verify', [waitFor('never', 60)]);
+      c.apply(verify, { manager: 'kustomize-controller' });
+      c.advance(50);
+      expect(condition(c, verify, 'Failed')).toBeUndefined();
+      c.advance(30);
+      expect(jobFailure(c, refOf(verify))).toMatch(/meshfed: job istio-system\/never has not completed after 60s/);
+    });
+
+    test('RBAC: it needs get on that Job by name, nothing more', () => {
+      const c = setup({ rbac: true });
+      const done = job('done', []);
+      c.apply(done, { manager: 'kustomize-controller' });
+      c.advance(10);
+      const denied = job('verify-denied', [waitFor('done')]);
+      c.apply(denied, { manager: 'kustomize-controller' });
+      c.advance(20);
+      expect(jobFailure(c, refOf(denied))).toMatch(
+        /meshfed: cannot read job istio-system\/done: Error from server \(Forbidden\): jobs.batch "done" is forbidden: User "system:serviceaccount:istio-system:runner" cannot get resource "jobs" in API group "batch" in the namespace "istio-system"/,
+      );
+      c.apply(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'meshfed-verify-jobs', namespace: 'istio-system' },
+          rules: [{ apiGroups: ['batch'], resources: ['jobs'], resourceNames: ['done'], verbs: ['get'] }],
+        },
+        { manager: 'argocd' },
+      );
+      c.apply(
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'meshfed-verify-jobs', namespace: 'istio-system' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'meshfed-verify-jobs' },
+          subjects: [{ kind: 'ServiceAccount', name: 'runner', namespace: 'istio-system' }],
+        },
+        { manager: 'argocd' },
+      );
+      const allowed = job('verify-allowed', [waitFor('done')]);
+      c.apply(allowed, { manager: 'kustomize-controller' });
+      c.advance(20);
+      expect(condition(c, allowed, 'Complete')?.status).toBe('True');
+    });
+  });
 });

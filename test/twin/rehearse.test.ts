@@ -179,4 +179,46 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     const f = rehearse({ engines: ['flux'], judge: ['06-migrate-workloads'], edit });
     expect(summary(f)).toContainEqual(expect.stringMatching(/forward 05-install-ossm3 → 06-migrate-workloads: .*ServiceMeshControlPlane/));
   });
+
+  test('a verify Job that does not wait for the restart: under Flux both start at once and 06 verifies the old pods', () => {
+    const edit = replace('east/06-migrate-workloads/istio-system.yaml', /\{"op":"wait-job"[^}]*\},/g, '');
+    const f = rehearse({ engines: ['flux'], judge: ['06-migrate-workloads'], scenarios: [], edit });
+    expect(summary(f)).toContainEqual(
+      expect.stringMatching(
+        /flux forward 05-install-ossm3 → 06-migrate-workloads: hook Job istio-system\/meshfed-verify-06-\w+: .*completed at \d+ s, before Job istio-system\/meshfed-restart-workloads-\w+ .*from before the restart/,
+      ),
+    );
+  });
+});
+
+describe('a failed SMCP reconcile under Flux', () => {
+  // No healthCheckExprs can report it: kustomize-controller reads an object whose observedGeneration lags its
+  // generation as InProgress before evaluating `failed` (fluxcd/pkg runtime/cel/status_evaluator.go), and Maistra
+  // moves observedGeneration only after a successful reconcile. The runbook says what the operator sees instead.
+  const SEEN = "timeout waiting for: [ServiceMeshControlPlane/istio-system/basic status: 'InProgress']";
+
+  test('the move fails only at the Kustomization timeout, with the message the runbook quotes', () => {
+    const renders = new Map(
+      (['00-federation', '01-prepare'] as MigrationPhase[]).map((p) => [p, memoryTree(filesAtPointers(result, { east: p })!)] as const),
+    );
+    const report = rehearseCluster(
+      {
+        cluster: 'east',
+        dumps: readDumps(path.join(PROD, 'east', 'ossm2')),
+        renders,
+        engines: ['flux'],
+        judge: ['01-prepare'],
+        scenarios: ['failed-reconcile'],
+      },
+      defaultWorld(),
+    );
+    const failed = report.moves.find((m) => m.scenario === 'failed-reconcile' && m.move === '00-federation → 01-prepare');
+    expect(failed).toMatchObject({ ok: false, failure: expect.stringContaining(SEEN) });
+    expect(failed!.failure).toMatch(/^health check failed after 3\dm\d+s: /);
+    expect(failed!.seconds).toBeGreaterThanOrEqual(1800);
+    const runbook = filesAtPointers(result, { east: '00-federation' })!.get('east/RUNBOOK.md')!;
+    expect(runbook).toContain(`\`health check failed after …: ${SEEN}\``);
+    expect(runbook).toContain('with a timeout of …` for 30 min');
+    expect(runbook).toContain("`kubectl --context east get smcp basic -n istio-system -o jsonpath='{.status.conditions}'`");
+  });
 });

@@ -1013,6 +1013,8 @@ export function describeStep(step: JobStep): string {
       return `require-endpoint ${step.namespace}/${step.service} of ${step.deployment}`;
     case 'probe':
       return `probe ${step.namespace}/${step.deployment} -> ${step.url}`;
+    case 'wait-job':
+      return `wait-job job ${step.namespace}/${step.name}`;
     default:
       return `${step.op} ${step.resource} ${step.namespace}/${step.name}`;
   }
@@ -1316,6 +1318,7 @@ const STEP_OPS = new Set<string>([
   'strip-owner',
   'delete',
   'require-present',
+  'wait-job',
   'probe',
 ] satisfies JobStep['op'][]);
 
@@ -1421,9 +1424,28 @@ function runStep(ctx: JobContext, step: JobStep, run: StepRun): StepOutcome {
         ? { state: 'done' }
         : { state: 'fail', message: step.message };
     }
+    case 'wait-job':
+      return waitJob(ctx, step, elapsed);
     case 'probe':
       return probe(ctx, step, run);
   }
+}
+
+/**
+ * The script's loop over `kubectl get job` (lib/job-steps.ts): done once the Job is Complete, failed at once when it
+ * Failed or cannot be read (Forbidden), waiting while it runs or is not found, failed after the timeout.
+ */
+function waitJob(ctx: JobContext, step: Extract<JobStep, { op: 'wait-job' }>, elapsed: number): StepOutcome {
+  const job = `job ${step.namespace}/${step.name}`;
+  const denied = check(ctx, { verb: 'get', group: 'batch', resource: 'jobs', namespace: step.namespace, name: step.name });
+  if (denied) return { state: 'fail', message: `meshfed: cannot read ${job}: ${denied}` };
+  const live = ctx.cluster.get({ group: 'batch', kind: 'Job', namespace: step.namespace, name: step.name });
+  const done = (type: string) => live !== undefined && readConditions(live).some((c) => c.type === type && c.status === 'True');
+  if (done('Complete')) return { state: 'done' };
+  if (done('Failed'))
+    return { state: 'fail', message: `meshfed: ${job} failed (kubectl logs job/${step.name} -n ${step.namespace}); stopping here` };
+  if (elapsed >= step.timeoutSeconds) return { state: 'fail', message: `meshfed: ${job} has not completed after ${step.timeoutSeconds}s` };
+  return { state: 'wait', note: live ? `${job} is running` : `${job} not found` };
 }
 
 function rolloutAccess(ctx: JobContext, t: WorkloadTarget): string | undefined {

@@ -1,11 +1,15 @@
+import { abortRules, abortSteps, deliveryNames, DeliveryNames, durationText, failureRows, moveLines } from './delivery';
 import { TITLES, WHAT } from './phase-text';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
 import { verification } from './verification';
+import { States } from '../../check/state';
+import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
-import { FederationModel } from '../../model/types';
+import { FederationModel, Mesh } from '../../model/types';
 import { nextSteps } from '../../plan/pointers';
-import { MigrationPhase, PHASES, Plan } from '../../plan/types';
+import { MigrationPhase, PhasePlan, PHASES, Plan } from '../../plan/types';
+import { PhaseDurations, phaseDurations } from '../durations';
 
 /** The gate of a cluster's next phase in one line. */
 function gateLine(blockedBy: string[], gates: string[]): string {
@@ -13,28 +17,34 @@ function gateLine(blockedBy: string[], gates: string[]): string {
   return gates.length ? `${gates.join(', ')} (synth refuses the pointer otherwise).` : "only this cluster's own previous phase.";
 }
 
-/** What says "stop, do not go on" after a phase's sync, whatever the phase. */
-const ABORT = [
-  'the Application (or Kustomization) is not Synced and Healthy within 15 minutes;',
-  'a meshfed Job (restart, verify, hand-over) failed: `kubectl logs job/<name>` says which step;',
-  'any verification command above does not print what its comment expects;',
-  'client error rates rise (your dashboards), or `istioctl proxy-status` shows proxies STALE or NOT SENT.',
-];
-
-/** When to abort, and the rollback decision table whose "verification fails" row is `rollbackText`. */
-function abortAndRollback(rollbackText: string): string[] {
+/**
+ * When to abort (the phase's own worst case, not a fixed time), how (per tool), and the rollback decision table
+ * whose "verification fails" row says what rolling `p` back does.
+ */
+function abortAndRollback(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, n: DeliveryNames, p: PhasePlan): string[] {
   return [
-    '**Abort** — stop and roll back when:',
+    '**When to abort** — stop and roll back when:',
     '',
-    ...ABORT.map((a) => `- ${a}`),
+    ...abortRules(
+      phase,
+      mesh,
+      d,
+      n,
+      p.adds.some((r) => r.ref.kind === 'ServiceMeshControlPlane') || p.patches.some((x) => x.target.kind === 'ServiceMeshControlPlane'),
+    ).map((a) => `- ${a}`),
     '',
+    ...abortSteps(
+      mesh,
+      d,
+      n,
+      p.adds.filter((r) => r.ref.kind === 'Job').map((r) => r.ref),
+    ),
     '**Rollback decision table.**',
     '',
     '| what you see | do |',
     '| --- | --- |',
-    `| the sync failed, nothing new runs | fix the cause named in the sync status; sync again |`,
-    `| a Job failed, the rest synced | read its log; re-run it by syncing again (its name changes only with what it does) |`,
-    `| verification or traffic fails | ${rollbackText.replace(/\|/g, '\\|')} |`,
+    ...failureRows(n, mesh),
+    `| verification or traffic fails | ${rollback(phase, p).replace(/\|/g, '\\|')} |`,
     `| a peer cluster is affected | roll this cluster back first, then check the peer's own runbook (\`../<peer>/RUNBOOK.md\`) |`,
     '',
   ];
@@ -45,9 +55,10 @@ function abortAndRollback(rollbackText: string): string[] {
  * concrete, its gate in one line, what to verify, when to abort, and a rollback decision table. The
  * federation-wide dist/README.md stays the overview.
  */
-export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string): string {
+export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string, gitops?: GitOpsSettings): string {
   const ctx = ModelIndex.of(model);
   const mesh = ctx.mesh(cluster);
+  const names = deliveryNames(mesh, gitops);
   const step = nextSteps(plan).find((s) => s.cluster === cluster)!;
   const current = step.current as MigrationPhase;
   const next = step.next as MigrationPhase | undefined;
@@ -65,6 +76,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
     return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
   }
   const p = plan.byCluster[cluster][PHASES.indexOf(next)];
+  const durations = phaseDurations(new States(plan), cluster, next);
   const gates = p.waitsFor.map((g) => `${g.cluster} at \`${g.phase}\` or later`);
   out.push(
     `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
@@ -74,7 +86,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
     '**Pre-flight** (all must hold before you merge):',
     '',
     '```sh',
-    ...preflight(next, mesh, ctx),
+    ...preflight(next, mesh, ctx, gitops),
     '```',
     '',
     '**Move.**',
@@ -82,16 +94,18 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
     '```sh',
     `# in clusters/${cluster}/cluster.yaml: spec.phase: ${next}`,
     'npm run synth && git diff --stat dist/',
-    `git add clusters/${cluster} dist && git commit -m "${cluster}: ${next}"   # then merge; GitOps syncs it`,
+    `git add clusters/${cluster} dist && git commit -m "${cluster}: ${next}"   # then merge`,
+    ...moveLines(mesh, names),
     '```',
     '',
+    ...durationText(durations, names),
     '**Verify** (after the sync is Healthy):',
     '',
     '```sh',
     ...verification(next, mesh, ctx),
     '```',
     '',
-    ...abortAndRollback(rollback(next, p)),
+    ...abortAndRollback(next, mesh, durations, names, p),
   );
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }

@@ -15,9 +15,9 @@ export const TITLES: Record<MigrationPhase, string> = {
 
 export const WHAT: Record<MigrationPhase, string> = {
   '00-federation':
-    'GitOps adopts what runs today: the ServiceMeshControlPlane, member roll, ServiceMeshPeers, ' +
-    "export/import sets, the peers' CA ConfigMaps and the member Namespaces. Nothing changes in " +
-    'the mesh.',
+    'GitOps adopts what runs today: the ServiceMeshControlPlane, the member roll where one was dumped (a ClusterWide ' +
+    "SMCP's own roll stays the operator's), ServiceMeshPeers, export/import sets, the peers' CA ConfigMaps and the " +
+    'member Namespaces. Nothing changes in the mesh.',
   '01-prepare':
     "Each SMCP trusts its peers' trust domains (trustDomainAliases), discovers istio-remote " +
     'Gateways (PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API), names its network (cluster.network) ' +

@@ -1,4 +1,5 @@
 import { ictl, kc } from './format';
+import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { Mesh } from '../../model/types';
 import { usesEgressTlsRoutes } from '../../plan/egress';
@@ -14,17 +15,18 @@ function injectionManagers(cluster: string, ns: string, expect: string): string 
   );
 }
 
-/** What a phase's pre-flight commands know: the cluster, its SMCP, its mesh and the model's index. */
+/** What a phase's pre-flight commands know: the cluster, its SMCP, its mesh, the model's index, Argo CD's namespace. */
 interface Preflight {
   readonly c: string;
   readonly cp: Mesh['controlPlane'];
   readonly mesh: Mesh;
   readonly ctx: ModelIndex;
+  readonly argocd: string;
 }
 
 /** What must hold before a phase is merged, per phase. */
 const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
-  '00-federation': ({ c, cp, mesh }) => [
+  '00-federation': ({ c, cp, mesh, argocd }) => [
     `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY`,
     `${kc(c)} get servicemeshpeer -n ${cp.namespace} -o ` +
       `custom-columns=NAME:.metadata.name,ACTIVE:.status.discoveryStatus.active[*].watch.connected`,
@@ -32,8 +34,15 @@ const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
       `jsonpath='{.metadata.managedFields[*].manager}'   # fields set by kubectl apply become ` +
       `GitOps-owned; others (oc create, operators) are not removed when dropped`,
     ...mesh.memberNamespaces.map((ns) => injectionManagers(c, ns, 'who owns istio-injection (06 removes it itself)')),
-    `kubectl get cm argocd-cm -n <argocd namespace> -o jsonpath='{.data}' | grep -c 'sailoperator.io_Istio'   ` +
+    `kubectl get cm argocd-cm -n ${argocd} -o jsonpath='{.data}' | grep -c 'sailoperator.io_Istio'   ` +
       `# Argo CD: the health checks of dist/argocd are installed (else no wave waits for a control plane)`,
+    // Maistra writes app.kubernetes.io/instance on what it renders (maistra/istio-operator@8143614
+    // pkg/controller/common/helm/manifestprocessing.go:244-258): with label tracking Argo CD and Maistra fight over it on
+    // the Routes and Services meshfed adopts. Unset means annotation from Argo CD 3.0 on, label before (argo-cd@v3.4.0
+    // docs/operator-manual/upgrading/2.14-3.0.md:241-254).
+    `kubectl get cm argocd-cm -n ${argocd} -o jsonpath='{.data.application\\.resourceTrackingMethod}'   ` +
+      `# Argo CD: annotation or annotation+label (empty: annotation on Argo CD >= 3.0, label before: set it; ` +
+      `OpenShift GitOps: spec.resourceTrackingMethod of the ArgoCD CR)`,
   ],
   '01-prepare': ({ c, cp }) => [`${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.spec.version}'   # v2.6`],
   '02-export': ({ c, cp, mesh, ctx }) =>
@@ -126,6 +135,6 @@ const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
 };
 
 /** The commands to run on `mesh`'s cluster before merging `phase`. */
-export function preflight(phase: MigrationPhase, mesh: Mesh, ctx: ModelIndex): string[] {
-  return PREFLIGHT[phase]({ c: mesh.cluster, cp: mesh.controlPlane, mesh, ctx });
+export function preflight(phase: MigrationPhase, mesh: Mesh, ctx: ModelIndex, gitops?: GitOpsSettings): string[] {
+  return PREFLIGHT[phase]({ c: mesh.cluster, cp: mesh.controlPlane, mesh, ctx, argocd: gitops?.argocdNamespace ?? '<argocd namespace>' });
 }

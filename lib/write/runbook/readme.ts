@@ -4,13 +4,51 @@ import { CAVEATS, TITLES, WHAT } from './phase-text';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
 import { verification } from './verification';
+import { States } from '../../check/state';
+import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel } from '../../model/types';
 import { nextSteps, ORDERING_RULES } from '../../plan/pointers';
 import { MigrationPhase, PHASES, Plan } from '../../plan/types';
+import { isVerified } from '../../plan/verify';
+import { minutes, phaseDurations } from '../durations';
 
-function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel, ctx: ModelIndex): string[] {
-  const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], ''];
+interface Sections {
+  readonly plan: Plan;
+  readonly model: FederationModel;
+  readonly ctx: ModelIndex;
+  readonly states: States;
+  readonly gitops?: GitOpsSettings;
+}
+
+/** How long the phase may take per cluster: the worst case before the sync fails by itself (lib/write/durations.ts). */
+function durationLine(phase: MigrationPhase, { plan, states }: Sections): string[] {
+  const per = plan.local.map((c) => {
+    const d = phaseDurations(states, c, phase);
+    return `${c}: Argo CD ${minutes(d.argocdSeconds)}, Flux ${minutes(d.fluxTimeoutSeconds)}${d.jobs.length ? ` (${d.jobs.length} Job(s))` : ''}`;
+  });
+  return [
+    `**Expected duration** (worst case before the sync fails by itself: the sync waves, then each Job until its deadline): ` +
+      `${per.join('; ')}. The cluster runbooks (\`<cluster>/RUNBOOK.md\`) name the Jobs.`,
+    '',
+  ];
+}
+
+/** 00: the clusters without a member roll in Git: a ClusterWide SMCP's own roll (lib/plan/north-south.ts) or none dumped. */
+function memberRollLines({ plan, ctx }: Sections): string[] {
+  return plan.local
+    .filter((c) => !plan.byCluster[c][0].adds.some((r) => r.ref.kind === 'ServiceMeshMemberRoll'))
+    .flatMap((c) => [
+      ctx.mesh(c).controlPlane.mode === 'ClusterWide'
+        ? `${c}: no member roll in Git — its ClusterWide SMCP's own roll (the operator makes it) stays the operator's.`
+        : `${c}: no member roll in Git — none was dumped.`,
+      '',
+    ]);
+}
+
+function phaseSection(phase: MigrationPhase, s: Sections): string[] {
+  const { plan, model, ctx, gitops } = s;
+  const out = [`## ${phase} — ${TITLES[phase]}`, '', WHAT[phase], '', ...(phase === '00-federation' ? memberRollLines(s) : [])];
   out.push('| cluster | adds | patches | deletes | written |', '| --- | --- | --- | --- | --- |');
   for (const c of plan.local) {
     const p = plan.byCluster[c][PHASES.indexOf(phase)];
@@ -35,26 +73,27 @@ function phaseSection(phase: MigrationPhase, plan: Plan, model: FederationModel,
     '',
   );
   for (const [title, fn] of [
-    ['Pre-flight', preflight],
-    ['Verify', verification],
+    ['Pre-flight', (m: Parameters<typeof verification>[1]) => preflight(phase, m, ctx, gitops)],
+    ['Verify', (m: Parameters<typeof verification>[1]) => verification(phase, m, ctx)],
   ] as const) {
     const blocks = model.meshes
       .filter((m) => !m.virtual)
-      .map((m) => ({ c: m.cluster, cmds: fn(phase, m, ctx) }))
+      .map((m) => ({ c: m.cluster, cmds: fn(m) }))
       .filter((b) => b.cmds.length);
     if (blocks.length === 0) continue;
     out.push(`**${title}.**`, '', '```sh');
     for (const b of blocks) out.push(`# ${b.c}`, ...b.cmds);
     out.push('```', '');
   }
-  const probes = model.meshes.filter((m) => m.settings.verify.length && PHASES.indexOf(phase) >= PHASES.indexOf('03-import'));
+  // 07 has no verify Job (lib/plan/verify.ts): its verification above runs the same probes by hand.
+  const probes = model.meshes.filter((m) => !m.virtual && isVerified(m, phase));
   if (probes.length)
     out.push(
-      `The verify Job (Argo CD PostSync hook) runs the probes of ` +
-        `${probes.map((m) => m.cluster).join(', ')} after the sync: "Healthy" means traffic ` +
-        `verified.`,
+      `The verify Job (Argo CD PostSync hook; under Flux a Job of the same apply) waits for the phase's restart Jobs, then ` +
+        `runs the probes of ${probes.map((m) => m.cluster).join(', ')}: "Healthy" means traffic verified.`,
       '',
     );
+  out.push(...durationLine(phase, s));
   out.push('**Rollback.**', '');
   for (const c of plan.local) out.push(`- ${c}: ${rollback(phase, plan.byCluster[c][PHASES.indexOf(phase)])}`);
   out.push('');
@@ -97,8 +136,9 @@ function controlPlaneSection(plan: Plan): string[] {
 }
 
 /** dist/README.md: the whole federation, its diagram and every phase with its gate, commands and rollback. */
-export function renderRunbook(model: FederationModel, plan: Plan): string {
+export function renderRunbook(model: FederationModel, plan: Plan, gitops?: GitOpsSettings): string {
   const ctx = ModelIndex.of(model);
+  const sections: Sections = { plan, model, ctx, states: new States(plan), gitops };
   const out: string[] = [
     '# Federation migration runbook',
     '',
@@ -133,6 +173,6 @@ export function renderRunbook(model: FederationModel, plan: Plan): string {
   }
   out.push('', '## Ordering rules', '', ...ORDERING_RULES.map((r) => `- ${r}`), '');
   out.push(...controlPlaneSection(plan));
-  for (const phase of PHASES) out.push(...phaseSection(phase, plan, model, ctx));
+  for (const phase of PHASES) out.push(...phaseSection(phase, sections));
   return out.join('\n').replace(/\n{3,}/g, '\n\n') + '\n';
 }

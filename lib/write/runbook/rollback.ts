@@ -1,25 +1,67 @@
-import { list, refName, uniq } from './format';
+import { kc, list, refName, uniq } from './format';
+import { JsonObject } from '../../json';
+import { keptByGitOps } from '../../plan/namespaces';
 import { MigrationPhase, PHASES, PhasePlan, Resource } from '../../plan/types';
+
+/** Hooks: Jobs, and RBAC only a hook Job uses (HookRbacFields): Argo CD deletes them itself; not worth a line. */
+const isHook = (a: Resource) => a.ref.kind === 'Job' || ('hook' in a && a.hook === true);
+
+/** The Namespaces a phase adopts with maistra.io/ignore-namespace=true (06: SMCP gateways' namespaces, lib/plan/north-south.ts). */
+function ignoredNamespaces(p: PhasePlan): string[] {
+  return p.adds
+    .filter((a) => a.type === 'adopted' && a.ref.kind === 'Namespace')
+    .filter((a) => {
+      const labels = ((a.type === 'adopted' ? a.body.metadata : undefined) as JsonObject | undefined)?.labels as Record<string, string>;
+      return labels?.['maistra.io/ignore-namespace'] === 'true';
+    })
+    .map((a) => a.ref.name);
+}
+
+/** `kubectl delete <kinds> <name> -n <ns>` per namespace and name of hook RBAC. */
+function hookRbacDeletes(cluster: string, rbac: Resource[]): string {
+  const groups = new Map<string, Set<string>>();
+  for (const r of rbac) {
+    const key = `${r.ref.name} -n ${r.ref.namespace ?? ''}`;
+    groups.set(key, (groups.get(key) ?? new Set()).add(r.ref.kind === 'ServiceAccount' ? 'sa' : r.ref.kind.toLowerCase()));
+  }
+  return [...groups].map(([key, kinds]) => `\`${kc(cluster)} delete ${[...kinds].join(',')} ${key} --ignore-not-found\``).join(', ');
+}
 
 /** What rolling `phase` back does, for one cluster's phase plan `p`. */
 export function rollback(phase: MigrationPhase, p: PhasePlan): string {
-  if (phase === '00-federation')
+  if (phase === '00-federation') {
+    const app = `meshfed-${p.cluster}`;
+    // The root Application (dist/argocd/root.yaml) and the Flux delivery apply the cluster's delivery object again with
+    // the next commit or interval: they go first. Deleting either keeps what it applied (Delete=false on every object,
+    // deletionPolicy: Orphan; lib/write/sync-waves.ts, lib/constructs/flux-sync.ts).
     return (
-      'Rolling back means taking the delivery away. Argo CD: delete the Application; it has no resources ' +
-      'finalizer, so the mesh keeps running unmanaged. Flux: the Kustomization has a finalizer, but ' +
-      "meshfed's phase Kustomization sets `deletionPolicy: Orphan`, so deleting it leaves everything it " +
-      'applied; the import Kustomizations (from 03) garbage-collect their imports. Namespaces that existed ' +
-      'before meshfed are never pruned or deleted by either tool.'
+      `Rolling back means taking the delivery away. Argo CD: if you applied the root Application, stop it from ` +
+      `re-creating \`${app}\` first (\`argocd app set meshfed --sync-policy none\`; no cluster's move is delivered until ` +
+      `\`argocd app set meshfed --sync-policy automated\`), then delete \`${app}\`: every ` +
+      'object it applied says `Delete=false` and it has no resources finalizer, so the mesh keeps running unmanaged. ' +
+      `Flux: delete \`${app}-delivery\` first (it would apply \`${app}\` again), then \`${app}\`: both set ` +
+      '`deletionPolicy: Orphan`, so everything they applied stays; the import Kustomizations (from 03) garbage-collect ' +
+      'their imports. Namespaces that existed before meshfed are never pruned or deleted by either tool.'
     );
+  }
   const prev = PHASES[PHASES.indexOf(phase) - 1];
   const parts = [`Set \`spec.phase: ${prev}\`, synth, commit.`];
-  // Jobs are hooks (deleted by their hook policy); Namespaces that existed before meshfed are never pruned.
-  const kept = (a: Resource) => (a.type === 'namespace' && a.keep === true) || (a.type === 'adopted' && a.ref.kind === 'Namespace');
-  const pruned = p.adds.filter((a) => a.ref.kind !== 'Job' && !kept(a));
+  // Hooks go by their hook policy; what carries the keep annotations (Namespaces that existed before meshfed, the
+  // Services and Routes taken from the operator, meshfed's members) is never pruned.
+  const adds = p.adds.filter((a) => !isHook(a));
+  const pruned = adds.filter((a) => !keptByGitOps(a));
+  const kept = adds.filter(keptByGitOps);
   if (pruned.length)
     parts.push(
       `Prune deletes what this phase added: ${list(
         pruned.map((a) => refName(a.ref)),
+        8,
+      )}.`,
+    );
+  if (kept.length)
+    parts.push(
+      `Kept as they are (Argo CD \`Prune=false\`, Flux \`prune: disabled\`: neither deletes them): ${list(
+        kept.map((a) => refName(a.ref)),
         8,
       )}.`,
     );
@@ -34,6 +76,24 @@ export function rollback(phase: MigrationPhase, p: PhasePlan): string {
     parts.push('Workloads keep their OSSM 3 sidecars until they restart: restart them after the rollback (`kubectl rollout restart`).');
   if (phase === '06-migrate-workloads' && p.adds.some((r) => r.type === 'gatewayDeployment'))
     parts.push("The SMCP's gateway pods never stopped and serve alone again; IOR comes back on (the Routes it made keep their names).");
+  // A kept Namespace is no longer applied, so the label 06 gave it stays; OSSM 2.4+ would inject there otherwise
+  // (maistra/istio-operator pkg/controller/servicemesh/controlplane/namespace_labels.go; the 2.6 injector's webhook
+  // selects `maistra.io/ignore-namespace DoesNotExist`).
+  const ignored = phase === '06-migrate-workloads' ? ignoredNamespaces(p) : [];
+  if (ignored.length)
+    parts.push(
+      `${ignored.map((n) => `\`${n}\``).join(', ')} keep${ignored.length === 1 ? 's' : ''} \`maistra.io/ignore-namespace=true\`: ` +
+        'OSSM 2 injects no pod there until it is removed. If you stay at 05 for long and run OSSM 2-injected pods there, ' +
+        `remove it: ${ignored.map((n) => `\`${kc(p.cluster)} label namespace ${n} maistra.io/ignore-namespace-\``).join(', ')} ` +
+        '(06 sets it again).',
+    );
+  // Argo CD never prunes a hook (a live hook is no sync task: argo-cd@v3.4.0 gitops-engine/pkg/sync/sync_context.go,
+  // "this creates garbage tasks"), and HookSucceeded deleted the hook RBAC only if the sync succeeded.
+  const hookRbac = p.adds.filter((a) => isHook(a) && a.ref.kind !== 'Job');
+  if (hookRbac.length)
+    parts.push(
+      `Argo CD prunes no hook: if the sync failed, the Job's RBAC is still there — delete it: ${hookRbacDeletes(p.cluster, hookRbac)}.`,
+    );
   if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
   return parts.join(' ');
 }

@@ -59,17 +59,19 @@ interface Verifying {
   readonly imports: Import[];
 }
 
-/** 00 and 01: the SMCP is ready and its peers connected. */
-const smcpAndPeers = ({ c, cp, mesh, ctx, imports }: Verifying): string[] => [
-  `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # READY again after the istiod restart`,
-  ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`),
-  ...trafficChecks(mesh, imports),
-];
+/** 00 and 01: the SMCP is ready (01 restarts istiod; 00 changes nothing) and its peers connected. */
+const smcpAndPeers =
+  (ready: string) =>
+  ({ c, cp, mesh, ctx, imports }: Verifying): string[] => [
+    `${kc(c)} get smcp ${cp.name} -n ${cp.namespace}   # ${ready}`,
+    ...ctx.linksOf(c).map((l) => `${kc(c)} get servicemeshpeer ${l.peer.name} -n ${cp.namespace} -o jsonpath='{.status.discoveryStatus}'`),
+    ...trafficChecks(mesh, imports),
+  ];
 
 /** What to run after a phase's sync to see that it did what it should, per phase. */
 const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
-  '00-federation': smcpAndPeers,
-  '01-prepare': smcpAndPeers,
+  '00-federation': smcpAndPeers('READY, as before: adopting changes nothing'),
+  '01-prepare': smcpAndPeers('READY again after the istiod restart'),
   '02-export': ({ c, mesh, ctx }) =>
     ctx.isExporter(c)
       ? [
@@ -87,10 +89,21 @@ const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
       .map((e) => `${kc(c)} get gateway ${remoteGatewayName(e)} -n ${mesh.importNamespace}   # istio-remote, PROGRAMMED True`),
     ...trafficChecks(mesh, imports),
   ],
-  '04-remove-federation': ({ c, cp, mesh, imports }) => [
-    `${kc(c)} get servicemeshpeer,exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found`,
-    ...trafficChecks(mesh, imports),
-  ],
+  // 04 removes only the sets: the peers, their CA ConfigMaps and the federation gateways stay until 07 (phase-text.ts WHAT).
+  '04-remove-federation': ({ c, cp, mesh, ctx, imports }) => {
+    const peers = ctx.linksOf(c).map((l) => l.peer);
+    const gateways = [...new Set(peers.flatMap((p) => [p.ingressGateway, p.egressGateway]))];
+    return [
+      `${kc(c)} get exportedserviceset,importedserviceset -n ${cp.namespace}   # No resources found: the sets are gone`,
+      ...(peers.length
+        ? [
+            `${kc(c)} get servicemeshpeer ${peers.map((p) => p.name).join(' ')} -n ${cp.namespace}   # still there, idle, until 07`,
+            `${kc(c)} get svc ${gateways.join(' ')} -n ${cp.namespace}   # the federation gateways stay until 07, with the same address`,
+          ]
+        : []),
+      ...trafficChecks(mesh, imports),
+    ];
+  },
   '05-install-ossm3': ({ c, mesh }) => [
     `${kc(c)} get istio,istiocni   # READY True`,
     `${kc(c)} get pods -n ${mesh.ossm3.namespace} -l istio.io/rev=${mesh.ossm3.revision}`,
@@ -106,7 +119,14 @@ const VERIFY: Record<MigrationPhase, (v: Verifying) => string[]> = {
     `${kc(c)} get peerauthentication,destinationrule,envoyfilter,gateway.networking.istio.io,serviceentry -A ` +
       `-l maistra.io/owner-name=${cp.name}   # No resources found`,
     `${kc(c)} get clusterrole,clusterrolebinding,mutatingwebhookconfiguration,validatingwebhookconfiguration ` +
-      `-l maistra.io/owner-name=${cp.name}   # No resources found: only then remove the OSSM 2 operator`,
+      `-l maistra.io/owner-name=${cp.name}   # No resources found`,
+    // The roll goes by garbage collection after the SMCP (or by prune), the members after it (prune, the hand-over
+    // Job, or the roll's controller): each carries the operator's finalizer, which only the running OSSM 2 operator
+    // removes once it has cleaned up (maistra/istio-operator pkg/controller/servicemesh/memberroll/controller.go
+    // finalizeObject, and the member controller's). Without the operator they stay Terminating for good and hold
+    // their namespaces and the maistra.io CRDs.
+    `${kc(c)} get smmr,smm -A   # No resources found (Terminating: wait, the OSSM 2 operator removes their finalizers): ` +
+      `only then remove the OSSM 2 operator`,
     `${kc(c)} get peerauthentication ${MESH_MTLS_NAME} -n ${mesh.ossm3.namespace} -o jsonpath='{.spec.mtls.mode}'   ` +
       `# ${smcpPosture(mesh).mtls}, as the SMCP had it`,
     ...(rendersNetworkPolicies(mesh)
