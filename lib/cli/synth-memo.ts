@@ -35,6 +35,8 @@ export interface StampReport {
   readonly warnings: Diagnostic[];
   readonly findings: Finding[];
   readonly notes: string[];
+  /** Where the render compared with was read; null when there was none (lib/cli/previous-render.ts). */
+  readonly previousRender?: string | null;
   /** How many files the output folder holds. */
   readonly files: number;
   /** What the rehearsal replayed and found (absent when it was skipped). */

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { parseCommand } from './args';
+import { nothingCompared, PreviousRender, readPreviousRender } from './previous-render';
 import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
 import { Finding, formatFinding } from '../check/finding';
 import { Diagnostic, formatDiagnostic, InputError } from '../diagnostics';
@@ -42,7 +43,8 @@ function summary(result: RenderResult, outDir: string, changes: TreeChanges): st
   return lines;
 }
 
-const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--check] [--strict]
+const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--confirm-rollback CLUSTER]
+                     [--confirm-address-change EXPORTER] [--check] [--strict]
 
 Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
 Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
@@ -55,6 +57,13 @@ written and the previous dist/ stays as it was.
   --allow-removals   write even when a cluster's current desired state loses objects without its
                      pointer moving, or a cluster disappears (default: refuse;
                      $MESHFED_ALLOW_REMOVALS=1 for CI)
+  --confirm-rollback CLUSTER
+                     write CLUSTER's pointer moving back from 03-import or a later phase (default:
+                     refuse, saying what the rollback does); repeatable ($MESHFED_CONFIRM_ROLLBACK=a,b)
+  --confirm-address-change EXPORTER
+                     write EXPORTER's new east-west address while clusters importing from it are at
+                     03-import or later (default: refuse, naming them); repeatable
+                     ($MESHFED_CONFIRM_ADDRESS_CHANGE=a,b)
   --check            write nothing; exit 1, listing the files, when DIR is not what the input renders
                      (for CI: a committed dist/ that is stale)
   --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors
@@ -65,7 +74,11 @@ written and the previous dist/ stays as it was.
 
 A re-run on unchanged input (same files, same meshfed, DIR as the last synth wrote it) renders nothing
 and prints the same warnings; --json reports what the first run did, with "unchanged": true
-(MESHFED_CACHE=0: render anyway).`;
+(MESHFED_CACHE=0: render anyway).
+
+The previous render is DIR/plan.json; when DIR or its plan.json is gone and DIR is in a Git work
+tree, the committed one (git show HEAD:DIR/plan.json): the pointer rules, the confirmations and the
+removal guard compare with it. With neither, the summary says nothing was compared.`;
 
 /** --check: is `outDir` exactly what the input renders? */
 function checkTree(outDir: string, total: number, d: { added: string[]; changed: string[]; removed: string[] }): number {
@@ -85,17 +98,6 @@ function checkTree(outDir: string, total: number, d: { added: string[]; changed:
       `${d.removed.length} extra file(s). Run meshfed synth (npm run synth) and commit the result.`,
   );
   return 1;
-}
-
-/** The previous render's plan.json in `outDir`, if there is one. */
-function previousPlan(outDir: string): PreviousPlanJson | undefined {
-  const file = path.join(outDir, 'plan.json');
-  if (!fs.existsSync(file)) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as PreviousPlanJson;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -126,6 +128,8 @@ interface SynthReport {
   stale?: { added: string[]; changed: string[]; removed: string[] };
   /** What the rehearsal twin replayed and found (docs/gitops.md, "The rehearsal twin"). */
   rehearsal?: { moves: number; findings: RehearsalFinding[] };
+  /** Where the previous render compared with was read (`dist/plan.json`, `git show HEAD:dist/plan.json`); null: none found. */
+  previousRender?: string | null;
   warnings: Diagnostic[];
   findings: Finding[];
   errors: Diagnostic[];
@@ -151,6 +155,10 @@ interface SynthFlags {
   readonly strict: boolean;
   readonly json: boolean;
   readonly skipRehearsal: boolean;
+  /** Clusters whose rollback from 03-import on is confirmed (--confirm-rollback, MESHFED_CONFIRM_ROLLBACK). */
+  readonly confirmRollbacks: string[];
+  /** Exporters whose east-west address change is confirmed (--confirm-address-change, MESHFED_CONFIRM_ADDRESS_CHANGE). */
+  readonly confirmAddressChanges: string[];
   /** Whether --out was given (the refusal names the option). */
   readonly outGiven: boolean;
 }
@@ -182,11 +190,13 @@ class SynthRun {
       const input = timed(this.timings, 'stamp', () => inputHash(this.opts.clustersDir));
       const replayed = this.replayStamp(input);
       if (replayed !== undefined) return replayed;
-      const before = timed(this.timings, 'compare', () => previousPlan(this.opts.outDir));
+      const before = timed(this.timings, 'compare', () => this.previousRender());
       const result = render(this.opts.clustersDir, {
         timings: this.timings,
         threads: this.env.MESHFED_THREADS === '1' ? 1 : 'auto',
-        previousPointers: pointersOf(before),
+        previousPointers: pointersOf(before.plan),
+        previousEastWest: before.plan?.eastWestAddresses,
+        confirmed: { rollbacks: this.flags.confirmRollbacks, addressChanges: this.flags.confirmAddressChanges },
       });
       const warnings = this.reportResult(result);
       if (this.flags.strict && warnings) return this.done(this.refuseStrict(warnings));
@@ -199,7 +209,7 @@ class SynthRun {
       }
       const guarded = this.guardRemovals(before, result);
       if (guarded !== undefined) return guarded;
-      return this.writeAndStamp(result, input, warnings);
+      return this.writeAndStamp(result, input, warnings, nothingCompared(this.opts.outDir, before));
     } catch (e) {
       return this.failed(e);
     }
@@ -231,6 +241,20 @@ class SynthRun {
     this.report.errors = [{ severity: 'error', location: { file: this.opts.outDir }, message: refusal }];
     console.error(`meshfed: ${refusal}`);
     return this.done(2);
+  }
+
+  /**
+   * The render this one is compared with (lib/cli/previous-render.ts); says so when it is the committed one.
+   * The line is not among the stamp's messages: a re-run that replays the stamp has the render the first run wrote.
+   */
+  private previousRender(): PreviousRender {
+    const previous = readPreviousRender(this.opts.outDir);
+    this.report.previousRender = previous.source ?? null;
+    if (previous.committed)
+      console.error(
+        `meshfed: ${this.opts.outDir}/plan.json does not exist: comparing with the last committed render (${previous.source}).`,
+      );
+    return previous;
   }
 
   /** Input, meshfed and the output as the last synth left them: replay its messages and report, render nothing. */
@@ -296,11 +320,20 @@ class SynthRun {
   }
 
   /** Refuse a render that makes GitOps delete what runs, or that belongs to another federation, unless allowed. */
-  private guardRemovals(before: PreviousPlanJson | undefined, result: RenderResult): number | undefined {
+  private guardRemovals(previous: PreviousRender, result: RenderResult): number | undefined {
+    const before = previous.plan;
     if (!before) return undefined;
     const allow = this.flags.allowRemovals;
     const next = JSON.parse(result.files.get('plan.json')!) as PreviousPlanJson;
     const other = otherFederation(before, next);
+    if (other && previous.committed) {
+      // The refusal below says to delete that render: deleted, it is no earlier state of this federation.
+      console.error(
+        `meshfed: the last committed render (${previous.source}) is another federation's (${other.join(', ')}) and ` +
+          `${this.opts.outDir}/ is gone: nothing to compare; commit the new render in its place.`,
+      );
+      return undefined;
+    }
     if (other && !allow) {
       console.error(anotherFederation(this.opts, other));
       return this.done(1);
@@ -318,11 +351,12 @@ class SynthRun {
     return this.done(1);
   }
 
-  private writeAndStamp(result: RenderResult, input: string | undefined, warnings: number): number {
+  /** `uncompared`: the summary's line when there was no previous render (not in the stamp: the next run has one). */
+  private writeAndStamp(result: RenderResult, input: string | undefined, warnings: number, uncompared: string | undefined): number {
     const changes = timed(this.timings, 'write', () => writeTreeAtomically(this.opts.outDir, result.files));
     this.written = changes;
     this.report.files = { total: result.files.size, ...changes };
-    const lines = summary(result, this.opts.outDir, changes);
+    const lines = [...summary(result, this.opts.outDir, changes), ...(uncompared ? [uncompared] : [])];
     timed(this.timings, 'stamp', () =>
       saveStamp(
         this.opts.clustersDir,
@@ -338,6 +372,7 @@ class SynthRun {
             warnings: this.report.warnings,
             findings: this.report.findings,
             notes: this.report.notes,
+            previousRender: this.report.previousRender,
             files: result.files.size,
             ...(this.report.rehearsal ? { rehearsal: this.report.rehearsal } : {}),
           },
@@ -383,6 +418,14 @@ function pointersOf(before: PreviousPlanJson | undefined): Record<string, string
   return Object.fromEntries(Object.entries(before?.clusters ?? {}).map(([c, v]) => [c, String(v.current ?? '')]));
 }
 
+/** Cluster names from a repeatable option and its environment variable, each possibly a comma-separated list. */
+function names(given: string[] | undefined, fromEnv: string | undefined): string[] {
+  return [...(given ?? []), fromEnv ?? '']
+    .flatMap((v) => v.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
+}
+
 /** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error, 3 bug). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const parsed = parseCommand<{
@@ -393,6 +436,8 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     strict?: boolean;
     json?: boolean;
     'skip-rehearsal'?: boolean;
+    'confirm-rollback'?: string[];
+    'confirm-address-change'?: string[];
   }>(
     argv,
     {
@@ -403,6 +448,8 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       strict: { type: 'boolean' },
       json: { type: 'boolean' },
       'skip-rehearsal': { type: 'boolean' },
+      'confirm-rollback': { type: 'string', multiple: true },
+      'confirm-address-change': { type: 'string', multiple: true },
     },
     USAGE,
   );
@@ -415,6 +462,8 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     strict: Boolean(v.strict),
     json: Boolean(v.json),
     skipRehearsal: Boolean(v['skip-rehearsal']) || env.MESHFED_REHEARSE === '0',
+    confirmRollbacks: names(v['confirm-rollback'], env.MESHFED_CONFIRM_ROLLBACK),
+    confirmAddressChanges: names(v['confirm-address-change'], env.MESHFED_CONFIRM_ADDRESS_CHANGE),
     outGiven: v.out !== undefined,
   };
   return new SynthRun(opts, flags, env).exec();

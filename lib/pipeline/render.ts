@@ -16,7 +16,8 @@ import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
 import { FederationModel } from '../model/types';
-import { PhaseId } from '../phases';
+import { PhaseId, phaseIndex } from '../phases';
+import { checkAddressChanges, EastWestAddress, eastWestAddresses } from '../plan/address-change';
 import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
@@ -29,6 +30,7 @@ import { renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
 import { renderClusterRunbook, renderGreenfieldRunbook, renderRunbook } from '../write/runbook';
+import { rollback } from '../write/runbook/rollback';
 
 /** Milliseconds per stage, for MESHFED_TIMING=1 and the benchmark. */
 export type Timings = Record<string, number>;
@@ -45,6 +47,10 @@ export function timed<T>(timings: Timings, stage: string, fn: () => T): T {
 export interface AnalyseOptions {
   /** Pointers of the previous render (its plan.json), for the rules on how a pointer may move. */
   readonly previousPointers?: Readonly<Record<string, string>>;
+  /** Exporters' east-west addresses in the previous render (its plan.json), for the rule on changing one under importers. */
+  readonly previousEastWest?: Readonly<Record<string, EastWestAddress>>;
+  /** What the user confirmed: rollbacks from 03-import on (clusters), east-west address changes (exporters). */
+  readonly confirmed?: { readonly rollbacks?: readonly string[]; readonly addressChanges?: readonly string[] };
   /** Skip the pointer rules (meshfed plan reports them itself; graduate needs none). */
   readonly skipPointerRules?: boolean;
   readonly timings?: Timings;
@@ -66,10 +72,26 @@ export function analyse(clustersDir: string, opts: AnalyseOptions = {}): Analysi
   const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
   const model = timed(timings, 'model', () => buildModel(clusters, diags));
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
-  if (!opts.skipPointerRules) timed(timings, 'plan', () => checkPointers(plan, model, diags, { ...opts.previousPointers }));
+  if (!opts.skipPointerRules) timed(timings, 'plan', () => previousRenderRules(plan, model, diags, opts));
   diags.throwIfErrors();
   acknowledgeWarnings(model, diags);
   return { model, plan, gitops, diagnostics: diags };
+}
+
+/** The rules on what a render may change from the previous one: how pointers move, east-west addresses under importers. */
+function previousRenderRules(plan: Plan, model: FederationModel, diags: Diagnostics, opts: AnalyseOptions): void {
+  const pointers = { ...opts.previousPointers };
+  checkPointers(plan, model, diags, pointers, {
+    rollbacks: opts.confirmed?.rollbacks,
+    describeRollback: (cluster, phase) => rollbackEffects(plan, cluster, phase),
+  });
+  checkAddressChanges(plan, model, diags, { pointers, addresses: { ...opts.previousEastWest } }, opts.confirmed?.addressChanges);
+}
+
+/** What rolling `phase` back does on `cluster`, as its runbook says (without the runbook's "Set spec.phase …, synth, commit."). */
+function rollbackEffects(plan: Plan, cluster: string, phase: PhaseId): string {
+  if (phase === 'multicluster') return '';
+  return rollback(phase, plan.byCluster[cluster][phaseIndex(phase)]).replace(/^Set `spec\.phase: [^`]*`, synth, commit\. /, '');
 }
 
 export interface RenderOptions extends AnalyseOptions {
@@ -112,7 +134,9 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative, clustersDir));
+    const json = timed(timings, 'planjson', () =>
+      planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan)),
+    );
     const spanning = federationFiles(clustersDir, timings, analysis);
     const clusters = timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));

@@ -31,13 +31,39 @@ export function blockersOf(plan: Plan, cluster: string, phase: PhaseId): string[
   return [...new Set([...p.blockedBy, ...gates])];
 }
 
-/** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
 /** A cluster's cluster.yaml where this run's input keeps it (a cluster known only by a bundle: its usual place). */
 function settingsFile(mesh: Mesh | undefined, cluster: string): string {
   return mesh ? inputPath(mesh, 'cluster.yaml') : `clusters/${cluster}/cluster.yaml`;
 }
 
-export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnostics, previous: Record<string, string> = {}): void {
+/**
+ * A rollback from this phase or a later one is written only when the user confirms it (--confirm-rollback).
+ * From 03-import on, clients use the new path, and each rollback takes away or brings back what carries
+ * live traffic: 03→02 removes the imports clients now use, 04→03 applies the federation sets again, 05→04
+ * removes the OSSM 3 control plane, 06→05 moves workloads back to OSSM 2 (only once they restart), 07→06
+ * re-creates the OSSM 2 control plane. A one-step rollback before 03 changes nothing clients use yet.
+ */
+export const CONFIRM_ROLLBACK_FROM: PhaseId = '03-import';
+
+/** Changes the user confirmed for this run, and how to describe a rollback (for the refusal of an unconfirmed one). */
+export interface PointerConfirmations {
+  /** Clusters whose rollback from CONFIRM_ROLLBACK_FROM or later is confirmed (synth --confirm-rollback). */
+  readonly rollbacks?: readonly string[];
+  /**
+   * What rolling `phase` back does on `cluster`: the runbook's rollback text (lib/write/runbook/rollback.ts),
+   * handed in by the pipeline, since the plan layer does not import the writers.
+   */
+  readonly describeRollback?: (cluster: string, phase: PhaseId) => string;
+}
+
+/** Refuse pointers that break an ordering rule; each error names the cluster and phase that must come first. */
+export function checkPointers(
+  plan: Plan,
+  model: FederationModel,
+  diags: Diagnostics,
+  previous: Record<string, string> = {},
+  confirmed: PointerConfirmations = {},
+): void {
   const local = new Map(model.meshes.filter((m) => !m.virtual).map((m) => [m.cluster, m]));
   for (const mesh of local.values()) {
     const phase = plan.pointers[mesh.cluster];
@@ -52,6 +78,12 @@ export function checkPointers(plan: Plan, model: FederationModel, diags: Diagnos
       // Reported beside any unmet gate below: one run names every problem with the pointer.
       const skip = skippedPhases(plan, mesh, was, phase);
       diags.error(where, skip.message, skip.hint);
+    }
+    if (was !== undefined && plan.phases.includes(was) && at(was) - at(phase) === 1 && at(was) >= at(CONFIRM_ROLLBACK_FROM)) {
+      if (!confirmed.rollbacks?.includes(mesh.cluster)) {
+        const refusal = unconfirmedRollback(mesh, was, phase, confirmed.describeRollback?.(mesh.cluster, was));
+        diags.error(where, refusal.message, refusal.hint);
+      }
     }
     for (const g of unmetGates(plan, mesh.cluster, phase)) {
       // A rollback of the cluster waited on (its pointer went back since the last render): name it, and
@@ -103,6 +135,20 @@ function skippedPhases(plan: Plan, mesh: Mesh, was: PhaseId, phase: PhaseId): { 
         message: `${head} GitOps would undo ${was} and ${names} in one sync, with no synced state in between to check or stop at.`,
         hint: `Set spec.phase: ${step} (the phase before ${was}) in ${file}, synth, commit, let GitOps sync it, then roll back further.`,
       };
+}
+
+/** The refusal of a rollback from CONFIRM_ROLLBACK_FROM or later that the user has not confirmed. */
+function unconfirmedRollback(mesh: Mesh, was: PhaseId, phase: PhaseId, does: string | undefined): { message: string; hint: string } {
+  const c = mesh.cluster;
+  return {
+    message:
+      `${c} rolls back from ${was} to ${phase}: a rollback from ${CONFIRM_ROLLBACK_FROM} on changes what carries live traffic, ` +
+      `so it is written only when you confirm it.` +
+      (does ? ` What it does (the runbook's rollback of ${was}): ${does}` : ''),
+    hint:
+      `If that is what you want, run synth again with --confirm-rollback ${c} (CI: MESHFED_CONFIRM_ROLLBACK=${c}); ` +
+      `otherwise set spec.phase: ${was} again in ${inputPath(mesh, 'cluster.yaml')}.`,
+  };
 }
 
 /** For `meshfed plan`: each cluster's current phase, the next one, and what blocks it. */

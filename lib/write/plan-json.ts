@@ -1,5 +1,6 @@
 import { Finding } from '../check/finding';
 import { SourceLocation, WarningDiagnostic } from '../diagnostics';
+import { EastWestAddress } from '../plan/address-change';
 import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { fileAnchor, Plan, refId } from '../plan/types';
@@ -46,6 +47,11 @@ export interface PlanJson {
   readonly phases: readonly string[];
   readonly rules: readonly string[];
   readonly clusters: Record<string, PlanJsonCluster>;
+  /**
+   * Per exporter a cluster here imports from (peer bundles' included): the east-west address its importers'
+   * istio-remote Gateways use, so the next synth sees it change under importers (lib/plan/address-change.ts).
+   */
+  readonly eastWestAddresses: Record<string, EastWestAddress>;
   readonly warnings: unknown[];
   readonly findings: unknown[];
 }
@@ -56,6 +62,8 @@ export interface PlanJson {
  */
 export interface PreviousPlanJson {
   readonly phases?: readonly string[];
+  /** Absent in plan.json of a meshfed older than this field (2026-12-06): no address change is seen against it. */
+  readonly eastWestAddresses?: Record<string, EastWestAddress>;
   readonly clusters?: Record<
     string,
     {
@@ -68,6 +76,32 @@ export interface PreviousPlanJson {
   >;
 }
 
+/** One cluster of plan.json: where its pointer is, what comes next, and each phase. */
+function clusterJson(plan: Plan, c: string, step: ReturnType<typeof nextSteps>[number]): PlanJsonCluster {
+  return {
+    current: step.current,
+    next: step.next ?? null,
+    nextBlockedBy: step.blockedBy,
+    phases: plan.byCluster[c].map((p) => ({
+      phase: p.phase,
+      written: p.blockedBy.length === 0,
+      blockedBy: p.blockedBy,
+      waitsFor: p.waitsFor,
+      adds: p.adds.map((r) => refId(r.ref)),
+      imports: p.shards.map((s) => ({
+        folder: `imports/${s.name}`,
+        exporter: s.exporter,
+        objects: s.resources.length,
+        services: [...new Set(s.resources.map((r) => refId(fileAnchor(r))))].sort(compareStrings),
+      })),
+      deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
+      patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
+      deletes: p.deletes.map(refId),
+    })),
+    settings: (plan.settings[c] ?? []).map((f) => ({ ...f, target: f.target ?? null })),
+  };
+}
+
 /**
  * `relative` maps input file paths to paths relative to the clusters folder, so plan.json does not
  * depend on where the input was checked out.
@@ -78,44 +112,22 @@ export function planJson(
   findings: readonly Finding[] = [],
   relative: (file: string) => string = (f) => f,
   clustersDir?: string,
+  eastWest: Record<string, EastWestAddress> = {},
 ): string {
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   // Messages name input files as the run was given them (`examples/x/clusters/east/…`, `/tmp/…`): in plan.json,
   // relative to the clusters folder like the locations, so the file does not depend on where the input is.
   const prefix = clustersDir === undefined ? undefined : `${clustersDir.split('\\').join('/').replace(/\/+$/, '')}/`;
   const text = (t: string) => (prefix ? t.split(prefix).join('') : t);
-  const clusters: Record<string, PlanJsonCluster> = {};
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
-  for (const c of plan.local) {
-    const step = steps.get(c)!;
-    clusters[c] = {
-      current: step.current,
-      next: step.next ?? null,
-      nextBlockedBy: step.blockedBy,
-      phases: plan.byCluster[c].map((p) => ({
-        phase: p.phase,
-        written: p.blockedBy.length === 0,
-        blockedBy: p.blockedBy,
-        waitsFor: p.waitsFor,
-        adds: p.adds.map((r) => refId(r.ref)),
-        imports: p.shards.map((s) => ({
-          folder: `imports/${s.name}`,
-          exporter: s.exporter,
-          objects: s.resources.length,
-          services: [...new Set(s.resources.map((r) => refId(fileAnchor(r))))].sort(compareStrings),
-        })),
-        deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
-        patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
-        deletes: p.deletes.map(refId),
-      })),
-      settings: (plan.settings[c] ?? []).map((f) => ({ ...f, target: f.target ?? null })),
-    };
-  }
+  const clusters: Record<string, PlanJsonCluster> = {};
+  for (const c of plan.local) clusters[c] = clusterJson(plan, c, steps.get(c)!);
   const doc: PlanJson = {
     generatedBy: 'meshfed',
     phases: plan.phases,
     rules: ORDERING_RULES,
     clusters,
+    eastWestAddresses: eastWest,
     // Acknowledged ones too, marked (as findings are): spec.acknowledge only stops them being printed.
     warnings: warnings.map((w) => ({
       rule: w.rule,
