@@ -7,6 +7,9 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
 import { celViolations, SchemaNode } from './cel';
+import { buildKustomization } from '../../lib/twin/kustomize';
+import { diskTree } from '../../lib/twin/tree';
+
 
 export type Obj = {
   apiVersion: string;
@@ -17,11 +20,79 @@ export type Obj = {
 };
 
 /** `kubectl kustomize <dir>`, parsed. Throws with kustomize's message when the overlay does not build. */
-export function kustomize(dir: string): Obj[] {
+// kustomize's legacy output order (kubectl kustomize's default): kinds first and last by these lists
+// (kustomize@v5 kyaml/resid/gvk.go orderFirst/orderLast), then by group_version_kind, then namespace|name
+// (api/internal/builtins/SortOrderTransformer.go legacyResIDSortString).
+const ORDER_FIRST = [
+  'Namespace',
+  'ResourceQuota',
+  'StorageClass',
+  'CustomResourceDefinition',
+  'ServiceAccount',
+  'PodSecurityPolicy',
+  'Role',
+  'ClusterRole',
+  'RoleBinding',
+  'ClusterRoleBinding',
+  'ConfigMap',
+  'Secret',
+  'Endpoints',
+  'Service',
+  'LimitRange',
+  'PriorityClass',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'StatefulSet',
+  'CronJob',
+  'PodDisruptionBudget',
+];
+const ORDER_LAST = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+
+function typeOrder(kind: string): number {
+  const first = ORDER_FIRST.indexOf(kind);
+  if (first >= 0) return -ORDER_FIRST.length + first;
+  const last = ORDER_LAST.indexOf(kind);
+  return last >= 0 ? 1 + last : 0;
+}
+
+function gvkString(o: Obj): string {
+  const [group, version] = String(o.apiVersion).includes('/') ? String(o.apiVersion).split('/') : ['', String(o.apiVersion)];
+  return [group || '~G', version || '~V', o.kind || '~K'].join('_');
+}
+
+/** Objects in the order `kubectl kustomize` prints them (test/twin/kustomize.test.ts checks it against kubectl). */
+export function sortLikeKustomize(objs: Obj[]): Obj[] {
+  const key = (o: Obj) => [gvkString(o), o.metadata?.namespace || '~X', o.metadata?.name || '~N'].join('|');
+  return [...objs].sort((a, b) => {
+    const d = typeOrder(a.kind) - typeOrder(b.kind);
+    if (d) return d;
+    const ga = gvkString(a);
+    const gb = gvkString(b);
+    if (ga !== gb) return ga < gb ? -1 : 1;
+    const ka = key(a);
+    const kb = key(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/** `kubectl kustomize dir`, the real one. */
+export function kubectlKustomize(dir: string): Obj[] {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return parseAllDocuments(out)
     .map((d) => d.toJS() as Obj)
     .filter(Boolean);
+}
+
+/**
+ * What `kubectl kustomize dir` builds, by the twin's kustomize (lib/twin/kustomize.ts), in process: test/twin/kustomize.test.ts
+ * proves it builds every kustomization of every example to the same objects as kubectl, and it refuses any field it does not
+ * implement. Objects in kubectl's order (kustomize's legacy kind order, then by id), so tests read the same lists.
+ */
+export function kustomize(dir: string): Obj[] {
+  const abs = path.resolve(dir);
+  const root = path.parse(abs).root;
+  return sortLikeKustomize(buildKustomization(diskTree(root), path.relative(root, abs).split(path.sep).join('/')) as unknown as Obj[]);
 }
 
 export function find(objs: Obj[], kind: string, name: string, namespace?: string, apiGroup?: string): Obj | undefined {
