@@ -15,6 +15,11 @@ import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
+import { Diagnostics } from '../lib/diagnostics';
+import { loadClusters } from '../lib/load/clusters';
+import { buildModel } from '../lib/model/federation';
+import { istioValues } from '../lib/plan/istio-values';
+import { buildPlan } from '../lib/plan/plan';
 import { Plan, Resource } from '../lib/plan/types';
 import { CheckRuleId } from '../lib/rules';
 import { byKey } from '../lib/sort';
@@ -603,6 +608,92 @@ describe('MF011 Sail kinds are cluster-scoped', () => {
       pitfalls(mutate(freshPlan(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r))),
     ).toEqual(['MF011']));
   test('does not trigger on the correct plan', () => expect(rules(runChecks(example.model, example.plan, ['MF011']))).toEqual([]));
+});
+
+describe('MF011 a MultiTenant SMCP gets an istiod scoped to its namespaces', () => {
+  /** The three-mesh federation with every SMCP MultiTenant, and a namespace of another tenant in red's dumps. */
+  const multiTenant = () => {
+    const specs = threeMeshSpecs().map((s) => ({
+      ...s,
+      mode: 'MultiTenant' as const,
+      members: [...new Set((s.services ?? []).map((x) => x.namespace))],
+    }));
+    const dir = writeClusters(specs);
+    addDump(dir, 'red', [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-b-app', labels: { team: 'b' } } }]);
+    return analyse(dir);
+  };
+  const mt = multiTenant();
+  const istioOf = (plan: Plan, cluster: string) => plan.byCluster[cluster][5].adds.find((r) => r.type === 'istio')!;
+  const scope = (plan: Plan, cluster: string) => istioValues(istioOf(plan, cluster) as never).meshConfig;
+  const mf011 = (plan: Plan) => runChecks(mt.model, plan, ['MF011']).map((f) => `${f.cluster} ${f.phase}: ${f.problem} | ${f.fix}`);
+
+  test("05 renders discoverySelectors naming exactly the mesh's namespaces; the Istio validates; ClusterWide gets none", () => {
+    // red's control plane (and import) namespace, its member, and the namespace of the east-west gateway it exports through.
+    expect(scope(mt.plan, 'red')).toMatchObject({
+      discoverySelectors: [
+        {
+          matchExpressions: [
+            { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['istio-ingress', 'red-bookinfo', 'red-mesh-system'] },
+          ],
+        },
+      ],
+    });
+    const istio = istioOf(mt.plan, 'red') as Extract<Resource, { type: 'istio' }>;
+    const obj = {
+      apiVersion: 'sailoperator.io/v1',
+      kind: 'Istio',
+      metadata: { name: istio.ref.name },
+      spec: { namespace: istio.namespace, version: istio.version, values: istioValues(istio) },
+    };
+    expect(crdProblems(obj)).toEqual([]);
+    expect(mt.findings.filter((f) => f.rule === 'MF011')).toEqual([]);
+    expect(scope(example.plan, 'east')).not.toHaveProperty('discoverySelectors');
+  });
+  test('triggers when the Istio is not scoped, misses a mesh namespace or discovers another tenant', () => {
+    const plan = (fn: (r: Extract<Resource, { type: 'istio' }>) => Resource) =>
+      mutate(JSON.parse(JSON.stringify(mt.plan)), 'red', 5, (r) => (r.type === 'istio' ? fn(r) : r));
+    expect(mf011(plan(({ discoveryNamespaces: _, ...r }) => r))).toEqual([
+      expect.stringMatching(
+        /^red 05-install-ossm3: the Istio default has no meshConfig.discoverySelectors, but ServiceMeshControlPlane red-mesh-system\/basic is MultiTenant: .*istio-ca-root-cert.* \| Scope it to the mesh's namespaces \(meshfed renders meshConfig.discoverySelectors on kubernetes.io\/metadata.name In \[istio-ingress, red-bookinfo, red-mesh-system\]\)/,
+      ),
+    ]);
+    expect(mf011(plan((r) => ({ ...r, discoveryNamespaces: ['istio-ingress', 'red-mesh-system', 'tenant-b-app'] })))).toEqual([
+      expect.stringMatching(
+        /^red 05-install-ossm3: the Istio default's discoverySelectors do not select namespace red-bookinfo, which is in/,
+      ),
+      expect.stringMatching(/^red 05-install-ossm3: the Istio default's discoverySelectors select namespace tenant-b-app, which is not in/),
+    ]);
+    // A selector that selects everything (as a carried one might): the CNI's namespace and the other tenant's are not the mesh's.
+    expect(mf011(plan((r) => ({ ...r, discoveryNamespaces: undefined, carried: { meshConfig: { discoverySelectors: [{}] } } })))).toEqual([
+      expect.stringMatching(
+        /discoverySelectors select namespace istio-cni, which is not in ServiceMeshControlPlane red-mesh-system\/basic's mesh/,
+      ),
+      expect.stringMatching(
+        /discoverySelectors select namespace tenant-b-app, which is not in ServiceMeshControlPlane red-mesh-system\/basic's mesh/,
+      ),
+    ]);
+  });
+  test('refuses a MultiTenant member roll listing "*", naming the SMCP and the fix', () => {
+    const specs = threeMeshSpecs().map((s) => ({ ...s, mode: 'MultiTenant' as const }));
+    specs[0] = {
+      ...specs[0],
+      extraObjects: [
+        {
+          apiVersion: 'maistra.io/v1',
+          kind: 'ServiceMeshMemberRoll',
+          metadata: { name: 'default', namespace: 'red-mesh-system' },
+          spec: { members: ['*'] },
+        },
+      ],
+    };
+    const diags = new Diagnostics();
+    buildPlan(buildModel(loadClusters(writeClusters(specs), diags), diags), diags);
+    expect(diags.errors.map((e) => `${path.basename(e.location?.file ?? '')}:${e.location?.line}: ${e.message} | ${e.hint}`)).toEqual([
+      expect.stringMatching(
+        /^workloads.yaml:\d+: ServiceMeshControlPlane red-mesh-system\/basic is MultiTenant and its ServiceMeshMemberRoll red-mesh-system\/default lists "\*": OSSM 3 cannot scope .* \| List the member namespaces in spec.members of default/,
+      ),
+    ]);
+  });
 });
 
 describe('MF012 DNS capture', () => {

@@ -209,6 +209,11 @@ export interface IstioFields {
   /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod (ISTIO_META_DNS_CAPTURE). */
   readonly dnsCapture: boolean;
   /**
+   * A MultiTenant SMCP's istiod: the namespaces it discovers, by name (meshConfig.discoverySelectors on
+   * kubernetes.io/metadata.name; lib/plan/revision.ts discoveryNamespaces). @default - every namespace
+   */
+  readonly discoveryNamespaces?: string[];
+  /**
    * The SMCP's settings carried to spec.values (lib/plan/smcp-settings.ts); meshfed's own values above
    * are merged over them (lib/plan/istio-values.ts).
    */

@@ -184,6 +184,7 @@ export class Cluster {
       meta.resourceVersion = String(++this.versions);
       meta.creationTimestamp = this.now;
       this.allocateClusterIP(live);
+      labelNamespaceName(live);
       // A CRD's status default: returned for an object stored without a status (apiextensions defaulting on read).
       const statusDefault = this.typeOf(ref.group, ref.kind)?.statusDefault;
       if (statusDefault && live.status === undefined) live.status = structuredClone(statusDefault);
@@ -196,6 +197,7 @@ export class Cluster {
     let next = structuredClone(stored.obj);
     if (previous) next = removeDropped(next, previous, applied, otherManagers(stored, opts.manager)) as Obj;
     next = merge(next, applied) as Obj;
+    labelNamespaceName(next);
     stored.applied.set(opts.manager, applied);
     return { ok: true, created: false, changed: this.replace(ref, next, opts.manager) };
   }
@@ -223,6 +225,7 @@ export class Cluster {
     if (!stored) return false;
     const next = structuredClone(stored.obj);
     mutate(next);
+    labelNamespaceName(next);
     // Like an Update with a field manager: the fields it changed are now (also) its own, so a later apply
     // by another manager that stops declaring them does not remove them.
     const owned = changedFields(stored.obj, next);
@@ -413,4 +416,16 @@ function dropOwner(o: Obj, uid: string): void {
   const refs = ownerReferences(o).filter((r) => r.uid !== uid);
   if (refs.length) meta.ownerReferences = refs as never;
   else delete meta.ownerReferences;
+}
+
+/**
+ * The API server sets an immutable `kubernetes.io/metadata.name` label, the Namespace's name, on every Namespace it
+ * creates or updates (KEP-2161, stable since Kubernetes 1.22: kubernetes/website content/en/docs/reference/
+ * command-line-tools-reference/feature-gates/namespace-default-label-name.md). NetworkPolicies and an istiod's
+ * discoverySelectors select namespaces by it.
+ */
+function labelNamespaceName(o: Obj): void {
+  if (o.kind !== 'Namespace' || splitApiVersion(String(o.apiVersion))[0] !== '') return;
+  const meta = metadata(o);
+  meta.labels = { ...(isObject(meta.labels) ? meta.labels : {}), 'kubernetes.io/metadata.name': String(meta.name) };
 }
