@@ -141,6 +141,51 @@ describe('MF001 live-mesh behaviour', () => {
     ]);
   });
 
+  describe('importAsLocal into a local Service with a named targetPort', () => {
+    /** blue's own bookinfo/reviews targets a named port; green's reviews (joined into it) has the given ports. */
+    const named = (targetPort: string, greenPorts?: { name: string; port: number; targetPort?: number }[]) => {
+      const specs = threeMeshSpecs();
+      const reviews = (ports?: { name: string; port: number; targetPort?: number | string }[]) => ({
+        namespace: 'bookinfo',
+        name: 'reviews',
+        serviceAccount: 'bookinfo-reviews',
+        ...(ports ? { ports } : {}),
+      });
+      specs[1] = { ...specs[1], services: [reviews(greenPorts)] };
+      specs[2] = { ...specs[2], services: [reviews([{ name: 'http', port: 8000, targetPort }]), ...specs[2].services!.slice(1)] };
+      return writeClusters(specs);
+    };
+    test('its WorkloadEntry names the port, so istiod keeps the remote endpoint; MF001 catches one that does not', () => {
+      const { model, plan } = analyse(named('http'));
+      const we = plan.byCluster.blue[3].adds.find((r) => r.type === 'importWorkloadEntry' && r.ref.name === 'reviews-green-mesh');
+      // green's pods listen on 8080 (its Service's targetPort).
+      expect(we).toMatchObject({ ports: { http: 8080 } });
+      expect(mf001(model, plan)).toEqual([]);
+      const broken = copyPlan(plan);
+      const blue03 = broken.byCluster.blue[3] as { adds: Resource[] };
+      blue03.adds = blue03.adds.map((r) => (r.type === 'importWorkloadEntry' ? { ...r, ports: undefined } : r));
+      const problems = mf001(model, broken);
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems[0]).toContain(
+        'blue\'s WorkloadEntry joining its Service bookinfo/reviews has no port "http", the Service\'s named targetPort for port 8000: ' +
+          'istiod skips the endpoint, so reviews.bookinfo.svc.cluster.local from green has none',
+      );
+    });
+    test('refused when neither the exporter nor the dumped local pods give the port a number', () => {
+      const diags = new Diagnostics();
+      buildPlan(buildModel(loadClusters(named('web', [{ name: 'http', port: 8000 }]), diags), diags), diags);
+      expect(diags.errors.map((e) => `${path.basename(e.location?.file ?? '')} ${e.location?.field}: ${e.message} | ${e.hint}`)).toEqual([
+        expect.stringMatching(
+          /^workloads.yaml .*targetPort.*: blue's Service bookinfo\/reviews port 8000 targets the named port "web", and reviews.bookinfo.svc.cluster.local from green joins it \(importAsLocal\): its WorkloadEntry needs ports.web, or istiod skips the remote endpoint .* \| Dump the workloads behind bookinfo\/reviews .* or give port 8000 a numeric targetPort./,
+        ),
+      ]);
+      // The local pods declare it: their number.
+      const { plan } = analyse(named('http', [{ name: 'http', port: 8000 }]));
+      const we = plan.byCluster.blue[3].adds.find((r) => r.type === 'importWorkloadEntry' && r.ref.name === 'reviews-green-mesh');
+      expect(we).toMatchObject({ ports: { http: 8080 } });
+    });
+  });
+
   test('triggers when an importAsLocal WorkloadEntry stands for an identity in another namespace', () => {
     const specs = threeMeshSpecs();
     // green runs reviews in green-bookinfo and exports it as bookinfo/reviews; blue joins it to its own bookinfo/reviews.

@@ -188,6 +188,11 @@ export interface ImportWorkloadEntryFields {
   readonly locality?: string;
   /** Identity the endpoint presents, when a Kubernetes Service selects this entry. @default - none */
   readonly serviceAccount?: string;
+  /**
+   * When a Kubernetes Service with a named targetPort selects this entry: that name → the port number. istiod skips a
+   * WorkloadEntry whose ports lack the name. @default - none
+   */
+  readonly ports?: Record<string, number>;
 }
 
 export interface IstioCniFields {
