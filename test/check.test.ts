@@ -268,6 +268,61 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(f[0].problem).toContain('it would deny them');
     expect(f[0].fix).toContain('east export their imports to every namespace, so the whole trust domain is matched');
   });
+  describe("the callers meshfed adds match the exporter's own identities through trust domain aliases", () => {
+    /** west also runs a workload in namespace client, the namespace east's clients call from. */
+    const withLocalClient = (callers?: string) => {
+      const dir = copyTree(EXAMPLE_CLUSTERS);
+      addDump(dir, 'west', [
+        policy([GW]),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'client' } },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'batch', namespace: 'client' },
+          spec: {
+            selector: { matchLabels: { app: 'batch' } },
+            template: { metadata: { labels: { app: 'batch' } }, spec: { serviceAccountName: 'batch', containers: [{ name: 'b' }] } },
+          },
+        },
+      ]);
+      if (callers) {
+        const west = path.join(dir, 'west', 'cluster.yaml');
+        fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace(/^spec:\n/m, `spec:\n  exposure:\n    callers:\n${callers}`));
+      }
+      return dir;
+    };
+    const patched = (plan: Plan) =>
+      (plan.byCluster.west[2].patches.find((p) => p.type === 'merge' && p.target.kind === 'AuthorizationPolicy') as any).patch.spec.rules[0]
+        .from[0].source.principals;
+    test('says which local identities gain access, and how to name the exact callers', () => {
+      const { findings, plan } = analyse(withLocalClient());
+      expect(patched(plan)).toEqual(['east.local/ns/client/sa/*', GW]);
+      expect(findings.filter((f) => f.rule === 'MF002').map((f) => `${f.problem} | ${f.fix}`)).toEqual([
+        expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
+        expect.stringMatching(
+          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
+        ),
+      ]);
+    });
+    test('spec.exposure.callers replaces the namespace wildcard with the named principals: no local identity matches', () => {
+      const { findings, plan } = analyse(withLocalClient('      east: [east.local/ns/client/sa/curl]\n'));
+      expect(patched(plan)).toEqual(['east.local/ns/client/sa/curl', GW]);
+      expect(findings.filter((f) => f.rule === 'MF002').map((f) => f.problem)).toEqual([
+        expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
+      ]);
+    });
+    test('spec.exposure.callers naming no importer, or an identity of another trust domain, is refused', () => {
+      const diags = new Diagnostics();
+      const dir = withLocalClient('      nobody: [east.local/ns/client/sa/curl]\n      east: [west.local/ns/client/sa/batch]\n');
+      buildPlan(buildModel(loadClusters(dir, diags), diags), diags);
+      expect(diags.errors.map((e) => `${e.location?.field}: ${e.message} | ${e.hint}`)).toEqual([
+        "spec.exposure.callers.nobody: spec.exposure.callers names nobody, which imports nothing from west: no policy's federation " +
+          'gateway stands for it. | Use the name of a cluster that imports from west (east), or remove the entry.',
+        'spec.exposure.callers.east[0]: spec.exposure.callers.east lists "west.local/ns/client/sa/batch", which is not an identity ' +
+          "of east's trust domain east.local. | Write it as east.local/ns/<namespace>/sa/<service account>.",
+      ]);
+    });
+  });
   const render = (policies: unknown[]) => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     addDump(dir, 'west', policies);
