@@ -7,7 +7,8 @@
  *   is removed. Maps merge key by key, lists are atomic (meshfed's objects carry no associative lists that
  *   two managers share).
  * - Admission: the version must be served, a namespaced object needs its Namespace (and not a terminating
- *   one), immutable fields keep their value, `metadata.generation` counts spec changes.
+ *   one), immutable fields keep their value, `metadata.generation` counts spec changes; every Namespace carries
+ *   its `kubernetes.io/metadata.name` label.
  * - Deletion: finalizers hold an object in `deletionTimestamp` until controllers remove them; dependents
  *   (ownerReferences) are garbage-collected in the background, or first under foreground propagation, or
  *   orphaned (kubernetes pkg/controller/garbagecollector).
