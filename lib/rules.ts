@@ -57,7 +57,11 @@ export const RULES = {
     title: 'multi-port exports',
     summary: 'a multi-port export, or a joined local Service lacking exported ports, whose cross-mesh behaviour changes at 03-import',
   },
-  MF011: { severities: ['error'], title: 'Sail kinds are cluster-scoped', summary: 'an Istio or IstioCNI rendered with a namespace' },
+  MF011: {
+    severities: ['error'],
+    title: 'Sail scope',
+    summary: "an Istio or IstioCNI rendered with a namespace; a MultiTenant SMCP's OSSM 3 istiod not scoped to exactly its namespaces",
+  },
   MF012: { severities: ['error'], title: 'DNS capture', summary: 'OSSM 3 proxies that cannot resolve imported hostnames' },
   MF013: { severities: ['warning'], title: 'input drift', summary: 'the live ESS/ISS status disagrees with the model' },
   MF014: {

@@ -1,6 +1,8 @@
 /**
  * Copies the openAPIV3Schema of every served version of the CRDs meshfed renders into test/schemas/,
- * so the tests validate rendered objects without reading the upstream CRD files at test time.
+ * so the tests validate rendered objects without reading the upstream CRD files at test time, and writes
+ * lib/plan/sail-istio-values.json: the fields the Sail Istio declares under spec.values, which meshfed checks
+ * every carried SMCP setting against at run time (lib/plan/sail-values.ts).
  *
  *   npx tsx scripts/extract-crd-schemas.ts <path to the upstream crds folder>
  *
@@ -10,6 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { parseAllDocuments } from 'yaml';
+
+import { valuesTree } from '../lib/plan/sail-values';
 
 const SOURCES: Record<string, string[]> = {
   'maistra/servicemeshcontrolplanes.crd.yaml': ['ServiceMeshControlPlane'],
@@ -55,6 +59,13 @@ function withoutNulls(v: unknown): unknown {
   );
 }
 
+/** lib/plan/sail-istio-values.json from the Istio schema just written (test/control-plane.test.ts compares the two). */
+export function writeSailValues(istioSchema: string): void {
+  const schema = JSON.parse(fs.readFileSync(istioSchema, 'utf8')) as { properties: { spec: { properties: { values: object } } } };
+  const out = path.join(__dirname, '..', 'lib', 'plan', 'sail-istio-values.json');
+  fs.writeFileSync(out, JSON.stringify(valuesTree(schema.properties.spec.properties.values)) + '\n');
+}
+
 function main(): void {
   const root = process.argv[2];
   if (!root) throw new Error('usage: npx tsx scripts/extract-crd-schemas.ts <crds folder>');
@@ -88,7 +99,8 @@ function main(): void {
       .map((k) => [k, index[k]]),
   );
   fs.writeFileSync(path.join(outDir, 'index.json'), JSON.stringify(sorted, null, 2) + '\n');
+  writeSailValues(path.join(outDir, 'sailoperator.io_v1_Istio.json'));
   console.log(`wrote ${Object.keys(index).length} schemas to ${outDir}`);
 }
 
-main();
+if (require.main === module) main();

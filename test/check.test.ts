@@ -15,6 +15,11 @@ import { crdProblems } from './support/kube';
 import { runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
+import { Diagnostics } from '../lib/diagnostics';
+import { loadClusters } from '../lib/load/clusters';
+import { buildModel } from '../lib/model/federation';
+import { istioValues } from '../lib/plan/istio-values';
+import { buildPlan } from '../lib/plan/plan';
 import { Plan, Resource } from '../lib/plan/types';
 import { CheckRuleId } from '../lib/rules';
 import { byKey } from '../lib/sort';
@@ -136,6 +141,51 @@ describe('MF001 live-mesh behaviour', () => {
     ]);
   });
 
+  describe('importAsLocal into a local Service with a named targetPort', () => {
+    /** blue's own bookinfo/reviews targets a named port; green's reviews (joined into it) has the given ports. */
+    const named = (targetPort: string, greenPorts?: { name: string; port: number; targetPort?: number }[]) => {
+      const specs = threeMeshSpecs();
+      const reviews = (ports?: { name: string; port: number; targetPort?: number | string }[]) => ({
+        namespace: 'bookinfo',
+        name: 'reviews',
+        serviceAccount: 'bookinfo-reviews',
+        ...(ports ? { ports } : {}),
+      });
+      specs[1] = { ...specs[1], services: [reviews(greenPorts)] };
+      specs[2] = { ...specs[2], services: [reviews([{ name: 'http', port: 8000, targetPort }]), ...specs[2].services!.slice(1)] };
+      return writeClusters(specs);
+    };
+    test('its WorkloadEntry names the port, so istiod keeps the remote endpoint; MF001 catches one that does not', () => {
+      const { model, plan } = analyse(named('http'));
+      const we = plan.byCluster.blue[3].adds.find((r) => r.type === 'importWorkloadEntry' && r.ref.name === 'reviews-green-mesh');
+      // green's pods listen on 8080 (its Service's targetPort).
+      expect(we).toMatchObject({ ports: { http: 8080 } });
+      expect(mf001(model, plan)).toEqual([]);
+      const broken = copyPlan(plan);
+      const blue03 = broken.byCluster.blue[3] as { adds: Resource[] };
+      blue03.adds = blue03.adds.map((r) => (r.type === 'importWorkloadEntry' ? { ...r, ports: undefined } : r));
+      const problems = mf001(model, broken);
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems[0]).toContain(
+        'blue\'s WorkloadEntry joining its Service bookinfo/reviews has no port "http", the Service\'s named targetPort for port 8000: ' +
+          'istiod skips the endpoint, so reviews.bookinfo.svc.cluster.local from green has none',
+      );
+    });
+    test('refused when neither the exporter nor the dumped local pods give the port a number', () => {
+      const diags = new Diagnostics();
+      buildPlan(buildModel(loadClusters(named('web', [{ name: 'http', port: 8000 }]), diags), diags), diags);
+      expect(diags.errors.map((e) => `${path.basename(e.location?.file ?? '')} ${e.location?.field}: ${e.message} | ${e.hint}`)).toEqual([
+        expect.stringMatching(
+          /^workloads.yaml .*targetPort.*: blue's Service bookinfo\/reviews port 8000 targets the named port "web", and reviews.bookinfo.svc.cluster.local from green joins it \(importAsLocal\): its WorkloadEntry needs ports.web, or istiod skips the remote endpoint .* \| Dump the workloads behind bookinfo\/reviews .* or give port 8000 a numeric targetPort./,
+        ),
+      ]);
+      // The local pods declare it: their number.
+      const { plan } = analyse(named('http', [{ name: 'http', port: 8000 }]));
+      const we = plan.byCluster.blue[3].adds.find((r) => r.type === 'importWorkloadEntry' && r.ref.name === 'reviews-green-mesh');
+      expect(we).toMatchObject({ ports: { http: 8080 } });
+    });
+  });
+
   test('triggers when an importAsLocal WorkloadEntry stands for an identity in another namespace', () => {
     const specs = threeMeshSpecs();
     // green runs reviews in green-bookinfo and exports it as bookinfo/reviews; blue joins it to its own bookinfo/reviews.
@@ -217,6 +267,61 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     const f = analyse(dir).findings.filter((x) => x.rule === 'MF002');
     expect(f[0].problem).toContain('it would deny them');
     expect(f[0].fix).toContain('east export their imports to every namespace, so the whole trust domain is matched');
+  });
+  describe("the callers meshfed adds match the exporter's own identities through trust domain aliases", () => {
+    /** west also runs a workload in namespace client, the namespace east's clients call from. */
+    const withLocalClient = (callers?: string) => {
+      const dir = copyTree(EXAMPLE_CLUSTERS);
+      addDump(dir, 'west', [
+        policy([GW]),
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'client' } },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'batch', namespace: 'client' },
+          spec: {
+            selector: { matchLabels: { app: 'batch' } },
+            template: { metadata: { labels: { app: 'batch' } }, spec: { serviceAccountName: 'batch', containers: [{ name: 'b' }] } },
+          },
+        },
+      ]);
+      if (callers) {
+        const west = path.join(dir, 'west', 'cluster.yaml');
+        fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace(/^spec:\n/m, `spec:\n  exposure:\n    callers:\n${callers}`));
+      }
+      return dir;
+    };
+    const patched = (plan: Plan) =>
+      (plan.byCluster.west[2].patches.find((p) => p.type === 'merge' && p.target.kind === 'AuthorizationPolicy') as any).patch.spec.rules[0]
+        .from[0].source.principals;
+    test('says which local identities gain access, and how to name the exact callers', () => {
+      const { findings, plan } = analyse(withLocalClient());
+      expect(patched(plan)).toEqual(['east.local/ns/client/sa/*', GW]);
+      expect(findings.filter((f) => f.rule === 'MF002').map((f) => `${f.problem} | ${f.fix}`)).toEqual([
+        expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
+        expect.stringMatching(
+          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
+        ),
+      ]);
+    });
+    test('spec.exposure.callers replaces the namespace wildcard with the named principals: no local identity matches', () => {
+      const { findings, plan } = analyse(withLocalClient('      east: [east.local/ns/client/sa/curl]\n'));
+      expect(patched(plan)).toEqual(['east.local/ns/client/sa/curl', GW]);
+      expect(findings.filter((f) => f.rule === 'MF002').map((f) => f.problem)).toEqual([
+        expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
+      ]);
+    });
+    test('spec.exposure.callers naming no importer, or an identity of another trust domain, is refused', () => {
+      const diags = new Diagnostics();
+      const dir = withLocalClient('      nobody: [east.local/ns/client/sa/curl]\n      east: [west.local/ns/client/sa/batch]\n');
+      buildPlan(buildModel(loadClusters(dir, diags), diags), diags);
+      expect(diags.errors.map((e) => `${e.location?.field}: ${e.message} | ${e.hint}`)).toEqual([
+        "spec.exposure.callers.nobody: spec.exposure.callers names nobody, which imports nothing from west: no policy's federation " +
+          'gateway stands for it. | Use the name of a cluster that imports from west (east), or remove the entry.',
+        'spec.exposure.callers.east[0]: spec.exposure.callers.east lists "west.local/ns/client/sa/batch", which is not an identity ' +
+          "of east's trust domain east.local. | Write it as east.local/ns/<namespace>/sa/<service account>.",
+      ]);
+    });
   });
   const render = (policies: unknown[]) => {
     const dir = copyTree(EXAMPLE_CLUSTERS);
@@ -604,6 +709,92 @@ describe('MF011 Sail kinds are cluster-scoped', () => {
       pitfalls(mutate(freshPlan(), 'east', 5, (r) => (r.type === 'istioCni' ? { ...r, ref: { ...r.ref, namespace: 'istio-cni' } } : r))),
     ).toEqual(['MF011']));
   test('does not trigger on the correct plan', () => expect(rules(runChecks(example.model, example.plan, ['MF011']))).toEqual([]));
+});
+
+describe('MF011 a MultiTenant SMCP gets an istiod scoped to its namespaces', () => {
+  /** The three-mesh federation with every SMCP MultiTenant, and a namespace of another tenant in red's dumps. */
+  const multiTenant = () => {
+    const specs = threeMeshSpecs().map((s) => ({
+      ...s,
+      mode: 'MultiTenant' as const,
+      members: [...new Set((s.services ?? []).map((x) => x.namespace))],
+    }));
+    const dir = writeClusters(specs);
+    addDump(dir, 'red', [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant-b-app', labels: { team: 'b' } } }]);
+    return analyse(dir);
+  };
+  const mt = multiTenant();
+  const istioOf = (plan: Plan, cluster: string) => plan.byCluster[cluster][5].adds.find((r) => r.type === 'istio')!;
+  const scope = (plan: Plan, cluster: string) => istioValues(istioOf(plan, cluster) as never).meshConfig;
+  const mf011 = (plan: Plan) => runChecks(mt.model, plan, ['MF011']).map((f) => `${f.cluster} ${f.phase}: ${f.problem} | ${f.fix}`);
+
+  test("05 renders discoverySelectors naming exactly the mesh's namespaces; the Istio validates; ClusterWide gets none", () => {
+    // red's control plane (and import) namespace, its member, and the namespace of the east-west gateway it exports through.
+    expect(scope(mt.plan, 'red')).toMatchObject({
+      discoverySelectors: [
+        {
+          matchExpressions: [
+            { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['istio-ingress', 'red-bookinfo', 'red-mesh-system'] },
+          ],
+        },
+      ],
+    });
+    const istio = istioOf(mt.plan, 'red') as Extract<Resource, { type: 'istio' }>;
+    const obj = {
+      apiVersion: 'sailoperator.io/v1',
+      kind: 'Istio',
+      metadata: { name: istio.ref.name },
+      spec: { namespace: istio.namespace, version: istio.version, values: istioValues(istio) },
+    };
+    expect(crdProblems(obj)).toEqual([]);
+    expect(mt.findings.filter((f) => f.rule === 'MF011')).toEqual([]);
+    expect(scope(example.plan, 'east')).not.toHaveProperty('discoverySelectors');
+  });
+  test('triggers when the Istio is not scoped, misses a mesh namespace or discovers another tenant', () => {
+    const plan = (fn: (r: Extract<Resource, { type: 'istio' }>) => Resource) =>
+      mutate(JSON.parse(JSON.stringify(mt.plan)), 'red', 5, (r) => (r.type === 'istio' ? fn(r) : r));
+    expect(mf011(plan(({ discoveryNamespaces: _, ...r }) => r))).toEqual([
+      expect.stringMatching(
+        /^red 05-install-ossm3: the Istio default has no meshConfig.discoverySelectors, but ServiceMeshControlPlane red-mesh-system\/basic is MultiTenant: .*istio-ca-root-cert.* \| Scope it to the mesh's namespaces \(meshfed renders meshConfig.discoverySelectors on kubernetes.io\/metadata.name In \[istio-ingress, red-bookinfo, red-mesh-system\]\)/,
+      ),
+    ]);
+    expect(mf011(plan((r) => ({ ...r, discoveryNamespaces: ['istio-ingress', 'red-mesh-system', 'tenant-b-app'] })))).toEqual([
+      expect.stringMatching(
+        /^red 05-install-ossm3: the Istio default's discoverySelectors do not select namespace red-bookinfo, which is in/,
+      ),
+      expect.stringMatching(/^red 05-install-ossm3: the Istio default's discoverySelectors select namespace tenant-b-app, which is not in/),
+    ]);
+    // A selector that selects everything (as a carried one might): the CNI's namespace and the other tenant's are not the mesh's.
+    expect(mf011(plan((r) => ({ ...r, discoveryNamespaces: undefined, carried: { meshConfig: { discoverySelectors: [{}] } } })))).toEqual([
+      expect.stringMatching(
+        /discoverySelectors select namespace istio-cni, which is not in ServiceMeshControlPlane red-mesh-system\/basic's mesh/,
+      ),
+      expect.stringMatching(
+        /discoverySelectors select namespace tenant-b-app, which is not in ServiceMeshControlPlane red-mesh-system\/basic's mesh/,
+      ),
+    ]);
+  });
+  test('refuses a MultiTenant member roll listing "*", naming the SMCP and the fix', () => {
+    const specs = threeMeshSpecs().map((s) => ({ ...s, mode: 'MultiTenant' as const }));
+    specs[0] = {
+      ...specs[0],
+      extraObjects: [
+        {
+          apiVersion: 'maistra.io/v1',
+          kind: 'ServiceMeshMemberRoll',
+          metadata: { name: 'default', namespace: 'red-mesh-system' },
+          spec: { members: ['*'] },
+        },
+      ],
+    };
+    const diags = new Diagnostics();
+    buildPlan(buildModel(loadClusters(writeClusters(specs), diags), diags), diags);
+    expect(diags.errors.map((e) => `${path.basename(e.location?.file ?? '')}:${e.location?.line}: ${e.message} | ${e.hint}`)).toEqual([
+      expect.stringMatching(
+        /^workloads.yaml:\d+: ServiceMeshControlPlane red-mesh-system\/basic is MultiTenant and its ServiceMeshMemberRoll red-mesh-system\/default lists "\*": OSSM 3 cannot scope .* \| List the member namespaces in spec.members of default/,
+      ),
+    ]);
+  });
 });
 
 describe('MF012 DNS capture', () => {

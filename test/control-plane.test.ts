@@ -19,7 +19,8 @@ import { buildModel } from '../lib/model/federation';
 import { FederationModel } from '../lib/model/types';
 import { istioValues } from '../lib/plan/istio-values';
 import { buildPlan } from '../lib/plan/plan';
-import { accountSettings, SETTING_RULES } from '../lib/plan/smcp-settings';
+import { SAIL_VALUES, undeclaredPaths, valuesTree } from '../lib/plan/sail-values';
+import { accountSettings, at, SETTING_RULES } from '../lib/plan/smcp-settings';
 import { Plan, Resource } from '../lib/plan/types';
 
 const PRODUCTION = path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters');
@@ -114,6 +115,43 @@ describe('the SMCP → Istio mapping table', () => {
     const wrong = JSON.parse(JSON.stringify(obj));
     wrong.spec.values.meshConfig.meshMTLS.enabled = true; // Red Hat's published mapping
     expect(crdProblems(wrong)).toEqual([expect.stringContaining('/spec/values/meshConfig/meshMTLS/enabled is not in the schema')]);
+  });
+});
+
+describe('carried settings are fields of the Sail Istio', () => {
+  test('the committed field tree is the Istio schema the tests validate against', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, 'schemas', 'sailoperator.io_v1_Istio.json'), 'utf8'));
+    expect(SAIL_VALUES).toEqual(valuesTree(schema.properties.spec.properties.values));
+  });
+  test('every target of the table is declared (pilot.priorityClassName is not: global.priorityClassName is)', () => {
+    const targets = SETTING_RULES.filter((r) => r.fate === 'carried' && !r.path.includes('*')).flatMap((r) =>
+      r.target!.split(', ').map((t) => `${r.path} → ${t}`),
+    );
+    expect(targets.filter((t) => undeclaredPaths(at(t.split(' → ')[1], 'x')).length)).toEqual([]);
+    const pod = (v: string) => ({ pod: { priorityClassName: v } });
+    const a = account({ runtime: { components: { pilot: pod('system-cluster-critical') }, defaults: pod('low') } });
+    expect(a.values.global).toEqual({ priorityClassName: 'system-cluster-critical' });
+    expect(a.values.pilot).toBeUndefined();
+  });
+  test('techPreview keys the Sail Istio does not declare are left out and named; the declared ones are carried', () => {
+    const a = account({
+      techPreview: {
+        global: { bogusKey: 1, logAsJson: true },
+        meshConfig: { notAMeshKey: 'x', defaultConfig: { holdApplicationUntilProxyStarts: true, notAProxyKey: 1 } },
+        pilot: { priorityClassName: 'system-cluster-critical', enableProtocolSniffingForOutbound: true, autoscaleMin: 2 },
+      },
+    });
+    expect(a.values.global).toEqual({ logAsJson: true });
+    expect(a.values.meshConfig).toMatchObject({ defaultConfig: { holdApplicationUntilProxyStarts: true } });
+    expect(JSON.stringify(a.values.meshConfig)).not.toMatch(/notA/);
+    expect(a.values.pilot).toEqual({ autoscaleMin: 2 });
+    expect(a.fates.filter((f) => f.undeclared).map((f) => `${f.path} ${f.fate}: ${f.undeclared!.join()}`)).toEqual([
+      'techPreview.global.bogusKey unknown: global.bogusKey',
+      'techPreview.meshConfig.defaultConfig carried: meshConfig.defaultConfig.notAProxyKey',
+      'techPreview.meshConfig.notAMeshKey unknown: meshConfig.notAMeshKey',
+      'techPreview.pilot.enableProtocolSniffingForOutbound unknown: pilot.enableProtocolSniffingForOutbound',
+      'techPreview.pilot.priorityClassName unknown: pilot.priorityClassName',
+    ]);
   });
 });
 
@@ -343,6 +381,39 @@ describe('MF017 lost settings', () => {
   });
   test('does not trigger on the production example (its Telemetry names the carried otel provider)', () =>
     expect(analyse(PRODUCTION).findings.filter((x) => x.rule === 'MF017')).toEqual([]));
+  test('triggers on a setting whose target the Sail Istio does not declare, naming the SMCP field, the value and the fix', () => {
+    const dir = productionWith((s) => {
+      s.techPreview = { pilot: { priorityClassName: 'system-cluster-critical' }, global: { bogusKey: 'x' } };
+    });
+    const { findings, plan } = analyse(dir);
+    const f = findings.filter((x) => x.rule === 'MF017');
+    expect(f.map((x) => `${x.severity}: ${x.problem} | ${x.fix}`)).toEqual([
+      expect.stringMatching(
+        /^warning: spec.techPreview.global.bogusKey would become spec.values.global.bogusKey of the Istio, which the Sail Istio \(Sail operator release-1.27 CRD\) does not declare: meshfed leaves it out .* \| Find the OSSM 3 field/,
+      ),
+      expect.stringMatching(
+        /^warning: spec.techPreview.pilot.priorityClassName would become spec.values.pilot.priorityClassName .* \| spec.values.global.priorityClassName is the Sail field for spec.values.pilot.priorityClassName: set it there/,
+      ),
+    ]);
+    expect(f[0].location?.file).toMatch(/east\/ossm2\/smcp.yaml$/);
+    const istio = plan.byCluster.east[5].adds.find((r) => r.type === 'istio')!;
+    expect(JSON.stringify(istioValues(istio as never))).not.toMatch(/bogusKey|"pilot":\{[^}]*priorityClassName/);
+  });
+  test('triggers (error) when the renderer puts an undeclared field into the Istio', () => {
+    const { model, plan } = analyse(PRODUCTION);
+    const bad = broken(plan, 'east', 5, (adds) =>
+      adds.map((r) =>
+        r.type === 'istio' ? { ...r, carried: { ...r.carried, pilot: { priorityClassName: 'system-cluster-critical' } } } : r,
+      ),
+    );
+    expect(
+      runChecks(model, bad)
+        .filter((x) => x.rule === 'MF017')
+        .map((x) => `${x.severity} ${x.phase}: ${x.problem}`),
+    ).toEqual([
+      expect.stringMatching(/^error 05-install-ossm3: the Istio default sets spec.values.pilot.priorityClassName, which the Sail Istio/),
+    ]);
+  });
 });
 
 describe('MF018 protocol sniffing', () => {

@@ -32,6 +32,25 @@ const cases: [string, Mutation, (string | RegExp)[]][] = [
     ],
   ],
   [
+    'a MultiTenant member roll listing "*": OSSM 3 cannot scope its istiod',
+    (d) => {
+      edit('west/ossm2/smcp.yaml', 'mode: ClusterWide', 'mode: MultiTenant')(d);
+      fs.writeFileSync(
+        path.join(d, 'west', 'ossm2', 'members.yaml'),
+        "apiVersion: maistra.io/v1\nkind: ServiceMeshMemberRoll\nmetadata: {name: default, namespace: istio-system}\nspec: {members: ['*']}\n",
+      );
+    },
+    [
+      'field spec.members[0]: ServiceMeshControlPlane istio-system/basic is MultiTenant and its ServiceMeshMemberRoll istio-system/default lists "*"',
+      'List the member namespaces in spec.members of default',
+    ],
+  ],
+  [
+    'spec.exposure.callers naming a cluster that imports nothing from this one',
+    edit('west/cluster.yaml', /^spec:\n/m, 'spec:\n  exposure:\n    callers:\n      north: [north.local/ns/client/sa/curl]\n'),
+    ['field spec.exposure.callers.north: spec.exposure.callers names north, which imports nothing from west', 'imports from west (east)'],
+  ],
+  [
     'a member namespace the live SMMR configured but the dumps lack',
     (d) => {
       fs.writeFileSync(

@@ -1,13 +1,40 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { uniqSorted } from '../model/names';
-import { PolicyMigration, policyMigrations } from '../plan/authz';
+import { Mesh } from '../model/types';
+import { istioMatches, PolicyMigration, policyMigrations } from '../plan/authz';
+import { trustDomainAliases } from '../plan/trust';
 import { namespaceFile } from '../plan/types';
 
 /** What the policy would do to the real callers once they arrive as themselves. */
 function policyEffect(m: PolicyMigration): string {
   if (m.policy.action !== 'DENY') return 'no longer admit';
   return m.references.some((r) => r.negated) ? 'deny' : 'no longer deny';
+}
+
+/**
+ * The mesh's own identities the callers added to a policy also match. Istio matches a principal whose trust domain is
+ * the local one or an alias for every trust domain of the bundle (istio/istio@1.27.3
+ * pilot/pkg/security/trustdomain/bundle.go:53-89, ReplaceTrustDomainAliases; the same in maistra-2.6), and from 01 the
+ * SMCP (and in aliases mode the Istio) lists every peer trust domain as an alias (lib/plan/trust.ts): so
+ * `<peer td>/ns/<ns>/sa/*` matches `<own td>/ns/<ns>/sa/*` too. Judged on the dumped workloads' service accounts.
+ */
+function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration): string[] {
+  const aliases = new Set(trustDomainAliases(ctx, mesh));
+  const patterns = Object.values(m.callers)
+    .flat()
+    .flatMap((p) => {
+      const slash = p.indexOf('/');
+      return slash > 0 && aliases.has(p.slice(0, slash)) ? [`${mesh.trustDomain}${p.slice(slash)}`] : [];
+    });
+  const own = uniqSorted(mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`));
+  return own.filter((id) => patterns.some((p) => istioMatches(p, id)));
+}
+
+/** What the added callers do to the mesh's own identities they also match. */
+function localEffect(m: PolicyMigration): string {
+  if (m.policy.action !== 'DENY') return 'are admitted by it too';
+  return m.references.some((r) => r.negated) ? 'are exempted from it too' : 'are denied by it too';
 }
 
 /**
@@ -49,6 +76,24 @@ export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
             : `meshfed adopts it and matches ${callers.join(', ')} too from 02-export (${patch}; exact gateway principals go ` +
               'in 04); review that patch.',
       });
+      const local = localMatches(ctx, mesh, m);
+      if (local.length)
+        out.push({
+          rule: 'MF002',
+          severity: 'warning',
+          cluster: mesh.cluster,
+          phase: '02-export',
+          location: m.policy.source.at(first.path),
+          problem:
+            `the callers meshfed adds to ${m.policy.action} policy ${m.policy.namespace}/${m.policy.name} (${callers.join(', ')}) also ` +
+            `match ${mesh.cluster}'s own identities: its trust domain aliases make Istio match them in every aliased trust domain, ` +
+            `so ${local.join(', ')} ${localEffect(m)} from 02-export.`,
+          fix:
+            `Name the exact callers in clusters/${mesh.cluster}/cluster.yaml: spec.exposure.callers.<importing cluster>: ` +
+            `[<its trust domain>/ns/<namespace>/sa/<service account>] (docs/input.md), so only those identities (and the ` +
+            `same namespace and service account of ${mesh.cluster}) match; or acknowledge MF002 if ${mesh.cluster}'s own ` +
+            'workloads may do so.',
+        });
     }
   }
   return out;

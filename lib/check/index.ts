@@ -2,6 +2,7 @@ import * as path from 'path';
 
 import { CheckContext, checkContext } from './context';
 import { checkContinuity } from './continuity';
+import { checkDiscoveryScope } from './discovery';
 import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
@@ -40,7 +41,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF008: checkAlphaGatewayApi,
   MF009: checkDefaultExportTo,
   MF010: checkMultiPort,
-  MF011: checkSailScope,
+  MF011: (c) => [...checkSailScope(c), ...checkDiscoveryScope(c)],
   MF012: checkDnsCapture,
   MF013: checkDrift,
   MF014: checkLiveContinuity,

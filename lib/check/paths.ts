@@ -186,14 +186,47 @@ function workloadEntryIndex(importerState: PhaseState): Map<string, Map<string, 
   });
 }
 
+/** The tlsMode-istio WorkloadEntries on `net` in `ns` carrying every label of `selector`. */
+function selectedWorkloadEntries(importerState: PhaseState, ns: string, selector: Record<string, string>, net: string): WorkloadEntry[] {
+  const keys = Object.keys(selector);
+  if (keys.length === 0) return [];
+  const candidates = workloadEntryIndex(importerState).get(ns)?.get(keys[0])?.get(selector[keys[0]]) ?? [];
+  return candidates.filter((w) => w.network === net && keys.every((k) => w.labels[k] === selector[k]));
+}
+
 /** Is there a tlsMode-istio WorkloadEntry on `net` in `ns` carrying every label of `selector`? */
 function selectsWorkloadEntry(importerState: PhaseState, ns: string, selector: Record<string, string>, net: string): boolean {
-  const keys = Object.keys(selector);
-  if (keys.length === 0) return false;
-  const candidates = workloadEntryIndex(importerState).get(ns)?.get(keys[0])?.get(selector[keys[0]]);
-  if (!candidates) return false;
-  for (const w of candidates) if (w.network === net && keys.every((k) => w.labels[k] === selector[k])) return true;
-  return false;
+  return selectedWorkloadEntries(importerState, ns, selector, net).length > 0;
+}
+
+/**
+ * Why no WorkloadEntry joining a local Service gives istiod an endpoint for the import: none stands for the exporter's
+ * namespace, none is there, or a Service port whose targetPort is a
+ * name makes istiod look the name up in the entry's ports and skip the entry without it (istio/istio@1.27.3
+ * pilot/pkg/serviceregistry/kube/controller/controller.go:807-816; maistra/istio@maistra-2.6 controller.go:765-777).
+ */
+function joiningEntryProblem(imp: Import, importerState: PhaseState, exporter: Mesh, net: string): string {
+  const local = imp.localService!;
+  const svc = imp.export.service;
+  // A Kubernetes Service vouches only for identities in its own namespace (the WorkloadEntry's service
+  // account becomes spiffe://<local td>/ns/<ns>/sa/<sa>, istio/istio@1.20.8 serviceentry/conversion.go:433).
+  if (svc.namespace !== local.namespace)
+    return (
+      `${imp.importer}'s clients would reject ${imp.exporter}'s identity ` +
+      `${spiffeId(exporter.trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}: a WorkloadEntry joining ` +
+      `${local.namespace}/${local.name} can only stand for namespace ${local.namespace}`
+    );
+  const entries = selectedWorkloadEntries(importerState, local.namespace, local.selector, net);
+  if (!entries.length) return `${imp.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
+  for (const p of local.ports) {
+    const name = p.targetPort;
+    if (typeof name !== 'string' || entries.some((w) => (w.ports?.[name] ?? 0) > 0)) continue;
+    return (
+      `${imp.importer}'s WorkloadEntry joining its Service ${local.namespace}/${local.name} has no port "${name}", the Service's ` +
+      `named targetPort for port ${p.port}: istiod skips the endpoint, so ${imp.hostname} from ${imp.exporter} has none`
+    );
+  }
+  return '';
 }
 
 /**
@@ -340,17 +373,8 @@ export function newPathImporterProblem(ctx: ModelIndex, imp: Import, importerSta
   const local = imp.localService;
   let clientNs: string[];
   if (local) {
-    const svc = imp.export.service;
-    // A Kubernetes Service vouches only for identities in its own namespace (the WorkloadEntry's service
-    // account becomes spiffe://<local td>/ns/<ns>/sa/<sa>, istio/istio@1.20.8 serviceentry/conversion.go:433).
-    if (svc.namespace !== local.namespace)
-      return (
-        `${imp.importer}'s clients would reject ${imp.exporter}'s identity ` +
-        `${spiffeId(exporter.trustDomain, svc.namespace, svc.serviceAccounts[0] ?? 'default')}: a WorkloadEntry joining ` +
-        `${local.namespace}/${local.name} can only stand for namespace ${local.namespace}`
-      );
-    if (!selectsWorkloadEntry(importerState, local.namespace, local.selector, net))
-      return `${imp.importer} has no WorkloadEntry joining its Service ${local.namespace}/${local.name} on network ${net}`;
+    const joined = joiningEntryProblem(imp, importerState, exporter, net);
+    if (joined) return joined;
     clientNs = importer.memberNamespaces;
   } else {
     const se = importerState

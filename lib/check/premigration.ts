@@ -1,11 +1,14 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { Json, valueAt } from '../json';
+import { writtenPhases } from './pitfalls';
 import { istioProtocol } from '../model/protocol';
 import { Mesh } from '../model/types';
 import { BUILTIN_PROVIDERS, providerNames, smcpAccount } from '../plan/control-plane';
+import { istioValues } from '../plan/istio-values';
 import { smcpGateways } from '../plan/north-south';
-import { SettingFate } from '../plan/smcp-settings';
+import { SAIL_VALUES_RELEASE, undeclaredPaths } from '../plan/sail-values';
+import { at, SettingFate } from '../plan/smcp-settings';
 
 /** Maistra's own kinds, which select on maistra.io/member-of by design. */
 const MAISTRA_KINDS = new Set(['ServiceMeshControlPlane', 'ServiceMeshMemberRoll', 'ServiceMeshMember', 'Namespace']);
@@ -213,29 +216,11 @@ export function checkPremigration(c: CheckContext): Finding[] {
  * istio-csr revisions.
  */
 export function checkLostSettings(c: CheckContext): Finding[] {
-  const out: Finding[] = [];
+  const out: Finding[] = checkIstioValues(c);
   for (const mesh of migrating(c)) {
     const base = { rule: 'MF017', cluster: mesh.cluster } as const;
     const account = smcpAccount(mesh);
-    for (const f of account.fates) {
-      if (f.fate === 'unknown')
-        out.push({
-          ...base,
-          severity: 'warning',
-          location: smcpLocation(mesh, f.path),
-          problem: `spec.${f.path} is not a setting meshfed knows: it is not carried to OSSM 3.`,
-          fix: 'Find its OSSM 3 equivalent (docs/control-plane.md) and set it in the Istio by hand, or remove it from the SMCP.',
-        });
-      else if (f.fate === 'lost' && !/^(addons\.|gateways\.|tracing\.type$)/.test(f.path))
-        out.push({
-          ...base,
-          severity: at07(mesh),
-          phase: '07-finalize',
-          location: smcpLocation(mesh, f.path),
-          problem: `spec.${f.path}: ${f.why}`,
-          fix: 'Replace it before 07, then remove it from the SMCP and dump it again.',
-        });
-    }
+    out.push(...account.fates.flatMap((f) => fateFinding(mesh, f)));
     const selectors = JSON.stringify(valueAt(account.values, 'meshConfig.discoverySelectors') ?? []);
     if (selectors.includes('maistra.io/member-of'))
       out.push({
@@ -288,6 +273,88 @@ export function checkLostSettings(c: CheckContext): Finding[] {
       });
   }
   return out;
+}
+
+/** MF017 on one setting: unknown to meshfed, undeclared by the Sail Istio, or lost (addons, gateways and tracing are MF016's). */
+function fateFinding(mesh: Mesh, f: SettingFate): Finding[] {
+  const base = { rule: 'MF017', cluster: mesh.cluster, location: smcpLocation(mesh, f.path) } as const;
+  if (f.undeclared) return [{ ...base, severity: 'warning', ...undeclaredSetting(f) }];
+  if (f.fate === 'unknown')
+    return [
+      {
+        ...base,
+        severity: 'warning',
+        problem: `spec.${f.path} is not a setting meshfed knows: it is not carried to OSSM 3.`,
+        fix: 'Find its OSSM 3 equivalent (docs/control-plane.md) and set it in the Istio by hand, or remove it from the SMCP.',
+      },
+    ];
+  if (f.fate === 'lost' && !/^(addons\.|gateways\.|tracing\.type$)/.test(f.path))
+    return [
+      {
+        ...base,
+        severity: at07(mesh),
+        phase: '07-finalize',
+        problem: `spec.${f.path}: ${f.why}`,
+        fix: 'Replace it before 07, then remove it from the SMCP and dump it again.',
+      },
+    ];
+  return [];
+}
+
+/** An SMCP setting whose OSSM 3 target the Sail Istio does not declare: what is left out, and where it may belong. */
+function undeclaredSetting(f: SettingFate): Pick<Finding, 'problem' | 'fix'> {
+  const paths = f.undeclared!;
+  const hints = paths.flatMap((p) => {
+    const alt = declaredElsewhere(p);
+    return alt ? [`spec.values.${alt} is the Sail field for spec.values.${p}`] : [];
+  });
+  return {
+    problem:
+      `spec.${f.path} would become spec.values.${paths.join(', spec.values.')} of the Istio, which the Sail Istio ` +
+      `(${SAIL_VALUES_RELEASE} CRD) does not declare: meshfed leaves it out (the API server would prune it, or refuse the ` +
+      'Istio under strict field validation and 05-install-ossm3 would not sync), so OSSM 3 runs without it.',
+    fix:
+      (hints.length ? `${hints.join('; ')}: set it there in the SMCP (spec.techPreview.<section>). ` : '') +
+      `Find the OSSM 3 field for spec.${f.path} (docs/control-plane.md, the Sail Istio's spec.values) and set it where meshfed ` +
+      `carries it, or remove it from the SMCP; then dump the SMCP again. Acknowledge MF017 if OSSM 3 does not need it.`,
+  };
+}
+
+/**
+ * The same setting under another section of spec.values: `pilot.priorityClassName` is `global.priorityClassName`
+ * (the charts read a few pod settings from global only). Undefined when no section declares it.
+ */
+function declaredElsewhere(path: string): string | undefined {
+  const [section, ...rest] = path.split('.');
+  if (!rest.length) return undefined;
+  const tail = rest.join('.');
+  return ['global', 'pilot', 'meshConfig', 'meshConfig.defaultConfig', 'sidecarInjectorWebhook']
+    .filter((s) => s !== section)
+    .map((s) => `${s}.${tail}`)
+    .find((p) => undeclaredPaths(at(p, true)).length === 0);
+}
+
+/**
+ * MF017 on the plan: every spec.values path of a rendered Istio is a field the Sail Istio declares. The SMCP's
+ * settings are checked as they are carried (above); this catches a wrong target in meshfed's own table or values.
+ */
+export function checkIstioValues(c: CheckContext): Finding[] {
+  return writtenPhases(c).flatMap(({ mesh, phasePlan }) =>
+    phasePlan.adds.flatMap((r) => {
+      if (r.type !== 'istio') return [];
+      const paths = undeclaredPaths(istioValues(r));
+      return paths.map((p): Finding => ({
+        rule: 'MF017',
+        severity: 'error',
+        cluster: mesh.cluster,
+        phase: phasePlan.phase,
+        problem:
+          `the Istio ${r.ref.name} sets spec.values.${p}, which the Sail Istio (${SAIL_VALUES_RELEASE} CRD) does not declare: ` +
+          'the API server prunes it (the setting is lost) or, under strict field validation, refuses the Istio and the phase does not sync.',
+        fix: 'A meshfed bug (a wrong target in lib/plan/smcp-settings.ts or lib/plan/istio-values.ts): report it; acknowledge nothing.',
+      }));
+    }),
+  );
 }
 
 /** Provider names a Telemetry spec references (tracing, metrics, accessLogging). */

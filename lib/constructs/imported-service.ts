@@ -44,7 +44,7 @@ export class ImportedWorkloadEntry extends Construct {
     super(scope, id);
     new WorkloadEntryV1Beta1(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace, labels: props.labels },
-      spec: { network: props.network, locality: props.locality, serviceAccount: props.serviceAccount },
+      spec: { network: props.network, locality: props.locality, serviceAccount: props.serviceAccount, ports: props.ports },
     });
   }
 }

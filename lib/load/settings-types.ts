@@ -245,6 +245,19 @@ export interface ClusterSettingsFile {
        * would widen that policy).
        */
       enforce?: boolean;
+      /**
+       * Per importing cluster (its name), the exact principals (`<its trust domain>/ns/<namespace>/sa/<service
+       * account>`) that replace its federation ingress gateway in the AuthorizationPolicies meshfed adopts (MF002).
+       * Without an entry meshfed admits every service account of the namespaces that cluster shows its imports to
+       * (`<td>/ns/<ns>/sa/*`), which through trust domain aliases also matches this mesh's own service accounts in
+       * those namespaces.
+       */
+      callers?: {
+        /**
+         * @minItems 1
+         */
+        [k: string]: string[];
+      };
     };
     /**
      * Where the cluster runs: openshift (OpenShift 4.19+ blocks the experimental Gateway API CRDs, so the egress
@@ -525,6 +538,19 @@ export interface ClusterSettingsSpec {
      * would widen that policy).
      */
     enforce: boolean;
+    /**
+     * Per importing cluster (its name), the exact principals (`<its trust domain>/ns/<namespace>/sa/<service
+     * account>`) that replace its federation ingress gateway in the AuthorizationPolicies meshfed adopts (MF002).
+     * Without an entry meshfed admits every service account of the namespaces that cluster shows its imports to
+     * (`<td>/ns/<ns>/sa/*`), which through trust domain aliases also matches this mesh's own service accounts in
+     * those namespaces.
+     */
+    callers: {
+      /**
+       * @minItems 1
+       */
+      [k: string]: string[];
+    };
   };
   /**
    * Where the cluster runs: openshift (OpenShift 4.19+ blocks the experimental Gateway API CRDs, so the egress

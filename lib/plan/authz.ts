@@ -71,6 +71,8 @@ function gatewayIdentities(ctx: ModelIndex, mesh: Mesh): GatewayIdentity[] {
 function callersFrom(ctx: ModelIndex, mesh: Mesh, peer: string, namespace: string): { principals: string[]; unknown: boolean } {
   const imports = ctx.importsFrom(mesh.cluster).filter((i) => i.importer === peer && i.export.service.namespace === namespace);
   if (imports.length === 0) return { principals: [], unknown: false };
+  const named = mesh.settings.exposure.callers[peer];
+  if (named) return { principals: uniqSorted(named), unknown: false };
   const p = ctx.mesh(peer);
   const ns = p.importExportTo.filter((n) => n !== '.');
   if (ns.includes('*') || ns.length === 0) return { principals: [`${p.trustDomain}/*`], unknown: true };
@@ -280,7 +282,36 @@ export function exposurePolicies(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostic
  * callers added in 02 and the gateway dropped in 04 (MF002); with spec.exposure.enforce, the exported
  * services' own policies in 02 (MF003).
  */
+/**
+ * spec.exposure.callers: each key an importer of this mesh, each principal in that importer's trust domain (a caller of
+ * another mesh is not what replaces this peer's gateway).
+ */
+function checkCallerSettings(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics): void {
+  const importers = new Set(ctx.importsFrom(mesh.cluster).map((i) => i.importer));
+  for (const [peer, principals] of Object.entries(mesh.settings.exposure.callers)) {
+    const at = mesh.settings.source.at(['spec', 'exposure', 'callers', peer]);
+    if (!importers.has(peer)) {
+      diags.error(
+        at,
+        `spec.exposure.callers names ${peer}, which imports nothing from ${mesh.cluster}: no policy's federation gateway stands for it.`,
+        `Use the name of a cluster that imports from ${mesh.cluster} (${[...importers].sort().join(', ') || 'none does'}), or remove the entry.`,
+      );
+      continue;
+    }
+    const td = ctx.mesh(peer).trustDomain;
+    principals.forEach((p, i) => {
+      if (p.startsWith(`${td}/`)) return;
+      diags.error(
+        mesh.settings.source.at(['spec', 'exposure', 'callers', peer, i]),
+        `spec.exposure.callers.${peer} lists "${p}", which is not an identity of ${peer}'s trust domain ${td}.`,
+        `Write it as ${td}/ns/<namespace>/sa/<service account>.`,
+      );
+    });
+  }
+}
+
 export const contribute: Contribute = (ctx, mesh, diags) => {
+  checkCallerSettings(ctx, mesh, diags);
   const policies = planPolicies(ctx, mesh);
   return {
     '00-federation': { adds: policies.adopt },

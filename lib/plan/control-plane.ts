@@ -33,6 +33,12 @@ export function smcpAccount(mesh: Mesh): SettingsAccount {
     // The gateways meshfed takes over (lib/plan/north-south.ts) are no longer lost, nor is IOR's work.
     const taken = new Map(takenOver(mesh).map((g) => [g.path, `${g.name}${TAKEOVER_SUFFIX}`]));
     const fates = raw.fates.map((f): SettingFate => {
+      if (f.path === 'mode' && f.value === 'MultiTenant')
+        return {
+          ...f,
+          target: 'istio.io/rev namespace labels (06); meshConfig.discoverySelectors: the mesh namespaces by name (05)',
+          why: 'OSSM 3 has no SMMR: the istiod discovers only its namespaces, as the MultiTenant 2.6 istiod did (MF011).',
+        };
       if (f.fate !== 'lost') return f;
       if (taken.has(f.path))
         return {

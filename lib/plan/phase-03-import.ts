@@ -6,6 +6,7 @@ import { remoteGatewayName, TLS_MODE_LABEL } from './names';
 import { Contribute, Patch, Resource } from './types';
 import { ServiceObj } from '../load/inventory-types';
 import { joinsLocalPods } from '../model/imports';
+import { selectorSelects } from '../model/match';
 import { ModelIndex } from '../model/model-index';
 import { dnsLabel, hostSlug, spiffeId, uniqSorted } from '../model/names';
 import { serviceFqdn } from '../model/services';
@@ -138,6 +139,7 @@ function joinedLocalServiceResources(ctx: ModelIndex, mesh: Mesh, local: Service
       );
       continue;
     }
+    const ports = namedTargetPorts(mesh, local, imp, diags);
     out.push({
       type: 'importWorkloadEntry',
       ref: ref(API.workloadEntry, 'WorkloadEntry', dnsLabel(local.name, imp.link.peer.name), local.namespace),
@@ -146,6 +148,7 @@ function joinedLocalServiceResources(ctx: ModelIndex, mesh: Mesh, local: Service
       network: imp.link.remoteNetwork,
       locality: imp.locality,
       serviceAccount: sameNs && svc.serviceAccounts.length === 1 ? svc.serviceAccounts[0] : undefined,
+      ...(Object.keys(ports).length ? { ports } : {}),
     });
     if (sameNs && svc.serviceAccounts.length > 1) {
       diags.warn(
@@ -170,6 +173,38 @@ function joinedLocalServiceResources(ctx: ModelIndex, mesh: Mesh, local: Service
       );
     }
   }
+  return out;
+}
+
+/**
+ * The `ports` of a WorkloadEntry a local Service selects: for each Service port whose targetPort is a name, that name and
+ * a number. istiod resolves a named targetPort through the WorkloadEntry's ports and skips the endpoint when the name is
+ * missing (istio/istio@1.27.3 pilot/pkg/serviceregistry/kube/controller/controller.go:807-816 with util.go:101-113;
+ * maistra/istio@maistra-2.6 the same at controller.go:765-777): without it the remote endpoint, and the failover to it,
+ * silently disappear. The number is the port the exporter's pods listen on (its Service's targetPort, resolved on its
+ * workloads), else the one the local pods declare under that name; cross-network, istiod sends the traffic to the
+ * remote gateway, so the number only has to be a real port. Neither known: an error.
+ */
+function namedTargetPorts(mesh: Mesh, local: ServiceObj, imp: Import, diags: Diagnostics): Record<string, number> {
+  const out: Record<string, number> = {};
+  const remote = new Map(imp.export.service.ports.map((p) => [p.number, p.targetPort]));
+  const workloads = mesh.inventory.workloads.filter((w) => w.namespace === local.namespace && selectorSelects(local.selector, w.podLabels));
+  local.ports.forEach((p, i) => {
+    if (typeof p.targetPort !== 'string' || out[p.targetPort] !== undefined) return;
+    const name = p.targetPort;
+    const n = remote.get(p.port) ?? workloads.map((w) => w.containerPorts[name]).find((x) => x !== undefined);
+    if (n !== undefined) out[name] = n;
+    else
+      diags.error(
+        local.source.at(['spec', 'ports', i, 'targetPort']),
+        `${mesh.cluster}'s Service ${local.namespace}/${local.name} port ${p.port} targets the named port "${name}", and ${imp.hostname} ` +
+          `from ${imp.exporter} joins it (importAsLocal): its WorkloadEntry needs ports.${name}, or istiod skips the remote endpoint ` +
+          `and failover to ${imp.exporter} silently stops. No dumped workload behind the Service declares "${name}", and ` +
+          `${imp.exporter}'s Service does not give a number for port ${p.port}.`,
+        `Dump the workloads behind ${local.namespace}/${local.name} (oc get deploy,sts,ds -n ${local.namespace} -o yaml), or give ` +
+          `port ${p.port} a numeric targetPort.`,
+      );
+  });
   return out;
 }
 

@@ -3,6 +3,7 @@ import { API, ref } from './api-versions';
 import { smcpAccount } from './control-plane';
 import { usesEgress } from './egress';
 import { hasSmcp } from './namespaces';
+import { discoveryNamespaces } from './revision';
 import { trustDomainAliases } from './trust';
 import { Contribute, Resource } from './types';
 import { ModelIndex } from '../model/model-index';
@@ -68,6 +69,8 @@ export function planInstallOssm3(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics
       );
     }
   }
+  const discovery = discoveryNamespaces(ctx, mesh);
+  if (discovery) refuseUnscopable(mesh, diags);
   const peers = ctx
     .linksOf(mesh.cluster)
     .map((l) => ctx.mesh(l.remote))
@@ -87,10 +90,33 @@ export function planInstallOssm3(ctx: ModelIndex, mesh: Mesh, diags: Diagnostics
       accessLogFile: mesh.controlPlane.accessLogFile,
       pilotEnv,
       dnsCapture: true,
+      ...(discovery ? { discoveryNamespaces: discovery } : {}),
       carried: hasSmcp(mesh) ? smcpAccount(mesh).values : {},
     },
   );
   return out;
+}
+
+/**
+ * A MultiTenant member roll OSSM 3 cannot follow: `members: ["*"]` makes every namespace of the cluster that no other
+ * tenant claims a member, a set no discoverySelectors can name; without them the OSSM 3 istiod would discover the
+ * whole cluster and fight the other tenants' istiods over istio-ca-root-cert (lib/plan/revision.ts discoveryNamespaces).
+ */
+function refuseUnscopable(mesh: Mesh, diags: Diagnostics): void {
+  const roll = mesh.inventory.memberRoll;
+  const i = roll?.members.indexOf('*') ?? -1;
+  if (!roll || i < 0) return;
+  const cp = mesh.controlPlane;
+  diags.error(
+    roll.source.at(['spec', 'members', i]),
+    `ServiceMeshControlPlane ${cp.namespace}/${cp.name} is MultiTenant and its ServiceMeshMemberRoll ${roll.namespace}/${roll.name} ` +
+      'lists "*": OSSM 3 cannot scope its istiod to "every namespace no other tenant claims" (meshConfig.discoverySelectors ' +
+      "name namespaces by label), and an unscoped istiod discovers the whole cluster and overwrites the other tenants' " +
+      'istio-ca-root-cert ConfigMaps.',
+    `List the member namespaces in spec.members of ${roll.name} (or select them with spec.memberSelectors), apply it, dump it ` +
+      `again (oc get smmr ${roll.name} -n ${roll.namespace} -o yaml) and synth; or, if this is the cluster's only control plane, ` +
+      'make the SMCP ClusterWide first.',
+  );
 }
 
 export const contribute: Contribute = (ctx, mesh, diags) => ({ '05-install-ossm3': { adds: planInstallOssm3(ctx, mesh, diags) } });

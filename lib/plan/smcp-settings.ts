@@ -1,4 +1,5 @@
 import { isObject, Json, JsonObject, mergeJson, valueAt } from '../json';
+import { SAIL_VALUES_RELEASE, undeclaredPaths } from './sail-values';
 import { compareStrings } from '../sort';
 
 /*
@@ -28,6 +29,8 @@ export interface SettingRule {
   readonly to?: (value: Json, keys: string[]) => JsonObject | undefined;
   /** The setting is switched off (nothing runs that could be lost): dropped instead. */
   readonly off?: (value: Json) => boolean;
+  /** carried: merged after every other row, so it wins where another row sets the same target. @default false */
+  readonly wins?: true;
 }
 
 const disabled = (v: Json): boolean => v === false || (typeof v === 'object' && v !== null && !Array.isArray(v) && v.enabled === false);
@@ -134,21 +137,21 @@ export const SETTING_RULES: readonly SettingRule[] = [
     path: 'techPreview.meshConfig.*',
     fate: 'carried',
     target: 'meshConfig.*',
-    why: 'upstream meshConfig keys map one to one.',
+    why: 'upstream meshConfig keys map one to one; a key the Sail Istio does not declare is not carried (MF017).',
     to: (v, k) => at(`meshConfig.${k[0]}`, v),
   },
   {
     path: 'techPreview.global.*',
     fate: 'carried',
     target: 'global.*',
-    why: 'upstream global keys map one to one.',
+    why: 'upstream global keys map one to one; a key the Sail Istio does not declare is not carried (MF017).',
     to: (v, k) => at(`global.${k[0]}`, v),
   },
   {
     path: 'techPreview.pilot.*',
     fate: 'carried',
     target: 'pilot.*',
-    why: 'upstream pilot keys map one to one.',
+    why: 'upstream pilot keys map one to one; a key the Sail Istio does not declare is not carried (MF017).',
     to: (v, k) => at(`pilot.${k[0]}`, v),
   },
   {
@@ -334,7 +337,16 @@ export const SETTING_RULES: readonly SettingRule[] = [
   { path: 'runtime.components.pilot.pod.metadata.annotations', fate: 'carried', target: 'pilot.podAnnotations', why: 'same.' },
   { path: 'runtime.components.pilot.pod.metadata.labels', fate: 'carried', target: 'pilot.podLabels', why: 'same.' },
   { path: 'runtime.components.pilot.pod.nodeSelector', fate: 'carried', target: 'pilot.nodeSelector', why: 'same.' },
-  { path: 'runtime.components.pilot.pod.priorityClassName', fate: 'carried', target: 'pilot.priorityClassName', why: 'same.' },
+  {
+    path: 'runtime.components.pilot.pod.priorityClassName',
+    fate: 'carried',
+    target: 'global.priorityClassName',
+    why:
+      'Sail has no pilot.priorityClassName (sail-operator@release-1.27 api/v1/values_types.gen.go:379, PilotConfig :483); ' +
+      'the istiod chart reads global.priorityClassName (istio/istio@1.27.3 istio-discovery/templates/deployment.yaml:88-89). ' +
+      'It wins over runtime.defaults.pod.priorityClassName: istiod is the one pod the Istio runs.',
+    wins: true,
+  },
   { path: 'runtime.components.pilot.pod.tolerations', fate: 'carried', target: 'pilot.tolerations', why: 'same.' },
   {
     path: 'runtime.components.*',
@@ -599,6 +611,11 @@ export interface SettingFate {
   readonly fate: FateKind | 'unknown';
   readonly target?: string;
   readonly why: string;
+  /**
+   * The spec.values paths the setting would become that the Sail Istio CRD does not declare (lib/plan/sail-values.ts):
+   * left out of the Istio. The fate is `unknown` when nothing of the setting is left to carry.
+   */
+  readonly undeclared?: string[];
 }
 
 export interface SettingsAccount {
@@ -624,7 +641,6 @@ export function accountSettings(
 ): SettingsAccount {
   const merged = withDefaults(effective, from);
   const fates: SettingFate[] = [];
-  let values: JsonObject = {};
   const walk = (node: Json, path: string[]) => {
     const found = ruleFor(path);
     if (isObject(node) && (hasDeeperRule(path) || !found)) {
@@ -654,14 +670,53 @@ export function accountSettings(
       });
     } else if (rule.off?.(node)) {
       fates.push({ ...base, fate: 'dropped', why: 'switched off: nothing runs that 07 could delete.' });
+    } else if (rule.fate === 'carried') {
+      const { fate, kept } = carry(base, rule, keys);
+      fates.push(fate);
+      if (kept) (rule.wins ? winning : carried).push(kept);
     } else {
       fates.push({ ...base, fate: rule.fate, target: rule.target, why: rule.why });
-      if (rule.fate === 'carried') {
-        const fragment = rule.to ? rule.to(node, keys) : at(rule.target!, node);
-        if (fragment) values = mergeJson(values, fragment);
-      }
     }
   };
+  const carried: JsonObject[] = [];
+  const winning: JsonObject[] = [];
   walk(merged, []);
-  return { fates, values };
+  return { fates, values: [...carried, ...winning].reduce(mergeJson, {}) };
+}
+
+/** A carried setting: its fate, and its values fragment without the fields the Sail Istio does not declare (undefined: none left). */
+function carry(
+  base: Pick<SettingFate, 'path' | 'value' | 'source'>,
+  rule: SettingRule,
+  keys: string[],
+): { fate: SettingFate; kept?: JsonObject } {
+  const fragment = rule.to ? rule.to(base.value, keys) : at(rule.target!, base.value);
+  const undeclared = fragment ? undeclaredPaths(fragment) : [];
+  const pruned = fragment && undeclared.length ? withoutPaths(fragment, undeclared) : fragment;
+  const kept = pruned && Object.keys(pruned).length ? pruned : undefined;
+  if (!undeclared.length) return { fate: { ...base, fate: rule.fate, target: rule.target, why: rule.why }, kept };
+  const why = `${undeclaredWhy(undeclared)} ${rule.why}`;
+  return { fate: { ...base, fate: kept ? rule.fate : 'unknown', target: rule.target, why, undeclared }, kept };
+}
+
+function undeclaredWhy(paths: string[]): string {
+  return `the Sail Istio (${SAIL_VALUES_RELEASE}) declares no spec.values.${paths.join(', spec.values.')}: not carried.`;
+}
+
+/** `values` without the given dotted paths (as undeclaredPaths names them), and without the objects left empty. */
+function withoutPaths(values: JsonObject, paths: string[]): JsonObject | undefined {
+  const drop = new Set(paths);
+  const prune = (v: Json, prefix: string): Json | undefined => {
+    if (drop.has(prefix)) return undefined;
+    if (Array.isArray(v)) return v.map((x, i) => prune(x, `${prefix}[${i}]`) ?? {});
+    if (!isObject(v)) return v;
+    const out: JsonObject = {};
+    for (const [k, x] of Object.entries(v)) {
+      const kept = prune(x, prefix ? `${prefix}.${k}` : k);
+      if (kept !== undefined) out[k] = kept;
+    }
+    return Object.keys(out).length || !Object.keys(v).length ? out : undefined;
+  };
+  const out = prune(values, '');
+  return isObject(out ?? null) ? (out as JsonObject) : undefined;
 }

@@ -188,6 +188,11 @@ export interface ImportWorkloadEntryFields {
   readonly locality?: string;
   /** Identity the endpoint presents, when a Kubernetes Service selects this entry. @default - none */
   readonly serviceAccount?: string;
+  /**
+   * When a Kubernetes Service with a named targetPort selects this entry: that name → the port number. istiod skips a
+   * WorkloadEntry whose ports lack the name. @default - none
+   */
+  readonly ports?: Record<string, number>;
 }
 
 export interface IstioCniFields {
@@ -208,6 +213,11 @@ export interface IstioFields {
   readonly pilotEnv: Record<string, string>;
   /** Proxies resolve hostnames cluster DNS does not know (imported names) through istiod (ISTIO_META_DNS_CAPTURE). */
   readonly dnsCapture: boolean;
+  /**
+   * A MultiTenant SMCP's istiod: the namespaces it discovers, by name (meshConfig.discoverySelectors on
+   * kubernetes.io/metadata.name; lib/plan/revision.ts discoveryNamespaces). @default - every namespace
+   */
+  readonly discoveryNamespaces?: string[];
   /**
    * The SMCP's settings carried to spec.values (lib/plan/smcp-settings.ts); meshfed's own values above
    * are merged over them (lib/plan/istio-values.ts).

@@ -7,7 +7,8 @@
  *   is removed. Maps merge key by key, lists are atomic (meshfed's objects carry no associative lists that
  *   two managers share).
  * - Admission: the version must be served, a namespaced object needs its Namespace (and not a terminating
- *   one), immutable fields keep their value, `metadata.generation` counts spec changes.
+ *   one), immutable fields keep their value, `metadata.generation` counts spec changes; every Namespace carries
+ *   its `kubernetes.io/metadata.name` label.
  * - Deletion: finalizers hold an object in `deletionTimestamp` until controllers remove them; dependents
  *   (ownerReferences) are garbage-collected in the background, or first under foreground propagation, or
  *   orphaned (kubernetes pkg/controller/garbagecollector).
@@ -190,6 +191,7 @@ export class Cluster {
       meta.resourceVersion = String(++this.versions);
       meta.creationTimestamp = this.now;
       this.allocateClusterIP(live);
+      labelNamespaceName(live);
       // A CRD's status default: returned for an object stored without a status (apiextensions defaulting on read).
       const statusDefault = this.typeOf(ref.group, ref.kind)?.statusDefault;
       if (statusDefault && live.status === undefined) live.status = structuredClone(statusDefault);
@@ -202,6 +204,7 @@ export class Cluster {
     let next = structuredClone(stored.obj);
     if (previous) next = removeDropped(next, previous, applied, otherManagers(stored, opts.manager)) as Obj;
     next = merge(next, applied) as Obj;
+    labelNamespaceName(next);
     stored.applied.set(opts.manager, applied);
     return { ok: true, created: false, changed: this.replace(ref, next, opts.manager) };
   }
@@ -229,6 +232,7 @@ export class Cluster {
     if (!stored) return false;
     const next = structuredClone(stored.obj);
     mutate(next);
+    labelNamespaceName(next);
     // Like an Update with a field manager: the fields it changed are now (also) its own, so a later apply
     // by another manager that stops declaring them does not remove them.
     const owned = changedFields(stored.obj, next);
@@ -419,4 +423,16 @@ function dropOwner(o: Obj, uid: string): void {
   const refs = ownerReferences(o).filter((r) => r.uid !== uid);
   if (refs.length) meta.ownerReferences = refs as never;
   else delete meta.ownerReferences;
+}
+
+/**
+ * The API server sets an immutable `kubernetes.io/metadata.name` label, the Namespace's name, on every Namespace it
+ * creates or updates (KEP-2161, stable since Kubernetes 1.22: kubernetes/website content/en/docs/reference/
+ * command-line-tools-reference/feature-gates/namespace-default-label-name.md). NetworkPolicies and an istiod's
+ * discoverySelectors select namespaces by it.
+ */
+function labelNamespaceName(o: Obj): void {
+  if (o.kind !== 'Namespace' || splitApiVersion(String(o.apiVersion))[0] !== '') return;
+  const meta = metadata(o);
+  meta.labels = { ...(isObject(meta.labels) ? meta.labels : {}), 'kubernetes.io/metadata.name': String(meta.name) };
 }

@@ -56,9 +56,15 @@ test('an address-less WorkloadEntry carries network, labels and only the optiona
     network: 'red-network',
     locality: 'us-east/zone-1',
     serviceAccount: 'bookinfo-ratings',
+    ports: { http: 9080 },
   });
   const [plain, full] = Testing.synth(chart);
   expect(plain.metadata.labels).toEqual({ app: 'httpbin', 'security.istio.io/tlsMode': 'istio' });
   expect(plain.spec).toEqual({ network: 'west-network' });
-  expect(full.spec).toEqual({ network: 'red-network', locality: 'us-east/zone-1', serviceAccount: 'bookinfo-ratings' });
+  expect(full.spec).toEqual({
+    network: 'red-network',
+    locality: 'us-east/zone-1',
+    serviceAccount: 'bookinfo-ratings',
+    ports: { http: 9080 },
+  });
 });

@@ -48,6 +48,19 @@ describe('server-side apply', () => {
   });
 });
 
+describe('namespace name label', () => {
+  test('every Namespace carries kubernetes.io/metadata.name, whoever applies or updates it', () => {
+    const c = cluster();
+    const labels = () => (c.get(refOf(ns('b'))) as any)?.metadata.labels;
+    c.apply({ ...ns('b'), metadata: { name: 'b', labels: { team: 'x' } } }, { manager: 'argocd' });
+    expect(labels()).toEqual({ team: 'x', 'kubernetes.io/metadata.name': 'b' });
+    c.apply(ns('b'), { manager: 'argocd' });
+    expect(labels()).toEqual({ 'kubernetes.io/metadata.name': 'b' });
+    c.update(refOf(ns('b')), 'job', (o) => void ((o.metadata as any).labels = {}));
+    expect(labels()).toEqual({ 'kubernetes.io/metadata.name': 'b' });
+  });
+});
+
 describe('admission', () => {
   test('annotations over 256 KiB in all are refused (ValidateAnnotationsSize); exactly the limit is admitted', () => {
     const c = cluster();

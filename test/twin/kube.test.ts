@@ -458,8 +458,9 @@ describe('Job controller running meshfed.dev/steps', () => {
     c.advance(15);
     expect(condition(c, j, 'Complete')?.status).toBe('True');
     const label = (n: string) => (c.get({ group: '', kind: 'Namespace', namespace: '', name: n }) as any).metadata.labels;
-    expect(label('app')).toEqual({ 'istio.io/rev': 'default-v1-27-3' });
-    expect(label('istio-system')).toEqual({ 'maistra.io/ignore-namespace': 'true' });
+    // kubernetes.io/metadata.name: the API server's, on every Namespace.
+    expect(label('app')).toEqual({ 'istio.io/rev': 'default-v1-27-3', 'kubernetes.io/metadata.name': 'app' });
+    expect(label('istio-system')).toEqual({ 'maistra.io/ignore-namespace': 'true', 'kubernetes.io/metadata.name': 'istio-system' });
   });
 
   test('RBAC: a step its Role does not allow fails with the API server Forbidden message', () => {
