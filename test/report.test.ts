@@ -1,0 +1,209 @@
+/**
+ * `meshfed report`: the change record names every object that changes between any two phases of every example, as
+ * `kubectl kustomize` builds them (phase folder and delivered import folders), with the right action and without
+ * elision; the markdown is deterministic; the HTML page is one self-contained, well-formed document with the timeline.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { parse } from 'parse5';
+
+import { Obj } from './support/kube';
+import { desiredState, synthTo } from './support/synth';
+import { runReport } from '../lib/cli/report';
+import { RenderResult } from '../lib/pipeline/render';
+import { buildChangeRecord, ReportError } from '../lib/pipeline/report';
+import { PHASES } from '../lib/plan/types';
+import { diskTree } from '../lib/twin/tree';
+import { renderReportHtml, renderReportMarkdown } from '../lib/write/report';
+import { toYaml } from '../lib/write/yaml';
+
+const ROOT = path.join(__dirname, '..');
+const INPUTS = [
+  'clusters',
+  ...fs
+    .readdirSync(path.join(ROOT, 'examples'))
+    .filter((e) => e !== 'greenfield' && fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
+    .map((e) => `examples/${e}/clusters`),
+];
+
+const id = (o: Obj) => {
+  const m = o.metadata as { namespace?: string; name: string };
+  return `${String(o.kind)} ${m.namespace ? `${m.namespace}/` : ''}${m.name} | ${String(o.apiVersion)}`;
+};
+
+/** The rows of the markdown's object table: `action | Kind ns/name | apiVersion`. */
+function rows(md: string): Map<string, string> {
+  const section = md.split('## Objects, in the order the sync applies them')[1].split('\n## ')[0];
+  const out = new Map<string, string>();
+  for (const line of section.split('\n')) {
+    const m = /^\| \d+ \| \w+ \| -?\d+ \| ([a-z-]+) \| `([^`]+)` \| (\S+) \|$/.exec(line);
+    if (m) out.set(`${m[2]} | ${m[3]}`, m[1]);
+  }
+  return out;
+}
+
+describe.each(INPUTS)('%s', (input) => {
+  let result: RenderResult;
+  let dist = '';
+  const states = new Map<string, Map<string, Obj>>();
+  beforeAll(() => {
+    ({ dist, result } = synthTo(path.join(ROOT, input)));
+  });
+  const state = (cluster: string, phase: string) => {
+    const k = `${cluster}/${phase}`;
+    if (!states.has(k)) states.set(k, new Map(desiredState(dist, cluster, phase).map((o) => [id(o), o])));
+    return states.get(k)!;
+  };
+
+  test('names every object that changes between any two phases, with its action, against kubectl kustomize', () => {
+    const clustersDir = path.join(ROOT, input);
+    let pairs = 0;
+    for (const cluster of result.plan.local) {
+      const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase);
+      for (const from of written)
+        for (const to of written) {
+          if (from === to) continue;
+          const md = renderReportMarkdown(buildChangeRecord(result, clustersDir, { cluster, from, to, rehearse: false }));
+          const table = rows(md);
+          const [a, b] = [state(cluster, from), state(cluster, to)];
+          const problems: string[] = [];
+          for (const k of new Set([...a.keys(), ...b.keys()])) {
+            const [x, y] = [a.get(k), b.get(k)];
+            const hook = (y ?? x)!.kind === 'Job';
+            const expected = !x
+              ? ['create', 'hook']
+              : !y
+                ? ['prune', 'prune-skipped']
+                : toYaml(x) === toYaml(y)
+                  ? ['unchanged', 'hook']
+                  : ['update', 'hook'];
+            if (hook && !y) continue; // a hook the new phase drops is deleted by its own policy, not pruned
+            if (!expected.includes(table.get(k) ?? 'missing'))
+              problems.push(`${from} → ${to}: ${k} is ${table.get(k) ?? 'missing'}, not ${expected.join('/')}`);
+            if (x && y && toYaml(x) !== toYaml(y) && !md.includes(`changed: \`${k.split(' | ')[0]}\``))
+              problems.push(`${from} → ${to}: ${k} has no diff`);
+          }
+          expect(problems).toEqual([]);
+          pairs++;
+        }
+    }
+    expect(pairs).toBeGreaterThan(0);
+  });
+
+  test('the markdown is deterministic and the HTML page self-contained and well-formed', () => {
+    const clustersDir = path.join(ROOT, input);
+    const cluster = result.plan.local[0];
+    const o = { cluster, from: PHASES[0], to: PHASES[1], rehearse: false };
+    const md = renderReportMarkdown(buildChangeRecord(result, clustersDir, o));
+    expect(renderReportMarkdown(buildChangeRecord(result, clustersDir, o))).toBe(md);
+    expect(md).not.toMatch(/\b20\d\d-\d\d-\d\d/);
+    const html = renderReportHtml(buildChangeRecord(result, clustersDir, o));
+    const errors: string[] = [];
+    parse(html, { onParseError: (e) => errors.push(`${e.code} at ${e.startLine}:${e.startCol}`) });
+    expect(errors).toEqual([]);
+    expect(html).not.toMatch(/<script|<link|\bsrc=|href="http|@import|url\(http/i);
+    expect(html.match(/class="pointer"/g)).toHaveLength(result.plan.local.length);
+    expect(html).toContain('class="move"');
+  });
+});
+
+describe('meshfed report (the command)', () => {
+  const clustersDir = path.join(ROOT, 'clusters');
+  let result: RenderResult;
+  beforeAll(() => {
+    result = synthTo(clustersDir).result;
+  });
+
+  test('lists every object a move prunes and that its rollback prunes, without "and N more"', () => {
+    const r = buildChangeRecord(result, clustersDir, { cluster: 'east', from: '06-migrate-workloads', to: '07-finalize', rehearse: false });
+    const md = renderReportMarkdown(r);
+    expect(r.steps.filter((s) => s.action === 'prune').length).toBeGreaterThan(8);
+    expect(md).not.toMatch(/and \d+ more/);
+    for (const s of r.steps.filter((x) => x.action === 'prune'))
+      expect(md).toContain(`${s.object.kind} ${s.object.namespace ? `${s.object.namespace}/` : ''}${s.object.name}`);
+  });
+
+  test('the gates of a move: each peer, where it must be, where it is', () => {
+    const r = buildChangeRecord(result, clustersDir, { cluster: 'east', from: '02-export', to: '03-import', rehearse: false });
+    expect(r.gates.map((g) => [g.cluster, g.phase, g.met])).toEqual([['west', '02-export', false]]);
+    expect(renderReportMarkdown(r)).toMatch(/\| west \| `02-export` or later \| `00-federation` \| \*\*no\*\* \|/);
+  });
+
+  test('a restart Job: the workloads, their replicas and strategy, the disruption', () => {
+    const r = buildChangeRecord(result, clustersDir, {
+      cluster: 'east',
+      from: '05-install-ossm3',
+      to: '06-migrate-workloads',
+      rehearse: false,
+    });
+    expect(r.restarts.length).toBeGreaterThan(0);
+    const curl = r.restarts.find((w) => w.name === 'curl')!;
+    expect(curl).toMatchObject({ kind: 'Deployment', namespace: 'client', replicas: 1 });
+    expect(curl.why).toMatch(/hook Job .* sets meshfed\.dev\/restarted-for-revision=/);
+    expect(curl.disruption).toMatch(/start before old ones stop/);
+  });
+
+  test('defaults: from what dist/ delivers to the pointer; refuses an unknown cluster or phase', () => {
+    const { dist } = synthTo(clustersDir);
+    const r = buildChangeRecord(result, clustersDir, { cluster: 'east', dist: diskTree(dist), rehearse: false });
+    expect([r.from, r.to]).toEqual(['00-federation', '01-prepare']);
+    expect(r.notes.join(' ')).toMatch(/record of the next move/);
+    expect(() => buildChangeRecord(result, clustersDir, { cluster: 'north', rehearse: false })).toThrow(ReportError);
+    expect(() => buildChangeRecord(result, clustersDir, { cluster: 'east', to: '09', rehearse: false })).toThrow(/not a written phase/);
+  });
+
+  test('runs the twin on the move and its rollback, and writes HTML to --out', () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-report-')), 'record.html');
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const code = runReport([
+        'east',
+        '--clusters',
+        clustersDir,
+        '--dist',
+        path.join(ROOT, 'dist'),
+        '--to',
+        '01',
+        '--format',
+        'html',
+        '--out',
+        out,
+      ]);
+      expect(code).toBe(0);
+    } finally {
+      err.mockRestore();
+    }
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain('<span class="passed">passed</span>');
+    expect(html).toMatch(/argocd<\/td><td>rollback<\/td>/);
+    expect(html).toMatch(/flux<\/td><td>forward<\/td><td>00-federation → 01-prepare<\/td><td>passes/);
+  });
+
+  // A real browser when one is installed (Debian's chromium-headless-shell): the page loads offline and draws the timeline.
+  const browser = ['chromium-headless-shell', 'chromium'].find((b) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${b}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  (browser ? test : test.skip)(`the HTML page in a headless browser (${browser ?? 'none installed'})`, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-report-'));
+    const file = path.join(dir, 'record.html');
+    fs.writeFileSync(
+      file,
+      renderReportHtml(buildChangeRecord(result, clustersDir, { cluster: 'east', from: '02', to: '03', rehearse: false })),
+    );
+    const dom = execFileSync(browser!, ['--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 60_000,
+    });
+    expect(dom.match(/<circle class="pointer"/g)).toHaveLength(2);
+    expect(dom).toMatch(/<line class="gate"[^>]*stroke="#cf222e"/);
+  });
+});
