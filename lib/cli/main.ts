@@ -33,6 +33,7 @@ const commands: Record<string, () => (argv: string[]) => number | Promise<number
   collect: () => (require('./collect') as typeof import('./collect')).runCollect,
   graduate: () => (require('./graduate') as typeof import('./graduate')).runGraduate,
   report: () => (require('./report') as typeof import('./report')).runReport,
+  verify: () => (require('./verify') as typeof import('./verify')).runVerify,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
