@@ -81,11 +81,15 @@ function stubClis(dir: string, plan: VerifyPlan, answers: Map<string, string>): 
   fs.mkdirSync(a, { recursive: true });
   for (const q of plan.queries) {
     const text = answers.get(q.id);
-    if (text !== undefined) fs.writeFileSync(path.join(a, createHash('sha1').update(q.args.join(' ')).digest('hex')), text);
+    const file = path.join(a, createHash('sha1').update(q.args.join(' ')).digest('hex'));
+    // An answer "ERR:<message>" is a failed call: the message on stderr, exit 1.
+    if (text?.startsWith('ERR:')) fs.writeFileSync(`${file}.err`, text.slice(4));
+    else if (text !== undefined) fs.writeFileSync(file, text);
   }
   const script = `#!/bin/sh
 echo "$(basename "$0") $*" >> ${dir}/calls.log
 f=${a}/$(printf '%s' "$*" | sha1sum | cut -c1-40)
+if [ -f "$f.err" ]; then cat "$f.err" >&2; exit 1; fi
 if [ -f "$f" ]; then cat "$f"; else echo 'Error from server (NotFound): not found' >&2; exit 1; fi
 `;
   for (const tool of ['oc', 'istioctl']) fs.writeFileSync(path.join(bin, tool), script, { mode: 0o755 });
@@ -137,6 +141,8 @@ describe('meshfed verify against a stub oc and istioctl', () => {
       JSON.stringify({ kind: 'Deployment', metadata: { name: plan.restarts[0].name }, spec: { template: {} } }),
     );
     answers.set(plan.endpoints[0].query, '[]');
+    const sa = [...plan.objects.keys()].find((k) => k.startsWith('get serviceaccount '))!;
+    answers.set(sa, 'ERR:Error from server (Forbidden): serviceaccounts is forbidden: User "auditor" cannot get resource\n');
     const run = fs.mkdtempSync(path.join(dir, 'broken-'));
     const res = meshfed(['verify', 'east', '--context', 'prod-east', '--clusters', clusters], stubClis(run, plan, answers));
     expect(res.status).toBe(1);
@@ -150,6 +156,9 @@ describe('meshfed verify against a stub oc and istioctl', () => {
       /deployments client\/\S+: pod template meshfed\.dev\/restarted-for-\w+: expected \S+, found \(absent\)\. Fix: .*sync the whole Application/,
     );
     has(/endpoints of \S+ on client\/curl: expected a HEALTHY endpoint, found none/);
+    has(
+      /ServiceAccount \S+: expected present \(06-migrate-workloads\), found Error from server \(Forbidden\): serviceaccounts is forbidden/,
+    );
     expect(res.stderr).toMatch(/\d+ mismatch\(es\) \(above\)\./);
   });
 
@@ -162,6 +171,20 @@ describe('meshfed verify against a stub oc and istioctl', () => {
     expect(res.stdout.trim().split('\n')).toEqual(plan.queries.map((q) => commandLine(q, 'kubectl')));
     const json = meshfed(['verify', 'east', '--context', 'prod-east', '--clusters', clusters, '--dry-run', '--json'], '/nonexistent');
     expect(JSON.parse(json.stdout)).toMatchObject({ cluster: 'east', phase: '06-migrate-workloads' });
+  });
+
+  test('--phase compares with another phase than the pointer: the phase still running while a move waits for its merge', () => {
+    const res = meshfed(
+      ['verify', 'east', '--context', 'prod-east', '--clusters', clusters, '--phase', '05', '--dry-run', '--json'],
+      '/nonexistent',
+    );
+    expect(res.status).toBe(0);
+    const out = JSON.parse(res.stdout) as { phase: string; commands: string[] };
+    expect(out.phase).toBe('05-install-ossm3');
+    expect(out.commands.some((c) => c.includes('get clusterrole.rbac.authorization.k8s.io'))).toBe(false);
+    const bad = meshfed(['verify', 'east', '--context', 'x', '--clusters', clusters, '--phase', '09', '--dry-run'], '/nonexistent');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--phase 09 is not a written phase of east/);
   });
 
   test('usage errors: no --context, an unknown cluster', () => {

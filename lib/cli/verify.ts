@@ -4,7 +4,7 @@ import { inputErrorExit, parseCommand } from './args';
 import { render } from '../pipeline/render';
 import { commandLine, compareLive, planVerify, QueryAnswer } from '../pipeline/verify';
 
-const USAGE = `usage: meshfed verify <cluster> --context CTX [--clusters DIR] [--cli oc|kubectl] [--dry-run] [--json]
+const USAGE = `usage: meshfed verify <cluster> --context CTX [--phase PHASE] [--clusters DIR] [--cli oc|kubectl] [--dry-run] [--json]
 
 Read-only comparison of a live cluster with the phase its pointer (spec.phase) says, to run before and after
 a move: every object the phase declares is there and as declared (server-side apply keeps declared fields),
@@ -14,6 +14,8 @@ revision), and, for each imported host, a HEALTHY endpoint on the client proxy (
 endpoints). Only get and proxy-config, never a Secret. Exit 1 on any mismatch, naming it and the fix.
 
   --context CTX    kube context of the cluster (required)
+  --phase PHASE    compare with this phase instead of the pointer's (e.g. the one still running while the
+                   pointer's move waits for its merge): 03 or 03-import
   --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
   --cli oc|kubectl the client to run (default: oc); istioctl for the endpoints
   --dry-run        print the commands instead of running them
@@ -21,6 +23,7 @@ endpoints). Only get and proxy-config, never a Secret. Exit 1 on any mismatch, n
 
 interface Values {
   context?: string;
+  phase?: string;
   clusters?: string;
   cli?: string;
   'dry-run'?: boolean;
@@ -33,6 +36,7 @@ export function runVerify(argv: string[], env: NodeJS.ProcessEnv = process.env):
     argv,
     {
       context: { type: 'string' },
+      phase: { type: 'string' },
       clusters: { type: 'string' },
       cli: { type: 'string' },
       'dry-run': { type: 'boolean' },
@@ -61,7 +65,13 @@ export function runVerify(argv: string[], env: NodeJS.ProcessEnv = process.env):
       console.error(`meshfed: no cluster "${cluster}": one of ${result.plan.local.join(', ')}.`);
       return 2;
     }
-    const plan = planVerify(result, cluster, v.context!);
+    const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase);
+    const phase = v.phase === undefined ? undefined : written.find((p) => p === v.phase || p.slice(0, 2) === v.phase);
+    if (v.phase !== undefined && !phase) {
+      console.error(`meshfed: --phase ${v.phase} is not a written phase of ${cluster}: one of ${written.join(', ')}.`);
+      return 2;
+    }
+    const plan = planVerify(result, cluster, v.context!, phase);
     if (v['dry-run']) {
       const lines = plan.queries.map((q) => commandLine(q, cli));
       if (v.json) console.log(JSON.stringify({ cluster, phase: plan.phase, commands: lines }, null, 2));

@@ -259,70 +259,92 @@ function endpointFix(cluster: string, host: string): string {
   );
 }
 
-/** Every mismatch between what runs (the queries' answers) and the phase. Empty: the cluster runs its phase. */
-export function compareLive(plan: VerifyPlan, answers: ReadonlyMap<string, QueryAnswer>): { checks: number; mismatches: Mismatch[] } {
+/** The first line of what a failed query printed on stderr. */
+function failure(a: QueryAnswer | undefined): string {
+  return a?.stderr.trim().split('\n')[0] || 'no answer';
+}
+
+/** A query that failed for another reason than a missing object (Forbidden, no context, no binary). */
+function unreadable(a: QueryAnswer | undefined): boolean {
+  return a !== undefined && a.code !== 0 && !a.stdout.trim() && !/NotFound|not found/.test(a.stderr);
+}
+
+/** The east-west Gateway reports every address peers use (LoadBalancer only: a node port's nodes are not in its status). */
+function addressMismatches(plan: VerifyPlan, o: Obj, live: Obj, what: string): Mismatch[] {
+  const r = refOf(o);
+  if (!plan.eastWest || o.kind !== 'Gateway' || r.name !== plan.eastWest.name || r.namespace !== plan.eastWest.namespace) return [];
+  const addresses = (valueAt(live, ['status', 'addresses']) as Obj[] | undefined)?.map((x) => String(x.value)) ?? [];
+  const missing = plan.eastWest.addresses.filter((x) => !addresses.includes(x));
+  return missing.length
+    ? [
+        {
+          what: `${what}: status.addresses`,
+          expected: plan.eastWest.addresses.join(', '),
+          found: addresses.join(', ') || '(none)',
+          fix: addressFix(missing),
+        },
+      ]
+    : [];
+}
+
+/** Every object the phase declares: present, as declared, and its status. */
+function objectMismatches(plan: VerifyPlan, answers: ReadonlyMap<string, QueryAnswer>, sync: string): Mismatch[] {
   const out: Mismatch[] = [];
-  let checks = 0;
-  const sync = `Sync it: argocd app sync meshfed-${plan.cluster} --prune (or flux reconcile kustomization meshfed-${plan.cluster} --with-source).`;
   for (const [id, expected] of plan.objects) {
     const a = answers.get(id);
     const live = new Map(itemsOf(a).map((o) => [refOf(o).name, o]));
     for (const o of expected) {
-      checks++;
       const r = refOf(o);
       const what = `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
       const l = live.get(r.name);
       if (!l) {
-        const why = a && a.code !== 0 && !a.stdout.trim() ? (a.stderr.trim().split('\n')[0] ?? 'no answer') : 'not found';
-        out.push({ what, expected: `present (${plan.phase})`, found: why, fix: sync });
+        out.push({ what, expected: `present (${plan.phase})`, found: unreadable(a) ? failure(a) : 'not found', fix: sync });
         continue;
       }
       const { status: _status, ...declared } = o;
       const d = driftOf(declared, l);
-      if (d)
-        out.push({
-          what: `${what}: ${d.path}`,
-          expected: d.expected,
-          found: d.found,
-          fix: driftFix(sync, o),
-        });
-      out.push(...statusMismatches(l, what, sync));
-      if (plan.eastWest && o.kind === 'Gateway' && r.name === plan.eastWest.name && r.namespace === plan.eastWest.namespace) {
-        const addresses = (valueAt(l, ['status', 'addresses']) as Obj[] | undefined)?.map((x) => String(x.value)) ?? [];
-        const missing = plan.eastWest.addresses.filter((x) => !addresses.includes(x));
-        if (missing.length)
-          out.push({
-            what: `${what}: status.addresses`,
-            expected: plan.eastWest.addresses.join(', '),
-            found: addresses.join(', ') || '(none)',
-            fix: addressFix(missing),
-          });
-      }
+      if (d) out.push({ what: `${what}: ${d.path}`, expected: d.expected, found: d.found, fix: driftFix(sync, o) });
+      out.push(...statusMismatches(l, what, sync), ...addressMismatches(plan, o, l, what));
     }
   }
+  return out;
+}
+
+/** Every workload a restart hook of the phase annotated carries the annotation. */
+function restartMismatches(plan: VerifyPlan, answers: ReadonlyMap<string, QueryAnswer>): Mismatch[] {
+  const out: Mismatch[] = [];
   for (const r of plan.restarts) {
-    checks++;
-    const l = itemsOf(answers.get(r.query))[0];
+    const what = `${r.kind} ${r.namespace}/${r.name}`;
+    const a = answers.get(r.query);
+    if (unreadable(a))
+      out.push({ what, expected: 'readable', found: failure(a), fix: 'verify needs get on the workloads of the migrated namespaces' });
+    const l = itemsOf(a)[0];
     // The restart Job skips a workload that no longer exists: so does verify.
     if (!l) continue;
     const v = annotations((valueAt(l, ['spec', 'template']) ?? {}) as Obj)[r.annotation];
     if (v !== r.value)
       out.push({
-        what: `${r.kind} ${r.namespace}/${r.name}: pod template ${r.annotation}`,
+        what: `${what}: pod template ${r.annotation}`,
         expected: r.value,
         found: v ?? '(absent)',
         fix: "the phase's restart hook did not run on it (Argo CD skips hooks on selective syncs and self-heal): sync the whole Application again",
       });
   }
+  return out;
+}
+
+/** Every imported host has a HEALTHY endpoint on the client proxy. */
+function endpointMismatches(plan: VerifyPlan, answers: ReadonlyMap<string, QueryAnswer>): Mismatch[] {
+  const out: Mismatch[] = [];
   for (const e of plan.endpoints) {
+    const a = answers.get(e.query);
     let clusters: Obj[] = [];
     try {
-      clusters = JSON.parse(answers.get(e.query)?.stdout || '[]') as Obj[];
+      clusters = JSON.parse(a?.stdout || '[]') as Obj[];
     } catch {
       clusters = [];
     }
     for (const host of e.hosts) {
-      checks++;
       const healthy = clusters
         .filter((c) => String(c.name ?? '').endsWith(`||${host}`))
         .some((c) => ((c.hostStatuses ?? []) as Obj[]).some((h) => valueAt(h, ['healthStatus', 'edsHealthStatus']) === 'HEALTHY'));
@@ -330,12 +352,25 @@ export function compareLive(plan: VerifyPlan, answers: ReadonlyMap<string, Query
         out.push({
           what: `endpoints of ${host} on ${e.client}`,
           expected: 'a HEALTHY endpoint',
-          found: answers.get(e.query)?.code ? (answers.get(e.query)!.stderr.trim().split('\n')[0] ?? 'no answer') : 'none',
+          found: a?.code ? failure(a) : 'none',
           fix: endpointFix(plan.cluster, host),
         });
     }
   }
-  return { checks, mismatches: out };
+  return out;
+}
+
+/** Every mismatch between what runs (the queries' answers) and the phase. Empty: the cluster runs its phase. */
+export function compareLive(plan: VerifyPlan, answers: ReadonlyMap<string, QueryAnswer>): { checks: number; mismatches: Mismatch[] } {
+  const sync = `Sync it: argocd app sync meshfed-${plan.cluster} --prune (or flux reconcile kustomization meshfed-${plan.cluster} --with-source).`;
+  const checks =
+    [...plan.objects.values()].reduce((n, l) => n + l.length, 0) +
+    plan.restarts.length +
+    plan.endpoints.reduce((n, e) => n + e.hosts.length, 0);
+  return {
+    checks,
+    mismatches: [...objectMismatches(plan, answers, sync), ...restartMismatches(plan, answers), ...endpointMismatches(plan, answers)],
+  };
 }
 
 /** A query as a shell command line. */
