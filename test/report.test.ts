@@ -182,6 +182,19 @@ describe('meshfed report (the command)', () => {
     expect(html).toMatch(/flux<\/td><td>forward<\/td><td>00-federation → 01-prepare<\/td><td>passes/);
   });
 
+  test('a move the twin fails: the verdict says so, with the finding', () => {
+    const { dist } = synthTo(clustersDir);
+    // A committed 01 that drops the peer's CA ConfigMap 00 adopted: prune deletes what runs without the plan deleting it.
+    const k = path.join(dist, 'east', '01-prepare', 'kustomization.yaml');
+    const drop = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: west-mesh-ca-root-cert\n  namespace: istio-system\n$patch: delete\n';
+    fs.writeFileSync(k, `${fs.readFileSync(k, 'utf8')}- patch: |-\n${drop.replace(/^/gm, '    ')}\n`);
+    const r = buildChangeRecord(result, clustersDir, { cluster: 'east', from: '00', to: '01', dist: diskTree(dist) });
+    expect(r.verdict.status).toBe('failed');
+    expect(r.notes).toEqual([expect.stringMatching(/^dist\/east\/01-prepare as committed is not what clusters\/ renders: run synth/)]);
+    expect(r.verdict.findings.map((f) => f.why).join(' ')).toMatch(/west-mesh-ca-root-cert/);
+    expect(renderReportMarkdown(r)).toMatch(/## Rehearsal verdict\n\n\*\*failed\*\*/);
+  });
+
   // A real browser when one is installed (Debian's chromium-headless-shell): the page loads offline and draws the timeline.
   const browser = ['chromium-headless-shell', 'chromium'].find((b) => {
     try {

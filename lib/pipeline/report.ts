@@ -105,6 +105,21 @@ function resolveMove(
   return { from, to, notes };
 }
 
+/** A note for each phase whose committed build differs from the render's (the twin rehearses the committed one). */
+function staleNotes(result: RenderResult, o: ReportOptions, phases: MigrationPhase[]): string[] {
+  const dist = o.dist;
+  if (!dist) return [];
+  const render = memoryTree(result.files);
+  const text = (t: FileTree, p: MigrationPhase) => desiredState(result, t, o.cluster, p).map(yamlOf).sort(compareStrings).join('---\n');
+  return phases
+    .filter((p) => dist.read(`${o.cluster}/${p}/kustomization.yaml`) !== undefined && text(dist, p) !== text(render, p))
+    .map(
+      (p) =>
+        `dist/${o.cluster}/${p} as committed is not what clusters/ renders: run synth and commit before this change. ` +
+        'The rehearsal replays the committed folders.',
+    );
+}
+
 /** What each hook Job's steps do to objects it does not declare. */
 function hookEffects(targets: Obj[]): HookEffect[] {
   const out: HookEffect[] = [];
@@ -172,7 +187,11 @@ function verdictOf(result: RenderResult, clustersDir: string, o: ReportOptions, 
   const [lo, hi] = [Math.min(PHASES.indexOf(from), PHASES.indexOf(to)), Math.max(PHASES.indexOf(from), PHASES.indexOf(to))];
   const judge = PHASES.slice(lo + 1, hi + 1);
   const report = rehearseRender(result, clustersDir, { clusters: [o.cluster], judge, dist: o.dist, scenarios: ['rollback'] });
-  const moves = report.moves.map((m) => ({ engine: m.engine, scenario: m.scenario, move: m.move, ok: m.ok, seconds: m.seconds }));
+  // The twin replays the moves before the judged ones to get there; the record shows the move and its rollback.
+  const steps = new Set(judge.flatMap((p) => [`${PHASES[PHASES.indexOf(p) - 1]} → ${p}`, `${p} → ${PHASES[PHASES.indexOf(p) - 1]}`]));
+  const moves = report.moves
+    .filter((m) => steps.has(m.move))
+    .map((m) => ({ engine: m.engine, scenario: m.scenario, move: m.move, ok: m.ok, seconds: m.seconds }));
   const findings = report.findings.map((f) => ({ engine: f.engine, scenario: f.scenario, move: f.move, why: f.why, fix: f.fix }));
   return { status: findings.length ? 'failed' : 'passed', moves, findings };
 }
@@ -190,6 +209,7 @@ export function buildChangeRecord(result: RenderResult, clustersDir: string, o: 
   const fromTree = o.dist?.read(`${o.cluster}/${from}/kustomization.yaml`) !== undefined ? o.dist! : render;
   const before = desiredState(result, fromTree, o.cluster, from);
   const after = desiredState(result, render, o.cluster, to);
+  notes.push(...staleNotes(result, o, [from, to]));
   const direction = phaseIndex(to) > phaseIndex(from) ? 'forward' : 'rollback';
   const ctx = ModelIndex.of(model);
   const mesh = ctx.mesh(o.cluster);
