@@ -13,7 +13,7 @@ import { parse } from 'parse5';
 import { Obj } from './support/kube';
 import { desiredState, synthTo } from './support/synth';
 import { runReport } from '../lib/cli/report';
-import { RenderResult } from '../lib/pipeline/render';
+import { render, RenderResult } from '../lib/pipeline/render';
 import { buildChangeRecord, ReportError } from '../lib/pipeline/report';
 import { PHASES } from '../lib/plan/types';
 import { diskTree } from '../lib/twin/tree';
@@ -153,6 +153,11 @@ describe('meshfed report (the command)', () => {
     expect(r.notes.join(' ')).toMatch(/record of the next move/);
     expect(() => buildChangeRecord(result, clustersDir, { cluster: 'north', rehearse: false })).toThrow(ReportError);
     expect(() => buildChangeRecord(result, clustersDir, { cluster: 'east', to: '09', rehearse: false })).toThrow(/not a written phase/);
+    const greenfield = path.join(ROOT, 'examples', 'greenfield', 'clusters');
+    const g = render(greenfield, { skipPointerRules: true });
+    expect(() => buildChangeRecord(g, greenfield, { cluster: g.plan.local[0], rehearse: false })).toThrow(
+      /greenfield cluster: it has one overlay/,
+    );
   });
 
   test('runs the twin on the move and its rollback, and writes HTML to --out', () => {
@@ -180,6 +185,21 @@ describe('meshfed report (the command)', () => {
     expect(html).toContain('<span class="passed">passed</span>');
     expect(html).toMatch(/argocd<\/td><td>rollback<\/td>/);
     expect(html).toMatch(/flux<\/td><td>forward<\/td><td>00-federation → 01-prepare<\/td><td>passes/);
+  });
+
+  test('usage errors exit 2 with the reason: no cluster, an unknown one, a bad format', () => {
+    const err: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      expect(runReport(['--clusters', clustersDir])).toBe(2);
+      expect(runReport(['north', '--clusters', clustersDir, '--skip-rehearsal'])).toBe(2);
+      expect(runReport(['east', '--clusters', clustersDir, '--format', 'pdf'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err[0]).toMatch(/^meshfed: report takes one cluster name/);
+    expect(err[1]).toMatch(/^meshfed: no cluster "north" in .*clusters\/: one of east, west\.$/);
+    expect(err[2]).toMatch(/^meshfed: --format must be md or html, not "pdf"/);
   });
 
   test('a move the twin fails: the verdict says so, with the finding', () => {
