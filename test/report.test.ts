@@ -15,6 +15,7 @@ import { desiredState, synthTo } from './support/synth';
 import { runReport } from '../lib/cli/report';
 import { render, RenderResult } from '../lib/pipeline/render';
 import { buildChangeRecord, ReportError } from '../lib/pipeline/report';
+import { accessChanges } from '../lib/pipeline/report-access';
 import { PHASES } from '../lib/plan/types';
 import { diskTree } from '../lib/twin/tree';
 import { renderReportHtml, renderReportMarkdown } from '../lib/write/report';
@@ -107,6 +108,75 @@ describe.each(INPUTS)('%s', (input) => {
     expect(html).not.toMatch(/<script|<link|\bsrc=|href="http|@import|url\(http/i);
     expect(html.match(/class="pointer"/g)).toHaveLength(result.plan.local.length);
     expect(html).toContain('class="move"');
+  });
+});
+
+describe('access: who gains or loses access through a policy', () => {
+  const ap = (name: string, action: string, principals: string[], selector?: Record<string, string>): Obj => ({
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name, namespace: 'a' },
+    spec: { action, ...(selector ? { selector: { matchLabels: selector } } : {}), rules: [{ from: [{ source: { principals } }] }] },
+  });
+  const np = (namespaces: string[]): Obj => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'mesh', namespace: 'a' },
+    spec: {
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: namespaces }] } }],
+        },
+      ],
+    },
+  });
+  const sa = (ns: string) => `cluster.local/ns/${ns}/sa/client`;
+
+  test('an ALLOW policy that names one identity more and one less; a DENY policy dropped; a namespace added to a NetworkPolicy', () => {
+    const before = [ap('allow', 'ALLOW', [sa('x'), sa('y')], { app: 'httpbin' }), ap('deny', 'DENY', [sa('z')]), np(['a', 'b'])];
+    const after = [ap('allow', 'ALLOW', [sa('x'), sa('w')], { app: 'httpbin' }), np(['a', 'b', 'c'])];
+    const changes = accessChanges(before, after);
+    expect(changes).toHaveLength(3);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          policy: expect.objectContaining({ kind: 'AuthorizationPolicy', name: 'allow' }),
+          change: 'changed',
+          scope: 'namespace a, pods app=httpbin',
+          gains: [`identity ${sa('w')}`],
+          loses: [`identity ${sa('y')}`],
+        }),
+        expect.objectContaining({
+          policy: expect.objectContaining({ name: 'deny' }),
+          change: 'removed',
+          gains: [`identity ${sa('z')} (no longer denied)`],
+          loses: [],
+        }),
+        expect.objectContaining({ policy: expect.objectContaining({ kind: 'NetworkPolicy' }), gains: ['namespace c'], loses: [] }),
+      ]),
+    );
+    const both = accessChanges(
+      [],
+      [
+        {
+          ...ap('both', 'ALLOW', [sa('x')]),
+          spec: { rules: [{ from: [{ source: { principals: [sa('x'), sa('y')], namespaces: ['n'] } }] }] },
+        },
+      ],
+    );
+    expect(both[0].gains).toEqual([`identity ${sa('x')} and namespace n`, `identity ${sa('y')} and namespace n`]);
+  });
+
+  test('a new ALLOW policy says that every source it does not name loses access; an unchanged one is not listed', () => {
+    const a = ap('allow', 'ALLOW', [sa('x')]);
+    expect(accessChanges([], [a])[0]).toMatchObject({
+      change: 'added',
+      gains: [`identity ${sa('x')}`],
+      note: expect.stringMatching(/loses access/),
+    });
+    expect(accessChanges([a], [structuredClone(a)])).toEqual([]);
   });
 });
 

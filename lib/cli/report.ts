@@ -19,7 +19,8 @@ rehearsal twin's verdict on the move and its rollback. Reads only; writes --out 
   --from PHASE     the phase the cluster runs now (default: what dist/plan.json delivers; 03 or 03-import)
   --to PHASE       the phase it moves to (default: spec.phase in cluster.yaml; if dist/ delivers it already, the next)
   --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
-  --dist DIR       the committed output: the --from side is built from it (default: dist, or $MESHFED_OUT)
+  --dist DIR       the committed output: the --from side is built from it, and the twin rehearses it
+                   (default: dist, or $MESHFED_OUT; none when --clusters is given)
   --format F       md (default: deterministic, no dates) or html (one self-contained page with the timeline)
   --out FILE       write the record there instead of stdout
   --skip-rehearsal do not replay the move on the twin (the verdict then says "not rehearsed")`;
@@ -60,9 +61,10 @@ export function runReport(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return 2;
   }
   const clustersDir = v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters';
-  const distDir = v.dist ?? env.MESHFED_OUT ?? 'dist';
-  if (v.dist && !fs.existsSync(distDir)) {
-    console.error(`meshfed: --dist ${distDir} does not exist.`);
+  // An explicit --clusters names another input than the one dist/ was rendered from (as meshfed rehearse reads it).
+  const distDir = v.dist ?? env.MESHFED_OUT ?? (v.clusters === undefined ? 'dist' : undefined);
+  if (v.dist && !fs.existsSync(v.dist)) {
+    console.error(`meshfed: --dist ${v.dist} does not exist.`);
     return 2;
   }
   try {
@@ -71,7 +73,7 @@ export function runReport(argv: string[], env: NodeJS.ProcessEnv = process.env):
       cluster: parsed.positionals[0],
       from: v.from,
       to: v.to,
-      dist: fs.existsSync(distDir) ? diskTree(distDir) : undefined,
+      dist: distDir !== undefined && fs.existsSync(distDir) ? diskTree(distDir) : undefined,
       rehearse: !v['skip-rehearsal'],
     });
     const text = v.format === 'html' ? renderReportHtml(record) : renderReportMarkdown(record);

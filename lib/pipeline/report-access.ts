@@ -29,15 +29,34 @@ function labels(v: unknown): string {
   return text || 'all';
 }
 
-/** The sources one AuthorizationPolicy `from` entry names, as readable strings. */
+/**
+ * The namespaces a selector names one by one (`kubernetes.io/metadata.name`, which the API server sets on every
+ * Namespace: https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name), so a
+ * change of one namespace reads as that namespace gaining or losing access.
+ */
+function namespacesOf(selector: unknown): string[] | undefined {
+  const m = obj(obj(selector).matchLabels);
+  const e = arr(obj(selector).matchExpressions).map(obj);
+  const key = 'kubernetes.io/metadata.name';
+  if (Object.keys(m).length === 1 && typeof m[key] === 'string' && e.length === 0) return [m[key] as string];
+  if (Object.keys(m).length === 0 && e.length === 1 && e[0].key === key && e[0].operator === 'In') return arr(e[0].values).map(String);
+  return undefined;
+}
+
+/**
+ * The sources one AuthorizationPolicy `from` entry matches, one string per combination: the values of one field are
+ * alternatives, different fields must all match (the reference above, "Source").
+ */
 function sourcesOf(source: J): string[] {
-  const out: string[] = [];
-  for (const p of arr(source.principals)) out.push(`identity ${String(p)}`);
-  for (const n of arr(source.namespaces)) out.push(`namespace ${String(n)}`);
-  for (const b of arr(source.ipBlocks)) out.push(`ipBlock ${String(b)}`);
-  for (const p of arr(source.notPrincipals)) out.push(`every identity but ${String(p)}`);
-  for (const n of arr(source.notNamespaces)) out.push(`every namespace but ${String(n)}`);
-  return out.length ? [out.join(' and ')] : ['any source'];
+  const fields: string[][] = [
+    arr(source.principals).map((p) => `identity ${String(p)}`),
+    arr(source.namespaces).map((n) => `namespace ${String(n)}`),
+    arr(source.ipBlocks).map((b) => `ipBlock ${String(b)}`),
+    arr(source.notPrincipals).length ? [`every identity but ${arr(source.notPrincipals).map(String).join(', ')}`] : [],
+    arr(source.notNamespaces).length ? [`every namespace but ${arr(source.notNamespaces).map(String).join(', ')}`] : [],
+  ].filter((f) => f.length);
+  if (fields.length === 0) return ['any source'];
+  return fields.reduce<string[]>((acc, f) => acc.flatMap((a) => f.map((x) => (a ? `${a} and ${x}` : x))), ['']);
 }
 
 /** What an AuthorizationPolicy grants (ALLOW) or refuses (DENY), one string per source. */
@@ -72,6 +91,8 @@ function netpolGrants(p: Obj): { allow: Set<string>; deny: Set<string>; scope: s
       if (f.ipBlock) set.add(`ipBlock ${String(obj(f.ipBlock).cidr)}${suffix}`);
       else if (f.namespaceSelector && f.podSelector)
         set.add(`pods ${labels(f.podSelector)} in namespaces ${labels(f.namespaceSelector)}${suffix}`);
+      else if (f.namespaceSelector && namespacesOf(f.namespaceSelector))
+        for (const n of namespacesOf(f.namespaceSelector)!) set.add(`namespace ${n}${suffix}`);
       else if (f.namespaceSelector) set.add(`namespaces ${labels(f.namespaceSelector)}${suffix}`);
       else if (f.podSelector) set.add(`pods ${labels(f.podSelector)} in namespace ${refOf(p).namespace}${suffix}`);
     }
