@@ -257,6 +257,18 @@ describe('meshfed report (the command)', () => {
     expect(html).toMatch(/flux<\/td><td>forward<\/td><td>00-federation → 01-prepare<\/td><td>passes/);
   });
 
+  test('the rollback: what the sync back prunes, and what it leaves in place (Prune=false)', () => {
+    const prod = path.join(ROOT, 'examples', 'production-smcp', 'clusters');
+    const r = buildChangeRecord(render(prod, { skipPointerRules: true }), prod, { cluster: 'east', from: '05', to: '06', rehearse: false });
+    const names = (l: { kind: string; namespace: string; name: string }[]) => l.map((o) => `${o.kind} ${o.namespace}/${o.name}`);
+    expect(names(r.rollback.keeps)).toContain('Route istio-system/istio-ingressgateway');
+    expect(names(r.rollback.prunes)).not.toContain('Route istio-system/istio-ingressgateway');
+    expect(names(r.rollback.prunes)).toContain('Deployment istio-system/istio-ingressgateway-ossm3');
+    expect(renderReportMarkdown(r)).toMatch(
+      /It leaves in place \d+ object\(s\) this move adds \(`Prune=false`\):\n\n(- `.*`\n)*- `Route istio-system\/istio-ingressgateway`/,
+    );
+  });
+
   test('usage errors exit 2 with the reason: no cluster, an unknown one, a bad format', () => {
     const err: string[] = [];
     const spy = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));

@@ -222,8 +222,12 @@ export function buildChangeRecord(result: RenderResult, clustersDir: string, o: 
     action: t.action,
     object: recordObject(t.object),
   }));
-  const created = steps.filter((s) => s.action === 'create').map((s) => s.object);
-  const pruned = steps.filter((s) => s.action === 'prune').map((s) => s.object);
+  // The rollback is the sync back to `from` over what `to` left: what it prunes (not what carries Prune=false: adopted
+  // Namespaces, handed-over objects) and what it creates again, in its own order.
+  const back = plannedSync(before, after, { pruneLast: from !== '07-finalize', equal: (x, y) => yamlOf(x) === yamlOf(y) });
+  const created = back.filter((t) => t.action === 'prune').map((t) => recordObject(t.object));
+  const pruned = back.filter((t) => t.action === 'create').map((t) => recordObject(t.object));
+  const keeps = back.filter((t) => t.action === 'prune-skipped').map((t) => recordObject(t.object));
   const pointers = plan.pointers;
   return {
     cluster: o.cluster,
@@ -250,6 +254,7 @@ export function buildChangeRecord(result: RenderResult, clustersDir: string, o: 
     rollback: {
       text: direction === 'forward' ? rollback(to, p, true) : `Move the pointer forward again: set \`spec.phase: ${from}\`, synth, commit.`,
       prunes: created,
+      keeps,
       restores: pruned,
     },
     verdict: verdictOf(result, clustersDir, o, from, to),

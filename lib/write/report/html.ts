@@ -203,6 +203,9 @@ export function renderReportHtml(r: ChangeRecord): string {
     '<h2>Rollback</h2>',
     `<p>${esc(r.rollback.text)}</p>`,
     `<p>It prunes ${r.rollback.prunes.length} object(s):</p>${objectList(r.rollback.prunes)}`,
+    r.rollback.keeps.length
+      ? `<p>It leaves in place ${r.rollback.keeps.length} object(s) this move adds (<code>Prune=false</code>):</p>${objectList(r.rollback.keeps)}`
+      : '',
     `<p>It applies again ${r.rollback.restores.length} object(s) this move takes away:</p>${objectList(r.rollback.restores)}`,
     '<h2>Rehearsal verdict</h2>',
     table(

@@ -95,6 +95,14 @@ function afterSections(r: ChangeRecord): string[] {
     '',
     ...(r.rollback.prunes.length ? r.rollback.prunes.map((o) => `- ${code(o)}`) : ['- nothing']),
     '',
+    ...(r.rollback.keeps.length
+      ? [
+          `It leaves in place ${r.rollback.keeps.length} object(s) this move adds (\`Prune=false\`):`,
+          '',
+          ...r.rollback.keeps.map((o) => `- ${code(o)}`),
+          '',
+        ]
+      : []),
     `It applies again ${r.rollback.restores.length} object(s) this move takes away:`,
     '',
     ...(r.rollback.restores.length ? r.rollback.restores.map((o) => `- ${code(o)}`) : ['- nothing']),

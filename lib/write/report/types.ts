@@ -131,7 +131,13 @@ export interface ChangeRecord {
   readonly blockedBy: string[];
   readonly preflight: RecordCommand[];
   readonly verification: RecordCommand[];
-  readonly rollback: { readonly text: string; readonly prunes: RecordObject[]; readonly restores: RecordObject[] };
+  /** The sync back: what it prunes, what it leaves in place (`Prune=false`), what it creates again. */
+  readonly rollback: {
+    readonly text: string;
+    readonly prunes: RecordObject[];
+    readonly keeps: RecordObject[];
+    readonly restores: RecordObject[];
+  };
   readonly verdict: RecordVerdict;
   readonly flows: RecordFlow[];
   readonly timeline: RecordTimeline;
