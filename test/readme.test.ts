@@ -91,6 +91,21 @@ describe('the README, followed literally on a fresh clone', () => {
     expect(sh(dir, 'npm run check').code).toBe(0);
   });
 
+  test('Before and after a move: the report and the dry run of verify, as the README shows them', () => {
+    const clone = freshClone();
+    const [, block] = blocks('The loop');
+    expect(block.map(command)).toEqual([
+      'npx meshfed report east --to 01-prepare > change.md',
+      'npx meshfed verify east --context prod-east --dry-run',
+    ]);
+    expect(sh(clone, command(block[0])).code).toBe(0);
+    expect(fs.readFileSync(path.join(clone, 'change.md'), 'utf8')).toMatch(/^# Change record: east 00-federation → 01-prepare\n/);
+    const verify = sh(clone, command(block[1]));
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^oc --context prod-east get servicemeshcontrolplane\.maistra\.io -n istio-system basic -o json$/m);
+    expect(fs.existsSync(path.join(ROOT, 'docs', 'images', 'report-east-01.png'))).toBe(true);
+  });
+
   test('meshfed as a dependency: a repository of your own with clusters/ renders the same dist/', () => {
     expect(README).toContain('docs/input.md#your-repository');
     const user = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-user-'));

@@ -11,6 +11,8 @@ commands:
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
   collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
   graduate after 07-finalize: rewrite clusters/ as greenfield declarations of the end state
+  report  the change record of one pointer move (markdown or one HTML page) for the change board
+  verify  read-only comparison of a live cluster with the phase its pointer says (--dry-run prints it)
 
 Run \`meshfed <command> --help\` for the options of a command; \`meshfed --version\` prints the version.`;
 
@@ -30,6 +32,8 @@ const commands: Record<string, () => (argv: string[]) => number | Promise<number
   certs: () => (require('./certs') as typeof import('./certs')).runCerts,
   collect: () => (require('./collect') as typeof import('./collect')).runCollect,
   graduate: () => (require('./graduate') as typeof import('./graduate')).runGraduate,
+  report: () => (require('./report') as typeof import('./report')).runReport,
+  verify: () => (require('./verify') as typeof import('./verify')).runVerify,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -47,6 +47,8 @@ export interface RehearseOptions {
    * its pointer and its next move, each with its rollback — what the render about to be written makes possible.
    */
   readonly moves?: 'all' | 'current';
+  /** Judge exactly the moves into these phases (overrides `moves`): a change record's move. */
+  readonly judge?: readonly MigrationPhase[];
   readonly scenarios?: readonly Exclude<Scenario, 'forward'>[];
   /**
    * The phase folders as committed (a `dist/` on disk): the twin reads them instead of the render's, so a
@@ -82,7 +84,11 @@ export function rehearseRender(
     // move will do), and the rollback from each.
     const pointer = result.plan.pointers[cluster] as MigrationPhase;
     const next = written[written.indexOf(pointer) + 1];
-    const judge = opts.moves === 'current' ? [pointer, ...(next ? [next] : [])] : undefined;
+    const judge = opts.judge
+      ? opts.judge.filter((p) => written.includes(p))
+      : opts.moves === 'current'
+        ? [pointer, ...(next ? [next] : [])]
+        : undefined;
     const last = judge ? PHASES.indexOf(judge[judge.length - 1]) : PHASES.length;
     const r = rehearseCluster(
       {

@@ -85,7 +85,7 @@ const IGNORE_HEALTHCHECK = 'argocd.argoproj.io/ignore-healthcheck';
 /** argoproj/argo-cd@v3.4.0:gitops-engine/pkg/sync/hook/hook.go:13 (added after v2.13). */
 export const HOOK_FINALIZER = 'argocd.argoproj.io/hook-finalizer';
 
-type SyncPhase = 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail';
+export type SyncPhase = 'PreSync' | 'Sync' | 'PostSync' | 'SyncFail';
 type OperationPhase = 'Running' | 'Failed' | 'Error' | 'Succeeded';
 type ResultCode = 'Synced' | 'SyncFailed' | 'Pruned' | 'PruneSkipped';
 type RunState = 'successful' | 'pending' | 'failed';
@@ -441,6 +441,71 @@ function adjustDeps(tasks: Task[], isDep: (o: Obj) => string | undefined, refers
   }
 }
 
+/**
+ * Prune tasks take the reverse order of their waves (sync_context.go:1077-1105, argo-cd v2.11+), PruneLast ones (app-wide
+ * or on the live object) come after the last wave of the Sync phase (sync_context.go:1107-1124); then the tasks are sorted.
+ */
+function orderTasks(tasks: Task[], pruneLast: boolean): void {
+  const pruneWaves = new Map<number, Task[]>();
+  for (const t of tasks) if (t.isPrune()) pruneWaves.set(t.wave(), [...(pruneWaves.get(t.wave()) ?? []), t]);
+  const waves = [...pruneWaves.keys()].sort((a, b) => a - b);
+  for (let i = 0; i < Math.floor(waves.length / 2); i++) {
+    const [start, end] = [waves[i], waves[waves.length - 1 - i]];
+    for (const t of pruneWaves.get(start)!) t.waveOverride = end;
+    for (const t of pruneWaves.get(end)!) t.waveOverride = start;
+  }
+  const lastWave = Math.max(0, ...tasks.filter((t) => t.phase === 'Sync').map((t) => t.wave())) + 1;
+  for (const t of tasks)
+    if (t.isPrune() && (pruneLast || hasOption(t.live, ARGO_SYNC_OPTIONS, 'PruneLast=true'))) t.waveOverride = lastWave;
+  sortTasks(tasks);
+}
+
+/** One step of a sync as Argo CD orders it (`plannedSync`). */
+export interface PlannedTask {
+  readonly phase: SyncPhase;
+  readonly wave: number;
+  readonly ref: Ref;
+  /** `create`/`update`/`unchanged` (a target against the object before), `prune`, `prune-skipped` (`Prune=false`), `hook`. */
+  readonly action: 'create' | 'update' | 'unchanged' | 'prune' | 'prune-skipped' | 'hook';
+  readonly object: Obj;
+}
+
+/**
+ * The tasks of a sync from `before` (what the Application applied so far) to `targets` (what it declares now), in the
+ * order the sync runs them — the same phases, waves, kind order, dependency moves and prune order as a sync of the twin
+ * (getSyncTasks, argoproj/argo-cd@v3.4.0:gitops-engine/pkg/sync/sync_context.go:939-1137), without a cluster: what a
+ * change record lists. `equal` decides `unchanged`.
+ */
+export function plannedSync(
+  targets: readonly Obj[],
+  before: readonly Obj[],
+  opts: { pruneLast: boolean; equal: (a: Obj, b: Obj) => boolean },
+): PlannedTask[] {
+  const previous = new Map(before.filter((o) => !isHook(o)).map((o) => [keyOf(o), o]));
+  const declared = new Set(targets.map(keyOf));
+  const tasks: Task[] = [];
+  for (const o of targets) for (const p of syncPhases(o)) tasks.push(new Task(p, o, isHook(o) ? undefined : previous.get(keyOf(o))));
+  for (const [k, o] of previous) if (!declared.has(k)) tasks.push(new Task('Sync', undefined, o));
+  orderTasks(tasks, opts.pruneLast);
+  return tasks.map((t) => ({
+    phase: t.phase,
+    wave: t.wave(),
+    ref: t.ref,
+    object: t.obj,
+    action: t.isHook()
+      ? 'hook'
+      : t.isPrune()
+        ? optionValue(t.live, ARGO_SYNC_OPTIONS, 'Prune') === 'false'
+          ? 'prune-skipped'
+          : 'prune'
+        : !t.live
+          ? 'create'
+          : opts.equal(t.live, t.target!)
+            ? 'unchanged'
+            : 'update',
+  }));
+}
+
 function sortTasks(tasks: Task[]): void {
   tasks.sort(compareTasks);
   adjustDeps(
@@ -540,21 +605,7 @@ class SyncOperation {
       }
     }
 
-    // Prune tasks run in the reverse order of their waves (sync_context.go:1077-1105, argo-cd v2.11+).
-    const pruneWaves = new Map<number, Task[]>();
-    for (const t of tasks) if (t.isPrune()) pruneWaves.set(t.wave(), [...(pruneWaves.get(t.wave()) ?? []), t]);
-    const waves = [...pruneWaves.keys()].sort((a, b) => a - b);
-    for (let i = 0; i < Math.floor(waves.length / 2); i++) {
-      const [start, end] = [waves[i], waves[waves.length - 1 - i]];
-      for (const t of pruneWaves.get(start)!) t.waveOverride = end;
-      for (const t of pruneWaves.get(end)!) t.waveOverride = start;
-    }
-    // PruneLast (app-wide or on the live object): after the last wave of the Sync phase (sync_context.go:1107-1124).
-    const lastWave = Math.max(0, ...tasks.filter((t) => t.phase === 'Sync').map((t) => t.wave())) + 1;
-    for (const t of tasks)
-      if (t.isPrune() && (spec.pruneLast || hasOption(t.live, ARGO_SYNC_OPTIONS, 'PruneLast=true'))) t.waveOverride = lastWave;
-
-    sortTasks(tasks);
+    orderTasks(tasks, spec.pruneLast);
     for (const t of tasks) {
       const r = this.results.get(t.resultKey());
       if (r) [t.status, t.state, t.message] = [r.status, r.state, r.message];

@@ -1,7 +1,7 @@
 import { dump } from 'js-yaml';
 
 import { Json } from '../../lib/load/yaml-source';
-import { ArgoCd, ArgoOptions, HOOK_FINALIZER } from '../../lib/twin/argocd';
+import { ArgoCd, ArgoOptions, HOOK_FINALIZER, plannedSync } from '../../lib/twin/argocd';
 import { Cluster, Controller } from '../../lib/twin/cluster';
 import { labels, metadata, Obj, Ref, refOf } from '../../lib/twin/objects';
 import { FileTree, memoryTree } from '../../lib/twin/tree';
@@ -348,6 +348,51 @@ describe('prune', () => {
     argo.sync(a, repo({ p: [cm('w1', { [WAVE]: '1' }), cm('stays', { [WAVE]: '5' })] }));
     const r = argo.sync(a, repo({ p: [cm('stays', { [WAVE]: '5' }, { k: 'changed' })] }));
     expect(acted(r, 'prune', 'apply')).toEqual(['ConfigMap/stays', 'ConfigMap/w1']);
+  });
+});
+
+describe('plannedSync: the order a change record lists is the order the sync runs', () => {
+  const equal = (a: Obj, b: Obj) => JSON.stringify(a) === JSON.stringify(b);
+  const planned = (targets: Obj[], before: Obj[], pruneLast = false) =>
+    plannedSync(targets, before, { pruneLast, equal })
+      .filter((t) => t.action !== 'prune-skipped')
+      .map((t) => `${t.ref.kind}/${t.ref.name}`);
+
+  test('waves, kinds, a Namespace moved to the wave of its first object, prunes in reverse wave order and PruneLast', () => {
+    const before = [
+      cm('w1', { [WAVE]: '1' }),
+      cm('w2', { [WAVE]: '2' }),
+      cm('w3', { [WAVE]: '3' }),
+      cm('last', { [WAVE]: '1', [OPTS]: 'PruneLast=true' }),
+      cm('stays', { [WAVE]: '5' }),
+    ];
+    const after = [
+      cm('stays', { [WAVE]: '5' }, { k: 'changed' }),
+      deploy('gw', 'gw-sa'),
+      sa('gw-sa', { [WAVE]: '0' }),
+      ns('late', { [WAVE]: '3' }),
+      cm('c', { [WAVE]: '0' }, {}, 'late'),
+    ];
+    const { argo } = setup();
+    argo.sync(app(), repo({ p: before }));
+    const r = argo.sync(app(), repo({ p: after }));
+    expect(r).toMatchObject({ ok: true });
+    expect(planned(after, before)).toEqual(acted(r, 'prune', 'apply'));
+    const kinds = plannedSync(after, before, { pruneLast: false, equal }).map((t) => `${t.action} ${t.ref.name}`);
+    expect(kinds).toContain('update stays');
+    expect(kinds).toContain('create gw');
+    expect(kinds).toContain('prune w3');
+  });
+
+  test('app-wide PruneLast, and Prune=false left in place', () => {
+    const a = app({ syncOptions: ['ServerSideApply=true', 'PruneLast=true'] });
+    const before = [cm('w1', { [WAVE]: '1' }), cm('stays', { [WAVE]: '5' }), cm('keep', { [OPTS]: 'Prune=false' })];
+    const after = [cm('stays', { [WAVE]: '5' }, { k: 'changed' })];
+    const { argo } = setup();
+    argo.sync(a, repo({ p: before }));
+    const r = argo.sync(a, repo({ p: after }));
+    expect(planned(after, before, true)).toEqual(acted(r, 'prune', 'apply'));
+    expect(plannedSync(after, before, { pruneLast: true, equal }).find((t) => t.ref.name === 'keep')?.action).toBe('prune-skipped');
   });
 });
 

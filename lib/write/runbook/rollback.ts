@@ -27,8 +27,12 @@ function hookRbacDeletes(cluster: string, rbac: Resource[]): string {
   return [...groups].map(([key, kinds]) => `\`${kc(cluster)} delete ${[...kinds].join(',')} ${key} --ignore-not-found\``).join(', ');
 }
 
-/** What rolling `phase` back does, for one cluster's phase plan `p`. */
-export function rollback(phase: MigrationPhase, p: PhasePlan): string {
+/**
+ * What rolling `phase` back does, for one cluster's phase plan `p`. The runbooks shorten long lists ("and N more");
+ * `all` lists every object (the change record of `meshfed report`, which a change board signs).
+ */
+export function rollback(phase: MigrationPhase, p: PhasePlan, all = false): string {
+  const max = all ? Infinity : 8;
   if (phase === '00-federation') {
     const app = `meshfed-${p.cluster}`;
     // The root Application (dist/argocd/root.yaml) and the Flux delivery apply the cluster's delivery object again with
@@ -55,18 +59,18 @@ export function rollback(phase: MigrationPhase, p: PhasePlan): string {
     parts.push(
       `Prune deletes what this phase added: ${list(
         pruned.map((a) => refName(a.ref)),
-        8,
+        max,
       )}.`,
     );
   if (kept.length)
     parts.push(
       `Kept as they are (Argo CD \`Prune=false\`, Flux \`prune: disabled\`: neither deletes them): ${list(
         kept.map((a) => refName(a.ref)),
-        8,
+        max,
       )}.`,
     );
-  if (p.deletes.length) parts.push(`What it deleted is created again: ${list(p.deletes.map(refName), 8)}.`);
-  if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), 6)}).`);
+  if (p.deletes.length) parts.push(`What it deleted is created again: ${list(p.deletes.map(refName), max)}.`);
+  if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), all ? Infinity : 6)}).`);
   if (phase === '04-remove-federation')
     parts.push(
       'The federation comes back: the sets are applied again on gateways and peers that never left (same addresses); ' +

@@ -11,7 +11,7 @@ import { MigrationPhase } from '../../plan/types';
 const MAX_CHECKS = 6;
 
 /** A workload of the importer to run checks from: a verify probe's, else the first Deployment of a member namespace. */
-function clientOf(mesh: Mesh): { namespace: string; deployment: string; container: string } | undefined {
+export function clientOf(mesh: Mesh): { namespace: string; deployment: string; container: string } | undefined {
   const probe = mesh.settings.verify[0];
   if (probe)
     return { namespace: probe.from.namespace, deployment: probe.from.deployment, container: probe.from.container ?? probe.from.deployment };
