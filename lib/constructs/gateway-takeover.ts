@@ -127,7 +127,8 @@ export class HandoverRole extends Construct {
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
-    if (props.member) named(['maistra.io'], ['servicemeshmembers'], ['default'], ['get', 'delete']);
+    // kubectl delete --wait lists and watches what it deleted while its finalizer runs (kubectl@v0.32.9 pkg/cmd/wait/delete.go:80-93).
+    if (props.member) named(['maistra.io'], ['servicemeshmembers'], ['default'], ['get', 'list', 'watch', 'delete']);
     new k8s.KubeRole(this, 'Resource', { metadata: { name: props.name, namespace: props.namespace, ...rbacHookMetadata(props) }, rules });
   }
 }

@@ -200,6 +200,32 @@ function completions(cluster: Cluster, since: number): Map<string, number> {
   return out;
 }
 
+/**
+ * Judgement 7: on a healthy cluster every meshfed Job succeeds at its first attempt. A pod that failed and was
+ * retried (the Job's backoffLimit) still lets the sync pass, but the operator sees a failed pod — after what it did
+ * before failing, the SMCP deletion of 07 say — and the runbook's abort rule says "a Job failed". The twin's pods
+ * fail only for what the render got wrong (RBAC, a step that cannot succeed).
+ */
+function judgeFailedAttempts(
+  cluster: Cluster,
+  since: number,
+  add: (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) => void,
+): void {
+  const seen = new Set<string>();
+  for (const e of cluster.events) {
+    if (e.t < since || e.actor !== 'job' || !e.ref?.startsWith('Pod ')) continue;
+    const job = e.message.match(/^pod (.+)-x*[0-9a-z]{1,5} failed: /)?.[1] ?? e.ref;
+    if (seen.has(job)) continue;
+    seen.add(job);
+    add({
+      stage: 'hook',
+      object: e.ref,
+      why: `a pod of Job ${job} failed (the Job retried it): ${e.message}.`,
+      fix: `a meshfed Job must succeed at its first attempt on a healthy cluster: grant what the failing step needs, or fix the step.${BUG}`,
+    });
+  }
+}
+
 /** Judgement 6: a verify Job that completed before a restart Job of the same move tested the old pods. */
 function judgeJobOrder(
   render: FileTree,
@@ -415,6 +441,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         }
         judgeForward(render, input.cluster, phase, { initial, before, after, synced: result.ok }, (f) => add('forward', f));
         judgeJobOrder(render, input.cluster, completions(cluster, moveStart), (f) => add('forward', f));
+        if (result.ok) judgeFailedAttempts(cluster, moveStart, (f) => add('forward', f));
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {

@@ -116,6 +116,18 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     expect(summary(f)).toContainEqual(expect.stringMatching(/forward 06-migrate-workloads → 07-finalize: .*meshfed-handover/));
   });
 
+  test('the hand-over Role deleting a member without list and watch: kubectl delete --wait is Forbidden, 07 fails', () => {
+    const edit = replace(
+      'east/07-finalize/internal-gw.yaml',
+      /(resources:\n {2}- servicemeshmembers\n {2}verbs:\n {2}- get\n) {2}- list\n {2}- watch\n/,
+      '$1',
+    );
+    const f = rehearse({ engines: ['argocd'], judge: ['07-finalize'], edit });
+    expect(summary(f)).toContainEqual(
+      expect.stringMatching(/forward 06-migrate-workloads → 07-finalize: .*meshfed-handover.*(list|watch)/),
+    );
+  });
+
   test('a handed-over Service without the keep annotations: the rollback from 07 prunes it under Flux', () => {
     const edit = (files: Map<string, string>) =>
       replace(

@@ -1398,13 +1398,18 @@ function runStep(ctx: JobContext, step: JobStep, run: StepRun): StepOutcome {
       if (typeof t === 'string') return { state: 'fail', message: t };
       const ref = { group: t.group, kind: t.kind, namespace: t.namespaced ? step.namespace : '', name: step.name };
       if (!run.deleted) {
-        // Only DELETE is checked: whether `--wait` also needs list/watch is not modelled (inference).
         const denied = check(ctx, { verb: 'delete', group: t.group, resource: t.plural, namespace: ref.namespace, name: step.name });
         if (denied) return { state: 'fail', message: denied };
         run.deleted = true;
         if (cluster.get(ref) && !isTerminating(cluster.get(ref)!)) cluster.delete(ref, `job/${metadata(ctx.job).name}`);
       }
       if (!cluster.get(ref)) return { state: 'done' };
+      // `--wait` gets the object and, while it is still there (a finalizer runs), lists and watches it by name:
+      // kubernetes/kubectl@v0.32.9 pkg/cmd/wait/delete.go:45, 80-93. Without those verbs the wait fails Forbidden.
+      for (const verb of ['get', 'list', 'watch']) {
+        const denied = check(ctx, { verb, group: t.group, resource: t.plural, namespace: ref.namespace, name: step.name });
+        if (denied) return { state: 'fail', message: denied };
+      }
       if (elapsed >= step.timeoutSeconds)
         return { state: 'fail', message: `error: timed out waiting for the condition on ${t.plural}/${step.name}` };
       return { state: 'wait', note: `${t.kind} ${step.namespace}/${step.name} is terminating` };

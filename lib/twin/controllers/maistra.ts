@@ -638,6 +638,7 @@ function observedLabels(cluster: Cluster, smcp: Obj): ObservedGatewayLabels {
 
 const isSmcp = (o: Obj) => o.kind === 'ServiceMeshControlPlane' && splitApiVersion(String(o.apiVersion))[0] === 'maistra.io';
 const isSmmr = (o: Obj) => o.kind === 'ServiceMeshMemberRoll' && splitApiVersion(String(o.apiVersion))[0] === 'maistra.io';
+const isSmm = (o: Obj) => o.kind === 'ServiceMeshMember' && splitApiVersion(String(o.apiVersion))[0] === 'maistra.io';
 const nsRef = (name: string): Ref => ({ group: '', kind: 'Namespace', namespace: '', name });
 
 function conditionStatus(o: Obj, type: string): string {
@@ -660,6 +661,7 @@ export class MaistraOperator implements Controller {
   reconcile(cluster: Cluster): void {
     // The operator's controllers run only while OLM keeps it installed.
     if (!cluster.operators.ossm2) return;
+    for (const member of cluster.list(isSmm)) this.member(cluster, member);
     for (const roll of cluster.list(isSmmr)) this.memberRoll(cluster, roll);
     for (const smcp of cluster.list(isSmcp)) this.controlPlane(cluster, smcp);
     for (const smcp of cluster.list(isSmcp)) this.ior(cluster, smcp);
@@ -1021,6 +1023,23 @@ export class MaistraOperator implements Controller {
    * each member namespace is labelled `maistra.io/member-of` (through ServiceMeshMember objects in Maistra, which
    * the twin does not create), and the label goes when a namespace leaves or the roll is deleted.
    */
+  /**
+   * The member controller puts its finalizer on every ServiceMeshMember and, when one is deleted, takes the namespace
+   * out of the mesh, then removes the finalizer — with or without a control plane (maistra/istio-operator@8143614
+   * pkg/controller/servicemesh/member/controller.go:330-351, namespace_reconciler.go:133-200). A `kubectl delete
+   * --wait` of a member therefore waits (and lists and watches it) until the operator has run.
+   */
+  private member(cluster: Cluster, member: Obj): void {
+    const ref = refOf(member);
+    const finalizers = Array.isArray(metadata(member).finalizers) ? (metadata(member).finalizers as string[]) : [];
+    if (isTerminating(member)) {
+      if (finalizers.includes(MAISTRA_FINALIZER)) cluster.removeFinalizer(ref, MAISTRA_MANAGER, MAISTRA_FINALIZER);
+      return;
+    }
+    if (!finalizers.includes(MAISTRA_FINALIZER))
+      cluster.update(ref, MAISTRA_MANAGER, (o) => void (metadata(o).finalizers = [...finalizers, MAISTRA_FINALIZER]));
+  }
+
   private memberRoll(cluster: Cluster, roll: Obj): void {
     const ref = refOf(roll);
     const ns = ref.namespace;
