@@ -3,13 +3,7 @@ import { Construct } from 'constructs';
 
 import { ScriptJob } from './job-rbac';
 import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
-import {
-  GatewayAutoscalerFields,
-  GatewayDeploymentFields,
-  GatewayDisruptionBudgetFields,
-  HandoverJobFields,
-  HandoverRoleFields,
-} from '../plan/types';
+import { GatewayAutoscalerFields, GatewayDeploymentFields, HandoverJobFields, HandoverRoleFields } from '../plan/types';
 
 interface Named {
   readonly name: string;
@@ -38,6 +32,7 @@ export class GatewayDeployment extends Construct {
   constructor(scope: Construct, id: string, props: GatewayDeploymentProps) {
     super(scope, id);
     const pod = props.pod as Record<string, never>;
+    const mounts = (props.volumes ?? []).flatMap((v) => (v.mount ? [v.mount as never] : []));
     new k8s.KubeDeployment(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
@@ -51,6 +46,7 @@ export class GatewayDeployment extends Construct {
             ...(pod.tolerations ? { tolerations: pod.tolerations } : {}),
             ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
             ...(pod.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
+            ...(props.volumes?.length ? { volumes: props.volumes.map((v) => v.volume as never) } : {}),
             containers: [
               {
                 name: 'istio-proxy',
@@ -61,6 +57,7 @@ export class GatewayDeployment extends Construct {
                   protocol: p.protocol,
                 })),
                 ...(pod.resources ? { resources: resourceRequirements(pod.resources) } : {}),
+                ...(mounts.length ? { volumeMounts: mounts } : {}),
               },
             ],
           },
@@ -98,18 +95,6 @@ export class GatewayAutoscaler extends Construct {
   }
 }
 
-export type GatewayDisruptionBudgetProps = GatewayDisruptionBudgetFields & Named;
-
-export class GatewayDisruptionBudget extends Construct {
-  constructor(scope: Construct, id: string, props: GatewayDisruptionBudgetProps) {
-    super(scope, id);
-    new k8s.KubePodDisruptionBudget(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace },
-      spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: props.selectorLabels } },
-    });
-  }
-}
-
 export type HandoverRoleProps = HandoverRoleFields & Named;
 
 /** Exactly what the hand-over Job touches, by name. */
@@ -124,6 +109,8 @@ export class HandoverRole extends Construct {
     named([''], ['services'], props.services, ['get', 'patch']);
     named([''], ['endpoints'], props.services, ['get']);
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
+    named([''], ['serviceaccounts'], props.serviceAccounts, ['get', 'patch']);
+    named(['policy'], ['poddisruptionbudgets'], props.disruptionBudgets, ['get', 'patch']);
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
     if (props.member) named(['maistra.io'], ['servicemeshmembers'], ['default'], ['get', 'delete']);
@@ -166,7 +153,14 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
           },
         ]
       : []),
-    ...props.targets.flatMap((t) => [strip('service', t.service, t.namespace), ...t.routes.map((r) => strip('route', r, t.namespace))]),
+    // The ServiceAccount meshfed's gateway pods run as and the SMCP's PodDisruptionBudget of them: Maistra's
+    // until now, pruned with the SMCP unless stripped too (lib/plan/north-south.ts handedOverServices).
+    ...props.targets.flatMap((t) => [
+      strip('service', t.service, t.namespace),
+      ...t.routes.map((r) => strip('route', r, t.namespace)),
+      strip('serviceaccount', t.serviceAccount, t.namespace),
+      ...(t.disruptionBudget ? [strip('poddisruptionbudget', t.disruptionBudget, t.namespace)] : []),
+    ]),
     { op: 'delete', resource: 'servicemeshcontrolplane', name, namespace, timeoutSeconds: STEP_TIMEOUT_SECONDS },
     ...props.members.map((ns): JobStep => ({
       op: 'delete',
@@ -175,13 +169,22 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
       namespace: ns,
       timeoutSeconds: STEP_TIMEOUT_SECONDS,
     })),
-    ...props.targets.map((t): JobStep => ({
-      op: 'require-present',
-      resource: 'service',
-      name: t.service,
-      namespace: t.namespace,
-      message: `${t.namespace}/${t.service} was pruned`,
-    })),
+    ...props.targets.flatMap((t): JobStep[] => [
+      {
+        op: 'require-present',
+        resource: 'service',
+        name: t.service,
+        namespace: t.namespace,
+        message: `${t.namespace}/${t.service} was pruned`,
+      },
+      {
+        op: 'require-present',
+        resource: 'serviceaccount',
+        name: t.serviceAccount,
+        namespace: t.namespace,
+        message: `ServiceAccount ${t.namespace}/${t.serviceAccount}, the identity of ${t.deployment}'s pods, was pruned`,
+      },
+    ]),
   ];
 }
 

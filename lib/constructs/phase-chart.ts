@@ -13,7 +13,6 @@ import { ExposurePolicy } from './exposure-policy';
 import {
   GatewayAutoscaler,
   GatewayDeployment,
-  GatewayDisruptionBudget,
   GatewaySecretsRole,
   HandoverJob,
   HandoverRole,
@@ -112,8 +111,6 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new GatewaySecretsRole(scope, id, { name, namespace });
     case 'gatewayAutoscaler':
       return void new GatewayAutoscaler(scope, id, { name, namespace, ...fieldsOf(r) });
-    case 'gatewayDisruptionBudget':
-      return void new GatewayDisruptionBudget(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'handoverRole':
       return void new HandoverRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'handoverJob':

@@ -223,6 +223,8 @@ export interface DestinationRuleObj {
   readonly hasOutlierDetection: boolean;
   /** localityLbSetting failover / failoverPriority is configured. */
   readonly localityFailover: boolean;
+  /** The identities it requires of the servers (tls.subjectAltNames, every traffic policy), with their field paths. */
+  readonly subjectAltNames: HostRef[];
 }
 
 /** An OpenShift Route: the gateway's own (routeConfig), one IOR generated, or the user's. */

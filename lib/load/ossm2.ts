@@ -600,5 +600,20 @@ function parseDestinationRule(o: SourceObject, diags: Diagnostics): T.Destinatio
       .map((_, i) => ({ name: r.string(['spec', 'subsets', i, 'name']) ?? '', labels: r.stringMap(['spec', 'subsets', i, 'labels']) })),
     hasOutlierDetection: r.object(['spec', 'trafficPolicy', 'outlierDetection']) !== undefined,
     localityFailover: r.array([...lb, 'failover']).length > 0 || r.array([...lb, 'failoverPriority']).length > 0,
+    subjectAltNames: subjectAltNames(r),
   };
+}
+
+/** Every tls.subjectAltNames value of a DestinationRule: its traffic policy, port-level settings and subsets. */
+function subjectAltNames(r: FieldReader): T.HostRef[] {
+  const policies: (string | number)[][] = [];
+  const policy = (at: (string | number)[]) => {
+    policies.push(at);
+    r.array([...at, 'portLevelSettings']).forEach((_, i) => policies.push([...at, 'portLevelSettings', i]));
+  };
+  policy(['spec', 'trafficPolicy']);
+  r.array(['spec', 'subsets']).forEach((_, i) => policy(['spec', 'subsets', i, 'trafficPolicy']));
+  return policies.flatMap((at) =>
+    r.array([...at, 'tls', 'subjectAltNames']).map((v, i) => ({ host: String(v), path: [...at, 'tls', 'subjectAltNames', i] })),
+  );
 }
