@@ -84,7 +84,7 @@ export const RULES = {
   MF019: {
     severities: ['error'],
     title: 'north-south continuity',
-    summary: 'an SMCP gateway Service or Route without pods, pruned, or no longer matching the Gateways that select it',
+    summary: 'an SMCP gateway Service, Route or identity without pods, pruned, changed, or no longer matching the Gateways that select it',
   },
   MF020: {
     severities: ['warning'],
