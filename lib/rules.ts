@@ -121,6 +121,12 @@ export const RULES = {
     summary: 'an exported service whose pods have no known service account, or several, so imports pin its identity loosely',
     input: true,
   },
+  MF026: {
+    severities: ['warning'],
+    title: 'workload restarts',
+    summary:
+      "a member's pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, bare Jobs and pods, OnDelete, partitions",
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -10,13 +10,7 @@ import { EgressTlsRoute, EgressVirtualService } from './egress-route';
 import { ExporterServiceEntry } from './exporter-service-entry';
 import { ExposedServices } from './exposed-services';
 import { ExposurePolicy } from './exposure-policy';
-import {
-  GatewayAutoscaler,
-  GatewayDeployment,
-  GatewaySecretsRole,
-  HandoverJob,
-  HandoverRole,
-} from './gateway-takeover';
+import { GatewayAutoscaler, GatewayDeployment, GatewaySecretsRole, HandoverJob, HandoverRole } from './gateway-takeover';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
 import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
