@@ -3,12 +3,14 @@
  * with what the operator runs and by when.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { stringify } from 'yaml';
 
 import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { runCli, synthTo } from './support/synth';
 import { runChecks } from '../lib/check';
 
 const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
@@ -105,5 +107,68 @@ describe('MF026 workload restarts', () => {
       file: expect.stringMatching(/restarts-client\.yaml$/),
       field: 'spec.updateStrategy',
     });
+  });
+});
+
+/** The bundled example with east's cluster.yaml leaving workloads out of the 03 restart, at `phase`. */
+function skipping(entries: string[], phase = '00-federation'): string {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const file = path.join(dir, 'east', 'cluster.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  const next = text
+    .replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  skipNetworkRestart: [${entries.join(', ')}]\n`)
+    .replace('phase: 00-federation', `phase: ${phase}`);
+  expect(next).toContain('skipNetworkRestart');
+  fs.writeFileSync(file, next);
+  return dir;
+}
+
+describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the 03 restart', () => {
+  test('leaves the workload out of the 03 Job (not the 06 one); MF026 names it at its line; MF001 takes the user at their word', () => {
+    const dir = skipping(['client/Deployment/curl']);
+    const a = analyse(dir);
+    const jobs = (phase: number) => a.plan.byCluster.east[phase].adds.filter((r) => r.type === 'restartJob');
+    // curl was east's only member workload: no 03 Job at all; 06 still moves it to OSSM 3.
+    expect(jobs(3)).toEqual([]);
+    expect(jobs(6).flatMap((j) => (j.type === 'restartJob' ? j.workloads.map((w) => w.name) : []))).toEqual(['curl']);
+    const found = a.findings.filter((f) => f.rule === 'MF026');
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      "03-import: Deployment client/curl is left out of meshfed's 03-import restart (spec.workloadRestart.skipNetworkRestart): its " +
+        'pods keep a proxy without the mesh network, which gets no endpoint for any import once an exporter removes the ' +
+        'federation path (04). Leave it out only if it calls no imported service; otherwise take it off the list, or restart it ' +
+        "yourself after 03-import syncs, before any exporter's 04-remove-federation (`oc rollout restart deployment/curl -n client`).",
+    ]);
+    expect(found[0].location).toMatchObject({ field: 'spec.workloadRestart.skipNetworkRestart[0]' });
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('an entry that names no dumped member workload is refused, with the form to use; nothing is written', () => {
+    const dir = skipping(['client/StatefulSet/curl']);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-')), 'dist');
+    const res = runCli(['--clusters', dir, '--out', out]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('cluster.yaml');
+    expect(res.stderr).toMatch(
+      /client\/StatefulSet\/curl is no Deployment, StatefulSet or DaemonSet of east's member namespaces in the dumps.*client\/Deployment\/curl/s,
+    );
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('the runbooks name every workload a restart Job restarts, and those left out', () => {
+    const { dist } = synthTo(skipping([], '02-export'));
+    const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+    expect(readme).toMatch(
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts, one rollout after the other: `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
+    );
+    const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
+    expect(east).toMatch(
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts, one rollout after the other: `client\/Deployment\/curl`\./,
+    );
+    const skipped = fs.readFileSync(
+      path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
+      'utf8',
+    );
+    expect(skipped).toContain('Left out on purpose (`spec.workloadRestart.skipNetworkRestart`): `client/Deployment/curl`');
+    expect(skipped).not.toContain('meshfed-restart-for-network-');
   });
 });

@@ -3,7 +3,7 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { UnmanagedWorkload, Workload } from '../load/inventory-types';
 import { Mesh } from '../model/types';
-import { NETWORK_RESTART_NAME } from '../plan/restart';
+import { NETWORK_RESTART_NAME, networkRestartSkips } from '../plan/restart';
 import { Resource } from '../plan/types';
 
 type RestartJob = Extract<Resource, { type: 'restartJob' }>;
@@ -14,12 +14,14 @@ interface Stakes {
   readonly before: string;
 }
 
+const NETWORK_STAKES: Stakes = {
+  keeps: 'a proxy without the mesh network, which gets no endpoint for any import once an exporter removes the federation path (04)',
+  before: "before any exporter's 04-remove-federation",
+};
+
 function stakesOf(job: RestartJob): Stakes {
   return job.ref.name.startsWith(NETWORK_RESTART_NAME)
-    ? {
-        keeps: 'a proxy without the mesh network, which gets no endpoint for any import once an exporter removes the federation path (04)',
-        before: "before any exporter's 04-remove-federation",
-      }
+    ? NETWORK_STAKES
     : { keeps: 'its OSSM 2 sidecar, which loses its control plane at 07', before: 'before 07-finalize' };
 }
 
@@ -101,6 +103,29 @@ function manual(w: Workload, phase: string, s: Stakes): { problem: string; fix: 
   return undefined;
 }
 
+/** The workloads the user left out of the 03 restart (spec.workloadRestart.skipNetworkRestart). */
+function skippedByUser(mesh: Mesh): Finding[] {
+  const listed = mesh.settings.workloadRestart.skipNetworkRestart;
+  return networkRestartSkips(mesh).map((w) => ({
+    rule: 'MF026',
+    severity: 'warning',
+    cluster: mesh.cluster,
+    location: mesh.settings.source.at([
+      'spec',
+      'workloadRestart',
+      'skipNetworkRestart',
+      listed.indexOf(`${w.namespace}/${w.kind}/${w.name}`),
+    ]),
+    phase: '03-import',
+    problem:
+      `${w.kind} ${w.namespace}/${w.name} is left out of meshfed's 03-import restart (spec.workloadRestart.skipNetworkRestart): ` +
+      `its pods keep ${NETWORK_STAKES.keeps}.`,
+    fix:
+      'Leave it out only if it calls no imported service; otherwise take it off the list, or restart it yourself after 03-import ' +
+      `syncs, ${NETWORK_STAKES.before} (\`oc rollout restart ${w.kind.toLowerCase()}/${w.name} -n ${w.namespace}\`).`,
+  }));
+}
+
 /** The restart Jobs of a mesh's written phases, with the phase each runs in. */
 function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: RestartJob }[] {
   return writtenPhases(c)
@@ -118,6 +143,7 @@ function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: Restart
 export function checkRestarts(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
+    if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(mesh));
     for (const { phase, job } of restartJobs(c, mesh)) {
       const stakes = stakesOf(job);
       const namespaces = new Set(mesh.memberNamespaces);
