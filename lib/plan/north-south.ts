@@ -478,9 +478,10 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
  * The taken-over gateways' Services, ServiceAccounts (the identity meshfed's pods run as) and the SMCP's
  * PodDisruptionBudgets of them, as Git owns them from 07 on: without the operator's labels and owner. The
  * ServiceAccount must be the same object, not a re-created one: a pod's projected token names the
- * ServiceAccount's uid, and the API server rejects it once that uid is gone (kubernetes
- * pkg/serviceaccount/claims.go, "service account UID … does not match claim"), so istiod would stop signing
- * the gateway pods' certificates.
+ * ServiceAccount's uid, and the API server rejects it once that uid is gone (kubernetes/kubernetes
+ * pkg/serviceaccount/claims.go, "service account UID … does not match claim"; https://kubernetes.io/docs/reference/
+ * access-authn-authz/service-accounts-admin/, "Bound service account tokens"), so istiod would stop signing the
+ * gateway pods' certificates.
  */
 export function handedOverServices(mesh: Mesh): Resource[] {
   const budgets = smcpDisruptionBudgets(mesh);
