@@ -156,6 +156,26 @@ function waitJob(s: Extract<JobStep, { op: 'wait-job' }>): string[] {
   ];
 }
 
+/** `<updateStrategy.type>/<rollingUpdate.partition>` of a StatefulSet or DaemonSet. */
+const STRATEGY_JSONPATH = '{.spec.updateStrategy.type}/{.spec.updateStrategy.rollingUpdate.partition}';
+
+/**
+ * The restart wait's first lines for a StatefulSet or DaemonSet (rendered only when the Job restarts one).
+ * OnDelete replaces no pod on a template change, and rollout status refuses it; a partition leaves the pods
+ * below it unchanged while rollout status reports done (kubernetes/kubectl@53ef3abb
+ * pkg/polymorphichelpers/rollout_status.go). Said, not waited for: meshfed check MF026 names them beforehand.
+ */
+const STRATEGY_LINES = [
+  '  case "${w%%/*}" in statefulsets|daemonsets)',
+  `    s=$(kubectl get "\${w%@*}" -n "\${w#*@}" -o jsonpath='${STRATEGY_JSONPATH}' 2>/dev/null || true)`,
+  '    case "$s" in',
+  '      OnDelete/*) echo "meshfed: not restarted: ${w#*@}/${w%@*} uses updateStrategy OnDelete: delete its pods ' +
+    '(meshfed check MF026)"; continue ;;',
+  '      */[1-9]*) echo "meshfed: partly restarted: ${w#*@}/${w%@*} has partition ${s#*/}: the pods below it keep their proxies (MF026)" ;;',
+  '    esac ;;',
+  '  esac',
+];
+
 function stepLines(s: JobInstruction): string[] {
   switch (s.op) {
     case 'echo':
@@ -186,6 +206,7 @@ function stepLines(s: JobInstruction): string[] {
         ...s.workloads.map((w) => `restart ${w.resource} ${w.name} ${w.namespace} ${s.fieldManager} ${quote(patch)}`),
         'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
         'for w in $restarted; do',
+        ...(s.workloads.some((w) => w.resource !== 'deployments') ? STRATEGY_LINES : []),
         `  kubectl rollout status "\${w%@*}" -n "\${w#*@}" --timeout=${s.timeoutSeconds}s || failed=1`,
         'done',
       ];

@@ -88,7 +88,7 @@ export const RULES = {
   MF019: {
     severities: ['error'],
     title: 'north-south continuity',
-    summary: 'an SMCP gateway Service or Route without pods, pruned, or no longer matching the Gateways that select it',
+    summary: 'an SMCP gateway Service, Route or identity without pods, pruned, changed, or no longer matching the Gateways that select it',
   },
   MF020: {
     severities: ['warning'],
@@ -124,6 +124,12 @@ export const RULES = {
     title: 'exporter identities',
     summary: 'an exported service whose pods have no known service account, or several, so imports pin its identity loosely',
     input: true,
+  },
+  MF026: {
+    severities: ['warning'],
+    title: 'workload restarts',
+    summary:
+      "a member's pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, bare Jobs and pods, OnDelete, partitions",
   },
 } as const satisfies Record<string, RuleSpec>;
 

@@ -38,6 +38,8 @@ case "$*" in
   *"get smm -A -o jsonpath"*) printf client ;;
   *"get servicemeshpeer"*) cat $A/federation.yaml ;;
   *"get namespace istio-system client"*) cat $A/namespaces.yaml ;;
+  *"get rollouts.argoproj.io"*) echo 'error: the server doesn'"'"'t have a resource type "rollouts"' >&2; exit 1 ;;
+  *"get pod,job,cronjob "*|*"get deploymentconfig "*) cat $A/empty.yaml ;;
   *"-n client -o yaml"*) cat $A/workloads.yaml ;;
   *"istio-ca-root-cert"*) cat $A/root.pem ;;
   *" get "*) cat $A/empty.yaml ;;
@@ -87,10 +89,13 @@ test('collect with a stub oc dumps what synth needs, member namespaces from the 
   expect(fs.readdirSync(path.join(clusters, 'east', 'ossm2')).sort()).toEqual([
     '.meshfed',
     'configmaps.yaml',
+    // Optional kinds the cluster does not serve leave no file (the stub serves no Rollouts).
+    'deploymentconfigs-client.yaml',
     'federation.yaml',
     'gateways.yaml',
     'members.yaml',
     'namespaces.yaml',
+    'restarts-client.yaml',
     'serviceentries.yaml',
     'smcp.yaml',
     'telemetry.yaml',

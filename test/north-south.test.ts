@@ -55,6 +55,90 @@ describe('gateway injection takes the SMCP gateways over (06)', () => {
       'internal-ingressgateway-ossm3',
     ]);
   });
+  test("the new pods run as the SMCP gateway's ServiceAccount (its SPIFFE identity); 06 renders no ServiceAccount or budget", () => {
+    expect(of(6, 'gatewayDeployment').map((d) => `${d.serviceAccount.namespace}/${d.serviceAccount.name}`)).toEqual([
+      'istio-system/istio-ingressgateway-service-account',
+      'istio-system/istio-egressgateway-service-account',
+      'internal-gw/internal-ingressgateway-service-account',
+    ]);
+    expect(
+      of(6, 'roleBinding')
+        .filter((r) => r.ref.name.endsWith('-ossm3'))
+        .map((r) => r.serviceAccount.name),
+    ).toEqual(['istio-ingressgateway-service-account', 'istio-egressgateway-service-account', 'internal-ingressgateway-service-account']);
+    expect(adds(6).filter((r) => r.ref.kind === 'ServiceAccount' && r.ref.name.endsWith('-ossm3'))).toEqual([]);
+    expect(adds(6).filter((r) => r.ref.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+  test("the SMCP gateway's own volumes: the chart's secretVolumes when the dump shows none, the dumped ones, the SMCP's volumes", () => {
+    // The example's Deployment dump is abridged (no volumes): the chart's defaults, which every 2.6 gateway pod mounts.
+    expect(of(6, 'gatewayDeployment')[0].volumes).toEqual([
+      {
+        volume: { name: 'ingressgateway-certs', secret: { secretName: 'istio-ingressgateway-certs', optional: true } },
+        mount: { name: 'ingressgateway-certs', mountPath: '/etc/istio/ingressgateway-certs', readOnly: true },
+      },
+      {
+        volume: { name: 'ingressgateway-ca-certs', secret: { secretName: 'istio-ingressgateway-ca-certs', optional: true } },
+        mount: { name: 'ingressgateway-ca-certs', mountPath: '/etc/istio/ingressgateway-ca-certs', readOnly: true },
+      },
+    ]);
+    expect(of(6, 'gatewayDeployment')[1].volumes!.map((v) => v.volume.name)).toEqual(['egressgateway-certs', 'egressgateway-ca-certs']);
+    const dir = copyTree(PRODUCTION);
+    // A full dump of the ingress gateway's Deployment: the proxy's own volumes stay the injector's, the others are carried.
+    const gateways = path.join(dir, 'east', 'ossm2', 'gateways.yaml');
+    const text = fs.readFileSync(gateways, 'utf8');
+    const full = text.replace(
+      '        serviceAccountName: istio-ingressgateway-service-account\n',
+      [
+        '        serviceAccountName: istio-ingressgateway-service-account',
+        '        volumes:',
+        '        - name: istio-envoy',
+        '          emptyDir: {}',
+        '        - name: config-volume',
+        '          configMap: {name: istio-basic, optional: true}',
+        '        - name: edge-tls',
+        '          secret: {secretName: edge-tls, defaultMode: 420}',
+        '        - name: extra',
+        '          configMap: {name: extra}',
+        '',
+      ].join('\n'),
+    );
+    const mounts = full.replace(
+      '          resources:\n            limits:\n              cpu: "2"',
+      [
+        '          volumeMounts:',
+        '          - {name: istio-envoy, mountPath: /etc/istio/proxy}',
+        '          - {name: edge-tls, mountPath: /etc/istio/edge-tls, readOnly: true}',
+        '          resources:',
+        '            limits:',
+        '              cpu: "2"',
+      ].join('\n'),
+    );
+    expect(mounts).not.toBe(full);
+    fs.writeFileSync(gateways, mounts);
+    // The SMCP's volumes for the internal gateway (spec and appliedSpec): its Secrets replace the chart's.
+    const smcpFile = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+    const smcp = fs
+      .readFileSync(smcpFile, 'utf8')
+      .replace(
+        /(\n( +)internal-ingressgateway:\n)/g,
+        '$1$2  volumes:\n$2  - volume: {secret: {secretName: internal-tls}}\n$2    volumeMount: {name: internal-tls, mountPath: /etc/internal-tls}\n',
+      );
+    fs.writeFileSync(smcpFile, smcp);
+    const again = analyse(dir).plan.byCluster.east[6].adds.filter((r) => r.type === 'gatewayDeployment');
+    expect(again[0].volumes).toEqual([
+      {
+        volume: { name: 'edge-tls', secret: { secretName: 'edge-tls', defaultMode: 420 } },
+        mount: { name: 'edge-tls', mountPath: '/etc/istio/edge-tls', readOnly: true },
+      },
+      { volume: { name: 'extra', configMap: { name: 'extra' } } },
+    ]);
+    expect(again[2].volumes).toEqual([
+      {
+        volume: { name: 'internal-tls', secret: { secretName: 'internal-tls', optional: true } },
+        mount: { name: 'internal-tls', mountPath: '/etc/internal-tls', readOnly: true },
+      },
+    ]);
+  });
   test('the 2.6 injector stays out: the control-plane namespace is adopted with maistra.io/ignore-namespace, members are relabelled', () => {
     const ns = of(6, 'adopted').find((r) => r.ref.kind === 'Namespace');
     expect(ns).toMatchObject({ ref: { name: 'istio-system' }, body: { metadata: { labels: { 'maistra.io/ignore-namespace': 'true' } } } });
@@ -72,6 +156,12 @@ describe('gateway injection takes the SMCP gateways over (06)', () => {
       limits: { cpu: '2', memory: '1Gi' },
       requests: { cpu: '100m', memory: '128Mi' },
     });
+    expect(d.spec.template.spec.serviceAccountName).toBe('istio-ingressgateway-service-account');
+    expect(d.spec.template.spec.volumes.map((v: { name: string }) => v.name)).toEqual(['ingressgateway-certs', 'ingressgateway-ca-certs']);
+    expect(d.spec.template.spec.containers[0].volumeMounts).toEqual([
+      { name: 'ingressgateway-certs', mountPath: '/etc/istio/ingressgateway-certs', readOnly: true },
+      { name: 'ingressgateway-ca-certs', mountPath: '/etc/istio/ingressgateway-ca-certs', readOnly: true },
+    ]);
   });
 });
 
@@ -155,7 +245,106 @@ describe('the 07 hand-over', () => {
   });
 });
 
+describe('the 07 hand-over keeps the gateway identity and one disruption budget', () => {
+  test("the gateways' ServiceAccounts are adopted and stripped like the Services, and must still be there at the end", () => {
+    const accounts = of(7, 'adopted').filter((r) => r.ref.kind === 'ServiceAccount');
+    expect(accounts.map((r) => `${r.ref.namespace}/${r.ref.name}`)).toEqual([
+      'istio-system/istio-ingressgateway-service-account',
+      'istio-system/istio-egressgateway-service-account',
+      'internal-gw/internal-ingressgateway-service-account',
+    ]);
+    expect(accounts[0].body).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: 'istio-ingressgateway-service-account',
+        namespace: 'istio-system',
+        labels: {},
+        annotations: {
+          'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+          'argocd.argoproj.io/compare-options': 'IgnoreExtraneous',
+          'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+        },
+      },
+    });
+    const script = handoverScript(of(7, 'handoverJob')[0]);
+    const strip = script.indexOf(
+      'kubectl label serviceaccount istio-ingressgateway-service-account -n istio-system app.kubernetes.io/managed-by- maistra.io/owner-',
+    );
+    expect(strip).toBeGreaterThan(0);
+    expect(strip).toBeLessThan(script.indexOf('kubectl delete servicemeshcontrolplane basic'));
+    expect(script.indexOf('kubectl get serviceaccount internal-ingressgateway-service-account -n internal-gw -o name')).toBeGreaterThan(
+      script.indexOf('kubectl delete servicemeshcontrolplane basic'),
+    );
+    expect(of(7, 'handoverRole').find((r) => r.ref.namespace === 'internal-gw')).toMatchObject({
+      serviceAccounts: ['internal-ingressgateway-service-account'],
+      disruptionBudgets: [],
+    });
+    // The example's SMCP renders no budgets: none is handed over.
+    expect(adds(7).filter((r) => r.ref.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+  test("with the SMCP's budgets on, 07 hands its budget of each gateway over instead of adding a second one", () => {
+    const dir = copyTree(PRODUCTION);
+    const file = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const on = text.replace(/(podDisruption:\n\s+enabled: )false/, '$1true');
+    expect(on).not.toBe(text);
+    fs.writeFileSync(file, on);
+    const p = analyse(dir).plan;
+    expect(p.byCluster.east[6].adds.filter((r) => r.ref.kind === 'PodDisruptionBudget')).toEqual([]);
+    const budgets = p.byCluster.east[7].adds.filter(
+      (r): r is Extract<Resource, { type: 'adopted' }> => r.type === 'adopted' && r.ref.kind === 'PodDisruptionBudget',
+    );
+    expect(budgets.map((r) => `${r.ref.namespace}/${r.ref.name}`)).toEqual([
+      'istio-system/istio-ingressgateway',
+      'istio-system/istio-egressgateway',
+      'internal-gw/internal-ingressgateway',
+    ]);
+    expect(budgets[0].body.spec).toEqual({
+      minAvailable: 1,
+      selector: { matchLabels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } },
+    });
+    const job = p.byCluster.east[7].adds.find((r) => r.type === 'handoverJob')!;
+    expect(handoverScript(job as Extract<Resource, { type: 'handoverJob' }>)).toContain(
+      'kubectl label poddisruptionbudget istio-ingressgateway -n istio-system app.kubernetes.io/managed-by-',
+    );
+  });
+});
+
 const mf019 = (m: FederationModel, p: Plan) => runChecks(m, p, ['MF019']).map((f) => `${f.phase}: ${f.problem}`);
+
+/** The production example with an AuthorizationPolicy admitting only the ingress gateway and a DestinationRule pinning the egress gateway. */
+function withIdentityPolicies(): string {
+  const dir = copyTree(PRODUCTION);
+  fs.writeFileSync(
+    path.join(dir, 'east', 'ossm2', 'identity-policies.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      '- apiVersion: security.istio.io/v1',
+      '  kind: AuthorizationPolicy',
+      '  metadata: {name: only-via-ingress, namespace: client}',
+      '  spec:',
+      '    action: ALLOW',
+      '    rules:',
+      '    - from:',
+      '      - source:',
+      '          principals: [cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account, east.local/ns/istio-system/sa/*]',
+      '- apiVersion: networking.istio.io/v1',
+      '  kind: DestinationRule',
+      '  metadata: {name: egress-gateway, namespace: client}',
+      '  spec:',
+      '    host: istio-egressgateway.istio-system.svc.cluster.local',
+      '    trafficPolicy:',
+      '      tls:',
+      '        mode: ISTIO_MUTUAL',
+      '        subjectAltNames: [spiffe://east.local/ns/istio-system/sa/istio-egressgateway-service-account]',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
 
 describe('MF019 north-south continuity', () => {
   test('does not trigger on the production example', () => expect(mf019(model, plan)).toEqual([]));
@@ -197,6 +386,49 @@ describe('MF019 north-south continuity', () => {
         (g) =>
           `06-migrate-workloads: the pods of ${g}-ossm3 would be injected by the 2.6 injector too ` +
           '(namespace istio-system lacks maistra.io/ignore-namespace): they fail to start.',
+      ),
+    );
+  });
+  test("triggers when the new pods run as a new identity that a dumped policy tells apart, or the SMCP's ServiceAccount is pruned", () => {
+    const a = analyse(withIdentityPolicies());
+    expect(mf019(a.model, a.plan)).toEqual([]);
+    // What meshfed rendered before: a ServiceAccount of their own (`<gateway>-ossm3`) for the new pods.
+    const renamed = broken(a.plan, 'east', 6, (adds) =>
+      adds.flatMap((r): Resource[] =>
+        r.type === 'gatewayDeployment'
+          ? [
+              { type: 'serviceAccount', ref: { ...r.serviceAccount, name: r.ref.name } },
+              { ...r, serviceAccount: { ...r.serviceAccount, name: r.ref.name } },
+            ]
+          : [r],
+      ),
+    );
+    const found = runChecks(a.model, renamed, ['MF019']);
+    expect(found.map((f) => `${f.phase}: ${f.problem}`)).toEqual([
+      '06-migrate-workloads: the pods of istio-egressgateway-ossm3 run as ServiceAccount istio-egressgateway-ossm3, not ' +
+        "istio-egressgateway-service-account as istio-system/istio-egressgateway's pods do: a new identity, which DestinationRule " +
+        'client/egress-gateway (subjectAltNames: spiffe://east.local/ns/istio-system/sa/istio-egressgateway-service-account) tells ' +
+        'apart, so requests the new pods serve are rejected (a share of them while both run, all once the SMCP is gone).',
+      '06-migrate-workloads: the pods of istio-ingressgateway-ossm3 run as ServiceAccount istio-ingressgateway-ossm3, not ' +
+        "istio-ingressgateway-service-account as istio-system/istio-ingressgateway's pods do: a new identity, which AuthorizationPolicy " +
+        'client/only-via-ingress (principals: cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account) tells apart, so ' +
+        'requests the new pods serve are rejected (a share of them while both run, all once the SMCP is gone).',
+    ]);
+    // The policy's own line, for the user to find it.
+    expect(found[1].location).toMatchObject({ file: expect.stringMatching(/identity-policies\.yaml$/), line: 12 });
+    expect(found[0].location).toMatchObject({ line: 21, field: 'spec.trafficPolicy.tls.subjectAltNames[0]' });
+    const notHanded = broken(a.plan, 'east', 7, (adds) =>
+      adds.map((r) => (r.type === 'handoverJob' ? { ...r, targets: r.targets.map((t) => ({ ...t, serviceAccount: 'nothing' })) } : r)),
+    );
+    expect(mf019(a.model, notHanded)).toEqual(
+      [
+        ['internal-gw', 'internal-ingressgateway'],
+        ['istio-system', 'istio-egressgateway'],
+        ['istio-system', 'istio-ingressgateway'],
+      ].map(
+        ([ns, g]) =>
+          `07-finalize: ServiceAccount ${ns}/${g}-service-account, the identity of ${g}-ossm3's pods, is pruned with the SMCP ` +
+          "(it still carries the operator's labels): the pods' tokens stop being valid and no new pod can start.",
       ),
     );
   });

@@ -21,6 +21,7 @@ import {
 } from './pitfalls';
 import { checkLostSettings, checkPremigration, checkProtocolSniffing } from './premigration';
 import { checkNoRegression } from './regression';
+import { checkRestarts } from './restarts';
 import { CHECK_RULE_IDS, CheckRuleId, RULES } from '../rules';
 import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
@@ -51,6 +52,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF018: checkProtocolSniffing,
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
+  MF026: checkRestarts,
 };
 
 /**

@@ -1,13 +1,17 @@
 import { CheckContext } from './context';
+import { SourceLocation } from '../diagnostics';
 import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
 import { JsonObject, valueAt } from '../json';
 import { selectorSelects } from '../model/match';
+import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
-import { gatewayPodLabels, OPERATOR_LABELS, SmcpGateway, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
+import { istioMatches } from '../plan/authz';
+import { gatewayPodLabels, gatewayServiceAccount, OPERATOR_LABELS, SmcpGateway, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
 import { withDefaults } from '../plan/smcp-settings';
+import { byKey } from '../sort';
 
 /** The SMCP's settings at a phase (its merge patches applied, defaults under them), when it still exists. */
 function smcpAt(mesh: Mesh, state: PhaseState): JsonObject | undefined {
@@ -62,24 +66,92 @@ function serving(mesh: Mesh, g: SmcpGateway, state: PhaseState, smcp: JsonObject
   return { endpoints: podLabels.length ? undefined : why, podLabels };
 }
 
-/** Is the object (a Service or Route of the gateway) still there: the operator's while the SMCP runs, handed over after. */
+/** Is the object (a Service, Route or ServiceAccount of the gateway) still there: the operator's while the SMCP runs, handed over after. */
 function survives(
   mesh: Mesh,
   state: PhaseState,
   g: SmcpGateway,
-  kind: 'Service' | 'Route',
+  kind: 'Service' | 'Route' | 'ServiceAccount',
   name: string,
   smcp: JsonObject | undefined,
 ): boolean {
   if (smcp) return true;
   const job = state.of('handoverJob')[0];
+  const names = (t: NonNullable<typeof job>['targets'][number]) =>
+    kind === 'Service' ? [t.service] : kind === 'Route' ? t.routes : [t.serviceAccount];
   // A graduated mesh (greenfield, declared control plane) was handed over before it graduated.
-  const handed =
-    mesh.settings.mode === 'greenfield' ||
-    job?.targets.some((t) => t.namespace === g.namespace && (kind === 'Service' ? t.service === name : t.routes.includes(name)));
+  const handed = mesh.settings.mode === 'greenfield' || job?.targets.some((t) => t.namespace === g.namespace && names(t).includes(name));
   const adopted = state.of('adopted').find((r) => r.ref.kind === kind && r.ref.name === name && r.ref.namespace === g.namespace);
   const labels = (valueAt(adopted?.body, 'metadata.labels') ?? {}) as Record<string, string>;
   return Boolean(handed) && (!adopted || !OPERATOR_LABELS.some((l) => l in labels));
+}
+
+/**
+ * The dumped policies that tell the SMCP gateway's identity from ServiceAccount `sa` in its namespace:
+ * AuthorizationPolicy principals / notPrincipals that match one and not the other (Istio's string match, in
+ * the mesh's trust domain, cluster.local and its aliases), DestinationRule subjectAltNames that name the old
+ * one only. Each would treat pods running as `sa` differently from the SMCP's.
+ */
+function policiesNaming(mesh: Mesh, g: SmcpGateway, sa: string): { what: string; location: SourceLocation }[] {
+  const old = gatewayServiceAccount(g);
+  const domains = uniqSorted([mesh.trustDomain, 'cluster.local', ...mesh.controlPlane.trustDomainAliases]);
+  const id = (td: string, account: string) => `${td}/ns/${g.namespace}/sa/${account}`;
+  const out: { what: string; location: SourceLocation }[] = [];
+  for (const ap of mesh.inventory.authorizationPolicies)
+    for (const p of ap.principals.filter((x) => x.field === 'principal'))
+      if (domains.some((td) => istioMatches(p.value, id(td, old)) !== istioMatches(p.value, id(td, sa))))
+        out.push({
+          what: `AuthorizationPolicy ${ap.namespace}/${ap.name} (${p.negated ? 'notPrincipals' : 'principals'}: ${p.value})`,
+          location: ap.source.at(p.path),
+        });
+  for (const dr of mesh.inventory.destinationRules)
+    for (const san of dr.subjectAltNames)
+      if (domains.some((td) => san.host === `spiffe://${id(td, old)}`) && !domains.some((td) => san.host === `spiffe://${id(td, sa)}`))
+        out.push({ what: `DestinationRule ${dr.namespace}/${dr.name} (subjectAltNames: ${san.host})`, location: dr.source.at(san.path) });
+  return out.sort(byKey((n) => n.what));
+}
+
+type Report = (key: string, problem: string, fix: string, location?: SourceLocation) => void;
+
+/**
+ * The identity meshfed's gateway pods present: the SMCP gateway's ServiceAccount, kept after 07 (handed over),
+ * or a new principal the dumped policies may reject.
+ */
+function identityFindings(
+  mesh: Mesh,
+  state: PhaseState,
+  g: SmcpGateway,
+  ours: { ref: { name: string }; serviceAccount: { name: string } },
+  smcp: JsonObject | undefined,
+  fix: string,
+  report: Report,
+): void {
+  const id = `${g.namespace}/${g.name}`;
+  const sa = ours.serviceAccount.name;
+  const named = sa === gatewayServiceAccount(g) ? [] : policiesNaming(mesh, g, sa);
+  if (named.length)
+    report(
+      `${id}/identity`,
+      `the pods of ${ours.ref.name} run as ServiceAccount ${sa}, not ${gatewayServiceAccount(g)} as ${id}'s pods do: a new ` +
+        `identity, which ${named.map((n) => n.what).join(', ')} ${named.length > 1 ? 'tell' : 'tells'} apart, so requests ` +
+        'the new pods serve are rejected (a share of them while both run, all once the SMCP is gone).',
+      fix,
+      named[0].location,
+    );
+  if (state.of('serviceAccount').some((r) => r.ref.name === sa && r.ref.namespace === g.namespace)) return;
+  if (sa !== gatewayServiceAccount(g))
+    report(
+      `${id}/serviceaccount`,
+      `ServiceAccount ${g.namespace}/${sa}, which ${ours.ref.name}'s pods run as, is not rendered: no pod can start.`,
+      fix,
+    );
+  else if (!survives(mesh, state, g, 'ServiceAccount', sa, smcp))
+    report(
+      `${id}/serviceaccount`,
+      `ServiceAccount ${g.namespace}/${sa}, the identity of ${ours.ref.name}'s pods, is pruned with the SMCP (it still carries ` +
+        "the operator's labels): the pods' tokens stop being valid and no new pod can start.",
+      fix,
+    );
 }
 
 /**
@@ -95,10 +167,18 @@ export function checkNorthSouth(c: CheckContext): Finding[] {
     const gateways = smcpGateways(mesh);
     if (gateways.length === 0) continue;
     const smcp = smcpAt(mesh, state);
-    const report = (key: string, problem: string, fix: string) => {
+    const report: Report = (key, problem, fix, location) => {
       if (seen.has(`${mesh.cluster}/${key}`)) return;
       seen.add(`${mesh.cluster}/${key}`);
-      out.push({ rule: 'MF019', severity: 'error', cluster: mesh.cluster, phase: phasePlan.phase, problem, fix });
+      out.push({
+        rule: 'MF019',
+        severity: 'error',
+        cluster: mesh.cluster,
+        ...(location ? { location } : {}),
+        phase: phasePlan.phase,
+        problem,
+        fix,
+      });
     };
     for (const g of gateways) {
       const id = `${g.namespace}/${g.name}`;
@@ -124,6 +204,7 @@ export function checkNorthSouth(c: CheckContext): Finding[] {
             'maistra.io/ignore-namespace): they fail to start.',
           fix,
         );
+      if (ours) identityFindings(mesh, state, g, ours, smcp, fix, report);
       const s = serving(mesh, g, state, smcp);
       if (s.endpoints) {
         report(`${id}/endpoints`, `Service ${id} has no gateway pods: ${s.endpoints}.`, fix);

@@ -6,7 +6,7 @@ import { Import, Mesh, PeerLink } from '../model/types';
 import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/names';
-import { NETWORK_RESTART_ANNOTATION } from '../plan/restart';
+import { NETWORK_RESTART_ANNOTATION, workloadKey } from '../plan/restart';
 import { refKey, Resource } from '../plan/types';
 
 type WorkloadEntry = Extract<Resource, { type: 'importWorkloadEntry' }>;
@@ -346,8 +346,10 @@ function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[]
       if (job.annotation !== NETWORK_RESTART_ANNOTATION || job.value !== mesh.network) continue;
       for (const w of job.workloads) if (w.namespace === ns) restarted.add(`${w.kind}/${w.name}`);
     }
+    // The workloads spec.workloadRestart.skipNetworkRestart leaves out call no import, the user says (MF026 names each).
+    const skipped = new Set(mesh.settings.workloadRestart.skipNetworkRestart);
     return mesh.inventory.workloads
-      .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`))
+      .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`) && !skipped.has(workloadKey(w)))
       .map((w) => `${w.kind}/${w.name}`);
   });
 }

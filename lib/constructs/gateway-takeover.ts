@@ -4,13 +4,7 @@ import { Construct } from 'constructs';
 import { rbacHookMetadata, ScriptJob } from './job-rbac';
 import { HANDOVER_DEADLINE_SECONDS, HANDOVER_STEP_TIMEOUT_SECONDS as STEP_TIMEOUT_SECONDS, HANDOVER_WAVE } from './job-timing';
 import { JobInstruction, JobStep, renderJobScript } from '../job-steps';
-import {
-  GatewayAutoscalerFields,
-  GatewayDeploymentFields,
-  GatewayDisruptionBudgetFields,
-  HandoverJobFields,
-  HandoverRoleFields,
-} from '../plan/types';
+import { GatewayAutoscalerFields, GatewayDeploymentFields, HandoverJobFields, HandoverRoleFields } from '../plan/types';
 
 interface Named {
   readonly name: string;
@@ -39,6 +33,7 @@ export class GatewayDeployment extends Construct {
   constructor(scope: Construct, id: string, props: GatewayDeploymentProps) {
     super(scope, id);
     const pod = props.pod as Record<string, never>;
+    const mounts = (props.volumes ?? []).flatMap((v) => (v.mount ? [v.mount as never] : []));
     new k8s.KubeDeployment(this, 'Resource', {
       metadata: { name: props.name, namespace: props.namespace },
       spec: {
@@ -52,6 +47,7 @@ export class GatewayDeployment extends Construct {
             ...(pod.tolerations ? { tolerations: pod.tolerations } : {}),
             ...(pod.nodeSelector ? { nodeSelector: pod.nodeSelector } : {}),
             ...(pod.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
+            ...(props.volumes?.length ? { volumes: props.volumes.map((v) => v.volume as never) } : {}),
             containers: [
               {
                 name: 'istio-proxy',
@@ -62,6 +58,7 @@ export class GatewayDeployment extends Construct {
                   protocol: p.protocol,
                 })),
                 ...(pod.resources ? { resources: resourceRequirements(pod.resources) } : {}),
+                ...(mounts.length ? { volumeMounts: mounts } : {}),
               },
             ],
           },
@@ -99,18 +96,6 @@ export class GatewayAutoscaler extends Construct {
   }
 }
 
-export type GatewayDisruptionBudgetProps = GatewayDisruptionBudgetFields & Named;
-
-export class GatewayDisruptionBudget extends Construct {
-  constructor(scope: Construct, id: string, props: GatewayDisruptionBudgetProps) {
-    super(scope, id);
-    new k8s.KubePodDisruptionBudget(this, 'Resource', {
-      metadata: { name: props.name, namespace: props.namespace },
-      spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: props.selectorLabels } },
-    });
-  }
-}
-
 export type HandoverRoleProps = HandoverRoleFields & Named;
 
 /** Exactly what the hand-over Job touches, by name. */
@@ -125,6 +110,8 @@ export class HandoverRole extends Construct {
     named([''], ['services'], props.services, ['get', 'patch']);
     named([''], ['endpoints'], props.services, ['get']);
     named(['route.openshift.io'], ['routes'], props.routes, ['get', 'patch']);
+    named([''], ['serviceaccounts'], props.serviceAccounts, ['get', 'patch']);
+    named(['policy'], ['poddisruptionbudgets'], props.disruptionBudgets, ['get', 'patch']);
     if (props.smcp) named(['maistra.io'], ['servicemeshcontrolplanes'], [props.smcp], ['get', 'list', 'watch', 'delete']);
     if (props.memberRoll) named(['maistra.io'], ['servicemeshmemberrolls'], ['default'], ['get']);
     // kubectl delete --wait lists and watches what it deleted while its finalizer runs (kubectl@v0.32.9 pkg/cmd/wait/delete.go:80-93).
@@ -165,7 +152,14 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
           },
         ]
       : []),
-    ...props.targets.flatMap((t) => [strip('service', t.service, t.namespace), ...t.routes.map((r) => strip('route', r, t.namespace))]),
+    // The ServiceAccount meshfed's gateway pods run as and the SMCP's PodDisruptionBudget of them: Maistra's
+    // until now, pruned with the SMCP unless stripped too (lib/plan/north-south.ts handedOverServices).
+    ...props.targets.flatMap((t) => [
+      strip('service', t.service, t.namespace),
+      ...t.routes.map((r) => strip('route', r, t.namespace)),
+      strip('serviceaccount', t.serviceAccount, t.namespace),
+      ...(t.disruptionBudget ? [strip('poddisruptionbudget', t.disruptionBudget, t.namespace)] : []),
+    ]),
     { op: 'delete', resource: 'servicemeshcontrolplane', name, namespace, timeoutSeconds: STEP_TIMEOUT_SECONDS },
     ...props.members.map((ns): JobStep => ({
       op: 'delete',
@@ -174,13 +168,22 @@ export function handoverSteps(props: HandoverJobFields): JobInstruction[] {
       namespace: ns,
       timeoutSeconds: STEP_TIMEOUT_SECONDS,
     })),
-    ...props.targets.map((t): JobStep => ({
-      op: 'require-present',
-      resource: 'service',
-      name: t.service,
-      namespace: t.namespace,
-      message: `${t.namespace}/${t.service} was pruned`,
-    })),
+    ...props.targets.flatMap((t): JobStep[] => [
+      {
+        op: 'require-present',
+        resource: 'service',
+        name: t.service,
+        namespace: t.namespace,
+        message: `${t.namespace}/${t.service} was pruned`,
+      },
+      {
+        op: 'require-present',
+        resource: 'serviceaccount',
+        name: t.serviceAccount,
+        namespace: t.namespace,
+        message: `ServiceAccount ${t.namespace}/${t.serviceAccount}, the identity of ${t.deployment}'s pods, was pruned`,
+      },
+    ]),
   ];
 }
 

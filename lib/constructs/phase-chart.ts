@@ -10,14 +10,7 @@ import { EgressTlsRoute, EgressVirtualService } from './egress-route';
 import { ExporterServiceEntry } from './exporter-service-entry';
 import { ExposedServices } from './exposed-services';
 import { ExposurePolicy } from './exposure-policy';
-import {
-  GatewayAutoscaler,
-  GatewayDeployment,
-  GatewayDisruptionBudget,
-  GatewaySecretsRole,
-  HandoverJob,
-  HandoverRole,
-} from './gateway-takeover';
+import { GatewayAutoscaler, GatewayDeployment, GatewaySecretsRole, HandoverJob, HandoverRole } from './gateway-takeover';
 import { ImportedServiceEntry, ImportedWorkloadEntry } from './imported-service';
 import { JobClusterRoleBinding, JobRoleBinding, JobServiceAccount, NamespaceRelabelRole } from './job-rbac';
 import { MeshNamespace } from './mesh-namespace';
@@ -114,8 +107,6 @@ function addResource(scope: Construct, id: string, r: Resource): void {
       return void new GatewaySecretsRole(scope, id, { name, namespace });
     case 'gatewayAutoscaler':
       return void new GatewayAutoscaler(scope, id, { name, namespace, ...fieldsOf(r) });
-    case 'gatewayDisruptionBudget':
-      return void new GatewayDisruptionBudget(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'handoverRole':
       return void new HandoverRole(scope, id, { name, namespace, ...fieldsOf(r) });
     case 'handoverJob':

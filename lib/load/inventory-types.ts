@@ -166,6 +166,21 @@ export interface Workload {
   readonly serviceAccount: string;
   /** Named container ports, to resolve a Service's named targetPort. */
   readonly containerPorts: Record<string, number>;
+  /** A StatefulSet's or DaemonSet's spec.updateStrategy.type (`RollingUpdate` when unset; a Deployment's is not read). */
+  readonly updateStrategy: string;
+  /** A StatefulSet's spec.updateStrategy.rollingUpdate.partition (0 when unset). */
+  readonly partition: number;
+}
+
+/**
+ * Pods meshfed's restart Jobs do not restart (they patch Deployments, StatefulSets and DaemonSets): a
+ * DeploymentConfig's, an Argo Rollout's, a CronJob's or a Job's without an owner, a pod without an owner (MF026).
+ */
+export interface UnmanagedWorkload {
+  readonly source: SourceObject;
+  readonly kind: 'DeploymentConfig' | 'Rollout' | 'CronJob' | 'Job' | 'Pod';
+  readonly name: string;
+  readonly namespace: string;
 }
 
 /** A MESH_INTERNAL ServiceEntry: Maistra exports these too (one candidate per host). */
@@ -223,6 +238,8 @@ export interface DestinationRuleObj {
   readonly hasOutlierDetection: boolean;
   /** localityLbSetting failover / failoverPriority is configured. */
   readonly localityFailover: boolean;
+  /** The identities it requires of the servers (tls.subjectAltNames, every traffic policy), with their field paths. */
+  readonly subjectAltNames: HostRef[];
 }
 
 /** An OpenShift Route: the gateway's own (routeConfig), one IOR generated, or the user's. */
@@ -255,6 +272,8 @@ export interface Ossm2Inventory {
   readonly services: ServiceObj[];
   readonly serviceAccounts: { readonly name: string; readonly namespace: string }[];
   readonly workloads: Workload[];
+  /** What the restart Jobs cannot restart (MF026). */
+  readonly unmanagedWorkloads: UnmanagedWorkload[];
   readonly serviceEntries: ServiceEntryObj[];
   readonly authorizationPolicies: AuthorizationPolicyObj[];
   readonly virtualServices: VirtualServiceObj[];

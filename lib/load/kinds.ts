@@ -25,6 +25,11 @@ export const READ_KINDS = [
   { kind: 'Deployment', group: 'apps', resource: 'deployment' },
   { kind: 'StatefulSet', group: 'apps', resource: 'statefulset' },
   { kind: 'DaemonSet', group: 'apps', resource: 'daemonset' },
+  { kind: 'Pod', group: '', resource: 'pod' },
+  { kind: 'Job', group: 'batch', resource: 'job' },
+  { kind: 'CronJob', group: 'batch', resource: 'cronjob' },
+  { kind: 'DeploymentConfig', group: 'apps.openshift.io', resource: 'deploymentconfig' },
+  { kind: 'Rollout', group: 'argoproj.io', resource: 'rollouts.argoproj.io' },
   { kind: 'Route', group: 'route.openshift.io', resource: 'route' },
   { kind: 'Gateway', group: 'networking.istio.io', resource: 'gateway.networking.istio.io' },
   { kind: 'VirtualService', group: 'networking.istio.io', resource: 'virtualservice' },
@@ -94,6 +99,8 @@ export interface Dump {
   readonly scope: DumpScope;
   /** What meshfed reads from it (the comment in docs/input.md). */
   readonly why: string;
+  /** A kind some clusters do not serve (an optional capability, an operator's CRD): no file when `get` fails. @default false */
+  readonly optional?: true;
 }
 
 /** Everything `meshfed collect` dumps, in the order it runs them. */
@@ -147,6 +154,26 @@ export const DUMPS: readonly Dump[] = [
     why: 'per member: identities, Services, workloads, Routes, and the user configuration MF002 and MF004 read',
   },
   {
+    file: 'restarts-$ns.yaml',
+    kinds: ['Pod', 'Job', 'CronJob'],
+    scope: 'each-member',
+    why: "per member: pods without a controller, Jobs and CronJobs, which meshfed's restart Jobs cannot restart (MF026)",
+  },
+  {
+    file: 'deploymentconfigs-$ns.yaml',
+    kinds: ['DeploymentConfig'],
+    scope: 'each-member',
+    why: 'per member, where OpenShift serves them: DeploymentConfigs (MF026)',
+    optional: true,
+  },
+  {
+    file: 'rollouts-$ns.yaml',
+    kinds: ['Rollout'],
+    scope: 'each-member',
+    why: 'per member, where Argo Rollouts is installed: Rollouts (MF026)',
+    optional: true,
+  },
+  {
     file: 'serviceentries.yaml',
     kinds: ['ServiceEntry'],
     scope: 'all-namespaces',
@@ -180,7 +207,10 @@ export function dumpCommand(d: Dump, cli: string): string {
     case 'namespaces':
       return `${get} "$CP" $MEMBERS -o yaml > ${out}`;
     case 'each-member':
-      return `for ns in $MEMBERS; do ${get} -n "$ns" -o yaml > ${out}; done`;
+      // An optional kind the cluster does not serve leaves no file ("the server doesn't have a resource type").
+      return d.optional
+        ? `for ns in $MEMBERS; do ${get} -n "$ns" -o yaml > ${out} 2>/dev/null || rm -f ${out}; done`
+        : `for ns in $MEMBERS; do ${get} -n "$ns" -o yaml > ${out}; done`;
   }
 }
 

@@ -101,6 +101,7 @@ export function parseInventory(
     services: byKind('', 'Service').map((o) => parseService(o, diags)),
     serviceAccounts: byKind('', 'ServiceAccount').map((o) => ({ name: o.name, namespace: o.namespace ?? '' })),
     workloads: objects.filter((o) => group(o.apiVersion) === 'apps' && WORKLOAD_KINDS.has(o.kind)).map((o) => parseWorkload(o, diags)),
+    unmanagedWorkloads: unmanagedWorkloads(byKind),
     serviceEntries: byKind('networking.istio.io', 'ServiceEntry').map((o) => parseServiceEntry(o, diags)),
     authorizationPolicies: byKind('security.istio.io', 'AuthorizationPolicy').map((o) => parseAuthorizationPolicy(o, diags)),
     virtualServices: byKind('networking.istio.io', 'VirtualService').map((o) => parseVirtualService(o, diags)),
@@ -498,9 +499,29 @@ function parseService(o: SourceObject, diags: Diagnostics): T.ServiceObj {
   };
 }
 
+/**
+ * The dumped objects whose pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, and
+ * Jobs and Pods without an owner (a Job of a CronJob is its CronJob's; a pod with an owner is its controller's).
+ */
+function unmanagedWorkloads(byKind: (g: string, kind: ReadKindName) => SourceObject[]): T.UnmanagedWorkload[] {
+  const owned = (o: SourceObject) => {
+    const refs = (o.value.metadata as JsonObject | undefined)?.ownerReferences;
+    return Array.isArray(refs) && refs.length > 0;
+  };
+  return [
+    ...byKind('apps.openshift.io', 'DeploymentConfig'),
+    ...byKind('argoproj.io', 'Rollout'),
+    ...byKind('batch', 'CronJob'),
+    ...byKind('batch', 'Job').filter((o) => !owned(o)),
+    ...byKind('', 'Pod').filter((o) => !owned(o)),
+  ].map((o) => ({ source: o, kind: o.kind as T.UnmanagedWorkload['kind'], name: o.name, namespace: o.namespace ?? '' }));
+}
+
 function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
   const r = new FieldReader(o, diags);
   return {
+    updateStrategy: o.kind === 'Deployment' ? 'RollingUpdate' : (r.string(['spec', 'updateStrategy', 'type']) ?? 'RollingUpdate'),
+    partition: o.kind === 'StatefulSet' ? (r.number(['spec', 'updateStrategy', 'rollingUpdate', 'partition']) ?? 0) : 0,
     source: o,
     kind: o.kind as T.Workload['kind'],
     name: o.name,
@@ -600,5 +621,20 @@ function parseDestinationRule(o: SourceObject, diags: Diagnostics): T.Destinatio
       .map((_, i) => ({ name: r.string(['spec', 'subsets', i, 'name']) ?? '', labels: r.stringMap(['spec', 'subsets', i, 'labels']) })),
     hasOutlierDetection: r.object(['spec', 'trafficPolicy', 'outlierDetection']) !== undefined,
     localityFailover: r.array([...lb, 'failover']).length > 0 || r.array([...lb, 'failoverPriority']).length > 0,
+    subjectAltNames: subjectAltNames(r),
   };
+}
+
+/** Every tls.subjectAltNames value of a DestinationRule: its traffic policy, port-level settings and subsets. */
+function subjectAltNames(r: FieldReader): T.HostRef[] {
+  const policies: (string | number)[][] = [];
+  const policy = (at: (string | number)[]) => {
+    policies.push(at);
+    r.array([...at, 'portLevelSettings']).forEach((_, i) => policies.push([...at, 'portLevelSettings', i]));
+  };
+  policy(['spec', 'trafficPolicy']);
+  r.array(['spec', 'subsets']).forEach((_, i) => policy(['spec', 'subsets', i, 'trafficPolicy']));
+  return policies.flatMap((at) =>
+    r.array([...at, 'tls', 'subjectAltNames']).map((v, i) => ({ host: String(v), path: [...at, 'tls', 'subjectAltNames', i] })),
+  );
 }

@@ -178,6 +178,13 @@ export interface ClusterSettingsFile {
        * migration: nothing is restarted.
        */
       onInstall?: boolean;
+      /**
+       * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
+       * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep
+       * no mesh network, so they get no endpoint for any import once an exporter's 04 removes the federation path:
+       * meshfed check MF026 names each one. The 06 restart still moves them to OSSM 3.
+       */
+      skipNetworkRestart?: string[];
     };
     /**
      * The phase GitOps applies to this cluster now. Move a cluster on by editing this, synthesizing and committing.
@@ -471,6 +478,13 @@ export interface ClusterSettingsSpec {
      * migration: nothing is restarted.
      */
     onInstall: boolean;
+    /**
+     * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
+     * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep
+     * no mesh network, so they get no endpoint for any import once an exporter's 04 removes the federation path:
+     * meshfed check MF026 names each one. The 06 restart still moves them to OSSM 3.
+     */
+    skipNetworkRestart: string[];
   };
   /**
    * The phase GitOps applies to this cluster now. Move a cluster on by editing this, synthesizing and committing.

@@ -4,7 +4,7 @@ import { hasSmcp, KEEP_ANNOTATIONS, keptNamespaceBody } from './namespaces';
 import { isObject, JsonObject, valueAt } from '../json';
 import { migratedNamespaces } from './revision';
 import { settingsOf } from './smcp-settings';
-import { Contribute, GatewayPortSpec, HandoverTarget, ObjectRef, Patch, Resource } from './types';
+import { Contribute, GatewayPortSpec, GatewayVolume, HandoverTarget, ObjectRef, Patch, Resource } from './types';
 import { RouteObj, ServiceObj, Workload } from '../load/inventory-types';
 import { stripServerFields } from '../load/strip';
 import { ModelIndex } from '../model/model-index';
@@ -159,6 +159,103 @@ function podRuntime(g: SmcpGateway): JsonObject {
   return out;
 }
 
+/**
+ * Pod volumes that are the proxy's, not the gateway's: the 2.6 chart gives every gateway pod these
+ * (maistra/istio-operator@8143614 resources/helm/v2.5/gateways/istio-ingress/templates/deployment.yaml:376-420) and
+ * OSSM 3's gateway injection template adds its own under the same names (istio/istio@1.27.3
+ * manifests/charts/istio-control/istio-discovery/files/gateway-injection-template.yaml:207-260). Copying them
+ * would declare them twice.
+ */
+const PROXY_VOLUMES = new Set([
+  'workload-socket',
+  'credential-socket',
+  'workload-certs',
+  'custom-bootstrap-volume',
+  'istiod-ca-cert',
+  'podinfo',
+  'istio-podinfo',
+  'istio-envoy',
+  'istio-data',
+  'istio-token',
+  'istio-certs',
+  'config-volume',
+]);
+
+/** The chart's default secretVolumes (istio-ingress/values.yaml:60-66, istio-egress/values.yaml:41-47): every gateway of that chart mounts them. */
+const CHART_SECRET_VOLUMES: Record<'ingress' | 'egress', { name: string; secretName: string; mountPath: string }[]> = {
+  ingress: [
+    { name: 'ingressgateway-certs', secretName: 'istio-ingressgateway-certs', mountPath: '/etc/istio/ingressgateway-certs' },
+    { name: 'ingressgateway-ca-certs', secretName: 'istio-ingressgateway-ca-certs', mountPath: '/etc/istio/ingressgateway-ca-certs' },
+  ],
+  egress: [
+    { name: 'egressgateway-certs', secretName: 'istio-egressgateway-certs', mountPath: '/etc/istio/egressgateway-certs' },
+    { name: 'egressgateway-ca-certs', secretName: 'istio-egressgateway-ca-certs', mountPath: '/etc/istio/egressgateway-ca-certs' },
+  ],
+};
+
+/** A chart secretVolumes / configVolumes entry as the chart renders it (deployment.yaml:361-372, 421-432): optional, mounted read-only. */
+function chartVolume(v: { name: string; mountPath?: string; secretName?: string; configMapName?: string }): GatewayVolume {
+  return {
+    volume:
+      v.secretName !== undefined
+        ? { name: v.name, secret: { secretName: v.secretName, optional: true } }
+        : { name: v.name, configMap: { name: v.configMapName ?? '', optional: true } },
+    ...(v.mountPath ? { mount: { name: v.name, mountPath: v.mountPath, readOnly: true } } : {}),
+  };
+}
+
+/** The volumes the SMCP asks for: `volumes:` converted as Maistra does (conversion/gateways.go:179-210), the chart's defaults otherwise. */
+function declaredVolumes(g: SmcpGateway): GatewayVolume[] {
+  const declared = (Array.isArray(g.settings.volumes) ? g.settings.volumes : []).filter(isObject);
+  const entries = declared.map((d) => ({
+    name: String(valueAt(d, 'volumeMount.name') ?? ''),
+    mountPath: valueAt(d, 'volumeMount.mountPath') as string | undefined,
+    secretName: valueAt(d, 'volume.secret.secretName') as string | undefined,
+    configMapName: valueAt(d, 'volume.configMap.name') as string | undefined,
+  }));
+  const secrets = entries.filter((e) => e.secretName !== undefined);
+  const configMaps = entries.filter((e) => e.secretName === undefined && e.configMapName !== undefined);
+  // Each list replaces the chart's only when the SMCP gives at least one entry of its type.
+  return [...(secrets.length ? secrets : CHART_SECRET_VOLUMES[g.kind]), ...configMaps].map(chartVolume);
+}
+
+/**
+ * The SMCP gateway's own volumes and istio-proxy's mounts of them (file-mounted certificates a Gateway's
+ * `serverCertificate` may name): from the dumped Deployment, or, when the dump shows no volumes, from the SMCP.
+ */
+export function gatewayVolumes(g: SmcpGateway): GatewayVolume[] {
+  const tpl = g.deployment ? (valueAt(g.deployment.source.value, 'spec.template.spec') as JsonObject | undefined) : undefined;
+  if (!Array.isArray(tpl?.volumes)) return declaredVolumes(g);
+  const proxy = Array.isArray(tpl.containers) ? (tpl.containers as JsonObject[]).find((c) => c.name === 'istio-proxy') : undefined;
+  const mounts = (Array.isArray(proxy?.volumeMounts) ? proxy.volumeMounts : []).filter(isObject);
+  return tpl.volumes
+    .filter(isObject)
+    .filter((v) => typeof v.name === 'string' && !PROXY_VOLUMES.has(v.name))
+    .map((v) => {
+      const mount = mounts.find((m) => m.name === v.name);
+      return { volume: v, ...(mount ? { mount } : {}) };
+    });
+}
+
+/**
+ * The ServiceAccount the SMCP gateway's pods run as, `<gateway>-service-account` (istio-ingress/templates/
+ * serviceaccount.yaml:11, deployment.yaml:152): their SPIFFE identity `<trust domain>/ns/<namespace>/sa/<it>`,
+ * which AuthorizationPolicies and DestinationRule SANs name. meshfed's gateway pods run as it too.
+ */
+export function gatewayServiceAccount(g: SmcpGateway): string {
+  const dumped = g.deployment ? valueAt(g.deployment.source.value, 'spec.template.spec.serviceAccountName') : undefined;
+  return typeof dumped === 'string' && dumped ? dumped : `${g.name}-service-account`;
+}
+
+/**
+ * Does the SMCP render a PodDisruptionBudget `<gateway>` for its gateways? Only the defaults switch drives the
+ * chart (runtime.defaults.deployment.podDisruption.enabled → global.defaultPodDisruptionBudget.enabled:
+ * conversion/runtime.go:22-30; istio-ingress/templates/poddisruptionbudget.yaml:1).
+ */
+export function smcpDisruptionBudgets(mesh: Mesh): boolean {
+  return valueAt(settingsOf(mesh.controlPlane), 'runtime.defaults.deployment.podDisruption.enabled') === true;
+}
+
 function replicasOf(g: SmcpGateway): number {
   const dumped = g.deployment ? valueAt(g.deployment.source.value, 'spec.replicas') : undefined;
   return Number(dumped ?? valueAt(g.settings, 'runtime.deployment.replicas') ?? 1);
@@ -172,8 +269,17 @@ export function takeoverRef(g: SmcpGateway): ObjectRef {
  * 06: for each SMCP gateway, a Deployment of its own injected by OSSM 3 (gateway injection: the
  * `gateway` template, `image: auto`, the revision label; sail-operator docs/ossm/ossm2-migration/
  * gateway-migration.md, "Gateway Canary Migration") whose pods carry the labels the gateway's Service
- * selects, so they join its endpoints beside the SMCP's pods; its ServiceAccount and the Role SDS
- * needs; the SMCP gateway's replicas, autoscaling, PodDisruptionBudget, resources and scheduling.
+ * selects, so they join its endpoints beside the SMCP's pods; the Role SDS needs; the SMCP gateway's
+ * replicas, autoscaling, volumes, resources and scheduling.
+ *
+ * The pods run as the SMCP gateway's own ServiceAccount: Istio's identity of a pod is its ServiceAccount
+ * (istio/istio@1.27.3 pkg/spiffe/spiffe.go:95-111: `spiffe://<td>/ns/<ns>/sa/<sa>`), and a new one
+ * would be a new principal that AuthorizationPolicies and DestinationRule SANs naming the gateway reject,
+ * for a share of the requests from 06 and all of them after 07. The 07 Job hands that ServiceAccount over
+ * with the Services (Maistra would delete it with the SMCP). No PodDisruptionBudget of its own: the SMCP's
+ * selects the Service's labels, which these pods carry, and a pod under two budgets cannot be evicted
+ * (kubernetes pkg/registry/core/pod/storage/eviction.go: "This pod has more than one PodDisruptionBudget"),
+ * so 07 hands the SMCP's budget over instead.
  */
 export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Resource[] {
   const out: Resource[] = [];
@@ -194,14 +300,13 @@ export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Re
       },
     });
   }
-  const pdb = valueAt(settingsOf(mesh.controlPlane), 'runtime.defaults.deployment.podDisruption.enabled');
   for (const g of takenOver(mesh)) {
     const name = `${g.name}${TAKEOVER_SUFFIX}`;
-    const sa = ref('v1', 'ServiceAccount', name, g.namespace);
+    const sa = ref('v1', 'ServiceAccount', gatewayServiceAccount(g), g.namespace);
     const autoscaling = valueAt(g.settings, 'runtime.deployment.autoScaling') as JsonObject | undefined;
     const hpa = autoscaling?.enabled === true;
+    const volumes = gatewayVolumes(g);
     out.push(
-      { type: 'serviceAccount', ref: sa },
       { type: 'gatewaySecretsRole', ref: ref('rbac.authorization.k8s.io/v1', 'Role', name, g.namespace) },
       { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', name, g.namespace), serviceAccount: sa },
       {
@@ -218,6 +323,7 @@ export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Re
         ports: gatewayPorts(g),
         ...(hpa ? {} : { replicas: replicasOf(g) }),
         pod: podRuntime(g),
+        ...(volumes.length ? { volumes } : {}),
       },
     );
     if (hpa)
@@ -227,12 +333,6 @@ export function planGatewayTakeover(mesh: Mesh, migrated: readonly string[]): Re
         min: Number(autoscaling.minReplicas ?? 1),
         max: Number(autoscaling.maxReplicas ?? 5),
         cpu: Number(autoscaling.targetCPUUtilizationPercentage ?? 80),
-      });
-    if (pdb === true || valueAt(g.settings, 'runtime.deployment.podDisruption.enabled') === true)
-      out.push({
-        type: 'gatewayDisruptionBudget',
-        ref: ref('policy/v1', 'PodDisruptionBudget', name, g.namespace),
-        selectorLabels: { [GATEWAY_POD_LABEL]: g.name },
       });
   }
   return out;
@@ -328,11 +428,14 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
   const gws = takenOver(mesh);
   if (gws.length === 0) return [];
   const cp = mesh.controlPlane;
+  const budgets = smcpDisruptionBudgets(mesh);
   const targets: HandoverTarget[] = gws.map((g) => ({
     namespace: g.namespace,
     deployment: `${g.name}${TAKEOVER_SUFFIX}`,
     service: g.name,
     routes: g.routes.filter((r) => r.name === g.name).map((r) => r.name),
+    serviceAccount: gatewayServiceAccount(g),
+    ...(budgets ? { disruptionBudget: g.name } : {}),
   }));
   const identity = shortHash(JSON.stringify({ targets, image: mesh.restartImage, smcp: cp.name }));
   const sa = ref('v1', 'ServiceAccount', HANDOVER_NAME, cp.namespace);
@@ -348,6 +451,8 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
         deployments: here.map((t) => t.deployment),
         services: here.map((t) => t.service),
         routes: here.flatMap((t) => t.routes),
+        serviceAccounts: here.map((t) => t.serviceAccount),
+        disruptionBudgets: here.flatMap((t) => t.disruptionBudget ?? []),
         smcp: ns === cp.namespace ? cp.name : undefined,
         memberRoll: ns === cp.namespace && cp.mode !== 'ClusterWide',
         member: members.includes(ns),
@@ -372,19 +477,52 @@ function planHandover(mesh: Mesh, members: readonly string[]): Resource[] {
   return [...out, ...handedOverServices(mesh)];
 }
 
-/** The taken-over gateways' Services as Git owns them from 07 on: without the operator's labels and owner. */
+/**
+ * The taken-over gateways' Services, ServiceAccounts (the identity meshfed's pods run as) and the SMCP's
+ * PodDisruptionBudgets of them, as Git owns them from 07 on: without the operator's labels and owner. The
+ * ServiceAccount must be the same object, not a re-created one: a pod's projected token names the
+ * ServiceAccount's uid, and the API server rejects it once that uid is gone (kubernetes/kubernetes
+ * pkg/serviceaccount/claims.go, "service account UID … does not match claim"; https://kubernetes.io/docs/reference/
+ * access-authn-authz/service-accounts-admin/, "Bound service account tokens"), so istiod would stop signing the
+ * gateway pods' certificates.
+ */
 export function handedOverServices(mesh: Mesh): Resource[] {
-  return takenOver(mesh).flatMap((g): Resource[] =>
-    g.service
+  const budgets = smcpDisruptionBudgets(mesh);
+  return takenOver(mesh).flatMap((g): Resource[] => [
+    ...(g.service
       ? [
           {
-            type: 'adopted',
+            type: 'adopted' as const,
             ref: ref('v1', 'Service', g.name, g.namespace),
             body: handedOverBody(stripServerFields(g.service.source.value)),
           },
         ]
-      : [],
-  );
+      : []),
+    {
+      type: 'adopted',
+      ref: ref('v1', 'ServiceAccount', gatewayServiceAccount(g), g.namespace),
+      body: handedOverBody({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: gatewayServiceAccount(g), namespace: g.namespace },
+      }),
+    },
+    ...(budgets
+      ? [
+          {
+            // istio-ingress/templates/poddisruptionbudget.yaml:8-21: minAvailable 1, the gateway's labels (its Service's selector).
+            type: 'adopted' as const,
+            ref: ref('policy/v1', 'PodDisruptionBudget', g.name, g.namespace),
+            body: handedOverBody({
+              apiVersion: 'policy/v1',
+              kind: 'PodDisruptionBudget',
+              metadata: { name: g.name, namespace: g.namespace },
+              spec: { minAvailable: 1, selector: { matchLabels: { ...g.selector } } },
+            }),
+          },
+        ]
+      : []),
+  ]);
 }
 
 /**

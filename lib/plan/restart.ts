@@ -143,16 +143,42 @@ export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
  * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
  * (every exporter's 04 waits for this cluster's 03).
  */
-export function planNetworkRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
+export function planNetworkRestart(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostics): Resource[] {
   if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
+  const skipped = new Set(networkRestartSkips(mesh, diags).map(workloadKey));
   return restartResources(mesh, {
     name: NETWORK_RESTART_NAME,
     namespace: mesh.controlPlane.namespace,
     annotation: NETWORK_RESTART_ANNOTATION,
     value: mesh.network,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    workloads: workloadsIn(mesh, mesh.memberNamespaces).filter((w) => !skipped.has(workloadKey(w))),
     identity: { network: mesh.network },
   });
+}
+
+/** `<namespace>/<Kind>/<name>`: how spec.workloadRestart.skipNetworkRestart names a workload. */
+export function workloadKey(w: WorkloadRef): string {
+  return `${w.namespace}/${w.kind}/${w.name}`;
+}
+
+/**
+ * The member workloads spec.workloadRestart.skipNetworkRestart leaves out of the 03 restart (meshfed check MF026
+ * names each). An entry that names no dumped member workload is an error: the user meant one that would be restarted.
+ */
+export function networkRestartSkips(mesh: Mesh, diags?: Diagnostics): WorkloadRef[] {
+  const listed = mesh.settings.workloadRestart.skipNetworkRestart;
+  const known = new Map(workloadsIn(mesh, mesh.memberNamespaces).map((w) => [workloadKey(w), w]));
+  listed.forEach((entry, i) => {
+    if (!known.has(entry))
+      diags?.error(
+        mesh.settings.source.at(['spec', 'workloadRestart', 'skipNetworkRestart', i]),
+        `${entry} is no Deployment, StatefulSet or DaemonSet of ${mesh.cluster}'s member namespaces in the dumps, so the 03 restart ` +
+          'cannot leave it out (it would restart it).',
+        `Write it as <namespace>/<Kind>/<name> as the dumps have it${known.size ? ` (e.g. ${[...known.keys()][0]})` : ''}, ` +
+          'or dump the workload.',
+      );
+  });
+  return listed.flatMap((e) => known.get(e) ?? []);
 }
 
 export const RESTART_NAME = 'meshfed-restart-workloads';
@@ -214,8 +240,8 @@ export function restartJobsIn(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): Rest
  * 06 moves every workload to the revision; 07 removes both Jobs and their RBAC with the rest of OSSM 2.
  * restartJobsIn says the same per phase: change both together.
  */
-export const contribute: Contribute = (ctx, mesh) => {
-  const network = planNetworkRestart(ctx, mesh);
+export const contribute: Contribute = (ctx, mesh, diags) => {
+  const network = planNetworkRestart(ctx, mesh, diags);
   const revision = planRevisionRestart(ctx, mesh);
   return {
     '03-import': { adds: network },

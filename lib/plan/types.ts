@@ -242,6 +242,19 @@ export interface GatewayDeploymentFields {
   readonly replicas?: number;
   /** resources (of istio-proxy), affinity, tolerations, nodeSelector, priorityClassName. */
   readonly pod: JsonObject;
+  /**
+   * The SMCP gateway's own volumes (its secretVolumes, configVolumes and `volumes:`: file-mounted certificates)
+   * and where istio-proxy mounts them. @default - none
+   */
+  readonly volumes?: GatewayVolume[];
+}
+
+/** A volume of the SMCP gateway that meshfed's gateway pods mount too: the pod volume and its istio-proxy mount. */
+export interface GatewayVolume {
+  /** The pod `volumes[]` entry (a Secret or ConfigMap source), as the SMCP's pods have it. */
+  readonly volume: JsonObject;
+  /** The istio-proxy `volumeMounts[]` entry, when the container mounts it. */
+  readonly mount?: JsonObject;
 }
 
 export interface GatewayAutoscalerFields {
@@ -251,15 +264,15 @@ export interface GatewayAutoscalerFields {
   readonly cpu: number;
 }
 
-export interface GatewayDisruptionBudgetFields {
-  readonly selectorLabels: Record<string, string>;
-}
-
 export interface HandoverTarget {
   readonly namespace: string;
   readonly deployment: string;
   readonly service: string;
   readonly routes: string[];
+  /** The SMCP gateway's ServiceAccount, which meshfed's gateway pods run as (their SPIFFE identity). */
+  readonly serviceAccount: string;
+  /** The SMCP's PodDisruptionBudget of the gateway, when the SMCP renders one. @default - none */
+  readonly disruptionBudget?: string;
 }
 
 /**
@@ -279,6 +292,10 @@ export interface HandoverRoleFields extends HookRbacFields {
   /** Get and patch only (labels, owner references): the gateway Services (and read their Endpoints). */
   readonly services: string[];
   readonly routes: string[];
+  /** Get and patch only (labels, owner references): the gateways' ServiceAccounts. */
+  readonly serviceAccounts: string[];
+  /** Get and patch only (labels, owner references): the SMCP's PodDisruptionBudgets of the gateways. */
+  readonly disruptionBudgets: string[];
   /** In the control plane's namespace: get and delete the SMCP. @default - none */
   readonly smcp?: string;
   /** Read `ServiceMeshMemberRoll default` (when the Job waits for it: HandoverJobFields.waitForMemberRoll). @default false */
@@ -506,7 +523,6 @@ export type Resource =
   /** Lets the gateway's proxies read the Secrets of their namespace (SDS). */
   | Planned<'gatewaySecretsRole', object>
   | Planned<'gatewayAutoscaler', GatewayAutoscalerFields>
-  | Planned<'gatewayDisruptionBudget', GatewayDisruptionBudgetFields>
   /** What the 07 hand-over Job may touch: named Deployments (read), Services and Routes (patch), the SMCP (delete). */
   | Planned<'handoverRole', HandoverRoleFields>
   | Planned<'handoverJob', HandoverJobFields>

@@ -211,6 +211,44 @@ test('the restart script skips a workload that no longer exists, says so, and wa
   expect(r.calls.filter((c) => c.startsWith('rollout'))).toEqual(['rollout status deployments/httpbin -n a --timeout=600s']);
 });
 
+test('the restart script patches an OnDelete workload without waiting for it, and says what a partition leaves', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
+  const log = path.join(dir, 'calls');
+  // A stub that knows every workload; asked for a strategy, db is OnDelete, web has partition 2, logs RollingUpdate.
+  const stub = [
+    '#!/bin/sh',
+    `echo "$*" >> ${log}`,
+    'case "$1 $*" in',
+    '  get*jsonpath*) case "$2" in',
+    '    statefulsets/db) echo "OnDelete/" ;;',
+    '    statefulsets/web) echo "RollingUpdate/2" ;;',
+    '    *) echo "RollingUpdate/" ;;',
+    '  esac ;;',
+    '  get*) echo "$2/$3" ;;',
+    'esac',
+    'exit 0',
+  ].join('\n');
+  fs.writeFileSync(path.join(dir, 'kubectl'), stub, { mode: 0o755 });
+  const sts = ['db', 'web', 'logs'].map((name) => ({ kind: 'StatefulSet' as const, namespace: 'a', name }));
+  const res = spawnSync('/bin/sh', ['-c', restartScript('meshfed.dev/restarted-for-network', 'net-1', sts)], {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: 'utf8',
+  });
+  expect(res.status).toBe(0);
+  expect(res.stdout).toContain(
+    'meshfed: not restarted: a/statefulsets/db uses updateStrategy OnDelete: delete its pods (meshfed check MF026)',
+  );
+  expect(res.stdout).toContain(
+    'meshfed: partly restarted: a/statefulsets/web has partition 2: the pods below it keep their proxies (MF026)',
+  );
+  const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+  expect(calls.filter((c) => c.startsWith('patch')).length).toBe(3);
+  expect(calls.filter((c) => c.startsWith('rollout'))).toEqual([
+    'rollout status statefulsets/web -n a --timeout=600s',
+    'rollout status statefulsets/logs -n a --timeout=600s',
+  ]);
+});
+
 test('the restart script fails when a rollout does not finish', () => {
   expect(runRestart(['deployments/httpbin', 'statefulsets/db'], 1).code).toBe(1);
 });

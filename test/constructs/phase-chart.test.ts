@@ -157,17 +157,14 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     max: 5,
     cpu: 80,
   },
-  gatewayDisruptionBudget: {
-    type: 'gatewayDisruptionBudget',
-    ref: r('policy/v1', 'PodDisruptionBudget', 'istio-ingressgateway-ossm3', 'istio-system'),
-    selectorLabels: { 'meshfed.dev/gateway': 'istio-ingressgateway' },
-  },
   handoverRole: {
     type: 'handoverRole',
     ref: r('rbac.authorization.k8s.io/v1', 'Role', 'meshfed-handover', 'istio-system'),
     deployments: ['istio-ingressgateway-ossm3'],
     services: ['istio-ingressgateway'],
     routes: ['istio-ingressgateway'],
+    serviceAccounts: ['istio-ingressgateway-service-account'],
+    disruptionBudgets: [],
     smcp: 'basic',
   },
   handoverJob: {
@@ -176,7 +173,15 @@ const SAMPLES: { [T in Resource['type']]: Extract<Resource, { type: T }> } = {
     serviceAccount: sa,
     image: 'quay.io/openshift/origin-cli:4.19',
     smcp: { name: 'basic', namespace: 'istio-system' },
-    targets: [{ namespace: 'istio-system', deployment: 'istio-ingressgateway-ossm3', service: 'istio-ingressgateway', routes: [] }],
+    targets: [
+      {
+        namespace: 'istio-system',
+        deployment: 'istio-ingressgateway-ossm3',
+        service: 'istio-ingressgateway',
+        routes: [],
+        serviceAccount: 'istio-ingressgateway-service-account',
+      },
+    ],
     waitForMemberRoll: true,
     members: [],
   },

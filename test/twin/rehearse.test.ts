@@ -3,6 +3,7 @@
  * each live defect the reviews found — put back into the render on purpose — makes the move that exposes it
  * fail. The renders are made once; each broken case edits the files of the render before it is replayed.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { MigrationPhase, PHASES } from '../../lib/phases';
@@ -12,6 +13,7 @@ import { readDumps } from '../../lib/twin/live';
 import { Engine, RehearsalFinding, rehearseCluster, Scenario } from '../../lib/twin/rehearse';
 import { memoryTree } from '../../lib/twin/tree';
 import { defaultWorld } from '../../lib/twin/world';
+import { copyTree } from '../support/fixtures';
 
 const PROD = path.join(__dirname, '..', '..', 'examples', 'production-smcp', 'clusters');
 
@@ -27,12 +29,14 @@ function rehearse(opts: {
   judge: MigrationPhase[];
   scenarios?: Exclude<Scenario, 'forward'>[];
   edit?: (files: Map<string, string>) => void;
+  /** Another clusters/ folder and its render (the production example by default). */
+  from?: { dir: string; result: RenderResult };
 }): RehearsalFinding[] {
   const cluster = opts.cluster ?? 'east';
   const last = Math.max(...opts.judge.map((p) => PHASES.indexOf(p)));
   const renders = new Map(
     PHASES.slice(0, last + 1).map((p) => {
-      const files = filesAtPointers(result, { [cluster]: p })!;
+      const files = filesAtPointers(opts.from?.result ?? result, { [cluster]: p })!;
       opts.edit?.(files);
       return [p, memoryTree(files)] as const;
     }),
@@ -40,7 +44,7 @@ function rehearse(opts: {
   return rehearseCluster(
     {
       cluster,
-      dumps: readDumps(path.join(PROD, cluster, 'ossm2')),
+      dumps: readDumps(path.join(opts.from?.dir ?? PROD, cluster, 'ossm2')),
       renders,
       engines: opts.engines,
       judge: opts.judge,
@@ -77,11 +81,28 @@ describe('the production example', () => {
 
 describe('each defect, put back on purpose, fails the move that exposes it', () => {
   test('a takeover ServiceAccount in a later wave than its Deployment: 06 never completes under Argo CD', () => {
-    const edit = replace(
+    // The takeover pods run as the SMCP gateway's ServiceAccount now; put back a ServiceAccount of their own, in wave 2.
+    const account = [
+      'apiVersion: v1',
+      'kind: ServiceAccount',
+      'metadata:',
+      '  annotations:',
+      '    argocd.argoproj.io/sync-options: Delete=false',
+      "    argocd.argoproj.io/sync-wave: '2'",
+      '  name: istio-ingressgateway-ossm3',
+      '  namespace: istio-system',
+      '---',
+      '',
+    ].join('\n');
+    const runAs = replace(
       'east/06-migrate-workloads/istio-system.yaml',
-      /(kind: ServiceAccount\nmetadata:\n {2}annotations:\n(?: {4}.*\n)*? {4}argocd\.argoproj\.io\/sync-wave: )'-1'(\n {2}name: istio-ingressgateway-ossm3\n)/,
-      "$1'2'$2",
+      /serviceAccountName: istio-ingressgateway-service-account\n/,
+      'serviceAccountName: istio-ingressgateway-ossm3\n',
     );
+    const edit = (files: Map<string, string>) => {
+      runAs(files);
+      files.set('east/06-migrate-workloads/istio-system.yaml', account + files.get('east/06-migrate-workloads/istio-system.yaml')!);
+    };
     const f = rehearse({ engines: ['argocd'], judge: ['06-migrate-workloads'], edit });
     expect(f.find((x) => x.move === '05-install-ossm3 → 06-migrate-workloads' && x.scenario === 'forward')?.why).toMatch(
       /never completes|fails/,
@@ -180,6 +201,66 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     );
     const f = rehearse({ engines: ['argocd'], judge: ['03-import'], edit });
     expect(summary(f)).toContainEqual(expect.stringMatching(/forward 02-export → 03-import: .*Gateway istio-system\/remote-gateway/));
+  });
+
+  test("the hand-over Job leaving the gateway's ServiceAccount to Maistra: the SMCP deletion prunes it and 07 fails", () => {
+    const edit = replace(
+      'east/07-finalize/istio-system.yaml',
+      /\{"op":"strip-owner","resource":"serviceaccount","name":"istio-ingressgateway-service-account"[^}]*\},/,
+      '',
+    );
+    const f = rehearse({ engines: ['flux'], judge: ['07-finalize'], edit });
+    expect(summary(f)).toContainEqual(
+      // The Job's last step finds the ServiceAccount gone (require-present), after the SMCP's deletion pruned it.
+      expect.stringMatching(/forward 06-migrate-workloads → 07-finalize: .*Job istio-system\/meshfed-handover-.*Job Failed/),
+    );
+  });
+
+  test('a PodDisruptionBudget of its own on the takeover pods beside the SMCP budget: drains stall from 06 (none without it)', () => {
+    // east with the SMCP's budgets on (spec and appliedSpec): Maistra renders a budget per gateway selecting its labels.
+    const dir = copyTree(PROD);
+    const file = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const on = text
+      .replace(/(podDisruption:\n\s+enabled: )false/, '$1true')
+      .replace(
+        '\n  runtime:\n    components:\n',
+        '\n  runtime:\n    defaults:\n      deployment:\n        podDisruption:\n          enabled: true\n    components:\n',
+      );
+    expect(on.match(/enabled: true\n/g)!.length).toBeGreaterThan(text.match(/enabled: true\n/g)!.length + 1);
+    fs.writeFileSync(file, on);
+    const from = { dir, result: render(dir, { skipPointerRules: true }) };
+    const judge: MigrationPhase[] = ['06-migrate-workloads', '07-finalize'];
+    expect(summary(rehearse({ engines: ['flux'], judge, from }))).toEqual([]);
+    // What meshfed rendered before: a budget of its own on its pods in 06, which carry the labels the SMCP's budget selects.
+    const budget = [
+      'apiVersion: policy/v1',
+      'kind: PodDisruptionBudget',
+      'metadata:',
+      '  annotations:',
+      '    argocd.argoproj.io/sync-options: Delete=false',
+      "    argocd.argoproj.io/sync-wave: '0'",
+      '  name: istio-ingressgateway-ossm3',
+      '  namespace: istio-system',
+      'spec:',
+      '  minAvailable: 1',
+      '  selector:',
+      '    matchLabels:',
+      '      meshfed.dev/gateway: istio-ingressgateway',
+      '---',
+      '',
+    ].join('\n');
+    const edit = (files: Map<string, string>) => {
+      for (const phase of judge) {
+        const f = `east/${phase}/istio-system.yaml`;
+        files.set(f, budget + files.get(f)!);
+      }
+    };
+    expect(summary(rehearse({ engines: ['flux'], judge: ['06-migrate-workloads'], from, edit }))).toContainEqual(
+      expect.stringMatching(
+        /forward 05-install-ossm3 → 06-migrate-workloads: .*istio-ingressgateway-ossm3-.* is covered by PodDisruptionBudget istio-system\/istio-ingressgateway and PodDisruptionBudget istio-system\/istio-ingressgateway-ossm3/,
+      ),
+    );
   });
 
   test('no ServiceMeshMember in a ClusterWide gateway namespace: 06 takes it out of the mesh and the SMCP fails under Flux', () => {

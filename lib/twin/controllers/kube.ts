@@ -1461,6 +1461,13 @@ function rolloutAccess(ctx: JobContext, t: WorkloadTarget): string | undefined {
   return undefined;
 }
 
+/** A StatefulSet or DaemonSet that replaces pods only when they are deleted. */
+function onDelete(cluster: Cluster, t: WorkloadTarget): boolean {
+  if (t.resource === 'deployments') return false;
+  const w = cluster.get({ group: 'apps', kind: WORKLOAD_KIND[t.resource], namespace: t.namespace, name: t.name });
+  return str(valueAt(w?.spec, ['updateStrategy', 'type'])) === 'OnDelete';
+}
+
 function rolloutWait(cluster: Cluster, t: WorkloadTarget, elapsed: number, timeout: number): StepOutcome {
   const s = rolloutStatus(cluster, t);
   if (s.error) return { state: 'fail', message: s.error };
@@ -1537,6 +1544,12 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
   while (run.waiting! < run.patched.length) {
     const w = run.patched[run.waiting!];
     const denied = rolloutAccess(ctx, w);
+    // The script reads the strategy first and does not wait for an OnDelete workload (lib/job-steps.ts).
+    if (!denied && onDelete(cluster, w)) {
+      run.waiting! += 1;
+      run.waitStartedAt = cluster.now;
+      continue;
+    }
     const outcome = denied
       ? { state: 'fail' as const, message: denied }
       : rolloutWait(cluster, w, cluster.now - run.waitStartedAt!, step.timeoutSeconds);

@@ -1,4 +1,5 @@
 import { abortRules, abortSteps, deliveryNames, DeliveryNames, durationText, failureRows, moveLines } from './delivery';
+import { list } from './format';
 import { TITLES, WHAT } from './phase-text';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
@@ -8,7 +9,8 @@ import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel, Mesh } from '../../model/types';
 import { nextSteps } from '../../plan/pointers';
-import { MigrationPhase, PhasePlan, PHASES, Plan } from '../../plan/types';
+import { NETWORK_RESTART_NAME, networkRestartSkips, workloadKey } from '../../plan/restart';
+import { MigrationPhase, PhasePlan, PHASES, Plan, Resource } from '../../plan/types';
 import { PhaseDurations, phaseDurations } from '../durations';
 
 /** The gate of a cluster's next phase in one line. */
@@ -55,6 +57,29 @@ function abortAndRollback(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, 
  * concrete, its gate in one line, what to verify, when to abort, and a rollback decision table. The
  * federation-wide dist/README.md stays the overview.
  */
+/**
+ * Every workload the phase's restart Jobs restart, by name, and those the 03 restart leaves out on purpose
+ * (spec.workloadRestart.skipNetworkRestart); what no Job can restart is meshfed check MF026's.
+ */
+export function restartLines(p: PhasePlan, mesh: Mesh): string[] {
+  const jobs = p.adds.filter((r): r is Extract<Resource, { type: 'restartJob' }> => r.type === 'restartJob');
+  const skipped = p.phase === '03-import' && !mesh.virtual && mesh.settings.mode !== 'greenfield' ? networkRestartSkips(mesh) : [];
+  const network = jobs.some((j) => j.ref.name.startsWith(NETWORK_RESTART_NAME)) || skipped.length > 0;
+  if (jobs.length === 0 && !network) return [];
+  const out = jobs.map(
+    (j) =>
+      `**Restarts.** The PostSync Job \`${j.ref.name}\` restarts, one rollout after the other: ` +
+      `${list(j.workloads.map(workloadKey), j.workloads.length)}.`,
+  );
+  if (skipped.length)
+    out.push(
+      `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped.map(workloadKey), skipped.length)}; ` +
+        'they keep proxies without the network.',
+    );
+  out.push('What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions): `meshfed check`, MF026.');
+  return [out.join(' '), ''];
+}
+
 export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string, gitops?: GitOpsSettings): string {
   const ctx = ModelIndex.of(model);
   const mesh = ctx.mesh(cluster);
@@ -81,6 +106,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
   out.push(
     `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
     '',
+    ...restartLines(p, mesh),
     `**Gate.** ${gateLine(step.blockedBy, gates)}`,
     '',
     '**Pre-flight** (all must hold before you merge):',

@@ -1,3 +1,4 @@
+import { restartLines } from './cluster';
 import { diagram, importPairs, MAX_ARROWS } from './diagram';
 import { list, refName, uniq } from './format';
 import { CAVEATS, TITLES, WHAT } from './phase-text';
@@ -62,6 +63,11 @@ function phaseSection(phase: MigrationPhase, s: Sections): string[] {
     out.push(`| ${c} | ${adds} | ${patched.length}: ${list(patched, 4)} | ${deletes} | ${written} |`);
   }
   out.push('');
+  for (const c of plan.local) {
+    const restarts = restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c));
+    if (restarts.length) out.push(`- **${c}**: ${restarts[0].replace(/^\*\*Restarts\.\*\* /, '')}`);
+  }
+  if (plan.local.some((c) => restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c)).length)) out.push('');
   const gates = plan.local.flatMap((c) =>
     plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map(
       (g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`,

@@ -1,0 +1,174 @@
+/**
+ * MF026: the pods meshfed's restart Jobs (03 on an importer, 06 everywhere) cannot restart are named, each
+ * with what the operator runs and by when.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { stringify } from 'yaml';
+
+import { analyse } from './support/analyse';
+import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { runCli, synthTo } from './support/synth';
+import { runChecks } from '../lib/check';
+
+const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
+  kind,
+  metadata: { name, namespace: 'client', ...extra },
+});
+const owner = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: 'u' }] };
+const template = { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db' }] } };
+
+/** The bundled example with east's member namespace `client` holding every kind the Jobs skip. */
+function withUnrestartable(): string {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const objects = [
+    { apiVersion: 'apps.openshift.io/v1', ...meta('DeploymentConfig', 'legacy'), spec: { replicas: 1, template } },
+    { apiVersion: 'argoproj.io/v1alpha1', ...meta('Rollout', 'canary'), spec: { template } },
+    { apiVersion: 'batch/v1', ...meta('CronJob', 'nightly'), spec: { schedule: '0 1 * * *', jobTemplate: { spec: { template } } } },
+    { apiVersion: 'batch/v1', ...meta('Job', 'migrate'), spec: { template } },
+    { apiVersion: 'batch/v1', ...meta('Job', 'nightly-123', owner), spec: { template } },
+    { apiVersion: 'v1', ...meta('Pod', 'debug'), spec: template.spec },
+    { apiVersion: 'v1', ...meta('Pod', 'curl-5d8f-abcde', owner), spec: template.spec },
+    {
+      apiVersion: 'apps/v1',
+      ...meta('StatefulSet', 'db'),
+      spec: { replicas: 3, selector: { matchLabels: { app: 'db' } }, template, updateStrategy: { type: 'OnDelete' } },
+    },
+    {
+      apiVersion: 'apps/v1',
+      ...meta('StatefulSet', 'cache'),
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'db' } },
+        template,
+        updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 2 } },
+      },
+    },
+  ];
+  fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'restarts-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+  return dir;
+}
+
+describe('MF026 workload restarts', () => {
+  test('does not trigger on the bundled example (Deployments only)', () => {
+    const a = analyse(EXAMPLE_CLUSTERS);
+    expect(runChecks(a.model, a.plan, ['MF026'])).toEqual([]);
+  });
+
+  test('triggers on every kind the restart Jobs skip, at each phase whose Job misses it, with the command', () => {
+    const a = analyse(withUnrestartable());
+    const found = runChecks(a.model, a.plan, ['MF026']);
+    const at = (phase: string) =>
+      found
+        .filter((f) => f.phase === phase)
+        .map((f) => f.location!.object)
+        .sort();
+    // Owned Jobs and pods are their owners' (the CronJob's, a controller's): not named.
+    const named = [
+      'CronJob client/nightly',
+      'DeploymentConfig client/legacy',
+      'Job client/migrate',
+      'Pod client/debug',
+      'Rollout client/canary',
+      'StatefulSet client/cache',
+      'StatefulSet client/db',
+    ];
+    expect(at('03-import')).toEqual(named);
+    expect(at('06-migrate-workloads')).toEqual(named);
+    expect(found.every((f) => f.severity === 'warning' && f.cluster === 'east')).toBe(true);
+    const text = (object: string, phase: string) => {
+      const f = found.find((x) => x.location!.object === object && x.phase === phase)!;
+      return `${f.problem} ${f.fix}`;
+    };
+    expect(text('DeploymentConfig client/legacy', '03-import')).toBe(
+      "DeploymentConfig client/legacy is not restarted by meshfed's 03-import Job (it patches Deployments, StatefulSets and " +
+        'DaemonSets): its pods keep a proxy without the mesh network, which gets no endpoint for any import once an exporter ' +
+        "removes the federation path (04). After 03-import syncs, before any exporter's 04-remove-federation, run " +
+        '`oc rollout latest dc/legacy -n client` and wait for `oc rollout status dc/legacy -n client`.',
+    );
+    expect(text('Rollout client/canary', '06-migrate-workloads')).toContain(
+      'its pods keep its OSSM 2 sidecar, which loses its control plane at 07. After 06-migrate-workloads syncs, before ' +
+        '07-finalize, run `kubectl argo rollouts restart canary -n client`',
+    );
+    expect(text('StatefulSet client/db', '03-import')).toContain(
+      "uses updateStrategy OnDelete: meshfed's 03-import Job patches its pod template, but no pod is replaced until it is deleted",
+    );
+    expect(text('StatefulSet client/cache', '03-import')).toContain(
+      "has updateStrategy.rollingUpdate.partition 2: meshfed's 03-import Job sees its rollout done with the pods below ordinal 2 " +
+        'not restarted',
+    );
+    expect(text('StatefulSet client/cache', '03-import')).toContain('delete pods 0 to 1 one at a time');
+    expect(text('Pod client/debug', '06-migrate-workloads')).toContain('has no owner');
+    expect(text('CronJob client/nightly', '03-import')).toContain('wait for the Jobs it started before to finish, or delete them');
+    // A namespace no restart covers (west's) is not reported, and the finding points at the object's line.
+    expect(found.find((f) => f.location!.object === 'StatefulSet client/db')!.location).toMatchObject({
+      file: expect.stringMatching(/restarts-client\.yaml$/),
+      field: 'spec.updateStrategy',
+    });
+  });
+});
+
+/** The bundled example with east's cluster.yaml leaving workloads out of the 03 restart, at `phase`. */
+function skipping(entries: string[], phase = '00-federation'): string {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const file = path.join(dir, 'east', 'cluster.yaml');
+  const text = fs.readFileSync(file, 'utf8');
+  const next = text
+    .replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  skipNetworkRestart: [${entries.join(', ')}]\n`)
+    .replace('phase: 00-federation', `phase: ${phase}`);
+  expect(next).toContain('skipNetworkRestart');
+  fs.writeFileSync(file, next);
+  return dir;
+}
+
+describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the 03 restart', () => {
+  test('leaves the workload out of the 03 Job (not the 06 one); MF026 names it at its line; MF001 takes the user at their word', () => {
+    const dir = skipping(['client/Deployment/curl']);
+    const a = analyse(dir);
+    const jobs = (phase: number) => a.plan.byCluster.east[phase].adds.filter((r) => r.type === 'restartJob');
+    // curl was east's only member workload: no 03 Job at all; 06 still moves it to OSSM 3.
+    expect(jobs(3)).toEqual([]);
+    expect(jobs(6).flatMap((j) => (j.type === 'restartJob' ? j.workloads.map((w) => w.name) : []))).toEqual(['curl']);
+    const found = a.findings.filter((f) => f.rule === 'MF026');
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      "03-import: Deployment client/curl is left out of meshfed's 03-import restart (spec.workloadRestart.skipNetworkRestart): its " +
+        'pods keep a proxy without the mesh network, which gets no endpoint for any import once an exporter removes the ' +
+        'federation path (04). Leave it out only if it calls no imported service; otherwise take it off the list, or restart it ' +
+        "yourself after 03-import syncs, before any exporter's 04-remove-federation (`oc rollout restart deployment/curl -n client`).",
+    ]);
+    expect(found[0].location).toMatchObject({ field: 'spec.workloadRestart.skipNetworkRestart[0]' });
+    expect(a.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('an entry that names no dumped member workload is refused, with the form to use; nothing is written', () => {
+    const dir = skipping(['client/StatefulSet/curl']);
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-')), 'dist');
+    const res = runCli(['--clusters', dir, '--out', out]);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('cluster.yaml');
+    expect(res.stderr).toMatch(
+      /client\/StatefulSet\/curl is no Deployment, StatefulSet or DaemonSet of east's member namespaces in the dumps.*client\/Deployment\/curl/s,
+    );
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  test('the runbooks name every workload a restart Job restarts, and those left out', () => {
+    const { dist } = synthTo(skipping([], '02-export'));
+    const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+    expect(readme).toMatch(
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts, one rollout after the other: `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
+    );
+    const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
+    expect(east).toMatch(
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts, one rollout after the other: `client\/Deployment\/curl`\./,
+    );
+    const skipped = fs.readFileSync(
+      path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
+      'utf8',
+    );
+    expect(skipped).toContain('Left out on purpose (`spec.workloadRestart.skipNetworkRestart`): `client/Deployment/curl`');
+    expect(skipped).not.toContain('meshfed-restart-for-network-');
+  });
+});
