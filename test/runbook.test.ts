@@ -96,6 +96,22 @@ describe('per tool: the move, the expected duration, the abort', () => {
     expect(lines[del]).toMatch(/ -n istio-system --ignore-not-found$/);
     expect(abort).toContain('flux --context east reconcile kustomization meshfed-east-delivery -n flux-system --with-source');
     expect(abort).toContain('--feature-gates=CancelHealthCheckOnNewRevision=true');
+    // Flux: the phase Kustomization is suspended before its Jobs are deleted (it would re-apply the aborted folder and
+    // create them again until the delivery moves its path), and resumed only after the delivery ran.
+    const at = (l: string) => lines.indexOf(l);
+    const suspend = at('flux --context east suspend kustomization meshfed-east -n flux-system');
+    const delivery = at('flux --context east reconcile kustomization meshfed-east-delivery -n flux-system --with-source');
+    const resume = at('flux --context east resume kustomization meshfed-east -n flux-system');
+    const fluxDelete = lines.findIndex((l, i) => i > suspend && l.startsWith('kubectl --context east delete job '));
+    expect(suspend).toBeGreaterThan(terminate);
+    expect(fluxDelete).toBeGreaterThan(suspend);
+    expect(delivery).toBeGreaterThan(fluxDelete);
+    expect(resume).toBeGreaterThan(delivery);
+  });
+
+  test('the expected duration counts Argo CD’s retries: each a full sync, every hook again', () => {
+    const md = runbookAt('05-install-ossm3');
+    expect(md).toMatch(/Argo CD \d+ min per attempt .* retries a failed sync 5 times, every hook Job again, so up to 6 × that/);
   });
 
   test('a failed Job is run again per tool, not "by syncing again"', () => {

@@ -18,6 +18,12 @@ export interface MeshfedApplicationProps {
 }
 
 /**
+ * How often Argo CD retries a failed sync (each retry a full sync, every hook again: argo-cd@v3.4.0
+ * controller/appcontroller.go:1466-1491, 1537-1550). The runbooks' worst case counts it.
+ */
+export const ARGOCD_RETRY_LIMIT = 5;
+
+/**
  * Sync options, chosen deliberately (docs/gitops.md, "Argo CD"):
  * - automated prune: 04 and 07 delete objects; selfHeal: drift back to the phase's state;
  * - PruneLast: deletions (peers in 04, the SMCP in 07) only after everything else is synced and healthy;
@@ -63,7 +69,7 @@ export class MeshfedApplication extends Construct {
             props.phase === '07-finalize'
               ? ['Delete=false', 'ServerSideApply=true']
               : ['Delete=false', 'PruneLast=true', 'ServerSideApply=true'],
-          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+          retry: { limit: ARGOCD_RETRY_LIMIT, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
         },
       },
     });
@@ -116,7 +122,7 @@ export class MeshfedRootApplication extends Construct {
         syncPolicy: {
           automated: { prune: false, selfHeal: false },
           syncOptions: ['Delete=false', 'RespectIgnoreDifferences=true'],
-          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+          retry: { limit: ARGOCD_RETRY_LIMIT, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
         },
       },
     });

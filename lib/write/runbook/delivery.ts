@@ -1,4 +1,5 @@
 import { kc, refName } from './format';
+import { ARGOCD_RETRY_LIMIT } from '../../constructs/argocd-application';
 import { SMCP_ERROR_REASONS } from '../../constructs/health-checks';
 import { GitOpsSettings } from '../../load/gitops';
 import { Mesh } from '../../model/types';
@@ -79,7 +80,9 @@ export function durationText(d: PhaseDurations, n: DeliveryNames): string[] {
   return [
     `**Expected duration.** ${waves} Then the Jobs, each ended by Kubernetes at its deadline (\`activeDeadlineSeconds\`): ${jobs}` +
       `${d.jobs.some((j) => j.ref.name.startsWith('meshfed-verify')) ? ' (the verify Job waits for the restart first)' : ''}. ` +
-      `Worst case before the sync fails by itself: Argo CD ${minutes(d.argocdSeconds)} (the PostSync waves run one after another), ` +
+      `Worst case before the sync fails by itself: Argo CD ${minutes(d.argocdSeconds)} per attempt (the PostSync waves run one after ` +
+      `another) — and it retries a failed sync ${ARGOCD_RETRY_LIMIT} times, every hook Job again, so up to ${ARGOCD_RETRY_LIMIT + 1} × that ` +
+      `before the Application shows Degraded (it reads Progressing meanwhile: abort at the first failed Job, below); ` +
       `Flux ${minutes(d.fluxTimeoutSeconds)} (\`${n.app}\`'s timeout; its Jobs run at the same time).`,
     '',
   ];
@@ -144,7 +147,11 @@ export function abortRules(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations,
  * - Flux: a deleted Job does not end the running health check: a NotFound object is neither Current nor Failed, so
  *   the wait goes on to the timeout (fluxcd/pkg@e2cfd1a ssa/manager_wait.go:118-148). CancelHealthCheckOnNewRevision
  *   lets the rollback's revision end it (off by default: fluxcd/kustomize-controller@186fb3b
- *   internal/features/features.go:50-57, 94-96).
+ *   internal/features/features.go:50-57, 94-96; before 1.8 only on a new source revision: CHANGELOG 1.8.0).
+ *   Until the delivery Kustomization has applied the phase Kustomization with the rolled-back path, the phase
+ *   Kustomization keeps reconciling the aborted folder (its retryInterval, or the new revision's enqueue, which
+ *   reaches both: kustomization_manager.go:159-174) and would create the deleted Jobs again: suspend it first
+ *   (`spec.suspend` is the CLI's field, which the delivery's server-side apply leaves alone), resume it once its path moved.
  */
 export function abortSteps(mesh: Mesh, d: PhaseDurations, n: DeliveryNames, ownJobs: readonly ObjectRef[]): string[] {
   const c = mesh.cluster;
@@ -159,11 +166,15 @@ export function abortSteps(mesh: Mesh, d: PhaseDurations, n: DeliveryNames, ownJ
     `argocd app terminate-op ${n.app}`,
     ...(jobs.length ? ["# make sure none of the phase's Jobs still runs (a Job deleted before Terminate is retried)", ...jobs] : []),
     `# then commit the rollback; ${n.automated ? `auto-sync applies it` : `then ${argoSync(n)}`}`,
-    `# Flux: commit the rollback first (else Flux re-creates the Jobs), then${jobs.length ? ' stop the Jobs and' : ''} fetch it now`,
+    `# Flux: suspend the phase first: until the delivery moves its path it re-applies the aborted phase${jobs.length ? ' and its Jobs' : ''}`,
+    `flux --context ${c} suspend kustomization ${n.app} -n ${n.fluxNamespace}`,
     ...jobs,
+    `# commit the rollback, then fetch it and let the delivery move ${n.app} to the rolled-back phase`,
     fluxReconcile(c, n, `${n.app}-delivery`, true),
-    `#   with --feature-gates=CancelHealthCheckOnNewRevision=true (a prerequisite, docs/gitops.md) ${n.app} drops its running`,
-    `#   health check for the new revision; without it the rollback waits until that check ends (at most ${minutes(d.fluxTimeoutSeconds)})`,
+    `${kc(c)} get kustomization ${n.app} -n ${n.fluxNamespace} -o jsonpath='{.spec.path}'   # the rolled-back phase's folder`,
+    `flux --context ${c} resume kustomization ${n.app} -n ${n.fluxNamespace}`,
+    `#   with --feature-gates=CancelHealthCheckOnNewRevision=true on kustomize-controller >= 1.8 (docs/gitops.md) a health check`,
+    `#   still running drops out for the new request; without it the resume waits until that check ends (at most ${minutes(d.fluxTimeoutSeconds)})`,
     '```',
     '',
   ];
