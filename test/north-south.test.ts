@@ -460,3 +460,12 @@ describe('MF019 north-south continuity', () => {
     );
   });
 });
+
+test('the 06 restart ClusterRole may patch only the Namespaces it relabels, never one Git labels (the control plane’s)', () => {
+  const roles = of(6, 'namespaceRelabelRole');
+  expect(roles.length).toBeGreaterThan(0);
+  for (const r of roles) expect(r.namespaces).not.toContain('istio-system');
+  // Git adopts istio-system with maistra.io/ignore-namespace in the same phase, before the Job runs.
+  const ns = adds(6).find((r) => r.type === 'adopted' && r.ref.kind === 'Namespace' && r.ref.name === 'istio-system');
+  expect(ns?.type === 'adopted' && (ns.body.metadata as any).labels['maistra.io/ignore-namespace']).toBe('true');
+});

@@ -188,7 +188,12 @@ export const RESTART_NAME = 'meshfed-restart-workloads';
  * revision and restarts the member workloads, so OSSM 3 injects their sidecars.
  */
 export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
-  const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh));
+  // Git adopts each dumped one with the label in this phase's first wave (north-south.ts planGatewayTakeover): the
+  // Job labels only those Git cannot, so its ClusterRole gets no patch on a Namespace Git already labels (the
+  // control plane's, whose PSA, revision and member labels that patch right would otherwise reach).
+  const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh)).filter(
+    (ns) => !mesh.inventory.namespaces.some((n) => n.name === ns),
+  );
   return restartResources(mesh, {
     name: RESTART_NAME,
     namespace: mesh.ossm3.namespace,
