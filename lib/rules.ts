@@ -121,6 +121,12 @@ export const RULES = {
     summary: 'an exported service whose pods have no known service account, or several, so imports pin its identity loosely',
     input: true,
   },
+  MF026: {
+    severities: ['error'],
+    title: 'flows through NetworkPolicies',
+    summary:
+      'a flow that works at 00 (router to gateways and consoles, monitoring, webhooks) or that meshfed renders, denied by a NetworkPolicy',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -5,6 +5,7 @@ import { checkContinuity } from './continuity';
 import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
+import { checkFlows } from './flows';
 import { checkIdentity } from './identity';
 import { checkLiveContinuity } from './live-continuity';
 import { checkNorthSouth } from './north-south';
@@ -50,6 +51,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF018: checkProtocolSniffing,
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
+  MF026: checkFlows,
 };
 
 /**
