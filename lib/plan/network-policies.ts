@@ -120,12 +120,24 @@ function kialiMonitoringBinding(mesh: Mesh): Resource[] {
   ];
 }
 
-/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF026): 01's and 05's policies, 05's Kiali binding. */
-export const contribute: Contribute = (_ctx, mesh) => {
-  if (!hasSmcp(mesh)) return {};
+/** 01's and 05's objects, per phase (none without SMCP settings). */
+function planFlowObjects(mesh: Mesh): { prepare: Resource[]; install: Resource[] } {
+  if (!hasSmcp(mesh)) return { prepare: [], install: [] };
   const policies = rendersNetworkPolicies(mesh);
   return {
-    '01-prepare': { adds: policies ? preparePolicies(mesh) : [] },
-    '05-install-ossm3': { adds: [...(policies ? installPolicies(mesh) : []), ...kialiMonitoringBinding(mesh)] },
+    prepare: policies ? preparePolicies(mesh) : [],
+    install: [...(policies ? installPolicies(mesh) : []), ...kialiMonitoringBinding(mesh)],
   };
+}
+
+/** Everything this feature renders, for a graduated mesh's one overlay (lib/plan/greenfield.ts): 07's end state. */
+export function planFlowPolicies(mesh: Mesh): Resource[] {
+  const { prepare, install } = planFlowObjects(mesh);
+  return [...prepare, ...install];
+}
+
+/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF026): 01's and 05's policies, 05's Kiali binding. */
+export const contribute: Contribute = (_ctx, mesh) => {
+  const { prepare, install } = planFlowObjects(mesh);
+  return { '01-prepare': { adds: prepare }, '05-install-ossm3': { adds: install } };
 };
