@@ -3,9 +3,13 @@
  * that keep them (lib/plan/network-policies.ts): SMCP gateways in member namespaces, user-workload monitoring, the
  * addon consoles, the standalone Kiali and its monitoring binding.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
+import { parseDocument } from 'yaml';
+
 import { analyse, broken } from './support/analyse';
+import { copyTree } from './support/fixtures';
 import { runChecks } from '../lib/check';
 import { flowsAt, judgeFlow, policiesAt } from '../lib/check/flows';
 import { States } from '../lib/check/state';
@@ -201,5 +205,46 @@ describe('the policies and the binding meshfed renders', () => {
         serviceAccount: { apiVersion: 'v1', kind: 'ServiceAccount', name: 'kiali-ossm3-service-account', namespace: 'istio-system' },
       },
     ]);
+  });
+});
+
+describe('MF027 imports visible to the gateways that route to them', () => {
+  /** The production example with the bookinfo VirtualService (on the SMCP ingress gateway) routed to an imported host. */
+  function routedToImport(exportTo?: string[]): string {
+    const dir = copyTree(PRODUCTION);
+    const file = path.join(dir, 'east', 'ossm2', 'gateway-config.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const next = text.replace('host: curl.client.svc.cluster.local', 'host: httpbin.a.svc.west-mesh-imports.local');
+    if (next === text) throw new Error('the bookinfo route is not in gateway-config.yaml');
+    fs.writeFileSync(file, next);
+    if (exportTo) {
+      const settings = path.join(dir, 'east', 'cluster.yaml');
+      const doc = parseDocument(fs.readFileSync(settings, 'utf8'));
+      doc.setIn(['spec', 'importedServices', 'exportTo'], exportTo);
+      fs.writeFileSync(settings, doc.toString());
+    }
+    return dir;
+  }
+  const mf027 = (dir: string) => analyse(dir).findings.filter((f) => f.rule === 'MF027');
+
+  test('triggers when the imports are visible only to the members: the SMCP gateway in istio-system loses the host at 04', () => {
+    const found = mf027(routedToImport(['client', 'internal-gw']));
+    expect(found.map((f) => `${f.severity} ${f.phase}: ${f.problem}`)).toEqual([
+      'error 04-remove-federation: VirtualService client/bookinfo routes the Gateway client/bookinfo-gateway (the SMCP gateway pods in ' +
+        'istio-system) to the imported host httpbin.a.svc.west-mesh-imports.local, but ServiceEntry ' +
+        'istio-system/httpbin-a-svc-west-mesh-imports-local is visible only to ["client","internal-gw"]: the gateway has no route for it ' +
+        'once the federation is gone.',
+    ]);
+    expect(found[0].fix).toBe(
+      'Add "istio-system" to spec.importedServices.exportTo in this cluster\'s cluster.yaml (or leave it unset: the default includes it).',
+    );
+    expect(found[0].location?.file).toMatch(/gateway-config\.yaml$/);
+  });
+
+  test('does not trigger with the default exportTo: the members and the control plane namespace, as Maistra made imports visible', () => {
+    const dir = routedToImport();
+    expect(mf027(dir)).toEqual([]);
+    const { model: m } = analyse(dir);
+    expect(m.meshes.find((x) => x.cluster === 'east')!.importExportTo).toEqual(['client', 'internal-gw', 'istio-system']);
   });
 });

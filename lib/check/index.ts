@@ -24,6 +24,7 @@ import { checkNoRegression } from './regression';
 import { CHECK_RULE_IDS, CheckRuleId, RULES } from '../rules';
 import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
+import { checkGatewayVisibility } from './visibility';
 import { Diagnostics } from '../diagnostics';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
@@ -52,6 +53,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
   MF026: checkFlows,
+  MF027: checkGatewayVisibility,
 };
 
 /**
