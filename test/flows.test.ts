@@ -103,7 +103,7 @@ describe('MF026 flows through NetworkPolicies', () => {
     expect(found).toEqual([
       "05-install-ossm3: user-workload monitoring → the proxies' metrics in client (PodMonitor client/istio-proxies-monitor), port 15020: " +
         'the pods of Deployment client/curl are isolated by NetworkPolicy client/meshfed-mesh ' +
-        'and none admits it (meshfed renders it from this phase).',
+        'and none admits it (a flow meshfed adds after 00-federation).',
     ]);
   });
 
@@ -120,13 +120,20 @@ describe('MF026 flows through NetworkPolicies', () => {
           'NetworkPolicy istio-system/meshfed-mesh and none admits it (it works at 00-federation).',
       ),
     );
-    // The standalone Kiali's pods carry app: kiali too: either policy admits them, so only dropping both breaks it.
+    // The standalone Kiali's pods carry app: kiali too: either policy admits them until 07 deletes the addon's.
     expect(
       mf026(
         model,
         without(5, (r) => r.ref.name === 'meshfed-kiali-ossm3'),
       ),
-    ).toEqual([]);
+    ).toEqual(
+      ['host', 'pod'].map(
+        (n) =>
+          `07-finalize: the OpenShift router (${n} network) → the kiali-ossm3 console (its Route), port 20001: the pods of Kiali ` +
+          'istio-system/kiali-ossm3 are isolated by NetworkPolicy istio-system/meshfed-mesh, ' +
+          'NetworkPolicy istio-system/meshfed-user-workload-monitoring and none admits it (a flow meshfed adds after 00-federation).',
+      ),
+    );
     const neither = broken(
       without(1, (r) => r.ref.name === 'meshfed-addon-kiali'),
       'east',
@@ -139,7 +146,7 @@ describe('MF026 flows through NetworkPolicies', () => {
           `05-install-ossm3: the OpenShift router (${n} network) → the kiali-ossm3 console (its Route), port 20001: the pods of Kiali ` +
           'istio-system/kiali-ossm3 are isolated by NetworkPolicy istio-system/meshfed-mesh, ' +
           'NetworkPolicy istio-system/meshfed-user-workload-monitoring ' +
-          'and none admits it (meshfed renders it from this phase).',
+          'and none admits it (a flow meshfed adds after 00-federation).',
       ),
     );
   });
@@ -155,7 +162,7 @@ describe('MF026 flows through NetworkPolicies', () => {
         /^01-prepare: the API server → istiod-basic's webhooks, port 15017: the pods of the SMCP's istiod-basic are isolated/,
       ),
       expect.stringMatching(
-        /^05-install-ossm3: the API server → istiod-default-v1-27-3's webhooks, port 15017: .* \(meshfed renders it from this phase\)\.$/,
+        /^05-install-ossm3: the API server → istiod-default-v1-27-3's webhooks, port 15017: .* \(a flow meshfed adds after 00-federation\)\.$/,
       ),
     ]);
   });
@@ -188,6 +195,16 @@ describe('the policies and the binding meshfed renders', () => {
     ]);
     const gw = plan.byCluster.east[1].adds.find((r) => r.ref.name === 'meshfed-gateway-internal-ingressgateway');
     expect(gw).toMatchObject({ podLabels: { app: 'internal-ingressgateway' }, from: 'anywhere' });
+  });
+
+  test('07: the addon policies go with the addons (kept, they would open any later pod with those labels)', () => {
+    expect(plan.byCluster.east[7].deletes.filter((r) => r.kind === 'NetworkPolicy').map((r) => `${r.namespace}/${r.name}`)).toEqual([
+      'istio-system/meshfed-addon-kiali',
+      'istio-system/meshfed-addon-grafana',
+      'istio-system/meshfed-addon-prometheus',
+      'istio-system/meshfed-addon-jaeger-all-in-one',
+      'istio-system/meshfed-addon-jaeger-query',
+    ]);
   });
 
   test('05: user-workload monitoring wherever a monitor is, the standalone Kiali, and its cluster-monitoring-view binding', () => {

@@ -367,6 +367,6 @@ function flowDenied(flow: Flow, denied: { pods: FlowPods; verdict: Verdict }, wo
   const isolating = denied.verdict.policies.map((p) => `NetworkPolicy ${p}`).join(', ');
   return (
     `${flow.from.name} → ${flow.to}, port ${flow.port}: ${denied.pods.what} are isolated by ${isolating} and none admits it ` +
-    `(${worked ? 'it works at 00-federation' : 'meshfed renders it from this phase'}).`
+    `(${worked ? 'it works at 00-federation' : 'a flow meshfed adds after 00-federation'}).`
   );
 }

@@ -66,15 +66,21 @@ function openGatewayNamespaces(mesh: Mesh): Set<string> {
  * 01's policies beside meshfed-mesh for what Maistra kept open and meshfed's namespace-wide ones do not: each SMCP
  * ingress gateway in another namespace (a member's, e.g. internal-gw), open as Maistra's own policy for it
  * (gateways/istio-ingress/templates/networkpolicy.yaml: `namespace: {{ $gateway.namespace }}`, `ingress: - {}`),
- * selecting the pods its Service selects — the SMCP's and, from 06, the taken-over pods, which carry those labels;
- * and each enabled addon's console pods, open as Maistra's addon policies.
+ * selecting the pods its Service selects — the SMCP's and, from 06, the taken-over pods, which carry those labels.
  */
-function preparePolicies(mesh: Mesh): Resource[] {
+function gatewayPolicies(mesh: Mesh): Resource[] {
   const open = openGatewayNamespaces(mesh);
+  return smcpGateways(mesh)
+    .filter((g) => g.kind === 'ingress' && !open.has(g.namespace) && Object.keys(g.selector).length)
+    .map((g) => np(`meshfed-gateway-${g.name}`, g.namespace, { podLabels: g.selector, from: 'anywhere' }));
+}
+
+/**
+ * 01's policies for each enabled addon's console pods, open as Maistra's addon policies, until 07 deletes the
+ * addons with the SMCP (and these with them: kept, they would open any later pod with those labels).
+ */
+function addonPolicies(mesh: Mesh): Resource[] {
   const out: Resource[] = [];
-  for (const g of smcpGateways(mesh))
-    if (g.kind === 'ingress' && !open.has(g.namespace) && Object.keys(g.selector).length)
-      out.push(np(`meshfed-gateway-${g.name}`, g.namespace, { podLabels: g.selector, from: 'anywhere' }));
   const settings = settingsOf(mesh.controlPlane);
   for (const a of SMCP_ADDONS.filter((x) => x.enabled(settings)))
     for (const labels of a.pods) {
@@ -120,24 +126,29 @@ function kialiMonitoringBinding(mesh: Mesh): Resource[] {
   ];
 }
 
-/** 01's and 05's objects, per phase (none without SMCP settings). */
-function planFlowObjects(mesh: Mesh): { prepare: Resource[]; install: Resource[] } {
-  if (!hasSmcp(mesh)) return { prepare: [], install: [] };
+/** 01's and 05's objects, and what 07 deletes (none without SMCP settings). */
+function planFlowObjects(mesh: Mesh): { gateways: Resource[]; addons: Resource[]; install: Resource[] } {
+  if (!hasSmcp(mesh)) return { gateways: [], addons: [], install: [] };
   const policies = rendersNetworkPolicies(mesh);
   return {
-    prepare: policies ? preparePolicies(mesh) : [],
+    gateways: policies ? gatewayPolicies(mesh) : [],
+    addons: policies ? addonPolicies(mesh) : [],
     install: [...(policies ? installPolicies(mesh) : []), ...kialiMonitoringBinding(mesh)],
   };
 }
 
-/** Everything this feature renders, for a graduated mesh's one overlay (lib/plan/greenfield.ts): 07's end state. */
+/** What this feature leaves at 07, for a graduated mesh's one overlay (lib/plan/greenfield.ts): no addon policies. */
 export function planFlowPolicies(mesh: Mesh): Resource[] {
-  const { prepare, install } = planFlowObjects(mesh);
-  return [...prepare, ...install];
+  const { gateways, install } = planFlowObjects(mesh);
+  return [...gateways, ...install];
 }
 
-/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF026): 01's and 05's policies, 05's Kiali binding. */
+/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF026): 01's and 05's objects; 07 drops the addons'. */
 export const contribute: Contribute = (_ctx, mesh) => {
-  const { prepare, install } = planFlowObjects(mesh);
-  return { '01-prepare': { adds: prepare }, '05-install-ossm3': { adds: install } };
+  const { gateways, addons, install } = planFlowObjects(mesh);
+  return {
+    '01-prepare': { adds: [...gateways, ...addons] },
+    '05-install-ossm3': { adds: install },
+    '07-finalize': { deletes: addons.map((r) => r.ref) },
+  };
 };
