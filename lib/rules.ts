@@ -121,13 +121,13 @@ export const RULES = {
     summary: 'an exported service whose pods have no known service account, or several, so imports pin its identity loosely',
     input: true,
   },
-  MF026: {
+  MF027: {
     severities: ['error'],
     title: 'flows through NetworkPolicies',
     summary:
       'a flow that works at 00 (router to gateways and consoles, monitoring, webhooks) or that meshfed renders, denied by a NetworkPolicy',
   },
-  MF027: {
+  MF028: {
     severities: ['error'],
     title: 'imports visible to gateways',
     summary: 'a VirtualService on an SMCP gateway routes to an imported host its ServiceEntry does not export to that namespace',

@@ -1,5 +1,5 @@
 /**
- * The flows a production SMCP carries besides the federation (lib/check/flows.ts, MF026) and the NetworkPolicies
+ * The flows a production SMCP carries besides the federation (lib/check/flows.ts, MF027) and the NetworkPolicies
  * that keep them (lib/plan/network-policies.ts): SMCP gateways in member namespaces, user-workload monitoring, the
  * addon consoles, the standalone Kiali and its monitoring binding.
  */
@@ -19,7 +19,7 @@ import { Plan, Resource } from '../lib/plan/types';
 const PRODUCTION = path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters');
 const { model, plan } = analyse(PRODUCTION);
 const east = model.meshes.find((m) => m.cluster === 'east')!;
-const mf026 = (m: FederationModel, p: Plan) => runChecks(m, p, ['MF026']).map((f) => `${f.phase}: ${f.problem}`);
+const mf026 = (m: FederationModel, p: Plan) => runChecks(m, p, ['MF027']).map((f) => `${f.phase}: ${f.problem}`);
 const without = (phase: number, drop: (r: Resource) => boolean) => broken(plan, 'east', phase, (adds) => adds.filter((r) => !drop(r)));
 
 describe('the flows of the production example', () => {
@@ -70,7 +70,7 @@ describe('the flows of the production example', () => {
   });
 });
 
-describe('MF026 flows through NetworkPolicies', () => {
+describe('MF027 flows through NetworkPolicies', () => {
   test('does not trigger on the production example', () => expect(mf026(model, plan)).toEqual([]));
 
   test('triggers without the policy for an SMCP gateway in a member namespace: the router loses it from 01', () => {
@@ -89,7 +89,7 @@ describe('MF026 flows through NetworkPolicies', () => {
     const finding = runChecks(
       model,
       without(1, (r) => r.ref.name === 'meshfed-gateway-internal-ingressgateway'),
-      ['MF026'],
+      ['MF027'],
     )[0];
     expect(finding).toMatchObject({ severity: 'error', cluster: 'east' });
     expect(finding.fix).toContain("as Maistra's NetworkPolicy internal-ingressgateway did");
@@ -225,7 +225,7 @@ describe('the policies and the binding meshfed renders', () => {
   });
 });
 
-describe('MF027 imports visible to the gateways that route to them', () => {
+describe('MF028 imports visible to the gateways that route to them', () => {
   /** The production example with the bookinfo VirtualService (on the SMCP ingress gateway) routed to an imported host. */
   function routedToImport(exportTo?: string[]): string {
     const dir = copyTree(PRODUCTION);
@@ -242,7 +242,7 @@ describe('MF027 imports visible to the gateways that route to them', () => {
     }
     return dir;
   }
-  const mf027 = (dir: string) => analyse(dir).findings.filter((f) => f.rule === 'MF027');
+  const mf027 = (dir: string) => analyse(dir).findings.filter((f) => f.rule === 'MF028');
 
   test('triggers when the imports are visible only to the members: the SMCP gateway in istio-system loses the host at 04', () => {
     const found = mf027(routedToImport(['client', 'internal-gw']));

@@ -318,7 +318,7 @@ export function judgeFlow(
 }
 
 /**
- * MF026 flows through NetworkPolicies: in every phase the gates allow, each flow that the NetworkPolicies admitted
+ * MF027 flows through NetworkPolicies: in every phase the gates allow, each flow that the NetworkPolicies admitted
  * at 00 (or that meshfed renders, first seen later: the OSSM 3 istiod, user-workload monitoring) is still admitted,
  * for every pod set that serves it. Reports the first phase each flow breaks, with the policies that isolate its
  * pods.
@@ -348,7 +348,7 @@ export function checkFlows(c: CheckContext): Finding[] {
         if (!denied) continue;
         seen.add(flow.key);
         out.push({
-          rule: 'MF026',
+          rule: 'MF027',
           severity: 'error',
           cluster: mesh.cluster,
           phase: p.phase,

@@ -52,8 +52,8 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF018: checkProtocolSniffing,
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
-  MF026: checkFlows,
-  MF027: checkGatewayVisibility,
+  MF027: checkFlows,
+  MF028: checkGatewayVisibility,
 };
 
 /**

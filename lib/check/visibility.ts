@@ -31,7 +31,7 @@ function gatewayNamespaces(mesh: Mesh, gw: IstioGatewayObj): string[] {
 }
 
 /**
- * MF027 imports visible to the gateways that route to them: in every phase the gates allow, each imported host a
+ * MF028 imports visible to the gateways that route to them: in every phase the gates allow, each imported host a
  * dumped VirtualService on an SMCP gateway routes to is visible (ServiceEntry exportTo) in that gateway's namespace.
  * Reports the first phase each breaks.
  */
@@ -55,7 +55,7 @@ export function checkGatewayVisibility(c: CheckContext): Finding[] {
             if (!se || visibleTo(se.exportTo, se.ref.namespace ?? '', ns) || seen.has(key)) continue;
             seen.add(key);
             out.push({
-              rule: 'MF027',
+              rule: 'MF028',
               severity: 'error',
               cluster: mesh.cluster,
               phase: phasePlan.phase,

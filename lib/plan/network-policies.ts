@@ -143,7 +143,7 @@ export function planFlowPolicies(mesh: Mesh): Resource[] {
   return [...gateways, ...install];
 }
 
-/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF026): 01's and 05's objects; 07 drops the addons'. */
+/** The flows Maistra's NetworkPolicies admitted and meshfed's must keep (MF027): 01's and 05's objects; 07 drops the addons'. */
 export const contribute: Contribute = (_ctx, mesh) => {
   const { gateways, addons, install } = planFlowObjects(mesh);
   return {

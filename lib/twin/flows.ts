@@ -5,7 +5,7 @@
  * API server to the pods behind every webhook Service; user-workload monitoring to the pods every PodMonitor and
  * ServiceMonitor selects. The rehearsal watches them at every tick of every sync (`FlowWatch`): a flow admitted
  * before a move and denied at any step of it, or a flow the move adds and leaves denied, is a finding naming the
- * flow, the policies that isolate its pods, the step and the fix. (MF026 judges the same kinds of flow on the plan.)
+ * flow, the policies that isolate its pods, the step and the fix. (MF027 judges the same kinds of flow on the plan.)
  */
 import { Cluster, Controller } from './cluster';
 import { isObject, splitApiVersion } from './kustomize';
