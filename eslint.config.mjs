@@ -27,6 +27,7 @@ const LEAVES = [
   './lib/group.ts',
   './lib/job-steps.ts',
   './lib/json.ts',
+  './lib/netpol.ts',
   './lib/phases.ts',
   './lib/rules.ts',
   './lib/sort.ts',

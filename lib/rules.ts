@@ -131,6 +131,17 @@ export const RULES = {
     summary:
       "a member's pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, bare Jobs and pods, OnDelete, partitions",
   },
+  MF027: {
+    severities: ['error'],
+    title: 'flows through NetworkPolicies',
+    summary:
+      'a flow that works at 00 (router to gateways and consoles, monitoring, webhooks) or that meshfed renders, denied by a NetworkPolicy',
+  },
+  MF028: {
+    severities: ['error'],
+    title: 'imports visible to gateways',
+    summary: 'a VirtualService on an SMCP gateway routes to an imported host its ServiceEntry does not export to that namespace',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

@@ -251,9 +251,15 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     const { dist } = synthTo(dir);
     const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(p('00-federation').spec.rules[0].from[0].source.principals).toEqual([GW, 'west.local/ns/a/sa/tester']);
-    expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester', GW]);
+    expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
+      'east.local/ns/client/sa/*',
+      'east.local/ns/istio-system/sa/*',
+      'west.local/ns/a/sa/tester',
+      GW,
+    ]);
     expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
       'east.local/ns/client/sa/*',
+      'east.local/ns/istio-system/sa/*',
       'west.local/ns/a/sa/tester',
     ]);
     expect(p('00-federation').metadata).not.toHaveProperty('uid');
@@ -337,8 +343,12 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
       'cluster.local/ns/istio-system/sa/federation-ingress-service-account',
       'east.local/ns/client/sa/*',
+      'east.local/ns/istio-system/sa/*',
     ]);
-    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*']);
+    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
+      'east.local/ns/client/sa/*',
+      'east.local/ns/istio-system/sa/*',
+    ]);
   });
   test('triggers on an Istio wildcard that matches the gateway, and keeps the wildcard in 04', () => {
     const { findings, p } = render([policy(['*/ns/istio-system/sa/federation-ingress-service-account'])]);
@@ -346,6 +356,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
       '*/ns/istio-system/sa/federation-ingress-service-account',
       'east.local/ns/client/sa/*',
+      'east.local/ns/istio-system/sa/*',
     ]);
   });
   test('triggers on namespaces naming the control-plane namespace: the callers get a from entry of their own', () => {
@@ -362,7 +373,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(rules(findings)).toEqual(['MF002']);
     expect(p('02-export').spec.rules[0].from).toEqual([
       { source: { namespaces: ['istio-system'] } },
-      { source: { principals: ['east.local/ns/client/sa/*'] } },
+      { source: { principals: ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'] } },
     ]);
     expect(crdProblems(p('02-export'))).toEqual([]);
   });
@@ -381,7 +392,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
       'DENY policy a/httpbin-callers exempts the federation ingress gateway (namespace not istio-system)',
     );
     expect(p('02-export').spec.rules[0].from).toEqual([
-      { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*'] } },
+      { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'] } },
     ]);
   });
   test('does not trigger on */ns/istio-system/sa/*, which Istio reads as a suffix match on a literal "*"', () => {

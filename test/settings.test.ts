@@ -148,7 +148,8 @@ const DERIVED: Record<string, (a: { model: FederationModel; plan: Plan; greenfie
     for (const m of model.meshes) expect(m.importNamespace).toBe(m.controlPlane.namespace);
   },
   'spec.importedServices.exportTo': ({ model }) => {
-    for (const m of model.meshes) expect(m.importExportTo).toEqual(m.memberNamespaces);
+    // The bundled clusters are migrations: the members and the SMCP's namespace, sorted.
+    for (const m of model.meshes) expect(m.importExportTo).toEqual([...m.memberNamespaces, m.controlPlane.namespace].sort());
   },
   'spec.argocd.destination': ({ model, plan }) => {
     const gitops = loadGitOps(path.join(ROOT, 'clusters'), new Diagnostics())!;

@@ -6,6 +6,7 @@ import { checkDiscoveryScope } from './discovery';
 import { checkDrift } from './drift';
 import { checkExposure } from './exposure';
 import { Finding } from './finding';
+import { checkFlows } from './flows';
 import { checkIdentity } from './identity';
 import { checkLiveContinuity } from './live-continuity';
 import { checkNorthSouth } from './north-south';
@@ -25,6 +26,7 @@ import { checkRestarts } from './restarts';
 import { CHECK_RULE_IDS, CheckRuleId, RULES } from '../rules';
 import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
+import { checkGatewayVisibility } from './visibility';
 import { Diagnostics } from '../diagnostics';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
@@ -53,6 +55,8 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
   MF026: checkRestarts,
+  MF027: checkFlows,
+  MF028: checkGatewayVisibility,
 };
 
 /**

@@ -6,6 +6,7 @@ import { Import, Mesh, PeerLink } from '../model/types';
 import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/names';
+import { smcpGateways } from '../plan/north-south';
 import { NETWORK_RESTART_ANNOTATION, workloadKey } from '../plan/restart';
 import { refKey, Resource } from '../plan/types';
 
@@ -128,7 +129,11 @@ function ossm2TrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: Peer
 }
 
 function computeTrustProblem(state: PhaseState, mesh: Mesh, peer: Mesh, link: PeerLink, workloadNs: string, role: Role): string {
-  if (!onOssm3(state, workloadNs)) return ossm2TrustProblem(state, mesh, peer, link, role);
+  // The control plane's namespace holds OSSM 2 proxies (the SMCP's gateways) only while the SMCP exists; from 06
+  // meshfed's taken-over gateway pods there are OSSM 3's, and after 07 the only ones.
+  const cp = mesh.controlPlane;
+  const smcpGone = workloadNs === cp.namespace && !state.has('ServiceMeshControlPlane', cp.name, cp.namespace);
+  if (!onOssm3(state, workloadNs) && !smcpGone) return ossm2TrustProblem(state, mesh, peer, link, role);
   const istio = state.of('istio')[0];
   if (!istio) return `${mesh.cluster}'s ${role} workloads are on OSSM 3 but no Istio control plane is rendered`;
   const scoped = istio.caCertificates.some((c) => c.trustDomains?.includes(peer.trustDomain));
@@ -348,8 +353,16 @@ function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[]
     }
     // The workloads spec.workloadRestart.skipNetworkRestart leaves out call no import, the user says (MF026 names each).
     const skipped = new Set(mesh.settings.workloadRestart.skipNetworkRestart);
+    // The SMCP's own gateways roll by themselves: the operator re-renders them with ISTIO_META_NETWORK from the
+    // network 01 sets (maistra/istio-operator@8143614c resources/helm/v2.5/gateways/istio-ingress/templates/
+    // deployment.yaml:320-323; istio-egress likewise).
+    const operator = new Set([
+      ...smcpGateways(mesh).map((g) => `${g.namespace}/${g.name}`),
+      ...mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway].map((g) => `${mesh.controlPlane.namespace}/${g}`)),
+    ]);
     return mesh.inventory.workloads
       .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`) && !skipped.has(workloadKey(w)))
+      .filter((w) => !(w.kind === 'Deployment' && operator.has(`${w.namespace}/${w.name}`)))
       .map((w) => `${w.kind}/${w.name}`);
   });
 }

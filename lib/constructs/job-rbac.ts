@@ -72,7 +72,7 @@ export class NamespaceRelabelRole extends Construct {
 }
 
 export interface JobClusterRoleBindingProps extends ClusterRoleBindingFields {
-  /** Name of the binding and of the ClusterRole it binds. */
+  /** Name of the binding (and of the ClusterRole it binds, unless `clusterRole` names another). */
   readonly name: string;
 }
 
@@ -81,7 +81,7 @@ export class JobClusterRoleBinding extends Construct {
     super(scope, id);
     new k8s.KubeClusterRoleBinding(this, 'Resource', {
       metadata: { name: props.name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: props.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: props.clusterRole ?? props.name },
       subjects: [{ kind: 'ServiceAccount', name: props.serviceAccount.name, namespace: props.serviceAccount.namespace }],
     });
   }

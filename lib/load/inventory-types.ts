@@ -227,6 +227,8 @@ export interface VirtualServiceObj {
   readonly hosts: HostRef[];
   /** route/mirror destination hosts. */
   readonly destinations: HostRef[];
+  /** spec.gateways: `<namespace>/<name>` or `<name>` (in the VirtualService's namespace); `mesh` for the sidecars. */
+  readonly gateways: string[];
 }
 
 export interface DestinationRuleObj {

@@ -605,6 +605,7 @@ function parseVirtualService(o: SourceObject, diags: Diagnostics): T.VirtualServ
     namespace: o.namespace ?? '',
     hosts: r.array(['spec', 'hosts']).map((h, i) => ({ host: String(h), path: ['spec', 'hosts', i] })),
     destinations,
+    gateways: r.array(['spec', 'gateways']).map(String),
   };
 }
 

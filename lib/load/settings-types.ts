@@ -124,8 +124,8 @@ export interface ClusterSettingsFile {
        */
       namespace?: string;
       /**
-       * exportTo of imported ServiceEntries. Default: this mesh's member namespaces (Maistra made imports visible to
-       * the whole mesh).
+       * exportTo of imported ServiceEntries. Default: this mesh's member namespaces and, with an SMCP, the control
+       * plane's namespace, where its gateways run (Maistra made imports visible to the whole mesh).
        *
        * @minItems 1
        */
@@ -424,8 +424,8 @@ export interface ClusterSettingsSpec {
      */
     namespace?: string;
     /**
-     * exportTo of imported ServiceEntries. Default: this mesh's member namespaces (Maistra made imports visible to
-     * the whole mesh).
+     * exportTo of imported ServiceEntries. Default: this mesh's member namespaces and, with an SMCP, the control
+     * plane's namespace, where its gateways run (Maistra made imports visible to the whole mesh).
      *
      * @minItems 1
      */

@@ -8,7 +8,7 @@ import { Export, FederationModel, Import, Mesh, PeerLink } from './types';
 import { LoadedCluster } from '../load/clusters';
 import { ConfigMapObj, Peer } from '../load/inventory-types';
 import { ClusterSettings } from '../load/settings';
-import { byKey } from '../sort';
+import { byKey, compareStrings } from '../sort';
 import { revisionName, inputPath } from './names';
 
 function egressGateway(s: ClusterSettings): Mesh['egress'] {
@@ -50,9 +50,21 @@ function buildMesh(c: LoadedCluster, diags: Diagnostics): Mesh {
     platform: s.platform,
     egress: egressGateway(s),
     importNamespace: s.importedServices.namespace ?? cp.namespace,
-    importExportTo: s.importedServices.exportTo ?? (members.length ? members : ['.']),
+    importExportTo: s.importedServices.exportTo ?? defaultImportExportTo(c, members),
     restartImage: s.workloadRestart.image ?? '',
   };
+}
+
+/**
+ * Where imported services are visible by default: Maistra's federation registry made them Public, visible to every
+ * namespace of the mesh (maistra/istio@maistra-2.5 pilot/pkg/serviceregistry/federation/controller.go:379) — the
+ * members and the control plane's namespace, where the SMCP's own gateways run and route to them. A mesh without an
+ * SMCP (greenfield) has only its members.
+ */
+function defaultImportExportTo(c: LoadedCluster, members: string[]): string[] {
+  const smcp = c.settings.mode !== 'greenfield' || c.inventory.declaredControlPlane === true;
+  const namespaces = smcp ? [...new Set([...members, c.inventory.controlPlane.namespace])].sort(compareStrings) : members;
+  return namespaces.length ? namespaces : ['.'];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { API, ref } from './api-versions';
 import { planControlPlaneObjects, planObservability } from './control-plane';
 import { preexisting } from './namespaces';
+import { planFlowPolicies } from './network-policies';
 import { handedOverServices, planExplicitRoutes, planGatewayTakeover } from './north-south';
 import { Diagnostics } from '../diagnostics';
 import { exposurePolicies } from './authz';
@@ -23,6 +24,7 @@ function declaredControlPlaneObjects(mesh: Mesh, migrated: string[]): Resource[]
   return [
     ...planControlPlaneObjects(mesh),
     ...planObservability(mesh),
+    ...planFlowPolicies(mesh),
     ...planGatewayTakeover(mesh, migrated),
     ...planExplicitRoutes(mesh).adds,
     ...handedOverServices(mesh),

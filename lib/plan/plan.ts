@@ -1,6 +1,7 @@
 import { contribute as authorizationPolicies } from './authz';
 import { contribute as controlPlane, smcpAccount } from './control-plane';
 import { planGreenfield, reachableImports } from './greenfield';
+import { contribute as networkPolicies } from './network-policies';
 import { contribute as northSouth } from './north-south';
 import { contribute as adoptFederation } from './phase-00-federation';
 import { contribute as prepare } from './phase-01-prepare';
@@ -42,6 +43,7 @@ const FEATURES: readonly Contribute[] = [
   authorizationPolicies, // 00, 02, 04 (authz.ts: MF002, MF003)
   installOssm3, // 05 (phase-05-install-ossm3.ts)
   controlPlane, // 01, 05 (control-plane.ts)
+  networkPolicies, // 01, 05 (network-policies.ts: what Maistra's NetworkPolicies admitted, MF027)
   migrateWorkloads, // 06 (phase-06-migrate-workloads.ts)
   finalize, // 07 (phase-07-finalize.ts)
   restarts, // 03, 06, 07 (restart.ts)

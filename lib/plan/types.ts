@@ -388,8 +388,9 @@ export interface NamespaceRelabelRoleFields {
 }
 
 export interface ClusterRoleBindingFields {
-  /** Bound to the ClusterRole of the binding's own name. */
   readonly serviceAccount: ObjectRef;
+  /** The ClusterRole it binds. @default the binding's own name */
+  readonly clusterRole?: string;
 }
 
 export interface RestartJobFields {

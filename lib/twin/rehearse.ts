@@ -20,6 +20,7 @@
 import { ArgoCd } from './argocd';
 import { Cluster, Controller } from './cluster';
 import { evictionBlockers, parseSteps } from './controllers/kube';
+import { describeBreak, FlowBreak, FlowWatch } from './flows';
 import { Flux } from './flux';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
@@ -390,6 +391,9 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
   const judged = (p: MigrationPhase) => !input.judge || input.judge.includes(p);
   for (const engine of input.engines ?? ['argocd', 'flux']) {
     const cluster = world.live(input.dumps);
+    // Looks at every tick of every forward sync: the flows through NetworkPolicies (lib/twin/flows.ts).
+    const flows = new FlowWatch();
+    cluster.controllers.push(flows);
     const initial = snapshot(cluster);
     const sync = driver(engine, cluster, input.cluster);
     let before = initial;
@@ -425,8 +429,10 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
           });
       }
       const moveStart = cluster.now;
+      flows.begin(cluster);
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
+      const flowBreaks = flows.end(cluster);
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
       const after = snapshot(cluster);
       if (judged(phase)) {
@@ -442,6 +448,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         judgeForward(render, input.cluster, phase, { initial, before, after, synced: result.ok }, (f) => add('forward', f));
         judgeJobOrder(render, input.cluster, completions(cluster, moveStart), (f) => add('forward', f));
         if (result.ok) judgeFailedAttempts(cluster, moveStart, (f) => add('forward', f));
+        for (const b of flowBreaks) add('forward', flowFinding(b, result));
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {
@@ -553,6 +560,17 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
   const unique = [...new Map(findings.map((f) => [key(f), f])).values()];
   unique.sort((a, b) => compareStrings(key(a), key(b)));
   return { findings: unique, moves };
+}
+
+/** A flow a move breaks: the step it broke at (the engine's step then, or the settling after the sync). */
+function flowFinding(b: FlowBreak, result: EngineResult): Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'> {
+  const step = [...result.steps].reverse().find((s) => s.t <= b.at);
+  return {
+    stage: b.at > result.seconds ? 'after the sync' : (step?.stage ?? 'sync'),
+    object: `NetworkPolicy ${b.denial.verdict.policies.join(', ')}`,
+    why: `a flow ${b.worked ? 'that worked before the move is denied' : 'the move adds is denied'}: ${describeBreak(b)}`,
+    fix: `${b.denial.flow.fix}.${BUG}`,
+  };
 }
 
 interface MoveStates {

@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { Testing } from 'cdk8s';
 
-import { JobRoleBinding } from '../../lib/constructs/job-rbac';
+import { JobClusterRoleBinding, JobRoleBinding } from '../../lib/constructs/job-rbac';
 import { restartDeadlineSeconds, RestartJob, RestartRole, restartScript } from '../../lib/constructs/restart-job';
 import { verifyDeadlineSeconds, VerifyJob, VerifyJobsRole, VerifyRole, verifyScript } from '../../lib/constructs/verify-job';
 
@@ -172,6 +172,20 @@ test('a RoleBinding binds the Role of its own name to the ServiceAccount', () =>
   const b = Testing.synth(chart)[0];
   expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'meshfed-verify' });
   expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'meshfed-verify', namespace: 'istio-system' }]);
+});
+
+test('a ClusterRoleBinding binds the ClusterRole of its own name, or the one it names (Kiali: cluster-monitoring-view)', () => {
+  const chart = Testing.chart();
+  new JobClusterRoleBinding(chart, 'own', { name: 'meshfed-relabel', serviceAccount: sa });
+  new JobClusterRoleBinding(chart, 'named', {
+    name: 'kiali-ossm3-istio-system-monitoring',
+    clusterRole: 'cluster-monitoring-view',
+    serviceAccount: sa,
+  });
+  const [own, named] = Testing.synth(chart);
+  expect(own.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'meshfed-relabel' });
+  expect(named.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-monitoring-view' });
+  expect(named.metadata).toEqual({ name: 'kiali-ossm3-istio-system-monitoring' });
 });
 
 /** Run the restart script with a stub `kubectl` that knows only `present` workloads and logs every call. */

@@ -65,6 +65,16 @@ function replace(file: string, from: string | RegExp, to: string): (files: Map<s
   };
 }
 
+/** Drop the YAML document of the object `name` from one file of the render (fails when it is not there). */
+function dropObject(file: string, name: string): (files: Map<string, string>) => void {
+  return (files) => {
+    const docs = (files.get(file) ?? '').split('\n---\n');
+    const kept = docs.filter((d) => !d.includes(`\n  name: ${name}\n`));
+    if (kept.length === docs.length) throw new Error(`${name} is not in ${file}`);
+    files.set(file, kept.join('\n---\n'));
+  };
+}
+
 const summary = (fs: RehearsalFinding[]) =>
   fs.map((f) => `${f.engine} ${f.scenario} ${f.move}: ${f.stage ?? ''} ${f.object ?? ''}: ${f.why}`);
 
@@ -281,6 +291,34 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
         /flux forward 05-install-ossm3 → 06-migrate-workloads: hook Job istio-system\/meshfed-verify-06-\w+: .*completed at \d+ s, before Job istio-system\/meshfed-restart-workloads-\w+ .*from before the restart/,
       ),
     );
+  });
+
+  test('no NetworkPolicy for the SMCP gateway in a member namespace: from 01 the router cannot reach it', () => {
+    const edit = dropObject('east/01-prepare/internal-gw.yaml', 'meshfed-gateway-internal-ingressgateway');
+    const f = rehearse({ engines: ['argocd'], judge: ['01-prepare'], edit });
+    expect(summary(f)).toEqual(
+      ['host', 'pod'].map((n) =>
+        expect.stringMatching(
+          new RegExp(
+            // Maistra's own policy for the gateway goes once the operator reconciles the SMCP patch (wave -2).
+            `^argocd forward 00-federation → 01-prepare: Sync wave -1 NetworkPolicy internal-gw/meshfed-mesh: ` +
+              `a flow that worked before the move is denied: the OpenShift router \\(${n} network\\) → Route internal-gw/internal-ingressgateway, ` +
+              'port 8080: pod internal-gw/internal-ingressgateway-\\S+ is isolated by NetworkPolicy internal-gw/meshfed-mesh and none admits it ' +
+              '\\(it was admitted before this move\\)\\.$',
+          ),
+        ),
+      ),
+    );
+  });
+
+  test('no NetworkPolicy for user-workload monitoring: the PodMonitors 05 adds are denied', () => {
+    const edit = dropObject('east/05-install-ossm3/client.yaml', 'meshfed-user-workload-monitoring');
+    const f = rehearse({ engines: ['flux'], judge: ['05-install-ossm3'], edit });
+    expect(summary(f)).toEqual([
+      expect.stringMatching(
+        /^flux forward 04-remove-federation → 05-install-ossm3: .* NetworkPolicy client\/meshfed-mesh: a flow the move adds is denied: user-workload monitoring → PodMonitor client\/istio-proxies-monitor, port 15020: pod client\/curl-.* is isolated by NetworkPolicy client\/meshfed-mesh and none admits it \(this move adds the flow\)\.$/,
+      ),
+    ]);
   });
 });
 
