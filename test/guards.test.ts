@@ -186,7 +186,7 @@ describe('a rollback from 03-import on needs --confirm-rollback', () => {
     }
     const confirmed = synth(['--confirm-rollback', 'west', '--confirm-rollback', 'east']);
     expect(confirmed.code).toBe(0);
-    expect(confirmed.stderr).toContain('meshfed: east: 03-import -> 02-export: applies 0 new object(s), prune deletes 11.');
+    expect(confirmed.stderr).toContain('meshfed: east: 03-import -> 02-export: applies 0 new object(s), prune deletes 13.');
     // Before 03 a one-step rollback needs no confirmation.
     setPhase(clusters, 'west', '01-prepare');
     expect(synth().code).toBe(0);

@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import { parseAllDocuments } from 'yaml';
 
 import { celViolations, SchemaNode } from './cel';
-import { buildKustomization } from '../../lib/twin/kustomize';
+import { buildKustomization, KustomizeError } from '../../lib/twin/kustomize';
 import { diskTree } from '../../lib/twin/tree';
 
 
@@ -92,7 +92,13 @@ export function kubectlKustomize(dir: string): Obj[] {
 export function kustomize(dir: string): Obj[] {
   const abs = path.resolve(dir);
   const root = path.parse(abs).root;
-  return sortLikeKustomize(buildKustomization(diskTree(root), path.relative(root, abs).split(path.sep).join('/')) as unknown as Obj[]);
+  try {
+    return sortLikeKustomize(buildKustomization(diskTree(root), path.relative(root, abs).split(path.sep).join('/')) as unknown as Obj[]);
+  } catch (e) {
+    // What the twin's builder refuses (a field or merge it does not implement) is built by kubectl itself.
+    if (e instanceof KustomizeError) return kubectlKustomize(dir);
+    throw e;
+  }
 }
 
 export function find(objs: Obj[], kind: string, name: string, namespace?: string, apiGroup?: string): Obj | undefined {

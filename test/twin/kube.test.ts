@@ -550,7 +550,10 @@ describe('Job controller running meshfed.dev/steps', () => {
 
     test('a failed restart fails it at once, long before its timeout', () => {
       const c = setup();
-      const restart = job('restart', restartSteps({ resource: 'statefulsets', name: 'db' }));
+      // A step that cannot succeed (OnDelete workloads no longer fail the restart: they are said, not waited for).
+      const restart = job('restart', [
+        { op: 'require-present', resource: 'service', name: 'gone', namespace: 'app', message: 'no Service gone' },
+      ]);
       const verify = job('verify', [waitFor('restart')]);
       c.apply(restart, { manager: 'kustomize-controller' });
       c.apply(verify, { manager: 'kustomize-controller' });
