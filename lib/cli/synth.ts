@@ -277,7 +277,7 @@ class SynthRun {
       return undefined;
     }
     const report = timed(this.timings, 'rehearse', () =>
-      rehearseRender(result, this.opts.clustersDir, { moves: 'current', maxObjects: SYNTH_REHEARSAL_MAX_OBJECTS }),
+      rehearseRender(result, { moves: 'current', maxObjects: SYNTH_REHEARSAL_MAX_OBJECTS }),
     );
     this.report.rehearsal = { moves: report.moves.length, findings: report.findings };
     if (report.skipped.length)
