@@ -3,9 +3,10 @@ import * as path from 'path';
 
 import { parseCommand } from './args';
 import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
-import { Finding, formatFinding } from '../check/finding';
-import { Diagnostic, formatDiagnostic, InputError } from '../diagnostics';
+import { Finding } from '../check/finding';
+import { Diagnostic, formatDiagnostic, InputError, WarningDiagnostic } from '../diagnostics';
 import { formatRehearsal } from './rehearse';
+import { warningLines } from './warnings';
 import { rehearseRender, SYNTH_REHEARSAL_MAX_OBJECTS } from '../pipeline/rehearse';
 import { render, RenderResult, timed, Timings } from '../pipeline/render';
 import { Plan } from '../plan/types';
@@ -42,7 +43,7 @@ function summary(result: RenderResult, outDir: string, changes: TreeChanges): st
   return lines;
 }
 
-const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--check] [--strict]
+const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--check] [--strict] [--verbose]
 
 Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
 Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
@@ -60,6 +61,9 @@ written and the previous dist/ stays as it was.
   --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors
   --json             the result on stdout as JSON (clusters, files, warnings, findings, errors);
                      messages stay on stderr
+  --verbose          print every warning and finding; without it a rule that fires more than once
+                     in a cluster prints one line (how often, the first locations; dist/plan.json and
+                     --json list every one)
   --skip-rehearsal   write without rehearsing each cluster's current and next move on the twin of
                      Argo CD, Flux and the operators ($MESHFED_REHEARSE=0; for a twin that is wrong)
 
@@ -150,6 +154,7 @@ interface SynthFlags {
   readonly check: boolean;
   readonly strict: boolean;
   readonly json: boolean;
+  readonly verbose: boolean;
   readonly skipRehearsal: boolean;
   /** Whether --out was given (the refusal names the option). */
   readonly outGiven: boolean;
@@ -237,6 +242,7 @@ class SynthRun {
   private replayStamp(input: string | undefined): number | undefined {
     const stamp = timed(this.timings, 'stamp', () => currentStamp(this.opts.clustersDir, this.opts.outDir, input, this.env));
     if (!stamp) return undefined;
+    this.printWarnings(stamp.report.warnings as WarningDiagnostic[], stamp.report.findings);
     for (const l of stamp.messages) console.error(l);
     // The first run's report, as --json printed it then; this run wrote nothing.
     const { files, ...same } = stamp.report;
@@ -262,9 +268,14 @@ class SynthRun {
       notes: result.notes,
       clusters: clustersReport(result.plan),
     });
-    for (const w of result.diagnostics.shownWarnings) this.say(formatDiagnostic(w));
-    for (const f of shown) this.say(formatFinding(f));
+    this.printWarnings(result.diagnostics.shownWarnings, shown);
     return result.diagnostics.shownWarnings.length + shown.length;
+  }
+
+  /** Warnings and findings, one line per rule and cluster unless --verbose (not in the stamp's messages: its report has them). */
+  private printWarnings(warnings: readonly WarningDiagnostic[], findings: readonly Finding[]): void {
+    const listed = this.flags.check ? '--json lists them' : `${this.opts.outDir}/plan.json and --json list them`;
+    for (const l of warningLines(warnings, findings, { verbose: this.flags.verbose, listed })) console.error(l);
   }
 
   /**
@@ -360,7 +371,9 @@ class SynthRun {
     if (e instanceof InputError) {
       this.report.errors = e.diagnostics.filter((d) => d.severity === 'error');
       this.report.warnings = e.diagnostics.filter((d) => d.severity === 'warning');
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+      // The warnings first (they often say why), then every error.
+      this.printWarnings(this.report.warnings as WarningDiagnostic[], []);
+      for (const d of this.report.errors) console.error(formatDiagnostic(d));
       console.error(`meshfed: ${this.report.errors.length} error(s); nothing was written, ${out}/ is unchanged.`);
       return this.done(1);
     }
@@ -392,6 +405,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check?: boolean;
     strict?: boolean;
     json?: boolean;
+    verbose?: boolean;
     'skip-rehearsal'?: boolean;
   }>(
     argv,
@@ -402,6 +416,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       check: { type: 'boolean' },
       strict: { type: 'boolean' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       'skip-rehearsal': { type: 'boolean' },
     },
     USAGE,
@@ -414,6 +429,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check: Boolean(v.check),
     strict: Boolean(v.strict),
     json: Boolean(v.json),
+    verbose: Boolean(v.verbose),
     skipRehearsal: Boolean(v['skip-rehearsal']) || env.MESHFED_REHEARSE === '0',
     outGiven: v.out !== undefined,
   };
