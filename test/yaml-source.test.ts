@@ -15,6 +15,7 @@ import { dumpList, serviceObjects } from '../bench/generate';
 import { Diagnostics } from '../lib/diagnostics';
 import { JsonObject } from '../lib/json';
 import { propertyParams } from './support/fast-check';
+import * as yamlSource from '../lib/load/yaml-source';
 import { jsYamlValues, parseYamlObjects } from '../lib/load/yaml-source';
 import { rehearseRender } from '../lib/pipeline/rehearse';
 import { render } from '../lib/pipeline/render';
@@ -276,7 +277,10 @@ describe('reading YAML', () => {
     expect(fast.map((o) => o.value)).toEqual(oracle(text));
     const precise = parseYamlObjects('ossm2/workloads.yaml', text, new Diagnostics());
     expect(lines.flat().length).toBeGreaterThan(500);
-    expect(lines).toEqual(precise.map((o) => pathsOf(o.value).map((p) => o.lineOf(p))));
+    // No message points into managedFields (the API server's; meshfed drops it): a path into it finds its key's line.
+    const expected = (o: yamlSource.SourceObject) =>
+      pathsOf(o.value).map((p) => o.lineOf(p[0] === 'metadata' && p[1] === 'managedFields' ? p.slice(0, 2) : p));
+    expect(lines).toEqual(precise.map(expected));
   });
 
   it('finds the line of every field as the yaml library does, in any YAML read fast', () => {

@@ -282,6 +282,12 @@ class Positions {
   private readonly lines: number[] = [];
   private readonly kids: (unknown[] | undefined)[] = [];
   private depth = 0;
+  /**
+   * The depth of an open `metadata.managedFields` value, whose parts get no places: the API server writes it,
+   * meshfed drops it (lib/load/strip.ts) and no message points into it, and it is most of the nodes of a dump
+   * (`f:`/`k:` sets of every field of every manager). A path into it finds the line of its key.
+   */
+  private unplaced = Infinity;
 
   constructor(private readonly text: string) {}
 
@@ -293,22 +299,8 @@ class Positions {
   private opened(state: State): void {
     const s = this.text;
     const p = state.position;
-    // Where the content starts (js-yaml opens a value before its separation): past blanks, comments and an anchor
-    // (`&name`), counting the line breaks on the way.
-    let start = p;
-    let breaks = 0;
-    for (;;) {
-      const c = s.charCodeAt(start);
-      if (c === 0x0a) {
-        breaks++;
-        start++;
-      } else if (isBlank(c)) start++;
-      else if (c === HASH) while (start < s.length && s.charCodeAt(start) !== 0x0a) start++;
-      else if (c === 0x26) {
-        start++;
-        while (start < s.length && !isBlank(s.charCodeAt(start)) && !isFlowIndicator(s.charCodeAt(start))) start++;
-      } else break;
-    }
+    // Where the content starts: js-yaml opens a value before its separation.
+    const start = contentStart(s, p);
     const d = this.depth;
     // A collection (or an anchored, tagged or aliased node) as a key of a flow mapping without `:` (`{[a]}`): the
     // yaml library keys it by its YAML text ("[ a ]"), js-yaml by JavaScript's (`a`). A node of a flow mapping
@@ -324,9 +316,13 @@ class Positions {
       while (q >= 0 && isBlank(s.charCodeAt(q))) q--;
       if (s.charCodeAt(q) !== COLON) throw DIVERGES;
     }
+    if (this.unplaced === Infinity && d > 0) {
+      const kids = this.kids[d - 1];
+      if (kids !== undefined && kids.length % 4 === 2 && kids[kids.length - 2] === 'managedFields') this.unplaced = d;
+    }
     this.starts[d] = start;
     // js-yaml's state.line counts the line breaks before state.position (0-based).
-    this.lines[d] = (state as unknown as { line: number }).line + breaks + 1;
+    this.lines[d] = (state as unknown as { line: number }).line + breaksBetween(s, p, start) + 1;
     this.kids[d] = undefined;
     this.depth = d + 1;
   }
@@ -346,9 +342,11 @@ class Positions {
       while (s.charCodeAt(q) === 0x20 || s.charCodeAt(q) === 0x09) q++;
       if (s.charCodeAt(q) === COLON) throw DIVERGES;
       const kids = this.kids[d];
-      if (kids !== undefined) this.place(value, line, kids);
+      if (kids !== undefined && d < this.unplaced) this.place(value, line, kids);
     }
     this.kids[d] = undefined;
+    if (d > this.unplaced) return;
+    if (d === this.unplaced) this.unplaced = Infinity;
     if (d > 0) (this.kids[d - 1] ??= []).push(value, line);
   }
 
@@ -412,6 +410,25 @@ const COLLECTION_OR_PROPERTY = new Set([0x5b, OPEN_BRACE, 0x26, 0x21, 0x2a]); //
 const CLOSING = new Set([0x27, 0x22, 0x5d, 0x7d]); // ' " ] }
 const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isFlowIndicator = (c: number) => c === 0x2c || c === 0x5b || c === 0x5d || c === OPEN_BRACE || c === 0x7d;
+
+/** Where a node's content starts at or after `p`: past blanks, line breaks, comments and an anchor (`&name`). */
+function contentStart(s: string, p: number): number {
+  for (;;) {
+    const c = s.charCodeAt(p);
+    if (isBlank(c)) p++;
+    else if (c === HASH) while (p < s.length && s.charCodeAt(p) !== 0x0a) p++;
+    else if (c === 0x26) {
+      p++;
+      while (p < s.length && !isBlank(s.charCodeAt(p)) && !isFlowIndicator(s.charCodeAt(p))) p++;
+    } else return p;
+  }
+}
+
+function breaksBetween(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 0x0a) n++;
+  return n;
+}
 
 /**
  * False when one array or object appears twice in the tree (an alias of a collection: the yaml library
