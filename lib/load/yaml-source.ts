@@ -123,7 +123,7 @@ export function readYamlObjects(file: string, diags: Diagnostics, options: { dum
  * Every file is parsed once, by one library, which gives both its values and the lines of its fields.
  * Hand-written files are read by the `yaml` library, which follows the YAML spec to the letter and names
  * the line of every error. A `dump` (what `oc get -o yaml` wrote: the large files) is read by js-yaml,
- * twenty times faster than the `yaml` library on dumps as `oc` writes them (docs/benchmarks.md), with plain
+ * eight times faster than the `yaml` library's document model on dumps as `oc` writes them (docs/benchmarks.md), with plain
  * scalars resolved by the `yaml` library's own YAML 1.2 core tags so that both give the same values, and the
  * line of every key and item recorded by its parse listener. A dump the fast path does not take as it is — a
  * syntax error, a duplicate key, a tag, a %YAML directive, an alias of a collection, a collection or null as
@@ -201,12 +201,14 @@ function preciseObjects(file: string, text: string, diags: Diagnostics): Located
   return out;
 }
 
+/** The first characters of every null, bool, int and float of the YAML 1.2 core schema (or it is empty). */
+const MAYBE_NOT_STRING = new Set([...'~nNtTfF0123456789+-.'].map((c) => c.charCodeAt(0)));
+
 /**
  * js-yaml with one type per YAML 1.2 core tag, each resolving a plain scalar with the `yaml` library's
  * own tests and resolvers, in its order (null, bool, int, float); everything else is a string, a
  * sequence or a mapping.
  */
-const MAYBE_NOT_STRING = new Set([...'~nNtTfF0123456789+-.'].map((c) => c.charCodeAt(0)));
 const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
   const byTag = new Map<string, ScalarTag[]>();
   for (const t of new YamlSchema({ schema: 'core' }).tags as ScalarTag[])
@@ -215,7 +217,7 @@ const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
     ([tag, tests]) =>
       new Type(tag, {
         kind: 'scalar',
-        // Every null, bool, int and float of the core schema starts so (or is empty): most scalars of a dump do not.
+        // Most scalars of a dump are names: their first character spares the tests.
         resolve: (s: string | null) =>
           s !== null && (s === '' || MAYBE_NOT_STRING.has(s.charCodeAt(0))) && tests.some((t) => t.test!.test(s)),
         construct: (s: string) => {
@@ -271,7 +273,8 @@ interface Place {
  * The positions of one js-yaml parse, recorded by its listener: for every collection its line, and the line of
  * each of its keys or items (a key's line is what a message about that field points at, as the `yaml` library's
  * nodes do). The same listener stops the parse where js-yaml and the `yaml` library read the text differently
- * (`diverges`). Lines are counted from js-yaml's own line counter, so the text is not scanned again.
+ * (DIVERGES). Lines come from js-yaml's own line counter plus the separation before a node, so the text is not
+ * scanned again.
  */
 class Positions {
   private readonly places = new Map<object, Place>();
