@@ -1,5 +1,10 @@
 /**
- * npm run bench [-- --sizes 2x10,10x100,20x100,40x50]
+ * npm run bench [-- --sizes 2x10,10x100,20x100,40x50] [--pairs N] [--dumps realistic|plain] [--threads auto|1] [--keep]
+ *
+ * The dumps are realistic by default (bench/generate.ts: managedFields, status, last-applied annotations, server
+ * defaults, as `oc get -o yaml` writes them). The plain cdk8s peer (bench/peer.ts: the same imported objects as
+ * ApiObjects of a cdk8s App) runs right after each first synth, so the pair shares the machine's load; `--pairs N`
+ * adds N-1 more pairs (each a first synth into a fresh folder) and the ratio is their median.
  *
  * For each size (meshes x services): generate a federation in the real input format into a temporary
  * folder, run the same synth a user runs (node --import tsx main.ts, as cdk8s.yaml does), and report
@@ -17,7 +22,7 @@ import { parseArgs } from 'util';
 
 import { parse, stringify } from 'yaml';
 
-import { clusterName, generateFederation, serviceObjects } from './generate';
+import { clusterName, DumpStyle, generateFederation, serviceObjects } from './generate';
 import { compareStrings } from '../lib/sort';
 import { listFiles } from '../lib/write/atomic';
 
@@ -35,6 +40,9 @@ interface Row {
   kustomize: number;
   largest: string;
   floor: number;
+  peer: number;
+  peerRatio: number;
+  peerPairs: string;
   floorFiles: number;
   perServiceFloor: number;
   perServiceFiles: number;
@@ -138,28 +146,61 @@ function addService(clusters: string): void {
   fs.writeFileSync(file, stringify(doc, { lineWidth: 0 }));
 }
 
-function run(meshes: number, services: number): Row {
+interface Options {
+  readonly pairs: number;
+  readonly dumps: DumpStyle;
+  readonly threads: string;
+  readonly keep: boolean;
+}
+
+/** The plain cdk8s peer as its own process: wall seconds. */
+function runPeer(meshes: number, services: number, dir: string): number {
+  const p = timedSpawn(['--import', 'tsx', 'bench/peer.ts', String(meshes), String(services), dir], {});
+  if (p.res.status !== 0) throw new Error(`the cdk8s peer failed: ${p.res.stderr.slice(-2000)}`);
+  return p.wall;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function run(meshes: number, services: number, opts: Options): Row {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `meshfed-bench-${meshes}x${services}-`));
   const clusters = path.join(tmp, 'clusters');
   const dist = path.join(tmp, 'dist');
-  const imports = generateFederation(clusters, meshes, services);
-  const synth = ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', dist];
+  const imports = generateFederation(clusters, meshes, services, opts.dumps);
+  const synth = (out: string) => ['--max-semi-space-size=64', '--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', out];
   // Stamps in the run's own folder: the first synth finds none, the second finds the first's.
-  const env = { MESHFED_TIMING: '1', MESHFED_CACHE_DIR: path.join(tmp, 'cache') };
-  const first = timedSpawn(synth, env);
+  const env = {
+    MESHFED_TIMING: '1',
+    MESHFED_CACHE_DIR: path.join(tmp, 'cache'),
+    ...(opts.threads === '1' && { MESHFED_THREADS: '1' }),
+  };
+  const first = timedSpawn(synth(dist), env);
+  // The peer right after, on the same machine state: one pair (more below).
+  const peers = [runPeer(meshes, services, path.join(tmp, 'peer-0'))];
+  const walls = [first.wall];
   // Thousands of warnings (MF010 per two-port service) precede the summary: show the end only.
   if (first.res.status !== 0)
     throw new Error(
       `synth failed for ${meshes}x${services} (${first.res.error?.message ?? `exit ${first.res.status}`}):\n…${first.res.stderr.slice(-2000)}`,
     );
   const timing = /timings \(ms\): (.*); peak RSS (\d+) MB/.exec(first.res.stderr);
+  for (let i = 1; i < opts.pairs; i++) {
+    const again = timedSpawn(synth(path.join(tmp, `dist-${i}`)), { ...env, MESHFED_CACHE: '0' });
+    if (again.res.status !== 0) throw new Error(`synth failed in pair ${i + 1}: …${again.res.stderr.slice(-2000)}`);
+    walls.push(again.wall);
+    peers.push(runPeer(meshes, services, path.join(tmp, `peer-${i}`)));
+    fs.rmSync(path.join(tmp, `dist-${i}`), { recursive: true, force: true });
+  }
   const written = identities(dist);
   // Unchanged input: with the stamp (nothing rendered), and without it (rendered, nothing written).
-  const rerun = timedSpawn(synth, env);
-  const rerender = timedSpawn(synth, { ...env, MESHFED_CACHE: '0' });
+  const rerun = timedSpawn(synth(dist), env);
+  const rerender = timedSpawn(synth(dist), { ...env, MESHFED_CACHE: '0' });
   const untouched = [...identities(dist)].every(([f, id]) => written.get(f) === id);
   addService(clusters);
-  const changed = timedSpawn(synth, { ...env, MESHFED_CACHE: '0' });
+  const changed = timedSpawn(synth(dist), { ...env, MESHFED_CACHE: '0' });
   const summary = /: (\d+) new, (\d+) changed, (\d+) removed/.exec(changed.res.stderr);
   const tree = walk(dist);
   const k = kustomizeCluster(dist, tree.perBuild);
@@ -170,7 +211,9 @@ function run(meshes: number, services: number): Row {
     );
     return { wall: f.wall, ...(JSON.parse(f.res.stdout) as { files: number }) };
   });
-  fs.rmSync(tmp, { recursive: true, force: true });
+  if (opts.keep) console.error(`  ${meshes}x${services}: kept ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
+  const ratios = walls.map((w, i) => w / peers[i]);
   return {
     meshes,
     services,
@@ -187,6 +230,9 @@ function run(meshes: number, services: number): Row {
     kustomize: k.slowest,
     largest: `${k.slowestDir}, slowest of ${k.builds} builds; one Application at 07-finalize holds ${k.appObjects} objects`,
     floor: floors[0].wall,
+    peer: median(peers),
+    peerRatio: median(ratios),
+    peerPairs: walls.map((w, i) => `${w.toFixed(2)}/${peers[i].toFixed(2)}`).join(', '),
     floorFiles: floors[0].files,
     perServiceFloor: floors[1].wall,
     perServiceFiles: floors[1].files,
@@ -195,11 +241,22 @@ function run(meshes: number, services: number): Row {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { sizes: { type: 'string', default: '2x10,10x100,20x100,40x50' } } });
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '2x10,10x100,20x100,40x50' },
+      pairs: { type: 'string', default: '1' },
+      dumps: { type: 'string', default: 'realistic' },
+      threads: { type: 'string', default: 'auto' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
   const sizes = values.sizes!.split(',').map((s) => s.split('x').map(Number) as [number, number]);
+  if (values.dumps !== 'realistic' && values.dumps !== 'plain') throw new Error(`--dumps must be realistic or plain, not ${values.dumps}`);
+  const opts: Options = { pairs: Math.max(1, Number(values.pairs)), dumps: values.dumps, threads: values.threads!, keep: values.keep! };
   const cpus = os.cpus();
   console.log(
-    `meshfed bench — ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+    `meshfed bench — ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ` +
+      `${opts.dumps} dumps, threads ${opts.threads}`,
   );
   const header = [
     'meshes',
@@ -212,13 +269,15 @@ function main(): void {
     'MB written',
     'kustomize s',
     'rerun s',
+    'peer s',
+    'peer ratio',
     'floor s',
     'ratio',
     'per-file floor s',
   ];
   const rows: string[][] = [];
   for (const [m, s] of sizes) {
-    const r = run(m, s);
+    const r = run(m, s, opts);
     rows.push(
       [
         r.meshes,
@@ -231,12 +290,15 @@ function main(): void {
         (r.bytes / 2 ** 20).toFixed(1),
         r.kustomize.toFixed(2),
         r.rerun.toFixed(2),
+        r.peer.toFixed(2),
+        r.peerRatio.toFixed(2),
         r.floor.toFixed(2),
         (r.wall / r.floor).toFixed(1),
         r.perServiceFloor.toFixed(2),
       ].map(String),
     );
     console.error(`  ${m}x${s}: stages ${r.stages}; kustomize: ${r.largest}`);
+    console.error(`  ${m}x${s}: ${opts.dumps} dumps; first synth / cdk8s peer, s: ${r.peerPairs} (peer ratio: the median)`);
     console.error(
       `  ${m}x${s}: re-run on unchanged input ${r.rerun.toFixed(2)} s with the stamp (${(r.wall / r.rerun).toFixed(1)}x faster), ` +
         `${r.rerender.toFixed(2)} s rendering again; files untouched: ${r.untouched}; one added service: ${r.oneService} file(s); ` +

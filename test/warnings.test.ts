@@ -1,7 +1,8 @@
 /**
  * Every warning synth gives while it reads the input names its rule (lib/rules.ts), so
  * spec.acknowledge and --strict treat it like a finding; the rules reported only that way (input) each
- * have an input that triggers them and one that does not.
+ * have an input that triggers them and one that does not. The terminal shows one line per rule and cluster
+ * unless --verbose; --json and plan.json carry every one.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -9,10 +10,13 @@ import * as path from 'path';
 
 import { parseDocument } from 'yaml';
 
+import { generateFederation } from '../bench/generate';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { acknowledgeWarnings } from '../lib/check';
+import { Finding, formatFinding } from '../lib/check/finding';
+import { warningLines } from '../lib/cli/warnings';
 import { Diagnostics, formatDiagnostic, WarningDiagnostic } from '../lib/diagnostics';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
@@ -243,5 +247,66 @@ describe('spec.acknowledge and --strict apply to warnings as to findings', () =>
     expect((JSON.parse(res.stdout) as { warnings: unknown[] }).warnings).toEqual([]);
     const plan = JSON.parse(readTree(out).get('plan.json')!) as { warnings: { rule: string; acknowledged?: boolean }[] };
     expect(plan.warnings.map((w) => [w.rule, w.acknowledged])).toEqual([['MF023', true]]);
+  });
+});
+
+describe('warnings that scale: one line per rule and cluster, every one with --verbose, --json and in plan.json', () => {
+  const finding = (i: number): Finding => ({
+    rule: 'MF010',
+    severity: 'warning',
+    cluster: 'm00',
+    phase: '03-import',
+    location: { file: 'clusters/m00/ossm2/workloads.yaml', line: 10 + i, object: `Service apps/svc-${i}`, field: 'spec.ports' },
+    problem: `apps/svc-${i} exports 2 ports.`,
+    fix: 'Test every port.',
+  });
+
+  test('2,000 MF010 findings of one cluster print as one line, naming the count and the first three', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => finding(i));
+    const other: WarningDiagnostic = {
+      severity: 'warning',
+      rule: 'MF021',
+      cluster: 'm01',
+      location: { file: 'f.yaml', line: 2 },
+      message: 'm.',
+    };
+    const lines = warningLines([other], [...many, { ...finding(7), cluster: 'm01' }], {
+      verbose: false,
+      listed: 'dist/plan.json lists them',
+    });
+    expect(lines).toEqual([
+      formatDiagnostic(other),
+      'warning MF010 [m00 @ 03-import] 2000 times, at clusters/m00/ossm2/workloads.yaml:10, Service apps/svc-0, field spec.ports; ' +
+        'clusters/m00/ossm2/workloads.yaml:11, Service apps/svc-1, field spec.ports; clusters/m00/ossm2/workloads.yaml:12, ' +
+        'Service apps/svc-2, field spec.ports and 1997 more: apps/svc-0 exports 2 ports. Test every port. ' +
+        '(the first of 2000; --verbose prints every one, dist/plan.json lists them)',
+      formatFinding({ ...finding(7), cluster: 'm01' }),
+    ]);
+    expect(warningLines([other], many, { verbose: true, listed: '' })).toEqual([formatDiagnostic(other), ...many.map(formatFinding)]);
+  });
+
+  test('synth prints one MF010 line per cluster, every one with --verbose (a re-run too), all in --json and plan.json', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-many-'));
+    const clusters = path.join(tmp, 'clusters');
+    generateFederation(clusters, 2, 10);
+    const out = path.join(tmp, 'dist');
+    const env = { MESHFED_CACHE_DIR: path.join(tmp, 'cache') };
+    const args = ['--clusters', clusters, '--out', out, '--skip-rehearsal'];
+    const mf010 = (text: string) => text.split('\n').filter((l) => l.startsWith('warning MF010'));
+    const first = runCli(args, env);
+    expect(first.code).toBe(0);
+    expect(mf010(first.stderr)).toEqual([
+      expect.stringMatching(/^warning MF010 \[m00 @ 03-import\] 10 times, at /),
+      expect.stringMatching(/^warning MF010 \[m01 @ 03-import\] 10 times, at /),
+    ]);
+    const plan = JSON.parse(fs.readFileSync(path.join(out, 'plan.json'), 'utf8')) as { findings: { rule: string }[] };
+    expect(plan.findings.filter((f) => f.rule === 'MF010')).toHaveLength(20);
+    // The re-run renders nothing (the stamp) and still prints every one when asked.
+    const verbose = runCli([...args, '--verbose', '--json'], env);
+    expect(verbose.stderr).toMatch(/nothing rendered/);
+    expect(mf010(verbose.stderr)).toHaveLength(20);
+    expect((JSON.parse(verbose.stdout) as { findings: { rule: string }[] }).findings.filter((f) => f.rule === 'MF010')).toHaveLength(20);
+    expect(mf010(runCli(args, { ...env, MESHFED_CACHE: '0' }).stderr)).toHaveLength(2);
+    fs.rmSync(tmp, { recursive: true, force: true });
   });
 });

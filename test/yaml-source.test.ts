@@ -1,20 +1,39 @@
 /**
- * Reading YAML: values through js-yaml (fast), positions through the `yaml` library (when a message
- * needs a line). The oracle here is what meshfed did before the fast path: the `yaml` library's document
- * model for everything (YAML 1.2 core schema, unique keys, `kind: List` items one by one).
+ * Reading YAML: one parse per file, values and lines from it — a dump through js-yaml (fast, lines recorded by its
+ * listener), any other file through the `yaml` library. The oracle here is what meshfed did before the fast path:
+ * the `yaml` library's document model for everything (YAML 1.2 core schema, unique keys, `kind: List` items one by
+ * one), for values and for lines.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
 import * as fc from 'fast-check';
+import * as yaml from 'yaml';
 import { parseAllDocuments } from 'yaml';
 
+import { dumpList, serviceObjects } from '../bench/generate';
 import { Diagnostics } from '../lib/diagnostics';
 import { JsonObject } from '../lib/json';
 import { propertyParams } from './support/fast-check';
+import * as yamlSource from '../lib/load/yaml-source';
 import { jsYamlValues, parseYamlObjects } from '../lib/load/yaml-source';
+import { rehearseRender } from '../lib/pipeline/rehearse';
+import { render } from '../lib/pipeline/render';
+
+// Counts the `yaml` library's parses: a dump read fast must not be parsed again for its lines.
+jest.mock('yaml', () => {
+  const actual = jest.requireActual('yaml');
+  return { ...actual, parseAllDocuments: jest.fn(actual.parseAllDocuments) };
+});
 
 const ROOT = path.join(__dirname, '..');
+
+/** Every path into a value: each key of a mapping, each index of a sequence, at every depth. */
+function pathsOf(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (v === null || typeof v !== 'object') return [at];
+  const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
+  return [at, ...entries.flatMap(([k, x]) => pathsOf(x, [...at, k]))];
+}
 
 /** The objects of a file as the `yaml` library alone reads them (undefined when it reports an error). */
 function oracle(text: string): JsonObject[] | undefined {
@@ -192,12 +211,9 @@ describe('reading YAML', () => {
     expect(jsYamlValues(text)).toEqual(list.items);
     const [svc] = parseYamlObjects('ossm2/x.json', text, new Diagnostics(), true);
     expect(svc.lineOf(['spec', 'ports'])).toBe(text.split('\n').findIndex((l) => l.includes('"ports"')) + 1);
-    // A string that looks like a flow key to the guard only costs speed: the yaml library reads it.
+    // A string that only looks like a flow collection as a key is read fast (the listener sees a string, not a key).
     const odd = JSON.stringify({ ...list, items: [{ kind: 'X', metadata: { annotations: { note: '{x}: y' } } }] });
-    expect(jsYamlValues(odd)).toBeUndefined();
-    expect(parseYamlObjects('ossm2/x.json', odd, new Diagnostics(), true).map((o) => o.value)).toEqual([
-      { kind: 'X', metadata: { annotations: { note: '{x}: y' } } },
-    ]);
+    expect(jsYamlValues(odd)).toEqual([{ kind: 'X', metadata: { annotations: { note: '{x}: y' } } }]);
   });
 
   it('reads hand-written files by the yaml library, which refuses what js-yaml would let through', () => {
@@ -243,6 +259,68 @@ describe('reading YAML', () => {
     else expect(diags.errors.length).toBeGreaterThan(0);
   });
 
+  it('reads a dump as oc writes it (managedFields, status, last-applied) in one parse, with every line the yaml library finds', () => {
+    const objects = Array.from({ length: 4 }, (_, i) =>
+      serviceObjects('apps', `svc-${i}`, [
+        { name: 'http', port: 8000, targetPort: 8080 },
+        { name: 'grpc', port: 9000, targetPort: 9090 },
+      ]),
+    ).flat();
+    const text = dumpList(objects, 'realistic');
+    // managedFields keys like `k:{"port":8000,"protocol":"TCP"}:` end in `}:` without being a collection.
+    expect(text).toMatch(/k:\{"port":8000,"protocol":"TCP"\}:/);
+    const parses = yaml.parseAllDocuments as jest.Mock;
+    parses.mockClear();
+    const fast = parseYamlObjects('ossm2/workloads.yaml', text, new Diagnostics(), true);
+    const lines = fast.map((o) => pathsOf(o.value).map((p) => o.lineOf(p)));
+    expect(parses).not.toHaveBeenCalled();
+    expect(fast.map((o) => o.value)).toEqual(oracle(text));
+    const precise = parseYamlObjects('ossm2/workloads.yaml', text, new Diagnostics());
+    expect(lines.flat().length).toBeGreaterThan(500);
+    // No message points into managedFields (the API server's; meshfed drops it): a path into it finds its key's line.
+    const expected = (o: yamlSource.SourceObject) =>
+      pathsOf(o.value).map((p) => o.lineOf(p[0] === 'metadata' && p[1] === 'managedFields' ? p.slice(0, 2) : p));
+    expect(lines).toEqual(precise.map(expected));
+  });
+
+  it('finds the line of every field as the yaml library does, in any YAML read fast', () => {
+    const key = fc.constantFrom('a', 'b', 'kind', 'k:{"x":1}', '"q"', "'r s'", '1', 'true');
+    const scalar = fc.constantFrom('1', 'x', '"y"', "'z'", '{}', '[]', '|\n  t', '# c\n  w', 'null', '[1, {a: 2}]', '{a: [1], b: c}');
+    type Tree = string | { map: [string, Tree][] } | { seq: Tree[] };
+    const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
+      t: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        scalar,
+        fc.record({ map: fc.uniqueArray(fc.tuple(key, tie('t')), { minLength: 1, maxLength: 3, selector: ([k]) => k }) }),
+        fc.record({ seq: fc.array(tie('t'), { minLength: 1, maxLength: 3 }) }),
+      ),
+    })).t;
+    const render = (t: Tree, indent: string): string =>
+      typeof t === 'string'
+        ? ` ${t.replace(/\n/g, `\n${indent}`)}\n`
+        : 'map' in t
+          ? `\n${t.map.map(([k, v]) => `${indent}${k}:${render(v, `${indent}  `)}`).join('')}`
+          : `\n${t.seq.map((v) => `${indent}-${render(v, `${indent}  `)}`).join('')}`;
+    let compared = 0;
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(key, tree), { minLength: 1, maxLength: 4, selector: ([k]) => k }), fc.boolean(), (top, two) => {
+        const doc = `kind: X\n${top.map(([k, v]) => `${k}:${render(v, '  ')}`).join('')}`;
+        const text = two ? `# first\n${doc}---\n${doc}` : doc;
+        const expected = oracle(text);
+        const fast = jsYamlValues(text);
+        if (!expected || !fast) return;
+        const read = parseYamlObjects('f.yaml', text, new Diagnostics(), true);
+        const precise = parseYamlObjects('f.yaml', text, new Diagnostics());
+        compared++;
+        read.forEach((o, i) => {
+          for (const p of pathsOf(o.value)) expect({ p, line: o.lineOf(p) }).toEqual({ p, line: precise[i].lineOf(p) });
+        });
+      }),
+      propertyParams(300),
+    );
+    expect(compared).toBeGreaterThan(100);
+  });
+
   it('points at the line of a field in a file read fast', () => {
     const text = [
       'apiVersion: v1',
@@ -265,5 +343,20 @@ describe('reading YAML', () => {
     expect(a.lineOf(['spec', 'ports', 0, 'port'])).toBe(9);
     expect(b.lineOf(['metadata', 'name'])).toBe(12);
     expect(b.lineOf(['spec'])).toBe(10); // absent: the object's line
+  });
+
+  it('reads every input file once in a render and its rehearsal (the twin restores the dumps load read)', () => {
+    // Every file read is parsed: a file read twice is a file parsed twice.
+    const read = jest.spyOn(jest.requireActual<typeof fs>('fs'), 'readFileSync');
+    try {
+      const result = render(path.join(ROOT, 'clusters'), { threads: 1 });
+      const report = rehearseRender(result, { moves: 'current', maxObjects: 300 });
+      expect(report.moves.length).toBeGreaterThan(0);
+      const files = read.mock.calls.map(([file]) => String(file)).filter((f) => /\.(ya?ml|json|pem)$/.test(f));
+      expect(files.filter((f) => f.includes(`${path.sep}ossm2${path.sep}`)).length).toBeGreaterThan(2);
+      expect(files.filter((f, i) => files.indexOf(f) !== i)).toEqual([]);
+    } finally {
+      read.mockRestore();
+    }
   });
 });

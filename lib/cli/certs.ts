@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { parseAllDocuments } from 'yaml';
-
 import { parseCommand } from './args';
 import { generateMeshCa } from '../certs/generate';
+import { Diagnostics } from '../diagnostics';
+import { readYamlObjects } from '../load/yaml-source';
 import { outDirRefusal } from '../write/out-dir';
 
 /**
@@ -13,19 +13,11 @@ import { outDirRefusal } from '../write/out-dir';
  * is complete, and synth validates it anyway.
  */
 function controlPlaneNamespace(clustersDir: string, cluster: string): string | undefined {
-  const docs = (f: string): Record<string, unknown>[] => {
-    try {
-      return parseAllDocuments(fs.readFileSync(f, 'utf8')).flatMap((d) => {
-        const v = d.toJS() as { kind?: string; items?: Record<string, unknown>[] } | null;
-        return v?.kind === 'List' ? (v.items ?? []) : v ? [v] : [];
-      });
-    } catch {
-      return [];
-    }
-  };
+  // The one YAML reader of the input (lib/load/yaml-source.ts); its diagnostics are synth's to report.
+  const docs = (f: string, dump = false): Record<string, unknown>[] => readYamlObjects(f, new Diagnostics(), { dump }).map((o) => o.value);
   const ossm2 = path.join(clustersDir, cluster, 'ossm2');
-  for (const f of fs.existsSync(ossm2) ? fs.readdirSync(ossm2).sort() : []) {
-    const smcp = docs(path.join(ossm2, f)).find((o) => o.kind === 'ServiceMeshControlPlane');
+  for (const f of fs.existsSync(ossm2) ? fs.readdirSync(ossm2).filter((n) => /\.(ya?ml|json)$/.test(n)).sort() : []) {
+    const smcp = docs(path.join(ossm2, f), true).find((o) => o.kind === 'ServiceMeshControlPlane');
     const ns = (smcp?.metadata as { namespace?: unknown } | undefined)?.namespace;
     if (typeof ns === 'string') return ns;
   }

@@ -1,24 +1,25 @@
 import pc from 'picocolors';
 
 import { inputErrorExit, parseCommand } from './args';
-import { formatFinding } from '../check/finding';
-import { formatDiagnostic } from '../diagnostics';
+import { warningLines } from './warnings';
 import { analyse, check } from '../pipeline/render';
 
-const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json] [--json]
+const USAGE = `usage: meshfed check [--clusters DIR] [--format text|json] [--json] [--verbose]
 
 Static analysis of the federation and of every phase: what would break traffic or widen access,
 before anything is applied. Rules: docs/rules.md. Exit code 1 when any finding is an error.
 
   --clusters DIR   input folder (default: clusters, or $MESHFED_CLUSTERS)
   --format FORMAT  text (default) or json
-  --json           the same as --format json`;
+  --json           the same as --format json
+  --verbose        print every warning and finding; without it a rule that fires more than once in
+                   a cluster prints one line (how often, the first locations; --json lists every one)`;
 
 /** The `check` command; returns the exit code (0 no errors, 1 errors, 2 usage). */
 export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
-  const parsed = parseCommand<{ clusters?: string; format: string; json?: boolean }>(
+  const parsed = parseCommand<{ clusters?: string; format: string; json?: boolean; verbose?: boolean }>(
     argv,
-    { clusters: { type: 'string' }, format: { type: 'string', default: 'text' }, json: { type: 'boolean' } },
+    { clusters: { type: 'string' }, format: { type: 'string', default: 'text' }, json: { type: 'boolean' }, verbose: { type: 'boolean' } },
     USAGE,
     (v) => (v.format === 'text' || v.format === 'json' ? undefined : `--format must be text or json, not "${v.format}"`),
   );
@@ -38,9 +39,9 @@ export function runCheck(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       );
     } else {
       const warnings = diags.shownWarnings;
-      for (const w of warnings) console.log(pc.yellow(formatDiagnostic(w)));
       const shown = findings.filter((f) => !f.acknowledged);
-      for (const f of shown) console.log((f.severity === 'error' ? pc.red : pc.yellow)(formatFinding(f)));
+      for (const l of warningLines(warnings, shown, { verbose: Boolean(values.verbose), listed: '--json lists them' }))
+        console.log((l.startsWith('error ') ? pc.red : pc.yellow)(l));
       const errors = findings.filter((f) => f.severity === 'error').length;
       const acked = findings.length - shown.length + diags.warnings.length - warnings.length;
       console.log(

@@ -70,7 +70,7 @@ export function runRehearse(argv: string[], env: NodeJS.ProcessEnv = process.env
         );
     }
     const engines: Engine[] = v.engine === 'argocd' ? ['argocd'] : v.engine === 'flux' ? ['flux'] : ['argocd', 'flux'];
-    const report = rehearseRender(result, clustersDir, {
+    const report = rehearseRender(result, {
       clusters: v.cluster,
       engines,
       moves: 'all',

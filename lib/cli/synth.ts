@@ -4,9 +4,10 @@ import * as path from 'path';
 import { parseCommand } from './args';
 import { nothingCompared, PreviousRender, readPreviousRender } from './previous-render';
 import { currentStamp, filesHash, inputHash, saveStamp, StampReport } from './synth-memo';
-import { Finding, formatFinding } from '../check/finding';
-import { Diagnostic, formatDiagnostic, InputError } from '../diagnostics';
+import { Finding } from '../check/finding';
+import { Diagnostic, formatDiagnostic, InputError, WarningDiagnostic } from '../diagnostics';
 import { formatRehearsal } from './rehearse';
+import { warningLines } from './warnings';
 import { rehearseRender, SYNTH_REHEARSAL_MAX_OBJECTS } from '../pipeline/rehearse';
 import { render, RenderResult, timed, Timings } from '../pipeline/render';
 import { Plan } from '../plan/types';
@@ -44,7 +45,7 @@ function summary(result: RenderResult, outDir: string, changes: TreeChanges): st
 }
 
 const USAGE = `usage: meshfed synth [--clusters DIR] [--out DIR] [--allow-removals] [--confirm-rollback CLUSTER]
-                     [--confirm-address-change EXPORTER] [--check] [--strict]
+                     [--confirm-address-change EXPORTER] [--check] [--strict] [--verbose]
 
 Reads clusters/<cluster>/{cluster.yaml,ossm2/,root-cert.pem} and writes per-cluster, per-phase
 Kustomize overlays to dist/<cluster>/<phase>/ plus dist/plan.json. On any input error nothing is
@@ -69,6 +70,9 @@ written and the previous dist/ stays as it was.
   --strict           warnings (not acknowledged in spec.acknowledge) fail the run like errors
   --json             the result on stdout as JSON (clusters, files, warnings, findings, errors);
                      messages stay on stderr
+  --verbose          print every warning and finding; without it a rule that fires more than once
+                     in a cluster prints one line (how often, the first locations; dist/plan.json and
+                     --json list every one)
   --skip-rehearsal   write without rehearsing each cluster's current and next move on the twin of
                      Argo CD, Flux and the operators ($MESHFED_REHEARSE=0; for a twin that is wrong)
 
@@ -154,6 +158,7 @@ interface SynthFlags {
   readonly check: boolean;
   readonly strict: boolean;
   readonly json: boolean;
+  readonly verbose: boolean;
   readonly skipRehearsal: boolean;
   /** Clusters whose rollback from 03-import on is confirmed (--confirm-rollback, MESHFED_CONFIRM_ROLLBACK). */
   readonly confirmRollbacks: string[];
@@ -261,6 +266,7 @@ class SynthRun {
   private replayStamp(input: string | undefined): number | undefined {
     const stamp = timed(this.timings, 'stamp', () => currentStamp(this.opts.clustersDir, this.opts.outDir, input, this.env));
     if (!stamp) return undefined;
+    this.printWarnings(stamp.report.warnings as WarningDiagnostic[], stamp.report.findings);
     for (const l of stamp.messages) console.error(l);
     // The first run's report, as --json printed it then; this run wrote nothing.
     const { files, ...same } = stamp.report;
@@ -286,9 +292,14 @@ class SynthRun {
       notes: result.notes,
       clusters: clustersReport(result.plan),
     });
-    for (const w of result.diagnostics.shownWarnings) this.say(formatDiagnostic(w));
-    for (const f of shown) this.say(formatFinding(f));
+    this.printWarnings(result.diagnostics.shownWarnings, shown);
     return result.diagnostics.shownWarnings.length + shown.length;
+  }
+
+  /** Warnings and findings, one line per rule and cluster unless --verbose (not in the stamp's messages: its report has them). */
+  private printWarnings(warnings: readonly WarningDiagnostic[], findings: readonly Finding[]): void {
+    const listed = this.flags.check ? '--json lists them' : `${this.opts.outDir}/plan.json and --json list them`;
+    for (const l of warningLines(warnings, findings, { verbose: this.flags.verbose, listed })) console.error(l);
   }
 
   /**
@@ -301,7 +312,7 @@ class SynthRun {
       return undefined;
     }
     const report = timed(this.timings, 'rehearse', () =>
-      rehearseRender(result, this.opts.clustersDir, { moves: 'current', maxObjects: SYNTH_REHEARSAL_MAX_OBJECTS }),
+      rehearseRender(result, { moves: 'current', maxObjects: SYNTH_REHEARSAL_MAX_OBJECTS }),
     );
     this.report.rehearsal = { moves: report.moves.length, findings: report.findings };
     if (report.skipped.length)
@@ -395,7 +406,9 @@ class SynthRun {
     if (e instanceof InputError) {
       this.report.errors = e.diagnostics.filter((d) => d.severity === 'error');
       this.report.warnings = e.diagnostics.filter((d) => d.severity === 'warning');
-      for (const d of e.diagnostics) console.error(formatDiagnostic(d));
+      // The warnings first (they often say why), then every error.
+      this.printWarnings(this.report.warnings as WarningDiagnostic[], []);
+      for (const d of this.report.errors) console.error(formatDiagnostic(d));
       console.error(`meshfed: ${this.report.errors.length} error(s); nothing was written, ${out}/ is unchanged.`);
       return this.done(1);
     }
@@ -435,6 +448,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check?: boolean;
     strict?: boolean;
     json?: boolean;
+    verbose?: boolean;
     'skip-rehearsal'?: boolean;
     'confirm-rollback'?: string[];
     'confirm-address-change'?: string[];
@@ -447,6 +461,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       check: { type: 'boolean' },
       strict: { type: 'boolean' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       'skip-rehearsal': { type: 'boolean' },
       'confirm-rollback': { type: 'string', multiple: true },
       'confirm-address-change': { type: 'string', multiple: true },
@@ -461,6 +476,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     check: Boolean(v.check),
     strict: Boolean(v.strict),
     json: Boolean(v.json),
+    verbose: Boolean(v.verbose),
     skipRehearsal: Boolean(v['skip-rehearsal']) || env.MESHFED_REHEARSE === '0',
     confirmRollbacks: names(v['confirm-rollback'], env.MESHFED_CONFIRM_ROLLBACK),
     confirmAddressChanges: names(v['confirm-address-change'], env.MESHFED_CONFIRM_ADDRESS_CHANGE),

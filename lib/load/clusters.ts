@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
 import { readRootCert, RootCert } from './cert';
 import { loadGreenfieldInventory } from './greenfield';
 import { Ossm2Inventory } from './inventory-types';
@@ -18,6 +19,11 @@ export interface LoadedCluster {
   readonly rootCert: RootCert;
   /** Described by a peer's bundle (clusters/<cluster>/peers/), not a folder: modelled, never rendered. */
   readonly virtual?: boolean;
+  /**
+   * Every object of a migrating cluster's ossm2/ as read (a `kind: List`'s items one by one): the rehearsal twin
+   * restores the cluster at 00 from them, without reading the dumps again.
+   */
+  readonly dumps?: readonly JsonObject[];
 }
 
 /**
@@ -79,11 +85,13 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
     }
   }
   let inventory: Ossm2Inventory | undefined;
+  let dumps: JsonObject[] | undefined;
   if (settings?.mode === 'greenfield') {
     inventory = loadGreenfieldInventory(dir, settings, diags);
   } else {
     const before = diags.errors.length;
     const objects = readOssm2Folder(path.join(dir, 'ossm2'), diags);
+    dumps = objects.map((o) => o.value);
     // A dump that could not be read (a syntax error, a merge conflict) leaves the inventory partial: checking
     // it would blame what is missing (no SMCP, a peer nobody declares) instead of the file to fix.
     const unreadable = diags.errors.length > before;
@@ -94,5 +102,5 @@ function loadCluster(dir: string, name: string, diags: Diagnostics): LoadedClust
   }
   const rootCert = readRootCert(path.join(dir, 'root-cert.pem'), diags);
   if (!settings || !inventory || !rootCert) return undefined;
-  return { name, dir, settings, inventory, rootCert };
+  return { name, dir, settings, inventory, rootCert, ...(dumps && { dumps }) };
 }

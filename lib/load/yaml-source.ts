@@ -19,8 +19,8 @@ import { readInputFile } from './text';
 
 export type { Json, JsonObject } from '../json';
 
-/** The YAML node of an object and the line table of its file, found when a message first needs a line. */
-type Locate = () => { node: Node | undefined; lines: LineCounter } | undefined;
+/** The 1-based line of a field of an object (of the object itself for `[]`), from the parse that read its values. */
+export type LineFinder = (path: readonly (string | number)[]) => number | undefined;
 
 /**
  * One Kubernetes object read from a file, with enough of its source to point at the line of any field.
@@ -29,7 +29,7 @@ export class SourceObject {
   constructor(
     public readonly file: string,
     public readonly value: JsonObject,
-    private readonly locate: Locate = () => undefined,
+    private readonly lines: LineFinder = () => undefined,
   ) {}
 
   get apiVersion(): string {
@@ -53,30 +53,15 @@ export class SourceObject {
     return `${this.kind || 'object'} ${this.namespace ? `${this.namespace}/` : ''}${this.name || '(no name)'}`;
   }
 
-  /** 1-based line of a field (or of the object when the field is absent). */
+  /** 1-based line of a field (of the deepest part of its path that exists, or of the object). */
   lineOf(path: readonly (string | number)[] = []): number | undefined {
-    const where = this.locate();
-    if (!where) return undefined;
-    const { lines } = where;
-    let node: unknown = where.node;
-    let best = rangeLine(node, lines);
-    for (const seg of path) {
-      if (isMap(node)) {
-        const pair = (node as YAMLMap).items.find((p) => isScalar(p.key) && String((p.key as Scalar).value) === String(seg));
-        if (!pair) break;
-        best = rangeLine(pair.key, lines) ?? best;
-        node = pair.value;
-      } else if (isSeq(node) && typeof seg === 'number') {
-        node = node.items[seg];
-        best = rangeLine(node, lines) ?? best;
-      } else {
-        break;
-      }
-    }
-    return best;
+    return this.lines(path);
   }
 
-  /** Where a field is. Its line is looked up when first read: a file read fast is parsed for positions then. */
+  /**
+   * Where a field is. Its line comes from the positions the one parse of the file recorded, walked when first read
+   * (most locations are made for a message that is never printed).
+   */
   at(path: readonly (string | number)[] = []): SourceLocation {
     const lineOf = () => this.lineOf(path);
     let line: number | undefined | null = null;
@@ -96,6 +81,28 @@ export function formatPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/** Lines from the `yaml` library's document model: the key of each field, the node of each item. */
+function nodeLines(root: Node | undefined, lines: LineCounter): LineFinder {
+  return (path) => {
+    let node: unknown = root;
+    let best = rangeLine(node, lines);
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = (node as YAMLMap).items.find((p) => isScalar(p.key) && String((p.key as Scalar).value) === String(seg));
+        if (!pair) break;
+        best = rangeLine(pair.key, lines) ?? best;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        node = node.items[seg];
+        best = rangeLine(node, lines) ?? best;
+      } else {
+        break;
+      }
+    }
+    return best;
+  };
+}
+
 function rangeLine(node: unknown, lines: LineCounter): number | undefined {
   const range = (node as { range?: [number, number, number] } | undefined)?.range;
   return range ? lines.linePos(range[0]).line : undefined;
@@ -113,52 +120,22 @@ export function readYamlObjects(file: string, diags: Diagnostics, options: { dum
 }
 
 /**
+ * Every file is parsed once, by one library, which gives both its values and the lines of its fields.
  * Hand-written files are read by the `yaml` library, which follows the YAML spec to the letter and names
  * the line of every error. A `dump` (what `oc get -o yaml` wrote: the large files) is read by js-yaml,
- * about ten times faster than composing the `yaml` library's document model, with plain scalars resolved
- * by the `yaml` library's own YAML 1.2 core tags so that both give the same values; the `yaml` library
- * parses it again, for positions, when a message first asks for a line. A dump the fast path does not
- * take as it is — a syntax error, a duplicate key, a tag, a %YAML directive, an alias of a collection, a
- * collection or null as a key, a comment glued to a quote or bracket (`''#`), a document that is not a
- * mapping — is read by the `yaml` library alone.
+ * eight times faster than the `yaml` library's document model on dumps as `oc` writes them (docs/benchmarks.md), with plain
+ * scalars resolved by the `yaml` library's own YAML 1.2 core tags so that both give the same values, and the
+ * line of every key and item recorded by its parse listener. A dump the fast path does not take as it is — a
+ * syntax error, a duplicate key, a tag, a %YAML directive, an alias of a collection, a collection or null as
+ * a key, a comment glued to a quote or bracket (`''#`), a document that is not a mapping — is read by the
+ * `yaml` library instead (js-yaml stops at the first sign of one, and its values are dropped).
  * js-yaml still accepts a few things the spec forbids and `oc` never writes (a flow collection continued
  * at column 0), reading them as written.
  */
 export function parseYamlObjects(file: string, text: string, diags: Diagnostics, dump = false): SourceObject[] {
-  const fast = dump ? jsYamlValues(text) : undefined;
-  if (!fast)
-    return preciseObjects(file, text, diags).map(({ value, node, lines }) => new SourceObject(file, value, () => ({ node, lines })));
-  let nodes: Positioned[] | undefined;
-  const locate = (k: number) => () => {
-    nodes ??= objectNodes(text);
-    const at = nodes.length === fast.length ? nodes[k] : undefined;
-    // The same object in both readings, or no line rather than a wrong one.
-    return at && at.node.get('kind') === fast[k].kind ? at : undefined;
-  };
-  return fast.map((value, k) => new SourceObject(file, value, locate(k)));
-}
-
-interface Positioned {
-  readonly node: YAMLMap;
-  readonly lines: LineCounter;
-}
-
-/**
- * The node of every object of a file read fast, in the order of its values: only the document model,
- * not its values (js-yaml has them, and has checked the keys), which takes a third less.
- */
-function objectNodes(text: string): Positioned[] {
-  const lines = new LineCounter();
-  const out: Positioned[] = [];
-  for (const doc of parseAllDocuments(text, { lineCounter: lines, prettyErrors: false }) as Document.Parsed[]) {
-    const map = doc.contents;
-    if (!isMap(map)) continue; // an empty document (the fast path took only mappings)
-    const kind: unknown = map.get('kind');
-    const items: unknown = map.get('items', true);
-    if (!isList(kind, isSeq(items))) out.push({ node: map, lines });
-    else if (isSeq(items)) for (const item of items.items) if (isMap(item)) out.push({ node: item, lines });
-  }
-  return out;
+  const fast = dump ? jsYamlObjects(text) : undefined;
+  if (fast) return fast.map(({ value, lines }) => new SourceObject(file, value, lines));
+  return preciseObjects(file, text, diags).map(({ value, node, lines }) => new SourceObject(file, value, nodeLines(node, lines)));
 }
 
 interface Located {
@@ -224,6 +201,9 @@ function preciseObjects(file: string, text: string, diags: Diagnostics): Located
   return out;
 }
 
+/** The first characters of every null, bool, int and float of the YAML 1.2 core schema (or it is empty). */
+const MAYBE_NOT_STRING = new Set([...'~nNtTfF0123456789+-.'].map((c) => c.charCodeAt(0)));
+
 /**
  * js-yaml with one type per YAML 1.2 core tag, each resolving a plain scalar with the `yaml` library's
  * own tests and resolvers, in its order (null, bool, int, float); everything else is a string, a
@@ -237,7 +217,9 @@ const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
     ([tag, tests]) =>
       new Type(tag, {
         kind: 'scalar',
-        resolve: (s: string | null) => s !== null && tests.some((t) => t.test!.test(s)),
+        // Most scalars of a dump are names: their first character spares the tests.
+        resolve: (s: string | null) =>
+          s !== null && (s === '' || MAYBE_NOT_STRING.has(s.charCodeAt(0))) && tests.some((t) => t.test!.test(s)),
         construct: (s: string) => {
           const t = tests.find((x) => x.test!.test(s))!;
           const v = t.resolve(s, () => undefined, { intAsBigInt: false });
@@ -250,37 +232,178 @@ const CORE_SCHEMA_LIKE_YAML = ((): Schema => {
 
 /** Every object of the file through js-yaml, or undefined when the `yaml` library must read it (see above). */
 export function jsYamlValues(text: string): JsonObject[] | undefined {
+  return jsYamlObjects(text)?.map((o) => o.value);
+}
+
+/** Thrown by the listener to stop js-yaml where the `yaml` library would read the text otherwise. */
+const DIVERGES = new Error('js-yaml and the yaml library part here');
+
+/** Every object of the file through js-yaml, each with the lines of its fields; undefined as above. */
+function jsYamlObjects(text: string): { value: JsonObject; lines: LineFinder }[] | undefined {
   if (/^%/m.test(text)) return undefined;
-  // Where the two spell a value differently: a mapping or list as a key (`? {a: 1}`, `[a, b]: 1`), and a
-  // tag (js-yaml reads `!` alone as null, the yaml library as an empty string).
-  if (/(^|[\s,[{])\?\s|[\]}]\s*:(\s|$)|(^|[\s,[{:-])!/m.test(text)) return undefined;
+  // Where the two spell a value differently: a mapping or list as an explicit key (`? {a: 1}`), and a tag
+  // (js-yaml reads `!` alone as null, the yaml library as an empty string).
+  if (/(^|[\s,[{])\?\s|(^|[\s,[{:-])!/m.test(text)) return undefined;
+  const positions = new Positions(text);
   let docs: unknown[];
-  let diverges = false;
-  // The listener costs a call per node: only where the text may need it.
-  const listener = MAY_DIVERGE.test(text) ? divergenceListener(() => (diverges = true)) : undefined;
   try {
-    docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML, ...(listener && { listener }) });
+    docs = loadAll(text, null, { schema: CORE_SCHEMA_LIKE_YAML, listener: positions.listener });
   } catch {
-    return undefined;
+    return undefined; // a syntax error, a duplicate key, an alias without its anchor, or DIVERGES
   }
-  if (diverges) return undefined;
   // js-yaml takes a `---` line inside a quoted string as part of it; the yaml library (and the spec) as an error.
   if (docs.length < (text.match(/^---(\s|$)/gm) ?? []).length) return undefined;
-  const out: JsonObject[] = [];
+  const out: { value: JsonObject; lines: LineFinder }[] = [];
   for (const doc of docs) {
     if (doc === null || doc === undefined) continue;
     if (typeof doc !== 'object' || Array.isArray(doc) || !plainTree(doc)) return undefined;
-    for (const [v] of objectsOf(doc as JsonObject, undefined, () => undefined)) out.push(v);
+    for (const [v] of objectsOf(doc as JsonObject, undefined, () => undefined)) out.push({ value: v, lines: positions.finder(v) });
   }
   return out;
 }
 
+/** Where a collection and its parts start: its own line, and the line of each key (a mapping) or item (a sequence). */
+interface Place {
+  readonly line: number;
+  /** A mapping: key, line, key, line, …; a sequence: the line of each item. */
+  readonly parts: (string | number)[];
+}
+
 /**
- * Where js-yaml and the yaml library may part (see divergenceListener): a collection, anchor, tag or alias
- * after `{` or `,` (a key of a flow mapping, or an entry of a flow sequence), or a `#` right after a quote
- * or bracket. The YAML `oc` writes has neither (JSON has the first, and pays for the listener).
+ * The positions of one js-yaml parse, recorded by its listener: for every collection its line, and the line of
+ * each of its keys or items (a key's line is what a message about that field points at, as the `yaml` library's
+ * nodes do). The same listener stops the parse where js-yaml and the `yaml` library read the text differently
+ * (DIVERGES). Lines come from js-yaml's own line counter plus the separation before a node, so the text is not
+ * scanned again.
  */
-const MAY_DIVERGE = /[{,]\s*[[{&!*]|['"\]}]#/;
+class Positions {
+  private readonly places = new Map<object, Place>();
+  // The open nodes, innermost last, as parallel stacks (no object per node): where each one's content starts (past
+  // blanks, comments and an anchor), its line, and its children so far (value, line, value, line, …; a mapping's are
+  // key, value, key, value).
+  private readonly starts: number[] = [];
+  private readonly lines: number[] = [];
+  private readonly kids: (unknown[] | undefined)[] = [];
+  private depth = 0;
+  /**
+   * The depth of an open `metadata.managedFields` value, whose parts get no places: the API server writes it,
+   * meshfed drops it (lib/load/strip.ts) and no message points into it, and it is most of the nodes of a dump
+   * (`f:`/`k:` sets of every field of every manager). A path into it finds the line of its key.
+   */
+  private unplaced = Infinity;
+
+  constructor(private readonly text: string) {}
+
+  readonly listener = (event: EventType, state: State): void => {
+    if (event === 'open') this.opened(state);
+    else this.closed(state);
+  };
+
+  private opened(state: State): void {
+    const s = this.text;
+    const p = state.position;
+    // Where the content starts: js-yaml opens a value before its separation.
+    const start = contentStart(s, p);
+    const d = this.depth;
+    // A collection (or an anchored, tagged or aliased node) as a key of a flow mapping without `:` (`{[a]}`): the
+    // yaml library keys it by its YAML text ("[ a ]"), js-yaml by JavaScript's (`a`). A node of a flow mapping
+    // not preceded by `:` is a key. js-yaml opens a block-context node twice at the same place (the node, then
+    // the same text tried as a block mapping's key): that is not a child.
+    if (
+      d > 0 &&
+      s.charCodeAt(this.starts[d - 1]) === OPEN_BRACE &&
+      this.starts[d - 1] !== start &&
+      COLLECTION_OR_PROPERTY.has(s.charCodeAt(start))
+    ) {
+      let q = p - 1;
+      while (q >= 0 && isBlank(s.charCodeAt(q))) q--;
+      if (s.charCodeAt(q) !== COLON) throw DIVERGES;
+    }
+    if (this.unplaced === Infinity && d > 0) {
+      const kids = this.kids[d - 1];
+      if (kids !== undefined && kids.length % 4 === 2 && kids[kids.length - 2] === 'managedFields') this.unplaced = d;
+    }
+    this.starts[d] = start;
+    // js-yaml's state.line counts the line breaks before state.position (0-based).
+    this.lines[d] = (state as unknown as { line: number }).line + breaksBetween(s, p, start) + 1;
+    this.kids[d] = undefined;
+    this.depth = d + 1;
+  }
+
+  private closed(state: State): void {
+    const s = this.text;
+    const p = state.position;
+    const d = --this.depth;
+    // A comment glued to a closing quote or bracket (`v: ''#`, `[a]#c`): the spec wants white space before `#`;
+    // the yaml library refuses it, js-yaml takes the rest of the line as a comment.
+    if (s.charCodeAt(p) === HASH && CLOSING.has(s.charCodeAt(p - 1))) throw DIVERGES;
+    const value: unknown = state.result;
+    const line = this.lines[d];
+    if (value !== null && typeof value === 'object') {
+      // A collection as a key (`[a, b]: 1`, `{a: 1}: x`): js-yaml keys it by JavaScript's text, the yaml library by YAML's.
+      let q = p;
+      while (s.charCodeAt(q) === 0x20 || s.charCodeAt(q) === 0x09) q++;
+      if (s.charCodeAt(q) === COLON) throw DIVERGES;
+      const kids = this.kids[d];
+      if (kids !== undefined && d < this.unplaced) this.place(value, line, kids);
+    }
+    this.kids[d] = undefined;
+    if (d > this.unplaced) return;
+    if (d === this.unplaced) this.unplaced = Infinity;
+    if (d > 0) (this.kids[d - 1] ??= []).push(value, line);
+  }
+
+  /**
+   * Record a collection's place. An empty one needs none (a message points at its key), nor does a node closed
+   * twice: js-yaml tries a block-context node as a block mapping's key first (`- [a]`, `- {a: 1}`), and the node
+   * it composed then closes again around the same value, with that value as its one child.
+   */
+  private place(value: object, line: number, kids: unknown[]): void {
+    if (this.places.has(value)) return;
+    const parts: (string | number)[] = [];
+    if (Array.isArray(value)) {
+      // Two slots per item (its value, its line); a missing item leaves the rest without a line.
+      for (let i = 1; i < kids.length && parts.length < value.length; i += 2) parts.push(kids[i] as number);
+    } else {
+      // Four per pair (key, its line, value, its line). js-yaml may try one more key where a mapping ends (a `---`):
+      // that attempt is null, never a key here (plainTree refuses a "null" key).
+      for (let i = 0; i + 1 < kids.length; i += 4) {
+        const key = String(kids[i]);
+        if (Object.hasOwn(value, key)) parts.push(key, kids[i + 1] as number);
+      }
+    }
+    this.places.set(value, { line, parts });
+  }
+
+  /** The lines of an object's fields (LineFinder), walked through the places of its collections. */
+  finder(root: JsonObject): LineFinder {
+    const places = this.places;
+    return (path) => {
+      let node: unknown = root;
+      let best = places.get(root)?.line;
+      for (const seg of path) {
+        if (node === null || typeof node !== 'object') break;
+        const place = places.get(node);
+        if (Array.isArray(node)) {
+          if (typeof seg !== 'number' || seg >= node.length) break;
+          best = (place?.parts[seg] as number | undefined) ?? best;
+          node = node[seg];
+        } else {
+          const key = String(seg);
+          if (!Object.hasOwn(node, key)) break;
+          const parts = place?.parts ?? [];
+          for (let i = 0; i < parts.length; i += 2)
+            if (parts[i] === key) {
+              best = parts[i + 1] as number;
+              break;
+            }
+          node = (node as JsonObject)[key];
+        }
+      }
+      return best;
+    };
+  }
+}
 
 const HASH = 0x23;
 const COLON = 0x3a;
@@ -291,7 +414,7 @@ const CLOSING = new Set([0x27, 0x22, 0x5d, 0x7d]); // ' " ] }
 const isBlank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isFlowIndicator = (c: number) => c === 0x2c || c === 0x5b || c === 0x5d || c === OPEN_BRACE || c === 0x7d;
 
-/** Where a node's content starts at or after `p`: past blanks, comments and an anchor (`&name`). */
+/** Where a node's content starts at or after `p`: past blanks, line breaks, comments and an anchor (`&name`). */
 function contentStart(s: string, p: number): number {
   for (;;) {
     const c = s.charCodeAt(p);
@@ -304,35 +427,10 @@ function contentStart(s: string, p: number): number {
   }
 }
 
-/**
- * A js-yaml parse listener that calls `found` where js-yaml reads text the yaml library reads otherwise:
- * - a comment glued to a closing quote or bracket (`v: ''#`, `[a]#c`): the spec wants white space before
- *   `#`; the yaml library refuses it, js-yaml takes the rest of the line as a comment;
- * - a collection (or an anchored, tagged or aliased node) as a key of a flow mapping without `:` (`{[a]}`,
- *   `{[a], b: c}`): the yaml library keys it by its YAML text ("[ a ]"), js-yaml by JavaScript's (`a`).
- * A node opens at its first character in a flow collection (js-yaml skips the separation first), so a
- * node of a flow mapping not preceded by `:` is a key. js-yaml opens a block-context node twice at the
- * same place (the node, then the same text tried as a block mapping's key): that is not a child.
- */
-function divergenceListener(found: () => void): (event: EventType, state: State) => void {
-  const starts: number[] = []; // where the content of every open node starts, innermost last
-  return (event, state) => {
-    const s = state.input;
-    const p = state.position;
-    if (event === 'close') {
-      starts.pop();
-      if (s.charCodeAt(p) === HASH && CLOSING.has(s.charCodeAt(p - 1))) found();
-      return;
-    }
-    const start = contentStart(s, p);
-    const parent = starts.length ? starts[starts.length - 1] : -1;
-    if (parent >= 0 && parent !== start && s.charCodeAt(parent) === OPEN_BRACE && COLLECTION_OR_PROPERTY.has(s.charCodeAt(start))) {
-      let q = p - 1;
-      while (q >= 0 && isBlank(s.charCodeAt(q))) q--;
-      if (s.charCodeAt(q) !== COLON) found();
-    }
-    starts.push(start);
-  };
+function breaksBetween(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === 0x0a) n++;
+  return n;
 }
 
 /**

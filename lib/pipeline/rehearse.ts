@@ -4,12 +4,9 @@
  * pointer: filesAtPointers), and the cluster as its dumps show it running — handed to the twin
  * (lib/twin/rehearse.ts), which replays the moves on its model of the systems that apply `dist/`.
  */
-import * as path from 'path';
-
 import { filesAtPointers, RenderResult } from './render';
 import { GitOpsSettings } from '../load/gitops';
 import { MigrationPhase, PHASES } from '../phases';
-import { readDumps } from '../twin/live';
 import { Engine, RehearsalReport, rehearseCluster, Scenario } from '../twin/rehearse';
 import { FileTree, memoryTree } from '../twin/tree';
 import { defaultWorld } from '../twin/world';
@@ -60,7 +57,6 @@ export interface RehearseOptions {
 /** Rehearse the moves of every (or the given) local migrating cluster of a render. */
 export function rehearseRender(
   result: RenderResult,
-  clustersDir: string,
   opts: RehearseOptions = {},
 ): RehearsalReport & { skipped: { cluster: string; objects: number }[] } {
   const withGitops = result.gitops ? result : { ...result, gitops: REHEARSAL_GITOPS };
@@ -93,7 +89,7 @@ export function rehearseRender(
     const r = rehearseCluster(
       {
         cluster,
-        dumps: readDumps(path.join(clustersDir, cluster, 'ossm2')),
+        dumps: result.dumps.get(cluster) ?? [],
         renders: new Map([...renders].filter(([p]) => PHASES.indexOf(p) <= last)),
         engines: opts.engines,
         judge,

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { acknowledgeWarnings, runChecks } from '../check';
 import { Finding, throwIfErrorFindings } from '../check/finding';
 import { Diagnostic, Diagnostics } from '../diagnostics';
+import { JsonObject } from '../json';
 import { GitOpsSettings, loadGitOps } from '../load/gitops';
 import { loadInput } from '../load/input';
 import { buildModel } from '../model/federation';
@@ -62,6 +63,8 @@ export interface Analysis {
   readonly gitops: GitOpsSettings | undefined;
   /** Warnings so far (errors were thrown as InputError). */
   readonly diagnostics: Diagnostics;
+  /** Each migrating local cluster's dumped objects as load read them (the rehearsal twin's cluster at 00). */
+  readonly dumps: ReadonlyMap<string, readonly JsonObject[]>;
 }
 
 /** load → model → plan → pointer rules. Throws InputError naming every problem of the input. */
@@ -75,7 +78,8 @@ export function analyse(clustersDir: string, opts: AnalyseOptions = {}): Analysi
   if (!opts.skipPointerRules) timed(timings, 'plan', () => previousRenderRules(plan, model, diags, opts));
   diags.throwIfErrors();
   acknowledgeWarnings(model, diags);
-  return { model, plan, gitops, diagnostics: diags };
+  const dumps = new Map(clusters.flatMap((c) => (c.dumps ? [[c.name, c.dumps] as const] : [])));
+  return { model, plan, gitops, diagnostics: diags, dumps };
 }
 
 /** The rules on what a render may change from the previous one: how pointers move, east-west addresses under importers. */

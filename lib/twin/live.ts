@@ -5,11 +5,6 @@
  * ServiceAccounts, Deployments and policies an SMCP implies, the ClusterWide member roll, the pods of every
  * workload, Endpoints), by letting the controllers run until nothing changes.
  */
-import { readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
-
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
-
 import { Installed } from './api';
 import { Cluster, TICK_SECONDS } from './cluster';
 import { KialiOperator } from './controllers/addons';
@@ -20,36 +15,21 @@ import { LoadBalancerController, LoadBalancerOptions, OpenShiftRouter, RouterOpt
 import { SailOperator, SailOptions } from './controllers/sail';
 import { isObject, splitApiVersion } from './kustomize';
 import { metadata, Obj, ownerReferences, refOf, valueAt } from './objects';
-import { JsonObject } from '../load/yaml-source';
+import { Diagnostics } from '../diagnostics';
+import { readOssm2Folder } from '../load/ossm2';
 import { compareStrings } from '../sort';
 
 /** The field manager the restored objects are attributed to (their real managers are not in a dump). */
 export const DUMP_MANAGER = 'before-gitops';
 
-/** Whether a document is a list of objects: `kind: List` or any `…List` with `items` (what `oc get` prints). */
-function isList(o: JsonObject): boolean {
-  const kind = o.kind;
-  return typeof kind === 'string' && (kind === 'List' || (kind.endsWith('List') && Array.isArray(o.items)));
-}
-
 /**
- * Every object of every YAML file of a folder (not recursive), files in name order, `kind: List` documents
- * flattened into their items. YAML 1.2 core schema (no timestamps or YAML 1.1 booleans), as lib/load reads dumps.
+ * Every object of every dump of a folder (not recursive), read as lib/load reads an ossm2/ folder (its one YAML
+ * reader: YAML 1.2 core schema, `kind: List` documents flattened into their items), for a twin run without a
+ * render; a rehearsal of a render gets the objects load already read (lib/pipeline/rehearse.ts). A file that
+ * cannot be read contributes nothing (load has reported it).
  */
 export function readDumps(dir: string): Obj[] {
-  const files = readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort(compareStrings);
-  const out: Obj[] = [];
-  for (const f of files) {
-    for (const doc of loadAll(readFileSync(join(dir, f), 'utf8'), undefined, { schema: CORE_SCHEMA, filename: f })) {
-      if (!isObject(doc as never)) continue;
-      const o = doc as JsonObject;
-      if (!isList(o)) out.push(o);
-      else for (const item of Array.isArray(o.items) ? o.items : []) if (isObject(item)) out.push(item);
-    }
-  }
-  return out;
+  return readOssm2Folder(dir, new Diagnostics()).map((o) => o.value);
 }
 
 export interface LiveOptions {
