@@ -182,11 +182,11 @@ function diffOf(before: Obj[], after: Obj[]): ChangeRecord['diff'] {
 }
 
 /** The twin's verdict on the moves between `from` and `to` (each one phase apart), with their rollbacks. */
-function verdictOf(result: RenderResult, clustersDir: string, o: ReportOptions, from: MigrationPhase, to: MigrationPhase): RecordVerdict {
+function verdictOf(result: RenderResult, o: ReportOptions, from: MigrationPhase, to: MigrationPhase): RecordVerdict {
   if (o.rehearse === false) return { status: 'not rehearsed', reason: 'run with --skip-rehearsal', moves: [], findings: [] };
   const [lo, hi] = [Math.min(PHASES.indexOf(from), PHASES.indexOf(to)), Math.max(PHASES.indexOf(from), PHASES.indexOf(to))];
   const judge = PHASES.slice(lo + 1, hi + 1);
-  const report = rehearseRender(result, clustersDir, { clusters: [o.cluster], judge, dist: o.dist, scenarios: ['rollback'] });
+  const report = rehearseRender(result, { clusters: [o.cluster], judge, dist: o.dist, scenarios: ['rollback'] });
   // The twin replays the moves before the judged ones to get there; the record shows the move and its rollback.
   const steps = new Set(judge.flatMap((p) => [`${PHASES[PHASES.indexOf(p) - 1]} → ${p}`, `${p} → ${PHASES[PHASES.indexOf(p) - 1]}`]));
   const moves = report.moves
@@ -257,7 +257,7 @@ export function buildChangeRecord(result: RenderResult, clustersDir: string, o: 
       keeps,
       restores: pruned,
     },
-    verdict: verdictOf(result, clustersDir, o, from, to),
+    verdict: verdictOf(result, o, from, to),
     flows: flowsOf(ctx, o.cluster),
     timeline: timelineOf(result, o.dist),
   };
