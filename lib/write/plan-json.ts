@@ -4,6 +4,7 @@ import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { fileAnchor, Plan, refId } from '../plan/types';
 import { compareStrings } from '../sort';
+import { FolderRenderer, MESHFED_ONLY } from './overlays';
 
 /** One phase of a cluster in dist/plan.json. */
 export interface PlanJsonPhase {
@@ -78,6 +79,7 @@ export function planJson(
   findings: readonly Finding[] = [],
   relative: (file: string) => string = (f) => f,
   clustersDir?: string,
+  app: Pick<FolderRenderer, 'appended' | 'deletes'> = MESHFED_ONLY,
 ): string {
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   // Messages name input files as the run was given them (`examples/x/clusters/east/…`, `/tmp/…`): in plan.json,
@@ -97,7 +99,7 @@ export function planJson(
         written: p.blockedBy.length === 0,
         blockedBy: p.blockedBy,
         waitsFor: p.waitsFor,
-        adds: p.adds.map((r) => refId(r.ref)),
+        adds: [...p.adds.map((r) => r.ref), ...app.appended({ cluster: c, phase: p.phase })].map(refId),
         imports: p.shards.map((s) => ({
           folder: `imports/${s.name}`,
           exporter: s.exporter,
@@ -106,7 +108,7 @@ export function planJson(
         })),
         deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
         patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
-        deletes: p.deletes.map(refId),
+        deletes: [...p.deletes, ...app.deletes({ cluster: c, phase: p.phase })].map(refId),
       })),
       settings: (plan.settings[c] ?? []).map((f) => ({ ...f, target: f.target ?? null })),
     };
