@@ -4,4 +4,4 @@
  */
 export { Aspects, type IAspect } from './federation/aspects';
 export { Federation, type FederationProps, FederationSynthError, type PhaseOptions, PhaseScope } from './federation/federation';
-export { GREENFIELD_PHASES, PHASES, type PhaseId } from './phases';
+export { GREENFIELD_PHASES, type MigrationPhase, PHASES, type PhaseId } from './phases';

@@ -13,6 +13,8 @@ import { find, kustomize } from './support/kube';
 import { readTree } from './support/synth';
 
 const ROOT = path.join(__dirname, '..');
+/** The compiled lib/ in the tarball. */
+const BUILD = 'package/build/lib';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-pack-'));
 let tarball = '';
 
@@ -39,9 +41,9 @@ test('the tarball holds the compiled code, its declarations, the bin and the sch
   expect(files).toEqual(
     expect.arrayContaining([
       'package/bin/meshfed.js',
-      'package/build/lib/index.js',
-      'package/build/lib/index.d.ts',
-      'package/build/lib/federation/federation.d.ts',
+      `${BUILD}/index.js`,
+      `${BUILD}/index.d.ts`,
+      `${BUILD}/federation/federation.d.ts`,
       'package/schema/cluster-settings.schema.json',
       'package/schema/gitops-settings.schema.json',
     ]),

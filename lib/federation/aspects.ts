@@ -2,9 +2,11 @@ import { IConstruct } from 'constructs';
 
 /**
  * An aspect visits constructs before they are written: to add labels, to check a policy, to set what every
- * object of a kind needs. The contract of the AWS CDK's `IAspect` (aws-cdk-lib core/lib/aspect.ts): cdk8s
- * itself has none (cdk8s-team/cdk8s#1312; cdk8s@2.70.106 lib/app.js `synth` runs no aspects), so meshfed
- * provides it for what a {@link Federation} writes.
+ * object of a kind needs. The contract of the AWS CDK's `IAspect`
+ * (https://docs.aws.amazon.com/cdk/v2/guide/aspects.html): cdk8s itself has none
+ * (https://github.com/cdk8s-team/cdk8s/issues/1312, closed unimplemented; cdk8s@2.70.106 lib/app.js `App.synth`
+ * validates, resolves dependencies and writes the charts, and runs no aspects), so meshfed provides it for what a
+ * Federation writes.
  */
 export interface IAspect {
   /** Called once for each construct in the scope the aspect was added to, parents before their children. */
