@@ -13,7 +13,6 @@ commands:
 
 Run \`meshfed <command> --help\` for the options of a command; \`meshfed --version\` prints the version.`;
 
-
 /*
  * Each command's module is loaded when it runs: synth pulls in cdk8s and every construct (most of a
  * second), which `--help`, `--version` and collect do not need.
