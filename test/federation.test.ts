@@ -166,3 +166,21 @@ test('the rehearsal runs over what the app adds, as synth runs it', () => {
   expect(stderr).not.toContain('--skip-rehearsal');
   expect(fs.existsSync(path.join(out, 'east', '06-migrate-workloads', 'istio-system.yaml'))).toBe(true);
 });
+
+test("the removal guard counts the app's objects: dropping one the current phase applies is refused", () => {
+  const { app, fed, out } = federation();
+  configMap(fed.phase('east', '00-federation'), 'team-policy', 'team-policy');
+  expect(synth(app).error).toBeUndefined();
+  const before = readTree(out);
+  const again = new App({ outdir: app.outdir });
+  new Federation(again, 'federation', { clusters: EXAMPLE_CLUSTERS, out, skipRehearsal: true });
+  const { error, stderr } = synth(again);
+  expect(error).toBeInstanceOf(FederationSynthError);
+  expect(stderr).toContain('ConfigMap/istio-system/team-policy');
+  expect(stderr).toMatch(/refused: GitOps would delete what runs on east/);
+  expect(readTree(out)).toEqual(before);
+  const allowed = new App({ outdir: app.outdir });
+  new Federation(allowed, 'federation', { clusters: EXAMPLE_CLUSTERS, out, skipRehearsal: true, allowRemovals: true });
+  expect(synth(allowed).error).toBeUndefined();
+  expect(readTree(out).get('east/00-federation/istio-system.yaml')).not.toContain('team-policy');
+});
