@@ -14,7 +14,9 @@ export const PHASES = [
 ] as const;
 /** A greenfield cluster (spec.mode: greenfield) has one overlay instead of the eight phases. */
 export const GREENFIELD_PHASES = ['multicluster'] as const;
+/** A phase of a migrating cluster (`spec.phase` in its cluster.yaml; docs/output.md lists what each does). */
 export type MigrationPhase = (typeof PHASES)[number];
+/** A phase of a cluster: one of the eight of a migration, or the one overlay of a greenfield cluster. */
 export type PhaseId = MigrationPhase | (typeof GREENFIELD_PHASES)[number];
 
 /** Position of a phase in its cluster's sequence (the greenfield overlay is the only, first one). */

@@ -1,5 +1,4 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { VERSION } from '../package-root';
 
 const USAGE = `usage: meshfed <command> [options]
 
@@ -15,9 +14,6 @@ commands:
   verify  read-only comparison of a live cluster with the phase its pointer says (--dry-run prints it)
 
 Run \`meshfed <command> --help\` for the options of a command; \`meshfed --version\` prints the version.`;
-
-/** package.json's version, read once (the bin runs from a checkout or an installed package alike). */
-const VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /*
  * Each command's module is loaded when it runs: synth pulls in cdk8s and every construct (most of a

@@ -4,6 +4,7 @@ import * as path from 'path';
 
 import { Finding } from '../check/finding';
 import { Diagnostic } from '../diagnostics';
+import { COMPILED, PACKAGE_ROOT } from '../package-root';
 import { compareStrings } from '../sort';
 import { RehearsalFinding } from '../twin/rehearse';
 import { listFiles } from '../write/atomic';
@@ -43,9 +44,11 @@ export interface StampReport {
   readonly rehearsal?: { moves: number; findings: RehearsalFinding[] };
 }
 
-const ROOT = path.join(__dirname, '..', '..');
-/** What meshfed's output depends on besides the input: its code, generated classes, schemas and locked dependencies. */
-const CODE = ['lib', 'imports', 'schema', 'main.ts', 'package.json', 'package-lock.json'];
+/**
+ * What meshfed's output depends on besides the input: its code, generated classes, schemas and locked dependencies
+ * (an installed package: its compiled code, which holds the generated classes, and its package.json).
+ */
+const CODE = COMPILED ? ['build', 'schema', 'package.json'] : ['lib', 'imports', 'schema', 'main.ts', 'package.json', 'package-lock.json'];
 
 /** A hash of every file under `dir` (names and bytes), or of `dir` itself when it is a file; undefined when it does not exist. */
 export function treeHash(dir: string, hash = createHash('sha256')): string | undefined {
@@ -66,7 +69,7 @@ export function inputHash(clustersDir: string): string | undefined {
   if (!fs.existsSync(clustersDir)) return undefined;
   if (!codeHash) {
     const h = createHash('sha256');
-    for (const c of CODE) h.update(`${c}\0${treeHash(path.join(ROOT, c)) ?? '-'}\0`);
+    for (const c of CODE) h.update(`${c}\0${treeHash(path.join(PACKAGE_ROOT, c)) ?? '-'}\0`);
     codeHash = h.digest('hex');
   }
   return treeHash(clustersDir, createHash('sha256').update(`${codeHash}\0${clustersDir}\0`));
@@ -74,7 +77,7 @@ export function inputHash(clustersDir: string): string | undefined {
 
 function stampFile(clustersDir: string, outDir: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.MESHFED_CACHE === '0') return undefined;
-  const dir = env.MESHFED_CACHE_DIR ?? path.join(ROOT, 'node_modules', '.cache', 'meshfed');
+  const dir = env.MESHFED_CACHE_DIR ?? path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'meshfed');
   const key = createHash('sha256')
     .update(`${path.resolve(clustersDir)}\0${path.resolve(outDir)}`)
     .digest('hex')

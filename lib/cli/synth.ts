@@ -14,6 +14,7 @@ import { Plan } from '../plan/types';
 import { RehearsalFinding } from '../twin/rehearse';
 import { TreeChanges, treeDiff, writeTreeAtomically } from '../write/atomic';
 import { outDirRefusal } from '../write/out-dir';
+import { FolderRenderer } from '../write/overlays';
 import { PreviousPlanJson } from '../write/plan-json';
 import { compareRenders, describeChanges, otherFederation } from '../write/removal-guard';
 
@@ -153,7 +154,7 @@ function clustersReport(plan: Plan): StampReport['clusters'] {
   );
 }
 
-interface SynthFlags {
+export interface SynthFlags {
   readonly allowRemovals: boolean;
   readonly check: boolean;
   readonly strict: boolean;
@@ -170,9 +171,10 @@ interface SynthFlags {
 
 /**
  * One `synth` run: the refusals, the stamp, the render, the removal guard, the write. Each step returns an
- * exit code when it ends the run, undefined to go on.
+ * exit code when it ends the run, undefined to go on. `meshfed synth` runs it with meshfed's constructs alone; a
+ * cdk8s app's Federation (lib/federation/) with a renderer that adds the app's objects and applies its Aspects.
  */
-class SynthRun {
+export class SynthRun {
   readonly report: SynthReport;
   readonly timings: Timings = {};
   /** Everything printed before the summary, for the stamp to replay on an unchanged re-run. */
@@ -184,6 +186,7 @@ class SynthRun {
     private readonly opts: SynthOptions,
     private readonly flags: SynthFlags,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly renderer?: FolderRenderer,
   ) {
     this.report = { ok: false, exitCode: 0, outDir: opts.outDir, warnings: [], findings: [], errors: [], notes: [] };
   }
@@ -193,7 +196,8 @@ class SynthRun {
       const refused = this.refuseOutDir();
       if (refused !== undefined) return refused;
       const input = timed(this.timings, 'stamp', () => inputHash(this.opts.clustersDir));
-      const replayed = this.replayStamp(input);
+      // An app's objects and Aspects are code the stamp does not hash: a Federation that has any always renders.
+      const replayed = this.renderer ? undefined : this.replayStamp(input);
       if (replayed !== undefined) return replayed;
       const before = timed(this.timings, 'compare', () => this.previousRender());
       const result = render(this.opts.clustersDir, {
@@ -202,6 +206,7 @@ class SynthRun {
         previousPointers: pointersOf(before.plan),
         previousEastWest: before.plan?.eastWestAddresses,
         confirmed: { rollbacks: this.flags.confirmRollbacks, addressChanges: this.flags.confirmAddressChanges },
+        renderer: this.renderer,
       });
       const warnings = this.reportResult(result);
       if (this.flags.strict && warnings) return this.done(this.refuseStrict(warnings));
@@ -368,6 +373,19 @@ class SynthRun {
     this.written = changes;
     this.report.files = { total: result.files.size, ...changes };
     const lines = [...summary(result, this.opts.outDir, changes), ...(uncompared ? [uncompared] : [])];
+    // No stamp for an app's render: `meshfed synth` on the same input must not take the app's dist/ for its own.
+    if (!this.renderer) this.stamp(result, input, warnings);
+    if (this.env.MESHFED_TIMING) {
+      const rss = Math.round(process.resourceUsage().maxRSS / 1024);
+      const stages = Object.entries(this.timings).map(([k, v]) => `${k} ${Math.round(v)}`);
+      console.error(`meshfed: timings (ms): ${stages.join(', ')}; peak RSS ${rss} MB`);
+    }
+    // stderr: `cdk8s synth` captures the app's stdout.
+    for (const l of lines) console.error(l);
+    return this.done(0);
+  }
+
+  private stamp(result: RenderResult, input: string | undefined, warnings: number): void {
     timed(this.timings, 'stamp', () =>
       saveStamp(
         this.opts.clustersDir,
@@ -391,14 +409,6 @@ class SynthRun {
         this.env,
       ),
     );
-    if (this.env.MESHFED_TIMING) {
-      const rss = Math.round(process.resourceUsage().maxRSS / 1024);
-      const stages = Object.entries(this.timings).map(([k, v]) => `${k} ${Math.round(v)}`);
-      console.error(`meshfed: timings (ms): ${stages.join(', ')}; peak RSS ${rss} MB`);
-    }
-    // stderr: `cdk8s synth` captures the app's stdout.
-    for (const l of lines) console.error(l);
-    return this.done(0);
   }
 
   private failed(e: unknown): number {
@@ -441,6 +451,15 @@ function names(given: string[] | undefined, fromEnv: string | undefined): string
 
 /** The `synth` command; returns the process exit code (0 ok, 1 input error, 2 usage error, 3 bug). */
 export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = synthArguments(argv, env);
+  return 'exit' in parsed ? parsed.exit : new SynthRun(parsed.opts, parsed.flags, env).exec();
+}
+
+/** `synth`'s arguments (and the variables that stand for them), or the exit code of `--help` or a usage error. */
+export function synthArguments(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { exit: number } | { opts: SynthOptions; flags: SynthFlags } {
   const parsed = parseCommand<{
     clusters?: string;
     out?: string;
@@ -468,7 +487,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     },
     USAGE,
   );
-  if ('exit' in parsed) return parsed.exit;
+  if ('exit' in parsed) return { exit: parsed.exit };
   const v = parsed.values;
   const opts: SynthOptions = { clustersDir: v.clusters ?? env.MESHFED_CLUSTERS ?? 'clusters', outDir: v.out ?? env.MESHFED_OUT ?? 'dist' };
   const flags: SynthFlags = {
@@ -482,7 +501,7 @@ export function runSynth(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     confirmAddressChanges: names(v['confirm-address-change'], env.MESHFED_CONFIRM_ADDRESS_CHANGE),
     outGiven: v.out !== undefined,
   };
-  return new SynthRun(opts, flags, env).exec();
+  return { opts, flags };
 }
 
 /** The scratch folder cdk8s.yaml gives cdk8s (`output:`); meshfed writes dist/ itself. */

@@ -124,7 +124,12 @@ function addResource(scope: Construct, id: string, r: Resource): void {
  * resolves and validates the whole App on every `toJson()`, so one App per chart keeps synth linear.
  */
 export function synthPhaseObjects(resources: Resource[]): JsonObject[] {
-  return synthChart((chart) => resources.forEach((r, i) => addResource(chart, `r${i}`, r)));
+  return synthChart((chart) => addPhaseObjects(chart, resources));
+}
+
+/** One construct per planned resource under `scope` (a cdk8s app's Federation renders them in its own chart). */
+export function addPhaseObjects(scope: Construct, resources: readonly Resource[]): void {
+  resources.forEach((r, i) => addResource(scope, `r${i}`, r));
 }
 
 /** Render whatever `build` adds to a fresh chart (in its own App) as plain objects. */

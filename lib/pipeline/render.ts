@@ -27,7 +27,7 @@ import { listFiles } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
-import { renderDist } from '../write/overlays';
+import { FolderRenderer, renderCluster, renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
 import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
 import { renderClusterRunbook, renderGreenfieldRunbook, renderRunbook } from '../write/runbook';
@@ -106,6 +106,12 @@ export interface RenderOptions extends AnalyseOptions {
   readonly threads?: 'auto' | 1;
   /** @default PARALLEL_MIN_OBJECTS */
   readonly parallelMinObjects?: number;
+  /**
+   * How each folder's planned objects become objects: a cdk8s app's Federation adds its own and applies its
+   * Aspects (lib/federation/). It runs on this thread, so it renders on one.
+   * @default meshfed's constructs alone
+   */
+  readonly renderer?: FolderRenderer;
 }
 
 export interface RenderResult extends Analysis {
@@ -122,7 +128,7 @@ const EARLY_THREAD_INPUT_BYTES = 512 * 1024;
 /** The whole pipeline: `dist/` as files, or an InputError naming every problem (then nothing is rendered). */
 export function render(clustersDir: string, opts: RenderOptions = {}): RenderResult {
   const timings = opts.timings ?? {};
-  const threads = opts.threads ?? 'auto';
+  const threads = opts.renderer ? 1 : (opts.threads ?? 'auto');
   // A large input will need the second thread: start it first, so it loads the renderer while the input loads.
   const rendering = new ClusterRendering({
     threads,
@@ -138,11 +144,18 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
     const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
-    const json = timed(timings, 'planjson', () =>
-      planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan)),
-    );
+    // An app's renderer says what it adds to each phase once that phase is rendered; plan.json lists it.
+    const { renderer } = opts;
+    const early =
+      renderer &&
+      timed(timings, 'render', () => {
+        const byCluster = new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c], renderer)]));
+        renderer.finish?.(plan);
+        return byCluster;
+      });
+    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan), renderer));
     const spanning = federationFiles(clustersDir, timings, analysis);
-    const clusters = timed(timings, 'render', () => rendering.finish(timings));
+    const clusters = early ?? timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
     for (const [f, c] of spanning.files) files.set(f, c);
     // What lets the next synth recognise this folder as its own (lib/write/out-dir.ts).

@@ -5,6 +5,7 @@ import { deliveredShards } from '../plan/delivery';
 import { ORDERING_RULES, nextSteps } from '../plan/pointers';
 import { fileAnchor, Plan, refId } from '../plan/types';
 import { compareStrings } from '../sort';
+import { FolderRenderer, MESHFED_ONLY } from './overlays';
 
 /** One phase of a cluster in dist/plan.json. */
 export interface PlanJsonPhase {
@@ -77,7 +78,12 @@ export interface PreviousPlanJson {
 }
 
 /** One cluster of plan.json: where its pointer is, what comes next, and each phase. */
-function clusterJson(plan: Plan, c: string, step: ReturnType<typeof nextSteps>[number]): PlanJsonCluster {
+function clusterJson(
+  plan: Plan,
+  c: string,
+  step: ReturnType<typeof nextSteps>[number],
+  app: Pick<FolderRenderer, 'appended' | 'deletes'>,
+): PlanJsonCluster {
   return {
     current: step.current,
     next: step.next ?? null,
@@ -87,7 +93,7 @@ function clusterJson(plan: Plan, c: string, step: ReturnType<typeof nextSteps>[n
       written: p.blockedBy.length === 0,
       blockedBy: p.blockedBy,
       waitsFor: p.waitsFor,
-      adds: p.adds.map((r) => refId(r.ref)),
+      adds: [...p.adds.map((r) => r.ref), ...app.appended({ cluster: c, phase: p.phase })].map(refId),
       imports: p.shards.map((s) => ({
         folder: `imports/${s.name}`,
         exporter: s.exporter,
@@ -96,7 +102,7 @@ function clusterJson(plan: Plan, c: string, step: ReturnType<typeof nextSteps>[n
       })),
       deliveredImports: deliveredShards(plan, c, p.phase).map((s) => `imports/${s.name}`),
       patches: p.patches.map((x) => ({ target: refId(x.target), type: x.type, why: x.why })),
-      deletes: p.deletes.map(refId),
+      deletes: [...p.deletes, ...app.deletes({ cluster: c, phase: p.phase })].map(refId),
     })),
     settings: (plan.settings[c] ?? []).map((f) => ({ ...f, target: f.target ?? null })),
   };
@@ -113,6 +119,7 @@ export function planJson(
   relative: (file: string) => string = (f) => f,
   clustersDir?: string,
   eastWest: Record<string, EastWestAddress> = {},
+  app: Pick<FolderRenderer, 'appended' | 'deletes'> = MESHFED_ONLY,
 ): string {
   const loc = (l?: SourceLocation) => (l ? { ...l, file: relative(l.file) } : null);
   // Messages name input files as the run was given them (`examples/x/clusters/east/…`, `/tmp/…`): in plan.json,
@@ -121,7 +128,7 @@ export function planJson(
   const text = (t: string) => (prefix ? t.split(prefix).join('') : t);
   const steps = new Map(nextSteps(plan).map((s) => [s.cluster, s]));
   const clusters: Record<string, PlanJsonCluster> = {};
-  for (const c of plan.local) clusters[c] = clusterJson(plan, c, steps.get(c)!);
+  for (const c of plan.local) clusters[c] = clusterJson(plan, c, steps.get(c)!, app);
   const doc: PlanJson = {
     generatedBy: 'meshfed',
     phases: plan.phases,

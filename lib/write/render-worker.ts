@@ -2,6 +2,7 @@ import { MessageChannel, MessagePort, receiveMessageOnPort, Worker, workerData }
 
 import { Diagnostic, InputError } from '../diagnostics';
 import { renderCluster } from './overlays';
+import { COMPILED } from '../package-root';
 import { PhasePlan, Plan } from '../plan/types';
 
 /**
@@ -53,8 +54,11 @@ export class RenderWorker {
   private readonly done = new Int32Array(new SharedArrayBuffer(4));
   private shared?: { plan: Plan; clusters: string[]; claims: Int32Array };
 
-  /** `loader`: the module whose `register()` lets the worker require TypeScript (tests pass a missing one). */
-  constructor(loader: string = tsxLoader()) {
+  /**
+   * `loader`: the module whose `register()` lets the worker require TypeScript (tests pass a missing one); none
+   * when this file is compiled JavaScript (an installed package: no TypeScript at run time).
+   */
+  constructor(loader: string | undefined = COMPILED ? undefined : tsxLoader()) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     const setup: Setup = { port: port2, done: this.done };
@@ -186,14 +190,14 @@ export function tsxLoader(): string {
 }
 
 /**
- * The code the worker starts with: register the loader, then serve(). If that fails (no loader, a file
+ * The code the worker starts with: register the loader (if any), then serve(). If that fails (no loader, a file
  * that does not compile), the failure is posted as the reply and `done` set, so result() throws it
  * rather than waiting for a worker that will never answer.
  */
-function workerSource(loader: string): string {
+function workerSource(loader: string | undefined): string {
   return `const { workerData } = require('worker_threads');
 try {
-  require(${JSON.stringify(loader)}).register();
+  ${loader ? `require(${JSON.stringify(loader)}).register();` : '// compiled: nothing to register'}
   require(${JSON.stringify(__filename)}).serve();
 } catch (e) {
   workerData.port.postMessage({ error: String((e && e.stack) || e) });

@@ -1,0 +1,113 @@
+/**
+ * The package as a user installs it: `npm pack` (which builds build/), then `npm install <tarball>` in a scratch
+ * folder (a copy, not a symbolic link). `npx meshfed synth` there renders the repository's dist/ with no
+ * TypeScript at run time, and examples/cdk8s-app, compiled against the installed declarations, renders the same
+ * dist/ plus its own objects, with its Aspect applied to every object.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { find, kustomize } from './support/kube';
+import { readTree } from './support/synth';
+
+const ROOT = path.join(__dirname, '..');
+/** The compiled lib/ in the tarball. */
+const BUILD = 'package/build/lib';
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-pack-'));
+let tarball = '';
+
+/** npm install from the cache where it can (npm ci filled it); the registry answers what the cache lacks (package metadata). */
+function npmInstall(cwd: string, ...specs: string[]): void {
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...specs], { cwd, stdio: 'pipe' });
+}
+
+function scratch(name: string, pkg: object): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  fs.cpSync(path.join(ROOT, 'clusters'), path.join(dir, 'clusters'), { recursive: true });
+  return dir;
+}
+
+beforeAll(() => {
+  const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' });
+  tarball = path.join(work, packed.trim().split('\n').pop()!);
+}, 600_000);
+
+test('the tarball holds the compiled code, its declarations, the bin and the schemas, and no TypeScript source', () => {
+  const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'package/bin/meshfed.js',
+      `${BUILD}/index.js`,
+      `${BUILD}/index.d.ts`,
+      `${BUILD}/federation/federation.d.ts`,
+      'package/schema/cluster-settings.schema.json',
+      'package/schema/gitops-settings.schema.json',
+    ]),
+  );
+  expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+});
+
+test('installed from the tarball, npx meshfed synth renders what the repository renders, without tsx or TypeScript', () => {
+  const user = scratch('user', { name: 'user', private: true });
+  npmInstall(user, tarball);
+  expect(fs.lstatSync(path.join(user, 'node_modules', 'meshfed')).isSymbolicLink()).toBe(false);
+  for (const compiler of ['tsx', 'typescript', 'ts-node']) expect(fs.existsSync(path.join(user, 'node_modules', compiler))).toBe(false);
+  const res = spawnSync('npx', ['meshfed', 'synth'], { cwd: user, encoding: 'utf8', env: { ...process.env, MESHFED_CACHE: '0' } });
+  expect(res.stderr).toContain('meshfed: 2 cluster(s), 16 phase overlay(s), 73 file(s) in dist/: 73 new');
+  expect(res.status).toBe(0);
+  expect(readTree(path.join(user, 'dist'))).toEqual(readTree(path.join(ROOT, 'dist')));
+  const version = spawnSync('npx', ['meshfed', '--version'], { cwd: user, encoding: 'utf8' });
+  expect(version.stdout.trim()).toBe(
+    `meshfed ${(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`,
+  );
+}, 300_000);
+
+test("examples/cdk8s-app against the installed package: the CLI's dist/ plus the app's objects, every object labelled", () => {
+  const example = path.join(ROOT, 'examples', 'cdk8s-app');
+  const app = scratch('app', JSON.parse(fs.readFileSync(path.join(example, 'package.json'), 'utf8')));
+  for (const f of ['main.ts', 'tsconfig.json', 'cdk8s.yaml']) fs.copyFileSync(path.join(example, f), path.join(app, f));
+  npmInstall(app, tarball);
+  // Type-checked against the installed declarations (build/lib/*.d.ts), then run as JavaScript.
+  execFileSync('npx', ['tsc'], { cwd: app, stdio: 'pipe' });
+  const res = spawnSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8', env: { ...process.env, MESHFED_CACHE: '0' } });
+  expect(res.stderr).toMatch(/meshfed: 2 cluster\(s\), 16 phase overlay\(s\), 75 file\(s\) in dist\/: 75 new/);
+  expect(res.status).toBe(0);
+  expect(fs.readdirSync(path.join(app, 'cdk8s.out'))).toEqual([]);
+
+  // Without the Aspect's label, every file is the repository's but those the app's objects went to.
+  const rendered = readTree(path.join(app, 'dist'));
+  // The objects GitOps applies: phase folders and import folders (not patches, peer bundles, Argo CD or Flux objects).
+  const objectFile = (f: string) => /^[^/]+\/(\d\d-[^/]+|imports\/[^/]+)\/[^/]+\.yaml$/.test(f) && !f.endsWith('kustomization.yaml');
+  for (const [f, text] of rendered)
+    if (objectFile(f) && /^kind: /m.test(text))
+      for (const doc of text.split(/^---$/m).filter((d) => /^kind: /m.test(d)))
+        expect(`${f}: ${doc.includes('example.com/owner: platform')}`).toBe(`${f}: true`);
+  const label = /^( *)labels:\n\1 {2}example\.com\/owner: platform\n(?!\1 {2}\S)|^ *example\.com\/owner: platform\n/gm;
+  const unlabelled = new Map([...rendered].map(([f, text]) => [f, text.replace(label, '')]));
+  const differ = [...unlabelled].filter(([f, text]) => readTree(path.join(ROOT, 'dist')).get(f) !== text).map(([f]) => f);
+  expect(differ.sort()).toEqual(
+    [
+      'east/06-migrate-workloads/_cluster.yaml',
+      'east/06-migrate-workloads/kustomization.yaml',
+      'east/06-migrate-workloads/mesh-canary.yaml',
+      'plan.json',
+      'west/02-export/istio-system.yaml',
+      'west/02-export/kustomization.yaml',
+      'west/05-install-ossm3/kustomization.yaml',
+    ].sort(),
+  );
+
+  const at = (cluster: string, phase: string) => kustomize(path.join(app, 'dist', cluster, phase));
+  expect(find(at('east', '05-install-ossm3'), 'Deployment', 'canary', 'mesh-canary')).toBeUndefined();
+  for (const phase of ['06-migrate-workloads', '07-finalize']) {
+    expect(find(at('east', phase), 'Deployment', 'canary', 'mesh-canary')).toBeDefined();
+    expect(find(at('east', phase), 'Service', 'canary', 'mesh-canary')).toBeDefined();
+    expect(find(at('east', phase), 'Namespace', 'mesh-canary')).toBeDefined();
+  }
+  expect(find(at('west', '04-remove-federation'), 'ConfigMap', 'export-in-flight', 'istio-system')).toBeDefined();
+  expect(find(at('west', '05-install-ossm3'), 'ConfigMap', 'export-in-flight', 'istio-system')).toBeUndefined();
+}, 300_000);
