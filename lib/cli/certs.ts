@@ -16,7 +16,12 @@ function controlPlaneNamespace(clustersDir: string, cluster: string): string | u
   // The one YAML reader of the input (lib/load/yaml-source.ts); its diagnostics are synth's to report.
   const docs = (f: string, dump = false): Record<string, unknown>[] => readYamlObjects(f, new Diagnostics(), { dump }).map((o) => o.value);
   const ossm2 = path.join(clustersDir, cluster, 'ossm2');
-  for (const f of fs.existsSync(ossm2) ? fs.readdirSync(ossm2).filter((n) => /\.(ya?ml|json)$/.test(n)).sort() : []) {
+  for (const f of fs.existsSync(ossm2)
+    ? fs
+        .readdirSync(ossm2)
+        .filter((n) => /\.(ya?ml|json)$/.test(n))
+        .sort()
+    : []) {
     const smcp = docs(path.join(ossm2, f), true).find((o) => o.kind === 'ServiceMeshControlPlane');
     const ns = (smcp?.metadata as { namespace?: unknown } | undefined)?.namespace;
     if (typeof ns === 'string') return ns;

@@ -153,7 +153,9 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
         renderer.finish?.(plan);
         return byCluster;
       });
-    const json = timed(timings, 'planjson', () => planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan), renderer));
+    const json = timed(timings, 'planjson', () =>
+      planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan), renderer),
+    );
     const spanning = federationFiles(clustersDir, timings, analysis);
     const clusters = early ?? timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));

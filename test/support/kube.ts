@@ -10,7 +10,6 @@ import { celViolations, SchemaNode } from './cel';
 import { buildKustomization, KustomizeError } from '../../lib/twin/kustomize';
 import { diskTree } from '../../lib/twin/tree';
 
-
 export type Obj = {
   apiVersion: string;
   kind: string;

@@ -70,7 +70,8 @@ export function rollback(phase: MigrationPhase, p: PhasePlan, all = false): stri
       )}.`,
     );
   if (p.deletes.length) parts.push(`What it deleted is created again: ${list(p.deletes.map(refName), max)}.`);
-  if (p.patches.length) parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), all ? Infinity : 6)}).`);
+  if (p.patches.length)
+    parts.push(`Its patches are reverted (${list(uniq(p.patches.map((x) => refName(x.target))), all ? Infinity : 6)}).`);
   if (phase === '04-remove-federation')
     parts.push(
       'The federation comes back: the sets are applied again on gateways and peers that never left (same addresses); ' +
