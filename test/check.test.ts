@@ -302,11 +302,11 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
         .from[0].source.principals;
     test('says which local identities gain access, and how to name the exact callers', () => {
       const { findings, plan } = analyse(withLocalClient());
-      expect(patched(plan)).toEqual(['east.local/ns/client/sa/*', GW]);
+      expect(patched(plan)).toEqual(['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*', GW]);
       expect(findings.filter((f) => f.rule === 'MF002').map((f) => `${f.problem} | ${f.fix}`)).toEqual([
         expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
         expect.stringMatching(
-          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
+          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*, east.local\/ns\/istio-system\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
         ),
       ]);
     });
