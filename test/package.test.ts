@@ -74,7 +74,7 @@ test("examples/cdk8s-app against the installed package: the CLI's dist/ plus the
   // Type-checked against the installed declarations (build/lib/*.d.ts), then run as JavaScript.
   execFileSync('npx', ['tsc'], { cwd: app, stdio: 'pipe' });
   const res = spawnSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8', env: { ...process.env, MESHFED_CACHE: '0' } });
-  expect(res.stderr).toMatch(/meshfed: 2 cluster\(s\), 16 phase overlay\(s\), 75 file\(s\) in dist\/: 75 new/);
+  expect(res.stderr).toMatch(/meshfed: 2 cluster\(s\), 16 phase overlay\(s\), 76 file\(s\) in dist\/: 76 new/);
   expect(res.status).toBe(0);
   expect(fs.readdirSync(path.join(app, 'cdk8s.out'))).toEqual([]);
 
