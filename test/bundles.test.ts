@@ -16,6 +16,9 @@ import { threeMeshSpecs } from './support/three-mesh';
 function alone(allClusters: string, combined: string, cluster: string): string {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-alone-')), 'clusters');
   fs.cpSync(path.join(allClusters, cluster), path.join(dir, cluster), { recursive: true });
+  // The GitOps settings are the repository's, not a cluster's: a cluster administered alone has its own.
+  const gitops = path.join(allClusters, 'gitops.yaml');
+  if (fs.existsSync(gitops)) fs.copyFileSync(gitops, path.join(dir, 'gitops.yaml'));
   fs.mkdirSync(path.join(dir, cluster, 'peers'));
   for (const peer of fs.readdirSync(combined)) {
     const bundle = path.join(combined, peer, `export-for-${cluster}.yaml`);
