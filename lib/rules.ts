@@ -142,6 +142,11 @@ export const RULES = {
     title: 'imports visible to gateways',
     summary: 'a VirtualService on an SMCP gateway routes to an imported host its ServiceEntry does not export to that namespace',
   },
+  MF029: {
+    severities: ['warning'],
+    title: 'co-ownership',
+    summary: 'an object meshfed patches, adopts or restarts after 00 that another Argo CD application or Flux Kustomization tracks',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type RuleId = keyof typeof RULES;

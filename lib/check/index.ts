@@ -1,5 +1,6 @@
 import * as path from 'path';
 
+import { checkCoOwnership } from './co-ownership';
 import { CheckContext, checkContext } from './context';
 import { checkContinuity } from './continuity';
 import { checkDiscoveryScope } from './discovery';
@@ -57,6 +58,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF026: checkRestarts,
   MF027: checkFlows,
   MF028: checkGatewayVisibility,
+  MF029: checkCoOwnership,
 };
 
 /**
