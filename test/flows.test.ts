@@ -151,6 +151,18 @@ describe('MF027 flows through NetworkPolicies', () => {
     );
   });
 
+  test('triggers without the standalone Kiali’s cluster-monitoring-view binding: Thanos refuses its token from 05', () => {
+    expect(
+      mf026(
+        model,
+        without(5, (r) => r.ref.name === 'kiali-ossm3-istio-system-monitoring'),
+      ),
+    ).toEqual([
+      "05-install-ossm3: the standalone Kiali istio-system/kiali-ossm3 → the cluster's Thanos querier: it reads metrics with its own " +
+        'token, and no ClusterRoleBinding gives its ServiceAccount cluster-monitoring-view (its graphs and health stay empty).',
+    ]);
+  });
+
   test('triggers when a meshfed policy stops admitting istiod: the API server loses the webhooks', () => {
     const closed = broken(plan, 'east', 1, (adds) =>
       adds.map((r) =>

@@ -24,7 +24,7 @@ import {
   evaluate,
 } from '../netpol';
 import { smcpPosture } from '../plan/control-plane';
-import { kialiPodLabels, SMCP_ADDONS } from '../plan/network-policies';
+import { kialiPodLabels, MONITORING_VIEW_ROLE, SMCP_ADDONS } from '../plan/network-policies';
 import { gatewayPodLabels, smcpGateways, TAKEOVER_SUFFIX } from '../plan/north-south';
 import { withDefaults } from '../plan/smcp-settings';
 import { NetworkPolicyFields, Resource } from '../plan/types';
@@ -358,9 +358,42 @@ export function checkFlows(c: CheckContext): Finding[] {
             '(or set spec.networkPolicies.render: false and manage them).',
         });
       }
+      const kiali = kialiWithoutMetrics(state);
+      if (kiali && !seen.has(kiali)) {
+        seen.add(kiali);
+        out.push({
+          rule: 'MF027',
+          severity: 'error',
+          cluster: mesh.cluster,
+          phase: p.phase,
+          problem:
+            `the standalone Kiali ${kiali} → the cluster's Thanos querier: it reads metrics with its own token, and no ` +
+            `ClusterRoleBinding gives its ServiceAccount ${MONITORING_VIEW_ROLE} (its graphs and health stay empty).`,
+          fix:
+            `bind ${MONITORING_VIEW_ROLE} to it in the phase that adds it (openshift-service-mesh/sail-operator@fd6516dc ` +
+            'docs/ossm/kiali/README.md:262-278). meshfed renders that binding: report this as a meshfed bug.',
+        });
+      }
     }
   }
   return out;
+}
+
+/**
+ * The OpenShift Kiali meshfed adds whose ServiceAccount (`<name>-service-account`, the Kiali operator's) no
+ * ClusterRoleBinding of this state binds to cluster-monitoring-view: Thanos refuses its token. Its `namespace/name`.
+ */
+function kialiWithoutMetrics(state: PhaseState): string | undefined {
+  for (const k of state.of('kiali').filter((x) => x.openshift)) {
+    const sa = `${k.ref.name}-service-account`;
+    const bound = state
+      .of('clusterRoleBinding')
+      .some(
+        (b) => b.clusterRole === MONITORING_VIEW_ROLE && b.serviceAccount.name === sa && b.serviceAccount.namespace === k.ref.namespace,
+      );
+    if (!bound) return `${k.ref.namespace}/${k.ref.name}`;
+  }
+  return undefined;
 }
 
 function flowDenied(flow: Flow, denied: { pods: FlowPods; verdict: Verdict }, worked: boolean): string {
