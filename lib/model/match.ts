@@ -1,4 +1,5 @@
 import { LabelSelector, NameMapping } from '../load/inventory-types';
+import { selectorMatches } from '../netpol';
 
 /** Maistra's wildcard: only "" and "*" match anything; no globs or prefixes. */
 export function isWildcard(s: string): boolean {
@@ -47,24 +48,8 @@ export function compileLabelSelector(sel: LabelSelector): CompiledSelector {
         return { ok: false, reason: `unknown operator "${e.operator}" on key "${e.key}"` };
     }
   }
-  return {
-    ok: true,
-    matches: (labels) =>
-      Object.entries(sel.matchLabels).every(([k, v]) => labels[k] === v) &&
-      sel.matchExpressions.every((e) => {
-        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-        switch (e.operator) {
-          case 'In':
-            return has && e.values.includes(labels[e.key]);
-          case 'NotIn':
-            return !has || !e.values.includes(labels[e.key]);
-          case 'Exists':
-            return has;
-          default:
-            return !has;
-        }
-      }),
-  };
+  // Evaluated by the one matcher every layer shares (lib/netpol.ts), once the selector is known to be valid.
+  return { ok: true, matches: (labels) => selectorMatches(sel, labels) };
 }
 
 /** Does a Kubernetes Service-style selector (map equality) select these labels? Empty selects nothing. */

@@ -22,6 +22,7 @@ import { createHash } from 'crypto';
 
 import { JOB_STEPS_ANNOTATION, JobInstruction, JobStep, WorkloadTarget } from '../../job-steps';
 import { Json, JsonObject } from '../../load/yaml-source';
+import { selectorMatches } from '../../netpol';
 import { compareStrings } from '../../sort';
 import { Cluster, Controller } from '../cluster';
 import { isObject, splitApiVersion } from '../kustomize';
@@ -78,34 +79,25 @@ export function dropCondition(list: readonly JsonObject[], type: string): JsonOb
   return list.filter((x) => x.type !== type);
 }
 
-/** A label selector (`matchLabels` + `matchExpressions`), as metav1.LabelSelectorAsSelector evaluates it. */
+/**
+ * A label selector (`matchLabels` + `matchExpressions`) read from a live object, as metav1.LabelSelectorAsSelector
+ * evaluates it: the one matcher every layer shares (lib/netpol.ts), on its values as strings.
+ */
 export function matchesSelector(selector: Json | undefined, l: Readonly<Record<string, string>>): boolean {
   if (!isObject(selector)) return false;
   const ml = isObject(selector.matchLabels) ? selector.matchLabels : {};
-  for (const [k, v] of Object.entries(ml)) if (l[k] !== String(v)) return false;
   const exprs = Array.isArray(selector.matchExpressions) ? selector.matchExpressions.filter(isObject) : [];
-  for (const e of exprs) {
-    const key = String(e.key);
-    const values = Array.isArray(e.values) ? e.values.map(String) : [];
-    const has = Object.prototype.hasOwnProperty.call(l, key);
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(l[key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
+  return selectorMatches(
+    {
+      matchLabels: Object.fromEntries(Object.entries(ml).map(([k, v]) => [k, String(v)])),
+      matchExpressions: exprs.map((e) => ({
+        key: String(e.key),
+        operator: String(e.operator),
+        values: Array.isArray(e.values) ? e.values.map(String) : [],
+      })),
+    },
+    l,
+  );
 }
 
 /** A Service's (or Gateway's) plain `key: value` selector; an empty one selects nothing. */
