@@ -26,6 +26,7 @@ const LAYERS = {
   federation: ['cli', 'pipeline', 'write', 'constructs', 'plan', 'load'],
 };
 const LEAVES = [
+  './lib/authz.ts',
   './lib/diagnostics.ts',
   './lib/group.ts',
   './lib/job-steps.ts',

@@ -1,8 +1,9 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
+import { expandPrincipal, stringMatches } from '../authz';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
-import { istioMatches, PolicyMigration, policyMigrations } from '../plan/authz';
+import { PolicyMigration, policyMigrations } from '../plan/authz';
 import { trustDomainAliases } from '../plan/trust';
 import { namespaceFile } from '../plan/types';
 
@@ -13,22 +14,24 @@ function policyEffect(m: PolicyMigration): string {
 }
 
 /**
- * The mesh's own identities the callers added to a policy also match. Istio matches a principal whose trust domain is
- * the local one or an alias for every trust domain of the bundle (istio/istio@1.27.3
- * pilot/pkg/security/trustdomain/bundle.go:53-89, ReplaceTrustDomainAliases; the same in maistra-2.6), and from 01 the
- * SMCP (and in aliases mode the Istio) lists every peer trust domain as an alias (lib/plan/trust.ts): so
- * `<peer td>/ns/<ns>/sa/*` matches `<own td>/ns/<ns>/sa/*` too. Judged on the dumped workloads' service accounts.
+ * The mesh's own identities the callers added to a policy also match, by lib/authz.ts's trust domain alias expansion
+ * (istio/istio@1.27.3 pilot/pkg/security/trustdomain/bundle.go:53-127, ReplaceTrustDomainAliases; the same in
+ * maistra/istio@maistra-2.5): from 01 the SMCP (and in aliases mode the Istio) lists every peer trust domain as an
+ * alias (lib/plan/trust.ts), so `<peer td>/ns/<ns>/sa/*` matches `<own td>/ns/<ns>/sa/*` too. A `<peer td>/*` (the
+ * callers of a peer whose imports every namespace sees) is not five `/`-parts and is kept as it is: it matches the
+ * peer only. Judged on the dumped workloads' service accounts.
  */
 function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration): string[] {
-  const aliases = new Set(trustDomainAliases(ctx, mesh));
+  const bundle = {
+    rootNamespace: mesh.controlPlane.namespace,
+    trustDomain: mesh.trustDomain,
+    trustDomainAliases: trustDomainAliases(ctx, mesh),
+  };
   const patterns = Object.values(m.callers)
     .flat()
-    .flatMap((p) => {
-      const slash = p.indexOf('/');
-      return slash > 0 && aliases.has(p.slice(0, slash)) ? [`${mesh.trustDomain}${p.slice(slash)}`] : [];
-    });
+    .flatMap((p) => expandPrincipal(p, bundle));
   const own = uniqSorted(mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`));
-  return own.filter((id) => patterns.some((p) => istioMatches(p, id)));
+  return own.filter((id) => patterns.some((p) => stringMatches(p, id)));
 }
 
 /** What the added callers do to the mesh's own identities they also match. */

@@ -1,5 +1,6 @@
 import * as path from 'path';
 
+import { checkAuthzFlows } from './authz-flows';
 import { checkCoOwnership } from './co-ownership';
 import { CheckContext, checkContext } from './context';
 import { checkContinuity } from './continuity';
@@ -56,7 +57,7 @@ const CHECKS: Record<CheckRuleId, (c: CheckContext) => Finding[]> = {
   MF019: checkNorthSouth,
   MF022: checkPeerRoots,
   MF026: checkRestarts,
-  MF027: checkFlows,
+  MF027: (c) => [...checkFlows(c), ...checkAuthzFlows(c)],
   MF028: checkGatewayVisibility,
   MF029: checkCoOwnership,
 };
