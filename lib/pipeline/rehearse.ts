@@ -94,6 +94,7 @@ export function rehearseRender(
         engines: opts.engines,
         judge,
         scenarios: opts.scenarios,
+        declaredCallers: Object.values(result.model.meshes.find((m) => m.cluster === cluster)?.settings.exposure.callers ?? {}).flat(),
       },
       defaultWorld(),
     );

@@ -7,6 +7,7 @@
  * before a move and denied at any step of it, or a flow the move adds and leaves denied, is a finding naming the
  * flow, the policies that isolate its pods, the step and the fix. (MF027 judges the same kinds of flow on the plan.)
  */
+import { AuthzBreak, authzBreaks, judgeAuthz } from './authz-flows';
 import { Cluster, Controller } from './cluster';
 import { isObject, splitApiVersion } from './kustomize';
 import { labels, metadata, Obj, valueAt } from './objects';
@@ -262,38 +263,63 @@ export interface FlowBreak {
   readonly worked: boolean;
 }
 
+/** The verdicts a watch compares against: the flows through NetworkPolicies and through AuthorizationPolicies. */
+export interface FlowBaseline {
+  readonly netpol: Map<string, Denial | undefined>;
+  readonly authz: ReturnType<typeof judgeAuthz>;
+}
+
+/** The verdicts of every flow now: the baseline of a move (or of the phase a rollback returns to). */
+export function flowBaseline(cluster: Cluster): FlowBaseline {
+  return { netpol: judgeLiveFlows(cluster), authz: judgeAuthz(cluster) };
+}
+
 /**
  * A controller that only looks: at every tick where something changed it judges every flow. `begin` takes the
- * verdicts before a move, `end` returns what broke during it and what is still denied once it settled.
+ * verdicts before a move (or the ones given: a rollback is judged against the phase it returns to), `end` returns what
+ * broke during it and what is still denied once it settled; `authzEnd` what AuthorizationPolicies broke or widened.
+ * `declared`: identities (`ns/<ns>/sa/<sa>`, any trust domain) the user named as callers, which may gain access.
  */
 export class FlowWatch implements Controller {
   readonly name = 'flow-watch';
-  private before = new Map<string, Denial | undefined>();
+  private before: FlowBaseline = { netpol: new Map(), authz: { flows: new Map(), reach: new Map() } };
   private start = 0;
   private seenEvents = -1;
   private readonly broken = new Map<string, FlowBreak>();
+  private readonly authzBroken = new Map<string, AuthzBreak>();
 
-  begin(cluster: Cluster): void {
-    this.before = judgeLiveFlows(cluster);
+  constructor(private readonly declared: ReadonlySet<string> = new Set()) {}
+
+  begin(cluster: Cluster, baseline?: FlowBaseline): void {
+    this.before = baseline ?? flowBaseline(cluster);
     this.start = cluster.now;
     this.broken.clear();
-    this.seenEvents = cluster.events.length;
+    this.authzBroken.clear();
+    this.seenEvents = -1;
+    this.reconcile(cluster);
   }
 
   reconcile(cluster: Cluster): void {
     if (cluster.events.length === this.seenEvents) return;
     this.seenEvents = cluster.events.length;
     for (const [key, denial] of judgeLiveFlows(cluster))
-      if (denial && this.before.has(key) && this.before.get(key) === undefined && !this.broken.has(key))
+      if (denial && this.before.netpol.has(key) && this.before.netpol.get(key) === undefined && !this.broken.has(key))
         this.broken.set(key, { denial, at: cluster.now - this.start, worked: true });
+    for (const b of authzBreaks(this.before.authz, judgeAuthz(cluster), cluster.now - this.start, this.declared))
+      if (!this.authzBroken.has(`${b.kind}|${b.key}`)) this.authzBroken.set(`${b.kind}|${b.key}`, b);
   }
 
   end(cluster: Cluster): FlowBreak[] {
     this.reconcile(cluster);
     for (const [key, denial] of judgeLiveFlows(cluster))
-      if (denial && !this.before.has(key) && !this.broken.has(key))
+      if (denial && !this.before.netpol.has(key) && !this.broken.has(key))
         this.broken.set(key, { denial, at: cluster.now - this.start, worked: false });
     return [...this.broken.values()].sort((a, b) => compareStrings(a.denial.flow.key, b.denial.flow.key));
+  }
+
+  /** What AuthorizationPolicies broke (a flow allowed before, denied) or widened (an identity denied before, allowed). */
+  authzEnd(): AuthzBreak[] {
+    return [...this.authzBroken.values()].sort((a, b) => compareStrings(`${a.kind}|${a.key}`, `${b.kind}|${b.key}`));
   }
 }
 

@@ -18,9 +18,10 @@
  * the GitOps objects deletes nothing that runs, and a failed reconcile fails the sync rather than hanging it.
  */
 import { ArgoCd } from './argocd';
+import { AuthzBreak } from './authz-flows';
 import { Cluster, Controller } from './cluster';
 import { evictionBlockers, parseSteps } from './controllers/kube';
-import { describeBreak, FlowBreak, FlowWatch } from './flows';
+import { describeBreak, FlowBaseline, flowBaseline, FlowBreak, FlowWatch } from './flows';
 import { Flux } from './flux';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
@@ -51,6 +52,11 @@ export interface RehearsalInput {
   readonly judge?: readonly MigrationPhase[];
   /** Scenarios to run besides `forward` (all by default). */
   readonly scenarios?: readonly Exclude<Scenario, 'forward'>[];
+  /**
+   * Callers the user named (clusters/<c>/cluster.yaml spec.exposure.callers, `<td>/ns/<ns>/sa/<sa>`): Istio treats
+   * the same namespace and account in every trust domain of the bundle as one identity, so these may gain access.
+   */
+  readonly declaredCallers?: readonly string[];
 }
 
 export interface RehearsalFinding {
@@ -391,13 +397,14 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
   const judged = (p: MigrationPhase) => !input.judge || input.judge.includes(p);
   for (const engine of input.engines ?? ['argocd', 'flux']) {
     const cluster = world.live(input.dumps);
-    // Looks at every tick of every forward sync: the flows through NetworkPolicies (lib/twin/flows.ts).
-    const flows = new FlowWatch();
+    // Looks at every tick of every sync: the flows through NetworkPolicies and AuthorizationPolicies (lib/twin/flows.ts).
+    const declared = new Set((input.declaredCallers ?? []).map((p) => p.split('/').slice(1).join('/')));
+    const flows = new FlowWatch(declared);
     cluster.controllers.push(flows);
     const initial = snapshot(cluster);
     const sync = driver(engine, cluster, input.cluster);
     let before = initial;
-    let previous: { phase: MigrationPhase; snap: Snapshot } | undefined;
+    let previous: { phase: MigrationPhase; snap: Snapshot; flows?: FlowBaseline } | undefined;
     for (const phase of phases) {
       const render = input.renders.get(phase)!;
       const move = `${previous?.phase ?? 'live'} → ${phase}`;
@@ -433,6 +440,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
       const flowBreaks = flows.end(cluster);
+      const authzBreaks = flows.authzEnd();
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
       const after = snapshot(cluster);
       if (judged(phase)) {
@@ -449,6 +457,7 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         judgeJobOrder(render, input.cluster, completions(cluster, moveStart), (f) => add('forward', f));
         if (result.ok) judgeFailedAttempts(cluster, moveStart, (f) => add('forward', f));
         for (const b of flowBreaks) add('forward', flowFinding(b, result));
+        for (const b of authzBreaks) add('forward', authzFinding(b, result));
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {
@@ -480,17 +489,30 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         if (previous && scenarios.has('rollback')) rehearseRollback(previous, render, phase);
         if (scenarios.has('delete')) rehearseDelete(render);
       }
-      previous = { phase, snap: snapshot(cluster) };
+      // What a rollback to this phase must keep: its objects, and the flows that work here.
+      previous = { phase, snap: snapshot(cluster), ...(scenarios.has('rollback') ? { flows: flowBaseline(cluster) } : {}) };
       before = after;
 
-      function rehearseRollback(prev: { phase: MigrationPhase; snap: Snapshot }, current: FileTree, at: MigrationPhase): void {
+      function rehearseRollback(
+        prev: { phase: MigrationPhase; snap: Snapshot; flows?: FlowBaseline },
+        current: FileTree,
+        at: MigrationPhase,
+      ): void {
         const back = `${at} → ${prev.phase}`;
         const fork = cluster.clone(world.controllers());
+        // Judged at every tick against the flows of the phase it returns to.
+        const watch = new FlowWatch(declared);
+        fork.controllers.push(watch);
+        watch.begin(fork, prev.flows);
         const r = driver(engine, fork, input.cluster).sync(input.renders.get(prev.phase)!);
         fork.advance(SETTLE_SECONDS);
+        const rollbackFlows = watch.end(fork).filter((b) => b.worked);
+        const rollbackAuthz = watch.authzEnd();
         moves.push({ cluster: input.cluster, engine, scenario: 'rollback', move: back, ok: r.ok, seconds: r.seconds });
         const radd = (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) =>
           findings.push({ cluster: input.cluster, engine, scenario: 'rollback', move: back, ...f });
+        for (const b of rollbackFlows) radd(flowFinding(b, r, `it works at ${prev.phase}, the phase the rollback returns to`));
+        for (const b of rollbackAuthz) radd(authzFinding(b, r, prev.phase));
         if (!r.ok)
           radd({
             stage: r.failure!.stage,
@@ -534,8 +556,16 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         const fork = cluster.clone(world.controllers());
         const d = driver(engine, fork, input.cluster);
         const beforeDelete = snapshot(fork);
+        // Deleting the GitOps objects leaves the mesh running: every flow that works before works at every tick after.
+        const watch = new FlowWatch(declared);
+        fork.controllers.push(watch);
+        watch.begin(fork);
         d.deleteAll(current);
         fork.advance(SETTLE_SECONDS);
+        const dadd = (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) =>
+          findings.push({ cluster: input.cluster, engine, scenario: 'delete', move: `delete at ${phase}`, ...f });
+        for (const b of watch.end(fork).filter((x) => x.worked)) dadd({ ...flowFinding(b, undefined), stage: 'delete' });
+        for (const b of watch.authzEnd()) dadd({ ...authzFinding(b, undefined), stage: 'delete' });
         const gone = [...beforeDelete.keys()].filter((k) => !fork.list(durable).some((o) => keyOf(o) === k));
         moves.push({ cluster: input.cluster, engine, scenario: 'delete', move: `delete at ${phase}`, ok: gone.length === 0, seconds: 0 });
         if (gone.length)
@@ -562,14 +592,44 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
   return { findings: unique, moves };
 }
 
-/** A flow a move breaks: the step it broke at (the engine's step then, or the settling after the sync). */
-function flowFinding(b: FlowBreak, result: EngineResult): Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'> {
-  const step = [...result.steps].reverse().find((s) => s.t <= b.at);
+/** The step a flow broke at: the engine's step then, or the settling after the sync. */
+function stageAt(at: number, result: EngineResult | undefined): string {
+  if (!result) return 'sync';
+  const step = [...result.steps].reverse().find((s) => s.t <= at);
+  return at > result.seconds ? 'after the sync' : (step?.stage ?? 'sync');
+}
+
+/** A flow a move breaks through NetworkPolicies; `baseline`: what it was judged against, when not the state before the move. */
+function flowFinding(
+  b: FlowBreak,
+  result: EngineResult | undefined,
+  baseline?: string,
+): Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'> {
+  const worked = baseline ? `that works before is denied (${baseline})` : 'that worked before the move is denied';
   return {
-    stage: b.at > result.seconds ? 'after the sync' : (step?.stage ?? 'sync'),
+    stage: stageAt(b.at, result),
     object: `NetworkPolicy ${b.denial.verdict.policies.join(', ')}`,
-    why: `a flow ${b.worked ? 'that worked before the move is denied' : 'the move adds is denied'}: ${describeBreak(b)}`,
+    why: `a flow ${b.worked ? worked : 'the move adds is denied'}: ${describeBreak(b)}`,
     fix: `${b.denial.flow.fix}.${BUG}`,
+  };
+}
+
+/** A flow a move breaks, or an identity it lets in, through AuthorizationPolicies (lib/twin/authz-flows.ts). */
+function authzFinding(
+  b: AuthzBreak,
+  result: EngineResult | undefined,
+  returnsTo?: MigrationPhase,
+): Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'> {
+  const policies = b.policies.map((p) => `AuthorizationPolicy ${p}`).join(', ');
+  const against = returnsTo ? ` (judged against ${returnsTo}, the phase the rollback returns to)` : '';
+  return {
+    stage: stageAt(b.at, result),
+    ...(policies ? { object: policies } : {}),
+    why: `${b.kind === 'denied' ? 'a flow that worked is denied' : 'an identity gains access'}${against}: ${b.why}`,
+    fix:
+      b.kind === 'denied'
+        ? `admit ${b.identity} in ${policies || 'a policy that applies to the server'} at every step (keep its identity, or carry the policy).${BUG}`
+        : `keep ${b.identity} out (narrow ${policies || 'the policy'}), or name it in spec.exposure.callers if it may call.${BUG}`,
   };
 }
 
