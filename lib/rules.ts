@@ -133,9 +133,10 @@ export const RULES = {
   },
   MF027: {
     severities: ['error'],
-    title: 'flows through NetworkPolicies',
+    title: 'flows through NetworkPolicies and AuthorizationPolicies',
     summary:
-      'a flow that works at 00 (router to gateways and consoles, monitoring, webhooks) or that meshfed renders, denied by a NetworkPolicy',
+      'a flow that works at 00 (router to gateways and consoles, monitoring, webhooks, callers to servers) or that meshfed renders, ' +
+      'denied by a NetworkPolicy or an AuthorizationPolicy; an identity that gains access it did not have at 00',
   },
   MF028: {
     severities: ['error'],
@@ -143,9 +144,11 @@ export const RULES = {
     summary: 'a VirtualService on an SMCP gateway routes to an imported host its ServiceEntry does not export to that namespace',
   },
   MF029: {
-    severities: ['warning'],
+    severities: ['error', 'warning'],
     title: 'co-ownership',
-    summary: 'an object meshfed patches, adopts or restarts after 00 that another Argo CD application or Flux Kustomization tracks',
+    summary:
+      'an object meshfed patches or adopts after 00 that another Argo CD application or Flux Kustomization tracks (refused until ' +
+      'handed over and acknowledged with a reason); one it restarts (a warning)',
   },
 } as const satisfies Record<string, RuleSpec>;
 

@@ -1,6 +1,8 @@
 /**
  * MF029 co-ownership: an object meshfed changes after 00 (a patched AuthorizationPolicy, a restarted workload) that
- * another Argo CD application or Flux Kustomization tracks is named, once, at the first phase that changes it.
+ * another Argo CD application or Flux Kustomization tracks is named, once, at the first phase that changes it: a patch
+ * or an adoption is refused with the hand-off to do, until spec.acknowledge lists MF029 with a reason (the runbook
+ * prints it); a restart is a warning.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,6 +11,9 @@ import { stringify } from 'yaml';
 
 import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { Diagnostics, InputError } from '../lib/diagnostics';
+import { loadClusters } from '../lib/load/clusters';
+import { renderClusterRunbook } from '../lib/write/runbook/cluster';
 
 const GW = 'west.local/ns/istio-system/sa/federation-ingress-service-account';
 
@@ -20,9 +25,11 @@ const policy = (metadata: Record<string, unknown> = {}) => ({
   spec: { action: 'ALLOW', selector: { matchLabels: { app: 'httpbin' } }, rules: [{ from: [{ source: { principals: [GW] } }] }] },
 });
 
-function withDump(objects: unknown[]): string {
+function withDump(objects: unknown[], westSpec = ''): string {
   const dir = copyTree(EXAMPLE_CLUSTERS);
   fs.writeFileSync(path.join(dir, 'west', 'ossm2', 'extra.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+  const west = path.join(dir, 'west', 'cluster.yaml');
+  if (westSpec) fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace(/^spec:\n/m, `spec:\n${westSpec}`));
   return dir;
 }
 
@@ -55,24 +62,72 @@ describe('MF029 co-ownership', () => {
       ]),
     );
     expect(f).toHaveLength(1);
-    expect(f[0]).toMatchObject({ severity: 'warning', cluster: 'west', phase: '02-export' });
+    expect(f[0]).toMatchObject({ severity: 'error', cluster: 'west', phase: '02-export' });
     expect(f[0].location).toMatchObject({ object: 'AuthorizationPolicy a/httpbin-callers', field: 'metadata' });
     expect(f[0].problem).toMatch(
       /^AuthorizationPolicy a\/httpbin-callers is tracked by Argo CD application team-a \(argocd\.argoproj\.io\/tracking-id\), and meshfed patches it \(/,
     );
-    expect(f[0].fix).toMatch(/^Before 02-export, make one owner/);
+    expect(f[0].fix).toBe(
+      'Hand it over before 02-export: in Argo CD application team-a, add spec.ignoreDifferences {group: "security.istio.io", ' +
+        'kind: AuthorizationPolicy, name: httpbin-callers, namespace: a, jsonPointers: [/spec/rules]} and ' +
+        'spec.syncPolicy.syncOptions RespectIgnoreDifferences=true (argo-cd docs/user-guide/diffing.md, sync-options.md ' +
+        '"Respect ignore difference configs"), or annotate the object argocd.argoproj.io/sync-options: Prune=false and ' +
+        'argocd.argoproj.io/compare-options: IgnoreExtraneous and remove it from team-a\'s source (sync-options.md "No Prune ' +
+        'Resources", compare-options.md). Then acknowledge in clusters/west/cluster.yaml: spec.acknowledge: [MF029] and ' +
+        'spec.acknowledgeReasons.MF029: "<what was handed over, and how>" (the runbook prints it).',
+    );
   });
 
   test('triggers on a Flux-owned policy the same way', () => {
     const flux = { labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' } };
-    expect(mf029(withDump([policy(flux)]))[0].problem).toMatch(
-      /is tracked by Flux Kustomization flux-system\/apps, and meshfed patches it/,
+    const [f] = mf029(withDump([policy(flux)]));
+    expect(f.severity).toBe('error');
+    expect(f.problem).toMatch(/is tracked by Flux Kustomization flux-system\/apps, and meshfed patches it/);
+    expect(f.fix).toMatch(
+      /^Hand it over before 02-export: in Flux Kustomization flux-system\/apps's source, annotate AuthorizationPolicy a\/httpbin-callers kustomize\.toolkit\.fluxcd\.io\/reconcile: disabled/,
     );
+  });
+
+  const tracked = policy({
+    annotations: { 'argocd.argoproj.io/tracking-id': 'team-a:security.istio.io/AuthorizationPolicy:a/httpbin-callers' },
+  });
+  const handedOver = '  acknowledge: [MF029]\n  acknowledgeReasons:\n    MF029: team-a ignores /spec/rules of a/httpbin-callers (PR 42)\n';
+
+  test('spec.acknowledge MF029 with a reason: an acknowledged warning, and the runbook of the phase before prints the reason', () => {
+    const dir = withDump([tracked], handedOver);
+    const f = mf029(dir);
+    expect(f.map((x) => `${x.severity} ${x.acknowledged}`)).toEqual(['warning true']);
+    const west = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace('phase: 00-federation', 'phase: 01-prepare'));
+    const { model, plan } = analyse(dir);
+    expect(renderClusterRunbook(model, plan, 'west')).toContain(
+      '**Co-ownership (MF029, acknowledged).** This phase changes objects another delivery tracks; handed over: team-a ignores ' +
+        '/spec/rules of a/httpbin-callers (PR 42):\n\n- AuthorizationPolicy a/httpbin-callers (Argo CD application team-a ' +
+        '(argocd.argoproj.io/tracking-id)): meshfed patches it (admit the real callers',
+    );
+  });
+
+  test('spec.acknowledge MF029 without a reason, or a reason for a rule it does not list, is refused', () => {
+    const errors = (spec: string) => {
+      const diags = new Diagnostics();
+      expect(() => loadClusters(withDump([tracked], spec), diags)).toThrow(InputError);
+      return diags.errors.map((e) => `${e.location?.field}: ${e.message}`);
+    };
+    expect(errors('  acknowledge: [MF029]\n')).toEqual([
+      'spec.acknowledge[0]: spec.acknowledge lists MF029 without a reason: MF029 refuses to change objects another Argo CD ' +
+        'application or Flux Kustomization tracks until they are handed over, and acknowledging it says the hand-off is done.',
+    ]);
+    expect(errors('  acknowledgeReasons:\n    MF029: done\n')).toEqual([
+      'spec.acknowledgeReasons.MF029: spec.acknowledgeReasons gives a reason for MF029, which spec.acknowledge does not list: ' +
+        'it would accept nothing.',
+    ]);
   });
 
   test('triggers on a workload the restart Jobs patch, tracked elsewhere: named once, at the first restart (03), not again at 06', () => {
     const f = mf029(withTrackedCurl());
-    expect(f.map((x) => `${x.cluster} ${x.phase} ${x.location?.object}`)).toEqual(['east 03-import Deployment client/curl']);
+    expect(f.map((x) => `${x.severity} ${x.cluster} ${x.phase} ${x.location?.object}`)).toEqual([
+      'warning east 03-import Deployment client/curl',
+    ]);
     expect(f[0].problem).toMatch(/meshfed restarts it: Job meshfed-restart-for-network-\w+ patches its pod template annotation/);
   });
 });

@@ -1,10 +1,12 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
+import { isObject, pointerKey } from '../json';
 import { gitOpsOwner } from '../load/strip';
 import { SourceObject } from '../load/yaml-source';
 import { Mesh } from '../model/types';
-import { ObjectRef, Resource } from '../plan/types';
+import { ObjectRef, Patch, Resource } from '../plan/types';
+import { compareStrings } from '../sort';
 
 /**
  * The kinds the loader already names when another delivery tracks them (MF024: what 00 adopts from the control plane);
@@ -37,32 +39,89 @@ function dumpedObjects(mesh: Mesh): Map<string, SourceObject> {
   return out;
 }
 
+/** What meshfed does to a dumped object from a phase: patch or adopt it (its owner reverts that), or restart it. */
+interface Touch {
+  readonly ref: ObjectRef;
+  readonly how: string;
+  readonly kind: 'patch' | 'adopt' | 'restart';
+  /** The fields meshfed writes, as JSON pointers (for an Argo CD ignoreDifferences entry). */
+  readonly fields: string[];
+}
+
+/** The JSON pointers a patch writes: `/spec/rules` for a merge patch's `spec.rules`, each op's path for a JSON patch. */
+function patchFields(p: Patch): string[] {
+  if (p.type === 'json6902') return [...new Set(p.ops.map((o) => o.path))].sort(compareStrings);
+  return Object.entries(p.patch)
+    .flatMap(([k, v]) => (isObject(v) ? Object.keys(v).map((k2) => `/${pointerKey(k)}/${pointerKey(k2)}`) : [`/${pointerKey(k)}`]))
+    .sort(compareStrings);
+}
+
 /** What a phase does to dumped objects: patches, adoptions, and the workloads its restart Jobs patch. */
-function touched(adds: readonly Resource[], patches: readonly { target: ObjectRef; why: string }[]): { ref: ObjectRef; how: string }[] {
+function touched(adds: readonly Resource[], patches: readonly Patch[]): Touch[] {
   return [
-    ...patches.map((p) => ({ ref: p.target, how: `patches it (${p.why})` })),
-    ...adds.filter((a) => a.type === 'adopted').map((a) => ({ ref: a.ref, how: 'adopts it (its whole desired state is then in Git)' })),
+    ...patches.map((p) => ({ ref: p.target, how: `patches it (${p.why})`, kind: 'patch' as const, fields: patchFields(p) })),
+    ...adds
+      .filter((a) => a.type === 'adopted')
+      .map((a) => ({ ref: a.ref, how: 'adopts it (its whole desired state is then in Git)', kind: 'adopt' as const, fields: ['/spec'] })),
     ...adds
       .filter((a): a is Extract<Resource, { type: 'restartJob' }> => a.type === 'restartJob')
       .flatMap((j) =>
         j.workloads.map((w) => ({
           ref: { apiVersion: 'apps/v1', kind: w.kind, namespace: w.namespace, name: w.name },
           how: `restarts it: Job ${j.ref.name} patches its pod template annotation ${j.annotation}`,
+          kind: 'restart' as const,
+          fields: [`/spec/template/metadata/annotations/${pointerKey(j.annotation)}`],
         })),
       ),
   ];
 }
 
 /**
- * MF029 co-ownership: an object meshfed patches, adopts or restarts after 00 that another Argo CD application or Flux
- * Kustomization tracks (its tracking annotation or label is in the dump). That delivery's next sync reverts meshfed's
- * change where it self-heals (argo-cd docs/user-guide/auto_sync.md, "Automatic Self-Healing"; Flux corrects drift of
- * every field it applies with server-side apply: fluxcd/pkg ssa), and prunes the object if it drops it: an ALLOW policy
- * losing the federation callers meshfed added, a workload restarted twice, a gateway Service changing hands.
- * Warned once per object, at the first phase that changes it.
+ * The hand-off for an object another delivery tracks, per delivery (each cited):
+ * - Argo CD: keep it there and stop its syncs reverting meshfed's fields — `spec.ignoreDifferences` with those JSON
+ *   pointers and the sync option `RespectIgnoreDifferences=true`, without which a sync applies the desired state as it
+ *   is (argoproj/argo-cd@37ee0097 docs/user-guide/diffing.md:28-55, docs/user-guide/sync-options.md:415-432); or
+ *   give it up — annotate it `argocd.argoproj.io/sync-options: Prune=false` (sync-options.md:10-25) and then remove it
+ *   from that application's source; `argocd.argoproj.io/compare-options: IgnoreExtraneous` keeps that application from
+ *   showing it OutOfSync meanwhile (docs/user-guide/compare-options.md:10-34).
+ * - Flux: annotate it `kustomize.toolkit.fluxcd.io/reconcile: disabled` in that Kustomization's source — "the
+ *   controller will no longer apply changes, nor will it prune the resource" (fluxcd/kustomize-controller@186fb3b
+ *   docs/spec/v1/kustomizations.md:2103-2116); or label it `kustomize.toolkit.fluxcd.io/prune: disabled` (:160-168)
+ *   and remove it from the source.
  */
-export function checkCoOwnership(c: CheckContext): Finding[] {
-  const out: Finding[] = [];
+function handOff(owner: string, t: Touch, label: string): string {
+  if (owner.startsWith('Flux')) {
+    return (
+      `in ${owner}'s source, annotate ${label} kustomize.toolkit.fluxcd.io/reconcile: disabled (Flux then neither applies nor ` +
+      'prunes it: kustomize-controller docs/spec/v1/kustomizations.md, "Suspending and resuming"), or label it ' +
+      'kustomize.toolkit.fluxcd.io/prune: disabled and remove it from that source'
+    );
+  }
+  const app = /application (\S+)/.exec(owner)?.[1] ?? 'that application';
+  const ref = t.ref;
+  const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
+  const ns = ref.namespace ? `, namespace: ${ref.namespace}` : '';
+  const entry = `{group: "${group}", kind: ${ref.kind}, name: ${ref.name}${ns}, jsonPointers: [${t.fields.join(', ')}]}`;
+  return (
+    `in Argo CD application ${app}, add spec.ignoreDifferences ${entry} and spec.syncPolicy.syncOptions RespectIgnoreDifferences=true ` +
+    '(argo-cd docs/user-guide/diffing.md, sync-options.md "Respect ignore difference configs"), or annotate the object ' +
+    'argocd.argoproj.io/sync-options: Prune=false and argocd.argoproj.io/compare-options: IgnoreExtraneous and remove it from ' +
+    `${app}'s source (sync-options.md "No Prune Resources", compare-options.md)`
+  );
+}
+
+/** One co-owned object meshfed changes: where, by whom it is tracked, how and from which phase. */
+export interface CoOwned {
+  readonly mesh: Mesh;
+  readonly source: SourceObject;
+  readonly owner: string;
+  readonly phase: string;
+  readonly touch: Touch;
+}
+
+/** Every dumped object meshfed changes after 00 that another delivery tracks, once, at the first phase that changes it. */
+export function coOwnedObjects(c: CheckContext): CoOwned[] {
+  const out: CoOwned[] = [];
   for (const mesh of c.model.meshes) {
     const dumped = dumpedObjects(mesh);
     const seen = new Set<string>();
@@ -76,21 +135,46 @@ export function checkCoOwnership(c: CheckContext): Finding[] {
         const owner = src && gitOpsOwner(src.value);
         if (!src || !owner) continue;
         seen.add(k);
-        out.push({
-          rule: 'MF029',
-          severity: 'warning',
-          cluster: mesh.cluster,
-          location: src.at(['metadata']),
-          phase,
-          problem:
-            `${src.label} is tracked by ${owner}, and meshfed ${t.how} from ${phase}: that delivery's next sync reverts ` +
-            "meshfed's change where it self-heals, and deletes the object if it prunes what it no longer declares.",
-          fix:
-            `Before ${phase}, make one owner: carry meshfed's change in that application's own source (the render of ` +
-            `${phase} shows it), or take the object out of it with its prune disabled for it; then acknowledge MF029 for it.`,
-        });
+        out.push({ mesh, source: src, owner, phase, touch: t });
       }
     }
   }
   return out;
+}
+
+/**
+ * MF029 co-ownership: an object meshfed patches, adopts or restarts after 00 that another Argo CD application or Flux
+ * Kustomization tracks (its tracking annotation or label is in the dump). A patch or an adoption is refused (an error)
+ * until it is handed over: that delivery's next sync reverts meshfed's fields where it self-heals (argo-cd
+ * docs/user-guide/auto_sync.md, "Automatic Self-Healing"; Flux corrects drift of every field it applies with
+ * server-side apply: fluxcd/pkg ssa), and deletes the object if it prunes what it no longer declares: an ALLOW
+ * policy losing the federation callers meshfed added, a gateway Service changing hands. `spec.acknowledge: [MF029]`
+ * with `spec.acknowledgeReasons.MF029` says the hand-off is done: the finding is then an acknowledged warning and the
+ * runbook prints the reason. A restart only writes a pod template annotation the other delivery does not declare, which
+ * it keeps: Argo CD's three-way diff and apply only remove fields of its own last-applied state
+ * (argoproj/gitops-engine@5baed56 pkg/diff/diff.go:689-700 ThreeWayDiff), server-side apply only fields its manager
+ * owns (Flux, Argo CD ServerSideApply=true): a warning, so the owners know their workload restarts.
+ */
+export function checkCoOwnership(c: CheckContext): Finding[] {
+  return coOwnedObjects(c).map(({ mesh, source: src, owner, phase, touch: t }) => {
+    const acknowledged = mesh.settings.acknowledge.includes('MF029');
+    const restart = t.kind === 'restart';
+    return {
+      rule: 'MF029',
+      severity: restart || acknowledged ? 'warning' : 'error',
+      cluster: mesh.cluster,
+      location: src.at(['metadata']),
+      phase,
+      problem: restart
+        ? `${src.label} is tracked by ${owner}, and meshfed ${t.how} from ${phase}: its pods restart under that delivery's ` +
+          'feet (it keeps the annotation: it does not declare it).'
+        : `${src.label} is tracked by ${owner}, and meshfed ${t.how} from ${phase}: that delivery's next sync reverts ` +
+          "meshfed's change where it self-heals, and deletes the object if it prunes what it no longer declares.",
+      fix: restart
+        ? `Tell ${owner.replace(/ \(.*\)$/, '')}'s owners, or list it in spec.workloadRestart.skipNetworkRestart ` +
+          `(${t.ref.namespace}/${t.ref.kind}/${t.ref.name}: MF026 then names what it loses); acknowledge MF029 if they know.`
+        : `Hand it over before ${phase}: ${handOff(owner, t, src.label)}. Then acknowledge in clusters/${mesh.cluster}/cluster.yaml: ` +
+          'spec.acknowledge: [MF029] and spec.acknowledgeReasons.MF029: "<what was handed over, and how>" (the runbook prints it).',
+    };
+  });
 }

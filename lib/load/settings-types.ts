@@ -139,6 +139,18 @@ export interface ClusterSettingsFile {
      */
     acknowledge?: string[];
     /**
+     * Why each acknowledged rule is accepted, by rule id (a rule spec.acknowledge lists): printed in the cluster's
+     * runbook beside what it accepts. MF029 (co-ownership) needs one: acknowledging it says the hand-off to or from
+     * the other delivery is done.
+     */
+    acknowledgeReasons?: {
+      /**
+       * This interface was referenced by `undefined`'s JSON-Schema definition
+       * via the `patternProperty` "^MF[0-9]{3}$".
+       */
+      [k: string]: string;
+    };
+    /**
      * Replacements for SMCP addons that 07 deletes with the SMCP, rendered in 05 and kept (MF016 says what each
      * addon needs).
      */
@@ -438,6 +450,18 @@ export interface ClusterSettingsSpec {
    * that reports only errors, or an id that is no rule, is refused.
    */
   acknowledge: string[];
+  /**
+   * Why each acknowledged rule is accepted, by rule id (a rule spec.acknowledge lists): printed in the cluster's
+   * runbook beside what it accepts. MF029 (co-ownership) needs one: acknowledging it says the hand-off to or from
+   * the other delivery is done.
+   */
+  acknowledgeReasons: {
+    /**
+     * This interface was referenced by `undefined`'s JSON-Schema definition
+     * via the `patternProperty` "^MF[0-9]{3}$".
+     */
+    [k: string]: string;
+  };
   /**
    * Replacements for SMCP addons that 07 deletes with the SMCP, rendered in 05 and kept (MF016 says what each
    * addon needs).

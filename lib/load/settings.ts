@@ -212,6 +212,27 @@ function checkAcknowledge({ src, spec, diags }: Written): boolean {
         : `Use one of the rules docs/rules.md lists (${RULE_IDS[0]}…${RULE_IDS[RULE_IDS.length - 1]}), as warnings name them.`,
     );
   });
+  const listed = new Set(spec.acknowledge ?? []);
+  for (const id of Object.keys(spec.acknowledgeReasons ?? {}).filter((x) => !listed.has(x))) {
+    ok = false;
+    diags.error(
+      src.at(['spec', 'acknowledgeReasons', id]),
+      `spec.acknowledgeReasons gives a reason for ${id}, which spec.acknowledge does not list: it would accept nothing.`,
+      `Add ${id} to spec.acknowledge, or remove the reason.`,
+    );
+  }
+  // MF029 turns a refusal into a pass: the runbook must say who owns the co-owned objects now (docs/rules.md#mf029).
+  const i = (spec.acknowledge ?? []).indexOf('MF029');
+  if (i >= 0 && !spec.acknowledgeReasons?.MF029) {
+    ok = false;
+    diags.error(
+      src.at(['spec', 'acknowledge', i]),
+      'spec.acknowledge lists MF029 without a reason: MF029 refuses to change objects another Argo CD application or Flux ' +
+        'Kustomization tracks until they are handed over, and acknowledging it says the hand-off is done.',
+      'Add spec.acknowledgeReasons.MF029: "<what was handed over, and how>" (the runbook prints it), after doing the hand-off ' +
+        'the MF029 finding names (docs/rules.md#mf029).',
+    );
+  }
   return ok;
 }
 

@@ -4,6 +4,8 @@ import { TITLES, WHAT } from './phase-text';
 import { preflight } from './preflight';
 import { rollback } from './rollback';
 import { verification } from './verification';
+import { coOwnedObjects } from '../../check/co-ownership';
+import { checkContext } from '../../check/context';
 import { States } from '../../check/state';
 import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
@@ -80,6 +82,24 @@ export function restartLines(p: PhasePlan, mesh: Mesh): string[] {
   return [out.join(' '), ''];
 }
 
+/**
+ * The objects another Argo CD application or Flux Kustomization tracks that the next phase patches, adopts or restarts
+ * (MF029), and the reason the cluster gave for acknowledging the hand-off (spec.acknowledgeReasons.MF029).
+ */
+function coOwnershipLines(model: FederationModel, plan: Plan, mesh: Mesh, next: MigrationPhase): string[] {
+  const here = coOwnedObjects(checkContext(model, plan)).filter((o) => o.mesh.cluster === mesh.cluster && o.phase === next);
+  if (!here.length) return [];
+  const reason = mesh.settings.acknowledge.includes('MF029') ? mesh.settings.acknowledgeReasons.MF029 : undefined;
+  return [
+    `**Co-ownership (MF029${reason ? ', acknowledged' : ''}).** This phase changes objects another delivery tracks` +
+      (reason ? `; handed over: ${reason}` : '') +
+      ':',
+    '',
+    ...here.map((o) => `- ${o.source.label} (${o.owner}): meshfed ${o.touch.how}`),
+    '',
+  ];
+}
+
 export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster: string, gitops?: GitOpsSettings): string {
   const ctx = ModelIndex.of(model);
   const mesh = ctx.mesh(cluster);
@@ -107,6 +127,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
     `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
     '',
     ...restartLines(p, mesh),
+    ...coOwnershipLines(model, plan, mesh, next),
     `**Gate.** ${gateLine(step.blockedBy, gates)}`,
     '',
     '**Pre-flight** (all must hold before you merge):',
