@@ -3,6 +3,7 @@
  * of every forward sync, rollback and deletion of the production example, with a dumped "only through the internal
  * gateway" policy on client/curl. Each case breaks the render on purpose and sees the move that exposes it caught.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { parse } from 'yaml';
@@ -15,6 +16,7 @@ import { Obj } from '../../lib/twin/objects';
 import { Engine, RehearsalFinding, rehearseCluster, Scenario } from '../../lib/twin/rehearse';
 import { memoryTree } from '../../lib/twin/tree';
 import { defaultWorld } from '../../lib/twin/world';
+import { copyTree } from '../support/fixtures';
 
 const PROD = path.join(__dirname, '..', '..', 'examples', 'production-smcp', 'clusters');
 const GW = 'east.local/ns/internal-gw/sa/internal-ingressgateway-service-account';
@@ -33,6 +35,7 @@ beforeAll(() => {
 });
 
 function rehearse(opts: {
+  from?: { dir: string; result: RenderResult };
   engines: Engine[];
   judge: MigrationPhase[];
   scenarios?: Exclude<Scenario, 'forward'>[];
@@ -41,7 +44,7 @@ function rehearse(opts: {
   const last = Math.max(...opts.judge.map((p) => PHASES.indexOf(p)));
   const renders = new Map(
     PHASES.slice(0, last + 1).map((p) => {
-      const files = filesAtPointers(result, { east: p })!;
+      const files = filesAtPointers(opts.from?.result ?? result, { east: p })!;
       opts.edit?.(files, p);
       return [p, memoryTree(files)] as const;
     }),
@@ -49,7 +52,7 @@ function rehearse(opts: {
   return rehearseCluster(
     {
       cluster: 'east',
-      dumps: [...readDumps(path.join(PROD, 'east', 'ossm2')), onlyViaGateway],
+      dumps: [...readDumps(path.join(opts.from?.dir ?? PROD, 'east', 'ossm2')), onlyViaGateway],
       renders,
       engines: opts.engines,
       judge: opts.judge,
@@ -172,6 +175,26 @@ describe('flows on the rollback and deletion forks', () => {
         /^flux rollback 02-export → 01-prepare: .* AuthorizationPolicy client\/deny-gateway: a flow that worked is denied \(judged against 01-prepare, the phase the rollback returns to\): Service internal-gw\/internal-ingressgateway → Service client\/curl: east\.local\/ns\/internal-gw\/sa\/internal-ingressgateway-service-account is denied at pod client\/curl-\S+ \(DENY client\/deny-gateway matches it\); it was allowed before this move\.$/,
       ),
     ]);
+  });
+
+  test('an SMCP whose gateway labels disagree with its dumped Service: the rollback from 07 re-creates pods the router cannot reach', () => {
+    // The production example before its SMCP declared the internal gateway's labels: Maistra re-creates the gateway
+    // from the SMCP spec (app: <name>, istio: ingressgateway: maistra/istio-operator@8143614c
+    // pkg/controller/versions/strategy_v2_5.go:695-704, conversion/gateways.go:153-154), which meshfed's NetworkPolicy
+    // (from the dumped Service's selector, istio: internal-ingressgateway) does not admit.
+    const dir = copyTree(PROD);
+    const file = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const without = text.replace(/\n( +)service:\n\1 {2}metadata:\n\1 {4}labels:\n\1 {6}istio: internal-ingressgateway/g, '');
+    expect(without.length).toBeLessThan(text.length);
+    fs.writeFileSync(file, without);
+    const from = { dir, result: render(dir, { skipPointerRules: true }) };
+    const f = summary(rehearse({ from, engines: ['flux'], judge: ['07-finalize'], scenarios: ['rollback'] }));
+    expect(f).toContainEqual(
+      expect.stringMatching(
+        /^flux rollback 07-finalize → 06-migrate-workloads: .* NetworkPolicy internal-gw\/meshfed-mesh.*: a flow that works before is denied \(it works at 06-migrate-workloads, the phase the rollback returns to\): the OpenShift router \(pod network\) → Route internal-gw\/internal-ingressgateway/,
+      ),
+    );
   });
 
   test('every rollback and deletion of the production example keeps the flows (none without a defect)', () => {
