@@ -35,8 +35,8 @@ const SYNTH_TOP = new Set([SYNTH_MARKER, 'README.md', 'argocd', 'flux', 'plan.js
 export interface OutDirContext {
   /** The option that named the folder, for the message (`--out`, `--to`). */
   readonly option: string;
-  /** The input folder (--clusters). */
-  readonly input: string;
+  /** The input folder (--clusters); none for a cdk8s app's declaration (its inventory folders are checked one by one). */
+  readonly input?: string;
   readonly cwd?: string;
   readonly home?: string;
 }
@@ -135,7 +135,17 @@ const WHAT: Record<OutDirUse, { rule: string; fix: string }> = {
  */
 export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): string | undefined {
   const real = realPath(dir);
-  const input = realPath(ctx.input);
+  const input = ctx.input === undefined ? undefined : realPath(ctx.input);
+  const inInput =
+    input === undefined
+      ? undefined
+      : real === input
+        ? `is the input folder (--clusters ${ctx.input})`
+        : within(input, real)
+          ? `holds the input folder (--clusters ${ctx.input})`
+          : within(real, input)
+            ? `is inside the input folder (--clusters ${ctx.input})`
+            : undefined;
   const cwd = realPath(ctx.cwd ?? process.cwd());
   const home = realPath(ctx.home ?? os.homedir());
   const exists = fs.existsSync(real);
@@ -148,17 +158,12 @@ export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): 
           ? 'is the current folder'
           : within(cwd, real)
             ? `is a parent of the current folder (${cwd})`
-            : real === input
-              ? `is the input folder (--clusters ${ctx.input})`
-              : within(input, real)
-                ? `holds the input folder (--clusters ${ctx.input})`
-                : within(real, input)
-                  ? `is inside the input folder (--clusters ${ctx.input})`
-                  : exists && !isDir(real)
-                    ? 'is a file, not a folder'
-                    : exists && fs.existsSync(path.join(real, '.git'))
-                      ? 'is a Git repository (it holds .git)'
-                      : undefined;
+            : (inInput ??
+              (exists && !isDir(real)
+                ? 'is a file, not a folder'
+                : exists && fs.existsSync(path.join(real, '.git'))
+                  ? 'is a Git repository (it holds .git)'
+                  : undefined));
   const { rule, fix } = WHAT[use];
   const named = `${ctx.option} ${dir}${real !== path.resolve(dir) ? ` (${real})` : ''}`;
   const holds = exists && isDir(real) ? `; it holds ${describeEntries(real)}` : '';
