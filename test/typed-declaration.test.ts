@@ -13,6 +13,7 @@ import * as cdk8s from 'cdk8s';
 import * as ts from 'typescript';
 
 import * as meshfed from '../lib';
+import { copyTree } from './support/fixtures';
 import { finished } from './support/graduate';
 import { runGraduate } from '../lib/cli/graduate';
 import { InputError } from '../lib/diagnostics';
@@ -232,6 +233,45 @@ describe('typed constructs go through the checks the YAML goes through; errors n
     expect(
       firstDifference(render(GREENFIELD, { threads: 1 }).files, render(declared().declaration()!, { threads: 1 }).files),
     ).toBeUndefined();
+  });
+
+  test('a warning about a declared mesh is its cluster’s, and its spec.acknowledge acknowledges it', () => {
+    const app = new cdk8s.App({ outdir: tmp('cdk8s.out') });
+    const fed = new meshfed.Federation(app, 'fed', { out: tmp('dist') });
+    const settings = { trustDomain: 'east.local', network: 'east-network', ossm3: { version: 'v1.27.3' } };
+    const rootCert = path.join(GREENFIELD, 'east', 'root-cert.pem');
+    new meshfed.Mesh(fed, 'east', { settings: { ...settings, acknowledge: ['MF021'] }, rootCert });
+    const warnings = render(fed.declaration()!, { threads: 1 }).diagnostics.warnings;
+    expect(warnings.map((w) => [w.rule, w.cluster, w.location?.file, w.acknowledged])).toEqual([['MF021', 'east', 'fed/east', true]]);
+  });
+
+  test('synth refuses an output folder inside a Mesh’s inventory folder, and a phase scope of a cluster no Mesh declares', () => {
+    const inventory = copyTree(path.join(GREENFIELD, 'west', 'inventory'));
+    const app = new cdk8s.App({ outdir: tmp('cdk8s.out') });
+    const fed = new meshfed.Federation(app, 'fed', { out: path.join(inventory, 'dist'), skipRehearsal: true });
+    const settings = { trustDomain: 'east.local', network: 'east-network', ossm3: { version: 'v1.27.3' } };
+    new meshfed.Mesh(fed, 'east', { settings, rootCert: path.join(GREENFIELD, 'east', 'root-cert.pem'), inventory });
+    const err: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      expect(fed.synth({})).toBe(2);
+      expect(err.join('\n')).toContain(`is inside the input folder (--clusters ${inventory})`);
+      const out = tmp('dist');
+      const other = new meshfed.Federation(new cdk8s.App({ outdir: tmp('cdk8s.out') }), 'fed', { out, skipRehearsal: true });
+      new meshfed.Mesh(other, 'east', { settings, rootCert: path.join(GREENFIELD, 'east', 'root-cert.pem') });
+      new cdk8s.ApiObject(other.phase('nowhere', 'multicluster'), 'cm', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'cm', namespace: 'x' },
+      });
+      expect(other.synth({})).toBe(1);
+      expect(err.join('\n')).toContain(
+        "fed.phase('nowhere', 'multicluster'): fed declares no Mesh nowhere, so its objects would be written nowhere.",
+      );
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('a Federation renders Meshes or a clusters folder, not both; a MeshPeer belongs to a Mesh', () => {
