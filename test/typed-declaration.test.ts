@@ -211,6 +211,15 @@ describe('typed constructs go through the checks the YAML goes through; errors n
     );
   });
 
+  test('a hint names the Mesh whose settings to change, not a cluster.yaml', () => {
+    const fed = declared((p) => ({ ...p, settings: { ...p.settings, remoteNetworks: { 'west-mesh': 'east-network' } } }));
+    expect(errorsOf(fed.declaration()!)).toContainEqual(
+      expect.stringMatching(
+        /^error: fed\/east, ClusterSettings east, field spec\.remoteNetworks\.west-mesh: .*Set spec\.remoteNetworks\.west-mesh in the settings of Mesh fed\/east to a unique name/,
+      ),
+    );
+  });
+
   test('a root certificate with a private key is refused as root-cert.pem is', () => {
     const key = ['-----BEGIN', 'PRIVATE KEY-----\nMIIB\n-----END', 'PRIVATE KEY-----\n'].join(' ');
     const pem = fs.readFileSync(path.join(GREENFIELD, 'east', 'root-cert.pem'), 'utf8') + key;

@@ -52,10 +52,10 @@ export interface Declaration {
 }
 
 /** What each declared cluster's warnings may be attributed by: its Mesh's path and its inventory folder. */
-const OWNED = new WeakMap<SourceObject, string[]>();
+const OWNED = new WeakMap<object, string[]>();
 
 /** The construct path and inventory folder of the cluster declared with these settings (none for a folder's cluster.yaml). */
-export function declaredPaths(settings: SourceObject): readonly string[] {
+export function declaredPaths(settings: object): readonly string[] {
   return OWNED.get(settings) ?? [];
 }
 
