@@ -110,7 +110,11 @@ describe.each([
     const yaml = greenfield ? from : tmp('yaml');
     if (!greenfield) expect(graduate(['--clusters', input, '--to', yaml])).toMatchObject({ code: 0 });
     const code = tmp('ts');
-    expect(graduate(['--clusters', input, '--to', code, '--format', 'ts'])).toMatchObject({ code: 0 });
+    const res = graduate(['--clusters', input, '--to', code, '--format', 'ts']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(
+      new RegExp(`cluster\\(s\\) declared in code in ${code}/main\\.ts \\(\\d+ files\\)\\. Render it in ${code}/ with cdk8s synth`),
+    );
     expect(fs.readFileSync(path.join(code, 'main.ts'), 'utf8')).not.toMatch(/TODO|FIXME|placeholder/i);
     written.push(path.join(code, 'main.ts'));
 

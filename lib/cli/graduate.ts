@@ -86,8 +86,12 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
     writeTreeAtomically(to, files);
     if (parsed.values.json) console.log(JSON.stringify({ to, files: [...files.keys()].sort() }, null, 2));
     console.error(
-      `meshfed: ${plan.local.length} cluster(s) graduated into ${to}/ (${files.size} files). Render them with ` +
-        `meshfed synth --clusters ${to}, compare, then replace ${clustersDir}/ with ${to}/ in one commit.`,
+      ts
+        ? `meshfed: ${plan.local.length} cluster(s) declared in code in ${to}/main.ts (${files.size} files). Render it in ${to}/ ` +
+            `with cdk8s synth (or npx tsx main.ts; meshfed, cdk8s and constructs installed), compare its dist/ with the one ` +
+            `${clustersDir}/ renders, then make ${to}/ your app in one commit.`
+        : `meshfed: ${plan.local.length} cluster(s) graduated into ${to}/ (${files.size} files). Render them with ` +
+            `meshfed synth --clusters ${to}, compare, then replace ${clustersDir}/ with ${to}/ in one commit.`,
     );
     return 0;
   } catch (e) {
