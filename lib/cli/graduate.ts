@@ -6,6 +6,7 @@ import { throwIfErrorFindings } from '../check/finding';
 import { JsonObject } from '../json';
 import { FederationModel } from '../model/types';
 import { analyse, check } from '../pipeline/render';
+import { Plan } from '../plan/types';
 import { writeTreeAtomically } from '../write/atomic';
 import { graduate, graduatedClusters, inventoryFile } from '../write/graduate';
 import { outDirRefusal } from '../write/out-dir';
@@ -58,19 +59,9 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
     const { model, plan } = analysis;
     const ts = parsed.values.format === 'ts';
     const greenfield = plan.phases[0] === 'multicluster';
-    if (greenfield && !ts) {
-      console.error(
-        `meshfed: ${clustersDir}/ holds greenfield declarations already: there is nothing to graduate. ` +
-          '--format ts declares them in code (a cdk8s app).',
-      );
-      return 1;
-    }
-    const notThere = plan.local.filter((c) => plan.pointers[c] !== '07-finalize');
-    if (!greenfield && notThere.length) {
-      console.error(
-        `meshfed: graduate needs every cluster at 07-finalize; ${notThere.map((c) => `${c} is at ${plan.pointers[c]}`).join(', ')}. ` +
-          'Finish the migration first (meshfed plan).',
-      );
+    const notReady = refuseInput(clustersDir, plan, greenfield, ts);
+    if (notReady) {
+      console.error(`meshfed: ${notReady}`);
       return 1;
     }
     // What synth would refuse, graduate refuses too: the end state it declares must be one that renders.
@@ -97,6 +88,22 @@ export function runGraduate(argv: string[], env: NodeJS.ProcessEnv = process.env
   } catch (e) {
     return inputErrorExit(e);
   }
+}
+
+/** Why graduate refuses this input: greenfield declarations to write as YAML again, or a migration not at 07. */
+function refuseInput(clustersDir: string, plan: Plan, greenfield: boolean, ts: boolean): string | undefined {
+  if (greenfield && !ts)
+    return (
+      `${clustersDir}/ holds greenfield declarations already: there is nothing to graduate. ` +
+      '--format ts declares them in code (a cdk8s app).'
+    );
+  const notThere = plan.local.filter((c) => plan.pointers[c] !== '07-finalize');
+  if (!greenfield && notThere.length)
+    return (
+      `graduate needs every cluster at 07-finalize; ${notThere.map((c) => `${c} is at ${plan.pointers[c]}`).join(', ')}. ` +
+      'Finish the migration first (meshfed plan).'
+    );
+  return undefined;
 }
 
 /** A cluster's greenfield declaration: its objects, its public root. */
