@@ -275,7 +275,7 @@ describe('typed constructs go through the checks the YAML goes through; errors n
     const spy = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
     try {
       expect(fed.synth({})).toBe(2);
-      expect(err.join('\n')).toContain(`is inside the input folder (--clusters ${inventory})`);
+      expect(err.join('\n')).toContain(`is inside the input folder (the inventory of Mesh fed/east: ${inventory})`);
       const out = tmp('dist');
       const other = new meshfed.Federation(new cdk8s.App({ outdir: tmp('cdk8s.out') }), 'fed', { out, skipRehearsal: true });
       new meshfed.Mesh(other, 'east', { settings, rootCert: path.join(GREENFIELD, 'east', 'root-cert.pem') });

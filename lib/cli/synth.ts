@@ -251,10 +251,12 @@ export class SynthRun {
     if (this.flags.check) return undefined;
     // A declaration's input folders are the inventory folders its Meshes name (none: only the other checks).
     const { declaration } = this.opts;
-    const inventories = declaration?.clusters.flatMap((c) => (c.inventory === undefined ? [] : [c.inventory]));
-    const inputs: (string | undefined)[] = inventories ? (inventories.length ? inventories : [undefined]) : [this.opts.clustersDir];
+    const inventories = declaration?.clusters.flatMap((c) =>
+      c.inventory === undefined ? [] : [{ input: c.inventory, inputName: `the inventory of Mesh ${c.path}: ${c.inventory}` }],
+    );
+    const inputs = inventories ? (inventories.length ? inventories : [{}]) : [{ input: this.opts.clustersDir }];
     const option = this.flags.outGiven ? '--out' : 'the output folder';
-    const refusal = inputs.map((input) => outDirRefusal('synth', this.opts.outDir, { option, input })).find((r) => r !== undefined);
+    const refusal = inputs.map((i) => outDirRefusal('synth', this.opts.outDir, { option, ...i })).find((r) => r !== undefined);
     if (!refusal) return undefined;
     this.report.errors = [{ severity: 'error', location: { file: this.opts.outDir }, message: refusal }];
     console.error(`meshfed: ${refusal}`);

@@ -37,6 +37,8 @@ export interface OutDirContext {
   readonly option: string;
   /** The input folder (--clusters); none for a cdk8s app's declaration (its inventory folders are checked one by one). */
   readonly input?: string;
+  /** How the messages name the input folder. @default `--clusters <input>` */
+  readonly inputName?: string;
   readonly cwd?: string;
   readonly home?: string;
 }
@@ -129,23 +131,23 @@ const WHAT: Record<OutDirUse, { rule: string; fix: string }> = {
   },
 };
 
+/** Where the output folder `real` is relative to the input folder, when it is, or holds, or is inside it. */
+function inputPlace(real: string, ctx: OutDirContext): string | undefined {
+  if (ctx.input === undefined) return undefined;
+  const input = realPath(ctx.input);
+  const name = ctx.inputName ?? `--clusters ${ctx.input}`;
+  if (real === input) return `is the input folder (${name})`;
+  if (within(input, real)) return `holds the input folder (${name})`;
+  return within(real, input) ? `is inside the input folder (${name})` : undefined;
+}
+
 /**
  * Why `use` may not write the folder `dir` (a message naming the folder, what is in it and what to do),
  * or undefined when it may. Reads the folder; writes nothing.
  */
 export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): string | undefined {
   const real = realPath(dir);
-  const input = ctx.input === undefined ? undefined : realPath(ctx.input);
-  const inInput =
-    input === undefined
-      ? undefined
-      : real === input
-        ? `is the input folder (--clusters ${ctx.input})`
-        : within(input, real)
-          ? `holds the input folder (--clusters ${ctx.input})`
-          : within(real, input)
-            ? `is inside the input folder (--clusters ${ctx.input})`
-            : undefined;
+  const inInput = inputPlace(real, ctx);
   const cwd = realPath(ctx.cwd ?? process.cwd());
   const home = realPath(ctx.home ?? os.homedir());
   const exists = fs.existsSync(real);
