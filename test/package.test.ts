@@ -10,8 +10,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { finished, PRODUCTION } from './support/graduate';
 import { find, kustomize } from './support/kube';
 import { readTree } from './support/synth';
+import { runGraduate } from '../lib/cli/graduate';
 import { render } from '../lib/pipeline/render';
 
 const ROOT = path.join(__dirname, '..');
@@ -135,4 +137,20 @@ test('examples/cdk8s-app/greenfield.ts against the installed package: the typed 
   expect(readTree(path.join(app, 'dist-greenfield'))).toEqual(
     new Map(render(path.join(ROOT, 'examples', 'greenfield', 'clusters'), { threads: 1 }).files),
   );
+}, 300_000);
+
+test('graduate --format ts of a finished production migration type-checks against the installed declarations', () => {
+  const app = exampleApp();
+  const to = path.join(app, 'graduated');
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    expect(runGraduate(['--clusters', finished(PRODUCTION), '--to', to, '--format', 'ts'], {})).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  const tsconfig = { extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['graduated/main.ts'] };
+  fs.writeFileSync(path.join(app, 'tsconfig.graduated.json'), JSON.stringify(tsconfig));
+  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.graduated.json'], { cwd: app, encoding: 'utf8' });
+  expect(res.stdout + res.stderr).toBe('');
+  expect(res.status).toBe(0);
 }, 300_000);
