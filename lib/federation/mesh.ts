@@ -310,7 +310,7 @@ export class Mesh extends Construct {
           apiVersion: 'meshfed.dev/v1alpha1',
           kind: 'ClusterSettings',
           metadata: { name: this.cluster },
-          spec: { mode: 'greenfield', ...settings },
+          spec: { ...settings, mode: 'greenfield' }, // a declared mesh is greenfield, whatever a JavaScript caller passes
         }),
       },
       ...(controlPlane && {
