@@ -2,15 +2,19 @@
  * The package as a user installs it: `npm pack` (which builds build/), then `npm install <tarball>` in a scratch
  * folder (a copy, not a symbolic link). `npx meshfed synth` there renders the repository's dist/ with no
  * TypeScript at run time, and examples/cdk8s-app, compiled against the installed declarations, renders the same
- * dist/ plus its own objects, with its Aspect applied to every object.
+ * dist/ plus its own objects, with its Aspect applied to every object; its greenfield.ts, the typed constructs, renders
+ * what examples/greenfield renders.
  */
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { finished, PRODUCTION } from './support/graduate';
 import { find, kustomize } from './support/kube';
 import { readTree } from './support/synth';
+import { runGraduate } from '../lib/cli/graduate';
+import { render } from '../lib/pipeline/render';
 
 const ROOT = path.join(__dirname, '..');
 /** How many files the repository's committed dist/ holds (what the CLI renders from clusters/). */
@@ -68,13 +72,21 @@ test('installed from the tarball, npx meshfed synth renders what the repository 
   );
 }, 300_000);
 
-test("examples/cdk8s-app against the installed package: the CLI's dist/ plus the app's objects, every object labelled", () => {
+/** examples/cdk8s-app with meshfed installed from the tarball, compiled (type-checked against build/lib/*.d.ts). */
+let installed: string | undefined;
+function exampleApp(): string {
+  if (installed) return installed;
   const example = path.join(ROOT, 'examples', 'cdk8s-app');
   const app = scratch('app', JSON.parse(fs.readFileSync(path.join(example, 'package.json'), 'utf8')));
-  for (const f of ['main.ts', 'tsconfig.json', 'cdk8s.yaml']) fs.copyFileSync(path.join(example, f), path.join(app, f));
+  for (const f of ['main.ts', 'greenfield.ts', 'tsconfig.json', 'cdk8s.yaml']) fs.copyFileSync(path.join(example, f), path.join(app, f));
   npmInstall(app, tarball);
   // Type-checked against the installed declarations (build/lib/*.d.ts), then run as JavaScript.
   execFileSync('npx', ['tsc'], { cwd: app, stdio: 'pipe' });
+  return (installed = app);
+}
+
+test("examples/cdk8s-app against the installed package: the CLI's dist/ plus the app's objects, every object labelled", () => {
+  const app = exampleApp();
   const res = spawnSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8', env: { ...process.env, MESHFED_CACHE: '0' } });
   // The CLI's files and the app's two: its Namespace's file on east and its ConfigMap's on west.
   expect(res.stderr).toContain(`meshfed: 2 cluster(s), 16 phase overlay(s), ${COMMITTED + 2} file(s) in dist/: ${COMMITTED + 2} new`);
@@ -113,4 +125,32 @@ test("examples/cdk8s-app against the installed package: the CLI's dist/ plus the
   }
   expect(find(at('west', '04-remove-federation'), 'ConfigMap', 'export-in-flight', 'istio-system')).toBeDefined();
   expect(find(at('west', '05-install-ossm3'), 'ConfigMap', 'export-in-flight', 'istio-system')).toBeUndefined();
+}, 300_000);
+
+test('examples/cdk8s-app/greenfield.ts against the installed package: the typed mesh pair renders what examples/greenfield renders', () => {
+  const app = exampleApp();
+  fs.cpSync(path.join(ROOT, 'examples', 'greenfield', 'clusters'), path.join(app, 'greenfield'), { recursive: true });
+  const env = { ...process.env, MESHFED_GREENFIELD: 'greenfield', MESHFED_OUT: 'dist-greenfield' };
+  const res = spawnSync(process.execPath, ['greenfield.js'], { cwd: app, encoding: 'utf8', env });
+  expect(res.stderr).toContain('meshfed: 2 cluster(s), 2 phase overlay(s), 16 file(s) in dist-greenfield/: 16 new');
+  expect(res.status).toBe(0);
+  expect(readTree(path.join(app, 'dist-greenfield'))).toEqual(
+    new Map(render(path.join(ROOT, 'examples', 'greenfield', 'clusters'), { threads: 1 }).files),
+  );
+}, 300_000);
+
+test('graduate --format ts of a finished production migration type-checks against the installed declarations', () => {
+  const app = exampleApp();
+  const to = path.join(app, 'graduated');
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    expect(runGraduate(['--clusters', finished(PRODUCTION), '--to', to, '--format', 'ts'], {})).toBe(0);
+  } finally {
+    spy.mockRestore();
+  }
+  const tsconfig = { extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['graduated/main.ts'] };
+  fs.writeFileSync(path.join(app, 'tsconfig.graduated.json'), JSON.stringify(tsconfig));
+  const res = spawnSync('npx', ['tsc', '-p', 'tsconfig.graduated.json'], { cwd: app, encoding: 'utf8' });
+  expect(res.stdout + res.stderr).toBe('');
+  expect(res.status).toBe(0);
 }, 300_000);

@@ -30,6 +30,7 @@ import { checkPeerRoots } from './trust';
 import { checkUserConfig } from './user-config';
 import { checkGatewayVisibility } from './visibility';
 import { Diagnostics } from '../diagnostics';
+import { declaredPaths } from '../load/declared';
 import { FederationModel } from '../model/types';
 import { Plan } from '../plan/types';
 import { byKey } from '../sort';
@@ -108,8 +109,13 @@ function acknowledgedRules(model: FederationModel): Map<string, Set<string>> {
 export function acknowledgeWarnings(model: FederationModel, diags: Diagnostics): void {
   const acknowledged = acknowledgedRules(model);
   const folders = model.meshes
-    .filter((m) => !m.virtual && path.basename(m.settings.source.file) === 'cluster.yaml')
-    .map((m) => ({ cluster: m.cluster, dir: path.dirname(m.settings.source.file) }));
+    .filter((m) => !m.virtual)
+    // A Mesh declared in code owns its construct path and its inventory folder.
+    .flatMap((m) =>
+      path.basename(m.settings.source.file) === 'cluster.yaml'
+        ? [{ cluster: m.cluster, dir: path.dirname(m.settings.source.file) }]
+        : declaredPaths(m.settings.source).map((dir) => ({ cluster: m.cluster, dir })),
+    );
   diags.attribute((w) => {
     const file = w.location?.file;
     const owner = file === undefined ? undefined : folders.find((f) => isInside(f.dir, file));

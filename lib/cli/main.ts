@@ -9,7 +9,7 @@ commands:
   rehearse replay every pointer move on the twin of Argo CD, Flux, Kubernetes and the operators
   certs   lab root + intermediate CAs per cluster (keys outside dist/, public root into clusters/)
   collect dump what a cluster runs into clusters/<cluster>/ossm2/ (oc get only; --dry-run prints it)
-  graduate after 07-finalize: rewrite clusters/ as greenfield declarations of the end state
+  graduate after 07-finalize: rewrite clusters/ as greenfield declarations of the end state (--format ts: in code)
   report  the change record of one pointer move (markdown or one HTML page) for the change board
   verify  read-only comparison of a live cluster with the phase its pointer says (--dry-run prints it)
 

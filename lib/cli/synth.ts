@@ -8,6 +8,7 @@ import { Finding } from '../check/finding';
 import { Diagnostic, formatDiagnostic, InputError, WarningDiagnostic } from '../diagnostics';
 import { formatRehearsal } from './rehearse';
 import { warningLines } from './warnings';
+import { Declaration } from '../load/declared';
 import { rehearseRender, SYNTH_REHEARSAL_MAX_OBJECTS } from '../pipeline/rehearse';
 import { render, RenderResult, timed, Timings } from '../pipeline/render';
 import { Plan } from '../plan/types';
@@ -19,8 +20,11 @@ import { PreviousPlanJson } from '../write/plan-json';
 import { compareRenders, describeChanges, otherFederation } from '../write/removal-guard';
 
 export interface SynthOptions {
+  /** The clusters folder; with a declaration, the folder the output may not be (the working folder). */
   readonly clustersDir: string;
   readonly outDir: string;
+  /** A federation declared in code (a cdk8s app's Mesh constructs): rendered instead of the clusters folder. */
+  readonly declaration?: Declaration;
 }
 
 function summary(result: RenderResult, outDir: string, changes: TreeChanges): string[] {
@@ -111,9 +115,10 @@ function checkTree(outDir: string, total: number, d: { added: string[]; changed:
  */
 function anotherFederation(opts: SynthOptions, clusters: string[]): string {
   const names = clusters.join(', ');
+  const input = opts.declaration ? opts.declaration.path : `${opts.clustersDir}/`;
   return (
     `meshfed: refused: ${opts.outDir}/ holds the render of another federation (${names}), none of whose clusters is in ` +
-    `${opts.clustersDir}/ now. If you replaced the bundled example (or another federation's clusters) with yours, delete that ` +
+    `${input} now. If you replaced the bundled example (or another federation's clusters) with yours, delete that ` +
     `render (git rm -r ${opts.outDir}, or rm -r ${opts.outDir}) and synth again. If ${names} are live clusters you renamed, ` +
     `rename them back: GitOps would prune everything they run (--allow-removals writes anyway). ` +
     `Nothing was written, ${opts.outDir}/ is unchanged.`
@@ -195,12 +200,13 @@ export class SynthRun {
     try {
       const refused = this.refuseOutDir();
       if (refused !== undefined) return refused;
-      const input = timed(this.timings, 'stamp', () => inputHash(this.opts.clustersDir));
-      // An app's objects and Aspects are code the stamp does not hash: a Federation that has any always renders.
-      const replayed = this.renderer ? undefined : this.replayStamp(input);
+      // A declaration, an app's objects and Aspects are code the stamp does not hash: a Federation with any always renders.
+      const { declaration } = this.opts;
+      const input = declaration ? undefined : timed(this.timings, 'stamp', () => inputHash(this.opts.clustersDir));
+      const replayed = this.renderer || declaration ? undefined : this.replayStamp(input);
       if (replayed !== undefined) return replayed;
       const before = timed(this.timings, 'compare', () => this.previousRender());
-      const result = render(this.opts.clustersDir, {
+      const result = render(declaration ?? this.opts.clustersDir, {
         timings: this.timings,
         threads: this.env.MESHFED_THREADS === '1' ? 1 : 'auto',
         previousPointers: pointersOf(before.plan),
@@ -243,10 +249,14 @@ export class SynthRun {
   /** --check writes nothing; anything else may replace only a folder synth wrote (lib/write/out-dir.ts). */
   private refuseOutDir(): number | undefined {
     if (this.flags.check) return undefined;
-    const refusal = outDirRefusal('synth', this.opts.outDir, {
-      option: this.flags.outGiven ? '--out' : 'the output folder',
-      input: this.opts.clustersDir,
-    });
+    // A declaration's input folders are the inventory folders its Meshes name (none: only the other checks).
+    const { declaration } = this.opts;
+    const inventories = declaration?.clusters.flatMap((c) =>
+      c.inventory === undefined ? [] : [{ input: c.inventory, inputName: `the inventory of Mesh ${c.path}: ${c.inventory}` }],
+    );
+    const inputs = inventories ? (inventories.length ? inventories : [{}]) : [{ input: this.opts.clustersDir }];
+    const option = this.flags.outGiven ? '--out' : 'the output folder';
+    const refusal = inputs.map((i) => outDirRefusal('synth', this.opts.outDir, { option, ...i })).find((r) => r !== undefined);
     if (!refusal) return undefined;
     this.report.errors = [{ severity: 'error', location: { file: this.opts.outDir }, message: refusal }];
     console.error(`meshfed: ${refusal}`);
@@ -374,7 +384,7 @@ export class SynthRun {
     this.report.files = { total: result.files.size, ...changes };
     const lines = [...summary(result, this.opts.outDir, changes), ...(uncompared ? [uncompared] : [])];
     // No stamp for an app's render: `meshfed synth` on the same input must not take the app's dist/ for its own.
-    if (!this.renderer) this.stamp(result, input, warnings);
+    if (!this.renderer && !this.opts.declaration) this.stamp(result, input, warnings);
     if (this.env.MESHFED_TIMING) {
       const rss = Math.round(process.resourceUsage().maxRSS / 1024);
       const stages = Object.entries(this.timings).map(([k, v]) => `${k} ${Math.round(v)}`);

@@ -10,10 +10,12 @@ import { ApiObject, App, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 
 import { IAspect, inheritedAspects, invokeAspects } from './aspects';
+import { Mesh } from './mesh';
 import { SynthFlags, SynthRun } from '../cli/synth';
 import { addPhaseObjects } from '../constructs/phase-chart';
 import { InputError, SourceLocation } from '../diagnostics';
 import { JsonObject } from '../json';
+import { Declaration } from '../load/declared';
 import { GREENFIELD_PHASES, PHASES, PhaseId, phaseIndex } from '../phases';
 import { ObjectRef, Plan, Resource, refId, refKey } from '../plan/types';
 import { refOf } from '../write/files';
@@ -23,10 +25,16 @@ import { SYNC_WAVE, WAVES } from '../write/sync-waves';
 /** Where and how a {@link Federation} renders. Every option of `meshfed synth` has its prop. */
 export interface FederationProps {
   /**
-   * The input folder: `<cluster>/cluster.yaml`, `<cluster>/ossm2/`, `gitops.yaml` (docs/input.md).
-   * @default 'clusters'
+   * The input folder: `<cluster>/cluster.yaml`, `<cluster>/ossm2/`, `gitops.yaml` (docs/input.md). A federation
+   * declared in code (a {@link Mesh} per cluster under the Federation) has none: it is one or the other.
+   * @default 'clusters', unless Meshes are constructed under the Federation
    */
   readonly clusters?: string;
+  /**
+   * The GitOps settings file of a federation declared in code (what `gitops.yaml` of a clusters folder is).
+   * @default none: dist/argocd and dist/flux are not written
+   */
+  readonly gitops?: string;
   /**
    * The output folder meshfed replaces, atomically, when the input is valid: missing, empty, or one a synth wrote;
    * never the input, the working folder, a parent of either, a folder holding `.git`, nor the App's `outdir`.
@@ -211,7 +219,28 @@ export class Federation extends Construct {
     // Nothing of the app's to add and no aspect: exactly `meshfed synth` (and its stamp: an unchanged re-run renders nothing).
     const plain = this.scopes.size === 0 && this.aspects().length === 0 && !this.hasInnerAspects();
     const renderer = plain ? undefined : new AppRenderer(this, [...this.scopes.values()], this.aspects());
-    return new SynthRun({ clustersDir: this.clusters, outDir: this.out }, flags, env, renderer).exec();
+    const declaration = this.declaration();
+    return new SynthRun({ clustersDir: this.clusters, outDir: this.out, declaration }, flags, env, renderer).exec();
+  }
+
+  /**
+   * The federation declared in code: the Meshes constructed under this Federation; none: it renders its clusters folder.
+   * @internal what synth renders (lib/load/declared.ts)
+   */
+  public declaration(): Declaration | undefined {
+    const meshes = this.node.children.filter(Mesh.isMesh);
+    const at = this.node.path;
+    if (meshes.length && this.props.clusters !== undefined)
+      throw new Error(
+        `meshfed: Federation ${at} has Meshes (${meshes.map((m) => m.node.id).join(', ')}) and a clusters folder (${this.props.clusters}): ` +
+          'it renders one or the other. Declare every cluster as a Mesh and drop clusters, or remove the Meshes.',
+      );
+    if (!meshes.length && this.props.gitops !== undefined)
+      throw new Error(
+        `meshfed: Federation ${at} names a gitops file but declares no Mesh: a clusters folder's GitOps settings are its gitops.yaml.`,
+      );
+    if (!meshes.length) return undefined;
+    return { path: at, clusters: meshes.map((m) => m._declare()), ...(this.props.gitops !== undefined && { gitops: this.props.gitops }) };
   }
 
   /** The aspects that apply to everything this Federation renders: its own and its ancestors'. */
@@ -353,13 +382,14 @@ class AppRenderer implements FolderRenderer {
 
   /** After the render: a scope of a cluster or phase the input does not have would be dropped without a word. */
   finish(plan: Plan): void {
+    const input = this.fed.declaration() ? `${this.fed.node.path} declares no Mesh` : `${this.fed.clusters}/ has no cluster`;
     const diags = this.scopes
       .filter((s) => !plan.local.includes(s.cluster) || !plan.phases.includes(s.phase))
       .map((s) => ({
         severity: 'error' as const,
         location: at(s),
         message: !plan.local.includes(s.cluster)
-          ? `fed.phase('${s.cluster}', '${s.phase}'): ${this.fed.clusters}/ has no cluster ${s.cluster}, so its objects would be written nowhere.`
+          ? `fed.phase('${s.cluster}', '${s.phase}'): ${input} ${s.cluster}, so its objects would be written nowhere.`
           : `fed.phase('${s.cluster}', '${s.phase}'): ${s.cluster} has no phase ${s.phase} (its phases: ${plan.phases.join(', ')}).`,
         hint: !plan.local.includes(s.cluster) ? `Name one of ${plan.local.join(', ')}.` : 'Name one of its phases.',
       }));

@@ -26,7 +26,11 @@ const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
 /** Read clusters/gitops.yaml if it exists; undefined when it does not. */
 export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSettings | undefined {
   const file = path.join(clustersDir, 'gitops.yaml');
-  if (!fs.existsSync(file)) return undefined;
+  return fs.existsSync(file) ? loadGitOpsFile(file, diags) : undefined;
+}
+
+/** Read one GitOpsSettings file (clusters/gitops.yaml, or the one a typed Federation names). */
+export function loadGitOpsFile(file: string, diags: Diagnostics): GitOpsSettings | undefined {
   const docs = readYamlObjects(file, diags);
   if (docs.length !== 1) {
     if (docs.length > 1) diags.error({ file }, 'expected exactly one GitOpsSettings document.');

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { Diagnostics } from '../diagnostics';
+import { Diagnostics, SourceLocation } from '../diagnostics';
 import { Ossm2Inventory } from './inventory-types';
 import { apiGroup, kindNearMiss } from './kinds';
 import { parseInventory, readOssm2Folder } from './ossm2';
@@ -19,9 +19,22 @@ function readDeclaredControlPlane(dir: string, settings: ClusterSettings, diags:
   const before = diags.errors.length;
   const docs = readYamlObjects(file, diags);
   if (diags.errors.length > before) return undefined; // unreadable: the error names the line
+  return checkDeclaredControlPlane(docs, { file }, settings, diags);
+}
+
+/**
+ * The declared control plane (control-plane.yaml's documents, or a typed Mesh's controlPlane) checked: one
+ * ServiceMeshControlPlane (maistra.io/v2) of the cluster's trust domain. `where` names the file.
+ */
+export function checkDeclaredControlPlane(
+  docs: SourceObject[],
+  where: SourceLocation,
+  settings: ClusterSettings,
+  diags: Diagnostics,
+): SourceObject | undefined {
   const fix = 'control-plane.yaml holds one ServiceMeshControlPlane (maistra.io/v2): the settings OSSM 3 carries over (docs/gitops.md).';
   if (docs.length !== 1 || docs[0].kind !== 'ServiceMeshControlPlane' || docs[0].apiVersion !== 'maistra.io/v2') {
-    diags.error(docs[0]?.at(['kind']) ?? { file }, 'expected exactly one ServiceMeshControlPlane (maistra.io/v2).', fix);
+    diags.error(docs[0]?.at(['kind']) ?? where, 'expected exactly one ServiceMeshControlPlane (maistra.io/v2).', fix);
     return undefined;
   }
   const td = (docs[0].value.spec as { security?: { trust?: { domain?: string } } } | undefined)?.security?.trust?.domain;
@@ -58,13 +71,30 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
     );
     return undefined;
   }
-  const ns = settings.ossm3.namespace ?? 'istio-system';
   const before = diags.errors.length;
   const federation = fs.existsSync(path.join(dir, 'federation')) ? readOssm2Folder(path.join(dir, 'federation'), diags) : [];
-  if (federation.length === 0 && diags.errors.length === before)
+  checkFederation(federation, { file: path.join(dir, 'federation') }, diags.errors.length > before, settings, diags);
+  const inventory = fs.existsSync(path.join(dir, 'inventory')) ? readOssm2Folder(path.join(dir, 'inventory'), diags) : [];
+  checkInventory(inventory, diags);
+  return greenfieldInventory(settings, readDeclaredControlPlane(dir, settings, diags), [...federation, ...inventory], diags);
+}
+
+/**
+ * The declared ServiceMeshPeers, ExportedServiceSets and ImportedServiceSets: nothing else, in the OSSM 3
+ * namespace unless they name one. `unreadable`: reading them failed, so a missing peer is no news.
+ */
+export function checkFederation(
+  federation: SourceObject[],
+  where: SourceLocation,
+  unreadable: boolean,
+  settings: ClusterSettings,
+  diags: Diagnostics,
+): void {
+  const ns = settings.ossm3.namespace ?? 'istio-system';
+  if (federation.length === 0 && !unreadable)
     diags.warn(
       'MF021',
-      { file: path.join(dir, 'federation') },
+      where,
       'no ServiceMeshPeer declared: this cluster shares nothing.',
       'Declare peers, exports and imports in federation/*.yaml (docs/topologies.md, "Greenfield multi-cluster").',
     );
@@ -81,7 +111,10 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
       (o.value.metadata as Record<string, unknown>).namespace = ns;
     }
   }
-  const inventory = fs.existsSync(path.join(dir, 'inventory')) ? readOssm2Folder(path.join(dir, 'inventory'), diags) : [];
+}
+
+/** The declared inventory (Namespaces, Services, workloads, ServiceEntries): no federation or Maistra object. */
+export function checkInventory(inventory: SourceObject[], diags: Diagnostics): void {
   for (const o of inventory) {
     if (o.apiVersion.startsWith('federation.maistra.io/') || o.apiVersion.startsWith('maistra.io/')) {
       diags.error(
@@ -91,16 +124,27 @@ export function loadGreenfieldInventory(dir: string, settings: ClusterSettings, 
       );
     }
   }
-  const declared = readDeclaredControlPlane(dir, settings, diags);
+}
+
+/**
+ * A greenfield cluster's inventory from its declared objects (federation and inventory) and control plane: the
+ * declared one, or a ClusterWide SMCP of the settings' trust domain in the OSSM 3 namespace.
+ */
+export function greenfieldInventory(
+  settings: ClusterSettings,
+  declared: SourceObject | undefined,
+  objects: SourceObject[],
+  diags: Diagnostics,
+): Ossm2Inventory | undefined {
   if (declared) {
-    const parsed = parseInventory([declared, ...federation, ...inventory], diags, { greenfield: true });
+    const parsed = parseInventory([declared, ...objects], diags, { greenfield: true });
     return parsed && { ...parsed, declaredControlPlane: true };
   }
   const cluster = new SourceObject(settings.source.file, {
     apiVersion: 'maistra.io/v2',
     kind: 'ServiceMeshControlPlane',
-    metadata: { name: 'greenfield', namespace: ns },
+    metadata: { name: 'greenfield', namespace: settings.ossm3.namespace ?? 'istio-system' },
     spec: { version: 'v2.6', mode: 'ClusterWide', security: { trust: { domain: settings.trustDomain ?? '' } } },
   });
-  return parseInventory([cluster, ...federation, ...inventory], diags, { greenfield: true });
+  return parseInventory([cluster, ...objects], diags, { greenfield: true });
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'crypto';
 
+import { declaredPaths } from '../load/declared';
+
 /** Short stable hash of a string (hex). */
 export function shortHash(s: string, length = 8): string {
   return createHash('sha256').update(s).digest('hex').slice(0, length);
@@ -43,13 +45,15 @@ export function uniqSorted(values: Iterable<string>): string[] {
 
 /**
  * A path inside a cluster's input folder, as the user wrote the --clusters folder (hints name the file
- * to edit where the user keeps it, not a `clusters/` that may not exist).
+ * to edit where the user keeps it, not a `clusters/` that may not exist); for a Mesh declared in code, the
+ * Mesh (its settings for cluster.yaml).
  */
 export function inputPath(
   mesh: { readonly cluster: string; readonly settings: { readonly source: { readonly file: string } } },
   rel: string,
 ): string {
   const file = mesh.settings.source.file;
+  if (declaredPaths(mesh.settings.source).length) return rel === 'cluster.yaml' ? `the settings of Mesh ${file}` : `Mesh ${file}`;
   const cut = file.lastIndexOf('/');
   // Peer bundles live in another cluster's peers/ folder: their own folder is a sibling of that cluster's.
   const dir = file.endsWith('/cluster.yaml') && cut >= 0 ? file.slice(0, cut) : `clusters/${mesh.cluster}`;

@@ -13,8 +13,8 @@ import { acknowledgeWarnings, runChecks } from '../check';
 import { Finding, throwIfErrorFindings } from '../check/finding';
 import { Diagnostic, Diagnostics } from '../diagnostics';
 import { JsonObject } from '../json';
-import { GitOpsSettings, loadGitOps } from '../load/gitops';
-import { loadInput } from '../load/input';
+import { GitOpsSettings } from '../load/gitops';
+import { Input, loadInput, loadInputGitOps } from '../load/input';
 import { buildModel } from '../model/federation';
 import { FederationModel } from '../model/types';
 import { PhaseId, phaseIndex } from '../phases';
@@ -67,12 +67,15 @@ export interface Analysis {
   readonly dumps: ReadonlyMap<string, readonly JsonObject[]>;
 }
 
-/** load → model → plan → pointer rules. Throws InputError naming every problem of the input. */
-export function analyse(clustersDir: string, opts: AnalyseOptions = {}): Analysis {
+/**
+ * load → model → plan → pointer rules. Throws InputError naming every problem of the input: a clusters folder, or
+ * a federation declared in code (lib/load/declared.ts).
+ */
+export function analyse(input: Input, opts: AnalyseOptions = {}): Analysis {
   const timings = opts.timings ?? {};
   const diags = new Diagnostics();
-  const clusters = timed(timings, 'load', () => loadInput(clustersDir, diags));
-  const gitops = timed(timings, 'load', () => loadGitOps(clustersDir, diags));
+  const clusters = timed(timings, 'load', () => loadInput(input, diags));
+  const gitops = timed(timings, 'load', () => loadInputGitOps(input, diags));
   const model = timed(timings, 'model', () => buildModel(clusters, diags));
   const plan = timed(timings, 'plan', () => buildPlan(model, diags));
   if (!opts.skipPointerRules) timed(timings, 'plan', () => previousRenderRules(plan, model, diags, opts));
@@ -125,25 +128,32 @@ export interface RenderResult extends Analysis {
 /** Input this size or larger starts the render thread before loading (a 10 × 100 federation's dumps are about 1.4 MB). */
 const EARLY_THREAD_INPUT_BYTES = 512 * 1024;
 
-/** The whole pipeline: `dist/` as files, or an InputError naming every problem (then nothing is rendered). */
-export function render(clustersDir: string, opts: RenderOptions = {}): RenderResult {
+/**
+ * The whole pipeline: `dist/` as files, or an InputError naming every problem (then nothing is rendered). A
+ * declaration renders what the clusters folder of the same greenfield declarations renders, byte for byte.
+ */
+export function render(input: Input, opts: RenderOptions = {}): RenderResult {
+  const clustersDir = typeof input === 'string' ? input : undefined;
   const timings = opts.timings ?? {};
   const threads = opts.renderer ? 1 : (opts.threads ?? 'auto');
   // A large input will need the second thread: start it first, so it loads the renderer while the input loads.
   const rendering = new ClusterRendering({
     threads,
-    early: threads === 'auto' && inputBytes(clustersDir) >= EARLY_THREAD_INPUT_BYTES,
+    early: threads === 'auto' && clustersDir !== undefined && inputBytes(clustersDir) >= EARLY_THREAD_INPUT_BYTES,
     parallelMinObjects: opts.parallelMinObjects ?? PARALLEL_MIN_OBJECTS,
   });
   try {
-    const analysis = analyse(clustersDir, { ...opts, timings });
+    const analysis = analyse(input, { ...opts, timings });
     const { model, plan, diagnostics: diags } = analysis;
     // Large federations share their clusters with the second thread: it renders while this one runs the
     // checks and writes the federation-wide files, then this one renders what the thread has not taken.
     timed(timings, 'render', () => rendering.start(plan));
     const findings = timed(timings, 'check', () => runChecks(model, plan));
     throwIfErrorFindings(findings, diags.warnings);
-    const relative = (f: string) => path.relative(clustersDir, f).split(path.sep).join('/');
+    // Input files relative to the clusters folder; a declaration's (construct paths, the files its Meshes name)
+    // relative to the folder the app runs in, where `cdk8s synth` runs it: its own folder.
+    const base = clustersDir ?? process.cwd();
+    const relative = (f: string) => path.relative(base, f).split(path.sep).join('/');
     // An app's renderer says what it adds to each phase once that phase is rendered; plan.json lists it.
     const { renderer } = opts;
     const early =
@@ -154,9 +164,9 @@ export function render(clustersDir: string, opts: RenderOptions = {}): RenderRes
         return byCluster;
       });
     const json = timed(timings, 'planjson', () =>
-      planJson(plan, diags.warnings, findings, relative, clustersDir, eastWestAddresses(model, plan), renderer),
+      planJson(plan, diags.warnings, findings, relative, base, eastWestAddresses(model, plan), renderer),
     );
-    const spanning = federationFiles(clustersDir, timings, analysis);
+    const spanning = federationFiles(input, timings, analysis);
     const clusters = early ?? timed(timings, 'render', () => rendering.finish(timings));
     const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
     for (const [f, c] of spanning.files) files.set(f, c);
@@ -176,7 +186,7 @@ function inputBytes(dir: string): number {
 
 /** The files that span clusters: runbooks, peer bundles, Argo CD and Flux objects; and the notes. */
 function federationFiles(
-  clustersDir: string,
+  input: Input,
   timings: Timings,
   { model, plan, gitops }: Analysis,
 ): { files: Map<string, string>; notes: string[] } {
@@ -192,7 +202,12 @@ function federationFiles(
   if (!greenfield) timed(timings, 'bundles', () => renderBundles(model, plan, plan.local).forEach((c, f) => files.set(f, c)));
   const notes: string[] = [];
   if (gitops) timed(timings, 'gitops', () => gitopsFiles({ model, plan, gitops }).forEach((c, f) => files.set(f, c)));
-  else notes.push(`no ${clustersDir}/gitops.yaml: dist/argocd and dist/flux are not written (docs/gitops.md).`);
+  else
+    notes.push(
+      typeof input === 'string'
+        ? `no ${input}/gitops.yaml: dist/argocd and dist/flux are not written (docs/gitops.md).`
+        : `${input.path} has no gitops file: dist/argocd and dist/flux are not written (docs/gitops.md).`,
+    );
   return { files, notes };
 }
 

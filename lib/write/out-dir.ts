@@ -35,8 +35,10 @@ const SYNTH_TOP = new Set([SYNTH_MARKER, 'README.md', 'argocd', 'flux', 'plan.js
 export interface OutDirContext {
   /** The option that named the folder, for the message (`--out`, `--to`). */
   readonly option: string;
-  /** The input folder (--clusters). */
-  readonly input: string;
+  /** The input folder (--clusters); none for a cdk8s app's declaration (its inventory folders are checked one by one). */
+  readonly input?: string;
+  /** How the messages name the input folder. @default `--clusters <input>` */
+  readonly inputName?: string;
   readonly cwd?: string;
   readonly home?: string;
 }
@@ -129,13 +131,23 @@ const WHAT: Record<OutDirUse, { rule: string; fix: string }> = {
   },
 };
 
+/** Where the output folder `real` is relative to the input folder, when it is, or holds, or is inside it. */
+function inputPlace(real: string, ctx: OutDirContext): string | undefined {
+  if (ctx.input === undefined) return undefined;
+  const input = realPath(ctx.input);
+  const name = ctx.inputName ?? `--clusters ${ctx.input}`;
+  if (real === input) return `is the input folder (${name})`;
+  if (within(input, real)) return `holds the input folder (${name})`;
+  return within(real, input) ? `is inside the input folder (${name})` : undefined;
+}
+
 /**
  * Why `use` may not write the folder `dir` (a message naming the folder, what is in it and what to do),
  * or undefined when it may. Reads the folder; writes nothing.
  */
 export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): string | undefined {
   const real = realPath(dir);
-  const input = realPath(ctx.input);
+  const inInput = inputPlace(real, ctx);
   const cwd = realPath(ctx.cwd ?? process.cwd());
   const home = realPath(ctx.home ?? os.homedir());
   const exists = fs.existsSync(real);
@@ -148,17 +160,12 @@ export function outDirRefusal(use: OutDirUse, dir: string, ctx: OutDirContext): 
           ? 'is the current folder'
           : within(cwd, real)
             ? `is a parent of the current folder (${cwd})`
-            : real === input
-              ? `is the input folder (--clusters ${ctx.input})`
-              : within(input, real)
-                ? `holds the input folder (--clusters ${ctx.input})`
-                : within(real, input)
-                  ? `is inside the input folder (--clusters ${ctx.input})`
-                  : exists && !isDir(real)
-                    ? 'is a file, not a folder'
-                    : exists && fs.existsSync(path.join(real, '.git'))
-                      ? 'is a Git repository (it holds .git)'
-                      : undefined;
+            : (inInput ??
+              (exists && !isDir(real)
+                ? 'is a file, not a folder'
+                : exists && fs.existsSync(path.join(real, '.git'))
+                  ? 'is a Git repository (it holds .git)'
+                  : undefined));
   const { rule, fix } = WHAT[use];
   const named = `${ctx.option} ${dir}${real !== path.resolve(dir) ? ` (${real})` : ''}`;
   const holds = exists && isDir(real) ? `; it holds ${describeEntries(real)}` : '';
