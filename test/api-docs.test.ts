@@ -23,7 +23,11 @@ interface Reflection {
 
 test('docs/api is what typedoc generates from lib/index.ts; every optional prop has a @default and every export a summary', () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-api-'));
-  execFileSync('npx', ['typedoc', '--out', path.join(out, 'api'), '--json', path.join(out, 'api.json')], { cwd: ROOT, stdio: 'pipe' });
+  // --skipErrorChecking: `npm test` type-checks with tsc first; the pages are the same (a third of typedoc's time).
+  execFileSync('npx', ['typedoc', '--skipErrorChecking', '--out', path.join(out, 'api'), '--json', path.join(out, 'api.json')], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   expect(readTree(path.join(out, 'api'))).toEqual(readTree(path.join(ROOT, 'docs', 'api')));
 
   const project = JSON.parse(fs.readFileSync(path.join(out, 'api.json'), 'utf8')) as Reflection;

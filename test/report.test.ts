@@ -1,7 +1,8 @@
 /**
- * `meshfed report`: the change record names every object that changes between any two phases of every example, as
- * `kubectl kustomize` builds them (phase folder and delivered import folders), with the right action and without
- * elision; the markdown is deterministic; the HTML page is one self-contained, well-formed document with the timeline.
+ * `meshfed report`: the change record names every object that changes in every move (one phase on or back) and in the
+ * longest jumps of every example, as `kubectl kustomize` builds them (phase folder and delivered import folders), with the
+ * right action and without elision; the markdown is deterministic; the HTML page is one self-contained, well-formed
+ * document with the timeline.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -59,38 +60,42 @@ describe.each(INPUTS)('%s', (input) => {
     return states.get(k)!;
   };
 
-  test('names every object that changes between any two phases, with its action, against kubectl kustomize', () => {
+  test('names every object that changes in every move and in the longest jumps, with its action, against kubectl kustomize', () => {
     const clustersDir = path.join(ROOT, input);
     let pairs = 0;
     for (const cluster of result.plan.local) {
       const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase);
-      for (const from of written)
-        for (const to of written) {
-          if (from === to) continue;
-          const md = renderReportMarkdown(buildChangeRecord(result, clustersDir, { cluster, from, to, rehearse: false }));
-          const table = rows(md);
-          const [a, b] = [state(cluster, from), state(cluster, to)];
-          const problems: string[] = [];
-          for (const k of new Set([...a.keys(), ...b.keys()])) {
-            const [x, y] = [a.get(k), b.get(k)];
-            // Argo CD hooks: the Jobs, and the RBAC only a hook Job uses (07's hand-over), deleted by their own policy.
-            const hook = (y ?? x)!.kind === 'Job' || Boolean((y ?? x)!.metadata?.annotations?.['argocd.argoproj.io/hook']);
-            const expected = !x
-              ? ['create', 'hook']
-              : !y
-                ? ['prune', 'prune-skipped']
-                : toYaml(x) === toYaml(y)
-                  ? ['unchanged', 'hook']
-                  : ['update', 'hook'];
-            if (hook && !y) continue; // a hook the new phase drops is deleted by its own policy, not pruned
-            if (!expected.includes(table.get(k) ?? 'missing'))
-              problems.push(`${from} → ${to}: ${k} is ${table.get(k) ?? 'missing'}, not ${expected.join('/')}`);
-            if (x && y && toYaml(x) !== toYaml(y) && !md.includes(`changed: \`${k.split(' | ')[0]}\``))
-              problems.push(`${from} → ${to}: ${k} has no diff`);
-          }
-          expect(problems).toEqual([]);
-          pairs++;
+      // Every move a pointer can make (synth refuses one that skips a phase), on and back, and the two longest jumps
+      // (every object of the migration created, updated or pruned at once): the record is one computation over two
+      // builds, and these pairs hold every object in every action.
+      const moves = written.slice(1).flatMap((to, i) => [[written[i], to] as const, [to, written[i]] as const]);
+      const jumps =
+        written.length > 2 ? [[written[0], written[written.length - 1]] as const, [written[written.length - 1], written[0]] as const] : [];
+      for (const [from, to] of [...moves, ...jumps]) {
+        const md = renderReportMarkdown(buildChangeRecord(result, clustersDir, { cluster, from, to, rehearse: false }));
+        const table = rows(md);
+        const [a, b] = [state(cluster, from), state(cluster, to)];
+        const problems: string[] = [];
+        for (const k of new Set([...a.keys(), ...b.keys()])) {
+          const [x, y] = [a.get(k), b.get(k)];
+          // Argo CD hooks: the Jobs, and the RBAC only a hook Job uses (07's hand-over), deleted by their own policy.
+          const hook = (y ?? x)!.kind === 'Job' || Boolean((y ?? x)!.metadata?.annotations?.['argocd.argoproj.io/hook']);
+          const expected = !x
+            ? ['create', 'hook']
+            : !y
+              ? ['prune', 'prune-skipped']
+              : toYaml(x) === toYaml(y)
+                ? ['unchanged', 'hook']
+                : ['update', 'hook'];
+          if (hook && !y) continue; // a hook the new phase drops is deleted by its own policy, not pruned
+          if (!expected.includes(table.get(k) ?? 'missing'))
+            problems.push(`${from} → ${to}: ${k} is ${table.get(k) ?? 'missing'}, not ${expected.join('/')}`);
+          if (x && y && toYaml(x) !== toYaml(y) && !md.includes(`changed: \`${k.split(' | ')[0]}\``))
+            problems.push(`${from} → ${to}: ${k} has no diff`);
         }
+        expect(problems).toEqual([]);
+        pairs++;
+      }
     }
     expect(pairs).toBeGreaterThan(0);
   });
