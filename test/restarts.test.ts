@@ -18,7 +18,11 @@ const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) =
   metadata: { name, namespace: 'client', ...extra },
 });
 const owner = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: 'u' }] };
-const template = { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db' }] } };
+// Injected by OSSM 2 (the pod opts in): the restart Jobs must restart it (lib/plan/restart.ts ossm2Sidecar).
+const template = {
+  metadata: { labels: { app: 'db' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+  spec: { containers: [{ name: 'db', image: 'db' }] },
+};
 
 /** The bundled example with east's member namespace `client` holding every kind the Jobs skip. */
 function withUnrestartable(): string {
@@ -158,11 +162,11 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     const { dist } = synthTo(skipping([], '02-export'));
     const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(
-      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts, one rollout after the other: `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
     );
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toMatch(
-      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts, one rollout after the other: `client\/Deployment\/curl`\./,
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 rolling at once .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
     );
     const skipped = fs.readFileSync(
       path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
@@ -172,3 +176,90 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     expect(skipped).not.toContain('meshfed-restart-for-network-');
   });
 });
+
+/**
+ * The 03 restart restarts only the member workloads whose OSSM 2 proxy must learn the network — those with a
+ * sidecar in a namespace where imported hosts are visible — each with why; the runbook names those it leaves out.
+ */
+function withSidecarVariety(edit: (dir: string) => void = () => {}): string {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const deploy = (name: string, tmeta: Record<string, unknown>, spec: Record<string, unknown> = {}, kind = 'Deployment') => ({
+    apiVersion: 'apps/v1',
+    ...meta(kind, name),
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { ...tmeta, labels: { app: name, ...((tmeta.labels as object) ?? {}) } },
+        spec: { ...spec, containers: [{ name }] },
+      },
+    },
+  });
+  const objects = [
+    deploy('web', { annotations: { 'sidecar.istio.io/inject': 'true' } }),
+    deploy('db', {}),
+    deploy('batch', { labels: { 'sidecar.istio.io/inject': 'false' }, annotations: { 'sidecar.istio.io/inject': 'true' } }),
+    deploy('agent', { annotations: { 'sidecar.istio.io/inject': 'true' } }, { hostNetwork: true }, 'DaemonSet'),
+  ];
+  fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'p7-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+  edit(dir);
+  return dir;
+}
+
+const networkJob = (a: ReturnType<typeof analyse>) =>
+  a.plan.byCluster.east[3].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => `${w.kind}/${w.name}`) : []));
+const revisionJob = (a: ReturnType<typeof analyse>) =>
+  a.plan.byCluster.east[6].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => `${w.kind}/${w.name}`) : []));
+
+describe('the 03 restart restarts only the proxies that must learn the network', () => {
+  test('a workload without an OSSM 2 sidecar (no opt-in, opted out, hostNetwork) is left out of 03, not of 06; MF001 agrees', () => {
+    const a = analyse(withSidecarVariety());
+    expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
+    expect(revisionJob(a)).toEqual(['DaemonSet/agent', 'Deployment/batch', 'Deployment/curl', 'Deployment/db', 'Deployment/web']);
+    const why = a.plan.byCluster.east[3].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => w.why) : []));
+    expect(why[1]).toBe(
+      'its pod template opts in (annotation sidecar.istio.io/inject: "true") and imported hosts are visible in client: ' +
+        'its proxy must carry network network-east-mesh',
+    );
+    expect(runChecks(a.model, a.plan, ['MF001'])).toEqual([]);
+  });
+
+  test('the runbook names why each workload is restarted in 03, and why the others are not', () => {
+    const { dist } = synthTo(withSidecarVariety((dir) => setPhase(dir, '02-export')));
+    const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
+    expect(east).toContain('restarts 2 workload(s), at most 5 rolling at once');
+    expect(east).toContain(
+      'Not restarted in 03, their proxies need no network: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
+        'never injects; `client/Deployment/batch` — its pod template opts out (label sidecar.istio.io/inject: "false"); ' +
+        '`client/Deployment/db` — it has no sidecar: the SMCP injects only pods that opt in (sidecar.istio.io/inject: "true").',
+    );
+  });
+
+  test("with the SMCP's autoInject on, every pod that does not opt out has a sidecar and is restarted", () => {
+    const a = analyse(
+      withSidecarVariety((dir) => {
+        const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+        fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
+      }),
+    );
+    expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/db', 'Deployment/web']);
+  });
+
+  test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {
+    const a = analyse(
+      withSidecarVariety((dir) => {
+        const file = path.join(dir, 'east', 'cluster.yaml');
+        fs.writeFileSync(
+          file,
+          fs.readFileSync(file, 'utf8').replace('\n  verify:\n', '\n  importedServices:\n    exportTo: ["."]\n  verify:\n'),
+        );
+      }),
+    );
+    expect(networkJob(a)).toEqual([]);
+    expect(runChecks(a.model, a.plan, ['MF001'])).toEqual([]);
+  });
+});
+
+function setPhase(dir: string, phase: string): void {
+  const file = path.join(dir, 'east', 'cluster.yaml');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`));
+}

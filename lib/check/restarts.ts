@@ -3,7 +3,7 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { UnmanagedWorkload, Workload } from '../load/inventory-types';
 import { Mesh } from '../model/types';
-import { NETWORK_RESTART_NAME, networkRestartSkips } from '../plan/restart';
+import { NETWORK_RESTART_NAME, networkRestartDecisions } from '../plan/restart';
 import { Resource } from '../plan/types';
 
 type RestartJob = Extract<Resource, { type: 'restartJob' }>;
@@ -103,10 +103,14 @@ function manual(w: Workload, phase: string, s: Stakes): { problem: string; fix: 
   return undefined;
 }
 
-/** The workloads the user left out of the 03 restart (spec.workloadRestart.skipNetworkRestart). */
-function skippedByUser(mesh: Mesh): Finding[] {
+/**
+ * The workloads the user left out of the 03 restart (spec.workloadRestart.skipNetworkRestart) that it would restart
+ * otherwise: one without a sidecar, or where no import is visible, needs no network (lib/plan/restart.ts).
+ */
+function skippedByUser(c: CheckContext, mesh: Mesh): Finding[] {
   const listed = mesh.settings.workloadRestart.skipNetworkRestart;
-  return networkRestartSkips(mesh).map((w) => ({
+  const skipped = networkRestartDecisions(c.ctx, mesh).filter((d) => d.reason === 'skipped');
+  return skipped.map(({ workload: w }) => ({
     rule: 'MF026',
     severity: 'warning',
     cluster: mesh.cluster,
@@ -143,7 +147,7 @@ function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: Restart
 export function checkRestarts(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
-    if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(mesh));
+    if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(c, mesh));
     for (const { phase, job } of restartJobs(c, mesh)) {
       const stakes = stakesOf(job);
       const namespaces = new Set(mesh.memberNamespaces);

@@ -25,6 +25,7 @@ import { Flux } from './flux';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
 import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from './objects';
+import { describeBreach, RestartWatch } from './restart-watch';
 import { FileTree, repoTree } from './tree';
 import { EngineResult } from './types';
 import { MigrationPhase, PHASES } from '../phases';
@@ -394,6 +395,9 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
     // Looks at every tick of every forward sync: the flows through NetworkPolicies (lib/twin/flows.ts).
     const flows = new FlowWatch();
     cluster.controllers.push(flows);
+    // And how many workloads the restart Jobs roll at once (lib/twin/restart-watch.ts).
+    const restarts = new RestartWatch();
+    cluster.controllers.push(restarts);
     const initial = snapshot(cluster);
     const sync = driver(engine, cluster, input.cluster);
     let before = initial;
@@ -430,9 +434,11 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       }
       const moveStart = cluster.now;
       flows.begin(cluster);
+      restarts.begin(cluster);
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
       const flowBreaks = flows.end(cluster);
+      const breach = restarts.end(cluster);
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
       const after = snapshot(cluster);
       if (judged(phase)) {
@@ -449,6 +455,12 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         judgeJobOrder(render, input.cluster, completions(cluster, moveStart), (f) => add('forward', f));
         if (result.ok) judgeFailedAttempts(cluster, moveStart, (f) => add('forward', f));
         for (const b of flowBreaks) add('forward', flowFinding(b, result));
+        if (breach)
+          add('forward', {
+            stage: 'hook',
+            why: describeBreach(breach),
+            fix: `a restart Job must wait for its rollouts before it patches more, and no two restart Jobs may run at once.${BUG}`,
+          });
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {
