@@ -19,9 +19,11 @@
  */
 import { ArgoCd } from './argocd';
 import { Cluster, Controller } from './cluster';
+import { IstiodController } from './controllers/istiod';
 import { evictionBlockers, parseSteps } from './controllers/kube';
 import { describeBreak, FlowBreak, FlowWatch } from './flows';
 import { Flux } from './flux';
+import { describeShared, GatewayOwnerWatch } from './gateway-watch';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
 import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from './objects';
@@ -398,6 +400,10 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
     // And how many workloads the restart Jobs roll at once (lib/twin/restart-watch.ts).
     const restarts = new RestartWatch();
     cluster.controllers.push(restarts);
+    // And which istiods deploy each Gateway API Gateway (lib/twin/gateway-watch.ts).
+    const istiod = cluster.controllers.find((c): c is IstiodController => c instanceof IstiodController);
+    const gateways = istiod ? new GatewayOwnerWatch(istiod) : undefined;
+    if (gateways) cluster.controllers.push(gateways);
     const initial = snapshot(cluster);
     const sync = driver(engine, cluster, input.cluster);
     let before = initial;
@@ -435,10 +441,12 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       const moveStart = cluster.now;
       flows.begin(cluster);
       restarts.begin(cluster);
+      gateways?.begin(cluster);
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
       const flowBreaks = flows.end(cluster);
       const breach = restarts.end(cluster);
+      const shared = gateways?.end(cluster) ?? [];
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
       const after = snapshot(cluster);
       if (judged(phase)) {
@@ -460,6 +468,14 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
             stage: 'hook',
             why: describeBreach(breach),
             fix: `a restart Job must wait for its rollouts before it patches more, and no two restart Jobs may run at once.${BUG}`,
+          });
+        for (const g of shared)
+          add('forward', {
+            object: `Gateway ${g.gateway}`,
+            why: describeShared(g),
+            fix:
+              'label the Gateway itself istio.io/rev=<revision> and maistra.io/ignore=true no later than its namespace is relabelled ' +
+              `(sail-operator docs/ossm/ossm2-migration/gateway-migration.md, "Gateway-API").${BUG}`,
           });
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
