@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { loadAll } from 'js-yaml';
 import { stringify } from 'yaml';
 
 import { analyse } from './support/analyse';
@@ -263,3 +264,60 @@ function setPhase(dir: string, phase: string): void {
   const file = path.join(dir, 'east', 'cluster.yaml');
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`));
 }
+
+describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout and the runbook count the rounds', () => {
+  /** East with curl and seven more injected Deployments in client, at `phase`, restarting `limit` at a time. */
+  function eight(phase: string, limit?: number): string {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const objects = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'].map((name) => ({
+      apiVersion: 'apps/v1',
+      ...meta('Deployment', name),
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+          spec: { containers: [{ name }] },
+        },
+      },
+    }));
+    fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'more-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+    const file = path.join(dir, 'east', 'cluster.yaml');
+    let text = fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`);
+    if (limit !== undefined) text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  maxConcurrent: ${limit}\n`);
+    fs.writeFileSync(file, text);
+    const west = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace('phase: 00-federation', 'phase: 02-export'));
+    return dir;
+  }
+
+  /** At 03-import (Flux's timeout is the current phase's), and the runbook of 03 from 02-export. */
+  function rendered(limit?: number) {
+    const { dist } = synthTo(eight('03-import', limit));
+    const before = synthTo(eight('02-export', limit)).dist;
+    const docs = (f: string) => loadAll(fs.readFileSync(path.join(dist, f), 'utf8')) as any[];
+    const jobs = docs('east/03-import/istio-system.yaml').filter((o) => o?.kind === 'Job');
+    const restart = jobs.find((j) => j.metadata.name.startsWith('meshfed-restart-for-network-'));
+    const verify = jobs.find((j) => j.metadata.name.startsWith('meshfed-verify-03-'));
+    const steps = (j: any) => JSON.parse(j.metadata.annotations['meshfed.dev/steps']);
+    const flux = docs('flux/east/kustomization-meshfed-east.yaml').find((o) => o?.kind === 'Kustomization' && o.spec?.timeout);
+    return {
+      deadline: restart.spec.activeDeadlineSeconds as number,
+      maxConcurrent: steps(restart)[0].maxConcurrent as number,
+      verifyWaits: steps(verify).find((s: any) => s.op === 'wait-job').timeoutSeconds as number,
+      fluxTimeout: Number(/^(\d+)m$/.exec(flux.spec.timeout)![1]) * 60,
+      runbook: fs.readFileSync(path.join(before, 'east', 'RUNBOOK.md'), 'utf8'),
+    };
+  }
+
+  test('8 workloads, 2 at a time: four rounds of the 600 s rollout wait; the default 5: two rounds', () => {
+    const two = rendered(2);
+    expect(two.maxConcurrent).toBe(2);
+    expect(two.deadline).toBe(300 + 30 * 8 + 4 * 600);
+    expect(two.verifyWaits).toBeGreaterThanOrEqual(two.deadline);
+    expect(two.fluxTimeout).toBeGreaterThan(two.verifyWaits);
+    const five = rendered();
+    expect(five.maxConcurrent).toBe(5);
+    expect(five.deadline).toBe(300 + 30 * 8 + 2 * 600);
+    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 rolling at once');
+  });
+});
