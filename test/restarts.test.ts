@@ -163,7 +163,7 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     const { dist } = synthTo(skipping([], '02-export'));
     const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(
-      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
     );
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toMatch(
@@ -182,7 +182,7 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
  * The 03 restart restarts only the member workloads whose OSSM 2 proxy must learn the network — those with a
  * sidecar in a namespace where imported hosts are visible — each with why; the runbook names those it leaves out.
  */
-function withSidecarVariety(edit: (dir: string) => void = () => {}): string {
+function withSidecarVariety(edit: (dir: string) => void = () => {}, more: [string, Record<string, string>][] = []): string {
   const dir = copyTree(EXAMPLE_CLUSTERS);
   const deploy = (name: string, tmeta: Record<string, unknown>, spec: Record<string, unknown> = {}, kind = 'Deployment') => ({
     apiVersion: 'apps/v1',
@@ -200,6 +200,7 @@ function withSidecarVariety(edit: (dir: string) => void = () => {}): string {
     deploy('db', {}),
     deploy('batch', { labels: { 'sidecar.istio.io/inject': 'false' }, annotations: { 'sidecar.istio.io/inject': 'true' } }),
     deploy('agent', { annotations: { 'sidecar.istio.io/inject': 'true' } }, { hostNetwork: true }, 'DaemonSet'),
+    ...more.map(([name, annotations]) => deploy(name, { annotations })),
   ];
   fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'p7-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
   edit(dir);
@@ -212,10 +213,10 @@ const revisionJob = (a: ReturnType<typeof analyse>) =>
   a.plan.byCluster.east[6].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => `${w.kind}/${w.name}`) : []));
 
 describe('the 03 restart restarts only the proxies that must learn the network', () => {
-  test('a workload without an OSSM 2 sidecar (no opt-in, opted out, hostNetwork) is left out of 03, not of 06; MF001 agrees', () => {
+  test('a workload without an OSSM 2 sidecar (no opt-in, opted out, hostNetwork) is left out of 03 and 06; MF001 agrees', () => {
     const a = analyse(withSidecarVariety());
     expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
-    expect(revisionJob(a)).toEqual(['DaemonSet/agent', 'Deployment/batch', 'Deployment/curl', 'Deployment/db', 'Deployment/web']);
+    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
     const why = a.plan.byCluster.east[3].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => w.why) : []));
     expect(why[1]).toBe(
       'its pod template opts in (annotation sidecar.istio.io/inject: "true") and imported hosts are visible in client: ' +
@@ -224,7 +225,15 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     expect(runChecks(a.model, a.plan, ['MF001'])).toEqual([]);
   });
 
-  test('the runbook names why each workload is restarted in 03, and why the others are not', () => {
+  test('the runbooks name why each workload is restarted in 03 and 06, and why the others are not', () => {
+    const readme = fs.readFileSync(path.join(synthTo(withSidecarVariety()).dist, 'README.md'), 'utf8');
+    expect(readme).toContain(
+      'Not restarted in 06, no sidecar before or after: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 never ' +
+        'injects, and OSSM 3 would not inject it either; ',
+    );
+    expect(readme).toMatch(
+      /`client\/Deployment\/web` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\)/,
+    );
     const { dist } = synthTo(withSidecarVariety((dir) => setPhase(dir, '02-export')));
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toContain('restarts 2 workload(s), at most 5 rolling at once');
@@ -237,12 +246,36 @@ describe('the 03 restart restarts only the proxies that must learn the network',
 
   test("with the SMCP's autoInject on, every pod that does not opt out has a sidecar and is restarted", () => {
     const a = analyse(
-      withSidecarVariety((dir) => {
-        const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
-        fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
-      }),
+      withSidecarVariety(
+        (dir) => {
+          const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+          fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
+        },
+        [['odd', { 'sidecar.istio.io/inject': 'enabled' }]],
+      ),
     );
     expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/db', 'Deployment/web']);
+    // "enabled" is no opt-in for Maistra (no sidecar today) but unset for OSSM 3, whose "enabled" policy injects it: 06 restarts it.
+    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/db', 'Deployment/odd', 'Deployment/web']);
+    const odd = a.plan.byCluster.east[6].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.filter((w) => w.name === 'odd') : []));
+    expect(odd[0].why).toBe(
+      'it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: the carried autoInject policy is "enabled" ' +
+        '(OSSM 3 reads sidecar.istio.io/inject: "enabled" as unset)',
+    );
+  });
+
+  test('MF026: an opt-in Maistra accepts and OSSM 3 does not ("yes") is named at 06, where its pods would lose the sidecar', () => {
+    const a = analyse(withSidecarVariety(undefined, [['legacy', { 'sidecar.istio.io/inject': 'yes' }]]));
+    expect(networkJob(a)).toContain('Deployment/legacy');
+    expect(revisionJob(a)).toContain('Deployment/legacy');
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/legacy');
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      '06-migrate-workloads: Deployment client/legacy opts in with the pod annotation sidecar.istio.io/inject: "yes", which Maistra ' +
+        'accepts and OSSM 3 reads as unset (only "true" counts): meshfed\'s 06-migrate-workloads Job restarts it and its pods come ' +
+        'back without a sidecar, outside the mesh (STRICT peers refuse them, imported hosts stop resolving). Set the pod ' +
+        'template\'s annotation sidecar.istio.io/inject to "true" before 06-migrate-workloads (Maistra injects it the same way).',
+    ]);
+    expect(found[0].location).toMatchObject({ field: 'spec.template.metadata' });
   });
 
   test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {

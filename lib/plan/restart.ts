@@ -152,7 +152,7 @@ const OPT_IN = new Set(['y', 'yes', 'true', 'on']);
 
 /**
  * Whether OSSM 2 injected the workload's pods with a sidecar, and why — Maistra 2.6's injectRequired
- * (maistra/istio@c24a29f2 pkg/kube/inject/inject.go:190-275): never with hostNetwork; the pod's
+ * (maistra/istio@c24a29f2 pkg/kube/inject/inject.go:190-300): never with hostNetwork; the pod's
  * `sidecar.istio.io/inject` label (else annotation) decides when set (an opt-in value injects, any other value does
  * not); else the SMCP's never/alwaysInjectSelector, else its policy: spec.proxy.injection.autoInject true is
  * "enabled" (every pod), false — the v2.x base profile's default (maistra/istio-operator@8143614c
@@ -180,6 +180,29 @@ export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why:
 }
 
 const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+
+/**
+ * Whether OSSM 3 injects the workload's new pods, and why — 1.27's injectRequired (istio/istio@1.27.3
+ * pkg/kube/inject/inject.go:199-315) with the SMCP's policy carried (lib/plan/smcp-settings.ts): never with hostNetwork;
+ * the label (else annotation) decides only when it is exactly "true" or "false" — any other value ("yes", "on",
+ * "True", which Maistra accepts) falls back to the selectors and the policy.
+ */
+export function ossm3Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
+  if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 3 never injects' };
+  if (w.sidecarInject === 'true' || w.sidecarInject === 'false')
+    return { injected: w.sidecarInject === 'true', why: `its pod template says ${SIDECAR_INJECT}: "${w.sidecarInject}"` };
+  const injection = valueAt(settingsOf(mesh.inventory.controlPlane), ['proxy', 'injection']);
+  const selectors = ['neverInjectSelector', 'alwaysInjectSelector'].some((k) => {
+    const v = valueAt(injection, [k]);
+    return Array.isArray(v) && v.length > 0;
+  });
+  if (selectors) return { injected: true, why: 'the carried never/alwaysInjectSelector may inject it (counted as injected)' };
+  const enabled = valueAt(injection, ['autoInject']) === true;
+  const value = w.sidecarInject ? ` (OSSM 3 reads ${SIDECAR_INJECT}: "${w.sidecarInject}" as unset)` : '';
+  return enabled
+    ? { injected: true, why: `the carried autoInject policy is "enabled"${value}` }
+    : { injected: false, why: `the carried autoInject policy is "disabled"${value}` };
+}
 
 /**
  * The member namespaces where imported hosts are visible: an imported ServiceEntry's exportTo ("*" every namespace,
@@ -288,8 +311,29 @@ export function networkRestartSkips(mesh: Mesh, diags?: Diagnostics): WorkloadRe
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
 /**
+ * Which member workloads the 06 restart restarts, each with its reason: every one with an OSSM 2 sidecar, which only
+ * a new pod trades for OSSM 3's (the injector, proxy image and revision are written at injection), and every one
+ * OSSM 3 would inject (ossm3Sidecar). One neither injects runs without a proxy before and after: nothing needs it
+ * restarted. A greenfield mesh (no OSSM 2) restarts every workload, so they get sidecars.
+ */
+export function revisionRestartDecisions(mesh: Mesh): NetworkRestartDecision[] {
+  const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
+  return workloadsIn(mesh, mesh.memberNamespaces).map((ref) => {
+    if (mesh.settings.mode === 'greenfield') return { workload: ref, restart: true, reason: 'restart', why: '' };
+    const w = dumped.get(workloadKey(ref))!;
+    const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
+    if (!before.injected && !after.injected)
+      return { workload: ref, restart: false, reason: 'no-sidecar', why: `${before.why}, and OSSM 3 would not inject it either` };
+    const why = before.injected
+      ? `${before.why}: only a new pod gets OSSM 3's sidecar (revision ${mesh.ossm3.revision})`
+      : `it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: ${after.why}`;
+    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+  });
+}
+
+/**
  * 06-migrate-workloads (and a greenfield overlay): the Job that relabels the migrated namespaces for the
- * revision and restarts the member workloads, so OSSM 3 injects their sidecars.
+ * revision and restarts the member workloads with a sidecar (revisionRestartDecisions), so OSSM 3 injects them.
  */
 export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
   // Git adopts each dumped one with the label in this phase's first wave (north-south.ts planGatewayTakeover): the
@@ -303,7 +347,9 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
     namespace: mesh.ossm3.namespace,
     annotation: REVISION_RESTART_ANNOTATION,
     value: mesh.ossm3.revision,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    workloads: revisionRestartDecisions(mesh)
+      .filter((d) => d.restart)
+      .map((d) => d.workload),
     identity: { revision: mesh.ossm3.revision },
     // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
     // exists would come back without a sidecar (Flux stages only CRDs, ClusterRoles and Namespaces before the

@@ -9,7 +9,7 @@ import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel, Mesh } from '../../model/types';
 import { nextSteps } from '../../plan/pointers';
-import { networkRestartDecisions, workloadKey } from '../../plan/restart';
+import { networkRestartDecisions, revisionRestartDecisions, workloadKey } from '../../plan/restart';
 import { MigrationPhase, PhasePlan, PHASES, Plan, Resource, WorkloadRef } from '../../plan/types';
 import { PhaseDurations, phaseDurations } from '../durations';
 
@@ -64,15 +64,20 @@ function workloadList(ws: readonly WorkloadRef[]): string {
 }
 
 /**
- * Every workload the phase's restart Jobs restart, by name and with why, how many roll at once, and — on an
- * importer's 03 — the member workloads it leaves out and why (no sidecar, no import visible, or
- * spec.workloadRestart.skipNetworkRestart); what no Job can restart is meshfed check MF026's.
+ * Every workload the phase's restart Jobs restart, by name and with why, how many roll at once, and the member
+ * workloads they leave out and why (03 on an importer: no sidecar, no import visible, or
+ * spec.workloadRestart.skipNetworkRestart; 06: no sidecar before or after); what no Job can restart is MF026's.
  */
 export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[] {
   const jobs = p.adds.filter((r): r is Extract<Resource, { type: 'restartJob' }> => r.type === 'restartJob');
-  const network =
-    p.phase === '03-import' && !mesh.virtual && mesh.settings.mode !== 'greenfield' && ctx.importsInto(mesh.cluster).length > 0;
-  const left = network ? networkRestartDecisions(ctx, mesh).filter((d) => !d.restart) : [];
+  const migrating = !mesh.virtual && mesh.settings.mode !== 'greenfield';
+  const network = p.phase === '03-import' && migrating && ctx.importsInto(mesh.cluster).length > 0;
+  const revision = p.phase === '06-migrate-workloads' && migrating;
+  const left = network
+    ? networkRestartDecisions(ctx, mesh).filter((d) => !d.restart)
+    : revision
+      ? revisionRestartDecisions(mesh).filter((d) => !d.restart)
+      : [];
   const skipped = left.filter((d) => d.reason === 'skipped').map((d) => workloadKey(d.workload));
   const needless = left.filter((d) => d.reason !== 'skipped');
   if (jobs.length === 0 && left.length === 0) return [];
@@ -83,7 +88,10 @@ export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[
       `before it starts the next): ${workloadList(j.workloads)}.`,
   );
   if (needless.length)
-    out.push(`Not restarted in 03, their proxies need no network: ${workloadList(needless.map((d) => ({ ...d.workload, why: d.why })))}.`);
+    out.push(
+      (network ? 'Not restarted in 03, their proxies need no network: ' : 'Not restarted in 06, no sidecar before or after: ') +
+        `${workloadList(needless.map((d) => ({ ...d.workload, why: d.why })))}.`,
+    );
   if (skipped.length)
     out.push(
       `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped, skipped.length)}; ` +
