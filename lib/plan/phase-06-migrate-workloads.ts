@@ -1,8 +1,8 @@
 import { API, ref } from './api-versions';
-import { smcpRef } from './names';
+import { deployedGateways, smcpRef } from './names';
 import { migratedNamespaces, revisionLabels } from './revision';
 import { pointerKey } from '../json';
-import { Contribute, Patch } from './types';
+import { Contribute, ObjectRef, Patch } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
@@ -32,7 +32,7 @@ function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
       });
     }
   }
-  if (ctx.isExporter(mesh.cluster)) patches.push(eastWestHandOver(mesh));
+  patches.push(...deployedGateways(ctx, mesh).map((gw) => handOver(mesh, gw)));
   if (ctx.linksOf(mesh.cluster).length > 0) {
     patches.push({
       type: 'merge',
@@ -44,8 +44,8 @@ function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
   return patches;
 }
 
-/** The Namespaces' sync wave (lib/write/sync-waves.ts WAVES.Namespace): the Gateway's labels land with them. */
-const EAST_WEST_HANDOVER_WAVE = '-4';
+/** The Namespaces' sync wave (lib/write/sync-waves.ts WAVES.Namespace): the Gateways' labels land with them. */
+const HANDOVER_WAVE = '-4';
 
 /**
  * Red Hat's Gateway API migration: label the Gateway itself `istio.io/rev: <revision>` and `maistra.io/ignore: "true"`
@@ -59,15 +59,15 @@ const EAST_WEST_HANDOVER_WAVE = '-4';
  * them: Argo CD orders Namespaces first within a wave; Flux stages Namespaces before the rest), so the new pods are
  * created once the namespace carries `maistra.io/ignore-namespace` and only OSSM 3 injects them.
  */
-function eastWestHandOver(mesh: Mesh): Patch {
+function handOver(mesh: Mesh, gateway: ObjectRef): Patch {
   return {
     type: 'merge',
-    target: ref(API.k8sGateway, 'Gateway', mesh.eastWest.name, mesh.eastWest.namespace),
-    why: `hand the east-west Gateway to revision ${mesh.ossm3.revision} and make the OSSM 2 istiod ignore it (Red Hat's Gateway API migration)`,
+    target: gateway,
+    why: `hand the Gateway to revision ${mesh.ossm3.revision} and make the OSSM 2 istiod ignore it (Red Hat's Gateway API migration)`,
     patch: {
       metadata: {
         labels: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore': 'true' },
-        annotations: { 'argocd.argoproj.io/sync-wave': EAST_WEST_HANDOVER_WAVE },
+        annotations: { 'argocd.argoproj.io/sync-wave': HANDOVER_WAVE },
       },
     },
   };

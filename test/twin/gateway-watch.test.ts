@@ -73,3 +73,21 @@ test('broken on purpose (the Gateway not labelled): both istiods deploy it, unde
     /^Gateway istio-ingress\/eastwestgateway was deployed by maistra:istio-system\/basic and sail:default-v1-27-3 at once \d+ s into the sync/,
   );
 });
+
+test('the egress gateway (a Gateway API Gateway an istiod deploys) is handed over the same way, and 07 drops the labels', () => {
+  const egress = render(path.join(__dirname, '..', '..', 'examples', 'egress-kubernetes', 'clusters'), { skipPointerRules: true });
+  const patches = (phase: number) =>
+    egress.plan.byCluster.east[phase].patches.filter((p) => p.target.kind === 'Gateway' && p.target.name === 'egress-gateway');
+  expect(patches(6)).toEqual([
+    expect.objectContaining({
+      type: 'merge',
+      patch: {
+        metadata: {
+          labels: { 'istio.io/rev': 'default-v1-27-3', 'maistra.io/ignore': 'true' },
+          annotations: { 'argocd.argoproj.io/sync-wave': String(WAVES.Namespace) },
+        },
+      },
+    }),
+  ]);
+  expect(patches(7)).toEqual([expect.objectContaining({ type: 'json6902' })]);
+});
