@@ -13,6 +13,8 @@ export interface WorkloadTarget {
   readonly resource: WorkloadResource;
   readonly name: string;
   readonly namespace: string;
+  /** Why the Job restarts it (the runbook and `meshfed report` say it; the script does not read it). */
+  readonly why?: string;
 }
 
 export type JobStep =
@@ -28,7 +30,11 @@ export type JobStep =
       readonly ignoreOnly: readonly string[];
       readonly fieldManager: string;
     }
-  /** Patch a pod-template annotation of each workload (skipping those that no longer exist), then wait for their rollouts. */
+  /**
+   * Patch a pod-template annotation of each workload in order (skipping those that no longer exist), at most
+   * `maxConcurrent` rollouts in flight: before each patch, wait (`kubectl rollout status`, oldest first) until fewer
+   * are; at the end wait for all. After a rollout fails, patch nothing more (those are listed), wait for the rest, fail.
+   */
   | {
       readonly op: 'restart';
       readonly workloads: readonly WorkloadTarget[];
@@ -36,6 +42,8 @@ export type JobStep =
       readonly value: string;
       readonly fieldManager: string;
       readonly timeoutSeconds: number;
+      /** spec.workloadRestart.maxConcurrent. Absent (a Job rendered before it existed): no limit. */
+      readonly maxConcurrent?: number;
     }
   /** Fail unless the Service has a ready endpoint on a pod of the Deployment. */
   | { readonly op: 'require-endpoint'; readonly service: string; readonly namespace: string; readonly deployment: string }
@@ -97,18 +105,39 @@ function jsonpathKey(label: string): string {
   return label.replace(/\./g, '\\.');
 }
 
-const RESTART_FUNCTION = [
-  'skipped=""',
-  'restarted=""',
-  'restart() {',
-  '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
-  '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
-  '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
-  '  fi',
-  '  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager="$4" -p "$5" || exit 1',
-  '  restarted="$restarted $1/$2@$3"',
-  '}',
-];
+/**
+ * restart RESOURCE NAME NAMESPACE MANAGER PATCH LIMIT TIMEOUT: once `settle` has brought the rollouts in flight
+ * below LIMIT, patch the workload (a missing one is skipped and listed) and put it in flight; after a failed rollout,
+ * patch nothing more. settle LIMIT TIMEOUT: wait for the oldest rollouts in flight until fewer than LIMIT are (POSIX
+ * sh restores a function's positional parameters when it returns, so `set --` there is local).
+ */
+function restartFunctions(strategy: boolean): string[] {
+  return [
+    'skipped=""',
+    'pending=""',
+    'notstarted=""',
+    'restart() {',
+    '  [ "$failed" -eq 0 ] && settle "$6" "$7"',
+    '  if [ "$failed" -ne 0 ]; then notstarted="$notstarted $3/$1/$2"; return 0; fi',
+    '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
+    '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
+    '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
+    '  fi',
+    '  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager="$4" -p "$5" || exit 1',
+    '  pending="$pending $1/$2@$3"',
+    '}',
+    'settle() {',
+    '  limit=$1; timeout=$2',
+    '  while :; do',
+    '    set -- $pending',
+    '    [ $# -gt 0 ] && [ $# -ge "$limit" ] || return 0',
+    '    w=$1; shift; pending=" $*"',
+    ...(strategy ? STRATEGY_LINES : []),
+    '    kubectl rollout status "${w%@*}" -n "${w#*@}" --timeout="${timeout}s" || failed=1',
+    '  done',
+    '}',
+  ];
+}
 
 /** probe NAMESPACE DEPLOYMENT CONTAINER URL TRIES INTERVAL */
 const PROBE_FUNCTION = [
@@ -166,14 +195,14 @@ const STRATEGY_JSONPATH = '{.spec.updateStrategy.type}/{.spec.updateStrategy.rol
  * pkg/polymorphichelpers/rollout_status.go). Said, not waited for: meshfed check MF026 names them beforehand.
  */
 const STRATEGY_LINES = [
-  '  case "${w%%/*}" in statefulsets|daemonsets)',
-  `    s=$(kubectl get "\${w%@*}" -n "\${w#*@}" -o jsonpath='${STRATEGY_JSONPATH}' 2>/dev/null || true)`,
-  '    case "$s" in',
-  '      OnDelete/*) echo "meshfed: not restarted: ${w#*@}/${w%@*} uses updateStrategy OnDelete: delete its pods ' +
+  '    case "${w%%/*}" in statefulsets|daemonsets)',
+  `      s=$(kubectl get "\${w%@*}" -n "\${w#*@}" -o jsonpath='${STRATEGY_JSONPATH}' 2>/dev/null || true)`,
+  '      case "$s" in',
+  '        OnDelete/*) echo "meshfed: not restarted: ${w#*@}/${w%@*} uses updateStrategy OnDelete: delete its pods ' +
     '(meshfed check MF026)"; continue ;;',
-  '      */[1-9]*) echo "meshfed: partly restarted: ${w#*@}/${w%@*} has partition ${s#*/}: the pods below it keep their proxies (MF026)" ;;',
-  '    esac ;;',
-  '  esac',
+  '        */[1-9]*) echo "meshfed: partly restarted: ${w#*@}/${w%@*} has partition ${s#*/}: the pods below it keep their proxies (MF026)" ;;',
+  '      esac ;;',
+  '    esac',
 ];
 
 function stepLines(s: JobInstruction): string[] {
@@ -202,13 +231,14 @@ function stepLines(s: JobInstruction): string[] {
     }
     case 'restart': {
       const patch = JSON.stringify({ spec: { template: { metadata: { annotations: { [s.annotation]: s.value } } } } });
+      const limit = s.maxConcurrent ?? s.workloads.length + 1;
       return [
-        ...s.workloads.map((w) => `restart ${w.resource} ${w.name} ${w.namespace} ${s.fieldManager} ${quote(patch)}`),
+        ...s.workloads.map(
+          (w) => `restart ${w.resource} ${w.name} ${w.namespace} ${s.fieldManager} ${quote(patch)} ${limit} ${s.timeoutSeconds}`,
+        ),
+        `settle 1 ${s.timeoutSeconds}`,
         'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
-        'for w in $restarted; do',
-        ...(s.workloads.some((w) => w.resource !== 'deployments') ? STRATEGY_LINES : []),
-        `  kubectl rollout status "\${w%@*}" -n "\${w#*@}" --timeout=${s.timeoutSeconds}s || failed=1`,
-        'done',
+        'if [ -n "$notstarted" ]; then echo "meshfed: not restarted, after a rollout failed:$notstarted"; notstarted=""; fi',
       ];
     }
     case 'require-endpoint':
@@ -259,12 +289,12 @@ function stepLines(s: JobInstruction): string[] {
  */
 export function renderJobScript(steps: readonly JobInstruction[]): string {
   const probes = steps.some((s) => s.op === 'probe');
-  const restarts = steps.some((s) => s.op === 'restart');
-  const deferred = probes || restarts;
+  const restarts = steps.filter((s): s is Extract<JobStep, { op: 'restart' }> => s.op === 'restart');
+  const deferred = probes || restarts.length > 0;
   const lines = [
     'set -u',
     ...(deferred ? ['failed=0'] : []),
-    ...(restarts ? RESTART_FUNCTION : []),
+    ...(restarts.length ? restartFunctions(restarts.some((s) => s.workloads.some((w) => w.resource !== 'deployments'))) : []),
     ...(probes ? PROBE_FUNCTION : []),
     ...steps.flatMap(stepLines),
     ...(deferred ? ['exit $failed'] : []),

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { loadAll } from 'js-yaml';
 import { stringify } from 'yaml';
 
 import { analyse } from './support/analyse';
@@ -18,7 +19,11 @@ const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) =
   metadata: { name, namespace: 'client', ...extra },
 });
 const owner = { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: 'u' }] };
-const template = { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db' }] } };
+// Injected by OSSM 2 (the pod opts in): the restart Jobs must restart it (lib/plan/restart.ts ossm2Sidecar).
+const template = {
+  metadata: { labels: { app: 'db' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+  spec: { containers: [{ name: 'db', image: 'db' }] },
+};
 
 /** The bundled example with east's member namespace `client` holding every kind the Jobs skip. */
 function withUnrestartable(): string {
@@ -158,11 +163,11 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     const { dist } = synthTo(skipping([], '02-export'));
     const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(
-      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts, one rollout after the other: `a\/Deployment\/httpbin`, `b\/Deployment\/httpbin`\./,
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
     );
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toMatch(
-      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts, one rollout after the other: `client\/Deployment\/curl`\./,
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 rolling at once .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
     );
     const skipped = fs.readFileSync(
       path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
@@ -170,5 +175,182 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     );
     expect(skipped).toContain('Left out on purpose (`spec.workloadRestart.skipNetworkRestart`): `client/Deployment/curl`');
     expect(skipped).not.toContain('meshfed-restart-for-network-');
+  });
+});
+
+/**
+ * The 03 restart restarts only the member workloads whose OSSM 2 proxy must learn the network — those with a
+ * sidecar in a namespace where imported hosts are visible — each with why; the runbook names those it leaves out.
+ */
+function withSidecarVariety(edit: (dir: string) => void = () => {}, more: [string, Record<string, string>][] = []): string {
+  const dir = copyTree(EXAMPLE_CLUSTERS);
+  const deploy = (name: string, tmeta: Record<string, unknown>, spec: Record<string, unknown> = {}, kind = 'Deployment') => ({
+    apiVersion: 'apps/v1',
+    ...meta(kind, name),
+    spec: {
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { ...tmeta, labels: { app: name, ...((tmeta.labels as object) ?? {}) } },
+        spec: { ...spec, containers: [{ name }] },
+      },
+    },
+  });
+  const objects = [
+    deploy('web', { annotations: { 'sidecar.istio.io/inject': 'true' } }),
+    deploy('db', {}),
+    deploy('batch', { labels: { 'sidecar.istio.io/inject': 'false' }, annotations: { 'sidecar.istio.io/inject': 'true' } }),
+    deploy('agent', { annotations: { 'sidecar.istio.io/inject': 'true' } }, { hostNetwork: true }, 'DaemonSet'),
+    ...more.map(([name, annotations]) => deploy(name, { annotations })),
+  ];
+  fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'p7-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+  edit(dir);
+  return dir;
+}
+
+const networkJob = (a: ReturnType<typeof analyse>) =>
+  a.plan.byCluster.east[3].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => `${w.kind}/${w.name}`) : []));
+const revisionJob = (a: ReturnType<typeof analyse>) =>
+  a.plan.byCluster.east[6].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => `${w.kind}/${w.name}`) : []));
+
+describe('the 03 restart restarts only the proxies that must learn the network', () => {
+  test('a workload without an OSSM 2 sidecar (no opt-in, opted out, hostNetwork) is left out of 03 and 06; MF001 agrees', () => {
+    const a = analyse(withSidecarVariety());
+    expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
+    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
+    const why = a.plan.byCluster.east[3].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.map((w) => w.why) : []));
+    expect(why[1]).toBe(
+      'its pod template opts in (annotation sidecar.istio.io/inject: "true") and imported hosts are visible in client: ' +
+        'its proxy must carry network network-east-mesh',
+    );
+    expect(runChecks(a.model, a.plan, ['MF001'])).toEqual([]);
+  });
+
+  test('the runbooks name why each workload is restarted in 03 and 06, and why the others are not', () => {
+    const readme = fs.readFileSync(path.join(synthTo(withSidecarVariety()).dist, 'README.md'), 'utf8');
+    expect(readme).toContain(
+      'Not restarted in 06, no sidecar before or after: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 never ' +
+        'injects, and OSSM 3 would not inject it either; ',
+    );
+    expect(readme).toMatch(
+      /`client\/Deployment\/web` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\)/,
+    );
+    const { dist } = synthTo(withSidecarVariety((dir) => setPhase(dir, '02-export')));
+    const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
+    expect(east).toContain('restarts 2 workload(s), at most 5 rolling at once');
+    expect(east).toContain(
+      'Not restarted in 03, their proxies need no network: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
+        'never injects; `client/Deployment/batch` — its pod template opts out (label sidecar.istio.io/inject: "false"); ' +
+        '`client/Deployment/db` — it has no sidecar: the SMCP injects only pods that opt in (sidecar.istio.io/inject: "true").',
+    );
+  });
+
+  test("with the SMCP's autoInject on, every pod that does not opt out has a sidecar and is restarted", () => {
+    const a = analyse(
+      withSidecarVariety(
+        (dir) => {
+          const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+          fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
+        },
+        [['odd', { 'sidecar.istio.io/inject': 'enabled' }]],
+      ),
+    );
+    expect(networkJob(a)).toEqual(['Deployment/curl', 'Deployment/db', 'Deployment/web']);
+    // "enabled" is no opt-in for Maistra (no sidecar today) but unset for OSSM 3, whose "enabled" policy injects it: 06 restarts it.
+    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/db', 'Deployment/odd', 'Deployment/web']);
+    const odd = a.plan.byCluster.east[6].adds.flatMap((r) => (r.type === 'restartJob' ? r.workloads.filter((w) => w.name === 'odd') : []));
+    expect(odd[0].why).toBe(
+      'it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: the carried autoInject policy is "enabled" ' +
+        '(OSSM 3 reads sidecar.istio.io/inject: "enabled" as unset)',
+    );
+  });
+
+  test('MF026: an opt-in Maistra accepts and OSSM 3 does not ("yes") is named at 06, where its pods would lose the sidecar', () => {
+    const a = analyse(withSidecarVariety(undefined, [['legacy', { 'sidecar.istio.io/inject': 'yes' }]]));
+    expect(networkJob(a)).toContain('Deployment/legacy');
+    expect(revisionJob(a)).toContain('Deployment/legacy');
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/legacy');
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      '06-migrate-workloads: Deployment client/legacy opts in with the pod annotation sidecar.istio.io/inject: "yes", which Maistra ' +
+        'accepts and OSSM 3 reads as unset (only "true" counts): meshfed\'s 06-migrate-workloads Job restarts it and its pods come ' +
+        'back without a sidecar, outside the mesh (STRICT peers refuse them, imported hosts stop resolving). Set the pod ' +
+        'template\'s annotation sidecar.istio.io/inject to "true" before 06-migrate-workloads (Maistra injects it the same way).',
+    ]);
+    expect(found[0].location).toMatchObject({ field: 'spec.template.metadata' });
+  });
+
+  test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {
+    const a = analyse(
+      withSidecarVariety((dir) => {
+        const file = path.join(dir, 'east', 'cluster.yaml');
+        fs.writeFileSync(
+          file,
+          fs.readFileSync(file, 'utf8').replace('\n  verify:\n', '\n  importedServices:\n    exportTo: ["."]\n  verify:\n'),
+        );
+      }),
+    );
+    expect(networkJob(a)).toEqual([]);
+    expect(runChecks(a.model, a.plan, ['MF001'])).toEqual([]);
+  });
+});
+
+function setPhase(dir: string, phase: string): void {
+  const file = path.join(dir, 'east', 'cluster.yaml');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`));
+}
+
+describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout and the runbook count the rounds', () => {
+  /** East with curl and seven more injected Deployments in client, at `phase`, restarting `limit` at a time. */
+  function eight(phase: string, limit?: number): string {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const objects = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'].map((name) => ({
+      apiVersion: 'apps/v1',
+      ...meta('Deployment', name),
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+          spec: { containers: [{ name }] },
+        },
+      },
+    }));
+    fs.writeFileSync(path.join(dir, 'east', 'ossm2', 'more-client.yaml'), objects.map((o) => stringify(o)).join('---\n'));
+    const file = path.join(dir, 'east', 'cluster.yaml');
+    let text = fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`);
+    if (limit !== undefined) text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  maxConcurrent: ${limit}\n`);
+    fs.writeFileSync(file, text);
+    const west = path.join(dir, 'west', 'cluster.yaml');
+    fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace('phase: 00-federation', 'phase: 02-export'));
+    return dir;
+  }
+
+  /** At 03-import (Flux's timeout is the current phase's), and the runbook of 03 from 02-export. */
+  function rendered(limit?: number) {
+    const { dist } = synthTo(eight('03-import', limit));
+    const before = synthTo(eight('02-export', limit)).dist;
+    const docs = (f: string) => loadAll(fs.readFileSync(path.join(dist, f), 'utf8')) as any[];
+    const jobs = docs('east/03-import/istio-system.yaml').filter((o) => o?.kind === 'Job');
+    const restart = jobs.find((j) => j.metadata.name.startsWith('meshfed-restart-for-network-'));
+    const verify = jobs.find((j) => j.metadata.name.startsWith('meshfed-verify-03-'));
+    const steps = (j: any) => JSON.parse(j.metadata.annotations['meshfed.dev/steps']);
+    const flux = docs('flux/east/kustomization-meshfed-east.yaml').find((o) => o?.kind === 'Kustomization' && o.spec?.timeout);
+    return {
+      deadline: restart.spec.activeDeadlineSeconds as number,
+      maxConcurrent: steps(restart)[0].maxConcurrent as number,
+      verifyWaits: steps(verify).find((s: any) => s.op === 'wait-job').timeoutSeconds as number,
+      fluxTimeout: Number(/^(\d+)m$/.exec(flux.spec.timeout)![1]) * 60,
+      runbook: fs.readFileSync(path.join(before, 'east', 'RUNBOOK.md'), 'utf8'),
+    };
+  }
+
+  test('8 workloads, 2 at a time: four rounds of the 600 s rollout wait; the default 5: two rounds', () => {
+    const two = rendered(2);
+    expect(two.maxConcurrent).toBe(2);
+    expect(two.deadline).toBe(300 + 30 * 8 + 4 * 600);
+    expect(two.verifyWaits).toBeGreaterThanOrEqual(two.deadline);
+    expect(two.fluxTimeout).toBeGreaterThan(two.verifyWaits);
+    const five = rendered();
+    expect(five.maxConcurrent).toBe(5);
+    expect(five.deadline).toBe(300 + 30 * 8 + 2 * 600);
+    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 rolling at once');
   });
 });

@@ -7,7 +7,7 @@ import { EGRESS_PORT } from '../plan/egress';
 import { GATEWAY_NAME_LABEL, OSSM2_GATEWAY_LABEL } from '../plan/gateway-pods';
 import { TLS_MODE_LABEL } from '../plan/names';
 import { smcpGateways } from '../plan/north-south';
-import { NETWORK_RESTART_ANNOTATION, workloadKey } from '../plan/restart';
+import { NETWORK_RESTART_ANNOTATION, ossm2Sidecar, workloadKey } from '../plan/restart';
 import { refKey, Resource } from '../plan/types';
 
 type WorkloadEntry = Extract<Resource, { type: 'importWorkloadEntry' }>;
@@ -360,8 +360,10 @@ function networklessClients(state: PhaseState, mesh: Mesh, ns: string): string[]
       ...smcpGateways(mesh).map((g) => `${g.namespace}/${g.name}`),
       ...mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway].map((g) => `${mesh.controlPlane.namespace}/${g}`)),
     ]);
+    // A pod without an OSSM 2 sidecar has no proxy to carry a network (lib/plan/restart.ts ossm2Sidecar).
     return mesh.inventory.workloads
       .filter((w) => w.namespace === ns && !restarted.has(`${w.kind}/${w.name}`) && !skipped.has(workloadKey(w)))
+      .filter((w) => ossm2Sidecar(mesh, w).injected)
       .filter((w) => !(w.kind === 'Deployment' && operator.has(`${w.namespace}/${w.name}`)))
       .map((w) => `${w.kind}/${w.name}`);
   });
@@ -398,7 +400,8 @@ export function newPathImporterProblem(ctx: ModelIndex, imp: Import, importerSta
     if (!se) return `${imp.importer} has no ServiceEntry for ${imp.hostname}`;
     if (!selectsWorkloadEntry(importerState, se.ref.namespace ?? '', se.selector, net))
       return `${imp.importer}'s ServiceEntry ${se.ref.name} selects no WorkloadEntry on network ${net} with tlsMode istio`;
-    clientNs = se.exportTo.filter((n) => n !== '*' && n !== '.');
+    // Where the ServiceEntry is visible: "." is its own namespace, "*" every one (push_context.go IsServiceVisible).
+    clientNs = se.exportTo.includes('*') ? [] : se.exportTo.map((n) => (n === '.' ? (se.ref.namespace ?? '') : n));
   }
   for (const ns of clientNs.length ? clientNs : importer.memberNamespaces) {
     const t = trustProblem(importerState, importer, exporter, imp.link, ns, 'client');

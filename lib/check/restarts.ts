@@ -3,7 +3,7 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { UnmanagedWorkload, Workload } from '../load/inventory-types';
 import { Mesh } from '../model/types';
-import { NETWORK_RESTART_NAME, networkRestartSkips } from '../plan/restart';
+import { NETWORK_RESTART_NAME, networkRestartDecisions, ossm2Sidecar, ossm3Sidecar, REVISION_RESTART_ANNOTATION } from '../plan/restart';
 import { Resource } from '../plan/types';
 
 type RestartJob = Extract<Resource, { type: 'restartJob' }>;
@@ -103,10 +103,14 @@ function manual(w: Workload, phase: string, s: Stakes): { problem: string; fix: 
   return undefined;
 }
 
-/** The workloads the user left out of the 03 restart (spec.workloadRestart.skipNetworkRestart). */
-function skippedByUser(mesh: Mesh): Finding[] {
+/**
+ * The workloads the user left out of the 03 restart (spec.workloadRestart.skipNetworkRestart) that it would restart
+ * otherwise: one without a sidecar, or where no import is visible, needs no network (lib/plan/restart.ts).
+ */
+function skippedByUser(c: CheckContext, mesh: Mesh): Finding[] {
   const listed = mesh.settings.workloadRestart.skipNetworkRestart;
-  return networkRestartSkips(mesh).map((w) => ({
+  const skipped = networkRestartDecisions(c.ctx, mesh).filter((d) => d.reason === 'skipped');
+  return skipped.map(({ workload: w }) => ({
     rule: 'MF026',
     severity: 'warning',
     cluster: mesh.cluster,
@@ -126,6 +130,24 @@ function skippedByUser(mesh: Mesh): Finding[] {
   }));
 }
 
+/**
+ * A workload Maistra injects whose opt-in OSSM 3 does not read: Maistra accepts "y", "yes", "true", "on" in any case
+ * (maistra/istio@c24a29f2 pkg/kube/inject/inject.go:218-224), 1.27 only "true" and treats the rest as unset
+ * (istio/istio@1.27.3 pkg/kube/inject/inject.go:228-238): under the carried policy it comes back from the 06 restart
+ * without a sidecar.
+ */
+function lostSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string; fix: string } | undefined {
+  if (!ossm2Sidecar(mesh, w).injected || ossm3Sidecar(mesh, w).injected) return undefined;
+  const where = w.podLabels['sidecar.istio.io/inject'] !== undefined ? 'label' : 'annotation';
+  return {
+    problem:
+      `${w.kind} ${w.namespace}/${w.name} opts in with the pod ${where} sidecar.istio.io/inject: "${w.sidecarInject}", which Maistra ` +
+      `accepts and OSSM 3 reads as unset (only "true" counts): meshfed's ${phase} Job restarts it and its pods come back ` +
+      'without a sidecar, outside the mesh (STRICT peers refuse them, imported hosts stop resolving).',
+    fix: `Set the pod template's ${where} sidecar.istio.io/inject to "true" before ${phase} (Maistra injects it the same way).`,
+  };
+}
+
 /** The restart Jobs of a mesh's written phases, with the phase each runs in. */
 function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: RestartJob }[] {
   return writtenPhases(c)
@@ -143,7 +165,7 @@ function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: Restart
 export function checkRestarts(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
-    if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(mesh));
+    if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(c, mesh));
     for (const { phase, job } of restartJobs(c, mesh)) {
       const stakes = stakesOf(job);
       const namespaces = new Set(mesh.memberNamespaces);
@@ -155,6 +177,9 @@ export function checkRestarts(c: CheckContext): Finding[] {
         const w = mesh.inventory.workloads.find((x) => x.kind === t.kind && x.namespace === t.namespace && x.name === t.name);
         const f = w && manual(w, phase, stakes);
         if (w && f) report(w.source.at(['spec', 'updateStrategy']), f);
+        const lost =
+          w && job.annotation === REVISION_RESTART_ANNOTATION && mesh.settings.mode !== 'greenfield' && lostSidecar(mesh, w, phase);
+        if (w && lost) report(w.source.at(['spec', 'template', 'metadata']), lost);
       }
     }
   }

@@ -46,8 +46,10 @@ export class RestartRole extends Construct {
 /**
  * What the Job does. Per workload: skip it when it no longer exists (a stale dump must not fail the phase;
  * the skipped ones are listed), else patch its pod-template annotation with its own field manager (so a
- * Flux-managed workload's Kustomization does not take the field over and roll it again); then wait for
- * every restarted rollout, so a verify Job after it tests restarted pods. Any other error fails the Job.
+ * Flux-managed workload's Kustomization does not take the field over and roll it again), with at most
+ * `maxConcurrent` rollouts in flight (spec.workloadRestart.maxConcurrent: each waited for with `kubectl rollout
+ * status` before the next starts); then wait for every rollout, so a verify Job after it tests restarted pods. A
+ * failed rollout stops further patches; any other error fails the Job at once.
  *
  * Before restarting anything (06): relabel exactly the migrated namespaces and refuse to go on while any
  * still carries a label to remove — with istio-injection next to istio.io/rev the OSSM 3 injector skips
@@ -61,8 +63,14 @@ export function restartSteps(
   workloads: WorkloadRef[],
   relabel?: NamespaceRelabel,
   waitFor?: WorkloadRef,
+  maxConcurrent?: number,
 ): JobInstruction[] {
-  const target = (w: WorkloadRef): WorkloadTarget => ({ resource: RESOURCE[w.kind], name: w.name, namespace: w.namespace });
+  const target = (w: WorkloadRef): WorkloadTarget => ({
+    resource: RESOURCE[w.kind],
+    name: w.name,
+    namespace: w.namespace,
+    ...(w.why ? { why: w.why } : {}),
+  });
   return [
     ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS }] : []),
     ...(relabel
@@ -84,6 +92,7 @@ export function restartSteps(
       value,
       fieldManager: FIELD_MANAGER,
       timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS,
+      ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     },
   ];
 }
@@ -114,9 +123,9 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor),
+      steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor, props.maxConcurrent),
       wave: RESTART_WAVE,
-      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length),
+      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent),
     });
   }
 }

@@ -170,6 +170,13 @@ export interface Workload {
   readonly updateStrategy: string;
   /** A StatefulSet's spec.updateStrategy.rollingUpdate.partition (0 when unset). */
   readonly partition: number;
+  /**
+   * The pod template's `sidecar.istio.io/inject`: the label when present, else the annotation ('' when neither), as
+   * Maistra's injector reads it (maistra/istio@c24a29f2 (maistra-2.6) pkg/kube/inject/inject.go:213-217).
+   */
+  readonly sidecarInject: string;
+  /** spec.template.spec.hostNetwork: such pods are never injected (same file, :197-199). */
+  readonly hostNetwork: boolean;
 }
 
 /**

@@ -517,6 +517,9 @@ function unmanagedWorkloads(byKind: (g: string, kind: ReadKindName) => SourceObj
   ].map((o) => ({ source: o, kind: o.kind as T.UnmanagedWorkload['kind'], name: o.name, namespace: o.namespace ?? '' }));
 }
 
+/** The pod label (or annotation) that opts a pod in or out of sidecar injection. */
+const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+
 function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
   const r = new FieldReader(o, diags);
   return {
@@ -527,6 +530,11 @@ function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
     name: o.name,
     namespace: o.namespace ?? '',
     podLabels: r.stringMap(['spec', 'template', 'metadata', 'labels']),
+    sidecarInject:
+      r.stringMap(['spec', 'template', 'metadata', 'labels'])[SIDECAR_INJECT] ??
+      r.stringMap(['spec', 'template', 'metadata', 'annotations'])[SIDECAR_INJECT] ??
+      '',
+    hostNetwork: r.bool(['spec', 'template', 'spec', 'hostNetwork']) === true,
     serviceAccount:
       r.string(['spec', 'template', 'spec', 'serviceAccountName']) || r.string(['spec', 'template', 'spec', 'serviceAccount']) || 'default',
     containerPorts: Object.fromEntries(

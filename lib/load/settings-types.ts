@@ -191,6 +191,15 @@ export interface ClusterSettingsFile {
        */
       onInstall?: boolean;
       /**
+       * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
+       * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
+       * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
+       * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the 600 s rollout
+       * wait. 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1 restarts one
+       * workload at a time.
+       */
+      maxConcurrent?: number;
+      /**
        * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
        * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep
        * no mesh network, so they get no endpoint for any import once an exporter's 04 removes the federation path:
@@ -502,6 +511,15 @@ export interface ClusterSettingsSpec {
      * migration: nothing is restarted.
      */
     onInstall: boolean;
+    /**
+     * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
+     * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
+     * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
+     * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the 600 s rollout
+     * wait. 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1 restarts one
+     * workload at a time.
+     */
+    maxConcurrent: number;
     /**
      * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
      * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep

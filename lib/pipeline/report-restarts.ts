@@ -78,8 +78,10 @@ export function disruptionOf(kind: string, spec: Obj | undefined, replicas: numb
 }
 
 /** The (workload, annotation value) pairs the hook Jobs among `objects` restart. */
-function hookRestarts(objects: readonly Obj[]): Map<string, { job: string; kind: string; namespace: string; name: string; value: string }> {
-  const out = new Map<string, { job: string; kind: string; namespace: string; name: string; value: string }>();
+type HookRestart = { job: string; kind: string; namespace: string; name: string; value: string; why?: string; maxConcurrent?: number };
+
+function hookRestarts(objects: readonly Obj[]): Map<string, HookRestart> {
+  const out = new Map<string, HookRestart>();
   for (const job of objects.filter((o) => o.kind === 'Job')) {
     const text = annotations(job)[JOB_STEPS_ANNOTATION];
     if (!text) continue;
@@ -93,6 +95,8 @@ function hookRestarts(objects: readonly Obj[]): Map<string, { job: string; kind:
             namespace: w.namespace,
             name: w.name,
             value: `${s.annotation}=${s.value}`,
+            ...(w.why ? { why: w.why } : {}),
+            ...(s.maxConcurrent === undefined ? {} : { maxConcurrent: s.maxConcurrent }),
           });
         }
   }
@@ -128,7 +132,16 @@ export function restartsOf(before: readonly Obj[], after: readonly Obj[], dumpsD
       add('Deployment', refOf(o).namespace, `istiod-${refOf(o).name}`, "the SMCP's spec changes: the OSSM 2 operator rolls istiod");
   }
   const done = hookRestarts(before);
-  for (const [k, r] of hookRestarts(after)) if (!done.has(k)) add(r.kind, r.namespace, r.name, `hook Job ${r.job} sets ${r.value}`);
+  for (const [k, r] of hookRestarts(after))
+    if (!done.has(k))
+      add(
+        r.kind,
+        r.namespace,
+        r.name,
+        `hook Job ${r.job} sets ${r.value}` +
+          (r.maxConcurrent === undefined ? '' : ` (at most ${r.maxConcurrent} rolling at once)`) +
+          (r.why ? `: ${r.why}` : ''),
+      );
   return [...out.values()].sort(
     byKey(
       (r) => r.namespace,

@@ -1,5 +1,6 @@
 import { API, ref } from './api-versions';
 import { ObjectRef } from './types';
+import { ModelIndex } from '../model/model-index';
 import { dnsLabel } from '../model/names';
 import { Mesh } from '../model/types';
 
@@ -23,4 +24,18 @@ export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
 /** The istio-remote Gateway an importer writes for an exporter (03), named after the exporter's network. */
 export function remoteGatewayName(exporter: Mesh): string {
   return dnsLabel('remote-gateway', exporter.network);
+}
+
+/**
+ * The Gateway API Gateways an istiod deploys for this mesh (gatewayClassName istio): the east-west gateway of an
+ * exporter (02) and the egress gateway of an importer with spec.egressGateway (03, egress.ts usesEgress). 06 hands each
+ * to OSSM 3 with Red Hat's labels and 07 drops them again (phase-06-migrate-workloads.ts, phase-07-finalize.ts).
+ */
+export function deployedGateways(ctx: ModelIndex, mesh: Mesh): ObjectRef[] {
+  return [
+    ...(ctx.isExporter(mesh.cluster) ? [ref(API.k8sGateway, 'Gateway', mesh.eastWest.name, mesh.eastWest.namespace)] : []),
+    ...(mesh.egress && ctx.importsInto(mesh.cluster).length > 0
+      ? [ref(API.k8sGateway, 'Gateway', mesh.egress.name, mesh.egress.namespace)]
+      : []),
+  ];
 }

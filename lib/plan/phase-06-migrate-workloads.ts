@@ -1,8 +1,8 @@
 import { API, ref } from './api-versions';
-import { smcpRef } from './names';
+import { deployedGateways, smcpRef } from './names';
 import { migratedNamespaces, revisionLabels } from './revision';
 import { pointerKey } from '../json';
-import { Contribute, Patch } from './types';
+import { Contribute, ObjectRef, Patch } from './types';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
@@ -32,6 +32,7 @@ function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
       });
     }
   }
+  patches.push(...deployedGateways(ctx, mesh).map((gw) => handOver(mesh, gw)));
   if (ctx.linksOf(mesh.cluster).length > 0) {
     patches.push({
       type: 'merge',
@@ -41,6 +42,35 @@ function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
     });
   }
   return patches;
+}
+
+/** The Namespaces' sync wave (lib/write/sync-waves.ts WAVES.Namespace): the Gateways' labels land with them. */
+const HANDOVER_WAVE = '-4';
+
+/**
+ * Red Hat's Gateway API migration: label the Gateway itself `istio.io/rev: <revision>` and `maistra.io/ignore: "true"`
+ * (openshift-service-mesh/sail-operator@fd6516dc docs/ossm/ossm2-migration/gateway-migration.md:102-110; OSSM's own
+ * federation migration test labels the east-west Gateway so: maistra/maistra-test-tool@037d62f0
+ * pkg/tests/tasks/migration/federation_test.go:469-471). The namespace relabel alone hands the Gateway to 1.27 (IsMine
+ * reads the namespace's `istio.io/rev` when the Gateway has none: istio/istio@1.27.3 pkg/revisions/tag_watcher.go:112-136)
+ * while the 2.6 istiod still deploys it until the SMCP patch below has rolled it (two wave steps later): both deployment
+ * controllers would write its Deployment. With `maistra.io/ignore` the 2.6 istiod drops it at once, with the Gateway's
+ * own `istio.io/rev` 1.27 takes it whatever its namespace says, and the patch lands in the Namespaces' wave (after
+ * them: Argo CD orders Namespaces first within a wave; Flux stages Namespaces before the rest), so the new pods are
+ * created once the namespace carries `maistra.io/ignore-namespace` and only OSSM 3 injects them.
+ */
+function handOver(mesh: Mesh, gateway: ObjectRef): Patch {
+  return {
+    type: 'merge',
+    target: gateway,
+    why: `hand the Gateway to revision ${mesh.ossm3.revision} and make the OSSM 2 istiod ignore it (Red Hat's Gateway API migration)`,
+    patch: {
+      metadata: {
+        labels: { 'istio.io/rev': mesh.ossm3.revision, 'maistra.io/ignore': 'true' },
+        annotations: { 'argocd.argoproj.io/sync-wave': HANDOVER_WAVE },
+      },
+    },
+  };
 }
 
 export const contribute: Contribute = (ctx, mesh) => ({ '06-migrate-workloads': { patches: planMigrateWorkloads(ctx, mesh) } });

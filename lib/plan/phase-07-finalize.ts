@@ -1,8 +1,9 @@
 import { API, ref } from './api-versions';
 import { egressPassthroughName, usesEgress } from './egress';
 import { gatewayPodSelector } from './gateway-pods';
-import { EXPOSE_GATEWAY_NAME, smcpRef } from './names';
+import { deployedGateways, EXPOSE_GATEWAY_NAME, smcpRef } from './names';
 import { Contribute, ObjectRef, Patch } from './types';
+import { pointerKey } from '../json';
 import { ModelIndex } from '../model/model-index';
 import { Mesh } from '../model/types';
 
@@ -58,6 +59,26 @@ function planGatewaySelectors(ctx: ModelIndex, mesh: Mesh): Patch[] {
   return out;
 }
 
+/**
+ * 07-finalize: the Gateway API Gateways an istiod deploys shed 06's hand-over labels (phase-06-migrate-workloads.ts
+ * handOver) and its early wave. With OSSM 2 gone, `maistra.io/ignore` means nothing, and each Gateway stays OSSM 3's by
+ * its namespace's `istio.io/rev` (1.27.3 pkg/revisions/tag_watcher.go:112-136), as a greenfield mesh declares it
+ * (what `meshfed graduate` writes is 07's state, byte for byte). The 2.6 istiod that still runs during 07 keeps 06's
+ * PILOT_ENABLE_GATEWAY_API=false until the SMCP goes, so it does not take a Gateway back.
+ */
+function planHandOverLabels(ctx: ModelIndex, mesh: Mesh): Patch[] {
+  return deployedGateways(ctx, mesh).map((target): Patch => ({
+    type: 'json6902',
+    target,
+    why: "drop 06's hand-over labels: OSSM 3 keeps the Gateway by its namespace's revision",
+    ops: [
+      { op: 'remove', path: `/metadata/labels/${pointerKey('istio.io/rev')}` },
+      { op: 'remove', path: `/metadata/labels/${pointerKey('maistra.io/ignore')}` },
+      { op: 'replace', path: `/metadata/annotations/${pointerKey('argocd.argoproj.io/sync-wave')}`, value: '0' },
+    ],
+  }));
+}
+
 export const contribute: Contribute = (ctx, mesh) => ({
-  '07-finalize': { deletes: planFinalize(ctx, mesh), patches: planGatewaySelectors(ctx, mesh) },
+  '07-finalize': { deletes: planFinalize(ctx, mesh), patches: [...planGatewaySelectors(ctx, mesh), ...planHandOverLabels(ctx, mesh)] },
 });

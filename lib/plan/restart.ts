@@ -1,12 +1,15 @@
 import { ref } from './api-versions';
 import { gatewayOnlyNamespaces } from './north-south';
 import { migratedNamespaces, revisionLabels } from './revision';
-import { Contribute, NamespaceRelabel, PhaseId, phaseIndex, PhasePlan, Resource, WorkloadRef } from './types';
+import { Contribute, NamespaceRelabel, ObjectRef, PhaseId, phaseIndex, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
+import { valueAt } from '../json';
+import { Workload } from '../load/inventory-types';
 import { ModelIndex } from '../model/model-index';
 import { dnsLabel, shortHash } from '../model/names';
 import { Mesh } from '../model/types';
 import { byKey } from '../sort';
+import { settingsOf } from './smcp-settings';
 
 /** Pod-template annotation of the 06 restart: the revision the workloads move to. */
 export const REVISION_RESTART_ANNOTATION = 'meshfed.dev/restarted-for-revision';
@@ -28,14 +31,18 @@ export function workloadsIn(mesh: Mesh, namespaces: readonly string[]): Workload
     );
 }
 
-/** How long a restart Job waits for each restarted workload's rollout (they roll in parallel). */
+/** How long a restart Job waits for each restarted workload's rollout. */
 export const ROLLOUT_TIMEOUT_SECONDS = 600;
 /**
- * A restart Job's activeDeadlineSeconds: every rollout's wait, the patches and a margin (rollouts overlap, waits
- * are sequential). The verify Job of the same phase waits at most this long for it (lib/plan/verify.ts).
+ * A restart Job's activeDeadlineSeconds: a margin, the patches (30 s each), and one rollout wait per round of
+ * `maxConcurrent` workloads — at most that many roll at once, and one starts only when an earlier one is done, so
+ * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits. The verify
+ * Job of the same phase waits at most this long for it (lib/plan/verify.ts); the Flux timeout and the runbooks'
+ * durations read it too (lib/write/durations.ts).
  */
-export function restartDeadlineSeconds(workloads: number): number {
-  return Math.min(3600, 300 + ROLLOUT_TIMEOUT_SECONDS + 30 * workloads);
+export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number): number {
+  const rounds = maxConcurrent === undefined ? 1 : Math.ceil(Math.max(workloads, 1) / Math.max(maxConcurrent, 1));
+  return 300 + 30 * workloads + rounds * ROLLOUT_TIMEOUT_SECONDS;
 }
 
 export interface RestartSpec {
@@ -54,6 +61,19 @@ export interface RestartSpec {
   readonly waitFor?: WorkloadRef;
 }
 
+/** Per namespace of the workloads, a Role on exactly them and its RoleBinding to the Job's ServiceAccount. */
+function workloadRoles(spec: RestartSpec, sa: ObjectRef): Resource[] {
+  const namespaces = [...new Set(spec.workloads.map((w) => w.namespace))].sort();
+  return namespaces.flatMap((ns): Resource[] => [
+    {
+      type: 'restartRole',
+      ref: ref('rbac.authorization.k8s.io/v1', 'Role', spec.name, ns),
+      workloads: spec.workloads.filter((w) => w.namespace === ns),
+    },
+    { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', spec.name, ns), serviceAccount: sa },
+  ]);
+}
+
 /**
  * A restart: a ServiceAccount, per namespace a Role that allows `get`, `list`, `watch` and `patch` on exactly
  * the named workloads and its RoleBinding, and the Job that patches their pod-template annotation (content-named).
@@ -62,23 +82,16 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
   if (spec.workloads.length === 0 && !spec.relabel?.ignoreOnly?.length) return [];
   const identity = {
     workloads: spec.workloads,
+    maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
     ...spec.identity,
     image: mesh.restartImage,
     ...(spec.relabel ? { relabel: spec.relabel } : {}),
   };
   const jobName = dnsLabel(spec.name, shortHash(JSON.stringify(identity)));
   const sa = ref('v1', 'ServiceAccount', spec.name, spec.namespace);
-  const namespaces = [...new Set(spec.workloads.map((w) => w.namespace))].sort();
   return [
     { type: 'serviceAccount', ref: sa },
-    ...namespaces.flatMap((ns): Resource[] => [
-      {
-        type: 'restartRole',
-        ref: ref('rbac.authorization.k8s.io/v1', 'Role', spec.name, ns),
-        workloads: spec.workloads.filter((w) => w.namespace === ns),
-      },
-      { type: 'roleBinding', ref: ref('rbac.authorization.k8s.io/v1', 'RoleBinding', spec.name, ns), serviceAccount: sa },
-    ]),
+    ...workloadRoles(spec, sa),
     ...(spec.waitFor
       ? ([
           {
@@ -112,6 +125,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       annotation: spec.annotation,
       value: spec.value,
       workloads: spec.workloads,
+      maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
       ...(spec.relabel ? { relabel: spec.relabel } : {}),
       ...(spec.waitFor ? { waitFor: spec.waitFor } : {}),
     },
@@ -133,25 +147,138 @@ export function requireJobImage(mesh: Mesh, phases: PhasePlan[], diags: Diagnost
 
 export const NETWORK_RESTART_NAME = 'meshfed-restart-for-network';
 
+/** `sidecar.istio.io/inject` values that opt a pod in (http://yaml.org/type/bool.html, as the injector reads them). */
+const OPT_IN = new Set(['y', 'yes', 'true', 'on']);
+
 /**
- * On a migrating importer, 03 also restarts the member workloads: OSSM 2 injects ISTIO_META_NETWORK only
- * into pods created after 01 set spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/
- * istio-discovery/files/injection-template.yaml:304-307), and istiod drops every address-less
- * WorkloadEntry for a proxy without a network (1.20.8 pilot/pkg/xds/endpoints/endpoint_builder.go:504-507,
- * 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30). Without the restart, clients injected before 01
- * would get no endpoint for any import once 04 removes the federation path. A PostSync hook: it runs
- * once 03 synced, long after 01's SMCP change reconciled, and before any 04 that affects these clients
- * (every exporter's 04 waits for this cluster's 03).
+ * Whether OSSM 2 injected the workload's pods with a sidecar, and why — Maistra 2.6's injectRequired
+ * (maistra/istio@c24a29f2 pkg/kube/inject/inject.go:190-300): never with hostNetwork; the pod's
+ * `sidecar.istio.io/inject` label (else annotation) decides when set (an opt-in value injects, any other value does
+ * not); else the SMCP's never/alwaysInjectSelector, else its policy: spec.proxy.injection.autoInject true is
+ * "enabled" (every pod), false — the v2.x base profile's default (maistra/istio-operator@8143614c
+ * resources/smcp-templates/v2.5/base:26) — "disabled" (only opt-ins) (pkg/apis/maistra/conversion/proxy.go:178-190).
+ * A workload the selectors may match counts as injected: a needless restart is safe, a missing one is not.
+ */
+export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
+  if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 2 never injects' };
+  const value = w.sidecarInject;
+  const where = w.podLabels[SIDECAR_INJECT] !== undefined ? 'label' : 'annotation';
+  if (value !== '')
+    return OPT_IN.has(value.toLowerCase())
+      ? { injected: true, why: `its pod template opts in (${where} ${SIDECAR_INJECT}: "${value}")` }
+      : { injected: false, why: `its pod template opts out (${where} ${SIDECAR_INJECT}: "${value}")` };
+  const injection = valueAt(settingsOf(mesh.inventory.controlPlane), ['proxy', 'injection']);
+  const selectors = ['neverInjectSelector', 'alwaysInjectSelector'].filter((k) => {
+    const v = valueAt(injection, [k]);
+    return Array.isArray(v) && v.length > 0;
+  });
+  if (selectors.length)
+    return { injected: true, why: `the SMCP's spec.proxy.injection.${selectors[0]} may inject it (counted as injected)` };
+  return valueAt(injection, ['autoInject']) === true
+    ? { injected: true, why: "the SMCP's spec.proxy.injection.autoInject is true" }
+    : { injected: false, why: `it has no sidecar: the SMCP injects only pods that opt in (${SIDECAR_INJECT}: "true")` };
+}
+
+const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+
+/**
+ * Whether OSSM 3 injects the workload's new pods, and why — 1.27's injectRequired (istio/istio@1.27.3
+ * pkg/kube/inject/inject.go:199-315) with the SMCP's policy carried (lib/plan/smcp-settings.ts): never with hostNetwork;
+ * the label (else annotation) decides only when it is exactly "true" or "false" — any other value ("yes", "on",
+ * "True", which Maistra accepts) falls back to the selectors and the policy.
+ */
+export function ossm3Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
+  if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 3 never injects' };
+  if (w.sidecarInject === 'true' || w.sidecarInject === 'false')
+    return { injected: w.sidecarInject === 'true', why: `its pod template says ${SIDECAR_INJECT}: "${w.sidecarInject}"` };
+  const injection = valueAt(settingsOf(mesh.inventory.controlPlane), ['proxy', 'injection']);
+  const selectors = ['neverInjectSelector', 'alwaysInjectSelector'].some((k) => {
+    const v = valueAt(injection, [k]);
+    return Array.isArray(v) && v.length > 0;
+  });
+  if (selectors) return { injected: true, why: 'the carried never/alwaysInjectSelector may inject it (counted as injected)' };
+  const enabled = valueAt(injection, ['autoInject']) === true;
+  const value = w.sidecarInject ? ` (OSSM 3 reads ${SIDECAR_INJECT}: "${w.sidecarInject}" as unset)` : '';
+  return enabled
+    ? { injected: true, why: `the carried autoInject policy is "enabled"${value}` }
+    : { injected: false, why: `the carried autoInject policy is "disabled"${value}` };
+}
+
+/**
+ * The member namespaces where imported hosts are visible: an imported ServiceEntry's exportTo ("*" every namespace,
+ * "." its own: istio/istio@1.20.8 pilot/pkg/model/push_context.go:972-988 IsServiceVisible), and every namespace when
+ * a service is imported into a local Service (importAsLocal: its WorkloadEntries join a Kubernetes Service, visible
+ * everywhere unless that Service narrows it). meshfed check MF001 looks for network-less clients in the same namespaces.
+ */
+export function importVisibleNamespaces(ctx: ModelIndex, mesh: Mesh): string[] {
+  const members = mesh.memberNamespaces;
+  const local = ctx.importsInto(mesh.cluster).some((i) => i.localService);
+  const exportTo = mesh.importExportTo;
+  if (local || exportTo.includes('*')) return [...members];
+  const visible = new Set(exportTo.map((n) => (n === '.' ? mesh.importNamespace : n)));
+  return members.filter((n) => visible.has(n));
+}
+
+/** A member workload and whether the 03 restart restarts it: why, or why not. */
+export interface NetworkRestartDecision {
+  readonly workload: WorkloadRef;
+  readonly restart: boolean;
+  /** restart, or why not: no OSSM 2 sidecar, no import visible in its namespace, the user's skipNetworkRestart. */
+  readonly reason: 'restart' | 'no-sidecar' | 'no-import-visible' | 'skipped';
+  readonly why: string;
+}
+
+/**
+ * Which member workloads the 03 restart restarts, each with its reason. 01's SMCP change sets spec.cluster.network;
+ * of what 01 changes, only the network is read at injection time (ISTIO_META_NETWORK: istio/istio@1.20.8
+ * manifests/charts/istio-control/istio-discovery/files/injection-template.yaml:304-307) — the trust domain aliases,
+ * istiod's env and the NetworkPolicies reach proxies over xDS or not at all. A proxy without a network gets no
+ * address-less WorkloadEntry (pilot/pkg/xds/endpoints/endpoint_builder.go:504-507), and those are exactly the
+ * imported endpoints; every other endpoint is "same network" to it (pilot/pkg/model/context.go:752,
+ * pkg/util/identifier IsSameOrEmpty). So a pod needs the restart only when it has an OSSM 2 sidecar and imported
+ * hosts are visible in its namespace; spec.workloadRestart.skipNetworkRestart leaves more out (MF026 names each).
+ */
+export function networkRestartDecisions(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostics): NetworkRestartDecision[] {
+  const skipped = new Set(networkRestartSkips(mesh, diags).map(workloadKey));
+  const visible = new Set(importVisibleNamespaces(ctx, mesh));
+  const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
+  return workloadsIn(mesh, mesh.memberNamespaces).map((ref) => {
+    const sidecar = ossm2Sidecar(mesh, dumped.get(workloadKey(ref))!);
+    if (!sidecar.injected) return { workload: ref, restart: false, reason: 'no-sidecar', why: sidecar.why };
+    if (!visible.has(ref.namespace))
+      return {
+        workload: ref,
+        restart: false,
+        reason: 'no-import-visible',
+        why: `no imported host is visible in ${ref.namespace} (spec.importedServices.exportTo: ${mesh.importExportTo.join(', ')})`,
+      };
+    if (skipped.has(workloadKey(ref)))
+      return { workload: ref, restart: false, reason: 'skipped', why: 'spec.workloadRestart.skipNetworkRestart lists it' };
+    const why = `${sidecar.why} and imported hosts are visible in ${ref.namespace}: its proxy must carry network ${mesh.network}`;
+    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+  });
+}
+
+/**
+ * On a migrating importer, 03 also restarts the member workloads whose proxies must learn the network
+ * (networkRestartDecisions): OSSM 2 injects ISTIO_META_NETWORK only into pods created after 01 set
+ * spec.cluster.network (istio/istio@1.20.8 manifests/charts/istio-control/istio-discovery/files/injection-template.yaml:304-307),
+ * and istiod drops every address-less WorkloadEntry for a proxy without a network (1.20.8
+ * pilot/pkg/xds/endpoints/endpoint_builder.go:504-507, 1.27.3 :514-517; istio/istio#58612, fixed only in 1.30).
+ * Without the restart, clients injected before 01 would get no endpoint for any import once 04 removes the
+ * federation path. A PostSync hook: it runs once 03 synced, long after 01's SMCP change reconciled, and before
+ * any 04 that affects these clients (every exporter's 04 waits for this cluster's 03).
  */
 export function planNetworkRestart(ctx: ModelIndex, mesh: Mesh, diags?: Diagnostics): Resource[] {
   if (mesh.settings.mode === 'greenfield' || ctx.importsInto(mesh.cluster).length === 0) return [];
-  const skipped = new Set(networkRestartSkips(mesh, diags).map(workloadKey));
   return restartResources(mesh, {
     name: NETWORK_RESTART_NAME,
     namespace: mesh.controlPlane.namespace,
     annotation: NETWORK_RESTART_ANNOTATION,
     value: mesh.network,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces).filter((w) => !skipped.has(workloadKey(w))),
+    workloads: networkRestartDecisions(ctx, mesh, diags)
+      .filter((d) => d.restart)
+      .map((d) => d.workload),
     identity: { network: mesh.network },
   });
 }
@@ -184,8 +311,29 @@ export function networkRestartSkips(mesh: Mesh, diags?: Diagnostics): WorkloadRe
 export const RESTART_NAME = 'meshfed-restart-workloads';
 
 /**
+ * Which member workloads the 06 restart restarts, each with its reason: every one with an OSSM 2 sidecar, which only
+ * a new pod trades for OSSM 3's (the injector, proxy image and revision are written at injection), and every one
+ * OSSM 3 would inject (ossm3Sidecar). One neither injects runs without a proxy before and after: nothing needs it
+ * restarted. A greenfield mesh (no OSSM 2) restarts every workload, so they get sidecars.
+ */
+export function revisionRestartDecisions(mesh: Mesh): NetworkRestartDecision[] {
+  const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
+  return workloadsIn(mesh, mesh.memberNamespaces).map((ref) => {
+    if (mesh.settings.mode === 'greenfield') return { workload: ref, restart: true, reason: 'restart', why: '' };
+    const w = dumped.get(workloadKey(ref))!;
+    const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
+    if (!before.injected && !after.injected)
+      return { workload: ref, restart: false, reason: 'no-sidecar', why: `${before.why}, and OSSM 3 would not inject it either` };
+    const why = before.injected
+      ? `${before.why}: only a new pod gets OSSM 3's sidecar (revision ${mesh.ossm3.revision})`
+      : `it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: ${after.why}`;
+    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+  });
+}
+
+/**
  * 06-migrate-workloads (and a greenfield overlay): the Job that relabels the migrated namespaces for the
- * revision and restarts the member workloads, so OSSM 3 injects their sidecars.
+ * revision and restarts the member workloads with a sidecar (revisionRestartDecisions), so OSSM 3 injects them.
  */
 export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
   // Git adopts each dumped one with the label in this phase's first wave (north-south.ts planGatewayTakeover): the
@@ -199,7 +347,9 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
     namespace: mesh.ossm3.namespace,
     annotation: REVISION_RESTART_ANNOTATION,
     value: mesh.ossm3.revision,
-    workloads: workloadsIn(mesh, mesh.memberNamespaces),
+    workloads: revisionRestartDecisions(mesh)
+      .filter((d) => d.restart)
+      .map((d) => d.workload),
     identity: { revision: mesh.ossm3.revision },
     // Greenfield installs the control plane in the same apply: pods restarted before the revision's webhook
     // exists would come back without a sidecar (Flux stages only CRDs, ClusterRoles and Namespaces before the

@@ -406,6 +406,8 @@ export interface RestartJobFields {
   /** Its value (the revision, or the network): a re-run with the same value changes nothing. */
   readonly value: string;
   readonly workloads: WorkloadRef[];
+  /** How many rollouts may be in flight at once (spec.workloadRestart.maxConcurrent). @default - no limit */
+  readonly maxConcurrent?: number;
 }
 
 export interface VerifyRoleFields {
@@ -546,6 +548,8 @@ export interface WorkloadRef {
   readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   readonly namespace: string;
   readonly name: string;
+  /** Why a restart Job restarts it (the runbook and `meshfed report` say it). */
+  readonly why?: string;
 }
 
 export type JsonPatchOp =

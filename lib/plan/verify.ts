@@ -39,7 +39,11 @@ export const VERIFY_JOBS_NAME = 'meshfed-verify-jobs';
 /** The restart Jobs the verify Job of `phase` waits for, each with its deadline. */
 function awaited(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): AwaitedJob[] {
   return restartJobsIn(ctx, mesh, phase)
-    .map((j) => ({ name: j.ref.name, namespace: j.ref.namespace!, deadlineSeconds: restartDeadlineSeconds(j.workloads.length) }))
+    .map((j) => ({
+      name: j.ref.name,
+      namespace: j.ref.namespace!,
+      deadlineSeconds: restartDeadlineSeconds(j.workloads.length, j.maxConcurrent),
+    }))
     .sort(
       byKey(
         (j) => j.namespace,

@@ -20,12 +20,15 @@
 import { ArgoCd } from './argocd';
 import { AuthzBreak } from './authz-flows';
 import { Cluster, Controller } from './cluster';
+import { IstiodController } from './controllers/istiod';
 import { evictionBlockers, parseSteps } from './controllers/kube';
 import { describeBreak, FlowBaseline, flowBaseline, FlowBreak, FlowWatch } from './flows';
 import { Flux } from './flux';
+import { describeShared, GatewayOwnerWatch } from './gateway-watch';
 import { argoHealthFrom, fluxHealth } from './health';
 import { buildKustomization, isObject, parseAll } from './kustomize';
 import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from './objects';
+import { describeBreach, RestartWatch } from './restart-watch';
 import { FileTree, repoTree } from './tree';
 import { EngineResult } from './types';
 import { MigrationPhase, PHASES } from '../phases';
@@ -401,6 +404,13 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
     const declared = new Set((input.declaredCallers ?? []).map((p) => p.split('/').slice(1).join('/')));
     const flows = new FlowWatch(declared);
     cluster.controllers.push(flows);
+    // And how many workloads the restart Jobs roll at once (lib/twin/restart-watch.ts).
+    const restarts = new RestartWatch();
+    cluster.controllers.push(restarts);
+    // And which istiods deploy each Gateway API Gateway (lib/twin/gateway-watch.ts).
+    const istiod = cluster.controllers.find((c): c is IstiodController => c instanceof IstiodController);
+    const gateways = istiod ? new GatewayOwnerWatch(istiod) : undefined;
+    if (gateways) cluster.controllers.push(gateways);
     const initial = snapshot(cluster);
     const sync = driver(engine, cluster, input.cluster);
     let before = initial;
@@ -437,10 +447,14 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
       }
       const moveStart = cluster.now;
       flows.begin(cluster);
+      restarts.begin(cluster);
+      gateways?.begin(cluster);
       const result = sync.sync(render);
       cluster.advance(SETTLE_SECONDS);
       const flowBreaks = flows.end(cluster);
       const authzBreaks = flows.authzEnd();
+      const breach = restarts.end(cluster);
+      const shared = gateways?.end(cluster) ?? [];
       moves.push({ cluster: input.cluster, engine, scenario: 'forward', move, ok: result.ok, seconds: result.seconds });
       const after = snapshot(cluster);
       if (judged(phase)) {
@@ -458,6 +472,20 @@ export function rehearseCluster(input: RehearsalInput, world: World): RehearsalR
         if (result.ok) judgeFailedAttempts(cluster, moveStart, (f) => add('forward', f));
         for (const b of flowBreaks) add('forward', flowFinding(b, result));
         for (const b of authzBreaks) add('forward', authzFinding(b, result));
+        if (breach)
+          add('forward', {
+            stage: 'hook',
+            why: describeBreach(breach),
+            fix: `a restart Job must wait for its rollouts before it patches more, and no two restart Jobs may run at once.${BUG}`,
+          });
+        for (const g of shared)
+          add('forward', {
+            object: `Gateway ${g.gateway}`,
+            why: describeShared(g),
+            fix:
+              'label the Gateway itself istio.io/rev=<revision> and maistra.io/ignore=true no later than its namespace is relabelled ' +
+              `(sail-operator docs/ossm/ossm2-migration/gateway-migration.md, "Gateway-API").${BUG}`,
+          });
         const intended = intendedDeletes(render, input.cluster, phase);
         for (const o of prunedPreexisting(result, initial).filter((r) => !intended.has(refKey(r))))
           add('forward', {

@@ -2,7 +2,9 @@
  * The `meshfed.dev/steps` annotation is what the twin runs: it must be exactly what the Job's script does.
  * Every Job of every example: the script is renderJobScript(steps).
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 
 import { loadAll } from 'js-yaml';
@@ -31,4 +33,95 @@ test.each(INPUTS)('%s: every Job runs exactly the steps it declares', (input) =>
     const steps = JSON.parse(job.metadata.annotations[JOB_STEPS_ANNOTATION]);
     expect(job.spec.template.spec.containers[0].command).toEqual(['/bin/sh', '-c', renderJobScript(steps)]);
   }
+});
+
+/**
+ * The restart script itself, run by /bin/sh against a stub kubectl that logs each call: at most maxConcurrent
+ * workloads are patched and not yet waited for (`kubectl rollout status`), every one is waited for, and after a
+ * rollout fails nothing more is patched. The same measure on the script with its waits removed (broken on purpose)
+ * sees every workload in flight at once.
+ */
+describe('the restart script keeps at most maxConcurrent rollouts in flight', () => {
+  const workloads = ['a', 'b', 'c', 'd', 'e'].map((name) => ({ resource: 'deployments' as const, name, namespace: 'app' }));
+  const script = renderJobScript([
+    {
+      op: 'restart',
+      workloads,
+      annotation: 'meshfed.dev/restarted-for-network',
+      value: 'net',
+      fieldManager: 'meshfed-restart',
+      timeoutSeconds: 600,
+      maxConcurrent: 2,
+    },
+  ]);
+
+  /** Runs the script with a stub kubectl whose `rollout status` fails for `failing`; returns the log and exit code. */
+  function run(text: string, failing = ''): { calls: string[]; code: number; out: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
+    const log = path.join(dir, 'log');
+    fs.writeFileSync(
+      path.join(dir, 'kubectl'),
+      [
+        '#!/bin/sh',
+        `echo "$*" >> ${log}`,
+        'case "$1 $2" in',
+        '  "get deployments") echo "deployment.apps/$3" ;;',
+        `  "rollout status") case "$3" in */${failing || '-'}) exit 1 ;; esac ;;`,
+        'esac',
+        'exit 0',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const res = spawnSync('/bin/sh', ['-c', text], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: 'utf8' });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : [];
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { calls, code: res.status ?? -1, out: res.stdout + res.stderr };
+  }
+
+  /** The most workloads patched and not yet waited for at any point of the log. */
+  function maxInFlight(calls: string[]): number {
+    let now = 0;
+    let max = 0;
+    for (const c of calls) {
+      if (c.startsWith('patch ')) max = Math.max(max, ++now);
+      if (c.startsWith('rollout status ')) now -= 1;
+    }
+    return max;
+  }
+
+  test('two at a time, each waited for, oldest first; exit 0', () => {
+    const { calls, code } = run(script);
+    expect(code).toBe(0);
+    expect(maxInFlight(calls)).toBe(2);
+    expect(calls.filter((c) => /^(patch|rollout)/.test(c)).map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      'patch deployments a',
+      'patch deployments b',
+      'rollout status deployments/a',
+      'patch deployments c',
+      'rollout status deployments/b',
+      'patch deployments d',
+      'rollout status deployments/c',
+      'patch deployments e',
+      'rollout status deployments/d',
+      'rollout status deployments/e',
+    ]);
+  });
+
+  test('a failed rollout: nothing more is patched, the ones in flight are waited for, the rest named, exit 1', () => {
+    const { calls, code, out } = run(script, 'b');
+    expect(code).toBe(1);
+    expect(calls.filter((c) => c.startsWith('patch ')).map((c) => c.split(' ')[2])).toEqual(['a', 'b', 'c']);
+    expect(calls.filter((c) => c.startsWith('rollout ')).map((c) => c.split(' ')[2])).toEqual([
+      'deployments/a',
+      'deployments/b',
+      'deployments/c',
+    ]);
+    expect(out).toContain('meshfed: not restarted, after a rollout failed: app/deployments/d app/deployments/e');
+  });
+
+  test('broken on purpose (the wait before each patch removed): the measure sees all five in flight', () => {
+    const broken = script.replace('[ "$failed" -eq 0 ] && settle "$6" "$7"', ':');
+    expect(broken).not.toBe(script);
+    expect(maxInFlight(run(broken).calls)).toBe(5);
+  });
 });

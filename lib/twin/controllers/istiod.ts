@@ -888,6 +888,14 @@ export class IstiodController implements Controller {
     return out;
   }
 
+  /** The running istiods whose deployment controller writes this Gateway's Deployment now (a managed class only). */
+  deployers(cluster: Cluster, gw: Obj): string[] {
+    const className = String(valueAt(gw, ['spec', 'gatewayClassName']) ?? '');
+    return this.istiods(cluster)
+      .filter((i) => classController(cluster, i, className) === MANAGED_CONTROLLER && gatewayRoles(cluster, i, gw).deploy)
+      .map((i) => i.id);
+  }
+
   reconcile(cluster: Cluster): void {
     const istiods = this.istiods(cluster);
     if (!istiods.length) return;

@@ -976,11 +976,16 @@ type StepOutcome =
 interface StepRun {
   index: number;
   startedAt: number;
-  /** restart: which rollout it waits for and when that wait started; what it skipped; which rollouts failed. */
-  patched?: WorkloadTarget[];
-  waiting?: number;
+  /**
+   * restart: the next workload to patch, the rollouts in flight (oldest first: the one waited for), when that wait
+   * started, which rollouts failed and which workloads a failure left unpatched.
+   */
+  next?: number;
+  inFlight?: WorkloadTarget[];
+  waitHead?: WorkloadTarget;
   waitStartedAt?: number;
   rolloutFailures?: string[];
+  notStarted?: string[];
   /** probe: tries made and when the next is due. */
   tries?: number;
   nextTryAt?: number;
@@ -1281,10 +1286,12 @@ class JobController {
       }
       run.index += 1;
       run.startedAt = cluster.now;
-      delete run.patched;
-      delete run.waiting;
+      delete run.next;
+      delete run.inFlight;
+      delete run.waitHead;
       delete run.waitStartedAt;
       delete run.rolloutFailures;
+      delete run.notStarted;
       delete run.tries;
       delete run.nextTryAt;
       delete run.deleted;
@@ -1507,50 +1514,74 @@ function relabel(ctx: JobContext, step: Extract<JobStep, { op: 'relabel-namespac
   return { state: 'done' };
 }
 
-/** Patch each workload's pod-template annotation (skipping missing ones), then wait for each rollout in turn. */
+/** The script's wait for the oldest rollout in flight. */
+function awaitOldest(ctx: JobContext, w: WorkloadTarget, run: StepRun, timeoutSeconds: number): StepOutcome {
+  const { cluster } = ctx;
+  // `kubectl rollout status --timeout` counts from when the wait for this workload starts.
+  if (run.waitHead !== w) {
+    run.waitHead = w;
+    run.waitStartedAt = cluster.now;
+  }
+  const denied = rolloutAccess(ctx, w);
+  if (denied) return { state: 'fail', message: denied };
+  // The script reads the strategy first and does not wait for an OnDelete workload (lib/job-steps.ts).
+  if (onDelete(cluster, w)) return { state: 'done' };
+  return rolloutWait(cluster, w, cluster.now - run.waitStartedAt!, timeoutSeconds);
+}
+
+/**
+ * The script's restart (lib/job-steps.ts restartFunctions): before each patch, wait for the oldest rollout in flight
+ * until fewer than maxConcurrent are; patch (skipping a missing workload); at the end wait for every rollout. After a
+ * failed rollout nothing more is patched.
+ */
 function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run: StepRun): StepOutcome {
   const { cluster } = ctx;
-  if (!run.patched) {
-    run.patched = [];
-    for (const w of step.workloads) {
-      const ref = { group: 'apps', kind: WORKLOAD_KIND[w.resource], namespace: w.namespace, name: w.name };
-      const denied = check(ctx, { verb: 'get', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
-      if (denied) return { state: 'fail', message: `meshfed: cannot read ${w.namespace}/${w.resource}/${w.name}: ${denied}` };
-      if (!cluster.get(ref)) continue;
-      const noPatch = check(ctx, { verb: 'patch', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
-      if (noPatch) return { state: 'fail', message: noPatch };
-      cluster.update(ref, step.fieldManager, (o) => {
-        const tmeta = valueAt(o, ['spec', 'template', 'metadata']);
-        const meta: JsonObject = isObject(tmeta) ? tmeta : {};
-        meta.annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}), [step.annotation]: step.value };
-        const spec = isObject(o.spec) ? o.spec : {};
-        spec.template = { ...(isObject(spec.template) ? spec.template : {}), metadata: meta };
-        o.spec = spec;
-      });
-      run.patched.push(w);
-    }
-    run.waiting = 0;
-    run.waitStartedAt = cluster.now;
+  const limit = step.maxConcurrent ?? step.workloads.length + 1;
+  if (run.next === undefined) {
+    run.next = 0;
+    run.inFlight = [];
     run.rolloutFailures = [];
+    run.notStarted = [];
   }
-  while (run.waiting! < run.patched.length) {
-    const w = run.patched[run.waiting!];
-    const denied = rolloutAccess(ctx, w);
-    // The script reads the strategy first and does not wait for an OnDelete workload (lib/job-steps.ts).
-    if (!denied && onDelete(cluster, w)) {
-      run.waiting! += 1;
-      run.waitStartedAt = cluster.now;
+  const inFlight = run.inFlight!;
+  for (;;) {
+    const more = run.next < step.workloads.length;
+    // The script's settle: before a patch while maxConcurrent are in flight (no patch follows a failure), and at the end.
+    if (inFlight.length > 0 && (!more || (run.rolloutFailures!.length === 0 && inFlight.length >= limit))) {
+      const w = inFlight[0];
+      const outcome = awaitOldest(ctx, w, run, step.timeoutSeconds);
+      if (outcome.state === 'wait') return outcome;
+      if (outcome.state === 'fail') run.rolloutFailures!.push(`${w.namespace}/${w.resource}/${w.name}: ${outcome.message}`);
+      inFlight.shift();
       continue;
     }
-    const outcome = denied
-      ? { state: 'fail' as const, message: denied }
-      : rolloutWait(cluster, w, cluster.now - run.waitStartedAt!, step.timeoutSeconds);
-    if (outcome.state === 'wait') return outcome;
-    if (outcome.state === 'fail') run.rolloutFailures!.push(`${w.namespace}/${w.resource}/${w.name}: ${outcome.message}`);
-    run.waiting! += 1;
-    run.waitStartedAt = cluster.now;
+    if (!more) break;
+    const w = step.workloads[run.next];
+    run.next += 1;
+    if (run.rolloutFailures!.length) {
+      run.notStarted!.push(`${w.namespace}/${w.resource}/${w.name}`);
+      continue;
+    }
+    const ref = { group: 'apps', kind: WORKLOAD_KIND[w.resource], namespace: w.namespace, name: w.name };
+    const denied = check(ctx, { verb: 'get', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
+    if (denied) return { state: 'fail', message: `meshfed: cannot read ${w.namespace}/${w.resource}/${w.name}: ${denied}` };
+    if (!cluster.get(ref)) continue;
+    const noPatch = check(ctx, { verb: 'patch', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
+    if (noPatch) return { state: 'fail', message: noPatch };
+    cluster.update(ref, step.fieldManager, (o) => {
+      const tmeta = valueAt(o, ['spec', 'template', 'metadata']);
+      const meta: JsonObject = isObject(tmeta) ? tmeta : {};
+      meta.annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}), [step.annotation]: step.value };
+      const spec = isObject(o.spec) ? o.spec : {};
+      spec.template = { ...(isObject(spec.template) ? spec.template : {}), metadata: meta };
+      o.spec = spec;
+    });
+    inFlight.push(w);
   }
-  return run.rolloutFailures!.length ? { state: 'fail', message: run.rolloutFailures!.join('; ') } : { state: 'done' };
+  const failures = run.rolloutFailures!;
+  if (!failures.length) return { state: 'done' };
+  const notStarted = run.notStarted!.length ? `; not restarted, after a rollout failed: ${run.notStarted!.join(' ')}` : '';
+  return { state: 'fail', message: failures.join('; ') + notStarted };
 }
 
 /** Remove the owner labels and references, then check the labels are gone (a missing object passes, as the script's checks do). */

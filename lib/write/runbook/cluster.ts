@@ -11,8 +11,8 @@ import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel, Mesh } from '../../model/types';
 import { nextSteps } from '../../plan/pointers';
-import { NETWORK_RESTART_NAME, networkRestartSkips, workloadKey } from '../../plan/restart';
-import { MigrationPhase, PhasePlan, PHASES, Plan, Resource } from '../../plan/types';
+import { networkRestartDecisions, revisionRestartDecisions, workloadKey } from '../../plan/restart';
+import { MigrationPhase, PhasePlan, PHASES, Plan, Resource, WorkloadRef } from '../../plan/types';
 import { PhaseDurations, phaseDurations } from '../durations';
 
 /** The gate of a cluster's next phase in one line. */
@@ -59,23 +59,44 @@ function abortAndRollback(phase: MigrationPhase, mesh: Mesh, d: PhaseDurations, 
  * concrete, its gate in one line, what to verify, when to abort, and a rollback decision table. The
  * federation-wide dist/README.md stays the overview.
  */
+/** Each workload as inline code, followed by why when it has one: `ns/Kind/name` — why; … */
+function workloadList(ws: readonly WorkloadRef[]): string {
+  if (!ws.some((w) => w.why)) return list(ws.map(workloadKey), ws.length);
+  return ws.map((w) => `\`${workloadKey(w)}\`${w.why ? ` — ${w.why}` : ''}`).join('; ');
+}
+
 /**
- * Every workload the phase's restart Jobs restart, by name, and those the 03 restart leaves out on purpose
- * (spec.workloadRestart.skipNetworkRestart); what no Job can restart is meshfed check MF026's.
+ * Every workload the phase's restart Jobs restart, by name and with why, how many roll at once, and the member
+ * workloads they leave out and why (03 on an importer: no sidecar, no import visible, or
+ * spec.workloadRestart.skipNetworkRestart; 06: no sidecar before or after); what no Job can restart is MF026's.
  */
-export function restartLines(p: PhasePlan, mesh: Mesh): string[] {
+export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[] {
   const jobs = p.adds.filter((r): r is Extract<Resource, { type: 'restartJob' }> => r.type === 'restartJob');
-  const skipped = p.phase === '03-import' && !mesh.virtual && mesh.settings.mode !== 'greenfield' ? networkRestartSkips(mesh) : [];
-  const network = jobs.some((j) => j.ref.name.startsWith(NETWORK_RESTART_NAME)) || skipped.length > 0;
-  if (jobs.length === 0 && !network) return [];
+  const migrating = !mesh.virtual && mesh.settings.mode !== 'greenfield';
+  const network = p.phase === '03-import' && migrating && ctx.importsInto(mesh.cluster).length > 0;
+  const revision = p.phase === '06-migrate-workloads' && migrating;
+  const left = network
+    ? networkRestartDecisions(ctx, mesh).filter((d) => !d.restart)
+    : revision
+      ? revisionRestartDecisions(mesh).filter((d) => !d.restart)
+      : [];
+  const skipped = left.filter((d) => d.reason === 'skipped').map((d) => workloadKey(d.workload));
+  const needless = left.filter((d) => d.reason !== 'skipped');
+  if (jobs.length === 0 && left.length === 0) return [];
   const out = jobs.map(
     (j) =>
-      `**Restarts.** The PostSync Job \`${j.ref.name}\` restarts, one rollout after the other: ` +
-      `${list(j.workloads.map(workloadKey), j.workloads.length)}.`,
+      `**Restarts.** The PostSync Job \`${j.ref.name}\` restarts ${j.workloads.length} workload(s), at most ` +
+      `${j.maxConcurrent ?? j.workloads.length} rolling at once (\`spec.workloadRestart.maxConcurrent\`; it waits for each rollout ` +
+      `before it starts the next): ${workloadList(j.workloads)}.`,
   );
+  if (needless.length)
+    out.push(
+      (network ? 'Not restarted in 03, their proxies need no network: ' : 'Not restarted in 06, no sidecar before or after: ') +
+        `${workloadList(needless.map((d) => ({ ...d.workload, why: d.why })))}.`,
+    );
   if (skipped.length)
     out.push(
-      `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped.map(workloadKey), skipped.length)}; ` +
+      `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped, skipped.length)}; ` +
         'they keep proxies without the network.',
     );
   out.push('What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions): `meshfed check`, MF026.');
@@ -126,7 +147,7 @@ export function renderClusterRunbook(model: FederationModel, plan: Plan, cluster
   out.push(
     `**Next.** \`${next}\` — ${TITLES[next]}. ${WHAT[next]}`,
     '',
-    ...restartLines(p, mesh),
+    ...restartLines(p, mesh, ctx),
     ...coOwnershipLines(model, plan, mesh, next),
     `**Gate.** ${gateLine(step.blockedBy, gates)}`,
     '',

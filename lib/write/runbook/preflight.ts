@@ -123,7 +123,7 @@ const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
     // Argo CD skips hooks on partial and self-heal syncs: the 06 restart must really have run.
     `${kc(c)} get deploy,sts,ds -A -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} ` +
       `{.spec.template.metadata.annotations.meshfed\\.dev/restarted-for-revision}{"\\n"}{end}'   ` +
-      `# ${mesh.ossm3.revision} on every migrated workload`,
+      `# ${mesh.ossm3.revision} on every migrated workload with a sidecar`,
     `${kc(c)} get csv -A | grep servicemeshoperator   ` +
       '# Succeeded: the OSSM 2 operator must run while the SMCP is deleted (its finalizer prunes cluster-wide)',
     ...takenOver(mesh).map(

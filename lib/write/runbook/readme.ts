@@ -64,10 +64,10 @@ function phaseSection(phase: MigrationPhase, s: Sections): string[] {
   }
   out.push('');
   for (const c of plan.local) {
-    const restarts = restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c));
+    const restarts = restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c), ctx);
     if (restarts.length) out.push(`- **${c}**: ${restarts[0].replace(/^\*\*Restarts\.\*\* /, '')}`);
   }
-  if (plan.local.some((c) => restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c)).length)) out.push('');
+  if (plan.local.some((c) => restartLines(plan.byCluster[c][PHASES.indexOf(phase)], ctx.mesh(c), ctx).length)) out.push('');
   const gates = plan.local.flatMap((c) =>
     plan.byCluster[c][PHASES.indexOf(phase)].waitsFor.map(
       (g) => `- **${c}** waits for **${g.cluster}** at \`${g.phase}\` or later: ${c} ${g.reason}.`,
