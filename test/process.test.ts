@@ -1,12 +1,15 @@
 /**
  * The meshfed process: which code bin/meshfed.js runs in a clone — build/ when `npm run build` compiled it from the
  * sources exactly as they are (bin/sources.js), the TypeScript sources through tsx otherwise (an edit, a failed build,
- * no build at all).
+ * no build at all) — and how far synth lets V8's heap grow between full collections.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+
+import { EXAMPLE_CLUSTERS } from './support/fixtures';
+import { HEAP_GROWING_PERCENT, limitHeapGrowth, runSynth, v8Flags } from '../lib/cli/synth';
 
 const ROOT = path.join(__dirname, '..');
 const made: string[] = [];
@@ -53,5 +56,31 @@ describe('bin/meshfed.js in a clone', () => {
   test('npm run build records the hash after tsc, and clears it before', () => {
     const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.build).toBe('node bin/sources.js --clear && tsc -p tsconfig.build.json && node bin/sources.js --write');
+  });
+});
+
+describe('synth and the V8 heap', () => {
+  test('lets the old generation grow by half between full collections, unless node was told otherwise', () => {
+    const set: string[] = [];
+    limitHeapGrowth([], (f) => set.push(f));
+    expect(set).toEqual([`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+    expect(HEAP_GROWING_PERCENT).toBe(50);
+    limitHeapGrowth(['--max-semi-space-size=64', '--heap-growing-percent=20'], (f) => set.push(f));
+    limitHeapGrowth(['--heap_growing_percent=80'], (f) => set.push(f));
+    expect(set).toHaveLength(1);
+  });
+
+  test('synth sets it before it renders', () => {
+    const spy = jest.spyOn(v8Flags, 'set').mockImplementation(() => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-heap-')), 'dist');
+      made.push(path.dirname(out));
+      expect(runSynth(['--clusters', EXAMPLE_CLUSTERS, '--out', out, '--skip-rehearsal'], { MESHFED_CACHE: '0' })).toBe(0);
+      expect(spy).toHaveBeenCalledWith(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    } finally {
+      spy.mockRestore();
+      err.mockRestore();
+    }
   });
 });
