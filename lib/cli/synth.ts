@@ -204,7 +204,6 @@ export class SynthRun {
       const before = timed(this.timings, 'compare', () => this.previousRender());
       const result = render(this.opts.clustersDir, {
         timings: this.timings,
-        threads: this.env.MESHFED_THREADS === '1' ? 1 : 'auto',
         previousPointers: pointersOf(before.plan),
         previousEastWest: before.plan?.eastWestAddresses,
         confirmed: { rollbacks: this.flags.confirmRollbacks, addressChanges: this.flags.confirmAddressChanges },
