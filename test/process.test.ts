@@ -8,6 +8,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import Ajv from 'ajv';
+
 import { EXAMPLE_CLUSTERS } from './support/fixtures';
 import { HEAP_GROWING_PERCENT, limitHeapGrowth, runSynth, v8Flags } from '../lib/cli/synth';
 
@@ -83,4 +85,15 @@ describe('synth and the V8 heap', () => {
       err.mockRestore();
     }
   });
+});
+
+describe('start-up', () => {
+  test.each(['cluster-settings.schema.json', 'gitops-settings.schema.json'])(
+    'schema/%s is a valid JSON Schema (load compiles it without checking)',
+    (file) => {
+      const ajv = new Ajv({ strict: false });
+      expect(ajv.validateSchema(JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', file), 'utf8')) as object)).toBe(true);
+      expect(ajv.errors ?? []).toEqual([]);
+    },
+  );
 });
