@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --sizes 2x10,10x100,20x100,40x50] [--pairs N] [--dumps realistic|plain] [--threads auto|1] [--keep]
+ * npm run bench [-- --sizes 2x10,10x100,20x100,40x50] [--pairs N] [--dumps realistic|plain] [--keep]
  *
  * The dumps are realistic by default (bench/generate.ts: managedFields, status, last-applied annotations, server
  * defaults, as `oc get -o yaml` writes them). The plain cdk8s peer (bench/peer.ts: the same imported objects as
@@ -149,7 +149,6 @@ function addService(clusters: string): void {
 interface Options {
   readonly pairs: number;
   readonly dumps: DumpStyle;
-  readonly threads: string;
   readonly keep: boolean;
 }
 
@@ -175,7 +174,6 @@ function run(meshes: number, services: number, opts: Options): Row {
   const env = {
     MESHFED_TIMING: '1',
     MESHFED_CACHE_DIR: path.join(tmp, 'cache'),
-    ...(opts.threads === '1' && { MESHFED_THREADS: '1' }),
   };
   const first = timedSpawn(synth(dist), env);
   // The peer right after, on the same machine state: one pair (more below).
@@ -246,17 +244,16 @@ function main(): void {
       sizes: { type: 'string', default: '2x10,10x100,20x100,40x50' },
       pairs: { type: 'string', default: '1' },
       dumps: { type: 'string', default: 'realistic' },
-      threads: { type: 'string', default: 'auto' },
       keep: { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes!.split(',').map((s) => s.split('x').map(Number) as [number, number]);
   if (values.dumps !== 'realistic' && values.dumps !== 'plain') throw new Error(`--dumps must be realistic or plain, not ${values.dumps}`);
-  const opts: Options = { pairs: Math.max(1, Number(values.pairs)), dumps: values.dumps, threads: values.threads!, keep: values.keep! };
+  const opts: Options = { pairs: Math.max(1, Number(values.pairs)), dumps: values.dumps, keep: values.keep! };
   const cpus = os.cpus();
   console.log(
     `meshfed bench — ${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}, ` +
-      `${opts.dumps} dumps, threads ${opts.threads}`,
+      `${opts.dumps} dumps`,
   );
   const header = [
     'meshes',

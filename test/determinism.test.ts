@@ -28,7 +28,7 @@ function deployment(name: string): string {
 
 function synthUnder(locale: string, clusters: string): Map<string, string> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-locale-')), 'dist');
-  const env = { ...process.env, LANG: locale, LC_ALL: locale, MESHFED_THREADS: '1' };
+  const env = { ...process.env, LANG: locale, LC_ALL: locale };
   execFileSync(process.execPath, ['--import', 'tsx', 'main.ts', '--clusters', clusters, '--out', out], { cwd: ROOT, env, stdio: 'pipe' });
   return readTree(out);
 }

@@ -135,7 +135,7 @@ test('examples/cdk8s-app/greenfield.ts against the installed package: the typed 
   expect(res.stderr).toContain('meshfed: 2 cluster(s), 2 phase overlay(s), 16 file(s) in dist-greenfield/: 16 new');
   expect(res.status).toBe(0);
   expect(readTree(path.join(app, 'dist-greenfield'))).toEqual(
-    new Map(render(path.join(ROOT, 'examples', 'greenfield', 'clusters'), { threads: 1 }).files),
+    new Map(render(path.join(ROOT, 'examples', 'greenfield', 'clusters')).files),
   );
 }, 300_000);
 

@@ -97,7 +97,7 @@ const MIGRATIONS = [
 test.each(Object.entries(GAPS))('examples/%s at 07-finalize: graduate’s YAML does not render either (a gap of graduate)', (name, why) => {
   const yaml = tmp('yaml');
   expect(graduate(['--clusters', finished(path.join(EXAMPLES, name, 'clusters')), '--to', yaml])).toMatchObject({ code: 0 });
-  expect(() => render(yaml, { threads: 1 })).toThrow(why);
+  expect(() => render(yaml)).toThrow(why);
 });
 
 describe.each([
@@ -127,13 +127,13 @@ describe.each([
 
     const declaration = runApp(code).declaration()!;
     expect(declaration.clusters.length).toBeGreaterThanOrEqual(1);
-    const expected = render(yaml, { threads: 1 }).files;
+    const expected = render(yaml).files;
     // Rendered in the app's folder, as `cdk8s synth` runs it: plan.json names the inventory files relative to it.
     const cwd = process.cwd();
     process.chdir(code);
     let actual: Map<string, string>;
     try {
-      actual = render(declaration, { threads: 1 }).files;
+      actual = render(declaration).files;
     } finally {
       process.chdir(cwd);
     }
@@ -192,7 +192,7 @@ function declared(
 
 function errorsOf(declaration: Declaration): string[] {
   try {
-    render(declaration, { threads: 1 });
+    render(declaration);
   } catch (e) {
     if (e instanceof InputError) return e.message.split('\n');
     throw e;
@@ -251,7 +251,7 @@ describe('typed constructs go through the checks the YAML goes through; errors n
 
   test('the typed example renders what examples/greenfield renders', () => {
     expect(
-      firstDifference(render(GREENFIELD, { threads: 1 }).files, render(declared().declaration()!, { threads: 1 }).files),
+      firstDifference(render(GREENFIELD).files, render(declared().declaration()!).files),
     ).toBeUndefined();
   });
 
@@ -261,7 +261,7 @@ describe('typed constructs go through the checks the YAML goes through; errors n
     const settings = { trustDomain: 'east.local', network: 'east-network', ossm3: { version: 'v1.27.3' } };
     const rootCert = path.join(GREENFIELD, 'east', 'root-cert.pem');
     new meshfed.Mesh(fed, 'east', { settings: { ...settings, acknowledge: ['MF021'] }, rootCert });
-    const warnings = render(fed.declaration()!, { threads: 1 }).diagnostics.warnings;
+    const warnings = render(fed.declaration()!).diagnostics.warnings;
     expect(warnings.map((w) => [w.rule, w.cluster, w.location?.file, w.acknowledged])).toEqual([['MF021', 'east', 'fed/east', true]]);
   });
 

@@ -349,7 +349,7 @@ describe('reading YAML', () => {
     // Every file read is parsed: a file read twice is a file parsed twice.
     const read = jest.spyOn(jest.requireActual<typeof fs>('fs'), 'readFileSync');
     try {
-      const result = render(path.join(ROOT, 'clusters'), { threads: 1 });
+      const result = render(path.join(ROOT, 'clusters'));
       const report = rehearseRender(result, { moves: 'current', maxObjects: 300 });
       expect(report.moves.length).toBeGreaterThan(0);
       const files = read.mock.calls.map(([file]) => String(file)).filter((f) => /\.(ya?ml|json|pem)$/.test(f));

@@ -21,7 +21,8 @@ export interface GitOpsSettings {
   readonly fluxSecretRef?: string;
 }
 
-const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+// validateSchema off, as in lib/load/settings.ts: test/process.test.ts checks the schema against the meta-schema.
+const validate = new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile(schema);
 
 /** Read clusters/gitops.yaml if it exists; undefined when it does not. */
 export function loadGitOps(clustersDir: string, diags: Diagnostics): GitOpsSettings | undefined {

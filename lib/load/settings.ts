@@ -34,7 +34,9 @@ export type ClusterSettings = Frozen<Omit<ClusterSettingsSpec, 'phase' | 'acknow
 /** A spec as written in cluster.yaml (what the schema accepts). */
 export type WrittenSpec = ClusterSettingsFile['spec'];
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// validateSchema off: the schema is meshfed's own file, checked against JSON Schema's meta-schema by
+// test/process.test.ts; compiling the meta-schema on every start cost about 50 ms (docs/benchmarks.md).
+const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
 const validate = ajv.compile(schema);
 
 /** What a section validator reads: the settings as written (the schema accepted them), where they are, the folder. */

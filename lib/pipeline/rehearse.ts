@@ -71,11 +71,6 @@ export function rehearseRender(
       continue;
     }
     const written = result.plan.byCluster[cluster].filter((p) => p.blockedBy.length === 0).map((p) => p.phase as MigrationPhase);
-    const renders = new Map<MigrationPhase, FileTree>();
-    for (const phase of written) {
-      const files = filesAtPointers(withGitops, { [cluster]: phase })!;
-      renders.set(phase, overlay(memoryTree(files), opts.dist));
-    }
     // `current`: the move into the pointer (what this render makes GitOps do now), the next one (what the next pointer
     // move will do), and the rollback from each.
     const pointer = result.plan.pointers[cluster] as MigrationPhase;
@@ -86,11 +81,17 @@ export function rehearseRender(
         ? [pointer, ...(next ? [next] : [])]
         : undefined;
     const last = judge ? PHASES.indexOf(judge[judge.length - 1]) : PHASES.length;
+    // dist/ at each phase the replay reaches: none after the last judged move (nothing replays it).
+    const renders = new Map<MigrationPhase, FileTree>();
+    for (const phase of written.filter((p) => PHASES.indexOf(p) <= last)) {
+      const files = filesAtPointers(withGitops, { [cluster]: phase })!;
+      renders.set(phase, overlay(memoryTree(files), opts.dist));
+    }
     const r = rehearseCluster(
       {
         cluster,
         dumps: result.dumps.get(cluster) ?? [],
-        renders: new Map([...renders].filter(([p]) => PHASES.indexOf(p) <= last)),
+        renders,
         engines: opts.engines,
         judge,
         scenarios: opts.scenarios,

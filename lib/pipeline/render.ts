@@ -6,7 +6,6 @@
  *   analyse:  load → model → plan → pointer rules           (check, plan, graduate stop here)
  *   render:   analyse → checks → constructs → files          (synth, rehearse)
  */
-import * as fs from 'fs';
 import * as path from 'path';
 
 import { acknowledgeWarnings, runChecks } from '../check';
@@ -23,13 +22,11 @@ import { deliveries } from '../plan/delivery';
 import { buildPlan } from '../plan/plan';
 import { checkPointers } from '../plan/pointers';
 import { Plan } from '../plan/types';
-import { listFiles } from '../write/atomic';
 import { renderBundles } from '../write/bundles';
 import { renderArgoCd, renderFlux } from '../write/gitops';
 import { SYNTH_MARKER, SYNTH_MARKER_TEXT } from '../write/out-dir';
 import { FolderRenderer, renderCluster, renderDist } from '../write/overlays';
 import { planJson } from '../write/plan-json';
-import { ClusterRendering, PARALLEL_MIN_OBJECTS } from '../write/render-worker';
 import { renderClusterRunbook, renderGreenfieldRunbook, renderRunbook } from '../write/runbook';
 import { rollback } from '../write/runbook/rollback';
 
@@ -103,15 +100,8 @@ function rollbackEffects(plan: Plan, cluster: string, phase: PhaseId): string {
 
 export interface RenderOptions extends AnalyseOptions {
   /**
-   * `auto` (default): a plan of `parallelMinObjects` objects or more renders part of its clusters on a second
-   * thread; `1`: one thread. The files are the same either way.
-   */
-  readonly threads?: 'auto' | 1;
-  /** @default PARALLEL_MIN_OBJECTS */
-  readonly parallelMinObjects?: number;
-  /**
    * How each folder's planned objects become objects: a cdk8s app's Federation adds its own and applies its
-   * Aspects (lib/federation/). It runs on this thread, so it renders on one.
+   * Aspects (lib/federation/).
    * @default meshfed's constructs alone
    */
   readonly renderer?: FolderRenderer;
@@ -125,9 +115,6 @@ export interface RenderResult extends Analysis {
   readonly notes: string[];
 }
 
-/** Input this size or larger starts the render thread before loading (a 10 × 100 federation's dumps are about 1.4 MB). */
-const EARLY_THREAD_INPUT_BYTES = 512 * 1024;
-
 /**
  * The whole pipeline: `dist/` as files, or an InputError naming every problem (then nothing is rendered). A
  * declaration renders what the clusters folder of the same greenfield declarations renders, byte for byte.
@@ -135,53 +122,34 @@ const EARLY_THREAD_INPUT_BYTES = 512 * 1024;
 export function render(input: Input, opts: RenderOptions = {}): RenderResult {
   const clustersDir = typeof input === 'string' ? input : undefined;
   const timings = opts.timings ?? {};
-  const threads = opts.renderer ? 1 : (opts.threads ?? 'auto');
-  // A large input will need the second thread: start it first, so it loads the renderer while the input loads.
-  const rendering = new ClusterRendering({
-    threads,
-    early: threads === 'auto' && clustersDir !== undefined && inputBytes(clustersDir) >= EARLY_THREAD_INPUT_BYTES,
-    parallelMinObjects: opts.parallelMinObjects ?? PARALLEL_MIN_OBJECTS,
-  });
-  try {
-    const analysis = analyse(input, { ...opts, timings });
-    const { model, plan, diagnostics: diags } = analysis;
-    // Large federations share their clusters with the second thread: it renders while this one runs the
-    // checks and writes the federation-wide files, then this one renders what the thread has not taken.
-    timed(timings, 'render', () => rendering.start(plan));
-    const findings = timed(timings, 'check', () => runChecks(model, plan));
-    throwIfErrorFindings(findings, diags.warnings);
-    // Input files relative to the clusters folder; a declaration's (construct paths, the files its Meshes name)
-    // relative to the folder the app runs in, where `cdk8s synth` runs it: its own folder.
-    const base = clustersDir ?? process.cwd();
-    const relative = (f: string) => path.relative(base, f).split(path.sep).join('/');
-    // An app's renderer says what it adds to each phase once that phase is rendered; plan.json lists it.
-    const { renderer } = opts;
-    const early =
-      renderer &&
-      timed(timings, 'render', () => {
-        const byCluster = new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c], renderer)]));
-        renderer.finish?.(plan);
-        return byCluster;
-      });
-    const json = timed(timings, 'planjson', () =>
-      planJson(plan, diags.warnings, findings, relative, base, eastWestAddresses(model, plan), renderer),
-    );
-    const spanning = federationFiles(input, timings, analysis);
-    const clusters = early ?? timed(timings, 'render', () => rendering.finish(timings));
-    const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
-    for (const [f, c] of spanning.files) files.set(f, c);
-    // What lets the next synth recognise this folder as its own (lib/write/out-dir.ts).
-    files.set(SYNTH_MARKER, SYNTH_MARKER_TEXT);
-    return { ...analysis, findings, files, notes: spanning.notes };
-  } catch (e) {
-    rendering.cancel();
-    throw e;
-  }
-}
-
-/** Bytes of every file under `dir`. */
-function inputBytes(dir: string): number {
-  return listFiles(dir).reduce((n, rel) => n + fs.statSync(path.join(dir, rel)).size, 0);
+  const analysis = analyse(input, { ...opts, timings });
+  const { model, plan, diagnostics: diags } = analysis;
+  const findings = timed(timings, 'check', () => runChecks(model, plan));
+  throwIfErrorFindings(findings, diags.warnings);
+  // Input files relative to the clusters folder; a declaration's (construct paths, the files its Meshes name)
+  // relative to the folder the app runs in, where `cdk8s synth` runs it: its own folder.
+  const base = clustersDir ?? process.cwd();
+  const relative = (f: string) => path.relative(base, f).split(path.sep).join('/');
+  const renderClusters = (renderer?: FolderRenderer) => new Map(plan.local.map((c) => [c, renderCluster(plan.byCluster[c], renderer)]));
+  // An app's renderer says what it adds to each phase once that phase is rendered; plan.json lists it.
+  const { renderer } = opts;
+  const early =
+    renderer &&
+    timed(timings, 'render', () => {
+      const byCluster = renderClusters(renderer);
+      renderer.finish?.(plan);
+      return byCluster;
+    });
+  const json = timed(timings, 'planjson', () =>
+    planJson(plan, diags.warnings, findings, relative, base, eastWestAddresses(model, plan), renderer),
+  );
+  const spanning = federationFiles(input, timings, analysis);
+  const clusters = early ?? timed(timings, 'render', () => renderClusters());
+  const files = timed(timings, 'render', () => renderDist(plan, json, clusters));
+  for (const [f, c] of spanning.files) files.set(f, c);
+  // What lets the next synth recognise this folder as its own (lib/write/out-dir.ts).
+  files.set(SYNTH_MARKER, SYNTH_MARKER_TEXT);
+  return { ...analysis, findings, files, notes: spanning.notes };
 }
 
 /** The files that span clusters: runbooks, peer bundles, Argo CD and Flux objects; and the notes. */

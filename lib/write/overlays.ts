@@ -187,7 +187,7 @@ export function renderCluster(phases: readonly PhasePlan[], renderer: FolderRend
 
 /**
  * Every written file of the whole dist/ tree, keyed by path relative to dist/. `rendered` holds clusters
- * already rendered elsewhere (lib/write/render-worker.ts); the result is the same either way.
+ * already rendered (by an app's renderer, say); the others are rendered here.
  */
 export function renderDist(
   plan: Plan,
