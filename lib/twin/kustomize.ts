@@ -5,7 +5,7 @@
  * Only the part of kustomize v5 that meshfed's overlays use is implemented, and anything else is refused
  * with a `KustomizeError` (never guessed): `resources` (files and folders), and `patches` whose patch is
  * inline or a file, either a strategic-merge patch (with `$patch: delete`) or a JSON 6902 patch with a
- * `target`. test/twin/kustomize.test.ts builds every overlay and import folder of every example with both
+ * `target`. test/e2e/kustomize-kubectl.test.ts builds every overlay and import folder of every example with both
  * this and `kubectl kustomize` and compares the objects, so the two cannot drift unnoticed.
  *
  * Semantics follow kubernetes-sigs/kustomize@kustomize/v5.4.3:

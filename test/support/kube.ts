@@ -60,7 +60,7 @@ function gvkString(o: Obj): string {
   return [group || '~G', version || '~V', o.kind || '~K'].join('_');
 }
 
-/** Objects in the order `kubectl kustomize` prints them (test/twin/kustomize.test.ts checks it against kubectl). */
+/** Objects in the order `kubectl kustomize` prints them (test/e2e/kustomize-kubectl.test.ts checks it against kubectl). */
 export function sortLikeKustomize(objs: Obj[]): Obj[] {
   const key = (o: Obj) => [gvkString(o), o.metadata?.namespace || '~X', o.metadata?.name || '~N'].join('|');
   return [...objs].sort((a, b) => {
@@ -84,7 +84,7 @@ export function kubectlKustomize(dir: string): Obj[] {
 }
 
 /**
- * What `kubectl kustomize dir` builds, by the twin's kustomize (lib/twin/kustomize.ts), in process: test/twin/kustomize.test.ts
+ * What `kubectl kustomize dir` builds, by the twin's kustomize (lib/twin/kustomize.ts), in process: test/e2e/kustomize-kubectl.test.ts
  * proves it builds every kustomization of every example to the same objects as kubectl, and it refuses any field it does not
  * implement. Objects in kubectl's order (kustomize's legacy kind order, then by id), so tests read the same lists.
  */

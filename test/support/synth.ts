@@ -22,7 +22,7 @@ export function synthTo(clustersDir: string): { dist: string; result: RenderResu
  * Run the CLI command in-process, capturing what it prints. The rehearsal synth runs before it writes is skipped
  * (MESHFED_REHEARSE=0) unless `env` asks for it: it is 95% of an in-process synth's CPU, and what these tests are
  * about is the synth around it. test/twin/synth-rehearsal.test.ts tests that synth rehearses (and refuses what
- * the twin fails); test/twin/rehearse.test.ts what the twin catches; test/readme.test.ts runs the README's
+ * the twin fails); test/twin/rehearse.test.ts what the twin catches; test/e2e/readme.test.ts runs the README's
  * `npm run synth` with it.
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; stdout: string } {

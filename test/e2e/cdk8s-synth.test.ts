@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
-import { readTree } from './support/synth';
+import { copyTree, EXAMPLE_CLUSTERS } from '../support/fixtures';
+import { readTree } from '../support/synth';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 
 function cdk8sSynth(clusters: string, out: string) {
   return spawnSync('npx', ['cdk8s', 'synth', '--check-upgrade', 'false'], {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 
 const PROBES: Record<string, [file: string, code: string]> = {
   upward: ['lib/model/names.ts', "import { toYaml } from '../write/yaml';\nexport const x = toYaml;\n"],

@@ -8,10 +8,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { EXAMPLE_CLUSTERS } from './support/fixtures';
-import { readTree } from './support/synth';
+import { EXAMPLE_CLUSTERS } from '../support/fixtures';
+import { readTree } from '../support/synth';
 
-const ROOT = path.join(__dirname, '..');
+const ROOT = path.join(__dirname, '..', '..');
 
 function deployment(name: string): string {
   return [
