@@ -3,6 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The tiers (CONTRIBUTING.md): `npm test` runs the in-process tests (MESHFED_TEST_TIER=in-process, set by
+  // scripts/test.mjs), `npm run test:e2e` the end-to-end ones under test/e2e/; a bare `npx jest` runs both.
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.MESHFED_TEST_TIER === 'in-process' ? ['/test/e2e/'] : [])],
+  ...(process.env.MESHFED_TEST_TIER === 'e2e' ? { testMatch: ['**/test/e2e/**/*.test.ts'] } : {}),
   // Property tests run with a fixed seed unless FC_SEED says otherwise (test/support/fast-check.ts).
   setupFiles: ['<rootDir>/test/support/fast-check-setup.ts'],
   transform: {
