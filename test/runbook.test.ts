@@ -150,9 +150,12 @@ describe('what the phases check', () => {
       spec: { gatewayClassName: 'istio' },
     });
     expect(section).toContain(
-      `get deploy,svc -n ${gw.metadata.namespace} -l gateway.networking.k8s.io/gateway-name=meshfed-ignore-probe   # "No resources found": this 2.6.z honours maistra.io/ignore`,
+      `get deploy,svc -n ${gw.metadata.namespace} -l gateway.networking.k8s.io/gateway-name=meshfed-ignore-probe   ` +
+        '# "No resources found": this 2.6.z honours maistra.io/ignore',
     );
-    expect(section).toContain(`kubectl --context west delete gateway meshfed-ignore-probe -n ${gw.metadata.namespace}`);
+    expect(section).toContain(
+      `kubectl --context west delete gateways.gateway.networking.k8s.io meshfed-ignore-probe -n ${gw.metadata.namespace}`,
+    );
   });
 
   test('04 verifies that the sets are gone and the peers and federation gateways are still there (they stay until 07)', () => {

@@ -44,7 +44,8 @@ function ignoreProbe(c: string, cp: Mesh['controlPlane'], ns: string): string[] 
     `echo '${JSON.stringify(gw)}' | ${kc(c)} apply -f -   # a throwaway Gateway labelled maistra.io/ignore=true`,
     `sleep 15; ${kc(c)} get deploy,svc -n ${ns} -l gateway.networking.k8s.io/gateway-name=${probe}   ` +
       '# "No resources found": this 2.6.z honours maistra.io/ignore; anything else: it does not, so do not merge 06 (docs/north-south.md)',
-    `${kc(c)} delete gateway ${probe} -n ${ns}; ${kc(c)} delete deploy,svc,sa -n ${ns} -l gateway.networking.k8s.io/gateway-name=${probe}`,
+    `${kc(c)} delete gateways.gateway.networking.k8s.io ${probe} -n ${ns}; ` +
+      `${kc(c)} delete deploy,svc,sa -n ${ns} -l gateway.networking.k8s.io/gateway-name=${probe}`,
   ];
 }
 
