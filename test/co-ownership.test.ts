@@ -94,6 +94,24 @@ describe('MF029 co-ownership', () => {
     expect(f.fix).toContain('Do not use kustomize.toolkit.fluxcd.io/reconcile: disabled');
   });
 
+  test('an object meshfed first applies in 06 (a gateway Service it adopts) is due before the 06 sync', () => {
+    const dir = copyTree(path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters'));
+    const file = path.join(dir, 'east', 'ossm2', 'gateways.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const next = text.replace(
+      /( {2}kind: Service\n {2}metadata:\n)/,
+      '$1    annotations:\n      argocd.argoproj.io/tracking-id: team-edge:/Service:istio-system/istio-ingressgateway\n',
+    );
+    expect(next).not.toBe(text);
+    fs.writeFileSync(file, next);
+    const [f] = mf029(dir).filter((x) => x.problem.startsWith('Service istio-system/istio-ingressgateway'));
+    expect(f.phase).toMatch(/^0[67]-/);
+    expect(f.fix).toMatch(new RegExp(`^Hand it over before you sync ${f.phase}, where meshfed's delivery first applies it`));
+    expect(f.fix).toContain(
+      "1. in team-edge's source, annotate Service istio-system/istio-ingressgateway argocd.argoproj.io/sync-options: Prune=false",
+    );
+  });
+
   const tracked = policy({
     annotations: { 'argocd.argoproj.io/tracking-id': 'team-a:security.istio.io/AuthorizationPolicy:a/httpbin-callers' },
   });
