@@ -24,8 +24,20 @@
  *   (generator.go:178-181); serviceAccounts / notServiceAccounts (1.27, not in Maistra 2.6): `<ns>/<sa>` or `<sa>` in
  *   the policy's namespace (generator.go:192-212). All three need mTLS: a plaintext caller has no identity, so
  *   they never match it and their not-forms always do (principalAuthenticated).
- * - request attributes (methods, paths, hosts, headers, requestPrincipals, ipBlocks, `when`) are not known for a flow
- *   between two workloads: a rule that needs one matches `some` of its requests. Ports are known when the flow has one.
+ * - `when`: each condition ANDs with the rule's sources (model.go:82-126: `when` conditions go into every `from`'s
+ *   principal list). `source.principal`, `source.namespace` and (1.27 only) `source.serviceAccount` use the same
+ *   generators as principals, namespaces and serviceAccounts, and `source.principal` values and notValues get the same
+ *   trust-domain alias expansion (model.go:85-118, 150-167 MigrateTrustDomain; maistra/istio@maistra-2.6
+ *   pilot/pkg/security/authz/model/model.go:81-113, 147-160 the same, without source.serviceAccount), so they are
+ *   judged exactly; `destination.port` when the flow's port is known. A key Istio does not know (source.serviceAccount
+ *   in Maistra) makes it skip the rule ("unknown attribute", model.go:119-121; builder.go:208-212): it never matches.
+ * - request attributes (methods, paths, hosts, headers, requestPrincipals, ipBlocks, SNI, `request.*` and IP `when`
+ *   keys) are not known for a flow between two workloads: a rule that needs one matches `some` of its requests. Ports
+ *   are known when the flow has one.
+ * - a TCP flow (the server's port speaks a non-HTTP protocol, `AuthzCaller.tcp`): the HTTP-only fields (methods, paths,
+ *   hosts, requestPrincipals, `request.headers` / `request.auth.*` keys) cannot be generated for the network RBAC
+ *   filter (generator.go forTCP errors). In an ALLOW policy that error drops the whole rule; in DENY, AUDIT and
+ *   CUSTOM it drops only the condition, so the rule matches more (model.go:344-354 checkError; builder.go:218-221).
  */
 import { compareStrings } from './sort';
 
@@ -56,6 +68,13 @@ export interface AuthzRule {
   readonly when?: readonly unknown[];
 }
 
+/** One `when` condition (istio/api security/v1beta1 Condition). */
+interface AuthzCondition {
+  readonly key?: string;
+  readonly values?: readonly string[];
+  readonly notValues?: readonly string[];
+}
+
 /** The workload a request reaches: its namespace and pod labels. */
 export interface AuthzTarget {
   readonly namespace: string;
@@ -67,6 +86,8 @@ export interface AuthzCaller {
   readonly principal?: string;
   /** The destination port, when known. */
   readonly port?: number;
+  /** The server's port speaks a non-HTTP protocol (TCP, TLS, ...): Istio's network RBAC filter judges it. */
+  readonly tcp?: boolean;
 }
 
 /** What the server's control plane knows: its root namespace and its trust domain bundle. */
@@ -98,6 +119,24 @@ export function stringMatches(pattern: string, value: string): boolean {
   if (pattern.startsWith('*')) return value.endsWith(pattern.slice(1));
   if (pattern.endsWith('*')) return value.startsWith(pattern.slice(0, -1));
   return pattern === value;
+}
+
+/**
+ * Istio's match of a principal value against an identity (generator.go:221-223 srcPrincipalGenerator, through
+ * matcher/string.go:97-116 StringMatcherWithPrefix with the prefix `spiffe://`): `*` is the regex `.+`; `prefix*` a
+ * prefix match on `spiffe://prefix`; `*suffix` the regex `spiffe://.*suffix`, unescaped and matched in full (Envoy
+ * safe_regex), so a `.` in it matches any character: `*.local/ns/a/sa/b` matches `east-local/ns/a/sa/b` too; else exact.
+ */
+export function principalMatches(pattern: string, principal: string): boolean {
+  if (pattern === '*') return principal.length > 0;
+  if (pattern.startsWith('*')) {
+    try {
+      return new RegExp(`^(?:spiffe://.*${pattern.slice(1)})$`).test(`spiffe://${principal}`);
+    } catch {
+      return principal.endsWith(pattern.slice(1)); // not a regex JavaScript reads: Envoy's RE2 may; the plain suffix
+    }
+  }
+  return stringMatches(pattern, principal);
 }
 
 /** trustdomain/util.go:23-31 stringMatch: the pattern may be on either side. */
@@ -145,54 +184,111 @@ function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One source of a rule against the caller. */
-function sourceMatch(
-  source: Readonly<Record<string, readonly string[] | undefined>> | undefined,
-  p: AuthzPolicy,
-  caller: AuthzCaller,
-  mesh: AuthzMesh,
-): Match {
-  if (!source) return 'all';
-  const id = caller.principal;
-  const conds: Match[] = [];
-  const field = (values: readonly string[], matches: (v: string) => boolean, negated: boolean) => {
-    if (!values.length) return;
-    const hit = id !== undefined && values.some(matches);
-    conds.push(negated ? (hit ? 'none' : 'all') : hit ? 'all' : 'none');
+/** What judging one rule needs: the policy, the caller, the mesh, and whether a TCP filter chain dropped the rule. */
+interface RuleContext {
+  readonly p: AuthzPolicy;
+  readonly caller: AuthzCaller;
+  readonly mesh: AuthzMesh;
+  /** An ALLOW rule with an HTTP-only field on a TCP flow (checkError): Istio skips the whole rule. */
+  dropped: boolean;
+  /** A `when` key Istio does not know: it skips the rule ("unknown attribute"). */
+  unknown: boolean;
+}
+
+/**
+ * A condition that needs the HTTP request: `some` on HTTP; on TCP, an ALLOW rule is dropped and a DENY / AUDIT /
+ * CUSTOM rule ignores the condition (model.go:344-354 checkError).
+ */
+function httpOnly(c: RuleContext): Match {
+  if (!c.caller.tcp) return 'some';
+  if (actionOf(c.p) === 'ALLOW') c.dropped = true;
+  return 'all';
+}
+
+/** An identity condition: any of `values` matches, none of `notValues` does; a plaintext caller matches no value. */
+function identityCondition(
+  c: RuleContext,
+  values: readonly string[],
+  notValues: readonly string[],
+  matches: (v: string) => boolean,
+): Match[] {
+  const id = c.caller.principal;
+  const hit = (vs: readonly string[]) => id !== undefined && vs.some(matches);
+  return [
+    ...(values.length ? [hit(values) ? 'all' : 'none'] : []),
+    ...(notValues.length ? [hit(notValues) ? 'none' : 'all'] : []),
+  ] as Match[];
+}
+
+/** The per-kind matchers of the identity fields, shared by `from` sources and `when` keys (the same generators). */
+function identityMatchers(c: RuleContext) {
+  const id = c.caller.principal!;
+  return {
+    principal: (v: string) => expandPrincipal(v, c.mesh).some((x) => principalMatches(x, id)),
+    namespace: (v: string) => namespaceMatches(v, id),
+    serviceAccount: (v: string) => serviceAccountMatches(v, c.p.namespace, id),
   };
-  const principal = (v: string) => expandPrincipal(v, mesh).some((x) => stringMatches(x, id!));
-  field(list(source, 'principals'), principal, false);
-  field(list(source, 'notPrincipals'), principal, true);
-  field(list(source, 'namespaces'), (v) => namespaceMatches(v, id!), false);
-  field(list(source, 'notNamespaces'), (v) => namespaceMatches(v, id!), true);
-  if (mesh.flavour !== 'maistra') {
-    field(list(source, 'serviceAccounts'), (v) => serviceAccountMatches(v, p.namespace, id!), false);
-    field(list(source, 'notServiceAccounts'), (v) => serviceAccountMatches(v, p.namespace, id!), true);
-  }
-  // Attributes of the request or the connection's address: unknown for a flow between workloads.
-  for (const k of ['requestPrincipals', 'notRequestPrincipals', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'])
-    if (list(source, k).length) conds.push('some');
+}
+
+/** One source of a rule against the caller. */
+function sourceMatch(source: Readonly<Record<string, readonly string[] | undefined>> | undefined, c: RuleContext): Match {
+  if (!source) return 'all';
+  const m = identityMatchers(c);
+  const conds: Match[] = [
+    ...identityCondition(c, list(source, 'principals'), list(source, 'notPrincipals'), m.principal),
+    ...identityCondition(c, list(source, 'namespaces'), list(source, 'notNamespaces'), m.namespace),
+  ];
+  if (c.mesh.flavour !== 'maistra')
+    conds.push(...identityCondition(c, list(source, 'serviceAccounts'), list(source, 'notServiceAccounts'), m.serviceAccount));
+  for (const k of ['requestPrincipals', 'notRequestPrincipals']) if (list(source, k).length) conds.push(httpOnly(c));
+  // The connection's address: unknown for a flow between workloads.
+  for (const k of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks']) if (list(source, k).length) conds.push('some');
   return and(conds);
 }
 
-function operationMatch(op: Readonly<Record<string, readonly string[] | undefined>> | undefined, caller: AuthzCaller): Match {
+/** A port condition: known when the flow's port is. */
+function portCondition(values: readonly string[], notValues: readonly string[], port: number | undefined): Match[] {
+  const out: Match[] = [];
+  if (values.length) out.push(port === undefined ? 'some' : values.includes(String(port)) ? 'all' : 'none');
+  if (notValues.length) out.push(port === undefined ? 'some' : notValues.includes(String(port)) ? 'none' : 'all');
+  return out;
+}
+
+function operationMatch(op: Readonly<Record<string, readonly string[] | undefined>> | undefined, c: RuleContext): Match {
   if (!op) return 'all';
-  const conds: Match[] = [];
-  const port = caller.port;
-  const ports = list(op, 'ports');
-  const notPorts = list(op, 'notPorts');
-  if (ports.length) conds.push(port === undefined ? 'some' : ports.includes(String(port)) ? 'all' : 'none');
-  if (notPorts.length) conds.push(port === undefined ? 'some' : notPorts.includes(String(port)) ? 'none' : 'all');
-  for (const k of ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths']) if (list(op, k).length) conds.push('some');
+  const conds: Match[] = portCondition(list(op, 'ports'), list(op, 'notPorts'), c.caller.port);
+  for (const k of ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths']) if (list(op, k).length) conds.push(httpOnly(c));
   return and(conds);
+}
+
+/** The `when` keys Istio reads (model.go:82-121), by what a flow between workloads knows of them. */
+function conditionMatch(w: AuthzCondition, c: RuleContext): Match[] {
+  const key = String(w.key ?? '');
+  const values = (w.values ?? []).map(String);
+  const notValues = (w.notValues ?? []).map(String);
+  if (!values.length && !notValues.length) return []; // appendLast skips it
+  const m = identityMatchers(c);
+  if (key === 'source.principal') return identityCondition(c, values, notValues, m.principal);
+  if (key === 'source.namespace') return identityCondition(c, values, notValues, m.namespace);
+  if (key === 'source.serviceAccount' && c.mesh.flavour !== 'maistra') return identityCondition(c, values, notValues, m.serviceAccount);
+  if (key === 'destination.port') return portCondition(values, notValues, c.caller.port);
+  if (['request.auth.principal', 'request.auth.audiences', 'request.auth.presenter'].includes(key)) return [httpOnly(c)];
+  if (key.startsWith('request.headers') || key.startsWith('request.auth.claims')) return [httpOnly(c)];
+  if (['source.ip', 'remote.ip', 'destination.ip', 'connection.sni'].includes(key) || key.startsWith('experimental.envoy.filters.'))
+    return ['some'];
+  c.unknown = true;
+  return [];
 }
 
 /** How much of the caller's traffic a rule matches. */
 export function ruleMatch(rule: AuthzRule, p: AuthzPolicy, caller: AuthzCaller, mesh: AuthzMesh): Match {
-  const from = rule.from?.length ? or(rule.from.map((f) => sourceMatch(f.source, p, caller, mesh))) : 'all';
-  const to = rule.to?.length ? or(rule.to.map((t) => operationMatch(t.operation, caller))) : 'all';
-  const when: Match = rule.when?.length ? 'some' : 'all';
-  return and([from, to, when]);
+  const c: RuleContext = { p, caller, mesh, dropped: false, unknown: false };
+  // Every entry is judged (no short cut): an HTTP-only field anywhere drops an ALLOW rule on TCP.
+  const froms = (rule.from ?? []).map((f) => sourceMatch(f?.source, c));
+  const tos = (rule.to ?? []).map((t) => operationMatch(t?.operation, c));
+  const when = (rule.when ?? []).flatMap((w) => conditionMatch((w ?? {}) as AuthzCondition, c));
+  if (c.dropped || c.unknown) return 'none';
+  return and([froms.length ? or(froms) : 'all', tos.length ? or(tos) : 'all', ...when]);
 }
 
 /** How much of the caller's traffic a policy matches: any rule; none without rules (builder.go:228-233). */

@@ -182,3 +182,63 @@ describe('MF002 agrees with the evaluator on which own identities the added call
     expect(findings.filter((f) => f.rule === 'MF027')).toEqual([]);
   });
 });
+
+describe('MF027: `when` conditions on the source identity and TCP flows (istio/istio@1.27.3 model.go:85-118, 344-354)', () => {
+  /** A DENY that isolates a/httpbin to callers of its own namespace and the control plane's, through `when`. */
+  const isolate = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'isolate', namespace: 'a' },
+    spec: {
+      action: 'DENY',
+      selector: { matchLabels: { app: 'httpbin' } },
+      rules: [{ when: [{ key: 'source.namespace', notValues: ['a', 'istio-system'] }] }],
+    },
+  };
+
+  test("MF002 exempts east's callers in 02 (no MF027); dropping that patch denies them from 02, and MF027 says so", () => {
+    const { model, plan } = analyse(withDump(EXAMPLE_CLUSTERS, 'west', [isolate]));
+    expect(mf027(model, plan)).toEqual([]);
+    const found = mf027(
+      model,
+      brokenPatches(plan, 'west', '02-export', (ps) => ps.filter((p) => p.target.kind !== 'AuthorizationPolicy')),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^west 02-export: east's callers of its imports → Deployment a\/httpbin: east\.local\/ns\/client\/sa\/curl is denied \(DENY a\/isolate matches it\) \(it is allowed at 00-federation\)\./,
+      ),
+    ]);
+  });
+
+  /** A DENY of DELETE from east's clients: on an HTTP port some requests, on a TCP port every connection. */
+  const noDelete = {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'no-delete', namespace: 'a' },
+    spec: {
+      action: 'DENY',
+      selector: { matchLabels: { app: 'httpbin' } },
+      rules: [{ from: [{ source: { principals: ['east.local/ns/client/sa/*'] } }], to: [{ operation: { methods: ['DELETE'] } }] }],
+    },
+  };
+  const withPortName = (name: string) => {
+    const dir = withDump(EXAMPLE_CLUSTERS, 'west', [noDelete]);
+    const file = path.join(dir, 'west', 'ossm2', 'workloads.yaml');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('- name: http\n      port: 8000', `- name: ${name}\n      port: 8000`));
+    return dir;
+  };
+
+  test('on a TCP port the DENY ignores its methods and denies every connection of the real callers: MF027 from 02', () => {
+    const { model, plan } = analyse(withPortName('tcp'));
+    expect(mf027(model, plan)).toEqual([
+      expect.stringMatching(
+        /^west 02-export: east's callers of its imports → Deployment a\/httpbin: east\.local\/ns\/client\/sa\/curl is denied \(DENY a\/no-delete matches it\)/,
+      ),
+    ]);
+  });
+
+  test('on an HTTP port only DELETE requests are denied: no MF027', () => {
+    const { model, plan } = analyse(withPortName('http'));
+    expect(mf027(model, plan)).toEqual([]);
+  });
+});

@@ -127,3 +127,75 @@ describe('authorize', () => {
     expect(authzPolicyOf({ apiVersion: 'v1', kind: 'ConfigMap' })).toBeUndefined();
   });
 });
+
+describe('`when` on the source identity (istio/istio@1.27.3 pilot/pkg/security/authz/model/model.go:85-118, 150-167)', () => {
+  const gw = id('west.local', 'istio-system', 'federation-ingress-service-account');
+  const curl = id('east.local', 'client', 'curl');
+  test('source.principal values admit exactly like principals, with the alias expansion: the real caller is denied', () => {
+    const p = ap('callers', {
+      selector: { matchLabels: { app: 'httpbin' } },
+      rules: [{ when: [{ key: 'source.principal', values: [gw] }] }],
+    });
+    expect(outcome([p], gw)).toBe('allowed');
+    // cluster.local and every alias stand for the local trust domain (MigrateTrustDomain)
+    expect(outcome([p], id('east.local', 'istio-system', 'federation-ingress-service-account'))).toBe('allowed');
+    expect(outcome([p], curl)).toBe('denied');
+    expect(outcome([p], undefined)).toBe('denied');
+  });
+
+  test('a DENY on source.namespace notValues denies every identity outside the list, and exempts the rest', () => {
+    const p = ap('isolate', { action: 'DENY', rules: [{ when: [{ key: 'source.namespace', notValues: ['a', 'istio-system'] }] }] });
+    expect(outcome([p], curl)).toBe('denied');
+    expect(outcome([p], gw)).toBe('allowed');
+    // plaintext: no identity, so a notValues always matches (principalAuthenticated)
+    expect(outcome([p], undefined)).toBe('denied');
+  });
+
+  test('when ANDs with from; source.serviceAccount is Istio 1.27 only (Maistra 2.6 skips the rule: unknown attribute)', () => {
+    const p = ap('sa', {
+      rules: [{ from: [{ source: { namespaces: ['client'] } }], when: [{ key: 'source.serviceAccount', values: ['client/curl'] }] }],
+    });
+    expect(outcome([p], curl)).toBe('allowed');
+    expect(outcome([p], id('east.local', 'client', 'other'))).toBe('denied');
+    expect(outcome([p], curl, httpbin, { ...mesh, flavour: 'maistra' })).toBe('denied');
+  });
+
+  test('request keys stay partial; destination.port is judged when the port is known', () => {
+    const hdr = ap('hdr', { rules: [{ when: [{ key: 'request.headers[x-user]', values: ['a'] }] }] });
+    expect(outcome([hdr], curl)).toBe('partial');
+    const port = ap('port', { rules: [{ when: [{ key: 'destination.port', values: ['8080'] }] }] });
+    expect(authorize([port], httpbin, { principal: curl, port: 8080 }, mesh).outcome).toBe('allowed');
+    expect(authorize([port], httpbin, { principal: curl, port: 9090 }, mesh).outcome).toBe('denied');
+    expect(authorize([port], httpbin, { principal: curl }, mesh).outcome).toBe('partial');
+  });
+});
+
+describe('TCP flows (model.go:344-354 checkError; builder.go:218-221)', () => {
+  const curl = id('east.local', 'client', 'curl');
+  test('an ALLOW rule with an HTTP-only field is dropped on TCP', () => {
+    const p = ap('get', { rules: [{ from: [{ source: { namespaces: ['client'] } }], to: [{ operation: { methods: ['GET'] } }] }] });
+    expect(authorize([p], httpbin, { principal: curl }, mesh).outcome).toBe('partial');
+    expect(authorize([p], httpbin, { principal: curl, tcp: true }, mesh).outcome).toBe('denied');
+  });
+
+  test('a DENY rule ignores its HTTP-only fields on TCP, so it denies every connection it otherwise matches', () => {
+    const p = ap('nodelete', {
+      action: 'DENY',
+      rules: [{ from: [{ source: { principals: ['east.local/ns/client/sa/*'] } }], to: [{ operation: { methods: ['DELETE'] } }] }],
+    });
+    expect(authorize([p], httpbin, { principal: curl }, mesh).outcome).toBe('partial');
+    expect(authorize([p], httpbin, { principal: curl, tcp: true }, mesh).outcome).toBe('denied');
+    expect(authorize([p], httpbin, { principal: id('east.local', 'other', 'x'), tcp: true }, mesh).outcome).toBe('allowed');
+    const hdr = ap('hdr', { action: 'DENY', rules: [{ when: [{ key: 'request.headers[x-user]', values: ['a'] }] }] });
+    expect(authorize([hdr], httpbin, { principal: curl, tcp: true }, mesh).outcome).toBe('denied');
+  });
+});
+
+describe('principal patterns as Istio builds them (matcher/string.go:97-116 StringMatcherWithPrefix)', () => {
+  test('`*suffix` is the unescaped regex spiffe://.*suffix: a dot matches any character', () => {
+    const p = ap('suffix', { rules: [{ from: [{ source: { principals: ['*.local/ns/client/sa/curl'] } }] }] });
+    const m: AuthzMesh = { rootNamespace: 'istio-system', trustDomain: 'west.local' };
+    expect(outcome([p], 'east-local/ns/client/sa/curl', httpbin, m)).toBe('allowed');
+    expect(outcome([p], 'east.local/ns/client/sa/curlx', httpbin, m)).toBe('denied');
+  });
+});

@@ -8,6 +8,7 @@ import * as path from 'path';
 
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
+import { authorize, authzPolicyOf } from '../lib/authz';
 import { runChecks } from '../lib/check';
 import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
@@ -394,6 +395,52 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(p('02-export').spec.rules[0].from).toEqual([
       { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'] } },
     ]);
+  });
+  describe('`when` conditions on the source identity (istio/istio@1.27.3 model.go:85-118: the same match as from)', () => {
+    const withWhen = (action: string, rules: unknown[]) => ({
+      ...policy([]),
+      spec: { action, selector: { matchLabels: { app: 'httpbin' } }, rules },
+    });
+    const CALLERS = ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'];
+    const meshAt = { rootNamespace: 'istio-system', trustDomain: 'west.local', trustDomainAliases: ['east.local'] };
+    const judge = (o: any, principal: string) =>
+      authorize([authzPolicyOf(o)!], { namespace: 'a', labels: { app: 'httpbin' } }, { principal }, meshAt).outcome;
+    test('source.principal values naming the gateway: MF002 warns, the callers join the same values in 02, the gateway goes in 04', () => {
+      const { findings, p } = render([withWhen('ALLOW', [{ when: [{ key: 'source.principal', values: [GW] }] }])]);
+      expect(rules(findings)).toEqual(['MF002']);
+      expect(findings[0].location).toMatchObject({ field: 'spec.rules[0].when[0].values[0]' });
+      expect(findings[0].problem).toContain(`names the federation ingress gateway (when source.principal ${GW})`);
+      expect(p('02-export').spec.rules).toEqual([{ when: [{ key: 'source.principal', values: [...CALLERS, GW] }] }]);
+      expect(p('04-remove-federation').spec.rules).toEqual([{ when: [{ key: 'source.principal', values: CALLERS }] }]);
+      expect(crdProblems(p('02-export'))).toEqual([]);
+      expect(judge(p('00-federation'), 'east.local/ns/client/sa/curl')).toBe('denied');
+      expect(judge(p('02-export'), 'east.local/ns/client/sa/curl')).toBe('allowed');
+      expect(judge(p('04-remove-federation'), 'east.local/ns/client/sa/curl')).toBe('allowed');
+    });
+    test('a DENY exempting the control-plane namespace by source.namespace notValues exempts the callers by source.principal', () => {
+      const { findings, p } = render([withWhen('DENY', [{ when: [{ key: 'source.namespace', notValues: ['a', 'istio-system'] }] }])]);
+      expect(findings[0].problem).toContain('exempts the federation ingress gateway (when source.namespace not istio-system)');
+      expect(p('02-export').spec.rules).toEqual([
+        {
+          when: [
+            { key: 'source.namespace', notValues: ['a', 'istio-system'] },
+            { key: 'source.principal', notValues: CALLERS },
+          ],
+        },
+      ]);
+      expect(judge(p('00-federation'), 'east.local/ns/client/sa/curl')).toBe('denied');
+      expect(judge(p('02-export'), 'east.local/ns/client/sa/curl')).toBe('allowed');
+      expect(judge(p('02-export'), 'east.local/ns/other/sa/x')).toBe('denied');
+      expect(crdProblems(p('02-export'))).toEqual([]);
+    });
+    test('source.namespace values naming the control-plane namespace: a copy of the rule matches the callers by principal', () => {
+      const rule = { to: [{ operation: { ports: ['8000'] } }], when: [{ key: 'source.namespace', values: ['istio-system'] }] };
+      const { findings, p } = render([withWhen('ALLOW', [rule])]);
+      expect(rules(findings)).toEqual(['MF002']);
+      expect(p('02-export').spec.rules).toEqual([rule, { ...rule, when: [{ key: 'source.principal', values: CALLERS }] }]);
+      expect(judge(p('02-export'), 'east.local/ns/client/sa/curl')).toBe('partial'); // the port is not known here
+      expect(judge(p('02-export'), 'east.local/ns/other/sa/x')).toBe('denied');
+    });
   });
   test('does not trigger on */ns/istio-system/sa/*, which Istio reads as a suffix match on a literal "*"', () => {
     expect(render([policy(['*/ns/istio-system/sa/*'])]).findings).toEqual([]);

@@ -67,15 +67,19 @@ describe('MF029 co-ownership', () => {
     expect(f[0].problem).toMatch(
       /^AuthorizationPolicy a\/httpbin-callers is tracked by Argo CD application team-a \(argocd\.argoproj\.io\/tracking-id\), and meshfed patches it \(/,
     );
+    // MF002 adopts the policy at 00 (meshfed's application declares it from then on): the hand-off is due before that
+    // sync, in two commits, since Argo CD reads Prune=false from the live object (gitops-engine sync_context.go:1224).
     expect(f[0].fix).toBe(
-      'Hand it over before 02-export: in Argo CD application team-a, add spec.ignoreDifferences {group: "security.istio.io", ' +
-        'kind: AuthorizationPolicy, name: httpbin-callers, namespace: a, jsonPointers: [/spec/rules]} and ' +
-        'spec.syncPolicy.syncOptions RespectIgnoreDifferences=true (argo-cd docs/user-guide/diffing.md, sync-options.md ' +
-        '"Respect ignore difference configs"), or annotate the object argocd.argoproj.io/sync-options: Prune=false and ' +
-        'argocd.argoproj.io/compare-options: IgnoreExtraneous and remove it from team-a\'s source (sync-options.md "No Prune ' +
-        'Resources", compare-options.md). Then acknowledge in clusters/west/cluster.yaml: spec.acknowledge: [MF029] and ' +
-        'spec.acknowledgeReasons.MF029: "<what was handed over, and how>" (the runbook prints it).',
+      "Hand it over before you sync 00-federation, where meshfed's delivery first applies it (two Argo CD applications " +
+        'declaring one object re-stamp its tracking id on every sync: argo-cd controller/state.go:796, :858-864), in two ' +
+        'commits (Argo CD reads Prune=false from the live object: gitops-engine pkg/sync/sync_context.go:1224): 1. in ' +
+        "team-a's source, annotate AuthorizationPolicy a/httpbin-callers argocd.argoproj.io/sync-options: Prune=false and " +
+        "argocd.argoproj.io/compare-options: IgnoreExtraneous; commit and sync team-a; 2. then remove it from team-a's " +
+        'source; commit and sync team-a again: it stays in place ("ignored (no prune)") for meshfed\'s application to take ' +
+        'over. Then acknowledge in clusters/west/cluster.yaml: spec.acknowledge: [MF029] and spec.acknowledgeReasons.MF029: ' +
+        '"<what was handed over, and how>" (the runbook prints it).',
     );
+    expect(f[0].fix).not.toContain('ignoreDifferences');
   });
 
   test('triggers on a Flux-owned policy the same way', () => {
@@ -84,7 +88,27 @@ describe('MF029 co-ownership', () => {
     expect(f.severity).toBe('error');
     expect(f.problem).toMatch(/is tracked by Flux Kustomization flux-system\/apps, and meshfed patches it/);
     expect(f.fix).toMatch(
-      /^Hand it over before 02-export: in Flux Kustomization flux-system\/apps's source, annotate AuthorizationPolicy a\/httpbin-callers kustomize\.toolkit\.fluxcd\.io\/reconcile: disabled/,
+      /^Hand it over before you sync 00-federation, where meshfed's delivery first applies it, in two commits \(Flux's garbage collection reads prune: disabled from the in-cluster object: fluxcd\/pkg ssa\/manager_delete\.go:87\): 1\. in Flux Kustomization flux-system\/apps's source, label AuthorizationPolicy a\/httpbin-callers kustomize\.toolkit\.fluxcd\.io\/prune: disabled; commit and run flux reconcile kustomization apps -n flux-system --with-source; 2\. then remove it from that source; commit and reconcile again/,
+    );
+    // reconcile: disabled on the live object would make Flux skip meshfed's own apply (fluxcd/pkg ssa/manager_apply.go:550-551)
+    expect(f.fix).toContain('Do not use kustomize.toolkit.fluxcd.io/reconcile: disabled');
+  });
+
+  test('an object meshfed first applies in 06 (a gateway Service it adopts) is due before the 06 sync', () => {
+    const dir = copyTree(path.join(__dirname, '..', 'examples', 'production-smcp', 'clusters'));
+    const file = path.join(dir, 'east', 'ossm2', 'gateways.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const next = text.replace(
+      /( {2}kind: Service\n {2}metadata:\n)/,
+      '$1    annotations:\n      argocd.argoproj.io/tracking-id: team-edge:/Service:istio-system/istio-ingressgateway\n',
+    );
+    expect(next).not.toBe(text);
+    fs.writeFileSync(file, next);
+    const [f] = mf029(dir).filter((x) => x.problem.startsWith('Service istio-system/istio-ingressgateway'));
+    expect(f.phase).toMatch(/^0[67]-/);
+    expect(f.fix).toMatch(new RegExp(`^Hand it over before you sync ${f.phase}, where meshfed's delivery first applies it`));
+    expect(f.fix).toContain(
+      "1. in team-edge's source, annotate Service istio-system/istio-ingressgateway argocd.argoproj.io/sync-options: Prune=false",
     );
   });
 

@@ -389,6 +389,27 @@ describe('MF019 north-south continuity', () => {
       ),
     );
   });
+  test('a `when: source.principal` condition tells the identities apart as principals do (istio@1.27.3 model.go:85-118)', () => {
+    const dir = withIdentityPolicies();
+    const file = path.join(dir, 'east', 'ossm2', 'identity-policies.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const next = text.replace(
+      '    - from:\n      - source:\n          principals: [',
+      '    - when:\n      - key: source.principal\n        values: [',
+    );
+    expect(next).not.toBe(text);
+    fs.writeFileSync(file, next);
+    const a = analyse(dir);
+    const renamed = broken(a.plan, 'east', 6, (adds) =>
+      adds.map((r): Resource => (r.type === 'gatewayDeployment' ? { ...r, serviceAccount: { ...r.serviceAccount, name: r.ref.name } } : r)),
+    );
+    expect(runChecks(a.model, renamed, ['MF019']).map((f) => f.problem)).toContainEqual(
+      expect.stringContaining(
+        'AuthorizationPolicy client/only-via-ingress (when source.principal values: ' +
+          'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account) tells apart',
+      ),
+    );
+  });
   test("triggers when the new pods run as a new identity that a dumped policy tells apart, or the SMCP's ServiceAccount is pruned", () => {
     const a = analyse(withIdentityPolicies());
     expect(mf019(a.model, a.plan)).toEqual([]);

@@ -40,7 +40,16 @@ interface Caller {
   readonly identities: string[];
   /** Only these servers (a peer's callers reach the services exported to it); all when undefined. */
   readonly servers?: (s: Server) => boolean;
+  /** The caller reaches the server over TCP only (every port of the services it calls speaks a non-HTTP protocol). */
+  readonly tcp?: (s: Server) => boolean;
 }
+
+/**
+ * Istio protocols served by the network (TCP) RBAC filter, not the HTTP one: istio/istio@1.27.3
+ * pkg/config/protocol/instance.go:117-131 IsHTTP is false and IsTCP true for them. A sniffed port (undefined) may be
+ * either, so it is not known to be TCP.
+ */
+const TCP_PROTOCOLS = new Set(['TCP', 'TLS', 'HTTPS', 'MONGO', 'REDIS', 'MYSQL']);
 
 const phaseIndex = (p: string) => PHASES.indexOf(p as (typeof PHASES)[number]);
 
@@ -155,13 +164,19 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
       .map((i) => i.export.service);
     const reaches = (s: Server) =>
       exported.some((e) => e.namespace === s.namespace && Object.entries(e.podSelector).every(([k, v]) => s.labels[k] === v));
+    const tcp = (s: Server) => {
+      const ports = exported
+        .filter((e) => e.namespace === s.namespace && Object.entries(e.podSelector).every(([k, v]) => s.labels[k] === v))
+        .flatMap((e) => e.ports);
+      return ports.length > 0 && ports.every((p) => TCP_PROTOCOLS.has((p.protocol ?? '').toUpperCase()));
+    };
     const gw = gatewayIdentity(ctx, mesh, peer);
     const ids = [
       ...(gw && at < phaseIndex('04-remove-federation') ? [gw] : []),
       ...(at >= phaseIndex('02-export') ? peerIdentities(ctx, mesh, peer) : []),
     ];
     if (ids.length)
-      out.push({ key: `peer ${peer}`, what: `${peer}'s callers of its imports`, identities: uniqSorted(ids), servers: reaches });
+      out.push({ key: `peer ${peer}`, what: `${peer}'s callers of its imports`, identities: uniqSorted(ids), servers: reaches, tcp });
   }
   return out;
 }
@@ -187,9 +202,15 @@ function declared(mesh: Mesh): Set<string> {
 const denied = (v: AuthzVerdict) => v.outcome === 'denied';
 
 /** The first denial among a caller's identities. */
-function judge(policies: AuthzPolicy[], server: Server, ids: string[], m: AuthzMesh): { id: string; verdict: AuthzVerdict } | undefined {
+function judge(
+  policies: AuthzPolicy[],
+  server: Server,
+  ids: string[],
+  m: AuthzMesh,
+  tcp = false,
+): { id: string; verdict: AuthzVerdict } | undefined {
   for (const id of ids) {
-    const verdict = authorize(policies, server, { principal: id }, m);
+    const verdict = authorize(policies, server, { principal: id, ...(tcp ? { tcp } : {}) }, m);
     if (denied(verdict)) return { id, verdict };
   }
   return undefined;
@@ -224,7 +245,7 @@ function judgeCallers(j: Judgement, phase: string, state: PhaseState, policies: 
     for (const s of j.guarded.filter((x) => !caller.servers || caller.servers(x))) {
       const k = `${caller.key}|${s.what}`;
       if (j.worked.get(k) === false || j.seen.has(k)) continue;
-      const d = judge(policies, s, caller.identities, m);
+      const d = judge(policies, s, caller.identities, m, caller.tcp?.(s));
       if (!d) continue;
       j.seen.add(k);
       j.out.push({
@@ -298,7 +319,7 @@ export function checkAuthzFlows(c: CheckContext): Finding[] {
     };
     for (const caller of callersAt(c.ctx, mesh, base))
       for (const s of guarded.filter((x) => !caller.servers || caller.servers(x)))
-        j.worked.set(`${caller.key}|${s.what}`, !judge(j.basePolicies, s, caller.identities, j.baseMesh));
+        j.worked.set(`${caller.key}|${s.what}`, !judge(j.basePolicies, s, caller.identities, j.baseMesh, caller.tcp?.(s)));
     for (const p of phases.filter((x) => x.phase !== '00-federation')) {
       const state = c.states.get(mesh.cluster, p.phase);
       const policies = authzPoliciesAt(mesh, state);

@@ -44,7 +44,7 @@ interface Touch {
   readonly ref: ObjectRef;
   readonly how: string;
   readonly kind: 'patch' | 'adopt' | 'restart';
-  /** The fields meshfed writes, as JSON pointers (for an Argo CD ignoreDifferences entry). */
+  /** The fields meshfed writes, as JSON pointers. */
   readonly fields: string[];
 }
 
@@ -77,36 +77,43 @@ function touched(adds: readonly Resource[], patches: readonly Patch[]): Touch[] 
 }
 
 /**
- * The hand-off for an object another delivery tracks, per delivery (each cited):
- * - Argo CD: keep it there and stop its syncs reverting meshfed's fields — `spec.ignoreDifferences` with those JSON
- *   pointers and the sync option `RespectIgnoreDifferences=true`, without which a sync applies the desired state as it
- *   is (argoproj/argo-cd@37ee0097 docs/user-guide/diffing.md:28-55, docs/user-guide/sync-options.md:415-432); or
- *   give it up — annotate it `argocd.argoproj.io/sync-options: Prune=false` (sync-options.md:10-25) and then remove it
- *   from that application's source; `argocd.argoproj.io/compare-options: IgnoreExtraneous` keeps that application from
- *   showing it OutOfSync meanwhile (docs/user-guide/compare-options.md:10-34).
- * - Flux: annotate it `kustomize.toolkit.fluxcd.io/reconcile: disabled` in that Kustomization's source — "the
- *   controller will no longer apply changes, nor will it prune the resource" (fluxcd/kustomize-controller@186fb3b
- *   docs/spec/v1/kustomizations.md:2103-2116); or label it `kustomize.toolkit.fluxcd.io/prune: disabled` (:160-168)
- *   and remove it from the source.
+ * The hand-off for an object another delivery tracks: to meshfed alone, in two commits, both synced before meshfed's
+ * delivery first applies the object (`declaredFrom`). Each step cited:
+ * - Argo CD: no shared ownership. Each application stamps its own tracking id on what it applies
+ *   (argoproj/argo-cd@37ee0097 controller/state.go:796) and reports another application's object as a
+ *   SharedResourceWarning (:858-864), so two applications declaring one object re-stamp it on every sync, and one with
+ *   FailOnSharedResource=true fails (docs/user-guide/sync-options.md:400-411); ignoreDifferences does not cover the
+ *   tracking id. Prune=false is read from the LIVE object (argoproj/gitops-engine@5baed56 pkg/sync/sync_context.go:1224),
+ *   so the annotation must reach the cluster (commit, sync) before the object leaves the source (second commit, sync);
+ *   in one commit the application prunes it. `argocd.argoproj.io/compare-options: IgnoreExtraneous`
+ *   (docs/user-guide/compare-options.md:10-34) keeps it from showing OutOfSync until meshfed's sync re-stamps it.
+ * - Flux: the label `kustomize.toolkit.fluxcd.io/prune: disabled`, which garbage collection reads from the in-cluster
+ *   object (fluxcd/kustomize-controller@186fb3b internal/controller/kustomization_controller.go:1410-1414 deleteObjects
+ *   Exclusions; fluxcd/pkg@e2cfd1a ssa/manager_delete.go:87), so the same two commits. Not
+ *   `kustomize.toolkit.fluxcd.io/reconcile: disabled`: Flux skips applying an object whose desired OR live metadata
+ *   carries it (kustomization_controller.go:860-862 ExclusionSelector; ssa/manager_apply.go:550-551), so once on the
+ *   live object it would stop meshfed's own Kustomization too when Flux delivers meshfed's phases.
  */
-function handOff(owner: string, t: Touch, label: string): string {
+function handOff(owner: string, label: string, declaredFrom: string): string {
+  const before = `Hand it over before you sync ${declaredFrom}, where meshfed's delivery first applies it`;
   if (owner.startsWith('Flux')) {
+    const [ns, name] = (/Kustomization (\S+)/.exec(owner)?.[1] ?? 'flux-system/<name>').split('/');
+    const reconcile = `flux reconcile kustomization ${name} -n ${ns} --with-source`;
     return (
-      `in ${owner}'s source, annotate ${label} kustomize.toolkit.fluxcd.io/reconcile: disabled (Flux then neither applies nor ` +
-      'prunes it: kustomize-controller docs/spec/v1/kustomizations.md, "Suspending and resuming"), or label it ' +
-      'kustomize.toolkit.fluxcd.io/prune: disabled and remove it from that source'
+      `${before}, in two commits (Flux's garbage collection reads prune: disabled from the in-cluster object: fluxcd/pkg ` +
+      `ssa/manager_delete.go:87): 1. in ${owner}'s source, label ${label} kustomize.toolkit.fluxcd.io/prune: disabled; ` +
+      `commit and run ${reconcile}; 2. then remove it from that source; commit and reconcile again: Flux drops it from its ` +
+      'inventory and leaves it in place. Do not use kustomize.toolkit.fluxcd.io/reconcile: disabled: Flux skips an object ' +
+      "whose live metadata carries it (fluxcd/pkg ssa/manager_apply.go:550-551), meshfed's own Kustomization included"
     );
   }
   const app = /application (\S+)/.exec(owner)?.[1] ?? 'that application';
-  const ref = t.ref;
-  const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
-  const ns = ref.namespace ? `, namespace: ${ref.namespace}` : '';
-  const entry = `{group: "${group}", kind: ${ref.kind}, name: ${ref.name}${ns}, jsonPointers: [${t.fields.join(', ')}]}`;
   return (
-    `in Argo CD application ${app}, add spec.ignoreDifferences ${entry} and spec.syncPolicy.syncOptions RespectIgnoreDifferences=true ` +
-    '(argo-cd docs/user-guide/diffing.md, sync-options.md "Respect ignore difference configs"), or annotate the object ' +
-    'argocd.argoproj.io/sync-options: Prune=false and argocd.argoproj.io/compare-options: IgnoreExtraneous and remove it from ' +
-    `${app}'s source (sync-options.md "No Prune Resources", compare-options.md)`
+    `${before} (two Argo CD applications declaring one object re-stamp its tracking id on every sync: argo-cd ` +
+    `controller/state.go:796, :858-864), in two commits (Argo CD reads Prune=false from the live object: gitops-engine ` +
+    `pkg/sync/sync_context.go:1224): 1. in ${app}'s source, annotate ${label} argocd.argoproj.io/sync-options: Prune=false ` +
+    `and argocd.argoproj.io/compare-options: IgnoreExtraneous; commit and sync ${app}; 2. then remove it from ${app}'s ` +
+    `source; commit and sync ${app} again: it stays in place ("ignored (no prune)") for meshfed's application to take over`
   );
 }
 
@@ -116,6 +123,8 @@ export interface CoOwned {
   readonly source: SourceObject;
   readonly owner: string;
   readonly phase: string;
+  /** The first phase whose rendered output declares the object (an adoption, 00 for MF002's policies); else `phase`. */
+  readonly declaredFrom: string;
   readonly touch: Touch;
 }
 
@@ -125,7 +134,11 @@ export function coOwnedObjects(c: CheckContext): CoOwned[] {
   for (const mesh of c.model.meshes) {
     const dumped = dumpedObjects(mesh);
     const seen = new Set<string>();
-    for (const w of writtenPhases(c).filter((x) => x.mesh === mesh)) {
+    const written = writtenPhases(c).filter((x) => x.mesh === mesh);
+    const declaredFrom = (k: string, phase: string) =>
+      written.find((w) => w.phasePlan.adds.some((a) => a.type === 'adopted' && key(a.ref.kind, a.ref.namespace, a.ref.name) === k))
+        ?.phasePlan.phase ?? phase;
+    for (const w of written) {
       const { phase, adds, patches } = w.phasePlan;
       if (phase === '00-federation') continue;
       for (const t of touched(adds, patches)) {
@@ -135,7 +148,7 @@ export function coOwnedObjects(c: CheckContext): CoOwned[] {
         const owner = src && gitOpsOwner(src.value);
         if (!src || !owner) continue;
         seen.add(k);
-        out.push({ mesh, source: src, owner, phase, touch: t });
+        out.push({ mesh, source: src, owner, phase, declaredFrom: declaredFrom(k, phase), touch: t });
       }
     }
   }
@@ -156,7 +169,7 @@ export function coOwnedObjects(c: CheckContext): CoOwned[] {
  * owns (Flux, Argo CD ServerSideApply=true): a warning, so the owners know their workload restarts.
  */
 export function checkCoOwnership(c: CheckContext): Finding[] {
-  return coOwnedObjects(c).map(({ mesh, source: src, owner, phase, touch: t }) => {
+  return coOwnedObjects(c).map(({ mesh, source: src, owner, phase, declaredFrom, touch: t }) => {
     const acknowledged = mesh.settings.acknowledge.includes('MF029');
     const restart = t.kind === 'restart';
     return {
@@ -173,7 +186,7 @@ export function checkCoOwnership(c: CheckContext): Finding[] {
       fix: restart
         ? `Tell ${owner.replace(/ \(.*\)$/, '')}'s owners, or list it in spec.workloadRestart.skipNetworkRestart ` +
           `(${t.ref.namespace}/${t.ref.kind}/${t.ref.name}: MF026 then names what it loses); acknowledge MF029 if they know.`
-        : `Hand it over before ${phase}: ${handOff(owner, t, src.label)}. Then acknowledge in clusters/${mesh.cluster}/cluster.yaml: ` +
+        : `${handOff(owner, src.label, declaredFrom)}. Then acknowledge in clusters/${mesh.cluster}/cluster.yaml: ` +
           'spec.acknowledge: [MF029] and spec.acknowledgeReasons.MF029: "<what was handed over, and how>" (the runbook prints it).',
     };
   });

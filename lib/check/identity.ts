@@ -1,6 +1,6 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { expandPrincipal, stringMatches } from '../authz';
+import { expandPrincipal, principalMatches } from '../authz';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { PolicyMigration, policyMigrations } from '../plan/authz';
@@ -31,7 +31,7 @@ function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration):
     .flat()
     .flatMap((p) => expandPrincipal(p, bundle));
   const own = uniqSorted(mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`));
-  return own.filter((id) => patterns.some((p) => stringMatches(p, id)));
+  return own.filter((id) => patterns.some((p) => principalMatches(p, id)));
 }
 
 /** What the added callers do to the mesh's own identities they also match. */
@@ -59,7 +59,10 @@ export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
         namespace: m.policy.namespace,
       };
       const patch = `dist/${mesh.cluster}/02-export/patches/${namespaceFile(target.namespace)}`;
-      const named = m.references.map((r) => `${r.field === 'namespace' ? 'namespace ' : ''}${r.negated ? 'not ' : ''}${r.value}`);
+      const named = m.references.map(
+        (r) =>
+          `${r.path[3] === 'when' ? `when source.${r.field} ` : r.field === 'namespace' ? 'namespace ' : ''}${r.negated ? 'not ' : ''}${r.value}`,
+      );
       out.push({
         rule: 'MF002',
         severity: 'warning',

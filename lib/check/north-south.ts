@@ -86,6 +86,12 @@ function survives(
   return Boolean(handed) && (!adopted || !OPERATOR_LABELS.some((l) => l in labels));
 }
 
+/** How a policy value is written: a `from` field, or a `when` condition's values / notValues on source.principal. */
+function fieldName(p: { negated: boolean; path: (string | number)[] }): string {
+  if (p.path[3] === 'when') return `when source.principal ${p.negated ? 'notValues' : 'values'}`;
+  return p.negated ? 'notPrincipals' : 'principals';
+}
+
 /**
  * The dumped policies that tell the SMCP gateway's identity from ServiceAccount `sa` in its namespace:
  * AuthorizationPolicy principals / notPrincipals that match one and not the other (Istio's string match, in
@@ -101,7 +107,7 @@ function policiesNaming(mesh: Mesh, g: SmcpGateway, sa: string): { what: string;
     for (const p of ap.principals.filter((x) => x.field === 'principal'))
       if (domains.some((td) => istioMatches(p.value, id(td, old)) !== istioMatches(p.value, id(td, sa))))
         out.push({
-          what: `AuthorizationPolicy ${ap.namespace}/${ap.name} (${p.negated ? 'notPrincipals' : 'principals'}: ${p.value})`,
+          what: `AuthorizationPolicy ${ap.namespace}/${ap.name} (${fieldName(p)}: ${p.value})`,
           location: ap.source.at(p.path),
         });
   for (const dr of mesh.inventory.destinationRules)

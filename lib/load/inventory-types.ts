@@ -210,8 +210,9 @@ export interface AuthorizationPolicyObj {
   readonly action: string;
   readonly selector?: Record<string, string>;
   /**
-   * principals / notPrincipals and namespaces / notNamespaces of every rule's `from` sources, with their
-   * field paths (`field` says which kind of value it is).
+   * principals / notPrincipals and namespaces / notNamespaces of every rule's `from` sources, and the values /
+   * notValues of its `when` conditions on `source.principal` / `source.namespace` (Istio matches them alike), with
+   * their field paths (`spec.rules[i].from[j]…` or `spec.rules[i].when[k]…`; `field` says which kind of value it is).
    */
   readonly principals: {
     readonly value: string;

@@ -581,6 +581,22 @@ function parseAuthorizationPolicy(o: SourceObject, diags: Diagnostics): T.Author
       }
     }),
   );
+  // `when` conditions on the source identity: Istio reads them with the same generators as the `from` fields above
+  // (istio/istio@1.27.3 pilot/pkg/security/authz/model/model.go:85-118; maistra/istio@maistra-2.6 the same, :81-113).
+  r.array(['spec', 'rules']).forEach((_, i) =>
+    r.array(['spec', 'rules', i, 'when']).forEach((_w, k) => {
+      const key = r.string(['spec', 'rules', i, 'when', k, 'key']);
+      if (key !== 'source.principal' && key !== 'source.namespace') return;
+      const field = key === 'source.principal' ? 'principal' : 'namespace';
+      for (const [list, negated] of [
+        ['values', false],
+        ['notValues', true],
+      ] as const) {
+        const p = ['spec', 'rules', i, 'when', k, list];
+        r.array(p).forEach((v, n) => principals.push({ value: String(v), negated, field, path: [...p, n] }));
+      }
+    }),
+  );
   const sel = r.object(['spec', 'selector']);
   return {
     source: o,

@@ -1,4 +1,5 @@
 import { ref } from './api-versions';
+import { principalMatches } from '../authz';
 import { Contribute, Patch, Resource } from './types';
 import { Diagnostics } from '../diagnostics';
 import { JsonObject } from '../json';
@@ -90,7 +91,7 @@ function referenceOf(
       ? istioMatches(v.value, cpNamespace)
         ? gateways
         : []
-      : gateways.filter((g) => istioMatches(v.value, g.principal) || istioMatches(v.value, g.alias));
+      : gateways.filter((g) => principalMatches(v.value, g.principal) || principalMatches(v.value, g.alias));
   if (matched.length === 0) return undefined;
   const exact = v.field === 'principal' && matched.some((g) => v.value === g.principal || v.value === g.alias);
   return { value: v.value, field: v.field, negated: v.negated, path: v.path, peers: uniqSorted(matched.map((g) => g.peer)), exact };
@@ -121,42 +122,76 @@ export function policyMigrations(ctx: ModelIndex, mesh: Mesh): PolicyMigration[]
  * but the callers' principals instead of namespaces (fields of one source are ANDed, `from` entries ORed);
  * an exemption (notPrincipals / notNamespaces of a DENY) gets the callers in notPrincipals, which ANDs
  * with the rest: denied unless any exemption holds.
+ *
+ * A `when` condition is rewritten in the same form. Istio puts `when: source.principal` and `source.namespace`
+ * through the same generators as `principals` / `namespaces` and ANDs every condition with each `from`
+ * (istio/istio@1.27.3 pilot/pkg/security/authz/model/model.go:85-118, 124-136; the alias expansion of
+ * source.principal, :150-167, covers the `when` values too), so: `source.principal` values / notValues get the
+ * callers in the same list; a `source.namespace` notValues exemption gets a `source.principal` notValues condition
+ * with the callers next to it (ANDed: matched unless any exemption holds); a `source.namespace` values match, which
+ * cannot hold principals, gets a copy of the rule with that condition replaced by `source.principal` values of the
+ * callers (rules are ORed: builder.go:202-228), as a namespaces match gets an extra `from`.
  */
 function rewriteRules(m: PolicyMigration, keepGateway: boolean): JsonObject[] {
   const rules = JSON.parse(JSON.stringify((m.policy.source.value.spec as JsonObject | undefined)?.rules ?? [])) as JsonObject[];
-  const at = (path: (string | number)[]) => `${path[2]}/${path[4]}`; // spec.rules[i].from[j]
+  const at = (path: (string | number)[]) => `${path[2]}/${path[3]}/${path[4]}`; // spec.rules[i].from[j] or .when[k]
   const refs = new Map<string, GatewayReference[]>();
   for (const r of m.references) refs.set(at(r.path), [...(refs.get(at(r.path)) ?? []), r]);
   const callersOf = (rs: GatewayReference[]) => uniqSorted(rs.flatMap((r) => r.peers.flatMap((p) => m.callers[p] ?? [])));
+  const byField = (here: GatewayReference[], field: GatewayReference['field'], negated: boolean) =>
+    here.filter((r) => r.field === field && r.negated === negated);
+  // An empty list would match every principal: keep the gateway's (which nobody presents any more) instead.
+  const dropExact = (values: unknown, here: GatewayReference[], added: string[]) => {
+    const all = Array.isArray(values) ? (values as string[]) : [];
+    const kept = all.filter((v) => keepGateway || !here.some((r) => r.exact && r.value === v));
+    return kept.length || added.length ? kept : all;
+  };
+  const copies: JsonObject[] = [];
   rules.forEach((rule, i) => {
     const froms = (rule.from as JsonObject[] | undefined) ?? [];
     const extra: JsonObject[] = [];
     froms.forEach((from, j) => {
-      const here = refs.get(`${i}/${j}`) ?? [];
+      const here = refs.get(`${i}/from/${j}`) ?? [];
       if (here.length === 0) return;
       const source = (from.source ?? {}) as Record<string, unknown>;
-      const list = (k: string) => (Array.isArray(source[k]) ? (source[k] as string[]) : []);
-      // An empty principals list would match every principal: keep the gateway's (which nobody presents any more) instead.
-      const dropExact = (k: string, added: string[]) => {
-        const kept = list(k).filter((v) => keepGateway || !here.some((r) => r.exact && r.value === v));
-        return kept.length || added.length ? kept : list(k);
-      };
-      const byField = (field: GatewayReference['field'], negated: boolean) =>
-        here.filter((r) => r.field === field && r.negated === negated);
-      const admitted = callersOf(byField('principal', false));
-      if (byField('principal', false).length) source.principals = uniqSorted([...dropExact('principals', admitted), ...admitted]);
-      const exempted = [...byField('principal', true), ...byField('namespace', true)];
+      const admitted = callersOf(byField(here, 'principal', false));
+      if (byField(here, 'principal', false).length)
+        source.principals = uniqSorted([...dropExact(source.principals, here, admitted), ...admitted]);
+      const exempted = [...byField(here, 'principal', true), ...byField(here, 'namespace', true)];
       const exemptedCallers = callersOf(exempted);
-      if (exempted.length) source.notPrincipals = uniqSorted([...dropExact('notPrincipals', exemptedCallers), ...exemptedCallers]);
-      const namespaces = byField('namespace', false);
+      if (exempted.length)
+        source.notPrincipals = uniqSorted([...dropExact(source.notPrincipals, here, exemptedCallers), ...exemptedCallers]);
+      const namespaces = byField(here, 'namespace', false);
       if (namespaces.length) {
         const { namespaces: _ns, ...rest } = source;
         extra.push({ source: { ...rest, principals: callersOf(namespaces) } as JsonObject });
       }
     });
     if (extra.length) rule.from = [...froms, ...extra];
+    const whens = (rule.when as JsonObject[] | undefined) ?? [];
+    const exemptions: string[] = [];
+    const namespaceMatches = new Map<number, string[]>();
+    whens.forEach((cond, k) => {
+      const here = refs.get(`${i}/when/${k}`) ?? [];
+      if (here.length === 0) return;
+      const admitted = callersOf(byField(here, 'principal', false));
+      if (byField(here, 'principal', false).length) cond.values = uniqSorted([...dropExact(cond.values, here, admitted), ...admitted]);
+      const exempted = callersOf(byField(here, 'principal', true));
+      if (byField(here, 'principal', true).length) cond.notValues = uniqSorted([...dropExact(cond.notValues, here, exempted), ...exempted]);
+      exemptions.push(...callersOf(byField(here, 'namespace', true)));
+      const namespaces = byField(here, 'namespace', false);
+      if (namespaces.length) namespaceMatches.set(k, callersOf(namespaces));
+    });
+    if (exemptions.length) rule.when = [...whens, { key: 'source.principal', notValues: uniqSorted(exemptions) }];
+    if (namespaceMatches.size) {
+      const copy = JSON.parse(JSON.stringify(rule)) as JsonObject;
+      copy.when = (copy.when as JsonObject[]).map((cond, k) =>
+        namespaceMatches.has(k) ? { key: 'source.principal', values: namespaceMatches.get(k)! } : cond,
+      );
+      copies.push(copy);
+    }
   });
-  return rules;
+  return [...rules, ...copies];
 }
 
 /**

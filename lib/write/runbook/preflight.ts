@@ -3,6 +3,7 @@ import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { Mesh } from '../../model/types';
 import { usesEgressTlsRoutes } from '../../plan/egress';
+import { deployedGateways } from '../../plan/names';
 import { smcpGateways, TAKEOVER_SUFFIX, takenOver } from '../../plan/north-south';
 import { migratedNamespaces } from '../../plan/revision';
 import { MigrationPhase } from '../../plan/types';
@@ -13,6 +14,39 @@ function injectionManagers(cluster: string, ns: string, expect: string): string 
     `${kc(cluster)} get ns ${ns} --show-managed-fields -o json | jq -r '.metadata.managedFields[] | ` +
     `select(.fieldsV1."f:metadata"."f:labels"."f:istio-injection") | .manager'   # ${expect}`
   );
+}
+
+/**
+ * Does the running OSSM 2.6.z skip a Gateway labelled `maistra.io/ignore: "true"`? 06 relies on it (docs/north-south.md,
+ * "Gateway API Gateways"), but only Red Hat's migration doc and maistra-test-tool say 2.6 honours it: the stored
+ * maistra/istio@maistra-2.6 (c24a29f2, 2024-03-26) has no `maistra.io/ignore` at all. So the runbook shows which 2.6.z
+ * runs and probes it: a throwaway Gateway so labelled, with an `istio.io/rev` no revision has (OSSM 3 skips it:
+ * istio/istio@1.27.3 pkg/revisions/tag_watcher.go:112-136; a MultiTenant 2.6 does not check the revision,
+ * maistra-2.6 pilot/pkg/config/kube/gateway/deploymentcontroller.go:211, 286-300), must get no Deployment.
+ */
+function ignoreProbe(c: string, cp: Mesh['controlPlane'], ns: string): string[] {
+  const probe = 'meshfed-ignore-probe';
+  const gw = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: {
+      name: probe,
+      namespace: ns,
+      labels: { 'maistra.io/ignore': 'true', 'istio.io/rev': probe },
+      annotations: { 'networking.istio.io/service-type': 'ClusterIP' },
+    },
+    spec: { gatewayClassName: 'istio', listeners: [{ name: 'probe', port: 15999, protocol: 'HTTP' }] },
+  };
+  return [
+    `${kc(c)} get csv -A | grep servicemeshoperator   ` +
+      "# the OSSM 2 operator's 2.6.z (06 needs its istiod to skip Gateways labelled maistra.io/ignore)",
+    `${kc(c)} get smcp ${cp.name} -n ${cp.namespace} -o jsonpath='{.status.chartVersion}'   # the 2.6.z its istiod runs`,
+    `echo '${JSON.stringify(gw)}' | ${kc(c)} apply -f -   # a throwaway Gateway labelled maistra.io/ignore=true`,
+    `sleep 15; ${kc(c)} get deploy,svc -n ${ns} -l gateway.networking.k8s.io/gateway-name=${probe}   ` +
+      '# "No resources found": this 2.6.z honours maistra.io/ignore; anything else: it does not, so do not merge 06 (docs/north-south.md)',
+    `${kc(c)} delete gateways.gateway.networking.k8s.io ${probe} -n ${ns}; ` +
+      `${kc(c)} delete deploy,svc,sa -n ${ns} -l gateway.networking.k8s.io/gateway-name=${probe}`,
+  ];
 }
 
 /** What a phase's pre-flight commands know: the cluster, its SMCP, its mesh, the model's index, Argo CD's namespace. */
@@ -103,9 +137,10 @@ const PREFLIGHT: Record<MigrationPhase, (p: Preflight) => string[]> = {
             ];
     return [`${kc(c)} get crd istios.sailoperator.io istiocnis.sailoperator.io   # the OSSM 3 operator is installed`, ...secret];
   },
-  '06-migrate-workloads': ({ c, mesh, ctx }) => [
+  '06-migrate-workloads': ({ c, cp, mesh, ctx }) => [
     `${kc(c)} get istio ${mesh.ossm3.istioName} -o jsonpath='{.status.activeRevisionName}'   # ${mesh.ossm3.revision}`,
     `${kc(c)} get istiorevision ${mesh.ossm3.revision}`,
+    ...(deployedGateways(ctx, mesh).length ? ignoreProbe(c, cp, deployedGateways(ctx, mesh)[0].namespace!) : []),
     // Server-side apply removes istio-injection only where GitOps alone manages it (lib/plan/types.ts NamespaceRelabel).
     ...migratedNamespaces(ctx, mesh).map((ns) => injectionManagers(c, ns, 'only the GitOps manager, or nothing')),
     ...(smcpGateways(mesh).length
