@@ -278,6 +278,34 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     expect(found[0].location).toMatchObject({ field: 'spec.template.metadata' });
   });
 
+  test("a namespace Maistra's injector skips (istio-injection: disabled) has no OSSM 2 sidecars; MF026 names each pod 06 injects first", () => {
+    const disabled = (dir: string) => {
+      const file = path.join(dir, 'east', 'ossm2', 'namespaces.yaml');
+      const text = fs.readFileSync(file, 'utf8');
+      const edited = text.replace(/istio-injection: enabled(\n\s+kubernetes\.io\/metadata\.name: client)/, 'istio-injection: disabled$1');
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(file, edited);
+    };
+    const a = analyse(withSidecarVariety(disabled));
+    // No sidecar, opt-in or not (maistra/istio-operator@8143614c mutatingwebhook.yaml:38-51): no network to learn at 03.
+    expect(networkJob(a)).toEqual([]);
+    // 06 removes the label and OSSM 3 injects the opt-ins: they get a sidecar for the first time, and are named.
+    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/web');
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      '06-migrate-workloads: Deployment client/web runs without a sidecar on OSSM 2 (namespace client has the label istio-injection: ' +
+        "disabled, which Maistra's injector webhook skips), but OSSM 3 injects it (its pod template says sidecar.istio.io/inject: " +
+        '"true"): meshfed\'s 06-migrate-workloads Job restarts it into the mesh for the first time. From then on every ' +
+        'AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT PeerAuthentication refuses ' +
+        "callers without a sidecar. To keep it out of the mesh as on OSSM 2, set its pod template's label sidecar.istio.io/inject: " +
+        '"false" before 06-migrate-workloads (both injectors honour it); to bring it in, review the policies that select it first, ' +
+        'then acknowledge (spec.acknowledge).',
+    ]);
+    // The same workloads in an injected namespace: no such finding.
+    const injected = analyse(withSidecarVariety());
+    expect(runChecks(injected.model, injected.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem))).toEqual([]);
+  });
+
   test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {
     const a = analyse(
       withSidecarVariety((dir) => {

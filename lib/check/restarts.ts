@@ -148,6 +148,29 @@ function lostSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string;
   };
 }
 
+/**
+ * A workload with no OSSM 2 sidecar that OSSM 3 injects (lib/plan/restart.ts revisionRestartDecisions restarts it):
+ * its namespace excluded from Maistra's injector (ossm2NamespaceExcluded), or a pod value Maistra reads as an opt-out
+ * and 1.27 as unset under an enabled policy. The 06 restart gives it a sidecar for the first time: every
+ * AuthorizationPolicy that selects it starts to enforce (istio/istio@1.27.3 pkg/kube/inject/inject.go:199-315 injects
+ * it; 06 removes the namespace's istio-injection label, which 1.27's rev.namespace webhook requires absent:
+ * manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml:65-83).
+ */
+function firstSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string; fix: string } | undefined {
+  const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
+  if (before.injected || !after.injected) return undefined;
+  return {
+    problem:
+      `${w.kind} ${w.namespace}/${w.name} runs without a sidecar on OSSM 2 (${before.why.replace(/^it has no sidecar: /, '')}), but OSSM 3 ` +
+      `injects it (${after.why}): meshfed's ${phase} Job restarts it into the mesh for the first time. From then on every ` +
+      'AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT PeerAuthentication refuses ' +
+      'callers without a sidecar.',
+    fix:
+      `To keep it out of the mesh as on OSSM 2, set its pod template's label sidecar.istio.io/inject: "false" before ${phase} ` +
+      '(both injectors honour it); to bring it in, review the policies that select it first, then acknowledge (spec.acknowledge).',
+  };
+}
+
 /** The restart Jobs of a mesh's written phases, with the phase each runs in. */
 function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: RestartJob }[] {
   return writtenPhases(c)
@@ -180,6 +203,9 @@ export function checkRestarts(c: CheckContext): Finding[] {
         const lost =
           w && job.annotation === REVISION_RESTART_ANNOTATION && mesh.settings.mode !== 'greenfield' && lostSidecar(mesh, w, phase);
         if (w && lost) report(w.source.at(['spec', 'template', 'metadata']), lost);
+        const first =
+          w && job.annotation === REVISION_RESTART_ANNOTATION && mesh.settings.mode !== 'greenfield' && firstSidecar(mesh, w, phase);
+        if (w && first) report(w.source.at(['spec', 'template', 'metadata']), first);
       }
     }
   }

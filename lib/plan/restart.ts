@@ -161,6 +161,8 @@ const OPT_IN = new Set(['y', 'yes', 'true', 'on']);
  */
 export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
   if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 2 never injects' };
+  const excluded = ossm2NamespaceExcluded(mesh, w.namespace);
+  if (excluded) return { injected: false, why: `it has no sidecar: ${excluded}` };
   const value = w.sidecarInject;
   const where = w.podLabels[SIDECAR_INJECT] !== undefined ? 'label' : 'annotation';
   if (value !== '')
@@ -180,6 +182,22 @@ export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why:
 }
 
 const SIDECAR_INJECT = 'sidecar.istio.io/inject';
+
+/**
+ * Why Maistra's injector never sees the pods of a dumped namespace, or undefined: its webhook's namespaceSelector
+ * requires `istio-injection NotIn [disabled]`, `istio-env DoesNotExist` and `maistra.io/ignore-namespace DoesNotExist`
+ * (maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/mutatingwebhook.yaml:38-51),
+ * so no pod there got an OSSM 2 sidecar, opt-in or not. (Its `maistra.io/member-of In [cp]` is not read: the member
+ * roll, which sets that label, is what makes the namespace a member here.)
+ */
+export function ossm2NamespaceExcluded(mesh: Mesh, namespace: string): string | undefined {
+  const labels = mesh.inventory.namespaces.find((n) => n.name === namespace)?.labels ?? {};
+  const label =
+    labels['istio-injection'] === 'disabled'
+      ? 'istio-injection: disabled'
+      : ['istio-env', 'maistra.io/ignore-namespace'].find((k) => k in labels);
+  return label === undefined ? undefined : `namespace ${namespace} has the label ${label}, which Maistra's injector webhook skips`;
+}
 
 /**
  * Whether OSSM 3 injects the workload's new pods, and why — 1.27's injectRequired (istio/istio@1.27.3
