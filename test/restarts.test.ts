@@ -163,11 +163,11 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     const { dist } = synthTo(skipping([], '02-export'));
     const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(
-      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 at a time, each waited for \(up to 600 s; `spec\.workloadRestart\.maxConcurrent`, `rolloutTimeoutSeconds`\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
     );
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toMatch(
-      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 rolling at once .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 at a time, each waited for .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
     );
     const skipped = fs.readFileSync(
       path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
@@ -236,7 +236,7 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     );
     const { dist } = synthTo(withSidecarVariety((dir) => setPhase(dir, '02-export')));
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
-    expect(east).toContain('restarts 2 workload(s), at most 5 rolling at once');
+    expect(east).toContain('restarts 2 workload(s), at most 5 at a time, each waited for');
     expect(east).toContain(
       'Not restarted in 03, their proxies need no network: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
         'never injects; `client/Deployment/batch` — its pod template opts out (label sidecar.istio.io/inject: "false"); ' +
@@ -306,6 +306,42 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     expect(runChecks(injected.model, injected.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem))).toEqual([]);
   });
 
+  test('a paused Deployment is left out of 03 and 06 (it would never roll out) and MF026 names it at both', () => {
+    const paused = (dir: string) => {
+      const file = path.join(dir, 'east', 'ossm2', 'p7-client.yaml');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/(name: web\n(?:.*\n)*?spec:\n)/, '$1  paused: true\n'));
+    };
+    const a = analyse(withSidecarVariety(paused));
+    expect(networkJob(a)).toEqual(['Deployment/curl']);
+    expect(revisionJob(a)).toEqual(['Deployment/curl']);
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/web');
+    expect(found.map((f) => f.phase)).toEqual(['03-import', '06-migrate-workloads']);
+    expect(found[1].problem + ' ' + found[1].fix).toBe(
+      'Deployment client/web is paused (spec.paused: true): a pod-template change rolls out no pod until it is resumed, so ' +
+        "meshfed's 06-migrate-workloads Job leaves it out (its rollout wait would time out and fail the phase); its pods keep its " +
+        'OSSM 2 sidecar, which loses its control plane at 07. Resume it (`oc rollout resume deployment/web -n client`) and dump ' +
+        'again before 06-migrate-workloads, so the Job restarts it; or, after 06-migrate-workloads syncs, before 07-finalize, ' +
+        'resume it and run `oc rollout restart deployment/web -n client`.',
+    );
+    expect(found[0].location).toMatchObject({ field: 'spec.paused' });
+    // Left without the network at 03, it loses the imports at an exporter's 04: MF001 agrees (an error).
+    expect(runChecks(a.model, a.plan, ['MF001']).map((f) => f.problem)).toEqual([
+      expect.stringContaining('(Deployment/web) were injected before 01-prepare set the network and were not restarted'),
+      expect.stringContaining('(Deployment/web) were injected before 01-prepare set the network and were not restarted'),
+    ]);
+    // Where no import is visible (03 restarts nothing), the runbook of 06 names it.
+    const noImports = (dir: string) => {
+      paused(dir);
+      const file = path.join(dir, 'east', 'cluster.yaml');
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace('\n  verify:\n', '\n  importedServices:\n    exportTo: ["."]\n  verify:\n'),
+      );
+    };
+    const readme = fs.readFileSync(path.join(synthTo(withSidecarVariety(noImports)).dist, 'README.md'), 'utf8');
+    expect(readme).toContain('Left out, paused (a restart would never roll out; MF026): `client/Deployment/web` — it is paused');
+  });
+
   test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {
     const a = analyse(
       withSidecarVariety((dir) => {
@@ -328,7 +364,7 @@ function setPhase(dir: string, phase: string): void {
 
 describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout and the runbook count the rounds', () => {
   /** East with curl and seven more injected Deployments in client, at `phase`, restarting `limit` at a time. */
-  function eight(phase: string, limit?: number): string {
+  function eight(phase: string, limit?: number, timeout?: number): string {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     const objects = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'].map((name) => ({
       apiVersion: 'apps/v1',
@@ -345,6 +381,8 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     const file = path.join(dir, 'east', 'cluster.yaml');
     let text = fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`);
     if (limit !== undefined) text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  maxConcurrent: ${limit}\n`);
+    if (timeout !== undefined)
+      text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  rolloutTimeoutSeconds: ${timeout}\n`);
     fs.writeFileSync(file, text);
     const west = path.join(dir, 'west', 'cluster.yaml');
     fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace('phase: 00-federation', 'phase: 02-export'));
@@ -352,9 +390,9 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
   }
 
   /** At 03-import (Flux's timeout is the current phase's), and the runbook of 03 from 02-export. */
-  function rendered(limit?: number) {
-    const { dist } = synthTo(eight('03-import', limit));
-    const before = synthTo(eight('02-export', limit)).dist;
+  function rendered(limit?: number, timeout?: number) {
+    const { dist } = synthTo(eight('03-import', limit, timeout));
+    const before = synthTo(eight('02-export', limit, timeout)).dist;
     const docs = (f: string) => loadAll(fs.readFileSync(path.join(dist, f), 'utf8')) as any[];
     const jobs = docs('east/03-import/istio-system.yaml').filter((o) => o?.kind === 'Job');
     const restart = jobs.find((j) => j.metadata.name.startsWith('meshfed-restart-for-network-'));
@@ -364,6 +402,9 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     return {
       deadline: restart.spec.activeDeadlineSeconds as number,
       maxConcurrent: steps(restart)[0].maxConcurrent as number,
+      rolloutTimeout: steps(restart)[0].timeoutSeconds as number,
+      script: restart.spec.template.spec.containers[0].command[2] as string,
+      name: restart.metadata.name as string,
       verifyWaits: steps(verify).find((s: any) => s.op === 'wait-job').timeoutSeconds as number,
       fluxTimeout: Number(/^(\d+)m$/.exec(flux.spec.timeout)![1]) * 60,
       runbook: fs.readFileSync(path.join(before, 'east', 'RUNBOOK.md'), 'utf8'),
@@ -379,6 +420,21 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     const five = rendered();
     expect(five.maxConcurrent).toBe(5);
     expect(five.deadline).toBe(300 + 30 * 8 + 2 * 600);
-    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 rolling at once');
+    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 at a time, each waited for (up to 600 s;');
+  });
+
+  test('spec.workloadRestart.rolloutTimeoutSeconds: the script, the deadline, the verify wait, Flux and the runbook use it', () => {
+    const slow = rendered(2, 1500);
+    expect(slow.rolloutTimeout).toBe(1500);
+    expect(slow.script).toContain('settle 1 1500\n');
+    expect(slow.script).not.toMatch(/ 600$/m);
+    expect(slow.deadline).toBe(300 + 30 * 8 + 4 * 1500);
+    expect(slow.verifyWaits).toBeGreaterThanOrEqual(slow.deadline);
+    expect(slow.fluxTimeout).toBeGreaterThan(slow.verifyWaits);
+    expect(slow.runbook).toContain('restarts 8 workload(s), at most 2 at a time, each waited for (up to 1500 s;');
+    // At the default the Job keeps the name it had before the setting existed (it must not run again).
+    const asBefore = rendered(2);
+    expect(rendered(2, 600).name).toBe(asBefore.name);
+    expect(slow.name).not.toBe(asBefore.name);
   });
 });

@@ -3,7 +3,16 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { UnmanagedWorkload, Workload } from '../load/inventory-types';
 import { Mesh } from '../model/types';
-import { NETWORK_RESTART_NAME, networkRestartDecisions, ossm2Sidecar, ossm3Sidecar, REVISION_RESTART_ANNOTATION } from '../plan/restart';
+import {
+  NETWORK_RESTART_NAME,
+  NetworkRestartDecision,
+  networkRestartDecisions,
+  ossm2Sidecar,
+  ossm3Sidecar,
+  REVISION_RESTART_ANNOTATION,
+  revisionRestartDecisions,
+  workloadKey,
+} from '../plan/restart';
 import { Resource } from '../plan/types';
 
 type RestartJob = Extract<Resource, { type: 'restartJob' }>;
@@ -20,9 +29,7 @@ const NETWORK_STAKES: Stakes = {
 };
 
 function stakesOf(job: RestartJob): Stakes {
-  return job.ref.name.startsWith(NETWORK_RESTART_NAME)
-    ? NETWORK_STAKES
-    : { keeps: 'its OSSM 2 sidecar, which loses its control plane at 07', before: 'before 07-finalize' };
+  return job.ref.name.startsWith(NETWORK_RESTART_NAME) ? NETWORK_STAKES : REVISION_STAKES;
 }
 
 /**
@@ -171,6 +178,52 @@ function firstSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string
   };
 }
 
+/** What a paused Deployment left out of a phase's restart keeps: 03's network, 06's (or a greenfield install's) sidecar. */
+const REVISION_STAKES: Stakes = { keeps: 'its OSSM 2 sidecar, which loses its control plane at 07', before: 'before 07-finalize' };
+const INSTALL_STAKES: Stakes = { keeps: 'no sidecar', before: 'once the control plane runs' };
+
+/**
+ * The paused Deployments each written restart phase leaves out (lib/plan/restart.ts pausedDecision: a paused
+ * Deployment rolls out no template change, so the Job's rollout wait would time out and fail the phase).
+ */
+function pausedLeftOut(c: CheckContext, mesh: Mesh): Finding[] {
+  const written = new Set(writtenPhases(c).flatMap((w) => (w.mesh === mesh ? [w.phasePlan.phase as string] : [])));
+  type Restart = [phase: string, decisions: () => NetworkRestartDecision[], stakes: Stakes];
+  const revision: Restart = ['06-migrate-workloads', () => revisionRestartDecisions(mesh), REVISION_STAKES];
+  const network: Restart = ['03-import', () => networkRestartDecisions(c.ctx, mesh), NETWORK_STAKES];
+  const sets: Restart[] =
+    mesh.settings.mode === 'greenfield'
+      ? mesh.settings.workloadRestart.onInstall
+        ? [['multicluster', () => revisionRestartDecisions(mesh), INSTALL_STAKES]]
+        : []
+      : c.ctx.importsInto(mesh.cluster).length > 0
+        ? [network, revision]
+        : [revision];
+  const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
+  return sets
+    .filter(([phase]) => written.has(phase))
+    .flatMap(([phase, decisions, s]) =>
+      decisions()
+        .filter((d) => d.reason === 'paused')
+        .map(({ workload: w }): Finding => {
+          const cmd = (verb: string) => `\`oc rollout ${verb} deployment/${w.name} -n ${w.namespace}\``;
+          return {
+            rule: 'MF026',
+            severity: 'warning',
+            cluster: mesh.cluster,
+            location: dumped.get(workloadKey(w))!.source.at(['spec', 'paused']),
+            phase,
+            problem:
+              `Deployment ${w.namespace}/${w.name} is paused (spec.paused: true): a pod-template change rolls out no pod until it is ` +
+              `resumed, so meshfed's ${phase} Job leaves it out (its rollout wait would time out and fail the phase); its pods keep ${s.keeps}.`,
+            fix:
+              `Resume it (${cmd('resume')}) and dump again before ${phase}, so the Job restarts it; or, after ${phase} syncs, ` +
+              `${s.before}, resume it and run ${cmd('restart')}.`,
+          };
+        }),
+    );
+}
+
 /** The restart Jobs of a mesh's written phases, with the phase each runs in. */
 function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: RestartJob }[] {
   return writtenPhases(c)
@@ -189,6 +242,7 @@ export function checkRestarts(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
     if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(c, mesh));
+    out.push(...pausedLeftOut(c, mesh));
     for (const { phase, job } of restartJobs(c, mesh)) {
       const stakes = stakesOf(job);
       const namespaces = new Set(mesh.memberNamespaces);

@@ -64,6 +64,7 @@ export function restartSteps(
   relabel?: NamespaceRelabel,
   waitFor?: WorkloadRef,
   maxConcurrent?: number,
+  rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS,
 ): JobInstruction[] {
   const target = (w: WorkloadRef): WorkloadTarget => ({
     resource: RESOURCE[w.kind],
@@ -72,7 +73,7 @@ export function restartSteps(
     ...(w.why ? { why: w.why } : {}),
   });
   return [
-    ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS }] : []),
+    ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: rolloutTimeoutSeconds }] : []),
     ...(relabel
       ? [
           {
@@ -91,7 +92,7 @@ export function restartSteps(
       annotation,
       value,
       fieldManager: FIELD_MANAGER,
-      timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS,
+      timeoutSeconds: rolloutTimeoutSeconds,
       ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     },
   ];
@@ -123,9 +124,17 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor, props.maxConcurrent),
+      steps: restartSteps(
+        props.annotation,
+        props.value,
+        props.workloads,
+        props.relabel,
+        props.waitFor,
+        props.maxConcurrent,
+        props.rolloutTimeoutSeconds,
+      ),
       wave: RESTART_WAVE,
-      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent),
+      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent, props.rolloutTimeoutSeconds),
     });
   }
 }

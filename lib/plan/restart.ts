@@ -31,18 +31,23 @@ export function workloadsIn(mesh: Mesh, namespaces: readonly string[]): Workload
     );
 }
 
-/** How long a restart Job waits for each restarted workload's rollout. */
+/**
+ * How long a restart Job waits for each restarted workload's rollout unless spec.workloadRestart.rolloutTimeoutSeconds
+ * says otherwise (the schema's default, schema/cluster-settings.schema.json): each `kubectl rollout status` gets its own
+ * timeout (kubernetes/kubectl@v0.32.9 pkg/cmd/rollout/rollout_status.go:199-230).
+ */
 export const ROLLOUT_TIMEOUT_SECONDS = 600;
 /**
  * A restart Job's activeDeadlineSeconds: a margin, the patches (30 s each), and one rollout wait per round of
  * `maxConcurrent` workloads — at most that many roll at once, and one starts only when an earlier one is done, so
- * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits. The verify
+ * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits; after a
+ * failed one the script waits for no other (lib/job-steps.ts), so it prints what it left undone within it. The verify
  * Job of the same phase waits at most this long for it (lib/plan/verify.ts); the Flux timeout and the runbooks'
  * durations read it too (lib/write/durations.ts).
  */
-export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number): number {
+export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number, rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS): number {
   const rounds = maxConcurrent === undefined ? 1 : Math.ceil(Math.max(workloads, 1) / Math.max(maxConcurrent, 1));
-  return 300 + 30 * workloads + rounds * ROLLOUT_TIMEOUT_SECONDS;
+  return 300 + 30 * workloads + rounds * rolloutTimeoutSeconds;
 }
 
 export interface RestartSpec {
@@ -80,9 +85,12 @@ function workloadRoles(spec: RestartSpec, sa: ObjectRef): Resource[] {
  */
 export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
   if (spec.workloads.length === 0 && !spec.relabel?.ignoreOnly?.length) return [];
+  const rolloutTimeoutSeconds = mesh.settings.workloadRestart.rolloutTimeoutSeconds;
   const identity = {
     workloads: spec.workloads,
     maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
+    // Left out at the default, so a Job rendered before the setting existed keeps its name (and does not run again).
+    ...(rolloutTimeoutSeconds === ROLLOUT_TIMEOUT_SECONDS ? {} : { rolloutTimeoutSeconds }),
     ...spec.identity,
     image: mesh.restartImage,
     ...(spec.relabel ? { relabel: spec.relabel } : {}),
@@ -126,6 +134,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       value: spec.value,
       workloads: spec.workloads,
       maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
+      rolloutTimeoutSeconds,
       ...(spec.relabel ? { relabel: spec.relabel } : {}),
       ...(spec.waitFor ? { waitFor: spec.waitFor } : {}),
     },
@@ -241,8 +250,11 @@ export function importVisibleNamespaces(ctx: ModelIndex, mesh: Mesh): string[] {
 export interface NetworkRestartDecision {
   readonly workload: WorkloadRef;
   readonly restart: boolean;
-  /** restart, or why not: no OSSM 2 sidecar, no import visible in its namespace, the user's skipNetworkRestart. */
-  readonly reason: 'restart' | 'no-sidecar' | 'no-import-visible' | 'skipped';
+  /**
+   * restart, or why not: no OSSM 2 sidecar, no import visible in its namespace, the user's skipNetworkRestart, a paused
+   * Deployment (which MF026 names: it needs the restart and the Job cannot give it one).
+   */
+  readonly reason: 'restart' | 'no-sidecar' | 'no-import-visible' | 'skipped' | 'paused';
   readonly why: string;
 }
 
@@ -273,7 +285,7 @@ export function networkRestartDecisions(ctx: ModelIndex, mesh: Mesh, diags?: Dia
     if (skipped.has(workloadKey(ref)))
       return { workload: ref, restart: false, reason: 'skipped', why: 'spec.workloadRestart.skipNetworkRestart lists it' };
     const why = `${sidecar.why} and imported hosts are visible in ${ref.namespace}: its proxy must carry network ${mesh.network}`;
-    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+    return pausedDecision(dumped.get(workloadKey(ref))!, why) ?? { workload: { ...ref, why }, restart: true, reason: 'restart', why };
   });
 }
 
@@ -337,16 +349,31 @@ export const RESTART_NAME = 'meshfed-restart-workloads';
 export function revisionRestartDecisions(mesh: Mesh): NetworkRestartDecision[] {
   const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
   return workloadsIn(mesh, mesh.memberNamespaces).map((ref) => {
-    if (mesh.settings.mode === 'greenfield') return { workload: ref, restart: true, reason: 'restart', why: '' };
     const w = dumped.get(workloadKey(ref))!;
+    if (mesh.settings.mode === 'greenfield') return pausedDecision(w, '') ?? { workload: ref, restart: true, reason: 'restart', why: '' };
     const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
     if (!before.injected && !after.injected)
       return { workload: ref, restart: false, reason: 'no-sidecar', why: `${before.why}, and OSSM 3 would not inject it either` };
     const why = before.injected
       ? `${before.why}: only a new pod gets OSSM 3's sidecar (revision ${mesh.ossm3.revision})`
       : `it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: ${after.why}`;
-    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+    return pausedDecision(w, why) ?? { workload: { ...ref, why }, restart: true, reason: 'restart', why };
   });
+}
+
+/**
+ * A paused Deployment the Job would restart is left out: a paused Deployment gets no new ReplicaSet for a template
+ * change ("changes to the PodTemplateSpec of the paused Deployment will not trigger new rollouts as long as it is paused":
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pausing-and-resuming-a-deployment), and
+ * `kubectl rollout status` has no paused case (kubernetes/kubectl@v0.32.9 pkg/polymorphichelpers/rollout_status.go:59-91:
+ * it waits while updated replicas are fewer than spec.replicas), so the Job would wait out the rollout timeout and fail.
+ * MF026 names it, with `needs` (why it needs the restart).
+ */
+function pausedDecision(w: Workload, needs: string): NetworkRestartDecision | undefined {
+  if (!w.paused) return undefined;
+  const ref = { kind: w.kind, namespace: w.namespace, name: w.name };
+  const why = `it is paused (spec.paused: true), so a restart would never roll out${needs ? `, though ${needs}` : ''}`;
+  return { workload: ref, restart: false, reason: 'paused', why };
 }
 
 /**

@@ -408,6 +408,8 @@ export interface RestartJobFields {
   readonly workloads: WorkloadRef[];
   /** How many rollouts may be in flight at once (spec.workloadRestart.maxConcurrent). @default - no limit */
   readonly maxConcurrent?: number;
+  /** How long each rollout is waited for (spec.workloadRestart.rolloutTimeoutSeconds). @default 600 */
+  readonly rolloutTimeoutSeconds?: number;
 }
 
 export interface VerifyRoleFields {

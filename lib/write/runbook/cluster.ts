@@ -11,7 +11,7 @@ import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel, Mesh } from '../../model/types';
 import { nextSteps } from '../../plan/pointers';
-import { networkRestartDecisions, revisionRestartDecisions, workloadKey } from '../../plan/restart';
+import { networkRestartDecisions, revisionRestartDecisions, ROLLOUT_TIMEOUT_SECONDS, workloadKey } from '../../plan/restart';
 import { MigrationPhase, PhasePlan, PHASES, Plan, Resource, WorkloadRef } from '../../plan/types';
 import { PhaseDurations, phaseDurations } from '../durations';
 
@@ -81,25 +81,32 @@ export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[
       ? revisionRestartDecisions(mesh).filter((d) => !d.restart)
       : [];
   const skipped = left.filter((d) => d.reason === 'skipped').map((d) => workloadKey(d.workload));
-  const needless = left.filter((d) => d.reason !== 'skipped');
+  const paused = left.filter((d) => d.reason === 'paused');
+  const needless = left.filter((d) => d.reason !== 'skipped' && d.reason !== 'paused');
   if (jobs.length === 0 && left.length === 0) return [];
   const out = jobs.map(
     (j) =>
       `**Restarts.** The PostSync Job \`${j.ref.name}\` restarts ${j.workloads.length} workload(s), at most ` +
-      `${j.maxConcurrent ?? j.workloads.length} rolling at once (\`spec.workloadRestart.maxConcurrent\`; it waits for each rollout ` +
-      `before it starts the next): ${workloadList(j.workloads)}.`,
+      `${j.maxConcurrent ?? j.workloads.length} at a time, each waited for (up to ${j.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS} s; ` +
+      `\`spec.workloadRestart.maxConcurrent\`, \`rolloutTimeoutSeconds\`): ${workloadList(j.workloads)}.`,
   );
   if (needless.length)
     out.push(
       (network ? 'Not restarted in 03, their proxies need no network: ' : 'Not restarted in 06, no sidecar before or after: ') +
         `${workloadList(needless.map((d) => ({ ...d.workload, why: d.why })))}.`,
     );
+  if (paused.length)
+    out.push(
+      `Left out, paused (a restart would never roll out; MF026): ${workloadList(paused.map((d) => ({ ...d.workload, why: d.why })))}.`,
+    );
   if (skipped.length)
     out.push(
       `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped, skipped.length)}; ` +
         'they keep proxies without the network.',
     );
-  out.push('What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions): `meshfed check`, MF026.');
+  out.push(
+    'What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions, paused Deployments): `meshfed check`, MF026.',
+  );
   return [out.join(' '), ''];
 }
 
