@@ -438,3 +438,21 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     expect(slow.name).not.toBe(asBefore.name);
   });
 });
+
+describe("07's hand-over label removal rolls the Gateway API gateways' pods once more: the runbooks say so", () => {
+  test('the 07 section and its rollback name the east-west Gateway whose pods roll, with the disruption', () => {
+    const readme = fs.readFileSync(path.join(synthTo(copyTree(EXAMPLE_CLUSTERS)).dist, 'README.md'), 'utf8');
+    const finalize = readme.slice(readme.lastIndexOf('07-finalize'));
+    expect(finalize).toContain(
+      '- **west**: The pods of Gateway `istio-ingress/eastwestgateway` roll once more when its labels change (07 drops ' +
+        "06's hand-over labels `istio.io/rev` and `maistra.io/ignore` and its sync wave; Istio 1.27 copies a Gateway's labels and " +
+        'annotations into its pod template',
+    );
+    expect(finalize).toContain('are closed when it drains; clients reconnect.');
+    expect(finalize).toMatch(
+      /- west: Set `spec\.phase: 06-migrate-workloads`.* The pods of Gateway `istio-ingress\/eastwestgateway` roll again \(06's hand-over labels come back/,
+    );
+    // east runs no Gateway API gateway: nothing rolls there.
+    expect(finalize).not.toMatch(/- \*\*east\*\*: The pods of Gateway/);
+  });
+});
