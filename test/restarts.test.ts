@@ -13,6 +13,7 @@ import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { runCli, synthTo } from './support/synth';
 import { runChecks } from '../lib/check';
+import { restartScript } from '../lib/constructs/restart-job';
 
 const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
   kind,
@@ -278,7 +279,7 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     expect(found[0].location).toMatchObject({ field: 'spec.template.metadata' });
   });
 
-  test("a namespace Maistra's injector skips (istio-injection: disabled) has no OSSM 2 sidecars; MF026 names each pod 06 injects first", () => {
+  test("a namespace Maistra's injector skips (istio-injection: disabled) has no OSSM 2 sidecars and keeps the label, out of the mesh", () => {
     const disabled = (dir: string) => {
       const file = path.join(dir, 'east', 'ossm2', 'namespaces.yaml');
       const text = fs.readFileSync(file, 'utf8');
@@ -289,21 +290,48 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     const a = analyse(withSidecarVariety(disabled));
     // No sidecar, opt-in or not (maistra/istio-operator@8143614c mutatingwebhook.yaml:38-51): no network to learn at 03.
     expect(networkJob(a)).toEqual([]);
-    // 06 removes the label and OSSM 3 injects the opt-ins: they get a sidecar for the first time, and are named.
-    expect(revisionJob(a)).toEqual(['Deployment/curl', 'Deployment/web']);
-    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/web');
+    // 06 keeps the label, which every 1.27 injector webhook skips too: nothing to restart, nobody enters the mesh.
+    expect(revisionJob(a)).toEqual([]);
+    const client = a.plan.byCluster.east[6].patches.filter((p) => p.target.kind === 'Namespace' && p.target.name === 'client');
+    expect(client.map((p) => p.type)).toEqual(['merge']);
+    expect(runChecks(a.model, a.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem))).toEqual([]);
+    const { dist } = synthTo(withSidecarVariety(disabled));
+    const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+    expect(readme).toContain(
+      'Not restarted in 06, no sidecar before or after: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
+        'never injects, and OSSM 3 would not inject it either; `client/Deployment/batch` — it has no sidecar: namespace client ' +
+        "has the label istio-injection: disabled, which Maistra's injector webhook skips, and OSSM 3 would not inject it either;",
+    );
+  });
+
+  test("the 06 Job's relabel leaves a kept namespace's istio-injection: disabled alone (and does not fail on it)", () => {
+    const relabel = { namespaces: ['a', 'b'], set: { 'istio.io/rev': 'rev' }, remove: ['istio-injection'], keepInjectionDisabled: ['b'] };
+    const script = restartScript('x', 'rev', [], relabel);
+    expect(script).toContain('kubectl label namespace a istio-injection- istio.io/rev=rev --overwrite');
+    expect(script).toContain('kubectl label namespace b istio.io/rev=rev --overwrite');
+    expect(script).not.toMatch(/namespace b istio-injection-|get namespace b .*istio-injection/);
+  });
+
+  test('MF026: a workload that runs without a sidecar on OSSM 2 and gets one from OSSM 3 is named at 06', () => {
+    const a = analyse(
+      withSidecarVariety(
+        (dir) => {
+          const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+          fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
+        },
+        [['odd', { 'sidecar.istio.io/inject': 'enabled' }]],
+      ),
+    );
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem));
     expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
-      '06-migrate-workloads: Deployment client/web runs without a sidecar on OSSM 2 (namespace client has the label istio-injection: ' +
-        "disabled, which Maistra's injector webhook skips), but OSSM 3 injects it (its pod template says sidecar.istio.io/inject: " +
-        '"true"): meshfed\'s 06-migrate-workloads Job restarts it into the mesh for the first time. From then on every ' +
-        'AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT PeerAuthentication refuses ' +
-        "callers without a sidecar. To keep it out of the mesh as on OSSM 2, set its pod template's label sidecar.istio.io/inject: " +
-        '"false" before 06-migrate-workloads (both injectors honour it); to bring it in, review the policies that select it first, ' +
-        'then acknowledge (spec.acknowledge).',
+      '06-migrate-workloads: Deployment client/odd runs without a sidecar on OSSM 2 (its pod template opts out (annotation ' +
+        'sidecar.istio.io/inject: "enabled")), but OSSM 3 injects it (the carried autoInject policy is "enabled" (OSSM 3 reads ' +
+        'sidecar.istio.io/inject: "enabled" as unset)): meshfed\'s 06-migrate-workloads Job restarts it into the mesh for the first ' +
+        'time. From then on every AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT ' +
+        "PeerAuthentication refuses callers without a sidecar. To keep it out of the mesh as on OSSM 2, set its pod template's " +
+        'label sidecar.istio.io/inject: "false" before 06-migrate-workloads (both injectors honour it); to bring it in, review ' +
+        'the policies that select it first, then acknowledge (spec.acknowledge).',
     ]);
-    // The same workloads in an injected namespace: no such finding.
-    const injected = analyse(withSidecarVariety());
-    expect(runChecks(injected.model, injected.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem))).toEqual([]);
   });
 
   test('a paused Deployment is left out of 03 and 06 (it would never roll out) and MF026 names it at both', () => {

@@ -74,18 +74,7 @@ export function restartSteps(
   });
   return [
     ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: rolloutTimeoutSeconds }] : []),
-    ...(relabel
-      ? [
-          {
-            op: 'relabel-namespaces' as const,
-            namespaces: relabel.namespaces,
-            set: relabel.set,
-            remove: relabel.remove,
-            ignoreOnly: relabel.ignoreOnly ?? [],
-            fieldManager: FIELD_MANAGER,
-          },
-        ]
-      : []),
+    ...(relabel ? relabelSteps(relabel) : []),
     {
       op: 'restart',
       workloads: workloads.map(target),
@@ -95,6 +84,30 @@ export function restartSteps(
       timeoutSeconds: rolloutTimeoutSeconds,
       ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     },
+  ];
+}
+
+/**
+ * The relabel: every namespace gets `set` and loses `remove`, except those that keep `istio-injection: disabled`
+ * (relabel.keepInjectionDisabled), which only get `set`, in a step of their own.
+ */
+function relabelSteps(relabel: NamespaceRelabel): JobInstruction[] {
+  const keep = new Set(relabel.keepInjectionDisabled ?? []);
+  const step = (namespaces: string[], remove: string[], ignoreOnly: string[]): JobInstruction => ({
+    op: 'relabel-namespaces',
+    namespaces,
+    set: relabel.set,
+    remove,
+    ignoreOnly,
+    fieldManager: FIELD_MANAGER,
+  });
+  return [
+    step(
+      relabel.namespaces.filter((n) => !keep.has(n)),
+      relabel.remove,
+      relabel.ignoreOnly ?? [],
+    ),
+    ...(keep.size ? [step([...keep], [], [])] : []),
   ];
 }
 

@@ -1,6 +1,6 @@
 import { ref } from './api-versions';
 import { gatewayOnlyNamespaces } from './north-south';
-import { migratedNamespaces, revisionLabels } from './revision';
+import { injectionDisabledNamespaces, migratedNamespaces, revisionLabels } from './revision';
 import { Contribute, NamespaceRelabel, ObjectRef, PhaseId, phaseIndex, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
 import { valueAt } from '../json';
@@ -216,6 +216,8 @@ export function ossm2NamespaceExcluded(mesh: Mesh, namespace: string): string | 
  */
 export function ossm3Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
   if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 3 never injects' };
+  if (injectionDisabledNamespaces(mesh, [w.namespace]).length)
+    return { injected: false, why: `namespace ${w.namespace} keeps istio-injection: disabled, which OSSM 3's injector skips too` };
   if (w.sidecarInject === 'true' || w.sidecarInject === 'false')
     return { injected: w.sidecarInject === 'true', why: `its pod template says ${SIDECAR_INJECT}: "${w.sidecarInject}"` };
   const injection = valueAt(settingsOf(mesh.inventory.controlPlane), ['proxy', 'injection']);
@@ -384,6 +386,7 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
   // Git adopts each dumped one with the label in this phase's first wave (north-south.ts planGatewayTakeover): the
   // Job labels only those Git cannot, so its ClusterRole gets no patch on a Namespace Git already labels (the
   // control plane's, whose PSA, revision and member labels that patch right would otherwise reach).
+  const keep = injectionDisabledNamespaces(mesh, migratedNamespaces(ctx, mesh));
   const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh)).filter(
     (ns) => !mesh.inventory.namespaces.some((n) => n.name === ns),
   );
@@ -406,6 +409,8 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
       namespaces: migratedNamespaces(ctx, mesh),
       set: revisionLabels(mesh),
       remove: ['istio-injection'],
+      // Left out when empty, so the Job's name stays as it was.
+      ...(keep.length ? { keepInjectionDisabled: keep } : {}),
       // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
       // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
       // Left out when empty, so the Job's name (a hash of what it does) stays as it was.

@@ -380,6 +380,11 @@ export interface NamespaceRelabel {
    * over that are not migrated otherwise): the 2.6 injector stays out, nothing else changes. @default - none
    */
   readonly ignoreOnly?: string[];
+  /**
+   * Of `namespaces`, those that keep `istio-injection: disabled` (lib/plan/revision.ts injectionDisabledNamespaces):
+   * they get `set`, and nothing is removed. @default - none
+   */
+  readonly keepInjectionDisabled?: string[];
 }
 
 export interface NamespaceRelabelRoleFields {
