@@ -33,7 +33,8 @@ export type JobStep =
   /**
    * Patch a pod-template annotation of each workload in order (skipping those that no longer exist), at most
    * `maxConcurrent` rollouts in flight: before each patch, wait (`kubectl rollout status`, oldest first) until fewer
-   * are; at the end wait for all. After a rollout fails, patch nothing more (those are listed), wait for the rest, fail.
+   * are; at the end wait for all. After a rollout fails, patch nothing more and wait for no other rollout (both
+   * lists are printed at once), fail.
    */
   | {
       readonly op: 'restart';
@@ -109,13 +110,17 @@ function jsonpathKey(label: string): string {
  * restart RESOURCE NAME NAMESPACE MANAGER PATCH LIMIT TIMEOUT: once `settle` has brought the rollouts in flight
  * below LIMIT, patch the workload (a missing one is skipped and listed) and put it in flight; after a failed rollout,
  * patch nothing more. settle LIMIT TIMEOUT: wait for the oldest rollouts in flight until fewer than LIMIT are (POSIX
- * sh restores a function's positional parameters when it returns, so `set --` there is local).
+ * sh restores a function's positional parameters when it returns, so `set --` there is local). After a failed
+ * rollout it waits for none: each left in flight gets one status line (`--watch=false` prints the status once and
+ * returns: kubernetes/kubectl@v0.32.9 pkg/cmd/rollout/rollout_status.go:214-217) and is listed, so the Job prints
+ * what it did not restart long before its activeDeadlineSeconds (which counts no wait past the failed one) ends it.
  */
 function restartFunctions(strategy: boolean): string[] {
   return [
     'skipped=""',
     'pending=""',
     'notstarted=""',
+    'unwaited=""',
     'restart() {',
     '  [ "$failed" -eq 0 ] && settle "$6" "$7"',
     '  if [ "$failed" -ne 0 ]; then notstarted="$notstarted $3/$1/$2"; return 0; fi',
@@ -132,6 +137,10 @@ function restartFunctions(strategy: boolean): string[] {
     '    set -- $pending',
     '    [ $# -gt 0 ] && [ $# -ge "$limit" ] || return 0',
     '    w=$1; shift; pending=" $*"',
+    '    if [ "$failed" -ne 0 ]; then',
+    '      unwaited="$unwaited ${w#*@}/${w%@*}"',
+    '      kubectl rollout status "${w%@*}" -n "${w#*@}" --watch=false --request-timeout=30s || true; continue',
+    '    fi',
     ...(strategy ? STRATEGY_LINES : []),
     '    kubectl rollout status "${w%@*}" -n "${w#*@}" --timeout="${timeout}s" || failed=1',
     '  done',
@@ -239,6 +248,7 @@ function stepLines(s: JobInstruction): string[] {
         `settle 1 ${s.timeoutSeconds}`,
         'if [ -n "$skipped" ]; then echo "meshfed: skipped (no longer exist):$skipped"; fi',
         'if [ -n "$notstarted" ]; then echo "meshfed: not restarted, after a rollout failed:$notstarted"; notstarted=""; fi',
+        'if [ -n "$unwaited" ]; then echo "meshfed: restarted, rollout not waited for after a rollout failed:$unwaited"; unwaited=""; fi',
       ];
     }
     case 'require-endpoint':

@@ -129,7 +129,8 @@ export const RULES = {
     severities: ['warning'],
     title: 'workload restarts',
     summary:
-      "a member's pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, bare Jobs and pods, OnDelete, partitions",
+      "a member's pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, bare Jobs and pods, OnDelete, partitions, " +
+      'paused Deployments; a pod 06 injects for the first time',
   },
   MF027: {
     severities: ['error'],

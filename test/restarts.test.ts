@@ -13,6 +13,7 @@ import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { runCli, synthTo } from './support/synth';
 import { runChecks } from '../lib/check';
+import { restartScript } from '../lib/constructs/restart-job';
 
 const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
   kind,
@@ -163,11 +164,11 @@ describe('spec.workloadRestart.skipNetworkRestart: a per-workload opt-out of the
     const { dist } = synthTo(skipping([], '02-export'));
     const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
     expect(readme).toMatch(
-      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 rolling at once \(`spec\.workloadRestart\.maxConcurrent`; it waits for each rollout before it starts the next\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
+      /- \*\*west\*\*: The PostSync Job `meshfed-restart-workloads-[0-9a-f]+` restarts 2 workload\(s\), at most 5 at a time, each waited for \(up to 600 s; `spec\.workloadRestart\.maxConcurrent`, `rolloutTimeoutSeconds`\): `a\/Deployment\/httpbin` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\): only a new pod gets OSSM 3's sidecar \(revision default-v1-27-3\); `b\/Deployment\/httpbin` — /,
     );
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
     expect(east).toMatch(
-      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 rolling at once .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
+      /\*\*Restarts\.\*\* The PostSync Job `meshfed-restart-for-network-[0-9a-f]+` restarts 1 workload\(s\), at most 5 at a time, each waited for .*: `client\/Deployment\/curl` — its pod template opts in \(annotation sidecar\.istio\.io\/inject: "true"\) and imported hosts are visible in client: its proxy must carry network network-east-mesh\./,
     );
     const skipped = fs.readFileSync(
       path.join(synthTo(skipping(['client/Deployment/curl'], '02-export')).dist, 'east', 'RUNBOOK.md'),
@@ -236,7 +237,7 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     );
     const { dist } = synthTo(withSidecarVariety((dir) => setPhase(dir, '02-export')));
     const east = fs.readFileSync(path.join(dist, 'east', 'RUNBOOK.md'), 'utf8');
-    expect(east).toContain('restarts 2 workload(s), at most 5 rolling at once');
+    expect(east).toContain('restarts 2 workload(s), at most 5 at a time, each waited for');
     expect(east).toContain(
       'Not restarted in 03, their proxies need no network: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
         'never injects; `client/Deployment/batch` — its pod template opts out (label sidecar.istio.io/inject: "false"); ' +
@@ -278,6 +279,97 @@ describe('the 03 restart restarts only the proxies that must learn the network',
     expect(found[0].location).toMatchObject({ field: 'spec.template.metadata' });
   });
 
+  test("a namespace Maistra's injector skips (istio-injection: disabled) has no OSSM 2 sidecars and keeps the label, out of the mesh", () => {
+    const disabled = (dir: string) => {
+      const file = path.join(dir, 'east', 'ossm2', 'namespaces.yaml');
+      const text = fs.readFileSync(file, 'utf8');
+      const edited = text.replace(/istio-injection: enabled(\n\s+kubernetes\.io\/metadata\.name: client)/, 'istio-injection: disabled$1');
+      expect(edited).not.toBe(text);
+      fs.writeFileSync(file, edited);
+    };
+    const a = analyse(withSidecarVariety(disabled));
+    // No sidecar, opt-in or not (maistra/istio-operator@8143614c mutatingwebhook.yaml:38-51): no network to learn at 03.
+    expect(networkJob(a)).toEqual([]);
+    // 06 keeps the label, which every 1.27 injector webhook skips too: nothing to restart, nobody enters the mesh.
+    expect(revisionJob(a)).toEqual([]);
+    const client = a.plan.byCluster.east[6].patches.filter((p) => p.target.kind === 'Namespace' && p.target.name === 'client');
+    expect(client.map((p) => p.type)).toEqual(['merge']);
+    expect(runChecks(a.model, a.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem))).toEqual([]);
+    const { dist } = synthTo(withSidecarVariety(disabled));
+    const readme = fs.readFileSync(path.join(dist, 'README.md'), 'utf8');
+    expect(readme).toContain(
+      'Not restarted in 06, no sidecar before or after: `client/DaemonSet/agent` — it runs with hostNetwork, which OSSM 2 ' +
+        'never injects, and OSSM 3 would not inject it either; `client/Deployment/batch` — it has no sidecar: namespace client ' +
+        "has the label istio-injection: disabled, which Maistra's injector webhook skips, and OSSM 3 would not inject it either;",
+    );
+  });
+
+  test("the 06 Job's relabel leaves a kept namespace's istio-injection: disabled alone (and does not fail on it)", () => {
+    const relabel = { namespaces: ['a', 'b'], set: { 'istio.io/rev': 'rev' }, remove: ['istio-injection'], keepInjectionDisabled: ['b'] };
+    const script = restartScript('x', 'rev', [], relabel);
+    expect(script).toContain('kubectl label namespace a istio-injection- istio.io/rev=rev --overwrite');
+    expect(script).toContain('kubectl label namespace b istio.io/rev=rev --overwrite');
+    expect(script).not.toMatch(/namespace b istio-injection-|get namespace b .*istio-injection/);
+  });
+
+  test('MF026: a workload that runs without a sidecar on OSSM 2 and gets one from OSSM 3 is named at 06', () => {
+    const a = analyse(
+      withSidecarVariety(
+        (dir) => {
+          const smcp = path.join(dir, 'east', 'ossm2', 'smcp.yaml');
+          fs.writeFileSync(smcp, fs.readFileSync(smcp, 'utf8').replace('autoInject: false', 'autoInject: true'));
+        },
+        [['odd', { 'sidecar.istio.io/inject': 'enabled' }]],
+      ),
+    );
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => /for the first time/.test(f.problem));
+    expect(found.map((f) => `${f.phase}: ${f.problem} ${f.fix}`)).toEqual([
+      '06-migrate-workloads: Deployment client/odd runs without a sidecar on OSSM 2 (its pod template opts out (annotation ' +
+        'sidecar.istio.io/inject: "enabled")), but OSSM 3 injects it (the carried autoInject policy is "enabled" (OSSM 3 reads ' +
+        'sidecar.istio.io/inject: "enabled" as unset)): meshfed\'s 06-migrate-workloads Job restarts it into the mesh for the first ' +
+        'time. From then on every AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT ' +
+        "PeerAuthentication refuses callers without a sidecar. To keep it out of the mesh as on OSSM 2, set its pod template's " +
+        'label sidecar.istio.io/inject: "false" before 06-migrate-workloads (both injectors honour it); to bring it in, review ' +
+        'the policies that select it first, then acknowledge (spec.acknowledge).',
+    ]);
+  });
+
+  test('a paused Deployment is left out of 03 and 06 (it would never roll out) and MF026 names it at both', () => {
+    const paused = (dir: string) => {
+      const file = path.join(dir, 'east', 'ossm2', 'p7-client.yaml');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/(name: web\n(?:.*\n)*?spec:\n)/, '$1  paused: true\n'));
+    };
+    const a = analyse(withSidecarVariety(paused));
+    expect(networkJob(a)).toEqual(['Deployment/curl']);
+    expect(revisionJob(a)).toEqual(['Deployment/curl']);
+    const found = runChecks(a.model, a.plan, ['MF026']).filter((f) => f.location?.object === 'Deployment client/web');
+    expect(found.map((f) => f.phase)).toEqual(['03-import', '06-migrate-workloads']);
+    expect(found[1].problem + ' ' + found[1].fix).toBe(
+      'Deployment client/web is paused (spec.paused: true): a pod-template change rolls out no pod until it is resumed, so ' +
+        "meshfed's 06-migrate-workloads Job leaves it out (its rollout wait would time out and fail the phase); its pods keep its " +
+        'OSSM 2 sidecar, which loses its control plane at 07. Resume it (`oc rollout resume deployment/web -n client`) and dump ' +
+        'again before 06-migrate-workloads, so the Job restarts it; or, after 06-migrate-workloads syncs, before 07-finalize, ' +
+        'resume it and run `oc rollout restart deployment/web -n client`.',
+    );
+    expect(found[0].location).toMatchObject({ field: 'spec.paused' });
+    // Left without the network at 03, it loses the imports at an exporter's 04: MF001 agrees (an error).
+    expect(runChecks(a.model, a.plan, ['MF001']).map((f) => f.problem)).toEqual([
+      expect.stringContaining('(Deployment/web) were injected before 01-prepare set the network and were not restarted'),
+      expect.stringContaining('(Deployment/web) were injected before 01-prepare set the network and were not restarted'),
+    ]);
+    // Where no import is visible (03 restarts nothing), the runbook of 06 names it.
+    const noImports = (dir: string) => {
+      paused(dir);
+      const file = path.join(dir, 'east', 'cluster.yaml');
+      fs.writeFileSync(
+        file,
+        fs.readFileSync(file, 'utf8').replace('\n  verify:\n', '\n  importedServices:\n    exportTo: ["."]\n  verify:\n'),
+      );
+    };
+    const readme = fs.readFileSync(path.join(synthTo(withSidecarVariety(noImports)).dist, 'README.md'), 'utf8');
+    expect(readme).toContain('Left out, paused (a restart would never roll out; MF026): `client/Deployment/web` — it is paused');
+  });
+
   test('imports exported only to the import namespace ("."): no member sees them, so 03 restarts nothing', () => {
     const a = analyse(
       withSidecarVariety((dir) => {
@@ -300,7 +392,7 @@ function setPhase(dir: string, phase: string): void {
 
 describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout and the runbook count the rounds', () => {
   /** East with curl and seven more injected Deployments in client, at `phase`, restarting `limit` at a time. */
-  function eight(phase: string, limit?: number): string {
+  function eight(phase: string, limit?: number, timeout?: number): string {
     const dir = copyTree(EXAMPLE_CLUSTERS);
     const objects = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'].map((name) => ({
       apiVersion: 'apps/v1',
@@ -317,6 +409,8 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     const file = path.join(dir, 'east', 'cluster.yaml');
     let text = fs.readFileSync(file, 'utf8').replace('phase: 00-federation', `phase: ${phase}`);
     if (limit !== undefined) text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  maxConcurrent: ${limit}\n`);
+    if (timeout !== undefined)
+      text = text.replace(/\n(\s+)workloadRestart:\n/, `\n$1workloadRestart:\n$1  rolloutTimeoutSeconds: ${timeout}\n`);
     fs.writeFileSync(file, text);
     const west = path.join(dir, 'west', 'cluster.yaml');
     fs.writeFileSync(west, fs.readFileSync(west, 'utf8').replace('phase: 00-federation', 'phase: 02-export'));
@@ -324,9 +418,9 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
   }
 
   /** At 03-import (Flux's timeout is the current phase's), and the runbook of 03 from 02-export. */
-  function rendered(limit?: number) {
-    const { dist } = synthTo(eight('03-import', limit));
-    const before = synthTo(eight('02-export', limit)).dist;
+  function rendered(limit?: number, timeout?: number) {
+    const { dist } = synthTo(eight('03-import', limit, timeout));
+    const before = synthTo(eight('02-export', limit, timeout)).dist;
     const docs = (f: string) => loadAll(fs.readFileSync(path.join(dist, f), 'utf8')) as any[];
     const jobs = docs('east/03-import/istio-system.yaml').filter((o) => o?.kind === 'Job');
     const restart = jobs.find((j) => j.metadata.name.startsWith('meshfed-restart-for-network-'));
@@ -336,6 +430,9 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     return {
       deadline: restart.spec.activeDeadlineSeconds as number,
       maxConcurrent: steps(restart)[0].maxConcurrent as number,
+      rolloutTimeout: steps(restart)[0].timeoutSeconds as number,
+      script: restart.spec.template.spec.containers[0].command[2] as string,
+      name: restart.metadata.name as string,
       verifyWaits: steps(verify).find((s: any) => s.op === 'wait-job').timeoutSeconds as number,
       fluxTimeout: Number(/^(\d+)m$/.exec(flux.spec.timeout)![1]) * 60,
       runbook: fs.readFileSync(path.join(before, 'east', 'RUNBOOK.md'), 'utf8'),
@@ -351,6 +448,39 @@ describe('spec.workloadRestart.maxConcurrent: the deadlines, the Flux timeout an
     const five = rendered();
     expect(five.maxConcurrent).toBe(5);
     expect(five.deadline).toBe(300 + 30 * 8 + 2 * 600);
-    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 rolling at once');
+    expect(two.runbook).toContain('restarts 8 workload(s), at most 2 at a time, each waited for (up to 600 s;');
+  });
+
+  test('spec.workloadRestart.rolloutTimeoutSeconds: the script, the deadline, the verify wait, Flux and the runbook use it', () => {
+    const slow = rendered(2, 1500);
+    expect(slow.rolloutTimeout).toBe(1500);
+    expect(slow.script).toContain('settle 1 1500\n');
+    expect(slow.script).not.toMatch(/ 600$/m);
+    expect(slow.deadline).toBe(300 + 30 * 8 + 4 * 1500);
+    expect(slow.verifyWaits).toBeGreaterThanOrEqual(slow.deadline);
+    expect(slow.fluxTimeout).toBeGreaterThan(slow.verifyWaits);
+    expect(slow.runbook).toContain('restarts 8 workload(s), at most 2 at a time, each waited for (up to 1500 s;');
+    // At the default the Job keeps the name it had before the setting existed (it must not run again).
+    const asBefore = rendered(2);
+    expect(rendered(2, 600).name).toBe(asBefore.name);
+    expect(slow.name).not.toBe(asBefore.name);
+  });
+});
+
+describe("07's hand-over label removal rolls the Gateway API gateways' pods once more: the runbooks say so", () => {
+  test('the 07 section and its rollback name the east-west Gateway whose pods roll, with the disruption', () => {
+    const readme = fs.readFileSync(path.join(synthTo(copyTree(EXAMPLE_CLUSTERS)).dist, 'README.md'), 'utf8');
+    const finalize = readme.slice(readme.lastIndexOf('07-finalize'));
+    expect(finalize).toContain(
+      '- **west**: The pods of Gateway `istio-ingress/eastwestgateway` roll once more when its labels change (07 drops ' +
+        "06's hand-over labels `istio.io/rev` and `maistra.io/ignore` and its sync wave; Istio 1.27 copies a Gateway's labels and " +
+        'annotations into its pod template',
+    );
+    expect(finalize).toContain('are closed when it drains; clients reconnect.');
+    expect(finalize).toMatch(
+      /- west: Set `spec\.phase: 06-migrate-workloads`.* The pods of Gateway `istio-ingress\/eastwestgateway` roll again \(06's hand-over labels come back/,
+    );
+    // east runs no Gateway API gateway: nothing rolls there.
+    expect(finalize).not.toMatch(/- \*\*east\*\*: The pods of Gateway/);
   });
 });

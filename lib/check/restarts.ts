@@ -3,7 +3,16 @@ import { Finding } from './finding';
 import { writtenPhases } from './pitfalls';
 import { UnmanagedWorkload, Workload } from '../load/inventory-types';
 import { Mesh } from '../model/types';
-import { NETWORK_RESTART_NAME, networkRestartDecisions, ossm2Sidecar, ossm3Sidecar, REVISION_RESTART_ANNOTATION } from '../plan/restart';
+import {
+  NETWORK_RESTART_NAME,
+  NetworkRestartDecision,
+  networkRestartDecisions,
+  ossm2Sidecar,
+  ossm3Sidecar,
+  REVISION_RESTART_ANNOTATION,
+  revisionRestartDecisions,
+  workloadKey,
+} from '../plan/restart';
 import { Resource } from '../plan/types';
 
 type RestartJob = Extract<Resource, { type: 'restartJob' }>;
@@ -20,9 +29,7 @@ const NETWORK_STAKES: Stakes = {
 };
 
 function stakesOf(job: RestartJob): Stakes {
-  return job.ref.name.startsWith(NETWORK_RESTART_NAME)
-    ? NETWORK_STAKES
-    : { keeps: 'its OSSM 2 sidecar, which loses its control plane at 07', before: 'before 07-finalize' };
+  return job.ref.name.startsWith(NETWORK_RESTART_NAME) ? NETWORK_STAKES : REVISION_STAKES;
 }
 
 /**
@@ -148,6 +155,75 @@ function lostSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string;
   };
 }
 
+/**
+ * A workload with no OSSM 2 sidecar that OSSM 3 injects (lib/plan/restart.ts revisionRestartDecisions restarts it):
+ * its namespace excluded from Maistra's injector (ossm2NamespaceExcluded), or a pod value Maistra reads as an opt-out
+ * and 1.27 as unset under an enabled policy. The 06 restart gives it a sidecar for the first time: every
+ * AuthorizationPolicy that selects it starts to enforce (istio/istio@1.27.3 pkg/kube/inject/inject.go:199-315 injects
+ * it; 06 removes the namespace's istio-injection label, which 1.27's rev.namespace webhook requires absent:
+ * manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml:65-83).
+ */
+function firstSidecar(mesh: Mesh, w: Workload, phase: string): { problem: string; fix: string } | undefined {
+  const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
+  if (before.injected || !after.injected) return undefined;
+  return {
+    problem:
+      `${w.kind} ${w.namespace}/${w.name} runs without a sidecar on OSSM 2 (${before.why.replace(/^it has no sidecar: /, '')}), but OSSM 3 ` +
+      `injects it (${after.why}): meshfed's ${phase} Job restarts it into the mesh for the first time. From then on every ` +
+      'AuthorizationPolicy that selects it enforces (callers it does not allow get 403), and a STRICT PeerAuthentication refuses ' +
+      'callers without a sidecar.',
+    fix:
+      `To keep it out of the mesh as on OSSM 2, set its pod template's label sidecar.istio.io/inject: "false" before ${phase} ` +
+      '(both injectors honour it); to bring it in, review the policies that select it first, then acknowledge (spec.acknowledge).',
+  };
+}
+
+/** What a paused Deployment left out of a phase's restart keeps: 03's network, 06's (or a greenfield install's) sidecar. */
+const REVISION_STAKES: Stakes = { keeps: 'its OSSM 2 sidecar, which loses its control plane at 07', before: 'before 07-finalize' };
+const INSTALL_STAKES: Stakes = { keeps: 'no sidecar', before: 'once the control plane runs' };
+
+/**
+ * The paused Deployments each written restart phase leaves out (lib/plan/restart.ts pausedDecision: a paused
+ * Deployment rolls out no template change, so the Job's rollout wait would time out and fail the phase).
+ */
+function pausedLeftOut(c: CheckContext, mesh: Mesh): Finding[] {
+  const written = new Set(writtenPhases(c).flatMap((w) => (w.mesh === mesh ? [w.phasePlan.phase as string] : [])));
+  type Restart = [phase: string, decisions: () => NetworkRestartDecision[], stakes: Stakes];
+  const revision: Restart = ['06-migrate-workloads', () => revisionRestartDecisions(mesh), REVISION_STAKES];
+  const network: Restart = ['03-import', () => networkRestartDecisions(c.ctx, mesh), NETWORK_STAKES];
+  const sets: Restart[] =
+    mesh.settings.mode === 'greenfield'
+      ? mesh.settings.workloadRestart.onInstall
+        ? [['multicluster', () => revisionRestartDecisions(mesh), INSTALL_STAKES]]
+        : []
+      : c.ctx.importsInto(mesh.cluster).length > 0
+        ? [network, revision]
+        : [revision];
+  const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
+  return sets
+    .filter(([phase]) => written.has(phase))
+    .flatMap(([phase, decisions, s]) =>
+      decisions()
+        .filter((d) => d.reason === 'paused')
+        .map(({ workload: w }): Finding => {
+          const cmd = (verb: string) => `\`oc rollout ${verb} deployment/${w.name} -n ${w.namespace}\``;
+          return {
+            rule: 'MF026',
+            severity: 'warning',
+            cluster: mesh.cluster,
+            location: dumped.get(workloadKey(w))!.source.at(['spec', 'paused']),
+            phase,
+            problem:
+              `Deployment ${w.namespace}/${w.name} is paused (spec.paused: true): a pod-template change rolls out no pod until it is ` +
+              `resumed, so meshfed's ${phase} Job leaves it out (its rollout wait would time out and fail the phase); its pods keep ${s.keeps}.`,
+            fix:
+              `Resume it (${cmd('resume')}) and dump again before ${phase}, so the Job restarts it; or, after ${phase} syncs, ` +
+              `${s.before}, resume it and run ${cmd('restart')}.`,
+          };
+        }),
+    );
+}
+
 /** The restart Jobs of a mesh's written phases, with the phase each runs in. */
 function restartJobs(c: CheckContext, mesh: Mesh): { phase: string; job: RestartJob }[] {
   return writtenPhases(c)
@@ -166,6 +242,7 @@ export function checkRestarts(c: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of c.model.meshes) {
     if (mesh.settings.mode !== 'greenfield' && c.ctx.importsInto(mesh.cluster).length > 0) out.push(...skippedByUser(c, mesh));
+    out.push(...pausedLeftOut(c, mesh));
     for (const { phase, job } of restartJobs(c, mesh)) {
       const stakes = stakesOf(job);
       const namespaces = new Set(mesh.memberNamespaces);
@@ -180,6 +257,9 @@ export function checkRestarts(c: CheckContext): Finding[] {
         const lost =
           w && job.annotation === REVISION_RESTART_ANNOTATION && mesh.settings.mode !== 'greenfield' && lostSidecar(mesh, w, phase);
         if (w && lost) report(w.source.at(['spec', 'template', 'metadata']), lost);
+        const first =
+          w && job.annotation === REVISION_RESTART_ANNOTATION && mesh.settings.mode !== 'greenfield' && firstSidecar(mesh, w, phase);
+        if (w && first) report(w.source.at(['spec', 'template', 'metadata']), first);
       }
     }
   }

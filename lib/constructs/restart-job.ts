@@ -64,6 +64,7 @@ export function restartSteps(
   relabel?: NamespaceRelabel,
   waitFor?: WorkloadRef,
   maxConcurrent?: number,
+  rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS,
 ): JobInstruction[] {
   const target = (w: WorkloadRef): WorkloadTarget => ({
     resource: RESOURCE[w.kind],
@@ -72,28 +73,41 @@ export function restartSteps(
     ...(w.why ? { why: w.why } : {}),
   });
   return [
-    ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS }] : []),
-    ...(relabel
-      ? [
-          {
-            op: 'relabel-namespaces' as const,
-            namespaces: relabel.namespaces,
-            set: relabel.set,
-            remove: relabel.remove,
-            ignoreOnly: relabel.ignoreOnly ?? [],
-            fieldManager: FIELD_MANAGER,
-          },
-        ]
-      : []),
+    ...(waitFor ? [{ op: 'rollout-status' as const, target: target(waitFor), timeoutSeconds: rolloutTimeoutSeconds }] : []),
+    ...(relabel ? relabelSteps(relabel) : []),
     {
       op: 'restart',
       workloads: workloads.map(target),
       annotation,
       value,
       fieldManager: FIELD_MANAGER,
-      timeoutSeconds: ROLLOUT_TIMEOUT_SECONDS,
+      timeoutSeconds: rolloutTimeoutSeconds,
       ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
     },
+  ];
+}
+
+/**
+ * The relabel: every namespace gets `set` and loses `remove`, except those that keep `istio-injection: disabled`
+ * (relabel.keepInjectionDisabled), which only get `set`, in a step of their own.
+ */
+function relabelSteps(relabel: NamespaceRelabel): JobInstruction[] {
+  const keep = new Set(relabel.keepInjectionDisabled ?? []);
+  const step = (namespaces: string[], remove: string[], ignoreOnly: string[]): JobInstruction => ({
+    op: 'relabel-namespaces',
+    namespaces,
+    set: relabel.set,
+    remove,
+    ignoreOnly,
+    fieldManager: FIELD_MANAGER,
+  });
+  return [
+    step(
+      relabel.namespaces.filter((n) => !keep.has(n)),
+      relabel.remove,
+      relabel.ignoreOnly ?? [],
+    ),
+    ...(keep.size ? [step([...keep], [], [])] : []),
   ];
 }
 
@@ -123,9 +137,17 @@ export class RestartJob extends Construct {
       namespace: props.namespace,
       serviceAccountName: props.serviceAccount.name,
       image: props.image,
-      steps: restartSteps(props.annotation, props.value, props.workloads, props.relabel, props.waitFor, props.maxConcurrent),
+      steps: restartSteps(
+        props.annotation,
+        props.value,
+        props.workloads,
+        props.relabel,
+        props.waitFor,
+        props.maxConcurrent,
+        props.rolloutTimeoutSeconds,
+      ),
       wave: RESTART_WAVE,
-      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent),
+      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent, props.rolloutTimeoutSeconds),
     });
   }
 }

@@ -170,6 +170,8 @@ export interface Workload {
   readonly updateStrategy: string;
   /** A StatefulSet's spec.updateStrategy.rollingUpdate.partition (0 when unset). */
   readonly partition: number;
+  /** A Deployment's spec.paused: a template change makes no new ReplicaSet until it is resumed. */
+  readonly paused: boolean;
   /**
    * The pod template's `sidecar.istio.io/inject`: the label when present, else the annotation ('' when neither), as
    * Maistra's injector reads it (maistra/istio@c24a29f2 (maistra-2.6) pkg/kube/inject/inject.go:213-217).

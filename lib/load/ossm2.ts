@@ -525,6 +525,7 @@ function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
   return {
     updateStrategy: o.kind === 'Deployment' ? 'RollingUpdate' : (r.string(['spec', 'updateStrategy', 'type']) ?? 'RollingUpdate'),
     partition: o.kind === 'StatefulSet' ? (r.number(['spec', 'updateStrategy', 'rollingUpdate', 'partition']) ?? 0) : 0,
+    paused: o.kind === 'Deployment' && r.bool(['spec', 'paused']) === true,
     source: o,
     kind: o.kind as T.Workload['kind'],
     name: o.name,

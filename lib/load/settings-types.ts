@@ -194,11 +194,18 @@ export interface ClusterSettingsFile {
        * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
        * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
        * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
-       * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the 600 s rollout
-       * wait. 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1 restarts one
-       * workload at a time.
+       * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
+       * (rolloutTimeoutSeconds). 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1
+       * restarts one workload at a time.
        */
       maxConcurrent?: number;
+      /**
+       * How long a restart Job waits for each workload's rollout (`kubectl rollout status --timeout`). Raise it for a
+       * StatefulSet whose pods take long to become Ready (they are replaced one at a time) or a DaemonSet on many
+       * nodes. The Jobs' activeDeadlineSeconds, the verify Jobs' wait, the Flux timeout and the runbooks' durations
+       * count ceil(workloads / maxConcurrent) rounds of it.
+       */
+      rolloutTimeoutSeconds?: number;
       /**
        * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
        * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep
@@ -515,11 +522,18 @@ export interface ClusterSettingsSpec {
      * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
      * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
      * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
-     * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the 600 s rollout
-     * wait. 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1 restarts one
-     * workload at a time.
+     * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
+     * (rolloutTimeoutSeconds). 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1
+     * restarts one workload at a time.
      */
     maxConcurrent: number;
+    /**
+     * How long a restart Job waits for each workload's rollout (`kubectl rollout status --timeout`). Raise it for a
+     * StatefulSet whose pods take long to become Ready (they are replaced one at a time) or a DaemonSet on many
+     * nodes. The Jobs' activeDeadlineSeconds, the verify Jobs' wait, the Flux timeout and the runbooks' durations
+     * count ceil(workloads / maxConcurrent) rounds of it.
+     */
+    rolloutTimeoutSeconds: number;
     /**
      * Workloads the 03 restart on an importer leaves alone, as `<namespace>/<Kind>/<name>` (Kind: Deployment,
      * StatefulSet or DaemonSet), e.g. a single-replica database that calls no imported service. Their proxies keep

@@ -139,7 +139,7 @@ export function restartsOf(before: readonly Obj[], after: readonly Obj[], dumpsD
         r.namespace,
         r.name,
         `hook Job ${r.job} sets ${r.value}` +
-          (r.maxConcurrent === undefined ? '' : ` (at most ${r.maxConcurrent} rolling at once)`) +
+          (r.maxConcurrent === undefined ? '' : ` (at most ${r.maxConcurrent} at a time, each waited for)`) +
           (r.why ? `: ${r.why}` : ''),
       );
   return [...out.values()].sort(

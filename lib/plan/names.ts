@@ -39,3 +39,6 @@ export function deployedGateways(ctx: ModelIndex, mesh: Mesh): ObjectRef[] {
       : []),
   ];
 }
+
+/** The `why` of 07's patch that drops 06's hand-over labels from a Gateway API Gateway (the runbooks find it by it). */
+export const HAND_OVER_LABELS_WHY = "drop 06's hand-over labels: OSSM 3 keeps the Gateway by its namespace's revision";

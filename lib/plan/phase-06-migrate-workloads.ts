@@ -1,6 +1,6 @@
 import { API, ref } from './api-versions';
 import { deployedGateways, smcpRef } from './names';
-import { migratedNamespaces, revisionLabels } from './revision';
+import { injectionDisabledNamespaces, migratedNamespaces, revisionLabels } from './revision';
 import { pointerKey } from '../json';
 import { Contribute, ObjectRef, Patch } from './types';
 import { ModelIndex } from '../model/model-index';
@@ -15,6 +15,7 @@ import { Mesh } from '../model/types';
 function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
   const patches: Patch[] = [];
   const labelsOf = (ns: string): Record<string, string> => mesh.inventory.namespaces.find((n) => n.name === ns)?.labels ?? {};
+  const keep = new Set(injectionDisabledNamespaces(mesh, migratedNamespaces(ctx, mesh)));
   for (const ns of migratedNamespaces(ctx, mesh)) {
     const target = ref(API.namespace, 'Namespace', ns);
     patches.push({
@@ -23,7 +24,8 @@ function planMigrateWorkloads(ctx: ModelIndex, mesh: Mesh): Patch[] {
       why: `move namespace ${ns} to revision ${mesh.ossm3.revision}`,
       patch: { metadata: { labels: revisionLabels(mesh) } },
     });
-    if ('istio-injection' in labelsOf(ns)) {
+    // `istio-injection: disabled` stays: no injector, OSSM 2's or 3's, injects there (injectionDisabledNamespaces).
+    if ('istio-injection' in labelsOf(ns) && !keep.has(ns)) {
       patches.push({
         type: 'json6902',
         target,

@@ -1,7 +1,7 @@
 import { API, ref } from './api-versions';
 import { egressPassthroughName, usesEgress } from './egress';
 import { gatewayPodSelector } from './gateway-pods';
-import { deployedGateways, EXPOSE_GATEWAY_NAME, smcpRef } from './names';
+import { deployedGateways, EXPOSE_GATEWAY_NAME, HAND_OVER_LABELS_WHY, smcpRef } from './names';
 import { Contribute, ObjectRef, Patch } from './types';
 import { pointerKey } from '../json';
 import { ModelIndex } from '../model/model-index';
@@ -65,12 +65,19 @@ function planGatewaySelectors(ctx: ModelIndex, mesh: Mesh): Patch[] {
  * its namespace's `istio.io/rev` (1.27.3 pkg/revisions/tag_watcher.go:112-136), as a greenfield mesh declares it
  * (what `meshfed graduate` writes is 07's state, byte for byte). The 2.6 istiod that still runs during 07 keeps 06's
  * PILOT_ENABLE_GATEWAY_API=false until the SMCP goes, so it does not take a Gateway back.
+ *
+ * This rolls the Gateway's pods once more: 1.27 copies a Gateway's labels and annotations into the pod template of the
+ * Deployment it renders (istio/istio@1.27.3 pilot/pkg/config/kube/gateway/deploymentcontroller.go:544-545 and :616-640,
+ * manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml:50 and :64), so removing labels changes it;
+ * the runbooks of 07 and of its rollback say so (lib/write/runbook/cluster.ts gatewayRolls). The wave goes back to 0
+ * in the same patch, as 02-05 declare it: it rides the same rollout (one template change), and keeping -4 would save
+ * no rollout while leaving 07 unlike what `meshfed graduate` writes from it.
  */
 function planHandOverLabels(ctx: ModelIndex, mesh: Mesh): Patch[] {
   return deployedGateways(ctx, mesh).map((target): Patch => ({
     type: 'json6902',
     target,
-    why: "drop 06's hand-over labels: OSSM 3 keeps the Gateway by its namespace's revision",
+    why: HAND_OVER_LABELS_WHY,
     ops: [
       { op: 'remove', path: `/metadata/labels/${pointerKey('istio.io/rev')}` },
       { op: 'remove', path: `/metadata/labels/${pointerKey('maistra.io/ignore')}` },

@@ -1,6 +1,6 @@
 import { ref } from './api-versions';
 import { gatewayOnlyNamespaces } from './north-south';
-import { migratedNamespaces, revisionLabels } from './revision';
+import { injectionDisabledNamespaces, migratedNamespaces, revisionLabels } from './revision';
 import { Contribute, NamespaceRelabel, ObjectRef, PhaseId, phaseIndex, PhasePlan, Resource, WorkloadRef } from './types';
 import { Diagnostics } from '../diagnostics';
 import { valueAt } from '../json';
@@ -31,18 +31,23 @@ export function workloadsIn(mesh: Mesh, namespaces: readonly string[]): Workload
     );
 }
 
-/** How long a restart Job waits for each restarted workload's rollout. */
+/**
+ * How long a restart Job waits for each restarted workload's rollout unless spec.workloadRestart.rolloutTimeoutSeconds
+ * says otherwise (the schema's default, schema/cluster-settings.schema.json): each `kubectl rollout status` gets its own
+ * timeout (kubernetes/kubectl@v0.32.9 pkg/cmd/rollout/rollout_status.go:199-230).
+ */
 export const ROLLOUT_TIMEOUT_SECONDS = 600;
 /**
  * A restart Job's activeDeadlineSeconds: a margin, the patches (30 s each), and one rollout wait per round of
  * `maxConcurrent` workloads — at most that many roll at once, and one starts only when an earlier one is done, so
- * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits. The verify
+ * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits; after a
+ * failed one the script waits for no other (lib/job-steps.ts), so it prints what it left undone within it. The verify
  * Job of the same phase waits at most this long for it (lib/plan/verify.ts); the Flux timeout and the runbooks'
  * durations read it too (lib/write/durations.ts).
  */
-export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number): number {
+export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number, rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS): number {
   const rounds = maxConcurrent === undefined ? 1 : Math.ceil(Math.max(workloads, 1) / Math.max(maxConcurrent, 1));
-  return 300 + 30 * workloads + rounds * ROLLOUT_TIMEOUT_SECONDS;
+  return 300 + 30 * workloads + rounds * rolloutTimeoutSeconds;
 }
 
 export interface RestartSpec {
@@ -80,9 +85,12 @@ function workloadRoles(spec: RestartSpec, sa: ObjectRef): Resource[] {
  */
 export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
   if (spec.workloads.length === 0 && !spec.relabel?.ignoreOnly?.length) return [];
+  const rolloutTimeoutSeconds = mesh.settings.workloadRestart.rolloutTimeoutSeconds;
   const identity = {
     workloads: spec.workloads,
     maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
+    // Left out at the default, so a Job rendered before the setting existed keeps its name (and does not run again).
+    ...(rolloutTimeoutSeconds === ROLLOUT_TIMEOUT_SECONDS ? {} : { rolloutTimeoutSeconds }),
     ...spec.identity,
     image: mesh.restartImage,
     ...(spec.relabel ? { relabel: spec.relabel } : {}),
@@ -126,6 +134,7 @@ export function restartResources(mesh: Mesh, spec: RestartSpec): Resource[] {
       value: spec.value,
       workloads: spec.workloads,
       maxConcurrent: mesh.settings.workloadRestart.maxConcurrent,
+      rolloutTimeoutSeconds,
       ...(spec.relabel ? { relabel: spec.relabel } : {}),
       ...(spec.waitFor ? { waitFor: spec.waitFor } : {}),
     },
@@ -161,6 +170,8 @@ const OPT_IN = new Set(['y', 'yes', 'true', 'on']);
  */
 export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
   if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 2 never injects' };
+  const excluded = ossm2NamespaceExcluded(mesh, w.namespace);
+  if (excluded) return { injected: false, why: `it has no sidecar: ${excluded}` };
   const value = w.sidecarInject;
   const where = w.podLabels[SIDECAR_INJECT] !== undefined ? 'label' : 'annotation';
   if (value !== '')
@@ -182,6 +193,22 @@ export function ossm2Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why:
 const SIDECAR_INJECT = 'sidecar.istio.io/inject';
 
 /**
+ * Why Maistra's injector never sees the pods of a dumped namespace, or undefined: its webhook's namespaceSelector
+ * requires `istio-injection NotIn [disabled]`, `istio-env DoesNotExist` and `maistra.io/ignore-namespace DoesNotExist`
+ * (maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/mutatingwebhook.yaml:38-51),
+ * so no pod there got an OSSM 2 sidecar, opt-in or not. (Its `maistra.io/member-of In [cp]` is not read: the member
+ * roll, which sets that label, is what makes the namespace a member here.)
+ */
+export function ossm2NamespaceExcluded(mesh: Mesh, namespace: string): string | undefined {
+  const labels = mesh.inventory.namespaces.find((n) => n.name === namespace)?.labels ?? {};
+  const label =
+    labels['istio-injection'] === 'disabled'
+      ? 'istio-injection: disabled'
+      : ['istio-env', 'maistra.io/ignore-namespace'].find((k) => k in labels);
+  return label === undefined ? undefined : `namespace ${namespace} has the label ${label}, which Maistra's injector webhook skips`;
+}
+
+/**
  * Whether OSSM 3 injects the workload's new pods, and why — 1.27's injectRequired (istio/istio@1.27.3
  * pkg/kube/inject/inject.go:199-315) with the SMCP's policy carried (lib/plan/smcp-settings.ts): never with hostNetwork;
  * the label (else annotation) decides only when it is exactly "true" or "false" — any other value ("yes", "on",
@@ -189,6 +216,8 @@ const SIDECAR_INJECT = 'sidecar.istio.io/inject';
  */
 export function ossm3Sidecar(mesh: Mesh, w: Workload): { injected: boolean; why: string } {
   if (w.hostNetwork) return { injected: false, why: 'it runs with hostNetwork, which OSSM 3 never injects' };
+  if (injectionDisabledNamespaces(mesh, [w.namespace]).length)
+    return { injected: false, why: `namespace ${w.namespace} keeps istio-injection: disabled, which OSSM 3's injector skips too` };
   if (w.sidecarInject === 'true' || w.sidecarInject === 'false')
     return { injected: w.sidecarInject === 'true', why: `its pod template says ${SIDECAR_INJECT}: "${w.sidecarInject}"` };
   const injection = valueAt(settingsOf(mesh.inventory.controlPlane), ['proxy', 'injection']);
@@ -223,8 +252,11 @@ export function importVisibleNamespaces(ctx: ModelIndex, mesh: Mesh): string[] {
 export interface NetworkRestartDecision {
   readonly workload: WorkloadRef;
   readonly restart: boolean;
-  /** restart, or why not: no OSSM 2 sidecar, no import visible in its namespace, the user's skipNetworkRestart. */
-  readonly reason: 'restart' | 'no-sidecar' | 'no-import-visible' | 'skipped';
+  /**
+   * restart, or why not: no OSSM 2 sidecar, no import visible in its namespace, the user's skipNetworkRestart, a paused
+   * Deployment (which MF026 names: it needs the restart and the Job cannot give it one).
+   */
+  readonly reason: 'restart' | 'no-sidecar' | 'no-import-visible' | 'skipped' | 'paused';
   readonly why: string;
 }
 
@@ -255,7 +287,7 @@ export function networkRestartDecisions(ctx: ModelIndex, mesh: Mesh, diags?: Dia
     if (skipped.has(workloadKey(ref)))
       return { workload: ref, restart: false, reason: 'skipped', why: 'spec.workloadRestart.skipNetworkRestart lists it' };
     const why = `${sidecar.why} and imported hosts are visible in ${ref.namespace}: its proxy must carry network ${mesh.network}`;
-    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+    return pausedDecision(dumped.get(workloadKey(ref))!, why) ?? { workload: { ...ref, why }, restart: true, reason: 'restart', why };
   });
 }
 
@@ -319,16 +351,31 @@ export const RESTART_NAME = 'meshfed-restart-workloads';
 export function revisionRestartDecisions(mesh: Mesh): NetworkRestartDecision[] {
   const dumped = new Map(mesh.inventory.workloads.map((w) => [workloadKey(w), w]));
   return workloadsIn(mesh, mesh.memberNamespaces).map((ref) => {
-    if (mesh.settings.mode === 'greenfield') return { workload: ref, restart: true, reason: 'restart', why: '' };
     const w = dumped.get(workloadKey(ref))!;
+    if (mesh.settings.mode === 'greenfield') return pausedDecision(w, '') ?? { workload: ref, restart: true, reason: 'restart', why: '' };
     const [before, after] = [ossm2Sidecar(mesh, w), ossm3Sidecar(mesh, w)];
     if (!before.injected && !after.injected)
       return { workload: ref, restart: false, reason: 'no-sidecar', why: `${before.why}, and OSSM 3 would not inject it either` };
     const why = before.injected
       ? `${before.why}: only a new pod gets OSSM 3's sidecar (revision ${mesh.ossm3.revision})`
       : `it has no OSSM 2 sidecar, but OSSM 3 injects its new pods: ${after.why}`;
-    return { workload: { ...ref, why }, restart: true, reason: 'restart', why };
+    return pausedDecision(w, why) ?? { workload: { ...ref, why }, restart: true, reason: 'restart', why };
   });
+}
+
+/**
+ * A paused Deployment the Job would restart is left out: a paused Deployment gets no new ReplicaSet for a template
+ * change ("changes to the PodTemplateSpec of the paused Deployment will not trigger new rollouts as long as it is paused":
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pausing-and-resuming-a-deployment), and
+ * `kubectl rollout status` has no paused case (kubernetes/kubectl@v0.32.9 pkg/polymorphichelpers/rollout_status.go:59-91:
+ * it waits while updated replicas are fewer than spec.replicas), so the Job would wait out the rollout timeout and fail.
+ * MF026 names it, with `needs` (why it needs the restart).
+ */
+function pausedDecision(w: Workload, needs: string): NetworkRestartDecision | undefined {
+  if (!w.paused) return undefined;
+  const ref = { kind: w.kind, namespace: w.namespace, name: w.name };
+  const why = `it is paused (spec.paused: true), so a restart would never roll out${needs ? `, though ${needs}` : ''}`;
+  return { workload: ref, restart: false, reason: 'paused', why };
 }
 
 /**
@@ -339,6 +386,7 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
   // Git adopts each dumped one with the label in this phase's first wave (north-south.ts planGatewayTakeover): the
   // Job labels only those Git cannot, so its ClusterRole gets no patch on a Namespace Git already labels (the
   // control plane's, whose PSA, revision and member labels that patch right would otherwise reach).
+  const keep = injectionDisabledNamespaces(mesh, migratedNamespaces(ctx, mesh));
   const ignoreOnly = gatewayOnlyNamespaces(mesh, migratedNamespaces(ctx, mesh)).filter(
     (ns) => !mesh.inventory.namespaces.some((n) => n.name === ns),
   );
@@ -361,6 +409,8 @@ export function planRevisionRestart(ctx: ModelIndex, mesh: Mesh): Resource[] {
       namespaces: migratedNamespaces(ctx, mesh),
       set: revisionLabels(mesh),
       remove: ['istio-injection'],
+      // Left out when empty, so the Job's name stays as it was.
+      ...(keep.length ? { keepInjectionDisabled: keep } : {}),
       // The SMCP gateways' namespaces: meshfed's gateway pods carry the revision label themselves, and must
       // be injected by OSSM 3 only (the 2.6 injector would inject them too; sail-operator gateway-migration.md).
       // Left out when empty, so the Job's name (a hash of what it does) stays as it was.

@@ -17,6 +17,21 @@ export function migratedNamespaces(ctx: ModelIndex, mesh: Mesh): string[] {
 }
 
 /**
+ * The migrated namespaces that keep `istio-injection: disabled` through 06 (a migration only). Maistra's injector
+ * skipped them (maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/
+ * mutatingwebhook.yaml:38-51: `istio-injection NotIn [disabled]`), so none of their pods has a sidecar; every 1.27
+ * injector webhook skips them too (istio/istio@1.27.3 manifests/charts/istio-control/istio-discovery/templates/
+ * mutatingwebhook.yaml:65-161: rev.namespace, rev.object, object and auto need `istio-injection DoesNotExist`,
+ * namespace needs `In [enabled]`). Keeping the label keeps their pods out of the mesh as on OSSM 2; removing it would
+ * give every pod that opts in a sidecar for the first time, and its AuthorizationPolicies would start to enforce.
+ */
+export function injectionDisabledNamespaces(mesh: Mesh, namespaces: readonly string[]): string[] {
+  if (mesh.settings.mode === 'greenfield') return [];
+  const disabled = new Set(mesh.inventory.namespaces.filter((n) => n.labels['istio-injection'] === 'disabled').map((n) => n.name));
+  return namespaces.filter((n) => disabled.has(n));
+}
+
+/**
  * The namespaces a MultiTenant SMCP's OSSM 3 istiod discovers (undefined for ClusterWide: it discovers every
  * namespace, as the 2.6 istiod did; Maistra allows no other SMCP beside a ClusterWide one and no discoverySelectors
  * on a MultiTenant one, maistra/istio-operator@8143614c pkg/controller/versions/util.go:90-107). A MultiTenant 2.6

@@ -380,6 +380,11 @@ export interface NamespaceRelabel {
    * over that are not migrated otherwise): the 2.6 injector stays out, nothing else changes. @default - none
    */
   readonly ignoreOnly?: string[];
+  /**
+   * Of `namespaces`, those that keep `istio-injection: disabled` (lib/plan/revision.ts injectionDisabledNamespaces):
+   * they get `set`, and nothing is removed. @default - none
+   */
+  readonly keepInjectionDisabled?: string[];
 }
 
 export interface NamespaceRelabelRoleFields {
@@ -408,6 +413,8 @@ export interface RestartJobFields {
   readonly workloads: WorkloadRef[];
   /** How many rollouts may be in flight at once (spec.workloadRestart.maxConcurrent). @default - no limit */
   readonly maxConcurrent?: number;
+  /** How long each rollout is waited for (spec.workloadRestart.rolloutTimeoutSeconds). @default 600 */
+  readonly rolloutTimeoutSeconds?: number;
 }
 
 export interface VerifyRoleFields {

@@ -119,4 +119,19 @@ describe('restart Jobs roll at most spec.workloadRestart.maxConcurrent workloads
       'not restarted, after a rollout failed: app/deployments/c app/deployments/d app/deployments/e app/deployments/f',
     );
   });
+
+  test('after a failed rollout no other is waited for: the Job names what it did not restart and fails at once', () => {
+    const { c } = setUp();
+    // b and c cannot create pods: b's wait times out (120 s); c, still in flight then, is not waited for another 120 s.
+    for (const n of ['b', 'c']) c.delete(refOf(sa(n)), 'test');
+    const job = restartJob('restart', NAMES, 3, 120);
+    c.apply(job, { manager: 'argocd' });
+    c.advance(200);
+    expect(condition(c, job, 'Failed')).toBe('True');
+    const events = c.events.map((e) => e.message).join('\n');
+    expect(events).toContain(
+      'not restarted, after a rollout failed: app/deployments/e app/deployments/f; ' +
+        'restarted, rollout not waited for after a rollout failed: app/deployments/c app/deployments/d',
+    );
+  });
 });

@@ -986,6 +986,7 @@ interface StepRun {
   waitStartedAt?: number;
   rolloutFailures?: string[];
   notStarted?: string[];
+  notWaited?: string[];
   /** probe: tries made and when the next is due. */
   tries?: number;
   nextTryAt?: number;
@@ -1292,6 +1293,7 @@ class JobController {
       delete run.waitStartedAt;
       delete run.rolloutFailures;
       delete run.notStarted;
+      delete run.notWaited;
       delete run.tries;
       delete run.nextTryAt;
       delete run.deleted;
@@ -1532,7 +1534,7 @@ function awaitOldest(ctx: JobContext, w: WorkloadTarget, run: StepRun, timeoutSe
 /**
  * The script's restart (lib/job-steps.ts restartFunctions): before each patch, wait for the oldest rollout in flight
  * until fewer than maxConcurrent are; patch (skipping a missing workload); at the end wait for every rollout. After a
- * failed rollout nothing more is patched.
+ * failed rollout nothing more is patched and no other rollout is waited for (the rest are named).
  */
 function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run: StepRun): StepOutcome {
   const { cluster } = ctx;
@@ -1542,6 +1544,7 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
     run.inFlight = [];
     run.rolloutFailures = [];
     run.notStarted = [];
+    run.notWaited = [];
   }
   const inFlight = run.inFlight!;
   for (;;) {
@@ -1549,6 +1552,12 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
     // The script's settle: before a patch while maxConcurrent are in flight (no patch follows a failure), and at the end.
     if (inFlight.length > 0 && (!more || (run.rolloutFailures!.length === 0 && inFlight.length >= limit))) {
       const w = inFlight[0];
+      // After a failed rollout the script waits for none of the rest: it names them (--watch=false).
+      if (run.rolloutFailures!.length) {
+        run.notWaited!.push(`${w.namespace}/${w.resource}/${w.name}`);
+        inFlight.shift();
+        continue;
+      }
       const outcome = awaitOldest(ctx, w, run, step.timeoutSeconds);
       if (outcome.state === 'wait') return outcome;
       if (outcome.state === 'fail') run.rolloutFailures!.push(`${w.namespace}/${w.resource}/${w.name}: ${outcome.message}`);
@@ -1581,7 +1590,8 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
   const failures = run.rolloutFailures!;
   if (!failures.length) return { state: 'done' };
   const notStarted = run.notStarted!.length ? `; not restarted, after a rollout failed: ${run.notStarted!.join(' ')}` : '';
-  return { state: 'fail', message: failures.join('; ') + notStarted };
+  const notWaited = run.notWaited!.length ? `; restarted, rollout not waited for after a rollout failed: ${run.notWaited!.join(' ')}` : '';
+  return { state: 'fail', message: failures.join('; ') + notStarted + notWaited };
 }
 
 /** Remove the owner labels and references, then check the labels are gone (a missing object passes, as the script's checks do). */

@@ -10,8 +10,9 @@ import { States } from '../../check/state';
 import { GitOpsSettings } from '../../load/gitops';
 import { ModelIndex } from '../../model/model-index';
 import { FederationModel, Mesh } from '../../model/types';
+import { HAND_OVER_LABELS_WHY } from '../../plan/names';
 import { nextSteps } from '../../plan/pointers';
-import { networkRestartDecisions, revisionRestartDecisions, workloadKey } from '../../plan/restart';
+import { networkRestartDecisions, revisionRestartDecisions, ROLLOUT_TIMEOUT_SECONDS, workloadKey } from '../../plan/restart';
 import { MigrationPhase, PhasePlan, PHASES, Plan, Resource, WorkloadRef } from '../../plan/types';
 import { PhaseDurations, phaseDurations } from '../durations';
 
@@ -70,6 +71,26 @@ function workloadList(ws: readonly WorkloadRef[]): string {
  * workloads they leave out and why (03 on an importer: no sidecar, no import visible, or
  * spec.workloadRestart.skipNetworkRestart; 06: no sidecar before or after); what no Job can restart is MF026's.
  */
+/**
+ * The Gateway API Gateways whose pods 07 rolls once more (lib/plan/phase-07-finalize.ts planHandOverLabels: 1.27 copies
+ * a Gateway's labels and annotations into its pod template), and what to expect. The Deployment 1.27 renders sets no
+ * strategy (istio/istio@1.27.3 manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml), so the
+ * defaults hold: maxSurge 25% rounded up, maxUnavailable 25% rounded down (kubernetes docs, "Deployments", Max
+ * Unavailable / Max Surge): a new pod is Ready before an old one stops, whose open connections close as it drains.
+ */
+export function gatewayRolls(p: PhasePlan): string {
+  const gateways = p.patches.filter((x) => x.why === HAND_OVER_LABELS_WHY).map((x) => `\`${x.target.namespace}/${x.target.name}\``);
+  if (!gateways.length) return '';
+  return (
+    `The pods of Gateway ${gateways.join(', ')} roll once more when its labels change (07 drops 06's hand-over labels ` +
+    "`istio.io/rev` and `maistra.io/ignore` and its sync wave; Istio 1.27 copies a Gateway's labels and annotations into its " +
+    'pod template: istio/istio@1.27.3 `pilot/pkg/config/kube/gateway/deploymentcontroller.go:544`), and again if 07 is ' +
+    'rolled back. Expect no gap (a new pod is Ready before an old one stops), but the connections open on each old pod — ' +
+    'the cross-cluster mTLS connections through an east-west gateway, egress through an egress gateway — are closed when ' +
+    'it drains; clients reconnect. Move outside peak traffic.'
+  );
+}
+
 export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[] {
   const jobs = p.adds.filter((r): r is Extract<Resource, { type: 'restartJob' }> => r.type === 'restartJob');
   const migrating = !mesh.virtual && mesh.settings.mode !== 'greenfield';
@@ -81,25 +102,34 @@ export function restartLines(p: PhasePlan, mesh: Mesh, ctx: ModelIndex): string[
       ? revisionRestartDecisions(mesh).filter((d) => !d.restart)
       : [];
   const skipped = left.filter((d) => d.reason === 'skipped').map((d) => workloadKey(d.workload));
-  const needless = left.filter((d) => d.reason !== 'skipped');
-  if (jobs.length === 0 && left.length === 0) return [];
+  const paused = left.filter((d) => d.reason === 'paused');
+  const needless = left.filter((d) => d.reason !== 'skipped' && d.reason !== 'paused');
+  const rolls = gatewayRolls(p);
+  if (jobs.length === 0 && left.length === 0) return rolls ? [`**Restarts.** ${rolls}`, ''] : [];
   const out = jobs.map(
     (j) =>
       `**Restarts.** The PostSync Job \`${j.ref.name}\` restarts ${j.workloads.length} workload(s), at most ` +
-      `${j.maxConcurrent ?? j.workloads.length} rolling at once (\`spec.workloadRestart.maxConcurrent\`; it waits for each rollout ` +
-      `before it starts the next): ${workloadList(j.workloads)}.`,
+      `${j.maxConcurrent ?? j.workloads.length} at a time, each waited for (up to ${j.rolloutTimeoutSeconds ?? ROLLOUT_TIMEOUT_SECONDS} s; ` +
+      `\`spec.workloadRestart.maxConcurrent\`, \`rolloutTimeoutSeconds\`): ${workloadList(j.workloads)}.`,
   );
   if (needless.length)
     out.push(
       (network ? 'Not restarted in 03, their proxies need no network: ' : 'Not restarted in 06, no sidecar before or after: ') +
         `${workloadList(needless.map((d) => ({ ...d.workload, why: d.why })))}.`,
     );
+  if (paused.length)
+    out.push(
+      `Left out, paused (a restart would never roll out; MF026): ${workloadList(paused.map((d) => ({ ...d.workload, why: d.why })))}.`,
+    );
   if (skipped.length)
     out.push(
       `Left out on purpose (\`spec.workloadRestart.skipNetworkRestart\`): ${list(skipped, skipped.length)}; ` +
         'they keep proxies without the network.',
     );
-  out.push('What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions): `meshfed check`, MF026.');
+  if (rolls) out.push(rolls);
+  out.push(
+    'What no Job restarts (DeploymentConfigs, Rollouts, CronJobs, bare pods, OnDelete, partitions, paused Deployments): `meshfed check`, MF026.',
+  );
   return [out.join(' '), ''];
 }
 

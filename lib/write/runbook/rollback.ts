@@ -1,5 +1,6 @@
 import { kc, list, refName, uniq } from './format';
 import { JsonObject } from '../../json';
+import { HAND_OVER_LABELS_WHY } from '../../plan/names';
 import { keptByGitOps } from '../../plan/namespaces';
 import { MigrationPhase, PHASES, PhasePlan, Resource } from '../../plan/types';
 
@@ -100,5 +101,12 @@ export function rollback(phase: MigrationPhase, p: PhasePlan, all = false): stri
       `Argo CD prunes no hook: if the sync failed, the Job's RBAC is still there — delete it: ${hookRbacDeletes(p.cluster, hookRbac)}.`,
     );
   if (phase === '07-finalize') parts.push('This re-creates the OSSM 2 control plane from scratch; only roll back if you must.');
+  // 06's hand-over labels and wave come back onto the Gateway: 1.27 copies them into its pods' template (gatewayRolls).
+  const handedBack = p.patches.filter((x) => x.why === HAND_OVER_LABELS_WHY).map((x) => `\`${x.target.namespace}/${x.target.name}\``);
+  if (handedBack.length)
+    parts.push(
+      `The pods of Gateway ${handedBack.join(', ')} roll again (06's hand-over labels come back, and Istio 1.27 copies a Gateway's ` +
+        'labels into its pod template): their open connections, cross-cluster ones through an east-west gateway, close as each drains.',
+    );
   return parts.join(' ');
 }
