@@ -250,9 +250,7 @@ describe('typed constructs go through the checks the YAML goes through; errors n
   });
 
   test('the typed example renders what examples/greenfield renders', () => {
-    expect(
-      firstDifference(render(GREENFIELD).files, render(declared().declaration()!).files),
-    ).toBeUndefined();
+    expect(firstDifference(render(GREENFIELD).files, render(declared().declaration()!).files)).toBeUndefined();
   });
 
   test('a warning about a declared mesh is its cluster’s, and its spec.acknowledge acknowledges it', () => {
