@@ -319,15 +319,16 @@ describe("MF027 and the users' own NetworkPolicies", () => {
     ]);
   });
 
-  test('triggers on a policy admitting maistra.io/member-of: the mesh clients lose the server when the SMCP goes (render: false)', () => {
+  test('triggers on ingress from maistra.io/member-of: the mesh clients lose the server when 06 takes a out of the roll (render: false)', () => {
     const found = mf027(withUserPolicy(MEMBER_OF, { render: false }));
     expect(found.map((f) => `${f.severity} ${f.cluster} ${f.phase}: ${f.problem}`)).toEqual([
-      'error west 07-finalize: the mesh client Deployment a/httpbin → Service a/httpbin, port 8080: the pods of Deployment a/httpbin ' +
-        'are isolated by your NetworkPolicy a/allow-mesh and none admits it: at 07-finalize namespace a has maistra.io/member-of=istio-system ' +
-        'removed (Maistra removes member-of when the SMCP goes) (it works at 00-federation).',
+      'error west 06-migrate-workloads: the mesh client Deployment a/httpbin → Service a/httpbin, port 8080: the pods of Deployment a/httpbin ' +
+        'are isolated by your NetworkPolicy a/allow-mesh and none admits it: at 06-migrate-workloads namespace a has ' +
+        'maistra.io/member-of=istio-system removed (the namespace leaves the member roll, and Maistra removes member-of) ' +
+        '(it works at 00-federation).',
     ]);
     expect(found[0].fix).toBe(
-      'before 07-finalize, let NetworkPolicy a/allow-mesh select peers on labels every phase keeps: add a namespaceSelector on ' +
+      'before 06-migrate-workloads, let NetworkPolicy a/allow-mesh select peers on labels every phase keeps: add a namespaceSelector on ' +
         'kubernetes.io/metadata.name (operator In, values a, b, istio-system), or on istio.io/rev: default-v1-27-3 (06 sets it on the ' +
         'migrated namespaces), beside the maistra.io/member-of one. meshfed does not change your NetworkPolicies.',
     );
@@ -344,12 +345,12 @@ describe("MF027 and the users' own NetworkPolicies", () => {
   test('triggers on an egress policy to maistra.io/member-of, which no policy of meshfed widens', () => {
     const found = mf027(withUserPolicy(MEMBER_OF, { egress: true }));
     expect(found.map((f) => `${f.phase}: ${f.problem}`)).toEqual([
-      '07-finalize: the mesh client Deployment b/httpbin → Service a/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
-        'b/to-mesh and none admits it: at 07-finalize namespace a has maistra.io/member-of=istio-system removed (Maistra removes ' +
-        'member-of when the SMCP goes) (it works at 00-federation).',
-      '07-finalize: the mesh client Deployment b/httpbin → Service b/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
-        'b/to-mesh and none admits it: at 07-finalize namespace b has maistra.io/member-of=istio-system removed (Maistra removes ' +
-        'member-of when the SMCP goes) (it works at 00-federation).',
+      '06-migrate-workloads: the mesh client Deployment b/httpbin → Service a/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
+        'b/to-mesh and none admits it: at 06-migrate-workloads namespace a has maistra.io/member-of=istio-system removed (the namespace leaves ' +
+        'the member roll, and Maistra removes member-of) (it works at 00-federation).',
+      '06-migrate-workloads: the mesh client Deployment b/httpbin → Service b/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
+        'b/to-mesh and none admits it: at 06-migrate-workloads namespace b has maistra.io/member-of=istio-system removed (the namespace leaves ' +
+        'the member roll, and Maistra removes member-of) (it works at 00-federation).',
     ]);
     expect(mf027(withUserPolicy(BY_NAME, { egress: true }))).toEqual([]);
   });

@@ -324,8 +324,37 @@ export function namespaceLabels(mesh: Mesh, state: PhaseState, ns: string): Reco
         for (const [k] of Object.entries(labels))
           if (op.op === 'remove' && op.path === `/metadata/labels/${pointerKey(k)}`) delete labels[k];
   }
-  const member = state.has('ServiceMeshControlPlane', cp.name, cp.namespace) && (ns === cp.namespace || mesh.memberNamespaces.includes(ns));
+  const member = state.has('ServiceMeshControlPlane', cp.name, cp.namespace) && (ns === cp.namespace || inRoll(mesh, state, ns, labels));
   return { ...labels, 'kubernetes.io/metadata.name': ns, ...(member ? { 'maistra.io/member-of': cp.namespace } : {}) };
+}
+
+/**
+ * Is a namespace a member at a phase? Listed in the roll's spec.members (as patched so far; `*`: every one), matched by
+ * its memberSelectors with the namespace's labels of the phase (06 drops istio-injection: a roll selecting on it lets the
+ * namespace go), or holding a ServiceMeshMember (the user's, or the one meshfed adds in a ClusterWide gateway
+ * namespace; the roll creates and deletes its own: maistra/istio-operator@8143614c
+ * pkg/controller/servicemesh/memberroll/controller.go:290-345, 535). A ClusterWide control plane without a dumped roll
+ * has the one Maistra creates, selecting `istio-injection: enabled` (pkg/controller/versions/strategy_v2_5.go:771-813);
+ * a MultiTenant one without: the members meshfed found (lib/model/members.ts).
+ */
+function inRoll(mesh: Mesh, state: PhaseState, ns: string, labels: Record<string, string>): boolean {
+  const cp = mesh.controlPlane;
+  const roll = mesh.inventory.memberRoll;
+  const ownMember =
+    state.has('ServiceMeshMember', 'default', ns) ||
+    mesh.inventory.members.some((m) => {
+      const annotations = (m.source.metadata.annotations ?? {}) as Record<string, unknown>;
+      return m.namespace === ns && annotations['maistra.io/created-by'] !== 'servicemeshmemberroll-controller';
+    });
+  if (ownMember) return true;
+  if (!roll) return cp.mode === 'ClusterWide' ? labels['istio-injection'] === 'enabled' : mesh.memberNamespaces.includes(ns);
+  let listed = roll.members;
+  for (const p of state.patches) {
+    const members = p.type === 'merge' && p.target.kind === 'ServiceMeshMemberRoll' ? valueAt(p.patch, 'spec.members') : undefined;
+    if (Array.isArray(members)) listed = members.map(String);
+  }
+  if (listed.includes(ns) || (listed.includes('*') && mesh.memberNamespaces.includes(ns))) return true;
+  return roll.memberSelectors.some((sel) => selectorMatches(sel, labels));
 }
 
 /** A planned NetworkPolicy as the API server stores it (what lib/constructs/mesh-policy.ts renders). */
@@ -515,6 +544,14 @@ function flowDenied(flow: Flow, denied: { pods: FlowPods; verdict: Verdict }, wo
   );
 }
 
+/** Why Maistra removes member-of at a phase: the namespace left the member roll, or the control plane went. */
+function memberOfGoes(mesh: Mesh, state: PhaseState): string {
+  const cp = mesh.controlPlane;
+  return state.has('ServiceMeshControlPlane', cp.name, cp.namespace)
+    ? 'the namespace leaves the member roll, and Maistra removes member-of'
+    : 'Maistra removes member-of when the SMCP goes';
+}
+
 /** The label keys a policy's peers select namespaces on (`from` of its ingress rules, `to` of its egress rules). */
 function namespaceKeys(p: NetworkPolicy, side: 'ingress' | 'egress'): string[] {
   const keys = (sel: Selector | undefined) => [...Object.keys(sel?.matchLabels ?? {}), ...(sel?.matchExpressions ?? []).map((e) => e.key)];
@@ -560,7 +597,7 @@ function userPolicyDenies(
   const changes = peerNs ? labelChanges(namespaceLabels(mesh, base, peerNs), namespaceLabels(mesh, state, peerNs), keys) : [];
   const why = changes.length
     ? `at ${phase} namespace ${peerNs} has ${changes.join(', ')}` +
-      (changes.some((c) => c.startsWith('maistra.io/member-of')) ? ' (Maistra removes member-of when the SMCP goes)' : '')
+      (changes.some((c) => c.startsWith('maistra.io/member-of')) ? ` (${memberOfGoes(mesh, state)})` : '')
     : `at ${phase} its ${side === 'ingress' ? 'rules' : 'egress rules'} match none of the peers`;
   const named = theirs.map((k) => `NetworkPolicy ${k}`).join(', ');
   const names = [...new Set([mesh.controlPlane.namespace, ...mesh.memberNamespaces])].sort(compareStrings);
