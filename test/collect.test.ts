@@ -95,6 +95,7 @@ test('collect with a stub oc dumps what synth needs, member namespaces from the 
     'gateways.yaml',
     'members.yaml',
     'namespaces.yaml',
+    'networkpolicies.yaml',
     'restarts-client.yaml',
     'serviceentries.yaml',
     'smcp.yaml',

@@ -277,3 +277,81 @@ describe('MF028 imports visible to the gateways that route to them', () => {
     expect(m.meshes.find((x) => x.cluster === 'east')!.importExportTo).toEqual(['client', 'internal-gw', 'istio-system']);
   });
 });
+
+describe("MF027 and the users' own NetworkPolicies", () => {
+  const MEMBER_OF = "{matchLabels: {'maistra.io/member-of': istio-system}}";
+  const BY_NAME = '{matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [a, b, istio-system]}]}';
+  /**
+   * The production example with a user's NetworkPolicy on west's httpbin pods (dumped with the workloads): in namespace
+   * a for ingress from `namespaceSelector`, in namespace b for egress to it; `render: false`: west manages its own.
+   */
+  function withUserPolicy(namespaceSelector: string, opts: { egress?: boolean; render?: false } = {}): string {
+    const dir = copyTree(PRODUCTION);
+    const file = path.join(dir, 'west', 'ossm2', 'workloads.yaml');
+    const policy = [
+      '- apiVersion: networking.k8s.io/v1',
+      '  kind: NetworkPolicy',
+      '  metadata:',
+      `    name: ${opts.egress ? 'to-mesh' : 'allow-mesh'}`,
+      `    namespace: ${opts.egress ? 'b' : 'a'}`,
+      '  spec:',
+      '    podSelector:',
+      '      matchLabels:',
+      '        app: httpbin',
+      `    policyTypes: [${opts.egress ? 'Egress' : 'Ingress'}]`,
+      `    ${opts.egress ? 'egress' : 'ingress'}:`,
+      `    - ${opts.egress ? 'to' : 'from'}:`,
+      `      - namespaceSelector: ${namespaceSelector}`,
+      '',
+    ].join('\n');
+    const text = fs.readFileSync(file, 'utf8');
+    if (!/^items:\n/m.test(text)) throw new Error('workloads.yaml is not a List');
+    fs.writeFileSync(file, text.replace(/^items:\n/m, `items:\n${policy}`));
+    if (opts.render === false) fs.appendFileSync(path.join(dir, 'west', 'cluster.yaml'), '  networkPolicies:\n    render: false\n');
+    return dir;
+  }
+  const mf027 = (dir: string) => analyse(dir).findings.filter((f) => f.rule === 'MF027');
+
+  test('loads the dumped policy as a user policy of the mesh', () => {
+    const { model: m } = analyse(withUserPolicy(MEMBER_OF));
+    expect(m.meshes.find((x) => x.cluster === 'west')!.inventory.networkPolicies.map((p) => `${p.namespace}/${p.name}`)).toEqual([
+      'a/allow-mesh',
+    ]);
+  });
+
+  test('triggers on ingress from maistra.io/member-of: the mesh clients lose the server when 06 takes a out of the roll (render: false)', () => {
+    const found = mf027(withUserPolicy(MEMBER_OF, { render: false }));
+    expect(found.map((f) => `${f.severity} ${f.cluster} ${f.phase}: ${f.problem}`)).toEqual([
+      'error west 06-migrate-workloads: the mesh client Deployment a/httpbin → Service a/httpbin, port 8080: the pods of Deployment a/httpbin ' +
+        'are isolated by your NetworkPolicy a/allow-mesh and none admits it: at 06-migrate-workloads namespace a has ' +
+        'maistra.io/member-of=istio-system removed (the namespace leaves the member roll, and Maistra removes member-of) ' +
+        '(it works at 00-federation).',
+    ]);
+    expect(found[0].fix).toBe(
+      'before 06-migrate-workloads, let NetworkPolicy a/allow-mesh select peers on labels every phase keeps: add a namespaceSelector on ' +
+        'kubernetes.io/metadata.name (operator In, values a, b, istio-system), or on istio.io/rev: default-v1-27-3 (06 sets it on the ' +
+        'migrated namespaces), beside the maistra.io/member-of one. meshfed does not change your NetworkPolicies.',
+    );
+  });
+
+  test('does not trigger on the same policy written on kubernetes.io/metadata.name', () => {
+    expect(mf027(withUserPolicy(BY_NAME, { render: false }))).toEqual([]);
+  });
+
+  test("does not trigger while meshfed renders the isolation: meshfed-mesh admits the mesh's namespaces by name (policies add up)", () => {
+    expect(mf027(withUserPolicy(MEMBER_OF))).toEqual([]);
+  });
+
+  test('triggers on an egress policy to maistra.io/member-of, which no policy of meshfed widens', () => {
+    const found = mf027(withUserPolicy(MEMBER_OF, { egress: true }));
+    expect(found.map((f) => `${f.phase}: ${f.problem}`)).toEqual([
+      '06-migrate-workloads: the mesh client Deployment b/httpbin → Service a/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
+        'b/to-mesh and none admits it: at 06-migrate-workloads namespace a has maistra.io/member-of=istio-system removed (the namespace leaves ' +
+        'the member roll, and Maistra removes member-of) (it works at 00-federation).',
+      '06-migrate-workloads: the mesh client Deployment b/httpbin → Service b/httpbin, port 8080: its pods are isolated by your NetworkPolicy ' +
+        'b/to-mesh and none admits it: at 06-migrate-workloads namespace b has maistra.io/member-of=istio-system removed (the namespace leaves ' +
+        'the member roll, and Maistra removes member-of) (it works at 00-federation).',
+    ]);
+    expect(mf027(withUserPolicy(BY_NAME, { egress: true }))).toEqual([]);
+  });
+});

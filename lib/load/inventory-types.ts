@@ -1,4 +1,5 @@
 import { JsonObject } from '../json';
+import { NetworkPolicy } from '../netpol';
 import { SourceObject } from './yaml-source';
 
 /** Typed values read from one cluster's ossm2/ dumps. `rendered` is the object without server-side noise. */
@@ -292,6 +293,13 @@ export interface Ossm2Inventory {
   readonly destinationRules: DestinationRuleObj[];
   readonly routes: RouteObj[];
   readonly istioGateways: IstioGatewayObj[];
+  /**
+   * The users' NetworkPolicies (networking.k8s.io/v1) of the control-plane and member namespaces: every dumped one but
+   * Maistra's (labelled maistra.io/owner in the control-plane namespace, maistra.io/member-of on the copies in the
+   * members: maistra/istio-operator@8143614c pkg/controller/servicemesh/member/ovs_networkpolicy.go:44, 63, 90), which MF027
+   * models from the SMCP. Empty when the dumps predate them.
+   */
+  readonly networkPolicies: NetworkPolicy[];
   /** Every object read, including kinds meshfed does not use (kept for checks). */
   readonly objects: SourceObject[];
   /**

@@ -37,6 +37,7 @@ export const READ_KINDS = [
   { kind: 'ServiceEntry', group: 'networking.istio.io', resource: 'serviceentry' },
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', resource: 'authorizationpolicy' },
   { kind: 'Telemetry', group: 'telemetry.istio.io', resource: 'telemetry' },
+  { kind: 'NetworkPolicy', group: 'networking.k8s.io', resource: 'networkpolicy' },
 ] as const satisfies readonly ReadKind[];
 
 export type ReadKindName = (typeof READ_KINDS)[number]['kind'];
@@ -135,6 +136,12 @@ export const DUMPS: readonly Dump[] = [
     scope: 'control-plane',
     why: "the SMCP gateways' Services, Deployments and Routes (IOR Routes among them)",
   },
+  {
+    file: 'networkpolicies.yaml',
+    kinds: ['NetworkPolicy'],
+    scope: 'control-plane',
+    why: "the control plane namespace's NetworkPolicies: the users' ones are judged with Maistra's and meshfed's (MF027)",
+  },
   { file: 'namespaces.yaml', kinds: ['Namespace'], scope: 'namespaces', why: 'the control-plane and member Namespaces, with their labels' },
   {
     file: 'workloads-$ns.yaml',
@@ -149,9 +156,10 @@ export const DUMPS: readonly Dump[] = [
       'VirtualService',
       'Gateway',
       'AuthorizationPolicy',
+      'NetworkPolicy',
     ],
     scope: 'each-member',
-    why: 'per member: identities, Services, workloads, Routes, and the user configuration MF002 and MF004 read',
+    why: 'per member: identities, Services, workloads, Routes, the user configuration MF002 and MF004 read, and NetworkPolicies (MF027)',
   },
   {
     file: 'restarts-$ns.yaml',

@@ -8,6 +8,7 @@ import * as T from './inventory-types';
 import { apiGroup, kindNearMiss, ReadKindName } from './kinds';
 import { gitOpsOwner, stripServerFields } from './strip';
 import { Json, JsonObject } from '../json';
+import { networkPolicyOf } from '../netpol';
 import { readYamlObjects, SourceObject } from './yaml-source';
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
@@ -115,6 +116,7 @@ export function parseInventory(
         host: r.string(['spec', 'host']),
       };
     }),
+    networkPolicies: userNetworkPolicies(byKind('networking.k8s.io', 'NetworkPolicy')),
     istioGateways: byKind('networking.istio.io', 'Gateway').map((o) => ({
       source: o,
       name: o.name,
@@ -503,6 +505,17 @@ function parseService(o: SourceObject, diags: Diagnostics): T.ServiceObj {
  * The dumped objects whose pods the restart Jobs cannot restart: DeploymentConfigs, Rollouts, CronJobs, and
  * Jobs and Pods without an owner (a Job of a CronJob is its CronJob's; a pod with an owner is its controller's).
  */
+/** The dumped NetworkPolicies but Maistra's own (T.Ossm2Inventory.networkPolicies). */
+function userNetworkPolicies(objects: SourceObject[]): T.Ossm2Inventory['networkPolicies'] {
+  return objects
+    .filter((o) => {
+      const l = o.metadata.labels;
+      const labels = l && typeof l === 'object' && !Array.isArray(l) ? l : {};
+      return !('maistra.io/owner' in labels) && !('maistra.io/member-of' in labels);
+    })
+    .map((o) => networkPolicyOf(o.value)!);
+}
+
 function unmanagedWorkloads(byKind: (g: string, kind: ReadKindName) => SourceObject[]): T.UnmanagedWorkload[] {
   const owned = (o: SourceObject) => {
     const refs = (o.value.metadata as JsonObject | undefined)?.ownerReferences;

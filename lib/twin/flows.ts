@@ -3,9 +3,11 @@
  * through the live NetworkPolicies (lib/netpol.ts): the OpenShift router, on the pod and the host network, to the
  * pods behind every Route; clients outside the cluster to the pods of every LoadBalancer or NodePort Service; the
  * API server to the pods behind every webhook Service; user-workload monitoring to the pods every PodMonitor and
- * ServiceMonitor selects. The rehearsal watches them at every tick of every sync (`FlowWatch`): a flow admitted
- * before a move and denied at any step of it, or a flow the move adds and leaves denied, is a finding naming the
- * flow, the policies that isolate its pods, the step and the fix. (MF027 judges the same kinds of flow on the plan.)
+ * ServiceMonitor selects; where the users' own NetworkPolicies (restored from the dumps with every other object)
+ * isolate mesh pods, the mesh's pods to the Services of the mesh's namespaces. The rehearsal watches them at every
+ * tick of every sync (`FlowWatch`): a flow admitted before a move and denied at any step of it, or a flow the move
+ * adds and leaves denied, is a finding naming the flow, the policies that isolate its pods, the step and the fix.
+ * (MF027 judges the same kinds of flow on the plan.)
  */
 import { AuthzBreak, authzBreaks, judgeAuthz } from './authz-flows';
 import { Cluster, Controller } from './cluster';
@@ -18,6 +20,7 @@ import {
   NetworkPolicy,
   networkPolicyOf,
   PodEndpoint,
+  policyTypes,
   ROUTER_NAMESPACE_LABELS,
   Selector,
   selectorMatches,
@@ -199,11 +202,84 @@ function monitorFlows(cluster: Cluster): LiveFlow[] {
   return out;
 }
 
+/**
+ * A user's NetworkPolicy: neither Maistra's (labelled maistra.io/owner in the control-plane namespace, maistra.io/member-of
+ * on its copies in the members: maistra/istio-operator@8143614c pkg/controller/servicemesh/member/ovs_networkpolicy.go:44,
+ * 63, 90) nor meshfed's (named meshfed-*: lib/plan/network-policies.ts).
+ */
+function usersPolicy(o: Obj): boolean {
+  const l = labels(o);
+  return !('maistra.io/owner' in l) && !('maistra.io/member-of' in l) && !name(o).startsWith('meshfed-');
+}
+
+/** The namespace's labels as NetworkPolicies see them (the API server adds kubernetes.io/metadata.name, Kubernetes 1.21+). */
+function namespaceLabelsOf(cluster: Cluster, n: string): Record<string, string> {
+  const o = cluster.get({ group: '', kind: 'Namespace', namespace: '', name: n });
+  return { ...(o ? labels(o) : {}), 'kubernetes.io/metadata.name': n };
+}
+
+/**
+ * The mesh's own traffic where a user's NetworkPolicy can cut it: the pods of every mesh namespace (labelled
+ * maistra.io/member-of by Maistra, or istio.io/rev or istio-injection: enabled for OSSM 3) to the pods behind each
+ * Service of a mesh namespace that a user's policy isolates for ingress (every such Service when a user's policy
+ * isolates some mesh pod for egress). Sources are one pod per namespace and `app` label (stable across restarts).
+ */
+function meshFlows(cluster: Cluster): LiveFlow[] {
+  const users = cluster
+    .list((o) => o.kind === 'NetworkPolicy' && group(o) === 'networking.k8s.io' && usersPolicy(o))
+    .map((o) => networkPolicyOf(o)!);
+  if (!users.length) return [];
+  const meshNamespaces = cluster
+    .list((o) => o.kind === 'Namespace' && group(o) === '')
+    .filter((o) => {
+      const l = labels(o);
+      return 'maistra.io/member-of' in l || 'istio.io/rev' in l || l['istio-injection'] === 'enabled';
+    })
+    .map(name)
+    .sort(compareStrings);
+  const isolated = (type: string, pod: Obj) =>
+    users.some((p) => p.namespace === ns(pod) && policyTypes(p).includes(type) && selectorMatches(p.spec.podSelector ?? {}, labels(pod)));
+  const sources = new Map<string, { pod: Obj; source: Source }>();
+  for (const n of meshNamespaces)
+    for (const pod of podsIn(cluster, n, () => true)) {
+      const who = `${n}/${labels(pod).app ?? labels(pod)['app.kubernetes.io/name'] ?? name(pod)}`;
+      if (!sources.has(who))
+        sources.set(who, {
+          pod,
+          source: { kind: 'pod', pod: { namespace: n, labels: labels(pod) }, namespaceLabels: namespaceLabelsOf(cluster, n) },
+        });
+    }
+  const anyEgress = [...sources.values()].some((s) => isolated('Egress', s.pod));
+  const out: LiveFlow[] = [];
+  for (const n of meshNamespaces)
+    for (const svc of cluster.list((o) => o.kind === 'Service' && group(o) === '' && ns(o) === n && live(o))) {
+      const selects = serviceSelects(svc);
+      const pods = selects ? podsIn(cluster, n, selects) : [];
+      const port = targetOf(svc, undefined);
+      if (!pods.length || port === undefined || !(anyEgress || pods.some((p) => isolated('Ingress', p)))) continue;
+      for (const [who, s] of sources)
+        out.push({
+          key: `the mesh pods ${who} → Service ${n}/${name(svc)}`,
+          source: s.source,
+          pods,
+          port,
+          fix:
+            'let your NetworkPolicies select the mesh by labels every phase keeps (kubernetes.io/metadata.name, or istio.io/rev), ' +
+            'not maistra.io/member-of: Maistra removes it when the SMCP goes',
+        });
+    }
+  return out;
+}
+
 /** Every flow the live objects describe. */
 export function liveFlows(cluster: Cluster): LiveFlow[] {
-  return [...routeFlows(cluster), ...externalFlows(cluster), ...webhookFlows(cluster), ...monitorFlows(cluster)].sort((a, b) =>
-    compareStrings(a.key, b.key),
-  );
+  return [
+    ...routeFlows(cluster),
+    ...externalFlows(cluster),
+    ...webhookFlows(cluster),
+    ...monitorFlows(cluster),
+    ...meshFlows(cluster),
+  ].sort((a, b) => compareStrings(a.key, b.key));
 }
 
 /** A flow denied: the first pod that refuses it and why. */

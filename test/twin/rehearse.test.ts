@@ -322,6 +322,55 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
   });
 });
 
+describe("the users' own NetworkPolicies, restored from the dumps", () => {
+  /**
+   * The production example's render over dumps with a user's egress policy on east's curl pods, to `namespaceSelector`
+   * (the checks never see it: the twin alone must).
+   */
+  function withUserPolicy(namespaceSelector: string): { dir: string; result: RenderResult } {
+    const dir = copyTree(PROD);
+    const file = path.join(dir, 'east', 'ossm2', 'workloads.yaml');
+    const policy =
+      '- apiVersion: networking.k8s.io/v1\n  kind: NetworkPolicy\n  metadata:\n    name: to-mesh\n    namespace: client\n' +
+      '  spec:\n    podSelector:\n      matchLabels:\n        app: curl\n    policyTypes: [Egress]\n' +
+      `    egress:\n    - to:\n      - namespaceSelector: ${namespaceSelector}\n`;
+    const text = fs.readFileSync(file, 'utf8');
+    if (!/^items:\n/m.test(text)) throw new Error('workloads.yaml is not a List');
+    fs.writeFileSync(file, text.replace(/^items:\n/m, `items:\n${policy}`));
+    return { dir, result };
+  }
+
+  const judge: MigrationPhase[] = ['06-migrate-workloads', '07-finalize'];
+
+  test('an egress policy to maistra.io/member-of: curl loses client at 06 (out of the roll), internal-gw at 07 (the SMCP goes)', () => {
+    const f = rehearse({ engines: ['argocd'], judge, from: withUserPolicy("{matchLabels: {'maistra.io/member-of': istio-system}}") });
+    const denied = (move: string, svc: string, pod: string, port: number) =>
+      expect.stringMatching(
+        new RegExp(
+          `^argocd forward ${move}: PostSync wave 0 NetworkPolicy client/to-mesh: a flow that worked before the move is denied: ` +
+            `the mesh pods client/curl → Service ${svc}, port ${port}: pod ${pod}-\\S+ is isolated by NetworkPolicy client/to-mesh ` +
+            'and none admits it \\(it was admitted before this move\\)\\.$',
+        ),
+      );
+    expect(summary(f)).toEqual([
+      denied('05-install-ossm3 → 06-migrate-workloads', 'client/curl', 'client/curl', 80),
+      denied(
+        '06-migrate-workloads → 07-finalize',
+        'internal-gw/internal-ingressgateway',
+        'internal-gw/internal-ingressgateway-ossm3',
+        15021,
+      ),
+    ]);
+  });
+
+  test('the same policy on kubernetes.io/metadata.name: every move passes', () => {
+    const from = withUserPolicy(
+      '{matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, values: [client, internal-gw, istio-system]}]}',
+    );
+    expect(summary(rehearse({ engines: ['argocd'], judge, from }))).toEqual([]);
+  });
+});
+
 describe('a failed SMCP reconcile under Flux', () => {
   // No healthCheckExprs can report it: kustomize-controller reads an object whose observedGeneration lags its
   // generation as InProgress before evaluating `failed` (fluxcd/pkg runtime/cel/status_evaluator.go), and Maistra
