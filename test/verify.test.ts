@@ -2,13 +2,13 @@
  * meshfed verify: read-only queries, run against a stub `oc` and `istioctl` on PATH answering as a healthy and as a
  * broken cluster would; every command verify can run, for every cluster and phase of every example, is a read.
  */
-import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { runVerify } from '../lib/cli/verify';
 import { render, RenderResult } from '../lib/pipeline/render';
 import { commandLine, compareLive, driftOf, planVerify, VerifyPlan } from '../lib/pipeline/verify';
 
@@ -96,11 +96,21 @@ if [ -f "$f" ]; then cat "$f"; else echo 'Error from server (NotFound): not foun
   return bin;
 }
 
-function meshfed(args: string[], bin: string) {
-  return spawnSync('node', [path.join(ROOT, 'bin', 'meshfed.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
-  });
+/** `meshfed verify …` in process (what bin/meshfed.js dispatches to), with the stubs first on PATH. */
+function meshfed(args: string[], bin: string): { status: number; stdout: string; stderr: string } {
+  const [command, ...argv] = args;
+  expect(command).toBe('verify');
+  const err: string[] = [];
+  const out: string[] = [];
+  const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  try {
+    const status = runVerify(argv, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+    return { status, stdout: out.map((x) => `${x}\n`).join(''), stderr: err.map((x) => `${x}\n`).join('') };
+  } finally {
+    e.mockRestore();
+    l.mockRestore();
+  }
 }
 
 describe('meshfed verify against a stub oc and istioctl', () => {
