@@ -207,7 +207,8 @@ export function serviceObjects(ns: string, svc: string, ports: { name: string; p
       spec: {
         selector: { matchLabels: { app: svc } },
         template: {
-          metadata: { labels: { app: svc } },
+          // Opted in, as Maistra's base profile (autoInject false) requires for a sidecar: a sidecar-less export is MF001.
+          metadata: { labels: { app: svc }, annotations: { 'sidecar.istio.io/inject': 'true' } },
           spec: { serviceAccountName: svc, containers: [{ name: svc, image: 'example/app' }] },
         },
       },

@@ -77,6 +77,33 @@ describe('MF001 continuity', () => {
   });
 });
 
+describe('MF001 sidecar-less exports', () => {
+  // istio/istio@1.27.3 pilot/pkg/xds/endpoints/ep_filters.go:105-108: a cross-network endpoint without Istio mTLS is dropped.
+  test("triggers when the exported service's namespace is labelled istio-injection: disabled", () => {
+    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const file = path.join(dir, 'west', 'ossm2', 'namespaces.yaml');
+    const text = fs.readFileSync(file, 'utf8');
+    const labelled = text.replace(
+      '      istio-injection: enabled\n      kubernetes.io/metadata.name: a\n',
+      '      istio-injection: disabled\n      kubernetes.io/metadata.name: a\n',
+    );
+    expect(labelled).not.toEqual(text);
+    fs.writeFileSync(file, labelled);
+    const f = analyse(dir).findings.filter((x) => x.rule === 'MF001');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'error', cluster: 'west', phase: '03-import' });
+    expect(f[0].problem).toContain(
+      'west exports a/httpbin to east, but its pods have no OSSM 2 sidecar: Deployment/httpbin (namespace a has the label ' +
+        "istio-injection: disabled, which Maistra's injector webhook skips)",
+    );
+    expect(f[0].problem).toContain('clients in east get no endpoint for it once the federation goes');
+    expect(f[0].fix).toContain('Inject a sidecar into the pods of a/httpbin in west before 03-import');
+  });
+  test('does not trigger on the bundled example, whose exported pods have sidecars', () => {
+    expect(analyse(EXAMPLE_CLUSTERS).findings.filter((x) => x.rule === 'MF001')).toEqual([]);
+  });
+});
+
 describe('MF001 live-mesh behaviour', () => {
   const mf001 = (model: Parameters<typeof runChecks>[0], plan: Plan) => runChecks(model, plan, ['MF001']).map((f) => f.problem);
   const copyPlan = (p: Plan): Plan => JSON.parse(JSON.stringify(p));

@@ -2,8 +2,11 @@ import { CheckContext } from './context';
 import { Finding } from './finding';
 import { federationExporterProblem, federationImporterProblem, newPathExporterProblem, newPathImporterProblem } from './paths';
 import { PhaseState } from './state';
-import { PeerLink } from '../model/types';
+import { selectorSelects } from '../model/match';
+import { Import, PeerLink } from '../model/types';
+import { ossm2Sidecar } from '../plan/restart';
 import { PhaseId, Plan } from '../plan/types';
+import { compareStrings } from '../sort';
 
 /** Pointer positions (importer, exporter) the gates allow, in the order the migration reaches them. */
 function allowedPairs(plan: Plan, a: string, b: string): [PhaseId, PhaseId][] {
@@ -36,7 +39,7 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
   const unreachable = new Set(
     greenfield ? model.meshes.flatMap((m) => ctx.unreachableExporters(m.cluster).map((e) => `${m.cluster}>${e.cluster}`)) : [],
   );
-  const out: Finding[] = [];
+  const out: Finding[] = greenfield ? [] : sidecarlessExports(ctx, model.imports, PHASES);
   // Allowed (importer, exporter) phase indexes per pair of clusters, in the order the migration reaches them.
   const pairs = new Map<string, [number, number][]>();
   // Each cluster's states by phase index, looked up once (38,000 imports × 8 phases × 4 sides at scale).
@@ -111,6 +114,56 @@ export function checkContinuity({ model, plan, ctx, states }: CheckContext): Fin
       });
       break;
     }
+  }
+  return out;
+}
+
+/**
+ * MF001, sidecar-less exports: an exported service whose selected workloads have no OSSM 2 sidecar (ossm2Sidecar: the
+ * namespace excluded from Maistra's injector, e.g. `istio-injection: disabled`, a pod opt-out, hostNetwork, or an opt-in
+ * policy without the opt-in). Through the federation the exporter's in-network federation ingress gateway reached those
+ * pods in plaintext, so the export worked. On the new path the importer's proxies see them as endpoints on the exporter's
+ * network, and istiod sends a proxy an endpoint on another network only when it uses Istio mTLS (istio/istio@1.27.3
+ * pilot/pkg/xds/endpoints/ep_filters.go:105-108, "Cross-network traffic relies on mTLS to be enabled for SNI routing"),
+ * which needs the endpoint's tlsMode to be istio, i.e. a sidecar (mtls_checker.go:56-57). The importer's clients are
+ * left with no endpoint once the federation goes (04), whatever the other rules find. One error per exported service.
+ */
+function sidecarlessExports(ctx: CheckContext['ctx'], imports: readonly Import[], phases: readonly PhaseId[]): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Map<string, { imp: Import; importers: Set<string> }>();
+  for (const imp of imports) {
+    const svc = imp.export.service;
+    const key = `${imp.exporter}/${svc.kind}/${svc.namespace}/${svc.name}`;
+    const entry = seen.get(key);
+    if (entry) entry.importers.add(imp.importer);
+    else seen.set(key, { imp, importers: new Set([imp.importer]) });
+  }
+  const phase = phases.find((p) => p.startsWith('03-'));
+  for (const { imp, importers } of seen.values()) {
+    const mesh = ctx.mesh(imp.exporter);
+    const svc = imp.export.service;
+    const bare = mesh.inventory.workloads
+      .filter((w) => w.namespace === svc.namespace && selectorSelects(svc.podSelector, w.podLabels))
+      .map((w) => ({ w, sidecar: ossm2Sidecar(mesh, w) }))
+      .filter((x) => !x.sidecar.injected);
+    if (!bare.length) continue;
+    const callers = [...importers].sort(compareStrings).join(', ');
+    const which = bare.map(({ w, sidecar }) => `${w.kind}/${w.name} (${sidecar.why.replace(/^it has no sidecar: /, '')})`).join('; ');
+    out.push({
+      rule: 'MF001',
+      severity: 'error',
+      cluster: imp.exporter,
+      ...(phase ? { phase } : {}),
+      location: imp.export.link.exportSet?.source.at(['spec', 'exportRules', imp.export.ruleIndex]),
+      problem:
+        `${imp.exporter} exports ${svc.namespace}/${svc.name} to ${callers}, but its pods have no OSSM 2 sidecar: ${which}. ` +
+        `Through the federation, ${imp.exporter}'s in-network federation ingress gateway reached them in plaintext; on the new ` +
+        `path they are endpoints on ${imp.exporter}'s network ${mesh.network} without Istio mTLS, and istiod gives a proxy on ` +
+        `another network only endpoints with tlsMode istio, so clients in ${callers} get no endpoint for it once the federation goes.`,
+      fix:
+        `Inject a sidecar into the pods of ${svc.namespace}/${svc.name} in ${imp.exporter} before 03-import (lift what keeps it out, ` +
+        'named above, and restart them), or take the service off the ExportedServiceSet before migrating.',
+    });
   }
   return out;
 }

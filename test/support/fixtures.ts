@@ -200,7 +200,8 @@ export function writeCluster(dir: string, c: ClusterSpec, rootOf: (cluster: stri
         spec: {
           selector: { matchLabels: selector },
           template: {
-            metadata: { labels: selector },
+            // Opted in, as Maistra's base profile (autoInject false) requires for a sidecar (lib/plan/restart.ts ossm2Sidecar).
+            metadata: { labels: selector, annotations: { 'sidecar.istio.io/inject': 'true' } },
             spec: {
               serviceAccountName: sa,
               containers: [{ name: s.name, image: 'example/app', ports: [{ name: 'http', containerPort: 8080 }] }],
