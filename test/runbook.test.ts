@@ -141,7 +141,7 @@ describe('what the phases check', () => {
     expect(section).toMatch(
       /kubectl --context west get smcp \S+ -n \S+ -o jsonpath='\{\.status\.chartVersion\}' {3}# the 2\.6\.z its istiod runs/,
     );
-    // The round-4 probe looked for a label 2.6 never writes (N1): no such probe, and no claim that anything passed.
+    // The earlier probe looked for a label 2.6 never writes: no such probe, and no claim that anything passed.
     expect(section).not.toContain('meshfed-ignore-probe');
     expect(section).not.toContain('gateway.networking.k8s.io/gateway-name=');
     expect(section).not.toContain('honours maistra.io/ignore');

@@ -21,7 +21,7 @@ function injectionManagers(cluster: string, ns: string, expect: string): string 
  * "Gateway API Gateways"), but only Red Hat's migration doc and maistra-test-tool say 2.6 honours it: the stored
  * maistra/istio@maistra-2.6 (c24a29f2, 2024-03-26) has no `maistra.io/ignore` at all. The runbook shows which 2.6.z
  * runs and says plainly that this is unproven and what to check by hand. It runs no probe: the earlier one could never
- * fail (round-4 review N1) — 2.6 writes no `gateway.networking.k8s.io/gateway-name` label on what it creates (the
+ * fail — 2.6 writes no `gateway.networking.k8s.io/gateway-name` label on what it creates (the
  * Deployment and Service carry the Gateway's own labels: maistra-2.6 manifests/charts/istio-control/istio-discovery/
  * files/kube-gateway.yaml:14-15, 281-282; pilot/pkg/config/kube/gateway/deploymentcontroller.go:481, 536-547), a
  * ClusterWide 2.6 skips a Gateway whose `istio.io/rev` is not one of its tags (deploymentcontroller.go:285-301), and it
