@@ -108,12 +108,17 @@ function jsonpathKey(label: string): string {
 
 /**
  * restart RESOURCE NAME NAMESPACE MANAGER PATCH LIMIT TIMEOUT: once `settle` has brought the rollouts in flight
- * below LIMIT, patch the workload (a missing one is skipped and listed) and put it in flight; after a failed rollout,
- * patch nothing more. settle LIMIT TIMEOUT: wait for the oldest rollouts in flight until fewer than LIMIT are (POSIX
- * sh restores a function's positional parameters when it returns, so `set --` there is local). After a failed
- * rollout it waits for none: each left in flight gets one status line (`--watch=false` prints the status once and
- * returns: kubernetes/kubectl@v0.32.9 pkg/cmd/rollout/rollout_status.go:214-217) and is listed, so the Job prints
- * what it did not restart long before its activeDeadlineSeconds (which counts no wait past the failed one) ends it.
+ * below LIMIT, patch the workload (a missing one is skipped and listed) and put it in flight with the time of its
+ * patch; after a failed rollout, or a workload it cannot read or patch, patch nothing more and list the rest. Each
+ * wait gets only what is left of TIMEOUT since that workload's patch (at least 1 s), so no rollout runs past TIMEOUT
+ * from its patch and the waits of the success path end within ceil(workloads/LIMIT)·TIMEOUT
+ * (lib/plan/restart.ts restartDeadlineSeconds).
+ * settle LIMIT TIMEOUT: wait for the oldest rollouts in flight until fewer than LIMIT are (POSIX sh restores a
+ * function's positional parameters when it returns, so `set --` there is local). After a failed rollout, or a
+ * workload it cannot read or patch, it waits for none: each left in flight gets one status line (`--watch=false`
+ * prints the status once and returns: kubernetes/kubectl@v0.32.9 pkg/cmd/rollout/rollout_status.go:214-217) and is
+ * listed, so the Job prints what it did not restart long before its activeDeadlineSeconds (which counts no wait past
+ * the failed one) ends it.
  */
 function restartFunctions(strategy: boolean): string[] {
   return [
@@ -126,23 +131,26 @@ function restartFunctions(strategy: boolean): string[] {
     '  if [ "$failed" -ne 0 ]; then notstarted="$notstarted $3/$1/$2"; return 0; fi',
     '  if ! out=$(kubectl get "$1" "$2" -n "$3" -o name 2>&1); then',
     '    case "$out" in *NotFound*|*"not found"*) skipped="$skipped $3/$1/$2"; return 0 ;; esac',
-    '    echo "meshfed: cannot read $3/$1/$2: $out"; exit 1',
+    '    echo "meshfed: cannot read $3/$1/$2: $out"; failed=1; notstarted="$notstarted $3/$1/$2"; return 0',
     '  fi',
-    '  kubectl patch "$1" "$2" -n "$3" --type merge --field-manager="$4" -p "$5" || exit 1',
-    '  pending="$pending $1/$2@$3"',
+    '  if ! kubectl patch "$1" "$2" -n "$3" --type merge --field-manager="$4" -p "$5"; then',
+    '    echo "meshfed: cannot patch $3/$1/$2"; failed=1; notstarted="$notstarted $3/$1/$2"; return 0',
+    '  fi',
+    '  pending="$pending $1/$2@$3@$(date +%s)"',
     '}',
     'settle() {',
     '  limit=$1; timeout=$2',
     '  while :; do',
     '    set -- $pending',
     '    [ $# -gt 0 ] && [ $# -ge "$limit" ] || return 0',
-    '    w=$1; shift; pending=" $*"',
+    '    w=$1; shift; pending=" $*"; at=${w##*@}; w=${w%@*}',
     '    if [ "$failed" -ne 0 ]; then',
     '      unwaited="$unwaited ${w#*@}/${w%@*}"',
     '      kubectl rollout status "${w%@*}" -n "${w#*@}" --watch=false --request-timeout=30s || true; continue',
     '    fi',
     ...(strategy ? STRATEGY_LINES : []),
-    '    kubectl rollout status "${w%@*}" -n "${w#*@}" --timeout="${timeout}s" || failed=1',
+    '    left=$((at + timeout - $(date +%s))); [ "$left" -ge 1 ] || left=1',
+    '    kubectl rollout status "${w%@*}" -n "${w#*@}" --timeout="${left}s" || failed=1',
     '  done',
     '}',
   ];

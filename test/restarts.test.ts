@@ -14,6 +14,7 @@ import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
 import { runCli, synthTo } from './support/synth';
 import { runChecks } from '../lib/check';
 import { restartScript } from '../lib/constructs/restart-job';
+import { render } from '../lib/pipeline/render';
 
 const meta = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({
   kind,
@@ -482,5 +483,27 @@ describe("07's hand-over label removal rolls the Gateway API gateways' pods once
     );
     // east runs no Gateway API gateway: nothing rolls there.
     expect(finalize).not.toMatch(/- \*\*east\*\*: The pods of Gateway/);
+  });
+});
+
+describe('a restart Job that first waits for the OSSM 3 istiod (greenfield) has one more rollout timeout in its deadline', () => {
+  test('every such Job: 300 + 30·W + (ceil(W/N) + 1)·T; one without the wait: no extra T', () => {
+    const { files } = render(path.join(__dirname, '..', 'examples', 'greenfield', 'clusters'));
+    const jobs = [...files]
+      .filter(([f]) => f.endsWith('.yaml'))
+      .flatMap(([, t]) => loadAll(t) as any[])
+      .filter((o) => o?.kind === 'Job' && o.metadata.name.startsWith('meshfed-restart-'));
+    const withWait = jobs.filter((j) => JSON.parse(j.metadata.annotations['meshfed.dev/steps'])[0]?.op === 'rollout-status');
+    expect(withWait.length).toBeGreaterThan(0);
+    for (const j of jobs) {
+      const steps = JSON.parse(j.metadata.annotations['meshfed.dev/steps']);
+      const r = steps.find((s: any) => s.op === 'restart');
+      const w = r.workloads.length;
+      const rounds = r.maxConcurrent === undefined ? 1 : Math.ceil(Math.max(w, 1) / r.maxConcurrent);
+      const waits = steps[0].op === 'rollout-status' ? 1 : 0;
+      expect(`${j.metadata.name}: ${j.spec.activeDeadlineSeconds}`).toBe(
+        `${j.metadata.name}: ${300 + 30 * w + (rounds + waits) * r.timeoutSeconds}`,
+      );
+    }
   });
 });

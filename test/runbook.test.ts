@@ -135,27 +135,21 @@ describe('what the phases check', () => {
     );
   });
 
-  test('06 pre-flight: which 2.6.z runs, and a probe that its istiod skips a Gateway labelled maistra.io/ignore', () => {
+  test('06 pre-flight: which 2.6.z runs, and that maistra.io/ignore is unproven (no probe that cannot fail)', () => {
     const section = result.files.get('README.md')!.split('## 06-migrate-workloads')[1].split('\n## ')[0];
     expect(section).toContain('kubectl --context west get csv -A | grep servicemeshoperator   # the OSSM 2 operator');
     expect(section).toMatch(
       /kubectl --context west get smcp \S+ -n \S+ -o jsonpath='\{\.status\.chartVersion\}' {3}# the 2\.6\.z its istiod runs/,
     );
-    const probe = /echo '(\{.*\})' \| kubectl --context west apply -f - {3}# a throwaway Gateway/.exec(section);
-    expect(probe).not.toBeNull();
-    const gw = JSON.parse(probe![1]);
-    expect(gw).toMatchObject({
-      kind: 'Gateway',
-      metadata: { name: 'meshfed-ignore-probe', labels: { 'maistra.io/ignore': 'true', 'istio.io/rev': 'meshfed-ignore-probe' } },
-      spec: { gatewayClassName: 'istio' },
-    });
-    expect(section).toContain(
-      `get deploy,svc -n ${gw.metadata.namespace} -l gateway.networking.k8s.io/gateway-name=meshfed-ignore-probe   ` +
-        '# "No resources found": this 2.6.z honours maistra.io/ignore',
+    // The earlier probe looked for a label 2.6 never writes: no such probe, and no claim that anything passed.
+    expect(section).not.toContain('meshfed-ignore-probe');
+    expect(section).not.toContain('gateway.networking.k8s.io/gateway-name=');
+    expect(section).not.toContain('honours maistra.io/ignore');
+    expect(section).toMatch(
+      /# UNPROVEN: meshfed cannot tell whether this 2\.6\.z skips a Gateway labelled maistra\.io\/ignore="true"; 06 relies on it for the Gateways in \S+\. Check by hand before merging 06/,
     );
-    expect(section).toContain(
-      `kubectl --context west delete gateways.gateway.networking.k8s.io meshfed-ignore-probe -n ${gw.metadata.namespace}`,
-    );
+    const runbook = result.files.get('west/RUNBOOK.md') ?? '';
+    if (runbook.includes('## 06')) expect(runbook).not.toContain('meshfed-ignore-probe');
   });
 
   test('04 verifies that the sets are gone and the peers and federation gateways are still there (they stay until 07)', () => {

@@ -42,7 +42,10 @@ export interface HookTiming {
 export function hookTiming(r: Resource): HookTiming | undefined {
   switch (r.type) {
     case 'restartJob':
-      return { wave: RESTART_WAVE, deadlineSeconds: restartDeadlineSeconds(r.workloads.length, r.maxConcurrent, r.rolloutTimeoutSeconds) };
+      return {
+        wave: RESTART_WAVE,
+        deadlineSeconds: restartDeadlineSeconds(r.workloads.length, r.maxConcurrent, r.rolloutTimeoutSeconds, r.waitFor !== undefined),
+      };
     case 'verifyJob':
       return { wave: VERIFY_WAVE, deadlineSeconds: verifyDeadlineSeconds(r.probes.length, r.after) };
     case 'handoverJob':

@@ -147,7 +147,12 @@ export class RestartJob extends Construct {
         props.rolloutTimeoutSeconds,
       ),
       wave: RESTART_WAVE,
-      activeDeadlineSeconds: restartDeadlineSeconds(props.workloads.length, props.maxConcurrent, props.rolloutTimeoutSeconds),
+      activeDeadlineSeconds: restartDeadlineSeconds(
+        props.workloads.length,
+        props.maxConcurrent,
+        props.rolloutTimeoutSeconds,
+        props.waitFor !== undefined,
+      ),
     });
   }
 }

@@ -193,17 +193,19 @@ export interface ClusterSettingsFile {
       /**
        * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
        * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
-       * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
-       * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
+       * rollouts are in flight; after a rollout fails, or a workload cannot be read or patched, it patches no more,
+       * lists what it did not restart or wait for, and fails. The Jobs' activeDeadlineSeconds, the Flux timeout and
+       * the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
        * (rolloutTimeoutSeconds). 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1
        * restarts one workload at a time.
        */
       maxConcurrent?: number;
       /**
-       * How long a restart Job waits for each workload's rollout (`kubectl rollout status --timeout`). Raise it for a
-       * StatefulSet whose pods take long to become Ready (they are replaced one at a time) or a DaemonSet on many
-       * nodes. The Jobs' activeDeadlineSeconds, the verify Jobs' wait, the Flux timeout and the runbooks' durations
-       * count ceil(workloads / maxConcurrent) rounds of it.
+       * How long a restart Job gives each workload's rollout, counted from its patch (each `kubectl rollout status
+       * --timeout` gets what is left of it, at least 1 s). Raise it for a StatefulSet whose pods take long to become
+       * Ready (they are replaced one at a time) or a DaemonSet on many nodes. The Jobs' activeDeadlineSeconds, the
+       * verify Jobs' wait, the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds
+       * of it, plus one for a greenfield install's first wait for the OSSM 3 istiod.
        */
       rolloutTimeoutSeconds?: number;
       /**
@@ -521,17 +523,19 @@ export interface ClusterSettingsSpec {
     /**
      * How many workloads a restart Job (03 on an importer, 06, a greenfield install) rolls at once. Before it
      * patches the next workload it waits (`kubectl rollout status`, oldest first) until fewer than this many
-     * rollouts are in flight; after a rollout fails it patches no more and fails. The Jobs' activeDeadlineSeconds,
-     * the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
+     * rollouts are in flight; after a rollout fails, or a workload cannot be read or patched, it patches no more,
+     * lists what it did not restart or wait for, and fails. The Jobs' activeDeadlineSeconds, the Flux timeout and
+     * the runbooks' durations count ceil(workloads / maxConcurrent) rounds of the rollout wait
      * (rolloutTimeoutSeconds). 5 keeps the pods being replaced across the mesh to a handful of workloads' surge; 1
      * restarts one workload at a time.
      */
     maxConcurrent: number;
     /**
-     * How long a restart Job waits for each workload's rollout (`kubectl rollout status --timeout`). Raise it for a
-     * StatefulSet whose pods take long to become Ready (they are replaced one at a time) or a DaemonSet on many
-     * nodes. The Jobs' activeDeadlineSeconds, the verify Jobs' wait, the Flux timeout and the runbooks' durations
-     * count ceil(workloads / maxConcurrent) rounds of it.
+     * How long a restart Job gives each workload's rollout, counted from its patch (each `kubectl rollout status
+     * --timeout` gets what is left of it, at least 1 s). Raise it for a StatefulSet whose pods take long to become
+     * Ready (they are replaced one at a time) or a DaemonSet on many nodes. The Jobs' activeDeadlineSeconds, the
+     * verify Jobs' wait, the Flux timeout and the runbooks' durations count ceil(workloads / maxConcurrent) rounds
+     * of it, plus one for a greenfield install's first wait for the OSSM 3 istiod.
      */
     rolloutTimeoutSeconds: number;
     /**

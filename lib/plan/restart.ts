@@ -39,15 +39,21 @@ export function workloadsIn(mesh: Mesh, namespaces: readonly string[]): Workload
 export const ROLLOUT_TIMEOUT_SECONDS = 600;
 /**
  * A restart Job's activeDeadlineSeconds: a margin, the patches (30 s each), and one rollout wait per round of
- * `maxConcurrent` workloads — at most that many roll at once, and one starts only when an earlier one is done, so
- * with each rollout done within the wait the last finishes after ceil(workloads / maxConcurrent) waits; after a
+ * `maxConcurrent` workloads — at most that many roll at once, one starts only when an earlier one is done, and each
+ * wait gets only what is left of the timeout since that workload's patch, so the last finishes within
+ * ceil(workloads / maxConcurrent) timeouts — plus one timeout for the wait for `waitFor` (the OSSM 3 istiod) first; after a
  * failed one the script waits for no other (lib/job-steps.ts), so it prints what it left undone within it. The verify
  * Job of the same phase waits at most this long for it (lib/plan/verify.ts); the Flux timeout and the runbooks'
  * durations read it too (lib/write/durations.ts).
  */
-export function restartDeadlineSeconds(workloads: number, maxConcurrent?: number, rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS): number {
+export function restartDeadlineSeconds(
+  workloads: number,
+  maxConcurrent?: number,
+  rolloutTimeoutSeconds = ROLLOUT_TIMEOUT_SECONDS,
+  waitFor = false,
+): number {
   const rounds = maxConcurrent === undefined ? 1 : Math.ceil(Math.max(workloads, 1) / Math.max(maxConcurrent, 1));
-  return 300 + 30 * workloads + rounds * rolloutTimeoutSeconds;
+  return 300 + 30 * workloads + (rounds + (waitFor ? 1 : 0)) * rolloutTimeoutSeconds;
 }
 
 export interface RestartSpec {

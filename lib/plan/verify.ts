@@ -42,7 +42,7 @@ function awaited(ctx: ModelIndex, mesh: Mesh, phase: PhaseId): AwaitedJob[] {
     .map((j) => ({
       name: j.ref.name,
       namespace: j.ref.namespace!,
-      deadlineSeconds: restartDeadlineSeconds(j.workloads.length, j.maxConcurrent, j.rolloutTimeoutSeconds),
+      deadlineSeconds: restartDeadlineSeconds(j.workloads.length, j.maxConcurrent, j.rolloutTimeoutSeconds, j.waitFor !== undefined),
     }))
     .sort(
       byKey(

@@ -55,18 +55,34 @@ describe('the restart script keeps at most maxConcurrent rollouts in flight', ()
     },
   ]);
 
-  /** Runs the script with a stub kubectl whose `rollout status` fails for `failing`; returns the log and exit code. */
-  function run(text: string, failing = ''): { calls: string[]; code: number; out: string } {
+  const FORBIDDEN = 'echo "Error from server (Forbidden): no" >&2; exit 1';
+
+  /**
+   * Runs the script with a stub kubectl whose `rollout status` fails for `failing` and takes `takes[name]` seconds of a
+   * stub clock (`date +%s`), whose `patch` fails for `unpatchable` and whose `get` is forbidden for `unreadable`;
+   * returns the log and exit code.
+   */
+  function run(
+    text: string,
+    failing = '',
+    opts: { takes?: Record<string, number>; unpatchable?: string; unreadable?: string } = {},
+  ): { calls: string[]; code: number; out: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-kubectl-'));
     const log = path.join(dir, 'log');
+    const clock = path.join(dir, 'clock');
+    fs.writeFileSync(clock, '1000\n');
+    fs.writeFileSync(path.join(dir, 'date'), ['#!/bin/sh', `cat ${clock}`].join('\n'), { mode: 0o755 });
     fs.writeFileSync(
       path.join(dir, 'kubectl'),
       [
         '#!/bin/sh',
         `echo "$*" >> ${log}`,
         'case "$1 $2" in',
-        '  "get deployments") echo "deployment.apps/$3" ;;',
-        `  "rollout status") case "$3" in */${failing || '-'}) exit 1 ;; esac ;;`,
+        `  "get deployments") case "$3" in ${opts.unreadable || '-'}) ${FORBIDDEN} ;; esac; echo "deployment.apps/$3" ;;`,
+        `  "patch deployments") case "$3" in ${opts.unpatchable || '-'}) ${FORBIDDEN} ;; esac ;;`,
+        '  "rollout status")',
+        ...Object.entries(opts.takes ?? {}).map(([n, t]) => `    case "$3" in */${n}) echo $(($(cat ${clock}) + ${t})) > ${clock} ;; esac`),
+        `    case "$3" in */${failing || '-'}) exit 1 ;; esac ;;`,
         'esac',
         'exit 0',
       ].join('\n'),
@@ -117,6 +133,49 @@ describe('the restart script keeps at most maxConcurrent rollouts in flight', ()
     ).toEqual(['deployments/a --timeout=600s', 'deployments/b --timeout=600s', 'deployments/c --watch=false']);
     expect(out).toContain('meshfed: not restarted, after a rollout failed: app/deployments/d app/deployments/e');
     expect(out).toContain('meshfed: restarted, rollout not waited for after a rollout failed: app/deployments/c');
+  });
+
+  test('each wait gets only what is left of the timeout since that patch: the waits end within ceil(W/N)·T', () => {
+    // a (patched at 0) takes 590 s; b, patched at 0 too, is waited for from 590 with 10 s left; c, patched at 590 once
+    // a is done, from 600 with 590 s left.
+    const { calls, code } = run(script, '', { takes: { a: 590, b: 10 } });
+    expect(code).toBe(0);
+    expect(calls.filter((c) => c.startsWith('rollout ')).map((c) => `${c.split(' ')[2]} ${/--timeout=\d+s/.exec(c)}`)).toEqual([
+      'deployments/a --timeout=600s',
+      'deployments/b --timeout=10s',
+      'deployments/c --timeout=590s',
+      'deployments/d --timeout=600s',
+      'deployments/e --timeout=600s',
+    ]);
+  });
+
+  test('a wait whose time is already used up still asks once (--timeout=1s), and its failure is reported', () => {
+    const { calls, code, out } = run(script, 'b', { takes: { a: 700 } });
+    expect(code).toBe(1);
+    expect(
+      calls.filter((c) => c.startsWith('rollout ')).map((c) => `${c.split(' ')[2]} ${/--timeout=\d+s|--watch=false/.exec(c)}`),
+    ).toEqual(['deployments/a --timeout=600s', 'deployments/b --timeout=1s', 'deployments/c --watch=false']);
+    expect(out).toContain('meshfed: not restarted, after a rollout failed: app/deployments/d app/deployments/e');
+  });
+
+  test('a refused patch: nothing more is patched, the one in flight is named, the rest listed, exit 1', () => {
+    const { calls, code, out } = run(script, '', { unpatchable: 'c' });
+    expect(code).toBe(1);
+    expect(calls.filter((c) => c.startsWith('patch ')).map((c) => c.split(' ')[2])).toEqual(['a', 'b', 'c']);
+    expect(out).toContain('meshfed: cannot patch app/deployments/c');
+    expect(out).toContain('meshfed: not restarted, after a rollout failed: app/deployments/c app/deployments/d app/deployments/e');
+    expect(out).toContain('meshfed: restarted, rollout not waited for after a rollout failed: app/deployments/b');
+  });
+
+  test('a workload it cannot read: nothing more is patched, the lists are printed, exit 1', () => {
+    const { calls, code, out } = run(script, '', { unreadable: 'b' });
+    expect(code).toBe(1);
+    expect(calls.filter((c) => c.startsWith('patch ')).map((c) => c.split(' ')[2])).toEqual(['a']);
+    expect(out).toContain('meshfed: cannot read app/deployments/b: Error from server (Forbidden): no');
+    expect(out).toContain(
+      'meshfed: not restarted, after a rollout failed: app/deployments/b app/deployments/c app/deployments/d app/deployments/e',
+    );
+    expect(out).toContain('meshfed: restarted, rollout not waited for after a rollout failed: app/deployments/a');
   });
 
   test('broken on purpose (the wait before each patch removed): the measure sees all five in flight', () => {

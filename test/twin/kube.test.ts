@@ -501,6 +501,10 @@ describe('Job controller running meshfed.dev/steps', () => {
     expect(jobFailure(c, refOf(denied))).toMatch(
       /Error from server \(Forbidden\): deployments.apps "web" is forbidden: User "system:serviceaccount:istio-system:runner" cannot patch resource "deployments" in API group "apps" in the namespace "app"/,
     );
+    // As the script does, a refused patch is a failure that still lists what was not restarted (lib/job-steps.ts).
+    expect(jobFailure(c, refOf(denied))).toMatch(
+      /meshfed: cannot patch app\/deployments\/web: .*; not restarted, after a rollout failed: app\/deployments\/web$/,
+    );
     c.apply(role(['get', 'list', 'patch', 'watch']), { manager: 'argocd' });
     const allowed = job('restart-allowed', steps);
     c.apply(allowed, { manager: 'argocd' });

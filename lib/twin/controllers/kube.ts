@@ -977,13 +977,11 @@ interface StepRun {
   index: number;
   startedAt: number;
   /**
-   * restart: the next workload to patch, the rollouts in flight (oldest first: the one waited for), when that wait
-   * started, which rollouts failed and which workloads a failure left unpatched.
+   * restart: the next workload to patch, the rollouts in flight with the time of their patch (oldest first: the one
+   * waited for), which rollouts failed and which workloads a failure left unpatched.
    */
   next?: number;
-  inFlight?: WorkloadTarget[];
-  waitHead?: WorkloadTarget;
-  waitStartedAt?: number;
+  inFlight?: { readonly w: WorkloadTarget; readonly patchedAt: number }[];
   rolloutFailures?: string[];
   notStarted?: string[];
   notWaited?: string[];
@@ -1289,8 +1287,6 @@ class JobController {
       run.startedAt = cluster.now;
       delete run.next;
       delete run.inFlight;
-      delete run.waitHead;
-      delete run.waitStartedAt;
       delete run.rolloutFailures;
       delete run.notStarted;
       delete run.notWaited;
@@ -1516,19 +1512,41 @@ function relabel(ctx: JobContext, step: Extract<JobStep, { op: 'relabel-namespac
   return { state: 'done' };
 }
 
-/** The script's wait for the oldest rollout in flight. */
-function awaitOldest(ctx: JobContext, w: WorkloadTarget, run: StepRun, timeoutSeconds: number): StepOutcome {
+/**
+ * The script's wait for the oldest rollout in flight: its `--timeout` is what is left of the timeout since the
+ * workload's patch (lib/job-steps.ts settle), so the wait fails once the rollout has taken longer than that from its patch.
+ */
+function awaitOldest(ctx: JobContext, w: WorkloadTarget, patchedAt: number, timeoutSeconds: number): StepOutcome {
   const { cluster } = ctx;
-  // `kubectl rollout status --timeout` counts from when the wait for this workload starts.
-  if (run.waitHead !== w) {
-    run.waitHead = w;
-    run.waitStartedAt = cluster.now;
-  }
   const denied = rolloutAccess(ctx, w);
   if (denied) return { state: 'fail', message: denied };
   // The script reads the strategy first and does not wait for an OnDelete workload (lib/job-steps.ts).
   if (onDelete(cluster, w)) return { state: 'done' };
-  return rolloutWait(cluster, w, cluster.now - run.waitStartedAt!, timeoutSeconds);
+  return rolloutWait(cluster, w, cluster.now - patchedAt, timeoutSeconds);
+}
+
+/**
+ * The script's read and patch of one workload: the reason it cannot read or patch it, '' once patched, or undefined
+ * when it no longer exists (skipped).
+ */
+function patchWorkload(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, w: WorkloadTarget): string | undefined {
+  const { cluster } = ctx;
+  const ref = { group: 'apps', kind: WORKLOAD_KIND[w.resource], namespace: w.namespace, name: w.name };
+  const id = `${w.namespace}/${w.resource}/${w.name}`;
+  const denied = check(ctx, { verb: 'get', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
+  if (denied) return `meshfed: cannot read ${id}: ${denied}`;
+  if (!cluster.get(ref)) return undefined;
+  const noPatch = check(ctx, { verb: 'patch', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
+  if (noPatch) return `meshfed: cannot patch ${id}: ${noPatch}`;
+  cluster.update(ref, step.fieldManager, (o) => {
+    const tmeta = valueAt(o, ['spec', 'template', 'metadata']);
+    const meta: JsonObject = isObject(tmeta) ? tmeta : {};
+    meta.annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}), [step.annotation]: step.value };
+    const spec = isObject(o.spec) ? o.spec : {};
+    spec.template = { ...(isObject(spec.template) ? spec.template : {}), metadata: meta };
+    o.spec = spec;
+  });
+  return '';
 }
 
 /**
@@ -1551,14 +1569,14 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
     const more = run.next < step.workloads.length;
     // The script's settle: before a patch while maxConcurrent are in flight (no patch follows a failure), and at the end.
     if (inFlight.length > 0 && (!more || (run.rolloutFailures!.length === 0 && inFlight.length >= limit))) {
-      const w = inFlight[0];
+      const { w, patchedAt } = inFlight[0];
       // After a failed rollout the script waits for none of the rest: it names them (--watch=false).
       if (run.rolloutFailures!.length) {
         run.notWaited!.push(`${w.namespace}/${w.resource}/${w.name}`);
         inFlight.shift();
         continue;
       }
-      const outcome = awaitOldest(ctx, w, run, step.timeoutSeconds);
+      const outcome = awaitOldest(ctx, w, patchedAt, step.timeoutSeconds);
       if (outcome.state === 'wait') return outcome;
       if (outcome.state === 'fail') run.rolloutFailures!.push(`${w.namespace}/${w.resource}/${w.name}: ${outcome.message}`);
       inFlight.shift();
@@ -1571,21 +1589,16 @@ function restart(ctx: JobContext, step: Extract<JobStep, { op: 'restart' }>, run
       run.notStarted!.push(`${w.namespace}/${w.resource}/${w.name}`);
       continue;
     }
-    const ref = { group: 'apps', kind: WORKLOAD_KIND[w.resource], namespace: w.namespace, name: w.name };
-    const denied = check(ctx, { verb: 'get', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
-    if (denied) return { state: 'fail', message: `meshfed: cannot read ${w.namespace}/${w.resource}/${w.name}: ${denied}` };
-    if (!cluster.get(ref)) continue;
-    const noPatch = check(ctx, { verb: 'patch', group: 'apps', resource: w.resource, namespace: w.namespace, name: w.name });
-    if (noPatch) return { state: 'fail', message: noPatch };
-    cluster.update(ref, step.fieldManager, (o) => {
-      const tmeta = valueAt(o, ['spec', 'template', 'metadata']);
-      const meta: JsonObject = isObject(tmeta) ? tmeta : {};
-      meta.annotations = { ...(isObject(meta.annotations) ? meta.annotations : {}), [step.annotation]: step.value };
-      const spec = isObject(o.spec) ? o.spec : {};
-      spec.template = { ...(isObject(spec.template) ? spec.template : {}), metadata: meta };
-      o.spec = spec;
-    });
-    inFlight.push(w);
+    // A workload the script cannot read or patch fails the step as a failed rollout does: nothing more is patched,
+    // and the lists are printed (lib/job-steps.ts restart).
+    const refused = patchWorkload(ctx, step, w);
+    if (refused) {
+      run.rolloutFailures!.push(refused);
+      run.notStarted!.push(`${w.namespace}/${w.resource}/${w.name}`);
+      continue;
+    }
+    if (refused === undefined) continue;
+    inFlight.push({ w, patchedAt: cluster.now });
   }
   const failures = run.rolloutFailures!;
   if (!failures.length) return { state: 'done' };
