@@ -318,7 +318,8 @@ test('after 07-finalize: one more shared service is a hunk in existing files, no
         'spec: {selector: {app: echo}, ports: [{name: http, port: 8080, targetPort: 8080}]}',
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: echo, namespace: a}\nspec:\n  selector: {matchLabels: {app: echo}}\n' +
         // Injected, as every shared workload must be (MF001: a sidecar-less export loses its endpoints across networks).
-        "  template:\n    metadata: {labels: {app: echo}, annotations: {sidecar.istio.io/inject: 'true'}}\n    spec: {serviceAccountName: echo, containers: [{name: echo, image: example/echo}]}",
+        "  template:\n    metadata: {labels: {app: echo}, annotations: {sidecar.istio.io/inject: 'true'}}\n" +
+        '    spec: {serviceAccountName: echo, containers: [{name: echo, image: example/echo}]}',
     ].join('\n---\n') + '\n',
   );
   const fed = path.join(dir, 'west', 'ossm2', 'federation.yaml');
