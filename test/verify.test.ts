@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { captureConsole } from './support/synth';
 import { runVerify } from '../lib/cli/verify';
 import { render, RenderResult } from '../lib/pipeline/render';
 import { commandLine, compareLive, driftOf, planVerify, VerifyPlan } from '../lib/pipeline/verify';
@@ -100,17 +101,9 @@ if [ -f "$f" ]; then cat "$f"; else echo 'Error from server (NotFound): not foun
 function meshfed(args: string[], bin: string): { status: number; stdout: string; stderr: string } {
   const [command, ...argv] = args;
   expect(command).toBe('verify');
-  const err: string[] = [];
-  const out: string[] = [];
-  const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  try {
-    const status = runVerify(argv, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
-    return { status, stdout: out.map((x) => `${x}\n`).join(''), stderr: err.map((x) => `${x}\n`).join('') };
-  } finally {
-    e.mockRestore();
-    l.mockRestore();
-  }
+  const { value: status, out, err } = captureConsole(() => runVerify(argv, { ...process.env, PATH: `${bin}:${process.env.PATH}` }));
+  const text = (lines: string[]) => lines.map((x) => `${x}\n`).join('');
+  return { status, stdout: text(out), stderr: text(err) };
 }
 
 describe('meshfed verify against a stub oc and istioctl', () => {

@@ -12,6 +12,7 @@ import * as path from 'path';
 
 import { runGraduate } from '../../lib/cli/graduate';
 import { render } from '../../lib/pipeline/render';
+import { buildIsCurrent } from '../support/build';
 import { finished, PRODUCTION } from '../support/graduate';
 import { find, kustomize } from '../support/kube';
 import { readTree } from '../support/synth';
@@ -40,8 +41,7 @@ function scratch(name: string, pkg: object): string {
 beforeAll(() => {
   // npm pack runs prepare (npm run build) first; a build/ that bin/sources.js finds compiled from the sources as they
   // are is what that build would write again, so it is packed as it is (a stale or missing one is rebuilt).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- bin/sources.js is plain CommonJS, outside the TypeScript project
-  const current = (require(path.join(ROOT, 'bin', 'sources.js')) as { buildIsCurrent(): boolean }).buildIsCurrent();
+  const current = buildIsCurrent();
   const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--silent', ...(current ? ['--ignore-scripts'] : [])], {
     cwd: ROOT,
     encoding: 'utf8',

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { buildIsCurrent } from '../support/build';
 import { readTree } from '../support/synth';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -52,9 +53,7 @@ function freshClone(): string {
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
   // `npm ci` (not run again) builds build/ as prepare: this checkout's build/, when bin/sources.js finds it compiled
   // from these very sources, is that build (the copy's sources hash the same); otherwise the copy runs them through tsx.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- bin/sources.js is plain CommonJS, outside the TypeScript project
-  if ((require(path.join(ROOT, 'bin', 'sources.js')) as { buildIsCurrent(): boolean }).buildIsCurrent())
-    fs.cpSync(path.join(ROOT, 'build'), path.join(dir, 'build'), { recursive: true });
+  if (buildIsCurrent()) fs.cpSync(path.join(ROOT, 'build'), path.join(dir, 'build'), { recursive: true });
   const git = (...a: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir });
   git('init', '-q');
   git('add', '-A');

@@ -26,13 +26,18 @@ export function synthTo(clustersDir: string): { dist: string; result: RenderResu
  * `npm run synth` with it.
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stderr: string; stdout: string } {
+  const { value: code, out, err } = captureConsole(() => runSynth(args, { MESHFED_REHEARSE: '0', ...env }));
+  return { code, stderr: err.join('\n'), stdout: out.join('\n') };
+}
+
+/** Run a command function in-process, with what it prints through console.log and console.error captured line by line. */
+export function captureConsole<T>(run: () => T): { value: T; out: string[]; err: string[] } {
   const err: string[] = [];
   const out: string[] = [];
   const e = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
   const l = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
   try {
-    const code = runSynth(args, { MESHFED_REHEARSE: '0', ...env });
-    return { code, stderr: err.join('\n'), stdout: out.join('\n') };
+    return { value: run(), out, err };
   } finally {
     e.mockRestore();
     l.mockRestore();
