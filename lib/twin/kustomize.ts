@@ -119,7 +119,7 @@ function applyPatchEntry(tree: FileTree, dir: string, file: string, i: number, p
     for (const o of result) {
       if (!pick(o)) next.push(o);
       else {
-        const merged = strategicMerge(o, doc, where, []);
+        const merged = strategicMerge(o, doc, where, [], !hasKustomizeSchema(o));
         if (merged !== DELETED) next.push(merged as JsonObject);
       }
     }
@@ -164,12 +164,57 @@ function json6902(o: JsonObject, ops: Operation[], where: string): JsonObject {
 const DELETED = Symbol('deleted');
 
 /**
+ * The API groups of the OpenAPI schema kustomize carries (kyaml/openapi/kubernetesapi/v1_21_2, its default; the groups
+ * read from its swagger.pb.gz at kubernetes-sigs/kustomize@kustomize/v5.4.3).
+ */
+const SCHEMA_GROUPS = new Set([
+  '',
+  'admission.k8s.io',
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'apps',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'autoscaling',
+  'batch',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'extensions',
+  'flowcontrol.apiserver.k8s.io',
+  'imagepolicy.k8s.io',
+  'internal.apiserver.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'policy',
+  'rbac.authorization.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+]);
+
+/**
+ * Whether kustomize may know merge keys for the object's lists. An object of any other group (Istio's, Maistra's, the
+ * Gateway API's, OpenShift's) has no schema in kustomize: its patch is merged with no merge keys
+ * (kyaml/yaml/walk/walk.go:90-130, GetSchema, finds none; api/filters/patchstrategicmerge/patchstrategicmerge.go:22
+ * calls merge2.Merge, which leaves InferAssociativeLists unset, so schema.IsAssociative is false: walk.go:72,
+ * kyaml/yaml/schema/schema.go:16-22) and a list in the patch replaces
+ * the object's list whole (kyaml/yaml/merge2/merge2.go:116-122). A built-in group's lists stay refused: their merge keys
+ * are per field.
+ */
+function hasKustomizeSchema(o: JsonObject): boolean {
+  return SCHEMA_GROUPS.has(splitApiVersion(String(o.apiVersion ?? ''))[0]);
+}
+
+/**
  * A strategic-merge patch as kustomize applies it to the mappings and scalar lists meshfed patches: maps
  * merge key by key, `null` deletes a key, `$patch: delete` removes the object (or the map), scalar lists
- * are replaced. A list of mappings is merged by schema-specific keys in kustomize (containers by name,
- * ports by port…), which this builder does not model: such a patch is refused unless the list is new.
+ * are replaced. A list of mappings is replaced too on an object kustomize has no schema for (hasKustomizeSchema); on a
+ * built-in kind it is merged by schema-specific keys (containers by name, ports by port…), which this builder does not
+ * model: such a patch is refused unless the list is new.
  */
-function strategicMerge(base: Json | undefined, patch: Json, where: string, at: string[]): Json | typeof DELETED {
+function strategicMerge(base: Json | undefined, patch: Json, where: string, at: string[], schemaless: boolean): Json | typeof DELETED {
   if (!isObject(patch)) return patch;
   if (patch.$patch === 'delete') return DELETED;
   if (patch.$patch !== undefined && patch.$patch !== 'merge')
@@ -184,10 +229,10 @@ function strategicMerge(base: Json | undefined, patch: Json, where: string, at: 
       throw new KustomizeError(where, `${key} at ${[...at, key].join('.')} is not implemented by the twin's kustomize`);
     if (value === null) delete out[key];
     else if (isObject(value)) {
-      const merged = strategicMerge(out[key], value, where, [...at, key]);
+      const merged = strategicMerge(out[key], value, where, [...at, key], schemaless);
       if (merged === DELETED) delete out[key];
       else out[key] = merged;
-    } else if (Array.isArray(value) && value.some(isObject) && Array.isArray(out[key]) && (out[key] as Json[]).length)
+    } else if (!schemaless && Array.isArray(value) && value.some(isObject) && Array.isArray(out[key]) && (out[key] as Json[]).length)
       throw new KustomizeError(
         where,
         `a list of mappings at ${[...at, key].join('.')} would be merged by schema keys; not implemented by the twin`,

@@ -26,7 +26,7 @@ import { describeBreak, FlowBaseline, flowBaseline, FlowBreak, FlowWatch } from 
 import { Flux } from './flux';
 import { describeShared, GatewayOwnerWatch } from './gateway-watch';
 import { argoHealthFrom, fluxHealth } from './health';
-import { buildKustomization, isObject, parseAll } from './kustomize';
+import { buildKustomization, isObject, KustomizeError, parseAll } from './kustomize';
 import { hookTypes, keyOf, label, metadata, Obj, ownerReferences, Ref, refKey, refOf, valueAt } from './objects';
 import { describeBreach, RestartWatch } from './restart-watch';
 import { FileTree, repoTree } from './tree';
@@ -188,8 +188,22 @@ export function declared(render: FileTree, cluster: string): Obj[] {
   return sources.flatMap((s) => buildKustomization(repo, String(s.path))).filter((o) => hookTypes(o).length === 0);
 }
 
+/**
+ * declared(), or undefined when the phase's kustomization does not build: the engine reports that as the move's failure
+ * (its sync stops at the build, as Argo CD's and Flux's do), and what the judges below would read does not exist.
+ */
+function declaredIfBuilds(render: FileTree, cluster: string): Obj[] | undefined {
+  try {
+    return declared(render, cluster);
+  } catch (e) {
+    if (e instanceof KustomizeError) return undefined;
+    throw e;
+  }
+}
+
 /** The Jobs the phase's Application builds (hooks included), by what their steps do: probe traffic, restart workloads. */
 function jobsByRole(render: FileTree, cluster: string): { probes: Obj[]; restarts: Obj[] } {
+  if (declaredIfBuilds(render, cluster) === undefined) return { probes: [], restarts: [] };
   const app = application(render, cluster);
   const spec = isObject(app.spec) ? app.spec : {};
   const sources = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources.filter(isObject) : [];
@@ -334,7 +348,7 @@ function describeAddress(o: Obj): string {
  * again only if a rollback reaches 03, which its own move judges.
  */
 function idleFederationGateways(render: FileTree, cluster: string): Set<string> {
-  const objs = declared(render, cluster);
+  const objs = declaredIfBuilds(render, cluster) ?? [];
   if (objs.some((o) => o.kind === 'ExportedServiceSet' || o.kind === 'ImportedServiceSet')) return new Set();
   const out = new Set<string>();
   for (const peer of objs.filter((o) => o.kind === 'ServiceMeshPeer')) {
@@ -677,8 +691,10 @@ function judgeForward(
   { initial, before, after, synced }: MoveStates,
   add: (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) => void,
 ): void {
+  const built = declaredIfBuilds(render, cluster);
+  if (built === undefined) return;
   const intended = intendedDeletes(render, cluster, phase);
-  const desired = new Map(declared(render, cluster).map((o) => [keyOf(o), o]));
+  const desired = new Map(built.map((o) => [keyOf(o), o]));
   const goneUids = new Set([...before].filter(([k]) => !after.has(k)).map(([, o]) => String(metadata(o).uid)));
   for (const [key, o] of before) {
     if (after.has(key) || intended.has(key)) continue;

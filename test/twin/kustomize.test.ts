@@ -41,3 +41,43 @@ describe('refuses what it does not implement, and what kustomize refuses', () =>
     expect(() => buildKustomization(k(body, extra), 'o')).toThrow(/merged by schema keys/);
   });
 });
+
+describe('merges as kustomize does', () => {
+  test('a list of mappings of a kind kustomize has no schema for (an Istio CRD) is replaced whole by the patch', () => {
+    // kustomize knows merge keys only for the Kubernetes API groups of its built-in schema; on any other kind a list in
+    // a strategic-merge patch replaces the object's list (kyaml merge2, no associative keys without a schema). This is
+    // the shape of MF002's patch of an adopted AuthorizationPolicy: the rules list, rewritten.
+    const policy = [
+      'apiVersion: security.istio.io/v1',
+      'kind: AuthorizationPolicy',
+      'metadata: {name: p, namespace: n}',
+      'spec:',
+      '  action: ALLOW',
+      '  rules:',
+      '  - from: [{source: {principals: [a/ns/x/sa/y]}}]',
+      '  - to: [{operation: {ports: ["8080"]}}]',
+    ];
+    const patch = [
+      'apiVersion: security.istio.io/v1',
+      'kind: AuthorizationPolicy',
+      'metadata: {name: p, namespace: n}',
+      'spec:',
+      '  rules:',
+      '  - from: [{source: {principals: [b/ns/x/sa/y]}}]',
+    ];
+    const tree = memoryTree(
+      new Map([
+        ['o/kustomization.yaml', `resources: [p.yaml]\npatches:\n- patch: |-\n${patch.map((l) => `    ${l}\n`).join('')}`],
+        ['o/p.yaml', `${policy.join('\n')}\n`],
+      ]),
+    );
+    expect(buildKustomization(tree, 'o')).toEqual([
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'p', namespace: 'n' },
+        spec: { action: 'ALLOW', rules: [{ from: [{ source: { principals: ['b/ns/x/sa/y'] } }] }] },
+      },
+    ]);
+  });
+});

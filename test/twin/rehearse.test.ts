@@ -119,6 +119,26 @@ describe('each defect, put back on purpose, fails the move that exposes it', () 
     );
   });
 
+  test('a phase whose kustomization does not build: the move fails at the build, and the rehearsal says so', () => {
+    // A patch that matches nothing (kustomize: "no resource matches strategic merge patch"): Argo CD's repo server and
+    // Flux's kustomize-controller stop there. The judges that read the phase's objects must not throw on it.
+    const edit = (files: Map<string, string>) => {
+      replace('east/01-prepare/kustomization.yaml', 'patches:\n', 'patches:\n- path: patches/stray.yaml\n')(files);
+      files.set(
+        'east/01-prepare/patches/stray.yaml',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n  namespace: istio-system\ndata: {}\n',
+      );
+    };
+    for (const engine of ['argocd', 'flux'] as Engine[]) {
+      const f = rehearse({ engines: [engine], judge: ['01-prepare'], edit });
+      expect(f.filter((x) => x.scenario === 'forward').map((x) => x.why)).toContainEqual(
+        expect.stringMatching(
+          /^the sync (fails|never completes): .*no resource matches strategic merge patch ConfigMap istio-system\/stray/,
+        ),
+      );
+    }
+  });
+
   test('PeerAuthentication v1 in 01 (OSSM 2.6 serves v1beta1 only): the dry run fails the whole 01 sync', () => {
     const edit = replace(
       'east/01-prepare/istio-system.yaml',
