@@ -2,9 +2,9 @@
  * meshfed check: every rule with one input that triggers it and one that does not. Rules that guard the
  * renderer (pitfalls) are triggered by changing a correct plan the way a regression would.
  */
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { stripVTControlCharacters } from 'util';
 
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
@@ -13,9 +13,10 @@ import { runChecks } from '../lib/check';
 import { analyse } from './support/analyse';
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems } from './support/kube';
-import { runCli, synthTo, desiredState } from './support/synth';
+import { captureConsole, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
 import { Finding } from '../lib/check/finding';
+import { runCheck } from '../lib/cli/check';
 import { Diagnostics } from '../lib/diagnostics';
 import { loadClusters } from '../lib/load/clusters';
 import { buildModel } from '../lib/model/federation';
@@ -963,11 +964,13 @@ describe('MF014 live continuity', () => {
 });
 
 describe('meshfed check command', () => {
+  /** `meshfed check …` in process, what it prints captured (colour codes, when the terminal would get them, taken out). */
+  const check = (args: string[]) => {
+    const { value: status, out } = captureConsole(() => runCheck(args, {}));
+    return { status, stdout: stripVTControlCharacters(out.join('\n')) };
+  };
   test('--format json lists findings with rule, severity, cluster, location, problem and fix; exit 1 on errors', () => {
-    const bin = path.join(__dirname, '..', 'bin', 'meshfed.js');
-    const ok = JSON.parse(
-      execFileSync('node', [bin, 'check', '--clusters', writeClusters(threeMeshSpecs()), '--format', 'json'], { encoding: 'utf8' }),
-    );
+    const ok = JSON.parse(check(['--clusters', writeClusters(threeMeshSpecs()), '--format', 'json']).stdout);
     expect(ok.findings[0]).toEqual({
       rule: expect.stringMatching(/^MF0\d\d$/),
       severity: 'warning',
@@ -986,10 +989,10 @@ describe('meshfed check command', () => {
         spec: { hosts: ['x'], http: [{ route: [{ destination: { host: 'httpbin.a.svc.east-mesh-exports.local' } }] }] },
       },
     ]);
-    const viaJson = spawnSync('node', [bin, 'check', '--clusters', dir, '--json'], { encoding: 'utf8' });
+    const viaJson = check(['--clusters', dir, '--json']);
     expect(viaJson.status).toBe(1);
     expect((JSON.parse(viaJson.stdout) as { findings: { rule: string }[] }).findings.map((f) => f.rule)).toContain('MF004');
-    const bad = spawnSync('node', [bin, 'check', '--clusters', dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const bad = check(['--clusters', dir]);
     expect(bad.status).toBe(1);
     expect(bad.stdout).toMatch(/^error MF004 \[west\] .*clusters-copy|^error MF004 \[west\] /m);
     expect(bad.stdout).toContain('meshfed check: 1 error(s), 0 warning(s)');

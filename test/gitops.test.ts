@@ -2,7 +2,6 @@
  * GitOps delivery: phase pointers and their gates, Argo CD and Flux objects, hook Jobs with least
  * privilege, no Secrets, and the runbook — for the bundled example and the three-mesh federation.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -10,8 +9,9 @@ import { parseAllDocuments } from 'yaml';
 
 import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
 import { crdProblems, kustomize, Obj } from './support/kube';
-import { readTree, runCli, synthTo, desiredState } from './support/synth';
+import { captureConsole, readTree, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
+import { runPlan } from '../lib/cli/plan';
 import { filesAtPointers, render, RenderResult } from '../lib/pipeline/render';
 import { PHASES } from '../lib/plan/types';
 import { parseDuration } from '../lib/twin/flux';
@@ -138,11 +138,14 @@ describe('phase pointers', () => {
     const { dist } = synthTo(dir);
     setPhase(dir, 'west', '02-export');
     setPhase(dir, 'east', '02-export');
-    const meshfed = (args: string[]) =>
-      execFileSync('node', [path.join(__dirname, '..', 'bin', 'meshfed.js'), 'plan', '--clusters', dir, '--out', dist, ...args], {
-        encoding: 'utf8',
-        env: { ...process.env, NO_COLOR: '1' },
-      });
+    // In process, printing to a stream that is not a terminal (no colour: checked below).
+    const meshfed = (args: string[]) => {
+      const { value: code, out } = captureConsole(() =>
+        runPlan(['--clusters', dir, '--out', dist, ...args], {}, { isTTY: false } as never),
+      );
+      expect(code).toBe(0);
+      return out.map((l) => `${l}\n`).join('');
+    };
     const json = JSON.parse(meshfed(['--json']));
     expect(json.clusters).toEqual([
       { cluster: 'east', current: '02-export', next: '03-import', blockedBy: [], rendered: '01-prepare' },

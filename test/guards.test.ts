@@ -93,6 +93,25 @@ describe('the previous render when dist/ is gone', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
+  test('a linked worktree (its .git is a file) is a Git work tree: its committed render is found', () => {
+    const { root, clusters, out, synth, git } = workspace();
+    expect(synth().code).toBe(0);
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'dist/ at 00-federation');
+    const linked = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-linked-')), 'linked');
+    git('worktree', 'add', '-q', linked);
+    expect(fs.statSync(path.join(linked, '.git')).isFile()).toBe(true);
+    const there = (p: string) => path.join(linked, path.relative(root, p));
+    fs.rmSync(there(out), { recursive: true });
+    setPhase(there(clusters), 'east', '03-import');
+    const res = runCli(['--clusters', there(clusters), '--out', there(out)], { MESHFED_REHEARSE: '0' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `meshfed: ${there(out)}/plan.json does not exist: comparing with the last committed render (git show HEAD:dist/plan.json).`,
+    );
+  });
+
   test('dist/ deleted and never committed: written, and the summary says nothing could be compared', () => {
     // Not in a Git work tree at all.
     const plain = workspace();

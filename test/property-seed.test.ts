@@ -1,8 +1,8 @@
 /**
  * Property tests are deterministic in `npm test` (one fixed seed, test/support/fast-check.ts) and random
- * only in `npm run fuzz` (scripts/fuzz.ts), which prints the seed so a failure can be replayed.
+ * only in `npm run fuzz` (scripts/fuzz.ts), which prints the seed so a failure can be replayed (that command, a
+ * process starting jest, is run by test/e2e/fuzz.test.ts).
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -30,16 +30,4 @@ test('every fc.assert in test/ takes its seed and runs from propertyParams', () 
     const seeded = [...text.matchAll(/\bpropertyParams\(/g)].length;
     expect({ file, unseeded: Math.max(0, asserts - seeded) }).toEqual({ file, unseeded: 0 });
   }
-});
-
-test('npm run fuzz prints the random seed it runs with and hands it to the tests', () => {
-  const res = spawnSync(
-    path.join(ROOT, 'node_modules', '.bin', 'tsx'),
-    ['scripts/fuzz.ts', '--runs-factor', '2', 'test/property-seed.test.ts', '-t', 'fixed seed'],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FC_SEED: '', FC_RUNS_FACTOR: '' } },
-  );
-  expect(res.status).toBe(0);
-  // The inner run checks fast-check's global seed is the one printed here.
-  expect(res.stdout).toMatch(/^fuzz: run 1\/1: FC_SEED=\d+ FC_RUNS_FACTOR=2$/m);
-  expect(res.stdout).toMatch(/^fuzz: run 1\/1 passed in [\d.]+ s \(FC_SEED=\d+\)$/m);
 });

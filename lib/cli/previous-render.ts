@@ -53,11 +53,28 @@ function existingAncestor(dir: string): string {
   return d;
 }
 
+const NOT_A_REPOSITORY = { ok: false, error: 'not a git repository' } as const;
+
+/**
+ * Whether git could find a repository from `dir` (else asking it is a process for nothing: a synth into a scratch
+ * folder). Git looks for one in `dir` and each folder above it — a `.git` folder or file, or the folder itself a bare
+ * repository (HEAD, objects/ and refs/) — unless GIT_DIR names it (git/setup.c setup_git_directory_gently_1,
+ * is_git_directory); anything else it might honour (GIT_CEILING_DIRECTORIES, safe.directory) only finds less.
+ */
+function mayBeInRepository(dir: string): boolean {
+  if (process.env.GIT_DIR) return true;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (['HEAD', 'objects', 'refs'].every((f) => fs.existsSync(path.join(d, f)))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 /** The committed plan.json of `outDir`, read with git from the nearest existing folder at or above it. */
 function committedPlan(outDir: string, shown: string): PreviousRender {
   const out = path.resolve(outDir);
   const cwd = existingAncestor(path.dirname(out));
-  const prefix = git(cwd, ['rev-parse', '--show-prefix']);
+  const prefix = mayBeInRepository(cwd) ? git(cwd, ['rev-parse', '--show-prefix']) : NOT_A_REPOSITORY;
   if (!prefix.ok)
     return {
       missing: /not a git repository/i.test(prefix.error)
