@@ -11,7 +11,13 @@ let typeErrors = '';
 tsc.stdout.on('data', (d) => (typeErrors += d));
 tsc.stderr.on('data', (d) => (typeErrors += d));
 const typed = new Promise((resolve) => tsc.on('close', (code) => resolve(code ?? 1)));
-const jest = spawn(bin('jest'), process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, MESHFED_TEST_TIER: 'in-process' } });
+// A young generation of 64 MB a semi-space (V8's default is 16): the tests allocate short-lived objects fast, and with
+// the default jest's workers spent a tenth of their CPU in scavenges (measured: 170 s → 152 s of CPU for the tier).
+const nodeOptions = [process.env.NODE_OPTIONS, '--max-semi-space-size=64'].filter(Boolean).join(' ');
+const jest = spawn(bin('jest'), process.argv.slice(2), {
+  stdio: 'inherit',
+  env: { ...process.env, MESHFED_TEST_TIER: 'in-process', NODE_OPTIONS: nodeOptions },
+});
 const tested = new Promise((resolve) => jest.on('close', (code) => resolve(code ?? 1)));
 
 const [t, j] = await Promise.all([typed, tested]);
