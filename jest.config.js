@@ -11,10 +11,10 @@ module.exports = {
   ...(process.env.MESHFED_TEST_TIER === 'e2e' ? { testMatch: ['**/test/e2e/**/*.test.ts'] } : {}),
   // Property tests run with a fixed seed unless FC_SEED says otherwise (test/support/fast-check.ts).
   setupFiles: ['<rootDir>/test/support/fast-check-setup.ts'],
-  // test/support/jest-transform.js: ts-jest, then the built-ins bound per module (global names are slow to read in jest's
+  // test/support/jest-transform.js: sucrase, then the built-ins bound per module (global names are slow to read in jest's
   // vm contexts). The packages the pipeline and the twin spend their time in get the same binding.
   transform: {
-    '^.+\\.ts$': ['<rootDir>/test/support/jest-transform.js', { diagnostics: false }],
+    '^.+\\.ts$': '<rootDir>/test/support/jest-transform.js',
     [`/node_modules/${FAST_PACKAGES}/.+\\.js$`]: '<rootDir>/test/support/jest-transform.js',
   },
   transformIgnorePatterns: [`/node_modules/(?!${FAST_PACKAGES}/)`],

@@ -5,7 +5,10 @@
 import * as vm from 'vm';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { withBuiltIns } = require('./support/jest-transform.js') as { withBuiltIns: (code: string) => string };
+const { transpile, withBuiltIns } = require('./support/jest-transform.js') as {
+  transpile: (source: string, file: string) => { code: string };
+  withBuiltIns: (code: string) => string;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const config = require('../jest.config.js') as {
   transform: Record<string, string | [string, unknown]>;
@@ -60,6 +63,57 @@ describe('withBuiltIns', () => {
   });
 });
 
+describe('transpile (sucrase): what tsc would emit, as far as the tests can tell', () => {
+  /** Load transpiled TypeScript as a CommonJS module, `modules` answering its requires. */
+  const load = (source: string, modules: Record<string, unknown> = {}) => {
+    const module = { exports: {} as Record<string, unknown> };
+    const require = (id: string) => {
+      if (!(id in modules)) throw new Error(`no module ${id}`);
+      return modules[id];
+    };
+    vm.runInContext(`(function (module, exports, require) {${transpile(source, '/repo/lib/x.ts').code}\n})`, vm.createContext({}))(
+      module,
+      module.exports,
+      require,
+    );
+    return module.exports;
+  };
+
+  test('`import * as` reads the module as TypeScript does, through getters: a property replaced later is seen (jest.spyOn(fs, …))', () => {
+    const fsLike: Record<string, () => string> = { readFileSync: () => 'disk' };
+    const m = load("import * as fs from 'fs';\nexport const read = (): string => fs.readFileSync();", { fs: fsLike }) as {
+      read: () => string;
+    };
+    expect(m.read()).toBe('disk');
+    fsLike.readFileSync = () => 'spied';
+    expect(m.read()).toBe('spied');
+  });
+
+  test('a default import of a CommonJS module is the module (esModuleInterop); exports are assignable (jest.spyOn on a module)', () => {
+    const colours = { red: (s: string) => `<${s}>` };
+    const m = load("import pc from 'picocolors';\nexport function paint(s: string): string { return pc.red(s); }", {
+      picocolors: colours,
+    });
+    expect((m.paint as (s: string) => string)('x')).toBe('<x>');
+    expect(Object.getOwnPropertyDescriptor(m, 'paint')).toMatchObject({ writable: true, configurable: true });
+  });
+
+  test('class fields stay ES2022 fields (defined, also without an initializer); types, type-only imports and enums as tsc', () => {
+    const m = load(
+      [
+        "import type { T } from './t';",
+        "import { U } from './u';",
+        'export enum Colour { Red = "red" }',
+        'export class Box { width = 1; label?: string; declare kind: T; constructor(readonly depth: number) {} }',
+        'export const u: U | undefined = undefined;',
+      ].join('\n'),
+    ) as { Box: new (d: number) => object; Colour: Record<string, string> };
+    // `./t` and `./u` were only types: no require of them (load() would throw).
+    expect(Object.keys(new m.Box(3))).toEqual(['width', 'label', 'depth']);
+    expect(m.Colour.Red).toBe('red');
+  });
+});
+
 describe('jest.config.js', () => {
   const transformerOf = (file: string) => {
     const hit = Object.entries(config.transform).find(([re]) => new RegExp(re).test(file));
@@ -69,6 +123,7 @@ describe('jest.config.js', () => {
 
   test('TypeScript and the packages the pipeline and the twin spend their time in go through the transformer', () => {
     const ours = '<rootDir>/test/support/jest-transform.js';
+    expect(config.transform['^.+\\.ts$']).toBe(ours);
     for (const file of [
       '/repo/lib/twin/cluster.ts',
       '/repo/test/support/kube.ts',
