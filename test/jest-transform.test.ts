@@ -71,7 +71,7 @@ describe('transpile (sucrase): what tsc would emit, as far as the tests can tell
       if (!(id in modules)) throw new Error(`no module ${id}`);
       return modules[id];
     };
-    vm.runInContext(`(function (module, exports, require) {${transpile(source, '/repo/lib/x.ts').code}\n})`, vm.createContext({}))(
+    vm.runInContext(`(function (module, exports, require) {${transpile(source, '/repo/src/x.ts').code}\n})`, vm.createContext({}))(
       module,
       module.exports,
       require,
