@@ -48,20 +48,51 @@ function brokenPatches(plan: Plan, cluster: string, phase: string, fn: (patches:
   return copy;
 }
 
+/** west names east's exact caller (spec.exposure.callers), as docs/input.md advises once a policy is adopted. */
+const exactCallers = (t: string) =>
+  t.replace(/(name: west\n(?:.*\n)*?spec:\n)/, '$1  exposure:\n    callers:\n      east: [east.local/ns/client/sa/curl]\n');
+
+describe('MF027: the callers MF002 adds by default match the operators’ own pods through the aliases', () => {
+  // Without spec.exposure.callers, MF002 admits east's callers by namespace: east.local/ns/istio-system/sa/* among them
+  // (east's imports are visible there). Through the alias east.local that is west.local/ns/istio-system/sa/* too: every
+  // pod the operators run in west's control plane namespace (lib/check/own-identities.ts). The rehearsal twin, which
+  // runs those pods, finds the same (test/twin/authz-flows.test.ts).
+  const { model, plan } = analyse(withDump(EXAMPLE_CLUSTERS, 'west', [callers]));
+
+  test('the SMCP istiod and the federation egress gateway from 02, the OSSM 3 istiod from 05: each an error', () => {
+    const found = mf027(model, plan).map((f) => f.split(' reaches ')[0]);
+    expect(found).toEqual([
+      'west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account',
+      'west 02-export: west.local/ns/istio-system/sa/istiod-basic',
+      'west 05-install-ossm3: west.local/ns/istio-system/sa/istiod-default-v1-27-3',
+    ]);
+  });
+
+  test('MF002 names them among the own identities the added callers match', () => {
+    const local = runChecks(model, plan, ['MF002']).filter((f) => f.problem.startsWith('the callers meshfed adds'));
+    expect(local.map((f) => f.problem)).toEqual([
+      expect.stringContaining(
+        'so west.local/ns/istio-system/sa/federation-egress-service-account, west.local/ns/istio-system/sa/istiod-basic ' +
+          'are admitted by it too from 02-export.',
+      ),
+    ]);
+  });
+});
+
 describe('MF027 caller → server flows through AuthorizationPolicies', () => {
-  const dir = withDump(EXAMPLE_CLUSTERS, 'west', [callers]);
+  const dir = withDump(EXAMPLE_CLUSTERS, 'west', [callers], exactCallers);
   const { model, plan } = analyse(dir);
   const west = model.meshes.find((m) => m.cluster === 'west')!;
 
-  test("the policies at each phase: the dump, MF002's patches (02 adds east's callers, 04 drops the gateway), the aliases from 01", () => {
+  test("the policies at each phase: the dump, MF002's patches (02 adds east's named caller, 04 drops the gateway), the aliases from 01", () => {
     const states = new States(plan);
     const principals = (phase: Parameters<States['get']>[1]) =>
       authzPoliciesAt(west, states.get('west', phase))
         .find((p) => p.name === 'httpbin-callers')!
         .spec.rules!.flatMap((r) => (r.from ?? []).flatMap((f) => f.source?.principals ?? []));
     expect(principals('00-federation')).toEqual([GW]);
-    expect(principals('02-export')).toEqual(['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*', GW]);
-    expect(principals('04-remove-federation')).toEqual(['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*']);
+    expect(principals('02-export')).toEqual(['east.local/ns/client/sa/curl', GW]);
+    expect(principals('04-remove-federation')).toEqual(['east.local/ns/client/sa/curl']);
     expect(authzMeshAt(west, states.get('west', '00-federation')).trustDomainAliases).toEqual([]);
     expect(authzMeshAt(west, states.get('west', '01-prepare')).trustDomainAliases).toEqual(['east.local']);
     expect(authzMeshAt(west, states.get('west', '06-migrate-workloads'))).toMatchObject({
@@ -70,7 +101,7 @@ describe('MF027 caller → server flows through AuthorizationPolicies', () => {
     });
   });
 
-  test('does not trigger on the bundled example with the policy: every flow that works at 00 works in every phase', () => {
+  test('does not trigger on the bundled example with the policy and the exact caller: every flow that works at 00 works in every phase', () => {
     expect(mf027(model, plan)).toEqual([]);
   });
 
@@ -93,7 +124,7 @@ describe('MF027 caller → server flows through AuthorizationPolicies', () => {
           ? {
               ...p,
               patch: JSON.parse(
-                JSON.stringify(p.patch).replace('"east.local/ns/client/sa/*"', '"east.local/ns/client/sa/*","east.local/ns/b/sa/*"'),
+                JSON.stringify(p.patch).replace('"east.local/ns/client/sa/curl"', '"east.local/ns/client/sa/curl","east.local/ns/b/sa/*"'),
               ),
             }
           : p,

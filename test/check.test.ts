@@ -11,7 +11,7 @@ import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { authorize, authzPolicyOf } from '../lib/authz';
 import { runChecks } from '../lib/check';
 import { analyse } from './support/analyse';
-import { copyTree, EXAMPLE_CLUSTERS, writeClusters } from './support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS, importsVisibleTo, writeClusters } from './support/fixtures';
 import { crdProblems } from './support/kube';
 import { captureConsole, runCli, synthTo, desiredState } from './support/synth';
 import { threeMeshSpecs } from './support/three-mesh';
@@ -258,6 +258,12 @@ describe('MF001 live-mesh behaviour', () => {
   });
 });
 
+/**
+ * east's imports visible to namespace client only (test/support/fixtures.ts importsVisibleTo says why); the tests below
+ * are about the shape of MF002's patches.
+ */
+const clientOnly = (dir: string) => importsVisibleTo(dir, 'east', ['client']);
+
 describe('MF002 gateway identity in AuthorizationPolicies', () => {
   const policy = (principals: string[], action = 'ALLOW', key = 'principals') => ({
     apiVersion: 'security.istio.io/v1',
@@ -268,7 +274,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
   const GW = 'west.local/ns/istio-system/sa/federation-ingress-service-account';
 
   test('triggers on an ALLOW policy that admits the federation ingress gateway, and renders the change', () => {
-    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const dir = clientOnly(copyTree(EXAMPLE_CLUSTERS));
     addDump(dir, 'west', [policy([GW, 'west.local/ns/a/sa/tester'])]);
     const f = analyse(dir).findings;
     expect(rules(f)).toEqual(['MF002']);
@@ -280,15 +286,9 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     const { dist } = synthTo(dir);
     const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
     expect(p('00-federation').spec.rules[0].from[0].source.principals).toEqual([GW, 'west.local/ns/a/sa/tester']);
-    expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
-      'east.local/ns/client/sa/*',
-      'east.local/ns/istio-system/sa/*',
-      'west.local/ns/a/sa/tester',
-      GW,
-    ]);
+    expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*', 'west.local/ns/a/sa/tester', GW]);
     expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
       'east.local/ns/client/sa/*',
-      'east.local/ns/istio-system/sa/*',
       'west.local/ns/a/sa/tester',
     ]);
     expect(p('00-federation').metadata).not.toHaveProperty('uid');
@@ -335,7 +335,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
       expect(findings.filter((f) => f.rule === 'MF002').map((f) => `${f.problem} | ${f.fix}`)).toEqual([
         expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
         expect.stringMatching(
-          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*, east.local\/ns\/istio-system\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
+          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*, east.local\/ns\/istio-system\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch, west.local\/ns\/istio-system\/sa\/federation-egress-service-account, west.local\/ns\/istio-system\/sa\/istiod-basic are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
         ),
       ]);
     });
@@ -359,7 +359,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     });
   });
   const render = (policies: unknown[]) => {
-    const dir = copyTree(EXAMPLE_CLUSTERS);
+    const dir = clientOnly(copyTree(EXAMPLE_CLUSTERS));
     addDump(dir, 'west', policies);
     const { dist } = synthTo(dir);
     const p = (phase: string) => desiredState(dist, 'west', phase).find((o) => o.kind === 'AuthorizationPolicy')!;
@@ -372,12 +372,8 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(p('02-export').spec.rules[0].from[0].source.principals).toEqual([
       'cluster.local/ns/istio-system/sa/federation-ingress-service-account',
       'east.local/ns/client/sa/*',
-      'east.local/ns/istio-system/sa/*',
     ]);
-    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
-      'east.local/ns/client/sa/*',
-      'east.local/ns/istio-system/sa/*',
-    ]);
+    expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual(['east.local/ns/client/sa/*']);
   });
   test('triggers on an Istio wildcard that matches the gateway, and keeps the wildcard in 04', () => {
     const { findings, p } = render([policy(['*/ns/istio-system/sa/federation-ingress-service-account'])]);
@@ -385,7 +381,6 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(p('04-remove-federation').spec.rules[0].from[0].source.principals).toEqual([
       '*/ns/istio-system/sa/federation-ingress-service-account',
       'east.local/ns/client/sa/*',
-      'east.local/ns/istio-system/sa/*',
     ]);
   });
   test('triggers on namespaces naming the control-plane namespace: the callers get a from entry of their own', () => {
@@ -402,7 +397,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
     expect(rules(findings)).toEqual(['MF002']);
     expect(p('02-export').spec.rules[0].from).toEqual([
       { source: { namespaces: ['istio-system'] } },
-      { source: { principals: ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'] } },
+      { source: { principals: ['east.local/ns/client/sa/*'] } },
     ]);
     expect(crdProblems(p('02-export'))).toEqual([]);
   });
@@ -421,7 +416,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
       'DENY policy a/httpbin-callers exempts the federation ingress gateway (namespace not istio-system)',
     );
     expect(p('02-export').spec.rules[0].from).toEqual([
-      { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'] } },
+      { source: { notNamespaces: ['istio-system', 'a'], notPrincipals: ['east.local/ns/client/sa/*'] } },
     ]);
   });
   describe('`when` conditions on the source identity (istio/istio@1.27.3 model.go:85-118: the same match as from)', () => {
@@ -429,7 +424,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
       ...policy([]),
       spec: { action, selector: { matchLabels: { app: 'httpbin' } }, rules },
     });
-    const CALLERS = ['east.local/ns/client/sa/*', 'east.local/ns/istio-system/sa/*'];
+    const CALLERS = ['east.local/ns/client/sa/*'];
     const meshAt = { rootNamespace: 'istio-system', trustDomain: 'west.local', trustDomainAliases: ['east.local'] };
     const judge = (o: any, principal: string) =>
       authorize([authzPolicyOf(o)!], { namespace: 'a', labels: { app: 'httpbin' } }, { principal }, meshAt).outcome;

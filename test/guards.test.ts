@@ -12,7 +12,7 @@ import * as path from 'path';
 
 import { stringify } from 'yaml';
 
-import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS, importsVisibleTo } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
 import { analyse } from '../lib/pipeline/render';
 import { PlanJson } from '../lib/write/plan-json';
@@ -49,6 +49,8 @@ function workspace(from = EXAMPLE_CLUSTERS) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-guards-'));
   const clusters = path.join(root, 'clusters');
   copyTree(from, clusters);
+  // POLICY names west's federation gateway: east's callers are admitted from 02 by namespace (importsVisibleTo).
+  if (from === EXAMPLE_CLUSTERS) importsVisibleTo(clusters, 'east', ['client']);
   const out = path.join(root, 'dist');
   const synth = (args: string[] = [], env: NodeJS.ProcessEnv = {}) =>
     runCli(['--clusters', clusters, '--out', out, ...args], { MESHFED_REHEARSE: '0', ...env });

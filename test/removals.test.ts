@@ -12,7 +12,7 @@ import * as path from 'path';
 import { parse, stringify } from 'yaml';
 
 import { clusterName, generateFederation, serviceObjects } from '../bench/generate';
-import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS, importsVisibleTo } from './support/fixtures';
 import { readTree, runCli } from './support/synth';
 import { MAX_SHARD_OBJECTS } from '../lib/plan/shards';
 import { PreviousPlanJson } from '../lib/write/plan-json';
@@ -35,7 +35,8 @@ function setPhase(dir: string, cluster: string, phase: string): void {
 }
 
 function fresh() {
-  const clusters = copyTree(EXAMPLE_CLUSTERS);
+  // The adopted policy names west's federation gateway: east's callers are admitted from 02 by namespace (importsVisibleTo).
+  const clusters = importsVisibleTo(copyTree(EXAMPLE_CLUSTERS), 'east', ['client']);
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshfed-guard-')), 'dist');
   return { clusters, out, synth: (...extra: string[]) => runCli(['--clusters', clusters, '--out', out, ...extra]) };
 }

@@ -15,6 +15,7 @@
  */
 import { CheckContext } from './context';
 import { Finding } from './finding';
+import { controlPlaneIdentities } from './own-identities';
 import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
 import { AuthzMesh, AuthzPolicy, authorize, AuthzVerdict } from '../authz';
@@ -181,13 +182,18 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
   return out;
 }
 
-/** The identities that may newly reach a server: the own ones, (a peer's callers are judged as flows). */
+/**
+ * The identities that may newly reach a server: the own ones — workloads, gateways, the control planes' pods (a peer's
+ * callers are judged as flows).
+ */
 function candidates(ctx: ModelIndex, mesh: Mesh, state: PhaseState): string[] {
-  return uniqSorted(
-    callersAt(ctx, mesh, state)
+  return uniqSorted([
+    ...callersAt(ctx, mesh, state)
       .filter((c) => !c.servers)
       .flatMap((c) => c.identities),
-  );
+    // The operators' own pods call no exported service, but an identity of theirs a policy starts to admit is access gained.
+    ...controlPlaneIdentities(mesh, state).map((o) => o.id),
+  ]);
 }
 
 /** Identities the user named as callers (spec.exposure.callers), as `ns/<ns>/sa/<sa>`: the same in every trust domain of the bundle. */

@@ -1,5 +1,7 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
+import { controlPlaneIdentities } from './own-identities';
+import { PhaseState } from './state';
 import { expandPrincipal, principalMatches } from '../authz';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
@@ -19,9 +21,9 @@ function policyEffect(m: PolicyMigration): string {
  * maistra/istio@maistra-2.5): from 01 the SMCP (and in aliases mode the Istio) lists every peer trust domain as an
  * alias (lib/plan/trust.ts), so `<peer td>/ns/<ns>/sa/*` matches `<own td>/ns/<ns>/sa/*` too. A `<peer td>/*` (the
  * callers of a peer whose imports every namespace sees) is not five `/`-parts and is kept as it is: it matches the
- * peer only. Judged on the dumped workloads' service accounts.
+ * peer only. Judged on the dumped workloads' service accounts and the control planes' pods at 02 (own-identities.ts).
  */
-function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration): string[] {
+function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration, at02: PhaseState): string[] {
   const bundle = {
     rootNamespace: mesh.controlPlane.namespace,
     trustDomain: mesh.trustDomain,
@@ -30,8 +32,13 @@ function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration):
   const patterns = Object.values(m.callers)
     .flat()
     .flatMap((p) => expandPrincipal(p, bundle));
-  const own = uniqSorted(mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`));
-  return own.filter((id) => patterns.some((p) => principalMatches(p, id)));
+  const own = uniqSorted([
+    ...mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`),
+    ...controlPlaneIdentities(mesh, at02).map((o) => o.id),
+  ]);
+  // The gateway identity the policy names already (its federation ingress) is not one the callers add.
+  const named = new Set(m.references.map((r) => r.value));
+  return own.filter((id) => !named.has(id) && patterns.some((p) => principalMatches(p, id)));
 }
 
 /** What the added callers do to the mesh's own identities they also match. */
@@ -46,7 +53,7 @@ function localEffect(m: PolicyMigration): string {
  * exempt) the gateway identity would lock the real callers out. meshfed adopts such policies and adds
  * the real callers in 02 (before any importer sends them), then drops the gateway principal in 04.
  */
-export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
+export function checkIdentity({ model, ctx, states }: CheckContext): Finding[] {
   const out: Finding[] = [];
   for (const mesh of model.meshes) {
     for (const m of policyMigrations(ctx, mesh)) {
@@ -82,7 +89,7 @@ export function checkIdentity({ model, ctx }: CheckContext): Finding[] {
             : `meshfed adopts it and matches ${callers.join(', ')} too from 02-export (${patch}; exact gateway principals go ` +
               'in 04); review that patch.',
       });
-      const local = localMatches(ctx, mesh, m);
+      const local = localMatches(ctx, mesh, m, states.get(mesh.cluster, '02-export'));
       if (local.length)
         out.push({
           rule: 'MF002',

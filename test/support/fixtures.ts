@@ -242,3 +242,15 @@ export function copyTree(from: string, to = fs.mkdtempSync(path.join(os.tmpdir()
   fs.cpSync(from, to, { recursive: true });
   return to;
 }
+
+/**
+ * Make `cluster`'s imports visible to `namespaces` only (spec.importedServices.exportTo). By default they are visible to
+ * its control plane namespace too, so MF002 admits `<its trust domain>/ns/istio-system/sa/*` on an exporter's adopted
+ * policy, which through the trust domain alias also matches the pods the operators run in the exporter's istio-system:
+ * MF027 refuses that render (test/authz-flows.test.ts). Fixtures about something else adopt policies this way.
+ */
+export function importsVisibleTo(dir: string, cluster: string, namespaces: string[]): string {
+  const file = path.join(dir, cluster, 'cluster.yaml');
+  fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}  importedServices:\n    exportTo: [${namespaces.join(', ')}]\n`);
+  return dir;
+}

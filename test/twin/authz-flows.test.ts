@@ -16,7 +16,7 @@ import { Obj } from '../../lib/twin/objects';
 import { Engine, RehearsalFinding, rehearseCluster, Scenario } from '../../lib/twin/rehearse';
 import { memoryTree } from '../../lib/twin/tree';
 import { defaultWorld } from '../../lib/twin/world';
-import { copyTree } from '../support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS, importsVisibleTo } from '../support/fixtures';
 
 const PROD = path.join(__dirname, '..', '..', 'examples', 'production-smcp', 'clusters');
 const GW = 'east.local/ns/internal-gw/sa/internal-ingressgateway-service-account';
@@ -220,5 +220,63 @@ describe('flows on the rollback and deletion forks', () => {
         /^argocd delete delete at 01-prepare: delete NetworkPolicy internal-gw\/meshfed-mesh: a flow that worked before the move is denied: the OpenShift router \(pod network\) → Route internal-gw\/internal-ingressgateway/,
       ),
     );
+  });
+});
+
+describe('the operators’ own pods are identities too (what MF027 judges through lib/check/own-identities.ts)', () => {
+  test('a principal `<peer td>/ns/istio-system/sa/*` added at 02: west’s istiod and federation egress gateway gain access', () => {
+    // The bundled example with an adopted policy, east's imports visible to client only (a clean render), and the
+    // namespace wildcard for east's control plane put back into MF002's 02 patch: the alias east.local makes it
+    // west.local/ns/istio-system/sa/* too, which the pods Maistra runs there are.
+    const dir = importsVisibleTo(copyTree(EXAMPLE_CLUSTERS), 'east', ['client']);
+    const gateway = 'west.local/ns/istio-system/sa/federation-ingress-service-account';
+    fs.writeFileSync(
+      path.join(dir, 'west', 'ossm2', 'policies.yaml'),
+      [
+        'apiVersion: security.istio.io/v1',
+        'kind: AuthorizationPolicy',
+        'metadata: {name: httpbin-callers, namespace: a}',
+        'spec:',
+        '  action: ALLOW',
+        '  selector: {matchLabels: {app: httpbin}}',
+        `  rules: [{from: [{source: {principals: [${gateway}]}}]}]`,
+        '',
+      ].join('\n'),
+    );
+    const rendered = render(dir, { skipPointerRules: true });
+    const renders = new Map(
+      PHASES.slice(0, PHASES.indexOf('02-export') + 1).map((p) => {
+        const files = filesAtPointers(rendered, { west: p })!;
+        const patch = 'west/02-export/patches/a.yaml';
+        if (files.has(patch)) {
+          const text = files.get(patch)!;
+          const widened = text.replace(
+            '- east.local/ns/client/sa/*\n',
+            '- east.local/ns/client/sa/*\n        - east.local/ns/istio-system/sa/*\n',
+          );
+          expect(widened).not.toBe(text);
+          files.set(patch, widened);
+        }
+        return [p, memoryTree(files)] as const;
+      }),
+    );
+    const findings = rehearseCluster(
+      {
+        cluster: 'west',
+        dumps: readDumps(path.join(dir, 'west', 'ossm2')),
+        renders,
+        engines: ['argocd'],
+        judge: ['02-export'],
+        scenarios: [],
+      },
+      defaultWorld(),
+    ).findings;
+    const gained = findings
+      .filter((f) => f.scenario === 'forward' && /an identity gains access/.test(f.why))
+      .map((f) => /(\S+) reaches Service a\/httpbin/.exec(f.why)?.[1] ?? f.why);
+    expect([...new Set(gained)].sort()).toEqual([
+      'west.local/ns/istio-system/sa/federation-egress-service-account',
+      'west.local/ns/istio-system/sa/istiod-basic',
+    ]);
   });
 });
