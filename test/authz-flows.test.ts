@@ -55,26 +55,47 @@ const exactCallers = (t: string) =>
 describe('MF027: the callers MF002 adds by default match the operators’ own pods through the aliases', () => {
   // Without spec.exposure.callers, MF002 admits east's callers by namespace: east.local/ns/istio-system/sa/* among them
   // (east's imports are visible there). Through the alias east.local that is west.local/ns/istio-system/sa/* too: every
-  // pod the operators run in west's control plane namespace (lib/check/own-identities.ts). The rehearsal twin, which
-  // runs those pods, finds the same (test/twin/authz-flows.test.ts).
+  // pod with a proxy the operators run in west's control plane namespace (lib/check/own-identities.ts). The rehearsal
+  // twin, which runs those pods, finds the same (test/twin/authz-flows.test.ts).
   const { model, plan } = analyse(withDump(EXAMPLE_CLUSTERS, 'west', [callers]));
 
-  test('the SMCP istiod and the federation egress gateway from 02, the OSSM 3 istiod from 05: each an error', () => {
+  test('the federation egress gateway gains access from 02: an error; neither istiod does (they run no proxy)', () => {
     const found = mf027(model, plan).map((f) => f.split(' reaches ')[0]);
-    expect(found).toEqual([
+    expect(found).toEqual(['west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account']);
+  });
+
+  test('a dumped control plane workload counts when its pods run a proxy: a hand-injected one yes, istiod and Grafana no', () => {
+    const deployment = (name: string, annotations: Record<string, string>, containers: string[]) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: 'istio-system' },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name }, annotations },
+          spec: { serviceAccountName: name, containers: containers.map((c) => ({ name: c })) },
+        },
+      },
+    });
+    const off = { 'sidecar.istio.io/inject': 'false' };
+    const dumped = analyse(
+      withDump(EXAMPLE_CLUSTERS, 'west', [
+        callers,
+        deployment('istiod-basic', off, ['discovery']),
+        deployment('grafana', off, ['grafana']),
+        deployment('proxied', off, ['app', 'istio-proxy']),
+      ]),
+    );
+    expect(mf027(dumped.model, dumped.plan).map((f) => f.split(' reaches ')[0])).toEqual([
       'west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account',
-      'west 02-export: west.local/ns/istio-system/sa/istiod-basic',
-      'west 05-install-ossm3: west.local/ns/istio-system/sa/istiod-default-v1-27-3',
+      'west 02-export: west.local/ns/istio-system/sa/proxied',
     ]);
   });
 
   test('MF002 names them among the own identities the added callers match', () => {
     const local = runChecks(model, plan, ['MF002']).filter((f) => f.problem.startsWith('the callers meshfed adds'));
     expect(local.map((f) => f.problem)).toEqual([
-      expect.stringContaining(
-        'so west.local/ns/istio-system/sa/federation-egress-service-account, west.local/ns/istio-system/sa/istiod-basic ' +
-          'are admitted by it too from 02-export.',
-      ),
+      expect.stringContaining('so west.local/ns/istio-system/sa/federation-egress-service-account are admitted by it too from 02-export.'),
     ]);
   });
 });

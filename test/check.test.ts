@@ -335,7 +335,7 @@ describe('MF002 gateway identity in AuthorizationPolicies', () => {
       expect(findings.filter((f) => f.rule === 'MF002').map((f) => `${f.problem} | ${f.fix}`)).toEqual([
         expect.stringContaining('ALLOW policy a/httpbin-callers names the federation ingress gateway'),
         expect.stringMatching(
-          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*, east.local\/ns\/istio-system\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch, west.local\/ns\/istio-system\/sa\/federation-egress-service-account, west.local\/ns\/istio-system\/sa\/istiod-basic are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
+          /^the callers meshfed adds to ALLOW policy a\/httpbin-callers \(east.local\/ns\/client\/sa\/\*, east.local\/ns\/istio-system\/sa\/\*\) also match west's own identities: .* so west.local\/ns\/client\/sa\/batch, west.local\/ns\/istio-system\/sa\/federation-egress-service-account are admitted by it too from 02-export. \| Name the exact callers in clusters\/west\/cluster.yaml: spec.exposure.callers.<importing cluster>/,
         ),
       ]);
     });

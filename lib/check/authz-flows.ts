@@ -15,7 +15,7 @@
  */
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { controlPlaneIdentities } from './own-identities';
+import { controlPlaneIdentities, presentsIdentity } from './own-identities';
 import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
 import { AuthzMesh, AuthzPolicy, authorize, AuthzVerdict } from '../authz';
@@ -142,7 +142,8 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
   const out: Caller[] = [];
   const td = mesh.trustDomain;
   const own = new Map<string, string>();
-  for (const w of mesh.inventory.workloads) {
+  // A workload whose pods run no proxy has no identity to present (an istiod, a console dumped from the control plane).
+  for (const w of mesh.inventory.workloads.filter(presentsIdentity)) {
     const id = identity(td, w.namespace, w.serviceAccount);
     if (!own.has(id)) own.set(id, `${w.kind} ${w.namespace}/${w.name}`);
   }

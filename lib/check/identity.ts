@@ -1,8 +1,8 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { controlPlaneIdentities } from './own-identities';
+import { controlPlaneIdentities, presentsIdentity } from './own-identities';
 import { PhaseState } from './state';
-import { expandPrincipal, principalMatches } from '../authz';
+import { expandPrincipal, principalMatches, stringMatches } from '../authz';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { PolicyMigration, policyMigrations } from '../plan/authz';
@@ -33,12 +33,18 @@ function localMatches(ctx: CheckContext['ctx'], mesh: Mesh, m: PolicyMigration, 
     .flat()
     .flatMap((p) => expandPrincipal(p, bundle));
   const own = uniqSorted([
-    ...mesh.inventory.workloads.map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`),
+    ...mesh.inventory.workloads.filter(presentsIdentity).map((w) => `${mesh.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`),
     ...controlPlaneIdentities(mesh, at02).map((o) => o.id),
   ]);
-  // The gateway identity the policy names already (its federation ingress) is not one the callers add.
-  const named = new Set(m.references.map((r) => r.value));
-  return own.filter((id) => !named.has(id) && patterns.some((p) => principalMatches(p, id)));
+  // An identity the policy's own reference to the gateway matches already (the federation ingress, by principal or by
+  // its namespace) is not one the added callers let in.
+  const already = (id: string) =>
+    m.references.some((r) =>
+      r.field === 'principal'
+        ? expandPrincipal(r.value, bundle).some((p) => principalMatches(p, id))
+        : stringMatches(r.value, id.split('/')[2] ?? ''),
+    );
+  return own.filter((id) => !already(id) && patterns.some((p) => principalMatches(p, id)));
 }
 
 /** What the added callers do to the mesh's own identities they also match. */

@@ -1,4 +1,5 @@
 import { PhaseState } from './state';
+import { Workload } from '../load/inventory-types';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { hasSmcp } from '../plan/namespaces';
@@ -11,21 +12,33 @@ export interface OwnIdentity {
 }
 
 /**
- * The identities of the pods the operators run for the mesh at a phase, which no dumped workload shows: they are
- * callers too, and trust domain aliases let a principal written for a peer match them (MF002, MF027). The rehearsal
- * twin runs these pods (lib/twin/controllers) and judges every one of them; the check must see the same ones.
- * - The SMCP's istiod, while the SMCP is declared: ServiceAccount `istiod-<revision>`, the revision being the SMCP's
- *   name (maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/
- *   serviceaccount.yaml:10).
- * - The federation gateways of every ServiceMeshPeer, which stay until the SMCP goes (lib/plan/phase-04-remove-
- *   federation.ts): `<gateway>-service-account` (resources/helm/v2.5/gateways/istio-ingress/templates/
- *   serviceaccount.yaml:11, istio-egress the same). The SMCP's other gateways are callers of their own in MF027.
- * - The OSSM 3 istiod once the Istio resource is declared: the Sail operator installs revision `<istio>-<version>`
- *   as Deployment and ServiceAccount `istiod-<revision>` (istio-ecosystem/sail-operator@8cde773e resources/v1.27.3/
- *   charts/istiod/templates/serviceaccount.yaml:11-18; the twin's lib/twin/controllers/sail.ts installs the same).
+ * Whether a dumped workload's pods present an identity of their own: a caller's identity is its proxy's workload
+ * certificate, so a pod without a proxy has none (a policy that names principals never matches it). Its pods run a
+ * proxy unless the template opts out of injection (`sidecar.istio.io/inject: "false"`, as istiod's, Grafana's and
+ * Kiali's do: maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/
+ * deployment.yaml:41,59) without running an istio-proxy container itself (a gateway does: same repository,
+ * gateways/istio-ingress/templates/deployment.yaml), or use the host network (never injected). The twin reads its pods
+ * the same way (lib/twin/authz-flows.ts).
+ */
+export function presentsIdentity(w: Workload): boolean {
+  return !w.hostNetwork && (w.proxyContainer || w.sidecarInject.toLowerCase() !== 'false');
+}
+
+/**
+ * The identities of the pods the operators run for the mesh at a phase, which no dump lists: they are callers too, and
+ * trust domain aliases let a principal written for a peer match them (MF002, MF027). The rehearsal twin runs these
+ * pods (lib/twin/controllers) and judges every one that runs a proxy; the check must see the same ones.
+ * - The federation gateways of every ServiceMeshPeer, while the SMCP is declared (they stay until it goes:
+ *   lib/plan/phase-04-remove-federation.ts): `<gateway>-service-account` (maistra/istio-operator@8143614c
+ *   resources/helm/v2.5/gateways/istio-ingress/templates/serviceaccount.yaml:11, istio-egress the same). The SMCP's
+ *   other gateways are callers of their own in MF027.
  * - Each Gateway API Gateway meshfed declares (east-west, egress): istiod deploys its pods as `<name>-<class>`
- *   (istio/istio@1.27.3 pilot/pkg/config/kube/gateway/deploymentcontroller.go:493,525 and conversion.go:1598-1603, the
- *   gateway.istio.io/service-account annotation unset).
+ *   (istio/istio@1.27.3 pilot/pkg/config/kube/gateway/deploymentcontroller.go:493,525 and conversion.go:1598-1603;
+ *   maistra/istio@maistra-2.6 the same, deploymentcontroller.go:332,342, conversion.go:1905-1906), the
+ *   gateway.istio.io/service-account annotation unset.
+ * Neither istiod is one: both opt out of injection and run no proxy (the chart above, deployment.yaml:41,59,80-81;
+ * istio-ecosystem/sail-operator@8cde773e resources/v1.27.3/charts/istiod/templates/deployment.yaml:46,62,93-94), so
+ * they hold no workload certificate a policy could match.
  */
 export function controlPlaneIdentities(mesh: Mesh, state: PhaseState): OwnIdentity[] {
   if (mesh.virtual) return [];
@@ -33,16 +46,9 @@ export function controlPlaneIdentities(mesh: Mesh, state: PhaseState): OwnIdenti
   const id = (namespace: string, sa: string) => `${td}/ns/${namespace}/sa/${sa}`;
   const cp = mesh.controlPlane;
   const out: OwnIdentity[] = [];
-  if (hasSmcp(mesh) && state.has('ServiceMeshControlPlane', cp.name, cp.namespace)) {
-    out.push({ id: id(cp.namespace, `istiod-${cp.name}`), what: `the SMCP's istiod (${cp.namespace}/istiod-${cp.name})` });
+  if (hasSmcp(mesh) && state.has('ServiceMeshControlPlane', cp.name, cp.namespace))
     for (const gateway of uniqSorted(mesh.inventory.peers.flatMap((p) => [p.ingressGateway, p.egressGateway])))
       out.push({ id: id(cp.namespace, `${gateway}-service-account`), what: `the federation gateway ${cp.namespace}/${gateway}` });
-  }
-  if (state.of('istio').length)
-    out.push({
-      id: id(mesh.ossm3.namespace, `istiod-${mesh.ossm3.revision}`),
-      what: `the OSSM 3 istiod (${mesh.ossm3.namespace}/istiod-${mesh.ossm3.revision})`,
-    });
   for (const g of [...state.of('eastWestGateway'), ...state.of('egressGateway')]) {
     const namespace = g.ref.namespace ?? '';
     out.push({ id: id(namespace, `${g.ref.name}-istio`), what: `the Gateway ${namespace}/${g.ref.name}'s pods` });

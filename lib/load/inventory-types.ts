@@ -180,6 +180,8 @@ export interface Workload {
   readonly sidecarInject: string;
   /** spec.template.spec.hostNetwork: such pods are never injected (same file, :197-199). */
   readonly hostNetwork: boolean;
+  /** The pod template runs a container named istio-proxy itself: a gateway (its pods opt out of injection), or a sidecar added by hand. */
+  readonly proxyContainer: boolean;
 }
 
 /**

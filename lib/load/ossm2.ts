@@ -549,6 +549,9 @@ function parseWorkload(o: SourceObject, diags: Diagnostics): T.Workload {
       r.stringMap(['spec', 'template', 'metadata', 'annotations'])[SIDECAR_INJECT] ??
       '',
     hostNetwork: r.bool(['spec', 'template', 'spec', 'hostNetwork']) === true,
+    proxyContainer: r
+      .array(['spec', 'template', 'spec', 'containers'])
+      .some((_, i) => r.string(['spec', 'template', 'spec', 'containers', i, 'name']) === 'istio-proxy'),
     serviceAccount:
       r.string(['spec', 'template', 'spec', 'serviceAccountName']) || r.string(['spec', 'template', 'spec', 'serviceAccount']) || 'default',
     containerPorts: Object.fromEntries(

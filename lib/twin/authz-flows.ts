@@ -13,7 +13,7 @@
  */
 import { Cluster } from './cluster';
 import { isObject, splitApiVersion } from './kustomize';
-import { labels, metadata, Obj, valueAt } from './objects';
+import { annotations, labels, metadata, Obj, valueAt } from './objects';
 import { authorize, AuthzMesh, AuthzPolicy, authzPolicyOf, AuthzVerdict } from '../authz';
 import { compareStrings } from '../sort';
 
@@ -46,6 +46,19 @@ function running(o: Obj): boolean {
     phase !== 'Failed' &&
     valueAt(o, ['spec', 'hostNetwork']) !== true
   );
+}
+
+/**
+ * A pod presents an identity only through a proxy: one it runs itself (a gateway's istio-proxy container) or the sidecar
+ * the injector adds, which it does not add to a pod that opts out (`sidecar.istio.io/inject: "false"`, label or
+ * annotation: istiod's, the hook Jobs'). The check reads dumped workloads the same way (lib/check/own-identities.ts
+ * presentsIdentity).
+ */
+function runsProxy(pod: Obj): boolean {
+  const containers = valueAt(pod, ['spec', 'containers']);
+  if (Array.isArray(containers) && containers.some((c) => isObject(c) && c.name === 'istio-proxy')) return true;
+  const optOut = labels(pod)['sidecar.istio.io/inject'] ?? annotations(pod)['sidecar.istio.io/inject'];
+  return String(optOut ?? '').toLowerCase() !== 'false';
 }
 
 interface ControlPlanes {
@@ -103,7 +116,7 @@ function meshPods(cluster: Cluster, planes: ControlPlanes): { pod: Obj; identity
   };
   const services = cluster.list((o) => o.kind === 'Service' && group(o) === '' && metadata(o).deletionTimestamp === undefined);
   const out: { pod: Obj; identity: string; key: string; mesh: AuthzMesh }[] = [];
-  for (const pod of cluster.list((o) => o.kind === 'Pod' && group(o) === '' && running(o) && inMesh(ns(o)))) {
+  for (const pod of cluster.list((o) => o.kind === 'Pod' && group(o) === '' && running(o) && inMesh(ns(o)) && runsProxy(o))) {
     const m = planes.istio && ('istio.io/rev' in labelsOf(ns(pod)) || !planes.smcp) ? planes.istio : planes.smcp!;
     const identity = `${m.trustDomain}/ns/${ns(pod)}/sa/${str(valueAt(pod, ['spec', 'serviceAccountName']), 'default')}`;
     const l = labels(pod);
