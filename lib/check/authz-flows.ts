@@ -142,8 +142,7 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
   const out: Caller[] = [];
   const td = mesh.trustDomain;
   const own = new Map<string, string>();
-  // A workload whose pods run no proxy has no identity to present (an istiod, a console dumped from the control plane).
-  for (const w of mesh.inventory.workloads.filter(presentsIdentity)) {
+  for (const w of mesh.inventory.workloads) {
     const id = identity(td, w.namespace, w.serviceAccount);
     if (!own.has(id)) own.set(id, `${w.kind} ${w.namespace}/${w.name}`);
   }
@@ -188,11 +187,17 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
  * callers are judged as flows).
  */
 function candidates(ctx: ModelIndex, mesh: Mesh, state: PhaseState): string[] {
+  // A workload whose pods run no proxy (an istiod, a console dumped from the control plane) has no identity a policy could
+  // start to admit. (Its flows stay judged as the callers' are: callersAt.)
+  const id = (w: Mesh['inventory']['workloads'][number]) => identity(mesh.trustDomain, w.namespace, w.serviceAccount);
+  const proxied = new Set(mesh.inventory.workloads.filter(presentsIdentity).map(id));
+  const proxyless = new Set(mesh.inventory.workloads.map(id).filter((x) => !proxied.has(x)));
   return uniqSorted([
     ...callersAt(ctx, mesh, state)
       .filter((c) => !c.servers)
-      .flatMap((c) => c.identities),
-    // The operators' own pods call no exported service, but an identity of theirs a policy starts to admit is access gained.
+      .flatMap((c) => c.identities)
+      .filter((x) => !proxyless.has(x)),
+    // The operators' own proxies call no exported service, but an identity of theirs a policy starts to admit is access gained.
     ...controlPlaneIdentities(mesh, state).map((o) => o.id),
   ]);
 }

@@ -51,8 +51,8 @@ function running(o: Obj): boolean {
 /**
  * A pod presents an identity only through a proxy: one it runs itself (a gateway's istio-proxy container) or the sidecar
  * the injector adds, which it does not add to a pod that opts out (`sidecar.istio.io/inject: "false"`, label or
- * annotation: istiod's, the hook Jobs'). The check reads dumped workloads the same way (lib/check/own-identities.ts
- * presentsIdentity).
+ * annotation: istiod's, the hook Jobs'). An identity no such pod presents cannot gain access; its flows are judged as
+ * every caller's. The check reads dumped workloads the same way (lib/check/own-identities.ts presentsIdentity).
  */
 function runsProxy(pod: Obj): boolean {
   const containers = valueAt(pod, ['spec', 'containers']);
@@ -99,7 +99,7 @@ function controlPlanes(cluster: Cluster): ControlPlanes {
 }
 
 /** The running pods of the mesh's namespaces, each with its identity and its caller key. */
-function meshPods(cluster: Cluster, planes: ControlPlanes): { pod: Obj; identity: string; key: string; mesh: AuthzMesh }[] {
+function meshPods(cluster: Cluster, planes: ControlPlanes): { pod: Obj; identity: string; key: string; mesh: AuthzMesh; proxy: boolean }[] {
   const nsLabels = new Map<string, Record<string, string>>();
   const labelsOf = (n: string) => {
     let l = nsLabels.get(n);
@@ -115,8 +115,8 @@ function meshPods(cluster: Cluster, planes: ControlPlanes): { pod: Obj; identity
     return roots.has(n) || 'maistra.io/member-of' in l || 'istio.io/rev' in l || l['istio-injection'] === 'enabled';
   };
   const services = cluster.list((o) => o.kind === 'Service' && group(o) === '' && metadata(o).deletionTimestamp === undefined);
-  const out: { pod: Obj; identity: string; key: string; mesh: AuthzMesh }[] = [];
-  for (const pod of cluster.list((o) => o.kind === 'Pod' && group(o) === '' && running(o) && inMesh(ns(o)) && runsProxy(o))) {
+  const out: { pod: Obj; identity: string; key: string; mesh: AuthzMesh; proxy: boolean }[] = [];
+  for (const pod of cluster.list((o) => o.kind === 'Pod' && group(o) === '' && running(o) && inMesh(ns(o)))) {
     const m = planes.istio && ('istio.io/rev' in labelsOf(ns(pod)) || !planes.smcp) ? planes.istio : planes.smcp!;
     const identity = `${m.trustDomain}/ns/${ns(pod)}/sa/${str(valueAt(pod, ['spec', 'serviceAccountName']), 'default')}`;
     const l = labels(pod);
@@ -128,7 +128,7 @@ function meshPods(cluster: Cluster, planes: ControlPlanes): { pod: Obj; identity
       })
       .map(name)
       .sort(compareStrings)[0];
-    out.push({ pod, identity, key: svc ? `Service ${ns(pod)}/${svc}` : identity, mesh: m });
+    out.push({ pod, identity, key: svc ? `Service ${ns(pod)}/${svc}` : identity, mesh: m, proxy: runsProxy(pod) });
   }
   return out;
 }
@@ -145,6 +145,8 @@ export function judgeAuthz(cluster: Cluster): { flows: Map<string, AuthzJudgemen
   if (!policies.length || (!planes.smcp && !planes.istio)) return { flows, reach };
   const pods = meshPods(cluster, planes);
   const targets = pods.filter((p) => policies.some((ap) => ap.namespace === ns(p.pod) || ap.namespace === p.mesh.rootNamespace));
+  // Access gained is judged for identities some pod presents through a proxy (runsProxy); flows for every caller.
+  const proxied = new Set(pods.filter((p) => p.proxy).map((p) => p.identity));
   const callers = new Map<string, Set<string>>();
   for (const p of pods) (callers.get(p.key) ?? callers.set(p.key, new Set()).get(p.key)!).add(p.identity);
   const seenTarget = new Set<string>();
@@ -160,7 +162,7 @@ export function judgeAuthz(cluster: Cluster): { flows: Map<string, AuthzJudgemen
         const verdict = authorize(policies, target, { principal: identity }, t.mesh);
         const rk = `${identity} → ${t.key}`;
         const prev = reach.get(rk);
-        if (!prev || verdict.outcome === 'denied') reach.set(rk, { key: rk, identity, server: t.key, verdict });
+        if (proxied.has(identity) && (!prev || verdict.outcome === 'denied')) reach.set(rk, { key: rk, identity, server: t.key, verdict });
         if (verdict.outcome === 'denied' && !flows.get(key)?.denied)
           flows.set(key, { key, denied: { identity, pod: `${ns(t.pod)}/${name(t.pod)}`, verdict } });
         else if (!flows.has(key)) flows.set(key, { key });
