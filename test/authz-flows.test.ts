@@ -60,8 +60,16 @@ describe('MF027: the callers MF002 adds by default match the operators’ own po
   const { model, plan } = analyse(withDump(EXAMPLE_CLUSTERS, 'west', [callers]));
 
   test('the federation egress gateway gains access from 02: an error; neither istiod does (they run no proxy)', () => {
-    const found = mf027(model, plan).map((f) => f.split(' reaches ')[0]);
-    expect(found).toEqual(['west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account']);
+    const found = mf027(model, plan);
+    expect(found.map((f) => f.split(' reaches ')[0])).toEqual([
+      'west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account (the federation gateway istio-system/federation-egress)',
+    ]);
+    // The fix names the three ways out: the exact callers, the importer's exportTo, or a narrower policy.
+    expect(found[0]).toContain(
+      '| Name the exact callers in clusters/west/cluster.yaml spec.exposure.callers.<importing cluster> (docs/input.md), leave ' +
+        "namespace istio-system out of the importing cluster's spec.importedServices.exportTo if nothing there calls west, or narrow " +
+        'AuthorizationPolicy a/httpbin-callers so west.local/ns/istio-system/sa/federation-egress-service-account stays out.',
+    );
   });
 
   test('a dumped control plane workload counts when its pods run a proxy: a hand-injected one yes, istiod and Grafana no', () => {
@@ -87,7 +95,7 @@ describe('MF027: the callers MF002 adds by default match the operators’ own po
       ]),
     );
     expect(mf027(dumped.model, dumped.plan).map((f) => f.split(' reaches ')[0])).toEqual([
-      'west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account',
+      'west 02-export: west.local/ns/istio-system/sa/federation-egress-service-account (the federation gateway istio-system/federation-egress)',
       'west 02-export: west.local/ns/istio-system/sa/proxied',
     ]);
   });

@@ -278,6 +278,8 @@ function judgeCallers(j: Judgement, phase: string, state: PhaseState, policies: 
 
 /** Own identities that reach a server at a phase though they did not at 00, unless the user named them. */
 function judgeGains(j: Judgement, phase: string, state: PhaseState, policies: AuthzPolicy[], m: AuthzMesh): void {
+  // What runs as an identity no dump shows (the operators' proxies), for the message.
+  const runs = new Map(controlPlaneIdentities(j.mesh, state).map((o) => [o.id, ` (${o.what})`]));
   for (const id of candidates(j.c.ctx, j.mesh, state))
     for (const s of j.guarded) {
       const k = `gain|${id}|${s.what}`;
@@ -297,10 +299,13 @@ function judgeGains(j: Judgement, phase: string, state: PhaseState, policies: Au
         cluster: j.mesh.cluster,
         phase,
         ...locate(j.mesh, v.policies),
-        problem: `${id} reaches ${s.what} from ${phase} (${v.why}), though it is denied at 00-federation: an identity gains access${aliases}.`,
+        problem:
+          `${id}${runs.get(id) ?? ''} reaches ${s.what} from ${phase} (${v.why}), though it is denied at 00-federation: ` +
+          `an identity gains access${aliases}.`,
         fix:
           `Name the exact callers in clusters/${j.mesh.cluster}/cluster.yaml spec.exposure.callers.<importing cluster> ` +
-          `(docs/input.md), or narrow ${policyNames(v.policies)} so ${id} stays out.`,
+          `(docs/input.md), leave namespace ${id.split('/')[2]} out of the importing cluster's spec.importedServices.exportTo ` +
+          `if nothing there calls ${j.mesh.cluster}, or narrow ${policyNames(v.policies)} so ${id} stays out.`,
       });
     }
 }
