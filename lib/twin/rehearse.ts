@@ -179,22 +179,30 @@ function repoOf(render: FileTree, app: Obj): FileTree {
   return repoTree(render, gitopsPrefix(render, name));
 }
 
-/** What the phase declares for the cluster: every source of its Application, built (hooks left out). */
-export function declared(render: FileTree, cluster: string): Obj[] {
+/** Every object the phase's Application builds for the cluster, hooks included (throws what the build refuses). */
+function applicationObjects(render: FileTree, cluster: string): Obj[] {
   const app = application(render, cluster);
   const spec = isObject(app.spec) ? app.spec : {};
   const sources = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources.filter(isObject) : [];
   const repo = repoOf(render, app);
-  return sources.flatMap((s) => buildKustomization(repo, String(s.path))).filter((o) => hookTypes(o).length === 0);
+  return sources.flatMap((s) => buildKustomization(repo, String(s.path)));
+}
+
+const withoutHooks = (objs: Obj[]) => objs.filter((o) => hookTypes(o).length === 0);
+
+/** What the phase declares for the cluster: every source of its Application, built (hooks left out). */
+export function declared(render: FileTree, cluster: string): Obj[] {
+  return withoutHooks(applicationObjects(render, cluster));
 }
 
 /**
- * declared(), or undefined when the phase's kustomization does not build: the engine reports that as the move's failure
- * (its sync stops at the build, as Argo CD's and Flux's do), and what the judges below would read does not exist.
+ * applicationObjects(), or undefined when the phase's kustomization does not build: the engine reports that as the
+ * move's failure (its sync stops at the build, as Argo CD's and Flux's do), and what the judges below would read does
+ * not exist.
  */
-function declaredIfBuilds(render: FileTree, cluster: string): Obj[] | undefined {
+function builtIfBuilds(render: FileTree, cluster: string): Obj[] | undefined {
   try {
-    return declared(render, cluster);
+    return applicationObjects(render, cluster);
   } catch (e) {
     if (e instanceof KustomizeError) return undefined;
     throw e;
@@ -203,12 +211,7 @@ function declaredIfBuilds(render: FileTree, cluster: string): Obj[] | undefined 
 
 /** The Jobs the phase's Application builds (hooks included), by what their steps do: probe traffic, restart workloads. */
 function jobsByRole(render: FileTree, cluster: string): { probes: Obj[]; restarts: Obj[] } {
-  if (declaredIfBuilds(render, cluster) === undefined) return { probes: [], restarts: [] };
-  const app = application(render, cluster);
-  const spec = isObject(app.spec) ? app.spec : {};
-  const sources = isObject(spec.source) ? [spec.source] : Array.isArray(spec.sources) ? spec.sources.filter(isObject) : [];
-  const repo = repoOf(render, app);
-  const jobs = sources.flatMap((s) => buildKustomization(repo, String(s.path))).filter((o) => o.kind === 'Job');
+  const jobs = (builtIfBuilds(render, cluster) ?? []).filter((o) => o.kind === 'Job');
   const does = (op: string) => (j: Obj) => {
     const steps = parseSteps(j);
     return typeof steps !== 'string' && steps.some((s) => s.op === op);
@@ -348,7 +351,7 @@ function describeAddress(o: Obj): string {
  * again only if a rollback reaches 03, which its own move judges.
  */
 function idleFederationGateways(render: FileTree, cluster: string): Set<string> {
-  const objs = declaredIfBuilds(render, cluster) ?? [];
+  const objs = builtIfBuilds(render, cluster) ?? [];
   if (objs.some((o) => o.kind === 'ExportedServiceSet' || o.kind === 'ImportedServiceSet')) return new Set();
   const out = new Set<string>();
   for (const peer of objs.filter((o) => o.kind === 'ServiceMeshPeer')) {
@@ -691,10 +694,10 @@ function judgeForward(
   { initial, before, after, synced }: MoveStates,
   add: (f: Omit<RehearsalFinding, 'cluster' | 'engine' | 'scenario' | 'move'>) => void,
 ): void {
-  const built = declaredIfBuilds(render, cluster);
+  const built = builtIfBuilds(render, cluster);
   if (built === undefined) return;
   const intended = intendedDeletes(render, cluster, phase);
-  const desired = new Map(built.map((o) => [keyOf(o), o]));
+  const desired = new Map(withoutHooks(built).map((o) => [keyOf(o), o]));
   const goneUids = new Set([...before].filter(([k]) => !after.has(k)).map(([, o]) => String(metadata(o).uid)));
   for (const [key, o] of before) {
     if (after.has(key) || intended.has(key)) continue;
