@@ -113,6 +113,23 @@ export interface AuthzVerdict {
 const and = (xs: Match[]): Match => (xs.includes('none') ? 'none' : xs.every((x) => x === 'all') ? 'all' : 'some');
 const or = (xs: Match[]): Match => (xs.includes('all') ? 'all' : xs.every((x) => x === 'none') ? 'none' : 'some');
 
+/**
+ * Whether a pod presents an identity a policy could match: a caller's identity is its proxy's workload certificate, so
+ * a pod without a proxy has none (a policy naming principals never matches it). It runs a proxy unless its template opts
+ * out of injection (`sidecar.istio.io/inject` "false", label else annotation, as istiod's, Grafana's, Kiali's and the
+ * hook Jobs' do: maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/
+ * deployment.yaml:41,59) without running an istio-proxy container itself (a gateway does: same repository,
+ * gateways/istio-ingress/templates/deployment.yaml), or uses the host network (never injected). The check reads dumped
+ * workloads with it (lib/check/own-identities.ts), the twin its running pods (lib/twin/authz-flows.ts).
+ */
+export function presentsIdentity(pod: {
+  readonly proxyContainer: boolean;
+  readonly sidecarInject: string;
+  readonly hostNetwork: boolean;
+}): boolean {
+  return !pod.hostNetwork && (pod.proxyContainer || pod.sidecarInject.toLowerCase() !== 'false');
+}
+
 /** Istio's string match: `*`, a leading `*` (suffix), a trailing `*` (prefix), else exact (matcher/string.go). */
 export function stringMatches(pattern: string, value: string): boolean {
   if (pattern === '*') return value.length > 0;

@@ -15,11 +15,12 @@
  */
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { controlPlaneIdentities, presentsIdentity } from './own-identities';
+import { controlPlaneIdentities, OwnIdentity } from './own-identities';
 import { smcpSpecAt } from './regression';
 import { PhaseState } from './state';
-import { AuthzMesh, AuthzPolicy, authorize, AuthzVerdict } from '../authz';
+import { AuthzMesh, AuthzPolicy, authorize, AuthzVerdict, presentsIdentity } from '../authz';
 import { isObject, mergeJson, valueAt } from '../json';
+import { Workload } from '../load/inventory-types';
 import { ModelIndex } from '../model/model-index';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
@@ -186,10 +187,10 @@ function callersAt(ctx: ModelIndex, mesh: Mesh, state: PhaseState): Caller[] {
  * The identities that may newly reach a server: the own ones — workloads, gateways, the control planes' pods (a peer's
  * callers are judged as flows).
  */
-function candidates(ctx: ModelIndex, mesh: Mesh, state: PhaseState): string[] {
+function candidates(ctx: ModelIndex, mesh: Mesh, state: PhaseState, operators: readonly OwnIdentity[]): string[] {
   // A workload whose pods run no proxy (an istiod, a console dumped from the control plane) has no identity a policy could
   // start to admit. (Its flows stay judged as the callers' are: callersAt.)
-  const id = (w: Mesh['inventory']['workloads'][number]) => identity(mesh.trustDomain, w.namespace, w.serviceAccount);
+  const id = (w: Workload) => identity(mesh.trustDomain, w.namespace, w.serviceAccount);
   const proxied = new Set(mesh.inventory.workloads.filter(presentsIdentity).map(id));
   const proxyless = new Set(mesh.inventory.workloads.map(id).filter((x) => !proxied.has(x)));
   return uniqSorted([
@@ -198,7 +199,7 @@ function candidates(ctx: ModelIndex, mesh: Mesh, state: PhaseState): string[] {
       .flatMap((c) => c.identities)
       .filter((x) => !proxyless.has(x)),
     // The operators' own proxies call no exported service, but an identity of theirs a policy starts to admit is access gained.
-    ...controlPlaneIdentities(mesh, state).map((o) => o.id),
+    ...operators.map((o) => o.id),
   ]);
 }
 
@@ -278,9 +279,10 @@ function judgeCallers(j: Judgement, phase: string, state: PhaseState, policies: 
 
 /** Own identities that reach a server at a phase though they did not at 00, unless the user named them. */
 function judgeGains(j: Judgement, phase: string, state: PhaseState, policies: AuthzPolicy[], m: AuthzMesh): void {
+  const operators = controlPlaneIdentities(j.mesh, state);
   // What runs as an identity no dump shows (the operators' proxies), for the message.
-  const runs = new Map(controlPlaneIdentities(j.mesh, state).map((o) => [o.id, ` (${o.what})`]));
-  for (const id of candidates(j.c.ctx, j.mesh, state))
+  const runs = new Map(operators.map((o) => [o.id, ` (${o.what})`]));
+  for (const id of candidates(j.c.ctx, j.mesh, state, operators))
     for (const s of j.guarded) {
       const k = `gain|${id}|${s.what}`;
       if (j.seen.has(k) || j.declared.has(id.split('/').slice(1).join('/'))) continue;

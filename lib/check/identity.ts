@@ -1,8 +1,8 @@
 import { CheckContext } from './context';
 import { Finding } from './finding';
-import { controlPlaneIdentities, presentsIdentity } from './own-identities';
+import { controlPlaneIdentities } from './own-identities';
 import { PhaseState } from './state';
-import { expandPrincipal, principalMatches, stringMatches } from '../authz';
+import { expandPrincipal, presentsIdentity, principalMatches, stringMatches } from '../authz';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { PolicyMigration, policyMigrations } from '../plan/authz';

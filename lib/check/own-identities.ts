@@ -1,5 +1,4 @@
 import { PhaseState } from './state';
-import { Workload } from '../load/inventory-types';
 import { uniqSorted } from '../model/names';
 import { Mesh } from '../model/types';
 import { hasSmcp } from '../plan/namespaces';
@@ -9,19 +8,6 @@ export interface OwnIdentity {
   /** `<trust domain>/ns/<namespace>/sa/<service account>`. */
   readonly id: string;
   readonly what: string;
-}
-
-/**
- * Whether a dumped workload's pods present an identity of their own: a caller's identity is its proxy's workload
- * certificate, so a pod without a proxy has none (a policy that names principals never matches it). Its pods run a
- * proxy unless the template opts out of injection (`sidecar.istio.io/inject: "false"`, as istiod's, Grafana's and
- * Kiali's do: maistra/istio-operator@8143614c resources/helm/v2.5/istio-control/istio-discovery/templates/
- * deployment.yaml:41,59) without running an istio-proxy container itself (a gateway does: same repository,
- * gateways/istio-ingress/templates/deployment.yaml), or use the host network (never injected). The twin reads its pods
- * the same way (lib/twin/authz-flows.ts).
- */
-export function presentsIdentity(w: Workload): boolean {
-  return !w.hostNetwork && (w.proxyContainer || w.sidecarInject.toLowerCase() !== 'false');
 }
 
 /**

@@ -14,7 +14,7 @@
 import { Cluster } from './cluster';
 import { isObject, splitApiVersion } from './kustomize';
 import { annotations, labels, metadata, Obj, valueAt } from './objects';
-import { authorize, AuthzMesh, AuthzPolicy, authzPolicyOf, AuthzVerdict } from '../authz';
+import { authorize, AuthzMesh, AuthzPolicy, authzPolicyOf, AuthzVerdict, presentsIdentity } from '../authz';
 import { compareStrings } from '../sort';
 
 /** A flow's verdict: the first identity and server pod it is denied for, if any. */
@@ -48,17 +48,15 @@ function running(o: Obj): boolean {
   );
 }
 
-/**
- * A pod presents an identity only through a proxy: one it runs itself (a gateway's istio-proxy container) or the sidecar
- * the injector adds, which it does not add to a pod that opts out (`sidecar.istio.io/inject: "false"`, label or
- * annotation: istiod's, the hook Jobs'). An identity no such pod presents cannot gain access; its flows are judged as
- * every caller's. The check reads dumped workloads the same way (lib/check/own-identities.ts presentsIdentity).
- */
+/** A running pod's proxy, as presentsIdentity (lib/authz.ts) reads it; `running()` has left host-network pods out. */
 function runsProxy(pod: Obj): boolean {
   const containers = valueAt(pod, ['spec', 'containers']);
-  if (Array.isArray(containers) && containers.some((c) => isObject(c) && c.name === 'istio-proxy')) return true;
-  const optOut = labels(pod)['sidecar.istio.io/inject'] ?? annotations(pod)['sidecar.istio.io/inject'];
-  return String(optOut ?? '').toLowerCase() !== 'false';
+  const inject = labels(pod)['sidecar.istio.io/inject'] ?? annotations(pod)['sidecar.istio.io/inject'];
+  return presentsIdentity({
+    proxyContainer: Array.isArray(containers) && containers.some((c) => isObject(c) && c.name === 'istio-proxy'),
+    sidecarInject: String(inject ?? ''),
+    hostNetwork: false,
+  });
 }
 
 interface ControlPlanes {
