@@ -34,25 +34,32 @@ beforeAll(() => {
   result = render(PROD, { skipPointerRules: true });
 });
 
+/**
+ * Rehearse a cluster of the production example (east, with onlyViaGateway among its dumps) or of `from`, its files edited
+ * by `edit` per phase.
+ */
 function rehearse(opts: {
   from?: { dir: string; result: RenderResult };
+  /** Another cluster, and the objects added to its dumps (default: east, onlyViaGateway). */
+  cluster?: { name: string; extraDumps: Obj[] };
   engines: Engine[];
   judge: MigrationPhase[];
   scenarios?: Exclude<Scenario, 'forward'>[];
   edit?: (files: Map<string, string>, phase: MigrationPhase) => void;
 }): RehearsalFinding[] {
+  const { name: cluster, extraDumps } = opts.cluster ?? { name: 'east', extraDumps: [onlyViaGateway] };
   const last = Math.max(...opts.judge.map((p) => PHASES.indexOf(p)));
   const renders = new Map(
     PHASES.slice(0, last + 1).map((p) => {
-      const files = filesAtPointers(opts.from?.result ?? result, { east: p })!;
+      const files = filesAtPointers(opts.from?.result ?? result, { [cluster]: p })!;
       opts.edit?.(files, p);
       return [p, memoryTree(files)] as const;
     }),
   );
   return rehearseCluster(
     {
-      cluster: 'east',
-      dumps: [...readDumps(path.join(opts.from?.dir ?? PROD, 'east', 'ossm2')), onlyViaGateway],
+      cluster,
+      dumps: [...readDumps(path.join(opts.from?.dir ?? PROD, cluster, 'ossm2')), ...extraDumps],
       renders,
       engines: opts.engines,
       judge: opts.judge,
@@ -243,34 +250,23 @@ describe('the operators’ own pods are identities too (what MF027 judges throug
         '',
       ].join('\n'),
     );
-    const rendered = render(dir, { skipPointerRules: true });
-    const renders = new Map(
-      PHASES.slice(0, PHASES.indexOf('02-export') + 1).map((p) => {
-        const files = filesAtPointers(rendered, { west: p })!;
-        const patch = 'west/02-export/patches/a.yaml';
-        if (files.has(patch)) {
-          const text = files.get(patch)!;
-          const widened = text.replace(
-            '- east.local/ns/client/sa/*\n',
-            '- east.local/ns/client/sa/*\n        - east.local/ns/istio-system/sa/*\n',
-          );
-          expect(widened).not.toBe(text);
-          files.set(patch, widened);
-        }
-        return [p, memoryTree(files)] as const;
-      }),
-    );
-    const findings = rehearseCluster(
-      {
-        cluster: 'west',
-        dumps: readDumps(path.join(dir, 'west', 'ossm2')),
-        renders,
-        engines: ['argocd'],
-        judge: ['02-export'],
-        scenarios: [],
+    const patch = 'west/02-export/patches/a.yaml';
+    const findings = rehearse({
+      from: { dir, result: render(dir, { skipPointerRules: true }) },
+      cluster: { name: 'west', extraDumps: [] },
+      engines: ['argocd'],
+      judge: ['02-export'],
+      edit: (files) => {
+        const text = files.get(patch);
+        if (text === undefined) return; // the phases before 02
+        const widened = text.replace(
+          '- east.local/ns/client/sa/*\n',
+          '- east.local/ns/client/sa/*\n        - east.local/ns/istio-system/sa/*\n',
+        );
+        expect(widened).not.toBe(text);
+        files.set(patch, widened);
       },
-      defaultWorld(),
-    ).findings;
+    });
     const gained = findings
       .filter((f) => f.scenario === 'forward' && /an identity gains access/.test(f.why))
       .map((f) => /(\S+) reaches Service a\/httpbin/.exec(f.why)?.[1] ?? f.why);
