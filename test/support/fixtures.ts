@@ -251,6 +251,7 @@ export function copyTree(from: string, to = fs.mkdtempSync(path.join(os.tmpdir()
  */
 export function importsVisibleTo(dir: string, cluster: string, namespaces: string[]): string {
   const file = path.join(dir, cluster, 'cluster.yaml');
-  fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}  importedServices:\n    exportTo: [${namespaces.join(', ')}]\n`);
+  const list = namespaces.map((n) => JSON.stringify(n)).join(', '); // quoted: "*" and "." are YAML syntax bare
+  fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}  importedServices:\n    exportTo: [${list}]\n`);
   return dir;
 }
