@@ -11,6 +11,7 @@ import * as path from 'path';
 
 import { parse } from 'parse5';
 
+import { INPUT_FOLDERS } from './support/fixtures';
 import { Obj } from './support/kube';
 import { desiredState, synthTo } from './support/synth';
 import { runReport } from '../lib/cli/report';
@@ -23,13 +24,7 @@ import { renderReportHtml, renderReportMarkdown } from '../lib/write/report';
 import { toYaml } from '../lib/write/yaml';
 
 const ROOT = path.join(__dirname, '..');
-const INPUTS = [
-  'clusters',
-  ...fs
-    .readdirSync(path.join(ROOT, 'examples'))
-    .filter((e) => e !== 'greenfield' && fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
-    .map((e) => `examples/${e}/clusters`),
-];
+const INPUTS = INPUT_FOLDERS.filter((f) => f !== 'examples/greenfield/clusters');
 
 const id = (o: Obj) => {
   const m = o.metadata as { namespace?: string; name: string };

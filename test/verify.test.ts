@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { copyTree, EXAMPLE_CLUSTERS } from './support/fixtures';
+import { copyTree, EXAMPLE_CLUSTERS, INPUT_FOLDERS } from './support/fixtures';
 import { captureConsole } from './support/synth';
 import { runVerify } from '../lib/cli/verify';
 import { render, RenderResult } from '../lib/pipeline/render';
@@ -216,14 +216,7 @@ test('drift: declared fields must be there as declared; what the server adds is 
 });
 
 describe('every command verify can run is read-only', () => {
-  const inputs = [
-    'clusters',
-    ...fs
-      .readdirSync(path.join(ROOT, 'examples'))
-      .filter((e) => fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
-      .map((e) => `examples/${e}/clusters`),
-  ];
-  test.each(inputs)('%s: every cluster at every phase', (input) => {
+  test.each([...INPUT_FOLDERS])('%s: every cluster at every phase', (input) => {
     const result: RenderResult = render(path.join(ROOT, input), { skipPointerRules: true });
     let n = 0;
     for (const c of result.plan.local)

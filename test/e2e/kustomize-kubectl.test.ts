@@ -9,18 +9,12 @@ import * as path from 'path';
 
 import { buildKustomization, objectId } from '../../lib/twin/kustomize';
 import { memoryTree } from '../../lib/twin/tree';
-import { copyTree, importsVisibleTo } from '../support/fixtures';
+import { copyTree, importsVisibleTo, INPUT_FOLDERS } from '../support/fixtures';
 import { kubectlKustomize, sortLikeKustomize } from '../support/kube';
 import { synthTo } from '../support/synth';
 
 const ROOT = path.join(__dirname, '..', '..');
-const INPUTS = [
-  'clusters',
-  ...fs
-    .readdirSync(path.join(ROOT, 'examples'))
-    .filter((e) => fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
-    .map((e) => `examples/${e}/clusters`),
-];
+const INPUTS = INPUT_FOLDERS;
 
 /** Every folder of a render that holds a kustomization.yaml. */
 function kustomizationDirs(files: Iterable<string>): string[] {

@@ -11,6 +11,15 @@ import { stringify } from 'yaml';
 export const CERTS = path.join(__dirname, '..', 'fixtures', 'certs');
 export const EXAMPLE_CLUSTERS = path.join(__dirname, '..', '..', 'clusters');
 
+/** Every clusters folder of the repository, relative to its root: `clusters` and each `examples/<name>/clusters`. */
+export const INPUT_FOLDERS: readonly string[] = [
+  'clusters',
+  ...fs
+    .readdirSync(path.join(__dirname, '..', '..', 'examples'))
+    .filter((e) => fs.existsSync(path.join(__dirname, '..', '..', 'examples', e, 'clusters')))
+    .map((e) => `examples/${e}/clusters`),
+];
+
 export function certPem(name: 'red' | 'green' | 'blue' | 'leaf-not-ca'): string {
   return fs.readFileSync(path.join(CERTS, name === 'leaf-not-ca' ? 'leaf-not-ca.pem' : `${name}-root-cert.pem`), 'utf8');
 }

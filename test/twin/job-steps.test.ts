@@ -11,15 +11,10 @@ import { loadAll } from 'js-yaml';
 
 import { JOB_STEPS_ANNOTATION, renderJobScript } from '../../lib/job-steps';
 import { render as synthesize } from '../../lib/pipeline/render';
+import { INPUT_FOLDERS } from '../support/fixtures';
 
 const ROOT = path.join(__dirname, '..', '..');
-const INPUTS = [
-  'clusters',
-  ...fs
-    .readdirSync(path.join(ROOT, 'examples'))
-    .filter((e) => fs.existsSync(path.join(ROOT, 'examples', e, 'clusters')))
-    .map((e) => `examples/${e}/clusters`),
-];
+const INPUTS = INPUT_FOLDERS;
 
 test.each(INPUTS)('%s: every Job runs exactly the steps it declares', (input) => {
   const { files } = synthesize(path.join(ROOT, input));
